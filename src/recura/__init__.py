@@ -1,0 +1,3 @@
+"""Recura: run a recurring-services business."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The REST API: FastAPI app, dependencies, errors, /v1 resources."""

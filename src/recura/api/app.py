@@ -1,0 +1,105 @@
+"""The FastAPI application: settings, database, clock and routers wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from recura import __version__
+from recura.api import errors
+from recura.api.problems import PROBLEM_MEDIA_TYPE
+from recura.api.v1 import ROUTERS
+from recura.clock import Clock, SystemClock
+from recura.config import Settings, get_settings
+from recura.db.engine import make_engine, make_session_factory
+from recura.jobs.worker import EmbeddedWorker
+
+DESCRIPTION = """
+Recura's REST API. Authenticate with `Authorization: Bearer rk_test_…` (test data) or
+`rk_live_…` (live data). Money is `{"amount": <minor units>, "currency": "RON"}`; ids carry a
+type prefix (`cus_…`); lists are cursor-paginated with `limit` and `starting_after`; errors are
+RFC 9457 `application/problem+json`. Every POST accepts an `Idempotency-Key` header.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    run_worker: bool = False,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if run_worker:
+            worker = EmbeddedWorker(app.state.session_factory, app.state.clock, settings)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="Recura API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock or SystemClock()
+    app.state.secret = settings.secret_key.get_secret_value().encode()
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with its validation-error shapes replaced by our problem document."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.get("components", {}).get("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Invalid request",
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+                }
+            for status, response in responses.items():
+                content = response.get("content", {})
+                if status.startswith(("4", "5")) and "application/json" in content:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    for component in components.values():
+        # Enums get their first member as the example; models carry hand-written ones.
+        if "enum" in component and "examples" not in component:
+            component["examples"] = [component["enum"][0]]
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,66 @@
+"""Request dependencies: the request's session, the clock, the authenticated tenant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from recura.api.problems import ProblemError
+from recura.clock import Clock
+from recura.domains.accounts import service as accounts
+from recura.domains.common.tenant import Tenant
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="`Authorization: Bearer rk_test_…` (test data) or `rk_live_…` (live data).",
+)
+
+
+def get_session(request: Request) -> Session:
+    session: Session = request.state.session
+    return session
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def resolve_tenant(request: Request) -> Tenant:
+    """Authenticate once per request; the idempotency layer and the endpoint share the result."""
+    cached: Tenant | None = getattr(request.state, "tenant", None)
+    if cached is not None:
+        return cached
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    tenant = None
+    if scheme.lower() == "bearer" and token.strip():
+        tenant = accounts.authenticate(
+            get_session(request), token.strip(), request.app.state.secret
+        )
+    if tenant is None:
+        raise ProblemError(
+            401,
+            "unauthorized",
+            "Missing or invalid API key",
+            "Send `Authorization: Bearer <API key>` with an active key.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    request.state.tenant = tenant
+    return tenant
+
+
+def current_tenant(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Tenant:
+    return resolve_tenant(request)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+TenantDep = Annotated[Tenant, Depends(current_tenant)]

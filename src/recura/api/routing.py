@@ -1,0 +1,108 @@
+"""The request is the unit of work: one session, committed after the endpoint succeeds.
+
+POSTs with an `Idempotency-Key` run at most once per key: a replay gets the stored response,
+a different body with the same key gets 422, and a twin that arrives while the first is still
+running gets 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from recura.api.deps import resolve_tenant
+from recura.api.problems import ProblemError, ProblemField
+from recura.domains.idempotency import service as idempotency
+
+Handler = Callable[[Request], Awaitable[Response]]
+MAX_KEY_LENGTH = 255
+
+
+class UnitOfWorkRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            session: Session = request.app.state.session_factory()
+            request.state.session = session
+            try:
+                key = request.headers.get("idempotency-key")
+                if request.method == "POST" and key is not None:
+                    return await _idempotent(request, handler, session, key)
+                response = await handler(request)
+                await run_in_threadpool(session.commit)
+                return response
+            except BaseException:
+                await run_in_threadpool(session.rollback)
+                raise
+            finally:
+                await run_in_threadpool(session.close)
+
+        return run
+
+
+async def _idempotent(request: Request, handler: Handler, session: Session, key: str) -> Response:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ProblemError(
+            422,
+            "validation",
+            "Invalid request",
+            "Idempotency-Key must be 1 to 255 characters.",
+            errors=[ProblemField(header="Idempotency-Key", detail="must be 1 to 255 characters")],
+        )
+    tenant = await run_in_threadpool(resolve_tenant, request)
+    # End the read transaction that authentication opened before the claim takes its own.
+    await run_in_threadpool(session.commit)
+    state = request.app.state
+    fingerprint = idempotency.fingerprint(
+        request.method, request.url.path, request.url.query, await request.body()
+    )
+    claim = await run_in_threadpool(
+        idempotency.claim,
+        state.session_factory,
+        tenant,
+        key,
+        fingerprint,
+        state.clock.now(),
+        timedelta(hours=state.settings.idempotency_ttl_hours),
+    )
+    if claim.state is idempotency.ClaimState.REPLAY:
+        return Response(
+            content=claim.body,
+            status_code=claim.status or 200,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    if claim.state is idempotency.ClaimState.MISMATCH:
+        raise ProblemError(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used with a different request; use a new key.",
+            errors=[ProblemField(header="Idempotency-Key", detail="used with another body")],
+        )
+    if claim.state is idempotency.ClaimState.IN_PROGRESS:
+        raise ProblemError(
+            409,
+            "idempotency-key-in-use",
+            "Request in progress",
+            "A request with this Idempotency-Key is still running; retry shortly.",
+        )
+    try:
+        response = await handler(request)
+        body = bytes(response.body).decode()
+        await run_in_threadpool(
+            idempotency.complete, session, tenant, key, response.status_code, body
+        )
+        await run_in_threadpool(session.commit)
+    except BaseException:
+        await run_in_threadpool(session.rollback)
+        await run_in_threadpool(idempotency.release, state.session_factory, tenant, key)
+        raise
+    return response

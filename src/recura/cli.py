@@ -1,0 +1,208 @@
+"""`recura`: serve, work, migrate, load the demo, manage accounts and API keys."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from recura.clock import SystemClock
+from recura.config import ConfigError, Settings, load_settings
+from recura.db.engine import make_engine, make_session_factory
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.accounts import service as accounts
+from recura.domains.accounts.schemas import AccountCreate
+from recura.domains.common.errors import DomainError
+
+app = typer.Typer(help="Recura: run a recurring-services business.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Merchant accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (shown once, stored as a keyed hash).", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="api-keys")
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]Error:[/red] {message}")
+    return typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from recura.db.migrate import upgrade
+
+    settings = _settings()
+    upgrade(make_engine(settings.database_url))
+    out.print(f"Database at {settings.database_url} is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default RECURA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default RECURA_PORT).")] = None,
+    worker: Annotated[bool, typer.Option(help="Run the worker in this process.")] = True,
+) -> None:
+    """Serve the API (and, by default, the worker) in one process."""
+    import uvicorn
+
+    from recura.api.app import create_app
+
+    settings = _settings()
+    api = create_app(settings, run_worker=worker and settings.embedded_worker)
+    uvicorn.run(api, host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level)
+
+
+@app.command("worker")
+def worker_command(
+    once: Annotated[bool, typer.Option(help="Run every handler once, then exit.")] = False,
+) -> None:
+    """Run due work (renewals, retries, outbox) in a loop."""
+    import threading
+
+    from recura.jobs.worker import run_forever, run_once
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    factory = make_session_factory(make_engine(settings.database_url))
+    if once:
+        for name, count in run_once(factory, SystemClock()).items():
+            out.print(f"{name}: {count}")
+        return
+    stop = threading.Event()
+    out.print("Worker running; Ctrl+C stops it.")
+    try:
+        run_forever(factory, SystemClock(), settings.worker_interval_seconds, stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=0, max=10_000, help="How many customers.")] = 200,
+) -> None:
+    """Load a demo account (a Romanian SaaS) and print an API key for it."""
+    from recura.db.migrate import upgrade
+    from recura.demo import load_demo
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    secret = settings.secret_key.get_secret_value().encode()
+    with unit_of_work(factory) as session:
+        result = load_demo(session, secret, SystemClock().now(), customers=customers)
+    out.print(f"Demo account [bold]{result.account_id}[/bold] ({result.legal_name}).")
+    if result.created:
+        out.print(f"Loaded {result.customers} customers and {result.plans} plans.")
+    else:
+        out.print("The demo data was already loaded; issued a fresh API key.")
+    out.print(f"Test API key (shown once): [bold green]{result.token}[/bold green]")
+    url = f"http://{settings.host}:{settings.port}"
+    out.print(f"Try: curl -H 'Authorization: Bearer {result.token}' {url}/v1/customers")
+    out.print(f"API docs: {url}/docs")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    legal_name: Annotated[str, typer.Option(help="Registered company name.")],
+    country: Annotated[str, typer.Option(help="ISO country code, e.g. RO.")],
+    currency: Annotated[str, typer.Option(help="Default currency, e.g. RON.")],
+    timezone: Annotated[str, typer.Option(help="IANA zone.")] = "Europe/Bucharest",
+    locale: Annotated[str, typer.Option(help="Language of documents.")] = "ro",
+    series: Annotated[str, typer.Option(help="Invoice series prefix.")] = "INV",
+) -> None:
+    """Create a merchant account with one test and one live API key."""
+    from pydantic import ValidationError
+
+    settings = _settings()
+    try:
+        data = AccountCreate(
+            legal_name=legal_name,
+            country=country,
+            default_currency=currency,
+            timezone=timezone,
+            locale=locale,
+            invoice_series_prefix=series,
+        )
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
+    factory = make_session_factory(make_engine(settings.database_url))
+    secret = settings.secret_key.get_secret_value().encode()
+    now = SystemClock().now()
+    with unit_of_work(factory) as session:
+        account = accounts.create_account(session, data, now)
+        test = accounts.issue_key(session, account.id, False, "default test key", secret, now)
+        live = accounts.issue_key(session, account.id, True, "default live key", secret, now)
+    out.print(f"Account [bold]{account.id}[/bold] created.")
+    out.print(f"Test key (shown once): [bold green]{test.token}[/bold green]")
+    out.print(f"Live key (shown once): [bold yellow]{live.token}[/bold yellow]")
+
+
+@keys_app.command("create")
+def keys_create(
+    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
+    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = False,
+    name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "api key",
+) -> None:
+    """Issue an API key; it is printed once and never again."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            issued = accounts.issue_key(
+                session, account, live, name, settings.secret_key.get_secret_value().encode(),
+                SystemClock().now(),
+            )
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"Key {issued.key.id} (shown once): [bold green]{issued.token}[/bold green]")
+
+
+@keys_app.command("list")
+def keys_list(account: Annotated[str, typer.Option(help="Account id (acct_…).")]) -> None:
+    """List an account's keys (never the secret part)."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            rows = accounts.list_keys(session, account)
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    table = Table("id", "name", "mode", "key", "created", "revoked")
+    for key in rows:
+        table.add_row(
+            key.id,
+            key.name,
+            "live" if key.livemode else "test",
+            f"{key.prefix}…{key.last4}",
+            key.created_at.isoformat(timespec="seconds"),
+            key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]) -> None:
+    """Revoke a key at once; requests with it get 401 from then on."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            accounts.revoke_key(session, key_id, SystemClock().now())
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"Key {key_id} revoked.")

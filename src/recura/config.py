@@ -1,0 +1,77 @@
+"""Settings from RECURA_* environment variables; a bad or missing one stops the start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "RECURA_"
+DEFAULT_SQLITE = "sqlite:///var/recura.db"
+
+
+class ConfigError(Exception):
+    """Raised with one line per offending environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    database_url: str = DEFAULT_SQLITE
+    secret_key: SecretStr = Field(min_length=32)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # One in-process worker keeps a single-process install complete; turn it off when
+    # standalone `recura worker` processes run.
+    embedded_worker: bool = True
+    worker_interval_seconds: float = Field(default=5.0, gt=0)
+    # At least a day: clients retry across restarts and deploys.
+    idempotency_ttl_hours: int = Field(default=24, ge=24)
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value.startswith("sqlite:///"):
+            return value
+        for scheme in ("postgresql://", "postgresql+psycopg://", "postgres://"):
+            if value.startswith(scheme):
+                return "postgresql+psycopg://" + value[len(scheme) :]
+        raise ValueError("must start with sqlite:/// or postgresql://")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"critical", "error", "warning", "info", "debug"}:
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return value.lower()
+
+    def sqlite_path(self) -> Path | None:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return None
+
+
+def load_settings() -> Settings:
+    """Read the environment, naming each variable that is missing or malformed."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = ENV_PREFIX + str(err["loc"][0]).upper() if err["loc"] else ENV_PREFIX
+            reason = "is not set" if err["type"] == "missing" else err["msg"]
+            if name == f"{ENV_PREFIX}SECRET_KEY" and err["type"] == "missing":
+                reason += (
+                    " (at least 32 characters; make one with"
+                    " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                )
+            lines.append(f"{name} {reason}")
+        raise ConfigError("; ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Pure domain logic: money, pricing. Standard library only, no I/O, no clock."""

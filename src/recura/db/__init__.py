@@ -1,0 +1,1 @@
+"""Persistence: engine, sessions, the unit of work and the table models."""

@@ -1,0 +1,1 @@
+"""Orchestration per aggregate: load, decide in core, save."""

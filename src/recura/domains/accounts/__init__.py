@@ -1,0 +1,1 @@
+"""Merchant accounts (tenants) and their API keys."""

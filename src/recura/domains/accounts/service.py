@@ -1,0 +1,112 @@
+"""Create and change accounts; issue, list, revoke and check API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from recura.db.models import Account, ApiKey
+from recura.domains.accounts import keys, repository
+from recura.domains.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from recura.domains.common.errors import ConflictError, NotFoundError
+from recura.domains.common.tenant import Tenant
+from recura.ids import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A new key: `token` exists only here, the database keeps its hash."""
+
+    key: ApiKey
+    token: str
+
+
+def create_account(session: Session, data: AccountCreate, now: datetime) -> Account:
+    account = Account(id=new_id("account"), created_at=now, updated_at=now, **data.model_dump())
+    session.add(account)
+    session.flush()
+    return account
+
+
+def get_account(session: Session, account_id: str) -> Account:
+    account = repository.get_account(session, account_id)
+    if account is None:
+        raise NotFoundError("account", account_id)
+    return account
+
+
+def update_account(
+    session: Session, tenant: Tenant, data: AccountUpdate, now: datetime
+) -> Account:
+    account = get_account(session, tenant.account_id)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            continue  # every account field is required; null means "leave as is"
+        setattr(account, field, value)
+    account.updated_at = now
+    session.flush()
+    return account
+
+
+def account_out(account: Account, tenant: Tenant) -> AccountOut:
+    return AccountOut(
+        id=account.id,
+        legal_name=account.legal_name,
+        country=account.country,
+        default_currency=account.default_currency,
+        timezone=account.timezone,
+        locale=account.locale,
+        invoice_series_prefix=account.invoice_series_prefix,
+        livemode=tenant.livemode,
+        created_at=account.created_at,
+    )
+
+
+def issue_key(
+    session: Session, account_id: str, livemode: bool, name: str, secret: bytes, now: datetime
+) -> IssuedKey:
+    get_account(session, account_id)
+    token = keys.generate(livemode)
+    key = ApiKey(
+        id=new_id("api_key"),
+        account_id=account_id,
+        livemode=livemode,
+        name=name,
+        key_hash=keys.keyed_hash(secret, token),
+        prefix=token[:12],
+        last4=token[-4:],
+        created_at=now,
+        revoked_at=None,
+    )
+    session.add(key)
+    session.flush()
+    return IssuedKey(key=key, token=token)
+
+
+def list_keys(session: Session, account_id: str) -> list[ApiKey]:
+    get_account(session, account_id)
+    return repository.list_keys(session, account_id)
+
+
+def revoke_key(session: Session, key_id: str, now: datetime) -> ApiKey:
+    key = repository.find_key(session, key_id)
+    if key is None:
+        raise NotFoundError("API key", key_id)
+    if key.revoked_at is not None:
+        raise ConflictError(f"API key '{key_id}' was already revoked at {key.revoked_at}.")
+    key.revoked_at = now
+    session.flush()
+    return key
+
+
+def authenticate(session: Session, token: str, secret: bytes) -> Tenant | None:
+    """The tenant a bearer token opens, or None for an unknown, revoked or malformed token."""
+    livemode = keys.mode_of(token)
+    if livemode is None:
+        return None
+    key = repository.active_key_by_hash(session, keys.keyed_hash(secret, token))
+    if key is None or key.livemode != livemode:
+        return None
+    return Tenant(account_id=key.account_id, livemode=key.livemode)

@@ -1,0 +1,1 @@
+"""What every domain shares: the tenant scope, domain errors, cursor pages."""

@@ -1,0 +1,109 @@
+"""Validated field types shared by request schemas: countries, currencies, locales, money."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+from typing import Annotated, Any
+
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from recura.core.money import is_currency
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if code not in _countries():
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _currency(value: str) -> str:
+    code = value.upper()
+    if not is_currency(code):
+        raise ValueError(f"'{value}' is not an ISO 4217 currency code")
+    return code
+
+
+def _locale(value: str) -> str:
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (ValueError, UnknownLocaleError):
+        raise ValueError(f"'{value}' is not a known locale (e.g. 'ro', 'en', 'ro_RO')") from None
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _timezone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError(f"'{value}' is not an IANA time zone (e.g. 'Europe/Bucharest')")
+    return value
+
+
+def _metadata(value: dict[str, str]) -> dict[str, str]:
+    if len(value) > 50:
+        raise ValueError("at most 50 keys")
+    for key, item in value.items():
+        if not 1 <= len(key) <= 40:
+            raise ValueError(f"key '{key[:40]}' must be 1 to 40 characters")
+        if len(item) > 500:
+            raise ValueError(f"value of '{key}' is longer than 500 characters")
+    return value
+
+
+Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
+LocaleCode = Annotated[str, StringConstraints(min_length=2, max_length=16), AfterValidator(_locale)]
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_timezone)]
+Metadata = Annotated[dict[str, str], AfterValidator(_metadata)]
+Code = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+MAX_MINOR = 10**15  # far above any real price, well inside a 64-bit column
+
+
+class Schema(BaseModel):
+    """Request bodies reject unknown fields, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyIn(Schema):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount": 4900, "currency": "RON"}]}
+    )
+
+    amount: int = Field(ge=0, le=MAX_MINOR, description="Minor units (bani, cents).")
+    currency: Currency
+
+
+class MoneyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 4900, "currency": "RON"}]})
+
+    amount: int
+    currency: str
+
+
+def money_out(amount: int, currency: str) -> MoneyOut:
+    return MoneyOut(amount=amount, currency=currency)
+
+
+def example(*items: dict[str, Any]) -> ConfigDict:
+    """Config with OpenAPI examples for a response schema."""
+    return ConfigDict(json_schema_extra={"examples": list(items)})
+
+
+def example_in(*items: dict[str, Any]) -> ConfigDict:
+    """Config with OpenAPI examples for a request schema (unknown fields rejected)."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(items)})

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recura.db.models import Customer
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+
+
+def get(session: Session, tenant: Tenant, customer_id: str) -> Customer | None:
+    return session.scalar(tenant.scope(select(Customer), Customer).where(Customer.id == customer_id))
+
+
+def by_external_id(session: Session, tenant: Tenant, external_id: str) -> Customer | None:
+    stmt = tenant.scope(select(Customer), Customer).where(Customer.external_id == external_id)
+    return session.scalar(stmt)
+
+
+def page(
+    session: Session,
+    tenant: Tenant,
+    *,
+    limit: int,
+    starting_after: str | None,
+    email: str | None = None,
+    external_id: str | None = None,
+    archived: bool | None = None,
+) -> Page[Customer]:
+    stmt = tenant.scope(select(Customer), Customer)
+    if email is not None:
+        stmt = stmt.where(func.lower(Customer.email) == email.lower())
+    if external_id is not None:
+        stmt = stmt.where(Customer.external_id == external_id)
+    if archived is not None:
+        stmt = stmt.where(Customer.archived_at.isnot(None) if archived else Customer.archived_at.is_(None))
+    return paginate(session, stmt, Customer, limit, starting_after)

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from recura.domains.common.fields import (
+    Country,
+    Currency,
+    LocaleCode,
+    Metadata,
+    Name,
+    Schema,
+    example,
+    example_in,
+)
+
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+VatId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=32)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+ADDRESS_EXAMPLE = {
+    "line1": "Str. Memorandumului 28",
+    "line2": "Etaj 3",
+    "city": "Cluj-Napoca",
+    "postal_code": "400114",
+    "region": "Cluj",
+    "country": "RO",
+}
+
+
+class Address(Schema):
+    model_config = example_in(ADDRESS_EXAMPLE)
+
+    line1: Line
+    line2: Line | None = None
+    city: Line
+    postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
+    region: Line | None = None
+    country: Country
+
+
+class AddressOut(BaseModel):
+    model_config = example(ADDRESS_EXAMPLE)
+
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str | None = None
+    region: str | None = None
+    country: str
+
+
+class CustomerCreate(Schema):
+    model_config = example_in(
+        {
+            "external_id": "user-8812",
+            "email": "ana.popescu@example.ro",
+            "name": "Ana Popescu",
+            "country": "RO",
+            "locale": "ro",
+            "currency": "RON",
+            "vat_id": "RO18547290",
+            "address": ADDRESS_EXAMPLE,
+            "metadata": {"crm_id": "HS-2231"},
+        }
+    )
+
+    external_id: ExternalId | None = Field(
+        default=None, description="Your own id for this customer; unique in the account."
+    )
+    email: EmailStr | None = None
+    name: Name | None = None
+    country: Country | None = None
+    locale: LocaleCode | None = None
+    currency: Currency | None = Field(default=None, description="Preferred billing currency.")
+    vat_id: VatId | None = Field(
+        default=None, description="Checked for format and check digits; EU ids carry a prefix."
+    )
+    address: Address | None = None
+    metadata: Metadata = Field(default_factory=dict)
+
+
+class CustomerUpdate(Schema):
+    """Only the fields sent change; null clears an optional field."""
+
+    model_config = example_in({"email": "ana@norditech.ro", "metadata": {"plan_hint": "pro"}})
+
+    external_id: ExternalId | None = None
+    email: EmailStr | None = None
+    name: Name | None = None
+    country: Country | None = None
+    locale: LocaleCode | None = None
+    currency: Currency | None = None
+    vat_id: VatId | None = None
+    address: Address | None = None
+    metadata: Metadata | None = None
+
+
+class CustomerOut(BaseModel):
+    model_config = example(
+        {
+            "object": "customer",
+            "id": "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "external_id": "user-8812",
+            "email": "ana.popescu@example.ro",
+            "name": "Ana Popescu",
+            "country": "RO",
+            "locale": "ro",
+            "currency": "RON",
+            "vat_id": "RO18547290",
+            "address": ADDRESS_EXAMPLE,
+            "metadata": {"crm_id": "HS-2231"},
+            "livemode": False,
+            "archived": False,
+            "created_at": "2026-03-01T10:00:00Z",
+            "updated_at": "2026-03-01T10:00:00Z",
+        }
+    )
+
+    object: Literal["customer"] = "customer"
+    id: str
+    external_id: str | None
+    email: str | None
+    name: str | None
+    country: str | None
+    locale: str | None
+    currency: str | None
+    vat_id: str | None
+    address: AddressOut | None
+    metadata: dict[str, Any]
+    livemode: bool
+    archived: bool
+    created_at: datetime
+    updated_at: datetime

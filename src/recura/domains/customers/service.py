@@ -1,0 +1,116 @@
+"""Create, change, list and archive customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from recura.db.models import Customer
+from recura.domains.common.errors import ConflictError, NotFoundError, invalid
+from recura.domains.common.pages import Page
+from recura.domains.common.tenant import Tenant
+from recura.domains.common.vat import normalize_vat_id
+from recura.domains.customers import repository
+from recura.domains.customers.schemas import AddressOut, CustomerCreate, CustomerOut, CustomerUpdate
+from recura.ids import new_id
+
+
+def get(session: Session, tenant: Tenant, customer_id: str) -> Customer:
+    customer = repository.get(session, tenant, customer_id)
+    if customer is None:
+        raise NotFoundError("customer", customer_id)
+    return customer
+
+
+def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime) -> Customer:
+    fields = data.model_dump()
+    _check_external_id(session, tenant, data.external_id, None)
+    fields["vat_id"] = _vat(data.vat_id, data.country)
+    customer = Customer(
+        id=new_id("customer"),
+        **tenant.row_keys(),
+        **{k: v for k, v in fields.items() if k != "metadata"},
+        metadata_=data.metadata,
+        archived_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def update(
+    session: Session, tenant: Tenant, customer_id: str, data: CustomerUpdate, now: datetime
+) -> Customer:
+    customer = get(session, tenant, customer_id)
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if "external_id" in changes:
+        _check_external_id(session, tenant, changes["external_id"], customer.id)
+    if "vat_id" in changes or "country" in changes:
+        country = changes.get("country", customer.country)
+        vat_id = changes.get("vat_id", customer.vat_id)
+        changes["vat_id"] = _vat(vat_id, country)
+    if "metadata" in changes:
+        # Merge like Stripe: a key set to "" is removed, other keys are kept.
+        merged = {**customer.metadata_, **(changes.pop("metadata") or {})}
+        customer.metadata_ = {k: v for k, v in merged.items() if v != ""}
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.updated_at = now
+    session.flush()
+    return customer
+
+
+def archive(session: Session, tenant: Tenant, customer_id: str, now: datetime) -> Customer:
+    customer = get(session, tenant, customer_id)
+    if customer.archived_at is not None:
+        raise ConflictError(f"Customer '{customer_id}' is already archived.")
+    customer.archived_at = now
+    customer.updated_at = now
+    session.flush()
+    return customer
+
+
+def page(session: Session, tenant: Tenant, **filters: Any) -> Page[Customer]:
+    return repository.page(session, tenant, **filters)
+
+
+def to_out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        external_id=customer.external_id,
+        email=customer.email,
+        name=customer.name,
+        country=customer.country,
+        locale=customer.locale,
+        currency=customer.currency,
+        vat_id=customer.vat_id,
+        address=AddressOut(**customer.address) if customer.address else None,
+        metadata=customer.metadata_,
+        livemode=customer.livemode,
+        archived=customer.archived_at is not None,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+    )
+
+
+def _check_external_id(
+    session: Session, tenant: Tenant, external_id: str | None, own_id: str | None
+) -> None:
+    if external_id is None:
+        return
+    other = repository.by_external_id(session, tenant, external_id)
+    if other is not None and other.id != own_id:
+        raise ConflictError(f"external_id '{external_id}' already belongs to customer {other.id}.")
+
+
+def _vat(vat_id: str | None, country: str | None) -> str | None:
+    if vat_id is None:
+        return None
+    try:
+        return normalize_vat_id(vat_id, country)
+    except ValueError as exc:
+        raise invalid("/vat_id", str(exc)) from None

@@ -1,0 +1,1 @@
+"""Idempotency-Key records: claim, replay, complete, release, purge."""

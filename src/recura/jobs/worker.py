@@ -1,0 +1,68 @@
+"""The worker: a loop that runs every due-work handler, each in its own unit of work.
+
+Handlers take (session, now) and return how many items they processed; the billing engine
+adds renewals, dunning and outbox dispatch here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from recura.clock import Clock
+from recura.config import Settings
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.idempotency import service as idempotency
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, datetime], int]
+
+HANDLERS: dict[str, Handler] = {
+    "purge_idempotency_keys": idempotency.purge_expired,
+}
+
+
+def run_once(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
+    """Run each handler once; one failing handler does not stop the others."""
+    done: dict[str, int] = {}
+    for name, handler in HANDLERS.items():
+        try:
+            with unit_of_work(factory) as session:
+                done[name] = handler(session, clock.now())
+        except Exception:
+            log.exception("worker handler %s failed", name)
+            done[name] = -1
+    return done
+
+
+def run_forever(
+    factory: sessionmaker[Session], clock: Clock, interval: float, stop: threading.Event
+) -> None:
+    while not stop.is_set():
+        run_once(factory, clock)
+        stop.wait(interval)
+
+
+class EmbeddedWorker:
+    """The worker as a thread inside `recura serve`, so one process is a complete install."""
+
+    def __init__(self, factory: sessionmaker[Session], clock: Clock, settings: Settings) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=run_forever,
+            args=(factory, clock, settings.worker_interval_seconds, self._stop),
+            name="recura-worker",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Api
+
+ANA = {
+    "external_id": "user-1",
+    "email": "ana.popescu@example.ro",
+    "name": "Ana Popescu",
+    "country": "RO",
+    "locale": "ro",
+    "currency": "RON",
+    "vat_id": "RO 18547290",
+    "address": {"line1": "Str. Memorandumului 28", "city": "Cluj-Napoca", "country": "ro"},
+    "metadata": {"crm": "HS-1"},
+}
+
+
+def test_create_read_update_archive(api: Api) -> None:
+    created = api.ok("POST", "/v1/customers", 201, json=ANA)
+    assert created["id"].startswith("cus_")
+    assert created["vat_id"] == "RO18547290"
+    assert created["address"]["country"] == "RO"
+    assert created["livemode"] is False
+    assert created["archived"] is False
+    assert api.ok("GET", f"/v1/customers/{created['id']}") == created
+
+    updated = api.ok(
+        "PATCH",
+        f"/v1/customers/{created['id']}",
+        json={"name": "Ana Ionescu", "metadata": {"crm": "", "tier": "gold"}, "locale": None},
+    )
+    assert updated["name"] == "Ana Ionescu"
+    assert updated["metadata"] == {"tier": "gold"}
+    assert updated["locale"] is None
+    assert updated["email"] == ANA["email"]
+
+    archived = api.ok("POST", f"/v1/customers/{created['id']}/archive")
+    assert archived["archived"] is True
+    again = api.post(f"/v1/customers/{created['id']}/archive")
+    assert again.status_code == 409
+    assert again.headers["content-type"] == "application/problem+json"
+
+
+def test_external_id_is_unique_per_account(api: Api) -> None:
+    api.ok("POST", "/v1/customers", 201, json={"external_id": "dup"})
+    second = api.post("/v1/customers", json={"external_id": "dup"})
+    assert second.status_code == 409
+    assert "dup" in second.json()["detail"]
+    other = api.ok("POST", "/v1/customers", 201, json={"external_id": "other"})
+    clash = api.patch(f"/v1/customers/{other['id']}", json={"external_id": "dup"})
+    assert clash.status_code == 409
+
+
+def test_external_id_may_repeat_across_accounts_and_modes(api: Api, merchant) -> None:
+    api.ok("POST", "/v1/customers", 201, json={"external_id": "same"})
+    merchant.live.ok("POST", "/v1/customers", 201, json={"external_id": "same"})
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"email": "not-an-email"}, "#/email"),
+        ({"country": "XX"}, "#/country"),
+        ({"currency": "RNO"}, "#/currency"),
+        ({"locale": "zz_QQ"}, "#/locale"),
+        ({"vat_id": "RO18547291"}, "#/vat_id"),
+        ({"vat_id": "RO18547290", "country": "DE"}, "#/vat_id"),
+        ({"address": {"line1": "x", "country": "RO"}}, "#/address/city"),
+        ({"metadata": {"k": "v" * 501}}, "#/metadata"),
+        ({"nickname": "typo"}, "#/nickname"),
+        ({"name": ""}, "#/name"),
+    ],
+)
+def test_invalid_fields_have_pointers(api: Api, body: dict, pointer: str) -> None:
+    response = api.post("/v1/customers", json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422
+    assert problem["type"] == "urn:recura:problem:validation"
+    assert [e["pointer"] for e in problem["errors"]] == [pointer]
+
+
+def test_malformed_json_is_a_problem(api: Api) -> None:
+    response = api.post(
+        "/v1/customers", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"].startswith("#")
+
+
+def test_list_filters_and_pagination(api: Api) -> None:
+    ids = [
+        api.ok("POST", "/v1/customers", 201, json={"email": f"c{i}@example.com"})["id"]
+        for i in range(5)
+    ]
+    api.ok("POST", f"/v1/customers/{ids[0]}/archive")
+    page1 = api.ok("GET", "/v1/customers", params={"limit": 2})
+    assert page1["object"] == "list"
+    assert [c["id"] for c in page1["data"]] == sorted(ids, reverse=True)[:2]
+    assert page1["has_more"] is True
+    seen = [c["id"] for c in page1["data"]]
+    cursor = seen[-1]
+    while True:
+        page = api.ok("GET", "/v1/customers", params={"limit": 2, "starting_after": cursor})
+        seen += [c["id"] for c in page["data"]]
+        if not page["has_more"]:
+            break
+        cursor = page["data"][-1]["id"]
+    assert seen == sorted(ids, reverse=True)
+    by_email = api.ok("GET", "/v1/customers", params={"email": "C3@EXAMPLE.COM"})
+    assert [c["id"] for c in by_email["data"]] == [ids[3]]
+    active = api.ok("GET", "/v1/customers", params={"archived": "false"})
+    assert ids[0] not in [c["id"] for c in active["data"]]
+    by_ext = api.ok("GET", "/v1/customers", params={"external_id": "nope"})
+    assert by_ext["data"] == []
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"limit": "x"}])
+def test_bad_page_parameters(api: Api, params: dict) -> None:
+    response = api.get("/v1/customers", params=params)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "limit"
+
+
+def test_unknown_customer_is_404(api: Api) -> None:
+    response = api.get("/v1/customers/cus_nope")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
