@@ -47,7 +47,11 @@ _EXACT: Final = decimal.Context(
 
 
 class PricingError(ValueError):
-    """Invalid price or quantity; `field` is a path relative to the price, e.g. "tiers.2.up_to"."""
+    """Invalid price or quantity.
+
+    `field` is a path relative to the price, with 0-based tier indexes:
+    "tiers.2.up_to" is the third tier's bound.
+    """
 
     def __init__(self, field: str, message: str) -> None:
         # Both go into args so the exception survives pickling and copying.

@@ -1,8 +1,33 @@
 """Every table, one module each; importing this package registers them all on Base.metadata."""
 
 from recura.db.models.account import Account
+from recura.db.models.add_on import AddOn
 from recura.db.models.api_key import ApiKey
+from recura.db.models.billable_metric import BillableMetric
+from recura.db.models.charge import Charge
+from recura.db.models.coupon import Coupon
 from recura.db.models.customer import Customer
+from recura.db.models.feature import Feature
+from recura.db.models.feature_grant import FeatureGrant
 from recura.db.models.idempotency_key import IdempotencyKey
+from recura.db.models.plan import Plan
+from recura.db.models.plan_version import PlanVersion
+from recura.db.models.product import Product
+from recura.db.models.promotion_code import PromotionCode
 
-__all__ = ["Account", "ApiKey", "Customer", "IdempotencyKey"]
+__all__ = [
+    "Account",
+    "AddOn",
+    "ApiKey",
+    "BillableMetric",
+    "Charge",
+    "Coupon",
+    "Customer",
+    "Feature",
+    "FeatureGrant",
+    "IdempotencyKey",
+    "Plan",
+    "PlanVersion",
+    "Product",
+    "PromotionCode",
+]

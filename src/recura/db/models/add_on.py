@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import Base, JSONType, TenantColumns
+
+
+class AddOn(TenantColumns, Base):
+    """An extra priced item a subscription can carry, billed on the subscription's interval."""
+
+    __tablename__ = "add_ons"
+    __table_args__ = (UniqueConstraint("account_id", "livemode", "code"),)
+
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(1000))
+    pricing_model: Mapped[str] = mapped_column(String(24))
+    prices: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
+    archived_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,265 @@
+"""Demo data: a Romanian SaaS with a real-shaped catalog and about 200 customers.
+
+Loading twice does not duplicate anything: the second run finds the account and only issues
+a fresh API key (keys are shown once, so the old one cannot be printed again).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stdnum.ro import cui
+
+from recura.db.models import Account
+from recura.domains.accounts import service as accounts
+from recura.domains.accounts.schemas import AccountCreate
+from recura.domains.add_ons import service as add_ons
+from recura.domains.add_ons.schemas import AddOnCreate
+from recura.domains.billable_metrics import service as metrics
+from recura.domains.billable_metrics.schemas import BillableMetricCreate
+from recura.domains.common.tenant import Tenant
+from recura.domains.coupons import service as coupons
+from recura.domains.coupons.schemas import CouponCreate, PromotionCodeCreate
+from recura.domains.customers import service as customers
+from recura.domains.customers.schemas import CustomerCreate
+from recura.domains.features import service as features
+from recura.domains.features.schemas import FeatureCreate
+from recura.domains.plans import service as plans
+from recura.domains.plans.schemas import PlanCreate
+from recura.domains.products import service as products
+from recura.domains.products.schemas import ProductCreate
+
+LEGAL_NAME = "Norditech Software SRL"
+SEED = 20260115
+
+FIRST = ["Andrei", "Ana", "Mihai", "Ioana", "Alexandru", "Maria", "Ștefan", "Elena", "Radu",
+         "Cristina", "Bogdan", "Andreea", "Vlad", "Alina", "Cătălin", "Irina", "Sorin", "Diana"]
+LAST = ["Popescu", "Ionescu", "Popa", "Dumitru", "Stan", "Stoica", "Gheorghe", "Rusu", "Munteanu",
+        "Matei", "Constantin", "Șerban", "Moldovan", "Lazăr", "Ciobanu", "Florea", "Nistor"]
+CITIES = [("București", "B", "010011"), ("Cluj-Napoca", "CJ", "400001"), ("Iași", "IS", "700001"),
+          ("Timișoara", "TM", "300001"), ("Brașov", "BV", "500001"), ("Constanța", "CT", "900001"),
+          ("Oradea", "BH", "410001"), ("Sibiu", "SB", "550001")]
+STREETS = ["Str. Memorandumului", "Bd. Unirii", "Str. Lăpușneanu", "Calea Victoriei",
+           "Str. Republicii", "Bd. Eroilor", "Str. Mihai Viteazu"]
+COMPANY_WORDS = ["Tech", "Soft", "Data", "Cloud", "Digital", "Logic", "Media", "Grup"]
+FOREIGN = [("DE", "Berlin", "de"), ("FR", "Lyon", "fr"), ("IT", "Milano", "it"),
+           ("AT", "Wien", "de"), ("NL", "Utrecht", "nl"), ("ES", "Valencia", "es")]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    account_id: str
+    legal_name: str
+    token: str
+    created: bool
+    customers: int
+    plans: int
+
+
+def load_demo(session: Session, secret: bytes, now: datetime, customers: int = 200) -> DemoResult:
+    account = session.scalar(select(Account).where(Account.legal_name == LEGAL_NAME))
+    created = account is None
+    if account is None:
+        account = accounts.create_account(
+            session,
+            AccountCreate(
+                legal_name=LEGAL_NAME,
+                country="RO",
+                default_currency="RON",
+                timezone="Europe/Bucharest",
+                locale="ro",
+                invoice_series_prefix="NDT",
+            ),
+            now,
+        )
+    tenant = Tenant(account.id, livemode=False)
+    plan_count = 0
+    if created:
+        plan_count = _catalog(session, tenant, now)
+        _customers(session, tenant, now, customers)
+    issued = accounts.issue_key(session, account.id, False, "demo", secret, now)
+    return DemoResult(
+        account_id=account.id,
+        legal_name=account.legal_name,
+        token=issued.token,
+        created=created,
+        customers=customers if created else 0,
+        plans=plan_count,
+    )
+
+
+def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
+    crm = products.create(
+        session, tenant, ProductCreate(name="Norditech CRM", description="CRM pentru echipe mici"),
+        now,
+    )
+    calls = metrics.create(
+        session,
+        tenant,
+        BillableMetricCreate(code="api_calls", name="API calls", aggregation="count"),  # type: ignore[arg-type]
+        now,
+    )
+
+    def feature(code: str, name: str, kind: str, metric: str | None = None) -> str:
+        data = FeatureCreate(code=code, name=name, kind=kind, billable_metric=metric)  # type: ignore[arg-type]
+        return features.create(session, tenant, data, now).id
+
+    projects = feature("projects", "Projects", "limit")
+    sso = feature("sso", "Single sign-on", "boolean")
+    api = feature("api_calls", "API calls", "metered", calls.id)
+    storage = feature("storage_gb", "Storage (GB)", "limit")
+
+    api_charge = {
+        "billable_metric": calls.id,
+        "pricing_model": "tiered_graduated",
+        "prices": [
+            {"currency": "RON", "tiers": [{"up_to": "10000", "unit_amount": "0"},
+                                          {"up_to": None, "unit_amount": "0.5"}]},
+            {"currency": "EUR", "tiers": [{"up_to": "10000", "unit_amount": "0"},
+                                          {"up_to": None, "unit_amount": "0.1"}]},
+        ],
+    }
+    enterprise_tiers = {
+        "RON": [("10", "2500"), ("50", "2000"), (None, "1500")],
+        "EUR": [("10", "500"), ("50", "400"), (None, "300")],
+    }
+
+    def tiers(currency: str, factor: int) -> list[dict[str, Any]]:
+        return [{"up_to": up, "unit_amount": str(int(amount) * factor)}
+                for up, amount in enterprise_tiers[currency]]
+
+    def grants(**values: Any) -> list[dict[str, Any]]:
+        ids = {"projects": projects, "sso": sso, "api_calls": api, "storage_gb": storage}
+        return [{"feature": ids[k], "value": v} for k, v in values.items()]
+
+    catalog: list[dict[str, Any]] = [
+        {"code": "free", "name": "Free", "pricing_model": "free",
+         "features": grants(projects=1, api_calls=1000, storage_gb=1)},
+        {"code": "starter-monthly", "name": "Starter", "pricing_model": "flat",
+         "prices": [{"currency": "RON", "amount": 4900}, {"currency": "EUR", "amount": 990}],
+         "features": grants(projects=5, api_calls=10000, storage_gb=10)},
+        {"code": "starter-annual", "name": "Starter (annual)", "pricing_model": "flat",
+         "interval_unit": "year",
+         "prices": [{"currency": "RON", "amount": 49000}, {"currency": "EUR", "amount": 9900}],
+         "features": grants(projects=5, api_calls=10000, storage_gb=10)},
+        {"code": "pro-monthly", "name": "Pro", "pricing_model": "per_unit", "trial_days": 14,
+         "prices": [{"currency": "RON", "unit_amount": "2900"},
+                    {"currency": "EUR", "unit_amount": "590"}],
+         "min_quantity": "1", "max_quantity": "500", "charges": [api_charge],
+         "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100)},
+        {"code": "pro-annual", "name": "Pro (annual)", "pricing_model": "per_unit",
+         "interval_unit": "year", "trial_days": 14,
+         "prices": [{"currency": "RON", "unit_amount": "29000"},
+                    {"currency": "EUR", "unit_amount": "5900"}],
+         "min_quantity": "1", "max_quantity": "500", "charges": [api_charge],
+         "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100)},
+        {"code": "enterprise-monthly", "name": "Enterprise", "pricing_model": "tiered_graduated",
+         "prices": [{"currency": c, "tiers": tiers(c, 1)} for c in ("RON", "EUR")],
+         "setup_fees": [{"amount": 100000, "currency": "RON"}, {"amount": 20000, "currency": "EUR"}],
+         "min_quantity": "5", "charges": [api_charge],
+         "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None)},
+        {"code": "enterprise-annual", "name": "Enterprise (annual)",
+         "pricing_model": "tiered_graduated", "interval_unit": "year",
+         "prices": [{"currency": c, "tiers": tiers(c, 10)} for c in ("RON", "EUR")],
+         "setup_fees": [{"amount": 100000, "currency": "RON"}, {"amount": 20000, "currency": "EUR"}],
+         "min_quantity": "5", "charges": [api_charge],
+         "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None)},
+    ]
+    created = {}
+    for item in catalog:
+        data = PlanCreate.model_validate({"product": crm.id, **item})
+        created[item["code"]] = plans.create(session, tenant, data, now)
+    add_ons.create(
+        session,
+        tenant,
+        AddOnCreate.model_validate(
+            {
+                "code": "extra-storage",
+                "name": "Extra storage (100 GB)",
+                "pricing_model": "per_unit",
+                "prices": [{"currency": "RON", "unit_amount": "1500"},
+                           {"currency": "EUR", "unit_amount": "300"}],
+                "features": [{"feature": storage, "value": 100}],
+            }
+        ),
+        now,
+    )
+    launch = coupons.create_coupon(
+        session,
+        tenant,
+        CouponCreate.model_validate(
+            {
+                "code": "launch-20",
+                "name": "Lansare: 20% reducere 3 luni",
+                "percent_off": 20,
+                "duration": "repeating",
+                "duration_in_periods": 3,
+                "max_redemptions": 500,
+                "applies_to_plans": [created["starter-monthly"].id, created["pro-monthly"].id],
+            }
+        ),
+        now,
+    )
+    coupons.create_promotion(
+        session,
+        tenant,
+        PromotionCodeCreate.model_validate(
+            {"code": "PARTNER-ACME", "coupon": launch.id, "metadata": {"partner": "acme"}}
+        ),
+        now,
+    )
+    return len(created)
+
+
+def _ro_company_vat(rng: random.Random) -> str:
+    body = str(rng.randint(1_000_000, 99_999_999))
+    return "RO" + body + cui.calc_check_digit(body)
+
+
+def _customers(session: Session, tenant: Tenant, now: datetime, count: int) -> None:
+    rng = random.Random(SEED)
+    for index in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        is_company = rng.random() < 0.35
+        local = rng.random() < 0.8
+        if local:
+            city, region, postal = rng.choice(CITIES)
+            country, currency, locale = "RO", "RON", "ro" if rng.random() < 0.85 else "en"
+        else:
+            country, city, locale = rng.choice(FOREIGN)
+            region, postal, currency = None, f"{rng.randint(10000, 99999)}", "EUR"
+        name = f"{first} {last}"
+        if is_company:
+            name = f"{last} {rng.choice(COMPANY_WORDS)} SRL" if local else f"{last} {rng.choice(COMPANY_WORDS)}"
+        slug = (first + "." + last).lower()
+        for ro, ascii_ in (("ă", "a"), ("â", "a"), ("î", "i"), ("ș", "s"), ("ț", "t"), ("ş", "s")):
+            slug = slug.replace(ro, ascii_)
+        customers.create(
+            session,
+            tenant,
+            CustomerCreate.model_validate(
+                {
+                    "external_id": f"user-{1000 + index}",
+                    "email": f"{slug}{index}@example.ro" if local else f"{slug}{index}@example.eu",
+                    "name": name,
+                    "country": country,
+                    "locale": locale,
+                    "currency": currency,
+                    "vat_id": _ro_company_vat(rng) if is_company and local else None,
+                    "address": {
+                        "line1": f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+                        "city": city,
+                        "postal_code": postal,
+                        "region": region,
+                        "country": country,
+                    },
+                    "metadata": {"source": rng.choice(["organic", "partner", "ads", "referral"])},
+                }
+            ),
+            now,
+        )

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from recura.core.pricing import PricingModel
+from recura.domains.common.fields import Code, Metadata, Name, Schema, example, example_in
+from recura.domains.common.prices import PriceIn, PriceOut
+from recura.domains.features.grants import GrantIn, GrantOut
+from recura.domains.products.schemas import Description
+
+
+class AddOnCreate(Schema):
+    model_config = example_in(
+        {
+            "code": "extra-storage",
+            "name": "Extra storage (100 GB)",
+            "pricing_model": "per_unit",
+            "prices": [{"currency": "RON", "unit_amount": "1500"}, {"currency": "EUR", "unit_amount": "300"}],
+            "features": [{"feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "value": 100}],
+        }
+    )
+
+    code: Code
+    name: Name
+    description: Description | None = None
+    pricing_model: PricingModel
+    prices: list[PriceIn] = Field(default_factory=list, max_length=50)
+    features: list[GrantIn] = Field(default_factory=list, max_length=200)
+    metadata: Metadata = Field(default_factory=dict)
+
+
+class AddOnUpdate(Schema):
+    """Prices are fixed once sold: to reprice, create a new add-on and archive this one."""
+
+    model_config = example_in({"name": "Extra storage (100 GB, SSD)"})
+
+    name: Name | None = None
+    description: Description | None = None
+    features: list[GrantIn] | None = Field(default=None, max_length=200)
+    metadata: Metadata | None = None
+
+
+class AddOnOut(BaseModel):
+    model_config = example(
+        {
+            "object": "add_on",
+            "id": "addon_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "code": "extra-storage",
+            "name": "Extra storage (100 GB)",
+            "description": None,
+            "pricing_model": "per_unit",
+            "prices": [{"currency": "RON", "unit_amount": "1500"}],
+            "features": [],
+            "metadata": {},
+            "livemode": False,
+            "archived": False,
+            "created_at": "2026-01-15T09:30:00Z",
+        }
+    )
+
+    object: Literal["add_on"] = "add_on"
+    id: str
+    code: str
+    name: str
+    description: str | None
+    pricing_model: PricingModel
+    prices: list[PriceOut]
+    features: list[GrantOut]
+    metadata: dict[str, str]
+    livemode: bool
+    archived: bool
+    created_at: datetime

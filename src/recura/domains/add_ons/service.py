@@ -1,0 +1,97 @@
+"""Add-ons: extra priced items (seats of storage, support packs) a subscription can carry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.core.pricing import PricingModel
+from recura.db.models import AddOn
+from recura.domains.add_ons.schemas import AddOnCreate, AddOnOut, AddOnUpdate
+from recura.domains.common import lookup
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.prices import check_prices, prices_out
+from recura.domains.common.tenant import Tenant
+from recura.domains.features import grants
+from recura.ids import new_id
+
+
+def get(session: Session, tenant: Tenant, add_on_id: str) -> AddOn:
+    return lookup.require(session, tenant, AddOn, add_on_id, "add-on")
+
+
+def create(session: Session, tenant: Tenant, data: AddOnCreate, now: datetime) -> AddOn:
+    prices = check_prices(data.pricing_model, data.prices, "/prices")
+    checked = grants.check(session, tenant, data.features, "/features")
+    lookup.ensure_code_free(session, tenant, AddOn, data.code, "add-on")
+    add_on = AddOn(
+        id=new_id("add_on"),
+        **tenant.row_keys(),
+        code=data.code,
+        name=data.name,
+        description=data.description,
+        pricing_model=data.pricing_model.value,
+        prices=prices,
+        metadata_=data.metadata,
+        archived_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(add_on)
+    session.flush()
+    grants.replace(session, tenant, checked, now, add_on_id=add_on.id)
+    return add_on
+
+
+def update(
+    session: Session, tenant: Tenant, add_on_id: str, data: AddOnUpdate, now: datetime
+) -> AddOn:
+    add_on = get(session, tenant, add_on_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is not None:
+        add_on.name = changes["name"]
+    if "description" in changes:
+        add_on.description = changes["description"]
+    if changes.get("metadata") is not None:
+        add_on.metadata_ = changes["metadata"]
+    if data.features is not None:
+        checked = grants.check(session, tenant, data.features, "/features")
+        grants.replace(session, tenant, checked, now, add_on_id=add_on.id)
+    add_on.updated_at = now
+    session.flush()
+    return add_on
+
+
+def archive(session: Session, tenant: Tenant, add_on_id: str, now: datetime) -> AddOn:
+    return lookup.archive(get(session, tenant, add_on_id), "add-on", now)
+
+
+def page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, code: str | None
+) -> Page[AddOn]:
+    stmt = tenant.scope(select(AddOn), AddOn)
+    if code is not None:
+        stmt = stmt.where(AddOn.code == code)
+    return paginate(session, stmt, AddOn, limit, starting_after)
+
+
+def to_out(session: Session, tenant: Tenant, add_ons: list[AddOn]) -> list[AddOnOut]:
+    granted = grants.of_owners(session, tenant, add_on_ids=[a.id for a in add_ons])
+    return [
+        AddOnOut(
+            id=a.id,
+            code=a.code,
+            name=a.name,
+            description=a.description,
+            pricing_model=PricingModel(a.pricing_model),
+            prices=prices_out(a.prices),
+            features=granted.get(a.id, []),
+            metadata=a.metadata_,
+            livemode=a.livemode,
+            archived=a.archived_at is not None,
+            created_at=a.created_at,
+        )
+        for a in add_ons
+    ]

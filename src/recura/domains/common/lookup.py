@@ -1,0 +1,66 @@
+"""Tenant-scoped lookups shared by the catalog's repositories."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.base import TenantColumns
+from recura.domains.common.errors import ConflictError, NotFoundError, invalid
+from recura.domains.common.tenant import Tenant
+
+M = TypeVar("M", bound=TenantColumns)
+
+
+class Archivable(Protocol):
+    id: str
+    archived_at: datetime | None
+    updated_at: datetime
+
+
+A = TypeVar("A", bound=Archivable)
+
+
+def find(session: Session, tenant: Tenant, model: type[M], object_id: str) -> M | None:
+    return session.scalar(tenant.scope(select(model), model).where(model.id == object_id))
+
+
+def require(session: Session, tenant: Tenant, model: type[M], object_id: str, kind: str) -> M:
+    row = find(session, tenant, model, object_id)
+    if row is None:
+        raise NotFoundError(kind, object_id)
+    return row
+
+
+def referenced(
+    session: Session, tenant: Tenant, model: type[M], object_id: str, kind: str, pointer: str
+) -> M:
+    """A row named in a request body: unknown ids are invalid input (422), not a missing page."""
+    row = find(session, tenant, model, object_id)
+    if row is None:
+        raise invalid(pointer, f"no {kind} with id '{object_id}'")
+    if getattr(row, "archived_at", None) is not None:
+        raise invalid(pointer, f"{kind} '{object_id}' is archived")
+    return row
+
+
+def by_code(session: Session, tenant: Tenant, model: type[M], code: str) -> M | None:
+    column: Any = model.code  # type: ignore[attr-defined]
+    return session.scalar(tenant.scope(select(model), model).where(column == code))
+
+
+def ensure_code_free(session: Session, tenant: Tenant, model: type[M], code: str, kind: str) -> None:
+    other = by_code(session, tenant, model, code)
+    if other is not None:
+        raise ConflictError(f"A {kind} with code '{code}' already exists ({other.id}).")
+
+
+def archive(row: A, kind: str, now: datetime) -> A:
+    if row.archived_at is not None:
+        raise ConflictError(f"{kind.capitalize()} '{row.id}' is already archived.")
+    row.archived_at = now
+    row.updated_at = now
+    return row

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recura.db.models import BillableMetric, Charge, Plan, PlanVersion
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+
+
+def get_plan(session: Session, tenant: Tenant, plan_id: str) -> Plan | None:
+    return session.scalar(tenant.scope(select(Plan), Plan).where(Plan.id == plan_id))
+
+
+def page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, **filters: object
+) -> Page[Plan]:
+    stmt = tenant.scope(select(Plan), Plan)
+    if filters.get("code") is not None:
+        stmt = stmt.where(Plan.code == filters["code"])
+    if filters.get("product") is not None:
+        stmt = stmt.where(Plan.product_id == filters["product"])
+    if filters.get("archived") is not None:
+        archived = Plan.archived_at.is_not(None)
+        stmt = stmt.where(archived if filters["archived"] else ~archived)
+    return paginate(session, stmt, Plan, limit, starting_after)
+
+
+def versions(session: Session, tenant: Tenant, plan_id: str) -> list[PlanVersion]:
+    stmt = (
+        tenant.scope(select(PlanVersion), PlanVersion)
+        .where(PlanVersion.plan_id == plan_id)
+        .order_by(PlanVersion.version.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def version(session: Session, tenant: Tenant, plan_id: str, number: int) -> PlanVersion | None:
+    stmt = tenant.scope(select(PlanVersion), PlanVersion).where(
+        PlanVersion.plan_id == plan_id, PlanVersion.version == number
+    )
+    return session.scalar(stmt)
+
+
+def current_versions(
+    session: Session, tenant: Tenant, plan_ids: Sequence[str]
+) -> dict[str, PlanVersion]:
+    """The newest version of each plan, for a page of plans in one query."""
+    newest = (
+        tenant.scope(select(PlanVersion.plan_id, func.max(PlanVersion.version)), PlanVersion)
+        .where(PlanVersion.plan_id.in_(plan_ids))
+        .group_by(PlanVersion.plan_id)
+        .subquery()
+    )
+    stmt = tenant.scope(select(PlanVersion), PlanVersion).join(
+        newest,
+        (PlanVersion.plan_id == newest.c.plan_id) & (PlanVersion.version == newest.c[1]),
+    )
+    return {v.plan_id: v for v in session.scalars(stmt)}
+
+
+def charges(
+    session: Session, tenant: Tenant, version_ids: Sequence[str]
+) -> dict[str, list[tuple[Charge, BillableMetric]]]:
+    stmt = (
+        tenant.scope(select(Charge, BillableMetric), Charge)
+        .join(
+            BillableMetric,
+            (BillableMetric.account_id == Charge.account_id)
+            & (BillableMetric.id == Charge.billable_metric_id),
+        )
+        .where(Charge.plan_version_id.in_(version_ids))
+        .order_by(Charge.position)
+    )
+    result: dict[str, list[tuple[Charge, BillableMetric]]] = defaultdict(list)
+    for charge, metric in session.execute(stmt):
+        result[charge.plan_version_id].append((charge, metric))
+    return result

@@ -1,0 +1,128 @@
+"""Every id-bearing route, called with another tenant's key (or the live key of the same
+account), answers 404: nobody sees or changes a row that is not theirs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Api, Merchant, make_merchant
+
+# A valid body for routes whose body is validated before the id is looked up.
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/v1/plans/{id}/quote"): {"currency": "RON"},
+}
+
+
+def build_catalog(api: Api) -> dict[str, str]:
+    """One object of every resource; returns the id to use per route prefix."""
+    product = api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
+    metric = api.ok(
+        "POST", "/v1/billable_metrics", 201,
+        json={"code": "api_calls", "name": "API calls", "aggregation": "count"},
+    )["id"]
+    feature = api.ok(
+        "POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"}
+    )["id"]
+    plan = api.ok(
+        "POST", "/v1/plans", 201,
+        json={
+            "product": product, "code": "starter", "name": "Starter", "pricing_model": "flat",
+            "prices": [{"currency": "RON", "amount": 4900}],
+            "features": [{"feature": feature, "value": True}],
+        },
+    )["id"]
+    add_on = api.ok(
+        "POST", "/v1/add_ons", 201,
+        json={"code": "extra", "name": "Extra", "pricing_model": "flat",
+              "prices": [{"currency": "RON", "amount": 1000}]},
+    )["id"]
+    coupon = api.ok(
+        "POST", "/v1/coupons", 201, json={"code": "ten", "name": "10%", "percent_off": 10}
+    )["id"]
+    promo = api.ok(
+        "POST", "/v1/promotion_codes", 201, json={"code": "PARTNER-TEN", "coupon": coupon}
+    )["id"]
+    customer = api.ok("POST", "/v1/customers", 201, json={"email": "a@example.ro"})["id"]
+    return {
+        "/v1/products": product,
+        "/v1/billable_metrics": metric,
+        "/v1/features": feature,
+        "/v1/plans": plan,
+        "/v1/add_ons": add_on,
+        "/v1/coupons": coupon,
+        "/v1/promotion_codes": promo,
+        "/v1/customers": customer,
+    }
+
+
+def id_routes(client: TestClient) -> list[tuple[str, str]]:
+    """Every operation whose path names an object, from the published OpenAPI document."""
+    paths = client.get("/openapi.json").json()["paths"]
+    return [
+        (method.upper(), path)
+        for path, operations in sorted(paths.items())
+        if "{" in path
+        for method in sorted(operations)
+    ]
+
+
+def fill(path: str, ids: dict[str, str]) -> str:
+    prefix = path.split("/{", 1)[0]
+    assert prefix in ids, f"no object for {path}: add one to build_catalog"
+    return re.sub(r"\{version\}", "1", path.replace("{id}", ids[prefix]))
+
+
+def call(api: Api, method: str, template: str, ids: dict[str, str]) -> Any:
+    body = BODIES.get((method, template), {} if method in {"PATCH"} else None)
+    return api.request(method, fill(template, ids), json=body)
+
+
+@pytest.fixture
+def ids(api: Api) -> dict[str, str]:
+    return build_catalog(api)
+
+
+def test_owner_reaches_every_id_route(api: Api, client: TestClient, ids: dict[str, str]) -> None:
+    for method, template in id_routes(client):
+        if method == "GET" or template.endswith("/quote"):
+            response = call(api, method, template, ids)
+            assert response.status_code == 200, (method, template, response.text)
+
+
+def test_other_tenant_gets_404_everywhere(
+    client: TestClient, session_factory: Any, merchant: Merchant, ids: dict[str, str]
+) -> None:
+    other = make_merchant(session_factory, client, name="Other SRL")
+    routes = id_routes(client)
+    assert len(routes) >= 20
+    for caller in (other.api, other.live, merchant.live):
+        for method, template in routes:
+            response = call(caller, method, template, ids)
+            assert response.status_code == 404, (method, template, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_lists_show_only_own_rows(
+    client: TestClient, session_factory: Any, merchant: Merchant, ids: dict[str, str]
+) -> None:
+    other = make_merchant(session_factory, client, name="Other SRL")
+    for prefix in ids:
+        assert merchant.api.ok("GET", prefix)["data"], prefix
+        assert other.api.ok("GET", prefix)["data"] == [], prefix
+        assert merchant.live.ok("GET", prefix)["data"] == [], prefix
+
+
+def test_references_to_other_tenants_rows_are_rejected(
+    client: TestClient, session_factory: Any, ids: dict[str, str]
+) -> None:
+    other = make_merchant(session_factory, client, name="Other SRL")
+    response = other.api.post(
+        "/v1/plans",
+        json={"product": ids["/v1/products"], "code": "x", "name": "X", "pricing_model": "free"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "#/product"
