@@ -182,7 +182,9 @@ def keys_list(account: Annotated[str, typer.Option(help="Account id (acct_…)."
             rows = accounts.list_keys(session, account)
     except DomainError as exc:
         raise _fail(exc.detail) from None
-    table = Table("id", "name", "mode", "key", "created", "revoked")
+    table = Table()
+    for column in ("id", "name", "mode", "key", "created", "revoked"):
+        table.add_column(column, overflow="fold")  # ids must stay copyable, never "…"
     for key in rows:
         table.add_row(
             key.id,

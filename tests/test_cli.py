@@ -1,0 +1,94 @@
+"""The `recura` command against a real database (both backends)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from recura.api.app import create_app
+from recura.cli import app
+from recura.config import Settings
+from tests.conftest import SECRET
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(database_url: str, engine: Any) -> dict[str, str]:
+    return {"RECURA_DATABASE_URL": database_url, "RECURA_SECRET_KEY": SECRET, "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], *args: str, code: int = 0) -> str:
+    result = runner.invoke(app, list(args), env=env)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def api_for(settings: Settings, engine: Any, token: str) -> Any:
+    client = TestClient(create_app(settings, engine=engine))
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def test_accounts_and_keys_lifecycle(env: dict[str, str], settings: Settings, engine: Any) -> None:
+    run(env, "migrate")
+    out = run(
+        env, "accounts", "create", "--legal-name", "Cli Test SRL", "--country", "RO",
+        "--currency", "RON",
+    )
+    account = re.search(r"acct_\w+", out).group(0)  # type: ignore[union-attr]
+    test_key = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
+    assert re.search(r"rk_live_\w+", out)
+    client = api_for(settings, engine, test_key)
+    assert client.get("/v1/account").json()["legal_name"] == "Cli Test SRL"
+
+    out = run(env, "api-keys", "create", "--account", account, "--name", "ci")
+    new_key = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
+    key_id = re.search(r"key_\w+", out).group(0)  # type: ignore[union-attr]
+    listing = run(env, "api-keys", "list", "--account", account)
+    assert key_id in listing
+    assert new_key not in listing and new_key[:12] in listing
+
+    run(env, "api-keys", "revoke", key_id)
+    assert api_for(settings, engine, new_key).get("/v1/account").status_code == 401
+    assert "already revoked" in run(env, "api-keys", "revoke", key_id, code=1)
+
+
+def test_cli_errors_are_readable(env: dict[str, str]) -> None:
+    assert "No API key" in run(env, "api-keys", "revoke", "key_nope", code=1)
+    assert "No account" in run(env, "api-keys", "list", "--account", "acct_nope", code=1)
+    out = run(
+        env, "accounts", "create", "--legal-name", "X", "--country", "XX", "--currency", "RON",
+        code=1,
+    )
+    assert "country" in out
+
+
+def test_missing_configuration_names_the_variable() -> None:
+    result = runner.invoke(app, ["migrate"], env={"RECURA_SECRET_KEY": ""})
+    assert result.exit_code == 2
+    assert "RECURA_SECRET_KEY" in result.output
+
+
+def test_worker_once_runs_every_handler(env: dict[str, str]) -> None:
+    assert "purge_idempotency_keys" in run(env, "worker", "--once")
+
+
+def test_demo_loads_once_and_prints_a_working_key(
+    env: dict[str, str], settings: Settings, engine: Any
+) -> None:
+    first = run(env, "demo", "--customers", "20")
+    token = re.search(r"rk_test_\w+", first).group(0)  # type: ignore[union-attr]
+    client = api_for(settings, engine, token)
+    plans = client.get("/v1/plans", params={"limit": 100}).json()["data"]
+    assert {p["code"] for p in plans} >= {"free", "starter-monthly", "pro-monthly", "enterprise-annual"}
+    assert len(client.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20
+    second = run(env, "demo", "--customers", "20")
+    assert "already loaded" in second
+    token2 = re.search(r"rk_test_\w+", second).group(0)  # type: ignore[union-attr]
+    client2 = api_for(settings, engine, token2)
+    assert len(client2.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20
