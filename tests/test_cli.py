@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import SECRET
 from typer.testing import CliRunner
 
 from recura.api.app import create_app
 from recura.cli import app
 from recura.config import Settings
-from tests.conftest import SECRET
 
 runner = CliRunner()
 
@@ -37,8 +37,15 @@ def api_for(settings: Settings, engine: Any, token: str) -> Any:
 def test_accounts_and_keys_lifecycle(env: dict[str, str], settings: Settings, engine: Any) -> None:
     run(env, "migrate")
     out = run(
-        env, "accounts", "create", "--legal-name", "Cli Test SRL", "--country", "RO",
-        "--currency", "RON",
+        env,
+        "accounts",
+        "create",
+        "--legal-name",
+        "Cli Test SRL",
+        "--country",
+        "RO",
+        "--currency",
+        "RON",
     )
     account = re.search(r"acct_\w+", out).group(0)  # type: ignore[union-attr]
     test_key = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
@@ -51,7 +58,8 @@ def test_accounts_and_keys_lifecycle(env: dict[str, str], settings: Settings, en
     key_id = re.search(r"key_\w+", out).group(0)  # type: ignore[union-attr]
     listing = run(env, "api-keys", "list", "--account", account)
     assert key_id in listing
-    assert new_key not in listing and new_key[:12] in listing
+    assert new_key not in listing
+    assert new_key[:12] in listing
 
     run(env, "api-keys", "revoke", key_id)
     assert api_for(settings, engine, new_key).get("/v1/account").status_code == 401
@@ -62,7 +70,15 @@ def test_cli_errors_are_readable(env: dict[str, str]) -> None:
     assert "No API key" in run(env, "api-keys", "revoke", "key_nope", code=1)
     assert "No account" in run(env, "api-keys", "list", "--account", "acct_nope", code=1)
     out = run(
-        env, "accounts", "create", "--legal-name", "X", "--country", "XX", "--currency", "RON",
+        env,
+        "accounts",
+        "create",
+        "--legal-name",
+        "X",
+        "--country",
+        "XX",
+        "--currency",
+        "RON",
         code=1,
     )
     assert "country" in out
@@ -85,7 +101,12 @@ def test_demo_loads_once_and_prints_a_working_key(
     token = re.search(r"rk_test_\w+", first).group(0)  # type: ignore[union-attr]
     client = api_for(settings, engine, token)
     plans = client.get("/v1/plans", params={"limit": 100}).json()["data"]
-    assert {p["code"] for p in plans} >= {"free", "starter-monthly", "pro-monthly", "enterprise-annual"}
+    assert {p["code"] for p in plans} >= {
+        "free",
+        "starter-monthly",
+        "pro-monthly",
+        "enterprise-annual",
+    }
     assert len(client.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20
     second = run(env, "demo", "--customers", "20")
     assert "already loaded" in second

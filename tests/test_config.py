@@ -32,7 +32,11 @@ def test_postgres_urls_use_psycopg(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ({}, "RECURA_SECRET_KEY", "is not set"),
         ({"RECURA_SECRET_KEY": "short"}, "RECURA_SECRET_KEY", "32"),
-        ({"RECURA_SECRET_KEY": GOOD, "RECURA_DATABASE_URL": "mysql://x"}, "RECURA_DATABASE_URL", "sqlite"),
+        (
+            {"RECURA_SECRET_KEY": GOOD, "RECURA_DATABASE_URL": "mysql://x"},
+            "RECURA_DATABASE_URL",
+            "sqlite",
+        ),
         ({"RECURA_SECRET_KEY": GOOD, "RECURA_PORT": "eighty"}, "RECURA_PORT", "integer"),
         ({"RECURA_SECRET_KEY": GOOD, "RECURA_LOG_LEVEL": "loud"}, "RECURA_LOG_LEVEL", "one of"),
     ],

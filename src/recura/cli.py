@@ -51,7 +51,9 @@ def migrate() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind (default RECURA_HOST).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default RECURA_HOST).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default RECURA_PORT).")] = None,
     worker: Annotated[bool, typer.Option(help="Run the worker in this process.")] = True,
 ) -> None:
@@ -62,8 +64,9 @@ def serve(
 
     settings = _settings()
     api = create_app(settings, run_worker=worker and settings.embedded_worker)
-    uvicorn.run(api, host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level)
+    uvicorn.run(
+        api, host=host or settings.host, port=port or settings.port, log_level=settings.log_level
+    )
 
 
 @app.command("worker")
@@ -164,7 +167,11 @@ def keys_create(
     try:
         with unit_of_work(factory) as session:
             issued = accounts.issue_key(
-                session, account, live, name, settings.secret_key.get_secret_value().encode(),
+                session,
+                account,
+                live,
+                name,
+                settings.secret_key.get_secret_value().encode(),
                 SystemClock().now(),
             )
     except DomainError as exc:

@@ -37,18 +37,73 @@ from recura.domains.products.schemas import ProductCreate
 LEGAL_NAME = "Norditech Software SRL"
 SEED = 20260115
 
-FIRST = ["Andrei", "Ana", "Mihai", "Ioana", "Alexandru", "Maria", "Ștefan", "Elena", "Radu",
-         "Cristina", "Bogdan", "Andreea", "Vlad", "Alina", "Cătălin", "Irina", "Sorin", "Diana"]
-LAST = ["Popescu", "Ionescu", "Popa", "Dumitru", "Stan", "Stoica", "Gheorghe", "Rusu", "Munteanu",
-        "Matei", "Constantin", "Șerban", "Moldovan", "Lazăr", "Ciobanu", "Florea", "Nistor"]
-CITIES = [("București", "B", "010011"), ("Cluj-Napoca", "CJ", "400001"), ("Iași", "IS", "700001"),
-          ("Timișoara", "TM", "300001"), ("Brașov", "BV", "500001"), ("Constanța", "CT", "900001"),
-          ("Oradea", "BH", "410001"), ("Sibiu", "SB", "550001")]
-STREETS = ["Str. Memorandumului", "Bd. Unirii", "Str. Lăpușneanu", "Calea Victoriei",
-           "Str. Republicii", "Bd. Eroilor", "Str. Mihai Viteazu"]
+FIRST = [
+    "Andrei",
+    "Ana",
+    "Mihai",
+    "Ioana",
+    "Alexandru",
+    "Maria",
+    "Ștefan",
+    "Elena",
+    "Radu",
+    "Cristina",
+    "Bogdan",
+    "Andreea",
+    "Vlad",
+    "Alina",
+    "Cătălin",
+    "Irina",
+    "Sorin",
+    "Diana",
+]
+LAST = [
+    "Popescu",
+    "Ionescu",
+    "Popa",
+    "Dumitru",
+    "Stan",
+    "Stoica",
+    "Gheorghe",
+    "Rusu",
+    "Munteanu",
+    "Matei",
+    "Constantin",
+    "Șerban",
+    "Moldovan",
+    "Lazăr",
+    "Ciobanu",
+    "Florea",
+    "Nistor",
+]
+CITIES = [
+    ("București", "B", "010011"),
+    ("Cluj-Napoca", "CJ", "400001"),
+    ("Iași", "IS", "700001"),
+    ("Timișoara", "TM", "300001"),
+    ("Brașov", "BV", "500001"),
+    ("Constanța", "CT", "900001"),
+    ("Oradea", "BH", "410001"),
+    ("Sibiu", "SB", "550001"),
+]
+STREETS = [
+    "Str. Memorandumului",
+    "Bd. Unirii",
+    "Str. Lăpușneanu",
+    "Calea Victoriei",
+    "Str. Republicii",
+    "Bd. Eroilor",
+    "Str. Mihai Viteazu",
+]
 COMPANY_WORDS = ["Tech", "Soft", "Data", "Cloud", "Digital", "Logic", "Media", "Grup"]
-FOREIGN = [("DE", "Berlin", "de"), ("FR", "Lyon", "fr"), ("IT", "Milano", "it"),
-           ("AT", "Wien", "de"), ("NL", "Utrecht", "nl"), ("ES", "Valencia", "es")]
+FOREIGN = [
+    ("DE", "Berlin", "de"),
+    ("FR", "Lyon", "fr"),
+    ("IT", "Milano", "it"),
+    ("AT", "Wien", "de"),
+    ("NL", "Utrecht", "nl"),
+    ("ES", "Valencia", "es"),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +150,20 @@ def load_demo(session: Session, secret: bytes, now: datetime, customers: int = 2
 
 def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
     crm = products.create(
-        session, tenant, ProductCreate(name="Norditech CRM", description="CRM pentru echipe mici"),
+        session,
+        tenant,
+        ProductCreate(name="Norditech CRM", description="CRM pentru echipe mici"),
         now,
     )
     calls = metrics.create(
         session,
         tenant,
-        BillableMetricCreate(code="api_calls", name="API calls", aggregation="count"),  # type: ignore[arg-type]
+        BillableMetricCreate(code="api_calls", name="API calls", aggregation="count"),
         now,
     )
 
     def feature(code: str, name: str, kind: str, metric: str | None = None) -> str:
-        data = FeatureCreate(code=code, name=name, kind=kind, billable_metric=metric)  # type: ignore[arg-type]
+        data = FeatureCreate(code=code, name=name, kind=kind, billable_metric=metric)
         return features.create(session, tenant, data, now).id
 
     projects = feature("projects", "Projects", "limit")
@@ -118,10 +175,20 @@ def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
         "billable_metric": calls.id,
         "pricing_model": "tiered_graduated",
         "prices": [
-            {"currency": "RON", "tiers": [{"up_to": "10000", "unit_amount": "0"},
-                                          {"up_to": None, "unit_amount": "0.5"}]},
-            {"currency": "EUR", "tiers": [{"up_to": "10000", "unit_amount": "0"},
-                                          {"up_to": None, "unit_amount": "0.1"}]},
+            {
+                "currency": "RON",
+                "tiers": [
+                    {"up_to": "10000", "unit_amount": "0"},
+                    {"up_to": None, "unit_amount": "0.5"},
+                ],
+            },
+            {
+                "currency": "EUR",
+                "tiers": [
+                    {"up_to": "10000", "unit_amount": "0"},
+                    {"up_to": None, "unit_amount": "0.1"},
+                ],
+            },
         ],
     }
     enterprise_tiers = {
@@ -130,45 +197,93 @@ def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
     }
 
     def tiers(currency: str, factor: int) -> list[dict[str, Any]]:
-        return [{"up_to": up, "unit_amount": str(int(amount) * factor)}
-                for up, amount in enterprise_tiers[currency]]
+        return [
+            {"up_to": up, "unit_amount": str(int(amount) * factor)}
+            for up, amount in enterprise_tiers[currency]
+        ]
 
     def grants(**values: Any) -> list[dict[str, Any]]:
         ids = {"projects": projects, "sso": sso, "api_calls": api, "storage_gb": storage}
         return [{"feature": ids[k], "value": v} for k, v in values.items()]
 
     catalog: list[dict[str, Any]] = [
-        {"code": "free", "name": "Free", "pricing_model": "free",
-         "features": grants(projects=1, api_calls=1000, storage_gb=1)},
-        {"code": "starter-monthly", "name": "Starter", "pricing_model": "flat",
-         "prices": [{"currency": "RON", "amount": 4900}, {"currency": "EUR", "amount": 990}],
-         "features": grants(projects=5, api_calls=10000, storage_gb=10)},
-        {"code": "starter-annual", "name": "Starter (annual)", "pricing_model": "flat",
-         "interval_unit": "year",
-         "prices": [{"currency": "RON", "amount": 49000}, {"currency": "EUR", "amount": 9900}],
-         "features": grants(projects=5, api_calls=10000, storage_gb=10)},
-        {"code": "pro-monthly", "name": "Pro", "pricing_model": "per_unit", "trial_days": 14,
-         "prices": [{"currency": "RON", "unit_amount": "2900"},
-                    {"currency": "EUR", "unit_amount": "590"}],
-         "min_quantity": "1", "max_quantity": "500", "charges": [api_charge],
-         "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100)},
-        {"code": "pro-annual", "name": "Pro (annual)", "pricing_model": "per_unit",
-         "interval_unit": "year", "trial_days": 14,
-         "prices": [{"currency": "RON", "unit_amount": "29000"},
-                    {"currency": "EUR", "unit_amount": "5900"}],
-         "min_quantity": "1", "max_quantity": "500", "charges": [api_charge],
-         "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100)},
-        {"code": "enterprise-monthly", "name": "Enterprise", "pricing_model": "tiered_graduated",
-         "prices": [{"currency": c, "tiers": tiers(c, 1)} for c in ("RON", "EUR")],
-         "setup_fees": [{"amount": 100000, "currency": "RON"}, {"amount": 20000, "currency": "EUR"}],
-         "min_quantity": "5", "charges": [api_charge],
-         "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None)},
-        {"code": "enterprise-annual", "name": "Enterprise (annual)",
-         "pricing_model": "tiered_graduated", "interval_unit": "year",
-         "prices": [{"currency": c, "tiers": tiers(c, 10)} for c in ("RON", "EUR")],
-         "setup_fees": [{"amount": 100000, "currency": "RON"}, {"amount": 20000, "currency": "EUR"}],
-         "min_quantity": "5", "charges": [api_charge],
-         "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None)},
+        {
+            "code": "free",
+            "name": "Free",
+            "pricing_model": "free",
+            "features": grants(projects=1, api_calls=1000, storage_gb=1),
+        },
+        {
+            "code": "starter-monthly",
+            "name": "Starter",
+            "pricing_model": "flat",
+            "prices": [{"currency": "RON", "amount": 4900}, {"currency": "EUR", "amount": 990}],
+            "features": grants(projects=5, api_calls=10000, storage_gb=10),
+        },
+        {
+            "code": "starter-annual",
+            "name": "Starter (annual)",
+            "pricing_model": "flat",
+            "interval_unit": "year",
+            "prices": [{"currency": "RON", "amount": 49000}, {"currency": "EUR", "amount": 9900}],
+            "features": grants(projects=5, api_calls=10000, storage_gb=10),
+        },
+        {
+            "code": "pro-monthly",
+            "name": "Pro",
+            "pricing_model": "per_unit",
+            "trial_days": 14,
+            "prices": [
+                {"currency": "RON", "unit_amount": "2900"},
+                {"currency": "EUR", "unit_amount": "590"},
+            ],
+            "min_quantity": "1",
+            "max_quantity": "500",
+            "charges": [api_charge],
+            "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100),
+        },
+        {
+            "code": "pro-annual",
+            "name": "Pro (annual)",
+            "pricing_model": "per_unit",
+            "interval_unit": "year",
+            "trial_days": 14,
+            "prices": [
+                {"currency": "RON", "unit_amount": "29000"},
+                {"currency": "EUR", "unit_amount": "5900"},
+            ],
+            "min_quantity": "1",
+            "max_quantity": "500",
+            "charges": [api_charge],
+            "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100),
+        },
+        {
+            "code": "enterprise-monthly",
+            "name": "Enterprise",
+            "pricing_model": "tiered_graduated",
+            "prices": [{"currency": c, "tiers": tiers(c, 1)} for c in ("RON", "EUR")],
+            "setup_fees": [
+                {"amount": 100000, "currency": "RON"},
+                {"amount": 20000, "currency": "EUR"},
+            ],
+            "min_quantity": "5",
+            "charges": [api_charge],
+            "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None),
+        },
+        {
+            "code": "enterprise-annual",
+            "name": "Enterprise (annual)",
+            "pricing_model": "tiered_graduated",
+            "interval_unit": "year",
+            "prices": [{"currency": c, "tiers": tiers(c, 10)} for c in ("RON", "EUR")],
+            "setup_fees": [
+                {"amount": 100000, "currency": "RON"},
+                {"amount": 20000, "currency": "EUR"},
+            ],
+            "min_quantity": "5",
+            "charges": [api_charge],
+            "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None),
+        },
     ]
     created = {}
     for item in catalog:
@@ -182,8 +297,10 @@ def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
                 "code": "extra-storage",
                 "name": "Extra storage (100 GB)",
                 "pricing_model": "per_unit",
-                "prices": [{"currency": "RON", "unit_amount": "1500"},
-                           {"currency": "EUR", "unit_amount": "300"}],
+                "prices": [
+                    {"currency": "RON", "unit_amount": "1500"},
+                    {"currency": "EUR", "unit_amount": "300"},
+                ],
                 "features": [{"feature": storage, "value": 100}],
             }
         ),
@@ -235,7 +352,11 @@ def _customers(session: Session, tenant: Tenant, now: datetime, count: int) -> N
             region, postal, currency = None, f"{rng.randint(10000, 99999)}", "EUR"
         name = f"{first} {last}"
         if is_company:
-            name = f"{last} {rng.choice(COMPANY_WORDS)} SRL" if local else f"{last} {rng.choice(COMPANY_WORDS)}"
+            name = (
+                f"{last} {rng.choice(COMPANY_WORDS)} SRL"
+                if local
+                else f"{last} {rng.choice(COMPANY_WORDS)}"
+            )
         slug = (first + "." + last).lower()
         for ro, ascii_ in (("ă", "a"), ("â", "a"), ("î", "i"), ("ș", "s"), ("ț", "t"), ("ş", "s")):
             slug = slug.replace(ro, ascii_)

@@ -5,12 +5,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.conftest import SECRET, T0, Merchant
 
 from recura.db.models import ApiKey
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import keys
 from recura.domains.accounts import service as accounts
-from tests.conftest import SECRET, T0, Merchant
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,8 @@ def test_keys_are_random_and_stored_only_as_keyed_hashes(
         keys.keyed_hash(SECRET.encode(), merchant.live_key),
     }
     assert keys.keyed_hash(b"another-secret", merchant.test_key) != rows[0].key_hash
-    assert merchant.test_key.startswith("rk_test_") and merchant.live_key.startswith("rk_live_")
+    assert merchant.test_key.startswith("rk_test_")
+    assert merchant.live_key.startswith("rk_live_")
 
 
 def test_account_is_read_and_updated_in_its_mode(merchant: Merchant) -> None:
@@ -67,6 +68,8 @@ def test_account_is_read_and_updated_in_its_mode(merchant: Merchant) -> None:
         "PATCH", "/v1/account", json={"timezone": "Europe/Berlin", "invoice_series_prefix": "NDX"}
     )
     assert (updated["timezone"], updated["invoice_series_prefix"]) == ("Europe/Berlin", "NDX")
-    bad = merchant.api.patch("/v1/account", json={"timezone": "Mars/Olympus", "default_currency": "XYZ"})
+    bad = merchant.api.patch(
+        "/v1/account", json={"timezone": "Mars/Olympus", "default_currency": "XYZ"}
+    )
     assert bad.status_code == 422
     assert {e["pointer"] for e in bad.json()["errors"]} == {"#/timezone", "#/default_currency"}

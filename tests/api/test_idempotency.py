@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
+from tests.conftest import Api, Merchant, make_merchant
 
 from recura.clock import FixedClock
 from recura.db.models import Customer, IdempotencyKey
@@ -17,13 +18,14 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.idempotency import service as idempotency
 from recura.jobs.worker import run_once
-from tests.conftest import Api, Merchant, make_merchant
 
 
 def count_customers(factory: Any, merchant: Merchant) -> int:
     with unit_of_work(factory) as session:
-        stmt = select(func.count()).select_from(Customer).where(
-            Customer.account_id == merchant.account_id
+        stmt = (
+            select(func.count())
+            .select_from(Customer)
+            .where(Customer.account_id == merchant.account_id)
         )
         return int(session.scalar(stmt) or 0)
 
@@ -72,7 +74,9 @@ def test_a_claimed_key_still_running_is_409(
     api: Api, merchant: Merchant, session_factory: Any, clock: FixedClock
 ) -> None:
     body = {"email": "twin@example.ro"}
-    fingerprint = idempotency.fingerprint("POST", "/v1/customers", "", b'{"email":"twin@example.ro"}')
+    fingerprint = idempotency.fingerprint(
+        "POST", "/v1/customers", "", b'{"email":"twin@example.ro"}'
+    )
     tenant = Tenant(merchant.account_id, livemode=False)
     claim = idempotency.claim(
         session_factory, tenant, "twin", fingerprint, clock.now(), timedelta(hours=24)
@@ -84,7 +88,9 @@ def test_a_claimed_key_still_running_is_409(
     assert count_customers(session_factory, merchant) == 0
 
 
-def test_failed_requests_release_the_key(api: Api, merchant: Merchant, session_factory: Any) -> None:
+def test_failed_requests_release_the_key(
+    api: Api, merchant: Merchant, session_factory: Any
+) -> None:
     headers = {"Idempotency-Key": "retry-me"}
     bad = api.post("/v1/customers", json={"vat_id": "RO18547291"}, headers=headers)
     assert bad.status_code == 422
@@ -104,9 +110,9 @@ def test_keys_are_kept_a_day_then_purged(
     assert run_once(session_factory, clock)["purge_idempotency_keys"] >= 1
     with unit_of_work(session_factory) as session:
         left = session.scalar(
-            select(func.count()).select_from(IdempotencyKey).where(
-                IdempotencyKey.account_id == merchant.account_id
-            )
+            select(func.count())
+            .select_from(IdempotencyKey)
+            .where(IdempotencyKey.account_id == merchant.account_id)
         )
     assert left == 0
     again = api.ok("POST", "/v1/customers", 201, json={"name": "B"}, headers=headers)
@@ -142,7 +148,9 @@ def test_concurrent_twins_run_once(
             {"a": merchant.account_id},
         )
         first = threading.Thread(
-            target=lambda: results.setdefault("first", api.post("/v1/customers", json=body, headers=headers))
+            target=lambda: results.setdefault(
+                "first", api.post("/v1/customers", json=body, headers=headers)
+            )
         )
         first.start()
         deadline = time.monotonic() + 10

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.conftest import Api, Merchant, make_merchant
 
 # A valid body for routes whose body is validated before the id is looked up.
@@ -21,24 +20,37 @@ def build_catalog(api: Api) -> dict[str, str]:
     """One object of every resource; returns the id to use per route prefix."""
     product = api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
     metric = api.ok(
-        "POST", "/v1/billable_metrics", 201,
+        "POST",
+        "/v1/billable_metrics",
+        201,
         json={"code": "api_calls", "name": "API calls", "aggregation": "count"},
     )["id"]
     feature = api.ok(
         "POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"}
     )["id"]
     plan = api.ok(
-        "POST", "/v1/plans", 201,
+        "POST",
+        "/v1/plans",
+        201,
         json={
-            "product": product, "code": "starter", "name": "Starter", "pricing_model": "flat",
+            "product": product,
+            "code": "starter",
+            "name": "Starter",
+            "pricing_model": "flat",
             "prices": [{"currency": "RON", "amount": 4900}],
             "features": [{"feature": feature, "value": True}],
         },
     )["id"]
     add_on = api.ok(
-        "POST", "/v1/add_ons", 201,
-        json={"code": "extra", "name": "Extra", "pricing_model": "flat",
-              "prices": [{"currency": "RON", "amount": 1000}]},
+        "POST",
+        "/v1/add_ons",
+        201,
+        json={
+            "code": "extra",
+            "name": "Extra",
+            "pricing_model": "flat",
+            "prices": [{"currency": "RON", "amount": 1000}],
+        },
     )["id"]
     coupon = api.ok(
         "POST", "/v1/coupons", 201, json={"code": "ten", "name": "10%", "percent_off": 10}

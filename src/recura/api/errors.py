@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from recura.api.problems import PROBLEM_MEDIA_TYPE, ProblemError, ProblemField
 from recura.domains.common.errors import ConflictError, InvalidError, NotFoundError
@@ -58,6 +59,20 @@ def validation_problem(errors: list[ProblemField]) -> ProblemError:
     )
 
 
+# FastAPI's answer when the body cannot be decoded at all (e.g. invalid UTF-8).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method routed at this path: Starlette's 405 names only the first route's methods."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -92,13 +107,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            # A body that is not even text (bad UTF-8) is malformed JSON, as a syntax error is.
+            field = ProblemField(pointer="#", detail="the body is not valid JSON")
+            return problem_response(request, validation_problem([field]))
         titles = {404: "Not found", 405: "Method not allowed"}
         title = titles.get(exc.status_code, "HTTP error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No route {request.method} {request.url.path}."
         slug = title.lower().replace(" ", "-")
-        problem = ProblemError(exc.status_code, slug, title, detail, headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = f"{request.method} is not allowed here; use {', '.join(allowed)}."
+        problem = ProblemError(exc.status_code, slug, title, detail, headers=headers)
         return problem_response(request, problem)
 
     @app.exception_handler(Exception)

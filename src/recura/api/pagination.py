@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query
 from pydantic import BaseModel, create_model
 
-from recura.domains.common.fields import example
 from recura.domains.common.pages import MAX_LIMIT
 
 
@@ -29,16 +28,17 @@ def page_params(
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-def list_schema(item: type[BaseModel]) -> type[BaseModel]:
+class ListBase(BaseModel):
+    object: Literal["list"] = "list"
+    has_more: bool
+
+
+def list_schema(item: type[BaseModel]) -> type[ListBase]:
     """A named list model, so OpenAPI shows e.g. `CustomerList` with an example."""
     extra: Any = item.model_config.get("json_schema_extra") or {}
-    item_example = extra["examples"][0]
     name = item.__name__.removesuffix("Out") + "List"
-    model: type[BaseModel] = create_model(
-        name,
-        __config__=example({"object": "list", "data": [item_example], "has_more": False}),
-        object=(Literal["list"], "list"),
-        data=(list[item], ...),  # type: ignore[valid-type]
-        has_more=(bool, ...),
-    )
+    model: type[ListBase] = create_model(name, __base__=ListBase, data=(list[item], ...))  # type: ignore[valid-type]
+    example: Any = {"object": "list", "data": [extra["examples"][0]], "has_more": False}
+    model.model_config["json_schema_extra"] = {"examples": [example]}
+    model.model_rebuild(force=True)
     return model

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.conftest import T0, Api, Merchant
 
 from recura.db.models import BillableMetric
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
-from tests.conftest import T0, Api, Merchant
 
 
 def metric(merchant: Merchant, factory: Any, code: str = "api_calls") -> str:
@@ -18,9 +18,17 @@ def metric(merchant: Merchant, factory: Any, code: str = "api_calls") -> str:
     with unit_of_work(factory) as session:
         session.add(
             BillableMetric(
-                id=metric_id, **tenant.row_keys(), code=code, name=code.replace("_", " "),
-                description=None, aggregation="count", field_name=None, filters=[],
-                archived_at=None, created_at=T0, updated_at=T0,
+                id=metric_id,
+                **tenant.row_keys(),
+                code=code,
+                name=code.replace("_", " "),
+                description=None,
+                aggregation="count",
+                field_name=None,
+                filters=[],
+                archived_at=None,
+                created_at=T0,
+                updated_at=T0,
             )
         )
     return metric_id
@@ -42,10 +50,16 @@ def plan_body(product_id: str, **over: Any) -> dict[str, Any]:
     return {**body, **over}
 
 
-def test_create_plan_with_charges_and_features(api: Api, merchant: Merchant, session_factory, product: str) -> None:
+def test_create_plan_with_charges_and_features(
+    api: Api, merchant: Merchant, session_factory, product: str
+) -> None:
     api_calls = metric(merchant, session_factory)
-    projects = api.ok("POST", "/v1/features", 201, json={"code": "projects", "name": "Projects", "kind": "limit"})
-    sso = api.ok("POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"})
+    projects = api.ok(
+        "POST", "/v1/features", 201, json={"code": "projects", "name": "Projects", "kind": "limit"}
+    )
+    sso = api.ok(
+        "POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"}
+    )
     plan = api.ok(
         "POST",
         "/v1/plans",
@@ -74,14 +88,23 @@ def test_create_plan_with_charges_and_features(api: Api, merchant: Merchant, ses
                     ],
                 }
             ],
-            features=[{"feature": projects["id"], "value": 50}, {"feature": sso["id"], "value": True}],
+            features=[
+                {"feature": projects["id"], "value": 50},
+                {"feature": sso["id"], "value": True},
+            ],
         ),
     )
     assert plan["id"].startswith("plan_")
     version = plan["current_version"]
     assert version["version"] == 1
     assert version["prices"] == [
-        {"currency": "RON", "amount": None, "unit_amount": "2900", "tiers": None, "package_size": None}
+        {
+            "currency": "RON",
+            "amount": None,
+            "unit_amount": "2900",
+            "tiers": None,
+            "package_size": None,
+        }
     ]
     assert version["charges"][0]["billable_metric_code"] == "api_calls"
     assert version["setup_fees"] == [{"amount": 10000, "currency": "RON"}]
@@ -91,7 +114,12 @@ def test_create_plan_with_charges_and_features(api: Api, merchant: Merchant, ses
     q = api.ok(
         "POST",
         f"/v1/plans/{plan['id']}/quote",
-        json={"currency": "RON", "quantity": "3", "usage": {"api_calls": "12001"}, "include_setup_fee": True},
+        json={
+            "currency": "RON",
+            "quantity": "3",
+            "usage": {"api_calls": "12001"},
+            "include_setup_fee": True,
+        },
     )
     assert [(line["kind"], line["amount"]["amount"]) for line in q["lines"]] == [
         ("setup_fee", 10000),
@@ -130,18 +158,40 @@ def test_price_change_creates_a_version_and_keeps_the_old(api: Api, product: str
         ({"prices": []}, "#/prices"),
         ({"prices": [{"currency": "RON", "unit_amount": "5"}]}, "#/prices/0/unit_amount"),
         ({"prices": [{"currency": "RON"}]}, "#/prices/0/amount"),
-        ({"prices": [{"currency": "RON", "amount": 1}, {"currency": "RON", "amount": 2}]}, "#/prices/1/currency"),
+        (
+            {"prices": [{"currency": "RON", "amount": 1}, {"currency": "RON", "amount": 2}]},
+            "#/prices/1/currency",
+        ),
         (
             {
                 "pricing_model": "tiered_volume",
-                "prices": [{"currency": "RON", "tiers": [{"up_to": "10", "unit_amount": "1"}, {"up_to": "5", "unit_amount": "1"}]}],
+                "prices": [
+                    {
+                        "currency": "RON",
+                        "tiers": [
+                            {"up_to": "10", "unit_amount": "1"},
+                            {"up_to": "5", "unit_amount": "1"},
+                        ],
+                    }
+                ],
             },
             "#/prices/0/tiers/1/up_to",
         ),
-        ({"pricing_model": "per_unit", "prices": [{"currency": "RON", "unit_amount": "1"}], "min_quantity": "5", "max_quantity": "2"}, "#/max_quantity"),
+        (
+            {
+                "pricing_model": "per_unit",
+                "prices": [{"currency": "RON", "unit_amount": "1"}],
+                "min_quantity": "5",
+                "max_quantity": "2",
+            },
+            "#/max_quantity",
+        ),
         ({"interval_unit": "year", "interval_count": 4}, "#/interval_count"),
         ({"product": "prod_missing"}, "#/product"),
-        ({"charges": [{"billable_metric": "bm_missing", "pricing_model": "free"}]}, "#/charges/0/billable_metric"),
+        (
+            {"charges": [{"billable_metric": "bm_missing", "pricing_model": "free"}]},
+            "#/charges/0/billable_metric",
+        ),
         ({"features": [{"feature": "feat_missing", "value": 1}]}, "#/features/0/feature"),
         ({"pricing_model": "magic"}, "#/pricing_model"),
         ({"prices": [{"currency": "RON", "amount": -1}]}, "#/prices/0/amount"),
@@ -154,22 +204,44 @@ def test_invalid_plans_point_at_the_field(api: Api, product: str, over: dict, po
 
 
 def test_feature_values_must_match_their_kind(api: Api, product: str) -> None:
-    sso = api.ok("POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"})
-    seats = api.ok("POST", "/v1/features", 201, json={"code": "seats", "name": "Seats", "kind": "limit"})
+    sso = api.ok(
+        "POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"}
+    )
+    seats = api.ok(
+        "POST", "/v1/features", 201, json={"code": "seats", "name": "Seats", "kind": "limit"}
+    )
     bad = api.post(
         "/v1/plans",
-        json=plan_body(product, features=[{"feature": sso["id"], "value": 3}, {"feature": seats["id"], "value": True}]),
+        json=plan_body(
+            product,
+            features=[{"feature": sso["id"], "value": 3}, {"feature": seats["id"], "value": True}],
+        ),
     )
-    assert [e["pointer"] for e in bad.json()["errors"]] == ["#/features/0/value", "#/features/1/value"]
-    ok = api.ok("POST", "/v1/plans", 201, json=plan_body(product, features=[{"feature": seats["id"], "value": None}]))
+    assert [e["pointer"] for e in bad.json()["errors"]] == [
+        "#/features/0/value",
+        "#/features/1/value",
+    ]
+    ok = api.ok(
+        "POST",
+        "/v1/plans",
+        201,
+        json=plan_body(product, features=[{"feature": seats["id"], "value": None}]),
+    )
     assert ok["features"][0]["value"] is None  # unlimited
 
 
 def test_plan_code_unique_and_filters(api: Api, product: str) -> None:
     first = api.ok("POST", "/v1/plans", 201, json=plan_body(product))
     assert api.post("/v1/plans", json=plan_body(product)).status_code == 409
-    other = api.ok("POST", "/v1/plans", 201, json=plan_body(product, code="free", pricing_model="free", prices=[]))
-    assert [p["id"] for p in api.ok("GET", "/v1/plans", params={"code": "free"})["data"]] == [other["id"]]
+    other = api.ok(
+        "POST",
+        "/v1/plans",
+        201,
+        json=plan_body(product, code="free", pricing_model="free", prices=[]),
+    )
+    assert [p["id"] for p in api.ok("GET", "/v1/plans", params={"code": "free"})["data"]] == [
+        other["id"]
+    ]
     api.ok("POST", f"/v1/plans/{first['id']}/archive")
     active = api.ok("GET", "/v1/plans", params={"archived": "false"})["data"]
     assert [p["id"] for p in active] == [other["id"]]
@@ -182,7 +254,12 @@ def test_quote_rejects_what_the_plan_cannot_price(api: Api, product: str) -> Non
         "POST",
         "/v1/plans",
         201,
-        json=plan_body(product, pricing_model="per_unit", prices=[{"currency": "RON", "unit_amount": "100"}], max_quantity="10"),
+        json=plan_body(
+            product,
+            pricing_model="per_unit",
+            prices=[{"currency": "RON", "unit_amount": "100"}],
+            max_quantity="10",
+        ),
     )
     path = f"/v1/plans/{plan['id']}/quote"
     cases = [
@@ -198,14 +275,23 @@ def test_quote_rejects_what_the_plan_cannot_price(api: Api, product: str) -> Non
         assert response.json()["errors"][0]["pointer"] == pointer
 
 
-def test_package_and_volume_quotes_in_zero_and_three_decimal_currencies(api: Api, product: str) -> None:
+def test_package_and_volume_quotes_in_zero_and_three_decimal_currencies(
+    api: Api, product: str
+) -> None:
     package = api.ok(
         "POST",
         "/v1/plans",
         201,
-        json=plan_body(product, code="sms", pricing_model="package", prices=[{"currency": "JPY", "amount": 500, "package_size": 100}]),
+        json=plan_body(
+            product,
+            code="sms",
+            pricing_model="package",
+            prices=[{"currency": "JPY", "amount": 500, "package_size": 100}],
+        ),
     )
-    q = api.ok("POST", f"/v1/plans/{package['id']}/quote", json={"currency": "JPY", "quantity": "250"})
+    q = api.ok(
+        "POST", f"/v1/plans/{package['id']}/quote", json={"currency": "JPY", "quantity": "250"}
+    )
     assert q["total"] == {"amount": 1500, "currency": "JPY"}
     volume = api.ok(
         "POST",
@@ -215,10 +301,22 @@ def test_package_and_volume_quotes_in_zero_and_three_decimal_currencies(api: Api
             product,
             code="seats-bhd",
             pricing_model="tiered_volume",
-            prices=[{"currency": "BHD", "tiers": [{"up_to": "10", "unit_amount": "1500"}, {"up_to": None, "unit_amount": "1250", "flat_amount": 100}]}],
+            prices=[
+                {
+                    "currency": "BHD",
+                    "tiers": [
+                        {"up_to": "10", "unit_amount": "1500"},
+                        {"up_to": None, "unit_amount": "1250", "flat_amount": 100},
+                    ],
+                }
+            ],
         ),
     )
-    at_10 = api.ok("POST", f"/v1/plans/{volume['id']}/quote", json={"currency": "BHD", "quantity": "10"})
-    at_11 = api.ok("POST", f"/v1/plans/{volume['id']}/quote", json={"currency": "BHD", "quantity": "11"})
+    at_10 = api.ok(
+        "POST", f"/v1/plans/{volume['id']}/quote", json={"currency": "BHD", "quantity": "10"}
+    )
+    at_11 = api.ok(
+        "POST", f"/v1/plans/{volume['id']}/quote", json={"currency": "BHD", "quantity": "11"}
+    )
     assert at_10["total"]["amount"] == 15000  # 10 x 1.500 BHD, fils are minor units
     assert at_11["total"]["amount"] == 11 * 1250 + 100

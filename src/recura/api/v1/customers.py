@@ -62,5 +62,7 @@ def update_customer(
 
 
 @router.post("/{id}/archive", response_model=CustomerOut, summary="Archive a customer")
-def archive_customer(id: str, session: SessionDep, tenant: TenantDep, clock: ClockDep) -> CustomerOut:
+def archive_customer(
+    id: str, session: SessionDep, tenant: TenantDep, clock: ClockDep
+) -> CustomerOut:
     return service.to_out(service.archive(session, tenant, id, clock.now()))

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from recura.api.deps import ClockDep, SessionDep, TenantDep
 from recura.api.pagination import PageDep, list_schema
@@ -20,7 +21,6 @@ from recura.domains.plans.schemas import (
     QuoteOut,
     QuoteRequest,
 )
-from sqlalchemy.orm import Session
 
 router = APIRouter(
     prefix="/v1/plans",
@@ -37,7 +37,9 @@ def _one(session: Session, tenant: Tenant, plan: Plan) -> PlanOut:
 
 
 @router.post("", status_code=201, response_model=PlanOut, summary="Create a plan")
-def create_plan(body: PlanCreate, session: SessionDep, tenant: TenantDep, clock: ClockDep) -> PlanOut:
+def create_plan(
+    body: PlanCreate, session: SessionDep, tenant: TenantDep, clock: ClockDep
+) -> PlanOut:
     return _one(session, tenant, service.create(session, tenant, body, clock.now()))
 
 

@@ -5,7 +5,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, StringConstraints
 
-
 from recura.domains.common.fields import (
     Country,
     Currency,

@@ -37,9 +37,7 @@ def get_account(session: Session, account_id: str) -> Account:
     return account
 
 
-def update_account(
-    session: Session, tenant: Tenant, data: AccountUpdate, now: datetime
-) -> Account:
+def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: datetime) -> Account:
     account = get_account(session, tenant.account_id)
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None:

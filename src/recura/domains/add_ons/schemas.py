@@ -18,7 +18,10 @@ class AddOnCreate(Schema):
             "code": "extra-storage",
             "name": "Extra storage (100 GB)",
             "pricing_model": "per_unit",
-            "prices": [{"currency": "RON", "unit_amount": "1500"}, {"currency": "EUR", "unit_amount": "300"}],
+            "prices": [
+                {"currency": "RON", "unit_amount": "1500"},
+                {"currency": "EUR", "unit_amount": "300"},
+            ],
             "features": [{"feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "value": 100}],
         }
     )

@@ -52,7 +52,9 @@ def by_code(session: Session, tenant: Tenant, model: type[M], code: str) -> M | 
     return session.scalar(tenant.scope(select(model), model).where(column == code))
 
 
-def ensure_code_free(session: Session, tenant: Tenant, model: type[M], code: str, kind: str) -> None:
+def ensure_code_free(
+    session: Session, tenant: Tenant, model: type[M], code: str, kind: str
+) -> None:
     other = by_code(session, tenant, model, code)
     if other is not None:
         raise ConflictError(f"A {kind} with code '{code}' already exists ({other.id}).")

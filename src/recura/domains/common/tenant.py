@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from sqlalchemy import Select
 
 from recura.db.base import TenantColumns
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[Unpack[tuple[Any, ...]]])
 
 
 @dataclass(frozen=True, slots=True)

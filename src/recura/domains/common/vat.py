@@ -1,8 +1,8 @@
-"""VAT identifiers checked with python-stdnum: format and check digits, never a hand-written table."""
+"""VAT ids checked with python-stdnum: format and check digits, no hand-written tables."""
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Any
 
 from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
@@ -10,9 +10,8 @@ from stdnum.exceptions import ValidationError
 from stdnum.util import clean
 
 
-def _scheme(cc: str) -> ModuleType | None:
-    module: ModuleType | None = get_cc_module(cc, "vat")
-    return module
+def _scheme(cc: str) -> Any:
+    return get_cc_module(cc, "vat")
 
 
 def normalize_vat_id(value: str, country: str | None) -> str:
@@ -29,7 +28,7 @@ def normalize_vat_id(value: str, country: str | None) -> str:
         cc = "gr" if prefix == "el" else prefix
         if country and cc != country.lower():
             raise ValueError(f"'{value}' is a VAT id of {cc.upper()}, not of {country.upper()}")
-        module = eu_vat if prefix in eu_vat.MEMBER_STATES or prefix == "el" else _scheme(cc)
+        module: Any = eu_vat if prefix in eu_vat.MEMBER_STATES or prefix == "el" else _scheme(cc)
     elif country:
         cc = country.lower()
         module = _scheme(cc)

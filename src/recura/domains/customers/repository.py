@@ -9,7 +9,9 @@ from recura.domains.common.tenant import Tenant
 
 
 def get(session: Session, tenant: Tenant, customer_id: str) -> Customer | None:
-    return session.scalar(tenant.scope(select(Customer), Customer).where(Customer.id == customer_id))
+    return session.scalar(
+        tenant.scope(select(Customer), Customer).where(Customer.id == customer_id)
+    )
 
 
 def by_external_id(session: Session, tenant: Tenant, external_id: str) -> Customer | None:
@@ -33,5 +35,7 @@ def page(
     if external_id is not None:
         stmt = stmt.where(Customer.external_id == external_id)
     if archived is not None:
-        stmt = stmt.where(Customer.archived_at.isnot(None) if archived else Customer.archived_at.is_(None))
+        stmt = stmt.where(
+            Customer.archived_at.isnot(None) if archived else Customer.archived_at.is_(None)
+        )
     return paginate(session, stmt, Customer, limit, starting_after)

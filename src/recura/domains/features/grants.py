@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +34,12 @@ class GrantIn(Schema):
 
 class GrantOut(BaseModel):
     model_config = example(
-        {"feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "code": "projects", "kind": "limit", "value": 10}
+        {
+            "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "code": "projects",
+            "kind": "limit",
+            "value": 10,
+        }
     )
 
     feature: str
@@ -90,7 +96,9 @@ def replace(
     owner = FeatureGrant.plan_id == plan_id if plan_id else FeatureGrant.add_on_id == add_on_id
     session.execute(
         delete(FeatureGrant).where(
-            FeatureGrant.account_id == tenant.account_id, FeatureGrant.livemode == tenant.livemode, owner
+            FeatureGrant.account_id == tenant.account_id,
+            FeatureGrant.livemode == tenant.livemode,
+            owner,
         )
     )
     for feature, value in checked:
@@ -109,7 +117,11 @@ def replace(
 
 
 def of_owners(
-    session: Session, tenant: Tenant, *, plan_ids: list[str] = (), add_on_ids: list[str] = ()  # type: ignore[assignment]
+    session: Session,
+    tenant: Tenant,
+    *,
+    plan_ids: Sequence[str] = (),
+    add_on_ids: Sequence[str] = (),
 ) -> dict[str, list[GrantOut]]:
     """Grants per plan or add-on id, for a whole page of owners in one query."""
     if not plan_ids and not add_on_ids:
@@ -121,15 +133,21 @@ def of_owners(
         tenant.scope(select(FeatureGrant, Feature), FeatureGrant)
         .join(
             Feature,
-            (Feature.account_id == FeatureGrant.account_id) & (Feature.id == FeatureGrant.feature_id),
+            (Feature.account_id == FeatureGrant.account_id)
+            & (Feature.id == FeatureGrant.feature_id),
         )
         .where(owner_filter)
         .order_by(Feature.code)
     )
     result: dict[str, list[GrantOut]] = defaultdict(list)
     for grant, feature in session.execute(stmt):
-        owner = grant.plan_id or grant.add_on_id
+        owner = grant.plan_id or grant.add_on_id or ""
         result[owner].append(
-            GrantOut(feature=feature.id, code=feature.code, kind=FeatureKind(feature.kind), value=grant.value)
+            GrantOut(
+                feature=feature.id,
+                code=feature.code,
+                kind=FeatureKind(feature.kind),
+                value=grant.value,
+            )
         )
     return result

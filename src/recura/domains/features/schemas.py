@@ -19,7 +19,12 @@ class FeatureKind(StrEnum):
 class FeatureCreate(Schema):
     model_config = example_in(
         {"code": "projects", "name": "Projects", "kind": "limit"},
-        {"code": "api_calls", "name": "API calls", "kind": "metered", "billable_metric": "bm_01JD3Q4W5E6R7T8Y9U0I1O2P3A"},
+        {
+            "code": "api_calls",
+            "name": "API calls",
+            "kind": "metered",
+            "billable_metric": "bm_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+        },
     )
 
     code: Code

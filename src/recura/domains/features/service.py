@@ -27,7 +27,11 @@ def create(session: Session, tenant: Tenant, data: FeatureCreate, now: datetime)
         raise invalid("/billable_metric", f"only metered features have one, not {data.kind}")
     if data.billable_metric is not None:
         lookup.referenced(
-            session, tenant, BillableMetric, data.billable_metric, "billable metric",
+            session,
+            tenant,
+            BillableMetric,
+            data.billable_metric,
+            "billable metric",
             "/billable_metric",
         )
     lookup.ensure_code_free(session, tenant, Feature, data.code, "feature")

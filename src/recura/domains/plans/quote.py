@@ -29,8 +29,10 @@ def quote(session: Session, tenant: Tenant, plan_id: str, request: QuoteRequest)
         version.pricing_model, version.prices, currency, version.min_quantity, version.max_quantity
     )
     if spec is None:
-        priced = ", ".join(p["currency"] for p in version.prices)
-        raise invalid("/currency", f"version {version.version} is priced in {priced}, not {currency}")
+        offered = ", ".join(p["currency"] for p in version.prices)
+        raise invalid(
+            "/currency", f"version {version.version} is priced in {offered}, not {currency}"
+        )
     lines: list[QuoteLine] = []
     if request.include_setup_fee:
         for fee in version.setup_fees:
@@ -106,4 +108,3 @@ def _line(kind: str, description: str, amount: int, currency: str) -> QuoteLine:
         unit_amount=Decimal(amount),
         amount=money_out(amount, currency),
     )
-

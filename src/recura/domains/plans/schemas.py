@@ -71,7 +71,11 @@ class ChargeIn(Schema):
 
 class ChargeOut(BaseModel):
     model_config = example(
-        {"id": "chg_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "billable_metric_code": "api_calls", **CHARGE_IN_EXAMPLE}
+        {
+            "id": "chg_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "billable_metric_code": "api_calls",
+            **CHARGE_IN_EXAMPLE,
+        }
     )
 
     id: str
@@ -90,7 +94,10 @@ PLAN_IN_EXAMPLE = {
     "billing_timing": "in_advance",
     "trial_days": 14,
     "pricing_model": "per_unit",
-    "prices": [{"currency": "RON", "unit_amount": "2900"}, {"currency": "EUR", "unit_amount": "590"}],
+    "prices": [
+        {"currency": "RON", "unit_amount": "2900"},
+        {"currency": "EUR", "unit_amount": "590"},
+    ],
     "min_quantity": "1",
     "setup_fees": [],
     "charges": [CHARGE_IN_EXAMPLE],
@@ -120,7 +127,14 @@ class PlanCreate(Schema):
 
 
 # Fields whose change creates a new plan version instead of editing the plan.
-VERSIONED_FIELDS = ("pricing_model", "prices", "setup_fees", "min_quantity", "max_quantity", "charges")
+VERSIONED_FIELDS = (
+    "pricing_model",
+    "prices",
+    "setup_fees",
+    "min_quantity",
+    "max_quantity",
+    "charges",
+)
 
 
 class PlanUpdate(Schema):
@@ -187,7 +201,12 @@ class PlanOut(BaseModel):
             "billing_timing": "in_advance",
             "trial_days": 14,
             "features": [
-                {"feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "code": "projects", "kind": "limit", "value": 50}
+                {
+                    "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+                    "code": "projects",
+                    "kind": "limit",
+                    "value": 50,
+                }
             ],
             "current_version": VERSION_OUT_EXAMPLE,
             "metadata": {},

@@ -66,9 +66,7 @@ def create(session: Session, tenant: Tenant, data: PlanCreate, now: datetime) ->
     return plan
 
 
-def update(
-    session: Session, tenant: Tenant, plan_id: str, data: PlanUpdate, now: datetime
-) -> Plan:
+def update(session: Session, tenant: Tenant, plan_id: str, data: PlanUpdate, now: datetime) -> Plan:
     plan = get(session, tenant, plan_id)
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "trial_days", "metadata"):
@@ -120,7 +118,11 @@ def _checked_terms(session: Session, tenant: Tenant, raw: dict[str, Any]) -> dic
     model = PricingModel(raw["pricing_model"])
     min_q, max_q = _decimal(raw.get("min_quantity")), _decimal(raw.get("max_quantity"))
     errors: list[FieldError] = []
-    terms: dict[str, Any] = {"pricing_model": model.value, "min_quantity": min_q, "max_quantity": max_q}
+    terms: dict[str, Any] = {
+        "pricing_model": model.value,
+        "min_quantity": min_q,
+        "max_quantity": max_q,
+    }
     if min_q is not None and max_q is not None and min_q > max_q:
         errors.append(FieldError("/max_quantity", "must not be below min_quantity"))
     prices = [PriceIn.model_validate(p) for p in raw.get("prices") or []]
@@ -139,7 +141,11 @@ def _checked_terms(session: Session, tenant: Tenant, raw: dict[str, Any]) -> dic
         here = f"/charges/{index}"
         try:
             lookup.referenced(
-                session, tenant, BillableMetric, charge.billable_metric, "billable metric",
+                session,
+                tenant,
+                BillableMetric,
+                charge.billable_metric,
+                "billable metric",
                 f"{here}/billable_metric",
             )
             if charge.billable_metric in metrics_seen:
@@ -262,9 +268,9 @@ def plans_out(session: Session, tenant: Tenant, plans: list[Plan]) -> list[PlanO
             code=p.code,
             name=p.name,
             description=p.description,
-            interval_unit=p.interval_unit,  # type: ignore[arg-type]
+            interval_unit=p.interval_unit,
             interval_count=p.interval_count,
-            billing_timing=p.billing_timing,  # type: ignore[arg-type]
+            billing_timing=p.billing_timing,
             trial_days=p.trial_days,
             features=granted.get(p.id, []),
             current_version=version_out[p.id],
