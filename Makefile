@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 WORKERS ?= 2
 
-.PHONY: install demo serve test lint types layers unit bench clean
+.PHONY: install demo serve test lint types layers unit clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -36,8 +36,8 @@ serve: install var/secret_key
 	RECURA_SECRET_KEY=$$(cat var/secret_key) $(BIN)/recura serve
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests migrations/env.py
+	$(BIN)/ruff format --check src tests migrations/env.py
 
 types: install
 	$(BIN)/mypy
@@ -49,9 +49,6 @@ unit: install
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 test: lint types layers unit
-
-bench: install
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis

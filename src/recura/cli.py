@@ -22,7 +22,7 @@ accounts_app = typer.Typer(help="Merchant accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (shown once, stored as a keyed hash).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="api-keys")
-out = Console()
+out = Console(soft_wrap=True)  # long lines (keys, curl) must stay copyable
 err = Console(stderr=True)
 
 

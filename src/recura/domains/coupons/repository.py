@@ -44,7 +44,7 @@ def get_promotion(session: Session, tenant: Tenant, promotion_id: str) -> Promot
 def promotion_by_code(session: Session, tenant: Tenant, code: str) -> PromotionCode | None:
     """Codes are stored upper-cased, so upper-casing the input makes the lookup case-blind."""
     stmt = tenant.scope(select(PromotionCode), PromotionCode).where(
-        PromotionCode.code == code
+        PromotionCode.code == code.upper()
     )
     return session.scalar(stmt)
 
