@@ -37,9 +37,10 @@ BACKENDS = [
 ]
 
 
-def _postgres_database(worker_id: str) -> str:
-    """A fresh database per xdist worker, so parallel workers never share rows."""
-    name = f"recura_test_{worker_id}"
+def _postgres_database(run_id: str, worker_id: str) -> str:
+    """A fresh database per run and xdist worker: parallel workers, and two test runs at
+    once on one server, never share or drop each other's rows."""
+    name = f"recura_test_{run_id[:12]}_{worker_id}"
     try:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -53,13 +54,25 @@ def _postgres_database(worker_id: str) -> str:
     return f"{base}/{name}"
 
 
+def _drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str
-) -> str:
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    worker_id: str,
+    testrun_uid: str,
+) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'recura.db'}"
-    return _postgres_database(worker_id)
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'recura.db'}"
+        return
+    url = _postgres_database(testrun_uid, worker_id)
+    yield url
+    _drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

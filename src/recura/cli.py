@@ -191,7 +191,9 @@ def keys_list(account: Annotated[str, typer.Option(help="Account id (acct_…)."
         raise _fail(exc.detail) from None
     table = Table()
     for column in ("id", "name", "mode", "key", "created", "revoked"):
-        table.add_column(column, overflow="fold")  # ids must stay copyable, never "…"
+        # Ids and keys must stay whole and copyable, even in a narrow terminal or a pipe.
+        whole = column in {"id", "key"}
+        table.add_column(column, no_wrap=whole, overflow="ignore" if whole else "fold")
     for key in rows:
         table.add_row(
             key.id,

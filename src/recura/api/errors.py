@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -66,10 +67,11 @@ _UNPARSABLE_BODY = "There was an error parsing the body"
 def _allowed_methods(request: Request) -> list[str]:
     """Every method routed at this path: Starlette's 405 names only the first route's methods."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    # Included routers nest their routes; the contexts carry each route's full path.
+    for route in iter_route_contexts(request.app.router.routes):
         match, _ = route.matches(request.scope)
         if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+            methods |= route.methods or set()
     return sorted(methods)
 
 

@@ -270,7 +270,7 @@ def _check_promotion(promotion: PromotionCode, customer_id: str | None, now: dat
 
 def _check_coupon(coupon: Coupon, pointer: str, plan_id: str | None, now: datetime) -> None:
     name = f"Coupon '{coupon.code}'"
-    if False:
+    if coupon.archived_at is not None:
         raise invalid(pointer, f"{name} is archived.")
     if coupon.redeem_by is not None and coupon.redeem_by <= now:
         raise invalid(pointer, f"{name} could be redeemed until {_iso(coupon.redeem_by)}.")

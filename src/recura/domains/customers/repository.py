@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Customer
+from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -12,6 +13,10 @@ def get(session: Session, tenant: Tenant, customer_id: str) -> Customer | None:
     return session.scalar(
         tenant.scope(select(Customer), Customer).where(Customer.id == customer_id)
     )
+
+
+def get(session: Session, tenant: Tenant, customer_id: str) -> Customer | None:
+    return lookup.find(session, tenant, Customer, customer_id)
 
 
 def by_external_id(session: Session, tenant: Tenant, external_id: str) -> Customer | None:

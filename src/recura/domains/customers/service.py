@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.db.models import Customer
-from recura.domains.common.errors import ConflictError, NotFoundError, invalid
+from recura.domains.common import lookup
+from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.common.vat import normalize_vat_id
@@ -18,10 +19,7 @@ from recura.ids import new_id
 
 
 def get(session: Session, tenant: Tenant, customer_id: str) -> Customer:
-    customer = repository.get(session, tenant, customer_id)
-    if customer is None:
-        raise NotFoundError("customer", customer_id)
-    return customer
+    return lookup.require(session, tenant, Customer, customer_id, "customer")
 
 
 def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime) -> Customer:
@@ -65,13 +63,7 @@ def update(
 
 
 def archive(session: Session, tenant: Tenant, customer_id: str, now: datetime) -> Customer:
-    customer = get(session, tenant, customer_id)
-    if customer.archived_at is not None:
-        raise ConflictError(f"Customer '{customer_id}' is already archived.")
-    customer.archived_at = now
-    customer.updated_at = now
-    session.flush()
-    return customer
+    return lookup.archive(get(session, tenant, customer_id), "customer", now)
 
 
 def page(session: Session, tenant: Tenant, **filters: Any) -> Page[Customer]:

@@ -5,7 +5,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from recura.core.pricing import PricingModel
 from recura.domains.common.fields import (
@@ -148,12 +149,20 @@ class PlanUpdate(Schema):
     trial_days: int | None = Field(default=None, ge=0, le=730)
     metadata: Metadata | None = None
     features: list[GrantIn] | None = Field(default=None, max_length=200)
-    pricing_model: PricingModel | None = None
+    # Omitted keeps the current model; null is rejected (every version has one).
+    pricing_model: PricingModel | SkipJsonSchema[None] = None
     prices: list[PriceIn] | None = Field(default=None, max_length=50)
     setup_fees: list[MoneyIn] | None = Field(default=None, max_length=50)
     min_quantity: Quantity | None = None
     max_quantity: Quantity | None = None
     charges: list[ChargeIn] | None = Field(default=None, max_length=50)
+
+    @field_validator("pricing_model")
+    @classmethod
+    def _pricing_model_not_null(cls, value: PricingModel | None) -> PricingModel:
+        if value is None:
+            raise ValueError("cannot be null; omit it to keep the current pricing model")
+        return value
 
 
 VERSION_OUT_EXAMPLE = {
