@@ -142,7 +142,7 @@ class Api:
 
 
 def make_merchant(
-    factory: sessionmaker[Session], client: TestClient, name: str = "Norditech Software SRL"
+    factory: sessionmaker[Session], client: TestClient, name: str = "Test Merchant SRL"
 ) -> Merchant:
     with unit_of_work(factory) as session:
         account = accounts.create_account(

@@ -73,3 +73,16 @@ def test_account_is_read_and_updated_in_its_mode(merchant: Merchant) -> None:
     )
     assert bad.status_code == 422
     assert {e["pointer"] for e in bad.json()["errors"]} == {"#/timezone", "#/default_currency"}
+
+
+def test_authentication_comes_before_body_validation(client: TestClient) -> None:
+    response = client.post("/v1/customers", content=b"{broken")
+    assert response.status_code == 401
+
+
+def test_unknown_query_parameters_are_rejected(merchant: Merchant) -> None:
+    response = merchant.api.get("/v1/features", params={"cdoe": "sso", "limit": 5})
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"parameter": "cdoe", "detail": "is not a parameter of this operation"}
+    ]

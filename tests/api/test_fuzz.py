@@ -1,7 +1,10 @@
 """Schemathesis fuzzes every operation of the API in-process, with valid and invalid input.
 
 Each operation is one pytest item per backend (sqlite and postgresql through the `client` and
-`merchant` fixtures), so the fuzz also runs the repositories' queries on both databases.
+`merchant` fixtures), so the fuzz also runs the repositories' queries on both databases. Both
+generation modes run: schema-valid data and negative data (wrong types, missing and unknown
+fields, out-of-range values, missing or malformed Authorization), in the explicit-examples,
+coverage (boundary values) and fuzzing phases. Derandomized: every run sends the same requests.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -27,8 +30,9 @@ MAX_EXAMPLES = 10
 class _CurrentApp:
     """Schemathesis binds one ASGI app at collection time, but each backend's app is a fixture.
 
-    This stand-in forwards every request to the app of the test being run. The apps' lifespan
-    does nothing without the embedded worker, so it is not forwarded.
+    This stand-in forwards every request to the app of the test being run. (Schemathesis's own
+    `pytest.from_fixture` would do this, but breaks on pytest 9.2: `Function._nodeid` is gone.)
+    The apps' lifespan does nothing without the embedded worker, so it is not forwarded.
     """
 
     def __init__(self) -> None:
@@ -115,10 +119,12 @@ def _assert_problem(response: Any) -> None:
 
 @schema.parametrize()
 # Derandomized and without an example database, so every run sends the same requests.
+# No shrinking: a failure is reported as found, so a failing run is as short as a passing one.
 @settings(
     max_examples=MAX_EXAMPLES,
     derandomize=True,
     database=None,
+    phases=[Phase.explicit, Phase.generate],
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
@@ -129,7 +135,9 @@ def test_every_operation_survives_fuzzing(
     if "{id}" in case.path and _positive(case, ParameterLocation.PATH):
         # Random ids only ever reach the 404 branch; a real one fuzzes the handler behind it.
         seeded = request.getfixturevalue("seeded")
-        case.path_parameters = {**(case.path_parameters or {}), "id": seeded[_resource(case.path)]}
+        resource = _resource(case.path)
+        assert resource in seeded, f"add a {resource} to `seeded` so its handlers get fuzzed"
+        case.path_parameters = {**(case.path_parameters or {}), "id": seeded[resource]}
     if not case.operation.schema.is_security_param_negated(case):
         # Generated tokens are never valid; the cases that test auth itself keep theirs.
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {merchant.test_key}"}
@@ -152,3 +160,55 @@ def test_the_fuzz_covers_every_documented_operation() -> None:
     fuzzed = {(op.ok().method.upper(), op.ok().path) for op in schema.get_all_operations()}
     assert fuzzed == documented
     assert len(fuzzed) >= 40  # every resource's create/list/get/update/archive at least
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "pointer"),
+    [
+        # A 500: the plan service read the null as a pricing model.
+        ("PATCH", "plans/{id}", {"pricing_model": None}, "#/pricing_model"),
+        # Lax booleans: 0 and "yes" were read as false and true.
+        ("PATCH", "promotion_codes/{id}", {"active": 0}, "#/active"),
+        (
+            "POST",
+            "plans/{id}/quote",
+            {"currency": "RON", "include_setup_fee": "yes"},
+            "#/include_setup_fee",
+        ),
+        # PostgreSQL cannot store NUL: a 500 there, while SQLite stored it.
+        ("POST", "products", {"name": "CRM", "metadata": {"k": "a\x00"}}, "#/metadata"),
+        ("PATCH", "features/{id}", {"name": "\x00"}, "#/name"),
+        # Union members leaked into the pointer: /features/0/value/int.
+        (
+            "PATCH",
+            "add_ons/{id}",
+            {"features": [{"feature": "f", "value": "9"}]},
+            "#/features/0/value",
+        ),
+    ],
+)
+def test_what_the_fuzzer_found_stays_fixed(
+    merchant: Merchant, seeded: dict[str, str], method: str, path: str, body: Any, pointer: str
+) -> None:
+    url = "/v1/" + path.format(id=seeded[path.split("/")[0]])
+    response = merchant.api.request(method, url, json=body)
+    assert response.status_code == 422, response.text
+    assert [e["pointer"] for e in response.json()["errors"]] == [pointer]
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [("/v1/products/a%00", "id"), ("/v1/features?code=%00", "code")],
+)
+def test_a_nul_in_the_url_is_never_a_server_error(
+    merchant: Merchant, database_url: str, path: str, parameter: str
+) -> None:
+    response = merchant.api.get(path)
+    if database_url.startswith("sqlite"):
+        # SQLite can hold NUL, so the lookup simply finds nothing.
+        assert response.status_code in {200, 404}, response.text
+    else:
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [
+            {"parameter": parameter, "detail": "must not contain NUL characters"}
+        ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from recura import __version__
@@ -97,9 +100,48 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status.startswith(("4", "5")) and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    for name, examples in _model_examples(app).items():
+        if name in components:
+            # get_openapi drops every None, also inside examples ({"up_to": null} is the
+            # unbounded last tier); put the models' own examples back, nulls included.
+            components[name]["examples"] = jsonable_encoder(examples)
     for component in components.values():
         # Enums get their first member as the example; models carry hand-written ones.
         if "enum" in component and "examples" not in component:
             component["examples"] = [component["enum"][0]]
     app.openapi_schema = schema
     return schema
+
+
+def _model_examples(app: FastAPI) -> dict[str, list[Any]]:
+    """The hand-written examples of every model the routes use, by component name."""
+    found: dict[str, type[BaseModel]] = {}
+    clashes: set[str] = set()
+    seen: set[type[BaseModel]] = set()
+
+    def visit(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            known = found.setdefault(annotation.__name__, annotation)
+            if known is not annotation:
+                clashes.add(annotation.__name__)  # FastAPI names these apart; leave them be
+            elif annotation not in seen:
+                seen.add(annotation)
+                for field in annotation.model_fields.values():
+                    visit(field.annotation)
+            return
+        for arg in get_args(annotation):
+            visit(arg)
+
+    for route in iter_route_contexts(app.routes):
+        body = getattr(route, "body_field", None)
+        visit(body.field_info.annotation if body is not None else None)
+        visit(getattr(route, "response_model", None))
+        for response in (getattr(route, "responses", None) or {}).values():
+            visit(response.get("model"))
+    examples: dict[str, list[Any]] = {}
+    for name, model in found.items():
+        extra = model.model_config.get("json_schema_extra")
+        items = extra.get("examples") if isinstance(extra, dict) else None
+        if name not in clashes and isinstance(items, list) and items:
+            examples[name] = items
+    return examples

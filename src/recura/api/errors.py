@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -28,11 +28,32 @@ def problem_response(request: Request, problem: ProblemError) -> JSONResponse:
     )
 
 
-def _field(loc: tuple[Any, ...], detail: str) -> ProblemField:
+def _in_body(steps: list[Any], body: Any) -> list[Any]:
+    """The steps of an error's location that name places in the body.
+
+    Pydantic adds the member of a union it tried ("bool", "int") to the location; those are
+    not in the body, so `{"value": "10"}` is reported at /value, not /value/int.
+    """
+    kept: list[Any] = []
+    node = body
+    for index, step in enumerate(steps):
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if (isinstance(node, dict) and step in node) or in_list:
+            node = node[step]
+        elif not (index == len(steps) - 1 and isinstance(node, dict)):
+            continue  # a union member's name; a missing or unknown last key is kept
+        kept.append(step)
+    return kept
+
+
+def _field(loc: tuple[Any, ...], detail: str, body: Any = None) -> ProblemField:
     where, *rest = loc or ("body",)
-    path = "/".join(str(part) for part in rest)
     if where == "body":
+        steps = _in_body(rest, body)
+        # RFC 6901 escaping, so a metadata key like "a/b" stays one step.
+        path = "/".join(str(s).replace("~", "~0").replace("/", "~1") for s in steps)
         return ProblemField(pointer="#/" + path if path else "#", detail=detail)
+    path = "/".join(str(part) for part in rest)
     if where == "header":
         return ProblemField(header=path, detail=detail)
     return ProblemField(parameter=path, detail=detail)
@@ -82,8 +103,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [_field(tuple(e.get("loc", ())), _message(e)) for e in exc.errors()]
-        return problem_response(request, validation_problem(fields))
+        merged: dict[tuple[str | None, ...], ProblemField] = {}
+        for error in exc.errors():
+            field = _field(tuple(error.get("loc", ())), _message(error), exc.body)
+            key = (field.pointer, field.parameter, field.header)
+            if key in merged:  # each member of a union failed: one entry naming them all
+                merged[key].detail += f"; {field.detail}"
+            else:
+                merged[key] = field
+        return problem_response(request, validation_problem(list(merged.values())))
 
     @app.exception_handler(InvalidError)
     async def _invalid(request: Request, exc: InvalidError) -> JSONResponse:
@@ -106,6 +134,19 @@ def install(app: FastAPI) -> None:
         log.info("integrity error on %s: %s", request.url.path, exc.orig)
         detail = "The request conflicts with data written at the same time; retry it."
         return problem_response(request, ProblemError(409, "conflict", "Conflict", detail))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL text cannot hold NUL, so `/v1/products/%00` fails in the query; bodies are
+        # checked before (common.fields.Schema), path and query parameters only get here.
+        given = {**request.path_params, **request.query_params}
+        names = [name for name, value in given.items() if "\x00" in str(value)]
+        if not names:
+            return await _crash(request, exc)
+        fields = [
+            ProblemField(parameter=n, detail="must not contain NUL characters") for n in names
+        ]
+        return problem_response(request, validation_problem(fields))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

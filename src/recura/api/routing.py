@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -27,11 +28,15 @@ MAX_KEY_LENGTH = 255
 class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
+        known_query = _query_names(self.dependant)
 
         async def run(request: Request) -> Response:
             session: Session = request.app.state.session_factory()
             request.state.session = session
             try:
+                # Who is asking comes before what they sent: no key is a 401, not a 422.
+                await run_in_threadpool(resolve_tenant, request)
+                _reject_unknown_query(request, known_query)
                 key = request.headers.get("idempotency-key")
                 if request.method == "POST" and key is not None:
                     return await _idempotent(request, handler, session, key)
@@ -45,6 +50,29 @@ class UnitOfWorkRoute(APIRoute):
                 await run_in_threadpool(session.close)
 
         return run
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _reject_unknown_query(request: Request, known: set[str]) -> None:
+    """A misspelt filter (`?cdoe=x`) would otherwise be ignored and list everything."""
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ProblemError(
+            422,
+            "validation",
+            "Invalid request",
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+            errors=[
+                ProblemField(parameter=name, detail="is not a parameter of this operation")
+                for name in unknown
+            ],
+        )
 
 
 async def _idempotent(request: Request, handler: Handler, session: Session, key: str) -> Response:

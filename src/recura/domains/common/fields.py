@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from recura.core.money import is_currency
 
@@ -74,10 +74,47 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 MAX_MINOR = 10**15  # far above any real price, well inside a 64-bit column
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            raise ValueError("must not contain NUL characters")
+        if isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, list | tuple | set):
+            stack += list(item)
+    return value
+
+
+_NO_NUL = AfterValidator(_no_nul)
+
+
 class Schema(BaseModel):
-    """Request bodies reject unknown fields, so a typo is an error, not a silent no-op."""
+    """Request bodies reject unknown fields, so a typo is an error, not a silent no-op.
+
+    For the same reason their booleans take only true and false: Pydantic's lax mode would
+    read `"active": 0` or `"active": "no"` as false and quietly switch something off. And no
+    string may hold a NUL character, which PostgreSQL cannot store (SQLite can).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for field in cls.model_fields.values():
+            strict = any(isinstance(m, Strict) for m in field.metadata)
+            if field.annotation in (bool, bool | None) and not strict:
+                field.metadata.append(Strict())
+                changed = True
+            if not any(m is _NO_NUL for m in field.metadata):
+                field.metadata.append(_NO_NUL)
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
 
 
 class MoneyIn(Schema):

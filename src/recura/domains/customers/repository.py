@@ -10,12 +10,6 @@ from recura.domains.common.tenant import Tenant
 
 
 def get(session: Session, tenant: Tenant, customer_id: str) -> Customer | None:
-    return session.scalar(
-        tenant.scope(select(Customer), Customer).where(Customer.id == customer_id)
-    )
-
-
-def get(session: Session, tenant: Tenant, customer_id: str) -> Customer | None:
     return lookup.find(session, tenant, Customer, customer_id)
 
 

@@ -76,6 +76,16 @@ class ChargeOut(BaseModel):
             "id": "chg_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
             "billable_metric_code": "api_calls",
             **CHARGE_IN_EXAMPLE,
+            # Responses spell out every tier field, flat_amount included.
+            "prices": [
+                {
+                    "currency": "RON",
+                    "tiers": [
+                        {"up_to": "10000", "unit_amount": "0", "flat_amount": 0},
+                        {"up_to": None, "unit_amount": "0.5", "flat_amount": 0},
+                    ],
+                }
+            ],
         }
     )
 
