@@ -35,10 +35,10 @@ def test_create_read_update_archive(api: Api) -> None:
     updated = api.ok(
         "PATCH",
         f"/v1/products/{created['id']}",
-        json={"name": "  Norditech CRM Pro  ", "metadata": {"tier": "pro"}},
+        json={"name": "  Norditech CRM Pro  ", "metadata": {"tier": "pro", "sku": ""}},
     )
     assert updated["name"] == "Norditech CRM Pro"  # surrounding whitespace is not part of a name
-    assert updated["metadata"] == {"tier": "pro"}  # metadata is replaced, not merged
+    assert updated["metadata"] == {"tier": "pro"}  # merged; a key sent as "" is removed
     assert updated["description"] == "CRM for small teams"  # absent fields stay as they were
     cleared = api.ok("PATCH", f"/v1/products/{created['id']}", json={"description": None})
     assert cleared["description"] is None

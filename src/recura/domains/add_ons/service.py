@@ -11,6 +11,7 @@ from recura.core.pricing import PricingModel
 from recura.db.models import AddOn
 from recura.domains.add_ons.schemas import AddOnCreate, AddOnOut, AddOnUpdate
 from recura.domains.common import lookup
+from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.prices import check_prices, prices_out
 from recura.domains.common.tenant import Tenant
@@ -54,8 +55,8 @@ def update(
         add_on.name = changes["name"]
     if "description" in changes:
         add_on.description = changes["description"]
-    if changes.get("metadata") is not None:
-        add_on.metadata_ = changes["metadata"]
+    if "metadata" in changes:
+        add_on.metadata_ = merge_metadata(add_on.metadata_, changes["metadata"])
     if data.features is not None:
         checked = grants.check(session, tenant, data.features, "/features")
         grants.replace(session, tenant, checked, now, add_on_id=add_on.id)

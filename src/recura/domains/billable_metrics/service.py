@@ -19,6 +19,7 @@ from recura.domains.billable_metrics.schemas import (
     BillableMetricUpdate,
     MetricFilterOut,
 )
+from recura.domains.common import lookup
 from recura.domains.common.errors import (
     ConflictError,
     FieldError,
@@ -74,13 +75,7 @@ def update(
 
 
 def archive(session: Session, tenant: Tenant, metric_id: str, now: datetime) -> BillableMetric:
-    metric = get(session, tenant, metric_id)
-    if metric.archived_at is not None:
-        raise ConflictError(f"Billable metric '{metric_id}' is already archived.")
-    metric.archived_at = now
-    metric.updated_at = now
-    session.flush()
-    return metric
+    return lookup.archive(get(session, tenant, metric_id), "billable metric", now)
 
 
 def page(session: Session, tenant: Tenant, **filters: Any) -> Page[BillableMetric]:

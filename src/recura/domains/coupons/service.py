@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.db.models import Coupon, PromotionCode
+from recura.domains.common import lookup
 from recura.domains.common.errors import (
     ConflictError,
     FieldError,
@@ -21,6 +22,7 @@ from recura.domains.common.errors import (
     invalid,
 )
 from recura.domains.common.fields import MoneyOut
+from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons import repository
@@ -82,7 +84,7 @@ def update_coupon(
     _check_limit(changes, coupon.times_redeemed)
     _check_future(changes, "redeem_by", now)
     if "metadata" in changes:
-        coupon.metadata_ = _merge(coupon.metadata_, changes.pop("metadata"))
+        coupon.metadata_ = merge_metadata(coupon.metadata_, changes.pop("metadata"))
     for field, value in changes.items():
         setattr(coupon, field, value)
     coupon.updated_at = now
@@ -91,13 +93,7 @@ def update_coupon(
 
 
 def archive_coupon(session: Session, tenant: Tenant, coupon_id: str, now: datetime) -> Coupon:
-    coupon = get_coupon(session, tenant, coupon_id)
-    if coupon.archived_at is not None:
-        raise ConflictError(f"Coupon '{coupon_id}' is already archived.")
-    coupon.archived_at = now
-    coupon.updated_at = now
-    session.flush()
-    return coupon
+    return lookup.archive(get_coupon(session, tenant, coupon_id), "coupon", now)
 
 
 def coupon_page(session: Session, tenant: Tenant, **filters: Any) -> Page[Coupon]:
@@ -186,7 +182,7 @@ def update_promotion(
         if coupon.archived_at is not None:
             raise ConflictError(f"Coupon '{coupon.id}' is archived; its codes stay inactive.")
     if "metadata" in changes:
-        promotion.metadata_ = _merge(promotion.metadata_, changes.pop("metadata"))
+        promotion.metadata_ = merge_metadata(promotion.metadata_, changes.pop("metadata"))
     for field, value in changes.items():
         setattr(promotion, field, value)
     promotion.updated_at = now
@@ -332,12 +328,6 @@ def _check_future(changes: dict[str, Any], field: str, now: datetime) -> None:
     value = changes.get(field)
     if value is not None and value <= now:
         raise invalid(f"/{field}", "must be in the future")
-
-
-def _merge(current: dict[str, str], update: dict[str, str] | None) -> dict[str, str]:
-    """Merge like Stripe (and customers): a key set to "" is removed, other keys are kept."""
-    merged = {**current, **(update or {})}
-    return {k: v for k, v in merged.items() if v != ""}
 
 
 def _iso(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from recura.db.models import Customer
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.common.vat import normalize_vat_id
@@ -52,9 +53,7 @@ def update(
         vat_id = changes.get("vat_id", customer.vat_id)
         changes["vat_id"] = _vat(vat_id, country)
     if "metadata" in changes:
-        # Merge like Stripe: a key set to "" is removed, other keys are kept.
-        merged = {**customer.metadata_, **(changes.pop("metadata") or {})}
-        customer.metadata_ = {k: v for k, v in merged.items() if v != ""}
+        customer.metadata_ = merge_metadata(customer.metadata_, changes.pop("metadata"))
     for field, value in changes.items():
         setattr(customer, field, value)
     customer.updated_at = now

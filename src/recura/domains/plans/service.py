@@ -13,6 +13,7 @@ from recura.db.models import BillableMetric, Charge, Plan, PlanVersion, Product
 from recura.domains.common import lookup
 from recura.domains.common.errors import FieldError, InvalidError, NotFoundError, invalid
 from recura.domains.common.fields import MoneyIn, money_out
+from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page
 from recura.domains.common.prices import PriceIn, check_prices, prices_out
 from recura.domains.common.tenant import Tenant
@@ -69,9 +70,11 @@ def create(session: Session, tenant: Tenant, data: PlanCreate, now: datetime) ->
 def update(session: Session, tenant: Tenant, plan_id: str, data: PlanUpdate, now: datetime) -> Plan:
     plan = get(session, tenant, plan_id)
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "trial_days", "metadata"):
+    for field in ("name", "trial_days"):
         if changes.get(field) is not None:
-            setattr(plan, "metadata_" if field == "metadata" else field, changes[field])
+            setattr(plan, field, changes[field])
+    if "metadata" in changes:
+        plan.metadata_ = merge_metadata(plan.metadata_, changes["metadata"])
     if "description" in changes:
         plan.description = changes["description"]
     if data.features is not None:

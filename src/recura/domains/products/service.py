@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from recura.db.models import Product
 from recura.domains.common import lookup
+from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.products.schemas import ProductCreate, ProductOut, ProductUpdate
@@ -44,8 +45,8 @@ def update(
         product.name = changes["name"]
     if "description" in changes:
         product.description = changes["description"]
-    if changes.get("metadata") is not None:
-        product.metadata_ = changes["metadata"]
+    if "metadata" in changes:
+        product.metadata_ = merge_metadata(product.metadata_, changes["metadata"])
     product.updated_at = now
     session.flush()
     return product
