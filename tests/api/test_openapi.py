@@ -173,3 +173,13 @@ def test_docs_page_is_html(http: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "/openapi.json" in response.text
     assert "<html" in response.text.lower()
+
+
+def test_docs_assets_are_served_locally(http: TestClient) -> None:
+    page = http.get("/docs").text
+    assert "cdn" not in page.lower()
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/static/docs/{asset}" in page
+        response = http.get(f"/static/docs/{asset}")
+        assert response.status_code == 200
+        assert len(response.content) > 10_000

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, get_args
 
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
@@ -22,6 +27,7 @@ from recura.config import Settings, get_settings
 from recura.db.engine import make_engine, make_session_factory
 from recura.jobs.worker import EmbeddedWorker
 
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 DESCRIPTION = """
 Recura's REST API. Authenticate with `Authorization: Bearer rk_test_…` (test data) or
 `rk_live_…` (live data). Money is `{"amount": <minor units>, "currency": "RON"}`; ids carry a
@@ -57,7 +63,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -68,6 +74,19 @@ def create_app(
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+
+    # The docs page loads its assets from us, not a CDN: installs may have no internet.
+    app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Recura API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
