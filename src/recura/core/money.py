@@ -6,6 +6,7 @@ import decimal
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Final
 
 __all__ = [
@@ -92,6 +93,27 @@ def round_minor(value: Decimal) -> int:
     if not value.is_finite():
         raise ValueError(f"cannot round non-finite amount {value}")
     return int(value.to_integral_value(rounding=ROUNDING, context=_EXACT))
+
+
+def round_fraction(value: Fraction | int) -> int:
+    """Round an exact rational number of minor units with `money.round_minor`."""
+    if isinstance(value, bool) or not isinstance(value, Fraction | int):
+        raise TypeError(f"expected a Fraction or int, got {type(value).__name__}")
+    value = Fraction(value)
+    num, den = value.numerator, value.denominator
+    if den == 1:
+        return num
+    # round_minor takes a Decimal, but n/d rarely has a finite decimal form.
+    # Truncating |n/d| to `digits` decimals keeps the rounding decision intact:
+    # a value that is not exactly halfway is at least 1/(2d) away from the
+    # halfway point, more than the truncation error 10**-digits < 1/(10d), and
+    # an exact half (d even) is represented exactly. Truncating the magnitude
+    # keeps the sign symmetry the policy promises.
+    digits = len(str(den)) + 1
+    magnitude = abs(num) * 10**digits // den
+    sign = "-" if num < 0 else ""
+    # A Decimal built from a string keeps every digit whatever the context.
+    return round_minor(Decimal(f"{sign}{magnitude}E-{digits}"))
 
 
 def _is_int(value: object) -> bool:
