@@ -26,6 +26,10 @@ PREFIXES = {
     "add_on": "addon",
     "coupon": "cpn",
     "promotion_code": "promo",
+    "subscription": "sub",
+    "invoice": "inv",
+    "invoice_line": "il",
+    "event": "evt",
 }
 
 _ID_RE = re.compile(r"^([a-z]+)_([0-9A-HJKMNP-TV-Z]{26})$")

@@ -7,13 +7,18 @@ from recura.db.models.billable_metric import BillableMetric
 from recura.db.models.charge import Charge
 from recura.db.models.coupon import Coupon
 from recura.db.models.customer import Customer
+from recura.db.models.event import Event
 from recura.db.models.feature import Feature
 from recura.db.models.feature_grant import FeatureGrant
 from recura.db.models.idempotency_key import IdempotencyKey
+from recura.db.models.invoice import Invoice
+from recura.db.models.invoice_line import InvoiceLine
+from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.plan import Plan
 from recura.db.models.plan_version import PlanVersion
 from recura.db.models.product import Product
 from recura.db.models.promotion_code import PromotionCode
+from recura.db.models.subscription import Subscription
 
 __all__ = [
     "Account",
@@ -23,11 +28,16 @@ __all__ = [
     "Charge",
     "Coupon",
     "Customer",
+    "Event",
     "Feature",
     "FeatureGrant",
     "IdempotencyKey",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSeries",
     "Plan",
     "PlanVersion",
     "Product",
     "PromotionCode",
+    "Subscription",
 ]

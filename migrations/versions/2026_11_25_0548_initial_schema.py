@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 04:58:50.633269
+Create Date: 2026-11-25 05:48:14.116916
 """
 
 from collections.abc import Sequence
@@ -125,6 +125,25 @@ def upgrade() -> None:
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.create_index('ix_customers_account_id_email', ['account_id', 'email'], unique=False)
 
+    op.create_table('events',
+    sa.Column('type', sa.String(length=64), nullable=False),
+    sa.Column('object_id', sa.String(length=40), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('mrr_delta', sa.BigInteger(), nullable=False),
+    sa.Column('mrr_currency', sa.String(length=3), nullable=True),
+    sa.Column('occurred_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('dispatched_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('account_id', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('livemode', sa.Boolean(), nullable=False),
+    sa.Column('created_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_events_account_id_accounts')),
+    sa.PrimaryKeyConstraint('account_id', 'id', name=op.f('pk_events'))
+    )
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_account_id_object_id', ['account_id', 'object_id'], unique=False)
+        batch_op.create_index('ix_events_undispatched', ['dispatched_at', 'created_at'], unique=False)
+
     op.create_table('idempotency_keys',
     sa.Column('account_id', sa.String(length=40), nullable=False),
     sa.Column('livemode', sa.Boolean(), nullable=False),
@@ -140,6 +159,14 @@ def upgrade() -> None:
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.create_index('ix_idempotency_keys_expires_at', ['expires_at'], unique=False)
 
+    op.create_table('invoice_series',
+    sa.Column('account_id', sa.String(length=40), nullable=False),
+    sa.Column('livemode', sa.Boolean(), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('next_number', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_invoice_series_account_id_accounts')),
+    sa.PrimaryKeyConstraint('account_id', 'livemode', 'prefix', name=op.f('pk_invoice_series'))
+    )
     op.create_table('products',
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('description', sa.String(length=1000), nullable=True),
@@ -266,11 +293,120 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('account_id', 'id', name=op.f('pk_charges')),
     sa.UniqueConstraint('account_id', 'plan_version_id', 'billable_metric_id', name=op.f('uq_charges_account_id_plan_version_id_billable_metric_id'))
     )
+    op.create_table('subscriptions',
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('plan_id', sa.String(length=40), nullable=False),
+    sa.Column('plan_version_id', sa.String(length=40), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=20, scale=6), nullable=False),
+    sa.Column('interval_unit', sa.String(length=8), nullable=False),
+    sa.Column('interval_count', sa.Integer(), nullable=False),
+    sa.Column('alignment', sa.String(length=16), nullable=False),
+    sa.Column('billing_anchor', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('current_period_start', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('current_period_end', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('trial_end', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_at_period_end', sa.Boolean(), nullable=False),
+    sa.Column('canceled_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paused_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resume_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('collection_method', sa.String(length=24), nullable=False),
+    sa.Column('next_action_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('test_clock_id', sa.String(length=40), nullable=True),
+    sa.Column('metadata', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('updated_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('livemode', sa.Boolean(), nullable=False),
+    sa.Column('created_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id', 'customer_id'], ['customers.account_id', 'customers.id'], name=op.f('fk_subscriptions_account_id_customer_id_customers')),
+    sa.ForeignKeyConstraint(['account_id', 'plan_id'], ['plans.account_id', 'plans.id'], name=op.f('fk_subscriptions_account_id_plan_id_plans')),
+    sa.ForeignKeyConstraint(['account_id', 'plan_version_id'], ['plan_versions.account_id', 'plan_versions.id'], name=op.f('fk_subscriptions_account_id_plan_version_id_plan_versions')),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_subscriptions_account_id_accounts')),
+    sa.PrimaryKeyConstraint('account_id', 'id', name=op.f('pk_subscriptions'))
+    )
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.create_index('ix_subscriptions_account_id_customer_id', ['account_id', 'customer_id'], unique=False)
+        batch_op.create_index('ix_subscriptions_next_action_at', ['next_action_at'], unique=False)
+
+    op.create_table('invoices',
+    sa.Column('customer_id', sa.String(length=40), nullable=False),
+    sa.Column('subscription_id', sa.String(length=40), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('series', sa.String(length=16), nullable=True),
+    sa.Column('number', sa.String(length=40), nullable=True),
+    sa.Column('period_start', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('period_end', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('tax_inclusive', sa.Boolean(), nullable=False),
+    sa.Column('subtotal', sa.BigInteger(), nullable=False),
+    sa.Column('discount_total', sa.BigInteger(), nullable=False),
+    sa.Column('tax_total', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.Column('credit_applied', sa.BigInteger(), nullable=False),
+    sa.Column('amount_due', sa.BigInteger(), nullable=False),
+    sa.Column('amount_paid', sa.BigInteger(), nullable=False),
+    sa.Column('tax_lines', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('collection_method', sa.String(length=24), nullable=False),
+    sa.Column('due_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finalized_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('account_id', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('livemode', sa.Boolean(), nullable=False),
+    sa.Column('created_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id', 'customer_id'], ['customers.account_id', 'customers.id'], name=op.f('fk_invoices_account_id_customer_id_customers')),
+    sa.ForeignKeyConstraint(['account_id', 'subscription_id'], ['subscriptions.account_id', 'subscriptions.id'], name=op.f('fk_invoices_account_id_subscription_id_subscriptions')),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_invoices_account_id_accounts')),
+    sa.PrimaryKeyConstraint('account_id', 'id', name=op.f('pk_invoices')),
+    sa.UniqueConstraint('account_id', 'livemode', 'number', name=op.f('uq_invoices_account_id_livemode_number')),
+    sa.UniqueConstraint('account_id', 'subscription_id', 'period_start', 'reason', name=op.f('uq_invoices_account_id_subscription_id_period_start_reason'))
+    )
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.create_index('ix_invoices_account_id_customer_id', ['account_id', 'customer_id'], unique=False)
+
+    op.create_table('invoice_lines',
+    sa.Column('invoice_id', sa.String(length=40), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=24, scale=6), nullable=False),
+    sa.Column('unit_amount', sa.Numeric(precision=28, scale=12), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('discount_amount', sa.BigInteger(), nullable=False),
+    sa.Column('tax_rate', sa.Numeric(precision=7, scale=4), nullable=False),
+    sa.Column('period_start', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('period_end', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('proration', sa.Boolean(), nullable=False),
+    sa.Column('account_id', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('livemode', sa.Boolean(), nullable=False),
+    sa.Column('created_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id', 'invoice_id'], ['invoices.account_id', 'invoices.id'], name=op.f('fk_invoice_lines_account_id_invoice_id_invoices')),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_invoice_lines_account_id_accounts')),
+    sa.PrimaryKeyConstraint('account_id', 'id', name=op.f('pk_invoice_lines'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('invoice_lines')
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoices_account_id_customer_id')
+
+    op.drop_table('invoices')
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_subscriptions_next_action_at')
+        batch_op.drop_index('ix_subscriptions_account_id_customer_id')
+
+    op.drop_table('subscriptions')
     op.drop_table('charges')
     op.drop_table('plan_versions')
     op.drop_table('feature_grants')
@@ -281,10 +417,16 @@ def downgrade() -> None:
     op.drop_table('plans')
     op.drop_table('features')
     op.drop_table('products')
+    op.drop_table('invoice_series')
     with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
         batch_op.drop_index('ix_idempotency_keys_expires_at')
 
     op.drop_table('idempotency_keys')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_undispatched')
+        batch_op.drop_index('ix_events_account_id_object_id')
+
+    op.drop_table('events')
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_index('ix_customers_account_id_email')
 

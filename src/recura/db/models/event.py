@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base, JSONType, TenantColumns
+
+
+class Event(TenantColumns, Base):
+    """A domain event, written in the transaction that caused it; also the outbox:
+    webhooks and emails are sent from here after commit (`dispatched_at` marks it done)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_undispatched", "dispatched_at", "created_at"),
+        Index("ix_events_account_id_object_id", "account_id", "object_id"),
+    )
+
+    type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(ID)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The change in monthly recurring revenue this event causes, in minor units.
+    mrr_delta: Mapped[int] = mapped_column(BigInteger)
+    mrr_currency: Mapped[str | None] = mapped_column(String(3))
+    occurred_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base, JSONType, TenantColumns
+
+
+class Invoice(TenantColumns, Base):
+    """An invoice: draft → open → paid / void / uncollectible.
+
+    The unique (subscription, period start, reason) makes a second invoice for the same
+    billing event impossible, whatever runs twice. `number` is assigned, gapless per series,
+    only when the invoice is finalised.
+    """
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("account_id", "subscription_id", "period_start", "reason"),
+        UniqueConstraint("account_id", "livemode", "number"),
+        ForeignKeyConstraint(
+            ["account_id", "customer_id"], ["customers.account_id", "customers.id"]
+        ),
+        ForeignKeyConstraint(
+            ["account_id", "subscription_id"], ["subscriptions.account_id", "subscriptions.id"]
+        ),
+        Index("ix_invoices_account_id_customer_id", "account_id", "customer_id"),
+    )
+
+    customer_id: Mapped[str] = mapped_column(ID)
+    subscription_id: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    series: Mapped[str | None] = mapped_column(String(16))
+    number: Mapped[str | None] = mapped_column(String(40))
+    period_start: Mapped[datetime | None]
+    period_end: Mapped[datetime | None]
+    tax_inclusive: Mapped[bool] = mapped_column(Boolean)
+    subtotal: Mapped[int] = mapped_column(BigInteger)
+    discount_total: Mapped[int] = mapped_column(BigInteger)
+    tax_total: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    credit_applied: Mapped[int] = mapped_column(BigInteger)
+    amount_due: Mapped[int] = mapped_column(BigInteger)
+    amount_paid: Mapped[int] = mapped_column(BigInteger)
+    # One entry per VAT rate: {"rate": "21", "taxable": 4900, "tax": 1029}.
+    tax_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    collection_method: Mapped[str] = mapped_column(String(24))
+    due_at: Mapped[datetime | None]
+    finalized_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base, TenantColumns
+
+
+class InvoiceLine(TenantColumns, Base):
+    """One line, stored as computed: `amount` was rounded once and is never recomputed."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id", "invoice_id"], ["invoices.account_id", "invoices.id"]),
+    )
+
+    invoice_id: Mapped[str] = mapped_column(ID)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    description: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(24, 6))
+    unit_amount: Mapped[Decimal | None] = mapped_column(Numeric(28, 12))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    discount_amount: Mapped[int] = mapped_column(BigInteger)
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    period_start: Mapped[datetime | None]
+    period_end: Mapped[datetime | None]
+    proration: Mapped[bool] = mapped_column(Boolean)

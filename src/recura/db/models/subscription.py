@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base, JSONType, TenantColumns
+
+
+class Subscription(TenantColumns, Base):
+    """A customer's subscription to one plan version.
+
+    Periods are computed from `billing_anchor` (never from the previous period's end);
+    `next_action_at` is when the worker must next look at it (renewal, trial end, scheduled
+    change), indexed so due work is found without scanning.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "customer_id"], ["customers.account_id", "customers.id"]
+        ),
+        ForeignKeyConstraint(["account_id", "plan_id"], ["plans.account_id", "plans.id"]),
+        ForeignKeyConstraint(
+            ["account_id", "plan_version_id"], ["plan_versions.account_id", "plan_versions.id"]
+        ),
+        Index("ix_subscriptions_next_action_at", "next_action_at"),
+        Index("ix_subscriptions_account_id_customer_id", "account_id", "customer_id"),
+    )
+
+    customer_id: Mapped[str] = mapped_column(ID)
+    plan_id: Mapped[str] = mapped_column(ID)
+    plan_version_id: Mapped[str] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(20, 6))
+    interval_unit: Mapped[str] = mapped_column(String(8))
+    interval_count: Mapped[int] = mapped_column(Integer)
+    alignment: Mapped[str] = mapped_column(String(16))
+    billing_anchor: Mapped[datetime]
+    current_period_start: Mapped[datetime]
+    current_period_end: Mapped[datetime]
+    trial_end: Mapped[datetime | None]
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean)
+    canceled_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    resume_at: Mapped[datetime | None]
+    collection_method: Mapped[str] = mapped_column(String(24))
+    next_action_at: Mapped[datetime | None]
+    test_clock_id: Mapped[str | None] = mapped_column(ID)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
+    updated_at: Mapped[datetime]
+    # Optimistic lock: the API and a worker changing one subscription at once cannot both win.
+    lock_version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": lock_version}

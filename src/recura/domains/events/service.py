@@ -1,0 +1,67 @@
+"""Domain events: written in the transaction that causes them, listed by GET /v1/events,
+and dispatched (webhooks, emails) from the same table after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import Event
+from recura.domains.common import lookup
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.ids import new_id
+
+
+def record(
+    session: Session,
+    tenant: Tenant,
+    type_: str,
+    object_id: str,
+    data: dict[str, Any],
+    at: datetime,
+    *,
+    mrr_delta: int = 0,
+    mrr_currency: str | None = None,
+) -> Event:
+    event = Event(
+        id=new_id("event"),
+        **tenant.row_keys(),
+        type=type_,
+        object_id=object_id,
+        data=data,
+        mrr_delta=mrr_delta,
+        mrr_currency=mrr_currency,
+        occurred_at=at,
+        created_at=at,
+        dispatched_at=None,
+    )
+    session.add(event)
+    return event
+
+
+def get(session: Session, tenant: Tenant, event_id: str) -> Event:
+    return lookup.require(session, tenant, Event, event_id, "event")
+
+
+def page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    type_: str | None = None,
+    object_id: str | None = None,
+) -> Page[Event]:
+    stmt = tenant.scope(select(Event), Event)
+    if type_ is not None:
+        # "invoice.*" lists every invoice event.
+        if type_.endswith(".*"):
+            stmt = stmt.where(Event.type.startswith(type_[:-1]))
+        else:
+            stmt = stmt.where(Event.type == type_)
+    if object_id is not None:
+        stmt = stmt.where(Event.object_id == object_id)
+    return paginate(session, stmt, Event, limit, starting_after)
