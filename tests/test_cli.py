@@ -108,6 +108,17 @@ def test_demo_loads_once_and_prints_a_working_key(
         "enterprise-annual",
     }
     assert len(client.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20
+    by_code = {p["code"]: p["id"] for p in plans}
+    quotes = {
+        ("starter-monthly", "RON", "1"): 4900,
+        ("starter-annual", "EUR", "1"): 9900,
+        ("pro-annual", "RON", "3"): 3 * 29000,
+        ("enterprise-monthly", "RON", "12"): 10 * 2500 + 2 * 2000,
+    }
+    for (code, currency, quantity), total in quotes.items():
+        body = {"currency": currency, "quantity": quantity}
+        q = client.post(f"/v1/plans/{by_code[code]}/quote", json=body).json()
+        assert q["total"]["amount"] == total, (code, q)
     second = run(env, "demo", "--customers", "20")
     assert "already loaded" in second
     token2 = re.search(r"rk_test_\w+", second).group(0)  # type: ignore[union-attr]

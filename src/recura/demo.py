@@ -196,40 +196,25 @@ def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
         "EUR": [("10", "500"), ("50", "400"), (None, "300")],
     }
 
-    def tiers(currency: str, factor: int) -> list[dict[str, Any]]:
-        return [
-            {"up_to": up, "unit_amount": str(int(amount) * factor)}
-            for up, amount in enterprise_tiers[currency]
-        ]
+    def tiers(currency: str) -> list[dict[str, Any]]:
+        return [{"up_to": up, "unit_amount": amount} for up, amount in enterprise_tiers[currency]]
 
     def grants(**values: Any) -> list[dict[str, Any]]:
         ids = {"projects": projects, "sso": sso, "api_calls": api, "storage_gb": storage}
         return [{"feature": ids[k], "value": v} for k, v in values.items()]
 
-    catalog: list[dict[str, Any]] = [
+    pro_features = grants(projects=50, sso=True, api_calls=None, storage_gb=100)
+    unlimited = grants(projects=None, sso=True, api_calls=None, storage_gb=None)
+    monthly: list[dict[str, Any]] = [
         {
-            "code": "free",
-            "name": "Free",
-            "pricing_model": "free",
-            "features": grants(projects=1, api_calls=1000, storage_gb=1),
-        },
-        {
-            "code": "starter-monthly",
+            "code": "starter",
             "name": "Starter",
             "pricing_model": "flat",
             "prices": [{"currency": "RON", "amount": 4900}, {"currency": "EUR", "amount": 990}],
             "features": grants(projects=5, api_calls=10000, storage_gb=10),
         },
         {
-            "code": "starter-annual",
-            "name": "Starter (annual)",
-            "pricing_model": "flat",
-            "interval_unit": "year",
-            "prices": [{"currency": "RON", "amount": 49000}, {"currency": "EUR", "amount": 9900}],
-            "features": grants(projects=5, api_calls=10000, storage_gb=10),
-        },
-        {
-            "code": "pro-monthly",
+            "code": "pro",
             "name": "Pro",
             "pricing_model": "per_unit",
             "trial_days": 14,
@@ -240,51 +225,32 @@ def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
             "min_quantity": "1",
             "max_quantity": "500",
             "charges": [api_charge],
-            "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100),
+            "features": pro_features,
         },
         {
-            "code": "pro-annual",
-            "name": "Pro (annual)",
-            "pricing_model": "per_unit",
-            "interval_unit": "year",
-            "trial_days": 14,
-            "prices": [
-                {"currency": "RON", "unit_amount": "29000"},
-                {"currency": "EUR", "unit_amount": "5900"},
-            ],
-            "min_quantity": "1",
-            "max_quantity": "500",
-            "charges": [api_charge],
-            "features": grants(projects=50, sso=True, api_calls=None, storage_gb=100),
-        },
-        {
-            "code": "enterprise-monthly",
+            "code": "enterprise",
             "name": "Enterprise",
             "pricing_model": "tiered_graduated",
-            "prices": [{"currency": c, "tiers": tiers(c, 1)} for c in ("RON", "EUR")],
+            "prices": [{"currency": c, "tiers": tiers(c)} for c in ("RON", "EUR")],
             "setup_fees": [
                 {"amount": 100000, "currency": "RON"},
                 {"amount": 20000, "currency": "EUR"},
             ],
             "min_quantity": "5",
             "charges": [api_charge],
-            "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None),
-        },
-        {
-            "code": "enterprise-annual",
-            "name": "Enterprise (annual)",
-            "pricing_model": "tiered_graduated",
-            "interval_unit": "year",
-            "prices": [{"currency": c, "tiers": tiers(c, 10)} for c in ("RON", "EUR")],
-            "setup_fees": [
-                {"amount": 100000, "currency": "RON"},
-                {"amount": 20000, "currency": "EUR"},
-            ],
-            "min_quantity": "5",
-            "charges": [api_charge],
-            "features": grants(projects=None, sso=True, api_calls=None, storage_gb=None),
+            "features": unlimited,
         },
     ]
+    free = {
+        "code": "free",
+        "name": "Free",
+        "pricing_model": "free",
+        "features": grants(projects=1, api_calls=1000, storage_gb=1),
+    }
+    catalog = [free]
+    for plan in monthly:
+        catalog.append({**plan, "code": f"{plan['code']}-monthly"})
+        catalog.append(_annual(plan))
     created = {}
     for item in catalog:
         data = PlanCreate.model_validate({"product": crm.id, **item})
@@ -331,6 +297,31 @@ def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:
         now,
     )
     return len(created)
+
+
+def _annual(plan: dict[str, Any]) -> dict[str, Any]:
+    """The yearly variant of a monthly plan: ten months' price for twelve."""
+
+    def times_ten(price: dict[str, Any]) -> dict[str, Any]:
+        scaled = dict(price)
+        if "amount" in price:
+            scaled["amount"] = price["amount"] * 10
+        if "unit_amount" in price:
+            scaled["unit_amount"] = str(int(price["unit_amount"]) * 10)
+        if "tiers" in price:
+            scaled["tiers"] = [
+                {**tier, "unit_amount": str(int(tier["unit_amount"]) * 10)}
+                for tier in price["tiers"]
+            ]
+        return scaled
+
+    return {
+        **plan,
+        "code": f"{plan['code']}-annual",
+        "name": f"{plan['name']} (annual)",
+        "interval_unit": "year",
+        "prices": [times_ten(price) for price in plan["prices"]],
+    }
 
 
 def _ro_company_vat(rng: random.Random) -> str:
