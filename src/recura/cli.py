@@ -217,3 +217,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]
     except DomainError as exc:
         raise _fail(exc.detail) from None
     out.print(f"Key {key_id} revoked.")
+
+
+if __name__ == "__main__":
+    app()
