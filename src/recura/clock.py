@@ -28,8 +28,3 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
-
-    def set(self, at: datetime) -> None:
-        if at.tzinfo is None:
-            raise ValueError("FixedClock needs a timezone-aware datetime")
-        self._at = at

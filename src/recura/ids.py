@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import time
 
@@ -32,8 +31,6 @@ PREFIXES = {
     "event": "evt",
 }
 
-_ID_RE = re.compile(r"^([a-z]+)_([0-9A-HJKMNP-TV-Z]{26})$")
-
 
 def new_id(kind: str) -> str:
     prefix = PREFIXES[kind]
@@ -43,8 +40,3 @@ def new_id(kind: str) -> str:
         value, rem = divmod(value, 32)
         chars.append(_ALPHABET[rem])
     return f"{prefix}_{''.join(reversed(chars))}"
-
-
-def has_prefix(value: str, kind: str) -> bool:
-    match = _ID_RE.match(value)
-    return bool(match) and match.group(1) == PREFIXES[kind]  # type: ignore[union-attr]

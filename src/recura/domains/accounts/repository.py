@@ -21,9 +21,5 @@ def list_keys(session: Session, account_id: str) -> list[ApiKey]:
     return list(session.scalars(stmt))
 
 
-def get_key(session: Session, account_id: str, key_id: str) -> ApiKey | None:
-    return session.get(ApiKey, (account_id, key_id))
-
-
 def find_key(session: Session, key_id: str) -> ApiKey | None:
     return session.scalar(select(ApiKey).where(ApiKey.id == key_id))
