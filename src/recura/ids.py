@@ -29,6 +29,11 @@ PREFIXES = {
     "invoice": "inv",
     "invoice_line": "il",
     "event": "evt",
+    "subscription_add_on": "si",
+    "balance_entry": "cbt",
+    "credit_note": "cn",
+    "usage_event": "ue",
+    "test_clock": "clock",
 }
 
 

@@ -3,9 +3,11 @@
 from recura.db.models.account import Account
 from recura.db.models.add_on import AddOn
 from recura.db.models.api_key import ApiKey
+from recura.db.models.balance_entry import BalanceEntry
 from recura.db.models.billable_metric import BillableMetric
 from recura.db.models.charge import Charge
 from recura.db.models.coupon import Coupon
+from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
 from recura.db.models.event import Event
 from recura.db.models.feature import Feature
@@ -19,14 +21,19 @@ from recura.db.models.plan_version import PlanVersion
 from recura.db.models.product import Product
 from recura.db.models.promotion_code import PromotionCode
 from recura.db.models.subscription import Subscription
+from recura.db.models.subscription_add_on import SubscriptionAddOn
+from recura.db.models.test_clock import TestClock
+from recura.db.models.usage_event import UsageEvent
 
 __all__ = [
     "Account",
     "AddOn",
     "ApiKey",
+    "BalanceEntry",
     "BillableMetric",
     "Charge",
     "Coupon",
+    "CreditNote",
     "Customer",
     "Event",
     "Feature",
@@ -40,4 +47,7 @@ __all__ = [
     "Product",
     "PromotionCode",
     "Subscription",
+    "SubscriptionAddOn",
+    "TestClock",
+    "UsageEvent",
 ]

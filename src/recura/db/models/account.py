@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base
@@ -20,5 +21,13 @@ class Account(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
     invoice_series_prefix: Mapped[str] = mapped_column(String(16))
+    # Billing settings: where periods start, the VAT rate charged unless a customer has its
+    # own, whether catalog prices include it, when a sent invoice is due, and what a
+    # subscription that fell several periods behind (an outage) is billed for.
+    billing_alignment: Mapped[str] = mapped_column(String(16), server_default="anniversary")
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), server_default="0")
+    tax_inclusive: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    days_until_due: Mapped[int] = mapped_column(Integer, server_default="14")
+    catch_up: Mapped[str] = mapped_column(String(16), server_default="current_period")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from recura.db.base import Base, JSONType, TenantColumns
+from recura.db.base import ID, Base, JSONType, TenantColumns
 
 
 class Customer(TenantColumns, Base):
@@ -14,6 +15,9 @@ class Customer(TenantColumns, Base):
     __table_args__ = (
         UniqueConstraint("account_id", "livemode", "external_id"),
         Index("ix_customers_account_id_email", "account_id", "email"),
+        ForeignKeyConstraint(
+            ["account_id", "test_clock_id"], ["test_clocks.account_id", "test_clocks.id"]
+        ),
     )
 
     external_id: Mapped[str | None] = mapped_column(String(255))
@@ -24,6 +28,10 @@ class Customer(TenantColumns, Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     vat_id: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The customer's own VAT rate (percent), replacing the account's; null uses the account's.
+    tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    # Test mode only: the customer lives on this test clock's time, not the real one.
+    test_clock_id: Mapped[str | None] = mapped_column(ID)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

@@ -47,8 +47,12 @@ class Invoice(TenantColumns, Base):
     credit_applied: Mapped[int] = mapped_column(BigInteger)
     amount_due: Mapped[int] = mapped_column(BigInteger)
     amount_paid: Mapped[int] = mapped_column(BigInteger)
-    # One entry per VAT rate: {"rate": "21", "taxable": 4900, "tax": 1029}.
+    # Credit notes issued against it, tax included; never more than `total`.
+    amount_credited: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # One entry per VAT rate: {"rate": "21", "taxable": 4900, "tax": 1029, "net": 4900}.
     tax_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    # Discounts as applied: [{"description": "WELCOME20 (20% off)", "amount": 980}].
+    discounts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, server_default="[]")
     collection_method: Mapped[str] = mapped_column(String(24))
     due_at: Mapped[datetime | None]
     finalized_at: Mapped[datetime | None]

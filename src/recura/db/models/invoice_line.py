@@ -3,7 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Integer, Numeric, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, TenantColumns
@@ -15,6 +23,7 @@ class InvoiceLine(TenantColumns, Base):
     __tablename__ = "invoice_lines"
     __table_args__ = (
         ForeignKeyConstraint(["account_id", "invoice_id"], ["invoices.account_id", "invoices.id"]),
+        Index("ix_invoice_lines_account_id_invoice_id", "account_id", "invoice_id"),
     )
 
     invoice_id: Mapped[str] = mapped_column(ID)

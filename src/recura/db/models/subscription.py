@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKeyConstraint,
     Index,
@@ -33,6 +35,7 @@ class Subscription(TenantColumns, Base):
         ForeignKeyConstraint(
             ["account_id", "plan_version_id"], ["plan_versions.account_id", "plan_versions.id"]
         ),
+        ForeignKeyConstraint(["account_id", "coupon_id"], ["coupons.account_id", "coupons.id"]),
         Index("ix_subscriptions_next_action_at", "next_action_at"),
         Index("ix_subscriptions_account_id_customer_id", "account_id", "customer_id"),
     )
@@ -55,6 +58,19 @@ class Subscription(TenantColumns, Base):
     ended_at: Mapped[datetime | None]
     paused_at: Mapped[datetime | None]
     resume_at: Mapped[datetime | None]
+    # A change waiting for its time: {"id": ..., "plan_version": ..., "quantity": ...,
+    # "add_ons": [...]}; the lifecycle only knows its id and when it is due.
+    pending_change: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    pending_change_at: Mapped[datetime | None]
+    trial_notice_sent: Mapped[bool] = mapped_column(Boolean)
+    # The discount: a coupon (maybe through a promotion code) for this many more periods;
+    # null periods with a coupon means forever.
+    coupon_id: Mapped[str | None] = mapped_column(ID)
+    promotion_code_id: Mapped[str | None] = mapped_column(ID)
+    discount_periods_left: Mapped[int | None] = mapped_column(Integer)
+    # What the subscription adds to monthly recurring revenue now, in minor units; events
+    # carry the difference when it changes.
+    mrr: Mapped[int] = mapped_column(BigInteger)
     collection_method: Mapped[str] = mapped_column(String(24))
     next_action_at: Mapped[datetime | None]
     test_clock_id: Mapped[str | None] = mapped_column(ID)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base, JSONType, TenantColumns
+
+
+class CreditNote(TenantColumns, Base):
+    """A full or partial credit against a finalised invoice, numbered in its own series.
+
+    An open invoice's amount due falls by the credit; a paid one's credit goes to the
+    customer's balance.
+    """
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (
+        UniqueConstraint("account_id", "livemode", "number"),
+        ForeignKeyConstraint(["account_id", "invoice_id"], ["invoices.account_id", "invoices.id"]),
+        ForeignKeyConstraint(
+            ["account_id", "customer_id"], ["customers.account_id", "customers.id"]
+        ),
+        Index("ix_credit_notes_account_id_invoice_id", "account_id", "invoice_id"),
+    )
+
+    invoice_id: Mapped[str] = mapped_column(ID)
+    customer_id: Mapped[str] = mapped_column(ID)
+    number: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    # Net of tax, the tax, and their sum: what the customer is credited.
+    subtotal: Mapped[int] = mapped_column(BigInteger)
+    tax_total: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    # Of `total`: taken off the invoice's amount due, and put on the customer's balance.
+    applied_to_invoice: Mapped[int] = mapped_column(BigInteger)
+    credited_to_balance: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32))
+    memo: Mapped[str | None] = mapped_column(String(500))
+    # [{"invoice_line": "il_…", "description": ..., "amount": 1000, "tax_rate": "21"}]
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base, JSONType, TenantColumns
+
+
+class UsageEvent(TenantColumns, Base):
+    """One usage event, append-only. `transaction_id` is the sender's key: a second event
+    with the same one (per account and mode) is a duplicate and is dropped."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        UniqueConstraint("account_id", "livemode", "transaction_id"),
+        ForeignKeyConstraint(
+            ["account_id", "customer_id"], ["customers.account_id", "customers.id"]
+        ),
+        Index(
+            "ix_usage_events_account_id_customer_id_code_timestamp",
+            "account_id",
+            "customer_id",
+            "code",
+            "timestamp",
+        ),
+    )
+
+    customer_id: Mapped[str] = mapped_column(ID)
+    code: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(String(255))
+    timestamp: Mapped[datetime]
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONType)
