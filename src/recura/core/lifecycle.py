@@ -171,7 +171,7 @@ def _emit(
     return new, [Event(kind, at, {**data, "previous_status": was, **extra})]  # the whole state
 
 
-def _term_end(state: SubscriptionState) -> datetime:
+def term_end(state: SubscriptionState) -> datetime:
     """When the current term ends: the trial end while trialing, else the period end."""
     trial_end = state.trial_end if state.status is Status.TRIALING else None
     return trial_end or state.current_period_end
@@ -215,7 +215,7 @@ def activate(state: SubscriptionState, at: datetime) -> _Result:
 def trial_will_end(state: SubscriptionState, at: datetime) -> _Result:
     """The trial-ending notice; state unchanged. Sending it once is the caller's job."""
     _check("trial_will_end", state, at)
-    _require(at < _term_end(state), "trial_will_end", state, "cannot notify: the trial has ended")
+    _require(at < term_end(state), "trial_will_end", state, "cannot notify: the trial has ended")
     return _emit(EventType.TRIAL_WILL_END, at, state.status, state)
 
 
@@ -225,7 +225,7 @@ def end_trial(
     """trialing -> active (paid) or past_due; canceled instead if set to cancel."""
     _check("end_trial", state, at)
     # Early, the trial ends now; late, paid time still starts at trial_end (the anchor).
-    ends = min(at, _term_end(state))
+    ends = min(at, term_end(state))
     if state.cancel_at_period_end:
         return _end(state, at, ends, state.canceled_at or at, "trial_end")
     _no_due_change("end_trial", state, at)
@@ -287,7 +287,7 @@ def retries_exhausted(state: SubscriptionState, at: datetime, final_action: Fina
 def cancel(state: SubscriptionState, at: datetime, at_period_end: bool) -> _Result:
     """Cancel now, or at the end of the current term (trial end while trialing)."""
     _check("cancel_at_period_end" if at_period_end else "cancel", state, at)
-    end = _term_end(state)
+    end = term_end(state)
     if (at_period_end or state.cancel_at_period_end) and at >= end:
         # Term over, renewal not run (or the worker is late): it ended at the term end.
         return _end(state, at, end, state.canceled_at or at, "period_end")
@@ -304,7 +304,7 @@ def reactivate(state: SubscriptionState, at: datetime) -> _Result:
     _check("reactivate", state, at)
     why = "the subscription is not set to cancel at period end"
     _require(state.cancel_at_period_end, "reactivate", state, f"cannot reactivate: {why}")
-    _require(at < _term_end(state), "reactivate", state, "cannot reactivate: the period has ended")
+    _require(at < term_end(state), "reactivate", state, "cannot reactivate: the period has ended")
     new = replace(state, cancel_at_period_end=False, canceled_at=None)
     return _emit(EventType.UPDATED, at, state.status, new, change="reactivated")
 
@@ -342,7 +342,7 @@ def schedule_change(
     if _aware(effective_at, "effective_at") < at:
         raise ValueError("effective_at must not be before at")
     # Later changes wait for the renewal; a paused subscription's period is suspended.
-    end = max(_term_end(state), effective_at) if state.status is Status.PAUSED else _term_end(state)
+    end = max(term_end(state), effective_at) if state.status is Status.PAUSED else term_end(state)
     _require(at <= end, "schedule_change", state, "cannot schedule a change: the period has ended")
     if effective_at > end:
         raise ValueError(f"effective_at must not be after the current period end {end}")
@@ -363,7 +363,7 @@ def clear_change(state: SubscriptionState, at: datetime) -> _Result:
 
 def _windows(state: SubscriptionState, notice_sent: bool) -> dict[str, tuple[datetime, datetime]]:
     """Each action that can become due: from when, and until when (exclusive)."""
-    end, never = _term_end(state), datetime.max.replace(tzinfo=UTC)
+    end, never = term_end(state), datetime.max.replace(tzinfo=UTC)
     windows = {}
     # A scheduled cancellation replaces the renewal or trial end it coincides with.
     if state.cancel_at_period_end:
