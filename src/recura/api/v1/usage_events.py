@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from recura.api.deps import ClockDep, SessionDep, TenantDep
+from recura.api.problems import problem_responses
+from recura.api.routing import UnitOfWorkRoute
+from recura.domains.usage import service
+from recura.domains.usage.schemas import UsageEventBatchOut, UsageEventsCreate
+
+router = APIRouter(
+    prefix="/v1/usage_events",
+    tags=["usage events"],
+    route_class=UnitOfWorkRoute,
+    responses=problem_responses(401, 409, 422),
+)
+
+
+@router.post(
+    "",
+    response_model=UsageEventBatchOut,
+    summary="Send usage events (one, or a batch of up to 1,000)",
+    description="Idempotent on `transaction_id`: an event already stored, or repeated in the "
+    "request, is dropped and listed in `duplicates`, not an error. A batch with any invalid "
+    "event stores nothing; the problem lists every invalid event with its pointer "
+    "(`#/events/3/customer`).",
+)
+def create_usage_events(
+    body: UsageEventsCreate, session: SessionDep, tenant: TenantDep, clock: ClockDep
+) -> UsageEventBatchOut:
+    return service.ingest(session, tenant, body, clock.now())
