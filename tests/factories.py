@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import T0
 
-from recura.db.models import Plan, Product
+from recura.db import bulk
+from recura.db.models import (
+    BillableMetric,
+    Charge,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceSeries,
+    Plan,
+    PlanVersion,
+    Product,
+    Subscription,
+    UsageEvent,
+)
 from recura.db.unit_of_work import unit_of_work
-from recura.ids import new_id
+from recura.domains.accounts import service as accounts
+from recura.domains.accounts.schemas import AccountCreate
+from recura.ids import new_id, new_ids
 
 
 def insert_plan(factory: sessionmaker[Session], account_id: str, *, livemode: bool = False) -> str:
@@ -43,3 +63,298 @@ def insert_plan(factory: sessionmaker[Session], account_id: str, *, livemode: bo
             )
         )
     return plan_id
+
+
+def insert_subscription(
+    factory: sessionmaker[Session],
+    account_id: str,
+    customer_id: str,
+    plan_id: str,
+    plan_version_id: str,
+    *,
+    period: tuple[datetime, datetime],
+    status: str = "active",
+    currency: str = "RON",
+    livemode: bool = False,
+) -> str:
+    """A monthly subscription row in its current period, consistent with its status (a
+    canceled one has ended, a trialing one is in its trial); returns its id."""
+    subscription_id = new_id("subscription")
+    start, end = period
+    ended = end if status == "canceled" else None
+    with unit_of_work(factory) as session:
+        session.add(
+            Subscription(
+                id=subscription_id,
+                account_id=account_id,
+                livemode=livemode,
+                created_at=start,
+                updated_at=start,
+                customer_id=customer_id,
+                plan_id=plan_id,
+                plan_version_id=plan_version_id,
+                status=status,
+                currency=currency,
+                quantity=Decimal(1),
+                interval_unit="month",
+                interval_count=1,
+                alignment="anniversary",
+                billing_anchor=start,
+                current_period_start=start,
+                current_period_end=end,
+                trial_end=end if status == "trialing" else None,
+                cancel_at_period_end=False,
+                canceled_at=ended,
+                ended_at=ended,
+                paused_at=None,
+                resume_at=None,
+                pending_change=None,
+                pending_change_at=None,
+                trial_notice_sent=False,
+                coupon_id=None,
+                promotion_code_id=None,
+                discount_periods_left=None,
+                mrr=0,
+                collection_method="charge_automatically",
+                next_action_at=None if ended else end,
+                test_clock_id=None,
+                metadata_={},
+            )
+        )
+    return subscription_id
+
+
+TIERS = [{"up_to": "100", "unit_amount": "10"}, {"up_to": None, "unit_amount": "5"}]
+
+
+def seed_due_subscriptions(
+    factory: sessionmaker[Session],
+    count: int,
+    period: tuple[datetime, datetime],
+    *,
+    metered: bool,
+) -> str:
+    """An account (UTC, 21 % VAT) with `count` monthly subscriptions of 49.00 RON whose
+    `period` has ended, each with last period's invoice (a system this size has billed
+    before, and the planner needs the statistics) and, if `metered`, a metered charge with
+    one usage event in the period. Written with COPY; returns the account id."""
+    start, end = period
+    with unit_of_work(factory) as session:
+        account = accounts.create_account(
+            session,
+            AccountCreate(
+                legal_name="Bench SRL",
+                country="RO",
+                default_currency="RON",
+                timezone="UTC",
+                invoice_series_prefix="BEN",
+            ),
+            start,
+        )
+        account.tax_rate = Decimal(21)
+        base = {"account_id": account.id, "livemode": False, "created_at": start}
+        product = Product(
+            id=new_id("product"),
+            **base,
+            name="CRM",
+            description=None,
+            metadata_={},
+            archived_at=None,
+            updated_at=start,
+        )
+        session.add(product)
+        session.flush()
+        plan = Plan(
+            id=new_id("plan"),
+            **base,
+            product_id=product.id,
+            code="pro",
+            name="Pro",
+            description=None,
+            interval_unit="month",
+            interval_count=1,
+            billing_timing="in_advance",
+            trial_days=0,
+            metadata_={},
+            archived_at=None,
+            updated_at=start,
+        )
+        session.add(plan)
+        session.flush()
+        version = PlanVersion(
+            id=new_id("plan_version"),
+            **base,
+            plan_id=plan.id,
+            version=1,
+            pricing_model="flat",
+            prices=[{"currency": "RON", "amount": 4900}],
+            setup_fees=[],
+            min_quantity=None,
+            max_quantity=None,
+        )
+        session.add(version)
+        session.flush()
+        if metered:
+            metric = BillableMetric(
+                id=new_id("billable_metric"),
+                **base,
+                code="api_calls",
+                name="API calls",
+                description=None,
+                aggregation="count",
+                field_name=None,
+                filters=[],
+                archived_at=None,
+                updated_at=start,
+            )
+            session.add(metric)
+            session.flush()
+            session.add(
+                Charge(
+                    id=new_id("charge"),
+                    **base,
+                    plan_version_id=version.id,
+                    billable_metric_id=metric.id,
+                    position=0,
+                    pricing_model="tiered_graduated",
+                    prices=[{"currency": "RON", "tiers": TIERS}],
+                )
+            )
+        session.add(
+            InvoiceSeries(
+                account_id=account.id, livemode=False, prefix="BEN", next_number=count + 1
+            )
+        )
+        ids = {
+            kind: new_ids(kind, count)
+            for kind in ("customer", "subscription", "invoice", "invoice_line", "usage_event")
+        }
+        rows: dict[Any, list[dict[str, Any]]] = {
+            model: [] for model in (Customer, Subscription, Invoice, InvoiceLine, UsageEvent)
+        }
+        for n in range(count):
+            customer, sub, invoice = (ids[k][n] for k in ("customer", "subscription", "invoice"))
+            rows[Customer].append(
+                {
+                    **base,
+                    "id": customer,
+                    "external_id": None,
+                    "email": None,
+                    "name": f"C{n}",
+                    "country": None,
+                    "locale": None,
+                    "currency": None,
+                    "vat_id": None,
+                    "address": None,
+                    "tax_rate": None,
+                    "test_clock_id": None,
+                    "metadata": {},
+                    "archived_at": None,
+                    "updated_at": start,
+                }
+            )
+            rows[Subscription].append(
+                {
+                    **base,
+                    "id": sub,
+                    "customer_id": customer,
+                    "plan_id": plan.id,
+                    "plan_version_id": version.id,
+                    "status": "active",
+                    "currency": "RON",
+                    "quantity": Decimal(1),
+                    "interval_unit": "month",
+                    "interval_count": 1,
+                    "alignment": "anniversary",
+                    "billing_anchor": start,
+                    "current_period_start": start,
+                    "current_period_end": end,
+                    "trial_end": None,
+                    "cancel_at_period_end": False,
+                    "canceled_at": None,
+                    "ended_at": None,
+                    "paused_at": None,
+                    "resume_at": None,
+                    "pending_change": None,
+                    "pending_change_at": None,
+                    "trial_notice_sent": False,
+                    "coupon_id": None,
+                    "promotion_code_id": None,
+                    "discount_periods_left": None,
+                    "mrr": 4900,
+                    "collection_method": "charge_automatically",
+                    "next_action_at": end,
+                    "test_clock_id": None,
+                    "metadata": {},
+                    "updated_at": start,
+                }
+            )
+            rows[Invoice].append(
+                {
+                    **base,
+                    "id": invoice,
+                    "customer_id": customer,
+                    "subscription_id": sub,
+                    "status": "paid",
+                    "reason": "subscription_create",
+                    "currency": "RON",
+                    "series": "BEN",
+                    "number": f"BEN-{n + 1:06d}",
+                    "period_start": start,
+                    "period_end": end,
+                    "tax_inclusive": False,
+                    "subtotal": 4900,
+                    "discount_total": 0,
+                    "tax_total": 1029,
+                    "total": 5929,
+                    "credit_applied": 0,
+                    "amount_due": 5929,
+                    "amount_paid": 5929,
+                    "amount_credited": 0,
+                    "tax_lines": [],
+                    "discounts": [],
+                    "collection_method": "charge_automatically",
+                    "due_at": None,
+                    "finalized_at": start,
+                    "paid_at": start,
+                    "voided_at": None,
+                    "updated_at": start,
+                }
+            )
+            rows[InvoiceLine].append(
+                {
+                    **base,
+                    "id": ids["invoice_line"][n],
+                    "invoice_id": invoice,
+                    "position": 0,
+                    "kind": "subscription",
+                    "description": "Pro",
+                    "quantity": Decimal(1),
+                    "unit_amount": None,
+                    "amount": 4900,
+                    "discount_amount": 0,
+                    "tax_rate": Decimal(21),
+                    "period_start": start,
+                    "period_end": end,
+                    "proration": False,
+                }
+            )
+            if metered:
+                rows[UsageEvent].append(
+                    {
+                        **base,
+                        "id": ids["usage_event"][n],
+                        "customer_id": customer,
+                        "code": "api_calls",
+                        "transaction_id": f"seed-{n}",
+                        "timestamp": start + timedelta(days=1),
+                        "properties": {},
+                    }
+                )
+        for model, batch in rows.items():
+            bulk.insert_rows(session, model, batch)
+        account_id = account.id
+    engine = factory.kw["bind"]
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    return account_id

@@ -81,20 +81,28 @@ def seeded(merchant: Merchant) -> dict[str, str]:
 
     product = create("products", {"name": "Fuzz"})
     coupon = create("coupons", _example("CouponCreate"))
+    customer = create("customers", {"name": "Fuzz"})
+    plan = create(
+        "plans",
+        {
+            "product": product,
+            "code": "fuzz",
+            "name": "Fuzz",
+            "pricing_model": "per_unit",
+            "prices": [{"currency": "RON", "unit_amount": "100"}],
+        },
+    )
+    subscription = create("subscriptions", {"customer": customer, "plan": plan})
+    invoice = api.ok("GET", "/v1/invoices", params={"subscription": subscription})["data"][0]
     return {
-        "customers": create("customers", {"name": "Fuzz"}),
+        "customers": customer,
         "products": product,
         "features": create("features", {"code": "seats", "name": "Seats", "kind": "limit"}),
-        "plans": create(
-            "plans",
-            {
-                "product": product,
-                "code": "fuzz",
-                "name": "Fuzz",
-                "pricing_model": "per_unit",
-                "prices": [{"currency": "RON", "unit_amount": "100"}],
-            },
-        ),
+        "plans": plan,
+        "subscriptions": subscription,
+        "invoices": invoice["id"],
+        "events": api.ok("GET", "/v1/events")["data"][0]["id"],
+        "test_clocks": create("test_clocks", _example("TestClockCreate")),
         "add_ons": create("add_ons", {"code": "fuzz", "name": "Fuzz", "pricing_model": "free"}),
         "billable_metrics": create("billable_metrics", _example("BillableMetricCreate")),
         "coupons": coupon,

@@ -13,7 +13,10 @@ from tests.conftest import Api, Merchant, make_merchant
 # A valid body for routes whose body is validated before the id is looked up.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/plans/{id}/quote"): {"currency": "RON"},
+    ("POST", "/v1/test_clocks/{id}/advance"): {"frozen_time": "2026-02-01T00:00:00Z"},
 }
+# Bodiless actions take an empty object.
+EMPTY_BODY = re.compile(r"^/v1/(subscriptions|invoices)/\{id\}/\w+$")
 
 
 def build_catalog(api: Api) -> dict[str, str]:
@@ -59,7 +62,19 @@ def build_catalog(api: Api) -> dict[str, str]:
         "POST", "/v1/promotion_codes", 201, json={"code": "PARTNER-TEN", "coupon": coupon}
     )["id"]
     customer = api.ok("POST", "/v1/customers", 201, json={"email": "a@example.ro"})["id"]
+    sub = api.ok("POST", "/v1/subscriptions", 201, json={"customer": customer, "plan": plan})
+    invoice = api.ok("GET", "/v1/invoices")["data"][0]["id"]
+    clock = api.ok(
+        "POST",
+        "/v1/test_clocks",
+        201,
+        json={"name": "rehearsal", "frozen_time": "2026-01-01T00:00:00Z"},
+    )["id"]
     return {
+        "/v1/subscriptions": sub["id"],
+        "/v1/invoices": invoice,
+        "/v1/events": api.ok("GET", "/v1/events")["data"][0]["id"],
+        "/v1/test_clocks": clock,
         "/v1/products": product,
         "/v1/billable_metrics": metric,
         "/v1/features": feature,
@@ -89,7 +104,8 @@ def fill(path: str, ids: dict[str, str]) -> str:
 
 
 def call(api: Api, method: str, template: str, ids: dict[str, str]) -> Any:
-    body = BODIES.get((method, template), {} if method in {"PATCH"} else None)
+    empty = method == "PATCH" or (method == "POST" and EMPTY_BODY.match(template))
+    body = BODIES.get((method, template), {} if empty else None)
     return api.request(method, fill(template, ids), json=body)
 
 

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from recura.api.problems import PROBLEM_MEDIA_TYPE, ProblemError, ProblemField
+from recura.core.lifecycle import IllegalTransition
 from recura.domains.common.errors import ConflictError, InvalidError, NotFoundError
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConflictError)
     async def _conflict(request: Request, exc: ConflictError) -> JSONResponse:
         return problem_response(request, ProblemError(409, "conflict", "Conflict", exc.detail))
+
+    @app.exception_handler(IllegalTransition)
+    async def _transition(request: Request, exc: IllegalTransition) -> JSONResponse:
+        problem = ProblemError(409, "illegal-transition", "Not allowed now", f"{exc.reason}.")
+        return problem_response(request, problem)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

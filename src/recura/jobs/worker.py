@@ -1,7 +1,7 @@
 """The worker: a loop that runs every due-work handler, each in its own unit of work.
 
-Handlers take (session, now) and return how many items they processed; the billing engine
-adds renewals, dunning and outbox dispatch here.
+Handlers take (session, now) and return how many items they processed; a handler that
+processed a full batch runs again at once, in a new unit of work, until its work is done.
 """
 
 from __future__ import annotations
@@ -17,23 +17,31 @@ from recura.clock import Clock
 from recura.config import Settings
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.idempotency import service as idempotency
+from recura.jobs import billing
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, datetime], int]
 
-HANDLERS: dict[str, Handler] = {
-    "purge_idempotency_keys": idempotency.purge_expired,
+# Name -> (handler, batch size: a result this large means there may be more).
+HANDLERS: dict[str, tuple[Handler, int | None]] = {
+    "billing": (billing.run_due_subscriptions, billing.BATCH),
+    "purge_idempotency_keys": (idempotency.purge_expired, None),
 }
 
 
 def run_once(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
     """Run each handler once; one failing handler does not stop the others."""
     done: dict[str, int] = {}
-    for name, handler in HANDLERS.items():
+    for name, (handler, batch) in HANDLERS.items():
+        done[name] = 0
         try:
-            with unit_of_work(factory) as session:
-                done[name] = handler(session, clock.now())
+            while True:
+                with unit_of_work(factory) as session:
+                    count = handler(session, clock.now())
+                done[name] += count
+                if batch is None or count < batch:
+                    break
         except Exception:
             log.exception("worker handler %s failed", name)
             done[name] = -1

@@ -6,10 +6,17 @@ from recura.api.v1 import (
     billable_metrics,
     coupons,
     customers,
+    entitlements,
+    events,
     features,
+    invoices,
     plans,
     products,
     promotion_codes,
+    subscriptions,
+    test_clocks,
+    usage,
+    usage_events,
 )
 
 ROUTERS = [
@@ -22,4 +29,12 @@ ROUTERS = [
     billable_metrics.router,
     coupons.router,
     promotion_codes.router,
+    subscriptions.router,
+    invoices.router,
+    invoices.customer_router,
+    events.router,
+    test_clocks.router,
+    usage_events.router,
+    usage.router,
+    entitlements.router,
 ]

@@ -23,7 +23,9 @@ class Subscription(TenantColumns, Base):
 
     Periods are computed from `billing_anchor` (never from the previous period's end);
     `next_action_at` is when the worker must next look at it (renewal, trial end, scheduled
-    change), indexed so due work is found without scanning.
+    change), indexed so due work is found without scanning. Whoever changes a subscription
+    holds its row lock (SELECT … FOR UPDATE) until commit: the worker's claim skips locked
+    rows, and a request waits for the worker's batch.
     """
 
     __tablename__ = "subscriptions"
@@ -76,7 +78,3 @@ class Subscription(TenantColumns, Base):
     test_clock_id: Mapped[str | None] = mapped_column(ID)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     updated_at: Mapped[datetime]
-    # Optimistic lock: the API and a worker changing one subscription at once cannot both win.
-    lock_version: Mapped[int] = mapped_column(Integer)
-
-    __mapper_args__ = {"version_id_col": lock_version}

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from recura.domains.common.fields import (
     Country,
@@ -16,6 +17,9 @@ from recura.domains.common.fields import (
     example_in,
 )
 
+TaxRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
+Alignment = Literal["anniversary", "calendar"]
+CatchUp = Literal["current_period", "every_period"]
 SeriesPrefix = Annotated[
     str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Z0-9][A-Z0-9-]*$")
 ]
@@ -29,6 +33,11 @@ ACCOUNT_EXAMPLE = {
     "timezone": "Europe/Bucharest",
     "locale": "ro",
     "invoice_series_prefix": "NDT",
+    "billing_alignment": "anniversary",
+    "tax_rate": "21",
+    "tax_inclusive": False,
+    "days_until_due": 14,
+    "catch_up": "current_period",
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -55,7 +64,10 @@ class AccountCreate(Schema):
 
 
 class AccountUpdate(Schema):
-    model_config = example_in({"legal_name": "Norditech Cloud SRL", "invoice_series_prefix": "NDC"})
+    model_config = example_in(
+        {"legal_name": "Norditech Cloud SRL", "invoice_series_prefix": "NDC"},
+        {"tax_rate": "21", "billing_alignment": "calendar"},
+    )
 
     legal_name: Name | None = None
     country: Country | None = None
@@ -63,6 +75,21 @@ class AccountUpdate(Schema):
     timezone: TimeZone | None = None
     locale: LocaleCode | None = None
     invoice_series_prefix: SeriesPrefix | None = None
+    billing_alignment: Alignment | None = Field(
+        default=None, description="Periods start on the subscription's start or on the 1st."
+    )
+    tax_rate: TaxRate | None = Field(
+        default=None, description="VAT in percent, unless a customer has its own."
+    )
+    tax_inclusive: bool | None = Field(default=None, description="Catalog prices include VAT.")
+    days_until_due: int | None = Field(
+        default=None, ge=0, le=365, description="When a sent invoice falls due."
+    )
+    catch_up: CatchUp | None = Field(
+        default=None,
+        description="A subscription several periods behind (after an outage) is billed for "
+        "the current period only, or for every missed one.",
+    )
 
 
 class AccountOut(BaseModel):
@@ -76,5 +103,10 @@ class AccountOut(BaseModel):
     timezone: str
     locale: str
     invoice_series_prefix: str
+    billing_alignment: str
+    tax_rate: Decimal
+    tax_inclusive: bool
+    days_until_due: int
+    catch_up: str
     livemode: bool
     created_at: datetime

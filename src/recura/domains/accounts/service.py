@@ -24,7 +24,17 @@ class IssuedKey:
 
 
 def create_account(session: Session, data: AccountCreate, now: datetime) -> Account:
-    account = Account(id=new_id("account"), created_at=now, updated_at=now, **data.model_dump())
+    account = Account(
+        id=new_id("account"),
+        created_at=now,
+        updated_at=now,
+        billing_alignment="anniversary",
+        tax_rate=0,
+        tax_inclusive=False,
+        days_until_due=14,
+        catch_up="current_period",
+        **data.model_dump(),
+    )
     session.add(account)
     session.flush()
     return account
@@ -57,6 +67,11 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         timezone=account.timezone,
         locale=account.locale,
         invoice_series_prefix=account.invoice_series_prefix,
+        billing_alignment=account.billing_alignment,
+        tax_rate=account.tax_rate,
+        tax_inclusive=account.tax_inclusive,
+        days_until_due=account.days_until_due,
+        catch_up=account.catch_up,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

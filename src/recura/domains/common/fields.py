@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
 
 from recura.core.money import is_currency
 
@@ -61,11 +72,27 @@ def _metadata(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _text_instant(value: Any) -> Any:
+    # Lax mode would read 0 or 1.7e9 as a Unix time: an instant is sent as RFC 3339 text.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an RFC 3339 timestamp such as 2026-03-01T00:00:00Z")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+
+
 Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
 Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
 LocaleCode = Annotated[str, StringConstraints(min_length=2, max_length=16), AfterValidator(_locale)]
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_timezone)]
 Metadata = Annotated[dict[str, str], AfterValidator(_metadata)]
+# An instant with its offset, stored in UTC.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_instant), AfterValidator(_utc)]
 Code = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
@@ -131,6 +158,11 @@ class MoneyOut(BaseModel):
 
     amount: int
     currency: str
+
+
+def plain(value: Decimal) -> Decimal:
+    """A stored decimal without its column's trailing zeros: 3, not 3.000000 (nor 3E+0)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def money_out(amount: int, currency: str) -> MoneyOut:

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
@@ -24,6 +23,7 @@ from recura.domains.common.fields import (
     MoneyOut,
     Name,
     Schema,
+    Timestamp,
     example,
     example_in,
 )
@@ -39,16 +39,6 @@ PromoCode = Annotated[
     StringConstraints(min_length=3, max_length=40, pattern=r"^[A-Za-z0-9_-]+$"),
     AfterValidator(str.upper),
 ]
-
-
-def _utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("is out of range") from None
-
-
-Timestamp = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 
 def _immutable(kind: str) -> Callable[[Any], Any]:

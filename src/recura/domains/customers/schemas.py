@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
+from recura.domains.accounts.schemas import TaxRate
 from recura.domains.common.fields import (
     Country,
     Currency,
@@ -79,6 +81,14 @@ class CustomerCreate(Schema):
         default=None, description="Checked for format and check digits; EU ids carry a prefix."
     )
     address: Address | None = None
+    tax_rate: TaxRate | None = Field(
+        default=None, description="This customer's VAT rate in percent, instead of the account's."
+    )
+    test_clock: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Test mode: the customer lives on this test clock's time.",
+    )
     metadata: Metadata = Field(default_factory=dict)
 
 
@@ -95,6 +105,7 @@ class CustomerUpdate(Schema):
     currency: Currency | None = None
     vat_id: VatId | None = None
     address: Address | None = None
+    tax_rate: TaxRate | None = None
     metadata: Metadata | None = None
 
 
@@ -111,6 +122,8 @@ class CustomerOut(BaseModel):
             "currency": "RON",
             "vat_id": "RO18547290",
             "address": ADDRESS_EXAMPLE,
+            "tax_rate": None,
+            "test_clock": None,
             "metadata": {"crm_id": "HS-2231"},
             "livemode": False,
             "archived": False,
@@ -129,6 +142,8 @@ class CustomerOut(BaseModel):
     currency: str | None
     vat_id: str | None
     address: AddressOut | None
+    tax_rate: Decimal | None
+    test_clock: str | None
     metadata: dict[str, Any]
     livemode: bool
     archived: bool

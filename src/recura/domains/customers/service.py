@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer
+from recura.db.models import Customer, TestClock
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.metadata import merge_metadata
@@ -24,14 +24,19 @@ def get(session: Session, tenant: Tenant, customer_id: str) -> Customer:
 
 
 def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime) -> Customer:
-    fields = data.model_dump()
+    fields = data.model_dump(exclude={"test_clock"})
     _check_external_id(session, tenant, data.external_id, None)
+    if data.test_clock is not None:
+        if tenant.livemode:
+            raise invalid("/test_clock", "test clocks exist in test mode only")
+        lookup.referenced(session, tenant, TestClock, data.test_clock, "test clock", "/test_clock")
     fields["vat_id"] = _vat(data.vat_id, data.country)
     customer = Customer(
         id=new_id("customer"),
         **tenant.row_keys(),
         **{k: v for k, v in fields.items() if k != "metadata"},
         metadata_=data.metadata,
+        test_clock_id=data.test_clock,
         archived_at=None,
         created_at=now,
         updated_at=now,
@@ -80,6 +85,8 @@ def to_out(customer: Customer) -> CustomerOut:
         currency=customer.currency,
         vat_id=customer.vat_id,
         address=AddressOut(**customer.address) if customer.address else None,
+        tax_rate=customer.tax_rate,
+        test_clock=customer.test_clock_id,
         metadata=customer.metadata_,
         livemode=customer.livemode,
         archived=customer.archived_at is not None,

@@ -9,11 +9,37 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recura.db import bulk
 from recura.db.models import Event
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
+
+
+def row(
+    tenant: Tenant,
+    type_: str,
+    object_id: str,
+    data: dict[str, Any],
+    at: datetime,
+    *,
+    mrr_delta: int = 0,
+    mrr_currency: str | None = None,
+) -> dict[str, Any]:
+    """An event as a row, for `record` or for a batch written by `record_many`."""
+    return {
+        "id": new_id("event"),
+        **tenant.row_keys(),
+        "type": type_,
+        "object_id": object_id,
+        "data": data,
+        "mrr_delta": mrr_delta,
+        "mrr_currency": mrr_currency,
+        "occurred_at": at,
+        "created_at": at,
+        "dispatched_at": None,
+    }
 
 
 def record(
@@ -28,19 +54,14 @@ def record(
     mrr_currency: str | None = None,
 ) -> Event:
     event = Event(
-        id=new_id("event"),
-        **tenant.row_keys(),
-        type=type_,
-        object_id=object_id,
-        data=data,
-        mrr_delta=mrr_delta,
-        mrr_currency=mrr_currency,
-        occurred_at=at,
-        created_at=at,
-        dispatched_at=None,
+        **row(tenant, type_, object_id, data, at, mrr_delta=mrr_delta, mrr_currency=mrr_currency)
     )
     session.add(event)
     return event
+
+
+def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    bulk.insert_rows(session, Event, rows)
 
 
 def get(session: Session, tenant: Tenant, event_id: str) -> Event:

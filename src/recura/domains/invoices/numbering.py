@@ -18,11 +18,16 @@ DIGITS = 6
 
 
 def next_number(session: Session, tenant: Tenant, prefix: str) -> str:
+    return next_numbers(session, tenant, prefix, 1)[0]
+
+
+def next_numbers(session: Session, tenant: Tenant, prefix: str, count: int) -> list[str]:
+    """`count` consecutive numbers under one lock: a batch of invoices numbers at once."""
     series = _locked_series(session, tenant, prefix)
-    number = series.next_number
-    series.next_number = number + 1
+    first = series.next_number
+    series.next_number = first + count
     session.flush()
-    return f"{prefix}-{number:0{DIGITS}d}"
+    return [f"{prefix}-{number:0{DIGITS}d}" for number in range(first, first + count)]
 
 
 def _locked_series(session: Session, tenant: Tenant, prefix: str) -> InvoiceSeries:

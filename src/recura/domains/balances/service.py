@@ -1,0 +1,52 @@
+"""A customer's credit balance: an append-only ledger, summed per currency (read by
+invoices.issuing). Money operations on one customer are serialised by locking the
+customer's row first, so two of them at once cannot both spend the same credit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import BalanceEntry, Customer
+from recura.domains.common.tenant import Tenant
+from recura.ids import new_id
+
+
+def lock(session: Session, tenant: Tenant, customer_id: str) -> None:
+    """Hold the customer's row until the transaction ends (a no-op lock on SQLite, whose
+    writers are already serialised by BEGIN IMMEDIATE)."""
+    stmt = tenant.scope(select(Customer.id), Customer).where(Customer.id == customer_id)
+    session.execute(stmt.with_for_update())
+
+
+def add(
+    session: Session,
+    tenant: Tenant,
+    customer_id: str,
+    currency: str,
+    amount: int,
+    kind: str,
+    description: str,
+    now: datetime,
+    *,
+    invoice_id: str | None = None,
+    credit_note_id: str | None = None,
+) -> None:
+    if amount == 0:
+        return
+    session.add(
+        BalanceEntry(
+            id=new_id("balance_entry"),
+            **tenant.row_keys(),
+            customer_id=customer_id,
+            currency=currency,
+            amount=amount,
+            kind=kind,
+            invoice_id=invoice_id,
+            credit_note_id=credit_note_id,
+            description=description,
+            created_at=now,
+        )
+    )

@@ -1,0 +1,138 @@
+"""The one query behind a customer's entitlements: every grant of its live subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Boolean, Select, String, bindparam, null, select, type_coerce, union_all
+from sqlalchemy.orm import Session
+
+from recura.db.models import (
+    BillableMetric,
+    Customer,
+    Feature,
+    FeatureGrant,
+    Subscription,
+    SubscriptionAddOn,
+)
+from recura.domains.common.tenant import Tenant
+
+# A subscription grants its features from the moment it starts, trial included, while it is
+# paid or being collected; incomplete, paused, unpaid and canceled ones grant nothing.
+GRANTING_STATUSES = ("trialing", "active", "past_due")
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    """One grant of one live subscription; `quantity` is the add-on's, None for the plan's."""
+
+    subscription_id: str
+    period_start: datetime
+    period_end: datetime
+    feature_id: str
+    code: str
+    kind: str
+    value: Any
+    quantity: Decimal | None
+    metric: BillableMetric | None
+
+
+def grants(session: Session, tenant: Tenant, customer_id: str) -> list[GrantRow] | None:
+    """The grants of the customer's live subscriptions, from their plans and add-ons; None
+    when the tenant has no such customer. One query, whatever the number of features."""
+    params = {
+        "account_id": tenant.account_id,
+        "livemode": tenant.livemode,
+        "customer_id": customer_id,
+    }
+    rows = session.execute(_statement(), params).all()
+    if not rows:
+        return None
+    return [
+        GrantRow(
+            subscription_id=row.subscription_id,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            feature_id=row.feature_id,
+            code=row.code,
+            kind=row.kind,
+            value=row.value,
+            quantity=row.quantity,
+            metric=row.BillableMetric,
+        )
+        for row in rows
+        if row.feature_id is not None
+    ]
+
+
+@cache
+def _statement() -> Select[Any]:
+    # Built once, with bound parameters: this runs on every request of the merchant's
+    # product, and building the expression costs more than running it.
+    account_id = bindparam("account_id", type_=String)
+    livemode = bindparam("livemode", type_=Boolean)
+    customer_id = bindparam("customer_id", type_=String)
+    sub, grant, bought = Subscription, FeatureGrant, SubscriptionAddOn
+    # Driven from the customer with outer joins, so a customer without grants still returns
+    # one (empty) row and an unknown one none: no second query to tell them apart.
+    from_plans = (
+        select(
+            sub.id.label("subscription_id"),
+            sub.current_period_start.label("period_start"),
+            sub.current_period_end.label("period_end"),
+            grant.feature_id.label("feature_id"),
+            grant.value.label("value"),
+            type_coerce(null(), bought.quantity.type).label("quantity"),
+        )
+        .select_from(Customer)
+        .outerjoin(
+            sub,
+            (sub.account_id == Customer.account_id)
+            & (sub.customer_id == Customer.id)
+            & sub.status.in_(GRANTING_STATUSES),
+        )
+        .outerjoin(grant, (grant.account_id == sub.account_id) & (grant.plan_id == sub.plan_id))
+        .where(
+            Customer.account_id == account_id,
+            Customer.livemode == livemode,
+            Customer.id == customer_id,
+        )
+    )
+    from_add_ons = (
+        select(
+            sub.id,
+            sub.current_period_start,
+            sub.current_period_end,
+            grant.feature_id,
+            grant.value,
+            bought.quantity,
+        )
+        .join(bought, (bought.account_id == sub.account_id) & (bought.subscription_id == sub.id))
+        .join(
+            grant, (grant.account_id == bought.account_id) & (grant.add_on_id == bought.add_on_id)
+        )
+        .where(
+            sub.account_id == account_id,
+            sub.livemode == livemode,
+            sub.customer_id == customer_id,
+            sub.status.in_(GRANTING_STATUSES),
+        )
+    )
+    found = union_all(from_plans, from_add_ons).subquery("grants")
+    return (
+        select(found, Feature.code, Feature.kind, BillableMetric)
+        .select_from(found)
+        .outerjoin(
+            Feature,
+            (Feature.account_id == account_id) & (Feature.id == found.c.feature_id),
+        )
+        .outerjoin(
+            BillableMetric,
+            (BillableMetric.account_id == Feature.account_id)
+            & (BillableMetric.id == Feature.billable_metric_id),
+        )
+    )

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel
+
+from recura.domains.common.fields import MoneyOut, example
+
+M = {"currency": "RON"}
+LINE_EXAMPLE = {
+    "description": "Pro",
+    "kind": "subscription",
+    "quantity": "3",
+    "unit_amount": "4900",
+    "amount": {"amount": 14700, **M},
+    "discount_amount": {"amount": 2940, **M},
+    "tax_rate": "21",
+    "period_start": "2026-02-01T00:00:00Z",
+    "period_end": "2026-03-01T00:00:00Z",
+    "proration": False,
+}
+TAX_EXAMPLE = {
+    "rate": "21",
+    "taxable_amount": {"amount": 11760, **M},
+    "tax_amount": {"amount": 2470, **M},
+}
+TOTALS_EXAMPLE = {
+    "currency": "RON",
+    "lines": [LINE_EXAMPLE],
+    "subtotal": {"amount": 14700, **M},
+    "discounts": [{"description": "Welcome 20%", "amount": {"amount": 2940, **M}}],
+    "discount_total": {"amount": 2940, **M},
+    "tax_lines": [TAX_EXAMPLE],
+    "tax_total": {"amount": 2470, **M},
+    "tax_inclusive": False,
+    "total": {"amount": 14230, **M},
+    "credit_applied": {"amount": 0, **M},
+    "amount_due": {"amount": 14230, **M},
+}
+
+
+class InvoiceLineOut(BaseModel):
+    model_config = example(LINE_EXAMPLE)
+
+    description: str
+    kind: str
+    quantity: Decimal
+    unit_amount: Decimal | None
+    amount: MoneyOut
+    discount_amount: MoneyOut
+    tax_rate: Decimal
+    period_start: datetime | None
+    period_end: datetime | None
+    proration: bool
+
+
+class TaxLineOut(BaseModel):
+    model_config = example(TAX_EXAMPLE)
+
+    rate: Decimal
+    taxable_amount: MoneyOut
+    tax_amount: MoneyOut
+
+
+class DiscountAmountOut(BaseModel):
+    model_config = example({"description": "Welcome 20%", "amount": {"amount": 2940, **M}})
+
+    description: str
+    amount: MoneyOut
+
+
+class InvoiceTotals(BaseModel):
+    """What an invoice (or a preview of one) charges; total = subtotal - discounts + tax
+    (tax-exclusive prices) or subtotal - discounts (tax-inclusive)."""
+
+    currency: str
+    lines: list[InvoiceLineOut]
+    subtotal: MoneyOut
+    discounts: list[DiscountAmountOut]
+    discount_total: MoneyOut
+    tax_lines: list[TaxLineOut]
+    tax_total: MoneyOut
+    tax_inclusive: bool
+    total: MoneyOut
+    credit_applied: MoneyOut
+    amount_due: MoneyOut
+
+
+class InvoicePreviewOut(InvoiceTotals):
+    model_config = example({"object": "invoice_preview", **TOTALS_EXAMPLE})
+
+    object: Literal["invoice_preview"] = "invoice_preview"
+
+
+INVOICE_EXAMPLE = {
+    "object": "invoice",
+    "id": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "number": "NDT-000042",
+    "status": "open",
+    "reason": "subscription_cycle",
+    "customer": "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "subscription": "sub_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "period_start": "2026-02-01T00:00:00Z",
+    "period_end": "2026-03-01T00:00:00Z",
+    **TOTALS_EXAMPLE,
+    "amount_paid": {"amount": 0, **M},
+    "amount_credited": {"amount": 0, **M},
+    "amount_remaining": {"amount": 14230, **M},
+    "collection_method": "charge_automatically",
+    "due_at": None,
+    "finalized_at": "2026-02-01T00:00:03Z",
+    "paid_at": None,
+    "voided_at": None,
+    "livemode": False,
+    "created_at": "2026-02-01T00:00:03Z",
+}
+
+
+class InvoiceOut(InvoiceTotals):
+    model_config = example(INVOICE_EXAMPLE)
+
+    object: Literal["invoice"] = "invoice"
+    id: str
+    number: str | None
+    status: str
+    reason: str
+    customer: str
+    subscription: str | None
+    period_start: datetime | None
+    period_end: datetime | None
+    amount_paid: MoneyOut
+    amount_credited: MoneyOut
+    amount_remaining: MoneyOut
+    collection_method: str
+    due_at: datetime | None
+    finalized_at: datetime | None
+    paid_at: datetime | None
+    voided_at: datetime | None
+    livemode: bool
+    created_at: datetime

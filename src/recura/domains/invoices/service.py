@@ -1,0 +1,128 @@
+"""Invoices once issued (see issuing.py): open → paid / void / uncollectible, and reading them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import Invoice, InvoiceLine
+from recura.domains.balances import service as balances
+from recura.domains.common import lookup
+from recura.domains.common.errors import ConflictError
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.invoices.issuing import summary_of
+
+SUMMARY_FIELDS = (
+    "id",
+    "number",
+    "status",
+    "reason",
+    "customer_id",
+    "subscription_id",
+    "currency",
+    "total",
+    "amount_due",
+    "amount_paid",
+)
+
+
+def get(session: Session, tenant: Tenant, invoice_id: str) -> Invoice:
+    return lookup.require(session, tenant, Invoice, invoice_id, "invoice")
+
+
+def page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    *,
+    customer: str | None = None,
+    subscription: str | None = None,
+    status: str | None = None,
+) -> Page[Invoice]:
+    stmt = tenant.scope(select(Invoice), Invoice)
+    for column, value in (
+        (Invoice.customer_id, customer),
+        (Invoice.subscription_id, subscription),
+        (Invoice.status, status),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return paginate(session, stmt, Invoice, limit, starting_after)
+
+
+def lines_of(
+    session: Session, tenant: Tenant, invoice_ids: list[str]
+) -> dict[str, list[InvoiceLine]]:
+    stmt = tenant.scope(select(InvoiceLine), InvoiceLine).where(
+        InvoiceLine.invoice_id.in_(invoice_ids)
+    )
+    found: dict[str, list[InvoiceLine]] = {i: [] for i in invoice_ids}
+    for line in session.scalars(stmt.order_by(InvoiceLine.position)):
+        found[line.invoice_id].append(line)
+    return found
+
+
+def mark_paid(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> None:
+    _require_status(invoice, ("open", "uncollectible"), "paid")
+    invoice.status = "paid"
+    invoice.amount_paid = invoice.amount_due
+    invoice.paid_at = now
+    invoice.updated_at = now
+    _record(session, tenant, invoice, "invoice.paid", now)
+
+
+def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> Invoice:
+    """open → void; credit it had spent goes back to the customer's balance."""
+    invoice = get(session, tenant, invoice_id)
+    _require_status(invoice, ("open",), "voided")
+    balances.lock(session, tenant, invoice.customer_id)
+    balances.add(
+        session,
+        tenant,
+        invoice.customer_id,
+        invoice.currency,
+        invoice.credit_applied,
+        "invoice_voided",
+        f"Invoice {invoice.number} voided",
+        now,
+        invoice_id=invoice.id,
+    )
+    invoice.status = "void"
+    invoice.voided_at = now
+    invoice.updated_at = now
+    _record(session, tenant, invoice, "invoice.voided", now)
+    return invoice
+
+
+def mark_uncollectible(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> Invoice:
+    invoice = get(session, tenant, invoice_id)
+    _require_status(invoice, ("open",), "marked uncollectible")
+    invoice.status = "uncollectible"
+    invoice.updated_at = now
+    _record(session, tenant, invoice, "invoice.marked_uncollectible", now)
+    return invoice
+
+
+def summary(invoice: Invoice) -> dict[str, Any]:
+    """What an invoice event carries."""
+    return summary_of({c: getattr(invoice, c) for c in SUMMARY_FIELDS})
+
+
+def _record(session: Session, tenant: Tenant, invoice: Invoice, kind: str, now: datetime) -> None:
+    events.record(session, tenant, kind, invoice.id, summary(invoice), now)
+
+
+def _require_status(invoice: Invoice, allowed: tuple[str, ...], done: str) -> None:
+    if invoice.status not in allowed:
+        which = " or ".join(allowed)
+        article = "an" if which[0] in "aeiou" else "a"
+        raise ConflictError(
+            f"Invoice '{invoice.id}' is {invoice.status}; only {article} {which} invoice "
+            f"can be {done}."
+        )

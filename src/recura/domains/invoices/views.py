@@ -1,0 +1,116 @@
+"""Invoices and previews as the API shows them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from recura.core.invoicing import InvoiceDraft
+from recura.db.models import Invoice
+from recura.domains.common.fields import money_out, plain
+from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import service
+from recura.domains.invoices.schemas import (
+    DiscountAmountOut,
+    InvoiceLineOut,
+    InvoiceOut,
+    InvoicePreviewOut,
+    TaxLineOut,
+)
+
+
+def _line(line: Any, currency: str) -> InvoiceLineOut:
+    return InvoiceLineOut(
+        description=line.description,
+        kind=line.kind,
+        quantity=plain(line.quantity),
+        unit_amount=None if line.unit_amount is None else plain(line.unit_amount),
+        amount=money_out(line.amount, currency),
+        discount_amount=money_out(line.discount_amount, currency),
+        tax_rate=plain(line.tax_rate),
+        period_start=line.period_start,
+        period_end=line.period_end,
+        proration=line.proration,
+    )
+
+
+def preview_out(draft: InvoiceDraft) -> InvoicePreviewOut:
+    c = draft.currency
+    return InvoicePreviewOut(
+        currency=c,
+        lines=[_line(line, c) for line in draft.lines],
+        subtotal=money_out(draft.subtotal, c),
+        discounts=[
+            DiscountAmountOut(description=d.description, amount=money_out(d.amount, c))
+            for d in draft.discounts
+        ],
+        discount_total=money_out(draft.discount_total, c),
+        tax_lines=[
+            TaxLineOut(
+                rate=plain(t.rate),
+                taxable_amount=money_out(t.taxable_base, c),
+                tax_amount=money_out(t.tax_amount, c),
+            )
+            for t in draft.tax_lines
+        ],
+        tax_total=money_out(draft.tax_total, c),
+        tax_inclusive=draft.tax_inclusive,
+        total=money_out(draft.total, c),
+        credit_applied=money_out(draft.credit_applied, c),
+        amount_due=money_out(draft.amount_due, c),
+    )
+
+
+def invoices_out(session: Session, tenant: Tenant, found: list[Invoice]) -> list[InvoiceOut]:
+    lines = service.lines_of(session, tenant, [i.id for i in found])
+    return [_out(i, lines[i.id]) for i in found]
+
+
+def _out(invoice: Invoice, lines: list[Any]) -> InvoiceOut:
+    c = invoice.currency
+    remaining = 0
+    if invoice.status == "open":
+        remaining = invoice.amount_due - invoice.amount_paid
+    return InvoiceOut(
+        id=invoice.id,
+        number=invoice.number,
+        status=invoice.status,
+        reason=invoice.reason,
+        customer=invoice.customer_id,
+        subscription=invoice.subscription_id,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        currency=c,
+        lines=[_line(line, c) for line in lines],
+        subtotal=money_out(invoice.subtotal, c),
+        discounts=[
+            DiscountAmountOut(description=d["description"], amount=money_out(d["amount"], c))
+            for d in invoice.discounts
+        ],
+        discount_total=money_out(invoice.discount_total, c),
+        tax_lines=[
+            TaxLineOut(
+                rate=plain(Decimal(t["rate"])),
+                taxable_amount=money_out(t["taxable"], c),
+                tax_amount=money_out(t["tax"], c),
+            )
+            for t in invoice.tax_lines
+        ],
+        tax_total=money_out(invoice.tax_total, c),
+        tax_inclusive=invoice.tax_inclusive,
+        total=money_out(invoice.total, c),
+        credit_applied=money_out(invoice.credit_applied, c),
+        amount_due=money_out(invoice.amount_due, c),
+        amount_paid=money_out(invoice.amount_paid, c),
+        amount_credited=money_out(invoice.amount_credited, c),
+        amount_remaining=money_out(remaining, c),
+        collection_method=invoice.collection_method,
+        due_at=invoice.due_at,
+        finalized_at=invoice.finalized_at,
+        paid_at=invoice.paid_at,
+        voided_at=invoice.voided_at,
+        livemode=invoice.livemode,
+        created_at=invoice.created_at,
+    )

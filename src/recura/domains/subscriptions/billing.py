@@ -1,0 +1,187 @@
+"""The invoices a subscription produces: which lines, for which span, issued once.
+
+Every function here first computes core inputs (`*_inputs`), which previews use as they are,
+then `issue` stores them. Period invoices carry the subscription's coupon; proration
+invoices are at list price (the coupon discounts whole periods only).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from recura.core.charges import Metered, change_lines, fee_lines, unused_lines, usage_lines
+from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
+from recura.core.periods import Period, Schedule
+from recura.db.models import Account, Coupon, Customer, Subscription
+from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import issuing
+from recura.domains.subscriptions.terms import Terms
+from recura.domains.usage import aggregation as usage
+
+CREATE = "subscription_create"
+CYCLE = "subscription_cycle"
+UPDATE = "subscription_update"
+CANCEL = "subscription_cancel"
+PAUSE = "subscription_pause"
+RESUME = "subscription_resume"
+
+
+@dataclass(frozen=True, slots=True)
+class Billing:
+    """Everything one subscription's invoices are computed from."""
+
+    account: Account
+    customer: Customer
+    sub: Subscription
+    terms: Terms
+
+    @property
+    def tenant(self) -> Tenant:
+        return Tenant(self.sub.account_id, self.sub.livemode)
+
+    @property
+    def tax_rate(self) -> Decimal:
+        rate = self.customer.tax_rate
+        return Decimal(rate if rate is not None else self.account.tax_rate)
+
+    def schedule(self) -> Schedule:
+        return Schedule(self.sub.billing_anchor, self.terms.interval, self.account.timezone)
+
+    def full_period(self, at: datetime) -> Period:
+        return self.schedule().period_at(at)[1]
+
+    def current(self) -> Period:
+        return Period(self.sub.current_period_start, self.sub.current_period_end)
+
+    def inputs(self, lines: list[LineInput], coupon: Coupon | None = None) -> InvoiceInput:
+        return InvoiceInput(
+            currency=self.sub.currency,
+            lines=tuple(lines),
+            discounts=_discounts(coupon, self.sub.currency),
+            tax_inclusive=self.account.tax_inclusive,
+        )
+
+
+def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...]:
+    if coupon is None:
+        return ()
+    if coupon.percent_off is not None:
+        return (DiscountInput(f"{coupon.name}", percent_off=Decimal(coupon.percent_off)),)
+    for amount in coupon.amounts_off:
+        if amount["currency"] == currency:
+            return (DiscountInput(coupon.name, amount_off=int(amount["amount"])),)
+    return ()
+
+
+def advance_lines(b: Billing, span: Period) -> list[LineInput]:
+    """Fees paid at the start of `span` (nothing for a plan billed in arrears)."""
+    if b.terms.in_arrears:
+        return []
+    return fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate)
+
+
+def arrears_lines(b: Billing, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
+    """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
+    arrears."""
+    lines = usage_lines(used, span, b.tax_rate)
+    if b.terms.in_arrears:
+        lines = fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate) + lines
+    return lines
+
+
+def usage_of(session: Session, wanted: list[tuple[Billing, Period]]) -> list[tuple[Metered, ...]]:
+    """The metered usage of each (subscription, span): one query per metric and span shared
+    by many subscriptions (a worker's batch renews thousands with the same period)."""
+    groups: dict[tuple[str, bool, str, Period], list[str]] = defaultdict(list)
+    metrics = {}
+    for b, span in wanted:
+        for charge in b.terms.metered:
+            key = (b.sub.account_id, b.sub.livemode, charge.metric.id, span)
+            groups[key].append(b.sub.customer_id)
+            metrics[charge.metric.id] = charge.metric
+    found: dict[tuple[str, bool, str, Period], dict[str, Decimal]] = {}
+    for key, customers in groups.items():
+        account_id, livemode, metric_id, span = key
+        tenant = Tenant(account_id, livemode)
+        found[key] = usage.aggregate(
+            session, tenant, metrics[metric_id], customers, span.start, span.end
+        )
+    return [
+        tuple(
+            Metered(
+                charge.metric.name,
+                charge.spec,
+                found[(b.sub.account_id, b.sub.livemode, charge.metric.id, span)][
+                    b.sub.customer_id
+                ],
+            )
+            for charge in b.terms.metered
+        )
+        for b, span in wanted
+    ]
+
+
+def arrears(session: Session, b: Billing, span: Period) -> list[LineInput]:
+    """arrears_lines for one subscription, its usage read now."""
+    return arrears_lines(b, span, usage_of(session, [(b, span)])[0])
+
+
+def unused_credit_lines(b: Billing, at: datetime) -> list[LineInput]:
+    """Credit for the paid part of the current period after `at` (in-advance plans)."""
+    current = b.current()
+    if b.terms.in_arrears or not current.start <= at < current.end:
+        return []
+    return unused_lines(b.terms.items, current, at, b.tax_rate)
+
+
+def proration_lines(b: Billing, new: Terms, at: datetime) -> list[LineInput]:
+    return change_lines(b.terms.items, new.items, b.current(), at, b.tax_rate)
+
+
+def setup_fee_lines(b: Billing) -> list[LineInput]:
+    fee = b.terms.setup_fee()
+    if not fee:
+        return []
+    description = f"{b.terms.plan.name} setup fee"
+    return [LineInput(description, fee, tax_rate=b.tax_rate, kind="setup_fee", discountable=False)]
+
+
+def issue_item(
+    b: Billing, reason: str, inputs: InvoiceInput, span: Period | None, now: datetime
+) -> issuing.Issue:
+    return issuing.Issue(
+        tenant=b.tenant,
+        account=b.account,
+        customer_id=b.sub.customer_id,
+        subscription_id=b.sub.id,
+        reason=reason,
+        inputs=inputs,
+        period_start=span.start if span else now,
+        period_end=span.end if span else None,
+        collection_method=b.sub.collection_method,
+    )
+
+
+def billable(inputs: InvoiceInput) -> bool:
+    """An invoice whose every line is zero bills nothing and spends no number."""
+    return any(line.amount for line in inputs.lines)
+
+
+def issue(
+    session: Session,
+    tenant: Tenant,
+    b: Billing,
+    reason: str,
+    inputs: InvoiceInput,
+    span: Period | None,
+    now: datetime,
+) -> str | None:
+    """Issue the invoice unless it bills nothing; returns its id."""
+    if not billable(inputs):
+        return None
+    return issuing.issue_many(session, [issue_item(b, reason, inputs, span, now)], now)[0]

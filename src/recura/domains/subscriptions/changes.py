@@ -1,0 +1,215 @@
+"""Plan, seat and add-on changes and coupons: now with proration, or at the period's end.
+
+`plan_change` computes everything a change does; `preview_change` shows its invoice and saves
+nothing, `change` carries it out. Both run the same code, so the preview is what is billed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from recura.core import lifecycle
+from recura.core.invoicing import InvoiceDraft, InvoiceInput
+from recura.core.lifecycle import IllegalTransition, Status
+from recura.db.models import (
+    AddOn,
+    Coupon,
+    Plan,
+    PlanVersion,
+    PromotionCode,
+    Subscription,
+    SubscriptionAddOn,
+)
+from recura.domains.common import lookup
+from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import issuing
+from recura.domains.plans import repository as plans
+from recura.domains.subscriptions import billing, service, state, terms
+from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions.schemas import ChangeRequest
+from recura.domains.subscriptions.terms import Terms
+from recura.ids import new_id
+
+UPDATED = lifecycle.EventType.UPDATED.value
+NOW = "now"
+PERIOD_END = "period_end"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedChange:
+    """What a change request amounts to; `inputs` is its invoice when it applies now."""
+
+    billing: Billing
+    now: datetime
+    new: Terms
+    effective: str
+    effective_at: datetime
+    inputs: InvoiceInput | None
+    discount: tuple[Coupon, PromotionCode | None] | None
+
+
+def plan_change(
+    session: Session, tenant: Tenant, sub: Subscription, data: ChangeRequest, now: datetime
+) -> PlannedChange:
+    b = service.billing_of(session, tenant, sub)
+    now = service.now_for(session, tenant, b.customer, now)
+    old = b.terms
+    plan, version = old.plan, old.version
+    if data.plan is not None and data.plan != sub.plan_id:
+        plan = lookup.referenced(session, tenant, Plan, data.plan, "plan", "/plan")
+        if (plan.interval_unit, plan.interval_count) != (sub.interval_unit, sub.interval_count):
+            raise invalid("/plan", "the new plan must bill on the same interval")
+        version = plans.current_versions(session, tenant, [plan.id])[plan.id]
+    quantity = old.quantity if data.quantity is None else data.quantity
+    if data.add_ons is None:
+        chosen = list(old.add_ons)
+    else:
+        chosen = service.add_ons(session, tenant, data.add_ons, "/add_ons")
+    new = terms.build(session, tenant, plan, version, sub.currency, quantity, chosen)
+    found = service.discount(
+        session, tenant, data.coupon, data.promotion_code, plan, b.customer, now
+    )
+    cheaper = plan.id != old.plan.id and new.period_amount() < old.period_amount()
+    effective = data.effective or (PERIOD_END if cheaper else NOW)
+    current = state.state_of(sub)
+    changed = _key(new) != _key(old)
+    inputs = None
+    if not changed:
+        effective_at = now
+    elif effective == PERIOD_END:
+        _require("schedule_change", current, "schedule a change for")
+        effective_at = lifecycle.term_end(current)
+    else:
+        effective_at = now
+        _require("cancel_at_period_end", current, "change now")
+        if current.status is not Status.TRIALING:
+            if old.in_arrears or new.in_arrears:
+                raise invalid("/effective", "a plan billed in arrears changes at period end")
+            inputs = b.inputs(billing.proration_lines(b, new, now))
+    return PlannedChange(b, now, new, effective, effective_at, inputs, found)
+
+
+def _require(action: str, current: lifecycle.SubscriptionState, verb: str) -> None:
+    """`action`'s statuses are the ones a change may start from (a paid, running term)."""
+    if current.status not in lifecycle.TRANSITIONS[action]:
+        label = current.status.value.replace("_", " ")
+        reason = f"cannot {verb} {'an' if label[0] in 'aeiou' else 'a'} {label} subscription"
+        raise IllegalTransition(action, current.status, reason)
+
+
+def _key(t: Terms) -> tuple[Any, ...]:
+    return (t.version.id, t.quantity, tuple((a.id, q) for a, q in t.add_ons))
+
+
+def preview_change(
+    session: Session, tenant: Tenant, subscription_id: str, data: ChangeRequest, now: datetime
+) -> tuple[PlannedChange, InvoiceDraft | None]:
+    sub = service.get(session, tenant, subscription_id)
+    planned = plan_change(session, tenant, sub, data, now)
+    if planned.inputs is None or not planned.inputs.lines:
+        return planned, None
+    return planned, issuing.draft(session, tenant, sub.customer_id, planned.inputs)
+
+
+def change(
+    session: Session, tenant: Tenant, subscription_id: str, data: ChangeRequest, now: datetime
+) -> Subscription:
+    sub = service.get_for_update(session, tenant, subscription_id)
+    planned = plan_change(session, tenant, sub, data, now)
+    now, b = planned.now, planned.billing
+    if planned.discount is not None:
+        if sub.coupon_id is not None:
+            raise ConflictError(f"Subscription '{sub.id}' already has a discount.")
+        service.redeem(sub, *planned.discount)
+    if _key(planned.new) == _key(b.terms):
+        state.save(session, tenant, sub, state.state_of(sub), [], b.terms, now)
+        return sub
+    current = state.state_of(sub)
+    if planned.effective == PERIOD_END:
+        sub.pending_change = {
+            "id": new_id("subscription_change"),
+            "plan": planned.new.plan.id,
+            "plan_version": planned.new.version.id,
+            "quantity": str(planned.new.quantity),
+            "add_ons": planned.new.add_on_quantities(),
+        }
+        new, happened = lifecycle.schedule_change(
+            current, now, sub.pending_change["id"], planned.effective_at
+        )
+        state.save(session, tenant, sub, new, happened, b.terms, now)
+        return sub
+    new, happened = lifecycle.clear_change(current, now)
+    switched = switch_terms(session, tenant, b, planned.new, now)
+    happened.append(
+        state.event(UPDATED, now, new, change="terms_changed", plan=planned.new.plan.id)
+    )
+    state.save(session, tenant, sub, new, happened, planned.new, now)
+    if planned.inputs is not None:
+        billing.issue(session, tenant, switched, billing.UPDATE, planned.inputs, None, now)
+    return sub
+
+
+def switch_terms(
+    session: Session, tenant: Tenant, b: Billing, new: Terms, now: datetime
+) -> Billing:
+    """Put `new` on the subscription row and its add-ons; returns the billing on new terms."""
+    sub = b.sub
+    sub.plan_id, sub.plan_version_id, sub.quantity = new.plan.id, new.version.id, new.quantity
+    session.execute(
+        delete(SubscriptionAddOn).where(
+            SubscriptionAddOn.account_id == tenant.account_id,
+            SubscriptionAddOn.subscription_id == sub.id,
+        )
+    )
+    for add_on, quantity in new.add_ons:
+        session.add(
+            SubscriptionAddOn(
+                id=new_id("subscription_add_on"),
+                **tenant.row_keys(),
+                subscription_id=sub.id,
+                add_on_id=add_on.id,
+                quantity=quantity,
+                created_at=now,
+            )
+        )
+    session.flush()
+    return Billing(b.account, b.customer, sub, new)
+
+
+def pending_billing(session: Session, tenant: Tenant, b: Billing) -> Billing:
+    """The billing on the terms of the scheduled change, the subscription left as it is."""
+    change = b.sub.pending_change
+    assert change is not None
+    plan = session.get_one(Plan, (tenant.account_id, change["plan"]))
+    version = session.get_one(PlanVersion, (tenant.account_id, change["plan_version"]))
+    ids = [a["add_on"] for a in change["add_ons"]]
+    found = {
+        a.id: a
+        for a in session.scalars(tenant.scope(select(AddOn), AddOn).where(AddOn.id.in_(ids)))
+    }
+    chosen = [(found[a["add_on"]], Decimal(a["quantity"])) for a in change["add_ons"]]
+    new = terms.build(
+        session, tenant, plan, version, b.sub.currency, Decimal(change["quantity"]), chosen
+    )
+    return Billing(b.account, b.customer, b.sub, new)
+
+
+def apply_pending(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billing:
+    """Carry out the scheduled change (no proration: it is due at a period boundary)."""
+    sub, new = b.sub, pending_billing(session, tenant, b).terms
+    plan = new.plan
+    current, happened = lifecycle.clear_change(state.state_of(sub), now)
+    switched = switch_terms(session, tenant, b, new, now)
+    happened = [
+        lifecycle.Event(e.type, e.at, {**e.data, "change": "change_applied", "plan": plan.id})
+        for e in happened
+    ]
+    state.save(session, tenant, sub, current, happened, new, now)
+    return switched

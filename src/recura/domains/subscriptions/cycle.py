@@ -1,0 +1,104 @@
+"""Due work on one subscription: trial notices and ends, renewals, scheduled changes and
+cancellations, automatic resumes. The worker and test clocks call `run_due`; the invoice of
+each step is unique per (subscription, period, reason), so a rerun cannot bill twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from recura.core import lifecycle
+from recura.core.lifecycle import Status
+from recura.core.periods import BillingAlignment, Period, first_period, schedule_for
+from recura.db.models import Subscription
+from recura.domains.common.tenant import Tenant
+from recura.domains.subscriptions import billing, changes, renewals, service, state
+from recura.domains.subscriptions.billing import Billing
+
+# A loop guard: more steps than this at once means a bug, not a backlog (one renewal per
+# period is at most a few hundred steps even for a daily plan after a long outage).
+MAX_STEPS = 1000
+
+
+def run_due(session: Session, tenant: Tenant, sub: Subscription, now: datetime) -> int:
+    """Do everything due on `sub` at `now`, oldest first; returns how many steps ran."""
+    b = service.billing_of(session, tenant, sub)
+    for steps in range(MAX_STEPS):
+        current = state.state_of(sub)
+        due = lifecycle.due_actions(current, now, trial_notice_sent=sub.trial_notice_sent)
+        if not due:
+            return steps
+        b = _step(session, tenant, b, due, now)
+    raise RuntimeError(f"subscription {sub.id} still has due work after {MAX_STEPS} steps")
+
+
+def _step(session: Session, tenant: Tenant, b: Billing, due: list[str], now: datetime) -> Billing:
+    sub, current = b.sub, state.state_of(b.sub)
+    action = due[0]
+    if action == "cancel":
+        new, happened = lifecycle.cancel(current, now, at_period_end=True)
+        if current.status is not Status.TRIALING:
+            last = b.current()
+            inputs = b.inputs(billing.arrears(session, b, last))
+            billing.issue(session, tenant, b, billing.CANCEL, inputs, last, now)
+        state.save(session, tenant, sub, new, happened, b.terms, now)
+        return b
+    if action == "apply_change":
+        closing = b
+        b = changes.apply_pending(session, tenant, b, now)
+        at_boundary = "renew" in due or "end_trial" in due
+        if at_boundary and current.pending_change_at == current.current_period_end:
+            # The period that ends now is billed on the terms it was sold on.
+            return _renew(session, tenant, b, now, closing) if "renew" in due else b
+        return b
+    if action == "end_trial":
+        return _end_trial(session, tenant, b, now)
+    if action == "renew":
+        return _renew(session, tenant, b, now, b)
+    if action == "resume":
+        return resume(session, tenant, b, now)
+    new, happened = lifecycle.trial_will_end(current, now)
+    sub.trial_notice_sent = True
+    state.save(session, tenant, sub, new, happened, b.terms, now)
+    return b
+
+
+def _end_trial(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billing:
+    current = state.state_of(b.sub)
+    assert current.trial_end is not None
+    paid = b.full_period(current.trial_end)
+    new, happened = lifecycle.end_trial(current, now, paid.end, paid=True)
+    state.save(session, tenant, b.sub, new, happened, b.terms, now)
+    span = Period(new.current_period_start, new.current_period_end)
+    coupon = service.period_coupon(session, tenant, b.sub)
+    inputs = b.inputs(billing.advance_lines(b, span), coupon)
+    billing.issue(session, tenant, b, billing.CYCLE, inputs, span, now)
+    return b
+
+
+def _renew(
+    session: Session, tenant: Tenant, b: Billing, now: datetime, closing: Billing
+) -> Billing:
+    renewals.renew_many(session, [(b, closing)], now)
+    return b
+
+
+def resume(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billing:
+    """paused → active in a new period starting now: the anchor moves to the resume time."""
+    sub = b.sub
+    interval, zone, alignment = (
+        b.terms.interval,
+        b.account.timezone,
+        BillingAlignment(sub.alignment),
+    )
+    schedule = schedule_for(now, interval, zone, alignment)
+    first = first_period(now, interval, zone, alignment)
+    new, happened = lifecycle.resume(state.state_of(sub), now, first.start, first.end)
+    sub.billing_anchor = schedule.anchor
+    state.save(session, tenant, sub, new, happened, b.terms, now)
+    coupon = service.period_coupon(session, tenant, sub)
+    inputs = b.inputs(billing.advance_lines(b, first), coupon)
+    billing.issue(session, tenant, b, billing.RESUME, inputs, first, now)
+    return b

@@ -1,0 +1,163 @@
+"""Renewals, one or thousands at once: the closing period's arrears and the next period's
+fees on one invoice, the subscription moved on, its events recorded.
+
+The worker hands a whole claimed batch to `renew_many`, which reads what it needs with a
+few queries for the batch (accounts, customers, add-ons, terms per plan version, usage per
+metric and period) and writes with one multi-row statement per table; a single renewal
+(a test clock, a change at the period's end) goes through the same function.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.core import lifecycle
+from recura.core.charges import Metered
+from recura.core.invoicing import InvoiceInput
+from recura.core.lifecycle import Status
+from recura.core.periods import Period
+from recura.db.models import (
+    Account,
+    AddOn,
+    Customer,
+    Plan,
+    PlanVersion,
+    Subscription,
+    SubscriptionAddOn,
+)
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.invoices import issuing
+from recura.domains.subscriptions import billing, service, state, terms
+from recura.domains.subscriptions.billing import Billing
+
+
+def renewal(
+    session: Session,
+    b: Billing,
+    closing: Billing,
+    used: tuple[Metered, ...],
+    now: datetime,
+    *,
+    consume: bool,
+) -> tuple[Period, int, InvoiceInput]:
+    """The next period, how many periods were skipped to reach it, and the renewal
+    invoice: the closing period's arrears (`used` is its usage) and the next one's fees."""
+    ended = b.current()
+    following = b.full_period(ended.end)
+    skipped = 0
+    if following.end <= now and b.account.catch_up == "current_period":
+        # Back from an outage: bill the period running now, not each one missed.
+        latest = b.full_period(now)
+        skipped = len(b.schedule().periods_between(following.start, latest.start))
+        following = latest
+    lines = []
+    if b.sub.status != Status.TRIALING:  # a trial's usage is free
+        lines = billing.arrears_lines(closing, ended, used)
+    lines += billing.advance_lines(b, following)
+    coupon = service.period_coupon(session, b.tenant, b.sub, consume=consume)
+    return following, skipped, b.inputs(lines, coupon)
+
+
+def renew_many(session: Session, due: list[tuple[Billing, Billing]], now: datetime) -> None:
+    """Renew each (billing, closing billing) pair: `closing` holds the terms the ending
+    period was sold on (they differ when a change takes effect at this renewal)."""
+    used = billing.usage_of(session, [(closing, b.current()) for b, closing in due])
+    rows: list[dict[str, Any]] = []
+    invoices = []
+    for (b, closing), usage in zip(due, used, strict=True):
+        following, skipped, inputs = renewal(session, b, closing, usage, now, consume=True)
+        new, happened = lifecycle.renew(state.state_of(b.sub), now, following.end)
+        if skipped:
+            new = replace(new, current_period_start=following.start)
+            extra = {"current_period_start": following.start, "skipped_periods": skipped}
+            happened = [lifecycle.Event(e.type, e.at, {**e.data, **extra}) for e in happened]
+        rows += state.apply(b.sub, new, happened, b.terms, now)
+        if billing.billable(inputs):
+            invoices.append(billing.issue_item(b, billing.CYCLE, inputs, following, now))
+    session.flush()
+    events.record_many(session, rows)
+    issuing.issue_many(session, invoices, now)
+
+
+def load(session: Session, subs: list[Subscription]) -> list[Billing]:
+    """The billing of each subscription, read for the whole batch at once."""
+    if not subs:
+        return []
+    accounts = {
+        a.id: a
+        for a in session.scalars(
+            select(Account).where(Account.id.in_({s.account_id for s in subs}))
+        )
+    }
+    customers = _by_key(session, Customer, [(s.account_id, s.customer_id) for s in subs])
+    plans = _by_key(session, Plan, [(s.account_id, s.plan_id) for s in subs])
+    versions = _by_key(session, PlanVersion, [(s.account_id, s.plan_version_id) for s in subs])
+    chosen: dict[tuple[str, str], list[tuple[AddOn, Decimal]]] = defaultdict(list)
+    for rows in _by_account(subs):
+        stmt = (
+            select(SubscriptionAddOn.subscription_id, SubscriptionAddOn.quantity, AddOn)
+            .join(
+                AddOn,
+                (AddOn.account_id == SubscriptionAddOn.account_id)
+                & (AddOn.id == SubscriptionAddOn.add_on_id),
+            )
+            .where(
+                SubscriptionAddOn.account_id == rows[0].account_id,
+                SubscriptionAddOn.subscription_id.in_([s.id for s in rows]),
+            )
+            .order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)
+        )
+        for sub_id, quantity, add_on in session.execute(stmt):
+            chosen[(add_on.account_id, sub_id)].append((add_on, Decimal(quantity)))
+    cache: dict[tuple[Any, ...], terms.Terms] = {}
+    found = []
+    for sub in subs:
+        tenant = Tenant(sub.account_id, sub.livemode)
+        add_ons = chosen[(sub.account_id, sub.id)]
+        quantity = Decimal(sub.quantity)
+        key = (
+            tenant,
+            sub.plan_version_id,
+            sub.currency,
+            quantity,
+            tuple((a.id, q) for a, q in add_ons),
+        )
+        if key not in cache:
+            plan = plans[(sub.account_id, sub.plan_id)]
+            version = versions[(sub.account_id, sub.plan_version_id)]
+            cache[key] = terms.build(
+                session, tenant, plan, version, sub.currency, quantity, add_ons
+            )
+        customer = customers[(sub.account_id, sub.customer_id)]
+        found.append(Billing(accounts[sub.account_id], customer, sub, cache[key]))
+    return found
+
+
+def _by_key(
+    session: Session, model: Any, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """Rows by (account_id, id), one `id IN (...)` query per account (cheaper to plan and
+    to send than a list of pairs)."""
+    ids: dict[str, set[str]] = defaultdict(set)
+    for account_id, object_id in keys:
+        ids[account_id].add(object_id)
+    found = {}
+    for account_id, wanted in ids.items():
+        stmt = select(model).where(model.account_id == account_id, model.id.in_(wanted))
+        found.update({(row.account_id, row.id): row for row in session.scalars(stmt)})
+    return found
+
+
+def _by_account(subs: list[Subscription]) -> list[list[Subscription]]:
+    grouped: dict[str, list[Subscription]] = defaultdict(list)
+    for sub in subs:
+        grouped[sub.account_id].append(sub)
+    return list(grouped.values())

@@ -1,0 +1,309 @@
+"""Start subscriptions, read them, and the pieces every subscription operation shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.core import lifecycle
+from recura.core.periods import (
+    IntervalUnit,
+    Period,
+    add_interval,
+    first_period,
+    schedule_for,
+)
+from recura.db.models import (
+    AddOn,
+    Coupon,
+    Customer,
+    Plan,
+    PlanVersion,
+    PromotionCode,
+    Subscription,
+    SubscriptionAddOn,
+    TestClock,
+)
+from recura.domains.accounts import service as accounts
+from recura.domains.common import lookup
+from recura.domains.common.errors import NotFoundError, invalid
+from recura.domains.common.fields import money_out, plain
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.domains.coupons import service as coupons
+from recura.domains.invoices import issuing
+from recura.domains.plans import repository as plans
+from recura.domains.subscriptions import billing, state, terms
+from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions.schemas import (
+    AddOnChoice,
+    DiscountOut,
+    PendingChangeOut,
+    SubscriptionAddOnOut,
+    SubscriptionCreate,
+    SubscriptionOut,
+)
+from recura.ids import new_id
+
+
+def get(session: Session, tenant: Tenant, subscription_id: str) -> Subscription:
+    return lookup.require(session, tenant, Subscription, subscription_id, "subscription")
+
+
+def get_for_update(session: Session, tenant: Tenant, subscription_id: str) -> Subscription:
+    """The subscription, its row locked until commit: a change and a renewal never interleave."""
+    stmt = tenant.scope(select(Subscription), Subscription).where(
+        Subscription.id == subscription_id
+    )
+    sub = session.scalar(stmt.with_for_update())
+    if sub is None:
+        raise NotFoundError("subscription", subscription_id)
+    return sub
+
+
+def page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    customer: str | None = None,
+    status: str | None = None,
+) -> Page[Subscription]:
+    stmt = tenant.scope(select(Subscription), Subscription)
+    if customer is not None:
+        stmt = stmt.where(Subscription.customer_id == customer)
+    if status is not None:
+        stmt = stmt.where(Subscription.status == status)
+    return paginate(session, stmt, Subscription, limit, starting_after)
+
+
+def now_for(session: Session, tenant: Tenant, customer: Customer, now: datetime) -> datetime:
+    """The customer's present: its test clock's time when it has one, else `now`."""
+    if customer.test_clock_id is None:
+        return now
+    clock = session.get_one(TestClock, (tenant.account_id, customer.test_clock_id))
+    return clock.frozen_time
+
+
+def billing_of(session: Session, tenant: Tenant, sub: Subscription) -> Billing:
+    account = accounts.get_account(session, tenant.account_id)
+    customer = session.get_one(Customer, (tenant.account_id, sub.customer_id))
+    return Billing(account, customer, sub, terms.load(session, tenant, sub))
+
+
+def add_ons(
+    session: Session, tenant: Tenant, choices: list[AddOnChoice], pointer: str
+) -> list[tuple[AddOn, Decimal]]:
+    chosen: list[tuple[AddOn, Decimal]] = []
+    for index, choice in enumerate(choices):
+        here = f"{pointer}/{index}/add_on"
+        add_on = lookup.referenced(session, tenant, AddOn, choice.add_on, "add-on", here)
+        if any(a.id == add_on.id for a, _ in chosen):
+            raise invalid(here, f"add-on '{add_on.id}' is listed twice")
+        chosen.append((add_on, choice.quantity))
+    return chosen
+
+
+def discount(
+    session: Session,
+    tenant: Tenant,
+    coupon_id: str | None,
+    code: str | None,
+    plan: Plan,
+    customer: Customer,
+    now: datetime,
+) -> tuple[Coupon, PromotionCode | None] | None:
+    if coupon_id is None and code is None:
+        return None
+    return coupons.resolve_discount(
+        session,
+        tenant,
+        coupon_id=coupon_id,
+        promotion_code=code,
+        plan_id=plan.id,
+        customer_id=customer.id,
+        now=now,
+    )
+
+
+def redeem(sub: Subscription, coupon: Coupon, promotion: PromotionCode | None) -> None:
+    """Put the discount on the subscription and count the redemption."""
+    sub.coupon_id = coupon.id
+    sub.promotion_code_id = promotion.id if promotion else None
+    sub.discount_periods_left = {"once": 1, "repeating": coupon.duration_in_periods}.get(
+        coupon.duration
+    )
+    coupon.times_redeemed += 1
+    if promotion is not None:
+        promotion.times_redeemed += 1
+
+
+def period_coupon(
+    session: Session, tenant: Tenant, sub: Subscription, *, consume: bool = True
+) -> Coupon | None:
+    """The coupon that discounts the period being invoiced now; `consume` counts the period
+    off (previews don't)."""
+    if sub.coupon_id is None:
+        return None
+    coupon = session.get_one(Coupon, (tenant.account_id, sub.coupon_id))
+    if consume and sub.discount_periods_left is not None:
+        sub.discount_periods_left -= 1
+        if sub.discount_periods_left <= 0:
+            sub.coupon_id = sub.promotion_code_id = sub.discount_periods_left = None
+    return coupon
+
+
+def create(
+    session: Session, tenant: Tenant, data: SubscriptionCreate, now: datetime
+) -> Subscription:
+    account = accounts.get_account(session, tenant.account_id)
+    customer = lookup.referenced(session, tenant, Customer, data.customer, "customer", "/customer")
+    plan = lookup.referenced(session, tenant, Plan, data.plan, "plan", "/plan")
+    version = plans.current_versions(session, tenant, [plan.id])[plan.id]
+    now = now_for(session, tenant, customer, now)
+    currency = data.currency or customer.currency or account.default_currency
+    chosen = add_ons(session, tenant, data.add_ons, "/add_ons")
+    sold = terms.build(session, tenant, plan, version, currency, data.quantity, chosen)
+    found = discount(session, tenant, data.coupon, data.promotion_code, plan, customer, now)
+    zone, alignment = account.timezone, data.billing_alignment or account.billing_alignment
+    trial_days = plan.trial_days if data.trial_days is None else data.trial_days
+    trial_end = add_interval(now, IntervalUnit.DAY, trial_days, zone) if trial_days else None
+    paid_from = trial_end or now
+    schedule = schedule_for(paid_from, sold.interval, zone, alignment)  # type: ignore[arg-type]
+    first = (
+        Period(now, trial_end)
+        if trial_end
+        else first_period(
+            now,
+            sold.interval,
+            zone,
+            alignment,  # type: ignore[arg-type]
+        )
+    )
+    sub = Subscription(
+        id=new_id("subscription"),
+        **tenant.row_keys(),
+        customer_id=customer.id,
+        plan_id=plan.id,
+        plan_version_id=version.id,
+        status="incomplete",
+        currency=currency,
+        quantity=data.quantity,
+        interval_unit=plan.interval_unit,
+        interval_count=plan.interval_count,
+        alignment=alignment,
+        billing_anchor=schedule.anchor,
+        current_period_start=first.start,
+        current_period_end=first.end,
+        trial_end=trial_end,
+        cancel_at_period_end=False,
+        pending_change=None,
+        trial_notice_sent=False,
+        mrr=0,
+        collection_method=data.collection_method,
+        test_clock_id=customer.test_clock_id,
+        metadata_=data.metadata,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(sub)
+    session.flush()
+    for add_on, quantity in chosen:
+        session.add(
+            SubscriptionAddOn(
+                id=new_id("subscription_add_on"),
+                **tenant.row_keys(),
+                subscription_id=sub.id,
+                add_on_id=add_on.id,
+                quantity=quantity,
+                created_at=now,
+            )
+        )
+    if found is not None:
+        redeem(sub, *found)
+    b = Billing(account, customer, sub, sold)
+    lines = billing.setup_fee_lines(b)
+    coupon = None
+    if trial_end is None:
+        lines += billing.advance_lines(b, first)
+        coupon = period_coupon(session, tenant, sub)
+    inputs = b.inputs(lines, coupon)
+    owes = bool(lines) and issuing.draft(session, tenant, customer.id, inputs).amount_due > 0
+    requires_payment = data.payment_behavior == "default_incomplete" and owes
+    new, happened = lifecycle.start(now, first.start, first.end, trial_end, requires_payment)
+    state.save(session, tenant, sub, new, happened, sold, now)
+    billing.issue(session, tenant, b, billing.CREATE, inputs, first, now)
+    return sub
+
+
+def subscriptions_out(
+    session: Session, tenant: Tenant, subs: list[Subscription]
+) -> list[SubscriptionOut]:
+    ids = [s.id for s in subs]
+    versions = {}
+    if subs:
+        stmt = select(PlanVersion.id, PlanVersion.version).where(
+            PlanVersion.account_id == tenant.account_id,
+            PlanVersion.id.in_({s.plan_version_id for s in subs}),
+        )
+        versions = {row.id: row.version for row in session.execute(stmt)}
+    chosen: dict[str, list[SubscriptionAddOnOut]] = {i: [] for i in ids}
+    stmt2 = tenant.scope(select(SubscriptionAddOn), SubscriptionAddOn).where(
+        SubscriptionAddOn.subscription_id.in_(ids)
+    )
+    for row in session.scalars(stmt2.order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)):
+        chosen[row.subscription_id].append(
+            SubscriptionAddOnOut(add_on=row.add_on_id, quantity=plain(row.quantity))
+        )
+    return [_out(s, versions[s.plan_version_id], chosen[s.id]) for s in subs]
+
+
+def _out(sub: Subscription, version: int, chosen: list[SubscriptionAddOnOut]) -> SubscriptionOut:
+    change: dict[str, Any] | None = sub.pending_change
+    return SubscriptionOut(
+        id=sub.id,
+        customer=sub.customer_id,
+        plan=sub.plan_id,
+        plan_version=version,
+        status=sub.status,
+        currency=sub.currency,
+        quantity=plain(sub.quantity),
+        add_ons=chosen,
+        interval_unit=sub.interval_unit,
+        interval_count=sub.interval_count,
+        billing_alignment=sub.alignment,
+        billing_anchor=sub.billing_anchor,
+        current_period_start=sub.current_period_start,
+        current_period_end=sub.current_period_end,
+        trial_end=sub.trial_end,
+        cancel_at_period_end=sub.cancel_at_period_end,
+        canceled_at=sub.canceled_at,
+        ended_at=sub.ended_at,
+        paused_at=sub.paused_at,
+        resume_at=sub.resume_at,
+        pending_change=None
+        if change is None or sub.pending_change_at is None
+        else PendingChangeOut(
+            plan=change["plan"],
+            quantity=Decimal(change["quantity"]),
+            add_ons=[SubscriptionAddOnOut.model_validate(a) for a in change["add_ons"]],
+            effective_at=sub.pending_change_at,
+        ),
+        discount=None
+        if sub.coupon_id is None
+        else DiscountOut(
+            coupon=sub.coupon_id,
+            promotion_code=sub.promotion_code_id,
+            periods_left=sub.discount_periods_left,
+        ),
+        collection_method=sub.collection_method,
+        mrr=money_out(sub.mrr, sub.currency),
+        test_clock=sub.test_clock_id,
+        metadata=sub.metadata_,
+        livemode=sub.livemode,
+        created_at=sub.created_at,
+    )

@@ -1,0 +1,96 @@
+"""Between the stored subscription and core.lifecycle: read its state, save a new one with
+its events (each carrying the MRR change it causes) and its next due time."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from recura.core import lifecycle
+from recura.core.lifecycle import Status, SubscriptionState
+from recura.db.models import Subscription
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.subscriptions.terms import Terms
+
+# Statuses that count towards MRR: trials have not paid yet, the rest are not paying.
+EARNING = frozenset({Status.ACTIVE, Status.PAST_DUE})
+_FIELDS = [f.name for f in fields(SubscriptionState) if f.name != "pending_change"]
+
+
+def state_of(sub: Subscription) -> SubscriptionState:
+    values: dict[str, Any] = {name: getattr(sub, name) for name in _FIELDS}
+    change = sub.pending_change
+    return SubscriptionState(**values, pending_change=change["id"] if change else None)
+
+
+def event(kind: str, at: datetime, current: SubscriptionState, **extra: Any) -> lifecycle.Event:
+    """An event carrying the whole state, as core.lifecycle's own events do."""
+    data = {f.name: getattr(current, f.name) for f in fields(current)}
+    return lifecycle.Event(kind, at, {**data, **extra})
+
+
+def mrr_of(status: Status, terms: Terms) -> int:
+    return terms.mrr() if status in EARNING else 0
+
+
+def save(
+    session: Session,
+    tenant: Tenant,
+    sub: Subscription,
+    state: SubscriptionState,
+    happened: list[lifecycle.Event],
+    terms: Terms,
+    now: datetime,
+) -> None:
+    """Store `state` and record `happened`; the MRR change goes on the last event."""
+    events.record_many(session, apply(sub, state, happened, terms, now))
+
+
+def apply(
+    sub: Subscription,
+    state: SubscriptionState,
+    happened: list[lifecycle.Event],
+    terms: Terms,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Put `state` on the row; returns the event rows to record (a batch records many)."""
+    for name in _FIELDS:
+        setattr(sub, name, getattr(state, name))
+    sub.status = state.status.value
+    if state.pending_change is None:
+        sub.pending_change = None
+    mrr = mrr_of(state.status, terms)
+    delta, sub.mrr = mrr - sub.mrr, mrr
+    sub.next_action_at = lifecycle.next_action_at(state, trial_notice_sent=sub.trial_notice_sent)
+    sub.updated_at = now
+    if not happened and delta:
+        happened = [event(lifecycle.EventType.UPDATED.value, now, state, change="terms")]
+    last = len(happened) - 1
+    return [
+        row(sub, e.type, dict(e.data), e.at, delta if index == last else 0)
+        for index, e in enumerate(happened)
+    ]
+
+
+def row(
+    sub: Subscription, kind: str, data: dict[str, Any], at: datetime, mrr_delta: int
+) -> dict[str, Any]:
+    payload = {k: _plain(v) for k, v in data.items()}
+    payload.update(id=sub.id, customer=sub.customer_id, plan=sub.plan_id, mrr=sub.mrr)
+    tenant = Tenant(sub.account_id, sub.livemode)
+    return events.row(
+        tenant, kind, sub.id, payload, at, mrr_delta=mrr_delta, mrr_currency=sub.currency
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: instants as RFC 3339 UTC, enums as their value."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Status):
+        return value.value
+    return value

@@ -1,0 +1,74 @@
+"""Worker processes racing over the same due subscriptions on PostgreSQL, one of them
+killed mid-batch: every subscription is billed exactly once and the numbers have no gap."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import SECRET
+from tests.factories import seed_due_subscriptions
+
+from recura.db.models import Invoice, Subscription
+from recura.db.unit_of_work import unit_of_work
+
+SUBSCRIPTIONS = 10_000
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def worker(database_url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "RECURA_DATABASE_URL": database_url, "RECURA_SECRET_KEY": SECRET}
+    return subprocess.Popen(
+        [sys.executable, "-m", "recura.cli", "worker", "--once"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.postgres
+def test_two_workers_and_a_crash_bill_each_subscription_once(
+    session_factory: sessionmaker[Session], database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SKIP LOCKED claims are a PostgreSQL matter; SQLite serialises writers")
+    end = datetime.now(UTC) - timedelta(hours=1)
+    account_id = seed_due_subscriptions(
+        session_factory, SUBSCRIPTIONS, (end - timedelta(days=30), end), metered=True
+    )
+
+    doomed = worker(database_url)
+    time.sleep(1.5)  # inside its first batches
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    racers = [worker(database_url) for _ in range(2)]
+    for racer in racers:
+        output, _ = racer.communicate(timeout=600)
+        assert racer.returncode == 0, output.decode()
+
+    with unit_of_work(session_factory) as session:
+        renewals = (
+            select(Invoice.subscription_id, func.count())
+            .where(Invoice.account_id == account_id, Invoice.reason == "subscription_cycle")
+            .group_by(Invoice.subscription_id)
+        )
+        counts = {sub: count for sub, count in session.execute(renewals)}
+        assert len(counts) == SUBSCRIPTIONS
+        assert set(counts.values()) == {1}
+        numbers = session.scalars(select(Invoice.number).where(Invoice.account_id == account_id))
+        # The seeded history holds numbers 1..N; the renewals continue it without a gap.
+        assert sorted(numbers) == [f"BEN-{n:06d}" for n in range(1, 2 * SUBSCRIPTIONS + 1)]
+        due = select(func.count()).where(
+            Subscription.account_id == account_id,
+            Subscription.next_action_at <= datetime.now(UTC),
+        )
+        assert session.scalar(due) == 0
