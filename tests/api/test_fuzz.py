@@ -102,6 +102,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "subscriptions": subscription,
         "invoices": invoice["id"],
         "events": api.ok("GET", "/v1/events")["data"][0]["id"],
+        "credit_notes": create("credit_notes", {"invoice": invoice["id"], "amount": 1}),
         "test_clocks": create("test_clocks", _example("TestClockCreate")),
         "add_ons": create("add_ons", {"code": "fuzz", "name": "Fuzz", "pricing_model": "free"}),
         "billable_metrics": create("billable_metrics", _example("BillableMetricCreate")),

@@ -74,6 +74,9 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/subscriptions": sub["id"],
         "/v1/invoices": invoice,
         "/v1/events": api.ok("GET", "/v1/events")["data"][0]["id"],
+        "/v1/credit_notes": api.ok(
+            "POST", "/v1/credit_notes", 201, json={"invoice": invoice, "amount": 100}
+        )["id"],
         "/v1/test_clocks": clock,
         "/v1/products": product,
         "/v1/billable_metrics": metric,

@@ -16,7 +16,7 @@ from recura.domains.subscriptions import state, terms
 
 
 def paid_out_of_band(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> Invoice:
-    invoice = service.get(session, tenant, invoice_id)
+    invoice = service.get_for_update(session, tenant, invoice_id)
     service.mark_paid(session, tenant, invoice, now)
     settle(session, tenant, invoice, now)
     return invoice

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
-from recura.domains.common.fields import MoneyOut, example
+from recura.domains.common.fields import MAX_MINOR, MoneyOut, Schema, example, example_in
 
 M = {"currency": "RON"}
 LINE_EXAMPLE = {
@@ -138,5 +138,87 @@ class InvoiceOut(InvoiceTotals):
     finalized_at: datetime | None
     paid_at: datetime | None
     voided_at: datetime | None
+    livemode: bool
+    created_at: datetime
+
+
+CreditReason = Literal[
+    "duplicate", "fraudulent", "order_change", "product_unsatisfactory", "goodwill", "other"
+]
+
+
+class CreditNoteCreate(Schema):
+    model_config = example_in(
+        {"invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "reason": "duplicate"},
+        {
+            "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "amount": 2965,
+            "reason": "product_unsatisfactory",
+            "memo": "Half of March: the export was down for two weeks.",
+        },
+    )
+
+    invoice: str = Field(max_length=40)
+    amount: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_MINOR,
+        description="Minor units, tax included; omitted: whatever is left to credit.",
+    )
+    reason: CreditReason = "other"
+    memo: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+CREDIT_LINE_EXAMPLE = {
+    "tax_rate": "21",
+    "net_amount": {"amount": 2450, **M},
+    "tax_amount": {"amount": 515, **M},
+}
+
+
+class CreditNoteLineOut(BaseModel):
+    model_config = example(CREDIT_LINE_EXAMPLE)
+
+    tax_rate: Decimal
+    net_amount: MoneyOut
+    tax_amount: MoneyOut
+
+
+class CreditNoteOut(BaseModel):
+    model_config = example(
+        {
+            "object": "credit_note",
+            "id": "cn_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "number": "NDTCN-000003",
+            "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "customer": "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "currency": "RON",
+            "lines": [CREDIT_LINE_EXAMPLE],
+            "subtotal": {"amount": 2450, **M},
+            "tax_total": {"amount": 515, **M},
+            "total": {"amount": 2965, **M},
+            "applied_to_invoice": {"amount": 0, **M},
+            "credited_to_balance": {"amount": 2965, **M},
+            "reason": "product_unsatisfactory",
+            "memo": "Half of March: the export was down for two weeks.",
+            "livemode": False,
+            "created_at": "2026-03-20T10:00:00Z",
+        }
+    )
+
+    object: Literal["credit_note"] = "credit_note"
+    id: str
+    number: str
+    invoice: str
+    customer: str
+    currency: str
+    lines: list[CreditNoteLineOut]
+    subtotal: MoneyOut
+    tax_total: MoneyOut
+    total: MoneyOut
+    applied_to_invoice: MoneyOut
+    credited_to_balance: MoneyOut
+    reason: str
+    memo: str | None
     livemode: bool
     created_at: datetime

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from recura.db.models import Invoice, InvoiceLine
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
-from recura.domains.common.errors import ConflictError
+from recura.domains.common.errors import ConflictError, NotFoundError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
@@ -33,6 +33,20 @@ SUMMARY_FIELDS = (
 
 def get(session: Session, tenant: Tenant, invoice_id: str) -> Invoice:
     return lookup.require(session, tenant, Invoice, invoice_id, "invoice")
+
+
+def get_for_update(
+    session: Session, tenant: Tenant, invoice_id: str, *, pointer: str | None = None
+) -> Invoice:
+    """The invoice, its row locked until commit; with `pointer`, a missing one is a 422
+    there (the id came in a request body)."""
+    stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.id == invoice_id)
+    invoice = session.scalar(stmt.with_for_update())
+    if invoice is None:
+        if pointer is not None:
+            raise invalid(pointer, f"no invoice with id '{invoice_id}'")
+        raise NotFoundError("invoice", invoice_id)
+    return invoice
 
 
 def page(
@@ -79,7 +93,7 @@ def mark_paid(session: Session, tenant: Tenant, invoice: Invoice, now: datetime)
 
 def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> Invoice:
     """open → void; credit it had spent goes back to the customer's balance."""
-    invoice = get(session, tenant, invoice_id)
+    invoice = get_for_update(session, tenant, invoice_id)
     _require_status(invoice, ("open",), "voided")
     balances.lock(session, tenant, invoice.customer_id)
     balances.add(
@@ -101,7 +115,7 @@ def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> In
 
 
 def mark_uncollectible(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> Invoice:
-    invoice = get(session, tenant, invoice_id)
+    invoice = get_for_update(session, tenant, invoice_id)
     _require_status(invoice, ("open",), "marked uncollectible")
     invoice.status = "uncollectible"
     invoice.updated_at = now

@@ -18,6 +18,7 @@ from recura.core.charges import Metered, change_lines, fee_lines, unused_lines, 
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.periods import Period, Schedule
 from recura.db.models import Account, Coupon, Customer, Subscription
+from recura.domains.common.fields import plain
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
 from recura.domains.subscriptions.terms import Terms
@@ -47,7 +48,7 @@ class Billing:
     @property
     def tax_rate(self) -> Decimal:
         rate = self.customer.tax_rate
-        return Decimal(rate if rate is not None else self.account.tax_rate)
+        return plain(Decimal(rate if rate is not None else self.account.tax_rate))
 
     def schedule(self) -> Schedule:
         return Schedule(self.sub.billing_anchor, self.terms.interval, self.account.timezone)

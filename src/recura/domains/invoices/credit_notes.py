@@ -1,0 +1,145 @@
+"""Credit notes: a full or partial credit against a finalised invoice.
+
+On an open invoice the credit first lowers what is still due (the invoice is settled if
+nothing is left); the rest, and any credit on a paid invoice, goes to the customer's
+balance, spent by their next invoices. Credit notes are numbered gaplessly in their own
+series (the invoice prefix + "CN").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.core.credit_notes import BilledRate, split_credit
+from recura.db.models import CreditNote
+from recura.domains.accounts import service as accounts
+from recura.domains.balances import service as balances
+from recura.domains.common import lookup
+from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.fields import money_out, plain
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.invoices import numbering, service
+from recura.domains.invoices.schemas import CreditNoteCreate, CreditNoteLineOut, CreditNoteOut
+from recura.ids import new_id
+
+CREDITABLE = ("open", "paid")
+
+
+def get(session: Session, tenant: Tenant, credit_note_id: str) -> CreditNote:
+    return lookup.require(session, tenant, CreditNote, credit_note_id, "credit note")
+
+
+def page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, invoice: str | None
+) -> Page[CreditNote]:
+    stmt = tenant.scope(select(CreditNote), CreditNote)
+    if invoice is not None:
+        stmt = stmt.where(CreditNote.invoice_id == invoice)
+    return paginate(session, stmt, CreditNote, limit, starting_after)
+
+
+def create(session: Session, tenant: Tenant, data: CreditNoteCreate, now: datetime) -> CreditNote:
+    invoice = service.get_for_update(session, tenant, data.invoice, pointer="/invoice")
+    if invoice.status not in CREDITABLE:
+        raise ConflictError(
+            f"Invoice '{invoice.id}' is {invoice.status}; only an open or paid invoice is credited."
+        )
+    left = invoice.total - invoice.amount_credited
+    if left <= 0:
+        raise ConflictError(f"Invoice '{invoice.id}' has been credited in full already.")
+    amount = left if data.amount is None else data.amount
+    if amount > left:
+        raise invalid("/amount", f"at most {left}, what is left to credit on the invoice")
+    billed = tuple(BilledRate(Decimal(t["rate"]), t["net"], t["tax"]) for t in invoice.tax_lines)
+    credited = split_credit(amount, billed)
+    due = invoice.amount_due - invoice.amount_paid if invoice.status == "open" else 0
+    to_invoice = min(amount, due)
+    account = accounts.get_account(session, tenant.account_id)
+    note = CreditNote(
+        id=new_id("credit_note"),
+        **tenant.row_keys(),
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        number=numbering.next_number(session, tenant, f"{account.invoice_series_prefix}CN"),
+        currency=invoice.currency,
+        subtotal=sum(c.net for c in credited),
+        tax_total=sum(c.tax for c in credited),
+        total=amount,
+        applied_to_invoice=to_invoice,
+        credited_to_balance=amount - to_invoice,
+        reason=data.reason,
+        memo=data.memo,
+        lines=[{"tax_rate": str(c.rate), "net": c.net, "tax": c.tax} for c in credited],
+        created_at=now,
+    )
+    session.add(note)
+    invoice.amount_credited += amount
+    invoice.amount_due -= to_invoice
+    invoice.updated_at = now
+    balances.lock(session, tenant, invoice.customer_id)
+    balances.add(
+        session,
+        tenant,
+        invoice.customer_id,
+        invoice.currency,
+        note.credited_to_balance,
+        "credit_note",
+        f"Credit note {note.number}",
+        now,
+        invoice_id=invoice.id,
+        credit_note_id=note.id,
+    )
+    session.flush()
+    events.record(session, tenant, "credit_note.created", note.id, _summary(note), now)
+    if invoice.status == "open" and invoice.amount_due == invoice.amount_paid:
+        service.mark_paid(session, tenant, invoice, now)
+    return note
+
+
+def _summary(note: CreditNote) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "number": note.number,
+        "invoice": note.invoice_id,
+        "customer": note.customer_id,
+        "currency": note.currency,
+        "total": note.total,
+        "applied_to_invoice": note.applied_to_invoice,
+        "credited_to_balance": note.credited_to_balance,
+        "reason": note.reason,
+    }
+
+
+def to_out(note: CreditNote) -> CreditNoteOut:
+    c = note.currency
+    return CreditNoteOut(
+        id=note.id,
+        number=note.number,
+        invoice=note.invoice_id,
+        customer=note.customer_id,
+        currency=c,
+        lines=[
+            CreditNoteLineOut(
+                tax_rate=plain(Decimal(line["tax_rate"])),
+                net_amount=money_out(line["net"], c),
+                tax_amount=money_out(line["tax"], c),
+            )
+            for line in note.lines
+        ],
+        subtotal=money_out(note.subtotal, c),
+        tax_total=money_out(note.tax_total, c),
+        total=money_out(note.total, c),
+        applied_to_invoice=money_out(note.applied_to_invoice, c),
+        credited_to_balance=money_out(note.credited_to_balance, c),
+        reason=note.reason,
+        memo=note.memo,
+        livemode=note.livemode,
+        created_at=note.created_at,
+    )
