@@ -119,6 +119,16 @@ def test_demo_loads_once_and_prints_a_working_key(
         body = {"currency": currency, "quantity": quantity}
         q = client.post(f"/v1/plans/{by_code[code]}/quote", json=body).json()
         assert q["total"]["amount"] == total, (code, q)
+    # A year of history, lived on a test clock that ends at the present.
+    (clock,) = client.get("/v1/test_clocks").json()["data"]
+    invoices = client.get("/v1/invoices", params={"limit": 100}).json()["data"]
+    assert {i["reason"] for i in invoices} >= {"subscription_create", "subscription_cycle"}
+    periods = {i["period_start"][:7] for i in invoices}
+    assert len(periods) >= 10, periods
+    renewed = client.get("/v1/events", params={"type": "subscription.renewed"}).json()["data"]
+    assert renewed
+    subs = client.get("/v1/subscriptions", params={"limit": 100}).json()["data"]
+    assert all(s["test_clock"] == clock["id"] for s in subs)
     second = run(env, "demo", "--customers", "20")
     assert "already loaded" in second
     token2 = re.search(r"rk_test_\w+", second).group(0)  # type: ignore[union-attr]

@@ -1,4 +1,5 @@
-"""Demo data: a Romanian SaaS with a real-shaped catalog and about 200 customers.
+"""Demo data: a Romanian SaaS with a real-shaped catalog, about 200 customers and a year of
+billing history (demo_history.py).
 
 Loading twice does not duplicate anything: the second run finds the account and only issues
 a fresh API key (keys are shown once, so the old one cannot be printed again).
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.ro import cui
 
+from recura import demo_history
 from recura.db.models import Account
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
@@ -136,7 +138,9 @@ def load_demo(session: Session, secret: bytes, now: datetime, customers: int = 2
     plan_count = 0
     if created:
         plan_count = _catalog(session, tenant, now)
-        _customers(session, tenant, now, customers)
+        demo_clock = demo_history.clock(session, tenant, now)
+        _customers(session, tenant, now, customers, demo_clock.id)
+        demo_history.live_a_year(session, tenant, demo_clock, now)
     issued = accounts.issue_key(session, account.id, False, "demo", secret, now)
     return DemoResult(
         account_id=account.id,
@@ -329,7 +333,7 @@ def _ro_company_vat(rng: random.Random) -> str:
     return "RO" + body + cui.calc_check_digit(body)
 
 
-def _customers(session: Session, tenant: Tenant, now: datetime, count: int) -> None:
+def _customers(session: Session, tenant: Tenant, now: datetime, count: int, clock_id: str) -> None:
     rng = random.Random(SEED)
     for index in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -371,6 +375,7 @@ def _customers(session: Session, tenant: Tenant, now: datetime, count: int) -> N
                         "country": country,
                     },
                     "metadata": {"source": rng.choice(["organic", "partner", "ads", "referral"])},
+                    "test_clock": clock_id,
                 }
             ),
             now,

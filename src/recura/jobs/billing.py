@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.core import lifecycle
 from recura.db.models import Subscription
 from recura.domains.common.tenant import Tenant
-from recura.domains.subscriptions import cycle, renewals, state
+from recura.domains.subscriptions import cycle, renewals
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def run_due_subscriptions(session: Session, now: datetime) -> int:
     (trial ends, cancellations, changes, catch-up periods) one subscription at a time.
     """
     claimed = claim(session, now)
-    plain = [sub for sub in claimed if _due(sub, now) == ["renew"]]
+    plain, _ = renewals.split_plain(claimed, now)
     if plain:
         # No savepoint around the batch: PostgreSQL's foreign-key checks on rows written
         # inside a savepoint cost several times more. If it fails, the batch is rolled back
@@ -59,14 +58,6 @@ def run_due_subscriptions(session: Session, now: datetime) -> int:
         if sub.next_action_at is not None and sub.next_action_at <= now:
             _run_one(session, sub, now)
     return len(claimed)
-
-
-def _due(sub: Subscription, now: datetime) -> list[str]:
-    try:
-        current = state.state_of(sub)
-    except ValueError:
-        return ["?"]  # a row core refuses: taken one by one, where the failure is logged
-    return lifecycle.due_actions(current, now, trial_notice_sent=sub.trial_notice_sent)
 
 
 def _run_one(session: Session, sub: Subscription, now: datetime) -> None:

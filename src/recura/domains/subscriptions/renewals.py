@@ -66,6 +66,24 @@ def renewal(
     return following, skipped, b.inputs(lines, coupon)
 
 
+def split_plain(
+    subs: list[Subscription], now: datetime
+) -> tuple[list[Subscription], list[Subscription]]:
+    """(those whose only due work at `now` is a renewal, the rest): the first go through
+    `renew_many` together, the rest one by one through cycle.run_due."""
+    plain: list[Subscription] = []
+    rest: list[Subscription] = []
+    for sub in subs:
+        try:
+            due = lifecycle.due_actions(
+                state.state_of(sub), now, trial_notice_sent=sub.trial_notice_sent
+            )
+        except ValueError:
+            due = []  # a row core refuses: run_due reports it
+        (plain if due == ["renew"] else rest).append(sub)
+    return plain, rest
+
+
 def renew_many(session: Session, due: list[tuple[Billing, Billing]], now: datetime) -> None:
     """Renew each (billing, closing billing) pair: `closing` holds the terms the ending
     period was sold on (they differ when a change takes effect at this renewal)."""

@@ -13,7 +13,7 @@ from recura.domains.common import lookup
 from recura.domains.common.errors import invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
-from recura.domains.subscriptions import cycle
+from recura.domains.subscriptions import cycle, renewals
 from recura.domains.test_clocks.schemas import TestClockCreate, TestClockOut
 from recura.ids import new_id
 
@@ -67,13 +67,16 @@ def advance(
         Subscription.test_clock_id == clock.id
     )
     while True:
-        due = mine.with_only_columns(func.min(Subscription.next_action_at))
-        at = session.scalar(due)
+        at = session.scalar(mine.with_only_columns(func.min(Subscription.next_action_at)))
         if at is None or at > to:
             break
         at = max(at, clock.frozen_time)
         clock.frozen_time = at
-        for sub in session.scalars(mine.where(Subscription.next_action_at <= at)):
+        plain, rest = renewals.split_plain(
+            list(session.scalars(mine.where(Subscription.next_action_at <= at))), at
+        )
+        renewals.renew_many(session, [(b, b) for b in renewals.load(session, plain)], at)
+        for sub in rest:
             cycle.run_due(session, tenant, sub, at)
         session.flush()
     clock.frozen_time = to

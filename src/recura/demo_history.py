@@ -1,0 +1,150 @@
+"""Twelve months of history for the demo account, lived on a test clock.
+
+The demo's customers are attached to a test clock set a year back; month by month some of
+them sign up (a few with a partner code or a trial), use the API, upgrade or cancel, and
+the clock moves on, so renewals, prorations, usage and cancellations happen as they would
+have. Most invoices are then recorded as paid; a few stay open, as in life. The clock ends
+at the present; advance it (POST /v1/test_clocks/{id}/advance) to bring the demo forward.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.core.periods import IntervalUnit, add_interval
+from recura.db.models import Customer, Invoice, Plan, Subscription, TestClock
+from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import payments
+from recura.domains.subscriptions import actions, changes
+from recura.domains.subscriptions import service as subscriptions
+from recura.domains.subscriptions.schemas import ChangeRequest, SubscriptionCreate
+from recura.domains.test_clocks import service as test_clocks
+from recura.domains.test_clocks.schemas import TestClockCreate
+from recura.domains.usage import service as usage
+from recura.domains.usage.schemas import UsageEventsCreate
+
+MONTHS = 12
+# Plan codes and how often a new subscriber picks them.
+CHOICES = {
+    "free": 14,
+    "starter-monthly": 36,
+    "pro-monthly": 26,
+    "starter-annual": 6,
+    "pro-annual": 6,
+    "enterprise-monthly": 8,
+    "enterprise-annual": 4,
+}
+
+
+def clock(session: Session, tenant: Tenant, now: datetime) -> TestClock:
+    start = (now - timedelta(days=365)).replace(minute=0, second=0, microsecond=0)
+    data = TestClockCreate(name="Demo: the last twelve months", frozen_time=start)
+    return test_clocks.create(session, tenant, data, now)
+
+
+def live_a_year(session: Session, tenant: Tenant, demo_clock: TestClock, now: datetime) -> None:
+    rng = random.Random(20251126)
+    plans = {p.code: p for p in session.scalars(tenant.scope(select(Plan), Plan))}
+    waiting = list(
+        session.scalars(
+            tenant.scope(select(Customer), Customer)
+            .where(Customer.test_clock_id == demo_clock.id)
+            .order_by(Customer.created_at, Customer.id)
+        )
+    )
+    rng.shuffle(waiting)
+    per_month = max(1, round(len(waiting) * 0.85 / MONTHS))
+    for month in range(MONTHS):
+        at = demo_clock.frozen_time
+        for customer in waiting[month * per_month : (month + 1) * per_month]:
+            _sign_up(session, tenant, customer, plans, rng, at)
+        _month_of_use(session, tenant, demo_clock, plans, rng, at)
+        following = add_interval(at, IntervalUnit.MONTH, 1, "UTC")
+        test_clocks.advance(session, tenant, demo_clock.id, min(following, now), now)
+        _collect(session, tenant, rng, demo_clock.frozen_time)
+    if demo_clock.frozen_time < now:
+        test_clocks.advance(session, tenant, demo_clock.id, now, now)
+
+
+def _sign_up(
+    session: Session,
+    tenant: Tenant,
+    customer: Customer,
+    plans: dict[str, Plan],
+    rng: random.Random,
+    at: datetime,
+) -> None:
+    code = rng.choices(list(CHOICES), weights=list(CHOICES.values()))[0]
+    quantity = 1
+    if code.startswith("pro"):
+        quantity = rng.choice([1, 1, 2, 3, 5, 8])
+    elif code.startswith("enterprise"):
+        quantity = rng.randint(5, 40)
+    body: dict[str, object] = {
+        "customer": customer.id,
+        "plan": plans[code].id,
+        "quantity": str(quantity),
+        "currency": customer.currency,
+    }
+    if code in ("starter-monthly", "pro-monthly") and rng.random() < 0.15:
+        body["promotion_code"] = "PARTNER-ACME"
+    if code == "pro-monthly" and rng.random() < 0.5:
+        body["trial_days"] = 0  # skipped the trial
+    subscriptions.create(session, tenant, SubscriptionCreate.model_validate(body), at)
+
+
+def _month_of_use(
+    session: Session,
+    tenant: Tenant,
+    demo_clock: TestClock,
+    plans: dict[str, Plan],
+    rng: random.Random,
+    at: datetime,
+) -> None:
+    live = list(
+        session.scalars(
+            tenant.scope(select(Subscription), Subscription).where(
+                Subscription.test_clock_id == demo_clock.id,
+                Subscription.status.in_(["trialing", "active", "past_due"]),
+            )
+        )
+    )
+    events = []
+    for sub in live:
+        if sub.plan_id in {plans[c].id for c in ("pro-monthly", "enterprise-monthly")}:
+            for n in range(rng.randint(1, 30)):
+                events.append(
+                    {
+                        "transaction_id": f"demo-{sub.id}-{at:%Y%m}-{n}",
+                        "customer": sub.customer_id,
+                        "code": "api_calls",
+                        "timestamp": at,
+                    }
+                )
+        if sub.cancel_at_period_end or sub.status == "trialing":
+            continue
+        roll = rng.random()
+        if roll < 0.04:
+            actions.cancel(session, tenant, sub.id, at, at_period_end=True, prorate=False)
+        elif roll < 0.08 and sub.plan_id == plans["starter-monthly"].id:
+            upgrade = ChangeRequest(plan=plans["pro-monthly"].id)
+            changes.change(session, tenant, sub.id, upgrade, at)
+        elif roll < 0.10 and sub.plan_id == plans["pro-monthly"].id:
+            seats = ChangeRequest(quantity=Decimal(sub.quantity) + 1)
+            changes.change(session, tenant, sub.id, seats, at)
+    for offset in range(0, len(events), 1000):
+        batch = UsageEventsCreate.model_validate({"events": events[offset : offset + 1000]})
+        usage.ingest(session, tenant, batch, at)
+
+
+def _collect(session: Session, tenant: Tenant, rng: random.Random, at: datetime) -> None:
+    """Most open invoices get paid (outside Recura, for now); a few stay open."""
+    stmt = tenant.scope(select(Invoice.id), Invoice).where(Invoice.status == "open")
+    for invoice_id in list(session.scalars(stmt.order_by(Invoice.id))):
+        if rng.random() < 0.96:
+            payments.paid_out_of_band(session, tenant, invoice_id, at)
