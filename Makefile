@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 WORKERS ?= 2
 
-.PHONY: install demo serve test lint types layers unit clean
+.PHONY: install demo serve test lint types layers unit bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -49,6 +49,12 @@ unit: install
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 test: lint types layers unit
+
+# Not part of `make test`: each needs the local PostgreSQL and a quiet machine.
+bench: install
+	$(BIN)/python bench/billing_run.py
+	$(BIN)/python bench/usage_ingest.py
+	$(BIN)/python bench/entitlements.py
 
 clean:
 	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
