@@ -14,7 +14,7 @@ from recura.db.models import Event
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
-from recura.ids import new_id
+from recura.ids import new_id, new_ids
 
 
 def row(
@@ -27,9 +27,8 @@ def row(
     mrr_delta: int = 0,
     mrr_currency: str | None = None,
 ) -> dict[str, Any]:
-    """An event as a row, for `record` or for a batch written by `record_many`."""
+    """An event as a row, without its id: `record` and `record_many` give it one."""
     return {
-        "id": new_id("event"),
         **tenant.row_keys(),
         "type": type_,
         "object_id": object_id,
@@ -54,13 +53,16 @@ def record(
     mrr_currency: str | None = None,
 ) -> Event:
     event = Event(
-        **row(tenant, type_, object_id, data, at, mrr_delta=mrr_delta, mrr_currency=mrr_currency)
+        id=new_id("event"),
+        **row(tenant, type_, object_id, data, at, mrr_delta=mrr_delta, mrr_currency=mrr_currency),
     )
     session.add(event)
     return event
 
 
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    for item, event_id in zip(rows, new_ids("event", len(rows)), strict=True):
+        item["id"] = event_id
     bulk.insert_rows(session, Event, rows)
 
 

@@ -24,7 +24,7 @@ from recura.db.models import Account, BalanceEntry, Customer, Invoice, InvoiceLi
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.domains.invoices import numbering
-from recura.ids import new_id
+from recura.ids import new_ids
 
 SEND_INVOICE = "send_invoice"
 
@@ -97,11 +97,11 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
     lines: list[dict[str, Any]] = []
     ledger: list[dict[str, Any]] = []
     series: dict[tuple[Tenant, str], list[dict[str, Any]]] = defaultdict(list)
-    for item in items:
+    for item, invoice_id in zip(items, new_ids("invoice", len(items)), strict=True):
         key = (item.tenant.account_id, item.tenant.livemode, item.customer_id, item.inputs.currency)
         calc = build_invoice(replace(item.inputs, credit_balance=max(credit.get(key, 0), 0)))
         credit[key] = credit.get(key, 0) - calc.credit_applied + calc.credit_generated
-        row = _invoice_row(item, calc, now)
+        row = _invoice_row(invoice_id, item, calc, now)
         invoices.append(row)
         series[(item.tenant, item.account.invoice_series_prefix)].append(row)
         lines += _line_rows(item.tenant, row["id"], calc, now)
@@ -116,6 +116,9 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
             rows, numbering.next_numbers(session, tenant, prefix, len(rows)), strict=True
         ):
             row["series"], row["number"] = prefix, number
+    for rows, kind in ((lines, "invoice_line"), (ledger, "balance_entry")):
+        for line, row_id in zip(rows, new_ids(kind, len(rows)), strict=True):
+            line["id"] = row_id
     bulk.insert_rows(session, Invoice, invoices)
     bulk.insert_rows(session, InvoiceLine, lines)
     bulk.insert_rows(session, BalanceEntry, ledger)
@@ -130,11 +133,11 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
     return [row["id"] for row in invoices]
 
 
-def _invoice_row(item: Issue, calc: InvoiceDraft, now: datetime) -> dict[str, Any]:
+def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime) -> dict[str, Any]:
     paid = calc.amount_due == 0
     due = now + timedelta(days=item.account.days_until_due)
     return {
-        "id": new_id("invoice"),
+        "id": invoice_id,
         **item.tenant.row_keys(),
         "customer_id": item.customer_id,
         "subscription_id": item.subscription_id,
@@ -177,7 +180,6 @@ def _line_rows(
 ) -> list[dict[str, Any]]:
     return [
         {
-            "id": new_id("invoice_line"),
             **tenant.row_keys(),
             "invoice_id": invoice_id,
             "position": position,
@@ -201,7 +203,6 @@ def _ledger_row(
     item: Issue, invoice_id: str, amount: int, kind: str, now: datetime
 ) -> dict[str, Any]:
     return {
-        "id": new_id("balance_entry"),
         **item.tenant.row_keys(),
         "customer_id": item.customer_id,
         "currency": item.inputs.currency,
