@@ -136,6 +136,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('promotion_code_id', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('discount_periods_left', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('mrr', sa.BigInteger(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('timezone', sa.String(length=64), server_default='UTC', nullable=False))
         batch_op.create_foreign_key(batch_op.f('fk_subscriptions_account_id_coupon_id_coupons'), 'coupons', ['account_id', 'coupon_id'], ['account_id', 'id'])
         batch_op.drop_column('lock_version')
 
@@ -148,6 +149,7 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column('lock_version', sa.Integer(), server_default='0', nullable=False))
         batch_op.drop_constraint(batch_op.f('fk_subscriptions_account_id_coupon_id_coupons'), type_='foreignkey')
         batch_op.drop_column('mrr')
+        batch_op.drop_column('timezone')
         batch_op.drop_column('discount_periods_left')
         batch_op.drop_column('promotion_code_id')
         batch_op.drop_column('coupon_id')

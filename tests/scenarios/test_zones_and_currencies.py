@@ -126,3 +126,15 @@ def test_weekly_plan_across_a_dst_change(api: Api) -> None:
     ]
     # MRR of a weekly plan: 10.00 x 52 / 12.
     assert world.subscription(sub["id"])["mrr"]["amount"] == 4333
+
+
+def test_moving_the_account_to_another_zone_keeps_sold_periods(api: Api) -> None:
+    world = World(api, datetime(2026, 1, 31, 8, 0, tzinfo=UTC))  # 10:00 in Bucharest
+    sub = world.subscribe(world.customer(), world.plan(3100))
+    api.ok("PATCH", "/v1/account", json={"timezone": "America/Los_Angeles"})
+    world.advance_to(datetime(2026, 4, 1, tzinfo=UTC))
+    assert starts(world, sub["id"]) == [
+        "2026-01-31T08:00:00Z",
+        "2026-02-28T08:00:00Z",
+        "2026-03-31T07:00:00Z",  # still 10:00 in Bucharest, now in summer time
+    ]

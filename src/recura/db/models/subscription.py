@@ -51,6 +51,9 @@ class Subscription(TenantColumns, Base):
     interval_unit: Mapped[str] = mapped_column(String(8))
     interval_count: Mapped[int] = mapped_column(Integer)
     alignment: Mapped[str] = mapped_column(String(16))
+    # The account's time zone when the subscription started: its periods stay where they
+    # were sold even if the account later moves.
+    timezone: Mapped[str] = mapped_column(String(64))
     billing_anchor: Mapped[datetime]
     current_period_start: Mapped[datetime]
     current_period_end: Mapped[datetime]

@@ -51,7 +51,7 @@ class Billing:
         return plain(Decimal(rate if rate is not None else self.account.tax_rate))
 
     def schedule(self) -> Schedule:
-        return Schedule(self.sub.billing_anchor, self.terms.interval, self.account.timezone)
+        return Schedule(self.sub.billing_anchor, self.terms.interval, self.sub.timezone)
 
     def full_period(self, at: datetime) -> Period:
         return self.schedule().period_at(at)[1]

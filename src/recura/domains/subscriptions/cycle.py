@@ -90,7 +90,7 @@ def resume(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billi
     sub = b.sub
     interval, zone, alignment = (
         b.terms.interval,
-        b.account.timezone,
+        sub.timezone,
         BillingAlignment(sub.alignment),
     )
     schedule = schedule_for(now, interval, zone, alignment)

@@ -196,6 +196,7 @@ def create(
         interval_unit=plan.interval_unit,
         interval_count=plan.interval_count,
         alignment=alignment,
+        timezone=zone,
         billing_anchor=schedule.anchor,
         current_period_start=first.start,
         current_period_end=first.end,
