@@ -113,8 +113,8 @@ def preview_change(
 ) -> tuple[PlannedChange, InvoiceDraft | None]:
     sub = service.get(session, tenant, subscription_id)
     planned = plan_change(session, tenant, sub, data, now)
-    if planned.inputs is None or not planned.inputs.lines:
-        return planned, None
+    if planned.inputs is None or not billing.billable(planned.inputs):
+        return planned, None  # what `change` issues: nothing
     return planned, issuing.draft(session, tenant, sub.customer_id, planned.inputs)
 
 

@@ -46,17 +46,16 @@ def _step(session: Session, tenant: Tenant, b: Billing, due: list[str], now: dat
         state.save(session, tenant, sub, new, happened, b.terms, now)
         return b
     if action == "apply_change":
-        closing = b
-        b = changes.apply_pending(session, tenant, b, now)
-        at_boundary = "renew" in due or "end_trial" in due
-        if at_boundary and current.pending_change_at == current.current_period_end:
+        changed = changes.apply_pending(session, tenant, b, now)
+        if "renew" in due and current.pending_change_at == current.current_period_end:
             # The period that ends now is billed on the terms it was sold on.
-            return _renew(session, tenant, b, now, closing) if "renew" in due else b
-        return b
+            renewals.renew_many(session, [(changed, b)], now)
+        return changed
     if action == "end_trial":
         return _end_trial(session, tenant, b, now)
     if action == "renew":
-        return _renew(session, tenant, b, now, b)
+        renewals.renew_many(session, [(b, b)], now)
+        return b
     if action == "resume":
         return resume(session, tenant, b, now)
     new, happened = lifecycle.trial_will_end(current, now)
@@ -78,23 +77,12 @@ def _end_trial(session: Session, tenant: Tenant, b: Billing, now: datetime) -> B
     return b
 
 
-def _renew(
-    session: Session, tenant: Tenant, b: Billing, now: datetime, closing: Billing
-) -> Billing:
-    renewals.renew_many(session, [(b, closing)], now)
-    return b
-
-
 def resume(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billing:
     """paused → active in a new period starting now: the anchor moves to the resume time."""
     sub = b.sub
-    interval, zone, alignment = (
-        b.terms.interval,
-        sub.timezone,
-        BillingAlignment(sub.alignment),
-    )
-    schedule = schedule_for(now, interval, zone, alignment)
-    first = first_period(now, interval, zone, alignment)
+    alignment = BillingAlignment(sub.alignment)
+    schedule = schedule_for(now, b.terms.interval, sub.timezone, alignment)
+    first = first_period(now, b.terms.interval, sub.timezone, alignment)
     new, happened = lifecycle.resume(state.state_of(sub), now, first.start, first.end)
     sub.billing_anchor = schedule.anchor
     state.save(session, tenant, sub, new, happened, b.terms, now)
