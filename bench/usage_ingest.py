@@ -1,7 +1,6 @@
 """Usage-event ingestion over HTTP on PostgreSQL, against plain COPY of the same rows.
 
     .venv/bin/python bench/usage_ingest.py [--batches 300] [--connections 3] [--workers 1]
-                                           [--freeze-gc]
 
 Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the test
 server's `test` database), migrates it, makes an account, an API key and customers. The
@@ -17,7 +16,6 @@ dropped at the end.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import secrets
@@ -34,9 +32,7 @@ from typing import Any
 
 import httpx
 import psycopg
-from fastapi import FastAPI
 
-from recura.api.app import create_app
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.migrate import upgrade
 from recura.db.unit_of_work import unit_of_work
@@ -214,19 +210,11 @@ def free_port() -> int:
         return port
 
 
-def frozen_app() -> FastAPI:
-    """The app, with everything alive after start-up moved out of the GC's reach: a batch
-    allocates thousands of objects, and each collection would otherwise walk them all."""
-    app = create_app()
-    gc.freeze()
-    return app
-
-
 @contextmanager
-def server(url: str, secret: str, workers: int, freeze: bool) -> Iterator[tuple[str, int]]:
+def server(url: str, secret: str, workers: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {**os.environ, "RECURA_DATABASE_URL": url, "RECURA_SECRET_KEY": secret}
-    app = "bench.usage_ingest:frozen_app" if freeze else "recura.api.app:create_app"
+    app = "recura.api.app:create_app"
     command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]
     command += ["--log-level", "warning", "--no-access-log"]
@@ -281,7 +269,6 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300, help="batches of 1,000 to post")
     parser.add_argument("--connections", type=int, default=3, help="concurrent HTTP clients")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--freeze-gc", action="store_true", help="gc.freeze() after start-up")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
     with database() as url:
@@ -292,7 +279,7 @@ def main() -> None:
         bodies = [json.dumps({"events": batch}).encode() for batch, _ in planned]
         stored = [batch[:new] for batch, new in planned]
         baselines = [copy_rows(url, account_id, stored, n) for n in sorted({1, args.connections})]
-        with server(url, secret, args.workers, args.freeze_gc) as (base, pid):
+        with server(url, secret, args.workers) as (base, pid):
             post_all(base, token, warmup, 2)
             server_before, pg_before = cpu_seconds(pid, name)
             seconds, ingested = post_all(base, token, bodies, args.connections)
@@ -308,7 +295,7 @@ def main() -> None:
         f"HTTP: {sent:,} events in {seconds:.2f} s = {rate:,.0f} events/s, "
         f"{ingested / seconds:,.0f} stored/s ({sent - ingested:,} duplicates dropped; "
         f"{args.connections} connections, "
-        f"{workers}{', GC frozen' if args.freeze_gc else ''})"
+        f"{workers})"
     )
     print(
         f"  CPU per batch: server {(server_after - server_before) * per_batch:.1f} ms, "

@@ -61,8 +61,6 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('livemode', sa.Boolean(), nullable=False),
     sa.Column('created_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['account_id', 'customer_id'], ['customers.account_id', 'customers.id'], name=op.f('fk_usage_events_account_id_customer_id_customers')),
-    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_usage_events_account_id_accounts')),
     sa.PrimaryKeyConstraint('account_id', 'id', name=op.f('pk_usage_events')),
     sa.UniqueConstraint('account_id', 'livemode', 'transaction_id', name=op.f('uq_usage_events_account_id_livemode_transaction_id'))
     )

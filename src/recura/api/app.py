@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,6 +49,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Everything loaded so far lives as long as the process: out of the collector's
+        # sight, a request's garbage collections only walk what requests create.
+        gc.freeze()
         worker = None
         if run_worker:
             worker = EmbeddedWorker(app.state.session_factory, app.state.clock, settings)
