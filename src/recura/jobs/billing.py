@@ -21,7 +21,7 @@ from recura.domains.subscriptions import cycle, renewals
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 1000
 RETRY_AFTER = timedelta(minutes=15)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft, InvoiceInput, build_invoice
@@ -111,26 +111,38 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
         ):
             if amount:
                 ledger.append(_ledger_row(item, row["id"], amount, kind, now))
-    for (tenant, prefix), rows in series.items():
-        for row, number in zip(
-            rows, numbering.next_numbers(session, tenant, prefix, len(rows)), strict=True
-        ):
-            row["series"], row["number"] = prefix, number
     for rows, kind in ((lines, "invoice_line"), (ledger, "balance_entry")):
         for line, row_id in zip(rows, new_ids(kind, len(rows)), strict=True):
             line["id"] = row_id
     bulk.insert_rows(session, Invoice, invoices)
     bulk.insert_rows(session, InvoiceLine, lines)
     bulk.insert_rows(session, BalanceEntry, ledger)
-    recorded = []
-    for item, row in zip(items, invoices, strict=True):
-        kinds = ["invoice.created", "invoice.finalized"]
-        if row["status"] == "paid":
-            kinds.append("invoice.paid")
-        data = summary_of(row)
-        recorded += [events.row(item.tenant, kind, row["id"], data, now) for kind in kinds]
-    events.record_many(session, recorded)
+    tenants = [item.tenant for item in items]
+    events.record_many(session, _events(tenants, invoices, ["invoice.created"], now))
+    # Numbers last: the series stays locked from here to the commit, so the other workers
+    # wait for as little as possible.
+    for (tenant, prefix), rows in series.items():
+        numbers = numbering.next_numbers(session, tenant, prefix, len(rows))
+        for row, number in zip(rows, numbers, strict=True):
+            row["series"], row["number"] = prefix, number
+    # Bulk UPDATE by primary key: one statement, executed for every row.
+    keys = ("account_id", "id", "series", "number")
+    session.execute(update(Invoice), [{k: r[k] for k in keys} for r in invoices])
+    finalized = _events(tenants, invoices, ["invoice.finalized"], now)
+    paid = [(t, r) for t, r in zip(tenants, invoices, strict=True) if r["status"] == "paid"]
+    finalized += _events([t for t, _ in paid], [r for _, r in paid], ["invoice.paid"], now)
+    events.record_many(session, finalized)
     return [row["id"] for row in invoices]
+
+
+def _events(
+    tenants: list[Tenant], rows: list[dict[str, Any]], kinds: list[str], now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        events.row(tenant, kind, row["id"], summary_of(row), now)
+        for tenant, row in zip(tenants, rows, strict=True)
+        for kind in kinds
+    ]
 
 
 def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime) -> dict[str, Any]:
@@ -142,6 +154,8 @@ def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime
         "customer_id": item.customer_id,
         "subscription_id": item.subscription_id,
         "status": "paid" if paid else "open",
+        "series": None,
+        "number": None,
         "reason": item.reason,
         "currency": calc.currency,
         "period_start": item.period_start,
