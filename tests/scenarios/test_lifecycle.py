@@ -189,3 +189,29 @@ def test_illegal_transitions_are_409_with_a_reason(api: Api) -> None:
     assert problem["detail"] == "cannot pause a trialing subscription."
     assert world.act(sub["id"], "resume", 409)["type"].endswith("illegal-transition")
     assert "not set to cancel" in world.act(sub["id"], "reactivate", 409)["detail"]
+
+
+def test_entitlements_follow_the_subscription(api: Api) -> None:
+    world = World(api, day(1, 1), timezone="UTC")
+    sso = api.ok(
+        "POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"}
+    )["id"]
+    plan = world.plan(4900, trial_days=14, features=[{"feature": sso, "value": True}])
+    customer = world.customer()
+
+    def granted() -> list[str]:
+        found = api.ok("GET", f"/v1/customers/{customer}/entitlements")["features"]
+        return [f["code"] for f in found]
+
+    def updates() -> list[list[str]]:
+        found = api.ok("GET", "/v1/events", params={"type": "entitlements.updated"})["data"]
+        return [[f["code"] for f in e["data"]["features"]] for e in reversed(found)]
+
+    assert granted() == []
+    sub = world.subscribe(customer, plan)
+    assert granted() == ["sso"]  # from the first day of the trial
+    world.advance_to(day(3, 1))  # the trial converts and renews: nothing new to grant
+    assert updates() == [["sso"]]
+    world.act(sub["id"], "cancel")
+    assert granted() == []
+    assert updates() == [["sso"], []]

@@ -126,8 +126,8 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
         for row, number in zip(rows, numbers, strict=True):
             row["series"], row["number"] = prefix, number
     # Bulk UPDATE by primary key: one statement, executed for every row.
-    keys = ("account_id", "id", "series", "number")
-    session.execute(update(Invoice), [{k: r[k] for k in keys} for r in invoices])
+    numbered = ("account_id", "id", "series", "number")
+    session.execute(update(Invoice), [{k: r[k] for k in numbered} for r in invoices])
     finalized = _events(tenants, invoices, ["invoice.finalized"], now)
     paid = [(t, r) for t, r in zip(tenants, invoices, strict=True) if r["status"] == "paid"]
     finalized += _events([t for t, _ in paid], [r for _, r in paid], ["invoice.paid"], now)

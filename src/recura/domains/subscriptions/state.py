@@ -13,9 +13,15 @@ from recura.core import lifecycle
 from recura.core.lifecycle import Status, SubscriptionState
 from recura.db.models import Subscription
 from recura.domains.common.tenant import Tenant
+from recura.domains.entitlements import service as entitlements
 from recura.domains.events import service as events
 from recura.domains.subscriptions.terms import Terms
 
+# Events after which the customer's entitlements are the same as before (renewals run in
+# bulk and never change them; a scheduled change applied at renewal comes through save()).
+_SAME_ENTITLEMENTS = frozenset(
+    {lifecycle.EventType.RENEWED.value, lifecycle.EventType.TRIAL_WILL_END.value}
+)
 # Statuses that count towards MRR: trials have not paid yet, the rest are not paying.
 EARNING = frozenset({Status.ACTIVE, Status.PAST_DUE})
 _FIELDS = [f.name for f in fields(SubscriptionState) if f.name != "pending_change"]
@@ -46,8 +52,13 @@ def save(
     terms: Terms,
     now: datetime,
 ) -> None:
-    """Store `state` and record `happened`; the MRR change goes on the last event."""
-    events.record_many(session, apply(sub, state, happened, terms, now))
+    """Store `state` and record `happened`; the MRR change goes on the last event. When
+    what the customer may use can have changed, `entitlements.updated` follows."""
+    rows = apply(sub, state, happened, terms, now)
+    events.record_many(session, rows)
+    if any(row["type"] not in _SAME_ENTITLEMENTS for row in rows):
+        session.flush()  # the entitlements are read back from the rows just changed
+        entitlements.record_update(session, tenant, sub.customer_id, now)
 
 
 def apply(
