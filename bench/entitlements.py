@@ -1,13 +1,14 @@
 """GET /v1/customers/{id}/entitlements under a steady open-loop load, on PostgreSQL.
 
     .venv/bin/python bench/entitlements.py [--customers 10000] [--rate 200] [--seconds 20]
+                                           [--connections 4] [--processes 2]
 
 Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the test server's
 `test` database) and migrates it; makes an account and an API key; starts the real app under
-uvicorn on a loopback port; creates a catalog through the API (2 billable metrics, 8
-features, 3 plans, 2 add-ons); then loads customers straight into the tables: most with a
-live subscription (some with two, some with add-ons, a few canceled or none at all) and
-about 60 usage events each, some from before their current period.
+uvicorn on loopback ports (2 processes by default); creates a catalog through the API (2
+billable metrics, 8 features, 3 plans, 2 add-ons); then loads customers straight into the
+tables: most with a live subscription (some with two, some with add-ons, a few canceled or
+none at all) and about 60 usage events each, some from before their current period.
 
 The load generator sends requests on a fixed schedule (open loop: a slow answer does not
 delay the next request) over a few keep-alive connections; a request that waits for a free
@@ -370,47 +371,60 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Server:
+    address: tuple[str, int]
+    pid: int
+
+
 @contextmanager
-def server(url: str, secret: str, workers: int) -> Iterator[tuple[tuple[str, int], int]]:
-    port = free_port()
+def servers(url: str, secret: str, processes: int) -> Iterator[list[Server]]:
+    """`processes` single-process uvicorn servers, each on its own loopback port: N stateless
+    API processes behind a balancer, as DESIGN.md scales. Not `uvicorn --workers N`: on this
+    machine its workers answered each keep-alive connection only every ~44 ms (the Nagle and
+    delayed-ACK signature), even at 50 requests/s, which measures TCP, not the app."""
     env = {
         **os.environ,
         "RECURA_DATABASE_URL": url,
         "RECURA_SECRET_KEY": secret,
         "RECURA_EMBEDDED_WORKER": "false",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "recura.api.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
+    started: list[tuple[subprocess.Popen[bytes], int]] = []
     try:
+        for _ in range(processes):
+            port = free_port()
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "recura.api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
+            started.append((subprocess.Popen(command, env=env, cwd=ROOT), port))  # noqa: S603
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.1)
-        yield ("127.0.0.1", port), process.pid
+        for process, port in started:
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit("the server did not start")
+                time.sleep(0.1)
+        yield [Server(("127.0.0.1", port), process.pid) for process, port in started]
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process, _ in started:
+            process.terminate()
+        for process, _ in started:
+            process.wait(timeout=30)
 
 
 def _jiffies(pid: str) -> int:
@@ -418,19 +432,9 @@ def _jiffies(pid: str) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def process_tree_cpu(root: int) -> float:
-    """CPU seconds used so far by `root` and its children (uvicorn's workers)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if entry.name == str(root) or fields[1] == str(root):
-                total += _jiffies(entry.name)
-        except OSError:
-            continue  # ended meanwhile
-    return total / os.sysconf("SC_CLK_TCK")
+def servers_cpu(running: list[Server]) -> float:
+    """CPU seconds the servers have used so far."""
+    return sum(_jiffies(str(server.pid)) for server in running) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu() -> tuple[int, int]:
@@ -479,18 +483,18 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 async def _load(
-    host: str,
-    port: int,
+    addresses: list[tuple[str, int]],
     requests: Callable[[int], bytes],
     rate: float,
     seconds: float,
     connections: int,
 ) -> Result:
-    """Send rate x seconds requests on schedule; each waits for a free keep-alive connection."""
+    """Send rate x seconds requests on schedule; each waits for a free keep-alive connection
+    (connections go round the servers, and a request takes whichever is free first)."""
     loop = asyncio.get_running_loop()
     idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(connections):
-        idle.put_nowait(await asyncio.open_connection(host, port))
+    for number in range(connections):
+        idle.put_nowait(await asyncio.open_connection(*addresses[number % len(addresses)]))
     latencies: list[float] = []
     lateness: list[float] = []
     errors: list[str] = []
@@ -524,21 +528,19 @@ async def _load(
 
 
 def load(
-    address: tuple[str, int],
+    running: list[Server],
     requests: Callable[[int], bytes],
     rate: float,
     seconds: float,
     connections: int,
-    server_pid: int | None = None,
 ) -> Result:
-    """Run the load; with `server_pid`, also account the CPU it cost."""
-    before = process_tree_cpu(server_pid) if server_pid else 0.0
+    """Run the load and account the CPU it cost."""
+    before = servers_cpu(running)
     busy, total = machine_cpu()
-    result = asyncio.run(_load(*address, requests, rate, seconds, connections))
+    addresses = [server.address for server in running]
+    result = asyncio.run(_load(addresses, requests, rate, seconds, connections))
     busy_after, total_after = machine_cpu()
-    if server_pid:
-        used = process_tree_cpu(server_pid) - before
-        result.server_cpu_ms = used / len(result.latencies) * 1000
+    result.server_cpu_ms = (servers_cpu(running) - before) / len(result.latencies) * 1000
     cores = os.cpu_count() or 1
     result.machine_busy = (busy_after - busy) / max(total_after - total, 1) * cores
     return result
@@ -559,14 +561,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200, help="requests per second")
     parser.add_argument("--seconds", type=float, default=20, help="per endpoint")
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--processes", type=int, default=2, help="uvicorn server processes")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
     with database() as url:
         engine = engine_for(url)
         account_id, token = account(engine, secret)
-        with server(url, secret, args.workers) as (address, pid):
-            base = f"http://{address[0]}:{address[1]}"
+        with servers(url, secret, args.processes) as running:
+            host, port = running[0].address
+            base = f"http://{host}:{port}"
             began = time.perf_counter()
             ids = catalog(base, token)
             seed(engine, url, account_id, ids, args.customers)
@@ -591,16 +594,14 @@ def main() -> None:
             }
             # Warm every path (connections, statement caches, the planner) before measuring.
             for request in targets.values():
-                load(address, request, args.rate, 3, args.connections)
+                load(running, request, args.rate, 3, args.connections)
             print(
                 f"open loop, {args.rate:.0f} req/s for {args.seconds:.0f} s each, "
-                f"{args.connections} connections, {args.workers} uvicorn worker(s):"
+                f"{args.connections} connections over {args.processes} uvicorn processes:"
             )
             results = {}
             for label, request in targets.items():
-                results[label] = load(
-                    address, request, args.rate, args.seconds, args.connections, pid
-                )
+                results[label] = load(running, request, args.rate, args.seconds, args.connections)
                 print(results[label].line(label))
                 if results[label].errors:
                     print(f"  first error: {results[label].errors[0]}")
