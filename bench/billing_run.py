@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from common import database
 from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,21 +37,6 @@ from recura.jobs.worker import run_once
 # The seeding is shared with the concurrency test.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.factories import seed_due_subscriptions
-
-ADMIN = os.environ.get("RECURA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    name = f"recura_bench_billing_{os.getpid()}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{ADMIN.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+psycopg://")
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(factory: sessionmaker[Session], count: int, now: datetime) -> None:
@@ -125,7 +108,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     now = datetime.now(UTC).replace(microsecond=0)
-    with database() as url:
+    with database("billing") as plain_url:
+        url = plain_url.replace("postgresql://", "postgresql+psycopg://")
         engine = make_engine(url)
         upgrade(engine)
         factory = make_session_factory(engine)

@@ -28,7 +28,6 @@ import json
 import os
 import random
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from common import database, free_port
 from sqlalchemy import Engine, event, insert, select
 
 from recura.db.engine import make_engine, make_session_factory
@@ -55,7 +55,6 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.entitlements import service as entitlements
 from recura.ids import new_id
 
-ADMIN = os.environ.get("RECURA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS_PER_CUSTOMER = 60
 TARGET_P99_MS = 5.0
@@ -66,19 +65,6 @@ class Seeded:
     account_id: str
     token: str
     customers: list[str]
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    name = f"recura_bench_entitlements_{os.getpid()}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def engine_for(url: str) -> Engine:
@@ -364,13 +350,6 @@ def queries_per_request(engine: Engine, account_id: str, customers: list[str]) -
     return f"{len(statements)} SQL statements for {features} features (plus authentication)"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass(frozen=True)
 class Server:
     address: tuple[str, int]
@@ -564,7 +543,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="uvicorn server processes")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
-    with database() as url:
+    with database("entitlements") as url:
         engine = engine_for(url)
         account_id, token = account(engine, secret)
         with servers(url, secret, args.processes) as running:

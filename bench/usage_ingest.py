@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from common import database, free_port
 
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.migrate import upgrade
@@ -43,25 +43,11 @@ from recura.domains.customers import service as customers
 from recura.domains.customers.schemas import CustomerCreate
 from recura.ids import new_ids
 
-ADMIN = os.environ.get("RECURA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
 BATCH, REPEATS, CUSTOMERS = 1000, 5, 200
 COLUMNS = "account_id, livemode, id, created_at, customer_id, code, transaction_id, timestamp, "
 COLUMNS += "properties"
 Event = dict[str, Any]
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    name = f"recura_bench_{os.getpid()}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def setup(url: str, secret: str) -> tuple[str, str, list[str]]:
@@ -203,13 +189,6 @@ def copy_rows(
     ), count / seconds
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def server(url: str, secret: str, workers: int) -> Iterator[tuple[str, int]]:
     port = free_port()
@@ -271,7 +250,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
-    with database() as url:
+    with database("usage") as url:
         name = url.rsplit("/", 1)[1]
         account_id, token, customer_ids = setup(url, secret)
         warmup = [json.dumps({"events": b}).encode() for b, _ in plan(customer_ids, 20, "w")]
