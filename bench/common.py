@@ -1,4 +1,5 @@
-"""What the benchmarks share: a throw-away PostgreSQL database and a free loopback port."""
+"""What the benchmarks share: a throw-away PostgreSQL database, a migrated account with a
+test API key, and a free loopback port."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import psycopg
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from recura.db.migrate import upgrade
+from recura.domains.accounts import service as accounts
+from recura.domains.accounts.schemas import AccountCreate
 
 ADMIN = os.environ.get("RECURA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -32,3 +40,22 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def bench_account(engine: Engine, session: Session, secret: str, now: datetime) -> tuple[str, str]:
+    """Migrate, then create the bench account (Bucharest time); its id and a test API key."""
+    upgrade(engine)
+    created = accounts.create_account(
+        session,
+        AccountCreate(
+            legal_name="Bench SRL",
+            country="RO",
+            default_currency="RON",
+            timezone="Europe/Bucharest",
+            locale="ro",
+            invoice_series_prefix="BEN",
+        ),
+        now,
+    )
+    key = accounts.issue_key(session, created.id, False, "bench", secret.encode(), now)
+    return created.id, key.token

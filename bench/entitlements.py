@@ -42,15 +42,12 @@ from typing import Any
 
 import httpx
 import psycopg
-from common import database, free_port
+from common import bench_account, database, free_port
 from sqlalchemy import Engine, event, insert, select
 
 from recura.db.engine import make_engine, make_session_factory
-from recura.db.migrate import upgrade
 from recura.db.models import Customer, PlanVersion, Subscription, SubscriptionAddOn
 from recura.db.unit_of_work import unit_of_work
-from recura.domains.accounts import service as accounts
-from recura.domains.accounts.schemas import AccountCreate
 from recura.domains.common.tenant import Tenant
 from recura.domains.entitlements import service as entitlements
 from recura.ids import new_id
@@ -72,23 +69,8 @@ def engine_for(url: str) -> Engine:
 
 
 def account(engine: Engine, secret: str) -> tuple[str, str]:
-    upgrade(engine)
-    now = datetime.now(UTC)
     with unit_of_work(make_session_factory(engine)) as session:
-        created = accounts.create_account(
-            session,
-            AccountCreate(
-                legal_name="Bench SRL",
-                country="RO",
-                default_currency="RON",
-                timezone="Europe/Bucharest",
-                locale="ro",
-                invoice_series_prefix="BEN",
-            ),
-            now,
-        )
-        key = accounts.issue_key(session, created.id, False, "bench", secret.encode(), now)
-        return created.id, key.token
+        return bench_account(engine, session, secret, datetime.now(UTC))
 
 
 def catalog(base: str, token: str) -> dict[str, list[str]]:
@@ -566,9 +548,9 @@ def main() -> None:
             order = [rng.choice(customers) for _ in range(int(args.rate * args.seconds))]
             targets = {
                 "GET /healthz": get(lambda n: "/healthz"),
-                "GET /v1/customers/{id}": get(lambda n: f"/v1/customers/{order[n]}", token),
+                "GET /v1/customers/{id}": get(lambda n: f"/v1/customers/{order[n % len(order)]}", token),
                 "GET /v1/customers/{id}/entitlements": get(
-                    lambda n: f"/v1/customers/{order[n]}/entitlements", token
+                    lambda n: f"/v1/customers/{order[n % len(order)]}/entitlements", token
                 ),
             }
             # Warm every path (connections, statement caches, the planner) before measuring.

@@ -31,13 +31,10 @@ from typing import Any
 
 import httpx
 import psycopg
-from common import database, free_port
+from common import bench_account, database, free_port
 
 from recura.db.engine import make_engine, make_session_factory
-from recura.db.migrate import upgrade
 from recura.db.unit_of_work import unit_of_work
-from recura.domains.accounts import service as accounts
-from recura.domains.accounts.schemas import AccountCreate
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.customers.schemas import CustomerCreate
@@ -53,29 +50,16 @@ Event = dict[str, Any]
 def setup(url: str, secret: str) -> tuple[str, str, list[str]]:
     """A migrated database with an account; its id, a test API key and the customer ids."""
     engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    upgrade(engine)
     now = datetime.now(UTC)
     with unit_of_work(make_session_factory(engine)) as session:
-        account = accounts.create_account(
-            session,
-            AccountCreate(
-                legal_name="Bench SRL",
-                country="RO",
-                default_currency="RON",
-                timezone="Europe/Bucharest",
-                locale="ro",
-                invoice_series_prefix="BEN",
-            ),
-            now,
-        )
-        key = accounts.issue_key(session, account.id, False, "bench", secret.encode(), now)
-        tenant = Tenant(account.id, livemode=False)
+        account_id, token = bench_account(engine, session, secret, now)
+        tenant = Tenant(account_id, livemode=False)
         ids = [
             customers.create(session, tenant, CustomerCreate(name=f"Bench {i}"), now).id
             for i in range(CUSTOMERS)
         ]
     engine.dispose()
-    return account.id, key.token, ids
+    return account_id, token, ids
 
 
 def plan(customer_ids: list[str], batches: int, prefix: str) -> list[tuple[list[Event], int]]:
