@@ -548,7 +548,9 @@ def main() -> None:
             order = [rng.choice(customers) for _ in range(int(args.rate * args.seconds))]
             targets = {
                 "GET /healthz": get(lambda n: "/healthz"),
-                "GET /v1/customers/{id}": get(lambda n: f"/v1/customers/{order[n % len(order)]}", token),
+                "GET /v1/customers/{id}": get(
+                    lambda n: f"/v1/customers/{order[n % len(order)]}", token
+                ),
                 "GET /v1/customers/{id}/entitlements": get(
                     lambda n: f"/v1/customers/{order[n % len(order)]}/entitlements", token
                 ),
