@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recura.db.base import Base, UTCDateTime
@@ -36,6 +38,11 @@ def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, An
     names = ", ".join(f'"{c}"' for c in columns)
     raw = connection.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([Jsonb(row[c]) if c in json_columns else row[c] for c in columns])
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([Jsonb(row[c]) if c in json_columns else row[c] for c in columns])
+    except psycopg.errors.IntegrityError as exc:
+        # As SQLAlchemy reports it for any other statement: callers handle one exception.
+        raise IntegrityError(statement, None, exc) from exc
