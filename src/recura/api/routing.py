@@ -39,17 +39,35 @@ class UnitOfWorkRoute(APIRoute):
                 _reject_unknown_query(request, known_query)
                 key = request.headers.get("idempotency-key")
                 if request.method == "POST" and key is not None:
-                    return await _idempotent(request, handler, session, key)
+                    response = await _idempotent(request, handler, session, key)
+                    await run_in_threadpool(session.close)
+                    return response
                 response = await handler(request)
-                await run_in_threadpool(session.commit)
-                return response
             except BaseException:
-                await run_in_threadpool(session.rollback)
+                await run_in_threadpool(_discard, session)
                 raise
-            finally:
-                await run_in_threadpool(session.close)
+            # One trip to the thread pool for both: each trip costs more than a commit.
+            await run_in_threadpool(_commit_and_close, session)
+            return response
 
         return run
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _discard(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 def _query_names(dependant: Dependant) -> set[str]:
