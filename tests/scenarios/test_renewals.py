@@ -33,6 +33,10 @@ def test_monthly_from_jan_31_across_a_leap_year(api: Api) -> None:
         assert invoice["status"] == "open"
     numbers = [i["number"] for i in invoices]
     assert numbers == [f"NDT-{n:06d}" for n in range(1, 6)]
+    # Each invoice was created, finalised and recorded in the event log, in order.
+    family = api.ok("GET", "/v1/events", params={"type": "invoice.*", "limit": 100})["data"]
+    assert [e["type"] for e in reversed(family)] == ["invoice.created", "invoice.finalized"] * 5
+    assert [e["object_id"] for e in reversed(family)][::2] == [i["id"] for i in invoices]
 
 
 def test_yearly_from_feb_29(api: Api) -> None:

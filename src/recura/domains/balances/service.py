@@ -4,6 +4,7 @@ customer's row first, so two of them at once cannot both spend the same credit."
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,11 +15,14 @@ from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
 
-def lock(session: Session, tenant: Tenant, customer_id: str) -> None:
-    """Hold the customer's row until the transaction ends (a no-op lock on SQLite, whose
-    writers are already serialised by BEGIN IMMEDIATE)."""
-    stmt = tenant.scope(select(Customer.id), Customer).where(Customer.id == customer_id)
-    session.execute(stmt.with_for_update())
+def lock(session: Session, account_id: str, customer_ids: Collection[str]) -> None:
+    """Hold the customers' rows until the transaction ends, in id order so that two
+    transactions never wait for each other in a cycle (a no-op on SQLite, whose writers
+    BEGIN IMMEDIATE already serialises)."""
+    stmt = select(Customer.id).where(
+        Customer.account_id == account_id, Customer.id.in_(customer_ids)
+    )
+    session.execute(stmt.order_by(Customer.id).with_for_update())
 
 
 def add(

@@ -83,7 +83,7 @@ def create(session: Session, tenant: Tenant, data: CreditNoteCreate, now: dateti
     invoice.amount_credited += amount
     invoice.amount_due -= to_invoice
     invoice.updated_at = now
-    balances.lock(session, tenant, invoice.customer_id)
+    balances.lock(session, tenant.account_id, [invoice.customer_id])
     balances.add(
         session,
         tenant,

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft, InvoiceInput, build_invoice
 from recura.db import bulk
-from recura.db.models import Account, BalanceEntry, Customer, Invoice, InvoiceLine
+from recura.db.models import Account, BalanceEntry, Invoice, InvoiceLine
+from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.domains.invoices import numbering
@@ -55,10 +56,7 @@ def credit_balances(
     found: dict[tuple[str, bool, str, str], int] = {}
     for account_id, customers in sorted(by_account.items()):
         if lock:
-            locked = select(Customer.id).where(
-                Customer.account_id == account_id, Customer.id.in_(customers)
-            )
-            session.execute(locked.order_by(Customer.id).with_for_update())
+            balances.lock(session, account_id, customers)
         stmt = (
             select(
                 BalanceEntry.livemode,

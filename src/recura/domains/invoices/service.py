@@ -95,7 +95,7 @@ def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> In
     """open → void; credit it had spent goes back to the customer's balance."""
     invoice = get_for_update(session, tenant, invoice_id)
     _require_status(invoice, ("open",), "voided")
-    balances.lock(session, tenant, invoice.customer_id)
+    balances.lock(session, tenant.account_id, [invoice.customer_id])
     balances.add(
         session,
         tenant,

@@ -138,10 +138,3 @@ def load(session: Session, tenant: Tenant, sub: Subscription) -> Terms:
     )
     add_ons = [(add_on, Decimal(quantity)) for add_on, quantity in session.execute(stmt)]
     return build(session, tenant, plan, version, sub.currency, Decimal(sub.quantity), add_ons)
-
-
-def add_ons_of(session: Session, tenant: Tenant, sub: Subscription) -> list[SubscriptionAddOn]:
-    stmt = tenant.scope(select(SubscriptionAddOn), SubscriptionAddOn).where(
-        SubscriptionAddOn.subscription_id == sub.id
-    )
-    return list(session.scalars(stmt.order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)))
