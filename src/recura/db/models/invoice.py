@@ -30,6 +30,9 @@ class Invoice(TenantColumns, Base):
         Index("ix_invoices_account_id_customer_id", "account_id", "customer_id"),
     )
 
+    # No key of its own to accounts: the one to customers, which starts with account_id,
+    # already proves the account exists (one check less per invoice of a billing run).
+    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
     customer_id: Mapped[str] = mapped_column(ID)
     subscription_id: Mapped[str | None] = mapped_column(ID)
     status: Mapped[str] = mapped_column(String(16))

@@ -26,6 +26,9 @@ class InvoiceLine(TenantColumns, Base):
         Index("ix_invoice_lines_account_id_invoice_id", "account_id", "invoice_id"),
     )
 
+    # No key of its own to accounts: the one to invoices, which starts with account_id,
+    # already proves the account exists (one check less per line of a billing run).
+    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
     invoice_id: Mapped[str] = mapped_column(ID)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(24))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft, InvoiceInput, build_invoice
@@ -112,20 +112,19 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
     for rows, kind in ((lines, "invoice_line"), (ledger, "balance_entry")):
         for line, row_id in zip(rows, new_ids(kind, len(rows)), strict=True):
             line["id"] = row_id
-    bulk.insert_rows(session, Invoice, invoices)
-    bulk.insert_rows(session, InvoiceLine, lines)
-    bulk.insert_rows(session, BalanceEntry, ledger)
     tenants = [item.tenant for item in items]
+    # `invoice.created` shows the invoice as it was before it had a number.
     events.record_many(session, _events(tenants, invoices, ["invoice.created"], now))
-    # Numbers last: the series stays locked from here to the commit, so the other workers
-    # wait for as little as possible.
+    # Numbers as late as possible: the series stays locked from here to the commit, so
+    # everything that needs no number is computed and written before; each invoice is then
+    # written once, with its number.
     for (tenant, prefix), rows in series.items():
         numbers = numbering.next_numbers(session, tenant, prefix, len(rows))
         for row, number in zip(rows, numbers, strict=True):
             row["series"], row["number"] = prefix, number
-    # Bulk UPDATE by primary key: one statement, executed for every row.
-    numbered = ("account_id", "id", "series", "number")
-    session.execute(update(Invoice), [{k: r[k] for k in numbered} for r in invoices])
+    bulk.insert_rows(session, Invoice, invoices)
+    bulk.insert_rows(session, InvoiceLine, lines)
+    bulk.insert_rows(session, BalanceEntry, ledger)
     finalized = _events(tenants, invoices, ["invoice.finalized"], now)
     paid = [(t, r) for t, r in zip(tenants, invoices, strict=True) if r["status"] == "paid"]
     finalized += _events([t for t, _ in paid], [r for _, r in paid], ["invoice.paid"], now)

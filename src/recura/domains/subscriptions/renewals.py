@@ -100,7 +100,7 @@ def renew_many(session: Session, due: list[tuple[Billing, Billing]], now: dateti
         rows += state.apply(b.sub, new, happened, b.terms, now)
         if billing.billable(inputs):
             invoices.append(billing.issue_item(b, billing.CYCLE, inputs, following, now))
-    session.flush()
+    state.store_many(session, [b.sub for b, _ in due])
     events.record_many(session, rows)
     issuing.issue_many(session, invoices, now)
 

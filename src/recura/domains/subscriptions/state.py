@@ -7,10 +7,13 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from recura.core import lifecycle
 from recura.core.lifecycle import Status, SubscriptionState
+from recura.db import bulk
 from recura.db.models import Subscription
 from recura.domains.common.tenant import Tenant
 from recura.domains.entitlements import service as entitlements
@@ -25,6 +28,21 @@ _SAME_ENTITLEMENTS = frozenset(
 # Statuses that count towards MRR: trials have not paid yet, the rest are not paying.
 EARNING = frozenset({Status.ACTIVE, Status.PAST_DUE})
 _FIELDS = [f.name for f in fields(SubscriptionState) if f.name != "pending_change"]
+# What saving a new state (and a period's coupon use) can change on the row.
+KEY = ("account_id", "id")
+_STORED = [
+    "account_id",
+    "id",
+    *_FIELDS,
+    "pending_change",
+    "mrr",
+    "next_action_at",
+    "trial_notice_sent",
+    "coupon_id",
+    "promotion_code_id",
+    "discount_periods_left",
+    "updated_at",
+]
 
 
 def state_of(sub: Subscription) -> SubscriptionState:
@@ -85,6 +103,25 @@ def apply(
         row(sub, e.type, dict(e.data), e.at, delta if index == last else 0)
         for index, e in enumerate(happened)
     ]
+
+
+def store_many(session: Session, subs: list[Subscription]) -> None:
+    """Write what `apply` (and the coupon's period count) changed on many subscriptions
+    with one statement; the rows exist, and each is held by this transaction's lock."""
+    stored = []
+    for sub in subs:
+        found = inspect(sub, raiseerr=False)
+        if found is not None and not found.persistent:
+            continue  # not in the database yet: the session's flush inserts it whole
+        stored.append(sub)
+    bulk.update_rows(
+        session, Subscription, [{c: getattr(s, c) for c in _STORED} for s in stored], KEY
+    )
+    for sub in stored:
+        if inspect(sub, raiseerr=False) is not None:
+            # The row holds these values now: the session must not write them again.
+            for name in _STORED:
+                set_committed_value(sub, name, getattr(sub, name))
 
 
 def row(

@@ -1,0 +1,102 @@
+"""Bulk writes store exactly what the ORM would: COPY text escaping, JSON documents, NULLs,
+instants and the one-statement update, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recura.db import bulk
+from recura.db.models import Event
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.accounts import service as accounts
+from recura.domains.accounts.schemas import AccountCreate
+
+T0 = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+IDS = ["evt_0", "evt_1", "evt_2"]
+AWKWARD = "tab\there\nnew line\r\\back\\slash \\N 'quote\" ț ✓"
+
+
+def _account(session: Session) -> str:
+    created = accounts.create_account(
+        session,
+        AccountCreate(
+            legal_name="Bulk SRL", country="RO", default_currency="RON", invoice_series_prefix="B"
+        ),
+        T0,
+    )
+    return created.id
+
+
+def _event(account_id: str, n: int, **extra: object) -> dict[str, object]:
+    return {
+        "id": f"evt_{n}",
+        "account_id": account_id,
+        "livemode": n % 2 == 0,
+        "type": AWKWARD,
+        "object_id": f"obj_{n}",
+        "data": {"text": AWKWARD, "nested": [1, None, {"\\": "\t"}], "n": n},
+        "mrr_delta": -(10**12) + n,
+        "mrr_currency": None,
+        "occurred_at": T0.astimezone(timezone(timedelta(hours=13))),
+        "created_at": T0,
+        "dispatched_at": None,
+        **extra,
+    }
+
+
+def test_inserted_rows_read_back_exactly(session_factory: sessionmaker[Session]) -> None:
+    with unit_of_work(session_factory) as session:
+        account_id = _account(session)
+        bulk.insert_rows(session, Event, [_event(account_id, n) for n in range(3)])
+    with unit_of_work(session_factory) as session:
+        found = session.scalars(select(Event).where(Event.id.in_(IDS)).order_by(Event.id)).all()
+        assert [e.id for e in found] == ["evt_0", "evt_1", "evt_2"]
+        for n, event in enumerate(found):
+            assert event.type == AWKWARD
+            assert event.data == {"text": AWKWARD, "nested": [1, None, {"\\": "\t"}], "n": n}
+            assert event.livemode is (n % 2 == 0)
+            assert event.mrr_delta == -(10**12) + n
+            assert event.mrr_currency is None
+            assert event.dispatched_at is None
+            assert event.occurred_at == T0
+            assert event.created_at == T0
+
+
+def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[Session]) -> None:
+    with unit_of_work(session_factory) as session:
+        account_id = _account(session)
+        bulk.insert_rows(session, Event, [_event(account_id, n) for n in range(3)])
+    changes = [
+        {
+            "account_id": account_id,
+            "id": f"evt_{n}",
+            "data": None if n == 1 else {"n": n, "s": AWKWARD},
+            "mrr_currency": "RON" if n else None,
+            "dispatched_at": T0 + timedelta(days=n),
+        }
+        for n in (0, 1)
+    ]
+    with unit_of_work(session_factory) as session:
+        bulk.update_rows(session, Event, changes, ("account_id", "id"))
+    with unit_of_work(session_factory) as session:
+        found = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_(IDS)))}
+    assert found["evt_0"].data == {"n": 0, "s": AWKWARD}
+    assert found["evt_0"].mrr_currency is None
+    assert found["evt_1"].data is None
+    assert found["evt_1"].mrr_currency == "RON"
+    assert found["evt_1"].dispatched_at == T0 + timedelta(days=1)
+    assert found["evt_2"].dispatched_at is None
+    assert found["evt_2"].data["n"] == 2
+
+
+def test_naive_instants_are_refused(session_factory: sessionmaker[Session]) -> None:
+    with unit_of_work(session_factory) as session:
+        account_id = _account(session)
+        naive = _event(account_id, 0, created_at=T0.replace(tzinfo=None))
+        with pytest.raises(ValueError, match="naive"):
+            bulk.insert_rows(session, Event, [naive])
+        session.rollback()
