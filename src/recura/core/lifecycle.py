@@ -112,9 +112,10 @@ class SubscriptionState:
     def __post_init__(self) -> None:
         # Coerced so that a status read back from the database as a str compares by identity.
         object.__setattr__(self, "status", status := Status(self.status))
-        for f in fields(self):
-            if "datetime" in str(f.type) and getattr(self, f.name) is not None:
-                _aware(getattr(self, f.name), f.name)
+        for name in _INSTANTS:
+            value = getattr(self, name)
+            if value is not None:
+                _aware(value, name)
         canceled, paused = status is Status.CANCELED, status is Status.PAUSED
         ending, change = self.cancel_at_period_end, self.pending_change
         problems = {
@@ -131,6 +132,11 @@ class SubscriptionState:
         for problem, found in problems.items():
             if found:
                 raise ValueError(f"inconsistent {status} subscription: {problem}")
+
+
+# Read once: a billing run builds a state per subscription, several times.
+STATE_FIELDS: Final = tuple(f.name for f in fields(SubscriptionState))
+_INSTANTS: Final = tuple(f.name for f in fields(SubscriptionState) if "datetime" in str(f.type))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +173,7 @@ def _require(ok: bool, action: str, state: SubscriptionState, reason: str) -> No
 def _emit(
     kind: EventType, at: datetime, was: Status | None, new: SubscriptionState, **extra: object
 ) -> _Result:
-    data = {f.name: getattr(new, f.name) for f in fields(new)}
+    data = {name: getattr(new, name) for name in STATE_FIELDS}
     return new, [Event(kind, at, {**data, "previous_status": was, **extra})]  # the whole state
 
 

@@ -19,6 +19,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -229,20 +230,7 @@ class Schedule:
 
     def period_at(self, at: datetime) -> tuple[int, Period]:
         """The index and the period that contains `at` (a boundary starts its period)."""
-        at = _aware(at, "at")
-        # Guess from the mean interval length so decades-old schedules cost the same as new
-        # ones; the guess is off by at most a step or two, which the loops below correct.
-        step = _MEAN_LENGTH_US[self.interval.unit] * self.interval.count
-        n = ((at - self.anchor) // _MICROSECOND) // step
-        start = self.boundary(n)
-        while start > at:
-            n -= 1
-            start = self.boundary(n)
-        end = self.boundary(n + 1)
-        while end <= at:
-            n += 1
-            start, end = end, self.boundary(n + 1)
-        return n, Period(start, end)
+        return _period_at(self, _aware(at, "at"))
 
     def periods_between(self, start: datetime, end: datetime) -> list[Period]:
         """All periods overlapping [start, end), in order; empty when start == end."""
@@ -260,6 +248,25 @@ class Schedule:
                 current = Period(current.end, following)
                 periods.append(current)
         return periods
+
+
+# Pure, and asked again and again for the same few instants: a renewal asks for the period
+# at its end and at the next start, a batch for many subscriptions sharing an anchor.
+@lru_cache(maxsize=8192)
+def _period_at(schedule: Schedule, at: datetime) -> tuple[int, Period]:
+    # Guess from the mean interval length so decades-old schedules cost the same as new
+    # ones; the guess is off by at most a step or two, which the loops below correct.
+    step = _MEAN_LENGTH_US[schedule.interval.unit] * schedule.interval.count
+    n = ((at - schedule.anchor) // _MICROSECOND) // step
+    start = schedule.boundary(n)
+    while start > at:
+        n -= 1
+        start = schedule.boundary(n)
+    end = schedule.boundary(n + 1)
+    while end <= at:
+        n += 1
+        start, end = end, schedule.boundary(n + 1)
+    return n, Period(start, end)
 
 
 def calendar_anchor(start: datetime, interval: Interval, zone: str) -> datetime:

@@ -9,14 +9,28 @@ with everything else. The COPY text is built here, one string per table: per-val
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import JSON, Boolean, String, Table, bindparam, insert, update
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    insert,
+    update,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -193,3 +207,45 @@ def update_rows(
         cursor.execute(statement, arrays)
         if cursor.rowcount != len(rows):
             raise RuntimeError(f"{table.name}: updated {cursor.rowcount} of {len(rows)} rows")
+
+
+def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter however many
+    values (a list of thousands costs more to render and parse than to run)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return cast(ColumnElement[bool], column.in_(values))
+    return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), ARRAY(Text()))))
+
+
+@lru_cache(maxsize=64)
+def _record_type(model: type[Base]) -> tuple[type, tuple[Any, ...]]:
+    keys, columns = [], []
+    for prop in sa_inspect(model).column_attrs:
+        keys.append(prop.key)
+        columns.append(prop.columns[0])
+    scope: dict[str, Any] = {}
+    exec(f"def __init__(self, row):\n    ({', '.join(f'self.{k}' for k in keys)},) = row", scope)  # noqa: S102
+    record = type(
+        f"{model.__name__}Record",
+        (),
+        {
+            "__slots__": tuple(keys),
+            "__init__": scope["__init__"],
+            "__doc__": f"A {model.__name__} row as plain attributes, outside the session.",
+        },
+    )
+    return record, tuple(columns)
+
+
+def record_columns(model: type[Base]) -> tuple[Any, ...]:
+    """The columns to select for `records`, in the order it expects."""
+    return _record_type(model)[1]
+
+
+def records(session: Session, model: type[Base], stmt: Select[Any]) -> list[Any]:
+    """Rows of `stmt` (which selects `record_columns(model)`) as plain objects with the
+    model's attribute names: a batch reads thousands, and an ORM instance's bookkeeping
+    costs more than what the batch does with it. Nothing tracks them: whoever changes one
+    writes it back (`update_rows`)."""
+    record = _record_type(model)[0]
+    return [record(row) for row in session.execute(stmt)]

@@ -10,11 +10,14 @@ Subscriptions on a test clock only move when their clock does.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from recura.db import bulk
 from recura.db.models import Subscription
 from recura.domains.common.tenant import Tenant
 from recura.domains.subscriptions import cycle, renewals
@@ -26,14 +29,23 @@ RETRY_AFTER = timedelta(minutes=15)
 
 
 def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Subscription]:
-    stmt = (
-        select(Subscription)
-        .where(Subscription.next_action_at <= now, Subscription.test_clock_id.is_(None))
+    return list(session.scalars(_claiming(select(Subscription), now, limit)))
+
+
+def claim_records(session: Session, now: datetime, limit: int = BATCH) -> list[Subscription]:
+    """`claim`, the rows read as plain records (`bulk.records`): renewals read and set
+    their attributes as they would a Subscription's, and store them with one statement."""
+    stmt = _claiming(select(*bulk.record_columns(Subscription)), now, limit)
+    return cast(list[Subscription], bulk.records(session, Subscription, stmt))
+
+
+def _claiming(stmt: Select[Any], now: datetime, limit: int) -> Select[Any]:
+    return (
+        stmt.where(Subscription.next_action_at <= now, Subscription.test_clock_id.is_(None))
         .order_by(Subscription.next_action_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.scalars(stmt))
 
 
 def run_due_subscriptions(session: Session, now: datetime) -> int:
@@ -42,8 +54,9 @@ def run_due_subscriptions(session: Session, now: datetime) -> int:
     Plain renewals, nearly all of the work, go through `renew_many` together; the rest
     (trial ends, cancellations, changes, catch-up periods) one subscription at a time.
     """
-    claimed = claim(session, now)
-    plain, _ = renewals.split_plain(claimed, now)
+    claimed = claim_records(session, now)
+    plain, others = renewals.split_plain(claimed, now)
+    rest = _loaded(session, others)
     if plain:
         # No savepoint around the batch: PostgreSQL's foreign-key checks on rows written
         # inside a savepoint cost several times more. If it fails, the batch is rolled back
@@ -53,11 +66,32 @@ def run_due_subscriptions(session: Session, now: datetime) -> int:
         except Exception:
             log.exception("renewing %d subscriptions together failed; one by one", len(plain))
             session.rollback()
-            claimed = claim(session, now)
-    for sub in claimed:
+            rest = claim(session, now)
+        else:
+            # Still due after one renewal (catching up every missed period): one by one.
+            behind = [s for s in plain if s.next_action_at is not None and s.next_action_at <= now]
+            rest += _loaded(session, behind)
+    for sub in rest:
         if sub.next_action_at is not None and sub.next_action_at <= now:
             _run_one(session, sub, now)
     return len(claimed)
+
+
+def _loaded(session: Session, subs: list[Subscription]) -> list[Subscription]:
+    """The session's objects for these claimed records (their rows are locked already):
+    the one-by-one path works on those."""
+    if not subs:
+        return []
+    ids: dict[str, list[str]] = defaultdict(list)
+    for sub in subs:
+        ids[sub.account_id].append(sub.id)
+    found = {}
+    for account_id, wanted in ids.items():
+        stmt = select(Subscription).where(
+            Subscription.account_id == account_id, bulk.among(session, Subscription.id, wanted)
+        )
+        found.update({(s.account_id, s.id): s for s in session.scalars(stmt)})
+    return [found[(sub.account_id, sub.id)] for sub in subs]
 
 
 def _run_one(session: Session, sub: Subscription, now: datetime) -> None:

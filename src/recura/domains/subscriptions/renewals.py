@@ -23,6 +23,7 @@ from recura.core.charges import Metered
 from recura.core.invoicing import InvoiceInput
 from recura.core.lifecycle import Status
 from recura.core.periods import Period
+from recura.db import bulk
 from recura.db.models import (
     Account,
     AddOn,
@@ -115,7 +116,9 @@ def load(session: Session, subs: list[Subscription]) -> list[Billing]:
             select(Account).where(Account.id.in_({s.account_id for s in subs}))
         )
     }
-    customers = _by_key(session, Customer, [(s.account_id, s.customer_id) for s in subs])
+    customers = _by_key(
+        session, Customer, [(s.account_id, s.customer_id) for s in subs], plain=True
+    )
     plans = _by_key(session, Plan, [(s.account_id, s.plan_id) for s in subs])
     versions = _by_key(session, PlanVersion, [(s.account_id, s.plan_version_id) for s in subs])
     chosen: dict[tuple[str, str], list[tuple[AddOn, Decimal]]] = defaultdict(list)
@@ -129,7 +132,7 @@ def load(session: Session, subs: list[Subscription]) -> list[Billing]:
             )
             .where(
                 SubscriptionAddOn.account_id == rows[0].account_id,
-                SubscriptionAddOn.subscription_id.in_([s.id for s in rows]),
+                bulk.among(session, SubscriptionAddOn.subscription_id, [s.id for s in rows]),
             )
             .order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)
         )
@@ -160,17 +163,23 @@ def load(session: Session, subs: list[Subscription]) -> list[Billing]:
 
 
 def _by_key(
-    session: Session, model: Any, keys: list[tuple[str, str]]
+    session: Session, model: Any, keys: list[tuple[str, str]], *, plain: bool = False
 ) -> dict[tuple[str, str], Any]:
     """Rows by (account_id, id), one `id IN (...)` query per account (cheaper to plan and
-    to send than a list of pairs)."""
+    to send than a list of pairs); `plain` reads them as records (`bulk.records`), for the
+    thousands a batch only reads."""
     ids: dict[str, set[str]] = defaultdict(set)
     for account_id, object_id in keys:
         ids[account_id].add(object_id)
     found = {}
     for account_id, wanted in ids.items():
-        stmt = select(model).where(model.account_id == account_id, model.id.in_(wanted))
-        found.update({(row.account_id, row.id): row for row in session.scalars(stmt)})
+        where = (model.account_id == account_id, bulk.among(session, model.id, wanted))
+        if plain:
+            stmt = select(*bulk.record_columns(model)).where(*where)
+            rows = bulk.records(session, model, stmt)
+        else:
+            rows = list(session.scalars(select(model).where(*where)))
+        found.update({(row.account_id, row.id): row for row in rows})
     return found
 
 

@@ -3,7 +3,6 @@ its events (each carrying the MRR change it causes) and its next due time."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +26,7 @@ _SAME_ENTITLEMENTS = frozenset(
 )
 # Statuses that count towards MRR: trials have not paid yet, the rest are not paying.
 EARNING = frozenset({Status.ACTIVE, Status.PAST_DUE})
-_FIELDS = [f.name for f in fields(SubscriptionState) if f.name != "pending_change"]
+_FIELDS = [name for name in lifecycle.STATE_FIELDS if name != "pending_change"]
 # What saving a new state (and a period's coupon use) can change on the row.
 KEY = ("account_id", "id")
 _STORED = [
@@ -53,7 +52,7 @@ def state_of(sub: Subscription) -> SubscriptionState:
 
 def event(kind: str, at: datetime, current: SubscriptionState, **extra: Any) -> lifecycle.Event:
     """An event carrying the whole state, as core.lifecycle's own events do."""
-    data = {f.name: getattr(current, f.name) for f in fields(current)}
+    data = {name: getattr(current, name) for name in lifecycle.STATE_FIELDS}
     return lifecycle.Event(kind, at, {**data, **extra})
 
 
