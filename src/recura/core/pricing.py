@@ -272,9 +272,25 @@ def _packages(q: Decimal, size: int) -> int:
     return -(-num // (den * size))
 
 
+# Specs already validated, by identity (equal-looking values such as True and 1 must not
+# share a verdict); held here, so an id cannot be reused by another object meanwhile. A
+# billing run prices the same few spec objects for thousands of subscriptions.
+_VALID: dict[int, PriceSpec] = {}
+_VALID_MAX: Final = 4096
+
+
+def _validated(spec: PriceSpec) -> None:
+    if _VALID.get(id(spec)) is spec:
+        return
+    validate_spec(spec)
+    if len(_VALID) >= _VALID_MAX:
+        _VALID.clear()
+    _VALID[id(spec)] = spec
+
+
 def price(spec: PriceSpec, quantity: Decimal | int) -> PriceBreakdown:
     """Price `quantity` units under `spec`; raises PricingError on a bad spec or quantity."""
-    validate_spec(spec)
+    _validated(spec)
     q = _check_quantity(spec, quantity)
     model = PricingModel(spec.model)
     lines: list[PriceLine]

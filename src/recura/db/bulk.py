@@ -224,12 +224,14 @@ def _record_type(model: type[Base]) -> tuple[type, tuple[Any, ...]]:
         keys.append(prop.key)
         columns.append(prop.columns[0])
     scope: dict[str, Any] = {}
-    exec(f"def __init__(self, row):\n    ({', '.join(f'self.{k}' for k in keys)},) = row", scope)  # noqa: S102
+    fields = ", ".join(f"self.{k}" for k in keys)
+    source = f"def __init__(self, row):\n    self._loaded = row\n    ({fields},) = row"
+    exec(source, scope)  # noqa: S102 (built here from the model's attribute names)
     record = type(
         f"{model.__name__}Record",
         (),
         {
-            "__slots__": tuple(keys),
+            "__slots__": (*keys, "_loaded"),
             "__init__": scope["__init__"],
             "__doc__": f"A {model.__name__} row as plain attributes, outside the session.",
         },
@@ -240,6 +242,20 @@ def _record_type(model: type[Base]) -> tuple[type, tuple[Any, ...]]:
 def record_columns(model: type[Base]) -> tuple[Any, ...]:
     """The columns to select for `records`, in the order it expects."""
     return _record_type(model)[1]
+
+
+def changed(model: type[Base], items: Sequence[Any], names: Sequence[str]) -> list[str] | None:
+    """Which of `names` differ from what was read on any of `items`, if they are all
+    records (`records`); None when that is not known."""
+    record, _ = _record_type(model)
+    if not all(type(item) is record for item in items):
+        return None
+    index = {prop.key: i for i, prop in enumerate(sa_inspect(model).column_attrs)}
+    return [
+        name
+        for name in names
+        if any(getattr(item, name) != item._loaded[index[name]] for item in items)
+    ]
 
 
 def records(session: Session, model: type[Base], stmt: Select[Any]) -> list[Any]:

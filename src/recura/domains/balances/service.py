@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recura.db import bulk
 from recura.db.models import BalanceEntry, Customer
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
@@ -20,7 +21,7 @@ def lock(session: Session, account_id: str, customer_ids: Collection[str]) -> No
     transactions never wait for each other in a cycle (a no-op on SQLite, whose writers
     BEGIN IMMEDIATE already serialises)."""
     stmt = select(Customer.id).where(
-        Customer.account_id == account_id, Customer.id.in_(customer_ids)
+        Customer.account_id == account_id, bulk.among(session, Customer.id, customer_ids)
     )
     session.execute(stmt.order_by(Customer.id).with_for_update())
 

@@ -66,7 +66,7 @@ def credit_balances(
             )
             .where(
                 BalanceEntry.account_id == account_id,
-                BalanceEntry.customer_id.in_(customers),
+                bulk.among(session, BalanceEntry.customer_id, customers),
                 BalanceEntry.currency.in_(currencies),
             )
             .group_by(BalanceEntry.livemode, BalanceEntry.customer_id, BalanceEntry.currency)

@@ -113,9 +113,12 @@ def store_many(session: Session, subs: list[Subscription]) -> None:
         if found is not None and not found.persistent:
             continue  # not in the database yet: the session's flush inserts it whole
         stored.append(sub)
-    bulk.update_rows(
-        session, Subscription, [{c: getattr(s, c) for c in _STORED} for s in stored], KEY
-    )
+    # Records say what changed (a renewal: its period, next action, time): only that is sent.
+    changed = bulk.changed(Subscription, stored, _STORED[2:])
+    names = _STORED if changed is None else [*KEY, *changed]
+    if len(names) > len(KEY):
+        rows = [{c: getattr(s, c) for c in names} for s in stored]
+        bulk.update_rows(session, Subscription, rows, KEY)
     for sub in stored:
         if inspect(sub, raiseerr=False) is not None:
             # The row holds these values now: the session must not write them again.

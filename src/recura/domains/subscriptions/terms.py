@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,7 +50,7 @@ class Terms:
 
     @property
     def interval(self) -> Interval:
-        return Interval(IntervalUnit(self.plan.interval_unit), self.plan.interval_count)
+        return _interval(self.plan.interval_unit, self.plan.interval_count)
 
     @property
     def in_arrears(self) -> bool:
@@ -67,6 +68,11 @@ class Terms:
 
     def add_on_quantities(self) -> list[dict[str, str]]:
         return [{"add_on": a.id, "quantity": str(q)} for a, q in self.add_ons]
+
+
+@lru_cache(maxsize=64)
+def _interval(unit: str, count: int) -> Interval:
+    return Interval(IntervalUnit(unit), count)
 
 
 def build(
