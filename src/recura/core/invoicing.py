@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from recura.core.money import allocate, exponent, round_fraction
 
@@ -306,6 +307,12 @@ def _apply_discounts(
     return per_line, applied
 
 
+@lru_cache(maxsize=256)
+def _fraction(rate: Decimal) -> Fraction:
+    # An invoice run meets the same few rates thousands of times.
+    return Fraction(rate)
+
+
 def _tax_lines(lines: Iterable[DraftLine], *, inclusive: bool) -> tuple[TaxLine, ...]:
     bases: dict[Decimal, int] = {}
     for line in lines:
@@ -313,7 +320,7 @@ def _tax_lines(lines: Iterable[DraftLine], *, inclusive: bool) -> tuple[TaxLine,
     result = []
     for rate in sorted(bases):
         base = bases[rate]
-        r = Fraction(rate)
+        r = _fraction(rate)
         # Inclusive: the base is gross, so its tax share is rate / (100 + rate).
         tax = round_fraction(base * r / (100 + r) if inclusive else base * r / 100)
         result.append(
