@@ -20,7 +20,11 @@ from recura.api.v1 import (
     usage_events,
 )
 
+# Requests are matched against the routes in this order, one by one: the merchant's hot
+# paths (entitlements on every request of its product, usage as it happens) come first.
 ROUTERS = [
+    entitlements.router,
+    usage_events.router,
     account.router,
     customers.router,
     products.router,
@@ -36,7 +40,5 @@ ROUTERS = [
     credit_notes.router,
     events.router,
     test_clocks.router,
-    usage_events.router,
     usage.router,
-    entitlements.router,
 ]

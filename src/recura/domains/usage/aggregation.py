@@ -18,9 +18,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, Text, and_, case, cast, func, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from recura.db.models import BillableMetric, UsageEvent
@@ -103,54 +117,63 @@ def aggregate(
     """The metric's value per customer over [start, end); Decimal(0) for a customer without
     events. Latest is the number of the newest event that has one (ties: highest event id)."""
     result = dict.fromkeys(customer_ids, Decimal(0))
-    reader = _Reader(session.get_bind().dialect.name)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    filters = tuple((item["property"], tuple(item["values"])) for item in metric.filters)
+    statement = _statement(postgresql, metric.aggregation, metric.field_name or "", filters)
+    params: dict[str, Any] = {
+        "account_id": tenant.account_id,
+        "livemode": tenant.livemode,
+        "code": metric.code,
+        "start": start,
+        "end": end,
+    }
     wanted = list(result)
     for offset in range(0, len(wanted), CHUNK):
-        chunk = wanted[offset : offset + CHUNK]
-        for customer_id, *values in session.execute(
-            _query(reader, tenant, metric, chunk, start, end)
-        ):
-            result[customer_id] = _value(reader, metric.aggregation, values)
+        params["customer_ids"] = wanted[offset : offset + CHUNK]
+        for customer_id, *values in session.execute(statement, params):
+            result[customer_id] = _value(postgresql, metric.aggregation, values)
     return result
 
 
-def _value(reader: _Reader, aggregation: str, values: Sequence[Any]) -> Decimal:
+def _value(postgresql: bool, aggregation: str, values: Sequence[Any]) -> Decimal:
     if aggregation == "sum":
-        return _total(reader.postgresql, values)
+        return _total(postgresql, values)
     return _decimal(values[0] if values[0] is not None else 0)
 
 
-def _query(
-    reader: _Reader,
-    tenant: Tenant,
-    metric: BillableMetric,
-    customer_ids: Sequence[str],
-    start: datetime,
-    end: datetime,
+@lru_cache(maxsize=512)
+def _statement(
+    postgresql: bool,
+    aggregation: str,
+    field: str,
+    filters: tuple[tuple[str, tuple[Any, ...]], ...],
 ) -> Any:
+    """The query for one metric's shape, built once: the entitlements check runs it on
+    every request of the merchant's product, and building it costs more than running it.
+    Tenant, metric code, customers and the time range are bound at execution."""
+    reader = _Reader("postgresql" if postgresql else "sqlite")
     conditions = [
-        UsageEvent.account_id == tenant.account_id,
-        UsageEvent.livemode == tenant.livemode,
-        UsageEvent.customer_id.in_(customer_ids),
-        UsageEvent.code == metric.code,
-        UsageEvent.timestamp >= start,
-        UsageEvent.timestamp < end,
+        UsageEvent.account_id == bindparam("account_id", type_=String),
+        UsageEvent.livemode == bindparam("livemode", type_=Boolean),
+        UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True)),
+        UsageEvent.code == bindparam("code", type_=String),
+        UsageEvent.timestamp >= bindparam("start", type_=UsageEvent.timestamp.type),
+        UsageEvent.timestamp < bindparam("end", type_=UsageEvent.timestamp.type),
     ]
-    for item in metric.filters:
-        conditions.append(reader.text(item["property"]).in_(item["values"]))
+    for name, values in filters:
+        conditions.append(reader.text(name).in_(values))
     where = and_(*conditions)
-    field = metric.field_name or ""
     customer = UsageEvent.customer_id
-    if metric.aggregation == "count":
+    if aggregation == "count":
         return select(customer, func.count()).where(where).group_by(customer)
-    if metric.aggregation == "sum":
+    if aggregation == "sum":
         return select(customer, *reader.sums(field)).where(where).group_by(customer)
-    if metric.aggregation == "max":
+    if aggregation == "max":
         return select(customer, func.max(reader.number(field))).where(where).group_by(customer)
-    if metric.aggregation == "unique_count":
+    if aggregation == "unique_count":
         distinct = func.count(reader.text(field).distinct())
         return select(customer, distinct).where(where).group_by(customer)
-    if metric.aggregation == "latest":
+    if aggregation == "latest":
         value = reader.number(field)
         newest_first = (UsageEvent.timestamp.desc(), UsageEvent.id.desc())
         rank = func.row_number().over(partition_by=customer, order_by=newest_first)
@@ -160,4 +183,4 @@ def _query(
             .subquery()
         )
         return select(ranked.c.customer_id, ranked.c.value).where(ranked.c.rank == 1)
-    raise ValueError(f"unknown aggregation {metric.aggregation!r}")
+    raise ValueError(f"unknown aggregation {aggregation!r}")
