@@ -176,7 +176,9 @@ def copy_rows(
 @contextmanager
 def server(url: str, secret: str, workers: int) -> Iterator[tuple[str, int]]:
     port = free_port()
+    # API processes only, as DESIGN.md scales out: the billing worker runs elsewhere.
     env = {**os.environ, "RECURA_DATABASE_URL": url, "RECURA_SECRET_KEY": secret}
+    env["RECURA_EMBEDDED_WORKER"] = "false"
     app = "recura.api.app:create_app"
     command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -25,12 +26,24 @@ Handler = Callable[[Request], Awaitable[Response]]
 MAX_KEY_LENGTH = 255
 
 
+class _Request(Request):
+    """JSON bodies parsed by orjson: several times faster than the standard library on the
+    API's largest bodies (batches of 1,000 usage events). It also refuses what RFC 8259
+    does (NaN, Infinity, lone surrogates), as a JSON error like any other."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = orjson.loads(await self.body())
+        return self._json
+
+
 class UnitOfWorkRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
         known_query = _query_names(self.dependant)
 
         async def run(request: Request) -> Response:
+            request = _Request(request.scope, request.receive)
             session: Session = request.app.state.session_factory()
             request.state.session = session
             try:

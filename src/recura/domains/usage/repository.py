@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Boolean,
     ColumnElement,
@@ -123,18 +123,12 @@ def insert_events(
     rows = sorted(rows, key=lambda row: row.transaction_id)
     if session.get_bind().dialect.name == "postgresql":
         records = [
-            [
-                event_id,
-                r.customer_id,
-                r.code,
-                r.transaction_id,
-                r.timestamp.isoformat(),
-                r.properties,
-            ]
+            (event_id, r.customer_id, r.code, r.transaction_id, r.timestamp, r.properties)
             for event_id, r in zip(ids, rows, strict=True)
         ]
         params: dict[str, Any] = {
-            "records": json.dumps(records, separators=(",", ":")),
+            # orjson writes instants as RFC 3339 itself, many times faster than json.dumps.
+            "records": orjson.dumps(records).decode(),
             **tenant.row_keys(),
             "created_at": now,
         }

@@ -45,40 +45,49 @@ def ingest(
 ) -> UsageEventBatchOut:
     events = body.events
     where = "/events/{}" if body.is_batch else ""
-    errors: list[FieldError] = []
-    for index, event in enumerate(events):
-        for name in ("transaction_id", "customer"):
-            if "\x00" in getattr(event, name):  # PostgreSQL text cannot hold NUL
-                errors.append(
-                    FieldError(f"{where.format(index)}/{name}", "must not contain NUL characters")
-                )
-    if errors:
-        raise InvalidError(errors)
+    # PostgreSQL text cannot hold NUL; one pass finds out whether any event has one.
+    if any("\x00" in e.transaction_id or "\x00" in e.customer for e in events):
+        raise InvalidError(
+            [
+                FieldError(f"{where.format(index)}/{name}", "must not contain NUL characters")
+                for index, event in enumerate(events)
+                for name in ("transaction_id", "customer")
+                if "\x00" in getattr(event, name)
+            ]
+        )
     floors = repository.period_floors(session, tenant, list({e.customer for e in events}))
+    # Runs once per event: only what every event needs; the error paths work out the rest.
     rows: list[EventRow] = []
     firsts: list[int] = []  # the index of each row's event
     dropped: list[int] = []  # repeats of a transaction id earlier in the request
+    errors: list[FieldError] = []
     seen: set[str] = set()
+    latest = now + FUTURE_SLACK
+    oldest = now - MAX_AGE_WITHOUT_PERIOD
     for index, event in enumerate(events):
-        here = where.format(index)
         customer = event.customer
-        if customer not in floors:
+        found = floors.get(customer)
+        if found is None:
+            here = where.format(index)
             errors.append(FieldError(f"{here}/customer", f"no customer with id '{customer}'"))
             continue
-        floor, clock_time = floors[customer]
-        present = clock_time or now  # a customer on a test clock lives at the clock's time
+        floor, clock_time = found
+        if clock_time is None:
+            present, earliest, ceiling = now, floor or oldest, latest
+        else:  # a customer on a test clock lives at the clock's time
+            present, ceiling = clock_time, clock_time + FUTURE_SLACK
+            earliest = floor or clock_time - MAX_AGE_WITHOUT_PERIOD
         timestamp = event.timestamp or present
-        if not (floor or present - MAX_AGE_WITHOUT_PERIOD) <= timestamp <= present + FUTURE_SLACK:
+        transaction_id = event.transaction_id
+        if not earliest <= timestamp <= ceiling:
             problem = _timestamp_problem(timestamp, floor, present)
-            errors.append(FieldError(f"{here}/timestamp", problem))
-        elif event.transaction_id in seen:
+            errors.append(FieldError(f"{where.format(index)}/timestamp", problem))
+        elif transaction_id in seen:
             dropped.append(index)
         else:
-            seen.add(event.transaction_id)
+            seen.add(transaction_id)
             firsts.append(index)
-            rows.append(
-                EventRow(customer, event.code, event.transaction_id, timestamp, event.properties)
-            )
+            rows.append(EventRow(customer, event.code, transaction_id, timestamp, event.properties))
     if errors:
         noun = "event is" if len(errors) == 1 else "events are"
         raise InvalidError(errors, f"{len(errors)} {noun} invalid; no event was stored.")
