@@ -1,6 +1,6 @@
 """Usage-event ingestion over HTTP on PostgreSQL, against plain COPY of the same rows.
 
-    .venv/bin/python bench/usage_ingest.py [--batches 300] [--connections 3] [--workers 1]
+    .venv/bin/python bench/usage_ingest.py [--batches 300] [--connections 4] [--workers 2]
 
 Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the test
 server's `test` database), migrates it, makes an account, an API key and customers. The
@@ -232,8 +232,8 @@ def post_all(base: str, token: str, bodies: list[bytes], connections: int) -> tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=300, help="batches of 1,000 to post")
-    parser.add_argument("--connections", type=int, default=3, help="concurrent HTTP clients")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
     with database("usage") as url:

@@ -8,13 +8,13 @@ with everything else. The COPY text is built here, one string per table: per-val
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
+import orjson
 import psycopg
 from sqlalchemy import (
     ARRAY,
@@ -40,7 +40,12 @@ from recura.db.base import Base, UTCDateTime
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _SPECIAL = frozenset("\\\t\n\r\x00")
 _NULL = "\\N"
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _json(value: Any) -> str:
+    # orjson: the event payloads of a billing run are most of its COPY text, and it encodes
+    # them several times faster than the standard library.
+    return orjson.dumps(value).decode()
 
 
 def _string(value: Any) -> str:
