@@ -188,3 +188,13 @@ def test_only_the_range_the_customers_and_the_mode_asked_for(
         assert service.aggregate(session, live, count, [usage.a], START, END) == {
             usage.a: Decimal(0)
         }
+
+
+def test_metrics_of_one_shape_count_their_own_code(
+    session_factory: sessionmaker[Session], usage: Usage
+) -> None:
+    # One statement serves every metric of a shape; the code is bound at each run.
+    other = metric("sum", "gb")
+    other.code = "other"
+    assert run(session_factory, usage, metric("sum", "gb")) == ["19.5", "1000000000.249999", "0"]
+    assert run(session_factory, usage, other) == ["1000", "0", "0"]
