@@ -8,7 +8,17 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, Select, String, bindparam, null, select, type_coerce, union_all
+from sqlalchemy import (
+    Boolean,
+    Select,
+    String,
+    bindparam,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from recura.db.models import (
@@ -118,6 +128,9 @@ def _statement() -> Select[Any]:
     livemode = bindparam("livemode", type_=Boolean)
     customer_id = bindparam("customer_id", type_=String)
     sub, grant, bought = Subscription, FeatureGrant, SubscriptionAddOn
+    # Written into the SQL: a list of values would be an expanding parameter, rendered again
+    # on every execution.
+    granting = [literal(status, String) for status in GRANTING_STATUSES]
     # Driven from the customer with outer joins, so a customer without grants still returns
     # one (empty) row and an unknown one none: no second query to tell them apart.
     from_plans = (
@@ -134,7 +147,7 @@ def _statement() -> Select[Any]:
             sub,
             (sub.account_id == Customer.account_id)
             & (sub.customer_id == Customer.id)
-            & sub.status.in_(GRANTING_STATUSES),
+            & sub.status.in_(granting),
         )
         .outerjoin(grant, (grant.account_id == sub.account_id) & (grant.plan_id == sub.plan_id))
         .where(
@@ -160,7 +173,7 @@ def _statement() -> Select[Any]:
             sub.account_id == account_id,
             sub.livemode == livemode,
             sub.customer_id == customer_id,
-            sub.status.in_(GRANTING_STATUSES),
+            sub.status.in_(granting),
         )
     )
     found = union_all(from_plans, from_add_ons).subquery("grants")

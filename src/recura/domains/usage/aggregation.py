@@ -171,7 +171,7 @@ def aggregate_windows(
     params: dict[str, Any] = {
         "account_id": tenant.account_id,
         "livemode": tenant.livemode,
-        "customer_ids": [customer_id],
+        "customer_id": customer_id,
     }
     for index, (metric, start, end) in enumerate(windows):
         params[f"code_{index}"] = metric.code
@@ -207,7 +207,7 @@ def _value(postgresql: bool, aggregation: str, values: Sequence[Any]) -> Decimal
 def _statement(postgresql: bool, aggregation: str, field: str, filters: Filters) -> Any:
     """The query for one metric's shape, built once: building it costs more than running it.
     Tenant, metric code, customers and the time range are bound at execution."""
-    return _select(postgresql, aggregation, field, filters, "")
+    return _select(postgresql, aggregation, field, filters, "", one_customer=False)
 
 
 @lru_cache(maxsize=512)
@@ -217,7 +217,7 @@ def _windows_statement(postgresql: bool, shapes: tuple[tuple[str, str, Filters],
     width = 1 if postgresql else 2
     branches = []
     for index, shape in enumerate(shapes):
-        inner = _select(postgresql, *shape, f"_{index}").subquery(f"w{index}")
+        inner = _select(postgresql, *shape, f"_{index}", one_customer=True).subquery(f"w{index}")
         values: list[ColumnElement[Any]] = [
             type_coerce(column, NullType()) for column in list(inner.c)[1:]
         ]
@@ -226,12 +226,26 @@ def _windows_statement(postgresql: bool, shapes: tuple[tuple[str, str, Filters],
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 
-def _select(postgresql: bool, aggregation: str, field: str, filters: Filters, suffix: str) -> Any:
+def _select(
+    postgresql: bool,
+    aggregation: str,
+    field: str,
+    filters: Filters,
+    suffix: str,
+    *,
+    one_customer: bool,
+) -> Any:
     reader = _Reader("postgresql" if postgresql else "sqlite")
+    # One customer is compared, not listed: an expanding list is rendered on every execution.
+    customers = (
+        UsageEvent.customer_id == bindparam("customer_id", type_=String)
+        if one_customer
+        else UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True))
+    )
     conditions = [
         UsageEvent.account_id == bindparam("account_id", type_=String),
         UsageEvent.livemode == bindparam("livemode", type_=Boolean),
-        UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True)),
+        customers,
         UsageEvent.code == bindparam(f"code{suffix}", type_=String),
         UsageEvent.timestamp >= bindparam(f"start{suffix}", type_=UsageEvent.timestamp.type),
         UsageEvent.timestamp < bindparam(f"end{suffix}", type_=UsageEvent.timestamp.type),
