@@ -26,7 +26,7 @@ router = APIRouter(
     "limits and usage caps add up, and an unlimited grant (null) makes them unlimited; an "
     "add-on bought in a quantity grants that many times. Metered features report `used` in "
     "the current billing period and `remaining` of the cap. Built for calling on every "
-    "request of your product: a handful of indexed queries.",
+    "request of your product: after authentication, two indexed queries at most.",
 )
 async def get_customer_entitlements(
     id: str, request: Request, tenant: TenantDep, clock: ClockDep

@@ -113,9 +113,10 @@ def _granted(session: Session, tenant: Tenant, customer_id: str) -> list[_Combin
 def for_customer(
     session: Session, tenant: Tenant, customer_id: str, now: datetime
 ) -> EntitlementsOut:
-    """What the customer may use now. One query for the grants, then one per billable metric
-    and period of its metered features (usually one or two). Entitlements follow the stored
-    subscriptions, which the worker keeps current, so `now` changes nothing here."""
+    """What the customer may use now. One query for the grants, then, when it has metered
+    features, one for the usage of every (billable metric, period) they count over.
+    Entitlements follow the stored subscriptions, which the worker keeps current, so `now`
+    changes nothing here."""
     combined = _granted(session, tenant, customer_id)
     usage = _usage(session, tenant, customer_id, combined)
     features: list[Entitlement] = []
