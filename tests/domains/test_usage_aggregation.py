@@ -17,6 +17,7 @@ from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 from recura.domains.common.tenant import Tenant
 from recura.domains.usage import repository, service
+from recura.domains.usage.aggregation import aggregate_windows
 from recura.domains.usage.repository import EventRow
 from recura.ids import new_id
 
@@ -198,3 +199,34 @@ def test_metrics_of_one_shape_count_their_own_code(
     other.code = "other"
     assert run(session_factory, usage, metric("sum", "gb")) == ["19.5", "1000000000.249999", "0"]
     assert run(session_factory, usage, other) == ["1000", "0", "0"]
+
+
+def test_windows_in_one_query_agree_with_one_query_each(
+    session_factory: sessionmaker[Session], usage: Usage
+) -> None:
+    shapes = [
+        metric("count"),
+        metric("sum", "gb"),
+        metric("max", "gb"),
+        metric("unique_count", "user"),
+        metric("latest", "gb"),
+        metric("latest", "nothing"),
+        metric("count", region=["eu"]),
+        metric("sum", "gb", tier=["3", "4"], region=["eu"]),
+        metric("latest", "gb", region=["us"]),
+    ]
+    ranges = [(START, END), (START - timedelta(days=2), START), (START + H, END)]
+    windows = [(m, start, end) for m in shapes for start, end in ranges]
+    with unit_of_work(session_factory) as session:
+        for customer in (usage.a, usage.b, usage.c):
+            one_by_one = [
+                service.aggregate(session, usage.tenant, m, [customer], start, end)[customer]
+                for m, start, end in windows
+            ]
+            together = aggregate_windows(session, usage.tenant, customer, windows)
+            assert [str(v) for v in together] == [str(v) for v in one_by_one]
+            assert all(isinstance(v, Decimal) for v in together)
+            assert aggregate_windows(session, usage.tenant, customer, windows[4:5]) == [
+                one_by_one[4]
+            ]
+        assert aggregate_windows(session, usage.tenant, usage.a, []) == []

@@ -3,27 +3,53 @@
 POSTs with an `Idempotency-Key` run at most once per key: a replay gets the stored response,
 a different body with the same key gets 422, and a twin that arrives while the first is still
 running gets 409.
+
+Blocking work (the database) runs in `in_thread`. An async endpoint can hand its work to
+`finish_in_thread`, which commits in the same trip.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from recura.api.deps import resolve_tenant
 from recura.api.problems import ProblemError, ProblemField
 from recura.domains.idempotency import service as idempotency
 
 Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 MAX_KEY_LENGTH = 255
+# As many as anyio's default limit for FastAPI's thread pool; the engine's pool (10 + 20
+# overflow) bounds the sessions that can be busy at once anyway.
+_THREADS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="recura-request")
+
+
+async def in_thread(work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)` in a worker thread, with the caller's context variables. About half the
+    CPU of anyio's `to_thread` (no capacity limiter, no cancel scope), and a request takes
+    several trips. Like `to_thread`, a cancelled caller still waits for the work to end, so
+    nothing touches the session while the thread may."""
+    context = contextvars.copy_context()
+    future = asyncio.get_running_loop().run_in_executor(_THREADS, context.run, work, *args)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        while not future.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([future])
+        raise
 
 
 class _Request(Request):
@@ -46,24 +72,47 @@ class UnitOfWorkRoute(APIRoute):
             request = _Request(request.scope, request.receive)
             session: Session = request.app.state.session_factory()
             request.state.session = session
+            request.state.finished = False
             try:
                 # Who is asking comes before what they sent: no key is a 401, not a 422.
-                await run_in_threadpool(resolve_tenant, request)
+                await in_thread(resolve_tenant, request)
                 _reject_unknown_query(request, known_query)
                 key = request.headers.get("idempotency-key")
                 if request.method == "POST" and key is not None:
+                    # The stored answer joins the endpoint's transaction: no early commit.
+                    request.state.may_finish = False
                     response = await _idempotent(request, handler, session, key)
-                    await run_in_threadpool(session.close)
+                    await in_thread(session.close)
                     return response
+                request.state.may_finish = True
                 response = await handler(request)
             except BaseException:
-                await run_in_threadpool(_discard, session)
+                await in_thread(_discard, session)
                 raise
-            # One trip to the thread pool for both: each trip costs more than a commit.
-            await run_in_threadpool(_commit_and_close, session)
+            if not request.state.finished:
+                # One trip to the thread pool for both: each trip costs more than a commit.
+                await in_thread(_commit_and_close, session)
             return response
 
         return run
+
+
+async def finish_in_thread(request: Request, work: Callable[[Session], T]) -> T:
+    """For an async endpoint: `work` on the request's session in one trip to a thread, the
+    commit included when nothing else is left to join the transaction (an idempotent POST
+    still stores its answer in it). The endpoint must not touch the session afterwards."""
+    session: Session = request.state.session
+    finish = bool(request.state.may_finish)
+
+    def run() -> T:
+        result = work(session)
+        if finish:
+            _commit_and_close(session)
+        return result
+
+    result = await in_thread(run)
+    request.state.finished = finish
+    return result
 
 
 def _commit_and_close(session: Session) -> None:
@@ -115,14 +164,14 @@ async def _idempotent(request: Request, handler: Handler, session: Session, key:
             "Idempotency-Key must be 1 to 255 characters.",
             errors=[ProblemField(header="Idempotency-Key", detail="must be 1 to 255 characters")],
         )
-    tenant = await run_in_threadpool(resolve_tenant, request)
+    tenant = await in_thread(resolve_tenant, request)
     # End the read transaction that authentication opened before the claim takes its own.
-    await run_in_threadpool(session.commit)
+    await in_thread(session.commit)
     state = request.app.state
     fingerprint = idempotency.fingerprint(
         request.method, request.url.path, request.url.query, await request.body()
     )
-    claim = await run_in_threadpool(
+    claim = await in_thread(
         idempotency.claim,
         state.session_factory,
         tenant,
@@ -156,12 +205,10 @@ async def _idempotent(request: Request, handler: Handler, session: Session, key:
     try:
         response = await handler(request)
         body = bytes(response.body).decode()
-        await run_in_threadpool(
-            idempotency.complete, session, tenant, key, response.status_code, body
-        )
-        await run_in_threadpool(session.commit)
+        await in_thread(idempotency.complete, session, tenant, key, response.status_code, body)
+        await in_thread(session.commit)
     except BaseException:
-        await run_in_threadpool(session.rollback)
-        await run_in_threadpool(idempotency.release, state.session_factory, tenant, key)
+        await in_thread(session.rollback)
+        await in_thread(idempotency.release, state.session_factory, tenant, key)
         raise
     return response

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -22,7 +23,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    psycopg = make_url(url).get_driver_name() == "psycopg"
+    # Another driver gets SQLAlchemy's ping on every checkout.
+    engine = create_engine(url, pool_pre_ping=not psycopg, **kwargs)
+    if psycopg:
+        event.listen(engine, "checkout", _replace_if_closed_by_server)
+    return engine
+
+
+def _replace_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection the server has ended (a restart, a terminated backend) is replaced
+    before anyone uses it. Instead of `pool_pre_ping`'s round trip on every checkout (as much
+    as the query it guards on a fast endpoint), look at the socket: an idle connection has
+    nothing to read unless the server said goodbye (its FATAL message, or EOF). Anything
+    else waiting there is as good a reason to start afresh."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise exc.DisconnectionError("the connection was closed")
+    try:
+        fd = dbapi_conn.fileno()
+    except Exception as error:  # psycopg: OperationalError once closed
+        raise exc.DisconnectionError("the connection has no socket") from error
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
+        raise exc.DisconnectionError("the server closed the connection")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

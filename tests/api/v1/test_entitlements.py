@@ -307,7 +307,7 @@ def counting(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def test_one_query_for_the_grants_and_one_per_metric(
+def test_one_query_for_the_grants_and_one_for_all_usage(
     shop: Catalog,
     merchant: Merchant,
     engine: Engine,
@@ -325,8 +325,8 @@ def test_one_query_for_the_grants_and_one_per_metric(
     with unit_of_work(session_factory) as session, counting(engine) as statements:
         found = service.for_customer(session, tenant, cus, T0)
     assert len(found.features) == 7
-    # Grants, then api_calls' metric (shared by two features) and storage_gb's.
-    assert len(statements) == 3, statements
+    # Grants, then api_calls' metric (shared by two features) and storage_gb's, together.
+    assert len(statements) == 2, statements
 
 
 def entitlement_events(factory: sessionmaker[Session], customer: str) -> list[dict[str, Any]]:

@@ -8,7 +8,17 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Boolean, Select, String, bindparam, null, select, type_coerce, union_all
+from sqlalchemy import (
+    Boolean,
+    Select,
+    String,
+    bindparam,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from recura.db.models import (
@@ -27,6 +37,17 @@ GRANTING_STATUSES = ("trialing", "active", "past_due")
 
 
 @dataclass(frozen=True, slots=True)
+class MetricRef:
+    """What the entitlements read of a billable metric (all that usage aggregation needs)."""
+
+    id: str
+    code: str
+    aggregation: str
+    field_name: str | None
+    filters: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class GrantRow:
     """One grant of one live subscription; `quantity` is the add-on's, None for the plan's."""
 
@@ -38,7 +59,7 @@ class GrantRow:
     kind: str
     value: Any
     quantity: Decimal | None
-    metric: BillableMetric | None
+    metric: MetricRef | None
 
 
 def grants(session: Session, tenant: Tenant, customer_id: str) -> list[GrantRow] | None:
@@ -49,24 +70,54 @@ def grants(session: Session, tenant: Tenant, customer_id: str) -> list[GrantRow]
         "livemode": tenant.livemode,
         "customer_id": customer_id,
     }
-    rows = session.execute(_statement(), params).all()
+    # Flushed as `session.execute` would (a subscription change asks right after), then run
+    # on the connection: no ORM objects come back, and the ORM's per-execution work costs
+    # more than the query.
+    if session.autoflush:
+        session.flush()
+    rows = session.connection().execute(_statement(), params).all()
     if not rows:
         return None
-    return [
-        GrantRow(
-            subscription_id=row.subscription_id,
-            period_start=row.period_start,
-            period_end=row.period_end,
-            feature_id=row.feature_id,
-            code=row.code,
-            kind=row.kind,
-            value=row.value,
-            quantity=row.quantity,
-            metric=row.BillableMetric,
+    metrics: dict[str, MetricRef] = {}
+    found = []
+    for (
+        subscription_id,
+        period_start,
+        period_end,
+        feature_id,
+        value,
+        quantity,
+        code,
+        kind,
+        metric_id,
+        metric_code,
+        aggregation,
+        field_name,
+        filters,
+    ) in rows:
+        if feature_id is None:
+            continue
+        metric = None
+        if metric_id is not None:
+            metric = metrics.get(metric_id)
+            if metric is None:
+                metric = metrics[metric_id] = MetricRef(
+                    metric_id, metric_code, aggregation, field_name, filters
+                )
+        found.append(
+            GrantRow(
+                subscription_id,
+                period_start,
+                period_end,
+                feature_id,
+                code,
+                kind,
+                value,
+                quantity,
+                metric,
+            )
         )
-        for row in rows
-        if row.feature_id is not None
-    ]
+    return found
 
 
 @cache
@@ -77,6 +128,9 @@ def _statement() -> Select[Any]:
     livemode = bindparam("livemode", type_=Boolean)
     customer_id = bindparam("customer_id", type_=String)
     sub, grant, bought = Subscription, FeatureGrant, SubscriptionAddOn
+    # Written into the SQL: a list of values would be an expanding parameter, rendered again
+    # on every execution.
+    granting = [literal(status, String) for status in GRANTING_STATUSES]
     # Driven from the customer with outer joins, so a customer without grants still returns
     # one (empty) row and an unknown one none: no second query to tell them apart.
     from_plans = (
@@ -93,7 +147,7 @@ def _statement() -> Select[Any]:
             sub,
             (sub.account_id == Customer.account_id)
             & (sub.customer_id == Customer.id)
-            & sub.status.in_(GRANTING_STATUSES),
+            & sub.status.in_(granting),
         )
         .outerjoin(grant, (grant.account_id == sub.account_id) & (grant.plan_id == sub.plan_id))
         .where(
@@ -119,12 +173,21 @@ def _statement() -> Select[Any]:
             sub.account_id == account_id,
             sub.livemode == livemode,
             sub.customer_id == customer_id,
-            sub.status.in_(GRANTING_STATUSES),
+            sub.status.in_(granting),
         )
     )
     found = union_all(from_plans, from_add_ons).subquery("grants")
     return (
-        select(found, Feature.code, Feature.kind, BillableMetric)
+        select(
+            found,
+            Feature.code,
+            Feature.kind,
+            BillableMetric.id,
+            BillableMetric.code,
+            BillableMetric.aggregation,
+            BillableMetric.field_name,
+            BillableMetric.filters,
+        )
         .select_from(found)
         .outerjoin(
             Feature,

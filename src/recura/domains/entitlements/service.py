@@ -29,11 +29,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import BillableMetric, Event
+from recura.db.models import Event
 from recura.domains.common.errors import NotFoundError
 from recura.domains.common.tenant import Tenant
 from recura.domains.entitlements import repository
-from recura.domains.entitlements.repository import GrantRow
+from recura.domains.entitlements.repository import GrantRow, MetricRef
 from recura.domains.entitlements.schemas import (
     BooleanEntitlementOut,
     Entitlement,
@@ -42,7 +42,7 @@ from recura.domains.entitlements.schemas import (
     MeteredEntitlementOut,
 )
 from recura.domains.events import service as events
-from recura.domains.usage.aggregation import aggregate
+from recura.domains.usage.aggregation import aggregate_windows
 
 EVENT_TYPE = "entitlements.updated"
 # What an event carries of each feature, and all that is compared to tell a change.
@@ -57,7 +57,7 @@ class _Combined:
     feature_id: str
     code: str
     kind: str
-    metric: BillableMetric | None
+    metric: MetricRef | None
     value: bool = False
     limit: int | None = 0
     period_start: datetime | None = None
@@ -82,7 +82,7 @@ class _Combined:
         if self.period_end is None or row.period_end > self.period_end:
             self.period_end = row.period_end
 
-    def window(self) -> tuple[BillableMetric, datetime, datetime] | None:
+    def window(self) -> tuple[MetricRef, datetime, datetime] | None:
         """The metric and the period a metered feature's usage is counted over."""
         if self.kind != "metered" or self.metric is None:
             return None
@@ -113,9 +113,10 @@ def _granted(session: Session, tenant: Tenant, customer_id: str) -> list[_Combin
 def for_customer(
     session: Session, tenant: Tenant, customer_id: str, now: datetime
 ) -> EntitlementsOut:
-    """What the customer may use now. One query for the grants, then one per billable metric
-    and period of its metered features (usually one or two). Entitlements follow the stored
-    subscriptions, which the worker keeps current, so `now` changes nothing here."""
+    """What the customer may use now. One query for the grants, then, when it has metered
+    features, one for the usage of every (billable metric, period) they count over.
+    Entitlements follow the stored subscriptions, which the worker keeps current, so `now`
+    changes nothing here."""
     combined = _granted(session, tenant, customer_id)
     usage = _usage(session, tenant, customer_id, combined)
     features: list[Entitlement] = []
@@ -161,17 +162,16 @@ def for_customer(
 def _usage(
     session: Session, tenant: Tenant, customer_id: str, combined: list[_Combined]
 ) -> dict[tuple[str, datetime, datetime], Decimal]:
-    """Each metered feature's metric over its period, asked once per (metric, period)."""
-    usage: dict[tuple[str, datetime, datetime], Decimal] = {}
+    """Each metered feature's metric over its period: every (metric, period) once, all in
+    one query."""
+    windows: dict[tuple[str, datetime, datetime], tuple[MetricRef, datetime, datetime]] = {}
     for item in combined:
         window = item.window()
-        if window is None:
-            continue
-        metric, start, end = window
-        if (metric.id, start, end) not in usage:
-            found = aggregate(session, tenant, metric, [customer_id], start, end)
-            usage[metric.id, start, end] = found[customer_id]
-    return usage
+        if window is not None:
+            metric, start, end = window
+            windows.setdefault((metric.id, start, end), window)
+    found = aggregate_windows(session, tenant, customer_id, list(windows.values()))
+    return dict(zip(windows, found, strict=True))
 
 
 def _event_data(customer_id: str, combined: list[_Combined]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -33,16 +33,36 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal_column,
+    null,
     select,
+    type_coerce,
+    union_all,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.sqltypes import NullType
 
-from recura.db.models import BillableMetric, UsageEvent
+from recura.db.models import UsageEvent
 from recura.domains.common.tenant import Tenant
 
 # Bound parameters per query stay far below SQLite's and PostgreSQL's limits.
 CHUNK = 5000
 _MILLIONTHS = 1_000_000
+Filters = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+class Metric(Protocol):
+    """What aggregation reads of a billable metric: a `BillableMetric`, or its columns."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def aggregation(self) -> str: ...
+    @property
+    def field_name(self) -> str | None: ...
+    @property
+    def filters(self) -> list[dict[str, Any]]: ...
 
 
 class _Reader:
@@ -109,7 +129,7 @@ def _total(postgresql: bool, values: Sequence[Any]) -> Decimal:
 def aggregate(
     session: Session,
     tenant: Tenant,
-    metric: BillableMetric,
+    metric: Metric,
     customer_ids: Sequence[str],
     start: datetime,
     end: datetime,
@@ -117,9 +137,9 @@ def aggregate(
     """The metric's value per customer over [start, end); Decimal(0) for a customer without
     events. Latest is the number of the newest event that has one (ties: highest event id)."""
     result = dict.fromkeys(customer_ids, Decimal(0))
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    filters = tuple((item["property"], tuple(item["values"])) for item in metric.filters)
-    statement = _statement(postgresql, metric.aggregation, metric.field_name or "", filters)
+    connection = _connection(session)
+    postgresql = connection.dialect.name == "postgresql"
+    statement = _statement(postgresql, *_shape(metric))
     params: dict[str, Any] = {
         "account_id": tenant.account_id,
         "livemode": tenant.livemode,
@@ -130,9 +150,51 @@ def aggregate(
     wanted = list(result)
     for offset in range(0, len(wanted), CHUNK):
         params["customer_ids"] = wanted[offset : offset + CHUNK]
-        for customer_id, *values in session.execute(statement, params):
+        for customer_id, *values in connection.execute(statement, params):
             result[customer_id] = _value(postgresql, metric.aggregation, values)
     return result
+
+
+def aggregate_windows(
+    session: Session,
+    tenant: Tenant,
+    customer_id: str,
+    windows: Sequence[tuple[Metric, datetime, datetime]],
+) -> list[Decimal]:
+    """One customer's value of each (metric, start, end), as `aggregate` gives it, in one
+    query whatever the number of windows: the entitlements check asks this on every request."""
+    if not windows:
+        return []
+    connection = _connection(session)
+    postgresql = connection.dialect.name == "postgresql"
+    statement = _windows_statement(postgresql, tuple(_shape(metric) for metric, _, _ in windows))
+    params: dict[str, Any] = {
+        "account_id": tenant.account_id,
+        "livemode": tenant.livemode,
+        "customer_id": customer_id,
+    }
+    for index, (metric, start, end) in enumerate(windows):
+        params[f"code_{index}"] = metric.code
+        params[f"start_{index}"] = start
+        params[f"end_{index}"] = end
+    result = [Decimal(0)] * len(windows)
+    for index, _customer, *values in connection.execute(statement, params):
+        aggregation = windows[index][0].aggregation
+        result[index] = _value(postgresql, aggregation, values)
+    return result
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection, flushed first as `session.execute` would: Core statements
+    on the connection skip the ORM's per-execution work, which costs more than the query."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
+
+def _shape(metric: Metric) -> tuple[str, str, Filters]:
+    filters = tuple((item["property"], tuple(item["values"])) for item in metric.filters)
+    return metric.aggregation, metric.field_name or "", filters
 
 
 def _value(postgresql: bool, aggregation: str, values: Sequence[Any]) -> Decimal:
@@ -142,23 +204,51 @@ def _value(postgresql: bool, aggregation: str, values: Sequence[Any]) -> Decimal
 
 
 @lru_cache(maxsize=512)
-def _statement(
+def _statement(postgresql: bool, aggregation: str, field: str, filters: Filters) -> Any:
+    """The query for one metric's shape, built once: building it costs more than running it.
+    Tenant, metric code, customers and the time range are bound at execution."""
+    return _select(postgresql, aggregation, field, filters, "", one_customer=False)
+
+
+@lru_cache(maxsize=512)
+def _windows_statement(postgresql: bool, shapes: tuple[tuple[str, str, Filters], ...]) -> Any:
+    """One branch per window, each tagged with its position and padded to the same columns
+    (SQLite's sum takes two); values come back as the driver gives them, as in `_statement`."""
+    width = 1 if postgresql else 2
+    branches = []
+    for index, shape in enumerate(shapes):
+        inner = _select(postgresql, *shape, f"_{index}", one_customer=True).subquery(f"w{index}")
+        values: list[ColumnElement[Any]] = [
+            type_coerce(column, NullType()) for column in list(inner.c)[1:]
+        ]
+        values += [null()] * (width - len(values))
+        branches.append(select(literal_column(str(index)), inner.c[0], *values))
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def _select(
     postgresql: bool,
     aggregation: str,
     field: str,
-    filters: tuple[tuple[str, tuple[Any, ...]], ...],
+    filters: Filters,
+    suffix: str,
+    *,
+    one_customer: bool,
 ) -> Any:
-    """The query for one metric's shape, built once: the entitlements check runs it on
-    every request of the merchant's product, and building it costs more than running it.
-    Tenant, metric code, customers and the time range are bound at execution."""
     reader = _Reader("postgresql" if postgresql else "sqlite")
+    # One customer is compared, not listed: an expanding list is rendered on every execution.
+    customers = (
+        UsageEvent.customer_id == bindparam("customer_id", type_=String)
+        if one_customer
+        else UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True))
+    )
     conditions = [
         UsageEvent.account_id == bindparam("account_id", type_=String),
         UsageEvent.livemode == bindparam("livemode", type_=Boolean),
-        UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True)),
-        UsageEvent.code == bindparam("code", type_=String),
-        UsageEvent.timestamp >= bindparam("start", type_=UsageEvent.timestamp.type),
-        UsageEvent.timestamp < bindparam("end", type_=UsageEvent.timestamp.type),
+        customers,
+        UsageEvent.code == bindparam(f"code{suffix}", type_=String),
+        UsageEvent.timestamp >= bindparam(f"start{suffix}", type_=UsageEvent.timestamp.type),
+        UsageEvent.timestamp < bindparam(f"end{suffix}", type_=UsageEvent.timestamp.type),
     ]
     for name, values in filters:
         conditions.append(reader.text(name).in_(values))
