@@ -10,7 +10,6 @@ Subscriptions on a test clock only move when their clock does.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -82,15 +81,7 @@ def _loaded(session: Session, subs: list[Subscription]) -> list[Subscription]:
     the one-by-one path works on those."""
     if not subs:
         return []
-    ids: dict[str, list[str]] = defaultdict(list)
-    for sub in subs:
-        ids[sub.account_id].append(sub.id)
-    found = {}
-    for account_id, wanted in ids.items():
-        stmt = select(Subscription).where(
-            Subscription.account_id == account_id, bulk.among(session, Subscription.id, wanted)
-        )
-        found.update({(s.account_id, s.id): s for s in session.scalars(stmt)})
+    found = renewals.by_key(session, Subscription, [(s.account_id, s.id) for s in subs])
     return [found[(sub.account_id, sub.id)] for sub in subs]
 
 

@@ -29,6 +29,7 @@ from recura.db.models import (
     Subscription,
     SubscriptionAddOn,
 )
+from recura.db.unit_of_work import core_connection
 from recura.domains.common.tenant import Tenant
 
 # A subscription grants its features from the moment it starts, trial included, while it is
@@ -70,12 +71,8 @@ def grants(session: Session, tenant: Tenant, customer_id: str) -> list[GrantRow]
         "livemode": tenant.livemode,
         "customer_id": customer_id,
     }
-    # Flushed as `session.execute` would (a subscription change asks right after), then run
-    # on the connection: no ORM objects come back, and the ORM's per-execution work costs
-    # more than the query.
-    if session.autoflush:
-        session.flush()
-    rows = session.connection().execute(_statement(), params).all()
+    # A subscription change asks right after its own writes: core_connection flushes them.
+    rows = core_connection(session).execute(_statement(), params).all()
     if not rows:
         return None
     metrics: dict[str, MetricRef] = {}

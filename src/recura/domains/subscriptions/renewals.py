@@ -116,11 +116,9 @@ def load(session: Session, subs: list[Subscription]) -> list[Billing]:
             select(Account).where(Account.id.in_({s.account_id for s in subs}))
         )
     }
-    customers = _by_key(
-        session, Customer, [(s.account_id, s.customer_id) for s in subs], plain=True
-    )
-    plans = _by_key(session, Plan, [(s.account_id, s.plan_id) for s in subs])
-    versions = _by_key(session, PlanVersion, [(s.account_id, s.plan_version_id) for s in subs])
+    customers = by_key(session, Customer, [(s.account_id, s.customer_id) for s in subs], plain=True)
+    plans = by_key(session, Plan, [(s.account_id, s.plan_id) for s in subs])
+    versions = by_key(session, PlanVersion, [(s.account_id, s.plan_version_id) for s in subs])
     chosen: dict[tuple[str, str], list[tuple[AddOn, Decimal]]] = defaultdict(list)
     for rows in _by_account(subs):
         stmt = (
@@ -162,7 +160,7 @@ def load(session: Session, subs: list[Subscription]) -> list[Billing]:
     return found
 
 
-def _by_key(
+def by_key(
     session: Session, model: Any, keys: list[tuple[str, str]], *, plain: bool = False
 ) -> dict[tuple[str, str], Any]:
     """Rows by (account_id, id), one `id IN (...)` query per account (cheaper to plan and

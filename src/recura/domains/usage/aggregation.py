@@ -39,11 +39,11 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.sqltypes import NullType
 
 from recura.db.models import UsageEvent
+from recura.db.unit_of_work import core_connection
 from recura.domains.common.tenant import Tenant
 
 # Bound parameters per query stay far below SQLite's and PostgreSQL's limits.
@@ -137,7 +137,7 @@ def aggregate(
     """The metric's value per customer over [start, end); Decimal(0) for a customer without
     events. Latest is the number of the newest event that has one (ties: highest event id)."""
     result = dict.fromkeys(customer_ids, Decimal(0))
-    connection = _connection(session)
+    connection = core_connection(session)
     postgresql = connection.dialect.name == "postgresql"
     statement = _statement(postgresql, *_shape(metric))
     params: dict[str, Any] = {
@@ -165,7 +165,7 @@ def aggregate_windows(
     query whatever the number of windows: the entitlements check asks this on every request."""
     if not windows:
         return []
-    connection = _connection(session)
+    connection = core_connection(session)
     postgresql = connection.dialect.name == "postgresql"
     statement = _windows_statement(postgresql, tuple(_shape(metric) for metric, _, _ in windows))
     params: dict[str, Any] = {
@@ -182,14 +182,6 @@ def aggregate_windows(
         aggregation = windows[index][0].aggregation
         result[index] = _value(postgresql, aggregation, values)
     return result
-
-
-def _connection(session: Session) -> Connection:
-    """The session's connection, flushed first as `session.execute` would: Core statements
-    on the connection skip the ORM's per-execution work, which costs more than the query."""
-    if session.autoflush:
-        session.flush()
-    return session.connection()
 
 
 def _shape(metric: Metric) -> tuple[str, str, Filters]:

@@ -10,24 +10,23 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Boolean,
-    ColumnElement,
     DateTime,
     Insert,
     String,
     Table,
     Text,
-    any_,
     bindparam,
     cast,
     column,
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from recura.db import bulk
 from recura.db.models import Customer, Subscription, TestClock, UsageEvent
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_ids
@@ -68,22 +67,10 @@ def period_floors(
         )
         .outerjoin(Subscription, live)
         .outerjoin(TestClock, clock)
-        .where(_among(session, Customer.id, customer_ids))
+        .where(bulk.among(session, Customer.id, customer_ids))
         .group_by(Customer.id, TestClock.frozen_time)
     )
     return {customer_id: (start, at) for customer_id, start, at in session.execute(stmt)}
-
-
-def _among(session: Session, target: Any, values: Sequence[str]) -> ColumnElement[bool]:
-    """`target IN values`; on PostgreSQL as one array parameter, so the statement's text (and
-    so its prepared plan) is the same for every batch, however many customers it names."""
-    if session.get_bind().dialect.name == "postgresql":
-        condition: ColumnElement[bool] = target == any_(
-            bindparam("among", list(values), type_=ARRAY(String))
-        )
-    else:
-        condition = target.in_(values)
-    return condition
 
 
 def _postgresql_insert() -> Insert:
