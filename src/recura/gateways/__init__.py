@@ -1,0 +1,1 @@
+"""Payment processors behind one protocol (`base.PaymentGateway`)."""
