@@ -36,6 +36,13 @@ PREFIXES = {
     "credit_note": "cn",
     "usage_event": "ue",
     "test_clock": "clock",
+    "payment_method": "pm",
+    "payment": "pay",
+    "refund": "re",
+    "dispute": "dp",
+    "gateway_connection": "gwc",
+    "bank_statement": "bst",
+    "bank_transaction": "btx",
 }
 
 

@@ -4,22 +4,32 @@ from recura.db.models.account import Account
 from recura.db.models.add_on import AddOn
 from recura.db.models.api_key import ApiKey
 from recura.db.models.balance_entry import BalanceEntry
+from recura.db.models.bank_statement import BankStatement
+from recura.db.models.bank_transaction import BankTransaction
 from recura.db.models.billable_metric import BillableMetric
 from recura.db.models.charge import Charge
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
+from recura.db.models.dispute import Dispute
 from recura.db.models.event import Event
 from recura.db.models.feature import Feature
 from recura.db.models.feature_grant import FeatureGrant
+from recura.db.models.gateway_connection import GatewayConnection
+from recura.db.models.gateway_customer import GatewayCustomer
+from recura.db.models.gateway_event import GatewayEvent
 from recura.db.models.idempotency_key import IdempotencyKey
 from recura.db.models.invoice import Invoice
 from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_series import InvoiceSeries
+from recura.db.models.payment import Payment
+from recura.db.models.payment_method import PaymentMethod
 from recura.db.models.plan import Plan
 from recura.db.models.plan_version import PlanVersion
 from recura.db.models.product import Product
 from recura.db.models.promotion_code import PromotionCode
+from recura.db.models.refund import Refund
+from recura.db.models.sandbox_charge import SandboxCharge
 from recura.db.models.subscription import Subscription
 from recura.db.models.subscription_add_on import SubscriptionAddOn
 from recura.db.models.test_clock import TestClock
@@ -30,22 +40,32 @@ __all__ = [
     "AddOn",
     "ApiKey",
     "BalanceEntry",
+    "BankStatement",
+    "BankTransaction",
     "BillableMetric",
     "Charge",
     "Coupon",
     "CreditNote",
     "Customer",
+    "Dispute",
     "Event",
     "Feature",
     "FeatureGrant",
+    "GatewayConnection",
+    "GatewayCustomer",
+    "GatewayEvent",
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
     "InvoiceSeries",
+    "Payment",
+    "PaymentMethod",
     "Plan",
     "PlanVersion",
     "Product",
     "PromotionCode",
+    "Refund",
+    "SandboxCharge",
     "Subscription",
     "SubscriptionAddOn",
     "TestClock",

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from recura.db.base import ID, Base
+from recura.db.base import ID, Base, JSONType
 
 
 class Account(Base):
@@ -29,5 +29,12 @@ class Account(Base):
     tax_inclusive: Mapped[bool] = mapped_column(Boolean, server_default="false")
     days_until_due: Mapped[int] = mapped_column(Integer, server_default="14")
     catch_up: Mapped[str] = mapped_column(String(16), server_default="current_period")
+    # Dunning: retries this many days after the first failed charge, then the final action
+    # (cancel, mark_unpaid, leave_past_due) on the subscription.
+    retry_days: Mapped[list[int]] = mapped_column(JSONType, server_default="[1, 3, 5, 7]")
+    dunning_final_action: Mapped[str] = mapped_column(String(16), server_default="cancel")
+    # Where bank transfers go; printed on every invoice sent for payment by transfer.
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -36,6 +36,8 @@ class CreditNote(TenantColumns, Base):
     # Of `total`: taken off the invoice's amount due, and put on the customer's balance.
     applied_to_invoice: Mapped[int] = mapped_column(BigInteger)
     credited_to_balance: Mapped[int] = mapped_column(BigInteger)
+    # Of `total`: paid back to the customer (a refund), neither on the invoice nor the balance.
+    refunded: Mapped[int] = mapped_column(BigInteger, server_default="0")
     reason: Mapped[str] = mapped_column(String(32))
     memo: Mapped[str | None] = mapped_column(String(500))
     # [{"invoice_line": "il_…", "description": ..., "amount": 1000, "tax_rate": "21"}]

@@ -32,6 +32,8 @@ class Customer(TenantColumns, Base):
     tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
     # Test mode only: the customer lives on this test clock's time, not the real one.
     test_clock_id: Mapped[str | None] = mapped_column(ID)
+    # What invoices are charged to; null: invoices wait for a method (or a transfer).
+    default_payment_method_id: Mapped[str | None] = mapped_column(ID)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
@@ -28,6 +37,17 @@ class Invoice(TenantColumns, Base):
             ["account_id", "subscription_id"], ["subscriptions.account_id", "subscriptions.id"]
         ),
         Index("ix_invoices_account_id_customer_id", "account_id", "customer_id"),
+        # The collector's work: invoices whose next charge attempt is due.
+        Index("ix_invoices_next_payment_attempt_at", "next_payment_attempt_at"),
+        # Bank transfers are matched by reference; only sent invoices have one.
+        Index(
+            "ix_invoices_account_id_payment_reference",
+            "account_id",
+            "payment_reference",
+            unique=True,
+            sqlite_where=text("payment_reference IS NOT NULL"),
+            postgresql_where=text("payment_reference IS NOT NULL"),
+        ),
     )
 
     # No key of its own to accounts: the one to customers, which starts with account_id,
@@ -58,6 +78,11 @@ class Invoice(TenantColumns, Base):
     discounts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, server_default="[]")
     collection_method: Mapped[str] = mapped_column(String(24))
     due_at: Mapped[datetime | None]
+    # Collection: charge attempts made so far, when the next one is due (null: none is
+    # planned), and the ISO 11649 reference a bank transfer must quote.
+    attempt_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_payment_attempt_at: Mapped[datetime | None]
+    payment_reference: Mapped[str | None] = mapped_column(String(35))
     finalized_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base, JSONType, TenantColumns
+
+
+class BankTransaction(TenantColumns, Base):
+    """One incoming transfer from a statement and what it was matched to.
+
+    Keyed by the bank's entry reference, so the same transfer in two overlapping
+    statements is counted once.
+    """
+
+    __tablename__ = "bank_transactions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "livemode", "iban", "entry_ref"),
+        ForeignKeyConstraint(
+            ["account_id", "statement_id"], ["bank_statements.account_id", "bank_statements.id"]
+        ),
+        Index("ix_bank_transactions_account_id_status", "account_id", "status"),
+    )
+
+    statement_id: Mapped[str] = mapped_column(ID)
+    iban: Mapped[str] = mapped_column(String(34))
+    entry_ref: Mapped[str] = mapped_column(String(255))
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    references: Mapped[list[str]] = mapped_column(JSONType)
+    remittance: Mapped[str] = mapped_column(String(1000))
+    debtor_name: Mapped[str | None] = mapped_column(String(200))
+    debtor_iban: Mapped[str | None] = mapped_column(String(34))
+    # matched | partial | overpaid | unmatched | ignored (debits, pending entries)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    # [{"invoice": "inv_…", "payment": "pay_…", "amount": 4900}], and the excess credited.
+    applied: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    to_balance: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    matched_at: Mapped[datetime | None]
