@@ -31,6 +31,7 @@ from recura.domains.customers import service as customers
 from recura.domains.customers.schemas import CustomerCreate
 from recura.domains.features import service as features
 from recura.domains.features.schemas import FeatureCreate
+from recura.domains.payments import methods
 from recura.domains.plans import service as plans
 from recura.domains.plans.schemas import PlanCreate
 from recura.domains.products import service as products
@@ -333,8 +334,21 @@ def _ro_company_vat(rng: random.Random) -> str:
     return "RO" + body + cui.calc_check_digit(body)
 
 
+# The sandbox card each demo customer pays with: most succeed, a few decline and go
+# through dunning, as in any real customer base.
+CARDS = {
+    "tok_sandbox_visa": 70,
+    "tok_sandbox_mastercard": 24,
+    "tok_sandbox_insufficient_funds": 3,
+    "tok_sandbox_expired_card": 2,
+    "tok_sandbox_declined": 1,
+}
+
+
 def _customers(session: Session, tenant: Tenant, now: datetime, count: int, clock_id: str) -> None:
     rng = random.Random(SEED)
+    # Its own sequence, so the customers stay the same whatever cards they get.
+    cards = random.Random(SEED + 1)
     for index in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         is_company = rng.random() < 0.35
@@ -355,7 +369,7 @@ def _customers(session: Session, tenant: Tenant, now: datetime, count: int, cloc
         slug = (first + "." + last).lower()
         for ro, ascii_ in (("ă", "a"), ("â", "a"), ("î", "i"), ("ș", "s"), ("ț", "t"), ("ş", "s")):
             slug = slug.replace(ro, ascii_)
-        customers.create(
+        customer = customers.create(
             session,
             tenant,
             CustomerCreate.model_validate(
@@ -380,3 +394,5 @@ def _customers(session: Session, tenant: Tenant, now: datetime, count: int, cloc
             ),
             now,
         )
+        card = cards.choices(list(CARDS), weights=list(CARDS.values()))[0]
+        methods.attach(session, tenant, customer.id, "sandbox", card, True, now)

@@ -92,9 +92,14 @@ def seeded(merchant: Merchant) -> dict[str, str]:
             "prices": [{"currency": "RON", "unit_amount": "100"}],
         },
     )
+    card = {"gateway": "sandbox", "token": "tok_sandbox_visa"}
+    method = create(f"customers/{customer}/payment_methods", card)
     subscription = create("subscriptions", {"customer": customer, "plan": plan})
     invoice = api.ok("GET", "/v1/invoices", params={"subscription": subscription})["data"][0]
+    api.ok("POST", f"/v1/invoices/{invoice['id']}/pay", json={})
     return {
+        "payment_methods": method,
+        "payments": api.ok("GET", "/v1/payments")["data"][0]["id"],
         "customers": customer,
         "products": product,
         "features": create("features", {"code": "seats", "name": "Seats", "kind": "limit"}),

@@ -14,9 +14,13 @@ from tests.conftest import Api, Merchant, make_merchant
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/plans/{id}/quote"): {"currency": "RON"},
     ("POST", "/v1/test_clocks/{id}/advance"): {"frozen_time": "2026-02-01T00:00:00Z"},
+    ("POST", "/v1/customers/{id}/payment_methods"): {"token": "tok_sandbox_visa"},
 }
 # Bodiless actions take an empty object.
-EMPTY_BODY = re.compile(r"^/v1/(subscriptions|invoices)/\{id\}/\w+$")
+EMPTY_BODY = re.compile(
+    r"^/v1/(subscriptions|invoices|payment_methods)/\{id\}/\w+$"
+    r"|^/v1/customers/\{id\}/payment_method_setups$"
+)
 
 
 def build_catalog(api: Api) -> dict[str, str]:
@@ -62,8 +66,12 @@ def build_catalog(api: Api) -> dict[str, str]:
         "POST", "/v1/promotion_codes", 201, json={"code": "PARTNER-TEN", "coupon": coupon}
     )["id"]
     customer = api.ok("POST", "/v1/customers", 201, json={"email": "a@example.ro"})["id"]
+    card = {"gateway": "sandbox", "token": "tok_sandbox_visa"}
+    method = api.ok("POST", f"/v1/customers/{customer}/payment_methods", 201, json=card)["id"]
     sub = api.ok("POST", "/v1/subscriptions", 201, json={"customer": customer, "plan": plan})
     invoice = api.ok("GET", "/v1/invoices")["data"][0]["id"]
+    api.ok("POST", f"/v1/invoices/{invoice}/pay", json={})
+    payment = api.ok("GET", "/v1/payments")["data"][0]["id"]
     clock = api.ok(
         "POST",
         "/v1/test_clocks",
@@ -86,6 +94,8 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/coupons": coupon,
         "/v1/promotion_codes": promo,
         "/v1/customers": customer,
+        "/v1/payment_methods": method,
+        "/v1/payments": payment,
     }
 
 

@@ -30,13 +30,14 @@ def test_monthly_from_jan_31_across_a_leap_year(api: Api) -> None:
         assert line_amounts(invoice) == [("Pro", 4900)]
         assert invoice["tax_total"]["amount"] == 1029
         assert invoice["total"]["amount"] == 5929
-        assert invoice["status"] == "open"
+        assert (invoice["status"], invoice["amount_paid"]["amount"]) == ("paid", 5929)
     numbers = [i["number"] for i in invoices]
     assert numbers == [f"NDT-{n:06d}" for n in range(1, 6)]
-    # Each invoice was created, finalised and recorded in the event log, in order.
+    # Each invoice was created, finalised, paid (by card) and recorded in the event log, in order.
     family = api.ok("GET", "/v1/events", params={"type": "invoice.*", "limit": 100})["data"]
-    assert [e["type"] for e in reversed(family)] == ["invoice.created", "invoice.finalized"] * 5
-    assert [e["object_id"] for e in reversed(family)][::2] == [i["id"] for i in invoices]
+    kinds = ["invoice.created", "invoice.finalized", "invoice.paid"]
+    assert [e["type"] for e in reversed(family)] == kinds * 5
+    assert [e["object_id"] for e in reversed(family)][::3] == [i["id"] for i in invoices]
 
 
 def test_yearly_from_feb_29(api: Api) -> None:

@@ -92,9 +92,17 @@ class World:
         body = {"code": self._code("coupon"), "name": terms.pop("name", "Welcome"), **terms}
         return self.api.ok("POST", "/v1/coupons", 201, json=body)["id"]
 
-    def customer(self, **over: Any) -> str:
+    def customer(self, card: str | None = "tok_sandbox_visa", **over: Any) -> str:
+        """A customer on the story's clock, paying with a sandbox card (None: no card)."""
         body = {"name": "Ana Popescu", "email": "ana@example.ro", "test_clock": self.clock}
-        return self.api.ok("POST", "/v1/customers", 201, json={**body, **over})["id"]
+        customer = self.api.ok("POST", "/v1/customers", 201, json={**body, **over})["id"]
+        if card is not None:
+            self.card(customer, card)
+        return customer
+
+    def card(self, customer: str, token: str, **over: Any) -> dict[str, Any]:
+        body = {"gateway": "sandbox", "token": token, **over}
+        return self.api.ok("POST", f"/v1/customers/{customer}/payment_methods", 201, json=body)
 
     def subscribe(self, customer: str, plan: str, **over: Any) -> dict[str, Any]:
         body = {"customer": customer, "plan": plan, **over}

@@ -16,6 +16,7 @@ from starlette.routing import Match
 from recura.api.problems import PROBLEM_MEDIA_TYPE, ProblemError, ProblemField
 from recura.core.lifecycle import IllegalTransition
 from recura.domains.common.errors import ConflictError, InvalidError, NotFoundError
+from recura.gateways.base import GatewayError, GatewayTimeout
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IllegalTransition)
     async def _transition(request: Request, exc: IllegalTransition) -> JSONResponse:
         problem = ProblemError(409, "illegal-transition", "Not allowed now", f"{exc.reason}.")
+        return problem_response(request, problem)
+
+    @app.exception_handler(GatewayError)
+    async def _gateway(request: Request, exc: GatewayError) -> JSONResponse:
+        detail = f"The payment processor refused the request: {exc}"
+        problem = ProblemError(502, "payment-processor", "Payment processor error", detail)
+        return problem_response(request, problem)
+
+    @app.exception_handler(GatewayTimeout)
+    async def _gateway_timeout(request: Request, exc: GatewayTimeout) -> JSONResponse:
+        detail = "The payment processor did not answer in time; retry the request."
+        problem = ProblemError(504, "payment-processor-timeout", "No answer", detail)
         return problem_response(request, problem)
 
     @app.exception_handler(IntegrityError)

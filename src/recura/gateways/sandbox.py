@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recura.core.money import Money
+from recura.db.engine import make_engine
 from recura.db.models import SandboxCharge
 from recura.gateways.base import (
     ChargeRequest,
@@ -96,6 +98,27 @@ def _card_of(method: str) -> TestCard:
         raise GatewayError(f"{method!r} is not a sandbox payment method") from None
 
 
+_books: dict[str, Engine] = {}
+_books_lock = threading.Lock()
+
+
+def book_engine(engine: Engine) -> Engine:
+    """Where the sandbox keeps its book: the same PostgreSQL database (its own connection,
+    its own transaction), or, next to a SQLite database, a file of its own — SQLite has one
+    writer at a time, and the caller may be holding that lock while it charges."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    database = engine.url.database or ""
+    url = "sqlite://" if database in ("", ":memory:") else f"sqlite:///{database}-sandbox"
+    with _books_lock:
+        book = _books.get(url)
+        if book is None:
+            book = _books[url] = make_engine(url)
+            table = SandboxCharge.metadata.tables[SandboxCharge.__tablename__]
+            SandboxCharge.metadata.create_all(book, tables=[table], checkfirst=True)
+        return book
+
+
 class SandboxGateway:
     name = "sandbox"
 
@@ -107,7 +130,7 @@ class SandboxGateway:
         timeout_rate: float = 0.0,
         rng: random.Random | None = None,
     ) -> None:
-        self._engine = engine
+        self._engine = book_engine(engine)
         self._account_id = account_id
         # Chaos: this share of charges time out, half before reaching the book, half after.
         self._timeout_rate = timeout_rate

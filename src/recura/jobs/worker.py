@@ -2,6 +2,8 @@
 
 Handlers take (session, now) and return how many items they processed; a handler that
 processed a full batch runs again at once, in a new unit of work, until its work is done.
+Staged handlers, which call payment processors between transactions, take a factory of
+units of work instead and open as many as they need.
 """
 
 from __future__ import annotations
@@ -17,28 +19,37 @@ from recura.clock import Clock
 from recura.config import Settings
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.idempotency import service as idempotency
+from recura.domains.payments import collection, methods, reconcile
+from recura.domains.payments.collection import Units
 from recura.jobs import billing
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, datetime], int]
+StagedHandler = Callable[[Units, datetime], int]
 
 # Name -> (handler, batch size: a result this large means there may be more).
 HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "billing": (billing.run_due_subscriptions, billing.BATCH),
+    "payment_methods_expiring": (methods.notify_expiring, methods.EXPIRING_BATCH),
     "purge_idempotency_keys": (idempotency.purge_expired, None),
+}
+STAGED: dict[str, tuple[StagedHandler, int]] = {
+    "collect_payments": (collection.collect_due, collection.BATCH),
+    "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),
 }
 
 
 def run_once(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
     """Run each handler once; one failing handler does not stop the others."""
+    steps = {name: (_in_unit(factory, h), batch) for name, (h, batch) in HANDLERS.items()}
+    steps |= {name: (_staged(factory, h), batch) for name, (h, batch) in STAGED.items()}
     done: dict[str, int] = {}
-    for name, (handler, batch) in HANDLERS.items():
+    for name, (step, batch) in steps.items():
         done[name] = 0
         try:
             while True:
-                with unit_of_work(factory) as session:
-                    count = handler(session, clock.now())
+                count = step(clock.now())
                 done[name] += count
                 if batch is None or count < batch:
                     break
@@ -46,6 +57,18 @@ def run_once(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
             log.exception("worker handler %s failed", name)
             done[name] = -1
     return done
+
+
+def _in_unit(factory: sessionmaker[Session], handler: Handler) -> Callable[[datetime], int]:
+    def step(now: datetime) -> int:
+        with unit_of_work(factory) as session:
+            return handler(session, now)
+
+    return step
+
+
+def _staged(factory: sessionmaker[Session], handler: StagedHandler) -> Callable[[datetime], int]:
+    return lambda now: handler(lambda: unit_of_work(factory), now)
 
 
 def run_forever(

@@ -53,7 +53,7 @@ def test_partial_credit_lowers_what_an_open_invoice_still_owes(api: Api) -> None
 def test_credit_on_a_paid_invoice_goes_to_the_balance_and_pays_the_next(api: Api) -> None:
     world = World(api, APR_1, timezone="UTC")
     customer, invoice = first_invoice(world)
-    api.ok("POST", f"/v1/invoices/{invoice['id']}/pay", json={})
+    api.ok("POST", f"/v1/invoices/{invoice['id']}/pay", json={"paid_out_of_band": True})
     note = api.ok("POST", "/v1/credit_notes", 201, json={"invoice": invoice["id"]})
     assert note["credited_to_balance"]["amount"] == 5929
     world.advance_to(datetime(2026, 5, 2, tzinfo=UTC))

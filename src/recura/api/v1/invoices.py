@@ -14,6 +14,9 @@ from recura.db.models import Invoice
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import payments, service, views
 from recura.domains.invoices.schemas import InvoiceOut, InvoicePreviewOut
+from recura.domains.payments import collection
+from recura.domains.payments import service as payment_service
+from recura.domains.payments.schemas import PayRequest
 from recura.domains.subscriptions import upcoming
 from recura.domains.subscriptions.schemas import EmptyRequest
 
@@ -86,12 +89,24 @@ def mark_uncollectible(
 @router.post(
     "/{id}/pay",
     response_model=InvoiceOut,
-    summary="Record that an invoice was paid outside Recura (cash, a transfer already seen)",
+    summary="Charge an open invoice now, or record that it was paid outside Recura",
+    description="Charges what is left to pay to the customer's default payment method and "
+    "returns the invoice: `paid` if the charge succeeded, still `open` if it failed (the "
+    "attempt is in `GET /v1/payments?invoice=…`). With `paid_out_of_band`, records a payment "
+    "made elsewhere (cash, a transfer already seen). 409 while an earlier attempt's outcome "
+    "is still unknown.",
 )
 def pay_invoice(
-    id: str, body: EmptyRequest, session: SessionDep, tenant: TenantDep, clock: ClockDep
+    id: str, body: PayRequest, session: SessionDep, tenant: TenantDep, clock: ClockDep
 ) -> InvoiceOut:
-    return _one(session, tenant, payments.paid_out_of_band(session, tenant, id, clock.now()))
+    if body.paid_out_of_band:
+        return _one(session, tenant, payments.paid_out_of_band(session, tenant, id, clock.now()))
+    pending, now = payment_service.start_now(session, tenant, id, clock.now())
+    # The attempt is on record before the processor hears of it: whatever happens next,
+    # it is settled under its own key and never charged twice.
+    session.commit()
+    collection.finish(session, pending, collection.send(pending), now)
+    return _one(session, tenant, service.get(session, tenant, id))
 
 
 @customer_router.get(

@@ -41,8 +41,9 @@ class Invoice(TenantColumns, Base):
         Index("ix_invoices_next_payment_attempt_at", "next_payment_attempt_at"),
         # Bank transfers are matched by reference; only sent invoices have one.
         Index(
-            "ix_invoices_account_id_payment_reference",
+            "ix_invoices_account_id_livemode_payment_reference",
             "account_id",
+            "livemode",
             "payment_reference",
             unique=True,
             sqlite_where=text("payment_reference IS NOT NULL"),
@@ -81,6 +82,8 @@ class Invoice(TenantColumns, Base):
     # Collection: charge attempts made so far, when the next one is due (null: none is
     # planned), and the ISO 11649 reference a bank transfer must quote.
     attempt_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The first failed attempt: retries are counted in days from here.
+    first_failed_at: Mapped[datetime | None]
     next_payment_attempt_at: Mapped[datetime | None]
     payment_reference: Mapped[str | None] = mapped_column(String(35))
     finalized_at: Mapped[datetime | None]

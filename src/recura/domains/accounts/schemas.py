@@ -4,8 +4,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, Strict, StringConstraints
+from stdnum import iban
+from stdnum.exceptions import ValidationError
 
+from recura.core import dunning
 from recura.domains.common.fields import (
     Country,
     Currency,
@@ -38,9 +41,30 @@ ACCOUNT_EXAMPLE = {
     "tax_inclusive": False,
     "days_until_due": 14,
     "catch_up": "current_period",
+    "retry_days": [1, 3, 5, 7],
+    "dunning_final_action": "cancel",
+    "iban": "RO49AAAA1B31007593840000",
+    "bic": "AAAARO22",
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
+
+
+def _retry_days(value: list[int]) -> list[int]:
+    return list(dunning.check_schedule(value))
+
+
+def _iban(value: str) -> str:
+    try:
+        return str(iban.validate(value))
+    except ValidationError as error:
+        raise ValueError(f"not a valid IBAN: {error}") from None
+
+
+RetryDays = Annotated[list[Annotated[int, Strict()]], AfterValidator(_retry_days)]
+FinalAction = Literal["cancel", "mark_unpaid", "leave_past_due"]
+Iban = Annotated[str, StringConstraints(max_length=42), AfterValidator(_iban)]
+Bic = Annotated[str, StringConstraints(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")]
 
 
 class AccountCreate(Schema):
@@ -90,6 +114,18 @@ class AccountUpdate(Schema):
         description="A subscription several periods behind (after an outage) is billed for "
         "the current period only, or for every missed one.",
     )
+    retry_days: RetryDays | None = Field(
+        default=None,
+        description="Dunning: a failed charge is retried this many days after the first "
+        "failure (strictly increasing, 1 to 60 days, at most 12 retries; [] for none).",
+    )
+    dunning_final_action: FinalAction | None = Field(
+        default=None,
+        description="When the last retry fails: cancel the subscription, mark it unpaid, or "
+        "leave it past due.",
+    )
+    iban: Iban | None = Field(default=None, description="Where bank transfers are paid to.")
+    bic: Bic | None = None
 
 
 class AccountOut(BaseModel):
@@ -108,5 +144,9 @@ class AccountOut(BaseModel):
     tax_inclusive: bool
     days_until_due: int
     catch_up: str
+    retry_days: list[int]
+    dunning_final_action: str
+    iban: str | None
+    bic: str | None
     livemode: bool
     created_at: datetime

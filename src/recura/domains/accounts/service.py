@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from recura.core import dunning
 from recura.db.models import Account, ApiKey
 from recura.domains.accounts import keys, repository
 from recura.domains.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
@@ -33,6 +34,10 @@ def create_account(session: Session, data: AccountCreate, now: datetime) -> Acco
         tax_inclusive=False,
         days_until_due=14,
         catch_up="current_period",
+        retry_days=list(dunning.DEFAULT_RETRY_DAYS),
+        dunning_final_action="cancel",
+        iban=None,
+        bic=None,
         **data.model_dump(),
     )
     session.add(account)
@@ -72,6 +77,10 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         tax_inclusive=account.tax_inclusive,
         days_until_due=account.days_until_due,
         catch_up=account.catch_up,
+        retry_days=account.retry_days,
+        dunning_final_action=account.dunning_final_action,
+        iban=account.iban,
+        bic=account.bic,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

@@ -178,6 +178,13 @@ def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime
         "discounts": [{"description": d.description, "amount": d.amount} for d in calc.discounts],
         "collection_method": item.collection_method,
         "due_at": due if item.collection_method == SEND_INVOICE else None,
+        "attempt_count": 0,
+        "first_failed_at": None,
+        # Charged by the collector as soon as it runs; a sent invoice waits for a transfer.
+        "next_payment_attempt_at": (
+            now if not paid and item.collection_method != SEND_INVOICE else None
+        ),
+        "payment_reference": None,
         "finalized_at": now,
         "paid_at": now if paid else None,
         "voided_at": None,

@@ -1,9 +1,9 @@
-"""An invoice's payment and what it does to its subscription (the gateways come later and
-call the same `settle`)."""
+"""What an invoice's payment, or its failure, does to its subscription."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -24,13 +24,42 @@ def paid_out_of_band(session: Session, tenant: Tenant, invoice_id: str, now: dat
 
 def settle(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> None:
     """A paid invoice activates an incomplete subscription and recovers a past-due one."""
+    _move(session, tenant, invoice, "payment_succeeded", now)
+
+
+def failed(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> None:
+    """A failed charge makes an active subscription past due."""
+    _move(session, tenant, invoice, "payment_failed", now)
+
+
+def retries_exhausted(
+    session: Session, tenant: Tenant, invoice: Invoice, final_action: str, now: datetime
+) -> None:
+    """The last retry failed: the account's final action for a past-due subscription."""
+    _move(session, tenant, invoice, "retries_exhausted", now, final_action)
+
+
+def _move(
+    session: Session,
+    tenant: Tenant,
+    invoice: Invoice,
+    action: str,
+    now: datetime,
+    final_action: str | None = None,
+) -> None:
     if invoice.subscription_id is None:
         return
     sub = subscriptions.get_for_update(session, tenant, invoice.subscription_id)
     current = state.state_of(sub)
-    if current.status not in lifecycle.TRANSITIONS["payment_succeeded"]:
+    if current.status not in lifecycle.TRANSITIONS[action]:
         return
     customer = session.get_one(Customer, (tenant.account_id, sub.customer_id))
     now = subscriptions.now_for(session, tenant, customer, now)
-    new, happened = lifecycle.payment_succeeded(current, now)
+    if action == "payment_succeeded":
+        new, happened = lifecycle.payment_succeeded(current, now)
+    elif action == "payment_failed":
+        new, happened = lifecycle.payment_failed(current, now)
+    else:
+        final = cast(lifecycle.FinalAction, final_action)
+        new, happened = lifecycle.retries_exhausted(current, now, final)
     state.save(session, tenant, sub, new, happened, terms.load(session, tenant, sub), now)

@@ -87,8 +87,25 @@ def mark_paid(session: Session, tenant: Tenant, invoice: Invoice, now: datetime)
     invoice.status = "paid"
     invoice.amount_paid = invoice.amount_due
     invoice.paid_at = now
+    invoice.next_payment_attempt_at = None
     invoice.updated_at = now
     _record(session, tenant, invoice, "invoice.paid", now)
+
+
+def record_payment(
+    session: Session, tenant: Tenant, invoice: Invoice, amount: int, now: datetime
+) -> int:
+    """Money received for an open invoice, in full or in part; returns what exceeds what was
+    still due (the caller credits it to the customer's balance)."""
+    if invoice.status not in ("open", "uncollectible"):
+        return amount
+    remaining = invoice.amount_due - invoice.amount_paid
+    applied = min(amount, remaining)
+    invoice.amount_paid += applied
+    invoice.updated_at = now
+    if invoice.amount_paid >= invoice.amount_due:
+        mark_paid(session, tenant, invoice, now)
+    return amount - applied
 
 
 def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> Invoice:
@@ -109,6 +126,7 @@ def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> In
     )
     invoice.status = "void"
     invoice.voided_at = now
+    invoice.next_payment_attempt_at = None
     invoice.updated_at = now
     _record(session, tenant, invoice, "invoice.voided", now)
     return invoice
@@ -118,6 +136,7 @@ def mark_uncollectible(session: Session, tenant: Tenant, invoice_id: str, now: d
     invoice = get_for_update(session, tenant, invoice_id)
     _require_status(invoice, ("open",), "marked uncollectible")
     invoice.status = "uncollectible"
+    invoice.next_payment_attempt_at = None
     invoice.updated_at = now
     _record(session, tenant, invoice, "invoice.marked_uncollectible", now)
     return invoice

@@ -1,5 +1,6 @@
 """Test clocks: a customer attached to one lives at its frozen time; advancing it runs, in
-time order, everything that falls due on the way, exactly as the worker would have."""
+time order, everything that falls due on the way, exactly as the worker would have:
+renewals and other subscription work, then the charges (and dunning retries) due."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Subscription, TestClock
+from recura.db.models import Customer, Invoice, Subscription, TestClock
 from recura.domains.common import lookup
 from recura.domains.common.errors import invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.payments import collection
 from recura.domains.subscriptions import cycle, renewals
 from recura.domains.test_clocks.schemas import TestClockCreate, TestClockOut
 from recura.ids import new_id
@@ -66,8 +68,16 @@ def advance(
     mine = tenant.scope(select(Subscription), Subscription).where(
         Subscription.test_clock_id == clock.id
     )
+    on_clock = tenant.scope(select(Customer.id), Customer).where(Customer.test_clock_id == clock.id)
+    charges = tenant.scope(select(Invoice), Invoice).where(
+        Invoice.customer_id.in_(on_clock.scalar_subquery())
+    )
     while True:
-        at = session.scalar(mine.with_only_columns(func.min(Subscription.next_action_at)))
+        due = [
+            session.scalar(mine.with_only_columns(func.min(Subscription.next_action_at))),
+            session.scalar(charges.with_only_columns(func.min(Invoice.next_payment_attempt_at))),
+        ]
+        at = min((d for d in due if d is not None), default=None)
         if at is None or at > to:
             break
         at = max(at, clock.frozen_time)
@@ -78,6 +88,11 @@ def advance(
         renewals.renew_many(session, [(b, b) for b in renewals.load(session, plain)], at)
         for sub in rest:
             cycle.run_due(session, tenant, sub, at)
+        session.flush()
+        for invoice in list(session.scalars(charges.where(Invoice.next_payment_attempt_at <= at))):
+            pending = collection.start(session, tenant, invoice, at)
+            if pending is not None:
+                collection.run_inline(session, pending, at)
         session.flush()
     clock.frozen_time = to
     clock.updated_at = now

@@ -1,0 +1,217 @@
+"""Charging invoices, in three steps so that no fault can charge twice.
+
+1. `start`, in a transaction: record attempt n of the invoice as `processing`, its key
+   derived from (invoice, n), and commit.
+2. `send`, outside any transaction: ask the processor, under that key.
+3. `finish`, in a transaction: record the answer (`outcomes.apply`).
+
+A crash after 1 leaves a `processing` attempt, a timeout in 2 an `unknown` one; the
+reconciler settles both by asking the processor, and meanwhile no new attempt starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.core.money import Money
+from recura.db.models import Customer, Invoice, Payment
+from recura.domains.common.errors import ConflictError
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.payments import locks, methods, outcomes, processors
+from recura.gateways.base import (
+    ChargeRequest,
+    ChargeResult,
+    GatewayError,
+    GatewayTimeout,
+    PaymentGateway,
+)
+from recura.ids import new_id
+
+BATCH = 100
+# An attempt still `processing` this long after it started has lost its worker.
+STALE_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An attempt recorded and committed, ready to be sent."""
+
+    tenant: Tenant
+    payment_id: str
+    gateway: PaymentGateway
+    request: ChargeRequest
+    reference: str | None = None  # the processor's id for it, once known
+
+
+def idempotency_key(invoice_id: str, attempt: int) -> str:
+    return f"{invoice_id}-attempt-{attempt}"
+
+
+def unsettled(session: Session, tenant: Tenant, invoice_id: str) -> Payment | None:
+    stmt = tenant.scope(select(Payment), Payment).where(
+        Payment.invoice_id == invoice_id, Payment.status.in_(outcomes.UNSETTLED)
+    )
+    return session.scalars(stmt.limit(1)).first()
+
+
+def start(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> Pending | None:
+    """Attempt n+1 for an open invoice; None when nothing is to be charged now."""
+    locks.hold_customer(session, tenant, invoice.customer_id)
+    invoice.next_payment_attempt_at = None
+    due = invoice.amount_due - invoice.amount_paid
+    if invoice.status != "open" or due <= 0 or unsettled(session, tenant, invoice.id):
+        return None
+    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    method = methods.default_of(session, tenant, customer)
+    if method is None:
+        outcomes.failed_attempt(session, tenant, invoice, "no_payment_method", now)
+        return None
+    gateway = processors.gateway_for(session, tenant, method.gateway)
+    invoice.attempt_count += 1
+    payment = Payment(
+        id=new_id("payment"),
+        **tenant.row_keys(),
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        payment_method_id=method.id,
+        gateway=method.gateway,
+        attempt=invoice.attempt_count,
+        idempotency_key=idempotency_key(invoice.id, invoice.attempt_count),
+        amount=due,
+        currency=invoice.currency,
+        status="processing",
+        reference=None,
+        failure_code=None,
+        failure_message=None,
+        action_url=None,
+        amount_refunded=0,
+        amount_disputed=0,
+        status_changed_at=None,
+        settled_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    events.record(session, tenant, "payment.created", payment.id, outcomes.summary(payment), now)
+    request = request_for(payment, method.reference, method.processor_customer, invoice.number)
+    return Pending(tenant, payment.id, gateway, request)
+
+
+def request_for(
+    payment: Payment, method: str, processor_customer: str | None, number: str | None
+) -> ChargeRequest:
+    assert payment.idempotency_key is not None
+    return ChargeRequest(
+        amount=Money(payment.amount, payment.currency),
+        idempotency_key=payment.idempotency_key,
+        method=method,
+        processor_customer=processor_customer,
+        description=f"Invoice {number or payment.invoice_id}",
+        metadata={
+            "recura_account": payment.account_id,
+            "recura_invoice": payment.invoice_id,
+            "recura_payment": payment.id,
+        },
+    )
+
+
+def send(pending: Pending) -> ChargeResult | None:
+    """The processor's answer, or None when there was none (the outcome is unknown)."""
+    try:
+        return pending.gateway.charge(pending.request)
+    except GatewayTimeout:
+        return None
+    except GatewayError as error:  # refused before anything was charged
+        return ChargeResult(
+            status="failed", failure_code="processing_error", failure_message=str(error)
+        )
+
+
+def finish(
+    session: Session, pending: Pending, result: ChargeResult | None, now: datetime
+) -> Payment:
+    payment = session.get_one(Payment, (pending.tenant.account_id, pending.payment_id))
+    session.refresh(payment, with_for_update=True)
+    outcomes.apply(session, pending.tenant, payment, result, now)
+    return payment
+
+
+Units = Callable[[], AbstractContextManager[Session]]
+
+
+def collect_due(units: Units, now: datetime, limit: int = BATCH) -> int:
+    """The worker's step: start every due attempt of one batch (one commit), send each,
+    finish each in its own transaction. Returns how many invoices were claimed."""
+    with units() as session:
+        claimed = claim_due(session, now, limit)
+        started = [p for tenant, invoice in claimed if (p := start(session, tenant, invoice, now))]
+    for pending in started:
+        result = send(pending)
+        with units() as session:
+            finish(session, pending, result, now)
+    return len(claimed)
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[Tenant, Invoice]]:
+    """Open invoices whose next attempt is due, locked so no other worker takes them.
+    Customers on a test clock are charged when their clock moves, not by real time."""
+    stmt = (
+        select(Invoice)
+        .join(
+            Customer,
+            (Customer.account_id == Invoice.account_id) & (Customer.id == Invoice.customer_id),
+        )
+        .where(Invoice.next_payment_attempt_at <= now, Customer.test_clock_id.is_(None))
+        .order_by(Invoice.next_payment_attempt_at)
+        .limit(limit)
+        .with_for_update(of=Invoice, skip_locked=True)
+    )
+    return [(Tenant(i.account_id, i.livemode), i) for i in session.scalars(stmt)]
+
+
+def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> Pending:
+    """Start an attempt at once (the operator's or the customer's "pay now")."""
+    if invoice.status != "open":
+        raise ConflictError(
+            f"Invoice '{invoice.id}' is {invoice.status}; only an open invoice can be paid."
+        )
+    if invoice.amount_due - invoice.amount_paid <= 0:
+        raise ConflictError(f"Invoice '{invoice.id}' has nothing left to pay.")
+    if unsettled(session, tenant, invoice.id):
+        raise ConflictError(
+            f"A payment of invoice '{invoice.id}' is still being processed; its outcome is"
+            " awaited before another attempt."
+        )
+    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    if methods.default_of(session, tenant, customer) is None:
+        raise ConflictError(f"Customer '{customer.id}' has no default payment method.")
+    pending = start(session, tenant, invoice, now)
+    assert pending is not None
+    return pending
+
+
+def run_inline(session: Session, pending: Pending, now: datetime) -> Payment:
+    """Send and finish in the caller's one transaction, asking once more when there was no
+    answer: for test clocks, whose advance is one transaction of simulated time."""
+    result = send(pending)
+    if result is None:
+        result = lookup(pending)
+    return finish(session, pending, result, now)
+
+
+def lookup(pending: Pending) -> ChargeResult | None:
+    """Ask the processor what became of the attempt; if it never arrived, send it again
+    under the same key, which can charge at most once. None: still no answer."""
+    try:
+        found = pending.gateway.lookup(pending.request.idempotency_key, pending.reference)
+    except (GatewayTimeout, GatewayError):
+        return None
+    return send(pending) if found.status == "not_found" else found

@@ -1,0 +1,18 @@
+"""Money operations on one customer happen one at a time."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recura.domains.common.tenant import Tenant
+
+
+def hold_customer(session: Session, tenant: Tenant, customer_id: str) -> None:
+    """Until the transaction ends, no other charge, refund or transfer for this customer
+    proceeds. On PostgreSQL an advisory lock keyed by the customer (it locks no row, so
+    readers and unrelated writers never wait); SQLite already runs one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = func.hashtextextended(f"money:{tenant.account_id}:{customer_id}", 0)
+    session.execute(select(func.pg_advisory_xact_lock(key)))

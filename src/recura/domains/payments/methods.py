@@ -1,0 +1,256 @@
+"""Payment methods: saved through the processor's own flow, listed, made default, detached;
+and the notice a month before a card expires."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from recura.db.models import Customer, GatewayCustomer, Invoice, PaymentMethod
+from recura.domains.common import lookup
+from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
+from recura.domains.events import service as events
+from recura.domains.payments import processors
+from recura.gateways.base import CustomerInfo, GatewayError, SavedMethod, SetupSession
+from recura.ids import new_id
+
+EXPIRY_NOTICE = timedelta(days=30)
+EXPIRING_BATCH = 500
+
+
+def customer_info(
+    session: Session, tenant: Tenant, customer: Customer, gateway: str
+) -> CustomerInfo:
+    known = session.get(GatewayCustomer, (tenant.account_id, customer.id, gateway))
+    return CustomerInfo(
+        customer_id=customer.id,
+        email=customer.email,
+        name=customer.name,
+        processor_customer=known.reference if known else None,
+    )
+
+
+def _remember_processor_customer(
+    session: Session, tenant: Tenant, customer: Customer, gateway: str, reference: str | None
+) -> None:
+    if reference is None:
+        return
+    if session.get(GatewayCustomer, (tenant.account_id, customer.id, gateway)) is not None:
+        return
+    session.add(
+        GatewayCustomer(
+            account_id=tenant.account_id,
+            customer_id=customer.id,
+            gateway=gateway,
+            livemode=tenant.livemode,
+            reference=reference,
+        )
+    )
+
+
+def start_setup(
+    session: Session, tenant: Tenant, customer_id: str, name: str | None, return_url: str | None
+) -> tuple[str, SetupSession]:
+    """Begin the processor's flow (the account's default processor unless `name` says)."""
+    customer = customers.get(session, tenant, customer_id)
+    gateway = processors.gateway_for(
+        session, tenant, name or processors.default_gateway(session, tenant)
+    )
+    setup = gateway.start_setup(customer_info(session, tenant, customer, gateway.name), return_url)
+    _remember_processor_customer(session, tenant, customer, gateway.name, setup.processor_customer)
+    return gateway.name, setup
+
+
+def attach(
+    session: Session,
+    tenant: Tenant,
+    customer_id: str,
+    name: str | None,
+    token: str,
+    make_default: bool | None,
+    now: datetime,
+) -> PaymentMethod:
+    """Finish the processor's flow with its token; the first method becomes the default."""
+    customer = customers.get(session, tenant, customer_id)
+    gateway = processors.gateway_for(
+        session, tenant, name or processors.default_gateway(session, tenant)
+    )
+    info = customer_info(session, tenant, customer, gateway.name)
+    try:
+        saved = gateway.complete_setup(info, token)
+    except GatewayError as error:
+        raise invalid("/token", str(error)) from None
+    _remember_processor_customer(session, tenant, customer, gateway.name, saved.processor_customer)
+    method = PaymentMethod(
+        id=new_id("payment_method"),
+        **tenant.row_keys(),
+        customer_id=customer.id,
+        gateway=gateway.name,
+        reference=saved.reference,
+        processor_customer=saved.processor_customer or info.processor_customer,
+        kind=saved.kind,
+        brand=saved.brand,
+        last4=saved.last4,
+        exp_month=saved.exp_month,
+        exp_year=saved.exp_year,
+        expires_on=expires_on(saved.exp_year, saved.exp_month),
+        email=saved.email,
+        status="active",
+        expiring_notified_at=None,
+        detached_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(method)
+    session.flush()
+    events.record(session, tenant, "payment_method.attached", method.id, summary(method), now)
+    if make_default or (make_default is None and customer.default_payment_method_id is None):
+        _make_default(session, tenant, customer, method, now)
+    return method
+
+
+def expires_on(year: int | None, month: int | None) -> datetime | None:
+    """A card works to the end of its expiry month: the first instant it no longer does."""
+    if year is None or month is None:
+        return None
+    return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+
+
+def get(session: Session, tenant: Tenant, method_id: str) -> PaymentMethod:
+    return lookup.require(session, tenant, PaymentMethod, method_id, "payment method")
+
+
+def of_customer(session: Session, tenant: Tenant, customer_id: str) -> list[PaymentMethod]:
+    customers.get(session, tenant, customer_id)
+    stmt = tenant.scope(select(PaymentMethod), PaymentMethod).where(
+        PaymentMethod.customer_id == customer_id, PaymentMethod.status == "active"
+    )
+    return list(session.scalars(stmt.order_by(PaymentMethod.id)))
+
+
+def page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, customer: str | None
+) -> Page[PaymentMethod]:
+    stmt = tenant.scope(select(PaymentMethod), PaymentMethod)
+    if customer is not None:
+        stmt = stmt.where(PaymentMethod.customer_id == customer)
+    return paginate(session, stmt, PaymentMethod, limit, starting_after)
+
+
+def defaults_of(session: Session, tenant: Tenant, customer_ids: set[str]) -> dict[str, str | None]:
+    if not customer_ids:
+        return {}
+    stmt = tenant.scope(select(Customer.id, Customer.default_payment_method_id), Customer)
+    return dict(session.execute(stmt.where(Customer.id.in_(customer_ids))).tuples().all())
+
+
+def default_of(session: Session, tenant: Tenant, customer: Customer) -> PaymentMethod | None:
+    if customer.default_payment_method_id is None:
+        return None
+    method = session.get(PaymentMethod, (tenant.account_id, customer.default_payment_method_id))
+    return method if method is not None and method.status == "active" else None
+
+
+def set_default(session: Session, tenant: Tenant, method_id: str, now: datetime) -> PaymentMethod:
+    method = get(session, tenant, method_id)
+    if method.status != "active":
+        raise ConflictError(f"Payment method '{method.id}' is detached.")
+    customer = customers.get(session, tenant, method.customer_id)
+    _make_default(session, tenant, customer, method, now)
+    return method
+
+
+def _make_default(
+    session: Session, tenant: Tenant, customer: Customer, method: PaymentMethod, now: datetime
+) -> None:
+    """A new default is tried at once on every invoice that is waiting in dunning, the way
+    a customer who just fixed their card expects."""
+    if customer.default_payment_method_id == method.id:
+        return
+    customer.default_payment_method_id = method.id
+    customer.updated_at = now
+    events.record(session, tenant, "customer.updated", customer.id, {"id": customer.id}, now)
+    session.execute(
+        update(Invoice)
+        .where(
+            Invoice.account_id == tenant.account_id,
+            Invoice.livemode == tenant.livemode,
+            Invoice.customer_id == customer.id,
+            Invoice.status == "open",
+            Invoice.collection_method == "charge_automatically",
+            Invoice.first_failed_at.is_not(None),
+        )
+        .values(next_payment_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def detach(session: Session, tenant: Tenant, method_id: str, now: datetime) -> PaymentMethod:
+    method = get(session, tenant, method_id)
+    if method.status != "active":
+        raise ConflictError(f"Payment method '{method.id}' is detached already.")
+    processors.gateway_for(session, tenant, method.gateway).detach(to_saved(method))
+    method.status = "detached"
+    method.detached_at = method.updated_at = now
+    customer = customers.get(session, tenant, method.customer_id)
+    if customer.default_payment_method_id == method.id:
+        customer.default_payment_method_id = None
+        customer.updated_at = now
+    events.record(session, tenant, "payment_method.detached", method.id, summary(method), now)
+    return method
+
+
+def to_saved(method: PaymentMethod) -> SavedMethod:
+    return SavedMethod(
+        reference=method.reference,
+        kind=method.kind,  # type: ignore[arg-type]
+        processor_customer=method.processor_customer,
+        brand=method.brand,
+        last4=method.last4,
+        exp_month=method.exp_month,
+        exp_year=method.exp_year,
+        email=method.email,
+    )
+
+
+def notify_expiring(session: Session, now: datetime, limit: int = EXPIRING_BATCH) -> int:
+    """`payment_method.expiring` once per card, a month before it stops working."""
+    stmt = (
+        select(PaymentMethod)
+        .where(
+            PaymentMethod.expires_on.is_not(None),
+            PaymentMethod.expires_on <= now + EXPIRY_NOTICE,
+            PaymentMethod.expires_on > now,
+            PaymentMethod.expiring_notified_at.is_(None),
+            PaymentMethod.status == "active",
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    found = list(session.scalars(stmt))
+    for method in found:
+        tenant = Tenant(method.account_id, method.livemode)
+        method.expiring_notified_at = now
+        events.record(session, tenant, "payment_method.expiring", method.id, summary(method), now)
+    return len(found)
+
+
+def summary(method: PaymentMethod) -> dict[str, Any]:
+    return {
+        "id": method.id,
+        "customer": method.customer_id,
+        "gateway": method.gateway,
+        "kind": method.kind,
+        "brand": method.brand,
+        "last4": method.last4,
+        "exp_month": method.exp_month,
+        "exp_year": method.exp_year,
+        "email": method.email,
+        "status": method.status,
+    }

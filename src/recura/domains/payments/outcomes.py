@@ -1,0 +1,161 @@
+"""What a charge's outcome does: to the payment, its invoice, the dunning schedule and the
+subscription. The collector, the reconciler and the processors' webhooks all come here, so
+an outcome learnt twice (an answer and then its webhook) is applied once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from recura.core import dunning
+from recura.core.money import Money
+from recura.db.models import Invoice, Payment
+from recura.domains.accounts import service as accounts
+from recura.domains.balances import service as balances
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.invoices import payments as invoice_payments
+from recura.domains.invoices import service as invoices
+from recura.domains.payments import locks
+from recura.gateways.base import ChargeResult
+
+log = logging.getLogger(__name__)
+
+UNSETTLED = ("processing", "unknown")
+FAILED = ("failed", "requires_action")
+
+
+def summary(payment: Payment) -> dict[str, Any]:
+    """What a payment event carries."""
+    return {
+        "id": payment.id,
+        "invoice": payment.invoice_id,
+        "customer": payment.customer_id,
+        "payment_method": payment.payment_method_id,
+        "gateway": payment.gateway,
+        "attempt": payment.attempt,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "status": payment.status,
+        "failure_code": payment.failure_code,
+        "amount_refunded": payment.amount_refunded,
+    }
+
+
+def apply(
+    session: Session,
+    tenant: Tenant,
+    payment: Payment,
+    result: ChargeResult | None,
+    now: datetime,
+    *,
+    changed_at: datetime | None = None,
+) -> None:
+    """Record the processor's answer; None is no answer (the payment becomes `unknown`).
+
+    `changed_at` is when the processor says the status changed (a webhook's time): an
+    answer older than what is recorded is ignored, and a succeeded payment stays so.
+    """
+    if payment.status == "succeeded":
+        return
+    last = payment.status_changed_at
+    if changed_at is not None and last is not None and changed_at < last:
+        return
+    if result is None or result.status == "not_found":
+        if payment.status == "processing":
+            payment.status = "unknown"
+            payment.updated_at = now
+        return
+    locks.hold_customer(session, tenant, payment.customer_id)
+    payment.reference = result.reference or payment.reference
+    payment.status_changed_at = changed_at or now
+    payment.updated_at = now
+    expected = Money(payment.amount, payment.currency)
+    if result.status == "succeeded" and result.amount not in (None, expected):
+        # Never settle an invoice on an amount we did not ask for; a person looks at it.
+        log.error("payment %s: processor charged %s, not %s", payment.id, result.amount, expected)
+        payment.status = "unknown"
+        payment.failure_code, payment.failure_message = "amount_mismatch", str(result.amount)
+        return
+    if result.status == "pending":
+        payment.status = "processing"
+        return
+    if result.status == "succeeded":
+        _succeeded(session, tenant, payment, now)
+        return
+    if payment.status in FAILED:
+        return  # already failed: a repeated failure (a webhook after the answer) is not news
+    payment.status = result.status
+    payment.failure_code = result.failure_code
+    payment.failure_message = result.failure_message
+    payment.action_url = result.action_url
+    payment.settled_at = now
+    events.record(session, tenant, "payment.failed", payment.id, summary(payment), now)
+    invoice = invoices.get_for_update(session, tenant, payment.invoice_id)
+    failed_attempt(session, tenant, invoice, payment.failure_code or "card_declined", now)
+
+
+def _succeeded(session: Session, tenant: Tenant, payment: Payment, now: datetime) -> None:
+    was_failed = payment.status in FAILED
+    payment.status = "succeeded"
+    payment.failure_code = payment.failure_message = payment.action_url = None
+    payment.settled_at = now
+    events.record(session, tenant, "payment.succeeded", payment.id, summary(payment), now)
+    if was_failed:
+        # A payment we recorded as failed went through after all (a 3-D Secure challenge
+        # completed later): the money is there, so it counts like any other.
+        log.info("payment %s succeeded after having failed", payment.id)
+    invoice = invoices.get_for_update(session, tenant, payment.invoice_id)
+    receive(session, tenant, invoice, payment.amount, f"Payment {payment.id}", now)
+
+
+def receive(
+    session: Session, tenant: Tenant, invoice: Invoice, amount: int, source: str, now: datetime
+) -> int:
+    """Money in for an invoice: paid in full or in part; what it did not need (it was paid
+    already, or this was more than due) goes to the customer's balance. Returns that excess."""
+    was_open = invoice.status == "open"
+    excess = invoices.record_payment(session, tenant, invoice, amount, now)
+    if excess:
+        balances.lock(session, tenant.account_id, [invoice.customer_id])
+        balances.add(
+            session,
+            tenant,
+            invoice.customer_id,
+            invoice.currency,
+            excess,
+            "overpayment",
+            f"{source}: more than invoice {invoice.number or invoice.id} needed",
+            now,
+            invoice_id=invoice.id,
+        )
+    if was_open and invoice.status == "paid":
+        invoice_payments.settle(session, tenant, invoice, now)
+    return excess
+
+
+def failed_attempt(
+    session: Session, tenant: Tenant, invoice: Invoice, code: str, now: datetime
+) -> None:
+    """An attempt failed (or could not be made): plan the next one, or end dunning."""
+    account = accounts.get_account(session, tenant.account_id)
+    first = invoice.first_failed_at or now
+    invoice.first_failed_at = first
+    retry = dunning.next_retry_at(first, now, account.retry_days)
+    invoice.next_payment_attempt_at = retry
+    invoice.updated_at = now
+    data = {
+        **invoices.summary(invoice),
+        "failure_code": code,
+        "attempt_count": invoice.attempt_count,
+        "next_payment_attempt": retry.isoformat() if retry else None,
+    }
+    events.record(session, tenant, "invoice.payment_failed", invoice.id, data, now)
+    invoice_payments.failed(session, tenant, invoice, now)
+    if retry is None:
+        invoice_payments.retries_exhausted(
+            session, tenant, invoice, account.dunning_final_action, now
+        )

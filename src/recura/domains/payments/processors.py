@@ -1,0 +1,55 @@
+"""Which processor object serves an account: built from its stored connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import GatewayConnection
+from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.tenant import Tenant
+from recura.gateways.base import PaymentGateway
+from recura.gateways.sandbox import SandboxGateway
+
+# Processors with credentials: name -> (required config keys, factory from the config).
+Factory = Callable[[dict[str, Any]], PaymentGateway]
+CONNECTED: dict[str, tuple[tuple[str, ...], Factory]] = {}
+NAMES = ("sandbox", "stripe", "paypal")
+
+
+def connection(session: Session, tenant: Tenant, name: str) -> GatewayConnection | None:
+    stmt = tenant.scope(select(GatewayConnection), GatewayConnection)
+    return session.scalar(stmt.where(GatewayConnection.gateway == name))
+
+
+def gateway_for(session: Session, tenant: Tenant, name: str) -> PaymentGateway:
+    if name not in NAMES:
+        raise invalid("/gateway", f"must be one of {', '.join(NAMES)}")
+    found = connection(session, tenant, name)
+    if name == "sandbox":
+        if tenant.livemode:
+            raise ConflictError(
+                "The sandbox takes test-mode payments only; use a live key's processor."
+            )
+        rate = float((found.config if found else {}).get("timeout_rate", 0))
+        return SandboxGateway(session.get_bind().engine, tenant.account_id, timeout_rate=rate)
+    if found is None or name not in CONNECTED:
+        mode = "live" if tenant.livemode else "test"
+        raise ConflictError(f"No {name} connection is set up for this account in {mode} mode.")
+    return CONNECTED[name][1](found.config)
+
+
+def default_gateway(session: Session, tenant: Tenant) -> str:
+    """The processor new payment methods go to when none is named: the one connected (Stripe
+    before PayPal), else the sandbox in test mode."""
+    stmt = tenant.scope(select(GatewayConnection.gateway), GatewayConnection)
+    connected = set(session.scalars(stmt))
+    for name in ("stripe", "paypal"):
+        if name in connected:
+            return name
+    if tenant.livemode:
+        raise ConflictError("No payment processor is connected for live mode.")
+    return "sandbox"

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from recura.db.models import Payment, PaymentMethod
+from recura.domains.common.fields import MoneyOut, Schema, example, example_in
+from recura.gateways.base import SetupSession
+
+GatewayName = Literal["sandbox", "stripe", "paypal"]
+
+
+class SetupRequest(Schema):
+    model_config = example_in({"gateway": "stripe", "return_url": "https://app.example.ro/billing"})
+
+    gateway: GatewayName | None = None
+    return_url: str | None = Field(default=None, max_length=2000)
+
+
+class SetupOut(BaseModel):
+    model_config = example(
+        {
+            "object": "payment_method_setup",
+            "gateway": "stripe",
+            "client_secret": "seti_1Q0PsIJvEtkwdCNY_secret_QsX1",
+            "approve_url": None,
+            "reference": "seti_1Q0PsIJvEtkwdCNY",
+            "test_tokens": [],
+        }
+    )
+
+    object: Literal["payment_method_setup"] = "payment_method_setup"
+    gateway: str
+    client_secret: str | None
+    approve_url: str | None
+    reference: str | None
+    test_tokens: list[str]
+
+    @classmethod
+    def of(cls, gateway: str, setup: SetupSession) -> SetupOut:
+        return cls(
+            gateway=gateway,
+            client_secret=setup.client_secret,
+            approve_url=setup.approve_url,
+            reference=setup.reference,
+            test_tokens=list(setup.test_tokens),
+        )
+
+
+class AttachRequest(Schema):
+    model_config = example_in(
+        {"gateway": "sandbox", "token": "tok_sandbox_visa"},
+        {"gateway": "stripe", "token": "pm_1Q0PsIJvEtkwdCNYMSaVuRz6", "default": True},
+    )
+
+    gateway: GatewayName | None = None
+    # The processor's token from its hosted flow: a Stripe PaymentMethod or SetupIntent id, a
+    # PayPal setup token the payer approved, a sandbox test token.
+    token: str = Field(min_length=1, max_length=255)
+    default: bool | None = None
+
+
+class PaymentMethodOut(BaseModel):
+    model_config = example(
+        {
+            "object": "payment_method",
+            "id": "pm_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "customer": "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "gateway": "stripe",
+            "kind": "card",
+            "brand": "visa",
+            "last4": "4242",
+            "exp_month": 12,
+            "exp_year": 2028,
+            "email": None,
+            "status": "active",
+            "default": True,
+            "livemode": False,
+            "created_at": "2026-02-01T10:00:00Z",
+        }
+    )
+
+    object: Literal["payment_method"] = "payment_method"
+    id: str
+    customer: str
+    gateway: str
+    kind: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    email: str | None
+    status: str
+    default: bool
+    livemode: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, method: PaymentMethod, default_id: str | None) -> PaymentMethodOut:
+        return cls(
+            id=method.id,
+            customer=method.customer_id,
+            gateway=method.gateway,
+            kind=method.kind,
+            brand=method.brand,
+            last4=method.last4,
+            exp_month=method.exp_month,
+            exp_year=method.exp_year,
+            email=method.email,
+            status=method.status,
+            default=method.id == default_id,
+            livemode=method.livemode,
+            created_at=method.created_at,
+        )
+
+
+class PaymentOut(BaseModel):
+    model_config = example(
+        {
+            "object": "payment",
+            "id": "pay_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "customer": "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "payment_method": "pm_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "gateway": "stripe",
+            "attempt": 2,
+            "amount": {"amount": 5929, "currency": "RON"},
+            "amount_refunded": {"amount": 0, "currency": "RON"},
+            "status": "failed",
+            "failure_code": "insufficient_funds",
+            "failure_message": "Your card has insufficient funds.",
+            "reference": "pi_3Q0PsIJvEtkwdCNY0uC4cn8Q",
+            "livemode": False,
+            "created_at": "2026-02-01T10:00:00Z",
+            "settled_at": "2026-02-01T10:00:01Z",
+        }
+    )
+
+    object: Literal["payment"] = "payment"
+    id: str
+    invoice: str
+    customer: str
+    payment_method: str | None
+    gateway: str
+    attempt: int | None
+    amount: MoneyOut
+    amount_refunded: MoneyOut
+    status: str
+    failure_code: str | None
+    failure_message: str | None
+    reference: str | None
+    livemode: bool
+    created_at: datetime
+    settled_at: datetime | None
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentOut:
+        money = {"currency": payment.currency}
+        return cls(
+            id=payment.id,
+            invoice=payment.invoice_id,
+            customer=payment.customer_id,
+            payment_method=payment.payment_method_id,
+            gateway=payment.gateway,
+            attempt=payment.attempt,
+            amount=MoneyOut(amount=payment.amount, **money),
+            amount_refunded=MoneyOut(amount=payment.amount_refunded, **money),
+            status=payment.status,
+            failure_code=payment.failure_code,
+            failure_message=payment.failure_message,
+            reference=payment.reference,
+            livemode=payment.livemode,
+            created_at=payment.created_at,
+            settled_at=payment.settled_at,
+        )
+
+
+class PayRequest(Schema):
+    model_config = example_in({}, {"paid_out_of_band": True})
+
+    # True: record a payment made outside Recura (cash, a transfer seen elsewhere) instead of
+    # charging the default payment method.
+    paid_out_of_band: bool = False

@@ -1,0 +1,48 @@
+"""Reading payments, and the one place a request charges an invoice now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import Customer, Payment
+from recura.domains.common import lookup
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import service as invoices
+from recura.domains.payments import collection
+from recura.domains.subscriptions import service as subscriptions
+
+
+def get(session: Session, tenant: Tenant, payment_id: str) -> Payment:
+    return lookup.require(session, tenant, Payment, payment_id, "payment")
+
+
+def page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    *,
+    invoice: str | None = None,
+    customer: str | None = None,
+) -> Page[Payment]:
+    stmt = tenant.scope(select(Payment), Payment)
+    if invoice is not None:
+        stmt = stmt.where(Payment.invoice_id == invoice)
+    if customer is not None:
+        stmt = stmt.where(Payment.customer_id == customer)
+    return paginate(session, stmt, Payment, limit, starting_after)
+
+
+def start_now(
+    session: Session, tenant: Tenant, invoice_id: str, now: datetime
+) -> tuple[collection.Pending, datetime]:
+    """An attempt at the invoice's remaining amount on the default payment method, at once;
+    the caller commits it before `collection.send` (and `collection.finish` after)."""
+    invoice = invoices.get_for_update(session, tenant, invoice_id)
+    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    now = subscriptions.now_for(session, tenant, customer, now)
+    return collection.pay_now(session, tenant, invoice, now), now
