@@ -99,7 +99,8 @@ def seeded(merchant: Merchant) -> dict[str, str]:
     api.ok("POST", f"/v1/invoices/{invoice['id']}/pay", json={})
     return {
         "payment_methods": method,
-        "payments": api.ok("GET", "/v1/payments")["data"][0]["id"],
+        "payments": (payment := api.ok("GET", "/v1/payments")["data"][0]["id"]),
+        "refunds": create("refunds", {"payment": payment, "amount": 1}),
         "customers": customer,
         "products": product,
         "features": create("features", {"code": "seats", "name": "Seats", "kind": "limit"}),

@@ -96,6 +96,9 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/customers": customer,
         "/v1/payment_methods": method,
         "/v1/payments": payment,
+        "/v1/refunds": api.ok("POST", "/v1/refunds", 201, json={"payment": payment, "amount": 50})[
+            "id"
+        ],
     }
 
 

@@ -45,7 +45,16 @@ def page(
     return paginate(session, stmt, CreditNote, limit, starting_after)
 
 
-def create(session: Session, tenant: Tenant, data: CreditNoteCreate, now: datetime) -> CreditNote:
+def create(
+    session: Session,
+    tenant: Tenant,
+    data: CreditNoteCreate,
+    now: datetime,
+    *,
+    refund: bool = False,
+) -> CreditNote:
+    """Credit an invoice. With `refund`, the credit is money paid back (a refund records
+    it), so it goes neither off the invoice's amount due nor onto the customer's balance."""
     invoice = service.get_for_update(session, tenant, data.invoice, pointer="/invoice")
     if invoice.status not in CREDITABLE:
         raise ConflictError(
@@ -60,7 +69,8 @@ def create(session: Session, tenant: Tenant, data: CreditNoteCreate, now: dateti
     billed = tuple(BilledRate(Decimal(t["rate"]), t["net"], t["tax"]) for t in invoice.tax_lines)
     credited = split_credit(amount, billed)
     due = invoice.amount_due - invoice.amount_paid if invoice.status == "open" else 0
-    to_invoice = min(amount, due)
+    to_invoice = 0 if refund else min(amount, due)
+    refunded = amount if refund else 0
     account = accounts.get_account(session, tenant.account_id)
     note = CreditNote(
         id=new_id("credit_note"),
@@ -73,7 +83,8 @@ def create(session: Session, tenant: Tenant, data: CreditNoteCreate, now: dateti
         tax_total=sum(c.tax for c in credited),
         total=amount,
         applied_to_invoice=to_invoice,
-        credited_to_balance=amount - to_invoice,
+        credited_to_balance=amount - to_invoice - refunded,
+        refunded=refunded,
         reason=data.reason,
         memo=data.memo,
         lines=[{"tax_rate": str(c.rate), "net": c.net, "tax": c.tax} for c in credited],
@@ -113,6 +124,7 @@ def _summary(note: CreditNote) -> dict[str, Any]:
         "total": note.total,
         "applied_to_invoice": note.applied_to_invoice,
         "credited_to_balance": note.credited_to_balance,
+        "refunded": note.refunded,
         "reason": note.reason,
     }
 
@@ -138,6 +150,7 @@ def to_out(note: CreditNote) -> CreditNoteOut:
         total=money_out(note.total, c),
         applied_to_invoice=money_out(note.applied_to_invoice, c),
         credited_to_balance=money_out(note.credited_to_balance, c),
+        refunded=money_out(note.refunded, c),
         reason=note.reason,
         memo=note.memo,
         livemode=note.livemode,

@@ -199,6 +199,7 @@ class CreditNoteOut(BaseModel):
             "total": {"amount": 2965, **M},
             "applied_to_invoice": {"amount": 0, **M},
             "credited_to_balance": {"amount": 2965, **M},
+            "refunded": {"amount": 0, **M},
             "reason": "product_unsatisfactory",
             "memo": "Half of March: the export was down for two weeks.",
             "livemode": False,
@@ -218,6 +219,7 @@ class CreditNoteOut(BaseModel):
     total: MoneyOut
     applied_to_invoice: MoneyOut
     credited_to_balance: MoneyOut
+    refunded: MoneyOut
     reason: str
     memo: str | None
     livemode: bool

@@ -5,8 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from recura.db.models import Payment, PaymentMethod
-from recura.domains.common.fields import MoneyOut, Schema, example, example_in
+from recura.db.models import Payment, PaymentMethod, Refund
+from recura.domains.common.fields import MAX_MINOR, MoneyOut, Schema, example, example_in
+from recura.domains.invoices.schemas import CreditReason
 from recura.gateways.base import SetupSession
 
 GatewayName = Literal["sandbox", "stripe", "paypal"]
@@ -183,3 +184,60 @@ class PayRequest(Schema):
     # True: record a payment made outside Recura (cash, a transfer seen elsewhere) instead of
     # charging the default payment method.
     paid_out_of_band: bool = False
+
+
+class RefundCreate(Schema):
+    model_config = example_in(
+        {"payment": "pay_01JD3Q4W5E6R7T8Y9U0I1O2P3A"},
+        {"payment": "pay_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "amount": 2000, "reason": "goodwill"},
+    )
+
+    payment: str = Field(max_length=40)
+    # Minor units; what is left of the payment when left out.
+    amount: int | None = Field(default=None, gt=0, le=MAX_MINOR)
+    reason: CreditReason = "other"
+
+
+class RefundOut(BaseModel):
+    model_config = example(
+        {
+            "object": "refund",
+            "id": "re_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "payment": "pay_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "credit_note": "cn_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "amount": {"amount": 2000, "currency": "RON"},
+            "status": "succeeded",
+            "reason": "goodwill",
+            "failure_message": None,
+            "livemode": False,
+            "created_at": "2026-02-03T10:00:00Z",
+        }
+    )
+
+    object: Literal["refund"] = "refund"
+    id: str
+    payment: str
+    invoice: str
+    credit_note: str | None
+    amount: MoneyOut
+    status: str
+    reason: str | None
+    failure_message: str | None
+    livemode: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundOut:
+        return cls(
+            id=refund.id,
+            payment=refund.payment_id,
+            invoice=refund.invoice_id,
+            credit_note=refund.credit_note_id,
+            amount=MoneyOut(amount=refund.amount, currency=refund.currency),
+            status=refund.status,
+            reason=refund.reason,
+            failure_message=refund.failure_message,
+            livemode=refund.livemode,
+            created_at=refund.created_at,
+        )

@@ -1,0 +1,190 @@
+"""Refunds: money sent back for a payment, recorded on the invoice by a credit note.
+
+As with charges, the refund is recorded and committed before the processor is asked, under
+a key of its own, and its outcome recorded after; a refund that fails puts its credit on the
+customer's balance instead, so the credit note stays true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recura.core.money import Money
+from recura.db.models import CreditNote, Payment, Refund
+from recura.domains.balances import service as balances
+from recura.domains.common import lookup
+from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.invoices import credit_notes
+from recura.domains.invoices.schemas import CreditNoteCreate, CreditReason
+from recura.domains.payments import locks, outcomes, processors
+from recura.gateways.base import (
+    GatewayError,
+    GatewayTimeout,
+    PaymentGateway,
+    RefundRequest,
+    RefundResult,
+)
+from recura.ids import new_id
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRefund:
+    tenant: Tenant
+    refund_id: str
+    gateway: PaymentGateway
+    request: RefundRequest
+
+
+def get(session: Session, tenant: Tenant, refund_id: str) -> Refund:
+    return lookup.require(session, tenant, Refund, refund_id, "refund")
+
+
+def page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
+) -> Page[Refund]:
+    stmt = tenant.scope(select(Refund), Refund)
+    if payment is not None:
+        stmt = stmt.where(Refund.payment_id == payment)
+    return paginate(session, stmt, Refund, limit, starting_after)
+
+
+def start(
+    session: Session,
+    tenant: Tenant,
+    payment_id: str,
+    amount: int | None,
+    reason: CreditReason,
+    now: datetime,
+) -> PendingRefund:
+    payment = lookup.referenced(session, tenant, Payment, payment_id, "payment", "/payment")
+    session.refresh(payment, with_for_update=True)
+    if payment.status != "succeeded":
+        raise ConflictError(
+            f"Payment '{payment.id}' is {payment.status}; only a succeeded payment is refunded."
+        )
+    locks.hold_customer(session, tenant, payment.customer_id)
+    left = payment.amount - payment.amount_refunded
+    if left <= 0:
+        raise ConflictError(f"Payment '{payment.id}' has been refunded in full already.")
+    amount = left if amount is None else amount
+    if amount > left:
+        raise invalid("/amount", f"at most {left}, what is left of the payment")
+    gateway = processors.gateway_for(session, tenant, payment.gateway)
+    note = credit_notes.create(
+        session,
+        tenant,
+        CreditNoteCreate(invoice=payment.invoice_id, amount=amount, reason=reason),
+        now,
+        refund=True,
+    )
+    count = session.scalar(
+        tenant.scope(select(func.count()), Refund).where(Refund.payment_id == payment.id)
+    )
+    refund = Refund(
+        id=new_id("refund"),
+        **tenant.row_keys(),
+        payment_id=payment.id,
+        invoice_id=payment.invoice_id,
+        credit_note_id=note.id,
+        gateway=payment.gateway,
+        idempotency_key=f"{payment.id}-refund-{(count or 0) + 1}",
+        amount=amount,
+        currency=payment.currency,
+        status="pending",
+        reference=None,
+        reason=reason,
+        failure_message=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(refund)
+    payment.amount_refunded += amount
+    payment.updated_at = now
+    session.flush()
+    events.record(session, tenant, "refund.created", refund.id, summary(refund), now)
+    assert payment.reference is not None  # a succeeded charge has the processor's id
+    request = RefundRequest(
+        payment_reference=payment.reference,
+        amount=Money(amount, payment.currency),
+        idempotency_key=refund.idempotency_key,
+        reason=reason,
+    )
+    return PendingRefund(tenant, refund.id, gateway, request)
+
+
+def send(pending: PendingRefund) -> RefundResult | None:
+    try:
+        return pending.gateway.refund(pending.request)
+    except GatewayTimeout:
+        return None
+    except GatewayError as error:
+        return RefundResult(status="failed", failure_message=str(error))
+
+
+def finish(
+    session: Session, pending: PendingRefund, result: RefundResult | None, now: datetime
+) -> Refund:
+    refund = session.get_one(Refund, (pending.tenant.account_id, pending.refund_id))
+    session.refresh(refund, with_for_update=True)
+    settle(session, pending.tenant, refund, result, now)
+    return refund
+
+
+def settle(
+    session: Session, tenant: Tenant, refund: Refund, result: RefundResult | None, now: datetime
+) -> None:
+    """Record the processor's answer (None: none came; the refund stays `pending`)."""
+    if refund.status != "pending" or result is None or result.status == "pending":
+        if result is not None and result.reference:
+            refund.reference = refund.reference or result.reference
+        return
+    refund.reference = result.reference or refund.reference
+    refund.updated_at = now
+    if result.status == "succeeded":
+        refund.status = "succeeded"
+        events.record(session, tenant, "refund.succeeded", refund.id, summary(refund), now)
+        return
+    refund.status = "failed"
+    refund.failure_message = result.failure_message
+    payment = session.get_one(Payment, (tenant.account_id, refund.payment_id))
+    payment.amount_refunded -= refund.amount
+    # The credit note stands; what it could not pay back is the customer's to spend.
+    note = session.get_one(CreditNote, (tenant.account_id, refund.credit_note_id))
+    note.refunded -= refund.amount
+    note.credited_to_balance += refund.amount
+    balances.lock(session, tenant.account_id, [payment.customer_id])
+    balances.add(
+        session,
+        tenant,
+        payment.customer_id,
+        refund.currency,
+        refund.amount,
+        "refund_failed",
+        f"Refund {refund.id} failed: credit note {note.number}",
+        now,
+        invoice_id=refund.invoice_id,
+        credit_note_id=note.id,
+    )
+    events.record(session, tenant, "refund.failed", refund.id, summary(refund), now)
+    events.record(session, tenant, "payment.updated", payment.id, outcomes.summary(payment), now)
+
+
+def summary(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "payment": refund.payment_id,
+        "invoice": refund.invoice_id,
+        "credit_note": refund.credit_note_id,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "status": refund.status,
+        "reason": refund.reason,
+    }
