@@ -1,0 +1,1 @@
+"""Gateway tests: no database, no network."""
