@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,11 +17,15 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 from recura.domains.common.errors import DomainError
+from recura.domains.common.tenant import Tenant
+from recura.domains.payments import bank
 
 app = typer.Typer(help="Recura: run a recurring-services business.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Merchant accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (shown once, stored as a keyed hash).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+bank_app = typer.Typer(help="Bank transfers.", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
 app.add_typer(keys_app, name="api-keys")
 out = Console(soft_wrap=True)  # long lines (keys, curl) must stay copyable
 err = Console(stderr=True)
@@ -153,6 +158,29 @@ def accounts_create(
     out.print(f"Account [bold]{account.id}[/bold] created.")
     out.print(f"Test key (shown once): [bold green]{test.token}[/bold green]")
     out.print(f"Live key (shown once): [bold yellow]{live.token}[/bold yellow]")
+
+
+@bank_app.command("import")
+def bank_import(
+    path: Annotated[
+        Path, typer.Argument(help="A camt.053 statement file.", exists=True, dir_okay=False)
+    ],
+    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
+    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
+) -> None:
+    """Import a bank statement: incoming transfers pay the invoices they quote."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            accounts.get_account(session, account)
+            tenant = Tenant(account, live)
+            rows = bank.import_statements(session, tenant, path.read_bytes(), SystemClock().now())
+            report = [(r.statement_id, r.entry_count, r.matched_count) for r in rows]
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    for statement_id, entries, matched in report:
+        out.print(f"Statement {statement_id}: {entries} entries, {matched} matched to invoices.")
 
 
 @keys_app.command("create")

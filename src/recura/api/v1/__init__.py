@@ -3,6 +3,7 @@
 from recura.api.v1 import (
     account,
     add_ons,
+    bank_transfers,
     billable_metrics,
     coupons,
     credit_notes,
@@ -44,6 +45,7 @@ ROUTERS = [
     payment_methods.customer_router,
     payments.router,
     refunds.router,
+    bank_transfers.router,
     credit_notes.router,
     events.router,
     test_clocks.router,

@@ -25,6 +25,7 @@ from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.domains.invoices import numbering
+from recura.gateways.bank_transfer import references
 from recura.ids import new_ids
 
 SEND_INVOICE = "send_invoice"
@@ -184,7 +185,12 @@ def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime
         "next_payment_attempt_at": (
             now if not paid and item.collection_method != SEND_INVOICE else None
         ),
-        "payment_reference": None,
+        # What a bank transfer must quote to be matched to this invoice.
+        "payment_reference": (
+            references.new_reference(f"{item.tenant.account_id}:{invoice_id}")
+            if not paid and item.collection_method == SEND_INVOICE
+            else None
+        ),
         "finalized_at": now,
         "paid_at": now if paid else None,
         "voided_at": None,

@@ -110,6 +110,9 @@ INVOICE_EXAMPLE = {
     "amount_remaining": {"amount": 14230, **M},
     "collection_method": "charge_automatically",
     "due_at": None,
+    "attempt_count": 1,
+    "next_payment_attempt": None,
+    "payment_reference": None,
     "finalized_at": "2026-02-01T00:00:03Z",
     "paid_at": None,
     "voided_at": None,
@@ -135,6 +138,11 @@ class InvoiceOut(InvoiceTotals):
     amount_remaining: MoneyOut
     collection_method: str
     due_at: datetime | None
+    # Charges made so far, and when the next one is planned (null: none is).
+    attempt_count: int
+    next_payment_attempt: datetime | None
+    # Sent invoices: the ISO 11649 reference a bank transfer quotes (to the account's IBAN).
+    payment_reference: str | None
     finalized_at: datetime | None
     paid_at: datetime | None
     voided_at: datetime | None

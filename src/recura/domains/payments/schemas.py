@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from recura.db.models import Payment, PaymentMethod, Refund
+from recura.db.models import BankStatement, BankTransaction, Payment, PaymentMethod, Refund
 from recura.domains.common.fields import MAX_MINOR, MoneyOut, Schema, example, example_in
 from recura.domains.invoices.schemas import CreditReason
 from recura.gateways.base import SetupSession
@@ -241,3 +241,99 @@ class RefundOut(BaseModel):
             livemode=refund.livemode,
             created_at=refund.created_at,
         )
+
+
+class BankStatementOut(BaseModel):
+    model_config = example(
+        {
+            "object": "bank_statement",
+            "id": "bst_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "statement_id": "STMT-2026-03-02",
+            "iban": "RO49AAAA1B31007593840000",
+            "currency": "RON",
+            "entry_count": 12,
+            "matched_count": 11,
+            "livemode": False,
+            "created_at": "2026-03-02T08:00:00Z",
+        }
+    )
+
+    object: Literal["bank_statement"] = "bank_statement"
+    id: str
+    statement_id: str
+    iban: str | None
+    currency: str | None
+    entry_count: int
+    matched_count: int
+    livemode: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: BankStatement) -> BankStatementOut:
+        return cls(
+            id=row.id,
+            statement_id=row.statement_id,
+            iban=row.iban,
+            currency=row.currency,
+            entry_count=row.entry_count,
+            matched_count=row.matched_count,
+            livemode=row.livemode,
+            created_at=row.created_at,
+        )
+
+
+class BankTransactionOut(BaseModel):
+    model_config = example(
+        {
+            "object": "bank_transaction",
+            "id": "btx_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "statement": "bst_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "booked_on": "2026-03-02",
+            "amount": {"amount": 6050, "currency": "RON"},
+            "references": ["RF712M7F3NHZJ6QH5RKM2B"],
+            "remittance": "Factura NDT-000042 RF71 2M7F 3NHZ J6QH 5RKM 2B",
+            "debtor_name": "Ana Popescu",
+            "status": "matched",
+            "reason": None,
+            "applied": [{"invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "amount": 6050}],
+            "to_balance": {"amount": 0, "currency": "RON"},
+            "livemode": False,
+        }
+    )
+
+    object: Literal["bank_transaction"] = "bank_transaction"
+    id: str
+    statement: str
+    booked_on: date
+    amount: MoneyOut
+    references: list[str]
+    remittance: str
+    debtor_name: str | None
+    status: str
+    reason: str | None
+    applied: list[dict[str, Any]]
+    to_balance: MoneyOut
+    livemode: bool
+
+    @classmethod
+    def of(cls, row: BankTransaction) -> BankTransactionOut:
+        return cls(
+            id=row.id,
+            statement=row.statement_id,
+            booked_on=row.booked_on,
+            amount=MoneyOut(amount=row.amount, currency=row.currency),
+            references=row.references,
+            remittance=row.remittance,
+            debtor_name=row.debtor_name,
+            status=row.status,
+            reason=row.reason,
+            applied=[{"invoice": a["invoice"], "amount": a["amount"]} for a in row.applied],
+            to_balance=MoneyOut(amount=row.to_balance, currency=row.currency),
+            livemode=row.livemode,
+        )
+
+
+class ManualMatch(Schema):
+    model_config = example_in({"invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A"})
+
+    invoice: str = Field(max_length=40)
