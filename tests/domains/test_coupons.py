@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import T0, Api, Merchant
-from tests.factories import insert_plan
 
 from recura.domains.common.errors import InvalidError
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons.service import resolve_discount
+from tests.conftest import T0, Api, Merchant
+from tests.factories import insert_plan
 
 DAY = timedelta(days=1)
 

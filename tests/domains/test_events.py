@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import T0, Merchant
-
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
+from tests.conftest import T0, Merchant
 
 
 def test_events_are_recorded_and_listed_by_type(merchant: Merchant, session_factory: Any) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tests.conftest import Merchant
-
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices.numbering import next_number
+from tests.conftest import Merchant
 
 
 class Abort(Exception):

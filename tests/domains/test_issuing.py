@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import Api
-from tests.scenarios.world import World
 
 from recura.db.models import Invoice, Subscription
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.subscriptions import billing, service
+from tests.conftest import Api
+from tests.scenarios.world import World
 
 
 def test_the_same_period_and_reason_cannot_be_invoiced_twice(

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import T0
 
 from recura.db.models import BillableMetric, Customer
 from recura.db.unit_of_work import unit_of_work
@@ -20,6 +19,7 @@ from recura.domains.usage import repository, service
 from recura.domains.usage.aggregation import aggregate_windows
 from recura.domains.usage.repository import EventRow
 from recura.ids import new_id
+from tests.conftest import T0
 
 START, END = T0 - timedelta(days=1), T0 + timedelta(hours=1)
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import T0, Api
 
 from recura.clock import FixedClock
 from recura.domains.subscriptions import renewals
 from recura.jobs import billing
 from recura.jobs.worker import run_once
+from tests.conftest import T0, Api
 
 
 def setup(api: Api, count: int = 3, **account: Any) -> list[str]:

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import SECRET
-from tests.factories import seed_due_subscriptions
 
 from recura.db.models import Invoice, Subscription
 from recura.db.unit_of_work import unit_of_work
+from tests.conftest import SECRET
+from tests.factories import seed_due_subscriptions
 
 SUBSCRIPTIONS = 10_000
 ROOT = Path(__file__).resolve().parents[2]
