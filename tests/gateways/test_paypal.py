@@ -19,7 +19,12 @@ from recura.gateways.base import (
     SavedMethod,
 )
 from recura.gateways.paypal import PayPalGateway, ReportedAmountMismatch
-from recura.gateways.paypal_sdk import TOKEN_CLOCK_SKEW_SECONDS
+from recura.gateways.paypal_sdk import (
+    TOKEN_CLOCK_SKEW_SECONDS,
+    PayPalError,
+    PayPalFailure,
+    raise_failure,
+)
 from tests.fakes.paypal_server import running_fake_paypal
 from tests.fakes.paypal_state import (
     ACTION_EMAIL,
@@ -412,3 +417,13 @@ def test_refund_of_an_inexpressible_amount_is_refused_before_sending(
 def test_refund_of_an_unknown_capture(gateway: PayPalGateway) -> None:
     with pytest.raises(GatewayError, match="INVALID_RESOURCE_ID"):
         gateway.refund(RefundRequest("NOSUCHCAPTURE", Money(100, "EUR"), "ref_1"))
+
+
+@pytest.mark.parametrize(
+    ("status", "unknown"), [(500, True), (503, True), (409, True), (400, False)]
+)
+def test_which_paypal_errors_leave_the_outcome_unknown(status: int, unknown: bool) -> None:
+    # 5xx: PayPal may have done the work; 409: a request with the same id is in progress.
+    failure = PayPalFailure(status, "X", "x", (), None)
+    with pytest.raises(GatewayTimeout if unknown else PayPalError):
+        raise_failure(failure)
