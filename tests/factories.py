@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import T0
 
 from recura.db import bulk
 from recura.db.models import (
@@ -28,6 +27,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 from recura.ids import new_id, new_ids
+from tests.conftest import T0
 
 
 def insert_plan(factory: sessionmaker[Session], account_id: str, *, livemode: bool = False) -> str:

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import SECRET
 from typer.testing import CliRunner
 
 from recura.api.app import create_app
 from recura.cli import app
 from recura.config import Settings
+from tests.conftest import SECRET
 
 runner = CliRunner()
 
