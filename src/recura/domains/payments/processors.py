@@ -12,11 +12,24 @@ from recura.db.models import GatewayConnection
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.tenant import Tenant
 from recura.gateways.base import PaymentGateway
+from recura.gateways.paypal import PayPalGateway
 from recura.gateways.sandbox import SandboxGateway
+from recura.gateways.stripe import StripeGateway
 
 # Processors with credentials: name -> (required config keys, factory from the config).
 Factory = Callable[[dict[str, Any]], PaymentGateway]
-CONNECTED: dict[str, tuple[tuple[str, ...], Factory]] = {}
+CONNECTED: dict[str, tuple[tuple[str, ...], Factory]] = {
+    "stripe": (
+        ("api_key", "webhook_secret"),
+        lambda c: StripeGateway(c["api_key"], c["webhook_secret"], c.get("api_base")),
+    ),
+    "paypal": (
+        ("client_id", "client_secret", "webhook_id"),
+        lambda c: PayPalGateway(
+            c["client_id"], c["client_secret"], c["webhook_id"], c.get("api_base")
+        ),
+    ),
+}
 NAMES = ("sandbox", "stripe", "paypal")
 
 
