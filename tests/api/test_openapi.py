@@ -53,8 +53,8 @@ def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]
 
 def body_ref(operation: dict[str, Any]) -> str | None:
     body = operation.get("requestBody")
-    if body is None:
-        return None
+    if body is None or "application/json" not in body["content"]:
+        return None  # a file upload (a bank statement) has no JSON model
     ref: str = body["content"]["application/json"]["schema"]["$ref"]
     return ref.removeprefix(REF_PREFIX)
 

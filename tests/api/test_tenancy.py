@@ -9,18 +9,28 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.conftest import Api, Merchant, make_merchant
+from tests.fakes.camt053 import credit, statement
 
 # A valid body for routes whose body is validated before the id is looked up.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/plans/{id}/quote"): {"currency": "RON"},
     ("POST", "/v1/test_clocks/{id}/advance"): {"frozen_time": "2026-02-01T00:00:00Z"},
     ("POST", "/v1/customers/{id}/payment_methods"): {"token": "tok_sandbox_visa"},
+    ("POST", "/v1/bank_transactions/{id}/match"): {"invoice": "inv_x"},
 }
+XML = {"Content-Type": "application/xml"}
 # Bodiless actions take an empty object.
 EMPTY_BODY = re.compile(
     r"^/v1/(subscriptions|invoices|payment_methods)/\{id\}/\w+$"
     r"|^/v1/customers/\{id\}/payment_method_setups$"
 )
+
+
+def unmatched_transfer(api: Api) -> str:
+    data = statement(credit("1.00", "no reference"))
+    api.ok("POST", "/v1/bank_statements", 201, content=data, headers=XML)
+    transfer: str = api.ok("GET", "/v1/bank_transactions")["data"][0]["id"]
+    return transfer
 
 
 def build_catalog(api: Api) -> dict[str, str]:
@@ -96,6 +106,7 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/customers": customer,
         "/v1/payment_methods": method,
         "/v1/payments": payment,
+        "/v1/bank_transactions": unmatched_transfer(api),
         "/v1/refunds": api.ok("POST", "/v1/refunds", 201, json={"payment": payment, "amount": 50})[
             "id"
         ],

@@ -11,6 +11,7 @@ reconciler settles both by asking the processor, and meanwhile no new attempt st
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -34,7 +35,10 @@ from recura.gateways.base import (
 )
 from recura.ids import new_id
 
+log = logging.getLogger(__name__)
+
 BATCH = 100
+RETRY_LATER = timedelta(minutes=15)
 # An attempt still `processing` this long after it started has lost its worker.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -152,11 +156,26 @@ def collect_due(units: Units, now: datetime, limit: int = BATCH) -> int:
     finish each in its own transaction. Returns how many invoices were claimed."""
     with units() as session:
         claimed = claim_due(session, now, limit)
-        started = [p for tenant, invoice in claimed if (p := start(session, tenant, invoice, now))]
+        started = []
+        for tenant, invoice in claimed:
+            try:
+                with session.begin_nested():
+                    pending = start(session, tenant, invoice, now)
+            except Exception:
+                # One invoice that cannot be charged (a processor no longer connected, say)
+                # waits and is tried again later; it does not hold up the others.
+                log.exception("could not start charging invoice %s", invoice.id)
+                invoice.next_payment_attempt_at = now + RETRY_LATER
+                continue
+            if pending is not None:
+                started.append(pending)
     for pending in started:
         result = send(pending)
-        with units() as session:
-            finish(session, pending, result, now)
+        try:
+            with units() as session:
+                finish(session, pending, result, now)
+        except Exception:  # the attempt stays `processing`: the reconciler settles it
+            log.exception("could not record the outcome of payment %s", pending.payment_id)
     return len(claimed)
 
 

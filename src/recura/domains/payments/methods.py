@@ -147,7 +147,7 @@ def defaults_of(session: Session, tenant: Tenant, customer_ids: set[str]) -> dic
     if not customer_ids:
         return {}
     stmt = tenant.scope(select(Customer.id, Customer.default_payment_method_id), Customer)
-    return dict(session.execute(stmt.where(Customer.id.in_(customer_ids))).tuples().all())
+    return {row[0]: row[1] for row in session.execute(stmt.where(Customer.id.in_(customer_ids)))}
 
 
 def default_of(session: Session, tenant: Tenant, customer: Customer) -> PaymentMethod | None:

@@ -4,15 +4,19 @@ charged under a new one while an attempt is unsettled."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice, Payment, PaymentMethod
+from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
 from recura.domains.payments import collection, processors
 from recura.domains.payments.collection import Pending, Units
+
+log = logging.getLogger(__name__)
 
 BATCH = 100
 # How long an unknown attempt waits before it is asked about again.
@@ -38,12 +42,16 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
         tenant = Tenant(payment.account_id, payment.livemode)
         # Others wait a while before asking about it again.
         payment.updated_at = now
-        method = session.get_one(PaymentMethod, (payment.account_id, payment.payment_method_id))
-        invoice = session.get_one(Invoice, (payment.account_id, payment.invoice_id))
-        request = collection.request_for(
-            payment, method.reference, method.processor_customer, invoice.number
-        )
-        gateway = processors.gateway_for(session, tenant, payment.gateway)
+        try:
+            method = session.get_one(PaymentMethod, (payment.account_id, payment.payment_method_id))
+            invoice = session.get_one(Invoice, (payment.account_id, payment.invoice_id))
+            request = collection.request_for(
+                payment, method.reference, method.processor_customer, invoice.number
+            )
+            gateway = processors.gateway_for(session, tenant, payment.gateway)
+        except DomainError:  # its processor is no longer connected: asked again later
+            log.exception("cannot ask about payment %s", payment.id)
+            continue
         found.append(Pending(tenant, payment.id, gateway, request, payment.reference))
     return found
 
@@ -53,6 +61,9 @@ def reconcile_unsettled(units: Units, now: datetime, limit: int = BATCH) -> int:
         claimed = claim(session, now, limit)
     for pending in claimed:
         result = collection.lookup(pending)
-        with units() as session:
-            collection.finish(session, pending, result, now)
+        try:
+            with units() as session:
+                collection.finish(session, pending, result, now)
+        except Exception:
+            log.exception("could not record what became of payment %s", pending.payment_id)
     return len(claimed)
