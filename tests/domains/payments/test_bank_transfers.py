@@ -74,6 +74,9 @@ def test_a_statement_pays_the_invoice_it_quotes_once_however_often_it_is_importe
     assert len(transactions(api)) == 2
     assert len(api.ok("GET", "/v1/payments", params={"invoice": invoice["id"]})["data"]) == 1
     assert {t["status"] for t in transactions(api)} == {"matched", "ignored"}
+    refund = api.post("/v1/refunds", json={"payment": payment["id"]})
+    assert refund.status_code == 409
+    assert "bank transfer" in refund.json()["detail"]
 
 
 def test_partial_then_over_payment_credits_the_balance(

@@ -73,7 +73,7 @@ def test_a_timeout_after_success_is_settled_by_asking_not_by_charging_again(
     assert charges_booked(engine, merchant.account_id) == 1
 
 
-def test_a_timeout_before_arrival_is_sent_again_under_the_same_key(
+def test_a_timeout_before_arrival_stays_unknown_and_is_never_charged_anew(
     api: Api, merchant: Merchant, session_factory: sessionmaker[Session], engine: Engine
 ) -> None:
     _, invoice = customer_with_invoice(api, "tok_sandbox_timeout")

@@ -171,31 +171,18 @@ def _received(
     now: datetime,
 ) -> Payment:
     locks.hold_customer(session, tenant, invoice.customer_id)
-    payment = Payment(
-        id=new_id("payment"),
-        **tenant.row_keys(),
-        invoice_id=invoice.id,
-        customer_id=invoice.customer_id,
-        payment_method_id=None,
+    payment = outcomes.new_payment(
+        session,
+        tenant,
+        invoice,
+        amount,
+        now,
         gateway="bank_transfer",
-        attempt=None,
-        idempotency_key=None,
-        amount=amount,
-        currency=invoice.currency,
         status="succeeded",
         reference=transaction.entry_ref,
-        failure_code=None,
-        failure_message=None,
-        action_url=None,
-        amount_refunded=0,
-        amount_disputed=0,
         status_changed_at=now,
         settled_at=now,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(payment)
-    session.flush()
     events.record(session, tenant, "payment.succeeded", payment.id, outcomes.summary(payment), now)
     outcomes.receive(session, tenant, invoice, amount, f"Transfer {transaction.entry_ref}", now)
     return payment

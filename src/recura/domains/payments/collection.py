@@ -24,7 +24,6 @@ from recura.core.money import Money
 from recura.db.models import Customer, Invoice, Payment
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
-from recura.domains.events import service as events
 from recura.domains.payments import locks, methods, outcomes, processors
 from recura.gateways.base import (
     ChargeRequest,
@@ -33,7 +32,6 @@ from recura.gateways.base import (
     GatewayTimeout,
     PaymentGateway,
 )
-from recura.ids import new_id
 
 log = logging.getLogger(__name__)
 
@@ -79,32 +77,18 @@ def start(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> 
         return None
     gateway = processors.gateway_for(session, tenant, method.gateway)
     invoice.attempt_count += 1
-    payment = Payment(
-        id=new_id("payment"),
-        **tenant.row_keys(),
-        invoice_id=invoice.id,
-        customer_id=invoice.customer_id,
+    payment = outcomes.new_payment(
+        session,
+        tenant,
+        invoice,
+        due,
+        now,
         payment_method_id=method.id,
         gateway=method.gateway,
         attempt=invoice.attempt_count,
         idempotency_key=idempotency_key(invoice.id, invoice.attempt_count),
-        amount=due,
-        currency=invoice.currency,
         status="processing",
-        reference=None,
-        failure_code=None,
-        failure_message=None,
-        action_url=None,
-        amount_refunded=0,
-        amount_disputed=0,
-        status_changed_at=None,
-        settled_at=None,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(payment)
-    session.flush()
-    events.record(session, tenant, "payment.created", payment.id, outcomes.summary(payment), now)
     request = request_for(payment, method.reference, method.processor_customer, invoice.number)
     return Pending(tenant, payment.id, gateway, request)
 

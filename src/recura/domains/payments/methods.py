@@ -175,7 +175,8 @@ def _make_default(
         return
     customer.default_payment_method_id = method.id
     customer.updated_at = now
-    events.record(session, tenant, "customer.updated", customer.id, {"id": customer.id}, now)
+    data = {"id": customer.id, "default_payment_method": method.id}
+    events.record(session, tenant, "customer.updated", customer.id, data, now)
     session.execute(
         update(Invoice)
         .where(

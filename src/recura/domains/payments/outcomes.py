@@ -21,11 +21,50 @@ from recura.domains.invoices import payments as invoice_payments
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import locks
 from recura.gateways.base import ChargeResult
+from recura.ids import new_id
 
 log = logging.getLogger(__name__)
 
 UNSETTLED = ("processing", "unknown")
 FAILED = ("failed", "requires_action")
+
+
+_UNSET_AT_FIRST = (
+    "payment_method_id",
+    "attempt",
+    "idempotency_key",
+    "reference",
+    "failure_code",
+    "failure_message",
+    "action_url",
+    "status_changed_at",
+    "settled_at",
+)
+
+
+def new_payment(
+    session: Session, tenant: Tenant, invoice: Invoice, amount: int, now: datetime, **fields: Any
+) -> Payment:
+    """A payment of `invoice`, added, flushed and recorded as `payment.created`; `fields` say
+    how (gateway, status, attempt, ...)."""
+    unset = dict.fromkeys(_UNSET_AT_FIRST)
+    payment = Payment(
+        id=new_id("payment"),
+        **tenant.row_keys(),
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        amount=amount,
+        currency=invoice.currency,
+        amount_refunded=0,
+        amount_disputed=0,
+        created_at=now,
+        updated_at=now,
+        **(unset | fields),
+    )
+    session.add(payment)
+    session.flush()
+    events.record(session, tenant, "payment.created", payment.id, summary(payment), now)
+    return payment
 
 
 def summary(payment: Payment) -> dict[str, Any]:

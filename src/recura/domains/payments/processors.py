@@ -16,18 +16,12 @@ from recura.gateways.paypal import PayPalGateway
 from recura.gateways.sandbox import SandboxGateway
 from recura.gateways.stripe import StripeGateway
 
-# Processors with credentials: name -> (required config keys, factory from the config).
+# Processors with credentials: name -> the gateway built from its stored config.
 Factory = Callable[[dict[str, Any]], PaymentGateway]
-CONNECTED: dict[str, tuple[tuple[str, ...], Factory]] = {
-    "stripe": (
-        ("api_key", "webhook_secret"),
-        lambda c: StripeGateway(c["api_key"], c["webhook_secret"], c.get("api_base")),
-    ),
-    "paypal": (
-        ("client_id", "client_secret", "webhook_id"),
-        lambda c: PayPalGateway(
-            c["client_id"], c["client_secret"], c["webhook_id"], c.get("api_base")
-        ),
+CONNECTED: dict[str, Factory] = {
+    "stripe": lambda c: StripeGateway(c["api_key"], c["webhook_secret"], c.get("api_base")),
+    "paypal": lambda c: PayPalGateway(
+        c["client_id"], c["client_secret"], c["webhook_id"], c.get("api_base")
     ),
 }
 NAMES = ("sandbox", "stripe", "paypal")
@@ -52,7 +46,7 @@ def gateway_for(session: Session, tenant: Tenant, name: str) -> PaymentGateway:
     if found is None or name not in CONNECTED:
         mode = "live" if tenant.livemode else "test"
         raise ConflictError(f"No {name} connection is set up for this account in {mode} mode.")
-    return CONNECTED[name][1](found.config)
+    return CONNECTED[name](found.config)
 
 
 def default_gateway(session: Session, tenant: Tenant) -> str:

@@ -70,6 +70,11 @@ def start(
         raise ConflictError(
             f"Payment '{payment.id}' is {payment.status}; only a succeeded payment is refunded."
         )
+    if payment.gateway == "bank_transfer":
+        raise ConflictError(
+            f"Payment '{payment.id}' came by bank transfer: pay it back by transfer and record"
+            " that with a credit note."
+        )
     locks.hold_customer(session, tenant, payment.customer_id)
     left = payment.amount - payment.amount_refunded
     if left <= 0:
