@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from recura.ids import PREFIXES, new_id
+from recura.ids import PREFIXES, new_id, new_ids
 
 
 @pytest.mark.parametrize("kind", sorted(PREFIXES))
@@ -23,3 +23,10 @@ def test_ids_are_unique_and_ordered_by_time() -> None:
 
 def test_prefixes_are_distinct() -> None:
     assert len(set(PREFIXES.values())) == len(PREFIXES)
+
+
+def test_each_call_sorts_after_the_one_before_even_within_a_millisecond() -> None:
+    made = [new_id("event") for _ in range(2000)]
+    assert made == sorted(made)
+    batch = new_ids("event", 50)
+    assert min(batch) > made[-1]

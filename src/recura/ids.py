@@ -1,13 +1,17 @@
 """Prefixed, time-ordered identifiers: `cus_01JD...` (prefix + 26 Crockford base32 chars).
 
-48 bits of milliseconds then 80 random bits, so ids sort roughly by creation time
-(cursor pagination orders by id) and cannot be guessed.
+48 bits of milliseconds then 80 random bits, so ids sort by creation time (cursor pagination,
+and so every listing, orders by id) and cannot be guessed. Within one process, each call
+takes a later millisecond than the one before even when the clock has not moved: what one
+call made always sorts before what the next one makes. Ids made by one call share their
+millisecond and sort among themselves at random.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -50,6 +54,19 @@ PREFIXES = {
 _FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
 
 
+_last_millis = 0
+_lock = threading.Lock()
+
+
+def _next_millis() -> int:
+    """The clock's millisecond, or one past the last one used if that is not earlier: a
+    logical clock, running at most as far ahead as a burst of calls needs."""
+    global _last_millis
+    with _lock:
+        _last_millis = max(time.time_ns() // 1_000_000, _last_millis + 1)
+        return _last_millis
+
+
 def new_id(kind: str) -> str:
     return new_ids(kind, 1)[0]
 
@@ -57,7 +74,7 @@ def new_id(kind: str) -> str:
 def new_ids(kind: str, count: int) -> list[str]:
     """`count` ids made at once (a billing run makes tens of thousands): one clock reading,
     and the random parts of all of them from one base32 encoding (10 bytes, 16 chars)."""
-    millis = time.time_ns() // 1_000_000
+    millis = _next_millis()
     # 48 bits of milliseconds in 10 characters, as the high bits of a 128-bit number.
     head = PREFIXES[kind] + "_" + "".join(_ALPHABET[(millis >> s) & 31] for s in range(45, -1, -5))
     tail = base64.b32encode(secrets.token_bytes(10 * count)).translate(_FROM_RFC4648).decode()
