@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from tests.api.test_tenancy import unmatched_transfer
+from tests.api.test_tenancy import opened_dispute, unmatched_transfer
 from tests.conftest import SECRET, Merchant
 
 from recura.api.app import create_app
@@ -103,6 +103,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "payments": (payment := api.ok("GET", "/v1/payments")["data"][0]["id"]),
         "refunds": create("refunds", {"payment": payment, "amount": 1}),
         "bank_transactions": unmatched_transfer(api),
+        "disputes": opened_dispute(api, payment),
         "customers": customer,
         "products": product,
         "features": create("features", {"code": "seats", "name": "Seats", "kind": "limit"}),

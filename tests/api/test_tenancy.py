@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import Api, Merchant, make_merchant
+from sqlalchemy import select
+from tests.conftest import T0, Api, Merchant, make_merchant
 from tests.fakes.camt053 import credit, statement
+
+from recura.db.models import Payment
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.common.tenant import Tenant
+from recura.domains.payments import disputes
+from recura.gateways.base import GatewayEvent
 
 # A valid body for routes whose body is validated before the id is looked up.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -31,6 +38,24 @@ def unmatched_transfer(api: Api) -> str:
     api.ok("POST", "/v1/bank_statements", 201, content=data, headers=XML)
     transfer: str = api.ok("GET", "/v1/bank_transactions")["data"][0]["id"]
     return transfer
+
+
+def opened_dispute(api: Api, payment_id: str) -> str:
+    """A dispute as a processor's webhook would open it (the sandbox sends none)."""
+    factory = api.client.app.state.session_factory  # type: ignore[attr-defined]
+    with unit_of_work(factory) as session:
+        payment = session.scalars(select(Payment).where(Payment.id == payment_id)).one()
+        event = GatewayEvent(
+            event_id=f"evt_{payment_id}",
+            kind="dispute.created",
+            occurred_at=T0,
+            processor_type="charge.dispute.created",
+            dispute_reference=f"du_{payment_id}",
+            status="needs_response",
+        )
+        disputes.record(session, Tenant(payment.account_id, payment.livemode), payment, event, T0)
+    found: str = api.ok("GET", "/v1/disputes", params={"payment": payment_id})["data"][0]["id"]
+    return found
 
 
 def build_catalog(api: Api) -> dict[str, str]:
@@ -107,6 +132,10 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/payment_methods": method,
         "/v1/payments": payment,
         "/v1/bank_transactions": unmatched_transfer(api),
+        "/v1/disputes": opened_dispute(api, payment),
+        "/v1/gateway_connections": api.ok(
+            "POST", "/v1/gateway_connections", json={"gateway": "sandbox", "timeout_rate": 0}
+        )["gateway"],
         "/v1/refunds": api.ok("POST", "/v1/refunds", 201, json={"payment": payment, "amount": 50})[
             "id"
         ],
@@ -119,7 +148,7 @@ def id_routes(client: TestClient) -> list[tuple[str, str]]:
     return [
         (method.upper(), path)
         for path, operations in sorted(paths.items())
-        if "{" in path
+        if "{" in path and path.startswith("/v1/")  # not the processors' webhooks
         for method in sorted(operations)
     ]
 
@@ -127,7 +156,8 @@ def id_routes(client: TestClient) -> list[tuple[str, str]]:
 def fill(path: str, ids: dict[str, str]) -> str:
     prefix = path.split("/{", 1)[0]
     assert prefix in ids, f"no object for {path}: add one to build_catalog"
-    return re.sub(r"\{version\}", "1", path.replace("{id}", ids[prefix]))
+    path = path.replace("{id}", ids[prefix]).replace("{gateway}", ids[prefix])
+    return re.sub(r"\{version\}", "1", path)
 
 
 def call(api: Api, method: str, template: str, ids: dict[str, str]) -> Any:

@@ -232,6 +232,32 @@ def test_dispute_events(event_type: str, kind: str) -> None:
     assert translated.data == {"outcome": "RESOLVED_BUYER_FAVOUR"}
 
 
+@pytest.mark.parametrize(
+    ("status", "outcome", "expected"),
+    [
+        ("OPEN", None, "needs_response"),
+        ("WAITING_FOR_SELLER_RESPONSE", None, "needs_response"),
+        ("WAITING_FOR_BUYER_RESPONSE", None, "under_review"),
+        ("UNDER_REVIEW", None, "under_review"),
+        ("RESOLVED", "RESOLVED_SELLER_FAVOUR", "won"),
+        ("RESOLVED", "CANCELED_BY_BUYER", "won"),
+        ("RESOLVED", "RESOLVED_BUYER_FAVOUR", "lost"),
+        ("RESOLVED", "ACCEPTED", "lost"),
+        ("RESOLVED", "SOMETHING_NEW", "lost"),
+    ],
+)
+def test_dispute_stages_in_recuras_words(status: str, outcome: str | None, expected: str) -> None:
+    dispute: dict[str, Any] = {"dispute_id": "PP-D-1", "status": status}
+    if outcome:
+        dispute["dispute_outcome"] = {"outcome_code": outcome}
+    assert translate(event("CUSTOMER.DISPUTE.UPDATED", dispute)).status == expected
+
+
+def test_a_capture_names_the_charge_it_was_made_for() -> None:
+    capture = {**capture_resource(), "custom_id": "inv_1-2"}
+    assert translate(event("PAYMENT.CAPTURE.COMPLETED", capture)).idempotency_key == "inv_1-2"
+
+
 def test_deleted_payment_token() -> None:
     translated = translate(event("VAULT.PAYMENT-TOKEN.DELETED", {"id": "8kk8451t"}))
     assert (translated.kind, translated.method_reference) == ("payment_method.detached", "8kk8451t")

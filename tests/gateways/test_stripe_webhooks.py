@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from recura.core.money import Money
-from recura.gateways.base import GatewayEvent, WebhookRejected
+from recura.gateways.base import GatewayEvent, SavedMethod, WebhookRejected
 from recura.gateways.stripe_webhooks import translate, verify
 
 SECRET = "whsec_webhook_test"
@@ -185,10 +185,11 @@ RON_10 = Money(1000, "RON")
     [
         pytest.param(
             "payment_intent.succeeded",
-            intent("succeeded"),
+            intent("succeeded", metadata={"recura_key": "inv_1-1"}),
             {
                 "kind": "payment.succeeded",
                 "payment_reference": "pi_1",
+                "idempotency_key": "inv_1-1",
                 "method_reference": "pm_1",
                 "amount": RON_49,
                 "status": "succeeded",
@@ -229,19 +230,27 @@ RON_10 = Money(1000, "RON")
             {
                 "kind": "refund.succeeded",
                 "payment_reference": "pi_1",
-                "amount": RON_49,
+                "refunded_total": RON_49,
                 "status": "succeeded",
             },
             id="charge.refunded",
         ),
         pytest.param(
             "charge.refunded",
-            {**CHARGE, "amount_refunded": 1000, "refunds": {"data": [refund("succeeded")]}},
+            {
+                **CHARGE,
+                "amount_refunded": 3000,
+                "refunds": {
+                    "data": [refund("succeeded", metadata={"recura_key": "pay_1-refund-2"})]
+                },
+            },
             {
                 "kind": "refund.succeeded",
                 "payment_reference": "pi_1",
                 "refund_reference": "re_1",
+                "idempotency_key": "pay_1-refund-2",
                 "amount": RON_10,
+                "refunded_total": Money(3000, "RON"),
                 "status": "succeeded",
             },
             id="charge.refunded-with-its-refunds",
@@ -314,6 +323,7 @@ RON_10 = Money(1000, "RON")
                 ("created", "needs_response"),
                 ("updated", "under_review"),
                 ("closed", "lost"),
+                ("closed", "won"),
             ]
         ),
         pytest.param(
@@ -324,14 +334,14 @@ RON_10 = Money(1000, "RON")
                 "payment_reference": "pi_1",
                 "dispute_reference": "dp_1",
                 "amount": RON_49,
-                "status": "warning_needs_response",
+                "status": "needs_response",
                 "reason": "fraudulent",
             },
             id="dispute-with-the-charge-expanded",
         ),
         pytest.param(
             "charge.dispute.closed",
-            dispute("won", payment_intent=None),
+            dispute("warning_closed", payment_intent=None),
             {
                 "kind": "dispute.closed",
                 "dispute_reference": "dp_1",
@@ -343,14 +353,36 @@ RON_10 = Money(1000, "RON")
         ),
         pytest.param(
             "payment_method.updated",
-            {"id": "pm_1", "object": "payment_method", "type": "card"},
-            {"kind": "payment_method.updated", "method_reference": "pm_1"},
+            {
+                "id": "pm_1",
+                "object": "payment_method",
+                "type": "card",
+                "customer": "cus_1",
+                "card": {"brand": "visa", "last4": "4242", "exp_month": 3, "exp_year": 2031},
+            },
+            {
+                "kind": "payment_method.updated",
+                "method_reference": "pm_1",
+                "method": SavedMethod(
+                    reference="pm_1",
+                    kind="card",
+                    processor_customer="cus_1",
+                    brand="visa",
+                    last4="4242",
+                    exp_month=3,
+                    exp_year=2031,
+                ),
+            },
             id="payment_method.updated",
         ),
         pytest.param(
             "payment_method.automatically_updated",
             {"id": "pm_1", "object": "payment_method", "type": "card"},
-            {"kind": "payment_method.updated", "method_reference": "pm_1"},
+            {
+                "kind": "payment_method.updated",
+                "method_reference": "pm_1",
+                "method": SavedMethod(reference="pm_1", kind="card"),
+            },
             id="payment_method.automatically_updated",
         ),
         pytest.param(

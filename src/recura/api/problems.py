@@ -92,5 +92,7 @@ _TITLES = {
     401: "Missing or invalid API key",
     404: "Not found",
     409: "Conflict with the current state",
+    413: "Body too large",
     422: "Invalid request",
+    503: "Service unavailable: try again",
 }

@@ -125,6 +125,9 @@ class RefundResult:
     failure_message: str | None = None
 
 
+DisputeStatus = Literal["needs_response", "under_review", "won", "lost"]
+DISPUTE_STATUSES: tuple[DisputeStatus, ...] = ("needs_response", "under_review", "won", "lost")
+
 GatewayEventKind = Literal[
     "payment.succeeded",
     "payment.failed",
@@ -156,9 +159,18 @@ class GatewayEvent:
     refund_reference: str | None = None
     dispute_reference: str | None = None
     method_reference: str | None = None
+    # Recura's key of the charge or refund, when the processor echoes it back: a webhook
+    # may arrive before the answer that tells us the processor's reference.
+    idempotency_key: str | None = None
     amount: Money | None = None
-    status: str | None = None  # the object's status at the processor, as it said it
+    # The payment's total refunded so far, when the event says only that (Stripe's
+    # charge.refunded): what exceeds the refunds Recura knows of was refunded elsewhere.
+    refunded_total: Money | None = None
+    # The object's status at the processor as it said it; for disputes, Recura's word for
+    # it (DisputeStatus), since each processor names the stages differently.
+    status: str | None = None
     reason: str | None = None
+    method: SavedMethod | None = None  # payment_method.updated: the card as it is now
     data: Mapping[str, object] = field(default_factory=dict)
 
 

@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from recura.core.money import Money
-from recura.gateways.base import AmountMismatch, GatewayEvent, GatewayEventKind, WebhookRejected
+from recura.gateways.base import (
+    AmountMismatch,
+    DisputeStatus,
+    GatewayEvent,
+    GatewayEventKind,
+    WebhookRejected,
+)
 from recura.gateways.paypal_json import dig, find_link, money, string
 
 # PayPal retries a notification for days, each time freshly signed; a transmission older
@@ -42,6 +48,22 @@ _KINDS: Final[dict[str, GatewayEventKind]] = {
     "CUSTOMER.DISPUTE.UPDATED": "dispute.updated",
     "CUSTOMER.DISPUTE.RESOLVED": "dispute.closed",
     "VAULT.PAYMENT-TOKEN.DELETED": "payment_method.detached",
+}
+
+
+# A resolved dispute is won or lost by its outcome; one still open by whose turn it is.
+_DISPUTE_OUTCOMES: Final[dict[str, DisputeStatus]] = {
+    "RESOLVED_SELLER_FAVOUR": "won",
+    "CANCELED_BY_BUYER": "won",
+    "DENIED": "won",
+    # PayPal paid the buyer from its own pocket: the merchant keeps the money.
+    "RESOLVED_WITH_PAYOUT": "won",
+    "RESOLVED_BUYER_FAVOUR": "lost",
+    "ACCEPTED": "lost",
+}
+_DISPUTE_OPEN: Final[dict[str, DisputeStatus]] = {
+    "OPEN": "needs_response",
+    "WAITING_FOR_SELLER_RESPONSE": "needs_response",
 }
 
 
@@ -115,6 +137,8 @@ def translate(event: Mapping[str, Any]) -> GatewayEvent:
             payment_reference=string(resource.get("id")),
             amount=_money(resource.get("amount")),
             reason=string(details.get("reason")) if isinstance(details, dict) else None,
+            # The capture's custom_id is the charge's idempotency key (see `charge`).
+            idempotency_key=string(resource.get("custom_id")),
             data=_compact(
                 order_id=string(related.get("order_id")), custom_id=resource.get("custom_id")
             ),
@@ -132,7 +156,7 @@ def translate(event: Mapping[str, Any]) -> GatewayEvent:
         first = transactions[0] if isinstance(transactions, list) and transactions else {}
         outcome = dig(resource, "dispute_outcome")
         return GatewayEvent(
-            **common,
+            **{**common, "status": _dispute_status(common["status"], outcome.get("outcome_code"))},
             dispute_reference=string(resource.get("dispute_id")),
             payment_reference=string(first.get("seller_transaction_id"))
             if isinstance(first, dict)
@@ -142,6 +166,13 @@ def translate(event: Mapping[str, Any]) -> GatewayEvent:
             data=_compact(outcome=outcome.get("outcome_code")),
         )
     return GatewayEvent(**common, method_reference=string(resource.get("id")))
+
+
+def _dispute_status(status: str | None, outcome: object) -> DisputeStatus:
+    if status == "RESOLVED":
+        # A resolution PayPal has not named before: the money is gone until someone looks.
+        return _DISPUTE_OUTCOMES.get(str(outcome), "lost")
+    return _DISPUTE_OPEN.get(str(status), "under_review")
 
 
 def _timestamp(value: object, what: str) -> datetime:

@@ -36,11 +36,13 @@ from recura.gateways.base import (
 )
 from recura.gateways.stripe_amounts import from_stripe, to_stripe
 from recura.gateways.stripe_failures import failure_code
-from recura.gateways.stripe_webhooks import expandable_id, translate, verify
-
-# Where the caller's idempotency key is kept on the PaymentIntent, so `lookup` can find a
-# payment whose creation timed out before Stripe's answer named it.
-KEY_METADATA: Final = "recura_key"
+from recura.gateways.stripe_webhooks import (
+    KEY_METADATA,
+    expandable_id,
+    saved_card,
+    translate,
+    verify,
+)
 
 _RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
 _REFUND_REASONS: Final[dict[str, _RefundReason]] = {
@@ -136,17 +138,9 @@ class StripeGateway:
                 raise GatewayError(f"{method_id} belongs to another Stripe customer")
         except stripe.StripeError as exc:
             raise _failure(exc, "saving the card") from exc
-        card = method.get("card") or {}
-        return SavedMethod(
-            reference=method["id"],
-            kind="card",
-            processor_customer=owner,
-            brand=card.get("brand"),
-            last4=card.get("last4"),
-            exp_month=card.get("exp_month"),
-            exp_year=card.get("exp_year"),
-            email=(method.get("billing_details") or {}).get("email"),
-        )
+        saved = saved_card(method, owner)
+        assert saved is not None  # Stripe's answer names the method
+        return saved
 
     def detach(self, method: SavedMethod) -> None:
         methods = self._client.v1.payment_methods

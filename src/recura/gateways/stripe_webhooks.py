@@ -17,14 +17,33 @@ from typing import Any, Final
 from recura.core.money import CurrencyError, Money
 from recura.gateways.base import (
     AmountMismatch,
+    DisputeStatus,
     GatewayEvent,
     GatewayEventKind,
+    SavedMethod,
     WebhookRejected,
 )
 from recura.gateways.stripe_amounts import from_stripe
 from recura.gateways.stripe_failures import failure_code
 
 TOLERANCE_SECONDS: Final = 300
+
+# Where the caller's idempotency key is kept on a PaymentIntent or Refund, so `lookup` and
+# the webhooks can find one whose creation timed out before Stripe's answer named it.
+KEY_METADATA: Final = "recura_key"
+
+# Stripe's dispute stages in Recura's words. An inquiry (warning_*) that closes without a
+# chargeback, or one prevented, leaves the merchant the money: won, for the books.
+_DISPUTE_STATUS: Final[dict[str, DisputeStatus]] = {
+    "warning_needs_response": "needs_response",
+    "needs_response": "needs_response",
+    "warning_under_review": "under_review",
+    "under_review": "under_review",
+    "won": "won",
+    "warning_closed": "won",
+    "prevented": "won",
+    "lost": "lost",
+}
 
 _DISPUTES: Final[dict[str, GatewayEventKind]] = {
     "charge.dispute.created": "dispute.created",
@@ -137,12 +156,18 @@ def expandable_id(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _key(obj: Mapping[str, Any]) -> str | None:
+    key = (obj.get("metadata") or {}).get(KEY_METADATA)
+    return key if isinstance(key, str) else None
+
+
 def _payment_intent(kind_of: str, obj: dict[str, Any]) -> dict[str, Any]:
     failed = kind_of == "payment_intent.payment_failed"
     error = obj.get("last_payment_error")
     return {
         "kind": "payment.failed" if failed else "payment.succeeded",
         "payment_reference": obj.get("id"),
+        "idempotency_key": _key(obj),
         "method_reference": expandable_id(obj.get("payment_method")),
         "amount": _money(obj),
         "status": obj.get("status"),
@@ -153,14 +178,17 @@ def _payment_intent(kind_of: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _charge_refunded(kind_of: str, charge: dict[str, Any]) -> dict[str, Any]:
-    # The charge carries its refunds list only on older API versions; the total refunded so
-    # far is always there, so that is the amount this event reports.
+    # The charge carries its refunds list (newest first) only on older API versions; the
+    # total refunded so far is always there.
     refunds = (charge.get("refunds") or {}).get("data") or []
+    newest = refunds[0] if refunds and isinstance(refunds[0], dict) else {}
     return {
         "kind": "refund.succeeded",
         "payment_reference": expandable_id(charge.get("payment_intent")),
-        "refund_reference": expandable_id(refunds[0]) if refunds else None,
-        "amount": _money(charge, "amount_refunded"),
+        "refund_reference": newest.get("id"),
+        "idempotency_key": _key(newest),
+        "amount": _money(newest) if newest else None,
+        "refunded_total": _money(charge, "amount_refunded"),
         "status": charge.get("status"),
     }
 
@@ -176,6 +204,7 @@ def _refund(kind_of: str, refund: dict[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "payment_reference": expandable_id(refund.get("payment_intent")),
         "refund_reference": refund.get("id"),
+        "idempotency_key": _key(refund),
         "amount": _money(refund),
         "status": status,
         "reason": refund.get("failure_reason") or refund.get("reason"),
@@ -192,13 +221,32 @@ def _dispute(kind_of: str, dispute: dict[str, Any]) -> dict[str, Any]:
         "payment_reference": expandable_id(intent),
         "dispute_reference": dispute.get("id"),
         "amount": _money(dispute),
-        "status": dispute.get("status"),
+        "status": _DISPUTE_STATUS.get(str(dispute.get("status")), "under_review"),
         "reason": dispute.get("reason"),
     }
 
 
 def _method(kind_of: str, method: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": _METHODS[kind_of], "method_reference": method.get("id")}
+    kind = _METHODS[kind_of]
+    saved = saved_card(method, None) if kind == "payment_method.updated" else None
+    return {"kind": kind, "method_reference": method.get("id"), "method": saved}
+
+
+def saved_card(method: Mapping[str, Any], owner: str | None) -> SavedMethod | None:
+    """A card PaymentMethod as Recura keeps it; None for one without an id."""
+    if not isinstance(method.get("id"), str):
+        return None
+    card = method.get("card") or {}
+    return SavedMethod(
+        reference=method["id"],
+        kind="card",
+        processor_customer=owner or expandable_id(method.get("customer")),
+        brand=card.get("brand"),
+        last4=card.get("last4"),
+        exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
+        email=(method.get("billing_details") or {}).get("email"),
+    )
 
 
 _TRANSLATORS: Final[dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]]] = {

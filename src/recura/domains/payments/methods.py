@@ -197,6 +197,12 @@ def detach(session: Session, tenant: Tenant, method_id: str, now: datetime) -> P
     if method.status != "active":
         raise ConflictError(f"Payment method '{method.id}' is detached already.")
     processors.gateway_for(session, tenant, method.gateway).detach(to_saved(method))
+    detached(session, tenant, method, now)
+    return method
+
+
+def detached(session: Session, tenant: Tenant, method: PaymentMethod, now: datetime) -> None:
+    """Record that the processor no longer keeps the method (asked here, or told by it)."""
     method.status = "detached"
     method.detached_at = method.updated_at = now
     customer = customers.get(session, tenant, method.customer_id)
@@ -204,7 +210,21 @@ def detach(session: Session, tenant: Tenant, method_id: str, now: datetime) -> P
         customer.default_payment_method_id = None
         customer.updated_at = now
     events.record(session, tenant, "payment_method.detached", method.id, summary(method), now)
-    return method
+
+
+def updated(
+    session: Session, tenant: Tenant, method: PaymentMethod, saved: SavedMethod, now: datetime
+) -> bool:
+    """The processor changed the card (a new expiry from the card updater); True if it did."""
+    new = (saved.brand, saved.last4, saved.exp_month, saved.exp_year)
+    if new == (method.brand, method.last4, method.exp_month, method.exp_year) or None in new[2:]:
+        return False
+    method.brand, method.last4, method.exp_month, method.exp_year = new
+    method.expires_on = expires_on(saved.exp_year, saved.exp_month)
+    method.expiring_notified_at = None  # a new expiry earns its own notice
+    method.updated_at = now
+    events.record(session, tenant, "payment_method.updated", method.id, summary(method), now)
+    return True
 
 
 def to_saved(method: PaymentMethod) -> SavedMethod:

@@ -35,18 +35,24 @@ def connection(session: Session, tenant: Tenant, name: str) -> GatewayConnection
 def gateway_for(session: Session, tenant: Tenant, name: str) -> PaymentGateway:
     if name not in NAMES:
         raise invalid("/gateway", f"must be one of {', '.join(NAMES)}")
+    if name == "sandbox" and tenant.livemode:
+        raise ConflictError(
+            "The sandbox takes test-mode payments only; use a live key's processor."
+        )
     found = connection(session, tenant, name)
-    if name == "sandbox":
-        if tenant.livemode:
-            raise ConflictError(
-                "The sandbox takes test-mode payments only; use a live key's processor."
-            )
-        rate = float((found.config if found else {}).get("timeout_rate", 0))
-        return SandboxGateway(session.get_bind().engine, tenant.account_id, timeout_rate=rate)
-    if found is None or name not in CONNECTED:
+    if found is None and name == "sandbox":
+        return SandboxGateway(session.get_bind().engine, tenant.account_id)
+    if found is None:
         mode = "live" if tenant.livemode else "test"
         raise ConflictError(f"No {name} connection is set up for this account in {mode} mode.")
-    return CONNECTED[name](found.config)
+    return of_connection(session, found)
+
+
+def of_connection(session: Session, found: GatewayConnection) -> PaymentGateway:
+    if found.gateway == "sandbox":
+        rate = float(found.config.get("timeout_rate", 0))
+        return SandboxGateway(session.get_bind().engine, found.account_id, timeout_rate=rate)
+    return CONNECTED[found.gateway](found.config)
 
 
 def default_gateway(session: Session, tenant: Tenant) -> str:

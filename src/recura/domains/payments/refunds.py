@@ -7,6 +7,7 @@ customer's balance instead, so the credit note stays true.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,8 @@ from recura.gateways.base import (
     RefundResult,
 )
 from recura.ids import new_id
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,45 @@ def start(
     if amount > left:
         raise invalid("/amount", f"at most {left}, what is left of the payment")
     gateway = processors.gateway_for(session, tenant, payment.gateway)
+    refund = _recorded(session, tenant, payment, amount, reason, now)
+    assert payment.reference is not None  # a succeeded charge has the processor's id
+    request = RefundRequest(
+        payment_reference=payment.reference,
+        amount=Money(amount, payment.currency),
+        idempotency_key=refund.idempotency_key,
+        reason=reason,
+    )
+    return PendingRefund(tenant, refund.id, gateway, request)
+
+
+def record_external(
+    session: Session,
+    tenant: Tenant,
+    payment: Payment,
+    amount: int,
+    reference: str | None,
+    now: datetime,
+) -> Refund:
+    """A refund made at the processor (its dashboard), learnt from its webhook: on record
+    with a credit note like any other, already succeeded."""
+    left = payment.amount - payment.amount_refunded
+    if amount > left:
+        log.error("payment %s: processor refunded %s, only %s was left", payment.id, amount, left)
+        amount = left
+    refund = _recorded(session, tenant, payment, amount, "other", now)
+    refund.reference = reference
+    settle(session, tenant, refund, RefundResult(status="succeeded", reference=reference), now)
+    return refund
+
+
+def _recorded(
+    session: Session,
+    tenant: Tenant,
+    payment: Payment,
+    amount: int,
+    reason: CreditReason,
+    now: datetime,
+) -> Refund:
     note = credit_notes.create(
         session,
         tenant,
@@ -115,14 +157,7 @@ def start(
     payment.updated_at = now
     session.flush()
     events.record(session, tenant, "refund.created", refund.id, summary(refund), now)
-    assert payment.reference is not None  # a succeeded charge has the processor's id
-    request = RefundRequest(
-        payment_reference=payment.reference,
-        amount=Money(amount, payment.currency),
-        idempotency_key=refund.idempotency_key,
-        reason=reason,
-    )
-    return PendingRefund(tenant, refund.id, gateway, request)
+    return refund
 
 
 def send(pending: PendingRefund) -> RefundResult | None:

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from recura.db.models import BankStatement, BankTransaction, Payment, PaymentMethod, Refund
+from recura.db.models import (
+    BankStatement,
+    BankTransaction,
+    Dispute,
+    GatewayConnection,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
 from recura.domains.common.fields import MAX_MINOR, MoneyOut, Schema, example, example_in
 from recura.domains.invoices.schemas import CreditReason
 from recura.gateways.base import SetupSession
@@ -337,3 +346,169 @@ class ManualMatch(Schema):
     model_config = example_in({"invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A"})
 
     invoice: str = Field(max_length=40)
+
+
+_HTTP_URL = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
+
+
+class StripeConnectionIn(Schema):
+    model_config = example_in(
+        {
+            "gateway": "stripe",
+            "api_key": "sk_test_51Q0PsIJvEtkwdCNYx",
+            "webhook_secret": "whsec_5f8a1c2d3e4b",
+        }
+    )
+
+    gateway: Literal["stripe"]
+    api_key: str = Field(pattern=r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$", max_length=255)
+    webhook_secret: str = Field(pattern=r"^whsec_[A-Za-z0-9_]+$", max_length=255)
+    # Another Stripe-compatible server; the public API when left out.
+    api_base: str | None = Field(default=None, pattern=_HTTP_URL, max_length=500)
+
+
+class PayPalConnectionIn(Schema):
+    model_config = example_in(
+        {
+            "gateway": "paypal",
+            "client_id": "AeHQ2nM0Tt3Ck1",
+            "client_secret": "EJx9pQ2mLk7v",
+            "webhook_id": "8PT597110X687430LKGECATA",
+        }
+    )
+
+    gateway: Literal["paypal"]
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: str = Field(min_length=1, max_length=255)
+    webhook_id: str = Field(min_length=1, max_length=255)
+    # PayPal's sandbox or live API; the sandbox when left out in test mode, live otherwise.
+    api_base: str | None = Field(default=None, pattern=_HTTP_URL, max_length=500)
+
+
+class SandboxConnectionIn(Schema):
+    model_config = example_in({"gateway": "sandbox", "timeout_rate": 0.1})
+
+    gateway: Literal["sandbox"]
+    # The share of charges that get no answer (half of them charged nonetheless): for trying
+    # how collection and the reconciler cope.
+    timeout_rate: float = Field(default=0, ge=0, le=1, strict=True)
+
+
+ConnectionIn = Annotated[
+    StripeConnectionIn | PayPalConnectionIn | SandboxConnectionIn, Field(discriminator="gateway")
+]
+
+
+class GatewayConnectionIn(RootModel[ConnectionIn]):
+    """One processor's settings, told apart by `gateway`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"gateway": "sandbox", "timeout_rate": 0}]}
+    )
+
+
+# What is never shown again once saved: only its first and last characters.
+SECRET_SETTINGS = frozenset({"api_key", "webhook_secret", "client_secret"})
+
+
+_KEY_PREFIX = re.compile(r"^(?:[a-z]{2,5}_){1,2}")  # sk_test_, rk_live_, whsec_
+
+
+def masked(value: object) -> object:
+    """A secret as shown again: its kind (the key's prefix) and its last four characters."""
+    if not isinstance(value, str):
+        return value
+    if len(value) < 12:
+        return "…"
+    prefix = _KEY_PREFIX.match(value)
+    return f"{prefix.group(0) if prefix else ''}…{value[-4:]}"
+
+
+class GatewayConnectionOut(BaseModel):
+    model_config = example(
+        {
+            "object": "gateway_connection",
+            "id": "gwc_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "gateway": "stripe",
+            "settings": {"api_key": "sk_test_…4242", "webhook_secret": "whsec_…Xy7Q"},
+            "webhook_path": "/webhooks/stripe/gwc_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "livemode": False,
+            "created_at": "2026-02-01T10:00:00Z",
+            "updated_at": "2026-02-01T10:00:00Z",
+        }
+    )
+
+    object: Literal["gateway_connection"] = "gateway_connection"
+    id: str
+    gateway: str
+    settings: dict[str, Any]  # secrets masked
+    # Where the processor sends its webhooks, below the server's public address.
+    webhook_path: str | None
+    livemode: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: GatewayConnection) -> GatewayConnectionOut:
+        return cls(
+            id=row.id,
+            gateway=row.gateway,
+            settings={
+                k: masked(v) if k in SECRET_SETTINGS else v
+                for k, v in row.config.items()
+                if v is not None
+            },
+            webhook_path=None if row.gateway == "sandbox" else webhook_path(row),
+            livemode=row.livemode,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+def webhook_path(row: GatewayConnection) -> str:
+    return f"/webhooks/{row.gateway}/{row.id}"
+
+
+class DisputeOut(BaseModel):
+    model_config = example(
+        {
+            "object": "dispute",
+            "id": "dp_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "payment": "pay_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "gateway": "stripe",
+            "reference": "du_1Q0PsIJvEtkwdCNY",
+            "amount": {"amount": 5929, "currency": "RON"},
+            "status": "needs_response",
+            "reason": "fraudulent",
+            "livemode": False,
+            "created_at": "2026-02-01T10:00:00Z",
+            "closed_at": None,
+        }
+    )
+
+    object: Literal["dispute"] = "dispute"
+    id: str
+    payment: str
+    gateway: str
+    reference: str
+    amount: MoneyOut
+    status: str  # needs_response | under_review | won | lost
+    reason: str | None
+    livemode: bool
+    created_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Dispute) -> DisputeOut:
+        return cls(
+            id=row.id,
+            payment=row.payment_id,
+            gateway=row.gateway,
+            reference=row.reference,
+            amount=MoneyOut(amount=row.amount, currency=row.currency),
+            status=row.status,
+            reason=row.reason,
+            livemode=row.livemode,
+            created_at=row.created_at,
+            closed_at=row.closed_at,
+        )

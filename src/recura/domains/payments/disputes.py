@@ -1,0 +1,112 @@
+"""Disputes (chargebacks): the customer's bank takes a payment back until the merchant
+proves it was owed. They are the processor's to decide; Recura records each stage as the
+processor's webhooks report it, so the books and the events say what is at stake."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import Dispute, Payment
+from recura.domains.common import lookup
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.gateways.base import DISPUTE_STATUSES, GatewayEvent
+from recura.ids import new_id
+
+CLOSED = ("won", "lost")
+
+
+def get(session: Session, tenant: Tenant, dispute_id: str) -> Dispute:
+    return lookup.require(session, tenant, Dispute, dispute_id, "dispute")
+
+
+def page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
+) -> Page[Dispute]:
+    stmt = tenant.scope(select(Dispute), Dispute)
+    if payment is not None:
+        stmt = stmt.where(Dispute.payment_id == payment)
+    return paginate(session, stmt, Dispute, limit, starting_after)
+
+
+def record(
+    session: Session, tenant: Tenant, payment: Payment, event: GatewayEvent, now: datetime
+) -> str:
+    """Apply one dispute webhook; returns what it did ("applied", or why not)."""
+    assert event.dispute_reference is not None
+    status = event.status if event.status in DISPUTE_STATUSES else "under_review"
+    found = session.scalar(
+        tenant.scope(select(Dispute), Dispute)
+        .where(Dispute.gateway == payment.gateway, Dispute.reference == event.dispute_reference)
+        .with_for_update()
+    )
+    if found is None:
+        amount = payment.amount
+        if event.amount is not None and event.amount.currency == payment.currency:
+            amount = event.amount.minor
+        found = Dispute(
+            id=new_id("dispute"),
+            **tenant.row_keys(),
+            payment_id=payment.id,
+            gateway=payment.gateway,
+            reference=event.dispute_reference,
+            amount=amount,
+            currency=payment.currency,
+            status=status,
+            reason=event.reason,
+            status_changed_at=event.occurred_at,
+            closed_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(found)
+        payment.amount_disputed += amount
+        payment.updated_at = now
+        session.flush()
+        events.record(session, tenant, "dispute.created", found.id, summary(found), now)
+        if status in CLOSED:  # the first news of it is its end
+            _close(session, tenant, payment, found, status, now)
+        return "applied"
+    if event.occurred_at < found.status_changed_at:
+        return "stale"
+    if found.status in CLOSED or found.status == status:
+        return "unchanged"
+    found.status_changed_at = event.occurred_at
+    found.reason = event.reason or found.reason
+    if status in CLOSED:
+        _close(session, tenant, payment, found, status, now)
+    else:
+        found.status = status
+        found.updated_at = now
+        events.record(session, tenant, "dispute.updated", found.id, summary(found), now)
+    return "applied"
+
+
+def _close(
+    session: Session, tenant: Tenant, payment: Payment, dispute: Dispute, status: str, now: datetime
+) -> None:
+    dispute.status = status
+    dispute.closed_at = dispute.updated_at = now
+    if status == "won":
+        # The money came back; a lost dispute's amount stays disputed: it is gone.
+        payment.amount_disputed -= dispute.amount
+        payment.updated_at = now
+    events.record(session, tenant, "dispute.closed", dispute.id, summary(dispute), now)
+
+
+def summary(dispute: Dispute) -> dict[str, Any]:
+    return {
+        "id": dispute.id,
+        "payment": dispute.payment_id,
+        "gateway": dispute.gateway,
+        "reference": dispute.reference,
+        "amount": dispute.amount,
+        "currency": dispute.currency,
+        "status": dispute.status,
+        "reason": dispute.reason,
+    }
