@@ -27,6 +27,9 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 
+# Fixtures more than one directory uses, defined once.
+pytest_plugins = ["tests.fakes.localstripe"]
+
 PG_ADMIN = os.environ.get("RECURA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)

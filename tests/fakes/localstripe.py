@@ -1,0 +1,66 @@
+"""localstripe, started once per test session (and xdist worker) on a loopback port.
+
+A pytest plugin (registered in tests/conftest.py), so the gateway tests and the end-to-end
+stories share one server process and one definition of its fixtures.
+"""
+
+from __future__ import annotations
+
+import http.client
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import stripe
+
+API_KEY = "sk_test_recura"
+WEBHOOK_SECRET = "whsec_test_recura"
+# Runs localstripe's app on 127.0.0.1 with the gaps to real Stripe filled (see its docstring).
+_SERVER = Path(__file__).parents[1] / "gateways" / "localstripe_server.py"
+
+
+def _wait_until_answering(port: int, process: subprocess.Popen[str], deadline: float) -> None:
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"localstripe exited with {process.returncode}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            connection.request(
+                "GET", "/v1/customers", headers={"Authorization": f"Bearer {API_KEY}"}
+            )
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        if time.monotonic() > deadline:
+            raise RuntimeError("localstripe did not answer in time")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[str]:
+    """The base URL of a fresh localstripe."""
+    process = subprocess.Popen([sys.executable, str(_SERVER)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        _wait_until_answering(port, process, time.monotonic() + 30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def stripe_client(localstripe: str) -> stripe.StripeClient:
+    """For what the subscriber's browser does through Stripe.js, and for checking results."""
+    return stripe.StripeClient(API_KEY, base_addresses={"api": localstripe})
