@@ -33,11 +33,10 @@ RefundList = list_schema(RefundOut)
 def create_refund(
     body: RefundCreate, session: SessionDep, tenant: TenantDep, clock: ClockDep
 ) -> RefundOut:
-    now = clock.now()
-    pending = refunds.start(session, tenant, body.payment, body.amount, body.reason, now)
+    pending = refunds.start(session, tenant, body.payment, body.amount, body.reason, clock.now())
     # On record before the processor is asked: a repeat can only refund under the same key.
     session.commit()
-    return RefundOut.of(refunds.finish(session, pending, refunds.send(pending), now))
+    return RefundOut.of(refunds.finish(session, pending, refunds.send(pending)))
 
 
 @router.get("", response_model=RefundList, summary="List refunds, newest first")

@@ -112,3 +112,11 @@ def _vat(vat_id: str | None, country: str | None) -> str | None:
         return normalize_vat_id(vat_id, country)
     except ValueError as exc:
         raise invalid("/vat_id", str(exc)) from None
+
+
+def now_for(session: Session, tenant: Tenant, customer: Customer, now: datetime) -> datetime:
+    """The customer's present: its test clock's time when it has one, else `now`."""
+    if customer.test_clock_id is None:
+        return now
+    clock = session.get_one(TestClock, (tenant.account_id, customer.test_clock_id))
+    return clock.frozen_time

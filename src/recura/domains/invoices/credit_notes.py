@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.credit_notes import BilledRate, split_credit
-from recura.db.models import CreditNote
+from recura.db.models import CreditNote, Customer
 from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
@@ -24,6 +24,7 @@ from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.fields import money_out, plain
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.events import service as events
 from recura.domains.invoices import numbering, service
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditNoteLineOut, CreditNoteOut
@@ -56,6 +57,8 @@ def create(
     """Credit an invoice. With `refund`, the credit is money paid back (a refund records
     it), so it goes neither off the invoice's amount due nor onto the customer's balance."""
     invoice = service.get_for_update(session, tenant, data.invoice, pointer="/invoice")
+    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    now = customers.now_for(session, tenant, customer, now)
     if invoice.status not in CREDITABLE:
         raise ConflictError(
             f"Invoice '{invoice.id}' is {invoice.status}; only an open or paid invoice is credited."

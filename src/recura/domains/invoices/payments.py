@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from recura.core import lifecycle
 from recura.db.models import Customer, Invoice
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.invoices import service
 from recura.domains.subscriptions import service as subscriptions
 from recura.domains.subscriptions import state, terms
@@ -54,7 +55,7 @@ def _move(
     if current.status not in lifecycle.TRANSITIONS[action]:
         return
     customer = session.get_one(Customer, (tenant.account_id, sub.customer_id))
-    now = subscriptions.now_for(session, tenant, customer, now)
+    now = customers.now_for(session, tenant, customer, now)
     if action == "payment_succeeded":
         new, happened = lifecycle.payment_succeeded(current, now)
     elif action == "payment_failed":

@@ -78,6 +78,7 @@ def attach(
 ) -> PaymentMethod:
     """Finish the processor's flow with its token; the first method becomes the default."""
     customer = customers.get(session, tenant, customer_id)
+    now = customers.now_for(session, tenant, customer, now)
     gateway = processors.gateway_for(
         session, tenant, name or processors.default_gateway(session, tenant)
     )
@@ -162,7 +163,9 @@ def set_default(session: Session, tenant: Tenant, method_id: str, now: datetime)
     if method.status != "active":
         raise ConflictError(f"Payment method '{method.id}' is detached.")
     customer = customers.get(session, tenant, method.customer_id)
-    _make_default(session, tenant, customer, method, now)
+    _make_default(
+        session, tenant, customer, method, customers.now_for(session, tenant, customer, now)
+    )
     return method
 
 
@@ -197,7 +200,8 @@ def detach(session: Session, tenant: Tenant, method_id: str, now: datetime) -> P
     if method.status != "active":
         raise ConflictError(f"Payment method '{method.id}' is detached already.")
     processors.gateway_for(session, tenant, method.gateway).detach(to_saved(method))
-    detached(session, tenant, method, now)
+    customer = customers.get(session, tenant, method.customer_id)
+    detached(session, tenant, method, customers.now_for(session, tenant, customer, now))
     return method
 
 

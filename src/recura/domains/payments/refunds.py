@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.core.money import Money
-from recura.db.models import CreditNote, Payment, Refund
+from recura.db.models import CreditNote, Customer, Payment, Refund
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.events import service as events
 from recura.domains.invoices import credit_notes
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditReason
@@ -44,6 +45,7 @@ class PendingRefund:
     refund_id: str
     gateway: PaymentGateway
     request: RefundRequest
+    now: datetime  # the customer's present (a test clock's time), for `finish` too
 
 
 def get(session: Session, tenant: Tenant, refund_id: str) -> Refund:
@@ -79,6 +81,8 @@ def start(
             " that with a credit note."
         )
     locks.hold_customer(session, tenant, payment.customer_id)
+    customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
+    now = customers.now_for(session, tenant, customer, now)
     left = payment.amount - payment.amount_refunded
     if left <= 0:
         raise ConflictError(f"Payment '{payment.id}' has been refunded in full already.")
@@ -94,7 +98,7 @@ def start(
         idempotency_key=refund.idempotency_key,
         reason=reason,
     )
-    return PendingRefund(tenant, refund.id, gateway, request)
+    return PendingRefund(tenant, refund.id, gateway, request, now)
 
 
 def record_external(
@@ -169,12 +173,10 @@ def send(pending: PendingRefund) -> RefundResult | None:
         return RefundResult(status="failed", failure_message=str(error))
 
 
-def finish(
-    session: Session, pending: PendingRefund, result: RefundResult | None, now: datetime
-) -> Refund:
+def finish(session: Session, pending: PendingRefund, result: RefundResult | None) -> Refund:
     refund = session.get_one(Refund, (pending.tenant.account_id, pending.refund_id))
     session.refresh(refund, with_for_update=True)
-    settle(session, pending.tenant, refund, result, now)
+    settle(session, pending.tenant, refund, result, pending.now)
     return refund
 
 

@@ -11,9 +11,9 @@ from recura.db.models import Customer, Payment
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import collection
-from recura.domains.subscriptions import service as subscriptions
 
 
 def get(session: Session, tenant: Tenant, payment_id: str) -> Payment:
@@ -44,5 +44,5 @@ def start_now(
     the caller commits it before `collection.send` (and `collection.finish` after)."""
     invoice = invoices.get_for_update(session, tenant, invoice_id)
     customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
-    now = subscriptions.now_for(session, tenant, customer, now)
+    now = customers.now_for(session, tenant, customer, now)
     return collection.pay_now(session, tenant, invoice, now), now

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recura.db.models import Customer, Payment, PaymentMethod, Refund
 from recura.db.models import GatewayEvent as GatewayEventRow
-from recura.db.models import Payment, PaymentMethod, Refund
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.payments import disputes, locks, methods, outcomes, refunds
 from recura.gateways.base import ChargeResult, GatewayEvent, RefundResult
 
@@ -63,6 +64,8 @@ def _apply(
         return "unknown payment"
     # After the payment's row, as every money operation takes them.
     locks.hold_customer(session, tenant, payment.customer_id)
+    customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
+    now = customers.now_for(session, tenant, customer, now)
     if event.kind.startswith("payment."):
         return _payment_event(session, tenant, payment, event, now)
     if event.kind.startswith("refund."):

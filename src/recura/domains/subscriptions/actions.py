@@ -12,6 +12,7 @@ from recura.core.periods import Period
 from recura.db.models import Subscription
 from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.subscriptions import billing, cycle, service, state
 from recura.domains.subscriptions.billing import Billing
 
@@ -21,7 +22,7 @@ def _load(
 ) -> tuple[Billing, datetime]:
     sub = service.get_for_update(session, tenant, subscription_id)
     b = service.billing_of(session, tenant, sub)
-    return b, service.now_for(session, tenant, b.customer, now)
+    return b, customers.now_for(session, tenant, b.customer, now)
 
 
 def _settle(session: Session, tenant: Tenant, b: Billing, now: datetime, reason: str) -> None:

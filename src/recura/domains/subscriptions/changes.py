@@ -29,6 +29,7 @@ from recura.db.models import (
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
 from recura.domains.subscriptions import billing, service, state, terms
@@ -59,7 +60,7 @@ def plan_change(
     session: Session, tenant: Tenant, sub: Subscription, data: ChangeRequest, now: datetime
 ) -> PlannedChange:
     b = service.billing_of(session, tenant, sub)
-    now = service.now_for(session, tenant, b.customer, now)
+    now = customers.now_for(session, tenant, b.customer, now)
     old = b.terms
     plan, version = old.plan, old.version
     if data.plan is not None and data.plan != sub.plan_id:

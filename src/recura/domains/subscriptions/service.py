@@ -26,7 +26,6 @@ from recura.db.models import (
     PromotionCode,
     Subscription,
     SubscriptionAddOn,
-    TestClock,
 )
 from recura.domains.accounts import service as accounts
 from recura.domains.common import lookup
@@ -35,6 +34,7 @@ from recura.domains.common.fields import money_out, plain
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons import service as coupons
+from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
 from recura.domains.subscriptions import billing, state, terms
@@ -79,14 +79,6 @@ def page(
     if status is not None:
         stmt = stmt.where(Subscription.status == status)
     return paginate(session, stmt, Subscription, limit, starting_after)
-
-
-def now_for(session: Session, tenant: Tenant, customer: Customer, now: datetime) -> datetime:
-    """The customer's present: its test clock's time when it has one, else `now`."""
-    if customer.test_clock_id is None:
-        return now
-    clock = session.get_one(TestClock, (tenant.account_id, customer.test_clock_id))
-    return clock.frozen_time
 
 
 def billing_of(session: Session, tenant: Tenant, sub: Subscription) -> Billing:
@@ -164,7 +156,7 @@ def create(
     customer = lookup.referenced(session, tenant, Customer, data.customer, "customer", "/customer")
     plan = lookup.referenced(session, tenant, Plan, data.plan, "plan", "/plan")
     version = plans.current_versions(session, tenant, [plan.id])[plan.id]
-    now = now_for(session, tenant, customer, now)
+    now = customers.now_for(session, tenant, customer, now)
     currency = data.currency or customer.currency or account.default_currency
     chosen = add_ons(session, tenant, data.add_ons, "/add_ons")
     sold = terms.build(session, tenant, plan, version, currency, data.quantity, chosen)
