@@ -22,6 +22,7 @@ from recura.domains.idempotency import service as idempotency
 from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
 from recura.jobs import billing
+from recura.notifications import outbox
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "billing": (billing.run_due_subscriptions, billing.BATCH),
     "payment_methods_expiring": (methods.notify_expiring, methods.EXPIRING_BATCH),
     "purge_idempotency_keys": (idempotency.purge_expired, None),
+    "dispatch_events": (outbox.dispatch, outbox.BATCH),
 }
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),

@@ -1,0 +1,1 @@
+"""What leaves Recura after commit: signed webhooks to the merchant, emails to subscribers."""

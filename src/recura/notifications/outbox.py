@@ -1,0 +1,52 @@
+"""The outbox: domain events, once committed, become the messages they call for.
+
+An event is written in the transaction that causes it, with `dispatched_at` empty. The
+dispatcher claims a batch of them (SKIP LOCKED, so several workers share the work), asks
+each fan-out which messages they mean (a delivery per matching webhook endpoint, the
+subscriber's emails) and writes those, marking the events dispatched in the same
+transaction. A crash before the commit dispatches the batch again; the messages' unique
+keys, (event, endpoint) and (event, template), make that harmless. Sending happens later,
+from the message rows, never inside this transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from recura.db.models import Event
+
+BATCH = 500
+
+# Each takes the claimed events and adds the message rows they call for to the session.
+FanOut = Callable[[Session, Sequence[Event], datetime], None]
+FAN_OUTS: tuple[FanOut, ...] = ()
+
+
+def dispatch(session: Session, now: datetime, limit: int = BATCH) -> int:
+    """Turn up to `limit` undispatched events into messages; returns how many."""
+    stmt = (
+        select(Event)
+        .where(Event.dispatched_at.is_(None))
+        .order_by(Event.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = list(session.scalars(stmt))
+    if not claimed:
+        return 0
+    for fan_out in FAN_OUTS:
+        fan_out(session, claimed, now)
+    keys = [(e.account_id, e.id) for e in claimed]
+    for account_id in {a for a, _ in keys}:
+        ids = [i for a, i in keys if a == account_id]
+        session.execute(
+            update(Event)
+            .where(Event.account_id == account_id, Event.id.in_(ids))
+            .values(dispatched_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return len(claimed)
