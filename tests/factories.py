@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from recura.db.models import (
     Invoice,
     InvoiceLine,
     InvoiceSeries,
+    PaymentMethod,
     Plan,
     PlanVersion,
     Product,
@@ -26,6 +28,9 @@ from recura.db.models import (
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
+from recura.domains.payments import methods
+from recura.gateways.base import CustomerInfo
+from recura.gateways.sandbox import SandboxGateway
 from recura.ids import new_id, new_ids
 from tests.conftest import T0
 
@@ -134,12 +139,17 @@ def seed_due_subscriptions(
     period: tuple[datetime, datetime],
     *,
     metered: bool,
+    cards: Sequence[str] = (),
 ) -> str:
     """An account (UTC, 21 % VAT) with `count` monthly subscriptions of 49.00 RON whose
     `period` has ended, each with last period's invoice (a system this size has billed
     before, and the planner needs the statistics) and, if `metered`, a metered charge with
-    one usage event in the period. Written with COPY; returns the account id."""
+    one usage event in the period. With `cards` (sandbox tokens, such as
+    `tok_sandbox_visa`), customer n has a default sandbox payment method saved from
+    `cards[n % len(cards)]`, so its renewals are charged. Written with COPY; returns the
+    account id."""
     start, end = period
+    sandbox = SandboxGateway(factory.kw["bind"], "") if cards else None
     with unit_of_work(factory) as session:
         account = accounts.create_account(
             session,
@@ -226,15 +236,13 @@ def seed_due_subscriptions(
                 account_id=account.id, livemode=False, prefix="BEN", next_number=count + 1
             )
         )
-        ids = {
-            kind: new_ids(kind, count)
-            for kind in ("customer", "subscription", "invoice", "invoice_line", "usage_event")
-        }
-        rows: dict[Any, list[dict[str, Any]]] = {
-            model: [] for model in (Customer, Subscription, Invoice, InvoiceLine, UsageEvent)
-        }
+        kinds = ("customer", "payment_method", "subscription", "invoice", "invoice_line")
+        ids = {kind: new_ids(kind, count) for kind in (*kinds, "usage_event")}
+        models = (Customer, PaymentMethod, Subscription, Invoice, InvoiceLine, UsageEvent)
+        rows: dict[Any, list[dict[str, Any]]] = {model: [] for model in models}
         for n in range(count):
             customer, sub, invoice = (ids[k][n] for k in ("customer", "subscription", "invoice"))
+            method = ids["payment_method"][n] if sandbox is not None else None
             rows[Customer].append(
                 {
                     **base,
@@ -249,11 +257,36 @@ def seed_due_subscriptions(
                     "address": None,
                     "tax_rate": None,
                     "test_clock_id": None,
+                    "default_payment_method_id": method,
                     "metadata": {},
                     "archived_at": None,
                     "updated_at": start,
                 }
             )
+            if sandbox is not None:
+                info = CustomerInfo(customer, None, f"C{n}", None)
+                saved = sandbox.complete_setup(info, cards[n % len(cards)])
+                rows[PaymentMethod].append(
+                    {
+                        **base,
+                        "id": method,
+                        "customer_id": customer,
+                        "gateway": "sandbox",
+                        "reference": saved.reference,
+                        "processor_customer": None,
+                        "kind": saved.kind,
+                        "brand": saved.brand,
+                        "last4": saved.last4,
+                        "exp_month": saved.exp_month,
+                        "exp_year": saved.exp_year,
+                        "expires_on": methods.expires_on(saved.exp_year, saved.exp_month),
+                        "email": None,
+                        "status": "active",
+                        "expiring_notified_at": None,
+                        "detached_at": None,
+                        "updated_at": start,
+                    }
+                )
             rows[Subscription].append(
                 {
                     **base,

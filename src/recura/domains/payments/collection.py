@@ -154,7 +154,14 @@ def collect_due(units: Units, now: datetime, limit: int = BATCH) -> int:
             if pending is not None:
                 started.append(pending)
     for pending in started:
-        result = send(pending)
+        try:
+            result = send(pending)
+        except Exception:
+            # No usable answer (the processor's client failed in a way it does not report
+            # as refused or timed out): it may have charged, so the outcome is unknown and
+            # the reconciler asks; the rest of the batch is sent all the same.
+            log.exception("no usable answer for payment %s", pending.payment_id)
+            result = None
         try:
             with units() as session:
                 finish(session, pending, result, now)

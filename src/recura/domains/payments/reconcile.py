@@ -60,7 +60,11 @@ def reconcile_unsettled(units: Units, now: datetime, limit: int = BATCH) -> int:
     with units() as session:
         claimed = claim(session, now, limit)
     for pending in claimed:
-        result = collection.lookup(pending)
+        try:
+            result = collection.lookup(pending)
+        except Exception:  # no usable answer: still unknown, asked again later
+            log.exception("could not ask what became of payment %s", pending.payment_id)
+            result = None
         try:
             with units() as session:
                 collection.finish(session, pending, result, now)

@@ -1,0 +1,68 @@
+"""A processor client that fails in a way it does not report (neither refused nor timed
+out: a dropped database connection under the sandbox's book, a bug in a client library)
+leaves that one attempt `unknown`, to be asked about; the rest of the batch is still sent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recura.db.models import Payment
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.payments import collection, reconcile
+from recura.gateways.base import ChargeRequest, ChargeResult
+from recura.gateways.sandbox import SandboxGateway
+from tests.conftest import T0, Api, Merchant
+from tests.domains.payments.test_unknown_outcomes import charges_booked, customer_with_invoice
+
+
+def statuses(factory: sessionmaker[Session], account_id: str) -> dict[str, list[str]]:
+    with unit_of_work(factory) as session:
+        stmt = select(Payment.invoice_id, Payment.status).where(Payment.account_id == account_id)
+        found: dict[str, list[str]] = {}
+        for invoice_id, status in session.execute(stmt.order_by(Payment.attempt)):
+            found.setdefault(invoice_id, []).append(status)
+        return found
+
+
+def test_an_unexpected_error_while_charging_leaves_that_attempt_unknown_and_the_rest_sent(
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    invoices = [customer_with_invoice(api, "tok_sandbox_visa")[1] for _ in range(3)]
+    broken = invoices[1]
+    charge, lookup = SandboxGateway.charge, SandboxGateway.lookup
+
+    def failing_charge(self: SandboxGateway, request: ChargeRequest) -> ChargeResult:
+        if request.metadata["recura_invoice"] == broken:
+            raise RuntimeError("server closed the connection unexpectedly")
+        return charge(self, request)
+
+    def failing_lookup(self: SandboxGateway, *args: Any) -> ChargeResult:
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(SandboxGateway, "charge", failing_charge)
+    units = lambda: unit_of_work(session_factory)  # noqa: E731
+    collection.collect_due(units, T0)
+    expected = {invoice: ["succeeded"] for invoice in invoices} | {broken: ["unknown"]}
+    assert statuses(session_factory, merchant.account_id) == expected
+
+    # Asking fails the same way: the attempt stays unknown, and the reconciler goes on.
+    monkeypatch.setattr(SandboxGateway, "lookup", failing_lookup)
+    assert reconcile.reconcile_unsettled(units, T0 + timedelta(minutes=2)) >= 1
+    assert statuses(session_factory, merchant.account_id) == expected
+
+    # Once the processor answers, the attempt is settled under its own key: charged once.
+    monkeypatch.setattr(SandboxGateway, "charge", charge)
+    monkeypatch.setattr(SandboxGateway, "lookup", lookup)
+    reconcile.reconcile_unsettled(units, T0 + timedelta(minutes=4))
+    paid = {invoice: ["succeeded"] for invoice in invoices}
+    assert statuses(session_factory, merchant.account_id) == paid
+    assert charges_booked(engine, merchant.account_id) == 3
