@@ -86,14 +86,11 @@ class Shop:
         self.connection = connect_stripe(self.api, localstripe)
         self.path = self.connection["webhook_path"]
         stripe_client = stripe.StripeClient("sk_test_recura", base_addresses={"api": localstripe})
-        card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}
-        token = stripe_client.v1.payment_methods.create({"type": "card", "card": card}).id
+        self.stripe = stripe_client
         self.customer = self.api.ok("POST", "/v1/customers", 201, json={"name": "Ana"})["id"]
         setups = f"/v1/customers/{self.customer}/payment_method_setups"
         self.api.ok("POST", setups, json={"gateway": "stripe"})
-        attach = {"gateway": "stripe", "token": token}
-        path = f"/v1/customers/{self.customer}/payment_methods"
-        self.method = self.api.ok("POST", path, 201, json=attach)
+        self.method = self.add_card()
         product = self.api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
         plan = {
             "product": product,
@@ -103,6 +100,13 @@ class Shop:
             "prices": [{"currency": "RON", "amount": 4900}],
         }
         self.plan = self.api.ok("POST", "/v1/plans", 201, json=plan)["id"]
+
+    def add_card(self, **over: Any) -> dict[str, Any]:
+        card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}
+        token = self.stripe.v1.payment_methods.create({"type": "card", "card": card}).id
+        attach = {"gateway": "stripe", "token": token, **over}
+        path = f"/v1/customers/{self.customer}/payment_methods"
+        return self.api.ok("POST", path, 201, json=attach)  # type: ignore[no-any-return]
 
     def subscribe(self) -> str:
         body = {"customer": self.customer, "plan": self.plan}
@@ -279,6 +283,30 @@ def test_a_failure_webhook_starts_dunning_like_the_answer_would(shop: Shop) -> N
     assert (payment["status"], payment["failure_code"]) == ("failed", "insufficient_funds")
     assert shop.invoice(invoice)["next_payment_attempt"] == "2026-01-16T09:30:00Z"
     assert len(shop.events("invoice.payment_failed")) == 1
+
+
+def test_a_card_saved_while_an_attempt_was_unsettled_is_tried_when_it_fails(shop: Shop) -> None:
+    invoice = shop.subscribe()
+    shop.unreachable()
+    shop.collect()
+    connect_stripe(shop.api, shop.localstripe)  # Stripe answers again; a new card is saved
+    shop.add_card(default=True)
+    assert shop.invoice(invoice)["next_payment_attempt"] is None  # attempt 1 is unsettled
+    error = {"code": "card_declined", "decline_code": "insufficient_funds"}
+    failed = stripe_event(
+        "payment_intent.payment_failed",
+        shop.intent(
+            "pi_old_card",
+            "requires_payment_method",
+            metadata={"recura_key": f"{invoice}-attempt-1"},
+            last_payment_error=error,
+        ),
+    )
+    assert deliver(shop.client, shop.path, failed)["outcome"] == "applied"
+    # Not in a day, as the schedule says for the card that failed: now, on the new one.
+    assert shop.invoice(invoice)["next_payment_attempt"] == "2026-01-15T09:30:00Z"
+    shop.collect()
+    assert shop.invoice(invoice)["status"] == "paid"
 
 
 def test_concurrent_deliveries_of_one_event_apply_it_once(

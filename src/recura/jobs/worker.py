@@ -21,6 +21,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.idempotency import service as idempotency
 from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
+from recura.domains.subscriptions import notices
 from recura.jobs import billing
 from recura.notifications import outbox
 
@@ -33,6 +34,7 @@ StagedHandler = Callable[[Units, datetime], int]
 HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "billing": (billing.run_due_subscriptions, billing.BATCH),
     "payment_methods_expiring": (methods.notify_expiring, methods.EXPIRING_BATCH),
+    "renewal_notices": (notices.announce_due, notices.BATCH),
     "purge_idempotency_keys": (idempotency.purge_expired, None),
     "dispatch_events": (outbox.dispatch, outbox.BATCH),
 }

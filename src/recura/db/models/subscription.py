@@ -40,6 +40,8 @@ class Subscription(TenantColumns, Base):
         ForeignKeyConstraint(["account_id", "coupon_id"], ["coupons.account_id", "coupons.id"]),
         Index("ix_subscriptions_next_action_at", "next_action_at"),
         Index("ix_subscriptions_account_id_customer_id", "account_id", "customer_id"),
+        # Renewals a week away are found by their date (the yearly plans' notices).
+        Index("ix_subscriptions_current_period_end", "current_period_end"),
     )
 
     customer_id: Mapped[str] = mapped_column(ID)
@@ -68,6 +70,8 @@ class Subscription(TenantColumns, Base):
     pending_change: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     pending_change_at: Mapped[datetime | None]
     trial_notice_sent: Mapped[bool] = mapped_column(Boolean)
+    # The period end whose renewal was announced (`invoice.upcoming`), so it is told once.
+    renewal_notice_for: Mapped[datetime | None]
     # The discount: a coupon (maybe through a promotion code) for this many more periods;
     # null periods with a coupon means forever.
     coupon_id: Mapped[str | None] = mapped_column(ID)

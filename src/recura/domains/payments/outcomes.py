@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from recura.core import dunning
 from recura.core.money import Money
-from recura.db.models import Invoice, Payment
+from recura.db.models import Customer, Invoice, Payment
 from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
@@ -134,7 +134,11 @@ def apply(
     payment.settled_at = now
     events.record(session, tenant, "payment.failed", payment.id, summary(payment), now)
     invoice = invoices.get_for_update(session, tenant, payment.invoice_id)
-    failed_attempt(session, tenant, invoice, payment.failure_code or "card_declined", now)
+    customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
+    # A card saved while this attempt was unsettled has not been tried: it is, at once.
+    fresh = customer.default_payment_method_id not in (None, payment.payment_method_id)
+    code = payment.failure_code or "card_declined"
+    failed_attempt(session, tenant, invoice, code, now, retry_now=fresh)
 
 
 def _succeeded(session: Session, tenant: Tenant, payment: Payment, now: datetime) -> None:
@@ -177,13 +181,19 @@ def receive(
 
 
 def failed_attempt(
-    session: Session, tenant: Tenant, invoice: Invoice, code: str, now: datetime
+    session: Session,
+    tenant: Tenant,
+    invoice: Invoice,
+    code: str,
+    now: datetime,
+    *,
+    retry_now: bool = False,
 ) -> None:
     """An attempt failed (or could not be made): plan the next one, or end dunning."""
     account = accounts.get_account(session, tenant.account_id)
     first = invoice.first_failed_at or now
     invoice.first_failed_at = first
-    retry = dunning.next_retry_at(first, now, account.retry_days)
+    retry = now if retry_now else dunning.next_retry_at(first, now, account.retry_days)
     invoice.next_payment_attempt_at = retry
     invoice.updated_at = now
     data = {

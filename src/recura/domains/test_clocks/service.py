@@ -15,7 +15,7 @@ from recura.domains.common.errors import invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.payments import collection
-from recura.domains.subscriptions import cycle, renewals
+from recura.domains.subscriptions import cycle, notices, renewals
 from recura.domains.test_clocks.schemas import TestClockCreate, TestClockOut
 from recura.ids import new_id
 
@@ -76,6 +76,7 @@ def advance(
         due = [
             session.scalar(mine.with_only_columns(func.min(Subscription.next_action_at))),
             session.scalar(charges.with_only_columns(func.min(Invoice.next_payment_attempt_at))),
+            notices.due_at(session, tenant, clock.id, clock.frozen_time),
         ]
         at = min((d for d in due if d is not None), default=None)
         if at is None or at > to:
@@ -88,6 +89,7 @@ def advance(
         renewals.renew_many(session, [(b, b) for b in renewals.load(session, plain)], at)
         for sub in rest:
             cycle.run_due(session, tenant, sub, at)
+        notices.announce_on_clock(session, tenant, clock.id, at)
         session.flush()
         for invoice in list(session.scalars(charges.where(Invoice.next_payment_attempt_at <= at))):
             pending = collection.start(session, tenant, invoice, at)
