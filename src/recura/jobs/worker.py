@@ -28,7 +28,8 @@ from recura.notifications import outbox
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, datetime], int]
-StagedHandler = Callable[[Units, datetime], int]
+# Staged handlers read the clock as they go: their batches take the processors' time.
+StagedHandler = Callable[[Units, Clock], int]
 
 # Name -> (handler, batch size: a result this large means there may be more).
 HANDLERS: dict[str, tuple[Handler, int | None]] = {
@@ -46,14 +47,14 @@ STAGED: dict[str, tuple[StagedHandler, int]] = {
 
 def run_once(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
     """Run each handler once; one failing handler does not stop the others."""
-    steps = {name: (_in_unit(factory, h), batch) for name, (h, batch) in HANDLERS.items()}
-    steps |= {name: (_staged(factory, h), batch) for name, (h, batch) in STAGED.items()}
+    steps = {name: (_in_unit(factory, h, clock), batch) for name, (h, batch) in HANDLERS.items()}
+    steps |= {name: (_staged(factory, h, clock), batch) for name, (h, batch) in STAGED.items()}
     done: dict[str, int] = {}
     for name, (step, batch) in steps.items():
         done[name] = 0
         try:
             while True:
-                count = step(clock.now())
+                count = step()
                 done[name] += count
                 if batch is None or count < batch:
                     break
@@ -63,16 +64,18 @@ def run_once(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
     return done
 
 
-def _in_unit(factory: sessionmaker[Session], handler: Handler) -> Callable[[datetime], int]:
-    def step(now: datetime) -> int:
+def _in_unit(factory: sessionmaker[Session], handler: Handler, clock: Clock) -> Callable[[], int]:
+    def step() -> int:
         with unit_of_work(factory) as session:
-            return handler(session, now)
+            return handler(session, clock.now())
 
     return step
 
 
-def _staged(factory: sessionmaker[Session], handler: StagedHandler) -> Callable[[datetime], int]:
-    return lambda now: handler(lambda: unit_of_work(factory), now)
+def _staged(
+    factory: sessionmaker[Session], handler: StagedHandler, clock: Clock
+) -> Callable[[], int]:
+    return lambda: handler(lambda: unit_of_work(factory), clock)
 
 
 def run_forever(

@@ -4,13 +4,14 @@ leaves that one attempt `unknown`, to be asked about; the rest of the batch is s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura.clock import FixedClock
 from recura.db.models import Payment
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.payments import collection, reconcile
@@ -50,19 +51,59 @@ def test_an_unexpected_error_while_charging_leaves_that_attempt_unknown_and_the_
 
     monkeypatch.setattr(SandboxGateway, "charge", failing_charge)
     units = lambda: unit_of_work(session_factory)  # noqa: E731
-    collection.collect_due(units, T0)
+    collection.collect_due(units, FixedClock(T0))
     expected = {invoice: ["succeeded"] for invoice in invoices} | {broken: ["unknown"]}
     assert statuses(session_factory, merchant.account_id) == expected
 
     # Asking fails the same way: the attempt stays unknown, and the reconciler goes on.
     monkeypatch.setattr(SandboxGateway, "lookup", failing_lookup)
-    assert reconcile.reconcile_unsettled(units, T0 + timedelta(minutes=2)) >= 1
+    assert reconcile.reconcile_unsettled(units, FixedClock(T0 + timedelta(minutes=2))) >= 1
     assert statuses(session_factory, merchant.account_id) == expected
 
     # Once the processor answers, the attempt is settled under its own key: charged once.
     monkeypatch.setattr(SandboxGateway, "charge", charge)
     monkeypatch.setattr(SandboxGateway, "lookup", lookup)
-    reconcile.reconcile_unsettled(units, T0 + timedelta(minutes=4))
+    reconcile.reconcile_unsettled(units, FixedClock(T0 + timedelta(minutes=4)))
     paid = {invoice: ["succeeded"] for invoice in invoices}
     assert statuses(session_factory, merchant.account_id) == paid
     assert charges_booked(engine, merchant.account_id) == 3
+
+
+class TickingClock:
+    """Each reading a minute later: a batch whose processor takes its time."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    def now(self) -> datetime:
+        self.readings += 1
+        return T0 + timedelta(minutes=self.readings)
+
+
+def test_each_attempt_of_a_slow_batch_is_stamped_as_it_is_sent(
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Stamped with the batch's start instead, the last attempts of a batch that takes longer
+    # than STALE_AFTER would look abandoned, and a reconciler would send them concurrently.
+    for _ in range(3):
+        customer_with_invoice(api, "tok_sandbox_visa")
+    charge = SandboxGateway.charge
+    stamps: list[tuple[datetime, datetime]] = []
+    clock = TickingClock()
+
+    def slow_charge(self: SandboxGateway, request: ChargeRequest) -> ChargeResult:
+        with unit_of_work(session_factory) as session:
+            stmt = select(Payment.updated_at).where(
+                Payment.idempotency_key == request.idempotency_key
+            )
+            stamps.append((session.scalars(stmt).one(), T0 + timedelta(minutes=clock.readings)))
+        return charge(self, request)
+
+    monkeypatch.setattr(SandboxGateway, "charge", slow_charge)
+    collection.collect_due(lambda: unit_of_work(session_factory), clock)  # type: ignore[arg-type]
+    assert len(stamps) >= 3
+    assert all(stamped == sent for stamped, sent in stamps), stamps
+    assert stamps[-1][0] > stamps[0][0]

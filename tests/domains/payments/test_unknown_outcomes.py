@@ -100,8 +100,8 @@ def test_a_crash_between_recording_and_sending_is_settled_under_the_recorded_key
     assert payment["status"] == "processing"
     # Too early: the attempt's worker may still be alive.
     units = lambda: unit_of_work(session_factory)  # noqa: E731
-    assert reconcile.reconcile_unsettled(units, T0 + timedelta(minutes=1)) == 0
-    reconcile.reconcile_unsettled(units, T0 + collection.STALE_AFTER)
+    assert reconcile.reconcile_unsettled(units, FixedClock(T0 + timedelta(minutes=1))) == 0
+    reconcile.reconcile_unsettled(units, FixedClock(T0 + collection.STALE_AFTER))
     (payment,) = attempts(api, invoice_id)
     assert payment["status"] == "succeeded"
     assert charges_booked(engine, merchant.account_id) == 1

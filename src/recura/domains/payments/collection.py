@@ -17,9 +17,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from recura.clock import Clock
 from recura.core.money import Money
 from recura.db.models import Customer, Invoice, Payment
 from recura.domains.common.errors import ConflictError
@@ -135,9 +136,10 @@ def finish(
 Units = Callable[[], AbstractContextManager[Session]]
 
 
-def collect_due(units: Units, now: datetime, limit: int = BATCH) -> int:
+def collect_due(units: Units, clock: Clock, limit: int = BATCH) -> int:
     """The worker's step: start every due attempt of one batch (one commit), send each,
     finish each in its own transaction. Returns how many invoices were claimed."""
+    now = clock.now()
     with units() as session:
         claimed = claim_due(session, now, limit)
         started = []
@@ -154,20 +156,44 @@ def collect_due(units: Units, now: datetime, limit: int = BATCH) -> int:
             if pending is not None:
                 started.append(pending)
     for pending in started:
-        try:
-            result = send(pending)
-        except Exception:
-            # No usable answer (the processor's client failed in a way it does not report
-            # as refused or timed out): it may have charged, so the outcome is unknown and
-            # the reconciler asks; the rest of the batch is sent all the same.
-            log.exception("no usable answer for payment %s", pending.payment_id)
-            result = None
-        try:
-            with units() as session:
-                finish(session, pending, result, now)
-        except Exception:  # the attempt stays `processing`: the reconciler settles it
-            log.exception("could not record the outcome of payment %s", pending.payment_id)
+        send_and_finish(units, pending, clock, send)
     return len(claimed)
+
+
+def send_and_finish(
+    units: Units,
+    pending: Pending,
+    clock: Clock,
+    ask: Callable[[Pending], ChargeResult | None],
+) -> None:
+    """One attempt of a batch: stamped as just sent, so that while the batch's earlier
+    attempts take their time no reconciler takes it for abandoned; asked; recorded."""
+    touch(units, pending, clock.now())
+    try:
+        result = ask(pending)
+    except Exception:
+        # No usable answer (the processor's client failed in a way it does not report
+        # as refused or timed out): it may have charged, so the outcome is unknown and
+        # the reconciler asks; the rest of the batch is sent all the same.
+        log.exception("no usable answer for payment %s", pending.payment_id)
+        result = None
+    try:
+        with units() as session:
+            finish(session, pending, result, clock.now())
+    except Exception:  # the attempt stays `processing`: the reconciler settles it
+        log.exception("could not record the outcome of payment %s", pending.payment_id)
+
+
+def touch(units: Units, pending: Pending, at: datetime) -> None:
+    with units() as session:
+        session.execute(
+            update(Payment)
+            .where(
+                Payment.account_id == pending.tenant.account_id,
+                Payment.id == pending.payment_id,
+            )
+            .values(updated_at=at)
+        )
 
 
 def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[Tenant, Invoice]]:

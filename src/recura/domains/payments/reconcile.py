@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from recura.clock import Clock
 from recura.db.models import Invoice, Payment, PaymentMethod
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
@@ -56,18 +57,9 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
     return found
 
 
-def reconcile_unsettled(units: Units, now: datetime, limit: int = BATCH) -> int:
+def reconcile_unsettled(units: Units, clock: Clock, limit: int = BATCH) -> int:
     with units() as session:
-        claimed = claim(session, now, limit)
+        claimed = claim(session, clock.now(), limit)
     for pending in claimed:
-        try:
-            result = collection.lookup(pending)
-        except Exception:  # no usable answer: still unknown, asked again later
-            log.exception("could not ask what became of payment %s", pending.payment_id)
-            result = None
-        try:
-            with units() as session:
-                collection.finish(session, pending, result, now)
-        except Exception:
-            log.exception("could not record what became of payment %s", pending.payment_id)
+        collection.send_and_finish(units, pending, clock, collection.lookup)
     return len(claimed)
