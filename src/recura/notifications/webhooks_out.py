@@ -250,7 +250,7 @@ def claim(session: Session, now: datetime, limit: int) -> list[Job]:
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
     jobs = []
-    for delivery, endpoint, event in session.execute(stmt).tuples():
+    for delivery, endpoint, event in session.execute(stmt):
         if delivery.status == "sending":
             session.add(_attempt(delivery, delivery.attempt_count, Outcome(error=LOST), now))
         delivery.attempt_count += 1

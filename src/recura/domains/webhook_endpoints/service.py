@@ -209,7 +209,7 @@ def replay(session: Session, tenant: Tenant, endpoint_id: str, body: Replay, now
     if body.event is not None:
         event = lookup.find(session, tenant, Event, body.event)
         if event is None:
-            raise invalid("#/event", f"no event with id '{body.event}'")
+            raise invalid("/event", f"no event with id '{body.event}'")
         return _replay_event(session, tenant, endpoint, event, now)
     assert body.failed_since is not None
     stmt = (

@@ -43,7 +43,7 @@ def literal(host: str) -> Address | None:
         return None
 
 
-def check_url(url: str, livemode: bool, allow_private: bool, pointer: str = "#/url") -> str:
+def check_url(url: str, livemode: bool, allow_private: bool, pointer: str = "/url") -> str:
     """`url` if it may be saved as an endpoint; a 422 naming what is wrong otherwise."""
     if len(url) > MAX_URL:
         raise invalid(pointer, f"must be at most {MAX_URL} characters")
