@@ -45,6 +45,7 @@ class Receiver:
         self.gate = threading.Event()
         self.gate.set()
         self.lock = threading.Lock()
+        self.arrived = 0  # requests read, whether or not the gate has let them through
 
     def answer(self, *answers: Answer) -> None:
         with self.lock:
@@ -85,6 +86,8 @@ def serve_receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            with receiver.lock:
+                receiver.arrived += 1
             receiver.gate.wait(timeout=30)
             headers = {k.lower(): v for k, v in self.headers.items()}
             answer = receiver.handle(headers, body)
