@@ -308,6 +308,10 @@ def test_private_targets_are_refused_when_the_setting_is_off(
             assert response.json()["errors"][0]["pointer"] == "#/url"
         assert api.post("/v1/webhook_endpoints", json={"url": "ftp://x.ro/"}).status_code == 422
         assert api.ok("POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.ro/x"})
+        live = Api(client, merchant.live_key)
+        plain = live.post("/v1/webhook_endpoints", json={"url": "http://hooks.ro/x"})
+        assert plain.status_code == 422
+        assert "https" in plain.json()["errors"][0]["detail"]
 
     # Saved while allowed, sent while not: refused at the send, and logged.
     endpoint = add_endpoint(merchant.api, receiver)

@@ -98,7 +98,7 @@ class RotateSecret(Schema):
     model_config = example_in({}, {"expire_previous_in_hours": 0})
 
     # How long the old secret keeps signing too (0: at once), so receivers can switch over.
-    expire_previous_in_hours: int = Field(default=24, ge=0, le=168)
+    expire_previous_in_hours: int = Field(default=24, ge=0, le=168, strict=True)
 
 
 class Replay(Schema):
