@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
 from recura.clock import SystemClock
+from recura.config import get_settings
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from recura.domains.common.tenant import Tenant
 from recura.domains.webhook_endpoints import service as endpoints
@@ -160,12 +161,6 @@ class Sender:
             limits=httpx.Limits(max_keepalive_connections=0),
         )
 
-    @classmethod
-    def from_settings(cls) -> Sender:
-        from recura.config import load_settings
-
-        return cls(allow_private=load_settings().webhooks_allow_private)
-
     def close(self) -> None:
         self.client.close()
 
@@ -185,12 +180,14 @@ def deliver_due(
 ) -> int:
     """The worker's step: claim due deliveries and mark them sending (one commit), send
     them outside any transaction, record each result in its own. Returns how many."""
+    # Read before claiming: a process that cannot load its settings claims nothing.
+    allow_private = _allow_private() if sender is None else sender.allow_private
     with units() as session:
         jobs = claim(session, now, limit)
     if not jobs:
         return 0
     own = sender is None
-    active = Sender.from_settings() if sender is None else sender
+    active = Sender(allow_private) if sender is None else sender
     throttled: set[str] = set()
     guard = threading.Lock()
 
@@ -364,6 +361,10 @@ def record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
         delay = max(delay, outcome.retry_after)
     delivery.status = "pending"
     delivery.next_attempt_at = now + delay
+
+
+def _allow_private() -> bool:
+    return get_settings().webhooks_allow_private
 
 
 def _attempt(
