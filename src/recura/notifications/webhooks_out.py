@@ -317,13 +317,12 @@ def send(job: Job, sender: Sender) -> Outcome:
 
 def record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
     """Log the attempt and move the delivery on: done, failed, or due again later."""
+    # The endpoint before the delivery, as deleting an endpoint locks them.
+    endpoint = session.get(WebhookEndpoint, (job.account_id, job.endpoint_id), with_for_update=True)
     delivery = session.get(WebhookDelivery, (job.account_id, job.delivery_id), with_for_update=True)
-    if delivery is None:  # its endpoint was deleted meanwhile
+    if endpoint is None or delivery is None:  # the endpoint was deleted meanwhile
         return
     current = delivery.status == "sending" and delivery.attempt_count == job.attempt
-    endpoint = session.get_one(
-        WebhookEndpoint, (job.account_id, job.endpoint_id), with_for_update=True
-    )
     if outcome.held:
         if current:
             delivery.attempt_count -= 1

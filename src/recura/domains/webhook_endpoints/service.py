@@ -117,6 +117,9 @@ def update_endpoint(
 def delete_endpoint(session: Session, tenant: Tenant, endpoint_id: str) -> WebhookEndpoint:
     """The endpoint, its deliveries and their log: nothing more is sent to it."""
     endpoint = get(session, tenant, endpoint_id)
+    # Locked first, as the worker locks it before recording an attempt: none is added
+    # to a delivery about to go.
+    session.refresh(endpoint, with_for_update=True)
     owed = select(WebhookDelivery.id).where(
         WebhookDelivery.account_id == tenant.account_id,
         WebhookDelivery.endpoint_id == endpoint.id,
