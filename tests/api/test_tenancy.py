@@ -142,7 +142,7 @@ def build_catalog(api: Api) -> dict[str, str]:
             "id"
         ],
         "/v1/webhook_endpoints": api.ok(
-            "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.example.ro/x"}
+            "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.merchant.example/x"}
         )["id"],
     }
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -306,18 +307,21 @@ def test_private_targets_are_refused_when_the_setting_is_off(
             response = api.post("/v1/webhook_endpoints", json={"url": url})
             assert response.status_code == 422, (url, response.text)
             assert response.json()["errors"][0]["pointer"] == "#/url"
-        assert api.post("/v1/webhook_endpoints", json={"url": "ftp://x.ro/"}).status_code == 422
-        assert api.ok("POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.ro/x"})
+        assert (
+            api.post(
+                "/v1/webhook_endpoints", json={"url": "ftp://hooks.merchant.example/"}
+            ).status_code
+            == 422
+        )
+        public = api.ok("POST", "/v1/webhook_endpoints", 201, json={"url": "https://h.example/"})
+        api.ok("DELETE", f"/v1/webhook_endpoints/{public['id']}")
         live = Api(client, merchant.live_key)
-        plain = live.post("/v1/webhook_endpoints", json={"url": "http://hooks.ro/x"})
+        plain = live.post("/v1/webhook_endpoints", json={"url": "http://hooks.merchant.example/x"})
         assert plain.status_code == 422
         assert "https" in plain.json()["errors"][0]["detail"]
 
     # Saved while allowed, sent while not: refused at the send, and logged.
     endpoint = add_endpoint(merchant.api, receiver)
-    merchant.api.ok("PATCH", f"/v1/webhook_endpoints/{endpoint['id']}", json={"enabled": True})
-    with unit_of_work(session_factory) as session:  # the hooks.ro endpoint is not ours to test
-        session.get_one(WebhookEndpoint, (merchant.account_id, endpoint["id"]))
     event_id = record(session_factory, merchant, "subscription.created")
     strict_sender = Sender(allow_private=False)
     try:
@@ -493,3 +497,39 @@ def test_every_event_of_a_real_flow_reaches_each_endpoint_exactly_once(
         assert (
             merchant.live.ok("GET", f"/v1/webhook_endpoints/{live['id']}/deliveries")["data"] == []
         )
+
+
+def test_timeouts_and_long_answers_are_logged_briefly(
+    api: Api,
+    merchant: Merchant,
+    session_factory: Factory,
+    clock: FixedClock,
+    receiver: Receiver,
+) -> None:
+    endpoint = add_endpoint(api, receiver)
+    impatient = Sender(allow_private=True, timeout=0.3)
+    try:
+        receiver.gate.clear()  # the receiver hangs
+        first = record(session_factory, merchant)
+        run(session_factory, clock, impatient)
+        receiver.gate.set()
+        while not receiver.received:  # the hung request, answered to nobody
+            time.sleep(0.01)
+        row = delivery(session_factory, first)
+        assert row.status == "pending"
+        assert row.attempt_count == 1
+        receiver.answer(Answer(502, body="x" * 5000))
+        clock.advance(timedelta(seconds=6))
+        run(session_factory, clock, impatient)
+    finally:
+        impatient.close()
+    [entry] = log(api, endpoint["id"])
+    timed_out, long = entry["attempts"]
+    assert timed_out["error"] == "Timed out after 0.3 s."
+    assert timed_out["status_code"] is None
+    assert long["status_code"] == 502
+    assert long["response_excerpt"] == "x" * 1024
+    # 502 holds the endpoint back for a while even without a Retry-After.
+    with unit_of_work(session_factory) as session:
+        found = session.get_one(WebhookEndpoint, (merchant.account_id, endpoint["id"]))
+        assert found.throttled_until == clock.now() + webhooks_out.THROTTLE_PAUSE

@@ -151,6 +151,7 @@ class Sender:
         wall: Callable[[], datetime] = SystemClock().now,
     ) -> None:
         self.allow_private = allow_private
+        self.timeout = timeout
         self.wall = wall
         # No kept-alive connections: they are keyed by address, and one opened (and its
         # certificate checked) for one host name must not carry another's requests.
@@ -306,7 +307,7 @@ def send(job: Job, sender: Sender) -> Outcome:
             code = response.status_code
             retry_after = _retry_after(response.headers.get("retry-after"), sender.wall())
     except httpx.TimeoutException:
-        return Outcome(error=f"Timed out after {TIMEOUT_SECONDS:g} s.", latency_ms=_ms(started))
+        return Outcome(error=f"Timed out after {sender.timeout:g} s.", latency_ms=_ms(started))
     except httpx.HTTPError as exc:
         detail = f"{type(exc).__name__}: {exc}".replace("\x00", "")
         return Outcome(error=detail[:500], latency_ms=_ms(started))

@@ -11,7 +11,7 @@ PATH = "/v1/webhook_endpoints"
 
 
 def create(api: Api, **fields: Any) -> dict[str, Any]:
-    body = {"url": "https://hooks.example.ro/recura", **fields}
+    body = {"url": "https://hooks.merchant.example/recura", **fields}
     created: dict[str, Any] = api.ok("POST", PATH, 201, json=body)
     return created
 
@@ -40,14 +40,22 @@ def test_filters_take_known_event_families(api: Api) -> None:
     assert created["enabled_events"] == ["invoice.*", "subscription.created"]
     assert create(api, enabled_events=["invoice.paid", "*"])["enabled_events"] == ["*"]
     for bad in (["invoices.paid"], ["nope.*"], ["invoice"], [], ["invoice.*x"]):
-        response = api.post(PATH, json={"url": "https://h.ro/", "enabled_events": bad})
+        response = api.post(
+            PATH, json={"url": "https://hooks.merchant.example/", "enabled_events": bad}
+        )
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["errors"][0]["pointer"].startswith("#/enabled_events")
 
 
 @pytest.mark.parametrize(
     "url",
-    ["ftp://hooks.ro/", "hooks.ro/x", "https://", "https://user:pw@hooks.ro/", "https://h.ro:0/"],
+    [
+        "ftp://hooks.merchant.example/",
+        "hooks.merchant.example/x",
+        "https://",
+        "https://user:pw@hooks.merchant.example/",
+        "https://hooks.merchant.example:0/",
+    ],
 )
 def test_urls_must_be_http_and_plain(api: Api, url: str) -> None:
     response = api.post(PATH, json={"url": url})
@@ -61,9 +69,9 @@ def test_update_disable_enable_and_delete(api: Api) -> None:
     changed = api.ok(
         "PATCH",
         path,
-        json={"url": "https://hooks.example.ro/v2", "enabled_events": ["payment.*"]},
+        json={"url": "https://hooks.merchant.example/v2", "enabled_events": ["payment.*"]},
     )
-    assert changed["url"] == "https://hooks.example.ro/v2"
+    assert changed["url"] == "https://hooks.merchant.example/v2"
     assert changed["enabled_events"] == ["payment.*"]
     off = api.ok("PATCH", path, json={"enabled": False})
     assert off["status"] == "disabled"

@@ -53,7 +53,7 @@ EventFilter = Annotated[
 ENDPOINT_EXAMPLE = {
     "object": "webhook_endpoint",
     "id": "we_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-    "url": "https://hooks.example.ro/recura",
+    "url": "https://hooks.merchant.example/recura",
     "description": "Provisioning service",
     "enabled_events": ["subscription.*", "invoice.paid"],
     "status": "enabled",
@@ -69,11 +69,11 @@ SECRET_EXAMPLE = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2rDm5fnVr0Y="  # noqa: S
 class WebhookEndpointCreate(Schema):
     model_config = example_in(
         {
-            "url": "https://hooks.example.ro/recura",
+            "url": "https://hooks.merchant.example/recura",
             "description": "Provisioning service",
             "enabled_events": ["subscription.*", "invoice.paid"],
         },
-        {"url": "https://hooks.example.ro/all"},
+        {"url": "https://hooks.merchant.example/all"},
     )
 
     url: Url
@@ -85,7 +85,7 @@ class WebhookEndpointUpdate(Schema):
     model_config = example_in(
         {"enabled_events": ["*"]},
         {"enabled": True},
-        {"url": "https://hooks.example.ro/v2", "description": None},
+        {"url": "https://hooks.merchant.example/v2", "description": None},
     )
 
     url: Url | None = None
