@@ -99,7 +99,12 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=SECRET)  # type: ignore[arg-type]
+    # Webhook receivers in tests listen on loopback.
+    return Settings(
+        database_url=database_url,
+        secret_key=SECRET,  # type: ignore[arg-type]
+        webhooks_allow_private=True,
+    )
 
 
 @pytest.fixture

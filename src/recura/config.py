@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # At least a day: clients retry across restarts and deploys.
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     log_level: str = "info"
+    # Webhook endpoints on loopback, private, link-local or reserved addresses are refused
+    # (the server would otherwise probe its own network for whoever holds an API key).
+    webhooks_allow_private: bool = False
 
     @field_validator("database_url")
     @classmethod

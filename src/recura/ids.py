@@ -47,6 +47,9 @@ PREFIXES = {
     "gateway_connection": "gwc",
     "bank_statement": "bst",
     "bank_transaction": "btx",
+    "webhook_endpoint": "we",
+    "webhook_delivery": "whd",
+    "webhook_attempt": "wha",
 }
 
 

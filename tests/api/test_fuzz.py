@@ -119,6 +119,8 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "promotion_codes": create(
             "promotion_codes", {**_example("PromotionCodeCreate"), "coupon": coupon}
         ),
+        # Loopback: nothing listens there, and nothing in the fuzz sends webhooks.
+        "webhook_endpoints": create("webhook_endpoints", {"url": "http://127.0.0.1:9/hooks"}),
     }
 
 

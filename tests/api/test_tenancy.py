@@ -24,6 +24,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/test_clocks/{id}/advance"): {"frozen_time": "2026-02-01T00:00:00Z"},
     ("POST", "/v1/customers/{id}/payment_methods"): {"token": "tok_sandbox_visa"},
     ("POST", "/v1/bank_transactions/{id}/match"): {"invoice": "inv_x"},
+    ("POST", "/v1/webhook_endpoints/{id}/rotate_secret"): {},
+    ("POST", "/v1/webhook_endpoints/{id}/replay"): {"event": "evt_x"},
 }
 XML = {"Content-Type": "application/xml"}
 # Bodiless actions take an empty object.
@@ -139,6 +141,9 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/refunds": api.ok("POST", "/v1/refunds", 201, json={"payment": payment, "amount": 50})[
             "id"
         ],
+        "/v1/webhook_endpoints": api.ok(
+            "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.merchant.example/x"}
+        )["id"],
     }
 
 

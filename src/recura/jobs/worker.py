@@ -23,7 +23,7 @@ from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
 from recura.domains.subscriptions import notices
 from recura.jobs import billing
-from recura.notifications import outbox
+from recura.notifications import outbox, webhooks_out
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),
     "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),
+    "deliver_webhooks": (webhooks_out.deliver_due, webhooks_out.BATCH),
 }
 
 

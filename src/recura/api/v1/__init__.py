@@ -24,6 +24,7 @@ from recura.api.v1 import (
     test_clocks,
     usage,
     usage_events,
+    webhook_endpoints,
 )
 
 # Requests are matched against the routes in this order, one by one: the merchant's hot
@@ -54,4 +55,5 @@ ROUTERS = [
     events.router,
     test_clocks.router,
     usage.router,
+    webhook_endpoints.router,
 ]

@@ -34,6 +34,9 @@ from recura.db.models.subscription import Subscription
 from recura.db.models.subscription_add_on import SubscriptionAddOn
 from recura.db.models.test_clock import TestClock
 from recura.db.models.usage_event import UsageEvent
+from recura.db.models.webhook_attempt import WebhookAttempt
+from recura.db.models.webhook_delivery import WebhookDelivery
+from recura.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -70,4 +73,7 @@ __all__ = [
     "SubscriptionAddOn",
     "TestClock",
     "UsageEvent",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

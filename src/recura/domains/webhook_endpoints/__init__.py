@@ -1,0 +1,1 @@
+"""webhook_endpoints: where the merchant's events go, and the log of sending them"""

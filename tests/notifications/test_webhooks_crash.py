@@ -1,0 +1,134 @@
+"""A worker process killed after committing a batch as `sending` (some requests in
+flight, the rest not yet sent), then two more racing over it: a receiver that
+deduplicates by `webhook-id` acts on every event exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from recura.db.models import WebhookAttempt, WebhookDelivery
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.notifications.webhooks_out import LOST, STALE_AFTER, THREADS
+from tests.conftest import SECRET, T0, Merchant
+from tests.fakes.webhook_receiver import serve_receiver
+
+EVENTS = 40  # one batch: THREADS of them in flight when the worker dies, the rest unsent
+ROOT = Path(__file__).resolve().parents[2]
+# A worker process on a clock of our choosing (`recura worker --once` reads the system
+# clock, and a lost send is only taken over once it is stale).
+AT_CLOCK = """
+import sys
+from datetime import datetime
+from recura.clock import FixedClock
+from recura.config import load_settings
+from recura.db.engine import make_engine, make_session_factory
+from recura.jobs.worker import run_once
+factory = make_session_factory(make_engine(load_settings().database_url))
+for name, count in run_once(factory, FixedClock(datetime.fromisoformat(sys.argv[1]))).items():
+    print(f"{name}: {count}")
+"""
+
+
+def start_worker(database_url: str, at: datetime | None = None) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "RECURA_DATABASE_URL": database_url,
+        "RECURA_SECRET_KEY": SECRET,
+        "RECURA_WEBHOOKS_ALLOW_PRIVATE": "true",
+    }
+    command = ["-m", "recura.cli", "worker", "--once"]
+    if at is not None:
+        command = ["-c", AT_CLOCK, at.isoformat()]
+    return subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def sending(factory: sessionmaker[Session], account_id: str) -> int:
+    with unit_of_work(factory) as session:
+        stmt = select(func.count()).where(
+            WebhookDelivery.account_id == account_id, WebhookDelivery.status == "sending"
+        )
+        return session.scalar(stmt) or 0
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_between_commit_and_send_still_delivers_each_event_once(
+    merchant: Merchant, session_factory: sessionmaker[Session], database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("worker processes racing with SKIP LOCKED are a PostgreSQL matter")
+    with serve_receiver() as receiver:
+        created = merchant.api.ok("POST", "/v1/webhook_endpoints", 201, json={"url": receiver.url})
+        receiver.secrets.append(created["secret"])
+        tenant = Tenant(merchant.account_id, False)
+        with unit_of_work(session_factory) as session:
+            recorded = [
+                events.record(session, tenant, "invoice.paid", f"inv_{n}", {"n": n}, T0).id
+                for n in range(EVENTS)
+            ]
+
+        receiver.gate.clear()  # requests arrive and wait: the worker is mid-send
+        # At T0, when the events happened: the other tests' rows in this database hold
+        # months of work due by the system clock.
+        doomed = start_worker(database_url, T0)
+        try:
+            deadline = time.monotonic() + 120
+            while receiver.arrived < THREADS:
+                if doomed.poll() is not None:
+                    output = doomed.stdout.read().decode() if doomed.stdout else ""
+                    pytest.fail(f"the worker finished before it could be killed:\n{output}")
+                assert time.monotonic() < deadline, "the worker never started sending"
+                time.sleep(0.05)
+            unsent = sending(session_factory, tenant.account_id) - receiver.arrived
+        finally:
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait()
+        in_flight = receiver.arrived
+        assert in_flight == THREADS
+        assert unsent > 0  # the rest of the batch was committed as sending, never sent
+        receiver.gate.set()  # the receiver acts on those; their answers go nowhere
+        while len(receiver.received) < in_flight:
+            time.sleep(0.01)
+
+        # Once the lost sends are stale, two workers race over them.
+        later = T0 + STALE_AFTER + timedelta(minutes=1)
+        racers = [start_worker(database_url, later) for _ in range(2)]
+        for racer in racers:
+            output, _ = racer.communicate(timeout=300)
+            assert racer.returncode == 0, output.decode()
+            assert b"deliver_webhooks: -1" not in output, output.decode()
+
+        assert all(r.verified_by for r in receiver.received)
+        assert receiver.processed == {event_id: 1 for event_id in recorded}
+        # Only what was in flight came twice, under the same webhook-id.
+        assert sum(receiver.duplicates.values()) == in_flight
+        assert len(receiver.received) == EVENTS + in_flight
+    with unit_of_work(session_factory) as session:
+        statuses = session.execute(
+            select(WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.account_id == tenant.account_id)
+            .group_by(WebhookDelivery.status)
+        ).all()
+        assert dict(statuses) == {"succeeded": EVENTS}
+        lost = select(func.count()).where(
+            WebhookAttempt.account_id == tenant.account_id, WebhookAttempt.error == LOST
+        )
+        # One lost attempt for each delivery the dead worker had claimed.
+        assert session.scalar(lost) == in_flight + unsent
