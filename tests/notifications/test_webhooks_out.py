@@ -62,9 +62,7 @@ def run(factory: Factory, clock: FixedClock, sender: Sender) -> int:
     with unit_of_work(factory) as session:
         while outbox.dispatch(session, clock.now()):
             pass
-    while count := webhooks_out.deliver_due(
-        lambda: unit_of_work(factory), clock.now(), sender=sender
-    ):
+    while count := webhooks_out.deliver_due(lambda: unit_of_work(factory), clock, sender=sender):
         sent += count
     return sent
 
@@ -327,9 +325,7 @@ def test_private_targets_are_refused_when_the_setting_is_off(
     try:
         with unit_of_work(session_factory) as session:
             outbox.dispatch(session, clock.now())
-        webhooks_out.deliver_due(
-            lambda: unit_of_work(session_factory), clock.now(), sender=strict_sender
-        )
+        webhooks_out.deliver_due(lambda: unit_of_work(session_factory), clock, sender=strict_sender)
     finally:
         strict_sender.close()
     assert receiver.received == []

@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
-from recura.clock import SystemClock
+from recura.clock import Clock, SystemClock
 from recura.config import get_settings
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from recura.domains.common.tenant import Tenant
@@ -177,10 +177,11 @@ def payload(event: Event) -> str:
 
 
 def deliver_due(
-    units: Units, now: datetime, limit: int = BATCH, *, sender: Sender | None = None
+    units: Units, clock: Clock, limit: int = BATCH, *, sender: Sender | None = None
 ) -> int:
     """The worker's step: claim due deliveries and mark them sending (one commit), send
     them outside any transaction, record each result in its own. Returns how many."""
+    now = clock.now()
     # Read before claiming: a process that cannot load its settings claims nothing.
     allow_private = _allow_private() if sender is None else sender.allow_private
     with units() as session:
@@ -214,7 +215,7 @@ def deliver_due(
                     outcome = Outcome(error=f"Could not send: {type(exc).__name__}")
                 try:
                     with units() as session:
-                        record(session, job, outcome, now)
+                        record(session, job, outcome, clock.now())
                 except Exception:  # it stays `sending`: sent again once stale
                     log.exception("could not record delivery %s", job.delivery_id)
     finally:
