@@ -47,6 +47,8 @@ PREFIXES = {
     "gateway_connection": "gwc",
     "bank_statement": "bst",
     "bank_transaction": "btx",
+    "email_message": "em",
+    "email_template": "etpl",
 }
 
 
