@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('send_after', recura.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('test_clock_id', sa.String(length=40), nullable=True),
     sa.Column('claimed_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('message_id', sa.String(length=255), nullable=False),
     sa.Column('last_error', sa.String(length=1000), nullable=True),
     sa.Column('sent_at', recura.db.base.UTCDateTime(timezone=True), nullable=True),

@@ -82,18 +82,20 @@ def worker_command(
     import threading
 
     from recura.jobs.worker import run_forever, run_once
+    from recura.notifications.smtp import Mailer
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
     factory = make_session_factory(make_engine(settings.database_url))
+    mailer = Mailer.from_settings(settings)
     if once:
-        for name, count in run_once(factory, SystemClock()).items():
+        for name, count in run_once(factory, SystemClock(), mailer).items():
             out.print(f"{name}: {count}")
         return
     stop = threading.Event()
     out.print("Worker running; Ctrl+C stops it.")
     try:
-        run_forever(factory, SystemClock(), settings.worker_interval_seconds, stop)
+        run_forever(factory, SystemClock(), settings.worker_interval_seconds, stop, mailer)
     except KeyboardInterrupt:
         stop.set()
 

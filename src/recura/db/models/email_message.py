@@ -38,6 +38,8 @@ class EmailMessage(TenantColumns, Base):
     send_after: Mapped[datetime]
     test_clock_id: Mapped[str | None] = mapped_column(ID)
     claimed_at: Mapped[datetime | None]
+    # After a temporary failure: the next try, in real time (the server's, not a clock's).
+    next_attempt_at: Mapped[datetime | None]
     message_id: Mapped[str] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(String(1000))
     sent_at: Mapped[datetime | None]
