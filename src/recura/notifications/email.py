@@ -108,7 +108,7 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
             select(EmailMessage.event_id, EmailMessage.template).where(
                 EmailMessage.event_id.in_({p.event.id for p in planned})
             )
-        ).tuples()
+        )
     )
     for item in planned:
         if (item.event.id, item.template) in existing:
@@ -245,7 +245,7 @@ def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tupl
             )
             .group_by(Subscription.customer_id)
         )
-        found |= {(account_id, c): first for c, first in session.execute(stmt).tuples()}
+        found |= {(account_id, c): first for c, first in session.execute(stmt)}
     return found
 
 
@@ -263,7 +263,7 @@ def _first_failures(session: Session, events: Sequence[Event]) -> dict[tuple[str
             )
             .group_by(Event.object_id)
         )
-        found |= {(account_id, i): first for i, first in session.execute(stmt).tuples()}
+        found |= {(account_id, i): first for i, first in session.execute(stmt)}
     return found
 
 

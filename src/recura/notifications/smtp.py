@@ -106,7 +106,6 @@ def build(
     message["Subject"] = subject
     message["Date"] = format_datetime(date)  # type: ignore[arg-type]
     message["Message-ID"] = message_id
-    message["Content-Language"] = locale
     message["Auto-Submitted"] = "auto-generated"
     message["X-Recura-Email"] = template
     if unsubscribe is not None:
@@ -115,6 +114,7 @@ def build(
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    message["Content-Language"] = locale  # after the parts: setting content clears it
     return Envelope(from_address, to_address, message)
 
 
