@@ -200,7 +200,8 @@ def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    # Header-safe, keeping the no-break spaces Babel puts between amount and currency.
+    return re.sub(r"[ \t\r\n\f\v]+", " ", value).strip()
 
 
 # What the preview and an override's check render with: one plausible email of each kind.
