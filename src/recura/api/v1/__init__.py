@@ -9,6 +9,7 @@ from recura.api.v1 import (
     credit_notes,
     customers,
     disputes,
+    email_templates,
     entitlements,
     events,
     features,
@@ -52,6 +53,7 @@ ROUTERS = [
     bank_transfers.router,
     credit_notes.router,
     events.router,
+    email_templates.router,
     test_clocks.router,
     usage.router,
 ]
