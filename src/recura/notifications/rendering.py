@@ -277,3 +277,11 @@ def sample(template: str, locale: str, override: Override | None = None) -> Rend
 def variables(template: str) -> list[str]:
     """The names an override of `template` may use."""
     return sorted(view(template, "en", SAMPLES[template], SAMPLE_BRAND, SAMPLE_LINKS))
+
+
+def unsubscribe_page(state: str, locale: str, account_name: str = "", address: str = "") -> str:
+    """The page behind the unsubscribe link: asking (`ask`), `done`, or `invalid`."""
+    values = {"state": state, "locale": locale, "account_name": account_name}
+    return _env.get_template("unsubscribe_page.html").render(
+        values, address=address, t=_translator(locale)
+    )

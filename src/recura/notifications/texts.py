@@ -191,6 +191,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "ro": "Reveniți oricând doriți:",
     },
     "winback.button": {"en": "Subscribe again", "ro": "Abonați-vă din nou"},
+    # The page behind the unsubscribe link.
+    "unsubscribe.title": {"en": "Unsubscribe", "ro": "Dezabonare"},
+    "unsubscribe.question": {
+        "en": "Stop receiving offers and news from {account} at {address}? Invoices, receipts "
+        "and payment notices will still be sent.",
+        "ro": "Nu mai doriți să primiți oferte și noutăți de la {account} la {address}? "
+        "Facturile, chitanțele și notificările de plată vor fi trimise în continuare.",
+    },
+    "unsubscribe.button": {"en": "Unsubscribe", "ro": "Dezabonează-mă"},
+    "unsubscribe.done": {
+        "en": "Done: {account} will send no more offers to {address}.",
+        "ro": "Gata: {account} nu vă va mai trimite oferte la {address}.",
+    },
+    "unsubscribe.invalid": {
+        "en": "This link is not valid or has expired.",
+        "ro": "Acest link nu este valid sau a expirat.",
+    },
 }
 
 # Card brands as people name them.
