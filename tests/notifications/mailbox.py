@@ -42,7 +42,9 @@ class Mailbox:
     received: list[Received] = field(default_factory=list)
     # Replies for the next messages to an address, instead of accepting them.
     refuse: dict[str, list[str]] = field(default_factory=dict)
-    hold_after: int | None = None  # accept this many, then keep the last sender waiting
+    # Accept this many messages to addresses ending so, then keep the sender waiting.
+    hold_after: int | None = None
+    hold_for: str = ""
     released: bool = False
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -52,7 +54,8 @@ class Mailbox:
         message = message_from_bytes(envelope.original_content or envelope.content, policy=default)
         assert isinstance(message, EmailMessage)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        if self.hold_after is not None and len(self.received) >= self.hold_after:
+        held = [r for r in self.received if any(t.endswith(self.hold_for) for t in r.rcpt_tos)]
+        if self.hold_after is not None and len(held) >= self.hold_after:
             while not self.released:
                 await asyncio.sleep(0.05)
         return "250 2.0.0 OK"

@@ -33,7 +33,8 @@ def test_an_override_is_used_for_the_emails_sent_after_it(
     api: Api, session_factory: sessionmaker[Session], mailbox: Mailbox, mailer: Mailer
 ) -> None:
     saved = api.ok("PUT", PATH, 201, json=RECEIPT)
-    assert saved["template"] == "receipt" and saved["locale"] == "ro"
+    assert saved["template"] == "receipt"
+    assert saved["locale"] == "ro"
     assert "amount" in saved["variables"]
     assert api.ok("PUT", PATH, 200, json=RECEIPT)["id"] == saved["id"]  # replaced, not added
     assert api.ok("GET", PATH)["subject"] == RECEIPT["subject"]

@@ -5,6 +5,7 @@ later. Each receives exactly the emails the story calls for, once each, in their
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,12 @@ WORDS = {
     "ro": {"greeting": "Bună ziua", "receipt": "Am primit plata", "money": "59,29\xa0RON"},
     "en": {"greeting": "Hello", "receipt": "We received your payment", "money": "RON\xa059.29"},
 }
+
+
+def number_of(text: str) -> str:
+    found = re.search(r"NDT-\d+", text)
+    assert found is not None, text
+    return found.group(0)
 
 
 def test_a_subscription_story_sends_every_email_once_in_the_right_language(
@@ -137,8 +144,12 @@ def test_a_subscription_story_sends_every_email_once_in_the_right_language(
         receipt = mailbox.of("receipt", to)[0]  # 49.00 and 21% VAT
         assert WORDS[locale]["receipt"] in receipt.part("plain")
         assert WORDS[locale]["money"] in receipt.part("plain")
-        reminders = mailbox.of("dunning_reminder", to)
-        assert [r.message["Subject"] for r in reminders][0] != ""
+        # The reminders follow the first failure: attempts 2 and 3, the last one says so.
+        failed_number = mailbox.of("payment_failed", to)[0].part("plain")
+        reminders = [r.part("plain") for r in mailbox.of("dunning_reminder", to)]
+        assert all(number_of(failed_number) == number_of(r) for r in reminders)
+        last = {"ro": "A fost ultima încercare", "en": "That was the last attempt"}[locale]
+        assert [last in r for r in reminders] == [False, True]
         # The secure link in the failed-payment email is ours, for this customer.
         failed = mailbox.of("payment_failed", to)[0].part("plain")
         link = next(
