@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # At least a day: clients retry across restarts and deploys.
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     log_level: str = "info"
-    # Emails to subscribers: without a host they are recorded (GET-able rows) but not sent.
+    # Emails to subscribers: without a host they are recorded (email_messages) but not sent.
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)  # default: by security
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
