@@ -27,6 +27,8 @@ app.add_typer(accounts_app, name="accounts")
 bank_app = typer.Typer(help="Bank transfers.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 app.add_typer(keys_app, name="api-keys")
+emails_app = typer.Typer(help="Subscriber emails.", no_args_is_help=True)
+app.add_typer(emails_app, name="emails")
 out = Console(soft_wrap=True)  # long lines (keys, curl) must stay copyable
 err = Console(stderr=True)
 
@@ -82,18 +84,20 @@ def worker_command(
     import threading
 
     from recura.jobs.worker import run_forever, run_once
+    from recura.notifications.smtp import Mailer
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
     factory = make_session_factory(make_engine(settings.database_url))
+    mailer = Mailer.from_settings(settings)
     if once:
-        for name, count in run_once(factory, SystemClock()).items():
+        for name, count in run_once(factory, SystemClock(), mailer).items():
             out.print(f"{name}: {count}")
         return
     stop = threading.Event()
     out.print("Worker running; Ctrl+C stops it.")
     try:
-        run_forever(factory, SystemClock(), settings.worker_interval_seconds, stop)
+        run_forever(factory, SystemClock(), settings.worker_interval_seconds, stop, mailer)
     except KeyboardInterrupt:
         stop.set()
 
@@ -245,6 +249,43 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]
     except DomainError as exc:
         raise _fail(exc.detail) from None
     out.print(f"Key {key_id} revoked.")
+
+
+@emails_app.command("preview")
+def emails_preview(
+    template: Annotated[
+        str | None, typer.Argument(help="Which email (welcome, receipt, ...); omit with --all.")
+    ] = None,
+    locale: Annotated[
+        list[str] | None, typer.Option(help="Language (ro, en); repeat for several.")
+    ] = None,
+    directory: Annotated[Path, typer.Option("--out", help="Where to write the files.")] = Path(
+        "email-preview"
+    ),
+    all_: Annotated[bool, typer.Option("--all", help="Every email.")] = False,
+) -> None:
+    """Render emails with sample data to TEMPLATE.LOCALE.html and .txt, to look at."""
+    from recura.notifications import rendering, texts
+
+    if all_ == (template is not None):
+        raise _fail("name one email, or pass --all")
+    names = list(rendering.TEMPLATES) if all_ else [str(template)]
+    unknown = [n for n in names if n not in rendering.TEMPLATES]
+    if unknown:
+        raise _fail(f"no email named {unknown[0]!r}; one of: {', '.join(rendering.TEMPLATES)}")
+    locales = locale or ["ro"]
+    bad = [loc for loc in locales if loc not in texts.LOCALES]
+    if bad:
+        raise _fail(f"no {bad[0]!r} texts; one of: {', '.join(texts.LOCALES)}")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        for loc in locales:
+            rendered = rendering.sample(name, loc)
+            html = directory / f"{name}.{loc}.html"
+            text = directory / f"{name}.{loc}.txt"
+            html.write_text(rendered.html, encoding="utf-8")
+            text.write_text(f"Subject: {rendered.subject}\n\n{rendered.text}", encoding="utf-8")
+            out.print(f"{name} ({loc}): {rendered.subject} -> {html}, {text}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,17 @@ class Settings(BaseSettings):
     # Webhook endpoints on loopback, private, link-local or reserved addresses are refused
     # (the server would otherwise probe its own network for whoever holds an API key).
     webhooks_allow_private: bool = False
+    # Emails to subscribers: without a host they are recorded (email_messages) but not sent.
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # default: by security
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The sender when an account has set none of its own.
+    email_from: str = "billing@localhost"
+    # Where the links in emails point (unsubscribe, update the card, reactivate).
+    public_url: str = "http://127.0.0.1:8000"
 
     @field_validator("database_url")
     @classmethod

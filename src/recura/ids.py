@@ -50,6 +50,8 @@ PREFIXES = {
     "webhook_endpoint": "we",
     "webhook_delivery": "whd",
     "webhook_attempt": "wha",
+    "email_message": "em",
+    "email_template": "etpl",
 }
 
 

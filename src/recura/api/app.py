@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from recura import __version__
-from recura.api import errors, gateway_webhooks
+from recura.api import email_links, errors, gateway_webhooks
 from recura.api.problems import PROBLEM_MEDIA_TYPE
 from recura.api.v1 import ROUTERS
 from recura.clock import Clock, SystemClock
@@ -79,6 +79,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(gateway_webhooks.router)
+    app.include_router(email_links.router)
 
     # The docs page loads its assets from us, not a CDN: installs may have no internet.
     app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")

@@ -8,6 +8,7 @@ units of work instead and open as many as they need.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -23,7 +24,8 @@ from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
 from recura.domains.subscriptions import notices
 from recura.jobs import billing
-from recura.notifications import outbox, webhooks_out
+from recura.notifications import email, outbox, webhooks_out
+from recura.notifications.smtp import Mailer
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,16 @@ STAGED: dict[str, tuple[StagedHandler, int]] = {
 }
 
 
-def run_once(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
-    """Run each handler once; one failing handler does not stop the others."""
+def run_once(
+    factory: sessionmaker[Session], clock: Clock, mailer: Mailer | None = None
+) -> dict[str, int]:
+    """Run each handler once; one failing handler does not stop the others. Without a
+    mailer with an SMTP server, emails are written but not sent."""
     steps = {name: (_in_unit(factory, h, clock), batch) for name, (h, batch) in HANDLERS.items()}
     steps |= {name: (_staged(factory, h, clock), batch) for name, (h, batch) in STAGED.items()}
+    if mailer is not None and mailer.smtp is not None:
+        send = functools.partial(email.send_due, mailer)
+        steps["send_emails"] = (_staged(factory, send, clock), email.BATCH)
     done: dict[str, int] = {}
     for name, (step, batch) in steps.items():
         done[name] = 0
@@ -80,10 +88,14 @@ def _staged(
 
 
 def run_forever(
-    factory: sessionmaker[Session], clock: Clock, interval: float, stop: threading.Event
+    factory: sessionmaker[Session],
+    clock: Clock,
+    interval: float,
+    stop: threading.Event,
+    mailer: Mailer | None = None,
 ) -> None:
     while not stop.is_set():
-        run_once(factory, clock)
+        run_once(factory, clock, mailer)
         stop.wait(interval)
 
 
@@ -94,7 +106,13 @@ class EmbeddedWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=run_forever,
-            args=(factory, clock, settings.worker_interval_seconds, self._stop),
+            args=(
+                factory,
+                clock,
+                settings.worker_interval_seconds,
+                self._stop,
+                Mailer.from_settings(settings),
+            ),
             name="recura-worker",
             daemon=True,
         )

@@ -12,6 +12,8 @@ from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
 from recura.db.models.dispute import Dispute
+from recura.db.models.email_message import EmailMessage
+from recura.db.models.email_template import EmailTemplate
 from recura.db.models.event import Event
 from recura.db.models.feature import Feature
 from recura.db.models.feature_grant import FeatureGrant
@@ -51,6 +53,8 @@ __all__ = [
     "CreditNote",
     "Customer",
     "Dispute",
+    "EmailMessage",
+    "EmailTemplate",
     "Event",
     "Feature",
     "FeatureGrant",

@@ -36,5 +36,11 @@ class Account(Base):
     # Where bank transfers go; printed on every invoice sent for payment by transfer.
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
+    # Who the subscribers' emails come from (null: the legal name and Recura's address), and
+    # how many days after a cancellation the win-back message goes out (null: never).
+    email_from_name: Mapped[str | None] = mapped_column(String(200))
+    email_from_address: Mapped[str | None] = mapped_column(String(320))
+    email_reply_to: Mapped[str | None] = mapped_column(String(320))
+    winback_days: Mapped[int | None] = mapped_column(Integer, default=14, server_default="14")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

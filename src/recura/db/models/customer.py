@@ -34,6 +34,8 @@ class Customer(TenantColumns, Base):
     test_clock_id: Mapped[str | None] = mapped_column(ID)
     # What invoices are charged to; null: invoices wait for a method (or a transfer).
     default_payment_method_id: Mapped[str | None] = mapped_column(ID)
+    # Set by the unsubscribe link: no more win-back (marketing) emails; billing ones go on.
+    marketing_opted_out_at: Mapped[datetime | None]
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, Strict, StringConstraints
 from stdnum import iban
 from stdnum.exceptions import ValidationError
 
@@ -45,6 +45,10 @@ ACCOUNT_EXAMPLE = {
     "dunning_final_action": "cancel",
     "iban": "RO49AAAA1B31007593840000",
     "bic": "AAAARO22",
+    "email_from_name": "Norditech",
+    "email_from_address": "facturare@norditech.ro",
+    "email_reply_to": "suport@norditech.ro",
+    "winback_days": 14,
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -64,6 +68,8 @@ def _iban(value: str) -> str:
 RetryDays = Annotated[list[Annotated[int, Strict()]], AfterValidator(_retry_days)]
 FinalAction = Literal["cancel", "mark_unpaid", "leave_past_due"]
 Iban = Annotated[str, StringConstraints(max_length=42), AfterValidator(_iban)]
+# No line breaks: the name goes into the From header.
+SenderName = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\r\n]+$")]
 Bic = Annotated[str, StringConstraints(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")]
 
 
@@ -91,6 +97,7 @@ class AccountUpdate(Schema):
     model_config = example_in(
         {"legal_name": "Norditech Cloud SRL", "invoice_series_prefix": "NDC"},
         {"tax_rate": "21", "billing_alignment": "calendar"},
+        {"email_from_name": "Norditech", "email_from_address": "facturare@norditech.ro"},
     )
 
     legal_name: Name | None = None
@@ -126,6 +133,25 @@ class AccountUpdate(Schema):
     )
     iban: Iban | None = Field(default=None, description="Where bank transfers are paid to.")
     bic: Bic | None = None
+    email_from_name: SenderName | None = Field(
+        default=None, description="The name subscribers' emails come from; null: the legal name."
+    )
+    email_from_address: EmailStr | None = Field(
+        default=None, description="The address subscribers' emails come from; null: Recura's."
+    )
+    email_reply_to: EmailStr | None = Field(
+        default=None, description="Where replies to those emails go; null: the sender."
+    )
+    winback_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="Days after a cancellation when the win-back email goes out; null: never.",
+    )
+
+
+# Unlike the other settings, these may be cleared: null in a PATCH removes them.
+CLEARABLE = frozenset({"email_from_name", "email_from_address", "email_reply_to", "winback_days"})
 
 
 class AccountOut(BaseModel):
@@ -148,5 +174,9 @@ class AccountOut(BaseModel):
     dunning_final_action: str
     iban: str | None
     bic: str | None
+    email_from_name: str | None
+    email_from_address: str | None
+    email_reply_to: str | None
+    winback_days: int | None
     livemode: bool
     created_at: datetime

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from recura.core import dunning
 from recura.db.models import Account, ApiKey
 from recura.domains.accounts import keys, repository
-from recura.domains.accounts.schemas import AccountCreate, AccountOut, AccountUpdate
+from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
 from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
@@ -55,7 +55,7 @@ def get_account(session: Session, account_id: str) -> Account:
 def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: datetime) -> Account:
     account = get_account(session, tenant.account_id)
     for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
+        if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
         setattr(account, field, value)
     account.updated_at = now
@@ -81,6 +81,10 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         dunning_final_action=account.dunning_final_action,
         iban=account.iban,
         bic=account.bic,
+        email_from_name=account.email_from_name,
+        email_from_address=account.email_from_address,
+        email_reply_to=account.email_reply_to,
+        winback_days=account.winback_days,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

@@ -1,0 +1,491 @@
+"""Subscriber emails: which events call for which email, and sending them exactly once.
+
+`fan_out` runs in the outbox dispatcher's transaction and writes one `email_messages` row
+per (event, email), unique, with its Message-ID fixed; a delayed email (the win-back) gets a
+`send_after` on the customer's own clock. `send_due` is the worker's staged step, in three
+parts like the payment collector: claim a batch and mark it `sending` (commit), talk to
+the SMTP server outside any transaction, record each outcome in its own transaction. A
+worker that dies in between leaves rows `sending`; after STALE_AFTER another claims and
+sends them again under the same Message-ID, which the receiving side deduplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from recura.clock import Clock
+from recura.db import bulk
+from recura.db.models import (
+    Account,
+    Customer,
+    EmailMessage,
+    EmailTemplate,
+    Event,
+    Plan,
+    Subscription,
+    TestClock,
+)
+from recura.domains.common.tenant import Tenant
+from recura.domains.payments.collection import Units
+from recura.ids import new_ids
+from recura.notifications import links, rendering, smtp
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+# A `sending` row this old has lost its worker (longer than a batch's SMTP timeouts).
+STALE_AFTER = timedelta(minutes=15)
+# After a temporary failure, try again after these delays; then give up.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(BACKOFF) + 1
+PLAN_CHANGES = frozenset({"terms_changed", "change_applied"})
+HANDLED = frozenset(
+    {
+        "subscription.created",
+        "subscription.trial_will_end",
+        "subscription.updated",
+        "subscription.canceled",
+        "invoice.upcoming",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "payment_method.expiring",
+    }
+)
+
+
+def message_id(event_id: str, template: str) -> str:
+    return f"<{event_id}.{template}@recura>"
+
+
+# --- from events to message rows -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    event: Event
+    template: str
+    context: dict[str, Any]
+    delay: timedelta = timedelta(0)
+
+
+def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
+    """The outbox's fan-out: the email rows the claimed events call for."""
+    relevant = [e for e in events if e.type in HANDLED and e.data.get("customer")]
+    if not relevant:
+        return
+    keys = {(e.account_id, e.data["customer"]) for e in relevant}
+    customers = _by_key(session, Customer, keys)
+    accounts = {
+        a.id: a
+        for a in session.scalars(
+            select(Account).where(Account.id.in_({e.account_id for e in relevant}))
+        )
+    }
+    plan_keys = {(e.account_id, e.data["plan"]) for e in relevant if e.data.get("plan")}
+    plans = {key: plan.name for key, plan in _by_key(session, Plan, plan_keys).items()}
+    first_subscription = _first_subscriptions(session, relevant)
+    first_failure = _first_failures(session, relevant)
+    planned: list[_Planned] = []
+    for event in relevant:
+        account = accounts[event.account_id]
+        plan = plans.get((event.account_id, event.data.get("plan", "")), "")
+        planned += _plan(event, account, plan, first_subscription, first_failure)
+    existing: set[tuple[str, str]] = set()
+    for account_id in {p.event.account_id for p in planned}:
+        ids = [p.event.id for p in planned if p.event.account_id == account_id]
+        stmt = select(EmailMessage.event_id, EmailMessage.template).where(
+            EmailMessage.account_id == account_id, EmailMessage.event_id.in_(ids)
+        )
+        existing |= {(event_id, template) for event_id, template in session.execute(stmt)}
+    rows = []
+    for item in planned:
+        if (item.event.id, item.template) in existing:
+            continue  # written by an earlier dispatch of this event
+        event = item.event
+        customer = customers.get((event.account_id, event.data["customer"]))
+        if customer is None:
+            continue
+        account = accounts[event.account_id]
+        rows.append(
+            {
+                "account_id": event.account_id,
+                "livemode": event.livemode,
+                "created_at": now,
+                "updated_at": now,
+                "event_id": event.id,
+                "template": item.template,
+                "customer_id": customer.id,
+                "to_address": customer.email,
+                "locale": rendering.supported_locale(customer.locale, account.locale),
+                "context": {"customer_name": customer.name or "", **item.context},
+                "subject": None,
+                "status": "pending",
+                "attempts": 0,
+                "send_after": event.occurred_at + item.delay,
+                "test_clock_id": customer.test_clock_id,
+                "claimed_at": None,
+                "next_attempt_at": None,
+                "message_id": message_id(event.id, item.template),
+                "last_error": None,
+                "sent_at": None,
+            }
+        )
+    for row, row_id in zip(rows, new_ids("email_message", len(rows)), strict=True):
+        row["id"] = row_id
+    # A billing run's receipts come in thousands: one COPY on PostgreSQL.
+    bulk.insert_rows(session, EmailMessage, rows)
+
+
+def _plan(
+    event: Event,
+    account: Account,
+    plan: str,
+    first_subscription: dict[tuple[str, str], str],
+    first_failure: dict[tuple[str, str], str],
+) -> list[_Planned]:
+    data = event.data
+    kind = event.type
+    at = event.occurred_at.isoformat()
+    if kind == "subscription.created":
+        if first_subscription.get((event.account_id, data["customer"])) != data["id"]:
+            return []  # a welcome is for a customer's first subscription only
+        trial = data.get("trial_end") if data.get("status") == "trialing" else None
+        context = {"plan": plan, "trial_end": trial, "period_end": data.get("current_period_end")}
+        return [_Planned(event, "welcome", context)]
+    if kind == "subscription.trial_will_end":
+        context = {"plan": plan, "trial_end": data.get("trial_end"), "subscription": data["id"]}
+        return [_Planned(event, "trial_ending", context)]
+    if kind == "subscription.updated":
+        if data.get("change") not in PLAN_CHANGES:
+            return []
+        context = {"plan": plan, "period_end": data.get("current_period_end")}
+        return [_Planned(event, "plan_changed", context)]
+    if kind == "subscription.canceled":
+        context = {"plan": plan, "canceled_at": at, "subscription": data["id"]}
+        found = [_Planned(event, "canceled", context)]
+        if account.winback_days:
+            delay = timedelta(days=account.winback_days)
+            found.append(_Planned(event, "winback", context, delay))
+        return found
+    if kind == "invoice.upcoming":
+        context = {
+            "plan": plan,
+            "renews_at": data["renews_at"],
+            "amount": data["amount"],
+            "currency": data["currency"],
+            "subscription": data.get("subscription"),
+        }
+        return [_Planned(event, "upcoming_renewal", context)]
+    if kind == "invoice.paid":
+        if data.get("total", 0) <= 0 or data.get("amount_paid", 0) <= 0:
+            return []  # nothing was paid: no receipt
+        context = {
+            "number": data.get("number") or data["id"],
+            "amount": data["amount_paid"],
+            "currency": data["currency"],
+            "paid_at": at,
+        }
+        return [_Planned(event, "receipt", context)]
+    if kind == "invoice.payment_failed":
+        context = {
+            "number": data.get("number") or data["id"],
+            "amount": data["amount_due"] - data["amount_paid"],
+            "currency": data["currency"],
+            "attempt": data.get("attempt_count", 0),
+            "next_attempt": data.get("next_payment_attempt"),
+            "last_attempt": data.get("next_payment_attempt") is None,
+            "subscription": data.get("subscription"),
+        }
+        first = first_failure.get((event.account_id, event.object_id)) == event.id
+        return [_Planned(event, "payment_failed" if first else "dunning_reminder", context)]
+    if kind == "payment_method.expiring":
+        if not data.get("exp_year") or not data.get("exp_month"):
+            return []
+        context = {
+            "brand": data.get("brand") or "",
+            "last4": data.get("last4") or "",
+            "exp_month": data["exp_month"],
+            "exp_year": data["exp_year"],
+        }
+        return [_Planned(event, "card_expiring", context)]
+    return []
+
+
+def _by_key(session: Session, model: Any, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    found: dict[tuple[str, str], Any] = {}
+    for account_id in {a for a, _ in keys}:
+        ids = [i for a, i in keys if a == account_id]
+        stmt = select(model).where(model.account_id == account_id, model.id.in_(ids))
+        found |= {(row.account_id, row.id): row for row in session.scalars(stmt)}
+    return found
+
+
+def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
+    """(account, customer) -> the id of the customer's first subscription."""
+    keys = {(e.account_id, e.data["customer"]) for e in events if e.type == "subscription.created"}
+    found: dict[tuple[str, str], str] = {}
+    for account_id in {a for a, _ in keys}:
+        stmt = (
+            select(Subscription.customer_id, func.min(Subscription.id))
+            .where(
+                Subscription.account_id == account_id,
+                Subscription.customer_id.in_([c for a, c in keys if a == account_id]),
+            )
+            .group_by(Subscription.customer_id)
+        )
+        found |= {(account_id, c): first for c, first in session.execute(stmt)}
+    return found
+
+
+def _first_failures(session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
+    """(account, invoice) -> the id of the invoice's first `invoice.payment_failed` event."""
+    keys = {(e.account_id, e.object_id) for e in events if e.type == "invoice.payment_failed"}
+    found: dict[tuple[str, str], str] = {}
+    for account_id in {a for a, _ in keys}:
+        stmt = (
+            select(Event.object_id, func.min(Event.id))
+            .where(
+                Event.account_id == account_id,
+                Event.type == "invoice.payment_failed",
+                Event.object_id.in_([i for a, i in keys if a == account_id]),
+            )
+            .group_by(Event.object_id)
+        )
+        found |= {(account_id, i): first for i, first in session.execute(stmt)}
+    return found
+
+
+# --- sending ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    account_id: str
+    row_id: str
+    claimed_at: datetime
+    envelope: smtp.Envelope
+
+
+def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH) -> int:
+    """The worker's step: claim due emails (one commit), send them, record each outcome.
+    Returns how many were claimed."""
+    now = clock.now()
+    if mailer.smtp is None:
+        return 0  # no server configured: emails wait, recorded
+    with units() as session:
+        claimed = claim_due(session, now, limit)
+        outgoing = []
+        for row in claimed:
+            try:
+                with session.begin_nested():
+                    prepared = prepare(session, mailer, row, now)
+            except Exception as broken:
+                log.exception("could not prepare email %s", row.id)
+                _finish(row, "failed", now, f"could not render: {broken}"[:1000])
+                continue
+            if prepared is not None:
+                outgoing.append(prepared)
+    with smtp.Connection(mailer.smtp) as connection:
+        for item in outgoing:
+            status, error = "sent", None
+            try:
+                connection.send(item.envelope)
+            except smtp.TemporaryFailure as failure:
+                status, error = "retry", str(failure)
+            except smtp.PermanentFailure as failure:
+                status, error = "failed", str(failure)
+            except Exception as failure:  # not knowing whether it went: try again later
+                log.exception("sending email %s failed", item.row_id)
+                status, error = "retry", f"{type(failure).__name__}: {failure}"
+            try:
+                with units() as session:
+                    record(session, item, status, error, clock.now())
+            except Exception:  # the row stays `sending`: it is claimed again when stale
+                log.exception("could not record the outcome of email %s", item.row_id)
+    return len(claimed)
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[EmailMessage]:
+    """Pending emails due (on their customer's clock, when it has one) and `sending` ones
+    whose worker is gone, locked so no other worker takes them."""
+    due_on_clock = or_(
+        and_(EmailMessage.test_clock_id.is_(None), EmailMessage.send_after <= now),
+        and_(
+            EmailMessage.test_clock_id.is_not(None),
+            EmailMessage.send_after <= TestClock.frozen_time,
+        ),
+    )
+    pending = and_(
+        EmailMessage.status == "pending",
+        due_on_clock,
+        or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
+    )
+    stale = and_(EmailMessage.status == "sending", EmailMessage.claimed_at <= now - STALE_AFTER)
+    stmt = (
+        select(EmailMessage)
+        .outerjoin(
+            TestClock,
+            (TestClock.account_id == EmailMessage.account_id)
+            & (TestClock.id == EmailMessage.test_clock_id),
+        )
+        .where(or_(pending, stale))
+        .order_by(EmailMessage.send_after, EmailMessage.id)
+        .limit(limit)
+        .with_for_update(of=EmailMessage, skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def prepare(
+    session: Session, mailer: smtp.Mailer, row: EmailMessage, now: datetime
+) -> _Outgoing | None:
+    """Render the claimed row and mark it `sending`; None (and the row `skipped`) when
+    there is nothing to send."""
+    if row.to_address is None:
+        _finish(row, "skipped", now, "the customer has no email address")
+        return None
+    account = session.get_one(Account, row.account_id)
+    customer = session.get(Customer, (row.account_id, row.customer_id)) if row.customer_id else None
+    reason = _why_not(session, row, customer)
+    if reason is not None:
+        _finish(row, "skipped", now, reason)
+        return None
+    tenant = Tenant(row.account_id, row.livemode)
+    sender = account.email_from_address or mailer.default_from
+    brand = rendering.Brand(
+        name=account.email_from_name or account.legal_name,
+        timezone=account.timezone,
+        support_address=account.email_reply_to or sender,
+    )
+    subscription = row.context.get("subscription")
+    urls: dict[links.Purpose, str] = {}
+    for purpose in rendering.LINKS.get(row.template, ()):
+        token = links.sign(
+            mailer.secret,
+            purpose,
+            tenant.account_id,
+            tenant.livemode,
+            row.customer_id or "",
+            subscription,
+            now,
+        )
+        urls[purpose] = mailer.url(_PATHS[purpose] + token)
+    rendered = rendering.render(
+        row.template, row.locale, row.context, brand, urls, _override(session, row)
+    )
+    unsubscribe = None
+    if row.template in rendering.MARKETING:
+        unsubscribe = (urls["unsubscribe"], account.email_reply_to or sender)
+    envelope = smtp.build(
+        from_name=brand.name,
+        from_address=sender,
+        reply_to=account.email_reply_to,
+        to_name=row.context.get("customer_name") or None,
+        to_address=row.to_address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=row.message_id,
+        locale=row.locale,
+        date=now,
+        template=row.template,
+        unsubscribe=unsubscribe,
+    )
+    row.subject = rendered.subject[:998]
+    row.status = "sending"
+    row.attempts += 1
+    row.claimed_at = now
+    row.updated_at = now
+    return _Outgoing(row.account_id, row.id, now, envelope)
+
+
+_PATHS: dict[links.Purpose, str] = {
+    "unsubscribe": "/email/unsubscribe/",
+    "update_payment_method": "/portal/payment-method/",
+    "reactivate": "/portal/reactivate/",
+}
+
+
+def _why_not(session: Session, row: EmailMessage, customer: Customer | None) -> str | None:
+    """Why a claimed email should not go out after all, if it should not."""
+    if row.template not in rendering.MARKETING:
+        return None
+    if customer is None or customer.marketing_opted_out_at is not None:
+        return "the customer unsubscribed"
+    sub_id = row.context.get("subscription")
+    sub = session.get(Subscription, (row.account_id, sub_id)) if sub_id else None
+    if sub is None or sub.status != "canceled":
+        return "the subscription is no longer canceled"
+    newer = select(func.count()).where(
+        Subscription.account_id == row.account_id,
+        Subscription.customer_id == customer.id,
+        Subscription.status != "canceled",
+    )
+    if session.scalar(newer):
+        return "the customer has subscribed again"
+    return None
+
+
+def _override(session: Session, row: EmailMessage) -> rendering.Override | None:
+    stmt = select(EmailTemplate).where(
+        EmailTemplate.account_id == row.account_id,
+        EmailTemplate.livemode == row.livemode,
+        EmailTemplate.template == row.template,
+        EmailTemplate.locale == row.locale,
+    )
+    found = session.scalars(stmt).first()
+    if found is None:
+        return None
+    return rendering.Override(found.subject, found.html, found.text)
+
+
+def _finish(row: EmailMessage, status: str, now: datetime, error: str | None) -> None:
+    row.status = status
+    row.last_error = error
+    row.updated_at = now
+    row.next_attempt_at = None
+    if status == "sent":
+        row.sent_at = now
+
+
+def record(
+    session: Session, item: _Outgoing, status: str, error: str | None, now: datetime
+) -> None:
+    """The outcome of one send, unless another worker has claimed the row since."""
+    row = session.scalars(
+        select(EmailMessage)
+        .where(
+            EmailMessage.account_id == item.account_id,
+            EmailMessage.id == item.row_id,
+            EmailMessage.status == "sending",
+            EmailMessage.claimed_at == item.claimed_at,
+        )
+        .with_for_update()
+    ).first()
+    if row is None:
+        return
+    if status == "retry":
+        if row.attempts >= MAX_ATTEMPTS:
+            _finish(row, "failed", now, f"gave up after {row.attempts} attempts: {error}"[:1000])
+            return
+        row.status = "pending"
+        row.last_error = (error or "")[:1000]
+        row.next_attempt_at = now + BACKOFF[row.attempts - 1]
+        row.updated_at = now
+        return
+    _finish(row, status, now, error[:1000] if error else None)

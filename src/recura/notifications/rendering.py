@@ -1,0 +1,287 @@
+"""Subscriber emails as HTML and plain text, in the customer's language.
+
+An email's stored context holds raw values (amounts in minor units, instants in RFC 3339);
+`view` turns them into what a reader sees, money and dates formatted by Babel in the
+customer's locale and the account's time zone. Recura's templates (Jinja2, one HTML and one
+text file per email on a shared layout) take their sentences from `texts`. An operator's
+override is rendered in a sandbox, with exactly the same values and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.numbers import format_currency
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+from recura.core.money import exponent
+from recura.notifications import texts
+from recura.notifications.links import Purpose
+
+TEMPLATES = (
+    "welcome",
+    "trial_ending",
+    "upcoming_renewal",
+    "receipt",
+    "payment_failed",
+    "dunning_reminder",
+    "plan_changed",
+    "canceled",
+    "card_expiring",
+    "winback",
+)
+# Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
+MARKETING = frozenset({"winback"})
+# The signed links each email carries.
+LINKS: dict[str, tuple[Purpose, ...]] = {
+    "payment_failed": ("update_payment_method",),
+    "dunning_reminder": ("update_payment_method",),
+    "card_expiring": ("update_payment_method",),
+    "canceled": ("reactivate",),
+    "winback": ("reactivate", "unsubscribe"),
+}
+DIRECTORY = Path(__file__).parent / "templates"
+
+_env = Environment(
+    loader=FileSystemLoader(DIRECTORY),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_html_sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    """What the emails say about the merchant."""
+
+    name: str
+    timezone: str
+    support_address: str
+
+
+def supported_locale(*candidates: str | None) -> str:
+    """The first candidate whose language we write (`ro-RO` is `ro`), else English."""
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            language = Locale.parse(candidate.replace("-", "_")).language
+        except (ValueError, UnknownLocaleError):
+            continue
+        if language in texts.LOCALES:
+            return language
+    return "en"
+
+
+def money(amount: int, currency: str, locale: str) -> str:
+    major = Decimal(amount).scaleb(-exponent(currency))
+    formatted = format_currency(major, currency, locale=locale)
+    # CLDR's currency spacing, which Babel leaves out: "RON 49.00", not "RON49.00".
+    return re.sub(r"^([^\W\d]{2,})(?=[\d\-])", "\\1\xa0", formatted)
+
+
+def day(value: str | datetime | None, locale: str, timezone: str) -> str:
+    if value is None:
+        return ""
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(instant.astimezone(ZoneInfo(timezone)).date(), "long", locale=locale)
+
+
+def month(year: int, month_: int, locale: str) -> str:
+    return format_date(date(year, month_, 1), "MMMM yyyy", locale=locale)
+
+
+def view(
+    template: str,
+    locale: str,
+    context: Mapping[str, Any],
+    brand: Brand,
+    links: Mapping[Purpose, str],
+) -> dict[str, Any]:
+    """Everything a template (Recura's or an override) may use, formatted for `locale`."""
+    values: dict[str, Any] = {
+        "locale": locale,
+        "customer_name": context.get("customer_name") or "",
+        "account_name": brand.name,
+        "support_address": brand.support_address,
+    }
+    tz = brand.timezone
+    if "plan" in context:
+        values["plan"] = context["plan"]
+    for name in ("trial_end", "period_end", "renews_at", "paid_at", "next_attempt", "canceled_at"):
+        if name in context:
+            values[name] = day(context[name], locale, tz)
+    if "amount" in context:
+        values["amount"] = money(context["amount"], context["currency"], locale)
+    for name in ("number", "attempt", "last_attempt", "last4"):
+        if name in context:
+            values[name] = context[name]
+    if "brand" in context:
+        raw = context["brand"] or ""
+        values["brand"] = texts.BRANDS.get(raw, raw.title())
+    if "exp_year" in context:
+        values["expiry"] = month(context["exp_year"], context["exp_month"], locale)
+    for purpose in LINKS.get(template, ()):
+        values[f"{purpose}_url"] = links[purpose]
+    return values
+
+
+def _translator(locale: str) -> Any:
+    def t(key: str, **values: object) -> str:
+        return texts.text(key, locale, **values)
+
+    return t
+
+
+def render(
+    template: str,
+    locale: str,
+    context: Mapping[str, Any],
+    brand: Brand,
+    links: Mapping[Purpose, str],
+    override: Override | None = None,
+) -> Rendered:
+    values = view(template, locale, context, brand, links)
+    if override is not None:
+        return Rendered(
+            subject=_one_line(_sandbox.from_string(override.subject).render(values)),
+            html=_html_sandbox.from_string(override.html).render(values),
+            text=_sandbox.from_string(override.text).render(values),
+        )
+    t = _translator(locale)
+    args = {**values, "t": t, "template": template, "marketing": template in MARKETING}
+    return Rendered(
+        subject=_one_line(_subject(template, t, values)),
+        html=_env.get_template(f"{template}.html").render(args),
+        text=_env.get_template(f"{template}.txt").render(args),
+    )
+
+
+def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
+    date_of = {
+        "trial_ending": "trial_end",
+        "upcoming_renewal": "renews_at",
+    }
+    extra: dict[str, Any] = {"account": values["account_name"]}
+    for name in ("plan", "number", "amount", "last4"):
+        if name in values:
+            extra[name] = values[name]
+    if template in date_of:
+        extra["date"] = values[date_of[template]]
+    return str(t(f"{template}.subject", **extra))
+
+
+def _one_line(value: str) -> str:
+    # Header-safe, keeping the no-break spaces Babel puts between amount and currency.
+    return re.sub(r"[ \t\r\n\f\v]+", " ", value).strip()
+
+
+# What the preview and an override's check render with: one plausible email of each kind.
+SAMPLE_BRAND = Brand("Norditech Software SRL", "Europe/Bucharest", "suport@norditech.ro")
+SAMPLE_LINKS: dict[Purpose, str] = {
+    "update_payment_method": "http://127.0.0.1:8000/portal/payment-method/SAMPLE",
+    "reactivate": "http://127.0.0.1:8000/portal/reactivate/SAMPLE",
+    "unsubscribe": "http://127.0.0.1:8000/email/unsubscribe/SAMPLE",
+}
+_INVOICE = {"number": "NDT-000042", "amount": 4900, "currency": "RON"}
+SAMPLES: dict[str, dict[str, Any]] = {
+    "welcome": {
+        "customer_name": "Ana Popescu",
+        "plan": "Pro",
+        "trial_end": "2026-01-29T09:30:00+00:00",
+        "period_end": "2026-01-29T09:30:00+00:00",
+    },
+    "trial_ending": {
+        "customer_name": "Ana Popescu",
+        "plan": "Pro",
+        "trial_end": "2026-01-29T09:30:00+00:00",
+    },
+    "upcoming_renewal": {
+        "customer_name": "Ana Popescu",
+        "plan": "Pro (yearly)",
+        "renews_at": "2027-01-15T09:30:00+00:00",
+        "amount": 49000,
+        "currency": "RON",
+    },
+    "receipt": {
+        "customer_name": "Ana Popescu",
+        **_INVOICE,
+        "paid_at": "2026-01-15T09:30:00+00:00",
+    },
+    "payment_failed": {
+        "customer_name": "Ana Popescu",
+        **_INVOICE,
+        "attempt": 1,
+        "next_attempt": "2026-01-16T09:30:00+00:00",
+    },
+    "dunning_reminder": {
+        "customer_name": "Ana Popescu",
+        **_INVOICE,
+        "attempt": 2,
+        "last_attempt": False,
+        "next_attempt": "2026-01-18T09:30:00+00:00",
+    },
+    "plan_changed": {
+        "customer_name": "Ana Popescu",
+        "plan": "Business",
+        "period_end": "2026-02-15T09:30:00+00:00",
+    },
+    "canceled": {
+        "customer_name": "Ana Popescu",
+        "plan": "Pro",
+        "canceled_at": "2026-03-15T09:30:00+00:00",
+    },
+    "card_expiring": {
+        "customer_name": "Ana Popescu",
+        "brand": "visa",
+        "last4": "4242",
+        "exp_month": 2,
+        "exp_year": 2026,
+    },
+    "winback": {"customer_name": "Ana Popescu", "plan": "Pro"},
+}
+
+
+def sample(template: str, locale: str, override: Override | None = None) -> Rendered:
+    return render(template, locale, SAMPLES[template], SAMPLE_BRAND, SAMPLE_LINKS, override)
+
+
+def variables(template: str) -> list[str]:
+    """The names an override of `template` may use."""
+    return sorted(view(template, "en", SAMPLES[template], SAMPLE_BRAND, SAMPLE_LINKS))
+
+
+def unsubscribe_page(state: str, locale: str, account_name: str = "", address: str = "") -> str:
+    """The page behind the unsubscribe link: asking (`ask`), `done`, or `invalid`."""
+    values = {"state": state, "locale": locale, "account_name": account_name}
+    return _env.get_template("unsubscribe_page.html").render(
+        values, address=address, t=_translator(locale)
+    )

@@ -1,0 +1,236 @@
+"""Every sentence of the subscriber emails, in each language, side by side.
+
+A key holds one text per locale, with `{name}` placeholders filled from the email's values.
+Keeping the languages together makes a missing translation visible here, and
+`missing()` (run by the tests) lists any key that lacks a locale or whose placeholders
+differ between them.
+"""
+
+from __future__ import annotations
+
+import string
+
+LOCALES = ("en", "ro")
+
+TEXTS: dict[str, dict[str, str]] = {
+    # The layout, shared by every email.
+    "layout.greeting": {"en": "Hello {name},", "ro": "Bună ziua, {name},"},
+    "layout.greeting_anonymous": {"en": "Hello,", "ro": "Bună ziua,"},
+    "layout.signature": {"en": "The {account} team", "ro": "Echipa {account}"},
+    "layout.why": {
+        "en": "You are receiving this email because you have a subscription with {account}.",
+        "ro": "Primiți acest email pentru că aveți un abonament la {account}.",
+    },
+    "layout.questions": {
+        "en": "Questions? Reply to this email or write to {address}.",
+        "ro": "Aveți întrebări? Răspundeți la acest email sau scrieți-ne la {address}.",
+    },
+    "layout.unsubscribe": {
+        "en": "Do not want these messages? Unsubscribe:",
+        "ro": "Nu mai doriți astfel de mesaje? Dezabonați-vă:",
+    },
+    "layout.unsubscribe_link": {"en": "unsubscribe", "ro": "dezabonare"},
+    # Welcome, with a getting-started guide.
+    "welcome.subject": {
+        "en": "Welcome to {account}",
+        "ro": "Bun venit la {account}",
+    },
+    "welcome.intro": {
+        "en": "Thank you for subscribing to {plan}. Your subscription is ready.",
+        "ro": "Vă mulțumim că v-ați abonat la {plan}. Abonamentul dumneavoastră este activ.",
+    },
+    "welcome.trial": {
+        "en": "Your free trial lasts until {date}; you will not be charged before then.",
+        "ro": "Perioada de probă gratuită durează până la {date}; nu veți plăti nimic până atunci.",
+    },
+    "welcome.guide_title": {"en": "Getting started", "ro": "Primii pași"},
+    "welcome.step_1": {
+        "en": "Sign in and complete your profile.",
+        "ro": "Autentificați-vă și completați-vă profilul.",
+    },
+    "welcome.step_2": {
+        "en": "Invite your colleagues so that they can work with you.",
+        "ro": "Invitați-vă colegii ca să lucreze împreună cu dumneavoastră.",
+    },
+    "welcome.step_3": {
+        "en": "Check your billing details: invoices are issued to them.",
+        "ro": "Verificați datele de facturare: facturile se emit pe numele lor.",
+    },
+    "welcome.next_bill": {
+        "en": "Your next invoice is due on {date}.",
+        "ro": "Următoarea factură va fi emisă pe {date}.",
+    },
+    # Trial ending, three days before.
+    "trial_ending.subject": {
+        "en": "Your trial of {plan} ends on {date}",
+        "ro": "Perioada de probă pentru {plan} se încheie pe {date}",
+    },
+    "trial_ending.body": {
+        "en": "Your free trial of {plan} ends on {date}. From then on your subscription "
+        "continues and you will be billed for it.",
+        "ro": "Perioada de probă gratuită pentru {plan} se încheie pe {date}. Din acel moment "
+        "abonamentul continuă și veți fi facturat pentru el.",
+    },
+    "trial_ending.action": {
+        "en": "Nothing to do if you want to keep it. To stop it, cancel before that day.",
+        "ro": "Dacă doriți să continuați, nu trebuie să faceți nimic. Dacă nu, anulați "
+        "abonamentul înainte de acea zi.",
+    },
+    # Upcoming renewal, seven days before, plans billed yearly.
+    "upcoming_renewal.subject": {
+        "en": "Your {plan} subscription renews on {date}",
+        "ro": "Abonamentul {plan} se reînnoiește pe {date}",
+    },
+    "upcoming_renewal.body": {
+        "en": "Your yearly subscription to {plan} renews on {date}, for {amount}.",
+        "ro": "Abonamentul anual la {plan} se reînnoiește pe {date}, la prețul de {amount}.",
+    },
+    "upcoming_renewal.action": {
+        "en": "The amount is charged to your payment method on file; nothing to do.",
+        "ro": "Suma va fi încasată prin metoda de plată salvată; nu trebuie să faceți nimic.",
+    },
+    # Payment receipt.
+    "receipt.subject": {
+        "en": "Receipt for invoice {number}",
+        "ro": "Chitanță pentru factura {number}",
+    },
+    "receipt.body": {
+        "en": "We received your payment of {amount} on {date} for invoice {number}. Thank you!",
+        "ro": "Am primit plata dumneavoastră de {amount} din {date} pentru factura {number}. "
+        "Vă mulțumim!",
+    },
+    "receipt.amount_label": {"en": "Amount paid", "ro": "Sumă plătită"},
+    "receipt.invoice_label": {"en": "Invoice", "ro": "Factura"},
+    "receipt.date_label": {"en": "Date", "ro": "Data"},
+    # Payment failed: the first failure of an invoice.
+    "payment_failed.subject": {
+        "en": "Your payment of {amount} did not go through",
+        "ro": "Plata de {amount} nu a reușit",
+    },
+    "payment_failed.body": {
+        "en": "We could not charge {amount} for invoice {number}.",
+        "ro": "Nu am putut încasa suma de {amount} pentru factura {number}.",
+    },
+    "payment_failed.retry": {
+        "en": "We will try again on {date}.",
+        "ro": "Vom încerca din nou pe {date}.",
+    },
+    "payment_failed.action": {
+        "en": "Please check your card, or add another one, with this secure link:",
+        "ro": "Vă rugăm să verificați cardul sau să adăugați altul, folosind acest link securizat:",
+    },
+    "payment_failed.button": {"en": "Update payment method", "ro": "Actualizați metoda de plată"},
+    # Dunning reminders: the failures after the first.
+    "dunning_reminder.subject": {
+        "en": "Reminder: invoice {number} is still unpaid",
+        "ro": "Reamintire: factura {number} nu este încă plătită",
+    },
+    "dunning_reminder.body": {
+        "en": "Attempt {attempt} to charge {amount} for invoice {number} failed as well.",
+        "ro": "Și încercarea {attempt} de a încasa {amount} pentru factura {number} a eșuat.",
+    },
+    "dunning_reminder.last": {
+        "en": "That was the last attempt: please update your payment method to keep your "
+        "subscription.",
+        "ro": "A fost ultima încercare: vă rugăm să actualizați metoda de plată pentru a vă "
+        "păstra abonamentul.",
+    },
+    # Plan changed.
+    "plan_changed.subject": {
+        "en": "Your subscription is now on {plan}",
+        "ro": "Abonamentul dumneavoastră este acum {plan}",
+    },
+    "plan_changed.body": {
+        "en": "Your subscription has changed: you are now on {plan}.",
+        "ro": "Abonamentul dumneavoastră s-a schimbat: acum aveți {plan}.",
+    },
+    "plan_changed.next_bill": {
+        "en": "The current period ends on {date}.",
+        "ro": "Perioada curentă se încheie pe {date}.",
+    },
+    # Canceled, with a reactivation link.
+    "canceled.subject": {
+        "en": "Your {plan} subscription has been canceled",
+        "ro": "Abonamentul {plan} a fost anulat",
+    },
+    "canceled.body": {
+        "en": "Your subscription to {plan} was canceled on {date}.",
+        "ro": "Abonamentul dumneavoastră la {plan} a fost anulat pe {date}.",
+    },
+    "canceled.action": {
+        "en": "Changed your mind? You can reactivate it with this link:",
+        "ro": "V-ați răzgândit? Îl puteți reactiva folosind acest link:",
+    },
+    "canceled.button": {"en": "Reactivate my subscription", "ro": "Reactivează abonamentul"},
+    # Card expiring.
+    "card_expiring.subject": {
+        "en": "Your card ending in {last4} expires soon",
+        "ro": "Cardul terminat în {last4} expiră în curând",
+    },
+    "card_expiring.body": {
+        "en": "Your {brand} card ending in {last4} expires at the end of {expiry}.",
+        "ro": "Cardul {brand} terminat în {last4} expiră la sfârșitul lunii {expiry}.",
+    },
+    "card_expiring.action": {
+        "en": "To avoid an interruption, add a new card with this secure link:",
+        "ro": "Pentru a evita o întrerupere, adăugați un card nou folosind acest link securizat:",
+    },
+    # Win-back, some days after a cancellation; subscribers can opt out.
+    "winback.subject": {
+        "en": "We miss you at {account}",
+        "ro": "Ne este dor de dumneavoastră la {account}",
+    },
+    "winback.body": {
+        "en": "It has been a while since you left {plan}. A lot has improved since then, and "
+        "your account is still here.",
+        "ro": "A trecut ceva timp de când ați renunțat la {plan}. Între timp am îmbunătățit "
+        "multe, iar contul dumneavoastră vă așteaptă.",
+    },
+    "winback.action": {
+        "en": "Come back whenever you like:",
+        "ro": "Reveniți oricând doriți:",
+    },
+    "winback.button": {"en": "Subscribe again", "ro": "Abonați-vă din nou"},
+    # The page behind the unsubscribe link.
+    "unsubscribe.title": {"en": "Unsubscribe", "ro": "Dezabonare"},
+    "unsubscribe.question": {
+        "en": "Stop receiving offers and news from {account} at {address}? Invoices, receipts "
+        "and payment notices will still be sent.",
+        "ro": "Nu mai doriți să primiți oferte și noutăți de la {account} la {address}? "
+        "Facturile, chitanțele și notificările de plată vor fi trimise în continuare.",
+    },
+    "unsubscribe.button": {"en": "Unsubscribe", "ro": "Dezabonează-mă"},
+    "unsubscribe.done": {
+        "en": "Done: {account} will send no more offers to {address}.",
+        "ro": "Gata: {account} nu vă va mai trimite oferte la {address}.",
+    },
+    "unsubscribe.invalid": {
+        "en": "This link is not valid or has expired.",
+        "ro": "Acest link nu este valid sau a expirat.",
+    },
+}
+
+# Card brands as people name them.
+BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def missing() -> list[str]:
+    """Keys lacking a locale, or whose placeholders differ between locales."""
+    problems = []
+    for key, texts in TEXTS.items():
+        for locale in LOCALES:
+            if not texts.get(locale, "").strip():
+                problems.append(f"{key}: no {locale} text")
+        names = {locale: placeholders(texts.get(locale, "")) for locale in LOCALES}
+        if len({frozenset(n) for n in names.values()}) > 1:
+            problems.append(f"{key}: placeholders differ {names}")
+    return problems
+
+
+def text(key: str, locale: str, **values: object) -> str:
+    """The text for `key` in `locale`, filled in; a missing key or value is an error."""
+    return TEXTS[key][locale].format_map(values)
