@@ -6,14 +6,11 @@ charge the processor made is one of our attempts; none is left unsettled."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -36,8 +33,8 @@ from recura.domains.payments import collection, methods, outcomes, reconcile
 from recura.gateways.sandbox import book_engine
 from recura.ids import new_id
 from recura.jobs.worker import STAGED, run_once
-from tests.conftest import SECRET
 from tests.factories import seed_due_subscriptions
+from tests.fakes.worker_process import start_worker
 
 SUBSCRIPTIONS = 1_000
 TIMEOUT_RATE = 0.3
@@ -50,35 +47,6 @@ CARDS = [
     "tok_sandbox_insufficient_funds",
 ]
 KILL_AFTER_CHARGES = 150  # the doomed worker dies once the sandbox has booked this many
-ROOT = Path(__file__).resolve().parents[2]
-
-# A worker process on a clock of our choosing: `recura worker --once` reads the system
-# clock, and the reconciler only asks about attempts some minutes old.
-AT_CLOCK = """
-import sys
-from datetime import datetime
-from recura.clock import FixedClock
-from recura.config import load_settings
-from recura.db.engine import make_engine, make_session_factory
-from recura.jobs.worker import run_once
-factory = make_session_factory(make_engine(load_settings().database_url))
-for name, count in run_once(factory, FixedClock(datetime.fromisoformat(sys.argv[1]))).items():
-    print(f"{name}: {count}")
-"""
-
-
-def start_worker(database_url: str, at: datetime | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "RECURA_DATABASE_URL": database_url, "RECURA_SECRET_KEY": SECRET}
-    command = ["-m", "recura.cli", "worker", "--once"]
-    if at is not None:
-        command = ["-c", AT_CLOCK, at.isoformat()]
-    return subprocess.Popen(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def race(database_url: str, at: datetime | None = None) -> None:

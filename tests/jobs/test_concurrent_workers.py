@@ -3,13 +3,10 @@ killed mid-batch: every subscription is billed exactly once and the numbers have
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -17,22 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db.models import Invoice, Subscription
 from recura.db.unit_of_work import unit_of_work
-from tests.conftest import SECRET
 from tests.factories import seed_due_subscriptions
+from tests.fakes.worker_process import start_worker
 
 SUBSCRIPTIONS = 10_000
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def worker(database_url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "RECURA_DATABASE_URL": database_url, "RECURA_SECRET_KEY": SECRET}
-    return subprocess.Popen(
-        [sys.executable, "-m", "recura.cli", "worker", "--once"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return start_worker(database_url)
 
 
 @pytest.mark.postgres

@@ -4,15 +4,12 @@ deduplicates by Message-ID ends up with every email exactly once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,9 +29,9 @@ from recura.jobs.worker import run_once
 from recura.notifications import email
 from recura.notifications.smtp import Mailer
 from tests.conftest import SECRET, _drop_postgres_database, _postgres_database, make_merchant
+from tests.fakes.worker_process import start_worker
 from tests.notifications.mailbox import Mailbox
 
-ROOT = Path(__file__).resolve().parents[2]
 EMAILS = 12
 DOMAIN = "@crash.example.ro"
 
@@ -50,20 +47,8 @@ def own_database(database_url: str, testrun_uid: str, worker_id: str) -> Iterato
 
 
 def worker(database_url: str, mailbox: Mailbox) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "RECURA_DATABASE_URL": database_url,
-        "RECURA_SECRET_KEY": SECRET,
-        "RECURA_SMTP_HOST": mailbox.host,
-        "RECURA_SMTP_PORT": str(mailbox.port),
-        "RECURA_SMTP_SECURITY": "none",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "recura.cli", "worker", "--once"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    return start_worker(
+        database_url, smtp_host=mailbox.host, smtp_port=str(mailbox.port), smtp_security="none"
     )
 
 

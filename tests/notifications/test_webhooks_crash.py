@@ -4,13 +4,10 @@ deduplicates by `webhook-id` acts on every event exactly once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,43 +18,15 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.notifications.webhooks_out import LOST, STALE_AFTER, THREADS
-from tests.conftest import SECRET, T0, Merchant
+from tests.conftest import T0, Merchant
+from tests.fakes import worker_process
 from tests.fakes.webhook_receiver import serve_receiver
 
 EVENTS = 40  # one batch: THREADS of them in flight when the worker dies, the rest unsent
-ROOT = Path(__file__).resolve().parents[2]
-# A worker process on a clock of our choosing (`recura worker --once` reads the system
-# clock, and a lost send is only taken over once it is stale).
-AT_CLOCK = """
-import sys
-from datetime import datetime
-from recura.clock import FixedClock
-from recura.config import load_settings
-from recura.db.engine import make_engine, make_session_factory
-from recura.jobs.worker import run_once
-factory = make_session_factory(make_engine(load_settings().database_url))
-for name, count in run_once(factory, FixedClock(datetime.fromisoformat(sys.argv[1]))).items():
-    print(f"{name}: {count}")
-"""
 
 
 def start_worker(database_url: str, at: datetime | None = None) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "RECURA_DATABASE_URL": database_url,
-        "RECURA_SECRET_KEY": SECRET,
-        "RECURA_WEBHOOKS_ALLOW_PRIVATE": "true",
-    }
-    command = ["-m", "recura.cli", "worker", "--once"]
-    if at is not None:
-        command = ["-c", AT_CLOCK, at.isoformat()]
-    return subprocess.Popen(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    return worker_process.start_worker(database_url, at, webhooks_allow_private="true")
 
 
 def sending(factory: sessionmaker[Session], account_id: str) -> int:

@@ -21,18 +21,6 @@ from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 from recura.notifications import rendering
 
-TemplateName = Literal[
-    "welcome",
-    "trial_ending",
-    "upcoming_renewal",
-    "receipt",
-    "payment_failed",
-    "dunning_reminder",
-    "plan_changed",
-    "canceled",
-    "card_expiring",
-    "winback",
-]
 LocaleName = Literal["en", "ro"]
 Source = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -28,7 +28,7 @@ from recura.core.money import exponent
 from recura.notifications import texts
 from recura.notifications.links import Purpose
 
-TEMPLATES = (
+TemplateName = Literal[
     "welcome",
     "trial_ending",
     "upcoming_renewal",
@@ -39,7 +39,8 @@ TEMPLATES = (
     "canceled",
     "card_expiring",
     "winback",
-)
+]
+TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
 MARKETING = frozenset({"winback"})
 # The signed links each email carries.

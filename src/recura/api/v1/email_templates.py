@@ -10,12 +10,8 @@ from recura.api.pagination import list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.notifications import overrides
-from recura.notifications.overrides import (
-    EmailTemplateIn,
-    EmailTemplateOut,
-    LocaleName,
-    TemplateName,
-)
+from recura.notifications.overrides import EmailTemplateIn, EmailTemplateOut, LocaleName
+from recura.notifications.rendering import TemplateName
 
 router = APIRouter(
     prefix="/v1/email_templates",
