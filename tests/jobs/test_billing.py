@@ -114,3 +114,11 @@ def test_one_failing_subscription_does_not_stop_the_batch(
     monkeypatch.setattr(renewals, "renewal", real)
     run_once(session_factory, FixedClock(now + billing.RETRY_AFTER))
     assert [len(invoices(api, s)) for s in subs] == [2, 2, 2]
+
+
+def test_a_pass_can_be_limited_to_named_handlers(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    setup(api, count=1)
+    done = run_once(session_factory, FixedClock(T0), only={"billing"})
+    assert set(done) == {"billing"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,15 +49,21 @@ STAGED: dict[str, tuple[StagedHandler, int]] = {
 
 
 def run_once(
-    factory: sessionmaker[Session], clock: Clock, mailer: Mailer | None = None
+    factory: sessionmaker[Session],
+    clock: Clock,
+    mailer: Mailer | None = None,
+    only: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Run each handler once; one failing handler does not stop the others. Without a
-    mailer with an SMTP server, emails are written but not sent."""
+    """Run each handler once (those named in `only`, when given); one failing handler does
+    not stop the others. Without a mailer with an SMTP server, emails are written but not
+    sent."""
     steps = {name: (_in_unit(factory, h, clock), batch) for name, (h, batch) in HANDLERS.items()}
     steps |= {name: (_staged(factory, h, clock), batch) for name, (h, batch) in STAGED.items()}
     if mailer is not None and mailer.smtp is not None:
         send = functools.partial(email.send_due, mailer)
         steps["send_emails"] = (_staged(factory, send, clock), email.BATCH)
+    if only is not None:
+        steps = {name: step for name, step in steps.items() if name in only}
     done: dict[str, int] = {}
     for name, (step, batch) in steps.items():
         done[name] = 0
