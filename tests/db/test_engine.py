@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 from tests.conftest import PG_ADMIN
 
-from recura.db.engine import make_engine
+from recura.db.engine import ReadOnlySessionError, make_engine, make_read_session_factory
+from recura.db.models import Product
 
 
 def _terminate(pid: int) -> None:
@@ -53,5 +54,24 @@ def test_a_live_connection_is_reused(database_url: str) -> None:
             with engine.connect() as conn:
                 seen.add(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
         assert len(seen) == 1
+    finally:
+        engine.dispose()
+
+
+def test_read_sessions_open_no_transaction_and_refuse_writes(database_url: str) -> None:
+    engine = make_engine(database_url)
+    factory = make_read_session_factory(engine)
+    try:
+        session = factory()
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+        if database_url.startswith("postgresql"):
+            raw = session.connection().connection.dbapi_connection
+            assert raw is not None
+            assert raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        session.add(Product(id="prod_x", account_id="acct_x", livemode=False, name="x"))
+        with pytest.raises(ReadOnlySessionError):
+            session.flush()
+        session.rollback()
+        session.close()
     finally:
         engine.dispose()

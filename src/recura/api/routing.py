@@ -24,7 +24,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from recura.api.deps import resolve_tenant
+from recura.api.deps import recently_authenticated, resolve_tenant
 from recura.api.problems import ProblemError, ProblemField
 from recura.domains.idempotency import service as idempotency
 
@@ -33,6 +33,8 @@ T = TypeVar("T")
 MAX_KEY_LENGTH = 255
 # As many as anyio's default limit for FastAPI's thread pool; the engine's pool (10 + 20
 # overflow) bounds the sessions that can be busy at once anyway.
+# Requests that only read get a session that never writes (see make_read_session_factory).
+_READS = frozenset({"GET", "HEAD"})
 _THREADS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="recura-request")
 
 
@@ -70,12 +72,15 @@ class UnitOfWorkRoute(APIRoute):
 
         async def run(request: Request) -> Response:
             request = _Request(request.scope, request.receive)
-            session: Session = request.app.state.session_factory()
+            state = request.app.state
+            reads = request.method in _READS
+            session: Session = (state.read_session_factory if reads else state.session_factory)()
             request.state.session = session
             request.state.finished = False
             try:
                 # Who is asking comes before what they sent: no key is a 401, not a 422.
-                await in_thread(resolve_tenant, request)
+                if not recently_authenticated(request):
+                    await in_thread(resolve_tenant, request)
                 _reject_unknown_query(request, known_query)
                 key = request.headers.get("idempotency-key")
                 if request.method == "POST" and key is not None:
