@@ -240,7 +240,7 @@ def keys_list(account: Annotated[str, typer.Option(help="Account id (acct_…)."
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]) -> None:
-    """Revoke a key at once; requests with it get 401 from then on."""
+    """Revoke a key; running servers refuse it within RECURA_API_KEY_CACHE_SECONDS."""
     settings = _settings()
     factory = make_session_factory(make_engine(settings.database_url))
     try:
@@ -248,7 +248,9 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]
             accounts.revoke_key(session, key_id, SystemClock().now())
     except DomainError as exc:
         raise _fail(exc.detail) from None
-    out.print(f"Key {key_id} revoked.")
+    out.print(
+        f"Key {key_id} revoked; servers refuse it within {settings.api_key_cache_seconds:g} s."
+    )
 
 
 @emails_app.command("preview")

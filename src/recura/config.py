@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # At least a day: clients retry across restarts and deploys.
     idempotency_ttl_hours: int = Field(default=24, ge=24)
     log_level: str = "info"
+    # How long a server trusts an API key it has just checked without asking the database
+    # again: a revoked key is refused everywhere within this time (0: check every request).
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # Webhook endpoints on loopback, private, link-local or reserved addresses are refused
     # (the server would otherwise probe its own network for whoever holds an API key).
     webhooks_allow_private: bool = False

@@ -4,9 +4,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from tests.conftest import SECRET, T0, Merchant
 
+from recura.api.key_cache import KeyCache
 from recura.db.models import ApiKey
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import keys
@@ -25,10 +26,7 @@ def test_missing_or_unknown_keys_are_401(client: TestClient, header: str | None)
     assert response.headers["www-authenticate"] == "Bearer"
 
 
-def test_revoked_key_stops_working(
-    client: TestClient, merchant: Merchant, session_factory: Any
-) -> None:
-    merchant.api.ok("GET", "/v1/account")
+def _revoke_test_key(session_factory: Any, merchant: Merchant) -> None:
     with unit_of_work(session_factory) as session:
         key = session.scalar(
             select(ApiKey).where(
@@ -36,8 +34,47 @@ def test_revoked_key_stops_working(
             )
         )
         accounts.revoke_key(session, key.id, T0)
+
+
+def test_revoked_key_stops_working_within_the_cache_time(
+    client: TestClient, merchant: Merchant, session_factory: Any
+) -> None:
+    now = [100.0]
+    client.app.state.api_keys = KeyCache(5, timer=lambda: now[0])  # type: ignore[attr-defined]
+    merchant.api.ok("GET", "/v1/account")
+    _revoke_test_key(session_factory, merchant)  # as `recura api-keys revoke` does
+    now[0] += 4.9
+    assert merchant.api.get("/v1/account").status_code == 200  # still trusted, as documented
+    now[0] += 0.2
     assert merchant.api.get("/v1/account").status_code == 401
     assert merchant.live.get("/v1/account").status_code == 200
+
+
+def test_without_the_cache_a_revoked_key_stops_working_at_once(
+    client: TestClient, merchant: Merchant, session_factory: Any
+) -> None:
+    client.app.state.api_keys = KeyCache(0)  # type: ignore[attr-defined]
+    merchant.api.ok("GET", "/v1/account")
+    _revoke_test_key(session_factory, merchant)
+    assert merchant.api.get("/v1/account").status_code == 401
+
+
+def test_a_trusted_key_needs_no_query(
+    client: TestClient, merchant: Merchant, engine: Engine
+) -> None:
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    merchant.api.ok("GET", "/v1/account")
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        merchant.api.ok("GET", "/v1/account")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements
+    assert not any("api_keys" in statement for statement in statements)
 
 
 def test_keys_are_random_and_stored_only_as_keyed_hashes(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from recura.api.problems import ProblemError
 from recura.clock import Clock
+from recura.domains.accounts import keys
 from recura.domains.accounts import service as accounts
 from recura.domains.common.tenant import Tenant
 
@@ -34,19 +35,39 @@ async def get_clock(request: Request) -> Clock:
     return clock
 
 
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def recently_authenticated(request: Request) -> bool:
+    """Whether the request's key was seen a moment ago (no query, so no thread needed);
+    the tenant is then set as `resolve_tenant` would set it."""
+    token = _bearer_token(request)
+    if token is None:
+        return False
+    tenant = request.app.state.api_keys.get(keys.keyed_hash(request.app.state.secret, token))
+    if tenant is None:
+        return False
+    request.state.tenant = tenant
+    return True
+
+
 def resolve_tenant(request: Request) -> Tenant:
     """Authenticate once per request; the idempotency layer and the endpoint share the result."""
     cached: Tenant | None = getattr(request.state, "tenant", None)
     if cached is not None:
         return cached
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    token = _bearer_token(request)
+    secret = request.app.state.secret
     tenant = None
-    if scheme.lower() == "bearer" and token.strip():
-        tenant = accounts.authenticate(
-            request.state.session, token.strip(), request.app.state.secret
-        )
-    if tenant is None:
+    if token is not None:
+        tenant = accounts.authenticate(request.state.session, token, secret)
+    if token is not None and tenant is not None:
+        request.app.state.api_keys.put(keys.keyed_hash(secret, token), tenant)
+    else:
         raise ProblemError(
             401,
             "unauthorized",
