@@ -24,7 +24,7 @@ from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
 from recura.domains.subscriptions import notices
 from recura.jobs import billing
-from recura.notifications import email, outbox, webhooks_out
+from recura.notifications import email, outbox, smtp, webhooks_out
 from recura.notifications.smtp import Mailer
 
 log = logging.getLogger(__name__)
@@ -56,9 +56,12 @@ def run_once(
 ) -> dict[str, int]:
     """Run each handler once (those named in `only`, when given); one failing handler does
     not stop the others. Without a mailer with an SMTP server, emails are written but not
-    sent."""
+    sent (and skipped once too old to send)."""
     steps = {name: (_in_unit(factory, h, clock), batch) for name, (h, batch) in HANDLERS.items()}
     steps |= {name: (_staged(factory, h, clock), batch) for name, (h, batch) in STAGED.items()}
+    max_age = smtp.MAX_AGE if mailer is None else mailer.max_age
+    expire = functools.partial(email.expire_untimely, max_age=max_age)
+    steps["expire_emails"] = (_in_unit(factory, expire, clock), email.EXPIRE_BATCH)
     if mailer is not None and mailer.smtp is not None:
         send = functools.partial(email.send_due, mailer)
         steps["send_emails"] = (_staged(factory, send, clock), email.BATCH)
