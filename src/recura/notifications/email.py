@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from recura.clock import Clock
@@ -373,6 +373,22 @@ def expire_untimely(
             reason += f"; the last try: {row.last_error}"
         _finish(row, "skipped", now, reason[:1000])
     return len(found)
+
+
+def set_aside(session: Session, tenant: Tenant, now: datetime, reason: str) -> int:
+    """Mark every pending email of the tenant `skipped` for `reason`; returns how many."""
+    stmt = (
+        update(EmailMessage)
+        .where(
+            EmailMessage.account_id == tenant.account_id,
+            EmailMessage.livemode == tenant.livemode,
+            EmailMessage.status == "pending",
+        )
+        .values(status="skipped", last_error=reason[:1000], next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    count: int = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    return count
 
 
 def _with_clock(stmt: S) -> S:
