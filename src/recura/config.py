@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # An email that could not go out within this long after it fell due is skipped, not
     # sent late: a server configured after months would otherwise send them all at once.
     email_max_age_hours: int = Field(default=24, ge=1)
+    # Finished emails and webhook deliveries (with their attempts) older than this are
+    # deleted; those still pending or retrying are kept whatever their age.
+    notifications_retention_days: int = Field(default=90, ge=1)
 
     @field_validator("database_url")
     @classmethod
