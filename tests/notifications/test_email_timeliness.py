@@ -12,10 +12,20 @@ from recura.jobs.worker import run_once
 from recura.notifications.smtp import MAX_AGE, Mailer
 from tests.conftest import T0, Api
 from tests.notifications.mailbox import Mailbox
-from tests.notifications.test_email_delivery import address, rows, subscribe, write_rows
+from tests.notifications.test_email_delivery import (
+    address,
+    recorded,
+    rows,
+    subscribe,
+    write_rows,
+)
 from tests.scenarios.world import World
 
 LATER = T0 + MAX_AGE + timedelta(hours=1)
+
+
+def statuses(factory: sessionmaker[Session], customer: str) -> set[str]:
+    return {r.status for r in rows(factory, customer)}
 
 
 def test_a_server_configured_late_sends_the_fresh_emails_and_skips_the_old(
@@ -25,10 +35,8 @@ def test_a_server_configured_late_sends_the_fresh_emails_and_skips_the_old(
     mailbox: Mailbox,
     mailer: Mailer,
 ) -> None:
-    old_to = address()
-    old = subscribe(api, old_to, "ro")
-    write_rows(session_factory)  # no server: recorded, pending
-    assert {r.status for r in rows(session_factory, old)} == {"pending"}
+    old_to, old = recorded(api, session_factory)  # no server: recorded, pending
+    assert statuses(session_factory, old) == {"pending"}
 
     clock.advance(LATER - T0)  # the API's clock: a day later, a new subscriber
     fresh_to = address()
@@ -40,7 +48,7 @@ def test_a_server_configured_late_sends_the_fresh_emails_and_skips_the_old(
     run_once(session_factory, FixedClock(LATER), mailer, only={"send_emails"})
     assert sorted(mailbox.templates(fresh_to)) == ["receipt", "welcome"]
     assert mailbox.templates(old_to) == []
-    assert {r.status for r in rows(session_factory, old)} == {"pending"}
+    assert statuses(session_factory, old) == {"pending"}
 
     run_once(session_factory, FixedClock(LATER), mailer)
     assert mailbox.templates(old_to) == []
@@ -50,19 +58,17 @@ def test_a_server_configured_late_sends_the_fresh_emails_and_skips_the_old(
         assert row.last_error == "too old to send: due since 2026-01-15T09:30:00Z, over 24 h ago"
         assert row.attempts == 0
         assert row.sent_at is None
-    assert {r.status for r in rows(session_factory, fresh)} == {"sent"}
+    assert statuses(session_factory, fresh) == {"sent"}
 
 
 def test_without_a_server_emails_are_skipped_once_too_old(
     api: Api, session_factory: sessionmaker[Session], mailbox: Mailbox, mailer: Mailer
 ) -> None:
-    to = address()
-    customer = subscribe(api, to, "ro")
-    write_rows(session_factory)
+    to, customer = recorded(api, session_factory)
     run_once(session_factory, FixedClock(T0 + MAX_AGE))  # exactly a day: still timely
-    assert {r.status for r in rows(session_factory, customer)} == {"pending"}
+    assert statuses(session_factory, customer) == {"pending"}
     run_once(session_factory, FixedClock(T0 + MAX_AGE + timedelta(seconds=1)))
-    assert {r.status for r in rows(session_factory, customer)} == {"skipped"}
+    assert statuses(session_factory, customer) == {"skipped"}
     run_once(session_factory, FixedClock(T0 + MAX_AGE + timedelta(minutes=1)), mailer)
     assert mailbox.templates(to) == []
 
@@ -70,9 +76,7 @@ def test_without_a_server_emails_are_skipped_once_too_old(
 def test_the_cut_off_is_a_setting(
     api: Api, session_factory: sessionmaker[Session], mailbox: Mailbox, mailer: Mailer
 ) -> None:
-    to = address()
-    customer = subscribe(api, to, "ro")
-    write_rows(session_factory)
+    to, customer = recorded(api, session_factory)
     patient = Mailer(
         smtp=mailer.smtp,
         secret=mailer.secret,
@@ -81,18 +85,16 @@ def test_the_cut_off_is_a_setting(
     )
     run_once(session_factory, FixedClock(T0 + timedelta(days=2)), patient)
     assert sorted(mailbox.templates(to)) == ["receipt", "welcome"]
-    assert {r.status for r in rows(session_factory, customer)} == {"sent"}
+    assert statuses(session_factory, customer) == {"sent"}
 
 
 def test_a_retry_that_outlives_the_cut_off_is_skipped_with_its_last_error(
     api: Api, session_factory: sessionmaker[Session], mailbox: Mailbox, mailer: Mailer
 ) -> None:
-    to = address()
-    customer = subscribe(api, to, "ro")
-    write_rows(session_factory)
+    to, customer = recorded(api, session_factory)
     mailbox.refuse[to] = ["451 4.3.0 try again later"] * 2
     run_once(session_factory, FixedClock(T0), mailer)
-    assert {r.status for r in rows(session_factory, customer)} == {"pending"}
+    assert statuses(session_factory, customer) == {"pending"}
     run_once(session_factory, FixedClock(T0 + timedelta(days=2)), mailer)
     for row in rows(session_factory, customer):
         assert row.status == "skipped"
