@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
+from recura.config import Settings
 from recura.jobs.worker import run_once
 from recura.notifications.smtp import MAX_AGE, Mailer
 from tests.conftest import T0, Api
@@ -144,3 +145,9 @@ def test_on_a_test_clock_an_advance_sends_what_it_made_due_but_not_old_leftovers
     world.advance_to(T0 + timedelta(days=86))
     run_once(session_factory, FixedClock(days_later + timedelta(minutes=1)), mailer)
     assert mailbox.templates(to).count("winback") == 1
+
+
+def test_the_cut_off_comes_from_the_settings(settings: Settings) -> None:
+    assert Mailer.from_settings(settings).max_age == MAX_AGE == timedelta(hours=24)
+    tighter = settings.model_copy(update={"email_max_age_hours": 6})
+    assert Mailer.from_settings(tighter).max_age == timedelta(hours=6)

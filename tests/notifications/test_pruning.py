@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
+from recura.config import Settings
 from recura.db.models import EmailMessage, WebhookAttempt, WebhookDelivery
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
@@ -159,3 +160,8 @@ def test_the_retention_is_the_workers_to_set(session_factory: Factory, merchant:
     left = present(session_factory, merchant)
     assert left["emails"] == set(rows["kept"]["emails"][1:])
     assert left["deliveries"] == set(rows["kept"]["deliveries"][1:])
+
+
+def test_the_retention_setting_defaults_to_ninety_days(settings: Settings) -> None:
+    assert timedelta(days=settings.notifications_retention_days) == pruning.RETENTION
+    assert timedelta(days=90) == pruning.RETENTION
