@@ -7,11 +7,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from recura.api.app import create_app
 from recura.cli import app
 from recura.config import Settings
+from recura.db.models import EmailMessage
 from tests.conftest import SECRET
 
 runner = CliRunner()
@@ -129,6 +132,16 @@ def test_demo_loads_once_and_prints_a_working_key(
     assert renewed
     subs = client.get("/v1/subscriptions", params={"limit": 100}).json()["data"]
     assert all(s["test_clock"] == clock["id"] for s in subs)
+    # The year's emails are on record, and none waits for an SMTP server to appear.
+    account = re.search(r"acct_\w+", first).group(0)  # type: ignore[union-attr]
+    with Session(engine) as session:
+        stmt = select(EmailMessage.status, EmailMessage.last_error, func.count()).where(
+            EmailMessage.account_id == account
+        )
+        found = session.execute(stmt.group_by(EmailMessage.status, EmailMessage.last_error))
+        by_status = {(status, reason): count for status, reason, count in found}
+    assert list(by_status) == [("skipped", "demo history: recorded, never sent")]
+    assert by_status[("skipped", "demo history: recorded, never sent")] > 20
     second = run(env, "demo", "--customers", "20")
     assert "already loaded" in second
     token2 = re.search(r"rk_test_\w+", second).group(0)  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -90,14 +91,17 @@ def worker_command(
     logging.basicConfig(level=settings.log_level.upper())
     factory = make_session_factory(make_engine(settings.database_url))
     mailer = Mailer.from_settings(settings)
+    retention = timedelta(days=settings.notifications_retention_days)
     if once:
-        for name, count in run_once(factory, SystemClock(), mailer).items():
+        for name, count in run_once(factory, SystemClock(), mailer, retention=retention).items():
             out.print(f"{name}: {count}")
         return
     stop = threading.Event()
     out.print("Worker running; Ctrl+C stops it.")
     try:
-        run_forever(factory, SystemClock(), settings.worker_interval_seconds, stop, mailer)
+        run_forever(
+            factory, SystemClock(), settings.worker_interval_seconds, stop, mailer, retention
+        )
     except KeyboardInterrupt:
         stop.set()
 

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     email_from: str = "billing@localhost"
     # Where the links in emails point (unsubscribe, update the card, reactivate).
     public_url: str = "http://127.0.0.1:8000"
+    # An email that could not go out within this long after it fell due is skipped, not
+    # sent late: a server configured after months would otherwise send them all at once.
+    email_max_age_hours: int = Field(default=24, ge=1)
+    # Finished emails and webhook deliveries (with their attempts) older than this are
+    # deleted; those still pending or retrying are kept whatever their age.
+    notifications_retention_days: int = Field(default=90, ge=1)
 
     @field_validator("database_url")
     @classmethod

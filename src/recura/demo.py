@@ -36,6 +36,7 @@ from recura.domains.plans import service as plans
 from recura.domains.plans.schemas import PlanCreate
 from recura.domains.products import service as products
 from recura.domains.products.schemas import ProductCreate
+from recura.notifications import email, outbox
 
 LEGAL_NAME = "Norditech Software SRL"
 SEED = 20260115
@@ -142,6 +143,7 @@ def load_demo(session: Session, secret: bytes, now: datetime, customers: int = 2
         demo_clock = demo_history.clock(session, tenant, now)
         _customers(session, tenant, now, customers, demo_clock.id)
         demo_history.live_a_year(session, tenant, demo_clock, now)
+        _emails_kept_as_history(session, tenant, now)
     issued = accounts.issue_key(session, account.id, False, "demo", secret, now)
     return DemoResult(
         account_id=account.id,
@@ -151,6 +153,15 @@ def load_demo(session: Session, secret: bytes, now: datetime, customers: int = 2
         customers=customers if created else 0,
         plans=plan_count,
     )
+
+
+def _emails_kept_as_history(session: Session, tenant: Tenant, now: datetime) -> None:
+    """The year's emails are recorded, to be listed, but never sent: their customers are
+    made up, and an SMTP server configured later must not mail them a year of receipts.
+    Emails the demo's clock calls for once it is advanced go out as any others."""
+    while outbox.dispatch(session, now):
+        pass
+    email.set_aside(session, tenant, now, "demo history: recorded, never sent")
 
 
 def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:

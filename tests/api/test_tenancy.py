@@ -17,6 +17,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.payments import disputes
 from recura.gateways.base import GatewayEvent
+from recura.notifications import outbox
 
 # A valid body for routes whose body is validated before the id is looked up.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -60,6 +61,16 @@ def opened_dispute(api: Api, payment_id: str) -> str:
         )
         disputes.record(session, Tenant(payment.account_id, payment.livemode), payment, event, T0)
     found: str = api.ok("GET", "/v1/disputes", params={"payment": payment_id})["data"][0]["id"]
+    return found
+
+
+def recorded_email(api: Api) -> str:
+    """An email row, as the outbox's dispatch writes it for the events so far."""
+    factory = api.client.app.state.session_factory  # type: ignore[attr-defined]
+    with unit_of_work(factory) as session:
+        while outbox.dispatch(session, T0):
+            pass
+    found: str = api.ok("GET", "/v1/email_messages")["data"][0]["id"]
     return found
 
 
@@ -152,6 +163,7 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/refunds": api.ok("POST", "/v1/refunds", 201, json={"payment": payment, "amount": 50})[
             "id"
         ],
+        "/v1/email_messages": recorded_email(api),
         "/v1/webhook_endpoints": api.ok(
             "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.merchant.example/x"}
         )["id"],

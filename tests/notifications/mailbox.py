@@ -2,6 +2,7 @@
 
 It can refuse the next messages with given replies (a 4xx or 5xx), and hold the connection
 after accepting a chosen message, so a test can kill the sender while it waits for the 250.
+A plugin of the root conftest: the `mailbox` and `mailer` fixtures serve every directory.
 """
 
 from __future__ import annotations
@@ -9,13 +10,20 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
+
+from recura.notifications.smtp import Mailer, SmtpConfig
+from tests.conftest import SECRET
+
+PUBLIC_URL = "https://billing.example.ro"
 
 
 @dataclass
@@ -90,3 +98,23 @@ def start(**kwargs: Any) -> tuple[Controller, Mailbox]:
     controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port, **kwargs)
     controller.start()
     return controller, mailbox
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    controller, box = start()
+    try:
+        yield box
+    finally:
+        box.released = True
+        controller.stop()
+
+
+@pytest.fixture
+def mailer(mailbox: Mailbox) -> Mailer:
+    return Mailer(
+        smtp=SmtpConfig(mailbox.host, mailbox.port, timeout=5),
+        secret=SECRET.encode(),
+        public_url=PUBLIC_URL,
+        default_from="billing@recura.test",
+    )

@@ -57,6 +57,14 @@ def write_rows(factory: sessionmaker[Session]) -> None:
     run_once(factory, FixedClock(T0))
 
 
+def recorded(api: Api, factory: sessionmaker[Session]) -> tuple[str, str]:
+    """A new subscriber's address and id, with its welcome and receipt recorded, unsent."""
+    to = address()
+    customer = subscribe(api, to, "ro")
+    write_rows(factory)
+    return to, customer
+
+
 def rows(factory: sessionmaker[Session], customer: str) -> list[EmailMessage]:
     with unit_of_work(factory) as session:
         stmt = select(EmailMessage).where(EmailMessage.customer_id == customer)

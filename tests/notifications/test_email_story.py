@@ -21,8 +21,7 @@ from recura.jobs.worker import run_once
 from recura.notifications import links
 from recura.notifications.smtp import Mailer
 from tests.conftest import SECRET, T0, Api, Merchant
-from tests.notifications.conftest import PUBLIC_URL
-from tests.notifications.mailbox import Mailbox
+from tests.notifications.mailbox import PUBLIC_URL, Mailbox
 from tests.scenarios.world import World
 
 START = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)

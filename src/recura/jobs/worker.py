@@ -12,7 +12,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +24,7 @@ from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
 from recura.domains.subscriptions import notices
 from recura.jobs import billing
-from recura.notifications import email, outbox, webhooks_out
+from recura.notifications import email, outbox, pruning, smtp, webhooks_out
 from recura.notifications.smtp import Mailer
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,22 @@ def run_once(
     clock: Clock,
     mailer: Mailer | None = None,
     only: Collection[str] | None = None,
+    retention: timedelta = pruning.RETENTION,
 ) -> dict[str, int]:
     """Run each handler once (those named in `only`, when given); one failing handler does
     not stop the others. Without a mailer with an SMTP server, emails are written but not
-    sent."""
+    sent (and skipped once too old to send)."""
     steps = {name: (_in_unit(factory, h, clock), batch) for name, (h, batch) in HANDLERS.items()}
     steps |= {name: (_staged(factory, h, clock), batch) for name, (h, batch) in STAGED.items()}
+    for name, prune in (
+        ("prune_webhook_deliveries", pruning.prune_webhook_deliveries),
+        ("prune_emails", pruning.prune_emails),
+    ):
+        keep = functools.partial(prune, retention=retention)
+        steps[name] = (_in_unit(factory, keep, clock), pruning.BATCH)
+    max_age = smtp.MAX_AGE if mailer is None else mailer.max_age
+    expire = functools.partial(email.expire_untimely, max_age=max_age)
+    steps["expire_emails"] = (_in_unit(factory, expire, clock), email.EXPIRE_BATCH)
     if mailer is not None and mailer.smtp is not None:
         send = functools.partial(email.send_due, mailer)
         steps["send_emails"] = (_staged(factory, send, clock), email.BATCH)
@@ -99,9 +109,10 @@ def run_forever(
     interval: float,
     stop: threading.Event,
     mailer: Mailer | None = None,
+    retention: timedelta = pruning.RETENTION,
 ) -> None:
     while not stop.is_set():
-        run_once(factory, clock, mailer)
+        run_once(factory, clock, mailer, retention=retention)
         stop.wait(interval)
 
 
@@ -118,6 +129,7 @@ class EmbeddedWorker:
                 settings.worker_interval_seconds,
                 self._stop,
                 Mailer.from_settings(settings),
+                timedelta(days=settings.notifications_retention_days),
             ),
             name="recura-worker",
             daemon=True,

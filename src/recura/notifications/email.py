@@ -7,6 +7,14 @@ parts like the payment collector: claim a batch and mark it `sending` (commit), 
 the SMTP server outside any transaction, record each outcome in its own transaction. A
 worker that dies in between leaves rows `sending`; after STALE_AFTER another claims and
 sends them again under the same Message-ID, which the receiving side deduplicates.
+
+An email goes out only while it is timely: within the mailer's `max_age` (24 h by default)
+of falling due. One that could not go by then (no SMTP server was configured, the server
+refused it all day) is `skipped` with the reason, never sent late: a "payment failed" for
+an invoice paid since does more harm than none. Age is real time, as the retries are: for
+a customer on a test clock, an email falls due on the clock's time, but advancing a clock
+by a month makes the month's emails due in one moment, so their age runs from the later of
+when the email was recorded and when its clock last moved.
 """
 
 from __future__ import annotations
@@ -14,10 +22,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from recura.clock import Clock
@@ -38,8 +46,11 @@ from recura.ids import new_ids
 from recura.notifications import links, rendering, smtp
 
 log = logging.getLogger(__name__)
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 BATCH = 50
+# Marking untimely emails skipped is a cheap update; it takes larger batches.
+EXPIRE_BATCH = 500
 # A `sending` row this old has lost its worker (longer than a batch's SMTP timeouts).
 STALE_AFTER = timedelta(minutes=15)
 # After a temporary failure, try again after these delays; then give up.
@@ -288,7 +299,7 @@ def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH
     if mailer.smtp is None:
         return 0  # no server configured: emails wait, recorded
     with units() as session:
-        claimed = claim_due(session, now, limit)
+        claimed = claim_due(session, now, limit, mailer.max_age)
         outgoing = []
         for row in claimed:
             try:
@@ -320,35 +331,103 @@ def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH
     return len(claimed)
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[EmailMessage]:
-    """Pending emails due (on their customer's clock, when it has one) and `sending` ones
-    whose worker is gone, locked so no other worker takes them."""
-    due_on_clock = or_(
-        and_(EmailMessage.test_clock_id.is_(None), EmailMessage.send_after <= now),
-        and_(
-            EmailMessage.test_clock_id.is_not(None),
-            EmailMessage.send_after <= TestClock.frozen_time,
-        ),
-    )
+def claim_due(
+    session: Session, now: datetime, limit: int, max_age: timedelta = smtp.MAX_AGE
+) -> list[EmailMessage]:
+    """Pending emails due (on their customer's clock, when it has one) and still timely,
+    and `sending` ones whose worker is gone, locked so no other worker takes them."""
     pending = and_(
         EmailMessage.status == "pending",
-        due_on_clock,
+        _due(now),
+        _timely(now, max_age),
         or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
     )
     stale = and_(EmailMessage.status == "sending", EmailMessage.claimed_at <= now - STALE_AFTER)
     stmt = (
-        select(EmailMessage)
-        .outerjoin(
-            TestClock,
-            (TestClock.account_id == EmailMessage.account_id)
-            & (TestClock.id == EmailMessage.test_clock_id),
-        )
+        _with_clock(select(EmailMessage))
         .where(or_(pending, stale))
         .order_by(EmailMessage.send_after, EmailMessage.id)
         .limit(limit)
         .with_for_update(of=EmailMessage, skip_locked=True)
     )
     return list(session.scalars(stmt))
+
+
+def expire_untimely(
+    session: Session, now: datetime, max_age: timedelta = smtp.MAX_AGE, limit: int = EXPIRE_BATCH
+) -> int:
+    """The worker's step, with or without an SMTP server: due emails past their time are
+    marked `skipped` with the reason, so none waits to go out late. Returns how many."""
+    stmt = (
+        _with_clock(select(EmailMessage, TestClock.updated_at))
+        .where(EmailMessage.status == "pending", _due(now), not_(_timely(now, max_age)))
+        .order_by(EmailMessage.send_after, EmailMessage.id)
+        .limit(limit)
+        .with_for_update(of=EmailMessage, skip_locked=True)
+    )
+    found = session.execute(stmt).all()
+    for row, clock_moved in found:
+        since = row.send_after if row.test_clock_id is None else max(row.created_at, clock_moved)
+        reason = f"too old to send: due since {_rfc3339(since)}, over {_hours(max_age)} ago"
+        if row.last_error:
+            reason += f"; the last try: {row.last_error}"
+        _finish(row, "skipped", now, reason[:1000])
+    return len(found)
+
+
+def set_aside(session: Session, tenant: Tenant, now: datetime, reason: str) -> int:
+    """Mark every pending email of the tenant `skipped` for `reason`; returns how many."""
+    stmt = (
+        update(EmailMessage)
+        .where(
+            EmailMessage.account_id == tenant.account_id,
+            EmailMessage.livemode == tenant.livemode,
+            EmailMessage.status == "pending",
+        )
+        .values(status="skipped", last_error=reason[:1000], next_attempt_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    count: int = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    return count
+
+
+def _with_clock(stmt: S) -> S:
+    """`stmt` with each email's test clock, when it has one, for `_due` and `_timely`."""
+    return stmt.outerjoin(
+        TestClock,
+        (TestClock.account_id == EmailMessage.account_id)
+        & (TestClock.id == EmailMessage.test_clock_id),
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(EmailMessage.test_clock_id.is_(None), EmailMessage.send_after <= now),
+        and_(
+            EmailMessage.test_clock_id.is_not(None),
+            EmailMessage.send_after <= TestClock.frozen_time,
+        ),
+    )
+
+
+def _timely(now: datetime, max_age: timedelta) -> ColumnElement[bool]:
+    """Due for no longer than `max_age` of real time (see the module's docstring)."""
+    cutoff = now - max_age
+    return or_(
+        and_(EmailMessage.test_clock_id.is_(None), EmailMessage.send_after >= cutoff),
+        and_(
+            EmailMessage.test_clock_id.is_not(None),
+            or_(EmailMessage.created_at >= cutoff, TestClock.updated_at >= cutoff),
+        ),
+    )
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:g} h"
+
+
+def _rfc3339(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def prepare(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -17,6 +18,7 @@ from recura.config import Settings
 
 Security = Literal["none", "starttls", "tls"]
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}
+MAX_AGE = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class Mailer:
     secret: bytes = field(repr=False)
     public_url: str = "http://127.0.0.1:8000"
     default_from: str = "billing@localhost"
+    # How late an email may still go out (see email.py): older ones are skipped.
+    max_age: timedelta = MAX_AGE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Mailer:
@@ -59,6 +63,7 @@ class Mailer:
             secret=settings.secret_key.get_secret_value().encode(),
             public_url=settings.public_url.rstrip("/"),
             default_from=settings.email_from,
+            max_age=timedelta(hours=settings.email_max_age_hours),
         )
 
     def url(self, path: str) -> str:

@@ -21,6 +21,10 @@ class EmailMessage(TenantColumns, Base):
         UniqueConstraint("account_id", "event_id", "template"),
         Index("ix_email_messages_status_send_after", "status", "send_after"),
         Index("ix_email_messages_account_id_customer_id", "account_id", "customer_id"),
+        # GET /v1/email_messages?status=failed, newest first, without reading the rest.
+        Index("ix_email_messages_account_id_status_id", "account_id", "status", "id"),
+        # Pruning finds the finished rows by age.
+        Index("ix_email_messages_status_updated_at", "status", "updated_at"),
     )
 
     event_id: Mapped[str] = mapped_column(ID)
@@ -31,7 +35,8 @@ class EmailMessage(TenantColumns, Base):
     # What the template is rendered with: amounts in minor units, instants in RFC 3339.
     context: Mapped[dict[str, Any]] = mapped_column(JSONType)
     subject: Mapped[str | None] = mapped_column(String(998))
-    # pending -> sending -> sent | failed; skipped: nothing to send (no address, opted out).
+    # pending -> sending -> sent | failed; skipped: not to be sent (no address, opted out,
+    # too old to send).
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer)
     # Not before this instant: the customer's test clock's, when it has one.

@@ -31,6 +31,8 @@ class WebhookDelivery(TenantColumns, Base):
             "endpoint_id",
             "status",
         ),
+        # Pruning finds the finished deliveries by age.
+        Index("ix_webhook_deliveries_status_updated_at", "status", "updated_at"),
     )
 
     endpoint_id: Mapped[str] = mapped_column(ID)
