@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     email_from: str = "billing@localhost"
     # Where the links in emails point (unsubscribe, update the card, reactivate).
     public_url: str = "http://127.0.0.1:8000"
+    # Where the card page loads Stripe.js from. Stripe requires its own copy in production;
+    # tests point it at a local Stripe-compatible server's.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     @field_validator("database_url")
     @classmethod
