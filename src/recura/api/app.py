@@ -27,6 +27,7 @@ from recura.clock import Clock, SystemClock
 from recura.config import Settings, get_settings
 from recura.db.engine import make_engine, make_session_factory
 from recura.jobs.worker import EmbeddedWorker
+from recura.portal import routes as portal
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 DESCRIPTION = """
@@ -80,6 +81,7 @@ def create_app(
         app.include_router(router)
     app.include_router(gateway_webhooks.router)
     app.include_router(email_links.router)
+    app.include_router(portal.router)
 
     # The docs page loads its assets from us, not a CDN: installs may have no internet.
     app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
