@@ -36,10 +36,12 @@ class Subscriber:
     email: str
 
 
-def subscriber(api: Api, locale: str, card: str | None = "tok_sandbox_visa") -> Subscriber:
+def subscriber(
+    api: Api, locale: str, card: str | None = "tok_sandbox_visa", currency: str = "RON"
+) -> Subscriber:
     """A customer on a test clock at T0 with a monthly plan, paying with `card`; when that
     card declines, the first invoice is open and the subscription past due."""
-    world = World(api, T0)
+    world = World(api, T0, currency=currency)
     email = f"{locale}-{uuid.uuid4().hex[:8]}@example.ro"
     customer = world.customer(card=card, email=email, locale=locale, name="Ana Popescu")
     sub = world.subscribe(customer, world.plan(PRICE))["id"]
