@@ -61,7 +61,8 @@ def test_a_card_saved_through_stripe_pays_the_overdue_invoice(
     assert secret.startswith("seti_")
     assert form.get("data-publishable-key") == PUBLISHABLE_KEY
     assert form.get("hidden") is not None  # shown by the script, so without JS only the note
-    assert "Entering a card needs JavaScript" in page.tree.xpath("//noscript")[0].text_content()
+    needs_js = page.tree.get_element_by_id("card-needs-js")  # until the script hides it
+    assert "Entering a card needs JavaScript" in needs_js.text_content()
     assert page.tree.xpath("//script/@src") == ["https://js.stripe.com/v3/"]
     intent = stripe_client.v1.setup_intents.retrieve(secret.split("_secret_")[0])
     assert intent.usage == "off_session"
