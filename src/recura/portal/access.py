@@ -21,7 +21,7 @@ from starlette.requests import Request
 from recura.db.models import Account, Customer
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
-from recura.notifications import links, rendering
+from recura.notifications import link_owners, links
 
 _FORM_CONTEXT = b"recura portal forms v1"
 
@@ -43,18 +43,12 @@ def open_link(
 ) -> Visit | None:
     """The visit, if the token is genuine, unexpired, for `purpose` and names a customer
     that exists in that account and mode."""
-    try:
-        claims = links.verify(secret, token, purpose, now)
-    except links.InvalidToken:
+    found = link_owners.find(session, secret, token, purpose, now)
+    if found is None:
         return None
-    customer = session.get(Customer, (claims.account_id, claims.customer_id))
-    if customer is None or customer.livemode != claims.livemode:
-        return None
-    account = session.get_one(Account, claims.account_id)
-    tenant = Tenant(claims.account_id, claims.livemode)
-    locale = rendering.supported_locale(customer.locale, account.locale)
-    present = customers.now_for(session, tenant, customer, now)
-    return Visit(claims, tenant, account, customer, locale, present)
+    tenant = Tenant(found.claims.account_id, found.claims.livemode)
+    present = customers.now_for(session, tenant, found.customer, now)
+    return Visit(found.claims, tenant, found.account, found.customer, found.locale, present)
 
 
 def form_key(secret: bytes, token: str, form: str) -> str:
@@ -62,9 +56,10 @@ def form_key(secret: bytes, token: str, form: str) -> str:
     return hmac.new(key, f"{form}\0{token}".encode(), hashlib.sha256).hexdigest()
 
 
-def form_accepted(request: Request, secret: bytes, token: str, form: str, sent: str) -> bool:
+def form_accepted(request: Request, token: str, form: str, fields: dict[str, str]) -> bool:
     """The post carries this page's form key and does not come from another site."""
-    if not hmac.compare_digest(form_key(secret, token, form), sent):
+    expected = form_key(request.app.state.secret, token, form)
+    if not hmac.compare_digest(expected, fields.get("form_key", "")):
         return False
     site = request.headers.get("sec-fetch-site")
     if site is not None:

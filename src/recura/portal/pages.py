@@ -3,15 +3,19 @@ in the customer's language, money and dates by Babel as in the emails."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from recura.db.models import Account, PaymentMethod
+from recura.db.unit_of_work import unit_of_work
 from recura.notifications import rendering
 from recura.notifications import texts as email_texts
 from recura.portal import texts
@@ -23,13 +27,12 @@ HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 # A form of the portal is a handful of short fields.
 MAX_FORM_BYTES = 4096
 
-_env = Environment(
-    loader=FileSystemLoader(DIRECTORY),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_env = rendering.environment(DIRECTORY)
+
+
+def unit(request: Request) -> AbstractContextManager[Session]:
+    """The request's one unit of work: committed when the page is rendered."""
+    return unit_of_work(request.app.state.session_factory)
 
 
 def _translator(locale: str) -> Any:
@@ -83,6 +86,14 @@ def describe(method: PaymentMethod | None, locale: str) -> str:
             return texts.text("method.card", locale, brand=brand, last4=method.last4, expiry=expiry)
         return texts.text("method.card_no_expiry", locale, brand=brand, last4=method.last4)
     return texts.text("method.other", locale)
+
+
+Work = Callable[[Request, str, dict[str, str]], HTMLResponse]
+
+
+async def posted(request: Request, token: str, work: Work) -> HTMLResponse:
+    """A form post: its fields read here, `work` (the database's) in a worker thread."""
+    return await run_in_threadpool(work, request, token, await form(request))
 
 
 async def form(request: Request) -> dict[str, str]:

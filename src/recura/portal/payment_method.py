@@ -10,11 +10,9 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice, Payment
-from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.errors import DomainError
 from recura.domains.payments import collection, methods, processors, recovery
 from recura.gateways.base import GatewayError
@@ -111,8 +109,7 @@ def _visit(session: Session, request: Request, token: str) -> Visit | None:
 
 @router.get("/payment-method/{token}")
 def show(token: str, request: Request) -> HTMLResponse:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with unit_of_work(factory) as session:
+    with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
             return pages.invalid()
@@ -121,18 +118,15 @@ def show(token: str, request: Request) -> HTMLResponse:
 
 @router.post("/payment-method/{token}")
 async def save(token: str, request: Request) -> HTMLResponse:
-    fields = await pages.form(request)
-    return await run_in_threadpool(_save, request, token, fields)
+    return await pages.posted(request, token, _save)
 
 
 def _save(request: Request, token: str, fields: dict[str, str]) -> HTMLResponse:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with unit_of_work(factory) as session:
+    with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
             return pages.invalid()
-        secret = request.app.state.secret
-        if not access.form_accepted(request, secret, token, FORM, fields.get("form_key", "")):
+        if not access.form_accepted(request, token, FORM, fields):
             return _page(session, request, visit, token, notice="page.form_expired", status=403)
         method_token = fields.get("token", "").strip()
         if not method_token:  # the card page posted without Stripe.js having run
@@ -149,8 +143,7 @@ def paypal_return(
 ) -> HTMLResponse:
     """Where PayPal sends the subscriber back, with the approved setup token (or, from
     its cancel link, `paypal=cancelled`)."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with unit_of_work(factory) as session:
+    with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
             return pages.invalid()

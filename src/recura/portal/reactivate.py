@@ -9,11 +9,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from recura.db.models import Plan, Subscription
-from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.errors import DomainError
 from recura.domains.payments import collection, methods, recovery
 from recura.domains.subscriptions import actions, restart
@@ -105,8 +103,7 @@ def _payment_url(request: Request, visit: Visit) -> str:
 
 @router.get("/reactivate/{token}")
 def show(token: str, request: Request) -> HTMLResponse:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with unit_of_work(factory) as session:
+    with pages.unit(request) as session:
         found = _load(session, request, token)
         if found is None:
             return pages.invalid()
@@ -115,19 +112,16 @@ def show(token: str, request: Request) -> HTMLResponse:
 
 @router.post("/reactivate/{token}")
 async def act(token: str, request: Request) -> HTMLResponse:
-    fields = await pages.form(request)
-    return await run_in_threadpool(_act, request, token, fields)
+    return await pages.posted(request, token, _act)
 
 
 def _act(request: Request, token: str, fields: dict[str, str]) -> HTMLResponse:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with unit_of_work(factory) as session:
+    with pages.unit(request) as session:
         found = _load(session, request, token)
         if found is None:
             return pages.invalid()
         visit, sub = found
-        secret = request.app.state.secret
-        if not access.form_accepted(request, secret, token, FORM, fields.get("form_key", "")):
+        if not access.form_accepted(request, token, FORM, fields):
             return _page(
                 session, request, visit, sub, token, notice="page.form_expired", status=403
             )
