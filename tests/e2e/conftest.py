@@ -17,7 +17,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, the thread has an event
+# loop running, and tests that start one of their own (asyncio.run) cannot share it.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         reason = f"no browser: {CHROMIUM} is not installed (apt-get install chromium)"
@@ -28,7 +30,7 @@ def playwright() -> Iterator[Playwright]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
     yield browser

@@ -3,13 +3,20 @@ canceled one is started again, once, however often the form is sent."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura.api.app import create_app
+from recura.clock import FixedClock
+from recura.config import Settings
 from recura.db.models import Invoice, Subscription
 from recura.db.unit_of_work import unit_of_work
 from recura.notifications.smtp import Mailer
 from tests.conftest import Api, Merchant
+from tests.fakes.server_thread import serve_in_thread
 from tests.notifications.mailbox import Mailbox
 from tests.portal.conftest import TOTAL, Subscriber, emailed_link, get, post, sign, subscriber
 
@@ -85,6 +92,29 @@ def test_a_canceled_subscription_starts_again_once(
     assert counts(session_factory, who) == (2, 2)
     assert "nu este nimic de reactivat" in get(api.client, path).text
     assert get(api.client, path).tree.xpath("//form") == []
+
+
+def test_two_posts_at_once_start_one_subscription(
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    clock: FixedClock,
+    engine: Engine,
+) -> None:
+    """A double click: both posts arrive together at a real server."""
+    who = subscriber(api, "en")
+    who.world.act(who.subscription, "cancel")
+    path = f"/portal/reactivate/{sign(merchant, 'reactivate', who)}"
+    form = get(api.client, path).form()
+    app = create_app(settings, clock=clock, engine=engine)
+    with serve_in_thread(app) as url, ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: httpx.post(url + path, data=form, timeout=30), [1, 2]))
+    assert [a.status_code for a in answers] == [200, 200]
+    said = sorted("Welcome back!" in a.text for a in answers)
+    assert said == [False, True]
+    assert any("You are subscribed to Pro" in a.text for a in answers)
+    assert counts(session_factory, who) == (2, 2)
 
 
 def test_without_a_payment_method_the_page_leads_to_one_first(
