@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Finished emails and webhook deliveries (with their attempts) older than this are
     # deleted; those still pending or retrying are kept whatever their age.
     notifications_retention_days: int = Field(default=90, ge=1)
+    # Where the card page loads Stripe.js from. Stripe requires its own copy in production;
+    # tests point it at a local Stripe-compatible server's.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     @field_validator("database_url")
     @classmethod

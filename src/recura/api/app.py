@@ -28,6 +28,7 @@ from recura.clock import Clock, SystemClock
 from recura.config import Settings, get_settings
 from recura.db.engine import make_engine, make_read_session_factory, make_session_factory
 from recura.jobs.worker import EmbeddedWorker
+from recura.portal import routes as portal
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 DESCRIPTION = """
@@ -82,7 +83,7 @@ def create_app(
     # The routes themselves, not `include_router`: FastAPI then matches a request against
     # one flat list instead of walking each included router's own, which took more than
     # half of a trivial request's time. The routers carry their prefixes and settings.
-    for router in (*ROUTERS, gateway_webhooks.router, email_links.router):
+    for router in (*ROUTERS, gateway_webhooks.router, email_links.router, portal.router):
         app.router.routes.extend(router.routes)
 
     # The docs page loads its assets from us, not a CDN: installs may have no internet.

@@ -53,14 +53,20 @@ LINKS: dict[str, tuple[Purpose, ...]] = {
 }
 DIRECTORY = Path(__file__).parent / "templates"
 
-_env = Environment(
-    loader=FileSystemLoader(DIRECTORY),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+
+def environment(directory: Path) -> Environment:
+    """Templates as Recura writes them: HTML escaped, every value required."""
+    return Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+_env = environment(DIRECTORY)
 _sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 _html_sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
 

@@ -9,6 +9,7 @@ differ between them.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 
 LOCALES = ("en", "ro")
 
@@ -218,10 +219,10 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def missing() -> list[str]:
+def missing(table: Mapping[str, Mapping[str, str]] = TEXTS) -> list[str]:
     """Keys lacking a locale, or whose placeholders differ between locales."""
     problems = []
-    for key, texts in TEXTS.items():
+    for key, texts in table.items():
         for locale in LOCALES:
             if not texts.get(locale, "").strip():
                 problems.append(f"{key}: no {locale} text")

@@ -19,7 +19,8 @@ class GatewayConnection(TenantColumns, Base):
     __table_args__ = (UniqueConstraint("account_id", "livemode", "gateway"),)
 
     gateway: Mapped[str] = mapped_column(String(16))
-    # Processor-specific: Stripe {"api_key", "webhook_secret", "api_base"}, PayPal
+    # Processor-specific: Stripe {"api_key", "webhook_secret", "api_base",
+    # "publishable_key"}, PayPal
     # {"client_id", "client_secret", "webhook_id", "api_base"}.
     config: Mapped[dict[str, Any]] = mapped_column(JSONType)
     updated_at: Mapped[datetime]

@@ -52,10 +52,10 @@ def _config(tenant: Tenant, body: ConnectionIn) -> dict[str, object]:
             raise invalid("/gateway", "the sandbox takes test-mode payments only")
         return {"timeout_rate": body.timeout_rate}
     if isinstance(body, StripeConnectionIn):
-        live = "_live_" in body.api_key
-        if live != tenant.livemode:
-            mode = "live" if tenant.livemode else "test"
-            raise invalid("/api_key", f"must be a Stripe {mode}-mode key, like this API key")
+        mode = "live" if tenant.livemode else "test"
+        for field, key in (("api_key", body.api_key), ("publishable_key", body.publishable_key)):
+            if key is not None and ("_live_" in key) != tenant.livemode:
+                raise invalid(f"/{field}", f"must be a Stripe {mode}-mode key, like this API key")
         return body.model_dump(exclude={"gateway"})
     assert isinstance(body, PayPalConnectionIn)
     config = body.model_dump(exclude={"gateway"})

@@ -88,6 +88,13 @@ def attach(
     except GatewayError as error:
         raise invalid("/token", str(error)) from None
     _remember_processor_customer(session, tenant, customer, gateway.name, saved.processor_customer)
+    known = _saved_already(session, tenant, customer, gateway.name, saved.reference)
+    if known is not None:
+        # The same processor token sent again (a reloaded page, a retried request): one
+        # method, not two listings of one card.
+        if make_default:
+            _make_default(session, tenant, customer, known, now)
+        return known
     method = PaymentMethod(
         id=new_id("payment_method"),
         **tenant.row_keys(),
@@ -114,6 +121,18 @@ def attach(
     if make_default or (make_default is None and customer.default_payment_method_id is None):
         _make_default(session, tenant, customer, method, now)
     return method
+
+
+def _saved_already(
+    session: Session, tenant: Tenant, customer: Customer, gateway: str, reference: str
+) -> PaymentMethod | None:
+    stmt = tenant.scope(select(PaymentMethod), PaymentMethod).where(
+        PaymentMethod.customer_id == customer.id,
+        PaymentMethod.gateway == gateway,
+        PaymentMethod.reference == reference,
+        PaymentMethod.status == "active",
+    )
+    return session.scalars(stmt.limit(1)).first()
 
 
 def expires_on(year: int | None, month: int | None) -> datetime | None:

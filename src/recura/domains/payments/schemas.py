@@ -357,12 +357,17 @@ class StripeConnectionIn(Schema):
             "gateway": "stripe",
             "api_key": "sk_test_51Q0PsIJvEtkwdCNYx",
             "webhook_secret": "whsec_5f8a1c2d3e4b",
+            "publishable_key": "pk_test_51Q0PsIJvEtkwdCNYx",
         }
     )
 
     gateway: Literal["stripe"]
     api_key: str = Field(pattern=r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$", max_length=255)
     webhook_secret: str = Field(pattern=r"^whsec_[A-Za-z0-9_]+$", max_length=255)
+    # For Stripe.js on the subscriber's card page; without it the page cannot take cards.
+    publishable_key: str | None = Field(
+        default=None, pattern=r"^pk_(test|live)_[A-Za-z0-9_]+$", max_length=255
+    )
     # Another Stripe-compatible server; the public API when left out.
     api_base: str | None = Field(default=None, pattern=_HTTP_URL, max_length=500)
 

@@ -1,0 +1,52 @@
+"""Invoices waiting in dunning, as the subscriber sees them, and charged at once when the
+subscriber gives a new payment method.
+
+Making a method the default already brings these invoices' next attempt forward to now
+(`methods.attach`), for the worker's next pass; a subscriber on the page wants the answer
+before leaving it, so the page starts the attempts itself, through the same three steps as
+every charge (`collection`): recorded and committed, sent, finished.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import Invoice
+from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import service as invoices
+from recura.domains.payments import collection
+
+
+def overdue(session: Session, tenant: Tenant, customer_id: str) -> list[Invoice]:
+    """Open invoices charged automatically whose payment has failed, oldest first."""
+    stmt = tenant.scope(select(Invoice), Invoice).where(
+        Invoice.customer_id == customer_id,
+        Invoice.status == "open",
+        Invoice.collection_method == "charge_automatically",
+        Invoice.first_failed_at.is_not(None),
+    )
+    return list(session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+
+
+def start_overdue(
+    session: Session, tenant: Tenant, customer_id: str, now: datetime
+) -> list[collection.Pending]:
+    """An attempt now at each overdue invoice on the default method."""
+    return start(session, tenant, [i.id for i in overdue(session, tenant, customer_id)], now)
+
+
+def start(
+    session: Session, tenant: Tenant, invoice_ids: list[str], now: datetime
+) -> list[collection.Pending]:
+    """An attempt now at each of these invoices that still owes something; the caller
+    commits them before `collection.send`, as for any charge."""
+    started = []
+    for invoice_id in invoice_ids:
+        invoice = invoices.get_for_update(session, tenant, invoice_id)
+        pending = collection.start(session, tenant, invoice, now)
+        if pending is not None:
+            started.append(pending)
+    return started

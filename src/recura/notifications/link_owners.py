@@ -1,0 +1,35 @@
+"""Whom a signed link from an email is for: the customer it names, in the account and mode
+it was signed for, when the token is genuine, unexpired and for the page it opens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from recura.db.models import Account, Customer
+from recura.notifications import links, rendering
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    claims: links.Claims
+    customer: Customer
+    account: Account
+    locale: str  # the language the customer reads
+
+
+def find(
+    session: Session, secret: bytes, token: str, purpose: links.Purpose, now: datetime
+) -> Found | None:
+    try:
+        claims = links.verify(secret, token, purpose, now)
+    except links.InvalidToken:
+        return None
+    customer = session.get(Customer, (claims.account_id, claims.customer_id))
+    if customer is None or customer.livemode != claims.livemode:
+        return None
+    account = session.get_one(Account, claims.account_id)
+    locale = rendering.supported_locale(customer.locale, account.locale)
+    return Found(claims, customer, account, locale)
