@@ -17,11 +17,8 @@ from recura.jobs.worker import run_once
 from recura.notifications import links
 from recura.notifications.smtp import Mailer
 from tests.conftest import SECRET, T0, Api, Merchant
-from tests.notifications.conftest import PUBLIC_URL, mailbox, mailer
-from tests.notifications.mailbox import Mailbox
+from tests.notifications.mailbox import PUBLIC_URL, Mailbox
 from tests.scenarios.world import World
-
-__all__ = ["mailbox", "mailer"]  # the real SMTP server and its mailer, for this directory
 
 MINUTE = timedelta(minutes=1)
 PRICE = 4900  # RON 49.00 a month, 21% VAT on top: 59.29
