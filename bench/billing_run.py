@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import FixedClock
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.migrate import upgrade
-from recura.jobs.worker import run_once
+from recura.jobs.worker import run_once, tune_gc
 
 # The seeding is shared with the concurrency test.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -46,6 +46,7 @@ def seed(factory: sessionmaker[Session], count: int, now: datetime) -> None:
 
 def _worker(url: str, now: datetime, ready: Any, go: Any) -> None:
     factory = make_session_factory(make_engine(url))
+    tune_gc()  # as `recura worker` does
     ready.release()
     go.wait()
     # Renewals only: what the run's events then fan out to, and the charges of the new

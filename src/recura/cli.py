@@ -84,13 +84,14 @@ def worker_command(
     """Run due work (renewals, retries, outbox) in a loop."""
     import threading
 
-    from recura.jobs.worker import run_forever, run_once
+    from recura.jobs.worker import run_forever, run_once, tune_gc
     from recura.notifications.smtp import Mailer
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
     factory = make_session_factory(make_engine(settings.database_url))
     mailer = Mailer.from_settings(settings)
+    tune_gc()
     retention = timedelta(days=settings.notifications_retention_days)
     if once:
         for name, count in run_once(factory, SystemClock(), mailer, retention=retention).items():
