@@ -1,4 +1,5 @@
-"""The request is the unit of work: one session, committed after the endpoint succeeds.
+"""The request is the unit of work: one session, committed after the endpoint succeeds
+(a GET's session only reads, on PostgreSQL outside any transaction).
 
 POSTs with an `Idempotency-Key` run at most once per key: a replay gets the stored response,
 a different body with the same key gets 422, and a twin that arrives while the first is still
@@ -31,10 +32,10 @@ from recura.domains.idempotency import service as idempotency
 Handler = Callable[[Request], Awaitable[Response]]
 T = TypeVar("T")
 MAX_KEY_LENGTH = 255
-# As many as anyio's default limit for FastAPI's thread pool; the engine's pool (10 + 20
-# overflow) bounds the sessions that can be busy at once anyway.
 # Requests that only read get a session that never writes (see make_read_session_factory).
 _READS = frozenset({"GET", "HEAD"})
+# As many as anyio's default limit for FastAPI's thread pool; the engine's pool (10 + 20
+# overflow) bounds the sessions that can be busy at once anyway.
 _THREADS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="recura-request")
 
 
