@@ -6,6 +6,7 @@ import select
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +22,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # BEGIN so concurrent writers queue on busy_timeout instead of failing mid-transaction.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
+    # JSON columns are read on hot paths (the entitlements' grants and metric filters, every
+    # batch's rows): orjson parses psycopg's bytes several times faster than the standard
+    # library. SQLite keeps the default: its JSON values do not always arrive as text.
+    kwargs.setdefault("json_deserializer", orjson.loads)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     psycopg = make_url(url).get_driver_name() == "psycopg"
