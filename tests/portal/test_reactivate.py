@@ -94,6 +94,25 @@ def test_a_canceled_subscription_starts_again_once(
     assert get(api.client, path).tree.xpath("//form") == []
 
 
+def test_the_quote_is_the_first_invoice_under_calendar_billing(
+    api: Api, merchant: Merchant, session_factory: sessionmaker[Session]
+) -> None:
+    who = subscriber(api, "en")
+    who.world.act(who.subscription, "cancel")
+    # From now on periods end on the 1st: starting again on 15 January bills half a month.
+    api.ok("PATCH", "/v1/account", json={"billing_alignment": "calendar"})
+    path = "/portal/reactivate/" + sign(merchant, "reactivate", who)
+
+    quoted = get(api.client, path).tree.get_element_by_id("amount-due").text_content()
+    post(api.client, path, get(api.client, path).form())
+    subs = api.ok("GET", "/v1/subscriptions", params={"customer": who.customer})["data"]
+    (new,) = [s for s in subs if s["status"] == "active"]
+    (invoice,) = who.world.invoices(new["id"])
+    assert invoice["status"] == "paid"
+    assert 0 < invoice["total"]["amount"] < TOTAL
+    assert quoted == f"RON\xa0{invoice['total']['amount'] / 100:.2f}"
+
+
 def test_two_posts_at_once_start_one_subscription(
     api: Api,
     merchant: Merchant,

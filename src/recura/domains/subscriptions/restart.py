@@ -10,18 +10,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.core.charges import fee_lines
 from recura.core.invoicing import InvoiceDraft
-from recura.core.periods import Period, add_interval
-from recura.db.models import Customer, Invoice, Plan, Subscription, SubscriptionAddOn
-from recura.domains.accounts import service as accounts
-from recura.domains.common import lookup
+from recura.db.models import Invoice, Subscription, SubscriptionAddOn
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
-from recura.domains.plans import repository as plans
-from recura.domains.subscriptions import billing, service, terms
-from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions import service
 from recura.domains.subscriptions.schemas import AddOnChoice, SubscriptionCreate
 
 
@@ -54,20 +48,10 @@ def request_for(session: Session, tenant: Tenant, old: Subscription) -> Subscrip
 
 
 def quote(session: Session, tenant: Tenant, old: Subscription, now: datetime) -> InvoiceDraft:
-    """What subscribing again costs: a whole period of the plan and its add-ons, and the
-    setup fee, taxed and less the customer's credit; saves nothing."""
-    data = request_for(session, tenant, old)
-    account = accounts.get_account(session, tenant.account_id)
-    customer = session.get_one(Customer, (tenant.account_id, old.customer_id))
-    plan = lookup.referenced(session, tenant, Plan, data.plan, "plan", "/plan")
-    version = plans.current_versions(session, tenant, [plan.id])[plan.id]
-    chosen = service.add_ons(session, tenant, data.add_ons, "/add_ons")
-    sold = terms.build(session, tenant, plan, version, old.currency, old.quantity, chosen)
-    b = Billing(account, customer, old, sold)
-    end = add_interval(now, sold.interval.unit, sold.interval.count, account.timezone)
-    period = Period(now, end)
-    lines = billing.setup_fee_lines(b) + fee_lines(sold.items, period, period, b.tax_rate)
-    return issuing.draft(session, tenant, customer.id, b.inputs(lines))
+    """What subscribing again costs: the first invoice `restart` would make, taxed and less
+    the customer's credit, worked out as `service.create` works it out; saves nothing."""
+    start = service.opening(session, tenant, request_for(session, tenant, old), now)
+    return issuing.draft(session, tenant, old.customer_id, start.b.inputs(start.lines()))
 
 
 def restart(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
+from recura.core.invoicing import LineInput
 from recura.core.periods import (
     IntervalUnit,
     Period,
@@ -149,9 +151,27 @@ def period_coupon(
     return coupon
 
 
-def create(
-    session: Session, tenant: Tenant, data: SubscriptionCreate, now: datetime
-) -> Subscription:
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A subscription as `data` would start it, not yet saved: the row, its terms, its
+    first period and the coupon it redeems."""
+
+    b: Billing
+    first: Period
+    discount: tuple[Coupon, PromotionCode | None] | None
+    add_ons: list[tuple[AddOn, Decimal]]
+
+    def lines(self) -> list[LineInput]:
+        """The first invoice's lines: the setup fee, and the first period's fees unless it
+        is a trial."""
+        lines = billing.setup_fee_lines(self.b)
+        if self.b.sub.trial_end is None:
+            lines += billing.advance_lines(self.b, self.first)
+        return lines
+
+
+def opening(session: Session, tenant: Tenant, data: SubscriptionCreate, now: datetime) -> Opening:
+    """What `create` would start; saves nothing (the reactivation page quotes from it)."""
     account = accounts.get_account(session, tenant.account_id)
     customer = lookup.referenced(session, tenant, Customer, data.customer, "customer", "/customer")
     plan = lookup.referenced(session, tenant, Plan, data.plan, "plan", "/plan")
@@ -203,9 +223,17 @@ def create(
         created_at=now,
         updated_at=now,
     )
+    return Opening(Billing(account, customer, sub, sold), first, found, chosen)
+
+
+def create(
+    session: Session, tenant: Tenant, data: SubscriptionCreate, now: datetime
+) -> Subscription:
+    start = opening(session, tenant, data, now)
+    b, sub, now = start.b, start.b.sub, start.b.sub.created_at
     session.add(sub)
     session.flush()
-    for add_on, quantity in chosen:
+    for add_on, quantity in start.add_ons:
         session.add(
             SubscriptionAddOn(
                 id=new_id("subscription_add_on"),
@@ -216,19 +244,16 @@ def create(
                 created_at=now,
             )
         )
-    if found is not None:
-        redeem(sub, *found)
-    b = Billing(account, customer, sub, sold)
-    lines = billing.setup_fee_lines(b)
-    coupon = None
-    if trial_end is None:
-        lines += billing.advance_lines(b, first)
-        coupon = period_coupon(session, tenant, sub)
+    if start.discount is not None:
+        redeem(sub, *start.discount)
+    lines = start.lines()
+    coupon = period_coupon(session, tenant, sub) if sub.trial_end is None else None
     inputs = b.inputs(lines, coupon)
-    owes = bool(lines) and issuing.draft(session, tenant, customer.id, inputs).amount_due > 0
+    owes = bool(lines) and issuing.draft(session, tenant, sub.customer_id, inputs).amount_due > 0
     requires_payment = data.payment_behavior == "default_incomplete" and owes
-    new, happened = lifecycle.start(now, first.start, first.end, trial_end, requires_payment)
-    state.save(session, tenant, sub, new, happened, sold, now)
+    first = start.first
+    new, happened = lifecycle.start(now, first.start, first.end, sub.trial_end, requires_payment)
+    state.save(session, tenant, sub, new, happened, b.terms, now)
     billing.issue(session, tenant, b, billing.CREATE, inputs, first, now)
     return sub
 
