@@ -22,7 +22,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.notifications import outbox, webhooks_out
-from recura.notifications.webhooks_out import DELAYS, JITTER, STALE_AFTER, Sender
+from recura.notifications.webhooks_out import DELAYS, JITTER, STALE_AFTER, TIMEOUT_SECONDS, Sender
 from tests.conftest import SECRET, T0, Api, Merchant
 from tests.fakes.webhook_receiver import Answer, Receiver, serve_receiver
 
@@ -243,6 +243,32 @@ def test_429_with_retry_after_holds_back_the_endpoint(
     run(session_factory, clock, sender)
     assert sorted(receiver.ids()[1:]) == sorted([first, second])
     assert receiver.processed == {first: 1, second: 1}
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_tried_again(
+    api: Api, merchant: Merchant, session_factory: Factory, clock: FixedClock, receiver: Receiver
+) -> None:
+    assert Sender(allow_private=True).timeout == TIMEOUT_SECONDS == 15
+    endpoint = add_endpoint(api, receiver)
+    event = record(session_factory, merchant)
+    impatient = Sender(allow_private=True, timeout=0.5)  # 15 s, shortened for the test
+    receiver.gate.clear()  # the receiver reads the request and says nothing
+    try:
+        run(session_factory, clock, impatient)
+    finally:
+        receiver.gate.set()
+    row = delivery(session_factory, event)
+    assert row.status == "pending"
+    assert row.next_attempt_at is not None
+    assert within_jitter(row.next_attempt_at - clock.now(), DELAYS[0])
+    (attempt,) = log(api, endpoint["id"])[0]["attempts"]
+    assert attempt["error"] == "Timed out after 0.5 s."
+
+    clock.advance(DELAYS[0] * 2)
+    run(session_factory, clock, impatient)
+    impatient.close()
+    assert delivery(session_factory, event).status == "succeeded"
+    assert receiver.processed == {event: 1}
 
 
 def test_during_a_rotation_both_secrets_verify_then_only_the_new_one(
