@@ -166,6 +166,7 @@ wild_invoices = st.lists(
         due=moneys,
     ),
     max_size=6,
+    unique_by=lambda invoice: invoice.invoice_id,  # ids name one invoice each, as stored
 )
 wild_transfers = st.builds(
     IncomingTransfer,
