@@ -1,11 +1,13 @@
 """GET /v1/customers/{id}/entitlements under a steady open-loop load, on PostgreSQL.
 
     .venv/bin/python bench/entitlements.py [--customers 10000] [--rate 200] [--seconds 20]
-                                           [--connections 4] [--processes 2]
+                                           [--connections 4] [--processes 1]
 
 Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the test server's
 `test` database) and migrates it; makes an account and an API key; starts the real app under
-uvicorn on loopback ports (2 processes by default); creates a catalog through the API (2
+uvicorn on loopback ports (one process by default: 200 requests/s keep it about half
+busy, and on this 2-core machine a second one only competes with PostgreSQL and the load
+generator for the cores, which shows in the tail); creates a catalog through the API (2
 billable metrics, 8 features, 3 plans, 2 add-ons); then loads customers straight into the
 tables: most with a live subscription (some with two, some with add-ons, a few canceled or
 none at all) and about 60 usage events each, some from before their current period.
@@ -522,7 +524,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200, help="requests per second")
     parser.add_argument("--seconds", type=float, default=20, help="per endpoint")
     parser.add_argument("--connections", type=int, default=4, help="keep-alive connections")
-    parser.add_argument("--processes", type=int, default=2, help="uvicorn server processes")
+    parser.add_argument("--processes", type=int, default=1, help="uvicorn server processes")
     args = parser.parse_args()
     secret = secrets.token_urlsafe(48)
     with database("entitlements") as url:

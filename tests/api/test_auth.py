@@ -18,9 +18,11 @@ from recura.domains.accounts import service as accounts
     "header",
     [None, "", "Bearer", "Basic abc", "Bearer rk_test_nope", "Bearer sk_test_x", "bearer  "],
 )
-def test_missing_or_unknown_keys_are_401(client: TestClient, header: str | None) -> None:
+# The entitlements endpoint reads the tenant the route class set, not a dependency.
+@pytest.mark.parametrize("path", ["/v1/customers", "/v1/customers/cus_x/entitlements"])
+def test_missing_or_unknown_keys_are_401(client: TestClient, header: str | None, path: str) -> None:
     headers = {"Authorization": header} if header is not None else {}
-    response = client.get("/v1/customers", headers=headers)
+    response = client.get(path, headers=headers)
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"] == "Bearer"

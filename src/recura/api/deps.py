@@ -19,6 +19,8 @@ _bearer = HTTPBearer(
     scheme_name="ApiKey",
     description="`Authorization: Bearer rk_test_…` (test data) or `rk_live_…` (live data).",
 )
+# What an operation lists in OpenAPI when it is authenticated without TenantDep.
+API_KEY_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}]
 
 
 # The dependencies only read what the route class already set up, so they are async: FastAPI
