@@ -76,7 +76,9 @@ def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[
             "account_id": account_id,
             "id": f"evt_{n}",
             "data": None if n == 1 else {"n": n, "s": AWKWARD},
+            "type": f"{AWKWARD} {{{n}}},NULL",
             "mrr_currency": "RON" if n else None,
+            "mrr_delta": -(10**15) - n,
             "dispatched_at": T0 + timedelta(days=n),
         }
         for n in (0, 1)
@@ -88,6 +90,8 @@ def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[
         found = {e.id: e for e in session.scalars(mine)}
     assert found["evt_0"].data == {"n": 0, "s": AWKWARD}
     assert found["evt_0"].mrr_currency is None
+    assert [found[f"evt_{n}"].type for n in (0, 1)] == [f"{AWKWARD} {{{n}}},NULL" for n in (0, 1)]
+    assert found["evt_1"].mrr_delta == -(10**15) - 1
     assert found["evt_1"].data is None
     assert found["evt_1"].mrr_currency == "RON"
     assert found["evt_1"].dispatched_at == T0 + timedelta(days=1)

@@ -191,13 +191,13 @@ def update_rows(
         if isinstance(kind, JSON):
             # Sent as text and parsed by the server: one array parameter of any documents.
             # None as JSON null, as the ORM writes it.
-            arrays.append([_json(row[name]) for row in rows])
+            arrays.append(_array_literal([_json(row[name]) for row in rows]))
             sql_type, value = "text", f'v."{name}"::jsonb'
         else:
             if isinstance(kind, UTCDateTime):
                 for row in rows:
                     _time(row[name])  # refuses naive datetimes
-            arrays.append([row[name] for row in rows])
+            arrays.append(_array_literal([row[name] for row in rows]))
             sql_type, value = kind.compile(dialect=dialect), f'v."{name}"'
         selects.append(f"%s::{sql_type}[]")
         if name not in key:
@@ -213,6 +213,26 @@ def update_rows(
         cursor.execute(statement, arrays)
         if cursor.rowcount != len(rows):
             raise RuntimeError(f"{table.name}: updated {cursor.rowcount} of {len(rows)} rows")
+
+
+def _array_literal(values: list[Any]) -> str:
+    """`values` as one PostgreSQL array literal, every element quoted: built here, it costs
+    a fraction of the driver's dumping of a list element by element."""
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, datetime):
+        text = _isoformat(value)
+    elif isinstance(value, bool):
+        text = "t" if value else "f"
+    else:
+        text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def among(session: Session, column: Any, values: Collection[Any]) -> ColumnElement[bool]:
