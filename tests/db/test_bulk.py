@@ -4,9 +4,12 @@ instants and the one-statement update, on both databases."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import select
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db import bulk
@@ -76,7 +79,9 @@ def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[
             "account_id": account_id,
             "id": f"evt_{n}",
             "data": None if n == 1 else {"n": n, "s": AWKWARD},
+            "type": f"{AWKWARD} {{{n}}},NULL",
             "mrr_currency": "RON" if n else None,
+            "mrr_delta": -(10**15) - n,
             "dispatched_at": T0 + timedelta(days=n),
         }
         for n in (0, 1)
@@ -88,6 +93,8 @@ def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[
         found = {e.id: e for e in session.scalars(mine)}
     assert found["evt_0"].data == {"n": 0, "s": AWKWARD}
     assert found["evt_0"].mrr_currency is None
+    assert [found[f"evt_{n}"].type for n in (0, 1)] == [f"{AWKWARD} {{{n}}},NULL" for n in (0, 1)]
+    assert found["evt_1"].mrr_delta == -(10**15) - 1
     assert found["evt_1"].data is None
     assert found["evt_1"].mrr_currency == "RON"
     assert found["evt_1"].dispatched_at == T0 + timedelta(days=1)
@@ -102,3 +109,31 @@ def test_naive_instants_are_refused(session_factory: sessionmaker[Session]) -> N
         with pytest.raises(ValueError, match="naive"):
             bulk.insert_rows(session, Event, [naive])
         session.rollback()
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "id": st.text(),
+                "type": st.text(),
+                "mrr_delta": st.one_of(st.integers(), st.booleans(), st.none()),
+                "mrr_currency": st.one_of(st.none(), st.text(max_size=3)),
+                "data": st.dictionaries(st.text(), st.text()),
+            }
+        ),
+        max_size=5,
+    )
+)
+def test_copy_text_escapes_every_value_that_needs_it(rows: list[dict[str, Any]]) -> None:
+    # Most rows skip escaping; whatever they hold, the text is that of escaping each value.
+    table = cast(Table, Event.__table__)
+    columns = ["id", "type", "mrr_delta", "mrr_currency", "data"]
+    if any("\x00" in row["id"] + row["type"] + (row["mrr_currency"] or "") for row in rows):
+        with pytest.raises(ValueError, match="NUL"):
+            bulk.copy_text(table, columns, rows)
+        return
+    exact = "".join(
+        "\t".join(bulk._writer(table, name)(row[name]) for name in columns) + "\n" for row in rows
+    )
+    assert bulk.copy_text(table, columns, rows) == exact

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
-from recura.domains.subscriptions import renewals
+from recura.domains.subscriptions import service
 from recura.jobs import billing
 from recura.jobs.worker import run_once
 from tests.conftest import T0, Api
@@ -96,22 +96,22 @@ def test_one_failing_subscription_does_not_stop_the_batch(
 ) -> None:
     subs = setup(api)
     broken = subs[1]
-    real = renewals.renewal
+    real = service.period_coupon
 
-    def renewal(session: Session, b: Any, *args: Any, **kwargs: Any) -> Any:
-        if b.sub.id == broken:
+    def period_coupon(session: Session, tenant: Any, sub: Any, **kwargs: Any) -> Any:
+        if sub.id == broken:
             raise RuntimeError("injected fault")
-        return real(session, b, *args, **kwargs)
+        return real(session, tenant, sub, **kwargs)
 
     # The batch fails as a whole, then each subscription is renewed on its own.
-    monkeypatch.setattr(renewals, "renewal", renewal)
+    monkeypatch.setattr(service, "period_coupon", period_coupon)
     now = T0 + timedelta(days=31)
     run_once(session_factory, FixedClock(now))
     assert [len(invoices(api, s)) for s in subs] == [2, 1, 2]
     retry = api.ok("GET", f"/v1/subscriptions/{broken}")
     assert retry["current_period_end"] == "2026-02-15T09:30:00Z"
     # Retried later, once the fault is gone.
-    monkeypatch.setattr(renewals, "renewal", real)
+    monkeypatch.setattr(service, "period_coupon", real)
     run_once(session_factory, FixedClock(now + billing.RETRY_AFTER))
     assert [len(invoices(api, s)) for s in subs] == [2, 2, 2]
 

@@ -96,9 +96,15 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
     lines: list[dict[str, Any]] = []
     ledger: list[dict[str, Any]] = []
     series: dict[tuple[Tenant, str], list[dict[str, Any]]] = defaultdict(list)
+    # A batch's invoices repeat a few inputs (the same plan, period and usage): each is
+    # calculated once.
+    drafts: dict[tuple[InvoiceInput, int], InvoiceDraft] = {}
     for item, invoice_id in zip(items, new_ids("invoice", len(items)), strict=True):
         key = (item.tenant.account_id, item.tenant.livemode, item.customer_id, item.inputs.currency)
-        calc = build_invoice(replace(item.inputs, credit_balance=max(credit.get(key, 0), 0)))
+        wanted = (item.inputs, max(credit.get(key, 0), 0))
+        calc = drafts.get(wanted)
+        if calc is None:
+            calc = drafts[wanted] = build_invoice(replace(item.inputs, credit_balance=wanted[1]))
         credit[key] = credit.get(key, 0) - calc.credit_applied + calc.credit_generated
         row = _invoice_row(invoice_id, item, calc, now)
         invoices.append(row)

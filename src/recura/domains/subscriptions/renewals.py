@@ -10,7 +10,7 @@ metric and period) and writes with one multi-row statement per table; a single r
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
 from recura.core.charges import Metered
-from recura.core.invoicing import InvoiceInput
+from recura.core.invoicing import InvoiceInput, LineInput
 from recura.core.lifecycle import Status
 from recura.core.periods import Period
 from recura.db import bulk
@@ -51,6 +51,15 @@ def renewal(
 ) -> tuple[Period, int, InvoiceInput]:
     """The next period, how many periods were skipped to reach it, and the renewal
     invoice: the closing period's arrears (`used` is its usage) and the next one's fees."""
+    following, skipped, lines = _priced(b, closing, used, now)
+    coupon = service.period_coupon(session, b.tenant, b.sub, consume=consume)
+    return following, skipped, b.inputs(lines, coupon)
+
+
+def _priced(
+    b: Billing, closing: Billing, used: tuple[Metered, ...], now: datetime
+) -> tuple[Period, int, list[LineInput]]:
+    """`renewal` before the coupon: the next period, the periods skipped, the lines."""
     ended = b.current()
     following = b.full_period(ended.end)
     skipped = 0
@@ -63,8 +72,7 @@ def renewal(
     if b.sub.status != Status.TRIALING:  # a trial's usage is free
         lines = billing.arrears_lines(closing, ended, used)
     lines += billing.advance_lines(b, following)
-    coupon = service.period_coupon(session, b.tenant, b.sub, consume=consume)
-    return following, skipped, b.inputs(lines, coupon)
+    return following, skipped, lines
 
 
 def split_plain(
@@ -74,15 +82,61 @@ def split_plain(
     `renew_many` together, the rest one by one through cycle.run_due."""
     plain: list[Subscription] = []
     rest: list[Subscription] = []
+    # A batch holds thousands in a few states: each state is asked once.
+    known: dict[tuple[Any, ...], bool] = {}
     for sub in subs:
-        try:
-            due = lifecycle.due_actions(
-                state.state_of(sub), now, trial_notice_sent=sub.trial_notice_sent
-            )
-        except ValueError:
-            due = []  # a row core refuses: run_due reports it
-        (plain if due == ["renew"] else rest).append(sub)
+        key = (state.state_key(sub), sub.trial_notice_sent)
+        if key not in known:
+            try:
+                due = lifecycle.due_actions(
+                    state.state_of(sub), now, trial_notice_sent=sub.trial_notice_sent
+                )
+            except ValueError:
+                due = []  # a row core refuses: run_due reports it
+            known[key] = due == ["renew"]
+        (plain if known[key] else rest).append(sub)
     return plain, rest
+
+
+@dataclass(frozen=True, slots=True)
+class _Renewed:
+    """What renewing comes to for any subscription with the same `_alike` key."""
+
+    following: Period
+    lines: list[LineInput]
+    inputs: InvoiceInput  # without a coupon
+    change: state.Change
+
+
+def _alike(b: Billing, closing: Billing, used: tuple[Metered, ...]) -> tuple[Any, ...]:
+    """Everything a renewal is computed from but the coupon and the ids: a batch renews
+    thousands of subscriptions that agree on it, and computes each outcome once. The terms
+    by identity: `load` gives subscriptions on the same terms one shared object, which
+    lives as long as the batch."""
+    sub = b.sub
+    return (
+        id(b.terms),
+        id(closing.terms),
+        sub.account_id,
+        sub.livemode,
+        b.customer.tax_rate,
+        sub.billing_anchor,
+        sub.timezone,
+        state.state_key(sub),
+        sub.trial_notice_sent,
+        tuple(m.quantity for m in used),
+    )
+
+
+def _renewed(b: Billing, closing: Billing, used: tuple[Metered, ...], now: datetime) -> _Renewed:
+    following, skipped, lines = _priced(b, closing, used, now)
+    new, happened = lifecycle.renew(state.state_of(b.sub), now, following.end)
+    if skipped:
+        new = replace(new, current_period_start=following.start)
+        extra = {"current_period_start": following.start, "skipped_periods": skipped}
+        happened = [lifecycle.Event(e.type, e.at, {**e.data, **extra}) for e in happened]
+    found = state.change(new, happened, b.terms, trial_notice_sent=b.sub.trial_notice_sent)
+    return _Renewed(following, lines, b.inputs(lines), found)
 
 
 def renew_many(session: Session, due: list[tuple[Billing, Billing]], now: datetime) -> None:
@@ -91,16 +145,17 @@ def renew_many(session: Session, due: list[tuple[Billing, Billing]], now: dateti
     used = billing.usage_of(session, [(closing, b.current()) for b, closing in due])
     rows: list[dict[str, Any]] = []
     invoices = []
+    outcomes: dict[tuple[Any, ...], _Renewed] = {}
     for (b, closing), usage in zip(due, used, strict=True):
-        following, skipped, inputs = renewal(session, b, closing, usage, now, consume=True)
-        new, happened = lifecycle.renew(state.state_of(b.sub), now, following.end)
-        if skipped:
-            new = replace(new, current_period_start=following.start)
-            extra = {"current_period_start": following.start, "skipped_periods": skipped}
-            happened = [lifecycle.Event(e.type, e.at, {**e.data, **extra}) for e in happened]
-        rows += state.apply(b.sub, new, happened, b.terms, now)
+        key = _alike(b, closing, usage)
+        outcome = outcomes.get(key)
+        if outcome is None:
+            outcome = outcomes[key] = _renewed(b, closing, usage, now)
+        coupon = service.period_coupon(session, b.tenant, b.sub, consume=True)
+        inputs = outcome.inputs if coupon is None else b.inputs(outcome.lines, coupon)
+        rows += state.apply_change(b.sub, outcome.change, now)
         if billing.billable(inputs):
-            invoices.append(billing.issue_item(b, billing.CYCLE, inputs, following, now))
+            invoices.append(billing.issue_item(b, billing.CYCLE, inputs, outcome.following, now))
     state.store_many(session, [b.sub for b, _ in due])
     events.record_many(session, rows)
     issuing.issue_many(session, invoices, now)

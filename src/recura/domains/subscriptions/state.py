@@ -3,6 +3,8 @@ its events (each carrying the MRR change it causes) and its next due time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +52,12 @@ def state_of(sub: Subscription) -> SubscriptionState:
     return SubscriptionState(**values, pending_change=change["id"] if change else None)
 
 
+def state_key(sub: Subscription) -> tuple[Any, ...]:
+    """What `state_of` reads from the row: subscriptions with equal keys are in one state."""
+    change = sub.pending_change
+    return (*(getattr(sub, name) for name in _FIELDS), change["id"] if change else None)
+
+
 def event(kind: str, at: datetime, current: SubscriptionState, **extra: Any) -> lifecycle.Event:
     """An event carrying the whole state, as core.lifecycle's own events do."""
     data = {name: getattr(current, name) for name in lifecycle.STATE_FIELDS}
@@ -78,6 +86,35 @@ def save(
         entitlements.record_update(session, tenant, sub.customer_id, now)
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A new state and what follows from it on given terms: the same for every subscription
+    that was in the same state on the same terms, so a batch computes it once for them."""
+
+    state: SubscriptionState
+    happened: tuple[lifecycle.Event, ...]
+    mrr: int
+    next_action_at: datetime | None
+    # Each event's data, JSON-ready, without the subscription's own ids.
+    payloads: tuple[dict[str, Any], ...]
+
+
+def change(
+    state: SubscriptionState,
+    happened: list[lifecycle.Event],
+    terms: Terms,
+    *,
+    trial_notice_sent: bool,
+) -> Change:
+    return Change(
+        state,
+        tuple(happened),
+        mrr_of(state.status, terms),
+        lifecycle.next_action_at(state, trial_notice_sent=trial_notice_sent),
+        tuple(_payload(e.data) for e in happened),
+    )
+
+
 def apply(
     sub: Subscription,
     state: SubscriptionState,
@@ -86,21 +123,29 @@ def apply(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Put `state` on the row; returns the event rows to record (a batch records many)."""
+    found = change(state, happened, terms, trial_notice_sent=sub.trial_notice_sent)
+    return apply_change(sub, found, now)
+
+
+def apply_change(sub: Subscription, found: Change, now: datetime) -> list[dict[str, Any]]:
+    """`apply` of a computed change (made with this subscription's trial_notice_sent)."""
+    state = found.state
     for name in _FIELDS:
         setattr(sub, name, getattr(state, name))
     sub.status = state.status.value
     if state.pending_change is None:
         sub.pending_change = None
-    mrr = mrr_of(state.status, terms)
-    delta, sub.mrr = mrr - sub.mrr, mrr
-    sub.next_action_at = lifecycle.next_action_at(state, trial_notice_sent=sub.trial_notice_sent)
+    delta, sub.mrr = found.mrr - sub.mrr, found.mrr
+    sub.next_action_at = found.next_action_at
     sub.updated_at = now
+    happened, payloads = found.happened, found.payloads
     if not happened and delta:
-        happened = [event(lifecycle.EventType.UPDATED.value, now, state, change="terms")]
+        happened = (event(lifecycle.EventType.UPDATED.value, now, state, change="terms"),)
+        payloads = (_payload(happened[0].data),)
     last = len(happened) - 1
     return [
-        row(sub, e.type, dict(e.data), e.at, delta if index == last else 0)
-        for index, e in enumerate(happened)
+        _row(sub, e.type, payload, e.at, delta if index == last else 0)
+        for index, (e, payload) in enumerate(zip(happened, payloads, strict=True))
     ]
 
 
@@ -126,14 +171,18 @@ def store_many(session: Session, subs: list[Subscription]) -> None:
                 set_committed_value(sub, name, getattr(sub, name))
 
 
-def row(
-    sub: Subscription, kind: str, data: dict[str, Any], at: datetime, mrr_delta: int
+def _payload(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in data.items()}
+
+
+def _row(
+    sub: Subscription, kind: str, payload: dict[str, Any], at: datetime, mrr_delta: int
 ) -> dict[str, Any]:
-    payload = {k: _plain(v) for k, v in data.items()}
-    payload.update(id=sub.id, customer=sub.customer_id, plan=sub.plan_id, mrr=sub.mrr)
+    ids = {"id": sub.id, "customer": sub.customer_id, "plan": sub.plan_id, "mrr": sub.mrr}
+    data = {**payload, **ids}
     tenant = Tenant(sub.account_id, sub.livemode)
     return events.row(
-        tenant, kind, sub.id, payload, at, mrr_delta=mrr_delta, mrr_currency=sub.currency
+        tenant, kind, sub.id, data, at, mrr_delta=mrr_delta, mrr_currency=sub.currency
     )
 
 

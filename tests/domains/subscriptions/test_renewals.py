@@ -1,0 +1,52 @@
+"""Renewals in one batch share what they compute when they are alike, and only then: each
+subscription still gets its own invoice, coupon, tax and events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from recura.clock import FixedClock
+from recura.jobs.worker import run_once
+from tests.conftest import T0, Api
+
+
+def renewal_invoice(api: Api, sub: str) -> dict[str, Any]:
+    found = api.ok("GET", "/v1/invoices", params={"subscription": sub})["data"]
+    (renewal,) = [i for i in found if i["reason"] == "subscription_cycle"]
+    return dict(renewal)
+
+
+def test_alike_and_different_subscriptions_renewed_together(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    api.ok("PATCH", "/v1/account", json={"timezone": "UTC", "tax_rate": "21"})
+    product = api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
+    body = {"product": product, "code": "pro", "name": "Pro", "pricing_model": "flat"}
+    body["prices"] = [{"currency": "RON", "amount": 3000}]
+    plan = api.ok("POST", "/v1/plans", 201, json=body)["id"]
+    coupon = {"code": "c20", "name": "20% off", "percent_off": 20, "duration": "forever"}
+    coupon_id = api.ok("POST", "/v1/coupons", 201, json=coupon)["id"]
+    subs, customers = [], []
+    for n, (tax_rate, extra) in enumerate(
+        [(None, {}), (None, {}), ("19", {}), (None, {"coupon": coupon_id}), (None, {})]
+    ):
+        customer = {"name": f"C{n}", **({"tax_rate": tax_rate} if tax_rate else {})}
+        customers.append(api.ok("POST", "/v1/customers", 201, json=customer)["id"])
+        sub = {"customer": customers[-1], "plan": plan, **extra}
+        subs.append(api.ok("POST", "/v1/subscriptions", 201, json=sub)["id"])
+    # Renewed on Feb 15 (T0 is Jan 15), all five in one batch.
+    run_once(session_factory, FixedClock(T0 + timedelta(days=31)), only={"billing"})
+    found = [renewal_invoice(api, sub) for sub in subs]
+    assert [i["total"]["amount"] for i in found] == [3630, 3630, 3570, 2904, 3630]
+    assert [i["customer"] for i in found] == customers
+    assert len({i["number"] for i in found}) == 5
+    renewed = api.ok("GET", "/v1/events", params={"type": "subscription.renewed"})["data"]
+    by_sub = {e["data"]["id"]: e["data"] for e in renewed}
+    assert [by_sub[sub]["customer"] for sub in subs] == customers
+    for sub in subs:
+        assert by_sub[sub]["current_period_start"] == "2026-02-15T09:30:00Z"
+        got = api.ok("GET", f"/v1/subscriptions/{sub}")
+        assert got["current_period_end"] == "2026-03-15T09:30:00Z"
