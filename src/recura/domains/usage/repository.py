@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
+    ARRAY,
     Boolean,
     DateTime,
-    Insert,
+    Select,
     String,
     Table,
     Text,
@@ -37,10 +38,13 @@ LIVE_STATUSES = ("trialing", "active", "past_due", "paused")
 _TABLE: Table = UsageEvent.__table__  # type: ignore[assignment]  # typed as any FromClause
 _UNIQUE = ["account_id", "livemode", "transaction_id"]
 _COLUMNS = ["id", "customer_id", "code", "transaction_id", "timestamp", "properties"]
+_TRANSACTION_ID = attrgetter("transaction_id")
 
 
-@dataclass(frozen=True, slots=True)
-class EventRow:
+class EventRow(NamedTuple):
+    """An event as stored, without the keys and ids the insert adds. A tuple: a batch makes
+    a thousand at once, and the insert sends each as it is."""
+
     customer_id: str
     code: str
     transaction_id: str
@@ -73,7 +77,7 @@ def period_floors(
     return {customer_id: (start, at) for customer_id, start, at in session.execute(stmt)}
 
 
-def _postgresql_insert() -> Insert:
+def _postgresql_insert() -> Select[str]:
     # The batch travels as one JSON document, a list of [id, customer_id, code,
     # transaction_id, timestamp, properties]: psycopg spends more time taking apart a
     # statement with 9,000 placeholders than PostgreSQL spends inserting its rows.
@@ -87,8 +91,19 @@ def _postgresql_insert() -> Insert:
         cast(item[4].astext, DateTime(timezone=True)),
         item[5],
     )
-    stmt = pg_insert(_TABLE).from_select(["account_id", "livemode", "created_at", *_COLUMNS], rows)
-    return stmt.on_conflict_do_nothing(index_elements=_UNIQUE).returning(_TABLE.c.transaction_id)
+    insert = pg_insert(_TABLE).from_select(
+        ["account_id", "livemode", "created_at", *_COLUMNS], rows
+    )
+    stored = (
+        insert.on_conflict_do_nothing(index_elements=_UNIQUE)
+        .returning(_TABLE.c.transaction_id)
+        .cte("stored")
+    )
+    # Only the few transaction ids that did not go in come back, not the thousand that did:
+    # fetching every row of a batch's RETURNING was a tenth of the server's time.
+    sent_ids = bindparam("transaction_ids", type_=ARRAY(Text))
+    sent = func.unnest(sent_ids).table_valued("value").render_derived()
+    return select(sent.c.value).where(sent.c.value.not_in(select(stored.c.transaction_id)))
 
 
 _PG_INSERT = _postgresql_insert()
@@ -103,19 +118,18 @@ def insert_events(
     session: Session, tenant: Tenant, rows: Sequence[EventRow], now: datetime
 ) -> set[str]:
     """Insert the rows in one statement, skipping transaction ids already stored; return the
-    transaction ids that went in. The rows' own transaction ids must be distinct."""
+    transaction ids skipped. The rows' own transaction ids must be distinct."""
     ids = new_ids("usage_event", len(rows))
     # In transaction id order: two requests that share events (a retry, a resent batch)
     # then wait for each other's rows in the same order, never in a cycle (a deadlock).
-    rows = sorted(rows, key=lambda row: row.transaction_id)
+    rows = sorted(rows, key=_TRANSACTION_ID)
     if session.get_bind().dialect.name == "postgresql":
-        records = [
-            (event_id, r.customer_id, r.code, r.transaction_id, r.timestamp, r.properties)
-            for event_id, r in zip(ids, rows, strict=True)
-        ]
         params: dict[str, Any] = {
             # orjson writes instants as RFC 3339 itself, many times faster than json.dumps.
-            "records": orjson.dumps(records).decode(),
+            "records": orjson.dumps(
+                [(event_id, *row) for event_id, row in zip(ids, rows, strict=True)]
+            ).decode(),
+            "transaction_ids": [row.transaction_id for row in rows],
             **tenant.row_keys(),
             "created_at": now,
         }
@@ -134,7 +148,8 @@ def insert_events(
         for event_id, row in zip(ids, rows, strict=True)
     ]
     # One multi-row INSERT ... VALUES (SQLAlchemy's "insertmanyvalues" for RETURNING).
-    return set(session.execute(_SQLITE_INSERT, values).scalars())
+    stored = set(session.execute(_SQLITE_INSERT, values).scalars())
+    return {row.transaction_id for row in rows if row.transaction_id not in stored}
 
 
 def live_subscriptions(session: Session, tenant: Tenant, customer_id: str) -> list[Subscription]:
