@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
     Boolean,
     DateTime,
     Select,
@@ -101,8 +100,9 @@ def _postgresql_insert() -> Select[str]:
     )
     # Only the few transaction ids that did not go in come back, not the thousand that did:
     # fetching every row of a batch's RETURNING was a tenth of the server's time.
-    sent_ids = bindparam("transaction_ids", type_=ARRAY(Text))
-    sent = func.unnest(sent_ids).table_valued("value").render_derived()
+    # The ids sent as a JSON list too: psycopg adapts a Python list one element at a time.
+    sent_ids = cast(bindparam("transaction_ids", type_=Text), JSONB)
+    sent = func.jsonb_array_elements_text(sent_ids).table_valued(column("value", Text))
     return select(sent.c.value).where(sent.c.value.not_in(select(stored.c.transaction_id)))
 
 
@@ -129,7 +129,7 @@ def insert_events(
             "records": orjson.dumps(
                 [(event_id, *row) for event_id, row in zip(ids, rows, strict=True)]
             ).decode(),
-            "transaction_ids": [row.transaction_id for row in rows],
+            "transaction_ids": orjson.dumps([row.transaction_id for row in rows]).decode(),
             **tenant.row_keys(),
             "created_at": now,
         }
