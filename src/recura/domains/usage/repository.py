@@ -9,12 +9,15 @@ from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
+    ARRAY,
     Boolean,
+    ColumnElement,
     DateTime,
     Select,
     String,
     Table,
     Text,
+    any_,
     bindparam,
     cast,
     column,
@@ -26,7 +29,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from recura.db import bulk
 from recura.db.models import Customer, Subscription, TestClock, UsageEvent
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_ids
@@ -51,29 +53,50 @@ class EventRow(NamedTuple):
     properties: dict[str, Any]
 
 
+def _period_floors(among_customers: ColumnElement[bool]) -> Select[str, datetime, datetime]:
+    # Core columns, not the ORM's: rows come back as tuples without the ORM's loading.
+    customer, subscription = Customer.__table__.c, Subscription.__table__.c
+    clock = TestClock.__table__.c
+    live = (
+        (subscription.account_id == customer.account_id)
+        & (subscription.customer_id == customer.id)
+        & subscription.status.in_(LIVE_STATUSES)
+    )
+    own_clock = (clock.account_id == customer.account_id) & (clock.id == customer.test_clock_id)
+    return (
+        select(customer.id, func.min(subscription.current_period_start), clock.frozen_time)
+        .select_from(Customer.__table__)
+        .outerjoin(Subscription.__table__, live)
+        .outerjoin(TestClock.__table__, own_clock)
+        .where(
+            customer.account_id == bindparam("account_id"),
+            customer.livemode == bindparam("livemode"),
+            among_customers,
+        )
+        .group_by(customer.id, clock.frozen_time)
+    )
+
+
+# Built once, as the inserts are: building the statement cost as much as running it. On
+# PostgreSQL `= ANY(array)`, one parameter however many customers (see `bulk.among`).
+_PG_FLOORS = _period_floors(
+    Customer.__table__.c.id == any_(bindparam("customer_ids", type_=ARRAY(Text)))
+)
+_SQLITE_FLOORS = _period_floors(
+    Customer.__table__.c.id.in_(bindparam("customer_ids", expanding=True))
+)
+
+
 def period_floors(
     session: Session, tenant: Tenant, customer_ids: Sequence[str]
 ) -> dict[str, tuple[datetime | None, datetime | None]]:
     """The tenant's customers among `customer_ids`, each with the earliest start of its live
     subscriptions' current periods (None without a live subscription) and its test clock's
     time (None for real time). One query."""
-    live = (
-        (Subscription.account_id == Customer.account_id)
-        & (Subscription.customer_id == Customer.id)
-        & Subscription.status.in_(LIVE_STATUSES)
-    )
-    clock = (TestClock.account_id == Customer.account_id) & (TestClock.id == Customer.test_clock_id)
-    stmt = (
-        tenant.scope(
-            select(Customer.id, func.min(Subscription.current_period_start), TestClock.frozen_time),
-            Customer,
-        )
-        .outerjoin(Subscription, live)
-        .outerjoin(TestClock, clock)
-        .where(bulk.among(session, Customer.id, customer_ids))
-        .group_by(Customer.id, TestClock.frozen_time)
-    )
-    return {customer_id: (start, at) for customer_id, start, at in session.execute(stmt)}
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    params = {**tenant.row_keys(), "customer_ids": list(customer_ids)}
+    rows = session.execute(_PG_FLOORS if postgresql else _SQLITE_FLOORS, params)
+    return {customer_id: (start, at) for customer_id, start, at in rows}
 
 
 def _postgresql_insert() -> Select[str]:
