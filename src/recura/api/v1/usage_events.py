@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.orm import Session
 
 from recura.api.deps import ClockDep, TenantDep
 from recura.api.problems import problem_responses
-from recura.api.routing import UnitOfWorkRoute, finish_in_thread
+from recura.api.routing import UnitOfWorkRoute, answer_in_thread
 from recura.domains.usage import service
 from recura.domains.usage.schemas import UsageEventBatchOut, UsageEventsCreate
 
@@ -30,10 +29,7 @@ async def create_usage_events(
     body: UsageEventsCreate, request: Request, tenant: TenantDep, clock: ClockDep
 ) -> Response:
     now = clock.now()
-
-    def answer(session: Session) -> str:
-        return service.ingest(session, tenant, body, now).model_dump_json()
-
-    # The inserts and the commit in one trip to a thread, and the receipt serialized once
-    # (returning the model would have FastAPI validate it again), as `response_model` says.
-    return Response(await finish_in_thread(request, answer), media_type="application/json")
+    # Validated as FastAPI parsed it; the inserts, the receipt and the commit in one trip.
+    return await answer_in_thread(
+        request, lambda session: service.ingest(session, tenant, body, now)
+    )
