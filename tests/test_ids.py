@@ -7,6 +7,8 @@ import pytest
 
 from recura.ids import PREFIXES, new_id, new_ids
 
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
 
 @pytest.mark.parametrize("kind", sorted(PREFIXES))
 def test_ids_carry_their_prefix_and_26_crockford_characters(kind: str) -> None:
@@ -30,3 +32,9 @@ def test_each_call_sorts_after_the_one_before_even_within_a_millisecond() -> Non
     assert made == sorted(made)
     batch = new_ids("event", 50)
     assert min(batch) > made[-1]
+
+
+def test_every_character_of_the_random_part_is_drawn_from_the_whole_alphabet() -> None:
+    tails = [made[-16:] for made in new_ids("usage_event", 2000)]
+    for position in range(16):
+        assert {tail[position] for tail in tails} == set(CROCKFORD)

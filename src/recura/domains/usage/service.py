@@ -91,11 +91,12 @@ def ingest(
     if errors:
         noun = "event is" if len(errors) == 1 else "events are"
         raise InvalidError(errors, f"{len(errors)} {noun} invalid; no event was stored.")
-    stored = repository.insert_events(session, tenant, rows, now) if rows else set()
-    dropped += [i for i, row in zip(firsts, rows, strict=True) if row.transaction_id not in stored]
+    skipped = repository.insert_events(session, tenant, rows, now) if rows else set()
+    if skipped:
+        dropped += [i for i, row in zip(firsts, rows, strict=True) if row.transaction_id in skipped]
     return UsageEventBatchOut(
         received=len(events),
-        ingested=len(stored),
+        ingested=len(rows) - len(skipped),
         # In the order sent, so a sender can match the list against its own.
         duplicates=[events[i].transaction_id for i in sorted(dropped)],
     )
