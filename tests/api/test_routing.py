@@ -1,4 +1,5 @@
-"""The thread trips of a request: results, errors, context variables and cancellation."""
+"""The thread trips of a request: results, errors, context variables and cancellation; and
+the reads answered on the event loop."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ import asyncio
 import contextvars
 import threading
 import time
+from types import SimpleNamespace
 
+import orjson
 import pytest
+from pydantic import BaseModel
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from starlette.requests import Request
 
-from recura.api.routing import in_thread
+from recura.api.routing import answer_read, in_thread
+from recura.db.engine import make_engine, make_read_session_factory
 
 _who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
 
@@ -48,3 +56,44 @@ def test_a_cancelled_caller_waits_for_the_work_to_end() -> None:
 
     # Cancelled only once the work is over: the session is never used by two at once.
     assert asyncio.run(main()) is True
+
+
+class _Where(BaseModel):
+    thread: str
+    answer: int
+
+
+def _answered_in(engine: Engine) -> tuple[str, bool]:
+    """Where `answer_read` ran its work on a fresh read session of `engine`, and whether it
+    finished the request (committed and closed the session)."""
+    session = make_read_session_factory(engine)()
+    app = SimpleNamespace(state=SimpleNamespace(engine=engine))
+    request = Request({"type": "http", "method": "GET", "app": app, "headers": [], "state": {}})
+    request.state.session = session
+    request.state.may_finish = True
+
+    def work(session: Session) -> _Where:
+        answer = session.execute(text("SELECT 42")).scalar_one()
+        return _Where(thread=threading.current_thread().name, answer=answer)
+
+    response = asyncio.run(answer_read(request, work))
+    found = _Where.model_validate(orjson.loads(bytes(response.body)))
+    assert found.answer == 42
+    return found.thread, request.state.finished
+
+
+def test_a_read_is_answered_on_the_loop_while_a_connection_is_idle(
+    engine: Engine, database_url: str
+) -> None:
+    loop_thread = threading.current_thread().name
+    fresh = make_engine(database_url)
+    try:
+        # No connection made yet: none is idle, and waiting for one would hold the loop.
+        thread, finished = _answered_in(fresh)
+        assert thread != loop_thread
+        assert finished
+        # The first one is back in the pool: the next read takes it without waiting.
+        assert _answered_in(fresh) == (loop_thread, True)
+        assert fresh.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        fresh.dispose()

@@ -7,7 +7,8 @@ running gets 409.
 
 Blocking work (the database) runs in `in_thread`. An async endpoint can hand its work to
 `finish_in_thread`, which commits in the same trip (`answer_in_thread` also serializes the
-answer there).
+answer there). The hottest read, a few indexed rows, is answered on the event loop itself
+(`answer_read`) while the pool has a connection to spare.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from recura.api.deps import recently_authenticated, resolve_tenant
 from recura.api.problems import ProblemError, ProblemField
@@ -133,6 +135,22 @@ async def answer_in_thread(request: Request, work: Callable[[Session], BaseModel
         return work(session).model_dump_json()
 
     return Response(await finish_in_thread(request, answer), media_type="application/json")
+
+
+async def answer_read(request: Request, work: Callable[[Session], BaseModel]) -> Response:
+    """`answer_in_thread` for a GET that reads a few rows by index (the entitlements check,
+    on every request of the merchant's product): answered on the event loop when the pool has
+    an idle connection. Such a read is shorter than a trip's two thread switches, which were
+    a fifth of its CPU and, on a busy machine, the longest waits in its latency. Without an
+    idle connection the loop could wait for one, so the work goes to a thread as usual."""
+    pool = request.app.state.engine.pool
+    if not (isinstance(pool, QueuePool) and pool.checkedin() > 0):
+        return await answer_in_thread(request, work)
+    session: Session = request.state.session
+    body = work(session).model_dump_json()
+    _commit_and_close(session)
+    request.state.finished = True
+    return Response(body, media_type="application/json")
 
 
 def _commit_and_close(session: Session) -> None:
