@@ -63,12 +63,12 @@ class _Where(BaseModel):
     answer: int
 
 
-def _answered_in(engine: Engine) -> tuple[str, bool]:
+def _answered_in(engine: Engine, method: str = "GET") -> tuple[str, bool]:
     """Where `answer_read` ran its work on a fresh read session of `engine`, and whether it
     finished the request (committed and closed the session)."""
     session = make_read_session_factory(engine)()
     app = SimpleNamespace(state=SimpleNamespace(engine=engine))
-    request = Request({"type": "http", "method": "GET", "app": app, "headers": [], "state": {}})
+    request = Request({"type": "http", "method": method, "app": app, "headers": [], "state": {}})
     request.state.session = session
     request.state.may_finish = True
 
@@ -94,6 +94,8 @@ def test_a_read_is_answered_on_the_loop_while_a_connection_is_idle(
         assert finished
         # The first one is back in the pool: the next read takes it without waiting.
         assert _answered_in(fresh) == (loop_thread, True)
+        # Only reads: anything else keeps to its thread, connection or not.
+        assert _answered_in(fresh, "POST")[0] != loop_thread
         assert fresh.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         fresh.dispose()

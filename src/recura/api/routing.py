@@ -141,10 +141,12 @@ async def answer_read(request: Request, work: Callable[[Session], BaseModel]) ->
     """`answer_in_thread` for a GET that reads a few rows by index (the entitlements check,
     on every request of the merchant's product): answered on the event loop when the pool has
     an idle connection. Such a read is shorter than a trip's two thread switches, which were
-    a fifth of its CPU and, on a busy machine, the longest waits in its latency. Without an
-    idle connection the loop could wait for one, so the work goes to a thread as usual."""
+    about a fifth of its CPU, and on a busy machine each switch can wait for a core. Without
+    an idle connection the loop could wait for one, so the work goes to a thread as usual;
+    so does anything but a read that may end the request."""
     pool = request.app.state.engine.pool
-    if not (isinstance(pool, QueuePool) and pool.checkedin() > 0):
+    idle = isinstance(pool, QueuePool) and pool.checkedin() > 0
+    if not (idle and request.method in _READS and request.state.may_finish):
         return await answer_in_thread(request, work)
     session: Session = request.state.session
     body = work(session).model_dump_json()
