@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -189,6 +189,31 @@ def test_events_before_the_current_period_are_refused(
     ]
     assert "the period it belongs to is closed" in detail
     assert "2026-01-05T09:30:00+00:00" in detail
+
+
+def test_a_batch_in_several_zones_is_held_to_the_same_instants(api: Api) -> None:
+    # The bounds are compared in the zone of the batch's first time; every other event is
+    # still held to the instants its own offset names, at both ends.
+    cus = customer(api)
+    chatham, los_angeles = timezone(timedelta(hours=13, minutes=45)), timezone(-timedelta(hours=8))
+
+    def at(delta: timedelta, zone: timezone) -> str:
+        return (T0 + delta).astimezone(zone).isoformat()
+
+    batch = [
+        event("first", cus, timestamp=at(-timedelta(hours=1), chatham)),
+        event("edge", cus, timestamp=iso(timedelta(minutes=5))),
+        event("ahead", cus, timestamp=at(timedelta(minutes=5, seconds=1), los_angeles)),
+        event("oldest", cus, timestamp=at(-timedelta(days=35), los_angeles)),
+        event("older", cus, timestamp=at(-timedelta(days=35, seconds=1), chatham)),
+        event("now", cus),
+    ]
+    assert list(problem(api.post("/v1/usage_events", json={"events": batch}))) == [
+        "#/events/2/timestamp",
+        "#/events/4/timestamp",
+    ]
+    taken = [batch[i] for i in (0, 1, 3, 5)]
+    assert api.ok("POST", "/v1/usage_events", json={"events": taken}) == receipt(4, 4, [])
 
 
 def test_without_a_subscription_events_may_be_35_days_old(api: Api) -> None:

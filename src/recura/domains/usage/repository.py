@@ -30,6 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from recura.db.models import Customer, Subscription, TestClock, UsageEvent
+from recura.db.unit_of_work import core_connection
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_ids
 
@@ -95,7 +96,10 @@ def period_floors(
     time (None for real time). One query."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     params = {**tenant.row_keys(), "customer_ids": list(customer_ids)}
-    rows = session.execute(_PG_FLOORS if postgresql else _SQLITE_FLOORS, params)
+    # On the Core connection and fetched at once: through the ORM and a row at a time, the
+    # couple of hundred rows of a batch's customers cost more than the query.
+    statement = _PG_FLOORS if postgresql else _SQLITE_FLOORS
+    rows = core_connection(session).execute(statement, params).all()
     return {customer_id: (start, at) for customer_id, start, at in rows}
 
 
