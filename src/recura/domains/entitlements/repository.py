@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from recura.db import direct
 from recura.db.models import (
     BillableMetric,
     Customer,
@@ -29,7 +30,6 @@ from recura.db.models import (
     Subscription,
     SubscriptionAddOn,
 )
-from recura.db.unit_of_work import core_connection
 from recura.domains.common.tenant import Tenant
 
 # A subscription grants its features from the moment it starts, trial included, while it is
@@ -71,8 +71,8 @@ def grants(session: Session, tenant: Tenant, customer_id: str) -> list[GrantRow]
         "livemode": tenant.livemode,
         "customer_id": customer_id,
     }
-    # A subscription change asks right after its own writes: core_connection flushes them.
-    rows = core_connection(session).execute(_statement(), params).all()
+    # A subscription change asks right after its own writes: `direct.rows` flushes them.
+    rows = direct.rows(session, _statement(), params)
     if not rows:
         return None
     metrics: dict[str, MetricRef] = {}
