@@ -1,5 +1,6 @@
 """Selects run directly on the DBAPI connection return what SQLAlchemy's execution would,
-see the session's pending changes, raise SQLAlchemy's errors and reach cursor listeners."""
+see the session's pending changes, raise SQLAlchemy's errors and reach cursor listeners; a
+statement with an IN list keeps SQLAlchemy's path."""
 
 from __future__ import annotations
 
@@ -65,7 +66,11 @@ def _event(account_id: str, n: int, kind: str) -> Event:
     )
 
 
-def test_rows_are_what_sqlalchemy_returns(session: Session, account_id: str) -> None:
+def test_rows_are_what_sqlalchemy_returns(
+    session: Session, account_id: str, engine: Engine
+) -> None:
+    if engine.dialect.name == "postgresql":  # read directly, not through SQLAlchemy
+        assert direct._compiled(STATEMENT, engine.dialect).as_compiled
     session.add_all(_event(account_id, n, kind) for n, kind in enumerate("abcab"))
     session.flush()
     params = {"account_id": account_id, "since": T0 + timedelta(minutes=30)}
@@ -115,9 +120,13 @@ def test_driver_errors_are_sqlalchemys(session: Session, engine: Engine) -> None
         direct.rows(session, STATEMENT, {"account_id": "a\x00", "since": T0})
 
 
-def test_a_statement_rendered_per_execution_is_refused(session: Session, engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs every statement through SQLAlchemy")
-    expanding = select(Event.id).where(Event.id.in_(bindparam("ids", expanding=True)))
-    with pytest.raises(ValueError, match="sent as compiled"):
-        direct.rows(session, expanding, {"ids": ["evt_0"]})
+def test_a_statement_rendered_per_execution_runs_through_sqlalchemy(
+    session: Session, account_id: str, statements: list[str]
+) -> None:
+    session.add_all(_event(account_id, n, "a") for n in range(3))
+    ids = bindparam("ids", expanding=True)
+    expanding = select(Event.id).where(Event.account_id == account_id, Event.id.in_(ids))
+    found = direct.rows(session, expanding, {"ids": ["evt_0", "evt_2"]})
+    assert sorted(found) == [("evt_0",), ("evt_2",)]
+    # Rendered with the list's own members, not from the compiled string.
+    assert "POSTCOMPILE" not in statements[-1]

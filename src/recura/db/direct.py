@@ -5,8 +5,9 @@ in SQLAlchemy's execution, context and result machinery, against about 0.1 ms in
 itself. `rows` keeps SQLAlchemy as the one source of the SQL: the statement is compiled once
 per dialect to the string and parameters SQLAlchemy would send, and its types still convert
 what goes in and what comes out. Errors are SQLAlchemy's, as `execute` raises them, and
-`before_cursor_execute` listeners still see each statement. Only PostgreSQL takes this path;
-SQLite runs the statement through SQLAlchemy.
+`before_cursor_execute` listeners still see each statement. Only PostgreSQL takes this path, and
+only for a statement sent as it was compiled; SQLite, and a statement with an IN list (such
+as a metric's filters), run through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ class _Compiled:
 
     def __init__(self, statement: Statement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
-        if compiled.positional or compiled.escaped_bind_names or "POSTCOMPILE" in compiled.string:
-            # An expanding IN list is rendered again on every execution.
-            raise ValueError("only a statement sent as compiled runs directly")
+        # An IN list (an expanding parameter, also for a list the statement holds itself) is
+        # rendered again on every execution; such statements keep SQLAlchemy's path.
+        self.as_compiled = not (
+            compiled.positional or compiled.escaped_bind_names or "POSTCOMPILE" in compiled.string
+        )
         self.dialect = dialect
         self.sql = compiled.string
         # The values the statement carries (its literals) and the bound parameters' types.
@@ -92,6 +95,8 @@ def rows(session: Session, statement: Statement, params: Mapping[str, Any]) -> l
     if dialect.name != "postgresql":
         return [tuple(row) for row in connection.execute(statement, params)]
     compiled = _compiled(statement, dialect)
+    if not compiled.as_compiled:
+        return [tuple(row) for row in connection.execute(statement, params)]
     values = compiled.parameters(params)
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None  # a connection in use is never detached
