@@ -1,6 +1,7 @@
 """Selects run directly on the DBAPI connection return what SQLAlchemy's execution would,
 see the session's pending changes, raise SQLAlchemy's errors and reach cursor listeners; a
-statement with an IN list keeps SQLAlchemy's path."""
+read session borrows a connection per statement; a statement with an IN list keeps
+SQLAlchemy's path."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Numeric, String, bindparam, cast, event, exc, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db import direct
+from recura.db.engine import make_read_session_factory
 from recura.db.models import Event
+from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 
@@ -40,6 +43,10 @@ STATEMENT = (
 
 @pytest.fixture
 def account_id(session: Session) -> str:
+    return _account(session)
+
+
+def _account(session: Session) -> str:
     created = accounts.create_account(
         session,
         AccountCreate(
@@ -106,11 +113,56 @@ def statements(engine: Engine) -> Iterator[list[str]]:
 
 
 def test_cursor_listeners_see_each_statement(
-    session: Session, account_id: str, statements: list[str]
+    session_factory: sessionmaker[Session], read: Session, statements: list[str]
 ) -> None:
-    direct.rows(session, STATEMENT, {"account_id": account_id, "since": T0})
-    assert len(statements) == 1
-    assert "FROM events" in statements[0]
+    with unit_of_work(session_factory) as session:
+        account_id = _account(session)
+    statements.clear()
+    params = {"account_id": account_id, "since": T0}
+    with unit_of_work(session_factory) as session:
+        direct.rows(session, STATEMENT, params)
+    # A read session's statement too: it then runs on the session's own connection.
+    direct.rows(read, STATEMENT, params)
+    assert len([statement for statement in statements if "FROM events" in statement]) == 2
+
+
+@pytest.fixture
+def read(engine: Engine) -> Iterator[Session]:
+    session = make_read_session_factory(engine)()
+    yield session
+    session.close()
+
+
+def _pooled_in_autocommit(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(connection.connection.dbapi_connection.autocommit)  # type: ignore[union-attr]
+
+
+def test_a_read_session_borrows_a_connection_per_statement(
+    session_factory: sessionmaker[Session], engine: Engine, read: Session
+) -> None:
+    with unit_of_work(session_factory) as session:
+        account_id = _account(session)
+        session.add_all(_event(account_id, n, "a") for n in range(3))
+    params = {"account_id": account_id, "since": T0 + timedelta(minutes=30)}
+    with unit_of_work(session_factory) as session:
+        expected = [tuple(row) for row in session.execute(STATEMENT, params)]
+    assert direct.rows(read, STATEMENT, params) == expected
+    assert [row[0] for row in expected] == ["evt_1", "evt_2"]
+    if engine.dialect.name == "postgresql":
+        # Nothing held: the session never took a connection, the borrowed one is back in
+        # the pool as it was lent.
+        assert not read.in_transaction()
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert not _pooled_in_autocommit(engine)
+        with pytest.raises(exc.DataError):
+            direct.rows(read, STATEMENT, {**params, "account_id": "a\x00"})
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert not _pooled_in_autocommit(engine)
+    # Once the session holds a connection, its statements run there.
+    read.connection()
+    assert direct.rows(read, STATEMENT, params) == expected
+    assert read.in_transaction()
 
 
 def test_driver_errors_are_sqlalchemys(session: Session, engine: Engine) -> None:

@@ -5,9 +5,9 @@ in SQLAlchemy's execution, context and result machinery, against about 0.1 ms in
 itself. `rows` keeps SQLAlchemy as the one source of the SQL: the statement is compiled once
 per dialect to the string and parameters SQLAlchemy would send, and its types still convert
 what goes in and what comes out. Errors are SQLAlchemy's, as `execute` raises them, and
-`before_cursor_execute` listeners still see each statement. Only PostgreSQL takes this path, and
-only for a statement sent as it was compiled; SQLite, and a statement with an IN list (such
-as a metric's filters), run through SQLAlchemy.
+`before_cursor_execute` listeners still see each statement. Only psycopg takes this path, and only
+for a statement sent as it was compiled; SQLite, and a statement with an IN list (such as a
+metric's filters), run through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import exc
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Select
 from sqlalchemy.sql.selectable import CompoundSelect
-
-from recura.db.unit_of_work import core_connection
 
 Processor = Callable[[Any], Any]
 Statement = Select[Any] | CompoundSelect[Any]
@@ -88,30 +86,73 @@ def _compiled(statement: Statement, dialect: Dialect) -> _Compiled:
 
 
 def rows(session: Session, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-    """The rows of `statement` (built once, with bound parameters) on the session's
-    connection, after flushing the session as `session.execute` would."""
-    connection = core_connection(session)
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        return [tuple(row) for row in connection.execute(statement, params)]
-    compiled = _compiled(statement, dialect)
-    if not compiled.as_compiled:
-        return [tuple(row) for row in connection.execute(statement, params)]
-    values = compiled.parameters(params)
+    """The rows of `statement` (built once, with bound parameters), after flushing the session
+    as `session.execute` would: on the session's connection, or, when the session reads
+    outside any transaction and has not taken one yet, on a connection borrowed from the pool
+    for this statement only."""
+    if session.autoflush:
+        session.flush()
+    bind = session.get_bind()
+    compiled = _compiled(statement, bind.dialect) if bind.dialect.driver == "psycopg" else None
+    if compiled is None or not compiled.as_compiled:
+        return [tuple(row) for row in session.connection().execute(statement, params)]
+    if isinstance(bind, Engine) and _outside_transactions(session, bind):
+        return _borrowed(bind, compiled, params)
+    connection = session.connection()
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None  # a connection in use is never detached
+    values = compiled.parameters(params)
     cursor = dbapi.cursor()
     try:
         if connection.dispatch.before_cursor_execute:  # statement counts, tracing
             connection.dispatch.before_cursor_execute(
                 connection, cursor, compiled.sql, values, None, False
             )
+        return _execute(compiled, cursor, values)
+    finally:
+        cursor.close()
+
+
+def _outside_transactions(session: Session, engine: Engine) -> bool:
+    """Whether each statement of the session is its own transaction (a read session on
+    PostgreSQL, see `make_read_session_factory`) and the session holds no connection yet.
+    Its statements then need no connection of the session's own: borrowing one from the pool
+    skips the session's transaction and connection bookkeeping, which cost as much CPU as
+    both of the entitlements' statements together. Where cursor listeners count or trace
+    statements, they get them on the session's connection."""
+    return (
+        not session.in_transaction()
+        and engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        and not engine.dispatch.before_cursor_execute
+    )
+
+
+def _borrowed(engine: Engine, compiled: _Compiled, params: Mapping[str, Any]) -> list[Row]:
+    pooled = engine.raw_connection()
+    try:
+        dbapi = pooled.dbapi_connection
+        assert dbapi is not None  # just checked out
+        dbapi.autocommit = True
+        try:
+            cursor = dbapi.cursor()
+            try:
+                return _execute(compiled, cursor, compiled.parameters(params))
+            finally:
+                cursor.close()
+        finally:
+            if not dbapi.broken:  # a broken one is replaced at its next checkout
+                dbapi.autocommit = False
+    finally:
+        pooled.close()
+
+
+def _execute(compiled: _Compiled, cursor: Any, values: dict[str, Any]) -> list[Row]:
+    dialect = compiled.dialect
+    try:
         cursor.execute(compiled.sql, values)
         found = cast(list[Row], cursor.fetchall())  # psycopg's is a list
-        return compiled.convert(found, cursor) if found else found
     except dialect.loaded_dbapi.Error as error:
         raise exc.DBAPIError.instance(
             compiled.sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect
         ) from error
-    finally:
-        cursor.close()
+    return compiled.convert(found, cursor) if found else found
