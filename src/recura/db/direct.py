@@ -1,13 +1,13 @@
-"""Hot reads run on the session's DBAPI connection, skipping SQLAlchemy's execution layer.
+"""Hot reads run on psycopg directly, skipping SQLAlchemy's execution layer.
 
 On the entitlements check, each of a request's two small selects cost about 0.35 ms of CPU
 in SQLAlchemy's execution, context and result machinery, against about 0.1 ms in psycopg
 itself. `rows` keeps SQLAlchemy as the one source of the SQL: the statement is compiled once
 per dialect to the string and parameters SQLAlchemy would send, and its types still convert
 what goes in and what comes out. Errors are SQLAlchemy's, as `execute` raises them, and
-`before_cursor_execute` listeners still see each statement. Only psycopg takes this path, and only
-for a statement sent as it was compiled; SQLite, and a statement with an IN list (such as a
-metric's filters), run through SQLAlchemy.
+`before_cursor_execute` listeners still see each statement. Only psycopg takes this path,
+and only for a statement sent as it was compiled; SQLite, and a statement with an IN list
+(such as a metric's filters), run through SQLAlchemy.
 """
 
 from __future__ import annotations
