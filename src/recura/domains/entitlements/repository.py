@@ -1,11 +1,9 @@
-"""The queries behind a customer's entitlements: every grant of its live subscriptions, then
-the usage of its metered features. Both are read directly on the driver (`recura.db.direct`):
-on every request of the merchant's product, SQLAlchemy's execution layer cost more CPU than
-either query."""
+"""The one query behind a customer's entitlements: every grant of its live subscriptions,
+read directly on the driver (`recura.db.direct`): on every request of the merchant's product,
+SQLAlchemy's execution layer cost more CPU than the query."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,7 +33,6 @@ from recura.db.models import (
     SubscriptionAddOn,
 )
 from recura.domains.common.tenant import Tenant
-from recura.domains.usage import aggregation as usage_aggregation
 
 # A subscription grants its features from the moment it starts, trial included, while it is
 # paid or being collected; incomplete, paused, unpaid and canceled ones grant nothing.
@@ -120,35 +117,6 @@ def grants(session: Session, tenant: Tenant, customer_id: str) -> list[GrantRow]
             )
         )
     return found
-
-
-def usage(
-    session: Session,
-    tenant: Tenant,
-    customer_id: str,
-    windows: Sequence[tuple[MetricRef, datetime, datetime]],
-) -> list[Decimal]:
-    """The customer's value of each (metric, start, end): `usage_aggregation.aggregate_windows`,
-    with its statement, parameters and values, read directly. Its statement costs as much
-    CPU as the grants' in SQLAlchemy's execution layer."""
-    if not windows:
-        return []
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    shapes = tuple(usage_aggregation._shape(metric) for metric, _, _ in windows)
-    params: dict[str, Any] = {
-        "account_id": tenant.account_id,
-        "livemode": tenant.livemode,
-        "customer_id": customer_id,
-    }
-    for index, (metric, start, end) in enumerate(windows):
-        params[f"code_{index}"] = metric.code
-        params[f"start_{index}"] = start
-        params[f"end_{index}"] = end
-    result = [Decimal(0)] * len(windows)
-    statement = usage_aggregation._windows_statement(postgresql, shapes)
-    for index, _customer, *values in direct.rows(session, statement, params):
-        result[index] = usage_aggregation._value(postgresql, windows[index][0].aggregation, values)
-    return result
 
 
 @cache

@@ -42,6 +42,7 @@ from recura.domains.entitlements.schemas import (
     MeteredEntitlementOut,
 )
 from recura.domains.events import service as events
+from recura.domains.usage.aggregation import aggregate_windows
 
 EVENT_TYPE = "entitlements.updated"
 # What an event carries of each feature, and all that is compared to tell a change.
@@ -169,7 +170,7 @@ def _usage(
         if window is not None:
             metric, start, end = window
             windows.setdefault((metric.id, start, end), window)
-    found = repository.usage(session, tenant, customer_id, list(windows.values()))
+    found = aggregate_windows(session, tenant, customer_id, list(windows.values()))
     return dict(zip(windows, found, strict=True))
 
 
