@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 import recura.db.models  # noqa: F401
 from recura.db.base import Base
+from recura.db.migrate import alembic_config, upgrade
 
 
 def test_autogenerate_finds_no_difference(engine: Engine) -> None:
@@ -27,3 +30,30 @@ def test_every_tenant_table_keys_on_account_id(engine: Engine) -> None:
         for unique in inspector.get_unique_constraints(table.name):
             if unique["column_names"] != ["key_hash"]:  # a key's hash finds its account
                 assert unique["column_names"][0] == "account_id", (table.name, unique)
+
+
+def test_usage_event_keys_compare_byte_by_byte_on_postgresql(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite compares text byte by byte already")
+
+    def collations() -> dict[str, str | None]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT column_name, collation_name FROM information_schema.columns "
+                    "WHERE table_name = 'usage_events' AND data_type = 'character varying'"
+                )
+            )
+            return dict(rows.all())
+
+    keys = {"account_id": "C", "transaction_id": "C", "customer_id": "C", "code": "C"}
+    assert collations() == {**keys, "id": None}
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    try:
+        assert collations() == dict.fromkeys([*keys, "id"])
+    finally:
+        upgrade(engine)
+    assert collations() == {**keys, "id": None}

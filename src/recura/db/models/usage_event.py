@@ -5,8 +5,14 @@ from typing import Any
 
 from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
+
+
+def _bytewise(length: int | None) -> TypeEngine[str]:
+    """Text of at most `length` characters, compared byte by byte on PostgreSQL."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 class UsageEvent(TenantColumns, Base):
@@ -20,6 +26,11 @@ class UsageEvent(TenantColumns, Base):
     The primary key is the duplicate check itself, (account, mode, transaction_id): one index
     fewer to write per event than a key on `id` beside a unique constraint. `id` stays the
     event's name in the API and the tie-break among events at the same instant.
+
+    The keys of both indexes compare byte by byte on PostgreSQL (`COLLATE "C"`): they are
+    identifiers, never sorted for people, and comparing them under the database's locale
+    was about a tenth of what an insert cost. Nothing joins them to another table's text,
+    whose collation they would conflict with; they are only compared with values sent.
     """
 
     __tablename__ = "usage_events"
@@ -33,11 +44,11 @@ class UsageEvent(TenantColumns, Base):
         ),
     )
 
-    account_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    account_id: Mapped[str] = mapped_column(_bytewise(ID.length), primary_key=True)
     livemode: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    transaction_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(_bytewise(255), primary_key=True)
     id: Mapped[str] = mapped_column(ID)
-    customer_id: Mapped[str] = mapped_column(ID)
-    code: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[str] = mapped_column(_bytewise(ID.length))
+    code: Mapped[str] = mapped_column(_bytewise(64))
     timestamp: Mapped[datetime]
     properties: Mapped[dict[str, Any]] = mapped_column(JSONType)
