@@ -29,8 +29,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from recura.db import direct
 from recura.db.models import Customer, Subscription, TestClock, UsageEvent
-from recura.db.unit_of_work import core_connection
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_ids
 
@@ -96,10 +96,10 @@ def period_floors(
     time (None for real time). One query."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     params = {**tenant.row_keys(), "customer_ids": list(customer_ids)}
-    # On the Core connection and fetched at once: through the ORM and a row at a time, the
+    # On the driver directly and fetched at once: through the ORM and a row at a time, the
     # couple of hundred rows of a batch's customers cost more than the query.
     statement = _PG_FLOORS if postgresql else _SQLITE_FLOORS
-    rows = core_connection(session).execute(statement, params).all()
+    rows = direct.rows(session, statement, params)
     return {customer_id: (start, at) for customer_id, start, at in rows}
 
 
@@ -160,7 +160,7 @@ def insert_events(
             **tenant.row_keys(),
             "created_at": now,
         }
-        return set(session.execute(_PG_INSERT, params).scalars())
+        return {transaction_id for (transaction_id,) in direct.rows(session, _PG_INSERT, params)}
     keys = {**tenant.row_keys(), "created_at": now}
     values = [
         {
