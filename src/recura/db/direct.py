@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Unpack, cast
+from typing import Any, cast
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect, Engine
@@ -24,7 +24,7 @@ from sqlalchemy.sql.expression import Select
 from sqlalchemy.sql.selectable import CompoundSelect
 
 Processor = Callable[[Any], Any]
-Statement = Select[Unpack[tuple[Any, ...]]] | CompoundSelect[Unpack[tuple[Any, ...]]]
+Statement = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
 Row = tuple[Any, ...]
 
 
