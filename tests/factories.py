@@ -35,6 +35,21 @@ from recura.ids import new_id, new_ids
 from tests.conftest import T0
 
 
+def create_account(session: Session, now: datetime, prefix: str = "T") -> str:
+    """A Romanian account with its invoice series `prefix`; its id."""
+    created = accounts.create_account(
+        session,
+        AccountCreate(
+            legal_name=f"{prefix} SRL",
+            country="RO",
+            default_currency="RON",
+            invoice_series_prefix=prefix,
+        ),
+        now,
+    )
+    return created.id
+
+
 def insert_plan(factory: sessionmaker[Session], account_id: str, *, livemode: bool = False) -> str:
     """A monthly plan of a fresh product; returns the plan id."""
     keys = {"account_id": account_id, "livemode": livemode, "created_at": T0, "updated_at": T0}

@@ -11,27 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import create_account
 
 from recura.db import bulk
 from recura.db.models import Event
 from recura.db.unit_of_work import unit_of_work
-from recura.domains.accounts import service as accounts
-from recura.domains.accounts.schemas import AccountCreate
 
 T0 = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 IDS = ["evt_0", "evt_1", "evt_2"]
 AWKWARD = "tab\there\nnew line\r\\back\\slash \\N 'quote\" ț ✓"
-
-
-def _account(session: Session) -> str:
-    created = accounts.create_account(
-        session,
-        AccountCreate(
-            legal_name="Bulk SRL", country="RO", default_currency="RON", invoice_series_prefix="B"
-        ),
-        T0,
-    )
-    return created.id
 
 
 def _event(account_id: str, n: int, **extra: object) -> dict[str, object]:
@@ -53,7 +41,7 @@ def _event(account_id: str, n: int, **extra: object) -> dict[str, object]:
 
 def test_inserted_rows_read_back_exactly(session_factory: sessionmaker[Session]) -> None:
     with unit_of_work(session_factory) as session:
-        account_id = _account(session)
+        account_id = create_account(session, T0)
         bulk.insert_rows(session, Event, [_event(account_id, n) for n in range(3)])
     with unit_of_work(session_factory) as session:
         mine = select(Event).where(Event.account_id == account_id, Event.id.in_(IDS))
@@ -72,7 +60,7 @@ def test_inserted_rows_read_back_exactly(session_factory: sessionmaker[Session])
 
 def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[Session]) -> None:
     with unit_of_work(session_factory) as session:
-        account_id = _account(session)
+        account_id = create_account(session, T0)
         bulk.insert_rows(session, Event, [_event(account_id, n) for n in range(3)])
     changes = [
         {
@@ -104,7 +92,7 @@ def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[
 
 def test_naive_instants_are_refused(session_factory: sessionmaker[Session]) -> None:
     with unit_of_work(session_factory) as session:
-        account_id = _account(session)
+        account_id = create_account(session, T0)
         naive = _event(account_id, 0, created_at=T0.replace(tzinfo=None))
         with pytest.raises(ValueError, match="naive"):
             bulk.insert_rows(session, Event, [naive])

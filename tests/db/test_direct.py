@@ -13,13 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Numeric, String, bindparam, cast, event, exc, literal, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import create_account
 
 from recura.db import direct
 from recura.db.engine import make_read_session_factory
 from recura.db.models import Event
 from recura.db.unit_of_work import unit_of_work
-from recura.domains.accounts import service as accounts
-from recura.domains.accounts.schemas import AccountCreate
 
 T0 = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 # A literal, a bound instant, and results that need converting: instants (to UTC), JSON,
@@ -43,18 +42,7 @@ STATEMENT = (
 
 @pytest.fixture
 def account_id(session: Session) -> str:
-    return _account(session)
-
-
-def _account(session: Session) -> str:
-    created = accounts.create_account(
-        session,
-        AccountCreate(
-            legal_name="Direct SRL", country="RO", default_currency="RON", invoice_series_prefix="D"
-        ),
-        T0,
-    )
-    return created.id
+    return create_account(session, T0)
 
 
 def _event(account_id: str, n: int, kind: str) -> Event:
@@ -116,7 +104,7 @@ def test_cursor_listeners_see_each_statement(
     session_factory: sessionmaker[Session], read: Session, statements: list[str]
 ) -> None:
     with unit_of_work(session_factory) as session:
-        account_id = _account(session)
+        account_id = create_account(session, T0)
     statements.clear()
     params = {"account_id": account_id, "since": T0}
     with unit_of_work(session_factory) as session:
@@ -142,7 +130,7 @@ def test_a_read_session_borrows_a_connection_per_statement(
     session_factory: sessionmaker[Session], engine: Engine, read: Session
 ) -> None:
     with unit_of_work(session_factory) as session:
-        account_id = _account(session)
+        account_id = create_account(session, T0)
         session.add_all(_event(account_id, n, "a") for n in range(3))
     params = {"account_id": account_id, "since": T0 + timedelta(minutes=30)}
     with unit_of_work(session_factory) as session:
