@@ -10,7 +10,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db.models import WebhookAttempt, WebhookDelivery
@@ -60,6 +60,18 @@ def test_a_worker_killed_between_commit_and_send_still_delivers_each_event_once(
                 if not outbox.dispatch(session, T0):
                     break
 
+        # Earlier tests' deliveries in this database, due by T0 too, would share the worker's
+        # batch with these: with only THREADS of these in it, none would be left unsent.
+        with unit_of_work(session_factory) as session:
+            session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.account_id != tenant.account_id,
+                    WebhookDelivery.status.in_(("pending", "sending")),
+                )
+                .values(next_attempt_at=T0 + timedelta(days=3650))
+            )
+
         receiver.gate.clear()  # requests arrive and wait: the worker is mid-send
         # At T0, when the events happened: the other tests' rows in this database hold
         # months of work due by the system clock.
@@ -76,8 +88,7 @@ def test_a_worker_killed_between_commit_and_send_still_delivers_each_event_once(
         finally:
             doomed.send_signal(signal.SIGKILL)
             doomed.wait()
-        # Counted once the worker is dead: a sender thread freed by another test's delivery
-        # in this database (its receiver long gone) may have sent one more of these.
+        # Counted once the worker is dead, in case a sender thread finished one more.
         in_flight = receiver.arrived
         unsent = claimed - in_flight
         assert in_flight >= THREADS
