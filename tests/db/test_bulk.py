@@ -125,3 +125,24 @@ def test_copy_text_escapes_every_value_that_needs_it(rows: list[dict[str, Any]])
         "\t".join(bulk._writer(table, name)(row[name]) for name in columns) + "\n" for row in rows
     )
     assert bulk.copy_text(table, columns, rows) == exact
+
+
+def test_plain_rows_are_formatted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # NULLs (\N) and documents are escaped by their writers already: only a string that
+    # went in as it is sends its row through the escaping formatter.
+    table = cast(Table, Event.__table__)
+    columns = ["id", "type", "mrr_currency", "data", "dispatched_at"]
+    quick, exact = bulk._formatters(table, tuple(columns))
+    escaped: list[dict[str, Any]] = []
+
+    def spy(row: dict[str, Any]) -> str:
+        escaped.append(row)
+        return exact(row)
+
+    monkeypatch.setattr(bulk, "_formatters", lambda *_: (quick, spy))
+    plain = {"id": "evt_1", "type": "ț ✓", "mrr_currency": None, "data": {"\\": "\t"}}
+    plain["dispatched_at"] = None
+    awkward = {**plain, "id": "evt_\\2"}
+    text = bulk.copy_text(table, columns, [plain, awkward])
+    assert escaped == [awkward]
+    assert text.splitlines()[1].startswith("evt_\\\\2\t")

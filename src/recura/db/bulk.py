@@ -8,7 +8,6 @@ with everything else. The COPY text is built here, one string per table: per-val
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -117,49 +116,51 @@ def _writer(table: Table, name: str) -> Callable[[Any], str]:
 
 
 Formatter = Callable[[dict[str, Any]], str]
+# A row's COPY line, and its strings as they went in unescaped, run together.
+QuickFormatter = Callable[[dict[str, Any]], tuple[str, str]]
 
 
-def _quick_value(table: Table, name: str, i: int) -> str:
-    """Column `name` of row `r` as an expression of the quick formatter: a string or an
-    integer, most of a row, as it is; anything else through its writer `w{i}`."""
+def _quick_value(table: Table, name: str, i: int) -> tuple[str, str]:
+    """Column `name` of row `r` as two expressions of the quick formatter: its COPY text,
+    a string or an integer (most of a row) as it is, anything else through its writer
+    `w{i}`; and the string it left unescaped, if any."""
     value = f"r[{name!r}]"
     writer = _writer(table, name)
     if writer is _string:
-        return f"{value} if {value}.__class__ is str else w{i}({value})"
+        return f"{value} if {value}.__class__ is str else w{i}({value})", (
+            f"{value} if {value}.__class__ is str else ''"
+        )
     if writer is _text:
-        return f"{value} if {value}.__class__ is int else w{i}({value})"
-    return f"w{i}({value})"
+        return f"{value} if {value}.__class__ is int else w{i}({value})", "''"
+    return f"w{i}({value})", "''"
 
 
 @lru_cache(maxsize=256)
-def _formatters(table: Table, columns: tuple[str, ...]) -> tuple[Formatter, Formatter]:
-    """(quick, exact): one row's COPY line, each one generated expression (a table's rows
-    all take the same shape, and this runs for every row of a billing run). `quick` leaves
-    strings unescaped, which is right unless its line holds `_UNSAFE` characters or more
-    tabs than separators; `exact` escapes every value."""
+def _formatters(table: Table, columns: tuple[str, ...]) -> tuple[QuickFormatter, Formatter]:
+    """(quick, exact), each one generated expression (a table's rows all take the same
+    shape, and this runs for every row of a billing run). `quick` leaves strings unescaped
+    and gives them back too, run together: its line is right unless they hold a character
+    to escape. `exact` escapes every value."""
     scope = {f"w{i}": _writer(table, name) for i, name in enumerate(columns)}
     exact = "\\t".join(f"{{w{i}(r[{name!r}])}}" for i, name in enumerate(columns))
-    quick = "\\t".join(f"{{{_quick_value(table, name, i)}}}" for i, name in enumerate(columns))
-    made: list[Formatter] = [
-        eval(f'lambda r: f"{fields}\\n"', scope)  # noqa: S307 (built here)
-        for fields in (quick, exact)
-    ]
-    return made[0], made[1]
-
-
-# What COPY's text format escapes besides a tab (counted instead); a NUL is refused.
-_UNSAFE = re.compile(r"[\\\n\r\x00]")
+    parts = [_quick_value(table, name, i) for i, name in enumerate(columns)]
+    line = "\\t".join(f"{{{text}}}" for text, _ in parts)
+    raw = "".join(f"{{{unescaped}}}" for _, unescaped in parts if unescaped != "''")
+    quick = eval(f'lambda r: (f"{line}\\n", f"{raw}")', scope)  # noqa: S307 (built here)
+    return quick, eval(f'lambda r: f"{exact}\\n"', scope)  # noqa: S307 (built here)
 
 
 def copy_text(table: Table, columns: list[str], rows: Sequence[dict[str, Any]]) -> str:
     """`rows` in COPY's text format for `columns` of `table`."""
     quick, exact = _formatters(table, tuple(columns))
-    tabs = len(columns) - 1
     lines = []
     for row in rows:
-        line = quick(row)
-        if line.count("\t") != tabs or _UNSAFE.search(line, 0, len(line) - 1):
-            line = exact(row)  # a value to escape (or to refuse): rare
+        line, unescaped = quick(row)
+        # Control characters (tab, newline, carriage return, NUL) are not printable; a
+        # string with one of those or a backslash is escaped, or refused: rare. The NULLs
+        # (\N) and documents the writers gave are escaped already.
+        if "\\" in unescaped or not unescaped.isprintable():
+            line = exact(row)
         lines.append(line)
     return "".join(lines)
 
