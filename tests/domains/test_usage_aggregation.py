@@ -204,7 +204,7 @@ def test_metrics_of_one_shape_count_their_own_code(
 
 @pytest.mark.parametrize(
     "filtered",
-    # Without filters the statement is read on the driver directly; filters' IN lists keep
+    # Without filters the statements are read on the driver directly; filters' IN lists keep
     # SQLAlchemy's path (`recura.db.direct`).
     [False, True],
     ids=["direct", "with-filters"],
@@ -233,6 +233,9 @@ def test_windows_in_one_query_agree_with_one_query_each(
         if dialect.name == "postgresql":  # each case takes the path its name says
             statement = aggregation._windows_statement(True, tuple(map(aggregation._shape, shapes)))
             assert direct._compiled(statement, dialect).as_compiled is not filtered
+            # So does the billing run's, for many customers (an array, not an IN list).
+            single = aggregation._statement(True, *aggregation._shape(shapes[-1]))
+            assert direct._compiled(single, dialect).as_compiled is not filtered
         for customer in (usage.a, usage.b, usage.c):
             one_by_one = [
                 service.aggregate(session, usage.tenant, m, [customer], start, end)[customer]

@@ -1,5 +1,6 @@
 """Hot statements that return rows run on psycopg directly, skipping SQLAlchemy's execution
-layer: the entitlements check's two selects, and usage ingestion's customer check and insert.
+layer: the entitlements check's two selects, usage ingestion's customer check and insert, and
+the billing run's usage per metric.
 
 On the entitlements check, each of a request's two small selects cost about 0.35 ms of CPU
 in SQLAlchemy's execution, context and result machinery, against about 0.1 ms in psycopg

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    ARRAY,
     Boolean,
     ColumnElement,
     Float,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -44,7 +46,6 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from recura.db import direct
 from recura.db.models import UsageEvent
-from recura.db.unit_of_work import core_connection
 from recura.domains.common.tenant import Tenant
 
 # Bound parameters per query stay far below SQLite's and PostgreSQL's limits.
@@ -138,8 +139,7 @@ def aggregate(
     """The metric's value per customer over [start, end); Decimal(0) for a customer without
     events. Latest is the number of the newest event that has one (ties: highest event id)."""
     result = dict.fromkeys(customer_ids, Decimal(0))
-    connection = core_connection(session)
-    postgresql = connection.dialect.name == "postgresql"
+    postgresql = session.get_bind().dialect.name == "postgresql"
     statement = _statement(postgresql, *_shape(metric))
     params: dict[str, Any] = {
         "account_id": tenant.account_id,
@@ -151,7 +151,7 @@ def aggregate(
     wanted = list(result)
     for offset in range(0, len(wanted), CHUNK):
         params["customer_ids"] = wanted[offset : offset + CHUNK]
-        for customer_id, *values in connection.execute(statement, params):
+        for customer_id, *values in direct.rows(session, statement, params):
             result[customer_id] = _value(postgresql, metric.aggregation, values)
     return result
 
@@ -230,12 +230,14 @@ def _select(
     one_customer: bool,
 ) -> Any:
     reader = _Reader("postgresql" if postgresql else "sqlite")
-    # One customer is compared, not listed: an expanding list is rendered on every execution.
-    customers = (
-        UsageEvent.customer_id == bindparam("customer_id", type_=String)
-        if one_customer
-        else UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True))
-    )
+    # Never an expanding list, which is rendered on every execution: one customer is
+    # compared, many are one array on PostgreSQL (so the statement runs on the driver).
+    if one_customer:
+        customers = UsageEvent.customer_id == bindparam("customer_id", type_=String)
+    elif postgresql:
+        customers = UsageEvent.customer_id == any_(bindparam("customer_ids", type_=ARRAY(Text())))
+    else:
+        customers = UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True))
     conditions = [
         UsageEvent.account_id == bindparam("account_id", type_=String),
         UsageEvent.livemode == bindparam("livemode", type_=Boolean),
