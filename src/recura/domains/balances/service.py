@@ -1,6 +1,7 @@
 """A customer's credit balance: an append-only ledger, summed per currency (read by
 invoices.issuing). Money operations on one customer are serialised by locking the
-customer's row first, so two of them at once cannot both spend the same credit."""
+customer's row first, so two of them at once cannot both spend the same credit; issuing,
+the only one that spends it, locks only customers that have credit."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """Issue invoices in bulk: calculate, spend credit, number, store, record their events.
 
-One invoice or a worker's batch of thousands go through the same code: the customers are
-locked and their balances read in one query each, every invoice is calculated by
-core.invoicing, numbers are taken as one consecutive range per series (one lock), and the
-rows are written with one multi-row INSERT per table. A second invoice for the same
-(subscription, period_start, reason) fails on the unique constraint, so whatever runs twice
-cannot bill twice.
+One invoice or a worker's batch of thousands go through the same code: the customers'
+balances are read in one query (those with credit to spend locked and read again), every
+invoice is calculated by core.invoicing, numbers are taken as one consecutive range per
+series (one lock), and the rows are written with one multi-row INSERT per table. A second
+invoice for the same (subscription, period_start, reason) fails on the unique constraint, so
+whatever runs twice cannot bill twice.
 """
 
 from __future__ import annotations
@@ -49,32 +49,49 @@ class Issue:
 def credit_balances(
     session: Session, keys: set[tuple[str, bool, str]], currencies: set[str], *, lock: bool
 ) -> dict[tuple[str, bool, str, str], int]:
-    """Credit per (account, livemode, customer, currency); `lock` holds the customers' rows
-    first, so concurrent issuers cannot spend the same credit (SQLite serialises anyway)."""
+    """Credit per (account, livemode, customer, currency); `lock` is for spending it: the
+    customers with credit are locked and read again, so concurrent issuers cannot spend the
+    same credit (SQLite serialises anyway)."""
     by_account: dict[str, set[str]] = defaultdict(set)
     for account_id, _, customer_id in keys:
         by_account[account_id].add(customer_id)
     found: dict[tuple[str, bool, str, str], int] = {}
     for account_id, customers in sorted(by_account.items()):
+        sums = _sums(session, account_id, customers, currencies)
         if lock:
-            balances.lock(session, account_id, customers)
-        stmt = (
-            select(
-                BalanceEntry.livemode,
-                BalanceEntry.customer_id,
-                BalanceEntry.currency,
-                func.sum(BalanceEntry.amount),
-            )
-            .where(
-                BalanceEntry.account_id == account_id,
-                bulk.among(session, BalanceEntry.customer_id, customers),
-                BalanceEntry.currency.in_(currencies),
-            )
-            .group_by(BalanceEntry.livemode, BalanceEntry.customer_id, BalanceEntry.currency)
-        )
-        for livemode, customer_id, currency, total in session.execute(stmt):
-            found[(account_id, livemode, customer_id, currency)] = int(total)
+            # Only issuing spends credit, always under these locks; everything else adds to
+            # it. A customer without credit at this read has none to spend twice (credit
+            # added meanwhile waits for the next invoice), so most of a batch goes unlocked.
+            spenders = {key[2] for key, total in sums.items() if total > 0}
+            if spenders:
+                balances.lock(session, account_id, spenders)
+                sums = {key: total for key, total in sums.items() if key[2] not in spenders}
+                sums |= _sums(session, account_id, spenders, currencies)
+        found |= sums
     return found
+
+
+def _sums(
+    session: Session, account_id: str, customers: set[str], currencies: set[str]
+) -> dict[tuple[str, bool, str, str], int]:
+    stmt = (
+        select(
+            BalanceEntry.livemode,
+            BalanceEntry.customer_id,
+            BalanceEntry.currency,
+            func.sum(BalanceEntry.amount),
+        )
+        .where(
+            BalanceEntry.account_id == account_id,
+            bulk.among(session, BalanceEntry.customer_id, customers),
+            BalanceEntry.currency.in_(currencies),
+        )
+        .group_by(BalanceEntry.livemode, BalanceEntry.customer_id, BalanceEntry.currency)
+    )
+    return {
+        (account_id, livemode, customer_id, currency): int(total)
+        for livemode, customer_id, currency, total in session.execute(stmt)
+    }
 
 
 def draft(session: Session, tenant: Tenant, customer_id: str, inputs: InvoiceInput) -> InvoiceDraft:
