@@ -140,8 +140,13 @@ def test_plain_rows_are_formatted_once(monkeypatch: pytest.MonkeyPatch) -> None:
         return exact(row)
 
     monkeypatch.setattr(bulk, "_formatters", lambda *_: (quick, spy))
-    plain = {"id": "evt_1", "type": "ț ✓", "mrr_currency": None, "data": {"\\": "\t"}}
-    plain["dispatched_at"] = None
+    plain = {
+        "id": "evt_1",
+        "type": "ț ✓",
+        "mrr_currency": None,
+        "data": {"\\": "\t"},
+        "dispatched_at": None,
+    }
     awkward = {**plain, "id": "evt_\\2"}
     text = bulk.copy_text(table, columns, [plain, awkward])
     assert escaped == [awkward]

@@ -88,7 +88,7 @@ def test_a_worker_killed_between_commit_and_send_still_delivers_each_event_once(
         finally:
             doomed.send_signal(signal.SIGKILL)
             doomed.wait()
-        # Counted once the worker is dead, in case a sender thread finished one more.
+        # Counted once the worker is dead.
         in_flight = receiver.arrived
         unsent = claimed - in_flight
         assert in_flight >= THREADS

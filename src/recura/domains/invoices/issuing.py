@@ -62,10 +62,10 @@ def credit_balances(
             # Only issuing spends credit, always under these locks; everything else adds to
             # it. A customer without credit at this read has none to spend twice (credit
             # added meanwhile waits for the next invoice), so most of a batch goes unlocked.
+            # The ledger only grows: the second read has every key of the first.
             spenders = {key[2] for key, total in sums.items() if total > 0}
             if spenders:
                 balances.lock(session, account_id, spenders)
-                sums = {key: total for key, total in sums.items() if key[2] not in spenders}
                 sums |= _sums(session, account_id, spenders, currencies)
         found |= sums
     return found
