@@ -184,12 +184,17 @@ def bank_import(
         with unit_of_work(factory) as session:
             accounts.get_account(session, account)
             tenant = Tenant(account, live)
-            rows = bank.import_statements(session, tenant, path.read_bytes(), SystemClock().now())
-            report = [(r.statement_id, r.entry_count, r.matched_count) for r in rows]
+            done = bank.import_statements(session, tenant, path.read_bytes(), SystemClock().now())
+            report = [(r.statement_id, r.entry_count, r.matched_count) for r in done.statements]
     except DomainError as exc:
         raise _fail(exc.detail) from None
     for statement_id, entries, matched in report:
         out.print(f"Statement {statement_id}: {entries} entries, {matched} matched to invoices.")
+    for skipped in done.skipped:
+        out.print(
+            f"Statement {skipped.statement_id} skipped: account {skipped.account} "
+            f"({skipped.currency}) is not one of the account's bank accounts."
+        )
 
 
 @keys_app.command("create")

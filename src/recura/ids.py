@@ -44,6 +44,7 @@ PREFIXES = {
     "refund": "re",
     "dispute": "dp",
     "gateway_connection": "gwc",
+    "bank_account": "bac",
     "bank_statement": "bst",
     "bank_transaction": "btx",
     "webhook_endpoint": "we",

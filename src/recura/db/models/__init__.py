@@ -4,6 +4,7 @@ from recura.db.models.account import Account
 from recura.db.models.add_on import AddOn
 from recura.db.models.api_key import ApiKey
 from recura.db.models.balance_entry import BalanceEntry
+from recura.db.models.bank_account import BankAccount
 from recura.db.models.bank_statement import BankStatement
 from recura.db.models.bank_transaction import BankTransaction
 from recura.db.models.billable_metric import BillableMetric
@@ -45,6 +46,7 @@ __all__ = [
     "AddOn",
     "ApiKey",
     "BalanceEntry",
+    "BankAccount",
     "BankStatement",
     "BankTransaction",
     "BillableMetric",

@@ -17,7 +17,9 @@ class BankStatement(TenantColumns, Base):
     statement_key: Mapped[str] = mapped_column(String(255))
     message_id: Mapped[str] = mapped_column(String(255))
     statement_id: Mapped[str] = mapped_column(String(255))
-    iban: Mapped[str | None] = mapped_column(String(34))
+    # The statement's account as the bank wrote it (IBAN or its own number), without
+    # spaces, upper case.
+    account_number: Mapped[str | None] = mapped_column(String(34))
     currency: Mapped[str | None] = mapped_column(String(3))
     issued_at: Mapped[datetime | None]
     entry_count: Mapped[int] = mapped_column(Integer)

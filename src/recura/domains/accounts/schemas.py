@@ -131,7 +131,11 @@ class AccountUpdate(Schema):
         description="When the last retry fails: cancel the subscription, mark it unpaid, or "
         "leave it past due.",
     )
-    iban: Iban | None = Field(default=None, description="Where bank transfers are paid to.")
+    iban: Iban | None = Field(
+        default=None,
+        description="Where bank transfers are paid to; registered as one of the account's "
+        "bank accounts too (see /v1/bank_accounts).",
+    )
     bic: Bic | None = None
     email_from_name: SenderName | None = Field(
         default=None, description="The name subscribers' emails come from; null: the legal name."
@@ -179,4 +183,46 @@ class AccountOut(BaseModel):
     email_reply_to: str | None
     winback_days: int | None
     livemode: bool
+    created_at: datetime
+
+
+# Account numbers as banks write them: an IBAN, or the bank's own number (Othr/Id).
+AccountNumber = Annotated[str, StringConstraints(min_length=1, max_length=42)]
+
+BANK_ACCOUNT_EXAMPLE = {
+    "object": "bank_account",
+    "id": "bac_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "iban": "RO49AAAA1B31007593840000",
+    "number": None,
+    "currency": "RON",
+    "created_at": "2026-01-15T09:30:00Z",
+}
+
+
+class BankAccountCreate(Schema):
+    model_config = example_in({"iban": "RO49 AAAA 1B31 0075 9384 0000", "currency": "RON"})
+
+    iban: AccountNumber | None = Field(
+        default=None,
+        description="The account's IBAN; spaces and case do not matter, and check digits are "
+        "not verified (statements are matched as the bank writes them).",
+    )
+    number: AccountNumber | None = Field(
+        default=None,
+        description="The bank's own number for the account, as its statements give it in "
+        "Acct/Id/Othr/Id.",
+    )
+    currency: Currency | None = Field(
+        default=None, description="Only statements in this currency; null: any currency."
+    )
+
+
+class BankAccountOut(BaseModel):
+    model_config = example(BANK_ACCOUNT_EXAMPLE)
+
+    object: Literal["bank_account"] = "bank_account"
+    id: str
+    iban: str | None
+    number: str | None
+    currency: str | None
     created_at: datetime

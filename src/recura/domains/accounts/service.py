@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from recura.core import dunning
 from recura.db.models import Account, ApiKey
-from recura.domains.accounts import keys, repository
+from recura.domains.accounts import bank_accounts, keys, repository
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
 from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.tenant import Tenant
@@ -58,6 +58,8 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
         if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
         setattr(account, field, value)
+    if data.iban is not None:
+        bank_accounts.register_iban(session, account.id, data.iban, now)
     account.updated_at = now
     session.flush()
     return account

@@ -108,6 +108,21 @@ def record_payment(
     return amount - applied
 
 
+def take_back_payment(
+    session: Session, tenant: Tenant, invoice: Invoice, amount: int, now: datetime
+) -> bool:
+    """Money received for `invoice` went back to the payer (a returned bank transfer): it
+    is due again, and a paid invoice is open again. Returns whether it was reopened."""
+    invoice.amount_paid = max(invoice.amount_paid - amount, 0)
+    invoice.updated_at = now
+    if invoice.status != "paid" or invoice.amount_paid >= invoice.amount_due:
+        return False
+    invoice.status = "open"
+    invoice.paid_at = None
+    _record(session, tenant, invoice, "invoice.reopened", now)
+    return True
+
+
 def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> Invoice:
     """open → void; credit it had spent goes back to the customer's balance."""
     invoice = get_for_update(session, tenant, invoice_id)

@@ -1,14 +1,16 @@
 """Bank transfers: camt.053 statements imported, each incoming credit matched to open invoices
 by the reference it quotes and its amount.
 
-A statement is kept by its key and each transfer by the bank's entry reference, so importing
-a statement twice, or two statements that overlap, counts every transfer once. A transfer
-that pays more than is due credits the customer's balance; one that cannot be matched is
-listed for a person to match by hand.
+A statement is kept by its key and each entry by its identity (Entry.entry_ref), so
+importing a statement twice, or two statements that overlap, counts every entry once. A
+transfer that pays more than is due credits the customer's balance; one that cannot be
+matched is listed for a person to match by hand; one that comes back reverses what it paid
+(bank_reversals). Statements for accounts the merchant has not registered are skipped.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,52 +20,60 @@ from sqlalchemy.orm import Session
 from recura.core.bank_matching import IncomingTransfer, Match, OpenInvoice, match_transfer
 from recura.core.money import Money
 from recura.db.models import BankStatement, BankTransaction, Invoice, Payment
-from recura.domains.accounts import service as accounts
+from recura.domains.accounts import bank_accounts
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
-from recura.domains.payments import locks, outcomes
+from recura.domains.payments import bank_reversals, locks, outcomes
 from recura.gateways.bank_transfer import camt053
-from recura.gateways.bank_transfer.statement import Entry, Statement, StatementError
+from recura.gateways.bank_transfer.statement import BOOKED, Entry, Statement, StatementError
 from recura.ids import new_id
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 
 
-def import_statements(
-    session: Session, tenant: Tenant, data: bytes, now: datetime
-) -> list[BankStatement]:
-    """Import every statement in a camt.053 file; one imported before changes nothing."""
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What a file held: the merchant's statements (imported now or before), and those of
+    accounts the merchant has not registered, left out."""
+
+    statements: list[BankStatement]
+    skipped: list[Statement]
+
+
+def import_statements(session: Session, tenant: Tenant, data: bytes, now: datetime) -> Imported:
+    """Import every statement of the merchant's accounts in a camt.053 file; one imported
+    before changes nothing."""
     if len(data) > MAX_STATEMENT_BYTES:
         raise invalid("", f"a statement file is at most {MAX_STATEMENT_BYTES // 2**20} MiB")
     try:
         parsed = camt053.parse_statements(data)
     except StatementError as error:
         raise invalid("", f"not a camt.053 statement: {error}") from None
-    account = accounts.get_account(session, tenant.account_id)
-    return [_import(session, tenant, account.iban, s, now) for s in parsed]
+    registered = bank_accounts.registered(session, tenant.account_id)
+    mine = [
+        s for s in parsed if not registered or bank_accounts.owns(registered, s.account, s.currency)
+    ]
+    skipped = [s for s in parsed if s not in mine]
+    return Imported([_import(session, tenant, s, now) for s in mine], skipped)
 
 
-def _import(
-    session: Session, tenant: Tenant, iban: str | None, statement: Statement, now: datetime
-) -> BankStatement:
+def _import(session: Session, tenant: Tenant, statement: Statement, now: datetime) -> BankStatement:
     key = camt053.statement_key(statement)
     stmt = tenant.scope(select(BankStatement), BankStatement)
     known = session.scalar(stmt.where(BankStatement.statement_key == key))
     if known is not None:
         return known
-    if iban is not None and statement.iban != iban:
-        raise invalid("", f"the statement is for {statement.iban}, not the account's IBAN {iban}")
     row = BankStatement(
         id=new_id("bank_statement"),
         **tenant.row_keys(),
         statement_key=key,
         message_id=statement.message_id,
         statement_id=statement.statement_id,
-        iban=statement.iban,
+        account_number=statement.account,
         currency=statement.currency,
         issued_at=statement.created_at,
         entry_count=len(statement.entries),
@@ -74,7 +84,7 @@ def _import(
     session.flush()
     for entry in statement.entries:
         transaction = _transaction(session, tenant, row, entry, now)
-        if transaction is not None and transaction.status in ("matched", "partial", "overpaid"):
+        if transaction is not None and transaction.status in (*bank_reversals.PAID, "reversal"):
             row.matched_count += 1
     events.record(session, tenant, "bank_statement.imported", row.id, _summary(row), now)
     return row
@@ -83,35 +93,50 @@ def _import(
 def _transaction(
     session: Session, tenant: Tenant, statement: BankStatement, entry: Entry, now: datetime
 ) -> BankTransaction | None:
-    seen = tenant.scope(select(BankTransaction.id), BankTransaction).where(
-        BankTransaction.iban == statement.iban, BankTransaction.entry_ref == entry.entry_ref
+    seen = tenant.scope(select(BankTransaction), BankTransaction).where(
+        BankTransaction.account_number == statement.account_number,
+        BankTransaction.entry_ref == entry.entry_ref,
     )
-    if session.scalar(seen) is not None:
-        return None  # in an earlier, overlapping statement
-    transaction = BankTransaction(
-        id=new_id("bank_transaction"),
-        **tenant.row_keys(),
-        statement_id=statement.id,
-        iban=statement.iban or "",
-        entry_ref=entry.entry_ref,
-        booked_on=entry.booked_on,
-        amount=entry.amount.minor,
-        currency=entry.amount.currency,
-        references=list(entry.references),
-        remittance=entry.remittance[:1000],
-        debtor_name=entry.debtor_name,
-        debtor_iban=entry.debtor_iban,
-        status="ignored",
-        reason=None,
-        applied=[],
-        to_balance=0,
-        matched_at=None,
-        created_at=now,
-    )
-    session.add(transaction)
+    transaction = session.scalar(seen.with_for_update())
+    if transaction is not None:
+        # In an earlier, overlapping statement: news only if it was pending and is booked now.
+        if transaction.entry_status == BOOKED or not entry.booked:
+            return None
+        transaction.entry_status = entry.status
+        transaction.booked_on = entry.booked_on
+    else:
+        transaction = BankTransaction(
+            id=new_id("bank_transaction"),
+            **tenant.row_keys(),
+            statement_id=statement.id,
+            account_number=statement.account_number or "",
+            entry_ref=entry.entry_ref,
+            booked_on=entry.booked_on,
+            amount=entry.amount.minor,
+            currency=entry.amount.currency,
+            references=list(entry.references),
+            remittance=entry.remittance[:1000],
+            counterparty_name=entry.counterparty_name,
+            counterparty_iban=entry.counterparty_iban,
+            credit=entry.credit,
+            entry_status=entry.status,
+            status="ignored",
+            reason=None,
+            applied=[],
+            to_balance=0,
+            matched_at=None,
+            reversal_of=None,
+            created_at=now,
+        )
+        session.add(transaction)
+    if bank_reversals.returns_transfer(entry) and bank_reversals.reverse(
+        session, tenant, transaction, entry, now
+    ):
+        return transaction
     if not entry.pays_invoices:
         transaction.reason = "not a booked incoming transfer"
         return transaction
+    transaction.reason = None
     candidates = _open_invoices(session, tenant, entry.references)
     open_ = [
         OpenInvoice(
@@ -234,7 +259,7 @@ def _summary(row: BankStatement) -> dict[str, Any]:
     return {
         "id": row.id,
         "statement_id": row.statement_id,
-        "iban": row.iban,
+        "account_number": row.account_number,
         "entry_count": row.entry_count,
         "matched_count": row.matched_count,
     }

@@ -25,6 +25,7 @@ from recura.core.money import Money
 from recura.db.models import Customer, Invoice, Payment
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
+from recura.domains.invoices.issuing import SEND_INVOICE
 from recura.domains.payments import locks, methods, outcomes, processors
 from recura.gateways.base import (
     ChargeRequest,
@@ -70,6 +71,11 @@ def start(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> 
     invoice.next_payment_attempt_at = None
     due = invoice.amount_due - invoice.amount_paid
     if invoice.status != "open" or due <= 0 or unsettled(session, tenant, invoice.id):
+        return None
+    if invoice.collection_method == SEND_INVOICE:
+        # Paid by the customer's own transfer and never charged: a retry of one in dunning
+        # (its transfer came back) only finds it still unpaid, until the final action.
+        outcomes.failed_attempt(session, tenant, invoice, "unpaid", now)
         return None
     customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
     method = methods.default_of(session, tenant, customer)

@@ -258,7 +258,7 @@ class BankStatementOut(BaseModel):
             "object": "bank_statement",
             "id": "bst_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
             "statement_id": "STMT-2026-03-02",
-            "iban": "RO49AAAA1B31007593840000",
+            "account_number": "RO49AAAA1B31007593840000",
             "currency": "RON",
             "entry_count": 12,
             "matched_count": 11,
@@ -270,7 +270,10 @@ class BankStatementOut(BaseModel):
     object: Literal["bank_statement"] = "bank_statement"
     id: str
     statement_id: str
-    iban: str | None
+    account_number: str | None = Field(
+        description="The statement's account as the bank wrote it: an IBAN or the bank's own "
+        "number, without spaces."
+    )
     currency: str | None
     entry_count: int
     matched_count: int
@@ -282,13 +285,53 @@ class BankStatementOut(BaseModel):
         return cls(
             id=row.id,
             statement_id=row.statement_id,
-            iban=row.iban,
+            account_number=row.account_number,
             currency=row.currency,
             entry_count=row.entry_count,
             matched_count=row.matched_count,
             livemode=row.livemode,
             created_at=row.created_at,
         )
+
+
+class SkippedStatementOut(BaseModel):
+    """A statement of the file left out: its account is not one of the merchant's."""
+
+    statement_id: str
+    account_number: str
+    currency: str
+    entry_count: int
+
+
+class BankStatementImportOut(BaseModel):
+    model_config = example(
+        {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "skipped": [
+                {
+                    "statement_id": "STMT-2026-03-02-EUR",
+                    "account_number": "RO02AAAA1B31007593840001",
+                    "currency": "EUR",
+                    "entry_count": 3,
+                }
+            ],
+        }
+    )
+
+    object: Literal["list"] = "list"
+    data: list[BankStatementOut] = Field(
+        description="The file's statements of the merchant's bank accounts, imported now or before."
+    )
+    has_more: bool = False
+    skipped: list[SkippedStatementOut] = Field(
+        description="Statements of accounts not registered under /v1/bank_accounts; with none "
+        "registered, nothing is skipped."
+    )
+
+
+_ENTRY_STATUSES: dict[str, Literal["booked", "pending"]] = {"BOOK": "booked", "PDNG": "pending"}
 
 
 class BankTransactionOut(BaseModel):
@@ -301,11 +344,15 @@ class BankTransactionOut(BaseModel):
             "amount": {"amount": 6050, "currency": "RON"},
             "references": ["RF712M7F3NHZJ6QH5RKM2B"],
             "remittance": "Factura NDT-000042 RF71 2M7F 3NHZ J6QH 5RKM 2B",
-            "debtor_name": "Ana Popescu",
+            "direction": "credit",
+            "entry_status": "booked",
+            "counterparty_name": "Ana Popescu",
+            "counterparty_iban": "RO21INGB0000999901234567",
             "status": "matched",
             "reason": None,
             "applied": [{"invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "amount": 6050}],
             "to_balance": {"amount": 0, "currency": "RON"},
+            "reversal_of": None,
             "livemode": False,
         }
     )
@@ -317,11 +364,24 @@ class BankTransactionOut(BaseModel):
     amount: MoneyOut
     references: list[str]
     remittance: str
-    debtor_name: str | None
-    status: str
+    direction: Literal["credit", "debit"] = Field(description="credit: money in; debit: money out.")
+    entry_status: Literal["booked", "pending", "information"] = Field(
+        description="As the bank reported the entry: booked (BOOK or no status), pending "
+        "(PDNG), or information only (INFO, FUTR, a bank's own code); only booked credits "
+        "pay invoices."
+    )
+    counterparty_name: str | None = Field(
+        description="The other side: who paid a credit (Dbtr), who was paid by a debit (Cdtr)."
+    )
+    counterparty_iban: str | None
+    status: str = Field(
+        description="matched, partial, overpaid, unmatched, ignored (not a booked incoming "
+        "transfer), reversed (the money went back) or reversal (the entry that took it back)."
+    )
     reason: str | None
     applied: list[dict[str, Any]]
     to_balance: MoneyOut
+    reversal_of: str | None = Field(description="A reversal's: the transaction it took back.")
     livemode: bool
 
     @classmethod
@@ -333,11 +393,15 @@ class BankTransactionOut(BaseModel):
             amount=MoneyOut(amount=row.amount, currency=row.currency),
             references=row.references,
             remittance=row.remittance,
-            debtor_name=row.debtor_name,
+            direction="credit" if row.credit else "debit",
+            entry_status=_ENTRY_STATUSES.get(row.entry_status, "information"),
+            counterparty_name=row.counterparty_name,
+            counterparty_iban=row.counterparty_iban,
             status=row.status,
             reason=row.reason,
             applied=[{"invoice": a["invoice"], "amount": a["amount"]} for a in row.applied],
             to_balance=MoneyOut(amount=row.to_balance, currency=row.currency),
+            reversal_of=row.reversal_of,
             livemode=row.livemode,
         )
 

@@ -83,12 +83,14 @@ class Reader:
         found = _AMOUNT.fullmatch(text)
         if found is None:
             raise StatementError(f"{text!r} is not an amount")
-        decimals = len(found.group(1) or "")
-        # Rounding a bank's amount would make the books disagree with the bank's: refuse.
+        # Trailing zeros beyond the currency's decimals ("8.850 EUR") change nothing; any
+        # other digit there would have to be rounded, and a rounded amount would make the
+        # books disagree with the bank's: refuse it.
+        decimals = len((found.group(1) or "").rstrip("0"))
         if decimals > exponent(currency):
             raise StatementError(
-                f"amount {text} {currency} has {decimals} decimals, "
-                f"{currency} has {exponent(currency)}"
+                f"amount {text} {currency} is not exact in {currency}, which has "
+                f"{exponent(currency)} decimals"
             )
         return Money.from_major(text, currency)
 

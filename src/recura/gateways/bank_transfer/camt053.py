@@ -3,8 +3,14 @@
 Only what reconciliation needs is read, and every lookup uses the namespace of the
 document's root, so one reader serves every version. The elements read kept their names
 across versions, with three exceptions handled here: the entry status is a bare code up
-to .07 and `Sts/Cd` from .08; the debtor's name is `Dbtr/Nm` up to .07 and `Dbtr/Pty/Nm`
+to .07 and `Sts/Cd` from .08; a party's name is `Dbtr/Nm` up to .07 and `Dbtr/Pty/Nm`
 from .08; a transaction's own amount is `TxDtls/Amt` from .03, `AmtDtls/TxAmt/Amt` in .02.
+
+Banks' files are read as the banks write them: the account is `Acct/Id/IBAN` or
+`Acct/Id/Othr/Id` (an IBAN or the bank's own number), kept as written (spaces and case
+aside) even where an IBAN's check digits do not add up; an entry without a status is
+booked, since a statement reports booked entries; one without any date was booked on
+the statement's day.
 
 A batch entry (one booking for several transfers) becomes one Entry per transaction,
 each with its own amount, when the transactions' amounts add up to the booking; when
@@ -23,8 +29,6 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from lxml import etree
-from stdnum import iban as iban_number
-from stdnum.exceptions import ValidationError
 
 from recura.core.money import Money, is_currency
 from recura.gateways.bank_transfer._xml import Reader, load
@@ -99,7 +103,7 @@ def _namespace(root: Any) -> str:
 def _statement(reader: Reader, stmt: Any, message_id: str, sent_at: datetime) -> Statement:
     statement_id = reader.required(stmt, "Id")
     try:
-        iban = _account_iban(reader, stmt)
+        account = _account(reader, stmt)
         created = reader.text(stmt, "CreDtTm")
         created_at = reader.moment(created) if created else sent_at
         currency = _currency(reader, stmt)
@@ -110,20 +114,19 @@ def _statement(reader: Reader, stmt: Any, message_id: str, sent_at: datetime) ->
     seen: dict[str, int] = {}
     for number, ntry in enumerate(reader.findall(stmt, "Ntry"), 1):
         try:
-            entries.extend(_entries(reader, ntry, statement_id, iban, created_at, seen))
+            entries.extend(_entries(reader, ntry, statement_id, account, created_at, seen))
         except StatementError as exc:
             raise StatementError(f"statement {statement_id}, entry {number}: {exc}") from None
-    return Statement(message_id, statement_id, iban, currency, created_at, tuple(entries))
+    return Statement(message_id, statement_id, account, currency, created_at, tuple(entries))
 
 
-def _account_iban(reader: Reader, stmt: Any) -> str:
-    text = reader.text(stmt, "Acct/Id/IBAN")
+def _account(reader: Reader, stmt: Any) -> str:
+    # Check digits are not verified: the bank knows its own accounts, and a sample or a
+    # test platform's made-up IBAN is still the number the merchant registers.
+    text = reader.text(stmt, "Acct/Id/IBAN") or reader.text(stmt, "Acct/Id/Othr/Id")
     if text is None:
-        raise StatementError("the account is not identified by an IBAN (Acct/Id/IBAN)")
-    try:
-        return str(iban_number.validate(text))
-    except ValidationError:
-        raise StatementError(f"account IBAN {text!r} is not valid") from None
+        raise StatementError("the account has neither Acct/Id/IBAN nor Acct/Id/Othr/Id")
+    return normalize(text)
 
 
 def _currency(reader: Reader, stmt: Any) -> str:
@@ -138,6 +141,15 @@ def _currency(reader: Reader, stmt: Any) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Party:
+    name: str | None = None
+    iban: str | None = None
+
+
+_NOBODY = _Party()
+
+
+@dataclass(frozen=True, slots=True)
 class _Part:
     """What one TxDtls says (or, without any, the entry itself)."""
 
@@ -145,8 +157,8 @@ class _Part:
     credit: bool | None
     structured: tuple[str, ...]
     remittance: str
-    debtor_name: str | None
-    debtor_iban: str | None
+    debtor: _Party
+    creditor: _Party
     end_to_end_id: str | None
 
     @property
@@ -158,7 +170,7 @@ def _entries(
     reader: Reader,
     ntry: Any,
     statement_id: str,
-    iban: str,
+    account: str,
     created_at: datetime,
     seen: dict[str, int],
 ) -> list[Entry]:
@@ -171,15 +183,14 @@ def _entries(
         raise StatementError("missing CdtDbtInd")
     # A bare code up to .07; from .08 a choice of Cd or Prtry.
     status = (
-        reader.text(ntry, "Sts/Cd") or reader.text(ntry, "Sts/Prtry") or reader.text(ntry, "Sts")
+        reader.text(ntry, "Sts/Cd")
+        or reader.text(ntry, "Sts/Prtry")
+        or reader.text(ntry, "Sts")
+        or BOOKED
     )
-    if status is None:
-        raise StatementError("missing Sts")
-    booked_on = reader.day(ntry, "BookgDt") or reader.day(ntry, "ValDt")
-    if booked_on is None:
-        if status == BOOKED:
-            raise StatementError("a booked entry without BookgDt or ValDt")
-        booked_on = reader.local_date(created_at)
+    booked_on = (
+        reader.day(ntry, "BookgDt") or reader.day(ntry, "ValDt") or reader.local_date(created_at)
+    )
     reversal = reader.text(ntry, "RvslInd") in ("true", "1")
 
     parts = [_part(reader, tx) for tx in reader.findall(ntry, "NtryDtls/TxDtls")]
@@ -187,7 +198,7 @@ def _entries(
     if len(parts) <= 1:
         # One transfer: the booked amount is what arrived, whatever the transaction's own
         # amount says (it may be the instructed one, in another currency, before charges).
-        part = parts[0] if parts else _Part(None, None, (), "", None, None, None)
+        part = parts[0] if parts else _Part(None, None, (), "", _NOBODY, _NOBODY, None)
         if not part.remittance:
             part = replace(part, remittance=entry_info)
         parts = [replace(part, amount=amount, credit=credit)]
@@ -196,14 +207,16 @@ def _entries(
         if not _adds_up(amount, credit, parts):
             parts = [_merged(parts, amount, credit)]
 
-    base = _entry_ref(reader, ntry, statement_id)
+    base = _entry_ref(reader, ntry, statement_id, amount, credit, reversal, seen)
     if base is None:
-        base = _content_ref(iban, booked_on, reader.day(ntry, "ValDt"), reversal, parts, seen)
+        base = _content_ref(account, booked_on, reader.day(ntry, "ValDt"), reversal, parts, seen)
     entries = []
     for number, part in enumerate(parts, 1):
         # Every part has both by now: a single one or a merged batch takes the entry's.
         assert part.amount is not None
         assert part.credit is not None
+        # The other side of the transfer: who paid a credit, who was paid by a debit.
+        counterparty = part.debtor if part.credit else part.creditor
         entries.append(
             Entry(
                 entry_ref=base if len(parts) == 1 else f"{base}/{number}",
@@ -213,8 +226,8 @@ def _entries(
                 status=status,
                 references=part.references,
                 remittance=part.remittance,
-                debtor_name=part.debtor_name,
-                debtor_iban=part.debtor_iban,
+                counterparty_name=counterparty.name,
+                counterparty_iban=counterparty.iban,
                 end_to_end_id=part.end_to_end_id,
                 reversal=reversal,
             )
@@ -227,7 +240,6 @@ def _part(reader: Reader, tx: Any) -> _Part:
     if amount_element is None:
         amount_element = reader.find(tx, "AmtDtls/TxAmt/Amt")
     lines = reader.texts(tx, "RmtInf/Ustrd") + reader.texts(tx, "RmtInf/Strd/AddtlRmtInf")
-    debtor_iban = reader.text(tx, "RltdPties/DbtrAcct/Id/IBAN")
     end_to_end_id = reader.text(tx, "Refs/EndToEndId")
     return _Part(
         amount=reader.money(amount_element) if amount_element is not None else None,
@@ -236,10 +248,17 @@ def _part(reader: Reader, tx: Any) -> _Part:
         # Ustrd is cut into 140-character pieces wherever the bank likes; joining them
         # with a space is what find_references copes with whether or not it split a word.
         remittance=" ".join(lines) or reader.text(tx, "AddtlTxInf") or "",
-        debtor_name=reader.text(tx, "RltdPties/Dbtr/Pty/Nm")
-        or reader.text(tx, "RltdPties/Dbtr/Nm"),
-        debtor_iban=normalize(debtor_iban) if debtor_iban else None,
+        debtor=_party(reader, tx, "Dbtr"),
+        creditor=_party(reader, tx, "Cdtr"),
         end_to_end_id=None if end_to_end_id == _NOT_PROVIDED else end_to_end_id,
+    )
+
+
+def _party(reader: Reader, tx: Any, role: str) -> _Party:
+    iban = reader.text(tx, f"RltdPties/{role}Acct/Id/IBAN")
+    return _Party(
+        name=reader.text(tx, f"RltdPties/{role}/Pty/Nm") or reader.text(tx, f"RltdPties/{role}/Nm"),
+        iban=normalize(iban) if iban else None,
     )
 
 
@@ -262,23 +281,40 @@ def _merged(parts: list[_Part], amount: Money, credit: bool) -> _Part:
         credit=credit,
         structured=_unique(r for p in parts for r in p.references),
         remittance=" ".join(p.remittance for p in parts if p.remittance),
-        debtor_name=common(p.debtor_name for p in parts),
-        debtor_iban=common(p.debtor_iban for p in parts),
+        debtor=_Party(common(p.debtor.name for p in parts), common(p.debtor.iban for p in parts)),
+        creditor=_Party(
+            common(p.creditor.name for p in parts), common(p.creditor.iban for p in parts)
+        ),
         end_to_end_id=None,
     )
 
 
-def _entry_ref(reader: Reader, ntry: Any, statement_id: str) -> str | None:
-    if (servicer := reader.text(ntry, "AcctSvcrRef")) is not None:
-        return servicer
-    if (entry := reader.text(ntry, "NtryRef")) is not None:
+def _entry_ref(
+    reader: Reader,
+    ntry: Any,
+    statement_id: str,
+    amount: Money,
+    credit: bool,
+    reversal: bool,
+    seen: dict[str, int],
+) -> str | None:
+    if (servicer := reader.text(ntry, "AcctSvcrRef")) is None:
+        if (entry := reader.text(ntry, "NtryRef")) is None:
+            return None
         # Banks commonly number entries 1, 2, 3... in every statement.
-        return f"{statement_id}/{entry}"
-    return None
+        servicer = f"{statement_id}/{entry}"
+    # A bank's reference alone does not tell entries apart: PostFinance gives one to every
+    # entry of a processing batch. What moved, and which way, does; and it is the same
+    # each time the same entry is reported, whatever its status then.
+    ref = f"{servicer} {'CRDT' if credit else 'DBIT'} {amount.to_major()} {amount.currency}"
+    if reversal:
+        ref += " RVSL"
+    seen[ref] = seen.get(ref, 0) + 1
+    return ref if seen[ref] == 1 else f"{ref} #{seen[ref]}"
 
 
 def _content_ref(
-    iban: str,
+    account: str,
     booked_on: date,
     value_date: date | None,
     reversal: bool,
@@ -288,7 +324,7 @@ def _content_ref(
     # The status is left out on purpose: it is the one thing that changes when the same
     # entry is reported again.
     content = [
-        iban,
+        account,
         booked_on.isoformat(),
         value_date.isoformat() if value_date else None,
         reversal,
@@ -298,8 +334,8 @@ def _content_ref(
                 p.credit,
                 list(p.structured),
                 p.remittance,
-                p.debtor_name,
-                p.debtor_iban,
+                p.debtor.name,
+                p.debtor.iban,
                 p.end_to_end_id,
             ]
             for p in parts

@@ -31,10 +31,13 @@ class Entry:
     out the same each time the entry is read, from a second import of the same file, a
     file downloaded again, or the next statement repeating it. It is the bank's
     reference (AcctSvcrRef), else the entry reference (NtryRef) qualified with the
-    statement id because banks number those per statement, else a hash of the entry's
-    content (never its position in the file or the time of import) with the count of
-    identical entries before it in the statement, so two equal transfers on one day
-    stay two. Transactions of a batch add "/<n>" to their entry's reference.
+    statement id because banks number those per statement, followed by the direction,
+    amount and currency ("0758 CRDT 1537.00 CHF") because a bank may give several entries
+    one reference; a second entry alike in all of these in one statement adds " #2".
+    Without either reference it is a hash of the entry's content (never its position in
+    the file or the time of import) with the count of identical entries before it in
+    the statement, so two equal transfers on one day stay two. Transactions of a batch
+    add "/<n>" to their entry's reference.
     """
 
     entry_ref: str
@@ -44,8 +47,9 @@ class Entry:
     status: str  # BOOK, PDNG, INFO, FUTR, or a bank's proprietary code
     references: tuple[str, ...]  # normalized: structured ones first, then RF found in text
     remittance: str
-    debtor_name: str | None
-    debtor_iban: str | None
+    # The other side: the payer (Dbtr) of a credit, the payee (Cdtr) of a debit.
+    counterparty_name: str | None
+    counterparty_iban: str | None
     end_to_end_id: str | None
     reversal: bool = False  # the bank undoing an earlier entry (RvslInd)
 
@@ -63,7 +67,7 @@ class Entry:
 class Statement:
     message_id: str
     statement_id: str
-    iban: str
+    account: str  # Acct/Id/IBAN or Acct/Id/Othr/Id, without spaces, upper case
     currency: str
     created_at: datetime
     entries: tuple[Entry, ...]
@@ -77,5 +81,5 @@ def statement_key(statement: Statement) -> str:
     drop its entries, while a key too wide only imports a statement again, which its
     entries' references make harmless.
     """
-    identity = json.dumps([statement.iban, statement.statement_id, statement.message_id])
+    identity = json.dumps([statement.account, statement.statement_id, statement.message_id])
     return hashlib.sha256(identity.encode()).hexdigest()
