@@ -16,6 +16,7 @@ from recura.cli import app
 from recura.config import Settings
 from recura.db.models import EmailMessage
 from tests.conftest import SECRET
+from tests.fakes.camt053 import IBAN, Stmt, credit, document
 
 runner = CliRunner()
 
@@ -147,3 +148,35 @@ def test_demo_loads_once_and_prints_a_working_key(
     token2 = re.search(r"rk_test_\w+", second).group(0)  # type: ignore[union-attr]
     client2 = api_for(settings, engine, token2)
     assert len(client2.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20
+
+
+def test_bank_import_reports_the_statements_of_other_accounts_as_skipped(
+    env: dict[str, str], settings: Settings, engine: Any, tmp_path: Any
+) -> None:
+    run(env, "migrate")
+    out = run(
+        env,
+        "accounts",
+        "create",
+        "--legal-name",
+        "Bank SRL",
+        "--country",
+        "RO",
+        "--currency",
+        "RON",
+    )
+    account = re.search(r"acct_\w+", out).group(0)  # type: ignore[union-attr]
+    test_key = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
+    client = api_for(settings, engine, test_key)
+    assert client.post("/v1/bank_accounts", json={"iban": IBAN}).status_code == 201
+    other = "RO02AAAA1B31007593840001"
+    path = tmp_path / "statement.xml"
+    path.write_bytes(
+        document(
+            Stmt((credit("1.00"), credit("2.00", acct_svcr_ref="B")), statement_id="S-MINE"),
+            Stmt((credit("3.00"),), statement_id="S-OTHER", iban=other),
+        )
+    )
+    out = run(env, "bank", "import", str(path), "--account", account, "--test")
+    assert "Statement S-MINE: 2 entries, 0 matched to invoices." in out
+    assert f"Statement S-OTHER skipped: account {other} (RON)" in out

@@ -23,22 +23,25 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     bank_accounts = op.create_table('bank_accounts',
-    sa.Column('account_id', sa.String(length=40), nullable=False),
-    sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('iban', sa.String(length=34), nullable=True),
     sa.Column('number', sa.String(length=34), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('account_id', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('livemode', sa.Boolean(), nullable=False),
     sa.Column('created_at', recura.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_bank_accounts_account_id_accounts')),
     sa.PrimaryKeyConstraint('account_id', 'id', name=op.f('pk_bank_accounts'))
     )
-    # The invoices' IBAN was the one account statements were accepted for: it stays one.
+    # The invoices' IBAN was the one account statements were accepted for: it stays one,
+    # in test and live data alike.
     accounts = sa.table('accounts', sa.column('id', sa.String), sa.column('iban', sa.String))
     now = datetime.now(UTC)
     rows = op.get_bind().execute(sa.select(accounts.c.id, accounts.c.iban).where(accounts.c.iban.is_not(None)))
     registered = [
-        {'account_id': account_id, 'id': new_id('bank_account'), 'iban': iban, 'number': None, 'currency': None, 'created_at': now}
+        {'account_id': account_id, 'id': new_id('bank_account'), 'livemode': livemode, 'iban': iban, 'number': None, 'currency': None, 'created_at': now}
         for account_id, iban in rows
+        for livemode in (False, True)
     ]
     if registered:
         op.bulk_insert(bank_accounts, registered)

@@ -103,6 +103,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "payments": (payment := api.ok("GET", "/v1/payments")["data"][0]["id"]),
         "refunds": create("refunds", {"payment": payment, "amount": 1}),
         "bank_transactions": unmatched_transfer(api),
+        "bank_accounts": create("bank_accounts", {"iban": "RO49AAAA1B31007593840000"}),
         "disputes": opened_dispute(api, payment),
         "customers": customer,
         "products": product,

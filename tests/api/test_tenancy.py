@@ -148,6 +148,9 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/payment_methods": method,
         "/v1/payments": payment,
         "/v1/bank_transactions": unmatched_transfer(api),
+        "/v1/bank_accounts": api.ok(
+            "POST", "/v1/bank_accounts", 201, json={"iban": "RO49AAAA1B31007593840000"}
+        )["id"],
         "/v1/disputes": opened_dispute(api, payment),
         "/v1/gateway_connections": api.ok(
             "POST", "/v1/gateway_connections", json={"gateway": "sandbox", "timeout_rate": 0}

@@ -57,3 +57,34 @@ def test_usage_event_keys_compare_byte_by_byte_on_postgresql(engine: Engine) -> 
     finally:
         upgrade(engine)
     assert collations() == {**keys, "id": None}
+
+
+def test_the_invoices_iban_becomes_a_bank_account_in_both_modes(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO accounts (id, legal_name, country, default_currency, timezone,"
+                    " locale, invoice_series_prefix, iban, created_at, updated_at) VALUES"
+                    " ('acct_migrated_iban', 'M', 'RO', 'RON', 'UTC', 'ro', 'M',"
+                    " 'RO49AAAA1B31007593840000', :t, :t)"
+                ),
+                {"t": "2026-01-01T00:00:00+00:00"},
+            )
+    finally:
+        upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT livemode, iban, number, currency FROM bank_accounts"
+                " WHERE account_id = 'acct_migrated_iban' ORDER BY livemode"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (False, "RO49AAAA1B31007593840000", None, None),
+        (True, "RO49AAAA1B31007593840000", None, None),
+    ]

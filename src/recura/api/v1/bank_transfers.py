@@ -48,13 +48,13 @@ class DeletedBankAccount(BaseModel):
 def create_bank_account(
     body: BankAccountCreate, session: SessionDep, tenant: TenantDep, clock: ClockDep
 ) -> BankAccountOut:
-    row = bank_accounts.create(session, tenant.account_id, body, clock.now())
+    row = bank_accounts.create(session, tenant, body, clock.now())
     return BankAccountOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/v1/bank_accounts", response_model=BankAccountList, summary="Bank accounts")
 def list_bank_accounts(session: SessionDep, tenant: TenantDep, page: PageDep) -> BaseModel:
-    found = bank_accounts.page(session, tenant.account_id, page.limit, page.starting_after)
+    found = bank_accounts.page(session, tenant, page.limit, page.starting_after)
     data = [BankAccountOut.model_validate(r, from_attributes=True) for r in found.items]
     return BankAccountList(data=data, has_more=found.has_more)
 
@@ -65,7 +65,7 @@ def list_bank_accounts(session: SessionDep, tenant: TenantDep, page: PageDep) ->
     summary="Stop importing statements of a bank account",
 )
 def delete_bank_account(id: str, session: SessionDep, tenant: TenantDep) -> BaseModel:
-    return DeletedBankAccount(id=bank_accounts.delete(session, tenant.account_id, id).id)
+    return DeletedBankAccount(id=bank_accounts.delete(session, tenant, id).id)
 
 
 @router.post(

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from recura.db.models import BankAccount
 from recura.domains.accounts.schemas import BankAccountCreate
-from recura.domains.common.errors import ConflictError, NotFoundError, invalid
-from recura.domains.common.pages import Page
+from recura.domains.common import lookup
+from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
 # Letters and digits only once spaces are gone; 34 is the longest IBAN or Othr/Id.
@@ -29,8 +31,8 @@ def normalize(number: str) -> str:
     return "".join(number.split()).upper()
 
 
-def registered(session: Session, account_id: str) -> list[BankAccount]:
-    stmt = select(BankAccount).where(BankAccount.account_id == account_id)
+def registered(session: Session, tenant: Tenant) -> list[BankAccount]:
+    stmt = tenant.scope(select(BankAccount), BankAccount)
     return list(session.scalars(stmt.order_by(BankAccount.id)))
 
 
@@ -40,19 +42,17 @@ def owns(accounts: list[BankAccount], number: str, currency: str) -> bool:
     return any(number in (a.iban, a.number) and a.currency in (None, currency) for a in accounts)
 
 
-def create(
-    session: Session, account_id: str, data: BankAccountCreate, now: datetime
-) -> BankAccount:
+def create(session: Session, tenant: Tenant, data: BankAccountCreate, now: datetime) -> BankAccount:
     iban = _checked(data.iban, "/iban")
     number = _checked(data.number, "/number")
     if iban is None and number is None:
         raise invalid("", "a bank account needs an iban, a number, or both")
-    for known in registered(session, account_id):
+    for known in registered(session, tenant):
         if (known.iban, known.number, known.currency) == (iban, number, data.currency):
             raise ConflictError(f"Bank account '{known.id}' is registered already.")
     row = BankAccount(
         id=new_id("bank_account"),
-        account_id=account_id,
+        **tenant.row_keys(),
         iban=iban,
         number=number,
         currency=data.currency,
@@ -64,27 +64,24 @@ def create(
 
 
 def register_iban(session: Session, account_id: str, iban: str, now: datetime) -> None:
-    """The IBAN invoices name is one of the merchant's accounts: registered if it is not."""
+    """The IBAN invoices name is one of the merchant's accounts, in test and live data
+    alike as the setting is: registered where it is not."""
     iban = normalize(iban)
-    if not any(iban in (a.iban, a.number) for a in registered(session, account_id)):
-        create(session, account_id, BankAccountCreate(iban=iban), now)
+    for livemode in (False, True):
+        tenant = Tenant(account_id, livemode)
+        if not any(iban in (a.iban, a.number) for a in registered(session, tenant)):
+            create(session, tenant, BankAccountCreate(iban=iban), now)
 
 
 def page(
-    session: Session, account_id: str, limit: int, starting_after: str | None
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None
 ) -> Page[BankAccount]:
-    # Not a tenant table (test and live data share it), so not common.pages' paginate.
-    stmt = select(BankAccount).where(BankAccount.account_id == account_id)
-    if starting_after:
-        stmt = stmt.where(BankAccount.id < starting_after)
-    rows = list(session.scalars(stmt.order_by(BankAccount.id.desc()).limit(limit + 1)))
-    return Page(items=rows[:limit], has_more=len(rows) > limit)
+    stmt = tenant.scope(select(BankAccount), BankAccount)
+    return paginate(session, stmt, BankAccount, limit, starting_after)
 
 
-def delete(session: Session, account_id: str, bank_account_id: str) -> BankAccount:
-    row = session.get(BankAccount, (account_id, bank_account_id))
-    if row is None:
-        raise NotFoundError("bank account", bank_account_id)
+def delete(session: Session, tenant: Tenant, bank_account_id: str) -> BankAccount:
+    row = lookup.require(session, tenant, BankAccount, bank_account_id, "bank account")
     session.delete(row)
     session.flush()
     return row

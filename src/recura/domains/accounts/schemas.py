@@ -195,6 +195,7 @@ BANK_ACCOUNT_EXAMPLE = {
     "iban": "RO49AAAA1B31007593840000",
     "number": None,
     "currency": "RON",
+    "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
 
@@ -225,4 +226,5 @@ class BankAccountOut(BaseModel):
     iban: str | None
     number: str | None
     currency: str | None
+    livemode: bool
     created_at: datetime

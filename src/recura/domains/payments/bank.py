@@ -53,7 +53,7 @@ def import_statements(session: Session, tenant: Tenant, data: bytes, now: dateti
         parsed = camt053.parse_statements(data)
     except StatementError as error:
         raise invalid("", f"not a camt.053 statement: {error}") from None
-    registered = bank_accounts.registered(session, tenant.account_id)
+    registered = bank_accounts.registered(session, tenant)
     mine = [
         s for s in parsed if not registered or bank_accounts.owns(registered, s.account, s.currency)
     ]

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.db.models import BankTransaction, Invoice, Payment
+from recura.db.models import BankTransaction, Customer, Invoice, Payment
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service as customers
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import locks, outcomes
@@ -73,7 +74,10 @@ def reverse(
             invoice_id=last.id,
         )
     for invoice in by_invoice.values():
-        outcomes.failed_attempt(session, tenant, invoice, RETURNED, now)
+        # Dunning runs on the customer's time, which a test clock may have moved.
+        customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+        at = customers.now_for(session, tenant, customer, now)
+        outcomes.failed_attempt(session, tenant, invoice, RETURNED, at)
     return True
 
 
