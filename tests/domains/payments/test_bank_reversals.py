@@ -104,3 +104,17 @@ def test_a_debit_that_returns_no_transfer_of_ours_changes_nothing(api: Api) -> N
     statuses = sorted(t["status"] for t in transactions(api))
     assert statuses == ["ignored", "ignored", "matched"]
     assert world.subscription(invoice["subscription"])["status"] == "active"
+
+
+def test_a_reopened_invoice_is_charged_only_when_asked(api: Api) -> None:
+    world, invoice = paid_by_transfer(api)
+    back = debit("60.50", invoice["payment_reference"], acct_svcr_ref="R-3", reversal=True)
+    upload(api, returned(back))
+    world.card(invoice["customer"], "tok_sandbox_visa")
+    # The first retry day passes: a transfer invoice's retry finds it unpaid, charges nothing.
+    world.advance_to(START + timedelta(days=2))
+    assert api.ok("GET", f"/v1/invoices/{invoice['id']}")["status"] == "open"
+    assert len(api.ok("GET", "/v1/payments", params={"invoice": invoice["id"]})["data"]) == 1
+    api.ok("POST", f"/v1/invoices/{invoice['id']}/pay", json={})
+    assert api.ok("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    assert world.subscription(invoice["subscription"])["status"] == "active"

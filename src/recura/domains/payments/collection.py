@@ -65,16 +65,19 @@ def unsettled(session: Session, tenant: Tenant, invoice_id: str) -> Payment | No
     return session.scalars(stmt.limit(1)).first()
 
 
-def start(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> Pending | None:
-    """Attempt n+1 for an open invoice; None when nothing is to be charged now."""
+def start(
+    session: Session, tenant: Tenant, invoice: Invoice, now: datetime, *, asked: bool = False
+) -> Pending | None:
+    """Attempt n+1 for an open invoice; None when nothing is to be charged now. `asked`: the
+    customer or operator asked for it (pay now), rather than a due retry."""
     locks.hold_customer(session, tenant, invoice.customer_id)
     invoice.next_payment_attempt_at = None
     due = invoice.amount_due - invoice.amount_paid
     if invoice.status != "open" or due <= 0 or unsettled(session, tenant, invoice.id):
         return None
-    if invoice.collection_method == SEND_INVOICE:
-        # Paid by the customer's own transfer and never charged: a retry of one in dunning
-        # (its transfer came back) only finds it still unpaid, until the final action.
+    if invoice.collection_method == SEND_INVOICE and not asked:
+        # Paid by the customer's own transfer, never charged unasked: a retry of one in
+        # dunning (its transfer came back) only finds it still unpaid, until the final action.
         outcomes.failed_attempt(session, tenant, invoice, "unpaid", now)
         return None
     customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
@@ -235,7 +238,7 @@ def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -
     customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
     if methods.default_of(session, tenant, customer) is None:
         raise ConflictError(f"Customer '{customer.id}' has no default payment method.")
-    pending = start(session, tenant, invoice, now)
+    pending = start(session, tenant, invoice, now, asked=True)
     assert pending is not None
     return pending
 
