@@ -46,15 +46,16 @@ def upgrade() -> None:
     if registered:
         op.bulk_insert(bank_accounts, registered)
 
-    with op.batch_alter_table('bank_statements', schema=None) as batch_op:
-        batch_op.alter_column('iban', new_column_name='account_number', existing_type=sa.String(length=34), existing_nullable=True)
+    # Renamed in place: bank_transactions refer to bank_statements, so SQLite could not drop
+    # the table for a batch copy (both backends have had RENAME COLUMN for years).
+    op.execute('ALTER TABLE bank_statements RENAME COLUMN iban TO account_number')
 
     with op.batch_alter_table('bank_transactions', schema=None) as batch_op:
         batch_op.drop_constraint('uq_bank_transactions_account_id_livemode_iban_entry_ref', type_='unique')
         batch_op.alter_column('iban', new_column_name='account_number', existing_type=sa.String(length=34), existing_nullable=False)
         batch_op.alter_column('debtor_name', new_column_name='counterparty_name', existing_type=sa.String(length=200), existing_nullable=True)
         batch_op.alter_column('debtor_iban', new_column_name='counterparty_iban', existing_type=sa.String(length=34), existing_nullable=True)
-        batch_op.add_column(sa.Column('credit', sa.Boolean(), server_default='true', nullable=False))
+        batch_op.add_column(sa.Column('credit', sa.Boolean(), server_default=sa.true(), nullable=False))
         batch_op.add_column(sa.Column('entry_status', sa.String(length=16), server_default='BOOK', nullable=False))
         batch_op.add_column(sa.Column('reversal_of', sa.String(length=40), nullable=True))
     # Apart from the renames: SQLite's batch copy would drop a constraint on a renamed column.
@@ -74,7 +75,6 @@ def downgrade() -> None:
     with op.batch_alter_table('bank_transactions', schema=None) as batch_op:
         batch_op.create_unique_constraint(batch_op.f('uq_bank_transactions_account_id_livemode_iban_entry_ref'), ['account_id', 'livemode', 'iban', 'entry_ref'])
 
-    with op.batch_alter_table('bank_statements', schema=None) as batch_op:
-        batch_op.alter_column('account_number', new_column_name='iban', existing_type=sa.String(length=34), existing_nullable=True)
+    op.execute('ALTER TABLE bank_statements RENAME COLUMN account_number TO iban')
 
     op.drop_table('bank_accounts')

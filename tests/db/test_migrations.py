@@ -75,6 +75,27 @@ def test_the_invoices_iban_becomes_a_bank_account_in_both_modes(engine: Engine) 
                 ),
                 {"t": "2026-01-01T00:00:00+00:00"},
             )
+            # A statement with a transaction referring to it: the upgrade keeps both.
+            conn.execute(
+                text(
+                    "INSERT INTO bank_statements (account_id, id, livemode, statement_key,"
+                    " message_id, statement_id, iban, entry_count, matched_count, created_at)"
+                    " VALUES ('acct_migrated_iban', 'bst_migrated', false, 'k', 'm', 's',"
+                    " 'RO49AAAA1B31007593840000', 1, 0, :t)"
+                ),
+                {"t": "2026-01-01T00:00:00+00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO bank_transactions (account_id, id, livemode, statement_id, iban,"
+                    ' entry_ref, booked_on, amount, currency, "references", remittance,'
+                    " debtor_name, status, applied, to_balance, created_at) VALUES"
+                    " ('acct_migrated_iban', 'btx_migrated', false, 'bst_migrated',"
+                    " 'RO49AAAA1B31007593840000', 'B-1', '2026-01-01', 100, 'RON', '[]', '',"
+                    " 'Ana', 'unmatched', '[]', 0, :t)"
+                ),
+                {"t": "2026-01-01T00:00:00+00:00"},
+            )
     finally:
         upgrade(engine)
     with engine.connect() as conn:
@@ -88,3 +109,14 @@ def test_the_invoices_iban_becomes_a_bank_account_in_both_modes(engine: Engine) 
         (False, "RO49AAAA1B31007593840000", None, None),
         (True, "RO49AAAA1B31007593840000", None, None),
     ]
+    with engine.connect() as conn:
+        moved = conn.execute(
+            text(
+                "SELECT s.account_number, t.account_number, t.counterparty_name, t.credit,"
+                " t.entry_status FROM bank_transactions t JOIN bank_statements s"
+                " ON s.account_id = t.account_id AND s.id = t.statement_id"
+                " WHERE t.id = 'btx_migrated'"
+            )
+        ).one()
+    iban = "RO49AAAA1B31007593840000"
+    assert tuple(moved) == (iban, iban, "Ana", True, "BOOK")

@@ -11,6 +11,7 @@ from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute, in_thread
 from recura.domains.accounts import bank_accounts
 from recura.domains.accounts.schemas import BankAccountCreate, BankAccountOut
+from recura.domains.common.fields import example
 from recura.domains.payments import bank
 from recura.domains.payments.schemas import (
     BankStatementImportOut,
@@ -31,6 +32,10 @@ Status = Literal["matched", "partial", "overpaid", "unmatched", "ignored", "reve
 
 
 class DeletedBankAccount(BaseModel):
+    model_config = example(
+        {"object": "bank_account", "id": "bac_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "deleted": True}
+    )
+
     object: Literal["bank_account"] = "bank_account"
     id: str
     deleted: Literal[True] = True

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -44,7 +45,8 @@ class BankTransaction(TenantColumns, Base):
     # The payer of a credit, the payee of a debit.
     counterparty_name: Mapped[str | None] = mapped_column(String(200))
     counterparty_iban: Mapped[str | None] = mapped_column(String(34))
-    credit: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    # Rows from before directions were kept were all read as credits.
+    credit: Mapped[bool] = mapped_column(Boolean, server_default=true())
     # The bank's status code: BOOK, PDNG, INFO, FUTR or its own.
     entry_status: Mapped[str] = mapped_column(String(16), server_default="BOOK")
     # matched | partial | overpaid | unmatched | ignored (debits, pending entries) |

@@ -30,7 +30,8 @@ RETURNED = "transfer_returned"
 
 
 def returns_transfer(entry: Entry) -> bool:
-    """Booked money out, or a booked reversal: the entries that may take a transfer back."""
+    """Booked money out, the only entries that may take a transfer back (a bank's reversal
+    of a credit is a debit with RvslInd)."""
     return entry.booked and not entry.credit
 
 

@@ -297,6 +297,15 @@ class BankStatementOut(BaseModel):
 class SkippedStatementOut(BaseModel):
     """A statement of the file left out: its account is not one of the merchant's."""
 
+    model_config = example(
+        {
+            "statement_id": "STMT-2026-03-02-EUR",
+            "account_number": "RO02AAAA1B31007593840001",
+            "currency": "EUR",
+            "entry_count": 3,
+        }
+    )
+
     statement_id: str
     account_number: str
     currency: str
