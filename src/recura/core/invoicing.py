@@ -95,8 +95,9 @@ class InvoiceInput:
 class DraftLine:
     """An input line with its share of the discounts.
 
-    `taxable_amount` is amount - discount_amount; with inclusive tax it is the
-    gross, since the tax inside it is only known per rate, not per line.
+    `discounted_amount` is amount - discount_amount, what the line adds to its
+    rate's base: including the tax when prices include it, since the tax inside
+    it is only known per rate, not per line.
     """
 
     description: str
@@ -110,7 +111,7 @@ class DraftLine:
     tax_rate: Decimal
     discountable: bool
     discount_amount: int
-    taxable_amount: int
+    discounted_amount: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +126,17 @@ class AppliedDiscount:
 
 @dataclass(frozen=True, slots=True)
 class TaxLine:
-    """Tax for one rate: the base is net (exclusive) or gross (inclusive) of this tax.
+    """The VAT breakdown for one rate.
 
-    `net_amount` is the amount excluding tax either way (the VAT breakdown's
-    taxable amount): the base when exclusive, base - tax when inclusive.
+    `taxable_amount` excludes the tax whether prices include it or not (the
+    breakdown's taxable amount, EN 16931 BT-116); `gross_amount` includes it.
+    taxable_amount + tax_amount == gross_amount, exactly.
     """
 
     rate: Decimal
-    taxable_base: int
+    taxable_amount: int
     tax_amount: int
-    net_amount: int
+    gross_amount: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,20 +318,16 @@ def _fraction(rate: Decimal) -> Fraction:
 def _tax_lines(lines: Iterable[DraftLine], *, inclusive: bool) -> tuple[TaxLine, ...]:
     bases: dict[Decimal, int] = {}
     for line in lines:
-        bases[line.tax_rate] = bases.get(line.tax_rate, 0) + line.taxable_amount
+        bases[line.tax_rate] = bases.get(line.tax_rate, 0) + line.discounted_amount
     result = []
     for rate in sorted(bases):
         base = bases[rate]
         r = _fraction(rate)
         # Inclusive: the base is gross, so its tax share is rate / (100 + rate).
         tax = round_fraction(base * r / (100 + r) if inclusive else base * r / 100)
+        taxable = base - tax if inclusive else base
         result.append(
-            TaxLine(
-                rate=rate,
-                taxable_base=base,
-                tax_amount=tax,
-                net_amount=base - tax if inclusive else base,
-            )
+            TaxLine(rate=rate, taxable_amount=taxable, tax_amount=tax, gross_amount=taxable + tax)
         )
     return tuple(result)
 
@@ -352,7 +350,7 @@ def build_invoice(inputs: InvoiceInput) -> InvoiceDraft:
             tax_rate=Decimal(line.tax_rate),
             discountable=line.discountable,
             discount_amount=discount,
-            taxable_amount=line.amount - discount,
+            discounted_amount=line.amount - discount,
         )
         for line, discount in zip(lines, per_line, strict=True)
     )
