@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,6 +86,37 @@ def test_cli_errors_are_readable(env: dict[str, str]) -> None:
         code=1,
     )
     assert "country" in out
+
+
+def create_account(env: dict[str, str], *options: str, code: int = 0) -> str:
+    base = ("--legal-name", "Cli Test SRL", "--country", "RO", "--currency", "RON")
+    return run(env, "accounts", "create", *base, *options, code=code)
+
+
+def test_accounts_create_takes_the_vat_rate_as_a_percentage(
+    env: dict[str, str], settings: Settings, engine: Any
+) -> None:
+    out = create_account(env, "--tax-rate", "21.00", "--tax-inclusive")
+    token = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
+    account = api_for(settings, engine, token).get("/v1/account").json()
+    assert (account["tax_rate"], account["tax_inclusive"]) == ("21", True)
+
+
+def test_a_fraction_for_the_vat_rate_is_refused(env: dict[str, str]) -> None:
+    out = create_account(env, "--tax-rate", "0.21", code=1)
+    assert "Error: --tax-rate: the VAT rate is a percentage: write 21 for 21 %, not 0.21" in out
+    assert "Traceback" not in out
+    assert "acct_" not in out
+
+
+def test_errors_about_the_whole_request_do_not_start_with_a_colon(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    account = re.search(r"acct_\w+", create_account(env)).group(0)  # type: ignore[union-attr]
+    statement = tmp_path / "statement.xml"
+    statement.write_text("<not-a-statement/>")
+    out = run(env, "bank", "import", str(statement), "--account", account, code=1)
+    assert out.startswith("Error: not a camt.053 statement"), out
 
 
 def test_missing_configuration_names_the_variable() -> None:
