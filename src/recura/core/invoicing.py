@@ -56,7 +56,8 @@ class LineInput:
     """One invoice line; `amount` is signed minor units, credits negative.
 
     `tax_rate` is a percentage (Decimal("19") is 19 %). Rates are data chosen
-    by the caller for the supply date, never constants here.
+    by the caller for the supply date, never constants here. `plan_id` names the
+    plan a setup fee line charges for (a customer pays it once per plan).
     """
 
     description: str
@@ -69,6 +70,7 @@ class LineInput:
     proration: bool = False
     tax_rate: Decimal = Decimal(0)
     discountable: bool = True
+    plan_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,7 @@ class DraftLine:
     discountable: bool
     discount_amount: int
     discounted_amount: int
+    plan_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +219,8 @@ def _check_line(line: object, path: str) -> LineInput:
         _decimal(line.unit_amount, f"{path}.unit_amount")
     _flag(line.proration, f"{path}.proration")
     _flag(line.discountable, f"{path}.discountable")
+    if line.plan_id is not None:
+        _text(line.plan_id, f"{path}.plan_id")
     if _decimal(line.tax_rate, f"{path}.tax_rate") < 0:
         raise InvoiceError(f"{path}.tax_rate", "tax_rate must not be negative")
     start = _instant(line.period_start, f"{path}.period_start")
@@ -351,6 +356,7 @@ def build_invoice(inputs: InvoiceInput) -> InvoiceDraft:
             discountable=line.discountable,
             discount_amount=discount,
             discounted_amount=line.amount - discount,
+            plan_id=line.plan_id,
         )
         for line, discount in zip(lines, per_line, strict=True)
     )

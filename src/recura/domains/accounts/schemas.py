@@ -21,7 +21,6 @@ from recura.domains.common.fields import (
 )
 
 
-
 def _percentage(value: Decimal) -> Decimal:
     # No VAT rate lies strictly between 0 % and 1 %: such a value is a fraction meant as a
     # percentage (0.21 for 21 %), which would bill a hundredth of the tax.
@@ -40,7 +39,7 @@ TaxRate = Annotated[
         le=100,
         max_digits=7,
         decimal_places=4,
-        description="VAT in percent: 21 (or \"21.00\") is 21 %.",
+        description='VAT in percent: 21 (or "21.00") is 21 %.',
     ),
     AfterValidator(_percentage),
 ]

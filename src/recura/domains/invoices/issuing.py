@@ -235,6 +235,7 @@ def _line_rows(
             "period_start": line.period_start,
             "period_end": line.period_end,
             "proration": line.proration,
+            "plan_id": line.plan_id,
             "created_at": now,
         }
         for position, line in enumerate(calc.lines)
