@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,9 @@ def test_demo_loads_once_and_prints_a_working_key(
     env: dict[str, str], settings: Settings, engine: Any
 ) -> None:
     first = run(env, "demo", "--customers", "20")
+    # Progress while it loads, step by step.
+    assert re.search(r"Customers .* 20/20", first), first
+    assert re.search(r"A year of history .* 12/12", first), first
     token = re.search(r"rk_test_\w+", first).group(0)  # type: ignore[union-attr]
     client = api_for(settings, engine, token)
     plans = client.get("/v1/plans", params={"limit": 100}).json()["data"]
@@ -142,7 +146,10 @@ def test_demo_loads_once_and_prints_a_working_key(
         "pro-monthly",
         "enterprise-annual",
     }
-    assert len(client.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20
+    demo_customers = client.get("/v1/customers", params={"limit": 100}).json()["data"]
+    assert len(demo_customers) == 20
+    for c in demo_customers:
+        assert datetime.fromisoformat(c["updated_at"]) >= datetime.fromisoformat(c["created_at"])
     by_code = {p["code"]: p["id"] for p in plans}
     quotes = {
         ("starter-monthly", "RON", "1"): 4900,

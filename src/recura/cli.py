@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TaskID
 from rich.table import Table
 
 from recura.clock import SystemClock
@@ -139,8 +140,17 @@ def demo(
     upgrade(engine)
     factory = make_session_factory(engine)
     secret = settings.secret_key.get_secret_value().encode()
-    with unit_of_work(factory) as session:
-        result = load_demo(session, secret, SystemClock().now(), customers=customers)
+    columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+    with Progress(*columns, console=out) as progress, unit_of_work(factory) as session:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done)
+
+        now = SystemClock().now()
+        result = load_demo(session, secret, now, customers=customers, progress=advance)
     out.print(f"Demo account [bold]{result.account_id}[/bold] ({result.legal_name}).")
     if result.created:
         out.print(f"Loaded {result.customers} customers and {result.plans} plans.")

@@ -30,7 +30,12 @@ def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime
     if data.test_clock is not None:
         if tenant.livemode:
             raise invalid("/test_clock", "test clocks exist in test mode only")
-        lookup.referenced(session, tenant, TestClock, data.test_clock, "test clock", "/test_clock")
+        clock = lookup.referenced(
+            session, tenant, TestClock, data.test_clock, "test clock", "/test_clock"
+        )
+        # A customer on a test clock lives in its time from the start, so everything that
+        # happens to it later (at the clock's time) comes after it was created.
+        now = clock.frozen_time
     fields["vat_id"] = _vat(data.vat_id, data.country)
     customer = Customer(
         id=new_id("customer"),
@@ -51,6 +56,7 @@ def update(
     session: Session, tenant: Tenant, customer_id: str, data: CustomerUpdate, now: datetime
 ) -> Customer:
     customer = get(session, tenant, customer_id)
+    now = now_for(session, tenant, customer, now)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "external_id" in changes:
         _check_external_id(session, tenant, changes["external_id"], customer.id)
@@ -68,7 +74,8 @@ def update(
 
 
 def archive(session: Session, tenant: Tenant, customer_id: str, now: datetime) -> Customer:
-    return lookup.archive(get(session, tenant, customer_id), "customer", now)
+    customer = get(session, tenant, customer_id)
+    return lookup.archive(customer, "customer", now_for(session, tenant, customer, now))
 
 
 def page(session: Session, tenant: Tenant, **filters: Any) -> Page[Customer]:
