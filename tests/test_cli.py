@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,6 +90,37 @@ def test_cli_errors_are_readable(env: dict[str, str]) -> None:
     assert "country" in out
 
 
+def create_account(env: dict[str, str], *options: str, code: int = 0) -> str:
+    base = ("--legal-name", "Cli Test SRL", "--country", "RO", "--currency", "RON")
+    return run(env, "accounts", "create", *base, *options, code=code)
+
+
+def test_accounts_create_takes_the_vat_rate_as_a_percentage(
+    env: dict[str, str], settings: Settings, engine: Any
+) -> None:
+    out = create_account(env, "--tax-rate", "21.00", "--tax-inclusive")
+    token = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
+    account = api_for(settings, engine, token).get("/v1/account").json()
+    assert (account["tax_rate"], account["tax_inclusive"]) == ("21", True)
+
+
+def test_a_fraction_for_the_vat_rate_is_refused(env: dict[str, str]) -> None:
+    out = create_account(env, "--tax-rate", "0.21", code=1)
+    assert "Error: --tax-rate: the VAT rate is a percentage: write 21 for 21 %, not 0.21" in out
+    assert "Traceback" not in out
+    assert "acct_" not in out
+
+
+def test_errors_about_the_whole_request_do_not_start_with_a_colon(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    account = re.search(r"acct_\w+", create_account(env)).group(0)  # type: ignore[union-attr]
+    statement = tmp_path / "statement.xml"
+    statement.write_text("<not-a-statement/>")
+    out = run(env, "bank", "import", str(statement), "--account", account, code=1)
+    assert out.startswith("Error: not a camt.053 statement"), out
+
+
 def test_missing_configuration_names_the_variable() -> None:
     result = runner.invoke(app, ["migrate"], env={"RECURA_SECRET_KEY": ""})
     assert result.exit_code == 2
@@ -102,6 +135,9 @@ def test_demo_loads_once_and_prints_a_working_key(
     env: dict[str, str], settings: Settings, engine: Any
 ) -> None:
     first = run(env, "demo", "--customers", "20")
+    # Progress while it loads, step by step.
+    assert re.search(r"Customers .* 20/20", first), first
+    assert re.search(r"A year of history .* 12/12", first), first
     token = re.search(r"rk_test_\w+", first).group(0)  # type: ignore[union-attr]
     client = api_for(settings, engine, token)
     plans = client.get("/v1/plans", params={"limit": 100}).json()["data"]
@@ -111,7 +147,10 @@ def test_demo_loads_once_and_prints_a_working_key(
         "pro-monthly",
         "enterprise-annual",
     }
-    assert len(client.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20
+    demo_customers = client.get("/v1/customers", params={"limit": 100}).json()["data"]
+    assert len(demo_customers) == 20
+    for c in demo_customers:
+        assert datetime.fromisoformat(c["updated_at"]) >= datetime.fromisoformat(c["created_at"])
     by_code = {p["code"]: p["id"] for p in plans}
     quotes = {
         ("starter-monthly", "RON", "1"): 4900,

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TaskID
 from rich.table import Table
 
 from recura.clock import SystemClock
@@ -45,6 +47,24 @@ def _settings() -> Settings:
 def _fail(message: str) -> typer.Exit:
     err.print(f"[red]Error:[/red] {message}")
     return typer.Exit(1)
+
+
+# Fields of AccountCreate whose option is named otherwise.
+_OPTION_OF = {"default_currency": "--currency", "invoice_series_prefix": "--series"}
+
+
+def _options_error(exc: ValidationError) -> str:
+    """Name each wrong option as it is typed: "--tax-rate: the VAT rate is a percentage…"."""
+    problems = []
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        field = next((step for step in error["loc"] if isinstance(step, str)), None)
+        if field is None:
+            problems.append(message)
+        else:
+            option = _OPTION_OF.get(field, "--" + field.replace("_", "-"))
+            problems.append(f"{option}: {message}")
+    return "; ".join(problems)
 
 
 @app.command()
@@ -120,8 +140,17 @@ def demo(
     upgrade(engine)
     factory = make_session_factory(engine)
     secret = settings.secret_key.get_secret_value().encode()
-    with unit_of_work(factory) as session:
-        result = load_demo(session, secret, SystemClock().now(), customers=customers)
+    columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+    with Progress(*columns, console=out) as progress, unit_of_work(factory) as session:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total)
+            progress.update(tasks[step], completed=done)
+
+        now = SystemClock().now()
+        result = load_demo(session, secret, now, customers=customers, progress=advance)
     out.print(f"Demo account [bold]{result.account_id}[/bold] ({result.legal_name}).")
     if result.created:
         out.print(f"Loaded {result.customers} customers and {result.plans} plans.")
@@ -141,10 +170,14 @@ def accounts_create(
     timezone: Annotated[str, typer.Option(help="IANA zone.")] = "Europe/Bucharest",
     locale: Annotated[str, typer.Option(help="Language of documents.")] = "ro",
     series: Annotated[str, typer.Option(help="Invoice series prefix.")] = "INV",
+    tax_rate: Annotated[
+        str, typer.Option(help="VAT in percent: 21 is 21 % (0.21 is refused).")
+    ] = "0",
+    tax_inclusive: Annotated[
+        bool, typer.Option("--tax-inclusive/--tax-exclusive", help="Prices include VAT.")
+    ] = False,
 ) -> None:
     """Create a merchant account with one test and one live API key."""
-    from pydantic import ValidationError
-
     settings = _settings()
     try:
         data = AccountCreate(
@@ -154,9 +187,11 @@ def accounts_create(
             timezone=timezone,
             locale=locale,
             invoice_series_prefix=series,
+            tax_rate=tax_rate,
+            tax_inclusive=tax_inclusive,
         )
     except ValidationError as exc:
-        raise _fail("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
+        raise _fail(_options_error(exc)) from None
     factory = make_session_factory(make_engine(settings.database_url))
     secret = settings.secret_key.get_secret_value().encode()
     now = SystemClock().now()

@@ -8,6 +8,7 @@ a fresh API key (keys are shown once, so the old one cannot be printed again).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,6 +111,15 @@ FOREIGN = [
 ]
 
 
+CUSTOMERS_STEP = "Customers"
+# Told how far each step of loading has come: (step, done, total).
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    pass
+
+
 @dataclass(frozen=True, slots=True)
 class DemoResult:
     account_id: str
@@ -120,7 +130,13 @@ class DemoResult:
     plans: int
 
 
-def load_demo(session: Session, secret: bytes, now: datetime, customers: int = 200) -> DemoResult:
+def load_demo(
+    session: Session,
+    secret: bytes,
+    now: datetime,
+    customers: int = 200,
+    progress: Progress = _quiet,
+) -> DemoResult:
     account = session.scalar(select(Account).where(Account.legal_name == LEGAL_NAME))
     created = account is None
     if account is None:
@@ -141,8 +157,9 @@ def load_demo(session: Session, secret: bytes, now: datetime, customers: int = 2
     if created:
         plan_count = _catalog(session, tenant, now)
         demo_clock = demo_history.clock(session, tenant, now)
-        _customers(session, tenant, now, customers, demo_clock.id)
-        demo_history.live_a_year(session, tenant, demo_clock, now)
+        # The customers join on the demo's clock, a year back, as they would have.
+        _customers(session, tenant, demo_clock.frozen_time, customers, demo_clock.id, progress)
+        demo_history.live_a_year(session, tenant, demo_clock, now, progress)
         _emails_kept_as_history(session, tenant, now)
     issued = accounts.issue_key(session, account.id, False, "demo", secret, now)
     return DemoResult(
@@ -356,7 +373,9 @@ CARDS = {
 }
 
 
-def _customers(session: Session, tenant: Tenant, now: datetime, count: int, clock_id: str) -> None:
+def _customers(
+    session: Session, tenant: Tenant, now: datetime, count: int, clock_id: str, progress: Progress
+) -> None:
     rng = random.Random(SEED)
     # Its own sequence, so the customers stay the same whatever cards they get.
     cards = random.Random(SEED + 1)
@@ -407,3 +426,4 @@ def _customers(session: Session, tenant: Tenant, now: datetime, count: int, cloc
         )
         card = cards.choices(list(CARDS), weights=list(CARDS.values()))[0]
         methods.attach(session, tenant, customer.id, "sandbox", card, True, now)
+        progress(CUSTOMERS_STEP, index + 1, count)

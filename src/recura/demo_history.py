@@ -10,6 +10,7 @@ at the present; advance it (POST /v1/test_clocks/{id}/advance) to bring the demo
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from recura.domains.usage import service as usage
 from recura.domains.usage.schemas import UsageEventsCreate
 
 MONTHS = 12
+HISTORY_STEP = "A year of history"
 # Plan codes and how often a new subscriber picks them.
 CHOICES = {
     "free": 14,
@@ -47,7 +49,14 @@ def clock(session: Session, tenant: Tenant, now: datetime) -> TestClock:
     return test_clocks.create(session, tenant, data, now)
 
 
-def live_a_year(session: Session, tenant: Tenant, demo_clock: TestClock, now: datetime) -> None:
+def live_a_year(
+    session: Session,
+    tenant: Tenant,
+    demo_clock: TestClock,
+    now: datetime,
+    progress: Callable[[str, int, int], None],
+) -> None:
+    """`progress` is told each month lived (HISTORY_STEP, months done, MONTHS)."""
     rng = random.Random(20251126)
     plans = {p.code: p for p in session.scalars(tenant.scope(select(Plan), Plan))}
     waiting = list(
@@ -67,6 +76,7 @@ def live_a_year(session: Session, tenant: Tenant, demo_clock: TestClock, now: da
         following = add_interval(at, IntervalUnit.MONTH, 1, "UTC")
         test_clocks.advance(session, tenant, demo_clock.id, min(following, now), now)
         _collect(session, tenant, rng, demo_clock.frozen_time)
+        progress(HISTORY_STEP, month + 1, MONTHS)
     if demo_clock.frozen_time < now:
         test_clocks.advance(session, tenant, demo_clock.id, now, now)
 

@@ -49,7 +49,7 @@ def check_invariants(inputs: InvoiceInput, draft: InvoiceDraft) -> None:
     assert len(draft.lines) == len(inputs.lines)
     for given_line, line in zip(inputs.lines, draft.lines, strict=True):
         assert line.amount == given_line.amount  # never re-rounded
-        assert line.taxable_amount == line.amount - line.discount_amount
+        assert line.discounted_amount == line.amount - line.discount_amount
         if line.discountable and line.amount > 0:
             assert 0 <= line.discount_amount <= line.amount
         else:
@@ -63,14 +63,12 @@ def check_invariants(inputs: InvoiceInput, draft: InvoiceDraft) -> None:
     rates = [t.rate for t in draft.tax_lines]
     assert rates == sorted(set(rates))
     assert set(rates) == {ln.tax_rate for ln in inputs.lines}
-    assert sum(t.taxable_base for t in draft.tax_lines) == draft.subtotal - draft.discount_total
     for tax in draft.tax_lines:
-        base = sum(ln.taxable_amount for ln in draft.lines if ln.tax_rate == tax.rate)
-        assert tax.taxable_base == base
+        base = sum(ln.discounted_amount for ln in draft.lines if ln.tax_rate == tax.rate)
         r = Fraction(tax.rate)
         exact = base * r / (100 + r) if draft.tax_inclusive else base * r / 100
         assert abs(tax.tax_amount - exact) <= Fraction(1, 2)
-        assert tax.net_amount == (base - tax.tax_amount if draft.tax_inclusive else base)
+        assert tax.taxable_amount + tax.tax_amount == tax.gross_amount
     if draft.tax_inclusive:
         assert draft.total == draft.subtotal - draft.discount_total
     else:
@@ -87,7 +85,7 @@ def check_invariants(inputs: InvoiceInput, draft: InvoiceDraft) -> None:
 def test_49_ron_plus_19_percent_vat() -> None:
     draft = invoice(LineInput("Pro, July 2026", 4900, tax_rate=D(19)))
     assert draft.subtotal == 4900
-    assert draft.tax_lines == (TaxLine(D(19), 4900, 931, 4900),)
+    assert draft.tax_lines == (TaxLine(D(19), 4900, 931, 5831),)
     assert draft.total == 5831
     assert str(Money(draft.total, "RON")) == "58.31 RON"
     assert draft.amount_due == 5831
@@ -96,9 +94,16 @@ def test_49_ron_plus_19_percent_vat() -> None:
 
 def test_same_price_tax_inclusive() -> None:
     draft = invoice(LineInput("Pro", 5831, tax_rate=D(19)), tax_inclusive=True)
-    assert draft.tax_lines == (TaxLine(D(19), 5831, 931, 4900),)
+    assert draft.tax_lines == (TaxLine(D(19), 4900, 931, 5831),)
     assert (draft.tax_total, draft.total, draft.amount_due) == (931, 5831, 5831)
-    assert draft.lines[0].taxable_amount == 5831  # gross; the net exists per rate only
+    assert draft.lines[0].discounted_amount == 5831  # gross; the net exists per rate only
+
+
+def test_49_ron_including_21_percent_vat_breaks_down_to_40_50_and_8_50() -> None:
+    draft = invoice(LineInput("Pro", 4900, tax_rate=D(21)), tax_inclusive=True)
+    (tax,) = draft.tax_lines
+    assert (tax.taxable_amount, tax.tax_amount, tax.gross_amount) == (4050, 850, 4900)
+    assert (draft.tax_total, draft.total) == (850, 4900)
 
 
 def test_tax_is_rounded_per_rate_on_the_invoice_not_per_line() -> None:
@@ -107,7 +112,7 @@ def test_tax_is_rounded_per_rate_on_the_invoice_not_per_line() -> None:
     lines = [LineInput(f"Seat {n}", 1050, tax_rate=D(19)) for n in (1, 2, 3)]
     draft = invoice(*lines)
     assert sum(half_up(Fraction(1050 * 19, 100)) for _ in lines) == 600
-    assert draft.tax_lines == (TaxLine(D(19), 3150, 599, 3150),)
+    assert draft.tax_lines == (TaxLine(D(19), 3150, 599, 3749),)
     assert draft.total == 3150 + 599
 
 
@@ -119,8 +124,8 @@ def test_20_percent_coupon_then_21_percent_vat() -> None:
     )
     assert draft.discounts == (AppliedDiscount("LAUNCH20", D(20), None, 980),)
     assert draft.lines[0].discount_amount == 980
-    assert draft.lines[0].taxable_amount == 3920
-    assert draft.tax_lines == (TaxLine(D(21), 3920, 823, 3920),)  # 823.2
+    assert draft.lines[0].discounted_amount == 3920
+    assert draft.tax_lines == (TaxLine(D(21), 3920, 823, 4743),)  # 823.2
     assert draft.total == 4743
 
 
@@ -136,7 +141,7 @@ def test_pricing_and_proration_feed_an_invoice() -> None:
     draft = invoice(*lines, LineInput("5 seats, August", new, D(5), tax_rate=D(21)))
     # 3000 x 21/31 = 2032.26 credited, 5000 x 21/31 = 3387.10 charged.
     assert [line.amount for line in draft.lines] == [-2032, 3387, 5000]
-    assert draft.tax_lines == (TaxLine(D(21), 6355, 1335, 6355),)  # 1334.55
+    assert draft.tax_lines == (TaxLine(D(21), 6355, 1335, 7690),)  # 1334.55
     assert draft.total == 6355 + 1335
 
 
@@ -151,9 +156,9 @@ def test_mixed_rates_and_a_credit_line() -> None:
     # 1000 split 9900:5000 -> 664.4 and 335.6.
     assert [line.discount_amount for line in draft.lines] == [0, 664, 336]
     assert draft.tax_lines == (
-        TaxLine(D(5), 4664, 233, 4664),  # 233.2
-        TaxLine(D(19), -2000, -380, -2000),  # the credit gives its tax back
-        TaxLine(D(21), 9236, 1940, 9236),  # 1939.56
+        TaxLine(D(5), 4664, 233, 4897),  # 233.2
+        TaxLine(D(19), -2000, -380, -2380),  # the credit gives its tax back
+        TaxLine(D(21), 9236, 1940, 11176),  # 1939.56
     )
     assert draft.total == 12900 - 1000 + (233 - 380 + 1940)
 
@@ -185,7 +190,7 @@ def test_tied_discount_unit_goes_by_content_not_position() -> None:
     assert [line.discount_amount for line in ab.lines] == [1, 0]
     assert [line.discount_amount for line in ba.lines] == [0, 1]
     assert (
-        ab.tax_lines == ba.tax_lines == (TaxLine(D(19), 99, 19, 99), TaxLine(D(21), 100, 21, 100))
+        ab.tax_lines == ba.tax_lines == (TaxLine(D(19), 99, 19, 118), TaxLine(D(21), 100, 21, 121))
     )
 
 
@@ -199,7 +204,7 @@ def test_credit_balance_and_negative_totals() -> None:
         LineInput("Rest of Basic", 3267, tax_rate=D(19), proration=True),
         credit_balance=500,
     )
-    assert downgrade.tax_lines == (TaxLine(D(19), -3333, -633, -3333),)  # -633.27
+    assert downgrade.tax_lines == (TaxLine(D(19), -3333, -633, -3966),)  # -633.27
     assert downgrade.total == -3966
     assert (downgrade.credit_applied, downgrade.amount_due) == (0, 0)
     assert downgrade.credit_generated == 3966
@@ -348,7 +353,7 @@ def totals(draft: InvoiceDraft) -> tuple[object, ...]:
     return (
         draft.subtotal,
         draft.discount_total,
-        tuple((t.rate, t.taxable_base, t.tax_amount, t.net_amount) for t in draft.tax_lines),
+        tuple((t.rate, t.taxable_amount, t.tax_amount, t.gross_amount) for t in draft.tax_lines),
         draft.tax_total,
         draft.total,
         draft.credit_applied,
@@ -368,6 +373,19 @@ def per_line(draft: InvoiceDraft) -> list[tuple[int, Decimal, bool, str, int]]:
 @given(invoice_inputs())
 def test_invoice_invariants(inputs: InvoiceInput) -> None:
     check_invariants(inputs, build_invoice(inputs))
+
+
+@given(invoice_inputs())
+def test_vat_breakdown_per_rate(inputs: InvoiceInput) -> None:
+    draft = build_invoice(inputs)
+    for tax in draft.tax_lines:
+        # What the rate's lines charge once discounted: gross when prices include tax.
+        charged = sum(ln.discounted_amount for ln in draft.lines if ln.tax_rate == tax.rate)
+        if draft.tax_inclusive:
+            assert tax.taxable_amount + tax.tax_amount == charged
+        else:
+            assert tax.taxable_amount == charged
+    assert sum(t.gross_amount for t in draft.tax_lines) == draft.total
 
 
 @given(invoice_inputs(), st.randoms(use_true_random=False))

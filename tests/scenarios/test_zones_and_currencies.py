@@ -86,7 +86,24 @@ def test_tax_inclusive_prices(api: Api) -> None:
     invoice = world.invoices(sub["id"])[0]
     # 121.00 gross holds 21.00 VAT; the total is the price.
     assert (invoice["total"]["amount"], invoice["tax_total"]["amount"]) == (12100, 2100)
-    assert invoice["tax_lines"][0]["taxable_amount"]["amount"] == 12100
+    assert invoice["tax_lines"][0]["taxable_amount"]["amount"] == 10000
+
+
+def test_tax_inclusive_vat_breakdown_excludes_the_tax(api: Api) -> None:
+    world = World(api, datetime(2026, 4, 1, tzinfo=UTC), timezone="UTC", tax_inclusive=True)
+    customer = world.customer()
+    sub = world.subscribe(customer, world.plan(4900))
+    upcoming = api.ok("GET", f"/v1/customers/{customer}/upcoming_invoice")
+    for shown in (world.invoices(sub["id"])[0], upcoming):
+        # 49.00 including 21 % VAT: 40.50 taxable, 8.50 tax.
+        assert shown["tax_lines"] == [
+            {
+                "rate": "21",
+                "taxable_amount": {"amount": 4050, "currency": "RON"},
+                "tax_amount": {"amount": 850, "currency": "RON"},
+            }
+        ]
+        assert shown["total"]["amount"] == 4900
 
 
 def test_customer_with_its_own_tax_rate(api: Api) -> None:

@@ -56,7 +56,8 @@ class LineInput:
     """One invoice line; `amount` is signed minor units, credits negative.
 
     `tax_rate` is a percentage (Decimal("19") is 19 %). Rates are data chosen
-    by the caller for the supply date, never constants here.
+    by the caller for the supply date, never constants here. `plan_id` names the
+    plan a setup fee line charges for (a customer pays it once per plan).
     """
 
     description: str
@@ -69,6 +70,7 @@ class LineInput:
     proration: bool = False
     tax_rate: Decimal = Decimal(0)
     discountable: bool = True
+    plan_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +97,9 @@ class InvoiceInput:
 class DraftLine:
     """An input line with its share of the discounts.
 
-    `taxable_amount` is amount - discount_amount; with inclusive tax it is the
-    gross, since the tax inside it is only known per rate, not per line.
+    `discounted_amount` is amount - discount_amount, what the line adds to its
+    rate's base: including the tax when prices include it, since the tax inside
+    it is only known per rate, not per line.
     """
 
     description: str
@@ -110,7 +113,8 @@ class DraftLine:
     tax_rate: Decimal
     discountable: bool
     discount_amount: int
-    taxable_amount: int
+    discounted_amount: int
+    plan_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +129,17 @@ class AppliedDiscount:
 
 @dataclass(frozen=True, slots=True)
 class TaxLine:
-    """Tax for one rate: the base is net (exclusive) or gross (inclusive) of this tax.
+    """The VAT breakdown for one rate.
 
-    `net_amount` is the amount excluding tax either way (the VAT breakdown's
-    taxable amount): the base when exclusive, base - tax when inclusive.
+    `taxable_amount` excludes the tax whether prices include it or not (the
+    breakdown's taxable amount, EN 16931 BT-116); `gross_amount` includes it.
+    taxable_amount + tax_amount == gross_amount, exactly.
     """
 
     rate: Decimal
-    taxable_base: int
+    taxable_amount: int
     tax_amount: int
-    net_amount: int
+    gross_amount: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +219,8 @@ def _check_line(line: object, path: str) -> LineInput:
         _decimal(line.unit_amount, f"{path}.unit_amount")
     _flag(line.proration, f"{path}.proration")
     _flag(line.discountable, f"{path}.discountable")
+    if line.plan_id is not None:
+        _text(line.plan_id, f"{path}.plan_id")
     if _decimal(line.tax_rate, f"{path}.tax_rate") < 0:
         raise InvoiceError(f"{path}.tax_rate", "tax_rate must not be negative")
     start = _instant(line.period_start, f"{path}.period_start")
@@ -316,20 +323,16 @@ def _fraction(rate: Decimal) -> Fraction:
 def _tax_lines(lines: Iterable[DraftLine], *, inclusive: bool) -> tuple[TaxLine, ...]:
     bases: dict[Decimal, int] = {}
     for line in lines:
-        bases[line.tax_rate] = bases.get(line.tax_rate, 0) + line.taxable_amount
+        bases[line.tax_rate] = bases.get(line.tax_rate, 0) + line.discounted_amount
     result = []
     for rate in sorted(bases):
         base = bases[rate]
         r = _fraction(rate)
         # Inclusive: the base is gross, so its tax share is rate / (100 + rate).
         tax = round_fraction(base * r / (100 + r) if inclusive else base * r / 100)
+        taxable = base - tax if inclusive else base
         result.append(
-            TaxLine(
-                rate=rate,
-                taxable_base=base,
-                tax_amount=tax,
-                net_amount=base - tax if inclusive else base,
-            )
+            TaxLine(rate=rate, taxable_amount=taxable, tax_amount=tax, gross_amount=taxable + tax)
         )
     return tuple(result)
 
@@ -352,7 +355,8 @@ def build_invoice(inputs: InvoiceInput) -> InvoiceDraft:
             tax_rate=Decimal(line.tax_rate),
             discountable=line.discountable,
             discount_amount=discount,
-            taxable_amount=line.amount - discount,
+            discounted_amount=line.amount - discount,
+            plan_id=line.plan_id,
         )
         for line, discount in zip(lines, per_line, strict=True)
     )

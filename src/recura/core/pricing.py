@@ -167,7 +167,7 @@ def _validate_tiers(spec: PriceSpec, model: PricingModel) -> None:
         if i == last:
             # An upper bound on the last tier would leave larger quantities unpriced;
             # capping usage is what max_quantity is for.
-            raise PricingError(f"{path}.up_to", "the last tier must be unbounded (up_to None)")
+            raise PricingError(f"{path}.up_to", "the last tier must be unbounded (up_to: null)")
         if up_to <= previous:
             what = "greater than 0" if i == 0 else "greater than the previous tier's up_to"
             raise PricingError(f"{path}.up_to", f"up_to must be {what}")

@@ -128,3 +128,15 @@ def test_unknown_customer_is_404(api: Api) -> None:
     response = api.get("/v1/customers/cus_nope")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_customer_on_a_test_clock_lives_in_its_time(api: Api) -> None:
+    clock = api.ok(
+        "POST", "/v1/test_clocks", 201, json={"name": "past", "frozen_time": "2025-01-01T00:00:00Z"}
+    )["id"]
+    created = api.ok("POST", "/v1/customers", 201, json={"name": "Ana", "test_clock": clock})
+    assert created["created_at"] == created["updated_at"] == "2025-01-01T00:00:00Z"
+    body = {"gateway": "sandbox", "token": "tok_sandbox_visa"}
+    api.ok("POST", f"/v1/customers/{created['id']}/payment_methods", 201, json=body)
+    renamed = api.ok("PATCH", f"/v1/customers/{created['id']}", json={"name": "Ana P."})
+    assert renamed["updated_at"] == "2025-01-01T00:00:00Z"

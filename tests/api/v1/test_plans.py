@@ -203,6 +203,18 @@ def test_invalid_plans_point_at_the_field(api: Api, product: str, over: dict, po
     assert pointer in [e["pointer"] for e in response.json()["errors"]]
 
 
+def test_a_bounded_last_tier_is_refused_in_json_terms(api: Api, product: str) -> None:
+    tiers = [{"up_to": "10", "unit_amount": "1"}, {"up_to": "20", "unit_amount": "1"}]
+    body = plan_body(
+        product, pricing_model="tiered_volume", prices=[{"currency": "RON", "tiers": tiers}]
+    )
+    (error,) = api.post("/v1/plans", json=body).json()["errors"]
+    assert error == {
+        "pointer": "#/prices/0/tiers/1/up_to",
+        "detail": "the last tier must be unbounded (up_to: null)",
+    }
+
+
 def test_feature_values_must_match_their_kind(api: Api, product: str) -> None:
     sso = api.ok(
         "POST", "/v1/features", 201, json={"code": "sso", "name": "SSO", "kind": "boolean"}

@@ -87,7 +87,7 @@ def test_a_new_card_is_tried_at_once_and_recovers_the_subscription(api: Api) -> 
     world.advance_to(START + 2 * DAY)  # failed on day 0 and day 1
     card = world.card(customer, "tok_sandbox_visa", default=True)
     methods = api.ok("GET", f"/v1/customers/{customer}/payment_methods")["data"]
-    assert [m["default"] for m in methods] == [False, True]
+    assert [m["default"] for m in methods] == [True, False]  # newest first
     world.advance_to(START + 2 * DAY + timedelta(seconds=1))
     (invoice,) = world.invoices(sub["id"])
     attempts = payments(api, invoice["id"])

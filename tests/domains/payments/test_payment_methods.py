@@ -41,6 +41,18 @@ def test_the_first_card_is_the_default_until_another_is_made_so(api: Api) -> Non
     assert {m["id"]: m["default"] for m in listed} == {first["id"]: False, second["id"]: True}
 
 
+def test_a_customers_methods_paginate_newest_first(api: Api) -> None:
+    who = customer(api)
+    # Ids sort by creation time, newest last.
+    cards = sorted(attach(api, who, "tok_sandbox_visa")["id"] for _ in range(3))
+    path = f"/v1/customers/{who}/payment_methods"
+    first = api.ok("GET", path, params={"limit": 2})
+    assert ([m["id"] for m in first["data"]], first["has_more"]) == ([cards[2], cards[1]], True)
+    rest = api.ok("GET", path, params={"limit": 2, "starting_after": cards[1]})
+    assert ([m["id"] for m in rest["data"]], rest["has_more"]) == ([cards[0]], False)
+    assert api.get(path, params={"limit": 0}).status_code == 422
+
+
 def test_a_detached_default_leaves_nothing_to_charge(api: Api) -> None:
     who = customer(api)
     card = attach(api, who, "tok_sandbox_visa")

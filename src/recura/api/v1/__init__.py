@@ -3,6 +3,7 @@
 from recura.api.v1 import (
     account,
     add_ons,
+    balances,
     bank_transfers,
     billable_metrics,
     coupons,
@@ -36,6 +37,7 @@ ROUTERS = [
     usage_events.router,
     account.router,
     customers.router,
+    balances.customer_router,
     products.router,
     features.router,
     plans.router,

@@ -73,13 +73,13 @@ def attach(
 @customer_router.get(
     "/{id}/payment_methods",
     response_model=MethodList,
-    summary="The customer's payment methods (detached ones left out)",
+    summary="The customer's payment methods, newest first (detached ones left out)",
 )
-def list_methods(id: str, session: SessionDep, tenant: TenantDep) -> BaseModel:
+def list_methods(id: str, session: SessionDep, tenant: TenantDep, page: PageDep) -> BaseModel:
     customer = customers.get(session, tenant, id)
-    found = methods.of_customer(session, tenant, id)
-    data = [PaymentMethodOut.of(m, customer.default_payment_method_id) for m in found]
-    return MethodList(data=data, has_more=False)
+    found = methods.page(session, tenant, page.limit, page.starting_after, id, active_only=True)
+    data = [PaymentMethodOut.of(m, customer.default_payment_method_id) for m in found.items]
+    return MethodList(data=data, has_more=found.has_more)
 
 
 @router.get("", response_model=MethodList, summary="List payment methods, newest first")

@@ -73,7 +73,8 @@ class Invoice(TenantColumns, Base):
     amount_paid: Mapped[int] = mapped_column(BigInteger)
     # Credit notes issued against it, tax included; never more than `total`.
     amount_credited: Mapped[int] = mapped_column(BigInteger, server_default="0")
-    # One entry per VAT rate: {"rate": "21", "taxable": 4900, "tax": 1029, "net": 4900}.
+    # One entry per VAT rate: {"rate": "21", "net": 4050, "tax": 850}, "net" excluding the
+    # tax (the breakdown's taxable amount); older rows also hold an unread "taxable".
     tax_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     # Discounts as applied: [{"description": "WELCOME20 (20% off)", "amount": 980}].
     discounts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, server_default="[]")

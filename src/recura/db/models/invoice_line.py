@@ -41,3 +41,6 @@ class InvoiceLine(TenantColumns, Base):
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]
     proration: Mapped[bool] = mapped_column(Boolean)
+    # The plan a setup fee was charged for: a customer owes it once per plan. Read through
+    # the customer's invoices (their index), so it needs none of its own.
+    plan_id: Mapped[str | None] = mapped_column(ID)

@@ -20,7 +20,29 @@ from recura.domains.common.fields import (
     example_in,
 )
 
-TaxRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
+
+def _percentage(value: Decimal) -> Decimal:
+    # No VAT rate lies strictly between 0 % and 1 %: such a value is a fraction meant as a
+    # percentage (0.21 for 21 %), which would bill a hundredth of the tax.
+    if 0 < value < 1:
+        raise ValueError(
+            f"the VAT rate is a percentage: write {(value * 100).normalize():f} for "
+            f"{(value * 100).normalize():f} %, not {value:f}"
+        )
+    return value
+
+
+TaxRate = Annotated[
+    Decimal,
+    Field(
+        ge=0,
+        le=100,
+        max_digits=7,
+        decimal_places=4,
+        description='VAT in percent: 21 (or "21.00") is 21 %.',
+    ),
+    AfterValidator(_percentage),
+]
 Alignment = Literal["anniversary", "calendar"]
 CatchUp = Literal["current_period", "every_period"]
 SeriesPrefix = Annotated[
@@ -91,6 +113,8 @@ class AccountCreate(Schema):
     timezone: TimeZone = "UTC"
     locale: LocaleCode = "en"
     invoice_series_prefix: SeriesPrefix = "INV"
+    tax_rate: TaxRate = Decimal(0)
+    tax_inclusive: bool = Field(default=False, description="Catalog prices include VAT.")
 
 
 class AccountUpdate(Schema):
@@ -110,7 +134,9 @@ class AccountUpdate(Schema):
         default=None, description="Periods start on the subscription's start or on the 1st."
     )
     tax_rate: TaxRate | None = Field(
-        default=None, description="VAT in percent, unless a customer has its own."
+        default=None,
+        description='VAT in percent (21 or "21.00" is 21 %; 0.21 is refused), unless a '
+        "customer has its own.",
     )
     tax_inclusive: bool | None = Field(default=None, description="Catalog prices include VAT.")
     days_until_due: int | None = Field(

@@ -12,6 +12,7 @@ from recura.db.models import Account, ApiKey
 from recura.domains.accounts import bank_accounts, keys, repository
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
 from recura.domains.common.errors import ConflictError, NotFoundError
+from recura.domains.common.fields import plain
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
@@ -30,8 +31,6 @@ def create_account(session: Session, data: AccountCreate, now: datetime) -> Acco
         created_at=now,
         updated_at=now,
         billing_alignment="anniversary",
-        tax_rate=0,
-        tax_inclusive=False,
         days_until_due=14,
         catch_up="current_period",
         retry_days=list(dunning.DEFAULT_RETRY_DAYS),
@@ -75,7 +74,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         locale=account.locale,
         invoice_series_prefix=account.invoice_series_prefix,
         billing_alignment=account.billing_alignment,
-        tax_rate=account.tax_rate,
+        tax_rate=plain(account.tax_rate),
         tax_inclusive=account.tax_inclusive,
         days_until_due=account.days_until_due,
         catch_up=account.catch_up,

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.db import bulk
 from recura.db.models import BalanceEntry, Customer
+from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
@@ -56,3 +57,23 @@ def add(
             created_at=now,
         )
     )
+
+
+def available(session: Session, tenant: Tenant, customer_id: str) -> dict[str, int]:
+    """The customer's balance per currency it has entries in, by currency code."""
+    stmt = (
+        tenant.scope(select(BalanceEntry.currency, func.sum(BalanceEntry.amount)), BalanceEntry)
+        .where(BalanceEntry.customer_id == customer_id)
+        .group_by(BalanceEntry.currency)
+        .order_by(BalanceEntry.currency)
+    )
+    return {currency: int(total) for currency, total in session.execute(stmt)}
+
+
+def entries(
+    session: Session, tenant: Tenant, customer_id: str, limit: int, starting_after: str | None
+) -> Page[BalanceEntry]:
+    stmt = tenant.scope(select(BalanceEntry), BalanceEntry).where(
+        BalanceEntry.customer_id == customer_id
+    )
+    return paginate(session, stmt, BalanceEntry, limit, starting_after)

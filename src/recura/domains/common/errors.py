@@ -32,8 +32,13 @@ class ConflictError(DomainError):
 
 class InvalidError(DomainError):
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e.pointer}: {e.detail}" for e in errors))
+        super().__init__(detail or "; ".join(_said(e) for e in errors))
         self.errors = errors
+
+
+def _said(error: FieldError) -> str:
+    # An error about the whole request (pointer "") is its message alone, not ": message".
+    return f"{error.pointer}: {error.detail}" if error.pointer else error.detail
 
 
 def invalid(pointer: str, detail: str) -> InvalidError:

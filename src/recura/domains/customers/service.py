@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from recura.db.models import Customer, TestClock
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.fields import plain
 from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
@@ -29,7 +30,12 @@ def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime
     if data.test_clock is not None:
         if tenant.livemode:
             raise invalid("/test_clock", "test clocks exist in test mode only")
-        lookup.referenced(session, tenant, TestClock, data.test_clock, "test clock", "/test_clock")
+        clock = lookup.referenced(
+            session, tenant, TestClock, data.test_clock, "test clock", "/test_clock"
+        )
+        # A customer on a test clock lives in its time from the start, so everything that
+        # happens to it later (at the clock's time) comes after it was created.
+        now = clock.frozen_time
     fields["vat_id"] = _vat(data.vat_id, data.country)
     customer = Customer(
         id=new_id("customer"),
@@ -50,6 +56,7 @@ def update(
     session: Session, tenant: Tenant, customer_id: str, data: CustomerUpdate, now: datetime
 ) -> Customer:
     customer = get(session, tenant, customer_id)
+    now = now_for(session, tenant, customer, now)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "external_id" in changes:
         _check_external_id(session, tenant, changes["external_id"], customer.id)
@@ -67,7 +74,8 @@ def update(
 
 
 def archive(session: Session, tenant: Tenant, customer_id: str, now: datetime) -> Customer:
-    return lookup.archive(get(session, tenant, customer_id), "customer", now)
+    customer = get(session, tenant, customer_id)
+    return lookup.archive(customer, "customer", now_for(session, tenant, customer, now))
 
 
 def page(session: Session, tenant: Tenant, **filters: Any) -> Page[Customer]:
@@ -85,7 +93,7 @@ def to_out(customer: Customer) -> CustomerOut:
         currency=customer.currency,
         vat_id=customer.vat_id,
         address=AddressOut(**customer.address) if customer.address else None,
-        tax_rate=customer.tax_rate,
+        tax_rate=None if customer.tax_rate is None else plain(customer.tax_rate),
         test_clock=customer.test_clock_id,
         metadata=customer.metadata_,
         livemode=customer.livemode,

@@ -191,12 +191,7 @@ def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime
         "amount_paid": 0,
         "amount_credited": 0,
         "tax_lines": [
-            {
-                "rate": str(t.rate),
-                "taxable": t.taxable_base,
-                "tax": t.tax_amount,
-                "net": t.net_amount,
-            }
+            {"rate": str(t.rate), "net": t.taxable_amount, "tax": t.tax_amount}
             for t in calc.tax_lines
         ],
         "discounts": [{"description": d.description, "amount": d.amount} for d in calc.discounts],
@@ -240,6 +235,7 @@ def _line_rows(
             "period_start": line.period_start,
             "period_end": line.period_end,
             "proration": line.proration,
+            "plan_id": line.plan_id,
             "created_at": now,
         }
         for position, line in enumerate(calc.lines)

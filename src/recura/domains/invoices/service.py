@@ -82,6 +82,25 @@ def lines_of(
     return found
 
 
+def setup_fee_charged(session: Session, tenant: Tenant, customer_id: str, plan_id: str) -> bool:
+    """Whether the customer was invoiced the plan's setup fee before, on an invoice that was
+    not voided. One query, from the customer's invoices (indexed) to their lines."""
+    stmt = (
+        tenant.scope(select(InvoiceLine.id), InvoiceLine)
+        .join(
+            Invoice,
+            (Invoice.account_id == InvoiceLine.account_id) & (Invoice.id == InvoiceLine.invoice_id),
+        )
+        .where(
+            Invoice.customer_id == customer_id,
+            Invoice.status != "void",
+            InvoiceLine.kind == "setup_fee",
+            InvoiceLine.plan_id == plan_id,
+        )
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def mark_paid(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> None:
     _require_status(invoice, ("open", "uncollectible"), "paid")
     invoice.status = "paid"

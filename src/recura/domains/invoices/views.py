@@ -50,7 +50,7 @@ def preview_out(draft: InvoiceDraft) -> InvoicePreviewOut:
         tax_lines=[
             TaxLineOut(
                 rate=plain(t.rate),
-                taxable_amount=money_out(t.taxable_base, c),
+                taxable_amount=money_out(t.taxable_amount, c),
                 tax_amount=money_out(t.tax_amount, c),
             )
             for t in draft.tax_lines
@@ -93,7 +93,7 @@ def _out(invoice: Invoice, lines: list[Any]) -> InvoiceOut:
         tax_lines=[
             TaxLineOut(
                 rate=plain(Decimal(t["rate"])),
-                taxable_amount=money_out(t["taxable"], c),
+                taxable_amount=money_out(t["net"], c),
                 tax_amount=money_out(t["tax"], c),
             )
             for t in invoice.tax_lines

@@ -146,20 +146,20 @@ def get(session: Session, tenant: Tenant, method_id: str) -> PaymentMethod:
     return lookup.require(session, tenant, PaymentMethod, method_id, "payment method")
 
 
-def of_customer(session: Session, tenant: Tenant, customer_id: str) -> list[PaymentMethod]:
-    customers.get(session, tenant, customer_id)
-    stmt = tenant.scope(select(PaymentMethod), PaymentMethod).where(
-        PaymentMethod.customer_id == customer_id, PaymentMethod.status == "active"
-    )
-    return list(session.scalars(stmt.order_by(PaymentMethod.id)))
-
-
 def page(
-    session: Session, tenant: Tenant, limit: int, starting_after: str | None, customer: str | None
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    customer: str | None,
+    *,
+    active_only: bool = False,
 ) -> Page[PaymentMethod]:
     stmt = tenant.scope(select(PaymentMethod), PaymentMethod)
     if customer is not None:
         stmt = stmt.where(PaymentMethod.customer_id == customer)
+    if active_only:
+        stmt = stmt.where(PaymentMethod.status == "active")
     return paginate(session, stmt, PaymentMethod, limit, starting_after)
 
 

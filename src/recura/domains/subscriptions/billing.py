@@ -21,6 +21,7 @@ from recura.db.models import Account, Coupon, Customer, Subscription
 from recura.domains.common.fields import plain
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
+from recura.domains.invoices import service as invoices
 from recura.domains.subscriptions.terms import Terms
 from recura.domains.usage import aggregation as usage
 
@@ -149,7 +150,25 @@ def setup_fee_lines(b: Billing) -> list[LineInput]:
     if not fee:
         return []
     description = f"{b.terms.plan.name} setup fee"
-    return [LineInput(description, fee, tax_rate=b.tax_rate, kind="setup_fee", discountable=False)]
+    return [
+        LineInput(
+            description,
+            fee,
+            tax_rate=b.tax_rate,
+            kind="setup_fee",
+            discountable=False,
+            plan_id=b.terms.plan.id,
+        )
+    ]
+
+
+def owed_setup_fee_lines(session: Session, b: Billing) -> list[LineInput]:
+    """The setup fee of `b`'s plan unless the customer was invoiced it before: it is owed once
+    per customer and plan, not again on subscribing again or changing back."""
+    lines = setup_fee_lines(b)
+    if lines and invoices.setup_fee_charged(session, b.tenant, b.customer.id, b.terms.plan.id):
+        return []
+    return lines
 
 
 def issue_item(

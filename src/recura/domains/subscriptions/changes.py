@@ -90,10 +90,17 @@ def plan_change(
     else:
         effective_at = now
         _require("cancel_at_period_end", current, "change now")
+        lines = []
         if current.status is not Status.TRIALING:
             if old.in_arrears or new.in_arrears:
                 raise invalid("/effective", "a plan billed in arrears changes at period end")
-            inputs = b.inputs(billing.proration_lines(b, new, now))
+            lines = billing.proration_lines(b, new, now)
+        if plan.id != old.plan.id:
+            # Moving into a plan now (an upgrade) owes its setup fee, once per customer.
+            moved = billing.Billing(b.account, b.customer, sub, new)
+            lines += billing.owed_setup_fee_lines(session, moved)
+        if lines or current.status is not Status.TRIALING:
+            inputs = b.inputs(lines)
     return PlannedChange(b, now, new, effective, effective_at, inputs, found)
 
 

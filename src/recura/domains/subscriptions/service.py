@@ -160,11 +160,12 @@ class Opening:
     first: Period
     discount: tuple[Coupon, PromotionCode | None] | None
     add_ons: list[tuple[AddOn, Decimal]]
+    setup_fee: list[LineInput]
 
     def lines(self) -> list[LineInput]:
-        """The first invoice's lines: the setup fee, and the first period's fees unless it
-        is a trial."""
-        lines = billing.setup_fee_lines(self.b)
+        """The first invoice's lines: the setup fee if owed, and the first period's fees
+        unless it is a trial."""
+        lines = list(self.setup_fee)
         if self.b.sub.trial_end is None:
             lines += billing.advance_lines(self.b, self.first)
         return lines
@@ -223,7 +224,8 @@ def opening(session: Session, tenant: Tenant, data: SubscriptionCreate, now: dat
         created_at=now,
         updated_at=now,
     )
-    return Opening(Billing(account, customer, sub, sold), first, found, chosen)
+    b = Billing(account, customer, sub, sold)
+    return Opening(b, first, found, chosen, billing.owed_setup_fee_lines(session, b))
 
 
 def create(
