@@ -86,7 +86,7 @@ def test_a_card_typed_into_stripes_element_is_saved_and_pays_the_invoice(
 
 
 def test_without_javascript_the_card_page_says_what_is_needed(
-    api: Api, merchant: Merchant, localstripe: str, site: str, browser: Browser
+    api: Api, merchant: Merchant, stripe_api: ProcessorApi, site: str, browser: Browser
 ) -> None:
     connect_stripe(api)
     who = subscriber(api, "en", card=None)

@@ -231,7 +231,7 @@ def _method_saved(
     customer = None
     if event.customer_reference is not None:
         customer = session.get(Customer, (tenant.account_id, event.customer_reference))
-    if customer is None or event.method is None:
+    if customer is None or customer.livemode != tenant.livemode or event.method is None:
         return "unknown customer"
     now = customers.now_for(session, tenant, customer, now)
     _, new = methods.record(session, tenant, customer, gateway, event.method, None, now)
