@@ -160,6 +160,9 @@ def test_a_dispute_is_recorded_once_in_any_order(shop: Shop, end: str, held: int
         assert amount_disputed(shop, payment["id"]) - before == held, order
         # Made once and closed once, however the news came.
         assert [events_of(shop, row.id, k) for k in ("created", "closed")] == [1, 1], order
+    shown = shop.api.ok("GET", f"/v1/disputes/{row.id}")
+    assert shown["funds_withdrawn_at"] == "2026-01-15T09:30:01Z"
+    assert shown["funds_reinstated_at"] == ("2026-01-15T09:30:31Z" if end == "won" else None)
 
 
 def events_of(shop: Shop, object_id: str, kind: str) -> int:
