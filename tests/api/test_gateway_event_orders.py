@@ -226,3 +226,39 @@ def dispute_row(shop: Shop, reference: str) -> str:
                 Dispute.account_id == shop.account_id, Dispute.reference == reference
             )
         ).one()
+
+
+def test_a_dashboard_refund_like_one_of_ours_waiting_for_its_answer_is_not_taken_for_it(
+    shop: Shop,
+) -> None:
+    invoice, payment = paid_invoice(shop)
+    shop.unreachable()
+    pending = shop.api.ok(
+        "POST", "/v1/refunds", 201, json={"payment": payment["id"], "amount": 2000}
+    )
+    shop.reachable()
+    # Meanwhile someone refunds the same amount in Stripe's dashboard: no key of ours on it.
+    theirs = shop.stripe.v1.refunds.create(
+        {"payment_intent": payment["reference"], "amount": 2000}
+    ).to_dict()
+    assert deliver(shop.client, shop.path, stripe_event("refund.created", theirs))["outcome"] == (
+        "applied"
+    )
+    assert shop.api.ok("GET", f"/v1/refunds/{pending['id']}")["status"] == "pending"
+    ours = shop.stripe.v1.refunds.create(
+        {
+            "payment_intent": payment["reference"],
+            "amount": 2000,
+            "metadata": {"recura_key": f"{payment['id']}-refund-1"},
+        }
+    ).to_dict()
+    assert deliver(shop.client, shop.path, stripe_event("refund.created", ours))["outcome"] == (
+        "applied"
+    )
+
+    by_reference = {r.reference: (r.id, r.status) for r in refunds_of(shop, payment["id"])}
+    assert by_reference[ours["id"]] == (pending["id"], "succeeded")
+    assert by_reference[theirs["id"]][1] == "succeeded"
+    assert len(by_reference) == 2
+    assert credit_notes_of(shop, invoice) == 2
+    assert shop.payment(invoice)["amount_refunded"]["amount"] == 4000

@@ -497,6 +497,7 @@ def test_translation(type_: str, obj: dict[str, Any], expected: dict[str, Any]) 
         event_id="evt_1",
         occurred_at=datetime.fromtimestamp(CREATED, UTC),
         processor_type=type_,
+        echoes_key=True,  # what Recura makes at Stripe carries its key in the metadata
         data=obj,
         **expected,
     )

@@ -178,6 +178,9 @@ class GatewayEvent:
     # Recura's key of the charge or refund, when the processor echoes it back: a webhook
     # may arrive before the answer that tells us the processor's reference.
     idempotency_key: str | None = None
+    # The processor keeps Recura's key on whatever Recura made (Stripe's metadata): an
+    # object without one was made elsewhere, however much it looks like one of ours.
+    echoes_key: bool = False
     amount: Money | None = None
     # Every refund of the payment, when the event is about all of them (Stripe's
     # charge.refunded): each is applied as if it had come in an event of its own.

@@ -144,6 +144,7 @@ def translate(event: Mapping[str, Any]) -> GatewayEvent:
     obj: dict[str, Any] = event["data"]["object"]
     version = event.get("api_version")
     base: dict[str, Any] = {
+        "echoes_key": True,
         "event_id": event["id"],
         "occurred_at": datetime.fromtimestamp(event["created"], UTC),
         "processor_type": kind_of,

@@ -201,7 +201,8 @@ def _our_refund(
     session: Session, tenant: Tenant, payment: Payment, event: GatewayEvent
 ) -> Refund | None:
     """The refund the event is about: by the processor's id, by our key, or, when the
-    processor named neither before answering, the one refund of that amount still waiting."""
+    processor named neither before answering and keeps no key of ours, the one refund of
+    that amount still waiting."""
     of_payment = (
         tenant.scope(select(Refund), Refund)
         .where(Refund.payment_id == payment.id)
@@ -214,7 +215,7 @@ def _our_refund(
             return refund
         if event.idempotency_key and refund.idempotency_key == event.idempotency_key:
             return refund
-    if event.refund_reference is None or event.amount is None:
+    if event.refund_reference is None or event.amount is None or event.echoes_key:
         return None
     waiting = [
         r
