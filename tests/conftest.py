@@ -28,7 +28,11 @@ from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 
 # Fixtures more than one directory uses, defined once.
-pytest_plugins = ["tests.fakes.localstripe", "tests.notifications.mailbox"]
+pytest_plugins = [
+    "tests.fakes.localstripe",
+    "tests.fakes.processor_api",
+    "tests.notifications.mailbox",
+]
 
 PG_ADMIN = os.environ.get("RECURA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

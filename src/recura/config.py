@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Where the card page loads Stripe.js from. Stripe requires its own copy in production;
     # tests point it at a local Stripe-compatible server's.
     stripe_js_url: str = "https://js.stripe.com/v3/"
+    # For tests only: where the processors' API requests go instead of Stripe's and PayPal's
+    # own servers (a local fake). A connection never names this: its requests carry its
+    # secrets, so only whoever runs the server may redirect them.
+    stripe_api_base: str | None = None
+    paypal_api_base: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import T0, Api, Merchant
 from tests.fakes.paypal_server import running_fake_paypal
+from tests.fakes.processor_api import ProcessorApi
 
 from recura.clock import FixedClock
 from recura.db.models import GatewayEvent as GatewayEventRow
@@ -38,13 +39,8 @@ _events = count(1)
 UNREACHABLE = "http://127.0.0.1:9"
 
 
-def connect_stripe(api: Api, api_base: str) -> dict[str, Any]:
-    body = {
-        "gateway": "stripe",
-        "api_key": "sk_test_recura",
-        "webhook_secret": SECRET,
-        "api_base": api_base,
-    }
+def connect_stripe(api: Api, api_key: str = "sk_test_recura") -> dict[str, Any]:
+    body = {"gateway": "stripe", "api_key": api_key, "webhook_secret": SECRET}
     return api.ok("POST", "/v1/gateway_connections", json=body)  # type: ignore[no-any-return]
 
 
@@ -77,13 +73,16 @@ def deliver(
 class Shop:
     """A merchant on Stripe (localstripe), with a customer paying by card."""
 
-    def __init__(self, merchant: Merchant, localstripe: str, session_factory: Any) -> None:
+    def __init__(
+        self, merchant: Merchant, localstripe: str, session_factory: Any, stripe_api: ProcessorApi
+    ) -> None:
         self.api = merchant.api
         self.account_id = merchant.account_id
         self.client = merchant.api.client
         self.localstripe = localstripe
         self.session_factory = session_factory
-        self.connection = connect_stripe(self.api, localstripe)
+        self.stripe_api = stripe_api
+        self.connection = connect_stripe(self.api)
         self.path = self.connection["webhook_path"]
         stripe_client = stripe.StripeClient("sk_test_recura", base_addresses={"api": localstripe})
         self.stripe = stripe_client
@@ -132,7 +131,10 @@ class Shop:
 
     def unreachable(self) -> None:
         """Stripe stops answering us; its webhooks still arrive."""
-        connect_stripe(self.api, UNREACHABLE)
+        self.stripe_api.point("stripe", UNREACHABLE)
+
+    def reachable(self) -> None:
+        self.stripe_api.point("stripe", self.localstripe)
 
     def intent(self, reference: str, status: str = "succeeded", **extra: Any) -> dict[str, Any]:
         return {
@@ -145,25 +147,16 @@ class Shop:
         }
 
 
-@pytest.fixture
-def shop(merchant: Merchant, localstripe: str, session_factory: Any) -> Shop:
-    return Shop(merchant, localstripe, session_factory)
-
-
 # --- connections ---
 
 
 def test_a_connection_shows_its_secrets_masked_and_where_to_send_webhooks(api: Api) -> None:
-    saved = connect_stripe(api, "http://127.0.0.1:12111")
-    assert saved["settings"] == {
-        "api_key": "sk_test_…cura",
-        "webhook_secret": "whsec_test_…cura",
-        "api_base": "http://127.0.0.1:12111",
-    }
+    saved = connect_stripe(api)
+    assert saved["settings"] == {"api_key": "sk_test_…cura", "webhook_secret": "whsec_test_…cura"}
     assert saved["webhook_path"] == f"/webhooks/stripe/{saved['id']}"
-    again = connect_stripe(api, "http://127.0.0.1:12112")
+    again = connect_stripe(api, "sk_test_recura_rolled")
     assert again["id"] == saved["id"]  # the processor's webhook address stays valid
-    assert api.ok("GET", "/v1/gateway_connections/stripe")["settings"]["api_base"].endswith("12112")
+    assert api.ok("GET", "/v1/gateway_connections/stripe")["settings"]["api_key"].endswith("lled")
     listed = api.ok("GET", "/v1/gateway_connections")["data"]
     assert [c["gateway"] for c in listed] == ["stripe"]
     assert "sk_test_recura" not in json.dumps(listed)
@@ -184,14 +177,31 @@ def test_connections_are_checked_and_belong_to_one_mode(merchant: Merchant) -> N
     assert api.ok("POST", "/v1/gateway_connections", json=sandbox)["webhook_path"] is None
     paypal = {"gateway": "paypal", "client_id": "id", "client_secret": "s" * 20, "webhook_id": "W"}
     saved = api.ok("POST", "/v1/gateway_connections", json=paypal)["settings"]
-    assert saved["api_base"] == "https://api-m.sandbox.paypal.com"  # test mode: PayPal's sandbox
-    assert saved["client_secret"] == "…ssss"
+    assert saved == {"client_id": "id", "client_secret": "…ssss", "webhook_id": "W"}
     gone = api.ok("DELETE", "/v1/gateway_connections/paypal")
     assert gone == {"object": "gateway_connection", "id": gone["id"], "gateway": "paypal",
                     "deleted": True}  # fmt: skip
     assert api.get("/v1/gateway_connections/paypal").status_code == 404
     assert api.request("DELETE", "/v1/gateway_connections/paypal").status_code == 404
     assert api.get("/v1/gateway_connections/bitcoin").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"gateway": "stripe", "api_key": "sk_test_recura", "webhook_secret": SECRET},
+        {"gateway": "paypal", "client_id": "id", "client_secret": "s" * 20, "webhook_id": "W"},
+    ],
+    ids=["stripe", "paypal"],
+)
+def test_a_connection_cannot_say_where_its_requests_go(api: Api, body: dict[str, Any]) -> None:
+    # They carry the connection's secrets: only the server's own setting may redirect them.
+    response = api.post(
+        "/v1/gateway_connections", json=body | {"api_base": "http://attacker.example"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["pointer"] == "#/api_base"
+    assert api.get(f"/v1/gateway_connections/{body['gateway']}").status_code == 404
 
 
 # --- verification ---
@@ -289,7 +299,7 @@ def test_a_card_saved_while_an_attempt_was_unsettled_is_tried_when_it_fails(shop
     invoice = shop.subscribe()
     shop.unreachable()
     shop.collect()
-    connect_stripe(shop.api, shop.localstripe)  # Stripe answers again; a new card is saved
+    shop.reachable()  # Stripe answers again; a new card is saved
     shop.add_card(default=True)
     assert shop.invoice(invoice)["next_payment_attempt"] is None  # attempt 1 is unsettled
     error = {"code": "card_declined", "decline_code": "insufficient_funds"}
@@ -353,31 +363,6 @@ def paid_invoice(shop: Shop) -> tuple[str, dict[str, Any]]:
     return invoice, payment
 
 
-def test_a_refund_made_in_stripes_dashboard_is_recorded_with_a_credit_note(shop: Shop) -> None:
-    invoice, payment = paid_invoice(shop)
-    charge = {
-        "id": "ch_1",
-        "object": "charge",
-        "amount": 4900,
-        "amount_refunded": 1500,
-        "currency": "ron",
-        "payment_intent": payment["reference"],
-        "status": "succeeded",
-    }
-    first = stripe_event("charge.refunded", charge)
-    assert deliver(shop.client, shop.path, first)["outcome"] == "applied"
-    assert deliver(shop.client, shop.path, first)["outcome"] == "duplicate"
-    # The same refund told again by another event: the total has not grown.
-    again = stripe_event("charge.refunded", charge)
-    assert deliver(shop.client, shop.path, again)["outcome"] == "unchanged"
-
-    (refund,) = shop.api.ok("GET", "/v1/refunds", params={"payment": payment["id"]})["data"]
-    assert (refund["status"], refund["amount"]["amount"]) == ("succeeded", 1500)
-    note = shop.api.ok("GET", f"/v1/credit_notes/{refund['credit_note']}")
-    assert (note["invoice"], note["total"]["amount"]) == (invoice, 1500)
-    assert shop.payment(invoice)["amount_refunded"]["amount"] == 1500
-
-
 def test_a_refund_whose_answer_was_lost_is_settled_by_its_webhook(shop: Shop) -> None:
     _, payment = paid_invoice(shop)
     shop.unreachable()
@@ -393,8 +378,8 @@ def test_a_refund_whose_answer_was_lost_is_settled_by_its_webhook(shop: Shop) ->
         "status": "succeeded",
         "metadata": {"recura_key": f"{payment['id']}-refund-1"},
     }
-    # Stripe announces the refund twice (created, then charge.refunded with the total):
-    # the second must not read as another 20 RON refunded elsewhere.
+    # Stripe announces the refund twice (created, then charge.refunded): the second must not
+    # read as another 20 RON refunded elsewhere.
     assert deliver(shop.client, shop.path, stripe_event("refund.created", obj))["outcome"] == (
         "applied"
     )
@@ -407,6 +392,7 @@ def test_a_refund_whose_answer_was_lost_is_settled_by_its_webhook(shop: Shop) ->
         "payment_intent": payment["reference"],
         "status": "succeeded",
     }
+    shop.reachable()  # charge.refunded names no refund: they are listed at Stripe
     assert deliver(shop.client, shop.path, stripe_event("charge.refunded", total))["outcome"] == (
         "unchanged"
     )
@@ -501,15 +487,17 @@ def test_the_card_updater_and_detaching_at_stripe_reach_the_saved_method(shop: S
 # --- PayPal ---
 
 
-def test_paypal_webhooks_are_verified_by_paypal(merchant: Merchant) -> None:
+def test_paypal_webhooks_are_verified_by_paypal(
+    merchant: Merchant, processor_api: ProcessorApi
+) -> None:
     api, client = merchant.api, merchant.api.client
     with running_fake_paypal() as fake:
+        processor_api.point("paypal", fake.base_url)
         body = {
             "gateway": "paypal",
             "client_id": fake.client_id,
             "client_secret": fake.client_secret,
             "webhook_id": fake.webhook_id,
-            "api_base": fake.base_url,
         }
         path = api.ok("POST", "/v1/gateway_connections", json=body)["webhook_path"]
         resource = {
@@ -531,3 +519,116 @@ def test_paypal_webhooks_are_verified_by_paypal(merchant: Merchant) -> None:
     # PayPal cannot be asked: 503, so that it delivers the event again.
     answer = client.post(path, content=content, headers=headers)
     assert answer.status_code == 503, answer.text
+
+
+# --- what Stripe says first, or only ---
+
+
+def test_a_stored_event_keeps_the_api_version_it_was_written_in(shop: Shop) -> None:
+    event = stripe_event("customer.created", {"id": "cus_1", "object": "customer"})
+    event["api_version"] = "2025-03-31.basil"
+    assert deliver(shop.client, shop.path, event)["outcome"] == "ignored"
+    with unit_of_work(shop.session_factory) as session:
+        row = session.scalars(
+            select(GatewayEventRow).where(GatewayEventRow.event_id == event["id"])
+        ).one()
+        assert (row.api_version, row.processor_type) == ("2025-03-31.basil", "customer.created")
+
+
+def test_a_card_saved_at_stripe_is_recorded_though_the_page_closed_first(shop: Shop) -> None:
+    customer = shop.api.ok("POST", "/v1/customers", 201, json={"name": "Ioana"})["id"]
+    setups = f"/v1/customers/{customer}/payment_method_setups"
+    setup = shop.api.ok("POST", setups, json={"gateway": "stripe"})
+    card = {"number": "4242424242424242", "exp_month": 7, "exp_year": 2032, "cvc": "123"}
+    method = shop.stripe.v1.payment_methods.create({"type": "card", "card": card}).id
+    confirmed = shop.stripe.v1.setup_intents.confirm(setup["reference"], {"payment_method": method})
+    assert confirmed.status == "succeeded"
+    # The subscriber closed the page here: only Stripe's webhook tells Recura.
+    event = stripe_event("setup_intent.succeeded", confirmed.to_dict())
+    assert deliver(shop.client, shop.path, event)["outcome"] == "applied"
+
+    listed = f"/v1/customers/{customer}/payment_methods"
+    (saved,) = shop.api.ok("GET", listed)["data"]
+    assert (saved["last4"], saved["exp_year"], saved["default"]) == ("4242", 2032, True)
+    again = stripe_event("setup_intent.succeeded", confirmed.to_dict())
+    assert deliver(shop.client, shop.path, again)["outcome"] == "unchanged"
+    # The page comes back after all: the same method, not a second one.
+    late = shop.api.ok("POST", listed, 201, json={"gateway": "stripe", "token": setup["reference"]})
+    assert late["id"] == saved["id"]
+    assert len(shop.api.ok("GET", listed)["data"]) == 1
+    assert len(shop.events("payment_method.attached")) == 2  # Shop's own card, and this one
+
+
+def test_a_failed_card_setup_is_logged_and_saves_nothing(shop: Shop) -> None:
+    customer = shop.api.ok("POST", "/v1/customers", 201, json={"name": "Ioana"})["id"]
+    failed = {
+        "id": "seti_failed",
+        "object": "setup_intent",
+        "status": "requires_payment_method",
+        "payment_method": None,
+        "last_setup_error": {"code": "card_declined", "message": "Your card was declined."},
+        "metadata": {"recura_customer": customer},
+    }
+    event = stripe_event("setup_intent.setup_failed", failed)
+    assert deliver(shop.client, shop.path, event)["outcome"] == "setup failed (card_declined)"
+    assert shop.api.ok("GET", f"/v1/customers/{customer}/payment_methods")["data"] == []
+
+
+def test_a_payment_processing_then_needing_the_customer_then_canceled(shop: Shop) -> None:
+    invoice = shop.subscribe()
+    shop.unreachable()
+    shop.collect()
+    key = {"recura_key": f"{invoice}-attempt-1"}
+
+    def told(kind: str, status: str, seconds: int, **extra: Any) -> str:
+        at = T0 + timedelta(seconds=seconds)
+        event = stripe_event(kind, shop.intent("pi_slow", status, metadata=key, **extra), at=at)
+        return deliver(shop.client, shop.path, event, at=at)["outcome"]  # type: ignore[no-any-return]
+
+    assert told("payment_intent.processing", "processing", 1) == "applied"
+    assert shop.payment(invoice)["status"] == "processing"
+    assert told("payment_intent.processing", "processing", 2) == "unchanged"
+
+    challenge = {"type": "redirect_to_url", "redirect_to_url": {"url": "https://bank.example/3ds"}}
+    assert told("payment_intent.requires_action", "requires_action", 3, next_action=challenge) == (
+        "applied"
+    )
+    payment = shop.payment(invoice)
+    assert (payment["status"], payment["failure_code"]) == (
+        "requires_action",
+        "authentication_required",
+    )
+    with unit_of_work(shop.session_factory) as session:
+        row = session.get_one(Payment, (shop.account_id, payment["id"]))
+        assert row.action_url == "https://bank.example/3ds"  # where the customer's email leads
+    assert len(shop.events("invoice.payment_failed")) == 1
+
+    # Nobody confirmed it and Stripe gave up: failed for good, its link dead; the attempt's
+    # failure was counted already.
+    assert told("payment_intent.canceled", "canceled", 4, cancellation_reason="abandoned") == (
+        "applied"
+    )
+    payment = shop.payment(invoice)
+    assert (payment["status"], payment["failure_code"]) == ("failed", "processing_error")
+    with unit_of_work(shop.session_factory) as session:
+        assert session.get_one(Payment, (shop.account_id, payment["id"])).action_url is None
+    assert shop.invoice(invoice)["status"] == "open"
+    assert len(shop.events("invoice.payment_failed")) == 1
+    assert told("payment_intent.canceled", "canceled", 5) == "unchanged"
+
+
+def test_a_canceled_payment_fails_its_attempt(shop: Shop) -> None:
+    invoice = shop.subscribe()
+    shop.unreachable()
+    shop.collect()
+    intent = shop.intent(
+        "pi_canceled",
+        "canceled",
+        metadata={"recura_key": f"{invoice}-attempt-1"},
+        cancellation_reason="requested_by_customer",
+    )
+    event = stripe_event("payment_intent.canceled", intent)
+    assert deliver(shop.client, shop.path, event)["outcome"] == "applied"
+    payment = shop.payment(invoice)
+    assert (payment["status"], payment["failure_code"]) == ("failed", "processing_error")
+    assert shop.invoice(invoice)["next_payment_attempt"] is not None

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import T0
+from tests.factories import create_account
 
 import recura.db.models  # noqa: F401
 from recura.db.base import Base
 from recura.db.migrate import alembic_config, upgrade
+from recura.db.models import GatewayConnection
+from recura.db.unit_of_work import unit_of_work
+from recura.gateways.paypal_sdk import SANDBOX_API_BASE
 
 
 def test_autogenerate_finds_no_difference(engine: Engine) -> None:
@@ -120,3 +129,60 @@ def test_the_invoices_iban_becomes_a_bank_account_in_both_modes(engine: Engine) 
         ).one()
     iban = "RO49AAAA1B31007593840000"
     assert tuple(moved) == (iban, iban, "Ana", True, "BOOK")
+
+
+def test_connections_lose_only_where_their_requests_went(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        account = create_account(session, T0, prefix="MIGR")
+    config = alembic_config()
+    # Whatever revision comes before it once the revisions are chained.
+    before = ScriptDirectory.from_config(config).get_revision("0012").down_revision
+    assert isinstance(before, str)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, before)
+    try:
+        rows = [
+            ("gwc_m1", False, "stripe", {"api_key": "sk_test_1", "api_base": "http://evil"}),
+            ("gwc_m2", False, "paypal", {"client_id": "c", "api_base": "https://elsewhere"}),
+            ("gwc_m3", True, "paypal", {"client_id": "c"}),
+        ]
+        with engine.begin() as connection:
+            for id_, livemode, gateway, settings in rows:
+                connection.execute(
+                    insert(GatewayConnection.__table__).values(
+                        account_id=account,
+                        id=id_,
+                        livemode=livemode,
+                        gateway=gateway,
+                        config=settings,
+                        created_at=T0,
+                        updated_at=T0,
+                    )
+                )
+    finally:
+        upgrade(engine)
+
+    def configs() -> dict[str, dict[str, Any]]:
+        with unit_of_work(session_factory) as session:
+            found = session.scalars(
+                select(GatewayConnection).where(GatewayConnection.account_id == account)
+            )
+            return {c.id: c.config for c in found}
+
+    assert configs() == {
+        "gwc_m1": {"api_key": "sk_test_1"},
+        "gwc_m2": {"client_id": "c"},
+        "gwc_m3": {"client_id": "c"},
+    }
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, before)
+    try:
+        # The older code read a test-mode PayPal connection without one as PayPal's live API.
+        assert configs()["gwc_m2"] == {"client_id": "c", "api_base": SANDBOX_API_BASE}
+        assert configs()["gwc_m3"] == {"client_id": "c"}
+    finally:
+        upgrade(engine)

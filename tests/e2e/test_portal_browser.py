@@ -15,6 +15,7 @@ from recura.api.app import create_app
 from recura.clock import FixedClock
 from recura.config import Settings
 from tests.conftest import Api, Merchant
+from tests.fakes.processor_api import ProcessorApi
 from tests.fakes.server_thread import serve_in_thread
 from tests.portal.conftest import sign, subscriber
 from tests.portal.test_processors import connect_stripe
@@ -57,9 +58,9 @@ def test_a_sandbox_card_chosen_in_the_browser_pays_the_invoice(
 
 
 def test_a_card_typed_into_stripes_element_is_saved_and_pays_the_invoice(
-    api: Api, merchant: Merchant, localstripe: str, site: str, page: Page
+    api: Api, merchant: Merchant, stripe_api: ProcessorApi, site: str, page: Page
 ) -> None:
-    connect_stripe(api, localstripe)
+    connect_stripe(api)
     who = subscriber(api, "en", card=None)
     (invoice,) = who.world.invoices(who.subscription)
     page.goto(f"{site}/portal/payment-method/{sign(merchant, 'update_payment_method', who)}")
@@ -85,9 +86,9 @@ def test_a_card_typed_into_stripes_element_is_saved_and_pays_the_invoice(
 
 
 def test_without_javascript_the_card_page_says_what_is_needed(
-    api: Api, merchant: Merchant, localstripe: str, site: str, browser: Browser
+    api: Api, merchant: Merchant, stripe_api: ProcessorApi, site: str, browser: Browser
 ) -> None:
-    connect_stripe(api, localstripe)
+    connect_stripe(api)
     who = subscriber(api, "en", card=None)
     context = browser.new_context(java_script_enabled=False)
     try:

@@ -4,6 +4,9 @@
         gateway = PayPalGateway(fake.client_id, fake.client_secret, fake.webhook_id,
                                 api_base=fake.base_url)
 
+(A server under test is pointed at it by its RECURA_PAYPAL_API_BASE setting: the
+`processor_api` fixture.)
+
 It runs on 127.0.0.1 in a background thread; the state and its rules live in
 `paypal_state.FakePayPal`, this module is the HTTP side: bearer-token auth, the
 `Prefer` header, 200-versus-201 on replays, PayPal's error bodies, HATEOAS links, and
@@ -33,6 +36,9 @@ from tests.fakes.server_thread import serve_in_thread
 
 Handler = Callable[[Request], Awaitable[Response]]
 _TOKEN_PATH = "/v1/oauth2/token"
+# The POSTs whose PayPal-Request-Id header PayPal's published OpenAPI marks required
+# (reference/paypal/vault_payment_tokens_v3.json); elsewhere it is optional.
+REQUEST_ID_REQUIRED = frozenset({"/v3/vault/setup-tokens", "/v3/vault/payment-tokens"})
 
 
 def _link(href: str, rel: str, method: str = "GET") -> dict[str, str]:
@@ -146,6 +152,14 @@ def build_app(fake: FakePayPal) -> ASGIApp:
                     status_code=401,
                 )
             try:
+                if (
+                    request.method == "POST"
+                    and request.url.path in REQUEST_ID_REQUIRED
+                    and not request.headers.get("paypal-request-id")
+                ):
+                    raise invalid(
+                        "MISSING_REQUIRED_PARAMETER", "PayPal-Request-Id", "Header is required."
+                    )
                 return await handler(request)
             except PayPalProblem as problem:
                 return JSONResponse(problem.body, status_code=problem.status)

@@ -10,7 +10,10 @@ documents it:
   and answers `idempotency_error` for other parameters. Declines (402) are saved too.
 - Parameters localstripe refuses as "Unexpected" although Stripe has them: `description`
   on PaymentIntents, `reason` on Refunds, `allowed_payment_method_types` on SetupIntents
-  (the SDK's API version no longer accepts the older `payment_method_types`).
+  and PaymentIntents (the pinned API version no longer accepts `payment_method_types`).
+
+What each request carried (method, path, Stripe-Version, form body) is kept and shown at
+GET /_recorded, so tests can see what the SDK sent.
 """
 
 from __future__ import annotations
@@ -65,6 +68,21 @@ async def idempotency(request: web.Request, handler: Handler) -> web.StreamRespo
     return response
 
 
+_recorded: list[dict[str, str]] = []
+
+
+@web.middleware
+async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path == "/_recorded":
+        return json_response(_recorded)
+    body = (await request.read()).decode()
+    version = request.headers.get("Stripe-Version", "")
+    _recorded.append(
+        {"method": request.method, "path": request.path, "stripe_version": version, "body": body}
+    )
+    return await handler(request)
+
+
 def _accept(cls: type, renames: dict[str, str | None]) -> None:
     """Let `cls` take Stripe parameters it does not know: renamed to one it knows, or
     (None) kept as a plain attribute, which localstripe then returns like its own."""
@@ -88,9 +106,13 @@ def _accept(cls: type, renames: dict[str, str | None]) -> None:
 
 def main() -> None:
     resources.Store.dump_to_disk = lambda self: None
-    _accept(resources.PaymentIntent, {"description": None})
+    _accept(
+        resources.PaymentIntent,
+        {"description": None, "allowed_payment_method_types": "payment_method_types"},
+    )
     _accept(resources.Refund, {"reason": None})
     _accept(resources.SetupIntent, {"allowed_payment_method_types": "payment_method_types"})
+    app.middlewares.insert(0, record)  # before localstripe's own authentication
     app.middlewares.append(idempotency)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

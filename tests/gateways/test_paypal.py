@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 
 from recura.core.money import Money
@@ -25,7 +28,7 @@ from recura.gateways.paypal_sdk import (
     PayPalFailure,
     raise_failure,
 )
-from tests.fakes.paypal_server import running_fake_paypal
+from tests.fakes.paypal_server import REQUEST_ID_REQUIRED, running_fake_paypal
 from tests.fakes.paypal_state import (
     ACTION_EMAIL,
     DECLINE_EMAIL,
@@ -36,6 +39,7 @@ from tests.fakes.paypal_state import (
 
 CUSTOMER = CustomerInfo(customer_id="cus_1", email="ana@example.ro", name="Ana")
 RETURN_URL = "https://shop.example/billing/paypal?session=abc"
+SETUP_KEY = "cus_1-setup-1"
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +84,7 @@ def api_calls(fake: FakePayPal, path: str) -> int:
 
 
 def test_setup_approve_and_complete(gateway: PayPalGateway, fake: FakePayPal) -> None:
-    session = gateway.start_setup(CUSTOMER, RETURN_URL)
+    session = gateway.start_setup(CUSTOMER, RETURN_URL, SETUP_KEY)
 
     assert session.reference in fake.setup_tokens
     assert session.approve_url == (
@@ -103,23 +107,69 @@ def test_setup_approve_and_complete(gateway: PayPalGateway, fake: FakePayPal) ->
     assert fake.setup_tokens[session.reference]["status"] == "VAULTED"
 
 
+def test_a_setup_is_sent_under_our_key_and_a_retried_start_is_the_same_setup(
+    gateway: PayPalGateway, fake: FakePayPal
+) -> None:
+    first = gateway.start_setup(CUSTOMER, RETURN_URL, SETUP_KEY)
+    again = gateway.start_setup(CUSTOMER, RETURN_URL, SETUP_KEY)
+    other = gateway.start_setup(CUSTOMER, RETURN_URL, "cus_1-setup-2")
+
+    assert fake.replays[("setup-token", SETUP_KEY)] == first.reference
+    assert again.reference == first.reference
+    assert other.reference != first.reference
+    assert len(fake.setup_tokens) == 2
+
+
+def test_the_fake_requires_a_request_id_where_paypals_spec_does(fake: FakePayPal) -> None:
+    """Against the published OpenAPI when it is at hand: every POST marked as requiring
+    PayPal-Request-Id, and only those, is refused without it."""
+    spec_dir = Path(__file__).parents[3] / "shared" / "reference" / "paypal"
+    if not spec_dir.is_dir():
+        pytest.skip(f"PayPal's OpenAPI documents are not at {spec_dir}")
+    required = set()
+    for spec_file in spec_dir.glob("*.json"):
+        spec = json.loads(spec_file.read_text())
+        shared = spec.get("components", {}).get("parameters", {})
+        for path, operations in spec["paths"].items():
+            for parameter in operations.get("post", {}).get("parameters", []):
+                if "$ref" in parameter:
+                    parameter = shared[parameter["$ref"].rsplit("/", 1)[1]]
+                if parameter.get("name", "").lower() == "paypal-request-id" and parameter.get(
+                    "required"
+                ):
+                    required.add(path)
+    assert required == REQUEST_ID_REQUIRED
+
+    fake.reset()
+    grant = httpx.post(
+        f"{fake.base_url}/v1/oauth2/token",
+        auth=(fake.client_id, fake.client_secret),
+        data={"grant_type": "client_credentials"},
+    ).json()
+    headers = {"Authorization": f"Bearer {grant['access_token']}"}
+    for path in sorted(REQUEST_ID_REQUIRED):
+        answer = httpx.post(f"{fake.base_url}{path}", json={}, headers=headers)
+        assert answer.status_code == 400, path
+        assert answer.json()["details"][0]["field"] == "PayPal-Request-Id"
+
+
 def test_setup_reuses_the_known_paypal_customer(gateway: PayPalGateway, fake: FakePayPal) -> None:
     known = CustomerInfo("cus_1", None, None, processor_customer="PPCUST42")
-    session = gateway.start_setup(known, RETURN_URL)
+    session = gateway.start_setup(known, RETURN_URL, SETUP_KEY)
     assert fake.setup_tokens[session.reference]["customer"]["id"] == "PPCUST42"
     assert session.processor_customer == "PPCUST42"
 
 
 def test_setup_needs_a_return_url(gateway: PayPalGateway, fake: FakePayPal) -> None:
     with pytest.raises(GatewayError):
-        gateway.start_setup(CUSTOMER, None)
+        gateway.start_setup(CUSTOMER, None, SETUP_KEY)
     assert not fake.setup_tokens
 
 
 def test_complete_setup_refuses_a_token_not_approved(
     gateway: PayPalGateway, fake: FakePayPal
 ) -> None:
-    session = gateway.start_setup(CUSTOMER, RETURN_URL)
+    session = gateway.start_setup(CUSTOMER, RETURN_URL, SETUP_KEY)
     with pytest.raises(GatewayError, match="not approved"):
         gateway.complete_setup(CUSTOMER, str(session.reference))
     assert not fake.payment_tokens
@@ -128,7 +178,7 @@ def test_complete_setup_refuses_a_token_not_approved(
 def test_complete_setup_refuses_another_customers_token(
     gateway: PayPalGateway, fake: FakePayPal
 ) -> None:
-    session = gateway.start_setup(CUSTOMER, RETURN_URL)
+    session = gateway.start_setup(CUSTOMER, RETURN_URL, SETUP_KEY)
     fake.approve_setup_token(str(session.reference))
     someone_else = CustomerInfo("cus_2", None, None, processor_customer="OTHERCUST")
     with pytest.raises(GatewayError, match="another PayPal customer"):
@@ -139,7 +189,7 @@ def test_complete_setup_refuses_another_customers_token(
 def test_complete_setup_twice_gives_one_payment_token(
     gateway: PayPalGateway, fake: FakePayPal
 ) -> None:
-    session = gateway.start_setup(CUSTOMER, RETURN_URL)
+    session = gateway.start_setup(CUSTOMER, RETURN_URL, SETUP_KEY)
     fake.approve_setup_token(str(session.reference))
     first = gateway.complete_setup(CUSTOMER, str(session.reference))
     again = gateway.complete_setup(CUSTOMER, str(session.reference))

@@ -7,7 +7,10 @@ import hmac
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
 
+import httpx
 import pytest
 import stripe
 
@@ -17,14 +20,18 @@ from recura.gateways.base import (
     ChargeRequest,
     CustomerInfo,
     GatewayError,
+    GatewayTimeout,
     PaymentGateway,
     RefundRequest,
+    ReportedRefund,
     SavedMethod,
     WebhookRejected,
 )
-from recura.gateways.stripe import KEY_METADATA, StripeGateway
+from recura.gateways.stripe import API_VERSION, KEY_METADATA, StripeGateway
+from tests.fakes.localstripe import WEBHOOK_SECRET
 
 VISA = "4242424242424242"
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def new_card(client: stripe.StripeClient, number: str) -> str:
@@ -40,7 +47,9 @@ def key() -> str:
 
 @pytest.fixture
 def customer(gateway: StripeGateway) -> CustomerInfo:
-    setup = gateway.start_setup(CustomerInfo("cus_recura1", "ana@example.ro", "Ana Pop"), None)
+    setup = gateway.start_setup(
+        CustomerInfo("cus_recura1", "ana@example.ro", "Ana Pop"), None, "setup-1"
+    )
     return CustomerInfo("cus_recura1", "ana@example.ro", "Ana Pop", setup.processor_customer)
 
 
@@ -96,7 +105,7 @@ def test_webhooks_are_verified_with_the_gateways_own_secret() -> None:
 def test_start_setup_creates_the_customer_and_an_off_session_setup_intent(
     gateway: StripeGateway, stripe_client: stripe.StripeClient
 ) -> None:
-    setup = gateway.start_setup(CustomerInfo("cus_new", "ion@example.ro", "Ion"), None)
+    setup = gateway.start_setup(CustomerInfo("cus_new", "ion@example.ro", "Ion"), None, "setup-1")
 
     assert setup.processor_customer is not None
     assert setup.processor_customer.startswith("cus_")
@@ -115,7 +124,7 @@ def test_start_setup_keeps_an_existing_customer(
     gateway: StripeGateway, stripe_client: stripe.StripeClient, customer: CustomerInfo
 ) -> None:
     before = len(stripe_client.v1.customers.list({"limit": 100}).data)
-    setup = gateway.start_setup(customer, "https://shop.example/return")
+    setup = gateway.start_setup(customer, "https://shop.example/return", "setup-1")
     assert setup.processor_customer == customer.processor_customer
     assert len(stripe_client.v1.customers.list({"limit": 100}).data) == before
 
@@ -142,7 +151,7 @@ def test_complete_setup_attaches_the_card_the_browser_created(
 def test_complete_setup_takes_a_confirmed_setup_intent(
     gateway: StripeGateway, stripe_client: stripe.StripeClient, customer: CustomerInfo
 ) -> None:
-    setup = gateway.start_setup(customer, None)
+    setup = gateway.start_setup(customer, None, "setup-1")
     assert setup.reference is not None
     token = new_card(stripe_client, VISA)
     # Stripe.js confirmCardSetup, in the browser.
@@ -157,7 +166,7 @@ def test_complete_setup_takes_a_confirmed_setup_intent(
 def test_complete_setup_refuses_an_unconfirmed_setup_intent(
     gateway: StripeGateway, customer: CustomerInfo
 ) -> None:
-    setup = gateway.start_setup(customer, None)
+    setup = gateway.start_setup(customer, None, "setup-1")
     assert setup.reference is not None
     with pytest.raises(GatewayError, match="requires_payment_method"):
         gateway.complete_setup(customer, setup.reference)
@@ -167,7 +176,7 @@ def test_complete_setup_refuses_another_customers_card(
     gateway: StripeGateway, stripe_client: stripe.StripeClient, customer: CustomerInfo
 ) -> None:
     theirs = save_card(gateway, stripe_client, customer, VISA)
-    other = gateway.start_setup(CustomerInfo("cus_other", None, None), None)
+    other = gateway.start_setup(CustomerInfo("cus_other", None, None), None, "setup-1")
     mine = CustomerInfo("cus_other", None, None, other.processor_customer)
     with pytest.raises(GatewayError, match="another Stripe customer"):
         gateway.complete_setup(mine, theirs.reference)
@@ -405,3 +414,106 @@ def test_refund_in_another_currency_than_the_payment_is_refused(
     with pytest.raises(GatewayError, match="is in RON"):
         gateway.refund(RefundRequest(paid, Money(4900, "JPY"), key()))
     assert stripe_client.v1.refunds.list({"payment_intent": paid}).data == []
+
+
+# --- the pinned API version ---
+
+
+def recorded(localstripe: str) -> list[dict[str, str]]:
+    """What localstripe was sent, in order (tests/gateways/localstripe_server.py)."""
+    return httpx.get(f"{localstripe}/_recorded", timeout=10).json()  # type: ignore[no-any-return]
+
+
+def test_every_request_carries_the_pinned_version_and_charges_the_saved_type_only(
+    gateway: StripeGateway,
+    stripe_client: stripe.StripeClient,
+    customer: CustomerInfo,
+    localstripe: str,
+) -> None:
+    saved = save_card(gateway, stripe_client, customer, VISA)
+    already = len(recorded(localstripe))
+    paid = gateway.charge(charge_request(saved, Money(4900, "RON")))
+    assert paid.reference is not None
+    gateway.refund(RefundRequest(paid.reference, Money(100, "RON"), f"{paid.reference}-r1"))
+
+    sent = recorded(localstripe)[already:]
+    assert [r["path"] for r in sent] == [
+        "/v1/payment_intents",
+        f"/v1/payment_intents/{paid.reference}",
+        "/v1/refunds",
+    ]
+    assert {r["stripe_version"] for r in sent} == {API_VERSION}
+    created = parse_qs(sent[0]["body"])
+    assert created["allowed_payment_method_types[0]"] == ["card"]
+
+
+# --- what a webhook leaves out, read at Stripe ---
+
+
+def signed_event(kind: str, obj: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    body = json.dumps(
+        {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "object": "event",
+            "api_version": API_VERSION,
+            "type": kind,
+            "created": int(NOW.timestamp()),
+            "data": {"object": obj},
+        }
+    ).encode()
+    stamp = int(NOW.timestamp())
+    digest = hmac.new(
+        WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    return {"Stripe-Signature": f"t={stamp},v1={digest}"}, body
+
+
+def test_a_refunded_charge_is_told_with_each_of_its_refunds(
+    gateway: StripeGateway, stripe_client: stripe.StripeClient, customer: CustomerInfo
+) -> None:
+    saved = save_card(gateway, stripe_client, customer, VISA)
+    paid = gateway.charge(charge_request(saved, Money(4900, "RON")))
+    assert paid.reference is not None
+    ours = gateway.refund(RefundRequest(paid.reference, Money(1000, "RON"), "pay_1-refund-1"))
+    theirs = stripe_client.v1.refunds.create({"payment_intent": paid.reference, "amount": 500})
+    charge = {"id": "ch_1", "object": "charge", "payment_intent": paid.reference}
+
+    event = gateway.parse_webhook(*signed_event("charge.refunded", charge), NOW)
+
+    assert event.api_version == API_VERSION
+    assert sorted(event.refunds, key=lambda r: r.reference) == sorted(
+        [
+            ReportedRefund(str(ours.reference), Money(1000, "RON"), "succeeded", "pay_1-refund-1"),
+            ReportedRefund(theirs.id, Money(500, "RON"), "succeeded"),
+        ],
+        key=lambda r: r.reference,
+    )
+
+
+def test_a_saved_setup_intent_is_told_with_its_card(
+    gateway: StripeGateway, stripe_client: stripe.StripeClient, customer: CustomerInfo
+) -> None:
+    method = new_card(stripe_client, VISA)
+    setup = {
+        "id": "seti_1",
+        "object": "setup_intent",
+        "customer": customer.processor_customer,
+        "payment_method": method,
+        "status": "succeeded",
+        "metadata": {"recura_customer": customer.customer_id},
+    }
+
+    event = gateway.parse_webhook(*signed_event("setup_intent.succeeded", setup), NOW)
+
+    assert (event.kind, event.customer_reference) == ("payment_method.saved", "cus_recura1")
+    assert event.method is not None
+    assert (event.method.reference, event.method.last4) == (method, "4242")
+    assert event.method.processor_customer == customer.processor_customer
+
+
+def test_what_cannot_be_read_at_stripe_is_asked_again(make_gateway) -> None:
+    charge = {"id": "ch_1", "object": "charge", "payment_intent": "pi_1"}
+    with pytest.raises(GatewayTimeout):
+        make_gateway("http://127.0.0.1:9", timeout_seconds=1).parse_webhook(
+            *signed_event("charge.refunded", charge), NOW
+        )

@@ -20,7 +20,7 @@ from recura.gateways.base import (
     GatewayTimeout,
     RefundRequest,
 )
-from recura.gateways.stripe import KEY_METADATA
+from recura.gateways.stripe import API_VERSION, KEY_METADATA
 
 from .canned import CannedStripe
 
@@ -77,12 +77,15 @@ def test_a_charge_is_confirmed_off_session_under_the_callers_key(
     (seen,) = canned.seen
     assert (seen.method, seen.path) == ("POST", "/v1/payment_intents")
     assert seen.headers["Idempotency-Key"] == KEY
+    assert seen.headers["Stripe-Version"] == API_VERSION
     sent = form(seen.body)
     assert sent == {
         "amount": "4900",
         "currency": "ron",
         "customer": "cus_stripe",
         "payment_method": "pm_card",
+        # Only the saved method's type: nothing that needs a redirect nobody is there for.
+        "allowed_payment_method_types[0]": "card",
         "confirm": "true",
         "off_session": "true",
         "description": "Invoice RO-2026-0042",
@@ -97,7 +100,9 @@ def test_a_setup_offers_cards_only_in_the_sdks_api_version(
     canned.answer(200, {"id": "cus_stripe", "object": "customer"})
     canned.answer(200, {"id": "seti_1", "object": "setup_intent", "client_secret": "seti_1_s"})
 
-    setup = make_gateway(canned.url).start_setup(CustomerInfo("cus_1", "a@b.ro", None), None)
+    setup = make_gateway(canned.url).start_setup(
+        CustomerInfo("cus_1", "a@b.ro", None), None, "setup-1"
+    )
 
     assert (setup.processor_customer, setup.reference) == ("cus_stripe", "seti_1")
     customer, setup_intent = canned.seen

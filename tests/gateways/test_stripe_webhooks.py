@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from recura.core.money import Money
-from recura.gateways.base import GatewayEvent, SavedMethod, WebhookRejected
+from recura.gateways.base import GatewayEvent, ReportedRefund, SavedMethod, WebhookRejected
 from recura.gateways.stripe_webhooks import translate, verify
 
 SECRET = "whsec_webhook_test"
@@ -225,14 +225,93 @@ RON_10 = Money(1000, "RON")
             id="payment_intent.payment_failed-without-error",
         ),
         pytest.param(
-            "charge.refunded",
-            CHARGE,
+            "payment_intent.processing",
+            intent("processing"),
             {
-                "kind": "refund.succeeded",
+                "kind": "payment.processing",
                 "payment_reference": "pi_1",
-                "refunded_total": RON_49,
+                "method_reference": "pm_1",
+                "amount": RON_49,
+                "status": "processing",
+            },
+            id="payment_intent.processing",
+        ),
+        pytest.param(
+            "payment_intent.requires_action",
+            intent(
+                "requires_action",
+                next_action={
+                    "type": "redirect_to_url",
+                    "redirect_to_url": {"url": "https://hooks.stripe.com/3ds/x"},
+                },
+            ),
+            {
+                "kind": "payment.requires_action",
+                "payment_reference": "pi_1",
+                "method_reference": "pm_1",
+                "amount": RON_49,
+                "status": "requires_action",
+                "reason": "authentication_required",
+                "action_url": "https://hooks.stripe.com/3ds/x",
+            },
+            id="payment_intent.requires_action",
+        ),
+        pytest.param(
+            "payment_intent.canceled",
+            intent("canceled", cancellation_reason="abandoned"),
+            {
+                "kind": "payment.failed",
+                "payment_reference": "pi_1",
+                "method_reference": "pm_1",
+                "amount": RON_49,
+                "status": "canceled",
+                "reason": "processing_error",
+            },
+            id="payment_intent.canceled",
+        ),
+        pytest.param(
+            "setup_intent.succeeded",
+            {
+                "id": "seti_1",
+                "object": "setup_intent",
+                "customer": "cus_1",
+                "payment_method": "pm_1",
+                "status": "succeeded",
+                "metadata": {"recura_customer": "cus_01ABC"},
+            },
+            # The card itself is read at Stripe by the gateway (test_stripe.py).
+            {
+                "kind": "payment_method.saved",
+                "method_reference": "pm_1",
+                "customer_reference": "cus_01ABC",
                 "status": "succeeded",
             },
+            id="setup_intent.succeeded",
+        ),
+        pytest.param(
+            "setup_intent.setup_failed",
+            {
+                "id": "seti_1",
+                "object": "setup_intent",
+                "customer": "cus_1",
+                "payment_method": None,
+                "status": "requires_payment_method",
+                "last_setup_error": {"code": "card_declined", "message": "declined"},
+                "metadata": {"recura_customer": "cus_01ABC"},
+            },
+            {
+                "kind": "payment_method.setup_failed",
+                "customer_reference": "cus_01ABC",
+                "status": "requires_payment_method",
+                "reason": "card_declined",
+            },
+            id="setup_intent.setup_failed",
+        ),
+        pytest.param(
+            "charge.refunded",
+            CHARGE,
+            # No refund named: the gateway lists them at Stripe (test_stripe.py).
+            {"kind": "refund.succeeded", "payment_reference": "pi_1", "status": "succeeded"},
             id="charge.refunded",
         ),
         pytest.param(
@@ -241,19 +320,30 @@ RON_10 = Money(1000, "RON")
                 **CHARGE,
                 "amount_refunded": 3000,
                 "refunds": {
-                    "data": [refund("succeeded", metadata={"recura_key": "pay_1-refund-2"})]
+                    "object": "list",
+                    "has_more": False,
+                    "data": [
+                        refund("succeeded", metadata={"recura_key": "pay_1-refund-2"}),
+                        refund("succeeded", id="re_0", amount=2000),
+                    ],
                 },
             },
             {
                 "kind": "refund.succeeded",
                 "payment_reference": "pi_1",
-                "refund_reference": "re_1",
-                "idempotency_key": "pay_1-refund-2",
-                "amount": RON_10,
-                "refunded_total": Money(3000, "RON"),
+                "refunds": (
+                    ReportedRefund("re_1", RON_10, "succeeded", "pay_1-refund-2"),
+                    ReportedRefund("re_0", Money(2000, "RON"), "succeeded"),
+                ),
                 "status": "succeeded",
             },
-            id="charge.refunded-with-its-refunds",
+            id="charge.refunded-with-all-its-refunds",
+        ),
+        pytest.param(
+            "charge.refunded",
+            {**CHARGE, "refunds": {"has_more": True, "data": [refund("succeeded")]}},
+            {"kind": "refund.succeeded", "payment_reference": "pi_1", "status": "succeeded"},
+            id="charge.refunded-with-some-of-its-refunds",
         ),
         pytest.param(
             "refund.updated",
@@ -324,6 +414,8 @@ RON_10 = Money(1000, "RON")
                 ("updated", "under_review"),
                 ("closed", "lost"),
                 ("closed", "won"),
+                ("funds_withdrawn", "needs_response"),
+                ("funds_reinstated", "won"),
             ]
         ),
         pytest.param(
@@ -405,9 +497,25 @@ def test_translation(type_: str, obj: dict[str, Any], expected: dict[str, Any]) 
         event_id="evt_1",
         occurred_at=datetime.fromtimestamp(CREATED, UTC),
         processor_type=type_,
+        echoes_key=True,  # what Recura makes at Stripe carries its key in the metadata
         data=obj,
         **expected,
     )
+
+
+def test_the_events_api_version_is_kept() -> None:
+    body = json.dumps(
+        {
+            "id": "evt_1",
+            "object": "event",
+            "api_version": "2026-10-28.endive",
+            "type": "customer.created",
+            "created": CREATED,
+            "data": {"object": {"id": "cus_1"}},
+        }
+    ).encode()
+    assert parse(body, sign(body)).api_version == "2026-10-28.endive"
+    assert parse(BODY, sign(BODY)).api_version is None  # older events may not say
 
 
 @pytest.mark.parametrize(

@@ -14,17 +14,17 @@ from tests.conftest import Api, Merchant
 from tests.fakes.localstripe import API_KEY, WEBHOOK_SECRET
 from tests.fakes.paypal_server import running_fake_paypal
 from tests.fakes.paypal_state import FakePayPal
+from tests.fakes.processor_api import ProcessorApi
 from tests.portal.conftest import TOTAL, get, post, sign, subscriber
 
 PUBLISHABLE_KEY = "pk_test_recura"
 
 
-def connect_stripe(api: Api, localstripe: str, **over: str) -> None:
+def connect_stripe(api: Api, **over: str) -> None:
     body = {
         "gateway": "stripe",
         "api_key": API_KEY,
         "webhook_secret": WEBHOOK_SECRET,
-        "api_base": localstripe,
         "publishable_key": PUBLISHABLE_KEY,
         **over,
     }
@@ -47,9 +47,9 @@ def confirm_card(client: stripe.StripeClient, client_secret: str, number: str) -
 
 
 def test_a_card_saved_through_stripe_pays_the_overdue_invoice(
-    api: Api, merchant: Merchant, localstripe: str, stripe_client: stripe.StripeClient
+    api: Api, merchant: Merchant, stripe_api: ProcessorApi, stripe_client: stripe.StripeClient
 ) -> None:
-    connect_stripe(api, localstripe)
+    connect_stripe(api)
     who = subscriber(api, "en", card=None)  # the first invoice fails: no payment method
     (invoice,) = who.world.invoices(who.subscription)
     assert invoice["status"] == "open"
@@ -83,9 +83,9 @@ def test_a_card_saved_through_stripe_pays_the_overdue_invoice(
 
 
 def test_without_a_publishable_key_the_page_says_cards_cannot_be_taken(
-    api: Api, merchant: Merchant, localstripe: str
+    api: Api, merchant: Merchant, stripe_api: ProcessorApi
 ) -> None:
-    connect_stripe(api, localstripe, publishable_key=None)  # type: ignore[arg-type]
+    connect_stripe(api, publishable_key=None)  # type: ignore[arg-type]
     who = subscriber(api, "ro", card=None)
     page = get(api.client, f"/portal/payment-method/{sign(merchant, 'update_payment_method', who)}")
     assert "Momentan nu puteți adăuga aici o metodă de plată nouă." in page.text
@@ -112,15 +112,15 @@ def paypal() -> Iterator[FakePayPal]:
 
 
 def test_a_paypal_wallet_approved_at_paypal_pays_the_overdue_invoice(
-    api: Api, merchant: Merchant, paypal: FakePayPal
+    api: Api, merchant: Merchant, paypal: FakePayPal, processor_api: ProcessorApi
 ) -> None:
     paypal.reset()
+    processor_api.point("paypal", paypal.base_url)
     body = {
         "gateway": "paypal",
         "client_id": paypal.client_id,
         "client_secret": paypal.client_secret,
         "webhook_id": paypal.webhook_id,
-        "api_base": paypal.base_url,
     }
     api.ok("POST", "/v1/gateway_connections", json=body)
     who = subscriber(api, "en", card=None, currency="EUR")

@@ -34,6 +34,7 @@ from tests.conftest import T0, Api, Merchant
 from tests.fakes.localstripe import API_KEY, WEBHOOK_SECRET
 from tests.fakes.paypal_server import running_fake_paypal
 from tests.fakes.paypal_state import FakePayPal
+from tests.fakes.processor_api import ProcessorApi
 from tests.scenarios.world import World, iso
 
 MINUTE = timedelta(minutes=1)
@@ -201,8 +202,8 @@ def cards(
 ) -> Cards:
     if request.param == "sandbox":
         return SandboxCards(engine, merchant.account_id)
-    base: str = request.getfixturevalue("localstripe")
-    config = {"api_key": API_KEY, "webhook_secret": WEBHOOK_SECRET, "api_base": base}
+    request.getfixturevalue("stripe_api")
+    config = {"api_key": API_KEY, "webhook_secret": WEBHOOK_SECRET}
     connect(session_factory, merchant, "stripe", config)
     return StripeCards(request.getfixturevalue("stripe_client"))
 
@@ -381,14 +382,18 @@ def credit_note(api: Api, refund: dict[str, Any]) -> tuple[int, int, int, int, i
 
 
 def test_a_paypal_wallet_is_charged_each_month_then_refunded_in_part_and_in_full(
-    api: Api, merchant: Merchant, session_factory: sessionmaker[Session], paypal: FakePayPal
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+    paypal: FakePayPal,
+    processor_api: ProcessorApi,
 ) -> None:
     paypal.reset()
+    processor_api.point("paypal", paypal.base_url)
     config = {
         "client_id": paypal.client_id,
         "client_secret": paypal.client_secret,
         "webhook_id": paypal.webhook_id,
-        "api_base": paypal.base_url,
     }
     connect(session_factory, merchant, "paypal", config)
     world = World(api, START, timezone="UTC", currency="EUR")

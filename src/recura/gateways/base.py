@@ -131,15 +131,31 @@ DISPUTE_STATUSES: tuple[DisputeStatus, ...] = ("needs_response", "under_review",
 GatewayEventKind = Literal[
     "payment.succeeded",
     "payment.failed",
+    "payment.processing",
+    "payment.requires_action",
     "refund.succeeded",
     "refund.failed",
     "dispute.created",
     "dispute.updated",
     "dispute.closed",
+    "dispute.funds_withdrawn",
+    "dispute.funds_reinstated",
+    "payment_method.saved",
+    "payment_method.setup_failed",
     "payment_method.updated",
     "payment_method.detached",
     "ignored",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedRefund:
+    """One refund of a payment as the processor reports it, keyed by its id."""
+
+    reference: str
+    amount: Money | None
+    status: str | None
+    idempotency_key: str | None = None  # Recura's key, when the refund was made here
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,15 +178,22 @@ class GatewayEvent:
     # Recura's key of the charge or refund, when the processor echoes it back: a webhook
     # may arrive before the answer that tells us the processor's reference.
     idempotency_key: str | None = None
+    # The processor keeps Recura's key on whatever Recura made (Stripe's metadata): an
+    # object without one was made elsewhere, however much it looks like one of ours.
+    echoes_key: bool = False
     amount: Money | None = None
-    # The payment's total refunded so far, when the event says only that (Stripe's
-    # charge.refunded): what exceeds the refunds Recura knows of was refunded elsewhere.
-    refunded_total: Money | None = None
+    # Every refund of the payment, when the event is about all of them (Stripe's
+    # charge.refunded): each is applied as if it had come in an event of its own.
+    refunds: tuple[ReportedRefund, ...] = ()
     # The object's status at the processor as it said it; for disputes, Recura's word for
     # it (DisputeStatus), since each processor names the stages differently.
     status: str | None = None
     reason: str | None = None
-    method: SavedMethod | None = None  # payment_method.updated: the card as it is now
+    method: SavedMethod | None = None  # payment_method.updated/saved: the card as it is now
+    customer_reference: str | None = None  # payment_method.saved: Recura's customer id
+    action_url: str | None = None  # payment.requires_action: where the customer confirms
+    # The processor's API version the event's objects are written in, when it says.
+    api_version: str | None = None
     data: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -179,7 +202,10 @@ class PaymentGateway(Protocol):
 
     name: str
 
-    def start_setup(self, customer: CustomerInfo, return_url: str | None) -> SetupSession: ...
+    def start_setup(self, customer: CustomerInfo, return_url: str | None, key: str) -> SetupSession:
+        """`key` is Recura's for this setup: a processor that takes one (PayPal's
+        PayPal-Request-Id) gives the same setup back when the start is retried."""
+        ...
 
     def complete_setup(self, customer: CustomerInfo, token: str) -> SavedMethod: ...
 

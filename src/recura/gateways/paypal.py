@@ -111,7 +111,7 @@ class PayPalGateway:
 
     # -- saving a PayPal wallet ----------------------------------------------------------
 
-    def start_setup(self, customer: CustomerInfo, return_url: str | None) -> SetupSession:
+    def start_setup(self, customer: CustomerInfo, return_url: str | None, key: str) -> SetupSession:
         """A Vault v3 setup token for a PayPal wallet; the subscriber approves it at PayPal.
 
         PayPal then sends the subscriber to `return_url` with `approval_token_id`, the
@@ -137,7 +137,11 @@ class PayPalGateway:
         )
         if customer.processor_customer:
             body.customer = Customer(id=customer.processor_customer)
-        token = self._send(self._client.vault.create_setup_token, {"body": body})
+        # PayPal requires the header here: a retried start gets the same setup token back.
+        token = self._send(
+            self._client.vault.create_setup_token,
+            {"body": body, "paypal_request_id": _request_id(key)},
+        )
         approve = find_link(token, "approve")
         if not approve:
             raise GatewayError(f"PayPal gave no approve link for setup token {token.get('id')}")

@@ -136,7 +136,7 @@ class SandboxGateway:
         self._timeout_rate = timeout_rate
         self._rng = rng or random.Random()  # noqa: S311 - fault injection, not secrets
 
-    def start_setup(self, customer: CustomerInfo, return_url: str | None) -> SetupSession:
+    def start_setup(self, customer: CustomerInfo, return_url: str | None, key: str) -> SetupSession:
         return SetupSession(processor_customer=None, test_tokens=tuple(CARDS))
 
     def complete_setup(self, customer: CustomerInfo, token: str) -> SavedMethod:

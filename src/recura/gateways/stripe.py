@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -38,11 +39,21 @@ from recura.gateways.stripe_amounts import from_stripe, to_stripe
 from recura.gateways.stripe_failures import failure_code
 from recura.gateways.stripe_webhooks import (
     KEY_METADATA,
+    action_url,
     expandable_id,
+    reported_refunds,
     saved_card,
     translate,
     verify,
 )
+
+# The Stripe API version Recura is written against: every request says it (Stripe-Version),
+# so objects come back in the shape this code reads whatever the account's default version
+# is. Webhook events come in the version of their endpoint; each event's is kept with it.
+API_VERSION: Final = "2026-10-28.endive"
+# What Recura saves at Stripe (complete_setup refuses anything else), and so the only type
+# an off-session payment may use: no method that needs a redirect, which nobody is there for.
+SAVED_METHOD_TYPES: Final = ["card"]
 
 _RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
 _REFUND_REASONS: Final[dict[str, _RefundReason]] = {
@@ -72,13 +83,14 @@ class StripeGateway:
         self._webhook_secret = webhook_secret
         self._client = stripe.StripeClient(
             api_key,
+            stripe_version=API_VERSION,
             base_addresses={"api": api_base} if api_base else None,
             http_client=stripe.RequestsClient(timeout=timeout_seconds),
             # Retrying is safe: every POST carries an idempotency key.
             max_network_retries=2,
         )
 
-    def start_setup(self, customer: CustomerInfo, return_url: str | None) -> SetupSession:
+    def start_setup(self, customer: CustomerInfo, return_url: str | None, key: str) -> SetupSession:
         # return_url is not Stripe's to keep here: Stripe.js takes it when it confirms.
         try:
             processor_customer = customer.processor_customer or self._create_customer(customer)
@@ -87,7 +99,7 @@ class StripeGateway:
                     "customer": processor_customer,
                     "usage": "off_session",
                     # The payment element then offers only what complete_setup accepts.
-                    "allowed_payment_method_types": ["card"],
+                    "allowed_payment_method_types": SAVED_METHOD_TYPES,
                     "metadata": {"recura_customer": customer.customer_id},
                 }
             )
@@ -164,6 +176,9 @@ class StripeGateway:
             "amount": amount,
             "currency": currency,
             "payment_method": request.method,
+            # Under the pinned version (payment_method_types before 2026): without it Stripe
+            # would offer the account's automatic methods, some needing a redirect.
+            "allowed_payment_method_types": SAVED_METHOD_TYPES,
             "confirm": True,
             "off_session": True,
             "description": request.description,
@@ -289,7 +304,31 @@ class StripeGateway:
         )
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> GatewayEvent:
-        return translate(verify(headers, body, self._webhook_secret, now))
+        event = translate(verify(headers, body, self._webhook_secret, now))
+        try:
+            return self._completed(event)
+        except stripe.StripeError as exc:
+            # Stripe delivers the event again until it is answered with a 2xx.
+            raise GatewayTimeout(f"could not read {event.processor_type}'s objects: {exc}") from exc
+
+    def _completed(self, event: GatewayEvent) -> GatewayEvent:
+        """What the event leaves out, read from Stripe: the refunds of a refunded charge (by
+        their ids) and the card a SetupIntent saved."""
+        if event.processor_type == "charge.refunded" and not event.refunds:
+            if event.payment_reference is None:
+                return event
+            listed = self._client.v1.refunds.list(
+                {"payment_intent": event.payment_reference, "limit": 100}
+            )
+            found = [refund.to_dict() for refund in listed.auto_paging_iter()]
+            return replace(event, refunds=reported_refunds(found))
+        if event.kind == "payment_method.saved" and event.method_reference:
+            method = self._client.v1.payment_methods.retrieve(event.method_reference).to_dict()
+            if method.get("type") not in SAVED_METHOD_TYPES:
+                return replace(event, kind="ignored")
+            owner = expandable_id(event.data.get("customer"))
+            return replace(event, method=saved_card(method, owner))
+        return event
 
 
 def _charge_result(intent: Mapping[str, Any]) -> ChargeResult:
@@ -306,7 +345,7 @@ def _charge_result(intent: Mapping[str, Any]) -> ChargeResult:
             amount=amount,
             failure_code="authentication_required",
             failure_message="the customer has to confirm the payment",
-            action_url=_action_url(intent.get("next_action")),
+            action_url=action_url(intent.get("next_action")),
         )
     # requires_payment_method after a decline, canceled, or never confirmed: no money moved.
     error = intent.get("last_payment_error") or {}
@@ -321,13 +360,6 @@ def _charge_result(intent: Mapping[str, Any]) -> ChargeResult:
         failure_code=code or "processing_error",
         failure_message=message,
     )
-
-
-def _action_url(next_action: object) -> str | None:
-    if isinstance(next_action, dict) and next_action.get("type") == "redirect_to_url":
-        url = (next_action.get("redirect_to_url") or {}).get("url")
-        return url if isinstance(url, str) else None
-    return None
 
 
 def _reported_amount(obj: Mapping[str, Any]) -> Money:

@@ -20,6 +20,7 @@ from recura.gateways.base import (
     DisputeStatus,
     GatewayEvent,
     GatewayEventKind,
+    ReportedRefund,
     SavedMethod,
     WebhookRejected,
 )
@@ -49,6 +50,20 @@ _DISPUTES: Final[dict[str, GatewayEventKind]] = {
     "charge.dispute.created": "dispute.created",
     "charge.dispute.updated": "dispute.updated",
     "charge.dispute.closed": "dispute.closed",
+    "charge.dispute.funds_withdrawn": "dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated": "dispute.funds_reinstated",
+}
+_PAYMENTS: Final[dict[str, GatewayEventKind]] = {
+    "payment_intent.succeeded": "payment.succeeded",
+    "payment_intent.payment_failed": "payment.failed",
+    # Canceled (by the merchant, or by Stripe after an unanswered challenge): nothing moved.
+    "payment_intent.canceled": "payment.failed",
+    "payment_intent.processing": "payment.processing",
+    "payment_intent.requires_action": "payment.requires_action",
+}
+_SETUPS: Final[dict[str, GatewayEventKind]] = {
+    "setup_intent.succeeded": "payment_method.saved",
+    "setup_intent.setup_failed": "payment_method.setup_failed",
 }
 _METHODS: Final[dict[str, GatewayEventKind]] = {
     "payment_method.updated": "payment_method.updated",
@@ -127,10 +142,13 @@ def translate(event: Mapping[str, Any]) -> GatewayEvent:
     """A verified Stripe event in Recura's words; amounts converted back from Stripe units."""
     kind_of = event["type"]
     obj: dict[str, Any] = event["data"]["object"]
+    version = event.get("api_version")
     base: dict[str, Any] = {
+        "echoes_key": True,
         "event_id": event["id"],
         "occurred_at": datetime.fromtimestamp(event["created"], UTC),
         "processor_type": kind_of,
+        "api_version": version if isinstance(version, str) else None,
         "data": obj,
     }
     translator = _TRANSLATORS.get(kind_of)
@@ -162,35 +180,62 @@ def _key(obj: Mapping[str, Any]) -> str | None:
 
 
 def _payment_intent(kind_of: str, obj: dict[str, Any]) -> dict[str, Any]:
-    failed = kind_of == "payment_intent.payment_failed"
+    kind = _PAYMENTS[kind_of]
     error = obj.get("last_payment_error")
+    reason = None
+    if kind == "payment.failed" and isinstance(error, dict):
+        reason = failure_code(error.get("decline_code"), error.get("code"))
+    elif kind_of == "payment_intent.canceled":
+        reason = "processing_error"
+    elif kind == "payment.requires_action":
+        reason = "authentication_required"
     return {
-        "kind": "payment.failed" if failed else "payment.succeeded",
+        "kind": kind,
         "payment_reference": obj.get("id"),
         "idempotency_key": _key(obj),
         "method_reference": expandable_id(obj.get("payment_method")),
         "amount": _money(obj),
         "status": obj.get("status"),
-        "reason": failure_code(error.get("decline_code"), error.get("code"))
-        if failed and isinstance(error, dict)
-        else None,
+        "reason": reason,
+        "action_url": action_url(obj.get("next_action")),
     }
 
 
 def _charge_refunded(kind_of: str, charge: dict[str, Any]) -> dict[str, Any]:
-    # The charge carries its refunds list (newest first) only on older API versions; the
-    # total refunded so far is always there.
-    refunds = (charge.get("refunds") or {}).get("data") or []
-    newest = refunds[0] if refunds and isinstance(refunds[0], dict) else {}
+    # The charge carries its refunds only on API versions before 2022-11-15; otherwise
+    # (has_more, or no list) the gateway lists them at Stripe: by their ids, never by the
+    # total refunded, which cannot tell one refund from another.
+    listed = charge.get("refunds")
+    refunds: tuple[ReportedRefund, ...] = ()
+    if isinstance(listed, dict) and listed.get("has_more") is False:
+        refunds = reported_refunds(listed.get("data") or [])
     return {
         "kind": "refund.succeeded",
         "payment_reference": expandable_id(charge.get("payment_intent")),
-        "refund_reference": newest.get("id"),
-        "idempotency_key": _key(newest),
-        "amount": _money(newest) if newest else None,
-        "refunded_total": _money(charge, "amount_refunded"),
+        "refunds": refunds,
         "status": charge.get("status"),
     }
+
+
+def reported_refunds(refunds: list[Any]) -> tuple[ReportedRefund, ...]:
+    return tuple(
+        ReportedRefund(
+            reference=refund["id"],
+            amount=_money(refund),
+            status=refund.get("status"),
+            idempotency_key=_key(refund),
+        )
+        for refund in refunds
+        if isinstance(refund, dict) and isinstance(refund.get("id"), str)
+    )
+
+
+def action_url(next_action: object) -> str | None:
+    """Where the customer confirms a payment that needs them (3-D Secure)."""
+    if isinstance(next_action, dict) and next_action.get("type") == "redirect_to_url":
+        url = (next_action.get("redirect_to_url") or {}).get("url")
+        return url if isinstance(url, str) else None
+    return None
 
 
 def _refund(kind_of: str, refund: dict[str, Any]) -> dict[str, Any]:
@@ -232,6 +277,18 @@ def _method(kind_of: str, method: dict[str, Any]) -> dict[str, Any]:
     return {"kind": kind, "method_reference": method.get("id"), "method": saved}
 
 
+def _setup(kind_of: str, setup: dict[str, Any]) -> dict[str, Any]:
+    # The card's details are not in the event: the gateway reads them (`method`).
+    error = setup.get("last_setup_error")
+    return {
+        "kind": _SETUPS[kind_of],
+        "method_reference": expandable_id(setup.get("payment_method")),
+        "customer_reference": (setup.get("metadata") or {}).get("recura_customer"),
+        "status": setup.get("status"),
+        "reason": error.get("code") or error.get("message") if isinstance(error, dict) else None,
+    }
+
+
 def saved_card(method: Mapping[str, Any], owner: str | None) -> SavedMethod | None:
     """A card PaymentMethod as Recura keeps it; None for one without an id."""
     if not isinstance(method.get("id"), str):
@@ -250,8 +307,8 @@ def saved_card(method: Mapping[str, Any], owner: str | None) -> SavedMethod | No
 
 
 _TRANSLATORS: Final[dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]]] = {
-    "payment_intent.succeeded": _payment_intent,
-    "payment_intent.payment_failed": _payment_intent,
+    **dict.fromkeys(_PAYMENTS, _payment_intent),
+    **dict.fromkeys(_SETUPS, _setup),
     "charge.refunded": _charge_refunded,
     **dict.fromkeys(_REFUND_OBJECT_EVENTS, _refund),
     **dict.fromkeys(_DISPUTES, _dispute),

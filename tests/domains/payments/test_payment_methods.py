@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.payments import methods
 from tests.conftest import Api, Merchant
+from tests.fakes.paypal_server import running_fake_paypal
+from tests.fakes.processor_api import ProcessorApi
 
 
 def customer(api: Api) -> str:
@@ -105,3 +107,32 @@ def test_an_expired_card_gets_no_notice(api: Api, session_factory: sessionmaker[
     with unit_of_work(session_factory) as session:
         methods.notify_expiring(session, datetime(2031, 4, 1, tzinfo=UTC) + timedelta(days=1))
     assert expiring(api, card["id"]) == []
+
+
+def test_a_paypal_setup_is_asked_under_the_customers_next_key(
+    api: Api, processor_api: ProcessorApi
+) -> None:
+    with running_fake_paypal() as paypal:
+        processor_api.point("paypal", paypal.base_url)
+        connection = {
+            "gateway": "paypal",
+            "client_id": paypal.client_id,
+            "client_secret": paypal.client_secret,
+            "webhook_id": paypal.webhook_id,
+        }
+        api.ok("POST", "/v1/gateway_connections", json=connection)
+        who = customer(api)
+        path = f"/v1/customers/{who}/payment_method_setups"
+        body = {"gateway": "paypal", "return_url": "https://shop.example/paypal"}
+
+        first = api.ok("POST", path, json=body)["reference"]
+        # Asked again before anything was saved (a retry, a reload): the same setup.
+        assert api.ok("POST", path, json=body)["reference"] == first
+        assert paypal.replays[("setup-token", f"{who}-setup-1")] == first
+
+        paypal.approve_setup_token(first)
+        attach(api, who, first, gateway="paypal")
+        # A wallet is saved: the next setup is a new one, under the next key.
+        second = api.ok("POST", path, json=body)["reference"]
+        assert second != first
+        assert paypal.replays[("setup-token", f"{who}-setup-2")] == second

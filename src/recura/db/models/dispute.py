@@ -26,4 +26,7 @@ class Dispute(TenantColumns, Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     status_changed_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # When the processor took the disputed money from the merchant's balance, and gave it back.
+    funds_withdrawn_at: Mapped[datetime | None]
+    funds_reinstated_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

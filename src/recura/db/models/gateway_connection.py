@@ -19,8 +19,7 @@ class GatewayConnection(TenantColumns, Base):
     __table_args__ = (UniqueConstraint("account_id", "livemode", "gateway"),)
 
     gateway: Mapped[str] = mapped_column(String(16))
-    # Processor-specific: Stripe {"api_key", "webhook_secret", "api_base",
-    # "publishable_key"}, PayPal
-    # {"client_id", "client_secret", "webhook_id", "api_base"}.
+    # Processor-specific: Stripe {"api_key", "webhook_secret", "publishable_key"}, PayPal
+    # {"client_id", "client_secret", "webhook_id"}. Where requests go is not theirs to say.
     config: Mapped[dict[str, Any]] = mapped_column(JSONType)
     updated_at: Mapped[datetime]

@@ -26,3 +26,6 @@ class GatewayEvent(Base):
     # What applying it did: "applied", or why it changed nothing ("stale", "unknown payment").
     outcome: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The processor's API version the event was written in (Stripe's `api_version`): its
+    # objects have the shape of that version, whatever Recura's requests are pinned to.
+    api_version: Mapped[str | None] = mapped_column(String(32))

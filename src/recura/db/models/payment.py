@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, TenantColumns
@@ -25,7 +33,17 @@ class Payment(TenantColumns, Base):
             ["account_id", "customer_id"], ["customers.account_id", "customers.id"]
         ),
         Index("ix_payments_account_id_customer_id", "account_id", "customer_id"),
-        Index("ix_payments_account_id_reference", "account_id", "gateway", "reference"),
+        # One payment per processor payment, whatever order or how often its news arrives;
+        # a bank transfer (one statement entry) may pay several invoices.
+        Index(
+            "uq_payments_processor_reference",
+            "account_id",
+            "gateway",
+            "reference",
+            unique=True,
+            sqlite_where=text("gateway <> 'bank_transfer'"),
+            postgresql_where=text("gateway <> 'bank_transfer'"),
+        ),
         # The reconciler's work: attempts whose outcome is not known yet.
         Index("ix_payments_unsettled", "status", "updated_at"),
     )

@@ -22,7 +22,6 @@ from recura.domains.payments.schemas import (
     SandboxConnectionIn,
     StripeConnectionIn,
 )
-from recura.gateways.paypal_sdk import SANDBOX_API_BASE
 from recura.ids import new_id
 
 
@@ -58,10 +57,7 @@ def _config(tenant: Tenant, body: ConnectionIn) -> dict[str, object]:
                 raise invalid(f"/{field}", f"must be a Stripe {mode}-mode key, like this API key")
         return body.model_dump(exclude={"gateway"})
     assert isinstance(body, PayPalConnectionIn)
-    config = body.model_dump(exclude={"gateway"})
-    if config["api_base"] is None and not tenant.livemode:
-        config["api_base"] = SANDBOX_API_BASE
-    return config
+    return body.model_dump(exclude={"gateway"})
 
 
 def listed(session: Session, tenant: Tenant) -> list[GatewayConnection]:

@@ -37,7 +37,11 @@ def page(
 def record(
     session: Session, tenant: Tenant, payment: Payment, event: GatewayEvent, now: datetime
 ) -> str:
-    """Apply one dispute webhook; returns what it did ("applied", or why not)."""
+    """Apply one dispute webhook; returns what it did ("applied", or why not).
+
+    Keyed by the processor's id (unique per account and processor), so whichever of a
+    dispute's events comes first makes it, and each of the others only moves it on.
+    """
     assert event.dispute_reference is not None
     status = event.status if event.status in DISPUTE_STATUSES else "under_review"
     found = session.scalar(
@@ -61,21 +65,25 @@ def record(
             reason=event.reason,
             status_changed_at=event.occurred_at,
             closed_at=None,
+            funds_withdrawn_at=None,
+            funds_reinstated_at=None,
             created_at=now,
             updated_at=now,
         )
         session.add(found)
-        payment.amount_disputed += amount
+        payment.amount_disputed += _held(found)
         payment.updated_at = now
         session.flush()
         events.record(session, tenant, "dispute.created", found.id, summary(found), now)
+        _funds(session, tenant, payment, found, event, now)
         if status in CLOSED:  # the first news of it is its end
             _close(session, tenant, payment, found, status, now)
         return "applied"
+    funds = _funds(session, tenant, payment, found, event, now)
     if event.occurred_at < found.status_changed_at:
-        return "stale"
+        return "applied" if funds else "stale"
     if found.status in CLOSED or found.status == status:
-        return "unchanged"
+        return "applied" if funds else "unchanged"
     found.status_changed_at = event.occurred_at
     found.reason = event.reason or found.reason
     if status in CLOSED:
@@ -87,15 +95,47 @@ def record(
     return "applied"
 
 
+def _held(dispute: Dispute) -> int:
+    """What the dispute keeps from the merchant: its amount, until it is won or the
+    processor puts the money back, whichever it says first."""
+    if dispute.status == "won" or dispute.funds_reinstated_at is not None:
+        return 0
+    return dispute.amount
+
+
+def _funds(
+    session: Session,
+    tenant: Tenant,
+    payment: Payment,
+    dispute: Dispute,
+    event: GatewayEvent,
+    now: datetime,
+) -> bool:
+    """Record the money's movement an event reports; says whether it was news."""
+    if event.kind == "dispute.funds_withdrawn" and dispute.funds_withdrawn_at is None:
+        dispute.funds_withdrawn_at = event.occurred_at
+    elif event.kind == "dispute.funds_reinstated" and dispute.funds_reinstated_at is None:
+        held = _held(dispute)
+        dispute.funds_reinstated_at = event.occurred_at
+        payment.amount_disputed -= held - _held(dispute)
+        payment.updated_at = now
+    else:
+        return False
+    dispute.updated_at = now
+    events.record(session, tenant, "dispute.updated", dispute.id, summary(dispute), now)
+    return True
+
+
 def _close(
     session: Session, tenant: Tenant, payment: Payment, dispute: Dispute, status: str, now: datetime
 ) -> None:
+    held = _held(dispute)
     dispute.status = status
     dispute.closed_at = dispute.updated_at = now
-    if status == "won":
-        # The money came back; a lost dispute's amount stays disputed: it is gone.
-        payment.amount_disputed -= dispute.amount
-        payment.updated_at = now
+    # A won dispute's money came back (unless the processor said so already); a lost one's
+    # stays disputed: it is gone.
+    payment.amount_disputed -= held - _held(dispute)
+    payment.updated_at = now
     events.record(session, tenant, "dispute.closed", dispute.id, summary(dispute), now)
 
 
@@ -109,4 +149,10 @@ def summary(dispute: Dispute) -> dict[str, Any]:
         "currency": dispute.currency,
         "status": dispute.status,
         "reason": dispute.reason,
+        "funds_withdrawn_at": _at(dispute.funds_withdrawn_at),
+        "funds_reinstated_at": _at(dispute.funds_reinstated_at),
     }
+
+
+def _at(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

@@ -3,10 +3,11 @@ and the notice a month before a card expires."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import Customer, GatewayCustomer, Invoice, PaymentMethod
@@ -16,7 +17,7 @@ from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.events import service as events
-from recura.domains.payments import processors
+from recura.domains.payments import locks, processors
 from recura.gateways.base import CustomerInfo, GatewayError, SavedMethod, SetupSession
 from recura.ids import new_id
 
@@ -62,9 +63,23 @@ def start_setup(
     gateway = processors.gateway_for(
         session, tenant, name or processors.default_gateway(session, tenant)
     )
-    setup = gateway.start_setup(customer_info(session, tenant, customer, gateway.name), return_url)
+    info = customer_info(session, tenant, customer, gateway.name)
+    setup = gateway.start_setup(
+        info, return_url, _setup_key(session, tenant, customer, gateway.name)
+    )
     _remember_processor_customer(session, tenant, customer, gateway.name, setup.processor_customer)
     return gateway.name, setup
+
+
+def _setup_key(session: Session, tenant: Tenant, customer: Customer, gateway: str) -> str:
+    """One per method the customer saves with the processor: a start retried before then is
+    the same setup; once a method is saved, the next start is a new one."""
+    saved = session.scalar(
+        tenant.scope(select(func.count()), PaymentMethod).where(
+            PaymentMethod.customer_id == customer.id, PaymentMethod.gateway == gateway
+        )
+    )
+    return f"{customer.id}-setup-{(saved or 0) + 1}"
 
 
 def attach(
@@ -87,21 +102,38 @@ def attach(
         saved = gateway.complete_setup(info, token)
     except GatewayError as error:
         raise invalid("/token", str(error)) from None
-    _remember_processor_customer(session, tenant, customer, gateway.name, saved.processor_customer)
-    known = _saved_already(session, tenant, customer, gateway.name, saved.reference)
+    if saved.processor_customer is None:
+        saved = replace(saved, processor_customer=info.processor_customer)
+    return record(session, tenant, customer, gateway.name, saved, make_default, now)[0]
+
+
+def record(
+    session: Session,
+    tenant: Tenant,
+    customer: Customer,
+    gateway: str,
+    saved: SavedMethod,
+    make_default: bool | None,
+    now: datetime,
+) -> tuple[PaymentMethod, bool]:
+    """A method the processor saved, on record once however often it is told: by the
+    subscriber's page, a retried request, or the processor's webhook (the page may close
+    before it reports back). Says whether it is new."""
+    # The page and the webhook may tell it at the same moment: one at a time.
+    locks.hold_customer(session, tenant, customer.id)
+    _remember_processor_customer(session, tenant, customer, gateway, saved.processor_customer)
+    known = _saved_already(session, tenant, customer, gateway, saved.reference)
     if known is not None:
-        # The same processor token sent again (a reloaded page, a retried request): one
-        # method, not two listings of one card.
         if make_default:
             _make_default(session, tenant, customer, known, now)
-        return known
+        return known, False
     method = PaymentMethod(
         id=new_id("payment_method"),
         **tenant.row_keys(),
         customer_id=customer.id,
-        gateway=gateway.name,
+        gateway=gateway,
         reference=saved.reference,
-        processor_customer=saved.processor_customer or info.processor_customer,
+        processor_customer=saved.processor_customer,
         kind=saved.kind,
         brand=saved.brand,
         last4=saved.last4,
@@ -120,7 +152,7 @@ def attach(
     events.record(session, tenant, "payment_method.attached", method.id, summary(method), now)
     if make_default or (make_default is None and customer.default_payment_method_id is None):
         _make_default(session, tenant, customer, method, now)
-    return method
+    return method, True
 
 
 def _saved_already(

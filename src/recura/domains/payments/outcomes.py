@@ -126,7 +126,16 @@ def apply(
         _succeeded(session, tenant, payment, now)
         return
     if payment.status in FAILED:
-        return  # already failed: a repeated failure (a webhook after the answer) is not news
+        # Already failed: a repeated failure (a webhook after the answer) is not news, but
+        # one waiting for the customer that can no longer be confirmed (canceled, or the
+        # challenge failed) has failed for good, and its link leads nowhere now.
+        if payment.status == "requires_action" and result.status == "failed":
+            payment.status = "failed"
+            payment.failure_code = result.failure_code
+            payment.failure_message = result.failure_message
+            payment.action_url = None
+            events.record(session, tenant, "payment.failed", payment.id, summary(payment), now)
+        return
     payment.status = result.status
     payment.failure_code = result.failure_code
     payment.failure_message = result.failure_message

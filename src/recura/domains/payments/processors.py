@@ -8,22 +8,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recura.config import get_settings
 from recura.db.models import GatewayConnection
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.tenant import Tenant
 from recura.gateways.base import PaymentGateway
 from recura.gateways.paypal import PayPalGateway
+from recura.gateways.paypal_sdk import LIVE_API_BASE, SANDBOX_API_BASE
 from recura.gateways.sandbox import SandboxGateway
 from recura.gateways.stripe import StripeGateway
 
-# Processors with credentials: name -> the gateway built from its stored config.
-Factory = Callable[[dict[str, Any]], PaymentGateway]
-CONNECTED: dict[str, Factory] = {
-    "stripe": lambda c: StripeGateway(c["api_key"], c["webhook_secret"], c.get("api_base")),
-    "paypal": lambda c: PayPalGateway(
-        c["client_id"], c["client_secret"], c["webhook_id"], c.get("api_base")
-    ),
-}
+
+def _stripe(c: dict[str, Any], livemode: bool) -> PaymentGateway:
+    return StripeGateway(c["api_key"], c["webhook_secret"], get_settings().stripe_api_base)
+
+
+def _paypal(c: dict[str, Any], livemode: bool) -> PaymentGateway:
+    # PayPal keeps test mode on a server of its own; Stripe tells modes apart by the key.
+    base = get_settings().paypal_api_base or (LIVE_API_BASE if livemode else SANDBOX_API_BASE)
+    return PayPalGateway(c["client_id"], c["client_secret"], c["webhook_id"], base)
+
+
+# Processors with credentials: name -> the gateway built from its stored config and mode.
+# Where their requests go is the server's setting alone (tests' fakes), never a connection's.
+Factory = Callable[[dict[str, Any], bool], PaymentGateway]
+CONNECTED: dict[str, Factory] = {"stripe": _stripe, "paypal": _paypal}
 NAMES = ("sandbox", "stripe", "paypal")
 
 
@@ -52,7 +61,7 @@ def of_connection(session: Session, found: GatewayConnection) -> PaymentGateway:
     if found.gateway == "sandbox":
         rate = float(found.config.get("timeout_rate", 0))
         return SandboxGateway(session.get_bind().engine, found.account_id, timeout_rate=rate)
-    return CONNECTED[found.gateway](found.config)
+    return CONNECTED[found.gateway](found.config, found.livemode)
 
 
 def default_gateway(session: Session, tenant: Tenant) -> str:

@@ -421,9 +421,6 @@ class ManualMatch(Schema):
     invoice: str = Field(max_length=40)
 
 
-_HTTP_URL = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
-
-
 class StripeConnectionIn(Schema):
     model_config = example_in(
         {
@@ -441,8 +438,6 @@ class StripeConnectionIn(Schema):
     publishable_key: str | None = Field(
         default=None, pattern=r"^pk_(test|live)_[A-Za-z0-9_]+$", max_length=255
     )
-    # Another Stripe-compatible server; the public API when left out.
-    api_base: str | None = Field(default=None, pattern=_HTTP_URL, max_length=500)
 
 
 class PayPalConnectionIn(Schema):
@@ -459,8 +454,6 @@ class PayPalConnectionIn(Schema):
     client_id: str = Field(min_length=1, max_length=255)
     client_secret: str = Field(min_length=1, max_length=255)
     webhook_id: str = Field(min_length=1, max_length=255)
-    # PayPal's sandbox or live API; the sandbox when left out in test mode, live otherwise.
-    api_base: str | None = Field(default=None, pattern=_HTTP_URL, max_length=500)
 
 
 class SandboxConnectionIn(Schema):
@@ -561,6 +554,8 @@ class DisputeOut(BaseModel):
             "livemode": False,
             "created_at": "2026-02-01T10:00:00Z",
             "closed_at": None,
+            "funds_withdrawn_at": "2026-02-01T10:00:00Z",
+            "funds_reinstated_at": None,
         }
     )
 
@@ -575,6 +570,9 @@ class DisputeOut(BaseModel):
     livemode: bool
     created_at: datetime
     closed_at: datetime | None
+    # When the processor took the disputed amount from the merchant, and gave it back.
+    funds_withdrawn_at: datetime | None
+    funds_reinstated_at: datetime | None
 
     @classmethod
     def of(cls, row: Dispute) -> DisputeOut:
@@ -589,4 +587,6 @@ class DisputeOut(BaseModel):
             livemode=row.livemode,
             created_at=row.created_at,
             closed_at=row.closed_at,
+            funds_withdrawn_at=row.funds_withdrawn_at,
+            funds_reinstated_at=row.funds_reinstated_at,
         )

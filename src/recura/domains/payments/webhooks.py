@@ -9,6 +9,7 @@ event's time with the last change they recorded.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,7 +21,13 @@ from recura.db.models import GatewayEvent as GatewayEventRow
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.payments import disputes, locks, methods, outcomes, refunds
-from recura.gateways.base import ChargeResult, GatewayEvent, RefundResult
+from recura.gateways.base import (
+    ChargeResult,
+    ChargeStatus,
+    GatewayEvent,
+    GatewayEventKind,
+    RefundResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,7 @@ def receive(
         received_at=now,
         outcome="received",
         payload=dict(event.data),
+        api_version=event.api_version,
     )
     try:
         with session.begin_nested():
@@ -55,6 +63,11 @@ def _apply(
 ) -> str:
     if event.kind == "ignored":
         return "ignored"
+    if event.kind == "payment_method.saved":
+        return _method_saved(session, tenant, gateway, event, now)
+    if event.kind == "payment_method.setup_failed":
+        # Nothing was saved and the subscriber's page says so; the log keeps why.
+        return f"setup failed ({event.reason or event.status})"[:64]
     if event.kind.startswith("payment_method."):
         return _method_event(session, tenant, gateway, event, now)
     payment = _payment(session, tenant, gateway, event)
@@ -68,9 +81,33 @@ def _apply(
     now = customers.now_for(session, tenant, customer, now)
     if event.kind.startswith("payment."):
         return _payment_event(session, tenant, payment, event, now)
+    if event.refunds:
+        done = [_refund_event(session, tenant, payment, one, now) for one in _each(event)]
+        return "applied" if "applied" in done else "unchanged"
     if event.kind.startswith("refund."):
         return _refund_event(session, tenant, payment, event, now)
     return disputes.record(session, tenant, payment, event, now)
+
+
+def _each(event: GatewayEvent) -> list[GatewayEvent]:
+    """An event about all of a payment's refunds, as one event per refund."""
+    kinds: dict[str | None, GatewayEventKind] = {
+        "succeeded": "refund.succeeded",
+        "failed": "refund.failed",
+        "canceled": "refund.failed",
+    }
+    return [
+        replace(
+            event,
+            kind=kinds.get(refund.status, "ignored"),
+            refund_reference=refund.reference,
+            idempotency_key=refund.idempotency_key,
+            amount=refund.amount,
+            status=refund.status,
+            refunds=(),
+        )
+        for refund in event.refunds
+    ]
 
 
 def _payment(session: Session, tenant: Tenant, gateway: str, event: GatewayEvent) -> Payment | None:
@@ -95,30 +132,45 @@ def _payment(session: Session, tenant: Tenant, gateway: str, event: GatewayEvent
     return None
 
 
+_CHARGE_STATUS: dict[str, ChargeStatus] = {
+    "payment.succeeded": "succeeded",
+    "payment.failed": "failed",
+    "payment.processing": "pending",
+    "payment.requires_action": "requires_action",
+}
+
+
 def _payment_event(
     session: Session, tenant: Tenant, payment: Payment, event: GatewayEvent, now: datetime
 ) -> str:
     before = payment.status
-    succeeded = event.kind == "payment.succeeded"
+    status = _CHARGE_STATUS[event.kind]
+    settled = status in ("succeeded", "pending")
     result = ChargeResult(
-        status="succeeded" if succeeded else "failed",
+        status=status,
         reference=event.payment_reference,
         amount=event.amount,
-        failure_code=None if succeeded else event.reason or "card_declined",
-        failure_message=None if succeeded else f"{event.processor_type} ({event.reason})",
+        failure_code=None if settled else event.reason or "card_declined",
+        failure_message=None if settled else f"{event.processor_type} ({event.reason})",
+        action_url=event.action_url,
     )
     outcomes.apply(session, tenant, payment, result, now, changed_at=event.occurred_at)
     if payment.status == before:
-        return "stale" if payment.status != result.status else "unchanged"
+        recorded_as = "processing" if status == "pending" else status
+        return "stale" if payment.status != recorded_as else "unchanged"
     return "applied"
 
 
 def _refund_event(
     session: Session, tenant: Tenant, payment: Payment, event: GatewayEvent, now: datetime
 ) -> str:
+    if event.kind == "ignored":
+        return "unchanged"  # a refund still pending at the processor: its outcome will come
     refund = _our_refund(session, tenant, payment, event)
     succeeded = event.kind == "refund.succeeded"
     if refund is not None:
+        if refund.reference is None and event.refund_reference is not None:
+            refund.reference = event.refund_reference  # keyed by the processor's id from now
         if refund.status != "pending":
             return "unchanged"
         result = RefundResult(
@@ -132,13 +184,16 @@ def _refund_event(
     if not succeeded:
         return "unknown refund"
     # Refunded at the processor, not through Recura: recorded with its credit note, so the
-    # invoice and the revenue say what the bank account does.
-    amount = event.amount.minor if event.amount is not None else None
-    if event.refund_reference is None and event.refunded_total is not None:
-        amount = event.refunded_total.minor - payment.amount_refunded
-    if amount is None or amount <= 0:
+    # invoice and the revenue say what the bank account does; once, under the processor's
+    # id (unique per account and processor), whichever of its events comes first.
+    if event.refund_reference is None or event.amount is None or event.amount.minor <= 0:
         return "unchanged"
-    refunds.record_external(session, tenant, payment, amount, event.refund_reference, now)
+    if event.amount.currency != payment.currency:
+        log.error("payment %s: refund %s in %s", payment.id, event.refund_reference, event.amount)
+        return "unchanged"
+    refunds.record_external(
+        session, tenant, payment, event.amount.minor, event.refund_reference, now
+    )
     return "applied"
 
 
@@ -146,7 +201,8 @@ def _our_refund(
     session: Session, tenant: Tenant, payment: Payment, event: GatewayEvent
 ) -> Refund | None:
     """The refund the event is about: by the processor's id, by our key, or, when the
-    processor named neither before answering, the one refund of that amount still waiting."""
+    processor named neither before answering and keeps no key of ours, the one refund of
+    that amount still waiting."""
     of_payment = (
         tenant.scope(select(Refund), Refund)
         .where(Refund.payment_id == payment.id)
@@ -159,7 +215,7 @@ def _our_refund(
             return refund
         if event.idempotency_key and refund.idempotency_key == event.idempotency_key:
             return refund
-    if event.refund_reference is None or event.amount is None:
+    if event.refund_reference is None or event.amount is None or event.echoes_key:
         return None
     waiting = [
         r
@@ -167,6 +223,20 @@ def _our_refund(
         if r.status == "pending" and r.reference is None and r.amount == event.amount.minor
     ]
     return waiting[0] if waiting else None
+
+
+def _method_saved(
+    session: Session, tenant: Tenant, gateway: str, event: GatewayEvent, now: datetime
+) -> str:
+    """A method saved at the processor, perhaps after the subscriber's page was closed."""
+    customer = None
+    if event.customer_reference is not None:
+        customer = session.get(Customer, (tenant.account_id, event.customer_reference))
+    if customer is None or customer.livemode != tenant.livemode or event.method is None:
+        return "unknown customer"
+    now = customers.now_for(session, tenant, customer, now)
+    _, new = methods.record(session, tenant, customer, gateway, event.method, None, now)
+    return "applied" if new else "unchanged"
 
 
 def _method_event(
