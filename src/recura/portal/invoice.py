@@ -69,6 +69,8 @@ def show(token: str, request: Request) -> HTMLResponse:
         return pages.render(
             "invoice.html",
             visit,
+            notice=None,
+            outcomes=(),
             invoice=invoice,
             lines=lines,
             transfer=transfer,

@@ -22,7 +22,7 @@ class EmailMessageOut(BaseModel):
             "to": "ana@example.ro",
             "subject": "Chitanța pentru factura NDT-000042",
             "text": "Bună ziua, Ana Popescu,\n\nAm primit plata dumneavoastră de 49,00 RON…",
-            "html": "<!DOCTYPE html>\n<html lang=\"ro\">…",
+            "html": '<!DOCTYPE html>\n<html lang="ro">…',
             "status": "sent",
             "attempts": 1,
             "last_error": None,
