@@ -174,12 +174,16 @@ def _read(session: Session, events: Sequence[Event]) -> Found:
     plan_keys = {(e.account_id, e.data["plan"]) for e in events if e.data.get("plan")}
     invoice_keys = {(e.account_id, i) for e in events if (i := invoice_id(e))}
     invoices = _by_key(session, Invoice, invoice_keys)
-    line_keys = {(e.account_id, e.object_id) for e in events if needs_lines(e)}
+    line_keys = {
+        key
+        for e in events
+        if (key := (e.account_id, e.object_id)) in invoices and needs_lines(e, invoices[key])
+    }
     return Found(
         accounts=accounts,
         plans={key: plan.name for key, plan in _by_key(session, Plan, plan_keys).items()},
         invoices=invoices,
-        lines=_lines(session, line_keys & invoices.keys()),
+        lines=_lines(session, line_keys),
         first_subscription=_first_subscriptions(session, events),
         first_failure=_first_failures(session, events),
     )

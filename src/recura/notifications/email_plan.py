@@ -56,8 +56,12 @@ def customer_id(event: Event, found: Found) -> str | None:
     return invoice.customer_id if invoice else None
 
 
-def needs_lines(event: Event) -> bool:
-    return event.type in ("invoice.finalized", "invoice.paid")
+def needs_lines(event: Event, invoice: Invoice) -> bool:
+    """Whether the event's email lists the invoice's lines (a billing run's thousands of
+    invoices charged automatically need none read for their `invoice.finalized`)."""
+    if event.type == "invoice.finalized":
+        return _sent_for_transfer(invoice)
+    return event.type == "invoice.paid" and invoice.total > 0 and invoice.amount_paid > 0
 
 
 def emails_for(event: Event, found: Found) -> list[Planned]:
