@@ -1,4 +1,5 @@
-"""Subscriber emails: which events call for which email, and sending them exactly once.
+"""Subscriber emails: the rows the events call for (`email_plan` says which), and sending
+them exactly once.
 
 `fan_out` runs in the outbox dispatcher's transaction and writes one `email_messages` row
 per (event, email), unique, with its Message-ID fixed; a delayed email (the win-back) gets a
