@@ -9,6 +9,8 @@ Romanian merchant reads English, not Romanian.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel import Locale, UnknownLocaleError
 
 # The languages every text of emails, pages and invoice lines is written in.
@@ -26,6 +28,9 @@ def parse(tag: str) -> Locale:
         ) from None
 
 
+# A billing run words thousands of customers' lines, in a handful of languages: parsing
+# each customer's tag again would cost more than the rest of choosing.
+@lru_cache(maxsize=1024)
 def negotiate(tag: str | None) -> str | None:
     """The supported language closest to `tag` (`ro-RO` → `ro`), or None."""
     if not tag:
