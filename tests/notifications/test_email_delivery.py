@@ -210,7 +210,7 @@ def test_links_verify_for_their_purpose_only() -> None:
     secret = SECRET.encode()
     token = links.sign(secret, "unsubscribe", "acct_1", False, "cus_1", "sub_1", T0)
     claims = links.verify(secret, token, "unsubscribe", T0 + timedelta(days=300))
-    assert (claims.account_id, claims.livemode, claims.customer_id, claims.subscription_id) == (
+    assert (claims.account_id, claims.livemode, claims.customer_id, claims.object_id) == (
         "acct_1",
         False,
         "cus_1",

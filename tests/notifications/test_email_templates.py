@@ -71,16 +71,6 @@ def test_the_time_zone_decides_the_day() -> None:
     assert rendering.day("2026-01-15T23:30:00+00:00", "en", "UTC") == "January 15, 2026"
 
 
-@pytest.mark.parametrize(
-    ("candidates", "chosen"),
-    [(("ro-RO", "en"), "ro"), (("de", "ro"), "ro"), ((None, "en_US"), "en"), (("xx", None), "en")],
-)
-def test_the_customers_language_or_the_accounts(
-    candidates: tuple[str | None, ...], chosen: str
-) -> None:
-    assert rendering.supported_locale(*candidates) == chosen
-
-
 def test_preview_writes_html_and_text(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(

@@ -94,7 +94,13 @@ class World:
 
     def customer(self, card: str | None = "tok_sandbox_visa", **over: Any) -> str:
         """A customer on the story's clock, paying with a sandbox card (None: no card)."""
-        body = {"name": "Ana Popescu", "email": "ana@example.ro", "test_clock": self.clock}
+        # English-speaking unless told otherwise: the stories' invoice lines read in English.
+        body = {
+            "name": "Ana Popescu",
+            "email": "ana@example.ro",
+            "locale": "en",
+            "test_clock": self.clock,
+        }
         customer = self.api.ok("POST", "/v1/customers", 201, json={**body, **over})["id"]
         if card is not None:
             self.card(customer, card)

@@ -22,8 +22,10 @@ from recura.core.pricing import PriceSpec, price
 from recura.core.proration import charge_remaining, credit_unused, remaining_fraction
 
 __all__ = [
+    "ENGLISH",
     "Item",
     "Metered",
+    "Wording",
     "change_lines",
     "fee_lines",
     "item_amount",
@@ -31,6 +33,20 @@ __all__ = [
     "unused_lines",
     "usage_lines",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How the lines made here describe themselves, in the customer's language: `{item}` is
+    the item's or charge's description, `{tier}` a tier's number."""
+
+    unused: str = "Unused time on {item}"
+    remaining: str = "Remaining time on {item}"
+    tier: str = "{item} (tier {tier})"
+    flat_fee: str = "{item} flat fee"
+
+
+ENGLISH = Wording()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +116,11 @@ def _share(span: Period, full: Period) -> Fraction:
 
 
 def unused_lines(
-    items: tuple[Item, ...], period: Period, at: datetime, tax_rate: Decimal
+    items: tuple[Item, ...],
+    period: Period,
+    at: datetime,
+    tax_rate: Decimal,
+    wording: Wording = ENGLISH,
 ) -> list[LineInput]:
     """Credits for the part of `period` after `at` that was paid in advance (zero lines omitted)."""
     lines = []
@@ -111,7 +131,7 @@ def unused_lines(
             period.start,
             period.end,
             at,
-            f"Unused time on {item.description}",
+            wording.unused.format(item=item.description),
             item.quantity,
         )
         if line.amount:
@@ -120,7 +140,12 @@ def unused_lines(
 
 
 def change_lines(
-    old: tuple[Item, ...], new: tuple[Item, ...], period: Period, at: datetime, tax_rate: Decimal
+    old: tuple[Item, ...],
+    new: tuple[Item, ...],
+    period: Period,
+    at: datetime,
+    tax_rate: Decimal,
+    wording: Wording = ENGLISH,
 ) -> list[LineInput]:
     """Proration of a change at `at` inside `period`: unused time on each old item credited,
     the rest of the period on each new one charged; an item whose fee did not change is left
@@ -133,7 +158,7 @@ def change_lines(
         if was is not None and now is not None and _same(was, now):
             continue
         if was is not None:
-            lines += unused_lines((was,), period, at, tax_rate)
+            lines += unused_lines((was,), period, at, tax_rate, wording)
         if now is not None:
             line = charge_remaining(
                 item_amount(now),
@@ -141,7 +166,7 @@ def change_lines(
                 period.start,
                 period.end,
                 at,
-                f"Remaining time on {now.description}",
+                wording.remaining.format(item=now.description),
                 now.quantity,
             )
             if line.amount:
@@ -171,7 +196,9 @@ def _proration_line(
     )
 
 
-def usage_lines(metered: tuple[Metered, ...], span: Period, tax_rate: Decimal) -> list[LineInput]:
+def usage_lines(
+    metered: tuple[Metered, ...], span: Period, tax_rate: Decimal, wording: Wording = ENGLISH
+) -> list[LineInput]:
     """Usage of `span`, one line per priced component (tier), zero quantities left out."""
     lines = []
     for charge in metered:
@@ -180,9 +207,9 @@ def usage_lines(metered: tuple[Metered, ...], span: Period, tax_rate: Decimal) -
         for part in price(charge.spec, charge.quantity).lines:
             description = charge.description
             if part.tier is not None:
-                description += f" (tier {part.tier})"
+                description = wording.tier.format(item=description, tier=part.tier)
             if part.kind == "tier_flat":
-                description += " flat fee"
+                description = wording.flat_fee.format(item=description)
             lines.append(
                 LineInput(
                     description=description,

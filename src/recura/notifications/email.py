@@ -1,4 +1,5 @@
-"""Subscriber emails: which events call for which email, and sending them exactly once.
+"""Subscriber emails: the rows the events call for (`email_plan` says which), and sending
+them exactly once.
 
 `fan_out` runs in the outbox dispatcher's transaction and writes one `email_messages` row
 per (event, email), unique, with its Message-ID fixed; a delayed email (the win-back) gets a
@@ -36,14 +37,25 @@ from recura.db.models import (
     EmailMessage,
     EmailTemplate,
     Event,
+    Invoice,
+    InvoiceLine,
     Plan,
     Subscription,
     TestClock,
 )
+from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
 from recura.domains.payments.collection import Units
 from recura.ids import new_ids
 from recura.notifications import links, rendering, smtp
+from recura.notifications.email_plan import (
+    Found,
+    Planned,
+    customer_id,
+    emails_for,
+    invoice_id,
+    needs_lines,
+)
 
 log = logging.getLogger(__name__)
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
@@ -64,7 +76,6 @@ BACKOFF = (
     timedelta(hours=12),
 )
 MAX_ATTEMPTS = len(BACKOFF) + 1
-PLAN_CHANGES = frozenset({"terms_changed", "change_applied"})
 HANDLED = frozenset(
     {
         "subscription.created",
@@ -72,11 +83,15 @@ HANDLED = frozenset(
         "subscription.updated",
         "subscription.canceled",
         "invoice.upcoming",
+        "invoice.finalized",
         "invoice.paid",
         "invoice.payment_failed",
+        "refund.succeeded",
         "payment_method.expiring",
     }
 )
+# Emails that go out only while their invoice is still open.
+WHILE_OPEN = frozenset({"invoice_due_reminder"})
 
 
 def message_id(event_id: str, template: str) -> str:
@@ -86,36 +101,19 @@ def message_id(event_id: str, template: str) -> str:
 # --- from events to message rows -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Planned:
-    event: Event
-    template: str
-    context: dict[str, Any]
-    delay: timedelta = timedelta(0)
-
-
 def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
     """The outbox's fan-out: the email rows the claimed events call for."""
-    relevant = [e for e in events if e.type in HANDLED and e.data.get("customer")]
+    relevant = [
+        e for e in events if e.type in HANDLED and (e.data.get("customer") or invoice_id(e))
+    ]
     if not relevant:
         return
-    keys = {(e.account_id, e.data["customer"]) for e in relevant}
-    customers = _by_key(session, Customer, keys)
-    accounts = {
-        a.id: a
-        for a in session.scalars(
-            select(Account).where(Account.id.in_({e.account_id for e in relevant}))
-        )
-    }
-    plan_keys = {(e.account_id, e.data["plan"]) for e in relevant if e.data.get("plan")}
-    plans = {key: plan.name for key, plan in _by_key(session, Plan, plan_keys).items()}
-    first_subscription = _first_subscriptions(session, relevant)
-    first_failure = _first_failures(session, relevant)
-    planned: list[_Planned] = []
+    found = _read(session, relevant)
+    planned: list[Planned] = []
     for event in relevant:
-        account = accounts[event.account_id]
-        plan = plans.get((event.account_id, event.data.get("plan", "")), "")
-        planned += _plan(event, account, plan, first_subscription, first_failure)
+        planned += emails_for(event, found)
+    keys = {(p.event.account_id, cid) for p in planned if (cid := customer_id(p.event, found))}
+    customers = _by_key(session, Customer, keys)
     existing: set[tuple[str, str]] = set()
     for account_id in {p.event.account_id for p in planned}:
         ids = [p.event.id for p in planned if p.event.account_id == account_id]
@@ -128,10 +126,10 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
         if (item.event.id, item.template) in existing:
             continue  # written by an earlier dispatch of this event
         event = item.event
-        customer = customers.get((event.account_id, event.data["customer"]))
+        customer = customers.get((event.account_id, customer_id(event, found) or ""))
         if customer is None:
             continue
-        account = accounts[event.account_id]
+        account = found.accounts[event.account_id]
         rows.append(
             {
                 "account_id": event.account_id,
@@ -142,9 +140,13 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
                 "template": item.template,
                 "customer_id": customer.id,
                 "to_address": customer.email,
-                "locale": rendering.supported_locale(customer.locale, account.locale),
+                "locale": languages.for_customer(
+                    customer.locale, account.locale, account.fallback_locale
+                ),
                 "context": {"customer_name": customer.name or "", **item.context},
                 "subject": None,
+                "text": None,
+                "html": None,
                 "status": "pending",
                 "attempts": 0,
                 "send_after": event.occurred_at + item.delay,
@@ -162,79 +164,50 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
     bulk.insert_rows(session, EmailMessage, rows)
 
 
-def _plan(
-    event: Event,
-    account: Account,
-    plan: str,
-    first_subscription: dict[tuple[str, str], str],
-    first_failure: dict[tuple[str, str], str],
-) -> list[_Planned]:
-    data = event.data
-    kind = event.type
-    at = event.occurred_at.isoformat()
-    if kind == "subscription.created":
-        if first_subscription.get((event.account_id, data["customer"])) != data["id"]:
-            return []  # a welcome is for a customer's first subscription only
-        trial = data.get("trial_end") if data.get("status") == "trialing" else None
-        context = {"plan": plan, "trial_end": trial, "period_end": data.get("current_period_end")}
-        return [_Planned(event, "welcome", context)]
-    if kind == "subscription.trial_will_end":
-        context = {"plan": plan, "trial_end": data.get("trial_end"), "subscription": data["id"]}
-        return [_Planned(event, "trial_ending", context)]
-    if kind == "subscription.updated":
-        if data.get("change") not in PLAN_CHANGES:
-            return []
-        context = {"plan": plan, "period_end": data.get("current_period_end")}
-        return [_Planned(event, "plan_changed", context)]
-    if kind == "subscription.canceled":
-        context = {"plan": plan, "canceled_at": at, "subscription": data["id"]}
-        found = [_Planned(event, "canceled", context)]
-        if account.winback_days:
-            delay = timedelta(days=account.winback_days)
-            found.append(_Planned(event, "winback", context, delay))
-        return found
-    if kind == "invoice.upcoming":
-        context = {
-            "plan": plan,
-            "renews_at": data["renews_at"],
-            "amount": data["amount"],
-            "currency": data["currency"],
-            "subscription": data.get("subscription"),
-        }
-        return [_Planned(event, "upcoming_renewal", context)]
-    if kind == "invoice.paid":
-        if data.get("total", 0) <= 0 or data.get("amount_paid", 0) <= 0:
-            return []  # nothing was paid: no receipt
-        context = {
-            "number": data.get("number") or data["id"],
-            "amount": data["amount_paid"],
-            "currency": data["currency"],
-            "paid_at": at,
-        }
-        return [_Planned(event, "receipt", context)]
-    if kind == "invoice.payment_failed":
-        context = {
-            "number": data.get("number") or data["id"],
-            "amount": data["amount_due"] - data["amount_paid"],
-            "currency": data["currency"],
-            "attempt": data.get("attempt_count", 0),
-            "next_attempt": data.get("next_payment_attempt"),
-            "last_attempt": data.get("next_payment_attempt") is None,
-            "subscription": data.get("subscription"),
-        }
-        first = first_failure.get((event.account_id, event.object_id)) == event.id
-        return [_Planned(event, "payment_failed" if first else "dunning_reminder", context)]
-    if kind == "payment_method.expiring":
-        if not data.get("exp_year") or not data.get("exp_month"):
-            return []
-        context = {
-            "brand": data.get("brand") or "",
-            "last4": data.get("last4") or "",
-            "exp_month": data["exp_month"],
-            "exp_year": data["exp_year"],
-        }
-        return [_Planned(event, "card_expiring", context)]
-    return []
+def _read(session: Session, events: Sequence[Event]) -> Found:
+    """Everything the events' emails say, read for the whole batch."""
+    accounts = {
+        a.id: a
+        for a in session.scalars(
+            select(Account).where(Account.id.in_({e.account_id for e in events}))
+        )
+    }
+    plan_keys = {(e.account_id, e.data["plan"]) for e in events if e.data.get("plan")}
+    invoice_keys = {(e.account_id, i) for e in events if (i := invoice_id(e))}
+    invoices = _by_key(session, Invoice, invoice_keys)
+    line_keys = {
+        key
+        for e in events
+        if (key := (e.account_id, e.object_id)) in invoices and needs_lines(e, invoices[key])
+    }
+    return Found(
+        accounts=accounts,
+        plans={key: plan.name for key, plan in _by_key(session, Plan, plan_keys).items()},
+        invoices=invoices,
+        lines=_lines(session, line_keys),
+        first_subscription=_first_subscriptions(session, events),
+        first_failure=_first_failures(session, events),
+    )
+
+
+def _lines(
+    session: Session, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[InvoiceLine]]:
+    found: dict[tuple[str, str], list[InvoiceLine]] = {}
+    for account_id in {a for a, _ in keys}:
+        stmt = (
+            select(InvoiceLine)
+            .where(
+                InvoiceLine.account_id == account_id,
+                bulk.among(
+                    session, InvoiceLine.invoice_id, [i for a, i in keys if a == account_id]
+                ),
+            )
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        for line in session.scalars(stmt):
+            found.setdefault((account_id, line.invoice_id), []).append(line)
+    return found
 
 
 def _by_key(session: Session, model: Any, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
@@ -451,16 +424,18 @@ def prepare(
         timezone=account.timezone,
         support_address=account.email_reply_to or sender,
     )
-    subscription = row.context.get("subscription")
     urls: dict[links.Purpose, str] = {}
     for purpose in rendering.LINKS.get(row.template, ()):
+        subject = row.context.get("invoice" if purpose == "invoice" else "subscription")
+        if purpose == "invoice" and subject is None:
+            continue  # written before receipts named their invoice: no link
         token = links.sign(
             mailer.secret,
             purpose,
             tenant.account_id,
             tenant.livemode,
             row.customer_id or "",
-            subscription,
+            subject,
             now,
         )
         urls[purpose] = mailer.url(_PATHS[purpose] + token)
@@ -484,8 +459,12 @@ def prepare(
         date=now,
         template=row.template,
         unsubscribe=unsubscribe,
+        images=rendered.images,
     )
+    # As sent, for the email log: support sees what the subscriber received.
     row.subject = rendered.subject[:998]
+    row.text = rendered.text
+    row.html = rendered.html
     row.status = "sending"
     row.attempts += 1
     row.claimed_at = now
@@ -497,11 +476,17 @@ _PATHS: dict[links.Purpose, str] = {
     "unsubscribe": "/email/unsubscribe/",
     "update_payment_method": "/portal/payment-method/",
     "reactivate": "/portal/reactivate/",
+    "invoice": "/portal/invoice/",
 }
 
 
 def _why_not(session: Session, row: EmailMessage, customer: Customer | None) -> str | None:
     """Why a claimed email should not go out after all, if it should not."""
+    if row.template in WHILE_OPEN:
+        invoice = session.get(Invoice, (row.account_id, row.context.get("invoice", "")))
+        if invoice is None or invoice.status != "open":
+            return "the invoice is no longer open"
+        return None
     if row.template not in rendering.MARKETING:
         return None
     if customer is None or customer.marketing_opted_out_at is not None:

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from recura.db.models import Account, Customer
-from recura.notifications import links, rendering
+from recura.domains.common import languages
+from recura.notifications import links
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,5 +32,5 @@ def find(
     if customer is None or customer.livemode != claims.livemode:
         return None
     account = session.get_one(Account, claims.account_id)
-    locale = rendering.supported_locale(customer.locale, account.locale)
+    locale = languages.for_customer(customer.locale, account.locale, account.fallback_locale)
     return Found(claims, customer, account, locale)

@@ -1,6 +1,7 @@
-"""Signed links in emails: a token names its purpose, account, mode, customer and
-subscription and when it stops working, and carries an HMAC of all that under a key derived
-from the app's secret, so no one can make or alter one and no table of tokens is needed."""
+"""Signed links in emails: a token names its purpose, account, mode, customer and object
+(the subscription to reactivate, the invoice to show) and when it stops working, and
+carries an HMAC of all that under a key derived from the app's secret, so no one can make
+or alter one and no table of tokens is needed."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
-Purpose = Literal["unsubscribe", "update_payment_method", "reactivate"]
-PURPOSES: tuple[Purpose, ...] = ("unsubscribe", "update_payment_method", "reactivate")
-# Billing links work for a month; an unsubscribe link must work as long as the mail is kept.
+Purpose = Literal["unsubscribe", "update_payment_method", "reactivate", "invoice"]
+PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
+# Billing links work for a month; an unsubscribe link, or a receipt's link to its invoice,
+# must work as long as the mail is kept.
 LIFETIME: dict[Purpose, timedelta] = {
     "unsubscribe": timedelta(days=366),
+    "invoice": timedelta(days=366),
     "update_payment_method": timedelta(days=30),
     "reactivate": timedelta(days=30),
 }
@@ -33,7 +36,7 @@ class Claims:
     account_id: str
     livemode: bool
     customer_id: str
-    subscription_id: str | None
+    object_id: str | None
     expires_at: datetime
 
 
@@ -55,11 +58,11 @@ def sign(
     account_id: str,
     livemode: bool,
     customer_id: str,
-    subscription_id: str | None,
+    object_id: str | None,
     now: datetime,
 ) -> str:
     expires = int((now + LIFETIME[purpose]).timestamp())
-    body = [purpose, account_id, int(livemode), customer_id, subscription_id, expires]
+    body = [purpose, account_id, int(livemode), customer_id, object_id, expires]
     payload = _b64(json.dumps(body, separators=(",", ":")).encode())
     mac = hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest()
     return f"{payload}.{_b64(mac)}"
@@ -78,9 +81,7 @@ def verify(secret: bytes, token: str, purpose: Purpose, now: datetime) -> Claims
     if not hmac.compare_digest(expected, given):
         raise InvalidToken("bad signature")
     try:  # signed by us: the shape is ours
-        kind, account_id, livemode, customer_id, subscription_id, expires = json.loads(
-            _unb64(payload)
-        )
+        kind, account_id, livemode, customer_id, object_id, expires = json.loads(_unb64(payload))
     except (ValueError, TypeError):
         raise InvalidToken("malformed") from None
     if kind != purpose:
@@ -88,6 +89,4 @@ def verify(secret: bytes, token: str, purpose: Purpose, now: datetime) -> Claims
     expires_at = datetime.fromtimestamp(int(expires), UTC)
     if now >= expires_at:
         raise InvalidToken("expired")
-    return Claims(
-        kind, str(account_id), bool(livemode), str(customer_id), subscription_id, expires_at
-    )
+    return Claims(kind, str(account_id), bool(livemode), str(customer_id), object_id, expires_at)

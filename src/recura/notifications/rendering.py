@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from recura.core.money import exponent
-from recura.notifications import texts
+from recura.gateways.bank_transfer import references
+from recura.notifications import epc_qr, texts
 from recura.notifications.links import Purpose
 
 TemplateName = Literal[
@@ -39,6 +39,10 @@ TemplateName = Literal[
     "canceled",
     "card_expiring",
     "winback",
+    "invoice_sent",
+    "invoice_due_reminder",
+    "refund",
+    "cancel_scheduled",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
@@ -49,7 +53,11 @@ LINKS: dict[str, tuple[Purpose, ...]] = {
     "dunning_reminder": ("update_payment_method",),
     "card_expiring": ("update_payment_method",),
     "canceled": ("reactivate",),
+    "cancel_scheduled": ("reactivate",),
     "winback": ("reactivate", "unsubscribe"),
+    "receipt": ("invoice",),
+    "invoice_sent": ("invoice",),
+    "invoice_due_reminder": ("invoice",),
 }
 DIRECTORY = Path(__file__).parent / "templates"
 
@@ -76,6 +84,8 @@ class Rendered:
     subject: str
     html: str
     text: str
+    # Images the HTML shows by Content-ID (the EPC QR code), sent inline with it.
+    images: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,20 +102,6 @@ class Brand:
     name: str
     timezone: str
     support_address: str
-
-
-def supported_locale(*candidates: str | None) -> str:
-    """The first candidate whose language we write (`ro-RO` is `ro`), else English."""
-    for candidate in candidates:
-        if not candidate:
-            continue
-        try:
-            language = Locale.parse(candidate.replace("-", "_")).language
-        except (ValueError, UnknownLocaleError):
-            continue
-        if language in texts.LOCALES:
-            return language
-    return "en"
 
 
 def money(amount: int, currency: str, locale: str) -> str:
@@ -143,11 +139,26 @@ def view(
     tz = brand.timezone
     if "plan" in context:
         values["plan"] = context["plan"]
-    for name in ("trial_end", "period_end", "renews_at", "paid_at", "next_attempt", "canceled_at"):
+    for name in DATES:
         if name in context:
             values[name] = day(context[name], locale, tz)
-    if "amount" in context:
-        values["amount"] = money(context["amount"], context["currency"], locale)
+    currency = context.get("currency", "")
+    for name in ("amount", "total"):
+        if name in context:
+            values[name] = money(context[name], currency, locale)
+    if "lines" in context:
+        values["lines"] = [
+            {"description": line["description"], "amount": money(line["amount"], currency, locale)}
+            for line in context["lines"]
+        ]
+        values["tax"] = money(context["tax"], currency, locale) if context.get("tax") else ""
+        values["tax_inclusive"] = bool(context.get("tax_inclusive"))
+    if "reference" in context:
+        values["beneficiary"] = context.get("beneficiary") or ""
+        values["iban"] = blocks(context.get("iban") or "")
+        values["bic"] = context.get("bic") or ""
+        values["reference"] = references.display(context["reference"] or "")
+        values["qr"] = epc_qr.CONTENT_ID if epc_qr.payload(dict(context)) else ""
     for name in ("number", "attempt", "last_attempt", "last4"):
         if name in context:
             values[name] = context[name]
@@ -157,8 +168,33 @@ def view(
     if "exp_year" in context:
         values["expiry"] = month(context["exp_year"], context["exp_month"], locale)
     for purpose in LINKS.get(template, ()):
-        values[f"{purpose}_url"] = links[purpose]
+        values[f"{purpose}_url"] = links.get(purpose, "")
     return values
+
+
+# The instants an email may show, as days.
+DATES = (
+    "trial_end",
+    "period_end",
+    "renews_at",
+    "paid_at",
+    "next_attempt",
+    "canceled_at",
+    "due_at",
+    "ends_at",
+    "refunded_at",
+)
+
+
+def blocks(account_number: str) -> str:
+    """An IBAN as banks print it, in blocks of four."""
+    compact = "".join(account_number.split())
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _images(context: Mapping[str, Any]) -> dict[str, bytes]:
+    text = epc_qr.payload(dict(context)) if "reference" in context else None
+    return {epc_qr.CONTENT_ID: epc_qr.png(text)} if text else {}
 
 
 def _translator(locale: str) -> Any:
@@ -182,6 +218,7 @@ def render(
             subject=_one_line(_sandbox.from_string(override.subject).render(values)),
             html=_html_sandbox.from_string(override.html).render(values),
             text=_sandbox.from_string(override.text).render(values),
+            images=_images(context),
         )
     t = _translator(locale)
     args = {**values, "t": t, "template": template, "marketing": template in MARKETING}
@@ -189,6 +226,7 @@ def render(
         subject=_one_line(_subject(template, t, values)),
         html=_env.get_template(f"{template}.html").render(args),
         text=_env.get_template(f"{template}.txt").render(args),
+        images=_images(context),
     )
 
 
@@ -196,6 +234,9 @@ def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
     date_of = {
         "trial_ending": "trial_end",
         "upcoming_renewal": "renews_at",
+        "invoice_sent": "due_at",
+        "invoice_due_reminder": "due_at",
+        "cancel_scheduled": "ends_at",
     }
     extra: dict[str, Any] = {"account": values["account_name"]}
     for name in ("plan", "number", "amount", "last4"):
@@ -217,8 +258,28 @@ SAMPLE_LINKS: dict[Purpose, str] = {
     "update_payment_method": "http://127.0.0.1:8000/portal/payment-method/SAMPLE",
     "reactivate": "http://127.0.0.1:8000/portal/reactivate/SAMPLE",
     "unsubscribe": "http://127.0.0.1:8000/email/unsubscribe/SAMPLE",
+    "invoice": "http://127.0.0.1:8000/portal/invoice/SAMPLE",
 }
 _INVOICE = {"number": "NDT-000042", "amount": 4900, "currency": "RON"}
+_LINES = {
+    "invoice": "inv_SAMPLE",
+    "lines": [{"description": "Pro monthly", "amount": 4900}],
+    "tax": 1029,
+    "tax_inclusive": False,
+    "total": 5929,
+}
+_TRANSFER = {
+    "customer_name": "Ana Popescu",
+    **_LINES,
+    "number": "NDT-000042",
+    "amount": 5929,
+    "currency": "EUR",
+    "due_at": "2026-01-29T09:30:00+00:00",
+    "beneficiary": "Norditech Software SRL",
+    "iban": "RO49AAAA1B31007593840000",
+    "bic": "AAAARO22",
+    "reference": "RF18539007547034",
+}
 SAMPLES: dict[str, dict[str, Any]] = {
     "welcome": {
         "customer_name": "Ana Popescu",
@@ -241,7 +302,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "receipt": {
         "customer_name": "Ana Popescu",
         **_INVOICE,
+        **_LINES,
+        "amount": 5929,
         "paid_at": "2026-01-15T09:30:00+00:00",
+    },
+    "invoice_sent": _TRANSFER,
+    "invoice_due_reminder": _TRANSFER,
+    "refund": {
+        "customer_name": "Ana Popescu",
+        **_INVOICE,
+        "invoice": "inv_SAMPLE",
+        "refunded_at": "2026-02-03T09:30:00+00:00",
+    },
+    "cancel_scheduled": {
+        "customer_name": "Ana Popescu",
+        "plan": "Pro",
+        "ends_at": "2026-03-15T09:30:00+00:00",
     },
     "payment_failed": {
         "customer_name": "Ana Popescu",

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
-from typing import Literal
+from typing import Literal, cast
 
 from recura.config import Settings
 
@@ -100,9 +101,12 @@ def build(
     date: object,
     template: str,
     unsubscribe: tuple[str, str] | None = None,
+    images: Mapping[str, bytes] | None = None,
 ) -> Envelope:
     """A multipart/alternative message (text, then HTML); `unsubscribe` is (https URL,
-    mailto address) for RFC 8058 one-click unsubscription."""
+    mailto address) for RFC 8058 one-click unsubscription; `images` are PNGs the HTML shows
+    by Content-ID (`cid:<id>`), attached to it inline (mail clients that block data: URIs
+    show these)."""
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((from_name, from_address))
     message["To"] = Address(display_name=to_name or "", addr_spec=to_address)
@@ -119,6 +123,13 @@ def build(
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
+    if images:
+        # The alternative just added, last of the message's parts.
+        html_part = cast(EmailMessage, list(message.iter_parts())[-1])
+        for content_id, png in images.items():
+            html_part.add_related(
+                png, maintype="image", subtype="png", cid=f"<{content_id}>", disposition="inline"
+            )
     message["Content-Language"] = locale  # after the parts: setting content clears it
     return Envelope(from_address, to_address, message)
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
-LOCALES = ("en", "ro")
+from recura.domains.common.languages import SUPPORTED
+
+LOCALES = SUPPORTED
 
 TEXTS: dict[str, dict[str, str]] = {
     # The layout, shared by every email.
@@ -103,6 +105,76 @@ TEXTS: dict[str, dict[str, str]] = {
     "receipt.amount_label": {"en": "Amount paid", "ro": "Sumă plătită"},
     "receipt.invoice_label": {"en": "Invoice", "ro": "Factura"},
     "receipt.date_label": {"en": "Date", "ro": "Data"},
+    # An invoice's lines, in the receipt and the invoice emails.
+    "lines.vat": {"en": "VAT", "ro": "TVA"},
+    "lines.vat_included": {"en": "VAT included", "ro": "TVA inclus"},
+    "lines.total": {"en": "Total", "ro": "Total"},
+    "invoice.button": {"en": "View the invoice", "ro": "Vedeți factura"},
+    # An invoice to be paid by bank transfer, and its reminder before it falls due.
+    "invoice_sent.subject": {
+        "en": "Invoice {number} from {account}: {amount} due by {date}",
+        "ro": "Factura {number} de la {account}: {amount} de plătit până pe {date}",
+    },
+    "invoice_sent.body": {
+        "en": "Here is invoice {number} for {amount}, to be paid by bank transfer by {date}.",
+        "ro": "Vă trimitem factura {number}, în valoare de {amount}, de plătit prin transfer "
+        "bancar până pe {date}.",
+    },
+    "invoice_due_reminder.subject": {
+        "en": "Reminder: invoice {number} is due on {date}",
+        "ro": "Reamintire: factura {number} este scadentă pe {date}",
+    },
+    "invoice_due_reminder.body": {
+        "en": "Invoice {number} for {amount} falls due on {date}. If you have paid it "
+        "already, thank you, and please disregard this message.",
+        "ro": "Factura {number}, în valoare de {amount}, este scadentă pe {date}. Dacă ați "
+        "plătit-o deja, vă mulțumim și vă rugăm să ignorați acest mesaj.",
+    },
+    "payment.title": {"en": "How to pay", "ro": "Cum plătiți"},
+    "payment.amount": {"en": "Amount", "ro": "Suma"},
+    "payment.due": {"en": "Due date", "ro": "Scadența"},
+    "payment.beneficiary": {"en": "Beneficiary", "ro": "Beneficiar"},
+    "payment.reference": {"en": "Payment reference", "ro": "Referința plății"},
+    "payment.reference_note": {
+        "en": "Please quote the payment reference exactly: it is how your transfer is "
+        "matched to this invoice.",
+        "ro": "Vă rugăm să menționați exact referința plății: după ea transferul "
+        "dumneavoastră este asociat acestei facturi.",
+    },
+    "payment.qr": {
+        "en": "Or scan this code with your banking app to fill in the transfer:",
+        "ro": "Sau scanați acest cod cu aplicația băncii pentru a completa transferul:",
+    },
+    "payment.qr_alt": {"en": "QR code for the transfer", "ro": "Cod QR pentru transfer"},
+    # Refund.
+    "refund.subject": {
+        "en": "Refund of {amount} for invoice {number}",
+        "ro": "Rambursare de {amount} pentru factura {number}",
+    },
+    "refund.body": {
+        "en": "We refunded {amount} for invoice {number} on {date}.",
+        "ro": "Am rambursat suma de {amount} pentru factura {number} pe {date}.",
+    },
+    "refund.delay": {
+        "en": "Depending on your bank, it may take a few days to appear on your statement.",
+        "ro": "În funcție de bancă, poate dura câteva zile până apare în extrasul de cont.",
+    },
+    # Set to cancel at the end of the period, with a link to keep it.
+    "cancel_scheduled.subject": {
+        "en": "Your {plan} subscription ends on {date}",
+        "ro": "Abonamentul {plan} se încheie pe {date}",
+    },
+    "cancel_scheduled.body": {
+        "en": "As you asked, your subscription to {plan} will not renew. You keep access "
+        "until {date}.",
+        "ro": "Conform solicitării, abonamentul dumneavoastră la {plan} nu se va reînnoi. "
+        "Aveți acces până pe {date}.",
+    },
+    "cancel_scheduled.action": {
+        "en": "Changed your mind? Keep your subscription with this link before {date}:",
+        "ro": "V-ați răzgândit? Vă puteți păstra abonamentul folosind acest link, până pe {date}:",
+    },
+    "cancel_scheduled.button": {"en": "Keep my subscription", "ro": "Păstrez abonamentul"},
     # Payment failed: the first failure of an invoice.
     "payment_failed.subject": {
         "en": "Your payment of {amount} did not go through",

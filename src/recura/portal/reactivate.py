@@ -29,9 +29,9 @@ RUNNING = ("active", "trialing", "past_due")
 def _load(session: Session, request: Request, token: str) -> tuple[Visit, Subscription] | None:
     secret, now = request.app.state.secret, request.app.state.clock.now()
     visit = access.open_link(session, secret, token, PURPOSE, now)
-    if visit is None or visit.claims.subscription_id is None:
+    if visit is None or visit.claims.object_id is None:
         return None
-    sub = session.get(Subscription, (visit.tenant.account_id, visit.claims.subscription_id))
+    sub = session.get(Subscription, (visit.tenant.account_id, visit.claims.object_id))
     if sub is None or sub.livemode != visit.tenant.livemode:
         return None
     if sub.customer_id != visit.customer.id:

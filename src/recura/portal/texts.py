@@ -166,6 +166,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This subscription cannot be reactivated here. Please contact {account}.",
         "ro": "Acest abonament nu poate fi reactivat aici. Vă rugăm să contactați {account}.",
     },
+    # The page behind "view the invoice".
+    "invoice.title": {"en": "Invoice {number}", "ro": "Factura {number}"},
+    "invoice.issued": {"en": "Issued on {date}", "ro": "Emisă pe {date}"},
+    "invoice.due": {"en": "due on {date}", "ro": "scadentă pe {date}"},
+    "invoice.status_open": {"en": "Awaiting payment.", "ro": "În așteptarea plății."},
+    "invoice.status_paid": {"en": "Paid. Thank you!", "ro": "Plătită. Vă mulțumim!"},
+    "invoice.status_void": {"en": "Canceled.", "ro": "Anulată."},
+    "invoice.status_uncollectible": {
+        "en": "Not collected: please contact us.",
+        "ro": "Neîncasată: vă rugăm să ne contactați.",
+    },
+    "invoice.status_draft": {"en": "Draft.", "ro": "Ciornă."},
+    "invoice.vat": {"en": "VAT", "ro": "TVA"},
+    "invoice.vat_included": {"en": "VAT included", "ro": "TVA inclus"},
+    "invoice.total": {"en": "Total", "ro": "Total"},
+    "invoice.paid": {"en": "Paid", "ro": "Plătit"},
+    "invoice.how_to_pay": {"en": "How to pay", "ro": "Cum plătiți"},
+    "invoice.amount_due": {"en": "Amount due", "ro": "De plată"},
+    "invoice.beneficiary": {"en": "Beneficiary", "ro": "Beneficiar"},
+    "invoice.reference": {"en": "Payment reference", "ro": "Referința plății"},
+    "invoice.qr": {
+        "en": "Scan this code with your banking app to fill in the transfer:",
+        "ro": "Scanați acest cod cu aplicația băncii pentru a completa transferul:",
+    },
+    "invoice.qr_alt": {"en": "QR code for the transfer", "ro": "Cod QR pentru transfer"},
 }
 
 

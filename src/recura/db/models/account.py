@@ -20,6 +20,8 @@ class Account(Base):
     default_currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
+    # The language of a subscriber whose own is one Recura does not write (README: languages).
+    fallback_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     invoice_series_prefix: Mapped[str] = mapped_column(String(16))
     # Billing settings: where periods start, the VAT rate charged unless a customer has its
     # own, whether catalog prices include it, when a sent invoice is due, and what a
@@ -42,5 +44,9 @@ class Account(Base):
     email_from_address: Mapped[str | None] = mapped_column(String(320))
     email_reply_to: Mapped[str | None] = mapped_column(String(320))
     winback_days: Mapped[int | None] = mapped_column(Integer, default=14, server_default="14")
+    # How many days before a sent invoice falls due its reminder goes out (null: never).
+    invoice_reminder_days: Mapped[int | None] = mapped_column(
+        Integer, default=3, server_default="3"
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
@@ -34,7 +34,11 @@ class EmailMessage(TenantColumns, Base):
     locale: Mapped[str] = mapped_column(String(16))
     # What the template is rendered with: amounts in minor units, instants in RFC 3339.
     context: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # What was sent, as rendered when it was (null until then): support sees what the
+    # subscriber received.
     subject: Mapped[str | None] = mapped_column(String(998))
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
     # pending -> sending -> sent | failed; skipped: not to be sent (no address, opted out,
     # too old to send).
     status: Mapped[str] = mapped_column(String(16))

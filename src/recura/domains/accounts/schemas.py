@@ -12,6 +12,7 @@ from recura.core import dunning
 from recura.domains.common.fields import (
     Country,
     Currency,
+    Language,
     LocaleCode,
     Name,
     Schema,
@@ -57,6 +58,7 @@ ACCOUNT_EXAMPLE = {
     "default_currency": "RON",
     "timezone": "Europe/Bucharest",
     "locale": "ro",
+    "fallback_locale": "en",
     "invoice_series_prefix": "NDT",
     "billing_alignment": "anniversary",
     "tax_rate": "21",
@@ -71,6 +73,7 @@ ACCOUNT_EXAMPLE = {
     "email_from_address": "facturare@norditech.ro",
     "email_reply_to": "suport@norditech.ro",
     "winback_days": 14,
+    "invoice_reminder_days": 3,
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -95,6 +98,12 @@ SenderName = Annotated[str, StringConstraints(min_length=1, max_length=200, patt
 Bic = Annotated[str, StringConstraints(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")]
 
 
+_FALLBACK = (
+    "The language of subscribers whose own language (the customer's `locale`) is not one "
+    "Recura writes: `en` or `ro`."
+)
+
+
 class AccountCreate(Schema):
     model_config = example_in(
         {
@@ -112,6 +121,7 @@ class AccountCreate(Schema):
     default_currency: Currency
     timezone: TimeZone = "UTC"
     locale: LocaleCode = "en"
+    fallback_locale: Language = Field(default="en", description=_FALLBACK)
     invoice_series_prefix: SeriesPrefix = "INV"
     tax_rate: TaxRate = Decimal(0)
     tax_inclusive: bool = Field(default=False, description="Catalog prices include VAT.")
@@ -129,6 +139,7 @@ class AccountUpdate(Schema):
     default_currency: Currency | None = None
     timezone: TimeZone | None = None
     locale: LocaleCode | None = None
+    fallback_locale: Language | None = Field(default=None, description=_FALLBACK)
     invoice_series_prefix: SeriesPrefix | None = None
     billing_alignment: Alignment | None = Field(
         default=None, description="Periods start on the subscription's start or on the 1st."
@@ -178,10 +189,25 @@ class AccountUpdate(Schema):
         le=365,
         description="Days after a cancellation when the win-back email goes out; null: never.",
     )
+    invoice_reminder_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=60,
+        description="Days before an invoice sent for payment by transfer falls due when its "
+        "reminder goes out; null: never.",
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
-CLEARABLE = frozenset({"email_from_name", "email_from_address", "email_reply_to", "winback_days"})
+CLEARABLE = frozenset(
+    {
+        "email_from_name",
+        "email_from_address",
+        "email_reply_to",
+        "winback_days",
+        "invoice_reminder_days",
+    }
+)
 
 
 class AccountOut(BaseModel):
@@ -194,6 +220,7 @@ class AccountOut(BaseModel):
     default_currency: str
     timezone: str
     locale: str
+    fallback_locale: str
     invoice_series_prefix: str
     billing_alignment: str
     tax_rate: Decimal
@@ -208,6 +235,7 @@ class AccountOut(BaseModel):
     email_from_address: str | None
     email_reply_to: str | None
     winback_days: int | None
+    invoice_reminder_days: int | None
     livemode: bool
     created_at: datetime
 

@@ -72,6 +72,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         default_currency=account.default_currency,
         timezone=account.timezone,
         locale=account.locale,
+        fallback_locale=account.fallback_locale,
         invoice_series_prefix=account.invoice_series_prefix,
         billing_alignment=account.billing_alignment,
         tax_rate=plain(account.tax_rate),
@@ -86,6 +87,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         email_from_address=account.email_from_address,
         email_reply_to=account.email_reply_to,
         winback_days=account.winback_days,
+        invoice_reminder_days=account.invoice_reminder_days,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from recura.core.money import is_currency
+from recura.domains.common import languages
 
 
 @lru_cache(maxsize=1)
@@ -44,10 +45,7 @@ def _currency(value: str) -> str:
 
 
 def _locale(value: str) -> str:
-    try:
-        return str(Locale.parse(value.replace("-", "_")))
-    except (ValueError, UnknownLocaleError):
-        raise ValueError(f"'{value}' is not a known locale (e.g. 'ro', 'en', 'ro_RO')") from None
+    return str(languages.parse(value))
 
 
 @lru_cache(maxsize=1)
@@ -89,6 +87,10 @@ def _utc(value: datetime) -> datetime:
 Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
 Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(_currency)]
 LocaleCode = Annotated[str, StringConstraints(min_length=2, max_length=16), AfterValidator(_locale)]
+# One of the languages Recura writes its texts in, from any tag naming it ("ro-RO" is "ro").
+Language = Annotated[
+    str, StringConstraints(min_length=2, max_length=16), AfterValidator(languages.supported)
+]
 TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_timezone)]
 Metadata = Annotated[dict[str, str], AfterValidator(_metadata)]
 # An instant with its offset, stored in UTC.

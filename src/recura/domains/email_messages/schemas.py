@@ -21,6 +21,8 @@ class EmailMessageOut(BaseModel):
             "locale": "ro",
             "to": "ana@example.ro",
             "subject": "Chitanța pentru factura NDT-000042",
+            "text": "Bună ziua, Ana Popescu,\n\nAm primit plata dumneavoastră de 49,00 RON…",
+            "html": '<!DOCTYPE html>\n<html lang="ro">…',
             "status": "sent",
             "attempts": 1,
             "last_error": None,
@@ -41,6 +43,13 @@ class EmailMessageOut(BaseModel):
     locale: str
     to: str | None = Field(description="The address; null when the customer had none.")
     subject: str | None = Field(description="Set when it was rendered for sending.")
+    text: str | None = Field(
+        description="The plain-text part as sent (the last time it was rendered for sending)."
+    )
+    html: str | None = Field(
+        description="The HTML part as sent; an inline image (the QR code of a transfer in "
+        "euro) is referenced as `cid:`."
+    )
     status: EmailStatus
     attempts: int
     last_error: str | None = Field(

@@ -50,6 +50,8 @@ def to_out(row: EmailMessage) -> EmailMessageOut:
         locale=row.locale,
         to=row.to_address,
         subject=row.subject,
+        text=row.text,
+        html=row.html,
         status=row.status,
         attempts=row.attempts,
         last_error=row.last_error,

@@ -11,8 +11,12 @@ from recura.domains.common.errors import FieldError, InvalidError, invalid
 from recura.domains.common.fields import money_out
 from recura.domains.common.prices import stored_spec
 from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import wording
 from recura.domains.plans import repository, service
 from recura.domains.plans.schemas import QuoteLine, QuoteOut, QuoteRequest
+
+# A quote is for the merchant's integration, which reads English, not for a customer.
+QUOTE_LANGUAGE = "en"
 
 
 def quote(session: Session, tenant: Tenant, plan_id: str, request: QuoteRequest) -> QuoteOut:
@@ -37,7 +41,8 @@ def quote(session: Session, tenant: Tenant, plan_id: str, request: QuoteRequest)
     if request.include_setup_fee:
         for fee in version.setup_fees:
             if fee["currency"] == currency and fee["amount"]:
-                lines.append(_line("setup_fee", f"{plan.name} setup fee", fee["amount"], currency))
+                description = wording.setup_fee(plan.name, QUOTE_LANGUAGE)
+                lines.append(_line("setup_fee", description, fee["amount"], currency))
     base = _price(spec, request.quantity, "/quantity")
     lines += _lines(base, plan.name, currency, None, None)
     charges = repository.charges(session, tenant, [version.id]).get(version.id, [])
@@ -79,9 +84,10 @@ def _lines(
 ) -> list[QuoteLine]:
     result = []
     for line in breakdown.lines:
-        description = name if line.tier is None else f"{name} (tier {line.tier})"
+        words = wording.lines(QUOTE_LANGUAGE)
+        description = name if line.tier is None else words.tier.format(item=name, tier=line.tier)
         if line.kind == "tier_flat":
-            description += " flat fee"
+            description = words.flat_fee.format(item=description)
         result.append(
             QuoteLine(
                 kind=line.kind,

@@ -14,13 +14,21 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from recura.core.charges import Metered, change_lines, fee_lines, unused_lines, usage_lines
+from recura.core.charges import (
+    Metered,
+    Wording,
+    change_lines,
+    fee_lines,
+    unused_lines,
+    usage_lines,
+)
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.periods import Period, Schedule
 from recura.db.models import Account, Coupon, Customer, Subscription
+from recura.domains.common import languages
 from recura.domains.common.fields import plain
 from recura.domains.common.tenant import Tenant
-from recura.domains.invoices import issuing
+from recura.domains.invoices import issuing, wording
 from recura.domains.invoices import service as invoices
 from recura.domains.subscriptions.terms import Terms
 from recura.domains.usage import aggregation as usage
@@ -50,6 +58,16 @@ class Billing:
     def tax_rate(self) -> Decimal:
         rate = self.customer.tax_rate
         return plain(Decimal(rate if rate is not None else self.account.tax_rate))
+
+    @property
+    def language(self) -> str:
+        """The customer's: the lines are worded in it."""
+        a = self.account
+        return languages.for_customer(self.customer.locale, a.locale, a.fallback_locale)
+
+    @property
+    def wording(self) -> Wording:
+        return wording.lines(self.language)
 
     def schedule(self) -> Schedule:
         return Schedule(self.sub.billing_anchor, self.terms.interval, self.sub.timezone)
@@ -90,7 +108,7 @@ def advance_lines(b: Billing, span: Period) -> list[LineInput]:
 def arrears_lines(b: Billing, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
     """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
     arrears."""
-    lines = usage_lines(used, span, b.tax_rate)
+    lines = usage_lines(used, span, b.tax_rate, b.wording)
     if b.terms.in_arrears:
         lines = fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate) + lines
     return lines
@@ -138,18 +156,18 @@ def unused_credit_lines(b: Billing, at: datetime) -> list[LineInput]:
     current = b.current()
     if b.terms.in_arrears or not current.start <= at < current.end:
         return []
-    return unused_lines(b.terms.items, current, at, b.tax_rate)
+    return unused_lines(b.terms.items, current, at, b.tax_rate, b.wording)
 
 
 def proration_lines(b: Billing, new: Terms, at: datetime) -> list[LineInput]:
-    return change_lines(b.terms.items, new.items, b.current(), at, b.tax_rate)
+    return change_lines(b.terms.items, new.items, b.current(), at, b.tax_rate, b.wording)
 
 
 def setup_fee_lines(b: Billing) -> list[LineInput]:
     fee = b.terms.setup_fee()
     if not fee:
         return []
-    description = f"{b.terms.plan.name} setup fee"
+    description = wording.setup_fee(b.terms.plan.name, b.language)
     return [
         LineInput(
             description,

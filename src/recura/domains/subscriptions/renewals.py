@@ -120,6 +120,7 @@ def _alike(b: Billing, closing: Billing, used: tuple[Metered, ...]) -> tuple[Any
         sub.account_id,
         sub.livemode,
         b.customer.tax_rate,
+        b.language,
         sub.billing_anchor,
         sub.timezone,
         state.state_key(sub),
@@ -218,22 +219,24 @@ def load(session: Session, subs: list[Subscription]) -> list[Billing]:
 
 @dataclass(frozen=True, slots=True)
 class _RenewedCustomer:
-    """What renewing reads of a customer, its tax rate (`Billing.tax_rate`): a batch reads
-    thousands, and the rest of their rows would only cost reading."""
+    """What renewing reads of a customer, its tax rate (`Billing.tax_rate`) and language
+    (`Billing.language`): a batch reads thousands, and the rest of their rows would only
+    cost reading."""
 
     tax_rate: Decimal | None
+    locale: str | None
 
 
 def _customers(session: Session, subs: list[Subscription]) -> dict[tuple[str, str], Customer]:
     found: dict[tuple[str, str], Customer] = {}
     keys = [(sub.account_id, sub.customer_id) for sub in subs]
     for account_id, wanted in _ids_by_account(keys).items():
-        stmt = select(Customer.id, Customer.tax_rate).where(
+        stmt = select(Customer.id, Customer.tax_rate, Customer.locale).where(
             Customer.account_id == account_id, bulk.among(session, Customer.id, wanted)
         )
-        for customer_id, tax_rate in session.execute(stmt):
+        for customer_id, tax_rate, locale in session.execute(stmt):
             # In a Billing's customer's place: renewing reads nothing else of it.
-            found[(account_id, customer_id)] = cast(Customer, _RenewedCustomer(tax_rate))
+            found[(account_id, customer_id)] = cast(Customer, _RenewedCustomer(tax_rate, locale))
     return found
 
 

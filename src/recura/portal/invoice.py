@@ -1,0 +1,93 @@
+"""The page behind "view the invoice" in the receipt and invoice emails: the invoice as it
+was issued, what is left to pay, and, while a transfer is awaited, how to pay it (with the
+EPC QR code a banking app scans, for an amount in euro)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from recura.db.models import Invoice, InvoiceLine
+from recura.domains.accounts.payee import payee_for
+from recura.gateways.bank_transfer import references
+from recura.notifications import epc_qr, links, rendering
+from recura.portal import access, pages
+from recura.portal.access import Visit
+
+router = APIRouter()
+PURPOSE: links.Purpose = "invoice"
+
+
+def _load(session: Session, request: Request, token: str) -> tuple[Visit, Invoice] | None:
+    secret, now = request.app.state.secret, request.app.state.clock.now()
+    visit = access.open_link(session, secret, token, PURPOSE, now)
+    if visit is None or visit.claims.object_id is None:
+        return None
+    invoice = session.get(Invoice, (visit.tenant.account_id, visit.claims.object_id))
+    if invoice is None or invoice.livemode != visit.tenant.livemode:
+        return None
+    if invoice.customer_id != visit.customer.id or invoice.number is None:
+        return None
+    return visit, invoice
+
+
+def _transfer(visit: Visit, invoice: Invoice) -> dict[str, Any] | None:
+    """What a transfer paying the invoice must say, while one is awaited."""
+    if invoice.status != "open" or invoice.payment_reference is None:
+        return None
+    payee = payee_for(visit.account, invoice.currency)
+    return {
+        "currency": invoice.currency,
+        "amount": invoice.amount_due - invoice.amount_paid,
+        "beneficiary": payee.beneficiary,
+        "iban": payee.iban,
+        "bic": payee.bic,
+        "reference": invoice.payment_reference,
+    }
+
+
+@router.get("/invoice/{token}")
+def show(token: str, request: Request) -> HTMLResponse:
+    with pages.unit(request) as session:
+        found = _load(session, request, token)
+        if found is None:
+            return pages.invalid()
+        visit, invoice = found
+        lines = session.scalars(
+            select(InvoiceLine)
+            .where(
+                InvoiceLine.account_id == invoice.account_id,
+                InvoiceLine.invoice_id == invoice.id,
+            )
+            .order_by(InvoiceLine.position)
+        ).all()
+        transfer = _transfer(visit, invoice)
+        return pages.render(
+            "invoice.html",
+            visit,
+            notice=None,
+            outcomes=(),
+            invoice=invoice,
+            lines=lines,
+            transfer=transfer,
+            iban=rendering.blocks(transfer["iban"] or "") if transfer else "",
+            reference=references.display(transfer["reference"]) if transfer else "",
+            qr_url=f"/portal/invoice/{token}/qr.png"
+            if transfer and epc_qr.payload(transfer)
+            else None,
+        )
+
+
+@router.get("/invoice/{token}/qr.png")
+def qr(token: str, request: Request) -> Response:
+    with pages.unit(request) as session:
+        found = _load(session, request, token)
+        transfer = _transfer(*found) if found else None
+        text = epc_qr.payload(transfer) if transfer else None
+    if text is None:
+        return Response(status_code=404, headers=pages.HEADERS)
+    return Response(epc_qr.png(text), media_type="image/png", headers=pages.HEADERS)
