@@ -17,23 +17,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE rather than a batch copy: SQLite adds and drops these columns in place
+# (3.35+), where copying `accounts` would trip on every row that references it.
 def upgrade() -> None:
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('fallback_locale', sa.String(length=16), server_default='en', nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column('invoice_reminder_days', sa.Integer(), server_default='3', nullable=True)
-        )
-    with op.batch_alter_table('email_messages', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('text', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('html', sa.Text(), nullable=True))
+    op.add_column(
+        'accounts',
+        sa.Column('fallback_locale', sa.String(length=16), server_default='en', nullable=False),
+    )
+    op.add_column(
+        'accounts',
+        sa.Column('invoice_reminder_days', sa.Integer(), server_default='3', nullable=True),
+    )
+    op.add_column('email_messages', sa.Column('text', sa.Text(), nullable=True))
+    op.add_column('email_messages', sa.Column('html', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('email_messages', schema=None) as batch_op:
-        batch_op.drop_column('html')
-        batch_op.drop_column('text')
-    with op.batch_alter_table('accounts', schema=None) as batch_op:
-        batch_op.drop_column('invoice_reminder_days')
-        batch_op.drop_column('fallback_locale')
+    op.drop_column('email_messages', 'html')
+    op.drop_column('email_messages', 'text')
+    op.drop_column('accounts', 'invoice_reminder_days')
+    op.drop_column('accounts', 'fallback_locale')
