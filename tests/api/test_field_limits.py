@@ -97,6 +97,9 @@ def test_whole_numbers_past_an_integer_column_are_422(api: Api, world: World) ->
     for version in (2**31, PAST_BIGINT):
         quote = {"currency": "RON", "version": version}
         refused(api.post(f"/v1/plans/{plan}/quote", json=quote), "#/version")
+    # The bound is on the number: null still means the current version.
+    current = {"currency": "RON", "version": None}
+    assert api.ok("POST", f"/v1/plans/{plan}/quote", json=current)["version"] == 1
 
 
 @pytest.mark.parametrize(

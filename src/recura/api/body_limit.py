@@ -1,9 +1,10 @@
 """Request bodies are capped before they are read, on every route, signed in or not.
 
-A declared Content-Length over the cap is answered at once; a body sent without one
-(chunked) is counted as it arrives and answered the moment it passes the cap. Either way
-the application never holds more than the cap, whatever the client sends: the answer is a
-413 problem document, and the rest of the body is never read.
+A declared Content-Length over the cap is answered at once (the server reads no more than
+a declared length); a body sent without one (chunked) is counted as it arrives and answered
+the moment it passes the cap. Either way the application never holds more than the cap,
+whatever the client sends: the answer is a 413 problem document, and the rest of the body is
+never read.
 """
 
 from __future__ import annotations
@@ -43,8 +44,12 @@ class BodyLimit:
             return
         limit = limit_for(scope["method"], scope["path"])
         declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await _too_large(scope, send, limit)
+        if declared is not None:
+            if declared > limit:
+                await _too_large(scope, send, limit)
+            else:
+                # The server reads no more than the declared length as this request's body.
+                await self.app(scope, receive, send)
             return
         received = 0
         refused = answered = started = False

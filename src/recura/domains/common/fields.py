@@ -171,7 +171,8 @@ class Schema(BaseModel):
                 changed = True
             bounded = any(hasattr(m, "le") or hasattr(m, "lt") for m in field.metadata)
             if field.annotation in (int, int | None) and not bounded:
-                field.metadata += _AT_MOST_MAX_INT
+                # First: a constraint after a validator would apply to the whole union, None too.
+                field.metadata[:0] = _AT_MOST_MAX_INT
                 changed = True
         if changed:
             cls.model_rebuild(force=True)
