@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.api.test_signed_paths import TOKEN
 from tests.conftest import SECRET
 
 
@@ -38,7 +39,7 @@ def test_serve_answers_and_stops(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy machine starts Python slowly
         while True:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -51,6 +52,8 @@ def test_serve_answers_and_stops(tmp_path: Path) -> None:
         unauthorized = httpx.get(f"http://127.0.0.1:{port}/v1/customers", timeout=5)
         assert unauthorized.status_code == 401
         assert unauthorized.headers["content-type"] == "application/problem+json"
+        link = httpx.get(f"http://127.0.0.1:{port}/email/unsubscribe/{TOKEN}", timeout=5)
+        assert link.status_code == 404
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=20)
@@ -58,3 +61,6 @@ def test_serve_answers_and_stops(tmp_path: Path) -> None:
     assert server.returncode in (0, -15), output
     assert "Application shutdown complete" in output
     assert "Traceback" not in output
+    # The access log shows the signed link's page, never its token.
+    assert "GET /email/unsubscribe/[redacted]" in output
+    assert TOKEN not in output

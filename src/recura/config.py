@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(default=5.0, gt=0)
     # At least a day: clients retry across restarts and deploys.
     idempotency_ttl_hours: int = Field(default=24, ge=24)
+    # A request holding an Idempotency-Key renews its lease while it runs; one that died
+    # (killed, its database gone) stops, and a retry may run once this much has passed.
+    idempotency_lease_seconds: float = Field(default=60.0, gt=0)
     log_level: str = "info"
     # How long a server trusts an API key it has just checked without asking the database
     # again: a revoked key is refused everywhere within this time (0: check every request).

@@ -12,12 +12,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from tests.conftest import Api, Merchant, make_merchant
 
+from recura.api.app import create_app
 from recura.clock import FixedClock
 from recura.db.models import Customer, IdempotencyKey
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.idempotency import service as idempotency
 from recura.jobs.worker import run_once
+
+DAY = timedelta(hours=24)
+LEASE = timedelta(seconds=60)  # the default RECURA_IDEMPOTENCY_LEASE_SECONDS
 
 
 def count_customers(factory: Any, merchant: Merchant) -> int:
@@ -78,9 +82,7 @@ def test_a_claimed_key_still_running_is_409(
         "POST", "/v1/customers", "", b'{"email":"twin@example.ro"}'
     )
     tenant = Tenant(merchant.account_id, livemode=False)
-    claim = idempotency.claim(
-        session_factory, tenant, "twin", fingerprint, clock.now(), timedelta(hours=24)
-    )
+    claim = idempotency.claim(session_factory, tenant, "twin", fingerprint, clock.now(), DAY, LEASE)
     assert claim.state is idempotency.ClaimState.NEW
     response = api.post("/v1/customers", json=body, headers={"Idempotency-Key": "twin"})
     assert response.status_code == 409
@@ -167,3 +169,156 @@ def test_concurrent_twins_run_once(
     replay = api.post("/v1/customers", json=body, headers=headers)
     assert replay.json() == results["first"].json()
     assert count_customers(session_factory, merchant) == 1
+
+
+def test_a_key_left_by_a_dead_request_is_released_after_its_lease(
+    api: Api, merchant: Merchant, session_factory: Any, clock: FixedClock
+) -> None:
+    """A request killed mid-way leaves its key claimed and renews it no more: a retry is
+    told to wait while the lease runs, and runs once it has run out."""
+    body = {"email": "orphan@example.ro"}
+    fingerprint = idempotency.fingerprint(
+        "POST", "/v1/customers", "", b'{"email":"orphan@example.ro"}'
+    )
+    tenant = Tenant(merchant.account_id, livemode=False)
+    dead = idempotency.claim(
+        session_factory, tenant, "orphan", fingerprint, clock.now(), DAY, LEASE
+    )
+    assert dead.state is idempotency.ClaimState.NEW
+    headers = {"Idempotency-Key": "orphan"}
+    clock.advance(LEASE - timedelta(seconds=1))
+    assert api.post("/v1/customers", json=body, headers=headers).status_code == 409
+    clock.advance(timedelta(seconds=1))
+    created = api.ok("POST", "/v1/customers", 201, json=body, headers=headers)
+    replay = api.post("/v1/customers", json=body, headers=headers)
+    assert replay.json() == created
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert count_customers(session_factory, merchant) == 1
+
+
+def test_a_request_that_lost_its_lease_can_neither_answer_nor_release(
+    merchant: Merchant, session_factory: Any, clock: FixedClock
+) -> None:
+    tenant = Tenant(merchant.account_id, livemode=False)
+    first = idempotency.claim(session_factory, tenant, "slow", "f" * 64, clock.now(), DAY, LEASE)
+    clock.advance(LEASE)
+    retry = idempotency.claim(session_factory, tenant, "slow", "f" * 64, clock.now(), DAY, LEASE)
+    assert (first.state, retry.state) == (idempotency.ClaimState.NEW,) * 2
+    assert first.holder is not None
+    assert retry.holder is not None
+    assert first.holder != retry.holder
+    assert not idempotency.renew(session_factory, tenant, "slow", first.holder, clock.now())
+    with pytest.raises(idempotency.LeaseLost), unit_of_work(session_factory) as session:
+        idempotency.complete(session, tenant, "slow", first.holder, 201, "{}")
+    idempotency.release(session_factory, tenant, "slow", first.holder)
+    again = idempotency.claim(session_factory, tenant, "slow", "f" * 64, clock.now(), DAY, LEASE)
+    assert again.state is idempotency.ClaimState.IN_PROGRESS
+    with unit_of_work(session_factory) as session:
+        idempotency.complete(session, tenant, "slow", retry.holder, 201, '{"id":"x"}')
+    done = idempotency.claim(session_factory, tenant, "slow", "f" * 64, clock.now(), DAY, LEASE)
+    assert (done.state, done.body) == (idempotency.ClaimState.REPLAY, '{"id":"x"}')
+
+
+def waiting_on_locks(engine: Any, statement: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE :q"
+                ),
+                {"q": statement + "%"},
+            )
+        )
+
+
+def test_exactly_one_retry_takes_over_an_expired_lease(
+    merchant: Merchant, session_factory: Any, clock: FixedClock, engine: Any
+) -> None:
+    """Two retries of a dead request's key at once: both find the lease run out, both try
+    to take it over, one does. A lock held on the row lines them up behind it, so they
+    really do run together."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    tenant = Tenant(merchant.account_id, livemode=False)
+    idempotency.claim(session_factory, tenant, "orphan", "f" * 64, clock.now(), DAY, LEASE)
+    later = clock.now() + LEASE
+    claims: list[idempotency.Claim] = []
+
+    def retry() -> None:
+        claims.append(
+            idempotency.claim(session_factory, tenant, "orphan", "f" * 64, later, DAY, LEASE)
+        )
+
+    with engine.connect() as blocker:
+        tx = blocker.begin()
+        blocker.execute(
+            text(
+                "SELECT 1 FROM idempotency_keys WHERE account_id = :a AND key = 'orphan' FOR UPDATE"
+            ),
+            {"a": merchant.account_id},
+        )
+        threads = [threading.Thread(target=retry) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while waiting_on_locks(engine, "UPDATE idempotency_keys") < 2:
+            assert time.monotonic() < deadline, "the retries never reached the row"
+            time.sleep(0.02)
+        tx.rollback()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(c.state.value for c in claims) == ["in_progress", "new"]
+
+
+def test_a_live_long_request_keeps_its_key(
+    settings: Any, clock: FixedClock, engine: Any, merchant: Merchant, session_factory: Any
+) -> None:
+    """A request that runs for longer than a lease renews it: a retry is a 409 however long
+    the first runs, and the first's answer is the one kept."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("holding a request mid-way needs a second writer (PostgreSQL)")
+    short = settings.model_copy(update={"idempotency_lease_seconds": 0.3})
+    headers = {"Idempotency-Key": "long"}
+    body = {"external_id": "long-1", "email": "long@example.ro"}
+    results: dict[str, Any] = {}
+    with TestClient(create_app(short, clock=clock, engine=engine)) as client:
+        api = Api(client, merchant.test_key)
+        with engine.connect() as blocker:
+            tx = blocker.begin()
+            blocker.execute(
+                text(
+                    "INSERT INTO customers (account_id, id, livemode, created_at, updated_at,"
+                    " external_id, metadata) VALUES (:a, 'cus_blocker', false, now(), now(),"
+                    " 'long-1', '{}')"
+                ),
+                {"a": merchant.account_id},
+            )
+            first = threading.Thread(
+                target=lambda: results.setdefault(
+                    "first", api.post("/v1/customers", json=body, headers=headers)
+                )
+            )
+            first.start()
+            deadline = time.monotonic() + 30
+            while waiting_on_locks(engine, "INSERT INTO customers") < 1:
+                assert time.monotonic() < deadline, "the first request never reached the insert"
+                time.sleep(0.02)
+            # Many leases later by the clock: the running request renews its lease from it.
+            clock.advance(timedelta(minutes=10))
+            while (lease_end(session_factory, merchant, "long") or clock.now()) <= clock.now():
+                assert time.monotonic() < deadline, "the running request never renewed"
+                time.sleep(0.02)
+            assert api.post("/v1/customers", json=body, headers=headers).status_code == 409
+            tx.rollback()
+        first.join(timeout=30)
+        assert results["first"].status_code == 201, results["first"].text
+        replay = api.post("/v1/customers", json=body, headers=headers)
+        assert replay.json() == results["first"].json()
+    assert count_customers(session_factory, merchant) == 1
+
+
+def lease_end(factory: Any, merchant: Merchant, key: str) -> Any:
+    with unit_of_work(factory) as session:
+        row = session.get(IdempotencyKey, (merchant.account_id, False, key))
+        return row.lease_expires_at if row is not None else None

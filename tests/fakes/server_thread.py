@@ -13,8 +13,9 @@ from starlette.types import ASGIApp
 
 
 @contextmanager
-def serve_in_thread(app: ASGIApp) -> Iterator[str]:
-    """Yield the base URL (http://127.0.0.1:PORT) while `app` is being served."""
+def serve_in_thread(app: ASGIApp, access_log: bool = False) -> Iterator[str]:
+    """Yield the base URL (http://127.0.0.1:PORT) while `app` is being served; with
+    `access_log`, each request is logged on `uvicorn.access` as `recura serve` does."""
     # Binding the socket here, on port 0, gets a free port with no window in which
     # another process could take it between choosing and listening.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -23,8 +24,8 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
-        log_level="warning",
-        access_log=False,
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
         lifespan="off",
         loop="asyncio",
         # Requests held back on purpose (the fake's "hang") must not hold up shutdown.

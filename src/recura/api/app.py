@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from recura import __version__
-from recura.api import email_links, errors, gateway_webhooks
+from recura.api import email_links, errors, gateway_webhooks, signed_paths
+from recura.api.body_limit import BodyLimit
 from recura.api.key_cache import KeyCache
 from recura.api.problems import PROBLEM_MEDIA_TYPE
 from recura.api.v1 import ROUTERS
@@ -85,6 +86,8 @@ def create_app(
     app.state.secret = settings.secret_key.get_secret_value().encode()
     app.state.api_keys = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
+    signed_paths.install()
+    app.add_middleware(BodyLimit)
     # The routes themselves, not `include_router`: FastAPI then matches a request against
     # one flat list instead of walking each included router's own, which took more than
     # half of a trivial request's time. The routers carry their prefixes and settings.

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from recura.api.problems import PROBLEM_MEDIA_TYPE, ProblemError, ProblemField
+from recura.api.signed_paths import redact
 from recura.core.lifecycle import IllegalTransition
 from recura.domains.common.errors import ConflictError, InvalidError, NotFoundError
 from recura.gateways.base import GatewayError, GatewayTimeout
@@ -150,7 +151,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # A unique constraint lost a race that the service's own check could not see.
-        log.info("integrity error on %s: %s", request.url.path, exc.orig)
+        log.info("integrity error on %s: %s", redact(request.url.path), exc.orig)
         detail = "The request conflicts with data written at the same time; retry it."
         return problem_response(request, ProblemError(409, "conflict", "Conflict", detail))
 
@@ -189,6 +190,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.url.path))
         problem = ProblemError(500, "internal", "Internal error", "Something failed on our side.")
         return problem_response(request, problem)

@@ -3,7 +3,8 @@
 
 POSTs with an `Idempotency-Key` run at most once per key: a replay gets the stored response,
 a different body with the same key gets 422, and a twin that arrives while the first is still
-running gets 409.
+running gets 409. The first renews its claim on the key while it runs; one that died stops
+renewing, and a retry runs once the claim's lease has run out.
 
 Blocking work (the database) runs in `in_thread`. An async endpoint can hand its work to
 `finish_in_thread`, which commits in the same trip (`answer_in_thread` also serializes the
@@ -16,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
+import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -31,9 +34,11 @@ from sqlalchemy.pool import QueuePool
 
 from recura.api.deps import recently_authenticated, resolve_tenant
 from recura.api.problems import ProblemError, ProblemField
+from recura.domains.common.tenant import Tenant
 from recura.domains.idempotency import service as idempotency
 
 Handler = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_KEY_LENGTH = 255
 # Requests that only read get a session that never writes (see make_read_session_factory).
@@ -211,6 +216,7 @@ async def _idempotent(request: Request, handler: Handler, session: Session, key:
     fingerprint = idempotency.fingerprint(
         request.method, request.url.path, request.url.query, await request.body()
     )
+    lease = timedelta(seconds=state.settings.idempotency_lease_seconds)
     claim = await in_thread(
         idempotency.claim,
         state.session_factory,
@@ -219,6 +225,7 @@ async def _idempotent(request: Request, handler: Handler, session: Session, key:
         fingerprint,
         state.clock.now(),
         timedelta(hours=state.settings.idempotency_ttl_hours),
+        lease,
     )
     if claim.state is idempotency.ClaimState.REPLAY:
         return Response(
@@ -236,19 +243,56 @@ async def _idempotent(request: Request, handler: Handler, session: Session, key:
             errors=[ProblemField(header="Idempotency-Key", detail="used with another body")],
         )
     if claim.state is idempotency.ClaimState.IN_PROGRESS:
-        raise ProblemError(
-            409,
-            "idempotency-key-in-use",
-            "Request in progress",
-            "A request with this Idempotency-Key is still running; retry shortly.",
-        )
+        raise _in_use()
+    assert claim.holder is not None
+    holder = claim.holder
+    renewing = asyncio.create_task(_keep_lease(request, tenant, key, holder, lease))
     try:
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        finally:
+            renewing.cancel()
         body = bytes(response.body).decode()
-        await in_thread(idempotency.complete, session, tenant, key, response.status_code, body)
+        await in_thread(
+            idempotency.complete, session, tenant, key, holder, response.status_code, body
+        )
         await in_thread(session.commit)
+    except idempotency.LeaseLost:
+        # A retry took the key over while this request ran: its effects are rolled back.
+        await in_thread(session.rollback)
+        raise _in_use() from None
     except BaseException:
         await in_thread(session.rollback)
-        await in_thread(idempotency.release, state.session_factory, tenant, key)
+        await in_thread(idempotency.release, state.session_factory, tenant, key, holder)
         raise
     return response
+
+
+def _in_use() -> ProblemError:
+    return ProblemError(
+        409,
+        "idempotency-key-in-use",
+        "Request in progress",
+        "A request with this Idempotency-Key is still running; retry shortly.",
+    )
+
+
+async def _keep_lease(
+    request: Request, tenant: Tenant, key: str, holder: str, lease: timedelta
+) -> None:
+    """Renew the request's claim a few times per lease while it runs. The renewal's thread
+    is not waited for when the request ends: it may wait for the request's own write lock
+    (SQLite), and finds the key no longer held once the answer is stored."""
+    state = request.app.state
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(lease.total_seconds() / 3)
+        renew = functools.partial(
+            idempotency.renew, state.session_factory, tenant, key, holder, state.clock.now() + lease
+        )
+        try:
+            if not await loop.run_in_executor(_THREADS, renew):
+                return
+        except Exception:
+            # The database may be away a moment; the next turn tries again in time.
+            log.warning("could not renew the claim on an Idempotency-Key", exc_info=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.conftest import Api
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from tests.conftest import Api, Merchant
+
+from recura.api.app import create_app
+from recura.clock import FixedClock
+from recura.config import Settings
 
 PATH = "/v1/webhook_endpoints"
 
@@ -99,3 +105,30 @@ def test_a_replay_names_an_event_or_a_time(api: Api) -> None:
     assert missing.json()["errors"][0]["pointer"] == "#/event"
     none = api.ok("POST", path, json={"failed_since": "2026-01-01T00:00:00Z"})
     assert none == {"object": "webhook_replay", "endpoint": path.split("/")[3], "replayed": 0}
+
+
+SPELLINGS_OF_LOOPBACK = [
+    "http://2130706433/",
+    "http://127.1/",
+    "http://localhost./",
+    "http://0x7f.1/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://0177.0.0.1/",
+]
+
+
+def test_loopback_in_any_spelling_is_refused_when_saved(
+    settings: Settings, clock: FixedClock, engine: Engine, merchant: Merchant
+) -> None:
+    guarded = settings.model_copy(update={"webhooks_allow_private": False})
+    with TestClient(create_app(guarded, clock=clock, engine=engine)) as client:
+        api = Api(client, merchant.test_key)
+        for url in SPELLINGS_OF_LOOPBACK:
+            response = api.post(PATH, json={"url": url})
+            assert response.status_code == 422, (url, response.text)
+            (error,) = response.json()["errors"]
+            assert error["pointer"] == "#/url"
+            assert "refused" in error["detail"]
+        saved = create(api)
+        response = api.patch(f"{PATH}/{saved['id']}", json={"url": "http://127.1:8080/"})
+        assert response.status_code == 422, response.text

@@ -62,3 +62,59 @@ def test_filters_match_names_families_and_everything() -> None:
     assert matches(["payment.succeeded"], "payment.succeeded")
     assert not matches(["payment.succeeded"], "payment.failed")
     assert not matches(["payment.*"], "payment_method.attached")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://2130706433/",
+        "http://127.1/",
+        "http://0x7f.1/",
+        "http://0177.0.0.1/",
+        "http://0x7f000001/",
+        "http://017700000001/",
+        "http://127.0.0.1./",
+        "http://localhost./",
+        "http://LOCALHOST/",
+        "http://api.localhost./",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:7f00:1]/",
+        "http://[::1]:8080/",
+        "http://0/",
+        "http://10.1/",
+        "http://192.168.257/",
+        "http://\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11/",  # full-width
+        "http://169.254.169.254/",
+        "http://1.2.3.4.5/",  # ends in a number but is no address
+        "http://hooks.example.123/",
+        "http://256.0.0.1/",
+        "http://08.0.0.1/",
+    ],
+)
+def test_loopback_and_private_addresses_are_refused_in_any_spelling(url: str) -> None:
+    with pytest.raises(InvalidError, match="refused"):
+        targets.check_url(url, False, False)
+    with pytest.raises(targets.Refused):
+        targets.resolve(url, allow_private=False)
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("127.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("10.1.2", "10.1.0.2"),
+        ("93.184.215.14", "93.184.215.14"),
+        ("hooks.merchant.example", None),
+    ],
+)
+def test_hosts_are_read_as_the_resolver_reads_them(host: str, address: str | None) -> None:
+    found = targets.literal(host)
+    assert (str(found) if found else None) == address
+
+
+def test_public_addresses_in_other_spellings_may_be_saved() -> None:
+    assert targets.check_url("http://1572394766/", False, False)  # 93.184.215.14
+    assert targets.check_url("https://hooks.merchant.example./x", True, False)

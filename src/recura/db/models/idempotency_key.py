@@ -20,5 +20,9 @@ class IdempotencyKey(Base):
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[str | None] = mapped_column(Text)
+    # The running request that holds the key, and until when unless it renews; both are
+    # cleared once its answer is stored.
+    holder: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

@@ -19,6 +19,7 @@ from recura.domains.common.fields import (
     TimeZone,
     example,
     example_in,
+    one_line,
 )
 
 
@@ -94,7 +95,9 @@ RetryDays = Annotated[list[Annotated[int, Strict()]], AfterValidator(_retry_days
 FinalAction = Literal["cancel", "mark_unpaid", "leave_past_due"]
 Iban = Annotated[str, StringConstraints(max_length=42), AfterValidator(_iban)]
 # No line breaks: the name goes into the From header.
-SenderName = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\r\n]+$")]
+SenderName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(one_line)
+]
 Bic = Annotated[str, StringConstraints(pattern=r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zoneinfo
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -77,11 +78,30 @@ def _text_instant(value: Any) -> Any:
     return value
 
 
+# Instants are taken within these bounds: periods, trials and retries are worked out from
+# them, and each must stay inside what datetime (and the database) holds, year 9999.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def _utc(value: datetime) -> datetime:
     try:
-        return value.astimezone(UTC)
+        instant = value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("is out of range") from None
+        instant = None
+    if instant is None or not EARLIEST <= instant < LATEST:
+        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} and before {LATEST:%Y-%m-%d}")
+    return instant
+
+
+def one_line(value: str) -> str:
+    # Names go into email headers (From, To): a line break there would end the header.
+    if any(unicodedata.category(c) in _BREAKS for c in value):
+        raise ValueError("must be one line, without line breaks or control characters")
+    return value
+
+
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})
 
 
 Country = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country)]
@@ -99,8 +119,15 @@ Code = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(one_line),
+]
 MAX_MINOR = 10**15  # far above any real price, well inside a 64-bit column
+# What a 32-bit column (PostgreSQL's integer) holds: the bound of any whole number a request
+# sends without one of its own (versions, counts).
+MAX_INT = 2**31 - 1
 
 
 def _no_nul(value: Any) -> Any:
@@ -118,14 +145,16 @@ def _no_nul(value: Any) -> Any:
 
 
 _NO_NUL = AfterValidator(_no_nul)
+_AT_MOST_MAX_INT = Field(le=MAX_INT).metadata
 
 
 class Schema(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error, not a silent no-op.
 
     For the same reason their booleans take only true and false: Pydantic's lax mode would
-    read `"active": 0` or `"active": "no"` as false and quietly switch something off. And no
-    string may hold a NUL character, which PostgreSQL cannot store (SQLite can).
+    read `"active": 0` or `"active": "no"` as false and quietly switch something off. No
+    string may hold a NUL character, which PostgreSQL cannot store (SQLite can), and no whole
+    number without a bound of its own may exceed MAX_INT, which every integer column holds.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -141,6 +170,11 @@ class Schema(BaseModel):
                 changed = True
             if not any(m is _NO_NUL for m in field.metadata):
                 field.metadata.append(_NO_NUL)
+                changed = True
+            bounded = any(hasattr(m, "le") or hasattr(m, "lt") for m in field.metadata)
+            if field.annotation in (int, int | None) and not bounded:
+                # First: a constraint after a validator would apply to the whole union, None too.
+                field.metadata[:0] = _AT_MOST_MAX_INT
                 changed = True
         if changed:
             cls.model_rebuild(force=True)

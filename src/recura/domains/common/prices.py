@@ -12,11 +12,23 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from recura.core.pricing import PriceSpec, PricingError, PricingModel, Tier, validate_spec
-from recura.domains.common.errors import FieldError, InvalidError
+from recura.domains.common.errors import FieldError, InvalidError, invalid
 from recura.domains.common.fields import MAX_MINOR, Currency, Schema, example, example_in
 
 UnitAmount = Annotated[Decimal, Field(ge=0, le=MAX_MINOR, max_digits=28, decimal_places=12)]
 Quantity = Annotated[Decimal, Field(ge=0, le=10**12, max_digits=24, decimal_places=6)]
+
+
+def within_limit(amount: int, pointer: str) -> int:
+    """`amount` (minor units) if one price may come to it; a 422 at `pointer` otherwise. A
+    price's inputs are bounded (MAX_MINOR each), but a quantity times a unit amount is not,
+    and an invoice's columns hold 64-bit integers."""
+    if amount > MAX_MINOR:
+        raise invalid(
+            pointer, f"comes to {amount} minor units, more than the {MAX_MINOR} a price may reach"
+        )
+    return amount
+
 
 # The fields each model reads; anything else sent with it is a mistake worth reporting.
 FIELDS_BY_MODEL: dict[PricingModel, set[str]] = {

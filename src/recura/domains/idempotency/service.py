@@ -1,16 +1,25 @@
 """A key is claimed in its own committed transaction, so a concurrent twin sees it at once;
 the response is stored in the request's own transaction, so it exists exactly when the
-request's effects do."""
+request's effects do.
+
+A claim is a lease held by one running request (its `holder`), which renews it while it
+runs. A request that died with its process (killed, or its database gone) renews nothing,
+so once its lease has run out a retry takes the key over; the takeover is a conditional
+update, so of several retries at once exactly one wins. The request that lost its lease can
+no longer store its answer, and its transaction is rolled back instead.
+"""
 
 from __future__ import annotations
 
 import enum
 import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +40,11 @@ class Claim:
     state: ClaimState
     status: int | None = None
     body: str | None = None
+    holder: str | None = None  # NEW: the token that renews, completes or releases the claim
+
+
+class LeaseLost(Exception):
+    """The key was taken over by a retry while this request ran: its answer is not the one."""
 
 
 def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
@@ -52,11 +66,12 @@ def claim(
     request_fingerprint: str,
     now: datetime,
     ttl: timedelta,
+    lease: timedelta,
 ) -> Claim:
     for _ in range(3):
         try:
             with unit_of_work(factory) as session:
-                return _claim_once(session, tenant, key, request_fingerprint, now, ttl)
+                return _claim_once(session, tenant, key, request_fingerprint, now, ttl, lease)
         except IntegrityError:
             continue  # a concurrent twin inserted first: read its row on the next turn
     return Claim(ClaimState.IN_PROGRESS)
@@ -69,7 +84,9 @@ def _claim_once(
     request_fingerprint: str,
     now: datetime,
     ttl: timedelta,
+    lease: timedelta,
 ) -> Claim:
+    holder = secrets.token_hex(16)
     row = session.get(IdempotencyKey, (tenant.account_id, tenant.livemode, key))
     if row is not None and row.expires_at <= now:
         session.delete(row)
@@ -86,37 +103,83 @@ def _claim_once(
                 response_body=None,
                 created_at=now,
                 expires_at=now + ttl,
+                holder=holder,
+                lease_expires_at=now + lease,
             )
         )
         session.flush()
-        return Claim(ClaimState.NEW)
+        return Claim(ClaimState.NEW, holder=holder)
     if row.request_fingerprint != request_fingerprint:
         return Claim(ClaimState.MISMATCH)
-    if row.response_status is None:
+    if row.response_status is not None:
+        return Claim(ClaimState.REPLAY, status=row.response_status, body=row.response_body)
+    if row.lease_expires_at is not None and row.lease_expires_at > now:
         return Claim(ClaimState.IN_PROGRESS)
-    return Claim(ClaimState.REPLAY, status=row.response_status, body=row.response_body)
+    # Its request stopped renewing: take it over, unless another retry or the request's
+    # own answer got there first (the update then finds no row).
+    taken = session.execute(
+        update(IdempotencyKey)
+        .where(
+            *_this(tenant, key),
+            IdempotencyKey.response_status.is_(None),
+            or_(IdempotencyKey.lease_expires_at.is_(None), IdempotencyKey.lease_expires_at <= now),
+        )
+        .values(holder=holder, lease_expires_at=now + lease, created_at=now, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return Claim(ClaimState.IN_PROGRESS)
+    return Claim(ClaimState.NEW, holder=holder)
 
 
-def complete(session: Session, tenant: Tenant, key: str, status: int, body: str) -> None:
-    row = session.get(IdempotencyKey, (tenant.account_id, tenant.livemode, key))
-    if row is None:
-        raise RuntimeError("idempotency key vanished while its request ran")
-    row.response_status = status
-    row.response_body = body
-    session.flush()
+def renew(
+    factory: sessionmaker[Session], tenant: Tenant, key: str, holder: str, until: datetime
+) -> bool:
+    """Extend a running request's lease; False when it is no longer this request's."""
+    with unit_of_work(factory) as session:
+        result = session.execute(
+            update(IdempotencyKey)
+            .where(*_held(tenant, key, holder))
+            .values(lease_expires_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def release(factory: sessionmaker[Session], tenant: Tenant, key: str) -> None:
+def complete(
+    session: Session, tenant: Tenant, key: str, holder: str, status: int, body: str
+) -> None:
+    """Store the answer in the request's transaction; LeaseLost if a retry took the key."""
+    result = session.execute(
+        update(IdempotencyKey)
+        .where(*_held(tenant, key, holder))
+        .values(response_status=status, response_body=body, holder=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(key)
+
+
+def release(factory: sessionmaker[Session], tenant: Tenant, key: str, holder: str) -> None:
     """Forget a claim whose request failed, so the client may retry it."""
     with unit_of_work(factory) as session:
-        session.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.account_id == tenant.account_id,
-                IdempotencyKey.livemode == tenant.livemode,
-                IdempotencyKey.key == key,
-                IdempotencyKey.response_status.is_(None),
-            )
-        )
+        session.execute(delete(IdempotencyKey).where(*_held(tenant, key, holder)))
+
+
+def _this(tenant: Tenant, key: str) -> tuple[Any, ...]:
+    return (
+        IdempotencyKey.account_id == tenant.account_id,
+        IdempotencyKey.livemode == tenant.livemode,
+        IdempotencyKey.key == key,
+    )
+
+
+def _held(tenant: Tenant, key: str, holder: str) -> tuple[Any, ...]:
+    return (
+        *_this(tenant, key),
+        IdempotencyKey.holder == holder,
+        IdempotencyKey.response_status.is_(None),
+    )
 
 
 def purge_expired(session: Session, now: datetime) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from recura.core.pricing import PriceBreakdown, PriceSpec, PricingError, price
 from recura.domains.common.errors import FieldError, InvalidError, invalid
 from recura.domains.common.fields import money_out
-from recura.domains.common.prices import stored_spec
+from recura.domains.common.prices import stored_spec, within_limit
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import wording
 from recura.domains.plans import repository, service
@@ -74,9 +74,11 @@ def quote(session: Session, tenant: Tenant, plan_id: str, request: QuoteRequest)
 
 def _price(spec: PriceSpec, quantity: Decimal, pointer: str) -> PriceBreakdown:
     try:
-        return price(spec, quantity)
+        breakdown = price(spec, quantity)
     except PricingError as exc:
         raise invalid(pointer, exc.message) from None
+    within_limit(breakdown.total.minor, pointer)
+    return breakdown
 
 
 def _lines(

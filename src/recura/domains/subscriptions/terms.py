@@ -22,7 +22,7 @@ from recura.db.models import (
     SubscriptionAddOn,
 )
 from recura.domains.common.errors import invalid
-from recura.domains.common.prices import stored_spec
+from recura.domains.common.prices import stored_spec, within_limit
 from recura.domains.common.tenant import Tenant
 from recura.domains.plans import repository as plans
 
@@ -122,9 +122,10 @@ def _item(key: str, name: str, spec: PriceSpec, quantity: Decimal, kind: str, po
     item = Item(key=key, description=name, spec=spec, quantity=quantity, kind=kind)
     try:
         validate_spec(spec)
-        item_amount(item)
+        amount = item_amount(item)
     except PricingError as exc:
         raise invalid(pointer, exc.message) from None
+    within_limit(amount, pointer)
     return item
 
 
