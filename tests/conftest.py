@@ -34,6 +34,10 @@ pytest_plugins = [
     "tests.notifications.mailbox",
 ]
 
+# Processors' API requests never leave this machine in tests: a closed loopback port, unless a
+# test points them at a fake (tests/fakes/processor_api.py).
+for _gateway in ("STRIPE", "PAYPAL"):
+    os.environ.setdefault(f"RECURA_{_gateway}_API_BASE", "http://127.0.0.1:9")
 PG_ADMIN = os.environ.get("RECURA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)

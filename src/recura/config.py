@@ -60,11 +60,6 @@ class Settings(BaseSettings):
     # Where the card page loads Stripe.js from. Stripe requires its own copy in production;
     # tests point it at a local Stripe-compatible server's.
     stripe_js_url: str = "https://js.stripe.com/v3/"
-    # For tests only: where the processors' API requests go instead of Stripe's and PayPal's
-    # own servers (a local fake). A connection never names this: its requests carry its
-    # secrets, so only whoever runs the server may redirect them.
-    stripe_api_base: str | None = None
-    paypal_api_base: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -110,3 +105,21 @@ def load_settings() -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+class ProcessorApiBases(BaseSettings):
+    """For tests only: where the processors' API requests go instead of Stripe's and
+    PayPal's own servers (a local fake). A connection never names this: its requests carry
+    its secrets, so only whoever runs the server may redirect them. Read apart from
+    `Settings` because any code that builds a processor needs them, the worker's handlers
+    run in tests included, and nothing else of the server's settings."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    stripe_api_base: str | None = None
+    paypal_api_base: str | None = None
+
+
+@lru_cache(maxsize=1)
+def processor_api_bases() -> ProcessorApiBases:
+    return ProcessorApiBases()

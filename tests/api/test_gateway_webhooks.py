@@ -225,7 +225,8 @@ def test_what_does_not_verify_is_refused_and_not_recorded(
     paypal_path = shop.path.replace("/stripe/", "/paypal/")
     assert deliver(shop.client, paypal_path, event, status=404)["status"] == 404
     with unit_of_work(session_factory) as session:
-        assert session.scalar(select(func.count()).select_from(GatewayEventRow)) == 0
+        stored = select(func.count()).where(GatewayEventRow.account_id == shop.account_id)
+        assert session.scalar(stored.select_from(GatewayEventRow)) == 0
 
 
 # --- payments ---
@@ -530,7 +531,10 @@ def test_a_stored_event_keeps_the_api_version_it_was_written_in(shop: Shop) -> N
     assert deliver(shop.client, shop.path, event)["outcome"] == "ignored"
     with unit_of_work(shop.session_factory) as session:
         row = session.scalars(
-            select(GatewayEventRow).where(GatewayEventRow.event_id == event["id"])
+            select(GatewayEventRow).where(
+                GatewayEventRow.account_id == shop.account_id,
+                GatewayEventRow.event_id == event["id"],
+            )
         ).one()
         assert (row.api_version, row.processor_type) == ("2025-03-31.basil", "customer.created")
 

@@ -1,5 +1,7 @@
 """Where the server under test sends the processors' API requests: the server setting
-RECURA_STRIPE_API_BASE / RECURA_PAYPAL_API_BASE, set for one test (a pytest plugin)."""
+RECURA_STRIPE_API_BASE / RECURA_PAYPAL_API_BASE, set for one test (a pytest plugin).
+Outside such a test they point at a closed loopback port (tests/conftest.py), so nothing a
+test leaves behind is ever sent beyond this machine."""
 
 from __future__ import annotations
 
@@ -7,10 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from recura.config import get_settings
-
-# Settings need a secret key; the processors' code reads only the API bases.
-_SECRET = "processor-api-test-secret-0123456789abcdef"
+from recura.config import processor_api_bases
 
 
 class ProcessorApi:
@@ -20,16 +19,14 @@ class ProcessorApi:
     def point(self, gateway: str, base_url: str) -> None:
         """Send `gateway`'s requests to `base_url` from now on (an outage: a dead port)."""
         self._monkeypatch.setenv(f"RECURA_{gateway.upper()}_API_BASE", base_url)
-        get_settings.cache_clear()
+        processor_api_bases.cache_clear()
 
 
 @pytest.fixture
 def processor_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProcessorApi]:
-    monkeypatch.setenv("RECURA_SECRET_KEY", _SECRET)
-    get_settings.cache_clear()
     yield ProcessorApi(monkeypatch)
     # Before monkeypatch restores the environment: the next read sees the restored one.
-    get_settings.cache_clear()
+    processor_api_bases.cache_clear()
 
 
 @pytest.fixture

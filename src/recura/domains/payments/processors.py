@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.config import get_settings
+from recura.config import processor_api_bases
 from recura.db.models import GatewayConnection
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.tenant import Tenant
@@ -20,12 +20,13 @@ from recura.gateways.stripe import StripeGateway
 
 
 def _stripe(c: dict[str, Any], livemode: bool) -> PaymentGateway:
-    return StripeGateway(c["api_key"], c["webhook_secret"], get_settings().stripe_api_base)
+    return StripeGateway(c["api_key"], c["webhook_secret"], processor_api_bases().stripe_api_base)
 
 
 def _paypal(c: dict[str, Any], livemode: bool) -> PaymentGateway:
     # PayPal keeps test mode on a server of its own; Stripe tells modes apart by the key.
-    base = get_settings().paypal_api_base or (LIVE_API_BASE if livemode else SANDBOX_API_BASE)
+    default = LIVE_API_BASE if livemode else SANDBOX_API_BASE
+    base = processor_api_bases().paypal_api_base or default
     return PayPalGateway(c["client_id"], c["client_secret"], c["webhook_id"], base)
 
 
