@@ -1,0 +1,97 @@
+"""Every page a subscriber reaches from an email, checked with axe-core in a real browser:
+no accessibility violation of any impact. A screenshot of each is left in the test's
+temporary folder (pytest --basetemp=DIR keeps them) for a person to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page
+from sqlalchemy import Engine
+
+from recura.api.app import create_app
+from recura.clock import FixedClock
+from recura.config import Settings
+from recura.notifications import links
+from tests.conftest import SECRET, T0, Api, Merchant
+from tests.fakes.server_thread import serve_in_thread
+from tests.portal.conftest import sign, subscriber
+from tests.scenarios.world import World
+
+TIMEOUT_MS = 20_000
+AXE = Axe()
+
+
+@pytest.fixture
+def site(settings: Settings, clock: FixedClock, engine: Engine) -> Iterator[str]:
+    app = create_app(settings, clock=clock, engine=engine)
+    with serve_in_thread(app) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def card_to_update(api: Api, merchant: Merchant) -> str:
+    who = subscriber(api, "ro", card="tok_sandbox_declined")
+    return f"/portal/payment-method/{sign(merchant, 'update_payment_method', who)}"
+
+
+def subscription_to_keep(api: Api, merchant: Merchant) -> str:
+    who = subscriber(api, "en")
+    who.world.act(who.subscription, "cancel", at_period_end=True)
+    return f"/portal/reactivate/{sign(merchant, 'reactivate', who)}"
+
+
+def paid_invoice(api: Api, merchant: Merchant) -> str:
+    who = subscriber(api, "ro")
+    (invoice,) = who.world.invoices(who.subscription)
+    return f"/portal/invoice/{sign(merchant, 'invoice', who, subscription=invoice['id'])}"
+
+
+def invoice_awaiting_a_transfer(api: Api, merchant: Merchant) -> str:
+    world = World(api, T0, currency="EUR", iban="DE89370400440532013000", bic="COBADEFFXXX")
+    customer = world.customer(card=None, email="hans@example.de", locale="en")
+    sub = world.subscribe(customer, world.plan(4900), collection_method="send_invoice")
+    (invoice,) = world.invoices(sub["id"])
+    token = links_token(merchant, "invoice", customer, invoice["id"])
+    return f"/portal/invoice/{token}"
+
+
+def unsubscribe(api: Api, merchant: Merchant) -> str:
+    who = subscriber(api, "ro")
+    return f"/email/unsubscribe/{sign(merchant, 'unsubscribe', who)}"
+
+
+def links_token(merchant: Merchant, purpose: links.Purpose, customer: str, object_id: str) -> str:
+    return links.sign(SECRET.encode(), purpose, merchant.account_id, False, customer, object_id, T0)
+
+
+PAGES: dict[str, Callable[[Api, Merchant], str]] = {
+    "payment_method": card_to_update,
+    "reactivate": subscription_to_keep,
+    "invoice_paid": paid_invoice,
+    "invoice_awaiting_transfer": invoice_awaiting_a_transfer,
+    "unsubscribe": unsubscribe,
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_the_page_has_no_accessibility_violations(
+    name: str, api: Api, merchant: Merchant, site: str, page: Page, tmp_path: Path
+) -> None:
+    path = PAGES[name](api, merchant)
+    response = page.goto(site + path)
+    assert response is not None
+    assert response.status == 200, name
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    results = AXE.run(page)
+    assert results.violations_count == 0, results.generate_report()
