@@ -7,6 +7,7 @@ stories share one server process and one definition of its fixtures.
 from __future__ import annotations
 
 import http.client
+import os
 import subprocess
 import sys
 import time
@@ -16,8 +17,11 @@ from pathlib import Path
 import pytest
 import stripe
 
+from recura.config import processor_api_bases
+
 API_KEY = "sk_test_recura"
 WEBHOOK_SECRET = "whsec_test_recura"
+_BASE = "RECURA_STRIPE_API_BASE"
 # Runs localstripe's app on 127.0.0.1 with the gaps to real Stripe filled (see its docstring).
 _SERVER = Path(__file__).parents[1] / "gateways" / "localstripe_server.py"
 
@@ -50,7 +54,19 @@ def localstripe() -> Iterator[str]:
         assert process.stdout is not None
         port = int(process.stdout.readline())
         _wait_until_answering(port, process, time.monotonic() + 30)
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        # Stripe connections that earlier tests left behind are reached here too while it
+        # runs, answered at once, when the worker's handlers of a later test go over them:
+        # at a closed port every call would wait out the SDK's retries.
+        before = os.environ.get(_BASE)
+        os.environ[_BASE] = url
+        processor_api_bases.cache_clear()
+        yield url
+        if before is None:
+            os.environ.pop(_BASE, None)
+        else:
+            os.environ[_BASE] = before
+        processor_api_bases.cache_clear()
     finally:
         process.terminate()
         try:
