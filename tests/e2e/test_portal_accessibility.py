@@ -1,6 +1,7 @@
-"""Every page a subscriber reaches from an email, checked with axe-core in a real browser:
-no accessibility violation of any impact. A screenshot of each is left in the test's
-temporary folder (pytest --basetemp=DIR keeps them) for a person to look at."""
+"""Every page a subscriber reaches from an email, checked with axe-core in a real browser at
+a desktop and a phone width: no accessibility violation of any impact. A screenshot of each
+is left in the test's temporary folder (pytest --basetemp=DIR keeps them) for a person to
+look at."""
 
 from __future__ import annotations
 
@@ -32,42 +33,42 @@ def site(settings: Settings, clock: FixedClock, engine: Engine) -> Iterator[str]
         yield url
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1024, "height": 900})
+@pytest.fixture(params=[1280, 375], ids=["desktop", "phone"])
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
 
 
-def card_to_update(api: Api, merchant: Merchant) -> str:
-    who = subscriber(api, "ro", card="tok_sandbox_declined")
+def card_to_update(api: Api, merchant: Merchant, locale: str) -> str:
+    who = subscriber(api, locale, card="tok_sandbox_declined")
     return f"/portal/payment-method/{sign(merchant, 'update_payment_method', who)}"
 
 
-def subscription_to_keep(api: Api, merchant: Merchant) -> str:
-    who = subscriber(api, "en")
+def subscription_to_keep(api: Api, merchant: Merchant, locale: str) -> str:
+    who = subscriber(api, locale)
     who.world.act(who.subscription, "cancel", at_period_end=True)
     return f"/portal/reactivate/{sign(merchant, 'reactivate', who)}"
 
 
-def paid_invoice(api: Api, merchant: Merchant) -> str:
-    who = subscriber(api, "ro")
+def paid_invoice(api: Api, merchant: Merchant, locale: str) -> str:
+    who = subscriber(api, locale)
     (invoice,) = who.world.invoices(who.subscription)
     return f"/portal/invoice/{sign(merchant, 'invoice', who, subscription=invoice['id'])}"
 
 
-def invoice_awaiting_a_transfer(api: Api, merchant: Merchant) -> str:
+def invoice_awaiting_a_transfer(api: Api, merchant: Merchant, locale: str) -> str:
     world = World(api, T0, currency="EUR", iban="DE89370400440532013000", bic="COBADEFFXXX")
-    customer = world.customer(card=None, email="hans@example.de", locale="en")
+    customer = world.customer(card=None, email=f"{locale}@example.de", locale=locale)
     sub = world.subscribe(customer, world.plan(4900), collection_method="send_invoice")
     (invoice,) = world.invoices(sub["id"])
     token = links_token(merchant, "invoice", customer, invoice["id"])
     return f"/portal/invoice/{token}"
 
 
-def unsubscribe(api: Api, merchant: Merchant) -> str:
-    who = subscriber(api, "ro")
+def unsubscribe(api: Api, merchant: Merchant, locale: str) -> str:
+    who = subscriber(api, locale)
     return f"/email/unsubscribe/{sign(merchant, 'unsubscribe', who)}"
 
 
@@ -75,7 +76,7 @@ def links_token(merchant: Merchant, purpose: links.Purpose, customer: str, objec
     return links.sign(SECRET.encode(), purpose, merchant.account_id, False, customer, object_id, T0)
 
 
-PAGES: dict[str, Callable[[Api, Merchant], str]] = {
+PAGES: dict[str, Callable[[Api, Merchant, str], str]] = {
     "payment_method": card_to_update,
     "reactivate": subscription_to_keep,
     "invoice_paid": paid_invoice,
@@ -84,14 +85,16 @@ PAGES: dict[str, Callable[[Api, Merchant], str]] = {
 }
 
 
+@pytest.mark.parametrize("locale", ["ro", "en"])
 @pytest.mark.parametrize("name", list(PAGES))
 def test_the_page_has_no_accessibility_violations(
-    name: str, api: Api, merchant: Merchant, site: str, page: Page, tmp_path: Path
+    name: str, locale: str, api: Api, merchant: Merchant, site: str, page: Page, tmp_path: Path
 ) -> None:
-    path = PAGES[name](api, merchant)
+    path = PAGES[name](api, merchant, locale)
     response = page.goto(site + path)
     assert response is not None
     assert response.status == 200, name
-    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.screenshot(path=str(tmp_path / f"{name}-{locale}-{width}.png"), full_page=True)
     results = AXE.run(page)
     assert results.violations_count == 0, results.generate_report()

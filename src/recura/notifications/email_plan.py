@@ -11,8 +11,8 @@ from typing import Any
 
 from recura.db.models import Account, Event, Invoice, InvoiceLine
 from recura.domains.accounts.payee import payee_for
+from recura.domains.invoices.issuing import SEND_INVOICE
 
-SEND_INVOICE = "send_invoice"
 PLAN_CHANGES = frozenset({"terms_changed", "change_applied"})
 # The events whose emails speak of an invoice, and where the event names it.
 INVOICE_OF = {

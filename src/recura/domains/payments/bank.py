@@ -54,10 +54,11 @@ def import_statements(session: Session, tenant: Tenant, data: bytes, now: dateti
     except StatementError as error:
         raise invalid("", f"not a camt.053 statement: {error}") from None
     registered = bank_accounts.registered(session, tenant)
-    mine = [
-        s for s in parsed if not registered or bank_accounts.owns(registered, s.account, s.currency)
-    ]
-    skipped = [s for s in parsed if s not in mine]
+    mine: list[Statement] = []
+    skipped: list[Statement] = []
+    for s in parsed:
+        ours = not registered or bank_accounts.owns(registered, s.account, s.currency)
+        (mine if ours else skipped).append(s)
     return Imported([_import(session, tenant, s, now) for s in mine], skipped)
 
 

@@ -97,10 +97,13 @@ def _returned(
             BankTransaction.currency == entry.amount.currency,
         )
         .order_by(BankTransaction.id)
-        .with_for_update()
     )
     # The oldest first: a transfer paid twice by mistake and returned once gives back one.
+    # Read without a lock (every paid transfer of a common amount would stay locked until
+    # the import commits); only the one found is locked, and read again under the lock.
     for candidate in session.scalars(stmt):
         if set(candidate.references) & set(entry.references):
-            return candidate
+            session.refresh(candidate, with_for_update=True)
+            if candidate.status in PAID:
+                return candidate
     return None
