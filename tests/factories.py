@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.db import bulk
 from recura.db.models import (
     BillableMetric,
-    Charge,
     Customer,
     Invoice,
     InvoiceLine,
     InvoiceSeries,
+    MeteredCharge,
     PaymentMethod,
     Plan,
     PlanVersion,
@@ -236,7 +236,7 @@ def seed_due_subscriptions(
             session.add(metric)
             session.flush()
             session.add(
-                Charge(
+                MeteredCharge(
                     id=new_id("charge"),
                     **base,
                     plan_version_id=version.id,

@@ -37,7 +37,7 @@ from recura.domains.plans import service as plans
 from recura.domains.plans.schemas import PlanCreate
 from recura.domains.products import service as products
 from recura.domains.products.schemas import ProductCreate
-from recura.notifications import email, outbox
+from recura.notifications import emails, outbox
 
 LEGAL_NAME = "Norditech Software SRL"
 SEED = 20260115
@@ -178,7 +178,7 @@ def _emails_kept_as_history(session: Session, tenant: Tenant, now: datetime) -> 
     Emails the demo's clock calls for once it is advanced go out as any others."""
     while outbox.dispatch(session, now):
         pass
-    email.set_aside(session, tenant, now, "demo history: recorded, never sent")
+    emails.set_aside(session, tenant, now, "demo history: recorded, never sent")
 
 
 def _catalog(session: Session, tenant: Tenant, now: datetime) -> int:

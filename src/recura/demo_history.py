@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 from recura.core.periods import IntervalUnit, add_interval
 from recura.db.models import Customer, Invoice, Plan, Subscription, TestClock
 from recura.domains.common.tenant import Tenant
-from recura.domains.invoices import payments
-from recura.domains.subscriptions import actions, changes
+from recura.domains.subscriptions import actions, changes, settlement
 from recura.domains.subscriptions import service as subscriptions
 from recura.domains.subscriptions.schemas import ChangeRequest, SubscriptionCreate
 from recura.domains.test_clocks import service as test_clocks
@@ -157,4 +156,4 @@ def _collect(session: Session, tenant: Tenant, rng: random.Random, at: datetime)
     stmt = tenant.scope(select(Invoice.id), Invoice).where(Invoice.status == "open")
     for invoice_id in list(session.scalars(stmt.order_by(Invoice.id))):
         if rng.random() < 0.96:
-            payments.paid_out_of_band(session, tenant, invoice_id, at)
+            settlement.paid_out_of_band(session, tenant, invoice_id, at)

@@ -17,7 +17,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
-from recura.domains.subscriptions import billing, service
+from recura.domains.subscriptions import invoicing, service
 from tests.conftest import T0, Api, Merchant
 from tests.scenarios.world import World
 
@@ -33,10 +33,10 @@ def test_the_same_period_and_reason_cannot_be_invoiced_twice(
         sub = session.get_one(Subscription, (account_id, sub_id))
         b = service.billing_of(session, tenant, sub)
         period = b.current()
-        inputs = b.inputs(billing.advance_lines(b, period))
+        inputs = b.inputs(invoicing.advance_lines(b, period))
         # The creation invoice of this period exists: issuing it again must fail.
         with pytest.raises(IntegrityError):
-            billing.issue(session, tenant, b, billing.CREATE, inputs, period, period.start)
+            invoicing.issue(session, tenant, b, invoicing.CREATE, inputs, period, period.start)
         session.rollback()
     with unit_of_work(session_factory) as session:
         count = session.scalar(select(func.count()).where(Invoice.account_id == account_id))

@@ -26,7 +26,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.jobs.worker import run_once
-from recura.notifications import email
+from recura.notifications import emails
 from recura.notifications.smtp import Mailer
 from tests.conftest import SECRET, _drop_postgres_database, _postgres_database, make_merchant
 from tests.fakes.worker_process import start_worker
@@ -94,7 +94,7 @@ def seed(engine: Engine, database_url: str) -> tuple[sessionmaker[Session], set[
             }
             recorded.append(events.record(session, tenant, "invoice.upcoming", customer, data, now))
         session.flush()
-        expected = {email.message_id(e.id, "upcoming_renewal") for e in recorded}
+        expected = {emails.message_id(e.id, "upcoming_renewal") for e in recorded}
     return factory, expected
 
 
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_batch_still_delivers_each_email_once(
 
         # Another worker right away leaves them alone: their worker may still be sending.
         assert run_once(factory, FixedClock(datetime.now(UTC)), mailer)["send_emails"] == 0
-        later = datetime.now(UTC) + email.STALE_AFTER + timedelta(minutes=1)
+        later = datetime.now(UTC) + emails.STALE_AFTER + timedelta(minutes=1)
         run_once(factory, FixedClock(later), mailer)
 
         with unit_of_work(factory) as session:

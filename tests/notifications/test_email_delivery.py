@@ -15,7 +15,7 @@ from recura.clock import FixedClock
 from recura.db.models import EmailMessage, Event
 from recura.db.unit_of_work import unit_of_work
 from recura.jobs.worker import run_once
-from recura.notifications import email, links
+from recura.notifications import emails, links
 from recura.notifications.smtp import Mailer
 from tests.conftest import SECRET, T0, Api
 from tests.notifications.mailbox import Mailbox
@@ -141,8 +141,8 @@ def test_dispatching_an_event_again_writes_its_emails_once(
     with unit_of_work(session_factory) as session:
         stmt = select(Event).where(Event.data["customer"].as_string() == customer)
         events = list(session.scalars(stmt))
-        email.fan_out(session, events, T0)
-        email.fan_out(session, events, T0)
+        emails.fan_out(session, events, T0)
+        emails.fan_out(session, events, T0)
     assert sorted(r.template for r in rows(session_factory, customer)) == ["receipt", "welcome"]
 
 

@@ -20,7 +20,7 @@ from recura.domains.webhook_endpoints.schemas import WebhookEndpointCreate
 from recura.ids import new_id
 from recura.jobs.worker import run_once
 from recura.notifications import pruning
-from recura.notifications.email import message_id
+from recura.notifications.emails import message_id
 from tests.conftest import T0, Merchant
 
 Factory = sessionmaker[Session]

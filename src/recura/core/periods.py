@@ -1,4 +1,4 @@
-"""Billing periods: intervals, anchors and period boundaries in the account's time zone.
+"""InvoiceBasis periods: intervals, anchors and period boundaries in the account's time zone.
 
 Every boundary is computed from the stored anchor, never from the previous period's end, so
 month-end clamping cannot drift (Jan 31 -> Feb 28 -> Mar 31, not Mar 28).

@@ -25,7 +25,7 @@ from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
 from recura.domains.subscriptions import notices
 from recura.jobs import billing
-from recura.notifications import email, outbox, pruning, smtp, webhooks_out
+from recura.notifications import emails, outbox, pruning, smtp, webhooks_out
 from recura.notifications.smtp import Mailer
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,11 @@ def run_once(
         keep = functools.partial(prune, retention=retention)
         steps[name] = (_in_unit(factory, keep, clock), pruning.BATCH)
     max_age = smtp.MAX_AGE if mailer is None else mailer.max_age
-    expire = functools.partial(email.expire_untimely, max_age=max_age)
-    steps["expire_emails"] = (_in_unit(factory, expire, clock), email.EXPIRE_BATCH)
+    expire = functools.partial(emails.expire_untimely, max_age=max_age)
+    steps["expire_emails"] = (_in_unit(factory, expire, clock), emails.EXPIRE_BATCH)
     if mailer is not None and mailer.smtp is not None:
-        send = functools.partial(email.send_due, mailer)
-        steps["send_emails"] = (_staged(factory, send, clock), email.BATCH)
+        send = functools.partial(emails.send_due, mailer)
+        steps["send_emails"] = (_staged(factory, send, clock), emails.BATCH)
     if only is not None:
         steps = {name: step for name, step in steps.items() if name in only}
     done: dict[str, int] = {}

@@ -15,7 +15,7 @@ from typing import Literal, get_args
 
 Purpose = Literal["unsubscribe", "update_payment_method", "reactivate", "invoice"]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
-# Billing links work for a month; an unsubscribe link, or a receipt's link to its invoice,
+# InvoiceBasis links work for a month; an unsubscribe link, or a receipt's link to its invoice,
 # must work as long as the mail is kept.
 LIFETIME: dict[Purpose, timedelta] = {
     "unsubscribe": timedelta(days=366),

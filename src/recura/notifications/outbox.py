@@ -18,13 +18,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event
-from recura.notifications import email, webhooks_out
+from recura.notifications import emails, webhooks_out
 
 BATCH = 500
 
 # Each takes the claimed events and adds the message rows they call for to the session.
 FanOut = Callable[[Session, Sequence[Event], datetime], None]
-FAN_OUTS: tuple[FanOut, ...] = (webhooks_out.fan_out, email.fan_out)
+FAN_OUTS: tuple[FanOut, ...] = (webhooks_out.fan_out, emails.fan_out)
 
 
 def dispatch(session: Session, now: datetime, limit: int = BATCH) -> int:

@@ -42,7 +42,7 @@ class Mailer:
     secret: bytes = field(repr=False)
     public_url: str = "http://127.0.0.1:8000"
     default_from: str = "billing@localhost"
-    # How late an email may still go out (see email.py): older ones are skipped.
+    # How late an email may still go out (see emails.py): older ones are skipped.
     max_age: timedelta = MAX_AGE
 
     @classmethod

@@ -12,12 +12,12 @@ from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.db.models import Invoice
 from recura.domains.common.tenant import Tenant
-from recura.domains.invoices import payments, service, views
+from recura.domains.invoices import service, views
 from recura.domains.invoices.schemas import InvoiceOut, InvoicePreviewOut
 from recura.domains.payments import collection
 from recura.domains.payments import service as payment_service
 from recura.domains.payments.schemas import PayRequest
-from recura.domains.subscriptions import upcoming
+from recura.domains.subscriptions import settlement, upcoming
 from recura.domains.subscriptions.schemas import EmptyRequest
 
 router = APIRouter(
@@ -100,7 +100,7 @@ def pay_invoice(
     id: str, body: PayRequest, session: SessionDep, tenant: TenantDep, clock: ClockDep
 ) -> InvoiceOut:
     if body.paid_out_of_band:
-        return _one(session, tenant, payments.paid_out_of_band(session, tenant, id, clock.now()))
+        return _one(session, tenant, settlement.paid_out_of_band(session, tenant, id, clock.now()))
     pending, now = payment_service.start_now(session, tenant, id, clock.now())
     # The attempt is on record before the processor hears of it: whatever happens next,
     # it is settled under its own key and never charged twice.

@@ -8,7 +8,6 @@ from recura.db.models.bank_account import BankAccount
 from recura.db.models.bank_statement import BankStatement
 from recura.db.models.bank_transaction import BankTransaction
 from recura.db.models.billable_metric import BillableMetric
-from recura.db.models.charge import Charge
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
@@ -25,6 +24,7 @@ from recura.db.models.idempotency_key import IdempotencyKey
 from recura.db.models.invoice import Invoice
 from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_series import InvoiceSeries
+from recura.db.models.metered_charge import MeteredCharge
 from recura.db.models.payment import Payment
 from recura.db.models.payment_method import PaymentMethod
 from recura.db.models.plan import Plan
@@ -50,7 +50,6 @@ __all__ = [
     "BankStatement",
     "BankTransaction",
     "BillableMetric",
-    "Charge",
     "Coupon",
     "CreditNote",
     "Customer",
@@ -67,6 +66,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceSeries",
+    "MeteredCharge",
     "Payment",
     "PaymentMethod",
     "Plan",

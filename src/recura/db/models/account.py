@@ -23,7 +23,7 @@ class Account(Base):
     # The language of a subscriber whose own is one Recura does not write (README: languages).
     fallback_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     invoice_series_prefix: Mapped[str] = mapped_column(String(16))
-    # Billing settings: where periods start, the VAT rate charged unless a customer has its
+    # InvoiceBasis settings: where periods start, the VAT rate charged unless a customer has its
     # own, whether catalog prices include it, when a sent invoice is due, and what a
     # subscription that fell several periods behind (an outage) is billed for.
     billing_alignment: Mapped[str] = mapped_column(String(16), server_default="anniversary")

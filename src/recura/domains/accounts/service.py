@@ -12,7 +12,7 @@ from recura.db.models import Account, ApiKey
 from recura.domains.accounts import bank_accounts, keys, repository
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
 from recura.domains.common.errors import ConflictError, NotFoundError
-from recura.domains.common.fields import plain
+from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
@@ -75,7 +75,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         fallback_locale=account.fallback_locale,
         invoice_series_prefix=account.invoice_series_prefix,
         billing_alignment=account.billing_alignment,
-        tax_rate=plain(account.tax_rate),
+        tax_rate=trim_zeros(account.tax_rate),
         tax_inclusive=account.tax_inclusive,
         days_until_due=account.days_until_due,
         catch_up=account.catch_up,

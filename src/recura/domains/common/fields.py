@@ -196,7 +196,7 @@ class MoneyOut(BaseModel):
     currency: str
 
 
-def plain(value: Decimal) -> Decimal:
+def trim_zeros(value: Decimal) -> Decimal:
     """A stored decimal without its column's trailing zeros: 3, not 3.000000 (nor 3E+0)."""
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 

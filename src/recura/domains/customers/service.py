@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from recura.db.models import Customer, TestClock
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.fields import plain
+from recura.domains.common.fields import trim_zeros
 from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
@@ -93,7 +93,7 @@ def to_out(customer: Customer) -> CustomerOut:
         currency=customer.currency,
         vat_id=customer.vat_id,
         address=AddressOut(**customer.address) if customer.address else None,
-        tax_rate=None if customer.tax_rate is None else plain(customer.tax_rate),
+        tax_rate=None if customer.tax_rate is None else trim_zeros(customer.tax_rate),
         test_clock=customer.test_clock_id,
         metadata=customer.metadata_,
         livemode=customer.livemode,

@@ -21,7 +21,7 @@ from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.fields import money_out, plain
+from recura.domains.common.fields import money_out, trim_zeros
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
@@ -142,7 +142,7 @@ def to_out(note: CreditNote) -> CreditNoteOut:
         currency=c,
         lines=[
             CreditNoteLineOut(
-                tax_rate=plain(Decimal(line["tax_rate"])),
+                tax_rate=trim_zeros(Decimal(line["tax_rate"])),
                 net_amount=money_out(line["net"], c),
                 tax_amount=money_out(line["tax"], c),
             )

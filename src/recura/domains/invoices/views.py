@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft
 from recura.db.models import Invoice
-from recura.domains.common.fields import money_out, plain
+from recura.domains.common.fields import money_out, trim_zeros
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import service
 from recura.domains.invoices.schemas import (
@@ -25,11 +25,11 @@ def _line(line: Any, currency: str) -> InvoiceLineOut:
     return InvoiceLineOut(
         description=line.description,
         kind=line.kind,
-        quantity=plain(line.quantity),
-        unit_amount=None if line.unit_amount is None else plain(line.unit_amount),
+        quantity=trim_zeros(line.quantity),
+        unit_amount=None if line.unit_amount is None else trim_zeros(line.unit_amount),
         amount=money_out(line.amount, currency),
         discount_amount=money_out(line.discount_amount, currency),
-        tax_rate=plain(line.tax_rate),
+        tax_rate=trim_zeros(line.tax_rate),
         period_start=line.period_start,
         period_end=line.period_end,
         proration=line.proration,
@@ -49,7 +49,7 @@ def preview_out(draft: InvoiceDraft) -> InvoicePreviewOut:
         discount_total=money_out(draft.discount_total, c),
         tax_lines=[
             TaxLineOut(
-                rate=plain(t.rate),
+                rate=trim_zeros(t.rate),
                 taxable_amount=money_out(t.taxable_amount, c),
                 tax_amount=money_out(t.tax_amount, c),
             )
@@ -92,7 +92,7 @@ def _out(invoice: Invoice, lines: list[Any]) -> InvoiceOut:
         discount_total=money_out(invoice.discount_total, c),
         tax_lines=[
             TaxLineOut(
-                rate=plain(Decimal(t["rate"])),
+                rate=trim_zeros(Decimal(t["rate"])),
                 taxable_amount=money_out(t["net"], c),
                 tax_amount=money_out(t["tax"], c),
             )

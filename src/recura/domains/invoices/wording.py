@@ -8,7 +8,7 @@ language it was issued in.
 
 from __future__ import annotations
 
-from recura.core.charges import Wording
+from recura.core.invoice_lines import Wording
 
 TEXTS: dict[str, dict[str, str]] = {
     "line.unused": {"en": "Unused time on {item}", "ro": "Timp neutilizat din {item}"},

@@ -17,9 +17,9 @@ from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
-from recura.domains.invoices import payments as invoice_payments
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import locks
+from recura.domains.subscriptions import settlement
 from recura.gateways.base import ChargeResult
 from recura.ids import new_id
 
@@ -185,7 +185,7 @@ def receive(
             invoice_id=invoice.id,
         )
     if was_open and invoice.status == "paid":
-        invoice_payments.settle(session, tenant, invoice, now)
+        settlement.settle(session, tenant, invoice, now)
     return excess
 
 
@@ -212,8 +212,6 @@ def failed_attempt(
         "next_payment_attempt": retry.isoformat() if retry else None,
     }
     events.record(session, tenant, "invoice.payment_failed", invoice.id, data, now)
-    invoice_payments.failed(session, tenant, invoice, now)
+    settlement.failed(session, tenant, invoice, now)
     if retry is None:
-        invoice_payments.retries_exhausted(
-            session, tenant, invoice, account.dunning_final_action, now
-        )
+        settlement.retries_exhausted(session, tenant, invoice, account.dunning_final_action, now)

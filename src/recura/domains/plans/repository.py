@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import BillableMetric, Charge, Plan, PlanVersion
+from recura.db.models import BillableMetric, MeteredCharge, Plan, PlanVersion
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -64,18 +64,18 @@ def current_versions(
 
 def charges(
     session: Session, tenant: Tenant, version_ids: Sequence[str]
-) -> dict[str, list[tuple[Charge, BillableMetric]]]:
+) -> dict[str, list[tuple[MeteredCharge, BillableMetric]]]:
     stmt = (
-        tenant.scope(select(Charge, BillableMetric), Charge)
+        tenant.scope(select(MeteredCharge, BillableMetric), MeteredCharge)
         .join(
             BillableMetric,
-            (BillableMetric.account_id == Charge.account_id)
-            & (BillableMetric.id == Charge.billable_metric_id),
+            (BillableMetric.account_id == MeteredCharge.account_id)
+            & (BillableMetric.id == MeteredCharge.billable_metric_id),
         )
-        .where(Charge.plan_version_id.in_(version_ids))
-        .order_by(Charge.position)
+        .where(MeteredCharge.plan_version_id.in_(version_ids))
+        .order_by(MeteredCharge.position)
     )
-    result: dict[str, list[tuple[Charge, BillableMetric]]] = defaultdict(list)
+    result: dict[str, list[tuple[MeteredCharge, BillableMetric]]] = defaultdict(list)
     for charge, metric in session.execute(stmt):
         result[charge.plan_version_id].append((charge, metric))
     return result

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.core.pricing import PricingModel
-from recura.db.models import BillableMetric, Charge, Plan, PlanVersion, Product
+from recura.db.models import BillableMetric, MeteredCharge, Plan, PlanVersion, Product
 from recura.domains.common import lookup
 from recura.domains.common.errors import FieldError, InvalidError, NotFoundError, invalid
 from recura.domains.common.fields import MoneyIn, money_out
@@ -213,7 +213,7 @@ def _add_version(
     session.flush()
     for position, charge in enumerate(terms["charges"]):
         session.add(
-            Charge(
+            MeteredCharge(
                 id=new_id("charge"),
                 **tenant.row_keys(),
                 plan_version_id=version.id,

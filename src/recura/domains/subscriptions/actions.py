@@ -13,25 +13,25 @@ from recura.db.models import Subscription
 from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
-from recura.domains.subscriptions import billing, cycle, service, state
-from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions import cycle, invoicing, service, state
+from recura.domains.subscriptions.invoicing import InvoiceBasis
 
 
 def _load(
     session: Session, tenant: Tenant, subscription_id: str, now: datetime
-) -> tuple[Billing, datetime]:
+) -> tuple[InvoiceBasis, datetime]:
     sub = service.get_for_update(session, tenant, subscription_id)
     b = service.billing_of(session, tenant, sub)
     return b, customers.now_for(session, tenant, b.customer, now)
 
 
-def _settle(session: Session, tenant: Tenant, b: Billing, now: datetime, reason: str) -> None:
+def _settle(session: Session, tenant: Tenant, b: InvoiceBasis, now: datetime, reason: str) -> None:
     """Bill the running period up to `now` and credit its paid, unused rest."""
     current = b.current()
-    lines = billing.unused_credit_lines(b, now)
+    lines = invoicing.unused_credit_lines(b, now)
     if current.start < now:
-        lines = billing.arrears(session, b, Period(current.start, now)) + lines
-    billing.issue(session, tenant, b, reason, b.inputs(lines), current, now)
+        lines = invoicing.arrears(session, b, Period(current.start, now)) + lines
+    invoicing.issue(session, tenant, b, reason, b.inputs(lines), current, now)
 
 
 def cancel(
@@ -51,11 +51,11 @@ def cancel(
     # Only a running paid term has usage or paid time to settle (a paused one was settled).
     if new.status is Status.CANCELED and before.status in (Status.ACTIVE, Status.PAST_DUE):
         if prorate and not at_period_end:
-            _settle(session, tenant, b, now, billing.CANCEL)
+            _settle(session, tenant, b, now, invoicing.CANCEL)
         elif b.current().start < min(now, b.current().end):
             span = Period(b.current().start, min(now, b.current().end))
-            inputs = b.inputs(billing.arrears(session, b, span))
-            billing.issue(session, tenant, b, billing.CANCEL, inputs, b.current(), now)
+            inputs = b.inputs(invoicing.arrears(session, b, span))
+            invoicing.issue(session, tenant, b, invoicing.CANCEL, inputs, b.current(), now)
     state.save(session, tenant, b.sub, new, happened, b.terms, now)
     return b.sub
 
@@ -76,12 +76,12 @@ def pause(
     now: datetime,
     resume_at: datetime | None,
 ) -> Subscription:
-    """Billing stops now: usage so far is billed and the unused paid time credited."""
+    """InvoiceBasis stops now: usage so far is billed and the unused paid time credited."""
     b, now = _load(session, tenant, subscription_id, now)
     if resume_at is not None and resume_at <= now:
         raise invalid("/resume_at", "must be in the future")
     new, happened = lifecycle.pause(state.state_of(b.sub), now, resume_at)
-    _settle(session, tenant, b, now, billing.PAUSE)
+    _settle(session, tenant, b, now, invoicing.PAUSE)
     state.save(session, tenant, b.sub, new, happened, b.terms, now)
     return b.sub
 

@@ -32,8 +32,8 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
-from recura.domains.subscriptions import billing, service, state, terms
-from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions import invoicing, service, state, terms
+from recura.domains.subscriptions.invoicing import InvoiceBasis
 from recura.domains.subscriptions.schemas import ChangeRequest
 from recura.domains.subscriptions.terms import Terms
 from recura.ids import new_id
@@ -47,7 +47,7 @@ PERIOD_END = "period_end"
 class PlannedChange:
     """What a change request amounts to; `inputs` is its invoice when it applies now."""
 
-    billing: Billing
+    basis: InvoiceBasis
     now: datetime
     new: Terms
     effective: str
@@ -94,11 +94,11 @@ def plan_change(
         if current.status is not Status.TRIALING:
             if old.in_arrears or new.in_arrears:
                 raise invalid("/effective", "a plan billed in arrears changes at period end")
-            lines = billing.proration_lines(b, new, now)
+            lines = invoicing.proration_lines(b, new, now)
         if plan.id != old.plan.id:
             # Moving into a plan now (an upgrade) owes its setup fee, once per customer.
-            moved = billing.Billing(b.account, b.customer, sub, new)
-            lines += billing.owed_setup_fee_lines(session, moved)
+            moved = invoicing.InvoiceBasis(b.account, b.customer, sub, new)
+            lines += invoicing.owed_setup_fee_lines(session, moved)
         if lines or current.status is not Status.TRIALING:
             inputs = b.inputs(lines)
     return PlannedChange(b, now, new, effective, effective_at, inputs, found)
@@ -121,7 +121,7 @@ def preview_change(
 ) -> tuple[PlannedChange, InvoiceDraft | None]:
     sub = service.get(session, tenant, subscription_id)
     planned = plan_change(session, tenant, sub, data, now)
-    if planned.inputs is None or not billing.billable(planned.inputs):
+    if planned.inputs is None or not invoicing.billable(planned.inputs):
         return planned, None  # what `change` issues: nothing
     return planned, issuing.draft(session, tenant, sub.customer_id, planned.inputs)
 
@@ -131,7 +131,7 @@ def change(
 ) -> Subscription:
     sub = service.get_for_update(session, tenant, subscription_id)
     planned = plan_change(session, tenant, sub, data, now)
-    now, b = planned.now, planned.billing
+    now, b = planned.now, planned.basis
     if planned.discount is not None:
         if sub.coupon_id is not None:
             raise ConflictError(f"Subscription '{sub.id}' already has a discount.")
@@ -160,13 +160,13 @@ def change(
     )
     state.save(session, tenant, sub, new, happened, planned.new, now)
     if planned.inputs is not None:
-        billing.issue(session, tenant, switched, billing.UPDATE, planned.inputs, None, now)
+        invoicing.issue(session, tenant, switched, invoicing.UPDATE, planned.inputs, None, now)
     return sub
 
 
 def switch_terms(
-    session: Session, tenant: Tenant, b: Billing, new: Terms, now: datetime
-) -> Billing:
+    session: Session, tenant: Tenant, b: InvoiceBasis, new: Terms, now: datetime
+) -> InvoiceBasis:
     """Put `new` on the subscription row and its add-ons; returns the billing on new terms."""
     sub = b.sub
     sub.plan_id, sub.plan_version_id, sub.quantity = new.plan.id, new.version.id, new.quantity
@@ -188,10 +188,10 @@ def switch_terms(
             )
         )
     session.flush()
-    return Billing(b.account, b.customer, sub, new)
+    return InvoiceBasis(b.account, b.customer, sub, new)
 
 
-def pending_billing(session: Session, tenant: Tenant, b: Billing) -> Billing:
+def pending_billing(session: Session, tenant: Tenant, b: InvoiceBasis) -> InvoiceBasis:
     """The billing on the terms of the scheduled change, the subscription left as it is."""
     change = b.sub.pending_change
     assert change is not None
@@ -206,10 +206,10 @@ def pending_billing(session: Session, tenant: Tenant, b: Billing) -> Billing:
     new = terms.build(
         session, tenant, plan, version, b.sub.currency, Decimal(change["quantity"]), chosen
     )
-    return Billing(b.account, b.customer, b.sub, new)
+    return InvoiceBasis(b.account, b.customer, b.sub, new)
 
 
-def apply_pending(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billing:
+def apply_pending(session: Session, tenant: Tenant, b: InvoiceBasis, now: datetime) -> InvoiceBasis:
     """Carry out the scheduled change (no proration: it is due at a period boundary)."""
     sub, new = b.sub, pending_billing(session, tenant, b).terms
     plan = new.plan

@@ -14,8 +14,8 @@ from recura.core.lifecycle import Status
 from recura.core.periods import BillingAlignment, Period, first_period, schedule_for
 from recura.db.models import Subscription
 from recura.domains.common.tenant import Tenant
-from recura.domains.subscriptions import billing, changes, renewals, service, state
-from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions import changes, invoicing, renewals, service, state
+from recura.domains.subscriptions.invoicing import InvoiceBasis
 
 # A loop guard: more steps than this at once means a bug, not a backlog (one renewal per
 # period is at most a few hundred steps even for a daily plan after a long outage).
@@ -34,15 +34,17 @@ def run_due(session: Session, tenant: Tenant, sub: Subscription, now: datetime) 
     raise RuntimeError(f"subscription {sub.id} still has due work after {MAX_STEPS} steps")
 
 
-def _step(session: Session, tenant: Tenant, b: Billing, due: list[str], now: datetime) -> Billing:
+def _step(
+    session: Session, tenant: Tenant, b: InvoiceBasis, due: list[str], now: datetime
+) -> InvoiceBasis:
     sub, current = b.sub, state.state_of(b.sub)
     action = due[0]
     if action == "cancel":
         new, happened = lifecycle.cancel(current, now, at_period_end=True)
         if current.status is not Status.TRIALING:
             last = b.current()
-            inputs = b.inputs(billing.arrears(session, b, last))
-            billing.issue(session, tenant, b, billing.CANCEL, inputs, last, now)
+            inputs = b.inputs(invoicing.arrears(session, b, last))
+            invoicing.issue(session, tenant, b, invoicing.CANCEL, inputs, last, now)
         state.save(session, tenant, sub, new, happened, b.terms, now)
         return b
     if action == "apply_change":
@@ -64,7 +66,7 @@ def _step(session: Session, tenant: Tenant, b: Billing, due: list[str], now: dat
     return b
 
 
-def _end_trial(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billing:
+def _end_trial(session: Session, tenant: Tenant, b: InvoiceBasis, now: datetime) -> InvoiceBasis:
     current = state.state_of(b.sub)
     assert current.trial_end is not None
     paid = b.full_period(current.trial_end)
@@ -72,12 +74,12 @@ def _end_trial(session: Session, tenant: Tenant, b: Billing, now: datetime) -> B
     state.save(session, tenant, b.sub, new, happened, b.terms, now)
     span = Period(new.current_period_start, new.current_period_end)
     coupon = service.period_coupon(session, tenant, b.sub)
-    inputs = b.inputs(billing.advance_lines(b, span), coupon)
-    billing.issue(session, tenant, b, billing.CYCLE, inputs, span, now)
+    inputs = b.inputs(invoicing.advance_lines(b, span), coupon)
+    invoicing.issue(session, tenant, b, invoicing.CYCLE, inputs, span, now)
     return b
 
 
-def resume(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billing:
+def resume(session: Session, tenant: Tenant, b: InvoiceBasis, now: datetime) -> InvoiceBasis:
     """paused → active in a new period starting now: the anchor moves to the resume time."""
     sub = b.sub
     alignment = BillingAlignment(sub.alignment)
@@ -87,6 +89,6 @@ def resume(session: Session, tenant: Tenant, b: Billing, now: datetime) -> Billi
     sub.billing_anchor = schedule.anchor
     state.save(session, tenant, sub, new, happened, b.terms, now)
     coupon = service.period_coupon(session, tenant, sub)
-    inputs = b.inputs(billing.advance_lines(b, first), coupon)
-    billing.issue(session, tenant, b, billing.RESUME, inputs, first, now)
+    inputs = b.inputs(invoicing.advance_lines(b, first), coupon)
+    invoicing.issue(session, tenant, b, invoicing.RESUME, inputs, first, now)
     return b

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
-from recura.core.charges import Metered
+from recura.core.invoice_lines import Metered
 from recura.core.invoicing import InvoiceInput, LineInput
 from recura.core.lifecycle import Status
 from recura.core.periods import Period
@@ -36,14 +36,14 @@ from recura.db.models import (
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.domains.invoices import issuing
-from recura.domains.subscriptions import billing, service, state, terms
-from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions import invoicing, service, state, terms
+from recura.domains.subscriptions.invoicing import InvoiceBasis
 
 
 def renewal(
     session: Session,
-    b: Billing,
-    closing: Billing,
+    b: InvoiceBasis,
+    closing: InvoiceBasis,
     used: tuple[Metered, ...],
     now: datetime,
     *,
@@ -57,7 +57,7 @@ def renewal(
 
 
 def _priced(
-    b: Billing, closing: Billing, used: tuple[Metered, ...], now: datetime
+    b: InvoiceBasis, closing: InvoiceBasis, used: tuple[Metered, ...], now: datetime
 ) -> tuple[Period, int, list[LineInput]]:
     """`renewal` before the coupon: the next period, the periods skipped, the lines."""
     ended = b.current()
@@ -70,8 +70,8 @@ def _priced(
         following = latest
     lines = []
     if b.sub.status != Status.TRIALING:  # a trial's usage is free
-        lines = billing.arrears_lines(closing, ended, used)
-    lines += billing.advance_lines(b, following)
+        lines = invoicing.arrears_lines(closing, ended, used)
+    lines += invoicing.advance_lines(b, following)
     return following, skipped, lines
 
 
@@ -108,7 +108,7 @@ class _Renewed:
     change: state.Change
 
 
-def _alike(b: Billing, closing: Billing, used: tuple[Metered, ...]) -> tuple[Any, ...]:
+def _alike(b: InvoiceBasis, closing: InvoiceBasis, used: tuple[Metered, ...]) -> tuple[Any, ...]:
     """Everything a renewal is computed from but the coupon and the ids: a batch renews
     thousands of subscriptions that agree on it, and computes each outcome once. The terms
     by identity: `load` gives subscriptions on the same terms one shared object, which
@@ -129,7 +129,9 @@ def _alike(b: Billing, closing: Billing, used: tuple[Metered, ...]) -> tuple[Any
     )
 
 
-def _renewed(b: Billing, closing: Billing, used: tuple[Metered, ...], now: datetime) -> _Renewed:
+def _renewed(
+    b: InvoiceBasis, closing: InvoiceBasis, used: tuple[Metered, ...], now: datetime
+) -> _Renewed:
     following, skipped, lines = _priced(b, closing, used, now)
     new, happened = lifecycle.renew(state.state_of(b.sub), now, following.end)
     if skipped:
@@ -140,10 +142,12 @@ def _renewed(b: Billing, closing: Billing, used: tuple[Metered, ...], now: datet
     return _Renewed(following, lines, b.inputs(lines), found)
 
 
-def renew_many(session: Session, due: list[tuple[Billing, Billing]], now: datetime) -> None:
+def renew_many(
+    session: Session, due: list[tuple[InvoiceBasis, InvoiceBasis]], now: datetime
+) -> None:
     """Renew each (billing, closing billing) pair: `closing` holds the terms the ending
     period was sold on (they differ when a change takes effect at this renewal)."""
-    used = billing.usage_of(session, [(closing, b.current()) for b, closing in due])
+    used = invoicing.usage_of(session, [(closing, b.current()) for b, closing in due])
     rows: list[dict[str, Any]] = []
     invoices = []
     outcomes: dict[tuple[Any, ...], _Renewed] = {}
@@ -155,14 +159,16 @@ def renew_many(session: Session, due: list[tuple[Billing, Billing]], now: dateti
         coupon = service.period_coupon(session, b.tenant, b.sub, consume=True)
         inputs = outcome.inputs if coupon is None else b.inputs(outcome.lines, coupon)
         rows += state.apply_change(b.sub, outcome.change, now)
-        if billing.billable(inputs):
-            invoices.append(billing.issue_item(b, billing.CYCLE, inputs, outcome.following, now))
+        if invoicing.billable(inputs):
+            invoices.append(
+                invoicing.issue_item(b, invoicing.CYCLE, inputs, outcome.following, now)
+            )
     state.store_many(session, [b.sub for b, _ in due])
     events.record_many(session, rows)
     issuing.issue_many(session, invoices, now)
 
 
-def load(session: Session, subs: list[Subscription]) -> list[Billing]:
+def load(session: Session, subs: list[Subscription]) -> list[InvoiceBasis]:
     """The billing of each subscription, read for the whole batch at once, for `renew_many`:
     of each customer only what renewing reads (`_RenewedCustomer`)."""
     if not subs:
@@ -213,14 +219,14 @@ def load(session: Session, subs: list[Subscription]) -> list[Billing]:
                 session, tenant, plan, version, sub.currency, quantity, add_ons
             )
         customer = customers[(sub.account_id, sub.customer_id)]
-        found.append(Billing(accounts[sub.account_id], customer, sub, cache[key]))
+        found.append(InvoiceBasis(accounts[sub.account_id], customer, sub, cache[key]))
     return found
 
 
 @dataclass(frozen=True, slots=True)
 class _RenewedCustomer:
-    """What renewing reads of a customer, its tax rate (`Billing.tax_rate`) and language
-    (`Billing.language`): a batch reads thousands, and the rest of their rows would only
+    """What renewing reads of a customer, its tax rate (`InvoiceBasis.tax_rate`) and language
+    (`InvoiceBasis.language`): a batch reads thousands, and the rest of their rows would only
     cost reading."""
 
     tax_rate: Decimal | None
@@ -235,7 +241,7 @@ def _customers(session: Session, subs: list[Subscription]) -> dict[tuple[str, st
             Customer.account_id == account_id, bulk.among(session, Customer.id, wanted)
         )
         for customer_id, tax_rate, locale in session.execute(stmt):
-            # In a Billing's customer's place: renewing reads nothing else of it.
+            # In a InvoiceBasis's customer's place: renewing reads nothing else of it.
             found[(account_id, customer_id)] = cast(Customer, _RenewedCustomer(tax_rate, locale))
     return found
 

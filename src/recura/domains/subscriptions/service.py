@@ -32,15 +32,15 @@ from recura.db.models import (
 from recura.domains.accounts import service as accounts
 from recura.domains.common import lookup
 from recura.domains.common.errors import NotFoundError, invalid
-from recura.domains.common.fields import money_out, plain
+from recura.domains.common.fields import money_out, trim_zeros
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons import service as coupons
 from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
-from recura.domains.subscriptions import billing, state, terms
-from recura.domains.subscriptions.billing import Billing
+from recura.domains.subscriptions import invoicing, state, terms
+from recura.domains.subscriptions.invoicing import InvoiceBasis
 from recura.domains.subscriptions.schemas import (
     AddOnChoice,
     DiscountOut,
@@ -83,10 +83,10 @@ def page(
     return paginate(session, stmt, Subscription, limit, starting_after)
 
 
-def billing_of(session: Session, tenant: Tenant, sub: Subscription) -> Billing:
+def billing_of(session: Session, tenant: Tenant, sub: Subscription) -> InvoiceBasis:
     account = accounts.get_account(session, tenant.account_id)
     customer = session.get_one(Customer, (tenant.account_id, sub.customer_id))
-    return Billing(account, customer, sub, terms.load(session, tenant, sub))
+    return InvoiceBasis(account, customer, sub, terms.load(session, tenant, sub))
 
 
 def add_ons(
@@ -156,7 +156,7 @@ class Opening:
     """A subscription as `data` would start it, not yet saved: the row, its terms, its
     first period and the coupon it redeems."""
 
-    b: Billing
+    b: InvoiceBasis
     first: Period
     discount: tuple[Coupon, PromotionCode | None] | None
     add_ons: list[tuple[AddOn, Decimal]]
@@ -167,7 +167,7 @@ class Opening:
         unless it is a trial."""
         lines = list(self.setup_fee)
         if self.b.sub.trial_end is None:
-            lines += billing.advance_lines(self.b, self.first)
+            lines += invoicing.advance_lines(self.b, self.first)
         return lines
 
 
@@ -224,8 +224,8 @@ def opening(session: Session, tenant: Tenant, data: SubscriptionCreate, now: dat
         created_at=now,
         updated_at=now,
     )
-    b = Billing(account, customer, sub, sold)
-    return Opening(b, first, found, chosen, billing.owed_setup_fee_lines(session, b))
+    b = InvoiceBasis(account, customer, sub, sold)
+    return Opening(b, first, found, chosen, invoicing.owed_setup_fee_lines(session, b))
 
 
 def create(
@@ -256,7 +256,7 @@ def create(
     first = start.first
     new, happened = lifecycle.start(now, first.start, first.end, sub.trial_end, requires_payment)
     state.save(session, tenant, sub, new, happened, b.terms, now)
-    billing.issue(session, tenant, b, billing.CREATE, inputs, first, now)
+    invoicing.issue(session, tenant, b, invoicing.CREATE, inputs, first, now)
     return sub
 
 
@@ -277,7 +277,7 @@ def subscriptions_out(
     )
     for row in session.scalars(stmt2.order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)):
         chosen[row.subscription_id].append(
-            SubscriptionAddOnOut(add_on=row.add_on_id, quantity=plain(row.quantity))
+            SubscriptionAddOnOut(add_on=row.add_on_id, quantity=trim_zeros(row.quantity))
         )
     return [_out(s, versions[s.plan_version_id], chosen[s.id]) for s in subs]
 
@@ -291,7 +291,7 @@ def _out(sub: Subscription, version: int, chosen: list[SubscriptionAddOnOut]) ->
         plan_version=version,
         status=sub.status,
         currency=sub.currency,
-        quantity=plain(sub.quantity),
+        quantity=trim_zeros(sub.quantity),
         add_ons=chosen,
         interval_unit=sub.interval_unit,
         interval_count=sub.interval_count,

@@ -9,13 +9,13 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.core.charges import Item, item_amount, monthly_amount
+from recura.core.invoice_lines import Item, item_amount, monthly_amount
 from recura.core.periods import Interval, IntervalUnit
 from recura.core.pricing import PriceSpec, PricingError, validate_spec
 from recura.db.models import (
     AddOn,
     BillableMetric,
-    Charge,
+    MeteredCharge,
     Plan,
     PlanVersion,
     Subscription,
@@ -30,8 +30,8 @@ PLAN_KEY = "plan"
 
 
 @dataclass(frozen=True, slots=True)
-class MeteredCharge:
-    charge: Charge
+class MeteredTerm:
+    charge: MeteredCharge
     metric: BillableMetric
     spec: PriceSpec
 
@@ -46,7 +46,7 @@ class Terms:
     quantity: Decimal
     add_ons: tuple[tuple[AddOn, Decimal], ...]
     items: tuple[Item, ...]
-    metered: tuple[MeteredCharge, ...]
+    metered: tuple[MeteredTerm, ...]
 
     @property
     def interval(self) -> Interval:
@@ -106,7 +106,7 @@ def build(
         charge_spec = stored_spec(charge.pricing_model, charge.prices, currency)
         if charge_spec is None:
             raise invalid(f"{pointer}/plan", f"the {metric.code} charge has no {currency} price")
-        metered.append(MeteredCharge(charge, metric, charge_spec))
+        metered.append(MeteredTerm(charge, metric, charge_spec))
     return Terms(
         plan=plan,
         version=version,

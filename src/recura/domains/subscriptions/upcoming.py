@@ -15,7 +15,7 @@ from recura.domains.common import lookup
 from recura.domains.common.errors import NotFoundError
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
-from recura.domains.subscriptions import billing, changes, renewals, service
+from recura.domains.subscriptions import changes, invoicing, renewals, service
 
 RENEWING = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)
 
@@ -29,7 +29,7 @@ def invoice(
     b = closing
     if sub.pending_change is not None and sub.pending_change_at == sub.current_period_end:
         b = changes.pending_billing(session, tenant, closing)
-    used = billing.usage_of(session, [(closing, closing.current())])[0]
+    used = invoicing.usage_of(session, [(closing, closing.current())])[0]
     _, _, inputs = renewals.renewal(
         session, b, closing, used, sub.current_period_end, consume=False
     )

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from recura.core.pricing import price
-from recura.db.models import BillableMetric, Charge, Subscription
+from recura.db.models import BillableMetric, MeteredCharge, Subscription
 from recura.domains.common.errors import FieldError, InvalidError, NotFoundError
 from recura.domains.common.fields import money_out
 from recura.domains.common.prices import stored_spec
@@ -147,7 +147,7 @@ def _subscription_usage(
     session: Session,
     tenant: Tenant,
     subscription: Subscription,
-    charges: list[tuple[Charge, BillableMetric]],
+    charges: list[tuple[MeteredCharge, BillableMetric]],
 ) -> SubscriptionUsageOut:
     currency = subscription.currency
     start, end = subscription.current_period_start, subscription.current_period_end

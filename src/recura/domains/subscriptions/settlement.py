@@ -1,4 +1,5 @@
-"""What an invoice's payment, or its failure, does to its subscription."""
+"""What an invoice's settlement (paid, out of band or by a payment; a failed attempt; retries
+exhausted) does to its subscription."""
 
 from __future__ import annotations
 

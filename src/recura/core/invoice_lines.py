@@ -1,4 +1,4 @@
-"""What a subscription charges for a span of time: the invoice lines of its recurring items,
+"""The invoice lines of a subscription for a span of time: the lines of its recurring items,
 its metered usage, and the proration of a change. Pure: the caller passes every instant.
 
 A recurring item's fee for a whole schedule period is `price(spec, quantity)`; a span that

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from recura.core.charges import Item, Metered, Wording, change_lines, usage_lines
+from recura.core.invoice_lines import Item, Metered, Wording, change_lines, usage_lines
 from recura.core.periods import Period
 from recura.core.pricing import PriceSpec, Tier
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from recura.core.charges import (
+from recura.core.invoice_lines import (
     Metered,
     Wording,
     change_lines,
@@ -26,7 +26,7 @@ from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.periods import Period, Schedule
 from recura.db.models import Account, Coupon, Customer, Subscription
 from recura.domains.common import languages
-from recura.domains.common.fields import plain
+from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing, wording
 from recura.domains.invoices import service as invoices
@@ -42,7 +42,7 @@ RESUME = "subscription_resume"
 
 
 @dataclass(frozen=True, slots=True)
-class Billing:
+class InvoiceBasis:
     """Everything one subscription's invoices are computed from."""
 
     account: Account
@@ -57,7 +57,7 @@ class Billing:
     @property
     def tax_rate(self) -> Decimal:
         rate = self.customer.tax_rate
-        return plain(Decimal(rate if rate is not None else self.account.tax_rate))
+        return trim_zeros(Decimal(rate if rate is not None else self.account.tax_rate))
 
     @property
     def language(self) -> str:
@@ -98,14 +98,14 @@ def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...
     return ()
 
 
-def advance_lines(b: Billing, span: Period) -> list[LineInput]:
+def advance_lines(b: InvoiceBasis, span: Period) -> list[LineInput]:
     """Fees paid at the start of `span` (nothing for a plan billed in arrears)."""
     if b.terms.in_arrears:
         return []
     return fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate)
 
 
-def arrears_lines(b: Billing, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
+def arrears_lines(b: InvoiceBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
     """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
     arrears."""
     lines = usage_lines(used, span, b.tax_rate, b.wording)
@@ -114,7 +114,9 @@ def arrears_lines(b: Billing, span: Period, used: tuple[Metered, ...]) -> list[L
     return lines
 
 
-def usage_of(session: Session, wanted: list[tuple[Billing, Period]]) -> list[tuple[Metered, ...]]:
+def usage_of(
+    session: Session, wanted: list[tuple[InvoiceBasis, Period]]
+) -> list[tuple[Metered, ...]]:
     """The metered usage of each (subscription, span): one query per metric and span shared
     by many subscriptions (a worker's batch renews thousands with the same period)."""
     groups: dict[tuple[str, bool, str, Period], list[str]] = defaultdict(list)
@@ -146,12 +148,12 @@ def usage_of(session: Session, wanted: list[tuple[Billing, Period]]) -> list[tup
     ]
 
 
-def arrears(session: Session, b: Billing, span: Period) -> list[LineInput]:
+def arrears(session: Session, b: InvoiceBasis, span: Period) -> list[LineInput]:
     """arrears_lines for one subscription, its usage read now."""
     return arrears_lines(b, span, usage_of(session, [(b, span)])[0])
 
 
-def unused_credit_lines(b: Billing, at: datetime) -> list[LineInput]:
+def unused_credit_lines(b: InvoiceBasis, at: datetime) -> list[LineInput]:
     """Credit for the paid part of the current period after `at` (in-advance plans)."""
     current = b.current()
     if b.terms.in_arrears or not current.start <= at < current.end:
@@ -159,11 +161,11 @@ def unused_credit_lines(b: Billing, at: datetime) -> list[LineInput]:
     return unused_lines(b.terms.items, current, at, b.tax_rate, b.wording)
 
 
-def proration_lines(b: Billing, new: Terms, at: datetime) -> list[LineInput]:
+def proration_lines(b: InvoiceBasis, new: Terms, at: datetime) -> list[LineInput]:
     return change_lines(b.terms.items, new.items, b.current(), at, b.tax_rate, b.wording)
 
 
-def setup_fee_lines(b: Billing) -> list[LineInput]:
+def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
     fee = b.terms.setup_fee()
     if not fee:
         return []
@@ -180,7 +182,7 @@ def setup_fee_lines(b: Billing) -> list[LineInput]:
     ]
 
 
-def owed_setup_fee_lines(session: Session, b: Billing) -> list[LineInput]:
+def owed_setup_fee_lines(session: Session, b: InvoiceBasis) -> list[LineInput]:
     """The setup fee of `b`'s plan unless the customer was invoiced it before: it is owed once
     per customer and plan, not again on subscribing again or changing back."""
     lines = setup_fee_lines(b)
@@ -190,7 +192,7 @@ def owed_setup_fee_lines(session: Session, b: Billing) -> list[LineInput]:
 
 
 def issue_item(
-    b: Billing, reason: str, inputs: InvoiceInput, span: Period | None, now: datetime
+    b: InvoiceBasis, reason: str, inputs: InvoiceInput, span: Period | None, now: datetime
 ) -> issuing.Issue:
     return issuing.Issue(
         tenant=b.tenant,
@@ -213,7 +215,7 @@ def billable(inputs: InvoiceInput) -> bool:
 def issue(
     session: Session,
     tenant: Tenant,
-    b: Billing,
+    b: InvoiceBasis,
     reason: str,
     inputs: InvoiceInput,
     span: Period | None,

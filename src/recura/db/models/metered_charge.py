@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from recura.db.base import ID, Base, JSONType, TenantColumns
 
 
-class Charge(TenantColumns, Base):
+class MeteredCharge(TenantColumns, Base):
     """A metered charge of a plan version: usage of one billable metric, priced in arrears."""
 
     __tablename__ = "charges"
