@@ -148,9 +148,11 @@ def _step(
         if at is None or at > to:
             return None
         at = max(at, clock.frozen_time)
+        run = due.run(session, at, due.OnClock(tenant, clock_id), STEP)
+        # Moved after the run: a batch the runner rolls back (to redo it one by one) would
+        # take the clock's new time with it.
         clock.frozen_time = at
         clock.updated_at = now = max(now, stamp)
-        run = due.run(session, at, due.OnClock(tenant, clock_id), STEP)
         notices.announce_on_clock(session, tenant, clock_id, at)
     if run.failed:
         # The worker would retry every RETRY_AFTER for ever; a simulation stops and says so.
