@@ -27,7 +27,7 @@ from recura.ids import new_id
 MAX_ADVANCE = timedelta(days=2 * 366)
 # How many subscriptions, and how many charges, one step of an advance takes: each step is
 # one short transaction, so other requests (other tenants' too) get the database between.
-STEP = 50
+STEP = 25
 READY, ADVANCING = "ready", "advancing"
 # An advance that has not moved its clock for this long has lost its process.
 STALE_ADVANCE = timedelta(minutes=2)
@@ -153,7 +153,7 @@ def _step(
         # take the clock's new time with it.
         clock.frozen_time = at
         clock.updated_at = now = max(now, stamp)
-        notices.announce_on_clock(session, tenant, clock_id, at)
+        notices.announce_on_clock(session, tenant, clock_id, at, STEP)
     if run.failed:
         # The worker would retry every RETRY_AFTER for ever; a simulation stops and says so.
         raise ConflictError(
