@@ -30,7 +30,7 @@ MAX_ADVANCE = timedelta(days=2 * 366)
 STEP = 25
 READY, ADVANCING = "ready", "advancing"
 # An advance that has not moved its clock for this long has lost its process.
-STALE_ADVANCE = timedelta(minutes=2)
+STALE_ADVANCE = timedelta(minutes=5)
 
 
 def _test_mode(tenant: Tenant) -> None:
