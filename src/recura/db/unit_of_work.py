@@ -18,13 +18,20 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Commit when the block succeeds, roll back when it raises."""
     session = factory()
     try:
+        with _committed(session):
+            yield session
+    finally:
+        session.close()
+
+
+@contextmanager
+def _committed(session: Session) -> Iterator[Session]:
+    try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    finally:
-        session.close()
 
 
 def units_of(factory: sessionmaker[Session]) -> Units:
@@ -38,15 +45,9 @@ def units_on(session: Session) -> Units:
     return lambda: _step_of(session)
 
 
-@contextmanager
-def _step_of(session: Session) -> Iterator[Session]:
+def _step_of(session: Session) -> AbstractContextManager[Session]:
     session.commit()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    return _committed(session)
 
 
 def within(session: Session) -> Units:
