@@ -17,8 +17,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recura.clock import FixedClock
 from recura.core.periods import IntervalUnit, add_interval
 from recura.db.models import Customer, Invoice, Plan, Subscription, TestClock
+from recura.db.unit_of_work import within
 from recura.domains.common.tenant import Tenant
 from recura.domains.subscriptions import actions, changes, settlement
 from recura.domains.subscriptions import service as subscriptions
@@ -57,6 +59,9 @@ def live_a_year(
 ) -> None:
     """`progress` is told each month lived (HISTORY_STEP, months done, MONTHS)."""
     rng = random.Random(20251126)
+    # The new account is one transaction nobody sees until it commits: its clock's steps
+    # join it, and its charges go to the in-process sandbox.
+    units, real = within(session), FixedClock(now)
     plans = {p.code: p for p in session.scalars(tenant.scope(select(Plan), Plan))}
     waiting = list(
         session.scalars(
@@ -73,11 +78,11 @@ def live_a_year(
             _sign_up(session, tenant, customer, plans, rng, at)
         _month_of_use(session, tenant, demo_clock, plans, rng, at)
         following = add_interval(at, IntervalUnit.MONTH, 1, "UTC")
-        test_clocks.advance(session, tenant, demo_clock.id, min(following, now), now)
+        test_clocks.advance(units, tenant, demo_clock.id, min(following, now), real)
         _collect(session, tenant, rng, demo_clock.frozen_time)
         progress(HISTORY_STEP, month + 1, MONTHS)
     if demo_clock.frozen_time < now:
-        test_clocks.advance(session, tenant, demo_clock.id, now, now)
+        test_clocks.advance(units, tenant, demo_clock.id, now, real)
 
 
 def _sign_up(

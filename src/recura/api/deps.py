@@ -1,4 +1,5 @@
-"""Request dependencies: the request's session, the clock, the authenticated tenant."""
+"""Request dependencies: the request's session, its units of work, the clock, the
+authenticated tenant."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from recura.api.problems import ProblemError
 from recura.clock import Clock
+from recura.db.unit_of_work import Units, units_on
 from recura.domains.accounts import keys
 from recura.domains.accounts import service as accounts
 from recura.domains.common.tenant import Tenant
@@ -30,6 +32,13 @@ API_KEY_SECURITY: list[dict[str, list[str]]] = [{"ApiKey": []}]
 async def get_session(request: Request) -> Session:
     session: Session = request.state.session
     return session
+
+
+async def get_units(request: Request) -> Units:
+    """For work that commits in steps (a charge, a test clock's advance): each step is a
+    transaction of the request's session, committing what the request did before it, so no
+    transaction of the request's stays open while a processor is asked."""
+    return units_on(request.state.session)
 
 
 async def get_clock(request: Request) -> Clock:
@@ -91,5 +100,6 @@ async def current_tenant(
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+UnitsDep = Annotated[Units, Depends(get_units)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 TenantDep = Annotated[Tenant, Depends(current_tenant)]

@@ -24,7 +24,7 @@ from recura.domains.idempotency import service as idempotency
 from recura.domains.payments import collection, methods, reconcile
 from recura.domains.payments.collection import Units
 from recura.domains.subscriptions import notices
-from recura.jobs import billing
+from recura.jobs import due_work
 from recura.notifications import emails, outbox, pruning, smtp, webhooks_out
 from recura.notifications.smtp import Mailer
 
@@ -36,7 +36,7 @@ StagedHandler = Callable[[Units, Clock], int]
 
 # Name -> (handler, batch size: a result this large means there may be more).
 HANDLERS: dict[str, tuple[Handler, int | None]] = {
-    "billing": (billing.run_due_subscriptions, billing.BATCH),
+    "billing": (due_work.run_due_subscriptions, due_work.BATCH),
     "payment_methods_expiring": (methods.notify_expiring, methods.EXPIRING_BATCH),
     "renewal_notices": (notices.announce_due, notices.BATCH),
     "purge_idempotency_keys": (idempotency.purge_expired, None),

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice, Payment
+from recura.db.unit_of_work import units_on
 from recura.domains.common.errors import DomainError
 from recura.domains.payments import collection, methods, processors, recovery
 from recura.gateways.base import GatewayError
@@ -164,14 +165,12 @@ def _attach(
     except DomainError as error:
         log.info("customer %s: payment method not saved: %s", customer.id, error.detail)
         return _page(session, request, visit, token, notice="payment.not_saved", status=422)
-    pending = recovery.start_overdue(session, tenant, customer.id, now)
-    # The method and the attempts are on record before the processor hears of them: whatever
-    # happens next, each attempt is settled under its own key and never charged twice.
-    session.commit()
+    # The method is saved (committed) before the overdue invoices are charged on it.
+    paid = collection.charge_now(
+        units_on(session), lambda s: recovery.start_overdue(s, tenant, customer.id, now), now
+    )
     outcomes = [Outcome("payment.saved", {"method": pages.describe(method, visit.locale)})]
-    for item in pending:
-        payment = collection.finish(session, item, collection.send(item), now)
-        outcomes.append(outcome(session, payment, visit.locale))
+    outcomes += [outcome(session, payment, visit.locale) for payment in paid]
     return _page(session, request, visit, token, outcomes=tuple(outcomes))
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from recura.db.models import Plan, Subscription
+from recura.db.unit_of_work import units_on
 from recura.domains.common.errors import DomainError
 from recura.domains.payments import collection, methods, recovery
 from recura.domains.subscriptions import actions, restart
@@ -150,17 +151,11 @@ def _restart(
     if not created:
         return _page(session, request, visit, sub, token, state="again")
     open_ids = [i.id for i in restart.invoices_of(session, tenant, new) if i.status == "open"]
-    pending = recovery.start(session, tenant, open_ids, visit.now)
-    # The new subscription and its attempt are on record before the processor hears of it.
-    session.commit()
-    outcomes = tuple(
-        payment_method.outcome(
-            session,
-            collection.finish(session, item, collection.send(item), visit.now),
-            visit.locale,
-        )
-        for item in pending
+    # The new subscription is on record (committed) before its first invoice is charged.
+    paid = collection.charge_now(
+        units_on(session), lambda s: recovery.start(s, tenant, open_ids, visit.now), visit.now
     )
+    outcomes = tuple(payment_method.outcome(session, p, visit.locale) for p in paid)
     declined = any(o.key == "payment.declined" for o in outcomes)
     state = "pay_failed" if declined else "welcome_back"
     # A decline is told by the state, with the way to a new payment method.

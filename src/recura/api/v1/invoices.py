@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from recura.api.deps import ClockDep, SessionDep, TenantDep
+from recura.api.deps import ClockDep, SessionDep, TenantDep, UnitsDep
 from recura.api.pagination import PageDep, list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
@@ -14,7 +14,6 @@ from recura.db.models import Invoice
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import service, views
 from recura.domains.invoices.schemas import InvoiceOut, InvoicePreviewOut
-from recura.domains.payments import collection
 from recura.domains.payments import service as payment_service
 from recura.domains.payments.schemas import PayRequest
 from recura.domains.subscriptions import settlement, upcoming
@@ -97,15 +96,16 @@ def mark_uncollectible(
     "is still unknown.",
 )
 def pay_invoice(
-    id: str, body: PayRequest, session: SessionDep, tenant: TenantDep, clock: ClockDep
+    id: str,
+    body: PayRequest,
+    session: SessionDep,
+    units: UnitsDep,
+    tenant: TenantDep,
+    clock: ClockDep,
 ) -> InvoiceOut:
     if body.paid_out_of_band:
         return _one(session, tenant, settlement.paid_out_of_band(session, tenant, id, clock.now()))
-    pending, now = payment_service.start_now(session, tenant, id, clock.now())
-    # The attempt is on record before the processor hears of it: whatever happens next,
-    # it is settled under its own key and never charged twice.
-    session.commit()
-    collection.finish(session, pending, collection.send(pending), now)
+    payment_service.pay(units, tenant, id, clock.now())
     return _one(session, tenant, service.get(session, tenant, id))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from recura.api.deps import ClockDep, SessionDep, TenantDep
+from recura.api.deps import ClockDep, SessionDep, TenantDep, UnitsDep
 from recura.api.pagination import PageDep, list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
@@ -41,9 +41,11 @@ def get_test_clock(id: str, session: SessionDep, tenant: TenantDep) -> TestClock
     "/{id}/advance",
     response_model=TestClockOut,
     summary="Move the clock forward, running every renewal, trial end and change due on the way",
+    description="The clock is `advancing` while the due work runs, in many short steps; "
+    "another advance of the same clock meanwhile gets 409. If a step fails, the clock is "
+    "`ready` again at the time it had reached, and can be advanced from there.",
 )
 def advance_test_clock(
-    id: str, body: TestClockAdvance, session: SessionDep, tenant: TenantDep, clock: ClockDep
+    id: str, body: TestClockAdvance, units: UnitsDep, tenant: TenantDep, clock: ClockDep
 ) -> TestClockOut:
-    moved = service.advance(session, tenant, id, body.frozen_time, clock.now())
-    return service.to_out(moved)
+    return service.to_out(service.advance(units, tenant, id, body.frozen_time, clock))

@@ -5,6 +5,9 @@
 2. `send`, outside any transaction: ask the processor, under that key.
 3. `finish`, in a transaction: record the answer (`outcomes.apply`).
 
+`charge_now` runs the three for a request, a page or a test clock; the worker's batches
+(`collect_due`) do the same for many attempts at once.
+
 A crash after 1 leaves a `processing` attempt, a timeout in 2 an `unknown` one; the
 reconciler settles both by asking the processor, and meanwhile no new attempt starts.
 """
@@ -12,8 +15,7 @@ reconciler settles both by asking the processor, and meanwhile no new attempt st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from recura.clock import Clock
 from recura.core.money import Money
 from recura.db.models import Customer, Invoice, Payment
+from recura.db.unit_of_work import Units as Units  # where the worker's steps find it
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices.issuing import SEND_INVOICE
@@ -142,7 +145,32 @@ def finish(
     return payment
 
 
-Units = Callable[[], AbstractContextManager[Session]]
+Ask = Callable[[Pending], ChargeResult | None]
+
+
+def charge_now(
+    units: Units,
+    begin: Callable[[Session], Sequence[Pending]],
+    now: datetime,
+    *,
+    ask: Ask = send,
+) -> list[Payment]:
+    """The one way to charge at once: `begin` starts the attempts in a unit of work, which
+    commits; each is sent with no transaction open, then recorded in a unit of its own.
+    Returns the recorded payments, in `begin`'s order."""
+    with units() as session:
+        started = list(begin(session))
+    recorded = []
+    for pending in started:
+        try:
+            result = ask(pending)
+        except Exception:
+            # It may have charged: unknown, for the reconciler to ask about.
+            log.exception("no usable answer for payment %s", pending.payment_id)
+            result = None
+        with units() as session:
+            recorded.append(finish(session, pending, result, now))
+    return recorded
 
 
 def collect_due(units: Units, clock: Clock, limit: int = BATCH) -> int:
@@ -243,13 +271,11 @@ def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -
     return pending
 
 
-def run_inline(session: Session, pending: Pending, now: datetime) -> Payment:
-    """Send and finish in the caller's one transaction, asking once more when there was no
-    answer: for test clocks, whose advance is one transaction of simulated time."""
+def send_or_lookup(pending: Pending) -> ChargeResult | None:
+    """`send`, asking once more when there was no answer: for test clocks, whose simulated
+    time has no reconciler pass between one instant and the next."""
     result = send(pending)
-    if result is None:
-        result = lookup(pending)
-    return finish(session, pending, result, now)
+    return result if result is not None else lookup(pending)
 
 
 def lookup(pending: Pending) -> ChargeResult | None:

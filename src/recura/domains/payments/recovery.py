@@ -3,8 +3,7 @@ subscriber gives a new payment method.
 
 Making a method the default already brings these invoices' next attempt forward to now
 (`methods.attach`), for the worker's next pass; a subscriber on the page wants the answer
-before leaving it, so the page starts the attempts itself, through the same three steps as
-every charge (`collection`): recorded and committed, sent, finished.
+before leaving it, so the page charges them itself, through `collection.charge_now`.
 """
 
 from __future__ import annotations
@@ -41,8 +40,8 @@ def start_overdue(
 def start(
     session: Session, tenant: Tenant, invoice_ids: list[str], now: datetime
 ) -> list[collection.Pending]:
-    """An attempt now at each of these invoices that still owes something; the caller
-    commits them before `collection.send`, as for any charge."""
+    """An attempt now at each of these invoices that still owes something: `charge_now`'s
+    first step."""
     started = []
     for invoice_id in invoice_ids:
         invoice = invoices.get_for_update(session, tenant, invoice_id)

@@ -1,4 +1,4 @@
-"""Reading payments, and the one place a request charges an invoice now."""
+"""Reading payments, and charging an invoice now when asked to."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Customer, Payment
+from recura.db.unit_of_work import Units
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
@@ -37,12 +38,17 @@ def page(
     return paginate(session, stmt, Payment, limit, starting_after)
 
 
-def start_now(
-    session: Session, tenant: Tenant, invoice_id: str, now: datetime
-) -> tuple[collection.Pending, datetime]:
-    """An attempt at the invoice's remaining amount on the default payment method, at once;
-    the caller commits it before `collection.send` (and `collection.finish` after)."""
-    invoice = invoices.get_for_update(session, tenant, invoice_id)
-    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
-    now = customers.now_for(session, tenant, customer, now)
-    return collection.pay_now(session, tenant, invoice, now), now
+def pay(units: Units, tenant: Tenant, invoice_id: str, now: datetime) -> Payment:
+    """An attempt at the invoice's remaining amount on the default payment method, at once,
+    at the customer's time (a test clock's, if it is on one)."""
+    with units() as session:
+        invoice = invoices.get(session, tenant, invoice_id)
+        customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+        now = customers.now_for(session, tenant, customer, now)
+
+    def begin(session: Session) -> list[collection.Pending]:
+        invoice = invoices.get_for_update(session, tenant, invoice_id)
+        return [collection.pay_now(session, tenant, invoice, now)]
+
+    (payment,) = collection.charge_now(units, begin, now)
+    return payment

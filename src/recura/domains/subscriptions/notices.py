@@ -73,10 +73,15 @@ def due_at(session: Session, tenant: Tenant, clock_id: str, now: datetime) -> da
     return None if end is None else end - NOTICE
 
 
-def announce_on_clock(session: Session, tenant: Tenant, clock_id: str, now: datetime) -> None:
+def announce_on_clock(
+    session: Session, tenant: Tenant, clock_id: str, now: datetime, limit: int = BATCH
+) -> None:
+    """One batch of the clock's notices due at `now`; `due_at` then says now again while
+    any is left."""
     stmt = tenant.scope(select(Subscription), Subscription).where(
         _due(now), Subscription.test_clock_id == clock_id
     )
+    stmt = stmt.order_by(Subscription.current_period_end, Subscription.id).limit(limit)
     for sub in list(session.scalars(stmt)):
         announce(session, tenant, sub, now)
 

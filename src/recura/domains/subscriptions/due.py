@@ -1,15 +1,16 @@
-"""The billing clock: find subscriptions whose next action is due, claim a batch, run it.
+"""The one runner of due subscription work (renewals, trial ends, cancellations, changes),
+for the worker in real time and for test clocks in theirs.
 
 Claims take row locks with SKIP LOCKED on PostgreSQL, so N workers share the due work
 without waiting for each other or doing any twice; SQLite serialises writers anyway. A batch
 that fails as a whole is rolled back and redone one subscription at a time, each in a
 savepoint: one that fails is logged and retried later, and does not undo the rest.
-Subscriptions on a test clock only move when their clock does.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -27,33 +28,33 @@ BATCH = 1000
 RETRY_AFTER = timedelta(minutes=15)
 
 
-def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Subscription]:
-    return list(session.scalars(_claiming(select(Subscription), now, limit)))
+@dataclass(frozen=True, slots=True)
+class OnClock:
+    """The subscriptions of one test clock, which move only when it does."""
+
+    tenant: Tenant
+    clock_id: str
 
 
-def claim_records(session: Session, now: datetime, limit: int = BATCH) -> list[Subscription]:
-    """`claim`, the rows read as plain records (`bulk.records`): renewals read and set
-    their attributes as they would a Subscription's, and store them with one statement."""
-    stmt = _claiming(select(*bulk.record_columns(Subscription)), now, limit)
-    return cast(list[Subscription], bulk.records(session, Subscription, stmt))
+# Which subscriptions a run takes: those in real time (None), or one test clock's.
+Scope = OnClock | None
 
 
-def _claiming(stmt: Select[Any], now: datetime, limit: int) -> Select[Any]:
-    return (
-        stmt.where(Subscription.next_action_at <= now, Subscription.test_clock_id.is_(None))
-        .order_by(Subscription.next_action_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+@dataclass(slots=True)
+class Run:
+    claimed: int = 0
+    failed: list[str] = field(default_factory=list)  # retried after RETRY_AFTER
 
 
-def run_due_subscriptions(session: Session, now: datetime) -> int:
-    """One batch of due subscriptions; returns how many were claimed.
+def run(session: Session, now: datetime, scope: Scope = None, limit: int = BATCH) -> Run:
+    """One batch of due subscriptions.
 
     Plain renewals, nearly all of the work, go through `renew_many` together; the rest
     (trial ends, cancellations, changes, catch-up periods) one subscription at a time.
     """
-    claimed = claim_records(session, now)
+    done = Run()
+    claimed = claim_records(session, now, scope, limit)
+    done.claimed = len(claimed)
     plain, others = renewals.split_plain(claimed, now)
     rest = _loaded(session, others)
     if plain:
@@ -65,15 +66,42 @@ def run_due_subscriptions(session: Session, now: datetime) -> int:
         except Exception:
             log.exception("renewing %d subscriptions together failed; one by one", len(plain))
             session.rollback()
-            rest = claim(session, now)
+            rest = claim(session, now, scope, limit)
         else:
             # Still due after one renewal (catching up every missed period): one by one.
             behind = [s for s in plain if s.next_action_at is not None and s.next_action_at <= now]
             rest += _loaded(session, behind)
     for sub in rest:
-        if sub.next_action_at is not None and sub.next_action_at <= now:
-            _run_one(session, sub, now)
-    return len(claimed)
+        due = sub.next_action_at is not None and sub.next_action_at <= now
+        if due and not _run_one(session, sub, now):
+            done.failed.append(sub.id)
+    return done
+
+
+def claim(session: Session, now: datetime, scope: Scope, limit: int) -> list[Subscription]:
+    return list(session.scalars(_claiming(select(Subscription), now, scope, limit)))
+
+
+def claim_records(session: Session, now: datetime, scope: Scope, limit: int) -> list[Subscription]:
+    """`claim`, the rows read as plain records (`bulk.records`): renewals read and set
+    their attributes as they would a Subscription's, and store them with one statement."""
+    stmt = _claiming(select(*bulk.record_columns(Subscription)), now, scope, limit)
+    return cast(list[Subscription], bulk.records(session, Subscription, stmt))
+
+
+def _claiming(stmt: Select[Any], now: datetime, scope: Scope, limit: int) -> Select[Any]:
+    if scope is None:
+        stmt = stmt.where(Subscription.test_clock_id.is_(None))
+    else:
+        stmt = scope.tenant.scope(stmt, Subscription).where(
+            Subscription.test_clock_id == scope.clock_id
+        )
+    return (
+        stmt.where(Subscription.next_action_at <= now)
+        .order_by(Subscription.next_action_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
 
 
 def _loaded(session: Session, subs: list[Subscription]) -> list[Subscription]:
@@ -85,12 +113,14 @@ def _loaded(session: Session, subs: list[Subscription]) -> list[Subscription]:
     return [found[(sub.account_id, sub.id)] for sub in subs]
 
 
-def _run_one(session: Session, sub: Subscription, now: datetime) -> None:
+def _run_one(session: Session, sub: Subscription, now: datetime) -> bool:
     tenant = Tenant(sub.account_id, sub.livemode)
     try:
         with session.begin_nested():
             cycle.run_due(session, tenant, sub, now)
     except Exception:
-        log.exception("billing subscription %s failed; retrying in %s", sub.id, RETRY_AFTER)
+        log.exception("subscription %s failed; retrying in %s", sub.id, RETRY_AFTER)
         session.refresh(sub)
         sub.next_action_at = now + RETRY_AFTER
+        return False
+    return True

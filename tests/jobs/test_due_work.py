@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
-from recura.domains.subscriptions import service
-from recura.jobs import billing
+from recura.domains.subscriptions import due, service
 from recura.jobs.worker import run_once
 from tests.conftest import T0, Api
 
@@ -112,7 +111,7 @@ def test_one_failing_subscription_does_not_stop_the_batch(
     assert retry["current_period_end"] == "2026-02-15T09:30:00Z"
     # Retried later, once the fault is gone.
     monkeypatch.setattr(service, "period_coupon", real)
-    run_once(session_factory, FixedClock(now + billing.RETRY_AFTER))
+    run_once(session_factory, FixedClock(now + due.RETRY_AFTER))
     assert [len(invoices(api, s)) for s in subs] == [2, 2, 2]
 
 
