@@ -73,6 +73,7 @@ class Mode:
     token: str
     customers: list[str]
     subscriptions: list[str]
+    changed: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -338,7 +339,17 @@ def _operations() -> list[tuple[float, Operation]]:
         return "write", "POST", "/v1/usage_events", {"events": events}
 
     def change(mode: Mode, rng: random.Random) -> tuple[str, str, str, Body | None]:
-        path = f"/v1/subscriptions/{rng.choice(mode.subscriptions)}/change"
+        # Not one changed in the last few seconds: two changes of a subscription within the
+        # same second would prorate the same instant twice, a 409 by design (as a person
+        # changing a plan twice in a second would get), not what this measures.
+        now = time.monotonic()
+        sub = rng.choice(mode.subscriptions)
+        for _ in range(10):
+            if now - mode.changed.get(sub, -60.0) > 5:
+                break
+            sub = rng.choice(mode.subscriptions)
+        mode.changed[sub] = now
+        path = f"/v1/subscriptions/{sub}/change"
         return "write", "POST", path, {"quantity": str(rng.randint(1, 5)), "effective": "now"}
 
     def rename(mode: Mode, rng: random.Random) -> tuple[str, str, str, Body | None]:
