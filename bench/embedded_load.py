@@ -152,7 +152,7 @@ def server(url: str, secret: str, log: Path) -> Iterator[tuple[str, int]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # a busy machine starts it slowly
         while True:
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
