@@ -84,6 +84,7 @@ class Results:
     clock_steps: list[tuple[int, float]] = field(default_factory=list)
     clock_reached: str = ""
     reopened: int = 0
+    clock_unfinished: bool = False
 
 
 # -- the database and the server ------------------------------------------------------------
@@ -444,9 +445,10 @@ async def load(
     ]
     await asyncio.gather(*clients)
     seconds = time.monotonic() - started
-    if advancing is not None:
-        # Reported as far as it got: its requests are not cut short.
-        await advancing
+    if advancing is not None and not advancing.done():
+        # Reported as far as it got by the end of the load.
+        advancing.cancel()
+        results.clock_unfinished = True
     return results, seconds
 
 
@@ -476,11 +478,12 @@ def report(results: Results, seconds: float, load_avg: tuple[float, float, float
         print(f"  ({results.reopened} requests resent on a new connection: idle one closed)")
     for status, sample in sorted(results.samples.items()):
         print(f"  e.g. {status}: {sample}")
-    if results.clock_steps:
-        durations = [d for _, d in results.clock_steps]
+    if results.clock_steps or results.clock_unfinished:
+        durations = [d for _, d in results.clock_steps] or [0.0]
         print(
             f"test clock: {len(results.clock_steps)} advances to {results.clock_reached or '-'},"
             f" longest {max(durations):.1f} s, total {sum(durations):.1f} s"
+            + (", one still running when the load ended" if results.clock_unfinished else "")
         )
     print(
         f"load average during the run: {load_avg[0]:.1f} (1 min), machine cores: {os.cpu_count()}"
