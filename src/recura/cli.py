@@ -219,7 +219,11 @@ def bank_import(
         with unit_of_work(factory) as session:
             accounts.get_account(session, account)
             tenant = Tenant(account, live)
-            done = bank.import_statements(session, tenant, path.read_bytes(), SystemClock().now())
+            # On SQLite a long statement commits as it goes: `recura serve` may be writing too.
+            sqlite = session.get_bind().dialect.name == "sqlite"
+            checkpoint = session.commit if sqlite else None
+            now = SystemClock().now()
+            done = bank.import_statements(session, tenant, path.read_bytes(), now, checkpoint)
             report = [(r.statement_id, r.entry_count, r.matched_count) for r in done.statements]
     except DomainError as exc:
         raise _fail(exc.detail) from None

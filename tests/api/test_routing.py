@@ -12,9 +12,10 @@ from types import SimpleNamespace
 import orjson
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 from starlette.requests import Request
+from tests.conftest import Api
 
 from recura.api.routing import answer_read, in_thread
 from recura.db.engine import make_engine, make_read_session_factory
@@ -99,3 +100,29 @@ def test_a_read_is_answered_on_the_loop_while_a_connection_is_idle(
         assert fresh.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         fresh.dispose()
+
+
+def test_a_sync_endpoint_commits_its_writes_in_its_own_thread(api: Api, engine: Engine) -> None:
+    """A writer's transaction ends where its work did: on SQLite it holds the database's one
+    write lock until then, and another trip to a thread would keep the others waiting."""
+    begun: list[str] = []
+    committed: list[str] = []
+
+    def on_begin(_conn: object) -> None:
+        begun.append(threading.current_thread().name)
+
+    def on_commit(_conn: object) -> None:
+        committed.append(threading.current_thread().name)
+
+    event.listen(engine, "begin", on_begin)
+    event.listen(engine, "commit", on_commit)
+    try:
+        api.ok("GET", "/v1/customers")  # authenticated: the key is kept a moment
+        begun.clear()
+        committed.clear()
+        api.ok("POST", "/v1/customers", 201, json={"name": "Ana"})
+    finally:
+        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "commit", on_commit)
+    assert len(begun) == 1
+    assert committed[:1] == begun

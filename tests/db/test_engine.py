@@ -1,16 +1,28 @@
-"""Pooled PostgreSQL connections that the server ended are replaced before a request uses them."""
+"""Pooled PostgreSQL connections that the server ended are replaced before a request uses
+them; on SQLite, reads never wait for the writer and writers wait their turn in the process."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from tests.conftest import PG_ADMIN
 
-from recura.db.engine import ReadOnlySessionError, make_engine, make_read_session_factory
+from recura.db.engine import (
+    ReadOnlySessionError,
+    make_engine,
+    make_read_session_factory,
+    make_session_factory,
+)
 from recura.db.models import Product
+from recura.db.unit_of_work import unit_of_work
+from recura.db.write_queue import queue_for
 
 
 def _terminate(pid: int) -> None:
@@ -73,5 +85,150 @@ def test_read_sessions_open_no_transaction_and_refuse_writes(database_url: str) 
             session.flush()
         session.rollback()
         session.close()
+    finally:
+        engine.dispose()
+
+
+# SQLite, the embedded default: readers beside the writer, writers queued in the process.
+
+
+def _sqlite(tmp_path: Path, busy_timeout_ms: int = 0) -> Engine:
+    """A file database whose connections give up at once on SQLite's lock (busy timeout 0
+    by default): only the process's queue can make writers wait for their turn."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'load.db'}")
+    event.listen(
+        engine,
+        "connect",
+        lambda dbapi, _record: dbapi.execute(f"PRAGMA busy_timeout={busy_timeout_ms}"),
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE item (id INTEGER PRIMARY KEY, label TEXT)")
+    return engine
+
+
+def _in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
+    """Run `work(i)` in `count` threads at once; the exceptions they raised."""
+    failures: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as error:  # reported by the test
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+        assert not thread.is_alive(), "a thread never finished"
+    return failures
+
+
+def test_sqlite_reads_go_on_while_a_writer_holds_the_write_lock(tmp_path: Path) -> None:
+    engine = _sqlite(tmp_path)
+    reads = make_read_session_factory(engine)
+    try:
+        with make_session_factory(engine)() as writer:
+            writer.execute(text("INSERT INTO item (label) VALUES ('uncommitted')"))
+            # The writer holds SQLite's write lock and the process's turn until it commits.
+            barrier = threading.Barrier(30, timeout=120)
+
+            def read(_: int) -> None:
+                with reads() as session:
+                    assert session.execute(text("SELECT count(*) FROM item")).scalar_one() == 0
+                    barrier.wait()  # every reader inside its transaction at once
+                    session.commit()
+
+            assert _in_threads(30, read) == []
+            writer.commit()
+        with reads() as session:
+            assert session.execute(text("SELECT count(*) FROM item")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_writers_queue_instead_of_failing_on_the_lock(tmp_path: Path) -> None:
+    engine = _sqlite(tmp_path)
+    writes = make_session_factory(engine)
+
+    def write(i: int) -> None:
+        for n in range(10):
+            with unit_of_work(writes) as session:
+                count = session.execute(text("SELECT count(*) FROM item")).scalar_one()
+                session.execute(
+                    text("INSERT INTO item (label) VALUES (:label)"), {"label": f"{i}-{n}-{count}"}
+                )
+
+    try:
+        assert _in_threads(16, write) == []
+        with writes() as session:
+            assert session.execute(text("SELECT count(*) FROM item")).scalar_one() == 160
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_read_session_never_takes_the_write_lock(tmp_path: Path) -> None:
+    engine = _sqlite(tmp_path)
+    path = str(tmp_path / "load.db")
+    try:
+        with make_read_session_factory(engine)() as session:
+            session.execute(text("SELECT count(*) FROM item")).scalar_one()
+            assert session.in_transaction()
+            # Another process may write meanwhile: SQLite's write lock is free...
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO item (label) VALUES ('other')")
+            other.execute("COMMIT")
+            other.close()
+            # ... and so is this process's turn to write.
+            queue = queue_for(path)
+            assert queue.acquire(timeout=0)
+            queue.release()
+            # The read goes on in its snapshot.
+            assert session.execute(text("SELECT count(*) FROM item")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_sqlite_writer_leaves_the_queue_however_its_transaction_ends(tmp_path: Path) -> None:
+    engine = _sqlite(tmp_path)
+    queue = queue_for(str(tmp_path / "load.db"))
+    writes = make_session_factory(engine)
+
+    def free() -> bool:
+        if queue.acquire(timeout=0):
+            queue.release()
+            return True
+        return False
+
+    try:
+        for end in ("commit", "rollback", "close", "invalidate"):
+            session = writes()
+            session.execute(text("INSERT INTO item (label) VALUES ('x')"))
+            assert not free()
+            if end == "invalidate":
+                session.connection().invalidate()
+                session.close()
+            else:
+                getattr(session, end)()
+            assert free(), end
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_suffice_for_the_api_threads(tmp_path: Path) -> None:
+    """Both thread pools of the API (80 threads) can each hold a session at once."""
+    engine = _sqlite(tmp_path)
+    reads = make_read_session_factory(engine)
+    barrier = threading.Barrier(80, timeout=120)
+
+    def read(_: int) -> None:
+        with reads() as session:
+            session.execute(text("SELECT 1")).scalar_one()
+            barrier.wait()
+
+    try:
+        assert _in_threads(80, read) == []
     finally:
         engine.dispose()

@@ -4,15 +4,21 @@ burst out a pile of catch-up invoices unless the account asks for them."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
+from recura.db.engine import make_engine, make_session_factory
+from recura.db.migrate import upgrade
+from recura.db.unit_of_work import unit_of_work
 from recura.domains.subscriptions import due, service
+from recura.jobs import due_work
 from recura.jobs.worker import run_once
 from tests.conftest import T0, Api
+from tests.factories import seed_due_subscriptions
 
 
 def setup(api: Api, count: int = 3, **account: Any) -> list[str]:
@@ -121,3 +127,24 @@ def test_a_pass_can_be_limited_to_named_handlers(
     setup(api, count=1)
     done = run_once(session_factory, FixedClock(T0), only={"billing"})
     assert set(done) == {"billing"}
+
+
+def test_sqlite_batches_are_small_and_the_worker_runs_until_all_are_done(
+    tmp_path: Path,
+) -> None:
+    """SQLite's one write lock is held for a whole batch: there a batch is smaller, and a
+    full one still has the worker come back for the rest at once."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'billing.db'}")
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    end = T0 - timedelta(hours=1)
+    seed_due_subscriptions(
+        factory, 2 * due_work.SQLITE_BATCH + 50, (end - timedelta(days=30), end), metered=False
+    )
+    try:
+        with unit_of_work(factory) as session:
+            assert due_work.run_due_subscriptions(session, T0) == due_work.SQLITE_BATCH
+        done = run_once(factory, FixedClock(T0), only={"billing"})
+        assert done["billing"] == due_work.SQLITE_BATCH + 50
+    finally:
+        engine.dispose()

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +47,8 @@ _READS = frozenset({"GET", "HEAD"})
 # As many as anyio's default limit for FastAPI's thread pool; the engine's pool (10 + 20
 # overflow) bounds the sessions that can be busy at once anyway.
 _THREADS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="recura-request")
+# The request being answered, for a sync endpoint's thread (see `_committing`).
+_REQUEST: contextvars.ContextVar[Request] = contextvars.ContextVar("recura_request")
 
 
 async def in_thread(work: Callable[..., T], *args: Any) -> T:
@@ -76,12 +79,18 @@ class _Request(Request):
 
 
 class UnitOfWorkRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _committing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
         known_query = _query_names(self.dependant)
 
         async def run(request: Request) -> Response:
             request = _Request(request.scope, request.receive)
+            _REQUEST.set(request)
             state = request.app.state
             reads = request.method in _READS
             session: Session = (state.read_session_factory if reads else state.session_factory)()
@@ -90,7 +99,7 @@ class UnitOfWorkRoute(APIRoute):
             try:
                 # Who is asking comes before what they sent: no key is a 401, not a 422.
                 if not recently_authenticated(request):
-                    await in_thread(resolve_tenant, request)
+                    await in_thread(_authenticate, request, reads)
                 _reject_unknown_query(request, known_query)
                 key = request.headers.get("idempotency-key")
                 if request.method == "POST" and key is not None:
@@ -110,6 +119,24 @@ class UnitOfWorkRoute(APIRoute):
             return response
 
         return run
+
+
+def _committing(endpoint: Callable[..., T]) -> Callable[..., T]:
+    """A sync endpoint that commits its writes in its own thread, as soon as it returns:
+    on SQLite a writer holds the database's one write lock until it commits, and waiting for
+    the event loop to serialize the answer and send the commit to another thread kept every
+    other writer waiting as long again, far longer on a busy machine. An idempotent POST
+    still stores its answer in the same transaction, so it commits later."""
+
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> T:
+        result = endpoint(*args, **kwargs)
+        request = _REQUEST.get(None)
+        if request is not None and request.method not in _READS and request.state.may_finish:
+            request.state.session.commit()
+        return result
+
+    return run
 
 
 async def finish_in_thread(request: Request, work: Callable[[Session], T]) -> T:
@@ -158,6 +185,15 @@ async def answer_read(request: Request, work: Callable[[Session], BaseModel]) ->
     _commit_and_close(session)
     request.state.finished = True
     return Response(body, media_type="application/json")
+
+
+def _authenticate(request: Request, reads: bool) -> None:
+    resolve_tenant(request)
+    if not reads and request.app.state.engine.dialect.name == "sqlite":
+        # Authentication only read, but a writer's transaction holds SQLite's one write lock
+        # from its first statement: it begins with the endpoint's work instead, not while
+        # the request's body is still arriving.
+        request.state.session.commit()
 
 
 def _commit_and_close(session: Session) -> None:

@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 import select
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, exc, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, exc, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from recura.db.write_queue import QueuedConnection, WriteQueue, queue_for
+
+# SQLite: sessions of the read factory say so on their connections (see `_begin`).
+_READS_ONLY = "recura_reads_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
+        path = make_url(url).database or ""
+        in_file = path not in ("", ":memory:") and not path.startswith("file:")
+        if in_file:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite opens transactions lazily and never for SELECT; take the write lock at
-        # BEGIN so concurrent writers queue on busy_timeout instead of failing mid-transaction.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        if in_file and "poolclass" not in kwargs:
+            # Connections are cheap, and threads that wait for one wait for nothing else:
+            # enough for the API's threads (its own and FastAPI's, 40 each) and the worker.
+            kwargs.setdefault("pool_size", 20)
+            kwargs.setdefault("max_overflow", 80)
+        connect_args = {"timeout": 30, "factory": QueuedConnection}
+        connect_args |= kwargs.pop("connect_args", {})
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+        queue = queue_for(path) if in_file else None
+        event.listen(engine, "connect", functools.partial(_sqlite_connected, queue))
+        event.listen(engine, "begin", _begin)
         return engine
     # JSON columns are read on hot paths (the entitlements' grants and metric filters, every
     # batch's rows): orjson parses psycopg's bytes several times faster than the standard
@@ -54,15 +67,37 @@ def _replace_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> 
         raise exc.DisconnectionError("the server closed the connection")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # Let SQLAlchemy issue BEGIN itself (see the "begin" listener).
+def _sqlite_connected(queue: WriteQueue | None, dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy issue BEGIN itself (see `_begin`).
     dbapi_conn.isolation_level = None
+    if isinstance(dbapi_conn, QueuedConnection):
+        dbapi_conn.write_queue = queue
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _begin(conn: Connection) -> None:
+    """SQLite: a transaction that only reads starts deferred and reads a WAL snapshot, never
+    waiting for writers. One that may write waits its turn in the process's queue (see
+    `write_queue`), then takes the write lock at BEGIN: taken later, at its first write, a
+    reader's snapshot may be stale by then and the upgrade fails instead of waiting."""
+    if conn.get_execution_options().get(_READS_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
+    dbapi_conn = conn.connection.dbapi_connection
+    queued = dbapi_conn if isinstance(dbapi_conn, QueuedConnection) else None
+    if queued is not None:
+        queued.wait_for_turn()
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if queued is not None:
+            queued.end_turn()
+        raise
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -77,10 +112,12 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for work that only reads (the API's GET requests). On PostgreSQL they run
     without BEGIN and COMMIT: under READ COMMITTED every statement takes its own snapshot
     anyway, and the two round trips cost as much as the query on the API's hottest reads.
-    SQLite keeps its transactions (its BEGIN is set up per connection; see `make_engine`).
-    Writing through such a session is a bug, so a flush with changes raises."""
+    On SQLite they read one snapshot in a deferred transaction, beside the writer (see
+    `_begin`). Writing through such a session is a bug, so a flush with changes raises."""
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    elif engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{_READS_ONLY: True})
     factory = sessionmaker(engine, expire_on_commit=False, autoflush=True)
     event.listen(factory, "before_flush", _refuse_writes)
     return factory

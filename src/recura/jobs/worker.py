@@ -42,6 +42,9 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "purge_idempotency_keys": (idempotency.purge_expired, None),
     "dispatch_events": (outbox.dispatch, outbox.BATCH),
 }
+# SQLite has one writer: these handlers' batches are smaller there, so that requests never
+# wait long for the write lock (see `due.SQLITE_BATCH`).
+SQLITE_BATCHES = {"billing": due_work.SQLITE_BATCH}
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),
     "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),
@@ -59,7 +62,12 @@ def run_once(
     """Run each handler once (those named in `only`, when given); one failing handler does
     not stop the others. Without a mailer with an SMTP server, emails are written but not
     sent (and skipped once too old to send)."""
-    steps = {name: (_in_unit(factory, h, clock), batch) for name, (h, batch) in HANDLERS.items()}
+    bind = factory.kw.get("bind")
+    sqlite = bind is not None and bind.dialect.name == "sqlite"
+    steps = {
+        name: (_in_unit(factory, h, clock), SQLITE_BATCHES.get(name, batch) if sqlite else batch)
+        for name, (h, batch) in HANDLERS.items()
+    }
     steps |= {name: (_staged(factory, h, clock), batch) for name, (h, batch) in STAGED.items()}
     for name, prune in (
         ("prune_webhook_deliveries", pruning.prune_webhook_deliveries),

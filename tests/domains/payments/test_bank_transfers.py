@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from recura.db.models import BalanceEntry
-from tests.conftest import Api
+from recura.db.models import BalanceEntry, BankTransaction, Event
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.common.tenant import Tenant
+from recura.domains.payments import bank
+from tests.conftest import Api, Merchant
 from tests.fakes.camt053 import IBAN, Ntry, Tx, credit, debit, statement
 from tests.scenarios.world import World
 
@@ -136,3 +140,58 @@ def test_a_file_that_is_not_a_statement_is_a_readable_422(api: Api) -> None:
     assert response.status_code == 422
     assert "entry 2: amount 8.855 EUR is not exact in EUR" in response.json()["detail"]
     assert transactions(api) == []
+
+
+class _Cut(Exception):
+    """The import stops here, as a crash would."""
+
+
+def test_a_long_statement_commits_as_it_goes_and_a_cut_import_goes_on_where_it_stopped(
+    merchant: Merchant, session_factory: sessionmaker[Session]
+) -> None:
+    tenant = Tenant(merchant.account_id, livemode=False)
+    count = 2 * bank.CHUNK + 5
+    data = statement(
+        *[credit("10.00", f"transfer {n}", acct_svcr_ref=f"CUT-{n}") for n in range(count)],
+        statement_id="STMT-CUT",
+    )
+
+    def stored() -> tuple[int, int]:
+        with unit_of_work(session_factory) as session:
+            rows = session.scalar(
+                select(func.count())
+                .select_from(BankTransaction)
+                .where(BankTransaction.account_id == tenant.account_id)
+            )
+            imported = session.scalar(
+                select(func.count())
+                .select_from(Event)
+                .where(Event.account_id == tenant.account_id)
+                .where(Event.type == "bank_statement.imported")
+            )
+            return rows or 0, imported or 0
+
+    checkpoints = 0
+    session = session_factory()
+
+    def cut_at_the_second() -> None:
+        nonlocal checkpoints
+        checkpoints += 1
+        if checkpoints == 2:
+            raise _Cut
+        session.commit()
+
+    with pytest.raises(_Cut):
+        bank.import_statements(session, tenant, data, START, cut_at_the_second)
+    session.rollback()
+    session.close()
+    assert stored() == (bank.CHUNK, 0)  # the first chunk was committed, no event yet
+
+    with unit_of_work(session_factory) as session:
+        done = bank.import_statements(session, tenant, data, START, session.commit)
+    assert stored() == (count, 1)
+    (row,) = done.statements
+    assert row.entry_count == count
+    with unit_of_work(session_factory) as session:
+        bank.import_statements(session, tenant, data, START, session.commit)
+    assert stored() == (count, 1)  # imported before: nothing changes
