@@ -41,10 +41,11 @@ from typing import Any
 import psycopg
 from common import ADMIN, free_port
 from sinks import Sink, Tally, smtp_sink, webhook_receiver
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recura.clock import FixedClock
+from recura.clock import FixedClock, SystemClock
+from recura.config import load_settings
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.migrate import upgrade
 from recura.db.unit_of_work import unit_of_work
@@ -52,6 +53,7 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.webhook_endpoints import service as endpoints
 from recura.domains.webhook_endpoints.schemas import WebhookEndpointCreate
 from recura.jobs.worker import run_once, tune_gc
+from recura.notifications.smtp import Mailer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -377,6 +379,57 @@ def report(count: int, workers: int, alone: float, timeline: Timeline, events: i
         print(f"end to end / billing alone: {total / alone:.1f}x (target: >= 1,000 subs/s)")
 
 
+# -- each stage alone ------------------------------------------------------------------
+
+STAGES = (
+    "billing",
+    "dispatch_events",
+    "collect_payments",
+    "dispatch_events",
+    "deliver_webhooks",
+    "send_emails",
+)
+
+
+def stages(url: str, env: dict[str, str]) -> None:
+    """Run the worker's handlers one at a time in this process, each until its work is
+    done, and print what each item cost: wall time, CPU, statements and commits."""
+    os.environ.update(env)  # as the workers read their settings
+    factory = make_session_factory(make_engine(url))
+    mailer = Mailer.from_settings(load_settings())
+    tally = {"statements": 0, "commits": 0}
+
+    def statement(*_: Any) -> None:
+        tally["statements"] += 1
+
+    def commit(*_: Any) -> None:
+        tally["commits"] += 1
+
+    # On the class: the sandbox processor books its charges through an engine of its own.
+    event.listen(Engine, "before_cursor_execute", statement)
+    event.listen(Engine, "commit", commit)
+    tune_gc()
+    print(
+        f"{'stage':<18} {'items':>7} {'items/s':>8} {'CPU ms/item':>12} {'stmts/item':>11}"
+        f" {'commits/item':>13}"
+    )
+    try:
+        for stage in STAGES:
+            tally["statements"] = tally["commits"] = 0
+            wall, cpu = time.perf_counter(), time.process_time()
+            done = run_once(factory, SystemClock(), mailer, only={stage})[stage]
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            per = max(done, 1)
+            print(
+                f"{stage:<18} {done:>7,} {done / wall:>8,.0f} {cpu * 1000 / per:>12.2f}"
+                f" {tally['statements'] / per:>11.2f} {tally['commits'] / per:>13.2f}"
+            )
+    finally:
+        event.remove(Engine, "before_cursor_execute", statement)
+        event.remove(Engine, "commit", commit)
+        factory.kw["bind"].dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscriptions", type=int, default=100_000)
@@ -390,6 +443,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="give up after (s)")
     parser.add_argument("--database", default=NAME, help="the database to create (and drop)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="instead of the storm, run each handler alone in this process and time it",
+    )
     args = parser.parse_args()
     count = args.subscriptions
     now = datetime.now(UTC)
@@ -401,17 +459,26 @@ def main() -> None:
         factory = make_session_factory(engine)
         started = time.perf_counter()
         account_id = seed(factory, count, due)
-        hook_port = free_port()
+        hook_port, mail_port = free_port(), free_port()
         secret = add_endpoint(factory, account_id, f"http://127.0.0.1:{hook_port}/hooks")
         engine.dispose()
         took = time.perf_counter() - started
         print(f"seeded {count:,} subscriptions due at {due.isoformat()} in {took:.1f} s")
+        if args.stages:
+            receiver, mailbox = webhook_receiver(hook_port, secret), smtp_sink(mail_port)
+            try:
+                stages(url, worker_env(url, mail_port, args.interval))
+            finally:
+                hooks, mail = receiver.close(), mailbox.close()
+            found = check(url, count, hooks, mail)
+            for problem in found:
+                print(f"FAILED: {problem}")
+            print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+            raise SystemExit(1 if found else 0)
         with copy_of(url) as copy:
             alone = billing_alone(copy, args.workers, count)
         print(f"billing run alone: {count:,} renewals in {alone:.1f} s")
-        receiver = webhook_receiver(hook_port, secret)
-        mail_port = free_port()
-        mailbox = smtp_sink(mail_port)
+        receiver, mailbox = webhook_receiver(hook_port, secret), smtp_sink(mail_port)
         env = worker_env(url, mail_port, args.interval)
         try:
             timeline = storm(url, count, args.workers, receiver, mailbox, env, args.timeout)

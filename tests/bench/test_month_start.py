@@ -100,7 +100,7 @@ def test_a_small_storm_is_invoiced_charged_announced_and_receipted_once(
         [
             sys.executable,
             str(BENCH / "month_start.py"),
-            "--subscriptions=20",
+            "--subscriptions=10",
             "--interval=0.5",
             "--timeout=600",
             f"--database=recura_test_month_start_{testrun_uid}",
