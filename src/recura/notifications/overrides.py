@@ -34,12 +34,12 @@ class Override:
 def render(
     override: Override,
     values: Mapping[str, Any],
-    pool: Pool = POOL,
+    pool: Pool | None = None,
     budget: Budget | None = None,
 ) -> tuple[str, str, str]:
     """Subject, HTML and text of `override` with `values` (from `rendering.view`); raises
     sandbox.Refused, or sandbox_process.Unavailable when no renderer could start."""
-    parts = pool.render(
+    parts = (pool or POOL).render(
         {"subject": override.subject, "html": override.html, "text": override.text},
         values,
         budget,
