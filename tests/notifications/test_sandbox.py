@@ -4,7 +4,9 @@ or stops at its memory limit, the next render going on in a fresh one."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -161,3 +163,22 @@ def test_a_renderer_that_died_while_idle_is_replaced(pool: Pool) -> None:
     child.process.wait()
     assert in_pool(pool, "Hi {{ name }}") == {"text": "Hi Ana"}
     assert pool._idle[0] is not child
+
+
+def test_a_renderer_that_dies_while_rendering_refuses_that_render(pool: Pool) -> None:
+    assert in_pool(pool, "Hi {{ name }}") == {"text": "Hi Ana"}
+    (child,) = pool._idle
+    unmetered = Budget(steps=10**12, cpu_seconds=10**6)
+    forever = "{% for a in range(10**5) %}{% for b in range(10**5) %}{% endfor %}{% endfor %}"
+    with ThreadPoolExecutor(1) as executor:
+        rendering = executor.submit(in_pool, pool, forever, budget=unmetered, deadline=600)
+        while pool._idle and not rendering.done():
+            time.sleep(0.01)  # until the render has taken the child
+        child.process.kill()  # as the kernel would when it runs out of memory
+        refusal = rendering.result()
+    assert isinstance(refusal, Refused)
+    assert refusal.over_budget
+    assert refusal.reason == (
+        "exceeds the rendering budget: the renderer ran out of memory or crashed"
+    )
+    assert in_pool(pool, "Hi {{ name }}") == {"text": "Hi Ana"}

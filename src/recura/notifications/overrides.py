@@ -7,6 +7,7 @@ The stored overrides are the `email_templates` domain's; this module is what ren
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from recura.notifications.sandbox_process import Pool
 
 # The renderer processes this process shares: two, for a machine's two cores.
 POOL = Pool(size=2)
+atexit.register(POOL.close)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,8 @@ class _Child:
         assert stdout is not None
         self.to_child: IO[bytes] = stdin
         self.from_child = stdout.fileno()
+        self._ready = select.poll()
+        self._ready.register(self.from_child, select.POLLIN)
         try:
             first = self.read(time.monotonic() + STARTUP)
         except _Gone:
@@ -102,7 +104,8 @@ class _Child:
         chunks: list[bytes] = []
         while size:
             left = until - time.monotonic()
-            if left <= 0 or not select.select([self.from_child], [], [], left)[0]:
+            # poll, not select: a busy server's descriptors go past select's 1024.
+            if left <= 0 or not self._ready.poll(left * 1000):
                 return None
             chunk = os.read(self.from_child, min(size, 1 << 20))
             if not chunk:
