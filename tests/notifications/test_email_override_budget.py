@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -164,3 +164,35 @@ def test_a_runaway_override_fails_its_email_and_is_set_aside_when_sent(
     (fixed,) = mailbox.of("receipt", again)
     assert fixed.message["Subject"].startswith("Plată primită: NDT-")
     assert watched.connections_in_use == [0, 0, 0]  # the check's render, then the email's
+
+
+def test_an_email_waits_for_a_renderer_that_does_not_start_and_its_override_stays(
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+    mailbox: Mailbox,
+    mailer: Mailer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    to = f"wait-{uuid.uuid4().hex[:8]}@example.ro"
+    customer = subscribe(api, to, "ro")
+    write_rows(session_factory)
+    slip_in(session_factory, merchant, RECEIPT)
+    broken = Pool(size=1, python="/bin/false")  # exits at once: no renderer
+    monkeypatch.setattr(overrides, "POOL", broken)
+    run_once(session_factory, FixedClock(T0), mailer)
+
+    waiting = message(api, customer, "receipt")
+    assert waiting["status"] == "pending"
+    assert waiting["last_error"] == "the template renderer did not start"
+    assert api.ok("GET", PATH)["disabled_at"] is None  # not the override's fault
+
+    working = Pool(size=1)
+    monkeypatch.setattr(overrides, "POOL", working)
+    try:
+        run_once(session_factory, FixedClock(T0 + timedelta(minutes=2)), mailer)
+    finally:
+        working.close()
+    (receipt,) = mailbox.of("receipt", to)
+    assert receipt.message["Subject"].startswith("Plată primită: NDT-")
+    assert message(api, customer, "receipt")["status"] == "sent"

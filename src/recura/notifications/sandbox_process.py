@@ -44,14 +44,17 @@ class _Gone(Exception):
 
 
 class _Child:
-    def __init__(self, memory_mb: int) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 (our own module, a fixed command line)
-            [sys.executable, "-m", "recura.notifications.sandbox_process", str(memory_mb)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,
-            close_fds=True,
-        )
+    def __init__(self, python: str, memory_mb: int) -> None:
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 (our own module, a fixed command line)
+                [python, "-m", "recura.notifications.sandbox_process", str(memory_mb)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                bufsize=0,
+                close_fds=True,
+            )
+        except OSError as error:
+            raise Unavailable(f"the template renderer did not start: {error}") from None
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None
         assert stdout is not None
@@ -66,7 +69,8 @@ class _Child:
             raise Unavailable("the template renderer did not start") from None
         if first != {"ready": True}:
             self.kill()
-            raise Unavailable(f"the template renderer said {first!r} on start")
+            said = f"said {first!r}" if first else f"was not ready within {STARTUP:g} s"
+            raise Unavailable(f"the template renderer {said} on start")
 
     def ask(self, request: Mapping[str, Any], deadline: float) -> dict[str, Any]:
         """The final frame of the answer; raises Refused when the deadline passes."""
@@ -126,8 +130,11 @@ class _Child:
 class Pool:
     """Up to `size` renderer processes, shared by the threads of this process."""
 
-    def __init__(self, size: int = 2, memory_mb: int = MEMORY_MB) -> None:
+    def __init__(
+        self, size: int = 2, memory_mb: int = MEMORY_MB, python: str = sys.executable
+    ) -> None:
         self.memory_mb = memory_mb
+        self.python = python
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[_Child] = []
         self._lock = threading.Lock()
@@ -169,7 +176,7 @@ class Pool:
                 child = self._idle.pop()
                 if child.process.poll() is None:
                     return child
-        return _Child(self.memory_mb)
+        return _Child(self.python, self.memory_mb)
 
     def close(self) -> None:
         with self._lock:
