@@ -196,3 +196,27 @@ def test_an_email_waits_for_a_renderer_that_does_not_start_and_its_override_stay
     (receipt,) = mailbox.of("receipt", to)
     assert receipt.message["Subject"].startswith("Plată primită: NDT-")
     assert message(api, customer, "receipt")["status"] == "sent"
+
+
+def test_an_override_that_fails_with_an_emails_data_is_set_aside_too(
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+    mailbox: Mailbox,
+    mailer: Mailer,
+) -> None:
+    to = f"data-{uuid.uuid4().hex[:8]}@example.ro"
+    customer = subscribe(api, to, "ro")
+    write_rows(session_factory)
+    slip_in(session_factory, merchant, {**RECEIPT, "text": "{{ lines[3].amount }}"})
+    run_once(session_factory, FixedClock(T0), mailer)
+
+    reason = (
+        "the account's receipt (ro) template in the text does not render: "
+        "UndefinedError: list object has no element 3"
+    )
+    failed = message(api, customer, "receipt")
+    assert failed["status"] == "failed"
+    assert failed["last_error"] == f"could not render: {reason}"
+    assert api.ok("GET", PATH)["disabled_reason"] == reason
+    assert mailbox.of("receipt", to) == []

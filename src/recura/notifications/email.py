@@ -549,7 +549,8 @@ def _give_up_override(
     had before the operator wrote one, while the API shows the override disabled and why;
     saving it again (through the check) puts it back."""
     where = f" in the {refused.part}" if refused.part else ""
-    reason = f"the account's {item.label} template{where} {refused.reason}"
+    said = refused.reason if refused.over_budget else f"does not render: {refused.reason}"
+    reason = f"the account's {item.label} template{where} {said}"
     tenant = Tenant(item.account_id, item.livemode)
     try:
         with units() as session:

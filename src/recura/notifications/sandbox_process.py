@@ -108,9 +108,14 @@ class _Child:
         chunks: list[bytes] = []
         while size:
             left = until - time.monotonic()
-            # poll, not select: a busy server's descriptors go past select's 1024.
-            if left <= 0 or not self._ready.poll(left * 1000):
+            if left <= 0:
                 return None
+            # poll, not select: a busy server's descriptors go past select's 1024. In slices:
+            # a process forked meanwhile may hold the pipe open after the child has died.
+            if not self._ready.poll(min(left, 0.25) * 1000):
+                if self.process.poll() is not None:
+                    raise _Gone
+                continue
             chunk = os.read(self.from_child, min(size, 1 << 20))
             if not chunk:
                 raise _Gone
@@ -176,6 +181,7 @@ class Pool:
                 child = self._idle.pop()
                 if child.process.poll() is None:
                     return child
+                child.kill()  # died idle: its pipes closed
         return _Child(self.python, self.memory_mb)
 
     def close(self) -> None:
