@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -165,15 +166,23 @@ def test_a_renderer_that_died_while_idle_is_replaced(pool: Pool) -> None:
     assert pool._idle[0] is not child
 
 
+def processor_ticks(pid: int) -> int:
+    """User and system time of process `pid`, in clock ticks (proc(5))."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def test_a_renderer_that_dies_while_rendering_refuses_that_render(pool: Pool) -> None:
     assert in_pool(pool, "Hi {{ name }}") == {"text": "Hi Ana"}
     (child,) = pool._idle
     unmetered = Budget(steps=10**12, cpu_seconds=10**6)
     forever = "{% for a in range(10**5) %}{% for b in range(10**5) %}{% endfor %}{% endfor %}"
+    idle = processor_ticks(child.process.pid)
     with ThreadPoolExecutor(1) as executor:
         rendering = executor.submit(in_pool, pool, forever, budget=unmetered, deadline=600)
-        while pool._idle and not rendering.done():
-            time.sleep(0.01)  # until the render has taken the child
+        # Until the child works on the render (an idle one uses no processor time).
+        while processor_ticks(child.process.pid) < idle + 2 and not rendering.done():
+            time.sleep(0.01)
         child.process.kill()  # as the kernel would when it runs out of memory
         refusal = rendering.result()
     assert isinstance(refusal, Refused)
