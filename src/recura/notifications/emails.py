@@ -35,7 +35,6 @@ from recura.db.models import (
     Account,
     Customer,
     EmailMessage,
-    EmailTemplate,
     Event,
     Invoice,
     InvoiceLine,
@@ -45,9 +44,10 @@ from recura.db.models import (
 )
 from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
+from recura.domains.email_templates import repository as email_templates
 from recura.domains.payments.collection import Units
 from recura.ids import new_ids
-from recura.notifications import links, rendering, smtp
+from recura.notifications import links, overrides, rendering, sandbox, sandbox_process, smtp
 from recura.notifications.email_plan import (
     Found,
     Planned,
@@ -263,6 +263,23 @@ class _Outgoing:
     row_id: str
     claimed_at: datetime
     envelope: smtp.Envelope
+    # An override's subject, text and HTML, rendered after the claim: logged with the outcome.
+    rendered: tuple[str, str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Unrendered:
+    """A claimed email in an operator's override, to render once the claim is committed."""
+
+    account_id: str
+    livemode: bool
+    row_id: str
+    claimed_at: datetime
+    label: str  # the email and its language, for the error
+    template_id: str
+    override: overrides.Override
+    values: dict[str, Any]
+    letter: dict[str, Any]  # smtp.build's arguments but the subject, text and HTML
 
 
 def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH) -> int:
@@ -273,7 +290,7 @@ def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH
         return 0  # no server configured: emails wait, recorded
     with units() as session:
         claimed = claim_due(session, now, limit, mailer.max_age)
-        outgoing = []
+        outgoing: list[_Outgoing | _Unrendered] = []
         for row in claimed:
             try:
                 with session.begin_nested():
@@ -284,8 +301,9 @@ def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH
                 continue
             if prepared is not None:
                 outgoing.append(prepared)
+    ready = render_overrides(units, outgoing, clock)
     with smtp.Connection(mailer.smtp) as connection:
-        for item in outgoing:
+        for item in ready:
             status, error = "sent", None
             try:
                 connection.send(item.envelope)
@@ -405,9 +423,10 @@ def _rfc3339(at: datetime) -> str:
 
 def prepare(
     session: Session, mailer: smtp.Mailer, row: EmailMessage, now: datetime
-) -> _Outgoing | None:
+) -> _Outgoing | _Unrendered | None:
     """Render the claimed row and mark it `sending`; None (and the row `skipped`) when
-    there is nothing to send."""
+    there is nothing to send. An operator's override is not rendered here, inside the
+    claim's transaction, but by `render_overrides` after it: `_Unrendered`."""
     if row.to_address is None:
         _finish(row, "skipped", now, "the customer has no email address")
         return None
@@ -439,37 +458,108 @@ def prepare(
             now,
         )
         urls[purpose] = mailer.url(_PATHS[purpose] + token)
-    rendered = rendering.render(
-        row.template, row.locale, row.context, brand, urls, _override(session, row)
-    )
     unsubscribe = None
     if row.template in rendering.MARKETING:
         unsubscribe = (urls["unsubscribe"], account.email_reply_to or sender)
+    letter: dict[str, Any] = {
+        "from_name": brand.name,
+        "from_address": sender,
+        "reply_to": account.email_reply_to,
+        "to_name": row.context.get("customer_name") or None,
+        "to_address": row.to_address,
+        "message_id": row.message_id,
+        "locale": row.locale,
+        "date": now,
+        "template": row.template,
+        "unsubscribe": unsubscribe,
+    }
+    found = email_templates.in_use(session, tenant, row.template, row.locale)
+    _mark_sending(row, now)
+    if found is not None:
+        return _Unrendered(
+            account_id=row.account_id,
+            livemode=row.livemode,
+            row_id=row.id,
+            claimed_at=now,
+            label=f"{row.template} ({row.locale})",
+            template_id=found.id,
+            override=overrides.Override(found.subject, found.html, found.text),
+            values=rendering.view(row.template, row.locale, row.context, brand, urls),
+            letter={**letter, "images": rendering.images(row.context)},
+        )
+    rendered = rendering.render(row.template, row.locale, row.context, brand, urls)
     envelope = smtp.build(
-        from_name=brand.name,
-        from_address=sender,
-        reply_to=account.email_reply_to,
-        to_name=row.context.get("customer_name") or None,
-        to_address=row.to_address,
+        **letter,
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        message_id=row.message_id,
-        locale=row.locale,
-        date=now,
-        template=row.template,
-        unsubscribe=unsubscribe,
         images=rendered.images,
     )
     # As sent, for the email log: support sees what the subscriber received.
     row.subject = rendered.subject[:998]
     row.text = rendered.text
     row.html = rendered.html
+    return _Outgoing(row.account_id, row.id, now, envelope)
+
+
+def _mark_sending(row: EmailMessage, now: datetime) -> None:
     row.status = "sending"
     row.attempts += 1
     row.claimed_at = now
     row.updated_at = now
-    return _Outgoing(row.account_id, row.id, now, envelope)
+
+
+def render_overrides(
+    units: Units, claimed: Sequence[_Outgoing | _Unrendered], clock: Clock
+) -> list[_Outgoing]:
+    """The claimed emails, those in an operator's override rendered now: after the claim's
+    commit, outside any transaction, in the sandbox's processes within the rendering budget.
+    One that does not render fails with the reason, and its override is set aside so the
+    emails after it go out in Recura's version (see `_give_up_override`); the others go on.
+    One that could not be rendered at all (no renderer started) is tried again later."""
+    ready: list[_Outgoing] = []
+    for item in claimed:
+        if isinstance(item, _Outgoing):
+            ready.append(item)
+            continue
+        try:
+            subject, html, text = overrides.render(item.override, item.values)
+        except sandbox.Refused as refused:
+            _give_up_override(units, item, refused, clock.now())
+            continue
+        except sandbox_process.Unavailable as unavailable:
+            log.error("could not render email %s: %s", item.row_id, unavailable)
+            with units() as session:
+                record(session, item, "retry", str(unavailable), clock.now())
+            continue
+        envelope = smtp.build(**item.letter, subject=subject, text=text, html=html)
+        ready.append(
+            _Outgoing(
+                item.account_id, item.row_id, item.claimed_at, envelope, (subject, text, html)
+            )
+        )
+    return ready
+
+
+def _give_up_override(
+    units: Units, item: _Unrendered, refused: sandbox.Refused, now: datetime
+) -> None:
+    """Fail the email and set its override aside. Sending Recura's version instead of the
+    rest keeps receipts and payment notices going out, in the same words they would have
+    had before the operator wrote one, while the API shows the override disabled and why;
+    saving it again (through the check) puts it back."""
+    where = f" in the {refused.part}" if refused.part else ""
+    said = refused.reason if refused.over_budget else f"does not render: {refused.reason}"
+    reason = f"the account's {item.label} template{where} {said}"
+    tenant = Tenant(item.account_id, item.livemode)
+    try:
+        with units() as session:
+            email_templates.set_aside(
+                session, tenant, item.template_id, item.override.sources(), reason, now
+            )
+            record(session, item, "failed", f"could not render: {reason}", now)
+    except Exception:  # the row stays `sending`: it is claimed again when stale
+        log.exception("could not record that email %s did not render", item.row_id)
 
 
 _PATHS: dict[links.Purpose, str] = {
@@ -505,19 +595,6 @@ def _why_not(session: Session, row: EmailMessage, customer: Customer | None) -> 
     return None
 
 
-def _override(session: Session, row: EmailMessage) -> rendering.Override | None:
-    stmt = select(EmailTemplate).where(
-        EmailTemplate.account_id == row.account_id,
-        EmailTemplate.livemode == row.livemode,
-        EmailTemplate.template == row.template,
-        EmailTemplate.locale == row.locale,
-    )
-    found = session.scalars(stmt).first()
-    if found is None:
-        return None
-    return rendering.Override(found.subject, found.html, found.text)
-
-
 def _finish(row: EmailMessage, status: str, now: datetime, error: str | None) -> None:
     row.status = status
     row.last_error = error
@@ -528,7 +605,7 @@ def _finish(row: EmailMessage, status: str, now: datetime, error: str | None) ->
 
 
 def record(
-    session: Session, item: _Outgoing, status: str, error: str | None, now: datetime
+    session: Session, item: _Outgoing | _Unrendered, status: str, error: str | None, now: datetime
 ) -> None:
     """The outcome of one send, unless another worker has claimed the row since."""
     row = session.scalars(
@@ -543,6 +620,9 @@ def record(
     ).first()
     if row is None:
         return
+    if isinstance(item, _Outgoing) and item.rendered is not None:
+        row.subject = item.rendered[0][:998]
+        row.text, row.html = item.rendered[1:]
     if status == "retry":
         if row.attempts >= MAX_ATTEMPTS:
             _finish(row, "failed", now, f"gave up after {row.attempts} attempts: {error}"[:1000])

@@ -1,153 +1,71 @@
-"""Operators' own versions of the emails, per email and language.
+"""Operators' own versions of the emails, rendered in the sandbox's processes within the
+rendering budget (`sandbox`, `sandbox_process`): when saved, with sample values, and when
+sent, with the email's own, outside any database transaction both times.
 
-An override is Jinja2 source for the subject, the HTML and the text; it is rendered in a
-sandbox with exactly the values Recura's own version of that email gets. Saving one renders
-it with sample values first, so a typo or an unknown variable is a 422, not a failed email.
+The stored overrides are the `email_templates` domain's; this module is what renders them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+import atexit
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from recura.db.models import EmailTemplate
-from recura.domains.common.errors import FieldError, InvalidError, NotFoundError
-from recura.domains.common.fields import Schema, example, example_in
-from recura.domains.common.tenant import Tenant
-from recura.ids import new_id
+from recura.domains.common.errors import FieldError, InvalidError
+from recura.domains.email_templates.schemas import EmailTemplateIn
 from recura.notifications import rendering
+from recura.notifications.sandbox import Budget, Refused
+from recura.notifications.sandbox_process import Pool
 
-LocaleName = Literal["en", "ro"]
-Source = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
-
-_EXAMPLE_IN = {
-    "subject": "Chitanța pentru factura {{ number }}",
-    "html": "<p>Bună, {{ customer_name }}! Am primit {{ amount }} pe {{ paid_at }}.</p>",
-    "text": "Bună, {{ customer_name }}! Am primit {{ amount }} pe {{ paid_at }}.",
-}
+# The renderer processes this process shares: two, for a machine's two cores.
+POOL = Pool(size=2)
+atexit.register(POOL.close)
 
 
-class EmailTemplateIn(Schema):
-    model_config = example_in(_EXAMPLE_IN)
-
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=998)] = Field(
-        description="Jinja2; one line once rendered."
-    )
-    html: Source = Field(description="Jinja2 for the HTML part; values are escaped.")
-    text: Source = Field(description="Jinja2 for the plain-text part.")
-
-
-class EmailTemplateOut(BaseModel):
-    model_config = example(
-        {
-            "object": "email_template",
-            "id": "etpl_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-            "template": "receipt",
-            "locale": "ro",
-            **_EXAMPLE_IN,
-            "variables": rendering.variables("receipt"),
-            "livemode": False,
-            "created_at": "2026-01-15T09:30:00Z",
-            "updated_at": "2026-01-15T09:30:00Z",
-        }
-    )
-
-    object: Literal["email_template"] = "email_template"
-    id: str
-    template: str
-    locale: str
+@dataclass(frozen=True, slots=True)
+class Override:
     subject: str
     html: str
     text: str
-    variables: list[str] = Field(description="What the templates may use.")
-    livemode: bool
-    created_at: datetime
-    updated_at: datetime
+
+    def sources(self) -> tuple[str, str, str]:
+        return self.subject, self.html, self.text
 
 
-def _check(template: str, locale: str, data: EmailTemplateIn) -> None:
-    override = rendering.Override(data.subject, data.html, data.text)
-    for field, source in (("subject", data.subject), ("html", data.html), ("text", data.text)):
-        one = rendering.Override(
-            source if field == "subject" else "x",
-            source if field == "html" else "x",
-            source if field == "text" else "x",
-        )
-        try:
-            rendering.sample(template, locale, one)
-        except Exception as error:  # syntax, unknown variable, sandbox refusal, bad filter
+def render(
+    override: Override,
+    values: Mapping[str, Any],
+    pool: Pool | None = None,
+    budget: Budget | None = None,
+) -> tuple[str, str, str]:
+    """Subject, HTML and text of `override` with `values` (from `rendering.view`); raises
+    sandbox.Refused, or sandbox_process.Unavailable when no renderer could start."""
+    parts = (pool or POOL).render(
+        {"subject": override.subject, "html": override.html, "text": override.text},
+        values,
+        budget,
+    )
+    return rendering.one_line(parts["subject"]), parts["html"], parts["text"]
+
+
+def check(template: str, locale: str, data: EmailTemplateIn) -> None:
+    """Render the override with `template`'s sample values; an InvalidError points at the
+    part that does not render and says why."""
+    values = rendering.view(
+        template,
+        locale,
+        rendering.SAMPLES[template],
+        rendering.SAMPLE_BRAND,
+        rendering.SAMPLE_LINKS,
+    )
+    try:
+        render(Override(data.subject, data.html, data.text), values)
+    except Refused as refused:
+        if refused.over_budget:
+            message = refused.reason
+        else:
             known = ", ".join(rendering.variables(template))
-            message = f"does not render: {error}. Known variables: {known}"
-            raise InvalidError([FieldError(f"/{field}", message[:1000])]) from None
-    rendering.sample(template, locale, override)
-
-
-def _find(session: Session, tenant: Tenant, template: str, locale: str) -> EmailTemplate | None:
-    stmt = tenant.scope(select(EmailTemplate), EmailTemplate).where(
-        EmailTemplate.template == template, EmailTemplate.locale == locale
-    )
-    return session.scalars(stmt.with_for_update()).first()
-
-
-def put(
-    session: Session,
-    tenant: Tenant,
-    template: str,
-    locale: str,
-    data: EmailTemplateIn,
-    now: datetime,
-) -> tuple[EmailTemplate, bool]:
-    """Save the override; returns it and whether it is new."""
-    _check(template, locale, data)
-    row = _find(session, tenant, template, locale)
-    created = row is None
-    if row is None:
-        row = EmailTemplate(
-            id=new_id("email_template"),
-            **tenant.row_keys(),
-            template=template,
-            locale=locale,
-            created_at=now,
-        )
-        session.add(row)
-    row.subject, row.html, row.text, row.updated_at = data.subject, data.html, data.text, now
-    session.flush()
-    return row, created
-
-
-def get(session: Session, tenant: Tenant, template: str, locale: str) -> EmailTemplate:
-    row = _find(session, tenant, template, locale)
-    if row is None:
-        raise NotFoundError("email template override", f"{template}/{locale}")
-    return row
-
-
-def delete(session: Session, tenant: Tenant, template: str, locale: str) -> EmailTemplate:
-    row = get(session, tenant, template, locale)
-    session.delete(row)
-    session.flush()
-    return row
-
-
-def all_of(session: Session, tenant: Tenant) -> list[EmailTemplate]:
-    stmt = tenant.scope(select(EmailTemplate), EmailTemplate)
-    return list(session.scalars(stmt.order_by(EmailTemplate.template, EmailTemplate.locale)))
-
-
-def to_out(row: EmailTemplate) -> EmailTemplateOut:
-    return EmailTemplateOut(
-        id=row.id,
-        template=row.template,
-        locale=row.locale,
-        subject=row.subject,
-        html=row.html,
-        text=row.text,
-        variables=rendering.variables(row.template),
-        livemode=row.livemode,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+            message = f"does not render: {refused.reason}. Known variables: {known}"
+        pointer = f"/{refused.part}" if refused.part else ""
+        raise InvalidError([FieldError(pointer, message[:1000])]) from None

@@ -4,7 +4,7 @@ An email's stored context holds raw values (amounts in minor units, instants in 
 `view` turns them into what a reader sees, money and dates formatted by Babel in the
 customer's locale and the account's time zone. Recura's templates (Jinja2, one HTML and one
 text file per email on a shared layout) take their sentences from `texts`. An operator's
-override is rendered in a sandbox, with exactly the same values and nothing else.
+override gets exactly the same values and nothing else, rendered apart (`overrides`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 
 from recura.core.money import exponent
 from recura.gateways.bank_transfer import references
@@ -75,8 +74,6 @@ def environment(directory: Path) -> Environment:
 
 
 _env = environment(DIRECTORY)
-_sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
-_html_sandbox = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +83,6 @@ class Rendered:
     text: str
     # Images the HTML shows by Content-ID (the EPC QR code), sent inline with it.
     images: Mapping[str, bytes] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Override:
-    subject: str
-    html: str
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +182,8 @@ def blocks(account_number: str) -> str:
     return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
-def _images(context: Mapping[str, Any]) -> dict[str, bytes]:
+def images(context: Mapping[str, Any]) -> dict[str, bytes]:
+    """The inline images an email with `context` carries, by Content-ID."""
     text = epc_qr.payload(dict(context)) if "reference" in context else None
     return {epc_qr.CONTENT_ID: epc_qr.png(text)} if text else {}
 
@@ -210,23 +201,16 @@ def render(
     context: Mapping[str, Any],
     brand: Brand,
     links: Mapping[Purpose, str],
-    override: Override | None = None,
 ) -> Rendered:
+    """Recura's own version of the email (an override renders through `overrides`)."""
     values = view(template, locale, context, brand, links)
-    if override is not None:
-        return Rendered(
-            subject=_one_line(_sandbox.from_string(override.subject).render(values)),
-            html=_html_sandbox.from_string(override.html).render(values),
-            text=_sandbox.from_string(override.text).render(values),
-            images=_images(context),
-        )
     t = _translator(locale)
     args = {**values, "t": t, "template": template, "marketing": template in MARKETING}
     return Rendered(
-        subject=_one_line(_subject(template, t, values)),
+        subject=one_line(_subject(template, t, values)),
         html=_env.get_template(f"{template}.html").render(args),
         text=_env.get_template(f"{template}.txt").render(args),
-        images=_images(context),
+        images=images(context),
     )
 
 
@@ -247,7 +231,7 @@ def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
     return str(t(f"{template}.subject", **extra))
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
     # Header-safe, keeping the no-break spaces Babel puts between amount and currency.
     return re.sub(r"[ \t\r\n\f\v]+", " ", value).strip()
 
@@ -353,8 +337,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
 }
 
 
-def sample(template: str, locale: str, override: Override | None = None) -> Rendered:
-    return render(template, locale, SAMPLES[template], SAMPLE_BRAND, SAMPLE_LINKS, override)
+def sample(template: str, locale: str) -> Rendered:
+    return render(template, locale, SAMPLES[template], SAMPLE_BRAND, SAMPLE_LINKS)
 
 
 def variables(template: str) -> list[str]:

@@ -20,3 +20,7 @@ class EmailTemplate(TenantColumns, Base):
     html: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+    # Set when sending with it went over the rendering budget or failed: emails go out in
+    # Recura's version until the override is saved again.
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(1000))

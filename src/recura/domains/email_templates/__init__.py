@@ -1,0 +1,1 @@
+"""email_templates: operators' own versions of the subscriber emails, per email and language"""
