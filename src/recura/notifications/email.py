@@ -3,11 +3,12 @@ them exactly once.
 
 `fan_out` runs in the outbox dispatcher's transaction and writes one `email_messages` row
 per (event, email), unique, with its Message-ID fixed; a delayed email (the win-back) gets a
-`send_after` on the customer's own clock. `send_due` is the worker's staged step, in three
-parts like the payment collector: claim a batch and mark it `sending` (commit), talk to
-the SMTP server outside any transaction, record each outcome in its own transaction. A
-worker that dies in between leaves rows `sending`; after STALE_AFTER another claims and
-sends them again under the same Message-ID, which the receiving side deduplicates.
+`send_after` on the customer's own clock. `send_due` is the worker's staged step
+(`recura.staged`): claim a batch and mark it `sending` (commit), talk to the SMTP server
+outside any transaction, each email within a total deadline, record each outcome in its
+own transaction. A worker that dies in between leaves rows `sending`; once their claim
+expires another claims and sends them again under the same Message-ID, which the
+receiving side deduplicates.
 
 An email goes out only while it is timely: within the mailer's `max_age` (24 h by default)
 of falling due. One that could not go by then (no SMTP server was configured, the server
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
+from recura import staged
 from recura.clock import Clock
 from recura.db import bulk
 from recura.db.models import (
@@ -45,7 +47,6 @@ from recura.db.models import (
 )
 from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
-from recura.domains.payments.collection import Units
 from recura.ids import new_ids
 from recura.notifications import links, rendering, smtp
 from recura.notifications.email_plan import (
@@ -63,8 +64,6 @@ S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 BATCH = 50
 # Marking untimely emails skipped is a cheap update; it takes larger batches.
 EXPIRE_BATCH = 500
-# A `sending` row this old has lost its worker (longer than a batch's SMTP timeouts).
-STALE_AFTER = timedelta(minutes=15)
 # After a temporary failure, try again after these delays; then give up.
 BACKOFF = (
     timedelta(minutes=1),
@@ -265,43 +264,68 @@ class _Outgoing:
     envelope: smtp.Envelope
 
 
-def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH) -> int:
-    """The worker's step: claim due emails (one commit), send them, record each outcome.
-    Returns how many were claimed."""
-    now = clock.now()
-    if mailer.smtp is None:
-        return 0  # no server configured: emails wait, recorded
-    with units() as session:
-        claimed = claim_due(session, now, limit, mailer.max_age)
+# What became of one send: ("sent" | "retry" | "failed", the error if any).
+Sent = tuple[str, str | None]
+
+
+class Mailing(staged.Kind[_Outgoing, Sent]):
+    """Due emails as a staged batch: claimed and rendered (marked `sending`), sent over one
+    SMTP session, each within the mailer's total deadline, recorded."""
+
+    name = "emails"
+
+    def __init__(self, mailer: smtp.Mailer, config: smtp.SmtpConfig) -> None:
+        self.mailer = mailer
+        self.deadline = config.deadline
+        self.connection = smtp.Connection(config)
+
+    def claim(self, session: Session, now: datetime, limit: int) -> list[_Outgoing]:
         outgoing = []
-        for row in claimed:
+        for row in claim_due(session, now, limit, self.mailer.max_age):
             try:
                 with session.begin_nested():
-                    prepared = prepare(session, mailer, row, now)
+                    prepared = prepare(session, self.mailer, row, now)
             except Exception as broken:
                 log.exception("could not prepare email %s", row.id)
                 _finish(row, "failed", now, f"could not render: {broken}"[:1000])
                 continue
             if prepared is not None:
                 outgoing.append(prepared)
-    with smtp.Connection(mailer.smtp) as connection:
-        for item in outgoing:
-            status, error = "sent", None
-            try:
-                connection.send(item.envelope)
-            except smtp.TemporaryFailure as failure:
-                status, error = "retry", str(failure)
-            except smtp.PermanentFailure as failure:
-                status, error = "failed", str(failure)
-            except Exception as failure:  # not knowing whether it went: try again later
-                log.exception("sending email %s failed", item.row_id)
-                status, error = "retry", f"{type(failure).__name__}: {failure}"
-            try:
-                with units() as session:
-                    record(session, item, status, error, clock.now())
-            except Exception:  # the row stays `sending`: it is claimed again when stale
-                log.exception("could not record the outcome of email %s", item.row_id)
-    return len(claimed)
+        return outgoing
+
+    def send(self, item: _Outgoing, deadline: staged.Deadline) -> Sent:
+        try:
+            self.connection.send(item.envelope, deadline)
+        except smtp.TemporaryFailure as failure:
+            return "retry", str(failure)
+        except smtp.PermanentFailure as failure:
+            return "failed", str(failure)
+        return "sent", None
+
+    def unanswered(self, item: _Outgoing, error: Exception) -> Sent:
+        # Not knowing whether it went: tried again later, under the same Message-ID.
+        return "retry", f"{type(error).__name__}: {error}"
+
+    def record(self, session: Session, item: _Outgoing, answer: Sent, now: datetime) -> None:
+        record(session, item, answer[0], answer[1], now)
+
+    def release(self, session: Session, items: Sequence[_Outgoing], now: datetime) -> None:
+        for item in items:
+            row = _claimed(session, item)
+            if row is not None:
+                row.status, row.claimed_at, row.updated_at = "pending", None, now
+                row.attempts -= 1
+
+
+def send_due(mailer: smtp.Mailer, units: staged.Units, clock: Clock, limit: int = BATCH) -> int:
+    """The worker's step: one staged batch of due emails. Returns how many were claimed."""
+    if mailer.smtp is None:
+        return 0  # no server configured: emails wait, recorded
+    mailing = Mailing(mailer, mailer.smtp)
+    try:
+        return staged.run(units, clock, mailing, limit)
+    finally:
+        mailing.connection.close()
 
 
 def claim_due(
@@ -315,7 +339,9 @@ def claim_due(
         _timely(now, max_age),
         or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
     )
-    stale = and_(EmailMessage.status == "sending", EmailMessage.claimed_at <= now - STALE_AFTER)
+    stale = and_(
+        EmailMessage.status == "sending", EmailMessage.claimed_at <= staged.abandoned_before(now)
+    )
     stmt = (
         _with_clock(select(EmailMessage))
         .where(or_(pending, stale))
@@ -531,16 +557,7 @@ def record(
     session: Session, item: _Outgoing, status: str, error: str | None, now: datetime
 ) -> None:
     """The outcome of one send, unless another worker has claimed the row since."""
-    row = session.scalars(
-        select(EmailMessage)
-        .where(
-            EmailMessage.account_id == item.account_id,
-            EmailMessage.id == item.row_id,
-            EmailMessage.status == "sending",
-            EmailMessage.claimed_at == item.claimed_at,
-        )
-        .with_for_update()
-    ).first()
+    row = _claimed(session, item)
     if row is None:
         return
     if status == "retry":
@@ -553,3 +570,17 @@ def record(
         row.updated_at = now
         return
     _finish(row, status, now, error[:1000] if error else None)
+
+
+def _claimed(session: Session, item: _Outgoing) -> EmailMessage | None:
+    """The row, locked, if it is still under this claim."""
+    return session.scalars(
+        select(EmailMessage)
+        .where(
+            EmailMessage.account_id == item.account_id,
+            EmailMessage.id == item.row_id,
+            EmailMessage.status == "sending",
+            EmailMessage.claimed_at == item.claimed_at,
+        )
+        .with_for_update()
+    ).first()
