@@ -144,7 +144,8 @@ class _Watchdog:
                     target=self._run, name="recura-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._wake.notify()
+            if self._heap[0][2] is deadline:  # sooner than the one it waits for
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:
@@ -174,6 +175,9 @@ class Kind(ABC, Generic[Item, Answer]):
     deadline: float = 30.0
     # Items sent at once; several only for kinds whose items go to many places.
     threads: int = 1
+    # Rows the last claim took, settled on the spot (nothing to send) or not: a kind whose
+    # claim settles some sets it, so that a full batch reads as one (there may be more).
+    taken: int = 0
 
     @abstractmethod
     def claim(self, session: Session, now: datetime, limit: int) -> Sequence[Item]:
@@ -207,12 +211,13 @@ class Kind(ABC, Generic[Item, Answer]):
 
 def run(units: Units, clock: Clock, kind: Kind[Item, Answer], limit: int) -> int:
     """One batch of `kind`: claim (one commit), send each, record each. Returns how many
-    items were claimed."""
+    rows the claim took."""
     claimed_at = clock.now()
     with units() as session:
         items = list(kind.claim(session, claimed_at, limit))
+    taken = max(kind.taken, len(items))
     if not items:
-        return 0
+        return taken
     expires = claimed_at + CLAIM_EXPIRES
     unsent: list[Item] = []
 
@@ -251,7 +256,7 @@ def run(units: Units, clock: Clock, kind: Kind[Item, Answer], limit: int) -> int
                 kind.release(session, unsent, clock.now())
         except Exception:
             log.exception("could not release %d unsent %s", len(unsent), kind.name)
-    return len(items)
+    return taken
 
 
 def _in_parallel(

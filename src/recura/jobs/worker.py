@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ParamSpec
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,7 @@ from recura.notifications.smtp import Mailer
 from recura.staged import Units
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 Handler = Callable[[Session, datetime], int]
 # Staged handlers read the clock as they go: their batches take the processors' time.
@@ -74,22 +76,6 @@ class Pass:
 
     done: dict[str, int] = field(default_factory=dict)
     unfinished: set[str] = field(default_factory=set)
-
-
-def run_once(
-    factory: sessionmaker[Session],
-    clock: Clock,
-    mailer: Mailer | None = None,
-    only: Collection[str] | None = None,
-    retention: timedelta = pruning.RETENTION,
-    *,
-    webhooks: webhooks_out.Sender | None = None,
-    work_slice: Slice = SLICE,
-) -> dict[str, int]:
-    """One fair pass (`run_pass`); returns how many items each handler processed."""
-    return run_pass(
-        factory, clock, mailer, only, retention, webhooks=webhooks, work_slice=work_slice
-    ).done
 
 
 def run_pass(
@@ -146,6 +132,17 @@ def run_pass(
             log.exception("worker handler %s failed", name)
             result.done[name] = -1
     return result
+
+
+def _counts(run: Callable[P, Pass]) -> Callable[P, dict[str, int]]:
+    def counts(*args: P.args, **kwargs: P.kwargs) -> dict[str, int]:
+        return run(*args, **kwargs).done
+
+    counts.__doc__ = "One fair pass (`run_pass`); returns how many items each handler processed."
+    return counts
+
+
+run_once = _counts(run_pass)
 
 
 def run_until_idle(

@@ -281,7 +281,9 @@ class Mailing(staged.Kind[_Outgoing, Sent]):
 
     def claim(self, session: Session, now: datetime, limit: int) -> list[_Outgoing]:
         outgoing = []
-        for row in claim_due(session, now, limit, self.mailer.max_age):
+        claimed = claim_due(session, now, limit, self.mailer.max_age)
+        self.taken = len(claimed)
+        for row in claimed:
             try:
                 with session.begin_nested():
                     prepared = prepare(session, self.mailer, row, now)

@@ -462,10 +462,6 @@ def _current(delivery: WebhookDelivery, job: Job) -> bool:
     return delivery.status == "sending" and delivery.attempt_count == job.attempt
 
 
-def _allow_private() -> bool:
-    return get_settings().webhooks_allow_private
-
-
 def _attempt(
     delivery: WebhookDelivery, number: int, outcome: Outcome, now: datetime
 ) -> WebhookAttempt:

@@ -153,7 +153,9 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
 
     def claim(self, session: Session, now: datetime, limit: int) -> list[Pending]:
         started = []
-        for tenant, invoice in claim_due(session, now, limit):
+        claimed = claim_due(session, now, limit)
+        self.taken = len(claimed)
+        for tenant, invoice in claimed:
             try:
                 with session.begin_nested():
                     pending = start(session, tenant, invoice, now)
@@ -185,7 +187,8 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
 def collect_due(
     units: staged.Units, clock: Clock, limit: int = BATCH, deadline: float = DEADLINE_SECONDS
 ) -> int:
-    """The worker's step: one staged batch of due attempts. Returns how many were started."""
+    """The worker's step: one staged batch of due attempts. Returns how many invoices were
+    claimed."""
     return staged.run(units, clock, Collecting(deadline), limit)
 
 
