@@ -141,6 +141,9 @@ def finish(
     return payment
 
 
+Units = staged.Units
+
+
 class Collecting(staged.Kind[Pending, ChargeResult | None]):
     """Due attempts as a staged batch: claimed by starting them (recorded `processing`),
     sent under their keys, finished. One the batch could not send in time stays
