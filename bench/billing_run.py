@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import FixedClock
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.migrate import upgrade
-from recura.jobs.worker import run_once, tune_gc
+from recura.jobs.worker import run_until_idle, tune_gc
 
 # The seeding is shared with the concurrency test.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -51,7 +51,7 @@ def _worker(url: str, now: datetime, ready: Any, go: Any) -> None:
     go.wait()
     # Renewals only: what the run's events then fan out to, and the charges of the new
     # invoices, are other handlers' work, not the billing run's.
-    run_once(factory, FixedClock(now), only={"billing"})
+    run_until_idle(factory, FixedClock(now), only={"billing"})
 
 
 def run(url: str, workers: int, now: datetime) -> float:

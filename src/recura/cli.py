@@ -99,12 +99,12 @@ def serve(
 
 @app.command("worker")
 def worker_command(
-    once: Annotated[bool, typer.Option(help="Run every handler once, then exit.")] = False,
+    once: Annotated[bool, typer.Option(help="Run passes until no work is due, then exit.")] = False,
 ) -> None:
     """Run due work (renewals, retries, outbox) in a loop."""
     import threading
 
-    from recura.jobs.worker import run_forever, run_once, tune_gc
+    from recura.jobs.worker import run_forever, run_until_idle, tune_gc
     from recura.notifications.smtp import Mailer
 
     settings = _settings()
@@ -114,7 +114,7 @@ def worker_command(
     tune_gc()
     retention = timedelta(days=settings.notifications_retention_days)
     if once:
-        for name, count in run_once(factory, SystemClock(), mailer, retention=retention).items():
+        for name, count in run_until_idle(factory, SystemClock(), mailer, None, retention).items():
             out.print(f"{name}: {count}")
         return
     stop = threading.Event()

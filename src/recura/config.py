@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # Webhook endpoints on loopback, private, link-local or reserved addresses are refused
     # (the server would otherwise probe its own network for whoever holds an API key).
     webhooks_allow_private: bool = False
+    # How long one webhook send may take in all, however slowly the receiver answers.
+    webhooks_deadline_seconds: float = Field(default=15.0, gt=0, le=60)
     # Emails to subscribers: without a host they are recorded (email_messages) but not sent.
     smtp_host: str | None = None
     smtp_port: int | None = Field(default=None, ge=1, le=65535)  # default: by security
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long sending one email may take in all (the timeout above is per read or write).
+    smtp_deadline_seconds: float = Field(default=30.0, gt=0, le=120)
     # The sender when an account has set none of its own.
     email_from: str = "billing@localhost"
     # Where the links in emails point (unsubscribe, update the card, reactivate).

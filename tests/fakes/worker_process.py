@@ -19,9 +19,10 @@ from datetime import datetime
 from recura.clock import FixedClock
 from recura.config import load_settings
 from recura.db.engine import make_engine, make_session_factory
-from recura.jobs.worker import run_once
+from recura.jobs.worker import run_until_idle
 factory = make_session_factory(make_engine(load_settings().database_url))
-for name, count in run_once(factory, FixedClock(datetime.fromisoformat(sys.argv[1]))).items():
+clock = FixedClock(datetime.fromisoformat(sys.argv[1]))
+for name, count in run_until_idle(factory, clock).items():
     print(f"{name}: {count}")
 """
 
@@ -29,7 +30,8 @@ for name, count in run_once(factory, FixedClock(datetime.fromisoformat(sys.argv[
 def start_worker(
     database_url: str, at: datetime | None = None, **settings: str
 ) -> subprocess.Popen[bytes]:
-    """One worker pass in its own process; `settings` are extra RECURA_* variables."""
+    """A worker run once (passes until nothing is left) in its own process; `settings`
+    are extra RECURA_* variables."""
     env = {
         **os.environ,
         "RECURA_DATABASE_URL": database_url,

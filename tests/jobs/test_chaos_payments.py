@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura import staged
 from recura.clock import FixedClock
 from recura.db.models import (
     BalanceEntry,
@@ -109,7 +110,7 @@ def settle(
     when even a crashed worker's attempts are stale, then this process, a little later each
     round (an unknown attempt is asked about again a minute after it was last asked).
     Returns the time it was done."""
-    later = since + collection.STALE_AFTER + timedelta(minutes=1)
+    later = since + staged.CLAIM_EXPIRES + timedelta(minutes=1)
     race(database_url, later)
     for _ in range(30):
         if not unsettled(factory, account_id):

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura import staged
 from recura.api.app import create_app
 from recura.clock import FixedClock
 from recura.config import Settings
@@ -126,7 +127,7 @@ def test_a_worker_killed_mid_batch_still_delivers_each_email_once(
 
         # Another worker right away leaves them alone: their worker may still be sending.
         assert run_once(factory, FixedClock(datetime.now(UTC)), mailer)["send_emails"] == 0
-        later = datetime.now(UTC) + emails.STALE_AFTER + timedelta(minutes=1)
+        later = datetime.now(UTC) + staged.CLAIM_EXPIRES + timedelta(minutes=1)
         run_once(factory, FixedClock(later), mailer)
 
         with unit_of_work(factory) as session:

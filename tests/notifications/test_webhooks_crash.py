@@ -18,7 +18,8 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.notifications import outbox
-from recura.notifications.webhooks_out import LOST, STALE_AFTER, THREADS
+from recura.notifications.webhooks_out import LOST, THREADS
+from recura.staged import CLAIM_EXPIRES
 from tests.conftest import T0, Merchant
 from tests.fakes import worker_process
 from tests.fakes.webhook_receiver import serve_receiver
@@ -98,7 +99,7 @@ def test_a_worker_killed_between_commit_and_send_still_delivers_each_event_once(
             time.sleep(0.01)
 
         # Once the lost sends are stale, two workers race over them.
-        later = T0 + STALE_AFTER + timedelta(minutes=1)
+        later = T0 + CLAIM_EXPIRES + timedelta(minutes=1)
         racers = [start_worker(database_url, later) for _ in range(2)]
         for racer in racers:
             output, _ = racer.communicate(timeout=300)

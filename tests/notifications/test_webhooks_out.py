@@ -22,7 +22,8 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.notifications import outbox, webhooks_out
-from recura.notifications.webhooks_out import DELAYS, JITTER, STALE_AFTER, TIMEOUT_SECONDS, Sender
+from recura.notifications.webhooks_out import DELAYS, JITTER, TIMEOUT_SECONDS, Sender
+from recura.staged import CLAIM_EXPIRES
 from tests.conftest import SECRET, T0, Api, Merchant
 from tests.fakes.webhook_receiver import Answer, Receiver, serve_receiver
 
@@ -423,7 +424,7 @@ def test_a_worker_lost_while_sending_is_replaced_after_the_stale_timeout(
     # Claimed and committed as sending, and then the worker is gone.
     with unit_of_work(session_factory) as session:
         assert [j.event_id for j in webhooks_out.claim(session, clock.now(), 50)] == [event_id]
-    clock.advance(STALE_AFTER - timedelta(seconds=1))
+    clock.advance(CLAIM_EXPIRES - timedelta(seconds=1))
     run(session_factory, clock, sender)
     assert receiver.received == []
     clock.advance(timedelta(seconds=1))

@@ -1,9 +1,12 @@
-"""The worker: a loop that runs every due-work handler, each in its own unit of work.
+"""The worker: a loop of fair passes over every due-work handler.
 
 Handlers take (session, now) and return how many items they processed; a handler that
-processed a full batch runs again at once, in a new unit of work, until its work is done.
-Staged handlers, which call payment processors between transactions, take a factory of
-units of work instead and open as many as they need.
+processed a full batch runs again at once, in a new unit of work, until its work is done
+or its slice of the pass (`Slice`: a number of batches, a time budget) is used up; then
+the next handler has its turn, and what is left waits for the next pass, which starts at
+once. So one handler's backlog (a failing endpoint's deliveries, a month's renewals)
+delays the others by a slice at most. Staged handlers, which send payments, webhooks and
+emails between transactions (`recura.staged`), take a factory of units of work instead.
 """
 
 from __future__ import annotations
@@ -12,23 +15,26 @@ import functools
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ParamSpec
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import Clock
 from recura.config import Settings
-from recura.db.unit_of_work import unit_of_work
+from recura.db.unit_of_work import Units, unit_of_work
 from recura.domains.idempotency import service as idempotency
 from recura.domains.payments import collection, methods, reconcile
-from recura.domains.payments.collection import Units
 from recura.domains.subscriptions import notices
 from recura.jobs import due_work
 from recura.notifications import emails, outbox, pruning, smtp, webhooks_out
 from recura.notifications.smtp import Mailer
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 Handler = Callable[[Session, datetime], int]
 # Staged handlers read the clock as they go: their batches take the processors' time.
@@ -52,23 +58,54 @@ STAGED: dict[str, tuple[StagedHandler, int]] = {
 }
 
 
-def run_once(
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """How much of one pass a handler may take: at most `batches` batches, and no new
+    batch once `seconds` have gone by since its first. What is left waits for the next
+    pass, after every other handler has had its slice."""
+
+    batches: int = 10
+    seconds: float = 10.0
+
+
+SLICE = Slice()
+
+
+@dataclass(slots=True)
+class Pass:
+    """What one pass did: items per handler (-1: it failed), and the handlers that were
+    stopped at the end of their slice with work left."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    unfinished: set[str] = field(default_factory=set)
+
+
+def run_pass(
     factory: sessionmaker[Session],
     clock: Clock,
     mailer: Mailer | None = None,
     only: Collection[str] | None = None,
     retention: timedelta = pruning.RETENTION,
-) -> dict[str, int]:
-    """Run each handler once (those named in `only`, when given); one failing handler does
-    not stop the others. Without a mailer with an SMTP server, emails are written but not
-    sent (and skipped once too old to send)."""
+    *,
+    webhooks: webhooks_out.Sender | None = None,
+    work_slice: Slice = SLICE,
+) -> Pass:
+    """Give each handler (those named in `only`, when given) its slice of work, in turn;
+    one failing handler does not stop the others, and none, however deep its backlog,
+    keeps the others waiting longer than its slice. Without a mailer with an SMTP server,
+    emails are written but not sent (and skipped once too old to send). `webhooks`: the
+    sender to use (by default one from the settings, per batch)."""
     bind = factory.kw.get("bind")
     sqlite = bind is not None and bind.dialect.name == "sqlite"
     steps = {
         name: (_in_unit(factory, h, clock), SQLITE_BATCHES.get(name, batch) if sqlite else batch)
         for name, (h, batch) in HANDLERS.items()
     }
-    steps |= {name: (_staged(factory, h, clock), batch) for name, (h, batch) in STAGED.items()}
+    staged_handlers = dict(STAGED)
+    if webhooks is not None:
+        deliver = functools.partial(webhooks_out.deliver_due, sender=webhooks)
+        staged_handlers["deliver_webhooks"] = (deliver, webhooks_out.BATCH)
+    steps |= {name: (_staged(factory, h, clock), b) for name, (h, b) in staged_handlers.items()}
     for name, prune in (
         ("prune_webhook_deliveries", pruning.prune_webhook_deliveries),
         ("prune_emails", pruning.prune_emails),
@@ -83,19 +120,58 @@ def run_once(
         steps["send_emails"] = (_staged(factory, send, clock), emails.BATCH)
     if only is not None:
         steps = {name: step for name, step in steps.items() if name in only}
-    done: dict[str, int] = {}
+    result = Pass()
     for name, (step, batch) in steps.items():
-        done[name] = 0
+        result.done[name] = 0
+        ends = time.monotonic() + work_slice.seconds
         try:
-            while True:
+            for _ in range(work_slice.batches):
                 count = step()
-                done[name] += count
+                result.done[name] += count
                 if batch is None or count < batch:
                     break
+                if time.monotonic() >= ends:
+                    result.unfinished.add(name)
+                    break
+            else:
+                result.unfinished.add(name)
         except Exception:
             log.exception("worker handler %s failed", name)
-            done[name] = -1
-    return done
+            result.done[name] = -1
+    return result
+
+
+def _counts(run: Callable[P, Pass]) -> Callable[P, dict[str, int]]:
+    def counts(*args: P.args, **kwargs: P.kwargs) -> dict[str, int]:
+        return run(*args, **kwargs).done
+
+    counts.__doc__ = "One fair pass (`run_pass`); returns how many items each handler processed."
+    return counts
+
+
+run_once = _counts(run_pass)
+
+
+def run_until_idle(
+    factory: sessionmaker[Session],
+    clock: Clock,
+    mailer: Mailer | None = None,
+    only: Collection[str] | None = None,
+    retention: timedelta = pruning.RETENTION,
+    *,
+    max_passes: int = 1000,
+) -> dict[str, int]:
+    """Passes until none leaves work unfinished (at most `max_passes`), for a worker run
+    once from the command line or a test; returns the totals (-1: a handler failed)."""
+    totals: dict[str, int] = {}
+    for _ in range(max_passes):
+        done = run_pass(factory, clock, mailer, only, retention)
+        for name, count in done.done.items():
+            before = totals.get(name, 0)
+            totals[name] = -1 if count < 0 or before < 0 else before + count
+        if not done.unfinished:
+            break
+    return totals
 
 
 def _in_unit(factory: sessionmaker[Session], handler: Handler, clock: Clock) -> Callable[[], int]:
@@ -134,8 +210,9 @@ def run_forever(
     retention: timedelta = pruning.RETENTION,
 ) -> None:
     while not stop.is_set():
-        run_once(factory, clock, mailer, retention=retention)
-        stop.wait(interval)
+        done = run_pass(factory, clock, mailer, retention=retention)
+        if not done.unfinished:  # with work left, the next pass starts at once
+            stop.wait(interval)
 
 
 class EmbeddedWorker:

@@ -3,11 +3,12 @@ them exactly once.
 
 `fan_out` runs in the outbox dispatcher's transaction and writes one `email_messages` row
 per (event, email), unique, with its Message-ID fixed; a delayed email (the win-back) gets a
-`send_after` on the customer's own clock. `send_due` is the worker's staged step, in three
-parts like the payment collector: claim a batch and mark it `sending` (commit), talk to
-the SMTP server outside any transaction, record each outcome in its own transaction. A
-worker that dies in between leaves rows `sending`; after STALE_AFTER another claims and
-sends them again under the same Message-ID, which the receiving side deduplicates.
+`send_after` on the customer's own clock. `send_due` is the worker's staged step
+(`recura.staged`): claim a batch and mark it `sending` (commit), talk to the SMTP server
+outside any transaction, each email within a total deadline, record each outcome in its
+own transaction. A worker that dies in between leaves rows `sending`; once their claim
+expires another claims and sends them again under the same Message-ID, which the
+receiving side deduplicates.
 
 An email goes out only while it is timely: within the mailer's `max_age` (24 h by default)
 of falling due. One that could not go by then (no SMTP server was configured, the server
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
+from recura import staged
 from recura.clock import Clock
 from recura.db import bulk
 from recura.db.models import (
@@ -42,10 +44,10 @@ from recura.db.models import (
     Subscription,
     TestClock,
 )
+from recura.db.unit_of_work import Units
 from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
 from recura.domains.email_templates import repository as email_templates
-from recura.domains.payments.collection import Units
 from recura.ids import new_ids
 from recura.notifications import links, overrides, rendering, sandbox, sandbox_process, smtp
 from recura.notifications.email_plan import (
@@ -63,8 +65,6 @@ S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 BATCH = 50
 # Marking untimely emails skipped is a cheap update; it takes larger batches.
 EXPIRE_BATCH = 500
-# A `sending` row this old has lost its worker (longer than a batch's SMTP timeouts).
-STALE_AFTER = timedelta(minutes=15)
 # After a temporary failure, try again after these delays; then give up.
 BACKOFF = (
     timedelta(minutes=1),
@@ -263,8 +263,6 @@ class _Outgoing:
     row_id: str
     claimed_at: datetime
     envelope: smtp.Envelope
-    # An override's subject, text and HTML, rendered after the claim: logged with the outcome.
-    rendered: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,44 +280,100 @@ class _Unrendered:
     letter: dict[str, Any]  # smtp.build's arguments but the subject, text and HTML
 
 
-def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH) -> int:
-    """The worker's step: claim due emails (one commit), send them, record each outcome.
-    Returns how many were claimed."""
-    now = clock.now()
-    if mailer.smtp is None:
-        return 0  # no server configured: emails wait, recorded
-    with units() as session:
-        claimed = claim_due(session, now, limit, mailer.max_age)
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What became of one send."""
+
+    status: str  # "sent" | "retry" | "failed"
+    error: str | None = None
+    # An override's subject, text and HTML as rendered for this send: kept in the email log.
+    rendered: tuple[str, str, str] | None = None
+    # The override did not render within its budget: it is set aside (`_give_up_override`).
+    refused: sandbox.Refused | None = None
+
+
+class Mailing(staged.Kind[_Outgoing | _Unrendered, Sent]):
+    """Due emails as a staged batch: claimed and rendered (marked `sending`), sent over one
+    SMTP session, each within the mailer's total deadline, recorded."""
+
+    name = "emails"
+
+    def __init__(self, mailer: smtp.Mailer, config: smtp.SmtpConfig) -> None:
+        self.mailer = mailer
+        self.deadline = config.deadline
+        self.connection = smtp.Connection(config)
+
+    def claim(self, session: Session, now: datetime, limit: int) -> list[_Outgoing | _Unrendered]:
         outgoing: list[_Outgoing | _Unrendered] = []
+        claimed = claim_due(session, now, limit, self.mailer.max_age)
+        self.taken = len(claimed)
         for row in claimed:
             try:
                 with session.begin_nested():
-                    prepared = prepare(session, mailer, row, now)
+                    prepared = prepare(session, self.mailer, row, now)
             except Exception as broken:
                 log.exception("could not prepare email %s", row.id)
                 _finish(row, "failed", now, f"could not render: {broken}"[:1000])
                 continue
             if prepared is not None:
                 outgoing.append(prepared)
-    ready = render_overrides(units, outgoing, clock)
-    with smtp.Connection(mailer.smtp) as connection:
-        for item in ready:
-            status, error = "sent", None
+        return outgoing
+
+    def send(self, item: _Outgoing | _Unrendered, deadline: staged.Deadline) -> Sent:
+        rendered = None
+        if isinstance(item, _Unrendered):
+            # An operator's override renders here, after the claim's commit and outside any
+            # transaction, in the sandbox's processes within the rendering budget.
             try:
-                connection.send(item.envelope)
-            except smtp.TemporaryFailure as failure:
-                status, error = "retry", str(failure)
-            except smtp.PermanentFailure as failure:
-                status, error = "failed", str(failure)
-            except Exception as failure:  # not knowing whether it went: try again later
-                log.exception("sending email %s failed", item.row_id)
-                status, error = "retry", f"{type(failure).__name__}: {failure}"
-            try:
-                with units() as session:
-                    record(session, item, status, error, clock.now())
-            except Exception:  # the row stays `sending`: it is claimed again when stale
-                log.exception("could not record the outcome of email %s", item.row_id)
-    return len(claimed)
+                subject, html, text = overrides.render(item.override, item.values)
+            except sandbox.Refused as refused:
+                return Sent("failed", refused.reason, refused=refused)
+            except sandbox_process.Unavailable as unavailable:  # not the template's fault
+                log.error("could not render email %s: %s", item.row_id, unavailable)
+                return Sent("retry", str(unavailable))
+            rendered = (subject, text, html)
+            envelope = smtp.build(**item.letter, subject=subject, text=text, html=html)
+        else:
+            envelope = item.envelope
+        try:
+            self.connection.send(envelope, deadline)
+        except smtp.TemporaryFailure as failure:
+            return Sent("retry", str(failure), rendered)
+        except smtp.PermanentFailure as failure:
+            return Sent("failed", str(failure), rendered)
+        return Sent("sent", None, rendered)
+
+    def unanswered(self, item: _Outgoing | _Unrendered, error: Exception) -> Sent:
+        # Not knowing whether it went: tried again later, under the same Message-ID.
+        return Sent("retry", f"{type(error).__name__}: {error}")
+
+    def record(
+        self, session: Session, item: _Outgoing | _Unrendered, answer: Sent, now: datetime
+    ) -> None:
+        if isinstance(item, _Unrendered) and answer.refused is not None:
+            _give_up_override(session, item, answer.refused, now)
+            return
+        record(session, item, answer.status, answer.error, now, answer.rendered)
+
+    def release(
+        self, session: Session, items: Sequence[_Outgoing | _Unrendered], now: datetime
+    ) -> None:
+        for item in items:
+            row = _claimed(session, item)
+            if row is not None:
+                row.status, row.claimed_at, row.updated_at = "pending", None, now
+                row.attempts -= 1
+
+
+def send_due(mailer: smtp.Mailer, units: Units, clock: Clock, limit: int = BATCH) -> int:
+    """The worker's step: one staged batch of due emails. Returns how many were claimed."""
+    if mailer.smtp is None:
+        return 0  # no server configured: emails wait, recorded
+    mailing = Mailing(mailer, mailer.smtp)
+    try:
+        return staged.run(units, clock, mailing, limit)
+    finally:
+        mailing.connection.close()
 
 
 def claim_due(
@@ -333,7 +387,9 @@ def claim_due(
         _timely(now, max_age),
         or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
     )
-    stale = and_(EmailMessage.status == "sending", EmailMessage.claimed_at <= now - STALE_AFTER)
+    stale = and_(
+        EmailMessage.status == "sending", EmailMessage.claimed_at <= staged.abandoned_before(now)
+    )
     stmt = (
         _with_clock(select(EmailMessage))
         .where(or_(pending, stale))
@@ -509,40 +565,8 @@ def _mark_sending(row: EmailMessage, now: datetime) -> None:
     row.updated_at = now
 
 
-def render_overrides(
-    units: Units, claimed: Sequence[_Outgoing | _Unrendered], clock: Clock
-) -> list[_Outgoing]:
-    """The claimed emails, those in an operator's override rendered now: after the claim's
-    commit, outside any transaction, in the sandbox's processes within the rendering budget.
-    One that does not render fails with the reason, and its override is set aside so the
-    emails after it go out in Recura's version (see `_give_up_override`); the others go on.
-    One that could not be rendered at all (no renderer started) is tried again later."""
-    ready: list[_Outgoing] = []
-    for item in claimed:
-        if isinstance(item, _Outgoing):
-            ready.append(item)
-            continue
-        try:
-            subject, html, text = overrides.render(item.override, item.values)
-        except sandbox.Refused as refused:
-            _give_up_override(units, item, refused, clock.now())
-            continue
-        except sandbox_process.Unavailable as unavailable:
-            log.error("could not render email %s: %s", item.row_id, unavailable)
-            with units() as session:
-                record(session, item, "retry", str(unavailable), clock.now())
-            continue
-        envelope = smtp.build(**item.letter, subject=subject, text=text, html=html)
-        ready.append(
-            _Outgoing(
-                item.account_id, item.row_id, item.claimed_at, envelope, (subject, text, html)
-            )
-        )
-    return ready
-
-
 def _give_up_override(
-    units: Units, item: _Unrendered, refused: sandbox.Refused, now: datetime
+    session: Session, item: _Unrendered, refused: sandbox.Refused, now: datetime
 ) -> None:
     """Fail the email and set its override aside. Sending Recura's version instead of the
     rest keeps receipts and payment notices going out, in the same words they would have
@@ -552,14 +576,10 @@ def _give_up_override(
     said = refused.reason if refused.over_budget else f"does not render: {refused.reason}"
     reason = f"the account's {item.label} template{where} {said}"
     tenant = Tenant(item.account_id, item.livemode)
-    try:
-        with units() as session:
-            email_templates.set_aside(
-                session, tenant, item.template_id, item.override.sources(), reason, now
-            )
-            record(session, item, "failed", f"could not render: {reason}", now)
-    except Exception:  # the row stays `sending`: it is claimed again when stale
-        log.exception("could not record that email %s did not render", item.row_id)
+    email_templates.set_aside(
+        session, tenant, item.template_id, item.override.sources(), reason, now
+    )
+    record(session, item, "failed", f"could not render: {reason}", now)
 
 
 _PATHS: dict[links.Purpose, str] = {
@@ -605,24 +625,21 @@ def _finish(row: EmailMessage, status: str, now: datetime, error: str | None) ->
 
 
 def record(
-    session: Session, item: _Outgoing | _Unrendered, status: str, error: str | None, now: datetime
+    session: Session,
+    item: _Outgoing | _Unrendered,
+    status: str,
+    error: str | None,
+    now: datetime,
+    rendered: tuple[str, str, str] | None = None,
 ) -> None:
-    """The outcome of one send, unless another worker has claimed the row since."""
-    row = session.scalars(
-        select(EmailMessage)
-        .where(
-            EmailMessage.account_id == item.account_id,
-            EmailMessage.id == item.row_id,
-            EmailMessage.status == "sending",
-            EmailMessage.claimed_at == item.claimed_at,
-        )
-        .with_for_update()
-    ).first()
+    """The outcome of one send, unless another worker has claimed the row since.
+    `rendered`: an override's subject, text and HTML as sent, for the email log."""
+    row = _claimed(session, item)
     if row is None:
         return
-    if isinstance(item, _Outgoing) and item.rendered is not None:
-        row.subject = item.rendered[0][:998]
-        row.text, row.html = item.rendered[1:]
+    if rendered is not None:
+        row.subject = rendered[0][:998]
+        row.text, row.html = rendered[1:]
     if status == "retry":
         if row.attempts >= MAX_ATTEMPTS:
             _finish(row, "failed", now, f"gave up after {row.attempts} attempts: {error}"[:1000])
@@ -633,3 +650,17 @@ def record(
         row.updated_at = now
         return
     _finish(row, status, now, error[:1000] if error else None)
+
+
+def _claimed(session: Session, item: _Outgoing | _Unrendered) -> EmailMessage | None:
+    """The row, locked, if it is still under this claim."""
+    return session.scalars(
+        select(EmailMessage)
+        .where(
+            EmailMessage.account_id == item.account_id,
+            EmailMessage.id == item.row_id,
+            EmailMessage.status == "sending",
+            EmailMessage.claimed_at == item.claimed_at,
+        )
+        .with_for_update()
+    ).first()

@@ -5,8 +5,9 @@ worth trying again, from a permanent one."""
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.headerregistry import Address
@@ -15,6 +16,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from typing import Literal, cast
 
+from recura import staged
 from recura.config import Settings
 
 Security = Literal["none", "starttls", "tls"]
@@ -29,7 +31,9 @@ class SmtpConfig:
     security: Security = "none"
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    # Per read or write; `deadline`: sending one message, in all.
     timeout: float = 10.0
+    deadline: float = 30.0
     # Tests trust their own certificate; production verifies against the system's.
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
@@ -58,6 +62,7 @@ class Mailer:
                     settings.smtp_password.get_secret_value() if settings.smtp_password else None
                 ),
                 timeout=settings.smtp_timeout_seconds,
+                deadline=settings.smtp_deadline_seconds,
             )
         return cls(
             smtp=smtp,
@@ -134,12 +139,41 @@ def build(
     return Envelope(from_address, to_address, message)
 
 
+class _Client(smtplib.SMTP):
+    """smtplib's client, handing its socket to the current deadline as soon as it is
+    connected (the server's greeting is read within it)."""
+
+    watch: Callable[[socket.socket], None] = staticmethod(lambda sock: None)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = socket.create_connection((host, port), timeout, self.source_address)
+        self.watch(sock)
+        return sock
+
+
+class _TlsClient(smtplib.SMTP_SSL):
+    """The same for implicit TLS: the plain socket is watched during the handshake."""
+
+    watch: Callable[[socket.socket], None] = staticmethod(lambda sock: None)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        plain = socket.create_connection((host, port), timeout, self.source_address)
+        self.watch(plain)
+        host_name = self._host  # type: ignore[attr-defined]
+        sock = self.context.wrap_socket(plain, server_hostname=host_name)
+        self.watch(sock)
+        return sock
+
+
 class Connection:
-    """One SMTP session for a batch, opened at the first message, reopened after a drop."""
+    """One SMTP session for a batch, opened at the first message, reopened after a drop.
+    Each message is sent within its own total deadline: the session's socket is cut when
+    it passes, and the message is tried again later."""
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._smtp: smtplib.SMTP | None = None
+        self._deadline: staged.Deadline | None = None
 
     def __enter__(self) -> Connection:
         return self
@@ -147,18 +181,28 @@ class Connection:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _watch(self, sock: socket.socket) -> None:
+        if self._deadline is not None:
+            self._deadline.watch(sock)
+
     def _open(self) -> smtplib.SMTP:
         c = self.config
         context = c.ssl_context or ssl.create_default_context()
-        smtp: smtplib.SMTP
+        smtp: _Client | _TlsClient
         if c.security == "tls":
-            smtp = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+            smtp = _TlsClient(timeout=c.timeout, context=context)
         else:
-            smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            smtp = _Client(timeout=c.timeout)
+        smtp.watch = self._watch
+        # Connected below rather than by the constructor, so that the socket is watched;
+        # TLS checks the certificate against the name the constructor would have kept.
+        smtp._host = c.host  # type: ignore[union-attr]
         try:
+            smtp.connect(c.host, c.port)
             smtp.ehlo()
             if c.security == "starttls":
                 smtp.starttls(context=context)
+                self._watch(smtp.sock)  # type: ignore[arg-type]
                 smtp.ehlo()
             if c.username:
                 smtp.login(c.username, c.password or "")
@@ -175,11 +219,32 @@ class Connection:
                 self._smtp.close()
             self._smtp = None
 
-    def send(self, envelope: Envelope) -> None:
+    def send(self, envelope: Envelope, deadline: staged.Deadline | None = None) -> None:
         """Deliver one message or raise TemporaryFailure / PermanentFailure."""
+        if deadline is None:
+            with staged.Deadline(self.config.deadline) as own:
+                return self.send(envelope, own)
+        self._deadline = deadline
+        try:
+            self._send(envelope)
+        except TemporaryFailure:
+            if deadline.passed:
+                raise TemporaryFailure(
+                    f"no answer within {deadline.seconds:g} s in all (cut off)"
+                ) from None
+            raise
+        finally:
+            self._deadline = None
+        if deadline.passed:  # sent, but the session was cut meanwhile: a new one next time
+            self._drop()
+        return None
+
+    def _send(self, envelope: Envelope) -> None:
         try:
             if self._smtp is None:
                 self._smtp = self._open()
+            elif self._smtp.sock is not None:
+                self._watch(self._smtp.sock)
             refused = self._smtp.send_message(
                 envelope.message, from_addr=envelope.sender, to_addrs=[envelope.recipient]
             )

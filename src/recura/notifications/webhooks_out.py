@@ -1,16 +1,20 @@
 """Outbound webhooks, per Standard Webhooks: the outbox's fan-out writes one delivery per
 (endpoint, event); the worker sends them, signed, and retries until each is accepted.
 
-Sending is at least once: a delivery is marked `sending` and committed before the request
-leaves, and its result recorded after, so a worker that dies in between leaves it
-`sending` until `STALE_AFTER`, when another worker sends it again. Every send of an event,
+Sending is at least once, a staged batch (`recura.staged`): a delivery is marked `sending`
+and committed before the request leaves, and its result recorded after, so a worker that
+dies in between leaves it `sending` until its claim expires, when another worker sends it
+again. Every send of an event,
 retries and replays included, carries the event's id as `webhook-id`, the key receivers
 deduplicate on; so each event takes effect once at a receiver that does.
 
 The schedule follows the spec's (Svix's) and stretches it to about three days: 5 s, 5 min,
 30 min, 2 h, 5 h, 10 h, 10 h, 14 h, 14 h, 20 h, each ±15 %, then the delivery has failed.
 410 Gone disables the endpoint. 429, 502, 503 and 504 also hold back the endpoint's other
-deliveries (for its Retry-After, or 30 s), and a Retry-After later than the schedule wins.
+deliveries (for its Retry-After, or 30 s), and a Retry-After later than the schedule wins;
+so do FAILING_IN_A_ROW failures in a row within a batch (errors, timeouts, 5xx answers), so
+that an endpoint that is down costs a few sends per pause, whatever its backlog. A send
+takes at most TIMEOUT_SECONDS in all, however slowly the receiver answers.
 """
 
 from __future__ import annotations
@@ -18,26 +22,26 @@ from __future__ import annotations
 import email.utils
 import logging
 import secrets
-import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from math import floor
 from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
+from recura import staged
 from recura.clock import Clock, SystemClock
 from recura.config import get_settings
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from recura.db.unit_of_work import Units
 from recura.domains.common.tenant import Tenant
 from recura.domains.webhook_endpoints import service as endpoints
 from recura.domains.webhook_endpoints import targets
@@ -47,10 +51,9 @@ log = logging.getLogger(__name__)
 
 BATCH = 50
 THREADS = 8
+# A send's total deadline (the default of the `webhooks_deadline_seconds` setting).
 TIMEOUT_SECONDS = 15.0
-# Longer than a batch takes to send (BATCH / THREADS rounds of at most TIMEOUT_SECONDS):
-# a `sending` delivery this old has lost its worker.
-STALE_AFTER = timedelta(minutes=5)
+FAILING_IN_A_ROW = 3
 DELAYS = (
     timedelta(seconds=5),
     timedelta(minutes=5),
@@ -71,7 +74,6 @@ EXCERPT_BYTES = 1024
 LOST = "No outcome recorded: the worker sending it stopped; sent again."
 USER_AGENT = "Recura-Webhooks/1"
 
-Units = Callable[[], AbstractContextManager[Session]]
 _random = secrets.SystemRandom()
 
 
@@ -134,14 +136,13 @@ class Outcome:
     latency_ms: int | None = None
     excerpt: str | None = None
     retry_after: timedelta | None = None
-    # Not sent: its endpoint asked to slow down while the batch was being sent.
-    held: bool = False
 
 
 class Sender:
     """The HTTP side: an httpx client that follows no redirects and reads no proxy
     settings, the private-address policy, and the wall clock that stamps signatures
-    (receivers compare it with theirs, so it is the real time even under a test clock)."""
+    (receivers compare it with theirs, so it is the real time even under a test clock).
+    `timeout` is a send's total deadline."""
 
     def __init__(
         self,
@@ -176,85 +177,141 @@ def payload(event: Event) -> str:
     return orjson.dumps(body).decode()
 
 
+class Delivering(staged.Kind[Job, Outcome]):
+    """Due deliveries as a staged batch, sent on THREADS threads. Each endpoint is a lane:
+    while other endpoints' deliveries wait it has at most `staged.LANE_SHARE` threads, and
+    once it has failed FAILING_IN_A_ROW times in the batch (or asked to slow down), the
+    rest of its deliveries are released unsent and it is held back for THROTTLE_PAUSE."""
+
+    name = "webhooks"
+    threads = THREADS
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.deadline = sender.timeout
+        self.failing: Counter[str] = Counter()
+        self.throttled: set[str] = set()
+
+    def claim(self, session: Session, now: datetime, limit: int) -> list[Job]:
+        return claim(session, now, limit)
+
+    def send(self, item: Job, deadline: staged.Deadline) -> Outcome:
+        return send(item, self.sender, deadline)
+
+    def unanswered(self, item: Job, error: Exception) -> Outcome:
+        return Outcome(error=f"Could not send: {type(error).__name__}")
+
+    def record(self, session: Session, item: Job, answer: Outcome, now: datetime) -> None:
+        code = answer.status_code
+        if code is None or code >= 500:
+            self.failing[item.endpoint_id] += 1
+        else:
+            self.failing[item.endpoint_id] = 0
+        failing = self.failing[item.endpoint_id] >= FAILING_IN_A_ROW
+        if failing or code in THROTTLING:
+            self.throttled.add(item.endpoint_id)
+        record(session, item, answer, now, hold_endpoint=failing)
+
+    def release(self, session: Session, items: Sequence[Job], now: datetime) -> None:
+        for item in sorted(items, key=lambda job: (job.endpoint_id, job.delivery_id)):
+            release(session, item, now)
+
+    def lane(self, item: Job) -> str:
+        return item.endpoint_id
+
+    def held(self, item: Job) -> bool:
+        return item.endpoint_id in self.throttled
+
+
 def deliver_due(
     units: Units, clock: Clock, limit: int = BATCH, *, sender: Sender | None = None
 ) -> int:
-    """The worker's step: claim due deliveries and mark them sending (one commit), send
-    them outside any transaction, record each result in its own. Returns how many."""
-    now = clock.now()
+    """The worker's step: one staged batch of due deliveries. Returns how many."""
+    if sender is not None:
+        return staged.run(units, clock, Delivering(sender), limit)
     # Read before claiming: a process that cannot load its settings claims nothing.
-    allow_private = _allow_private() if sender is None else sender.allow_private
-    with units() as session:
-        jobs = claim(session, now, limit)
-    if not jobs:
-        return 0
-    own = sender is None
-    active = Sender(allow_private) if sender is None else sender
-    throttled: set[str] = set()
-    guard = threading.Lock()
-
-    def work(job: Job) -> Outcome:
-        with guard:
-            if job.endpoint_id in throttled:
-                return Outcome(held=True)
-        outcome = send(job, active)
-        if outcome.status_code in THROTTLING:
-            with guard:
-                throttled.add(job.endpoint_id)
-        return outcome
-
+    settings = get_settings()
+    own = Sender(settings.webhooks_allow_private, timeout=settings.webhooks_deadline_seconds)
     try:
-        with ThreadPoolExecutor(THREADS, thread_name_prefix="recura-webhooks") as pool:
-            futures = {pool.submit(work, job): job for job in jobs}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:
-                    log.exception("sending delivery %s failed", job.delivery_id)
-                    outcome = Outcome(error=f"Could not send: {type(exc).__name__}")
-                try:
-                    with units() as session:
-                        record(session, job, outcome, clock.now())
-                except Exception:  # it stays `sending`: sent again once stale
-                    log.exception("could not record delivery %s", job.delivery_id)
+        return staged.run(units, clock, Delivering(own), limit)
     finally:
-        if own:
-            active.close()
-    return len(jobs)
+        own.close()
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[Job]:
     """Due deliveries of enabled, unthrottled endpoints, locked so no other worker takes
-    them, marked `sending` under a new attempt number."""
-    stmt = (
-        select(WebhookDelivery, WebhookEndpoint, Event)
-        .join(
-            WebhookEndpoint,
-            (WebhookEndpoint.account_id == WebhookDelivery.account_id)
-            & (WebhookEndpoint.id == WebhookDelivery.endpoint_id),
+    them, marked `sending` under a new attempt number. The batch is shared among the
+    endpoints with deliveries due, so one endpoint's backlog does not keep another's
+    deliveries waiting behind it."""
+    lanes = _due_endpoints(session, now, limit)
+    if not lanes:
+        return []
+    share = -(-limit // len(lanes))
+    jobs: list[Job] = []
+    filled = []
+    for endpoint in lanes:
+        taken = _claim_of(session, endpoint, now, min(share, limit - len(jobs)))
+        jobs += taken
+        if len(taken) == share:
+            filled.append(endpoint)
+    for endpoint in filled:  # what the others left of the batch
+        if len(jobs) >= limit:
+            break
+        jobs += _claim_of(session, endpoint, now, limit - len(jobs))
+    return jobs
+
+
+def _due_endpoints(session: Session, now: datetime, limit: int) -> list[WebhookEndpoint]:
+    """Up to `limit` enabled, unthrottled endpoints with deliveries due, in random order
+    (when there are more, each batch serves another sample of them)."""
+    due = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.account_id == WebhookEndpoint.account_id,
+            WebhookDelivery.endpoint_id == WebhookEndpoint.id,
+            WebhookDelivery.status.in_(("pending", "sending")),
+            WebhookDelivery.next_attempt_at <= now,
         )
+        .exists()
+    )
+    stmt = (
+        select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.status == "enabled",
+            or_(WebhookEndpoint.throttled_until.is_(None), WebhookEndpoint.throttled_until <= now),
+            due,
+        )
+        .order_by(func.random())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def _claim_of(session: Session, endpoint: WebhookEndpoint, now: datetime, limit: int) -> list[Job]:
+    stmt = (
+        select(WebhookDelivery, Event)
         .join(
             Event,
             (Event.account_id == WebhookDelivery.account_id)
             & (Event.id == WebhookDelivery.event_id),
         )
         .where(
+            WebhookDelivery.account_id == endpoint.account_id,
+            WebhookDelivery.endpoint_id == endpoint.id,
             WebhookDelivery.next_attempt_at <= now,
-            WebhookEndpoint.status == "enabled",
-            or_(WebhookEndpoint.throttled_until.is_(None), WebhookEndpoint.throttled_until <= now),
         )
         .order_by(WebhookDelivery.next_attempt_at)
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
     jobs = []
-    for delivery, endpoint, event in session.execute(stmt):
-        if delivery.status == "sending":
+    for delivery, event in session.execute(stmt):
+        if delivery.status == "sending":  # its claim expired: the worker was lost
             session.add(_attempt(delivery, delivery.attempt_count, Outcome(error=LOST), now))
         delivery.attempt_count += 1
         delivery.status = "sending"
-        delivery.next_attempt_at = now + STALE_AFTER
+        # Taken again by the stale-claim rule if no answer is recorded by then.
+        delivery.next_attempt_at = now + staged.CLAIM_EXPIRES
         delivery.updated_at = now
         jobs.append(
             Job(
@@ -268,6 +325,7 @@ def claim(session: Session, now: datetime, limit: int) -> list[Job]:
                 payload=payload(event),
             )
         )
+    session.flush()  # no longer due: a second claim of this endpoint takes others
     return jobs
 
 
@@ -280,9 +338,13 @@ def signature_headers(job: Job, at: datetime) -> dict[str, str]:
     }
 
 
-def send(job: Job, sender: Sender) -> Outcome:
+def send(job: Job, sender: Sender, deadline: staged.Deadline | None = None) -> Outcome:
     """POST the delivery to the address its host resolves to now, checked against the
-    policy; the request goes to that address (no second lookup to be raced)."""
+    policy; the request goes to that address (no second lookup to be raced). Within the
+    sender's timeout in all: its connection is cut when `deadline` passes."""
+    if deadline is None:
+        with staged.Deadline(sender.timeout) as own:
+            return send(job, sender, own)
     try:
         host, _port, address = targets.resolve(job.url, sender.allow_private)
     except targets.Refused as refused:
@@ -294,8 +356,11 @@ def send(job: Job, sender: Sender) -> Outcome:
         "user-agent": USER_AGENT,
         "host": url.netloc.decode("ascii"),
     }
-    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
+    extensions: dict[str, Any] = {"trace": _watching(deadline)}
+    if url.scheme == "https":
+        extensions["sni_hostname"] = host
     started = time.monotonic()
+    timed_out = Outcome(error=f"Timed out after {sender.timeout:g} s.", latency_ms=_ms(started))
     try:
         with sender.client.stream(
             "POST",
@@ -303,40 +368,55 @@ def send(job: Job, sender: Sender) -> Outcome:
             content=job.payload.encode(),
             headers=headers,
             extensions=extensions,
+            timeout=max(deadline.remaining(), 0.001),
         ) as response:
             excerpt = _excerpt(response)
             code = response.status_code
             retry_after = _retry_after(response.headers.get("retry-after"), sender.wall())
     except httpx.TimeoutException:
-        return Outcome(error=f"Timed out after {sender.timeout:g} s.", latency_ms=_ms(started))
+        return replace(timed_out, latency_ms=_ms(started))
     except httpx.HTTPError as exc:
+        if deadline.passed:  # cut at the deadline, whatever the read was doing
+            return replace(timed_out, latency_ms=_ms(started))
         detail = f"{type(exc).__name__}: {exc}".replace("\x00", "")
         return Outcome(error=detail[:500], latency_ms=_ms(started))
+    if deadline.passed:  # the answer was complete, but only after the deadline
+        return replace(timed_out, latency_ms=_ms(started))
     return Outcome(
         status_code=code, latency_ms=_ms(started), excerpt=excerpt, retry_after=retry_after
     )
 
 
-def record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
-    """Log the attempt and move the delivery on: done, failed, or due again later."""
-    # The endpoint before the delivery, as deleting an endpoint locks them.
-    endpoint = session.get(WebhookEndpoint, (job.account_id, job.endpoint_id), with_for_update=True)
-    delivery = session.get(WebhookDelivery, (job.account_id, job.delivery_id), with_for_update=True)
+def _watching(deadline: staged.Deadline) -> Callable[[str, dict[str, Any]], None]:
+    """An httpcore trace hook that hands each socket the request opens to the deadline."""
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                deadline.watch(sock)
+
+    return trace
+
+
+def record(
+    session: Session, job: Job, outcome: Outcome, now: datetime, *, hold_endpoint: bool = False
+) -> None:
+    """Log the attempt and move the delivery on: done, failed, or due again later.
+    `hold_endpoint`: the endpoint keeps failing, nothing more is sent to it for a while."""
+    endpoint, delivery = _locked(session, job)
     if endpoint is None or delivery is None:  # the endpoint was deleted meanwhile
         return
-    current = delivery.status == "sending" and delivery.attempt_count == job.attempt
-    if outcome.held:
-        if current:
-            delivery.attempt_count -= 1
-            delivery.status = "pending"
-            until = endpoint.throttled_until
-            delivery.next_attempt_at = until if until and until > now else now + THROTTLE_PAUSE
-            delivery.updated_at = now
-        return
     session.add(_attempt(delivery, job.attempt, outcome, now))
-    if not current:  # taken over as stale by another worker, or replayed: theirs decides
-        return
     code = outcome.status_code
+    if code in THROTTLING or hold_endpoint:
+        pause = outcome.retry_after if code in THROTTLING and outcome.retry_after else None
+        until = now + (pause or THROTTLE_PAUSE)
+        if endpoint.throttled_until is None or endpoint.throttled_until < until:
+            endpoint.throttled_until = until
+    if not _current(delivery, job):  # taken over as stale by another worker, or replayed
+        return
     delivery.last_status_code = code
     delivery.updated_at = now
     if code is not None and 200 <= code < 300:
@@ -348,11 +428,6 @@ def record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
         endpoint.disabled_reason = f"The endpoint answered 410 Gone at {_rfc3339(now)}."
         endpoint.updated_at = now
         return
-    if code in THROTTLING:
-        pause = outcome.retry_after or THROTTLE_PAUSE
-        until = now + pause
-        if endpoint.throttled_until is None or endpoint.throttled_until < until:
-            endpoint.throttled_until = until
     made = delivery.attempt_count - delivery.replayed_after
     if made > len(DELAYS):
         delivery.status, delivery.next_attempt_at = "failed", None
@@ -364,8 +439,28 @@ def record(session: Session, job: Job, outcome: Outcome, now: datetime) -> None:
     delivery.next_attempt_at = now + delay
 
 
-def _allow_private() -> bool:
-    return get_settings().webhooks_allow_private
+def release(session: Session, job: Job, now: datetime) -> None:
+    """A claimed delivery not sent after all: pending again, its attempt not counted, due
+    when its endpoint is no longer held back."""
+    endpoint, delivery = _locked(session, job)
+    if endpoint is None or delivery is None or not _current(delivery, job):
+        return
+    delivery.attempt_count -= 1
+    delivery.status = "pending"
+    until = endpoint.throttled_until
+    delivery.next_attempt_at = until if until and until > now else now
+    delivery.updated_at = now
+
+
+def _locked(session: Session, job: Job) -> tuple[WebhookEndpoint | None, WebhookDelivery | None]:
+    # The endpoint before the delivery, as deleting an endpoint locks them.
+    endpoint = session.get(WebhookEndpoint, (job.account_id, job.endpoint_id), with_for_update=True)
+    delivery = session.get(WebhookDelivery, (job.account_id, job.delivery_id), with_for_update=True)
+    return endpoint, delivery
+
+
+def _current(delivery: WebhookDelivery, job: Job) -> bool:
+    return delivery.status == "sending" and delivery.attempt_count == job.attempt
 
 
 def _attempt(

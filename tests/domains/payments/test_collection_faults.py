@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura import staged
 from recura.clock import FixedClock
 from recura.db.models import Payment
 from recura.db.unit_of_work import unit_of_work
@@ -80,30 +81,31 @@ class TickingClock:
         return T0 + timedelta(minutes=self.readings)
 
 
-def test_each_attempt_of_a_slow_batch_is_stamped_as_it_is_sent(
-    api: Api,
-    merchant: Merchant,
-    session_factory: sessionmaker[Session],
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_batch_running_late_leaves_what_it_cannot_send_in_time_to_the_reconciler(
+    api: Api, merchant: Merchant, session_factory: sessionmaker[Session], engine: Engine
 ) -> None:
-    # Stamped with the batch's start instead, the last attempts of a batch that takes longer
-    # than STALE_AFTER would look abandoned, and a reconciler would send them concurrently.
+    # Sent after its claim had expired, an attempt could go out twice at once: from this
+    # batch and from a reconciler that took it for abandoned. So a batch sends an attempt
+    # only if its deadline falls before the claim expires; the rest wait for the rule.
     for _ in range(3):
         customer_with_invoice(api, "tok_sandbox_visa")
-    charge = SandboxGateway.charge
-    stamps: list[tuple[datetime, datetime]] = []
-    clock = TickingClock()
+    units = lambda: unit_of_work(session_factory)  # noqa: E731
+    clock = TickingClock()  # claimed at T0 + 1 min; the third is due to go at T0 + 6 min
+    claimed_at = T0 + timedelta(minutes=1)
+    assert collection.collect_due(units, clock) == 3  # type: ignore[arg-type]
+    found = sorted(
+        s for attempts in statuses(session_factory, merchant.account_id).values() for s in attempts
+    )
+    assert found == ["processing", "succeeded", "succeeded"]
+    assert charges_booked(engine, merchant.account_id) == 2
 
-    def slow_charge(self: SandboxGateway, request: ChargeRequest) -> ChargeResult:
-        with unit_of_work(session_factory) as session:
-            stmt = select(Payment.updated_at).where(
-                Payment.idempotency_key == request.idempotency_key
-            )
-            stamps.append((session.scalars(stmt).one(), T0 + timedelta(minutes=clock.readings)))
-        return charge(self, request)
-
-    monkeypatch.setattr(SandboxGateway, "charge", slow_charge)
-    collection.collect_due(lambda: unit_of_work(session_factory), clock)  # type: ignore[arg-type]
-    assert len(stamps) >= 3
-    assert all(stamped == sent for stamped, sent in stamps), stamps
-    assert stamps[-1][0] > stamps[0][0]
+    # Its claim has not expired: nobody touches it. Then the reconciler asks the processor,
+    # which has not seen it, and sends it under the attempt's own key: charged once.
+    just_before = claimed_at + staged.CLAIM_EXPIRES - timedelta(seconds=1)
+    assert reconcile.reconcile_unsettled(units, FixedClock(just_before)) == 0
+    assert reconcile.reconcile_unsettled(units, FixedClock(claimed_at + staged.CLAIM_EXPIRES)) == 1
+    found = [
+        s for attempts in statuses(session_factory, merchant.account_id).values() for s in attempts
+    ]
+    assert found == ["succeeded"] * 3
+    assert charges_booked(engine, merchant.account_id) == 3

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura import staged
 from recura.clock import FixedClock
 from recura.db.models import Invoice, SandboxCharge
 from recura.db.unit_of_work import unit_of_work
@@ -101,7 +102,7 @@ def test_a_crash_between_recording_and_sending_is_settled_under_the_recorded_key
     # Too early: the attempt's worker may still be alive.
     units = lambda: unit_of_work(session_factory)  # noqa: E731
     assert reconcile.reconcile_unsettled(units, FixedClock(T0 + timedelta(minutes=1))) == 0
-    reconcile.reconcile_unsettled(units, FixedClock(T0 + collection.STALE_AFTER))
+    reconcile.reconcile_unsettled(units, FixedClock(T0 + staged.CLAIM_EXPIRES))
     (payment,) = attempts(api, invoice_id)
     assert payment["status"] == "succeeded"
     assert charges_booked(engine, merchant.account_id) == 1

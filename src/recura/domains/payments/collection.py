@@ -19,9 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from recura import staged
 from recura.clock import Clock
 from recura.core.money import Money
 from recura.db.models import Customer, Invoice, Payment
@@ -42,8 +43,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 100
 RETRY_LATER = timedelta(minutes=15)
-# An attempt still `processing` this long after it started has lost its worker.
-STALE_AFTER = timedelta(minutes=5)
+# How long one charge may take in all before its outcome counts as unknown.
+DEADLINE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,13 +174,20 @@ def charge_now(
     return recorded
 
 
-def collect_due(units: Units, clock: Clock, limit: int = BATCH) -> int:
-    """The worker's step: start every due attempt of one batch (one commit), send each,
-    finish each in its own transaction. Returns how many invoices were claimed."""
-    now = clock.now()
-    with units() as session:
-        claimed = claim_due(session, now, limit)
+class Collecting(staged.Kind[Pending, ChargeResult | None]):
+    """Due attempts as a staged batch: claimed by starting them (recorded `processing`),
+    sent under their keys, finished. One the batch could not send in time stays
+    `processing`, and the reconciler settles it once its claim has expired."""
+
+    name = "payments"
+
+    def __init__(self, deadline: float = DEADLINE_SECONDS) -> None:
+        self.deadline = deadline
+
+    def claim(self, session: Session, now: datetime, limit: int) -> list[Pending]:
         started = []
+        claimed = claim_due(session, now, limit)
+        self.taken = len(claimed)
         for tenant, invoice in claimed:
             try:
                 with session.begin_nested():
@@ -192,45 +200,29 @@ def collect_due(units: Units, clock: Clock, limit: int = BATCH) -> int:
                 continue
             if pending is not None:
                 started.append(pending)
-    for pending in started:
-        send_and_finish(units, pending, clock, send)
-    return len(claimed)
+        return started
+
+    def send(self, item: Pending, deadline: staged.Deadline) -> ChargeResult | None:
+        return deadline.call(lambda: send(item))
+
+    def unanswered(self, item: Pending, error: Exception) -> ChargeResult | None:
+        # No usable answer (the deadline passed, or the client failed in a way it does not
+        # report as refused or timed out): it may have charged, so the outcome is unknown
+        # and the reconciler asks.
+        return None
+
+    def record(
+        self, session: Session, item: Pending, answer: ChargeResult | None, now: datetime
+    ) -> None:
+        finish(session, item, answer, now)
 
 
-def send_and_finish(
-    units: Units,
-    pending: Pending,
-    clock: Clock,
-    ask: Callable[[Pending], ChargeResult | None],
-) -> None:
-    """One attempt of a batch: stamped as just sent, so that while the batch's earlier
-    attempts take their time no reconciler takes it for abandoned; asked; recorded."""
-    touch(units, pending, clock.now())
-    try:
-        result = ask(pending)
-    except Exception:
-        # No usable answer (the processor's client failed in a way it does not report
-        # as refused or timed out): it may have charged, so the outcome is unknown and
-        # the reconciler asks; the rest of the batch is sent all the same.
-        log.exception("no usable answer for payment %s", pending.payment_id)
-        result = None
-    try:
-        with units() as session:
-            finish(session, pending, result, clock.now())
-    except Exception:  # the attempt stays `processing`: the reconciler settles it
-        log.exception("could not record the outcome of payment %s", pending.payment_id)
-
-
-def touch(units: Units, pending: Pending, at: datetime) -> None:
-    with units() as session:
-        session.execute(
-            update(Payment)
-            .where(
-                Payment.account_id == pending.tenant.account_id,
-                Payment.id == pending.payment_id,
-            )
-            .values(updated_at=at)
-        )
+def collect_due(
+    units: Units, clock: Clock, limit: int = BATCH, deadline: float = DEADLINE_SECONDS
+) -> int:
+    """The worker's step: one staged batch of due attempts. Returns how many invoices were
+    claimed."""
+    return staged.run(units, clock, Collecting(deadline), limit)
 
 
 def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[Tenant, Invoice]]:

@@ -1,6 +1,7 @@
-"""Settling attempts whose outcome is not known: a timeout left them `unknown`, or a crash
-left them `processing`. The processor is asked under the attempt's own key; nothing is ever
-charged under a new one while an attempt is unsettled."""
+"""Settling attempts whose outcome is not known: a timeout left them `unknown`, or a lost
+worker left them `processing` past the stale-claim rule (`staged.CLAIM_EXPIRES`). The
+processor is asked under the attempt's own key; nothing is ever charged under a new one
+while an attempt is unsettled."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from recura import staged
 from recura.clock import Clock
 from recura.db.models import Invoice, Payment, PaymentMethod
+from recura.db.unit_of_work import Units
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
 from recura.domains.payments import collection, processors
-from recura.domains.payments.collection import Pending, Units
+from recura.domains.payments.collection import Pending
+from recura.gateways.base import ChargeResult
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +29,15 @@ ASK_AGAIN_AFTER = timedelta(minutes=1)
 
 
 def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
+    """Attempts to ask about, marked `processing` as claimed now: while they are asked,
+    they are in flight like any attempt, and a reconciler lost meanwhile leaves them to
+    the stale-claim rule."""
     stmt = (
         select(Payment)
         .where(
             or_(
                 (Payment.status == "processing")
-                & (Payment.updated_at <= now - collection.STALE_AFTER),
+                & (Payment.updated_at <= staged.abandoned_before(now)),
                 (Payment.status == "unknown") & (Payment.updated_at <= now - ASK_AGAIN_AFTER),
             )
         )
@@ -41,7 +48,6 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
     found = []
     for payment in session.scalars(stmt):
         tenant = Tenant(payment.account_id, payment.livemode)
-        # Others wait a while before asking about it again.
         payment.updated_at = now
         try:
             method = session.get_one(PaymentMethod, (payment.account_id, payment.payment_method_id))
@@ -53,13 +59,39 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
         except DomainError:  # its processor is no longer connected: asked again later
             log.exception("cannot ask about payment %s", payment.id)
             continue
+        payment.status = "processing"
         found.append(Pending(tenant, payment.id, gateway, request, payment.reference))
     return found
 
 
-def reconcile_unsettled(units: Units, clock: Clock, limit: int = BATCH) -> int:
-    with units() as session:
-        claimed = claim(session, clock.now(), limit)
-    for pending in claimed:
-        collection.send_and_finish(units, pending, clock, collection.lookup)
-    return len(claimed)
+class Reconciling(staged.Kind[Pending, ChargeResult | None]):
+    """Unsettled attempts as a staged batch: claimed, asked about (`collection.lookup`),
+    finished."""
+
+    name = "reconciled payments"
+
+    def __init__(self, deadline: float = collection.DEADLINE_SECONDS) -> None:
+        self.deadline = deadline
+
+    def claim(self, session: Session, now: datetime, limit: int) -> list[Pending]:
+        return claim(session, now, limit)
+
+    def send(self, item: Pending, deadline: staged.Deadline) -> ChargeResult | None:
+        return deadline.call(lambda: collection.lookup(item))
+
+    def unanswered(self, item: Pending, error: Exception) -> ChargeResult | None:
+        return None  # still unknown: asked again later
+
+    def record(
+        self, session: Session, item: Pending, answer: ChargeResult | None, now: datetime
+    ) -> None:
+        collection.finish(session, item, answer, now)
+
+
+def reconcile_unsettled(
+    units: Units,
+    clock: Clock,
+    limit: int = BATCH,
+    deadline: float = collection.DEADLINE_SECONDS,
+) -> int:
+    return staged.run(units, clock, Reconciling(deadline), limit)
