@@ -482,7 +482,7 @@ def prepare(
 ) -> _Outgoing | _Unrendered | None:
     """Render the claimed row and mark it `sending`; None (and the row `skipped`) when
     there is nothing to send. An operator's override is not rendered here, inside the
-    claim's transaction, but by `render_overrides` after it: `_Unrendered`."""
+    claim's transaction, but as it is sent (`Mailing.send`): `_Unrendered`."""
     if row.to_address is None:
         _finish(row, "skipped", now, "the customer has no email address")
         return None
