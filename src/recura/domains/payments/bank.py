@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import bank_reversals, locks, outcomes
@@ -87,7 +87,7 @@ def _import(session: Session, tenant: Tenant, statement: Statement, now: datetim
         transaction = _transaction(session, tenant, row, entry, now)
         if transaction is not None and transaction.status in (*bank_reversals.PAID, "reversal"):
             row.matched_count += 1
-    events.record(session, tenant, "bank_statement.imported", row.id, _summary(row), now)
+    events.record(session, tenant, _summary(row, payloads.BankStatementImported), now)
     return row
 
 
@@ -209,7 +209,7 @@ def _received(
         status_changed_at=now,
         settled_at=now,
     )
-    events.record(session, tenant, "payment.succeeded", payment.id, outcomes.summary(payment), now)
+    events.record(session, tenant, outcomes.summary(payment, payloads.PaymentSucceeded), now)
     outcomes.receive(session, tenant, invoice, amount, f"Transfer {transaction.entry_ref}", now)
     return payment
 
@@ -256,11 +256,13 @@ def transactions(
     return paginate(session, stmt, BankTransaction, limit, starting_after)
 
 
-def _summary(row: BankStatement) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "statement_id": row.statement_id,
-        "account_number": row.account_number,
-        "entry_count": row.entry_count,
-        "matched_count": row.matched_count,
-    }
+def _summary(
+    row: BankStatement, kind: type[payloads.BankStatementImported]
+) -> payloads.BankStatementImported:
+    return kind(
+        id=row.id,
+        statement_id=row.statement_id,
+        account_number=row.account_number,
+        entry_count=row.entry_count,
+        matched_count=row.matched_count,
+    )
