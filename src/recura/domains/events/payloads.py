@@ -1,7 +1,7 @@
 """What each event carries: one model per event type, the public webhook contract.
 
 An event's `data` is one of these, as JSON; producers build the model and
-`events.record` derives the type from it, and readers (emails, webhooks, entitlements)
+`events.record` derives the type from it, and readers (the email plan, outbound webhooks)
 parse the stored JSON back with `parse` and read attributes. The same models are the
 `webhooks` section of the OpenAPI document, each in the envelope webhooks deliver.
 
@@ -636,11 +636,6 @@ def payload_class(kind: str) -> type[EventPayload]:
     """The model of event type `kind`; a name Recura does not emit raises ValueError."""
 
     return PAYLOADS[EventType(kind)]
-
-
-def build(kind: str, **fields: Any) -> EventPayload:
-    """The payload of event type `kind` (a name as core.lifecycle gives it), validated."""
-    return payload_class(kind)(**fields)
 
 
 def parse(kind: str, object_id: str, data: dict[str, Any], shape: type[P]) -> P:
