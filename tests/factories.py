@@ -28,6 +28,7 @@ from recura.db.models import (
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
+from recura.domains.events import payloads
 from recura.domains.payments import methods
 from recura.gateways.base import CustomerInfo
 from recura.gateways.sandbox import SandboxGateway
@@ -408,3 +409,53 @@ def seed_due_subscriptions(
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     return account_id
+
+
+_SAMPLE_T = "2026-01-15T09:30:00Z"
+# A valid `data` of each payload shape, for tests that record events by hand.
+_SAMPLES: dict[type[payloads.EventPayload], dict[str, Any]] = {
+    payloads.CustomerData: {"default_payment_method": "pm_1"},
+    payloads.SubscriptionData: {
+        "customer": "cus_1",
+        "plan": "plan_1",
+        "mrr": 4900,
+        "status": "active",
+        "previous_status": None,
+        "current_period_start": _SAMPLE_T,
+        "current_period_end": "2026-02-15T09:30:00Z",
+        "trial_end": None,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "ended_at": None,
+        "paused_at": None,
+        "resume_at": None,
+        "pending_change": None,
+        "pending_change_at": None,
+    },
+    payloads.InvoiceData: {
+        "number": "F-1",
+        "status": "paid",
+        "reason": "subscription_cycle",
+        "customer": "cus_1",
+        "subscription": None,
+        "currency": "RON",
+        "total": 4900,
+        "amount_due": 4900,
+        "amount_paid": 4900,
+    },
+    payloads.UpcomingInvoiceData: {
+        "subscription": "sub_1",
+        "customer": "cus_1",
+        "plan": "plan_1",
+        "renews_at": _SAMPLE_T,
+        "amount": 4900,
+        "currency": "RON",
+    },
+}
+
+
+def sample_payload(type_: str, object_id: str, **fields: Any) -> payloads.EventPayload:
+    """An event of `type_` about `object_id`, with sample data (`fields` replace it)."""
+    model = payloads.payload_class(type_)
+    shape = next(s for s in model.__mro__ if s in _SAMPLES)
+    return model.model_validate({**_SAMPLES[shape], "id": object_id, **fields})

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from tests.api.test_gateway_webhooks import Shop, deliver, dispute, paid_invoice, stripe_event
 from tests.conftest import T0
+from tests.event_contract import check_recorded
 
 from recura.db.models import CreditNote, Dispute, Event, Payment, Refund
 from recura.db.unit_of_work import unit_of_work
@@ -163,6 +164,8 @@ def test_a_dispute_is_recorded_once_in_any_order(shop: Shop, end: str, held: int
     shown = shop.api.ok("GET", f"/v1/disputes/{row.id}")
     assert shown["funds_withdrawn_at"] == "2026-01-15T09:30:01Z"
     assert shown["funds_reinstated_at"] == ("2026-01-15T09:30:31Z" if end == "won" else None)
+    seen = check_recorded(shop.session_factory, shop.account_id, shop.client.app)  # type: ignore[arg-type]
+    assert {"dispute.created", "dispute.updated", "dispute.closed"} <= seen
 
 
 def events_of(shop: Shop, object_id: str, kind: str) -> int:

@@ -16,10 +16,13 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 from tests.conftest import SECRET
+from tests.event_contract import webhook_schema
+from tests.factories import sample_payload
 
 from recura.api.app import create_app
 from recura.api.problems import PROBLEM_MEDIA_TYPE
 from recura.config import Settings
+from recura.domains.events.payloads import EventType
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 REF_PREFIX = "#/components/schemas/"
@@ -183,3 +186,33 @@ def test_docs_assets_are_served_locally(http: TestClient) -> None:
         response = http.get(f"/static/docs/{asset}")
         assert response.status_code == 200
         assert len(response.content) > 10_000
+
+
+def test_every_event_type_is_a_webhook_with_its_payload_schema(spec: dict[str, Any]) -> None:
+    assert spec["openapi"].startswith("3.1")
+    assert set(spec["webhooks"]) == {kind.value for kind in EventType}
+    components = spec["components"]["schemas"]
+    for kind in EventType:
+        operation = spec["webhooks"][kind.value]["post"]
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        envelope = components[ref.removeprefix(REF_PREFIX)]
+        assert envelope["required"] == ["type", "timestamp", "data"], kind
+        assert envelope["properties"]["type"]["const"] == kind.value
+        data = components[envelope["properties"]["data"]["$ref"].removeprefix(REF_PREFIX)]
+        assert data["type"] == "object", kind
+        assert "id" in data["required"], kind
+        assert "422" not in operation["responses"], kind
+
+
+def test_a_webhook_schema_takes_what_is_sent_and_refuses_what_is_not(
+    spec: dict[str, Any],
+) -> None:
+    validator = jsonschema_rs.Draft202012Validator(webhook_schema(spec, "invoice.paid"))
+    data = sample_payload("invoice.paid", "inv_1").json_data()
+    body = {"type": "invoice.paid", "timestamp": "2026-01-15T09:30:00Z", "data": data}
+    assert validator.is_valid(body)
+    assert not validator.is_valid({**body, "type": "invoice.voided"})
+    assert not validator.is_valid({**body, "data": {**data, "total": "49.00"}})
+    assert not validator.is_valid({**body, "data": {**data, "currency": "lei"}})
+    without = {k: v for k, v in data.items() if k != "amount_due"}
+    assert not validator.is_valid({**body, "data": without})

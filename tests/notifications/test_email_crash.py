@@ -25,6 +25,7 @@ from recura.db.migrate import upgrade
 from recura.db.models import EmailMessage
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.jobs.worker import run_once
 from recura.notifications import emails
@@ -85,15 +86,16 @@ def seed(engine: Engine, database_url: str) -> tuple[sessionmaker[Session], set[
     with unit_of_work(factory) as session:
         recorded = []
         for customer in customers:
-            data = {
-                "subscription": f"sub_of_{customer}",
-                "customer": customer,
-                "renews_at": (now + timedelta(days=7)).isoformat(),
-                "amount": 49000,
-                "currency": "RON",
-                "plan": plan,
-            }
-            recorded.append(events.record(session, tenant, "invoice.upcoming", customer, data, now))
+            data = payloads.InvoiceUpcoming(
+                id=customer,
+                subscription=f"sub_of_{customer}",
+                customer=customer,
+                renews_at=now + timedelta(days=7),
+                amount=49000,
+                currency="RON",
+                plan=plan,
+            )
+            recorded.append(events.record(session, tenant, data, now))
         session.flush()
         expected = {emails.message_id(e.id, "upcoming_renewal") for e in recorded}
     return factory, expected

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import FixedClock
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.jobs.worker import run_once
 from recura.notifications import links
@@ -96,16 +97,16 @@ def test_a_subscription_story_sends_every_email_once_in_the_right_language(
     tenant = Tenant(merchant.account_id, False)
     with unit_of_work(session_factory) as session:  # what the lead's yearly notice records
         for locale, sub in subs.items():
-            data = {
-                "subscription": sub,
-                "customer": customers[locale],
-                "renews_at": "2027-01-29T09:30:00Z",
-                "amount": 4900,
-                "currency": "RON",
-                "plan": pro,
-            }
-            at = START + timedelta(days=15)
-            events.record(session, tenant, "invoice.upcoming", sub, data, at)
+            data = payloads.InvoiceUpcoming(
+                id=sub,
+                subscription=sub,
+                customer=customers[locale],
+                renews_at=datetime(2027, 1, 29, 9, 30, tzinfo=UTC),
+                amount=4900,
+                currency="RON",
+                plan=pro,
+            )
+            events.record(session, tenant, data, START + timedelta(days=15))
     deliver()
     world.advance_to(datetime(2026, 3, 1, 12, tzinfo=UTC))  # renewed on Business
     deliver()

@@ -22,6 +22,7 @@ from recura.jobs.worker import run_once
 from recura.notifications import pruning
 from recura.notifications.emails import message_id
 from tests.conftest import T0, Merchant
+from tests.factories import sample_payload
 
 Factory = sessionmaker[Session]
 NOW = T0 + timedelta(days=400)
@@ -34,7 +35,7 @@ RECENT = NOW - pruning.RETENTION + timedelta(days=1)
 def delivery(session: Session, tenant: Tenant, status: str, at: datetime, attempts: int) -> str:
     body = WebhookEndpointCreate(url="https://hooks.merchant.example/x")  # type: ignore[call-arg]
     endpoint = endpoints.create(session, tenant, body, at, allow_private=False)
-    event = events.record(session, tenant, "invoice.paid", "inv_1", {}, at)
+    event = events.record(session, tenant, sample_payload("invoice.paid", "inv_1"), at)
     row = endpoints.new_delivery(tenant, endpoint.id, event.id, at)
     row.status, row.attempt_count = status, attempts
     session.add(row)

@@ -21,6 +21,7 @@ from recura.notifications import outbox
 from recura.notifications.webhooks_out import LOST, THREADS
 from recura.staged import CLAIM_EXPIRES
 from tests.conftest import T0, Merchant
+from tests.factories import sample_payload
 from tests.fakes import worker_process
 from tests.fakes.webhook_receiver import serve_receiver
 
@@ -51,7 +52,7 @@ def test_a_worker_killed_between_commit_and_send_still_delivers_each_event_once(
         tenant = Tenant(merchant.account_id, False)
         with unit_of_work(session_factory) as session:
             recorded = [
-                events.record(session, tenant, "invoice.paid", f"inv_{n}", {"n": n}, T0).id
+                events.record(session, tenant, sample_payload("invoice.paid", f"inv_{n}"), T0).id
                 for n in range(EVENTS)
             ]
         # Fanned out here, not by the worker: other tests' events in this database come

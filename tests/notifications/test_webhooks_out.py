@@ -25,6 +25,7 @@ from recura.notifications import outbox, webhooks_out
 from recura.notifications.webhooks_out import DELAYS, JITTER, TIMEOUT_SECONDS, Sender
 from recura.staged import CLAIM_EXPIRES
 from tests.conftest import SECRET, T0, Api, Merchant
+from tests.factories import sample_payload
 from tests.fakes.webhook_receiver import Answer, Receiver, serve_receiver
 
 Factory = sessionmaker[Session]
@@ -53,8 +54,8 @@ def add_endpoint(api: Api, receiver: Receiver, **fields: Any) -> dict[str, Any]:
 def record(factory: Factory, merchant: Merchant, type_: str = "invoice.paid", **kw: Any) -> str:
     tenant = Tenant(merchant.account_id, kw.pop("livemode", False))
     with unit_of_work(factory) as session:
-        data = {"status": "paid", "amount_due": 4900}
-        return events.record(session, tenant, type_, "inv_1", data, kw.pop("at", T0)).id
+        data = sample_payload(type_, "inv_1")
+        return events.record(session, tenant, data, kw.pop("at", T0)).id
 
 
 def run(factory: Factory, clock: FixedClock, sender: Sender) -> int:
@@ -106,7 +107,7 @@ def test_a_signed_event_reaches_the_receiver_once(
     assert receiver.payloads[event_id] == {
         "type": "invoice.paid",
         "timestamp": "2026-01-15T09:30:00Z",
-        "data": {"status": "paid", "amount_due": 4900, "id": "inv_1"},
+        "data": sample_payload("invoice.paid", "inv_1").json_data(),
     }
     assert got.headers["content-type"] == "application/json"
     [entry] = log(api, endpoint["id"])

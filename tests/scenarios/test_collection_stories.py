@@ -295,7 +295,7 @@ def test_a_card_pays_then_declines_through_dunning_until_a_new_card_recovers_it(
         (e["object_id"], e["data"]["attempt_count"], e["data"]["failure_code"]) for e in failed
     ] == [(july["id"], n, "card_declined") for n in (1, 2, 3, 4)]
     assert [e["data"]["next_payment_attempt"] for e in failed] == [
-        at(7, day).isoformat() for day in (2, 4, 6, 8)
+        iso(at(7, day)) for day in (2, 4, 6, 8)
     ]
     assert [e["object_id"] for e in events(api, "payment.failed")] == [
         p["id"] for p in payments(api, july["id"])

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from recura import __version__
-from recura.api import email_links, errors, gateway_webhooks, signed_paths
+from recura.api import email_links, errors, event_webhooks, gateway_webhooks, signed_paths
 from recura.api.body_limit import BodyLimit
 from recura.api.key_cache import KeyCache
 from recura.api.problems import PROBLEM_MEDIA_TYPE
@@ -111,6 +111,7 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    event_webhooks.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -120,7 +121,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        webhooks=app.webhooks.routes,
     )
     components = schema.get("components", {}).get("schemas", {})
     components.pop("HTTPValidationError", None)
@@ -138,6 +143,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 content = response.get("content", {})
                 if status.startswith(("4", "5")) and "application/json" in content:
                     content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    for path_item in schema.get("webhooks", {}).values():
+        for operation in path_item.values():
+            # Recura's receivers answer as they like; there is no request to validate.
+            operation.get("responses", {}).pop("422", None)
     for name, examples in _model_examples(app).items():
         if name in components:
             # get_openapi drops every None, also inside examples ({"up_to": null} is the
@@ -170,7 +179,7 @@ def _model_examples(app: FastAPI) -> dict[str, list[Any]]:
         for arg in get_args(annotation):
             visit(arg)
 
-    for route in iter_route_contexts(app.routes):
+    for route in iter_route_contexts([*app.routes, *app.webhooks.routes]):
         body = getattr(route, "body_field", None)
         visit(body.field_info.annotation if body is not None else None)
         visit(getattr(route, "response_model", None))

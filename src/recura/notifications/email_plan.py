@@ -4,22 +4,41 @@ rendered with, taken when the event is dispatched (amounts in minor units, insta
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
+from recura.core.lifecycle import Status
 from recura.db.models import Account, Event, Invoice, InvoiceLine
 from recura.domains.accounts.payee import payee_for
+from recura.domains.events import payloads
+from recura.domains.events.payloads import (
+    EventPayload,
+    EventType,
+    InvoiceData,
+    InvoicePaymentFailedData,
+    PaymentMethodData,
+    RefundData,
+    SubscriptionChange,
+    SubscriptionData,
+    UpcomingInvoiceData,
+)
 from recura.domains.invoices.issuing import SEND_INVOICE
 
-PLAN_CHANGES = frozenset({"terms_changed", "change_applied"})
-# The events whose emails speak of an invoice, and where the event names it.
-INVOICE_OF = {
-    "invoice.finalized": lambda e: e.object_id,
-    "invoice.paid": lambda e: e.object_id,
-    "refund.succeeded": lambda e: e.data.get("invoice"),
-}
+log = logging.getLogger(__name__)
+P = TypeVar("P", bound=EventPayload)
+PLAN_CHANGES = frozenset({SubscriptionChange.TERMS_CHANGED, SubscriptionChange.CHANGE_APPLIED})
+# The events whose emails speak of an invoice (found by `invoice_id`).
+INVOICE_EVENTS = frozenset(
+    {EventType.INVOICE_FINALIZED, EventType.INVOICE_PAID, EventType.REFUND_SUCCEEDED}
+)
+# Shapes that name the customer they are about.
+_NAMING_CUSTOMER = (SubscriptionData, InvoiceData, UpcomingInvoiceData, PaymentMethodData)
+# An event's data as its model, by event: a batch reads each several times.
+_parsed: WeakKeyDictionary[Event, tuple[object, EventPayload]] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +61,52 @@ class Found:
     first_failure: dict[tuple[str, str], str]
 
 
+def payload(event: Event, shape: type[P]) -> P:
+    """The event's data as its model (a `shape`), parsed once per event and data."""
+    cached = _parsed.get(event)
+    if cached is not None and cached[0] is event.data and isinstance(cached[1], shape):
+        return cached[1]
+    found = payloads.parse(event.type, event.object_id, event.data, shape)
+    _parsed[event] = (event.data, found)
+    return found
+
+
+def readable(event: Event) -> bool:
+    """Whether the event's data fits its model; one that does not (recorded by hand, or
+    before its type had a model) calls for no email rather than stopping the dispatch."""
+    try:
+        payload(event, EventPayload)
+    except ValueError:
+        log.warning("event %s does not match its %s model", event.id, event.type)
+        return False
+    return True
+
+
 def invoice_id(event: Event) -> str | None:
-    pick = INVOICE_OF.get(event.type)
-    return pick(event) if pick else None
+    if event.type not in INVOICE_EVENTS:
+        return None
+    if event.type == EventType.REFUND_SUCCEEDED:
+        return payload(event, RefundData).invoice
+    return event.object_id
+
+
+def named_customer(event: Event) -> str | None:
+    """The customer the event names, if it names one."""
+    data = payload(event, EventPayload)
+    return data.customer if isinstance(data, _NAMING_CUSTOMER) else None
+
+
+def plan_of(event: Event) -> str | None:
+    """The plan the event names, if it names one."""
+    data = payload(event, EventPayload)
+    return data.plan if isinstance(data, SubscriptionData | UpcomingInvoiceData) else None
 
 
 def customer_id(event: Event, found: Found) -> str | None:
     """The customer an event's emails go to: named in the event or by its invoice."""
-    named = event.data.get("customer")
+    named = named_customer(event)
     if named:
-        return str(named)
+        return named
     invoice = found.invoices.get((event.account_id, invoice_id(event) or ""))
     return invoice.customer_id if invoice else None
 
@@ -59,56 +114,29 @@ def customer_id(event: Event, found: Found) -> str | None:
 def needs_lines(event: Event, invoice: Invoice) -> bool:
     """Whether the event's email lists the invoice's lines (a billing run's thousands of
     invoices charged automatically need none read for their `invoice.finalized`)."""
-    if event.type == "invoice.finalized":
+    if event.type == EventType.INVOICE_FINALIZED:
         return _sent_for_transfer(invoice)
-    return event.type == "invoice.paid" and invoice.total > 0 and invoice.amount_paid > 0
+    return event.type == EventType.INVOICE_PAID and invoice.total > 0 and invoice.amount_paid > 0
 
 
 def emails_for(event: Event, found: Found) -> list[Planned]:
-    data = event.data
-    kind = event.type
+    data = payload(event, EventPayload)
     account = found.accounts[event.account_id]
-    plan = found.plans.get((event.account_id, data.get("plan", "")), "")
+    plan = found.plans.get((event.account_id, plan_of(event) or ""), "")
     at = event.occurred_at.isoformat()
     invoice = found.invoices.get((event.account_id, invoice_id(event) or ""))
-    if kind == "subscription.created":
-        if found.first_subscription.get((event.account_id, data["customer"])) != data["id"]:
-            return []  # a welcome is for a customer's first subscription only
-        trial = data.get("trial_end") if data.get("status") == "trialing" else None
-        context = {"plan": plan, "trial_end": trial, "period_end": data.get("current_period_end")}
-        return [Planned(event, "welcome", context)]
-    if kind == "subscription.trial_will_end":
-        context = {"plan": plan, "trial_end": data.get("trial_end"), "subscription": data["id"]}
-        return [Planned(event, "trial_ending", context)]
-    if kind == "subscription.updated":
-        if data.get("change") == "cancel_scheduled":
-            context = {
-                "plan": plan,
-                "ends_at": _instant(data["cancel_at"]),
-                "subscription": data["id"],
-            }
-            return [Planned(event, "cancel_scheduled", context)]
-        if data.get("change") not in PLAN_CHANGES:
-            return []
-        context = {"plan": plan, "period_end": data.get("current_period_end")}
-        return [Planned(event, "plan_changed", context)]
-    if kind == "subscription.canceled":
-        context = {"plan": plan, "canceled_at": at, "subscription": data["id"]}
-        found_ = [Planned(event, "canceled", context)]
-        if account.winback_days:
-            delay = timedelta(days=account.winback_days)
-            found_.append(Planned(event, "winback", context, delay))
-        return found_
-    if kind == "invoice.upcoming":
+    if isinstance(data, SubscriptionData):
+        return _subscription_emails(event, data, found, plan, at)
+    if isinstance(data, UpcomingInvoiceData):
         context = {
             "plan": plan,
-            "renews_at": data["renews_at"],
-            "amount": data["amount"],
-            "currency": data["currency"],
-            "subscription": data.get("subscription"),
+            "renews_at": _instant(data.renews_at),
+            "amount": data.amount,
+            "currency": data.currency,
+            "subscription": data.subscription,
         }
         return [Planned(event, "upcoming_renewal", context)]
-    if kind == "invoice.finalized":
+    if event.type == EventType.INVOICE_FINALIZED:
         if invoice is None or not _sent_for_transfer(invoice):
             return []
         lines = found.lines.get((event.account_id, invoice.id), [])
@@ -118,57 +146,97 @@ def emails_for(event: Event, found: Found) -> list[Planned]:
         if reminder is not None:
             emails.append(Planned(event, "invoice_due_reminder", context, reminder))
         return emails
-    if kind == "invoice.paid":
-        if data.get("total", 0) <= 0 or data.get("amount_paid", 0) <= 0:
+    if event.type == EventType.INVOICE_PAID and isinstance(data, InvoiceData):
+        if data.total <= 0 or data.amount_paid <= 0:
             return []  # nothing was paid: no receipt
         context = {
-            "number": data.get("number") or data["id"],
-            "amount": data["amount_paid"],
-            "currency": data["currency"],
+            "number": data.number or data.id,
+            "amount": data.amount_paid,
+            "currency": data.currency,
             "paid_at": at,
         }
         if invoice is not None:
             lines = found.lines.get((event.account_id, invoice.id), [])
             context = {**_invoice(invoice, lines), **context}
         return [Planned(event, "receipt", context)]
-    if kind == "refund.succeeded":
+    if event.type == EventType.REFUND_SUCCEEDED and isinstance(data, RefundData):
         if invoice is None:
             return []
         context = {
             "number": invoice.number or invoice.id,
             "invoice": invoice.id,
-            "amount": data["amount"],
-            "currency": data["currency"],
+            "amount": data.amount,
+            "currency": data.currency,
             "refunded_at": at,
         }
         return [Planned(event, "refund", context)]
-    if kind == "invoice.payment_failed":
+    if isinstance(data, InvoicePaymentFailedData):
+        next_attempt = data.next_payment_attempt
         context = {
-            "number": data.get("number") or data["id"],
-            "amount": data["amount_due"] - data["amount_paid"],
-            "currency": data["currency"],
-            "attempt": data.get("attempt_count", 0),
-            "next_attempt": data.get("next_payment_attempt"),
-            "last_attempt": data.get("next_payment_attempt") is None,
-            "subscription": data.get("subscription"),
+            "number": data.number or data.id,
+            "amount": data.amount_due - data.amount_paid,
+            "currency": data.currency,
+            "attempt": data.attempt_count,
+            "next_attempt": _instant(next_attempt) if next_attempt else None,
+            "last_attempt": next_attempt is None,
+            "subscription": data.subscription,
         }
         first = found.first_failure.get((event.account_id, event.object_id)) == event.id
         return [Planned(event, "payment_failed" if first else "dunning_reminder", context)]
-    if kind == "payment_method.expiring":
-        if not data.get("exp_year") or not data.get("exp_month"):
+    if event.type == EventType.PAYMENT_METHOD_EXPIRING and isinstance(data, PaymentMethodData):
+        if not data.exp_year or not data.exp_month:
             return []
         context = {
-            "brand": data.get("brand") or "",
-            "last4": data.get("last4") or "",
-            "exp_month": data["exp_month"],
-            "exp_year": data["exp_year"],
+            "brand": data.brand or "",
+            "last4": data.last4 or "",
+            "exp_month": data.exp_month,
+            "exp_year": data.exp_year,
         }
         return [Planned(event, "card_expiring", context)]
     return []
 
 
-def _instant(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+def _subscription_emails(
+    event: Event, data: SubscriptionData, found: Found, plan: str, at: str
+) -> list[Planned]:
+    kind = event.type
+    if kind == EventType.SUBSCRIPTION_CREATED:
+        if found.first_subscription.get((event.account_id, data.customer)) != data.id:
+            return []  # a welcome is for a customer's first subscription only
+        trial = data.trial_end if data.status is Status.TRIALING else None
+        context = {
+            "plan": plan,
+            "trial_end": _instant(trial) if trial else None,
+            "period_end": _instant(data.current_period_end),
+        }
+        return [Planned(event, "welcome", context)]
+    if kind == EventType.SUBSCRIPTION_TRIAL_WILL_END:
+        trial_end = _instant(data.trial_end) if data.trial_end else None
+        context = {"plan": plan, "trial_end": trial_end, "subscription": data.id}
+        return [Planned(event, "trial_ending", context)]
+    if kind == EventType.SUBSCRIPTION_UPDATED:
+        if data.change is SubscriptionChange.CANCEL_SCHEDULED:
+            ends_at = _instant(data.cancel_at) if data.cancel_at else None
+            context = {"plan": plan, "ends_at": ends_at, "subscription": data.id}
+            return [Planned(event, "cancel_scheduled", context)]
+        if data.change not in PLAN_CHANGES:
+            return []
+        context = {"plan": plan, "period_end": _instant(data.current_period_end)}
+        return [Planned(event, "plan_changed", context)]
+    if kind == EventType.SUBSCRIPTION_CANCELED:
+        context = {"plan": plan, "canceled_at": at, "subscription": data.id}
+        emails = [Planned(event, "canceled", context)]
+        winback_days = found.accounts[event.account_id].winback_days
+        if winback_days:
+            delay = timedelta(days=winback_days)
+            emails.append(Planned(event, "winback", context, delay))
+        return emails
+    return []
+
+
+def _instant(value: datetime) -> str:
+    """RFC 3339, as the event carried it (UTC as `Z`)."""
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def _sent_for_transfer(invoice: Invoice) -> bool:
@@ -198,7 +266,7 @@ def _transfer(account: Account, invoice: Invoice) -> dict[str, Any]:
     payee = payee_for(account, invoice.currency)
     return {
         "amount": invoice.amount_due,
-        "due_at": _instant(invoice.due_at) if invoice.due_at else None,
+        "due_at": invoice.due_at.isoformat() if invoice.due_at else None,
         "beneficiary": payee.beneficiary,
         "iban": payee.iban,
         "bic": payee.bic,

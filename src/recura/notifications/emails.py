@@ -48,6 +48,7 @@ from recura.db.unit_of_work import Units
 from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
 from recura.domains.email_templates import repository as email_templates
+from recura.domains.events.payloads import EventType
 from recura.ids import new_ids
 from recura.notifications import links, overrides, rendering, sandbox, sandbox_process, smtp
 from recura.notifications.email_plan import (
@@ -56,7 +57,10 @@ from recura.notifications.email_plan import (
     customer_id,
     emails_for,
     invoice_id,
+    named_customer,
     needs_lines,
+    plan_of,
+    readable,
 )
 
 log = logging.getLogger(__name__)
@@ -78,16 +82,16 @@ BACKOFF = (
 MAX_ATTEMPTS = len(BACKOFF) + 1
 HANDLED = frozenset(
     {
-        "subscription.created",
-        "subscription.trial_will_end",
-        "subscription.updated",
-        "subscription.canceled",
-        "invoice.upcoming",
-        "invoice.finalized",
-        "invoice.paid",
-        "invoice.payment_failed",
-        "refund.succeeded",
-        "payment_method.expiring",
+        EventType.SUBSCRIPTION_CREATED,
+        EventType.SUBSCRIPTION_TRIAL_WILL_END,
+        EventType.SUBSCRIPTION_UPDATED,
+        EventType.SUBSCRIPTION_CANCELED,
+        EventType.INVOICE_UPCOMING,
+        EventType.INVOICE_FINALIZED,
+        EventType.INVOICE_PAID,
+        EventType.INVOICE_PAYMENT_FAILED,
+        EventType.REFUND_SUCCEEDED,
+        EventType.PAYMENT_METHOD_EXPIRING,
     }
 )
 # Emails that go out only while their invoice is still open.
@@ -104,7 +108,9 @@ def message_id(event_id: str, template: str) -> str:
 def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
     """The outbox's fan-out: the email rows the claimed events call for."""
     relevant = [
-        e for e in events if e.type in HANDLED and (e.data.get("customer") or invoice_id(e))
+        e
+        for e in events
+        if e.type in HANDLED and readable(e) and (named_customer(e) or invoice_id(e))
     ]
     if not relevant:
         return
@@ -172,7 +178,7 @@ def _read(session: Session, events: Sequence[Event]) -> Found:
             select(Account).where(Account.id.in_({e.account_id for e in events}))
         )
     }
-    plan_keys = {(e.account_id, e.data["plan"]) for e in events if e.data.get("plan")}
+    plan_keys = {(e.account_id, plan) for e in events if (plan := plan_of(e))}
     invoice_keys = {(e.account_id, i) for e in events if (i := invoice_id(e))}
     invoices = _by_key(session, Invoice, invoice_keys)
     line_keys = {
@@ -221,7 +227,11 @@ def _by_key(session: Session, model: Any, keys: set[tuple[str, str]]) -> dict[tu
 
 def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
     """(account, customer) -> the id of the customer's first subscription."""
-    keys = {(e.account_id, e.data["customer"]) for e in events if e.type == "subscription.created"}
+    keys = {
+        (e.account_id, customer)
+        for e in events
+        if e.type == EventType.SUBSCRIPTION_CREATED and (customer := named_customer(e))
+    }
     found: dict[tuple[str, str], str] = {}
     for account_id in {a for a, _ in keys}:
         stmt = (
@@ -238,14 +248,16 @@ def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tupl
 
 def _first_failures(session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
     """(account, invoice) -> the id of the invoice's first `invoice.payment_failed` event."""
-    keys = {(e.account_id, e.object_id) for e in events if e.type == "invoice.payment_failed"}
+    keys = {
+        (e.account_id, e.object_id) for e in events if e.type == EventType.INVOICE_PAYMENT_FAILED
+    }
     found: dict[tuple[str, str], str] = {}
     for account_id in {a for a, _ in keys}:
         stmt = (
             select(Event.object_id, func.min(Event.id))
             .where(
                 Event.account_id == account_id,
-                Event.type == "invoice.payment_failed",
+                Event.type == EventType.INVOICE_PAYMENT_FAILED,
                 Event.object_id.in_([i for a, i in keys if a == account_id]),
             )
             .group_by(Event.object_id)

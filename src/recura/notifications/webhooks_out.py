@@ -43,6 +43,7 @@ from recura.config import get_settings
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from recura.db.unit_of_work import Units
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.webhook_endpoints import service as endpoints
 from recura.domains.webhook_endpoints import targets
 from recura.ids import new_id
@@ -168,12 +169,16 @@ class Sender:
 
 
 def payload(event: Event) -> str:
-    """The Standard Webhooks body: type, timestamp, data (the object's summary and id)."""
-    body = {
-        "type": event.type,
-        "timestamp": _rfc3339(event.occurred_at),
-        "data": {**event.data, "id": event.object_id},
-    }
+    """The Standard Webhooks body: type, timestamp, data (the event's model, as JSON; the
+    `webhooks` section of the OpenAPI document describes each)."""
+    try:
+        data = payloads.parse(event.type, event.object_id, event.data, payloads.EventPayload)
+        sent = data.json_data()
+    except ValueError:
+        # Recorded before its type had a model (or by hand): as stored, still delivered.
+        log.warning("event %s does not match its %s model", event.id, event.type)
+        sent = {**event.data, "id": event.object_id}
+    body = {"type": event.type, "timestamp": _rfc3339(event.occurred_at), "data": sent}
     return orjson.dumps(body).decode()
 
 

@@ -360,6 +360,7 @@ def test_record_update_writes_once_per_real_change(
     sub = shop.subscribe(cus, shop.plan({"sso": True, "projects": 10, "api_calls": 100}))
     [first] = record_update()
     assert first == {
+        "id": cus,
         "object": "entitlements",
         "customer": cus,
         "features": [

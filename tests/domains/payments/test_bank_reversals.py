@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db.models import BalanceEntry
-from tests.conftest import Api
+from tests.conftest import Api, Merchant
 from tests.domains.payments.test_bank_transfers import START, sent_invoice, transactions, upload
+from tests.event_contract import check_recorded
 from tests.fakes.camt053 import credit, debit, statement
 
 
@@ -38,7 +39,9 @@ def balance(session_factory: sessionmaker[Session], customer: str) -> int:
     return int(total or 0)
 
 
-def test_a_reversed_transfer_reopens_the_invoice_and_dunning_follows(api: Api) -> None:
+def test_a_reversed_transfer_reopens_the_invoice_and_dunning_follows(
+    api: Api, merchant: Merchant, session_factory: sessionmaker[Session]
+) -> None:
     world, invoice = paid_by_transfer(api)
     sub = invoice["subscription"]
     assert world.subscription(sub)["status"] == "active"
@@ -71,6 +74,11 @@ def test_a_reversed_transfer_reopens_the_invoice_and_dunning_follows(api: Api) -
     world.advance_to(START + timedelta(days=8))
     assert api.ok("GET", "/v1/payments", params={"invoice": invoice["id"]})["data"] == [payment]
     assert world.subscription(sub)["status"] == "canceled"
+
+    # What it recorded on the way keeps the webhook contract.
+    seen = check_recorded(session_factory, merchant.account_id, api.client.app)  # type: ignore[arg-type]
+    expected = {"bank_statement.imported", "payment.reversed", "invoice.reopened"}
+    assert expected | {"subscription.past_due"} <= seen
 
 
 def test_a_returned_overpayment_takes_its_credit_back(

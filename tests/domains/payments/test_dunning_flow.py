@@ -69,7 +69,7 @@ def test_a_declining_card_is_retried_after_1_3_5_7_days_then_the_subscription_en
     assert types(api, "subscription.past_due") == ["subscription.past_due"]
     failed = api.ok("GET", "/v1/events", params={"type": "invoice.payment_failed"})["data"]
     assert failed[0]["data"]["next_payment_attempt"] is None
-    assert failed[-1]["data"]["next_payment_attempt"] == "2026-03-02T10:00:00+00:00"
+    assert failed[-1]["data"]["next_payment_attempt"] == "2026-03-02T10:00:00Z"
 
 
 def test_mark_unpaid_as_the_final_action_and_a_shorter_schedule(api: Api) -> None:

@@ -41,10 +41,11 @@ from recura.domains.entitlements.schemas import (
     LimitEntitlementOut,
     MeteredEntitlementOut,
 )
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.usage.aggregation import aggregate_windows
 
-EVENT_TYPE = "entitlements.updated"
+EVENT_TYPE = payloads.EventType.ENTITLEMENTS_UPDATED
 # What an event carries of each feature, and all that is compared to tell a change.
 _GRANT_KEYS = ("feature", "code", "kind", "value", "billable_metric", "limit")
 _PENDING = "recura.entitlements.pending"
@@ -174,7 +175,7 @@ def _usage(
     return dict(zip(windows, found, strict=True))
 
 
-def _event_data(customer_id: str, combined: list[_Combined]) -> dict[str, Any]:
+def _event_payload(customer_id: str, combined: list[_Combined]) -> payloads.EntitlementsUpdated:
     features: list[dict[str, Any]] = []
     for item in combined:
         entry: dict[str, Any] = {"feature": item.feature_id, "code": item.code, "kind": item.kind}
@@ -185,7 +186,9 @@ def _event_data(customer_id: str, combined: list[_Combined]) -> dict[str, Any]:
                 entry["billable_metric"] = item.metric.id if item.metric else None
             entry["limit"] = item.limit
         features.append(entry)
-    return {"object": "entitlements", "customer": customer_id, "features": features}
+    return payloads.EntitlementsUpdated.model_validate(
+        {"id": customer_id, "object": "entitlements", "customer": customer_id, "features": features}
+    )
 
 
 def _grants_of(data: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -233,7 +236,8 @@ def record_update(session: Session, tenant: Tenant, customer_id: str, now: datet
     the final entitlements, and none if they end where they started: one event id per
     transaction also keeps "the last recorded" unambiguous.
     """
-    data = _event_data(customer_id, _granted(session, tenant, customer_id))
+    found = _event_payload(customer_id, _granted(session, tenant, customer_id))
+    data = found.json_data()
     current = _grants_of(data)
     pending = _pending(session)
     key = (tenant.account_id, tenant.livemode, customer_id)
@@ -253,5 +257,5 @@ def record_update(session: Session, tenant: Tenant, customer_id: str, now: datet
             written.data = data
             written.occurred_at = written.created_at = now
     elif current != before:
-        written = events.record(session, tenant, EVENT_TYPE, customer_id, data, now)
+        written = events.record(session, tenant, found, now)
     pending[key] = (before, written)

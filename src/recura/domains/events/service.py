@@ -14,24 +14,44 @@ from recura.db.models import Event
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.events.payloads import EventPayload, EventType
 from recura.ids import new_id, new_ids
 
 
 def row(
     tenant: Tenant,
-    type_: str,
-    object_id: str,
-    data: dict[str, Any],
+    payload: EventPayload,
     at: datetime,
     *,
     mrr_delta: int = 0,
     mrr_currency: str | None = None,
 ) -> dict[str, Any]:
     """An event as a row, without its id: `record` and `record_many` give it one."""
+    return json_row(
+        tenant,
+        payload.type,
+        payload.json_data(),
+        at,
+        mrr_delta=mrr_delta,
+        mrr_currency=mrr_currency,
+    )
+
+
+def json_row(
+    tenant: Tenant,
+    type_: EventType,
+    data: dict[str, Any],
+    at: datetime,
+    *,
+    mrr_delta: int = 0,
+    mrr_currency: str | None = None,
+) -> dict[str, Any]:
+    """`row` of a payload already made JSON (`EventPayload.json_data`): a batch whose
+    events differ only in their ids dumps their model once."""
     return {
         **tenant.row_keys(),
-        "type": type_,
-        "object_id": object_id,
+        "type": type_.value,
+        "object_id": data["id"],
         "data": data,
         "mrr_delta": mrr_delta,
         "mrr_currency": mrr_currency,
@@ -44,17 +64,16 @@ def row(
 def record(
     session: Session,
     tenant: Tenant,
-    type_: str,
-    object_id: str,
-    data: dict[str, Any],
+    payload: EventPayload,
     at: datetime,
     *,
     mrr_delta: int = 0,
     mrr_currency: str | None = None,
 ) -> Event:
+    """Record `payload`'s event: its type is its model's, its object its `id`."""
     event = Event(
         id=new_id("event"),
-        **row(tenant, type_, object_id, data, at, mrr_delta=mrr_delta, mrr_currency=mrr_currency),
+        **row(tenant, payload, at, mrr_delta=mrr_delta, mrr_currency=mrr_currency),
     )
     session.add(event)
     return event

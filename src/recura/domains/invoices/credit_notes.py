@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from recura.domains.common.fields import money_out, trim_zeros
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import numbering, service
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditNoteLineOut, CreditNoteOut
@@ -111,25 +111,27 @@ def create(
         credit_note_id=note.id,
     )
     session.flush()
-    events.record(session, tenant, "credit_note.created", note.id, _summary(note), now)
+    events.record(session, tenant, _summary(note, payloads.CreditNoteCreated), now)
     if invoice.status == "open" and invoice.amount_due == invoice.amount_paid:
         service.mark_paid(session, tenant, invoice, now)
     return note
 
 
-def _summary(note: CreditNote) -> dict[str, Any]:
-    return {
-        "id": note.id,
-        "number": note.number,
-        "invoice": note.invoice_id,
-        "customer": note.customer_id,
-        "currency": note.currency,
-        "total": note.total,
-        "applied_to_invoice": note.applied_to_invoice,
-        "credited_to_balance": note.credited_to_balance,
-        "refunded": note.refunded,
-        "reason": note.reason,
-    }
+def _summary(
+    note: CreditNote, kind: type[payloads.CreditNoteCreated]
+) -> payloads.CreditNoteCreated:
+    return kind(
+        id=note.id,
+        number=note.number,
+        invoice=note.invoice_id,
+        customer=note.customer_id,
+        currency=note.currency,
+        total=note.total,
+        applied_to_invoice=note.applied_to_invoice,
+        credited_to_balance=note.credited_to_balance,
+        refunded=note.refunded,
+        reason=note.reason,
+    )
 
 
 def to_out(note: CreditNote) -> CreditNoteOut:

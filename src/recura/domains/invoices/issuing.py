@@ -23,6 +23,7 @@ from recura.db import bulk
 from recura.db.models import Account, BalanceEntry, Invoice, InvoiceLine
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import numbering
 from recura.gateways.bank_transfer import references
@@ -137,8 +138,11 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
         for line, row_id in zip(rows, new_ids(kind, len(rows)), strict=True):
             line["id"] = row_id
     tenants = [item.tenant for item in items]
-    # `invoice.created` shows the invoice as it was before it had a number.
-    events.record_many(session, _events(tenants, invoices, ["invoice.created"], now))
+    # `invoice.created` shows the invoice as it was before it had a number. Each invoice's
+    # model is built once: its later events differ only in the number.
+    data = [payloads.InvoiceCreated(**summary_of(row)).json_data() for row in invoices]
+    created = payloads.EventType.INVOICE_CREATED
+    events.record_many(session, _events(tenants, data, created, now))
     # Numbers as late as possible: the series stays locked from here to the commit, so
     # everything that needs no number is computed and written before; each invoice is then
     # written once, with its number.
@@ -149,21 +153,20 @@ def issue_many(session: Session, items: list[Issue], now: datetime) -> list[str]
     bulk.insert_rows(session, Invoice, invoices)
     bulk.insert_rows(session, InvoiceLine, lines)
     bulk.insert_rows(session, BalanceEntry, ledger)
-    finalized = _events(tenants, invoices, ["invoice.finalized"], now)
-    paid = [(t, r) for t, r in zip(tenants, invoices, strict=True) if r["status"] == "paid"]
-    finalized += _events([t for t, _ in paid], [r for _, r in paid], ["invoice.paid"], now)
+    data = [{**d, "number": row["number"]} for d, row in zip(data, invoices, strict=True)]
+    finalized = _events(tenants, data, payloads.EventType.INVOICE_FINALIZED, now)
+    paid = [(t, d) for t, d in zip(tenants, data, strict=True) if d["status"] == "paid"]
+    kind = payloads.EventType.INVOICE_PAID
+    finalized += _events([t for t, _ in paid], [d for _, d in paid], kind, now)
     events.record_many(session, finalized)
     return [row["id"] for row in invoices]
 
 
 def _events(
-    tenants: list[Tenant], rows: list[dict[str, Any]], kinds: list[str], now: datetime
+    tenants: list[Tenant], data: list[dict[str, Any]], kind: payloads.EventType, now: datetime
 ) -> list[dict[str, Any]]:
-    return [
-        events.row(tenant, kind, row["id"], summary_of(row), now)
-        for tenant, row in zip(tenants, rows, strict=True)
-        for kind in kinds
-    ]
+    """Event rows of `kind` for invoices whose `InvoiceData` JSON is `data`."""
+    return [events.json_row(tenant, kind, d, now) for tenant, d in zip(tenants, data, strict=True)]
 
 
 def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime) -> dict[str, Any]:
@@ -259,7 +262,7 @@ def _ledger_row(
 
 
 def summary_of(row: dict[str, Any]) -> dict[str, Any]:
-    """What an invoice event carries."""
+    """What an invoice event carries: the fields of `payloads.InvoiceData`."""
     return {
         "id": row["id"],
         "number": row["number"],

@@ -14,6 +14,7 @@ from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, NotFoundError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices.issuing import summary_of
 
@@ -108,7 +109,7 @@ def mark_paid(session: Session, tenant: Tenant, invoice: Invoice, now: datetime)
     invoice.paid_at = now
     invoice.next_payment_attempt_at = None
     invoice.updated_at = now
-    _record(session, tenant, invoice, "invoice.paid", now)
+    _record(session, tenant, invoice, payloads.InvoicePaid, now)
 
 
 def record_payment(
@@ -138,7 +139,7 @@ def take_back_payment(
         return False
     invoice.status = "open"
     invoice.paid_at = None
-    _record(session, tenant, invoice, "invoice.reopened", now)
+    _record(session, tenant, invoice, payloads.InvoiceReopened, now)
     return True
 
 
@@ -162,7 +163,7 @@ def void(session: Session, tenant: Tenant, invoice_id: str, now: datetime) -> In
     invoice.voided_at = now
     invoice.next_payment_attempt_at = None
     invoice.updated_at = now
-    _record(session, tenant, invoice, "invoice.voided", now)
+    _record(session, tenant, invoice, payloads.InvoiceVoided, now)
     return invoice
 
 
@@ -172,17 +173,23 @@ def mark_uncollectible(session: Session, tenant: Tenant, invoice_id: str, now: d
     invoice.status = "uncollectible"
     invoice.next_payment_attempt_at = None
     invoice.updated_at = now
-    _record(session, tenant, invoice, "invoice.marked_uncollectible", now)
+    _record(session, tenant, invoice, payloads.InvoiceMarkedUncollectible, now)
     return invoice
 
 
 def summary(invoice: Invoice) -> dict[str, Any]:
-    """What an invoice event carries."""
+    """What an invoice event carries: the fields of `payloads.InvoiceData`."""
     return summary_of({c: getattr(invoice, c) for c in SUMMARY_FIELDS})
 
 
-def _record(session: Session, tenant: Tenant, invoice: Invoice, kind: str, now: datetime) -> None:
-    events.record(session, tenant, kind, invoice.id, summary(invoice), now)
+def _record(
+    session: Session,
+    tenant: Tenant,
+    invoice: Invoice,
+    kind: type[payloads.InvoiceData],
+    now: datetime,
+) -> None:
+    events.record(session, tenant, kind(**summary(invoice)), now)
 
 
 def _require_status(invoice: Invoice, allowed: tuple[str, ...], done: str) -> None:

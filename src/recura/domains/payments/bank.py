@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import bank_reversals, locks, outcomes
@@ -95,7 +95,7 @@ def _import(
         if checkpoint is not None and done % CHUNK == 0:
             checkpoint()
     if changed:
-        events.record(session, tenant, "bank_statement.imported", row.id, _summary(row), now)
+        events.record(session, tenant, _summary(row, payloads.BankStatementImported), now)
     return row
 
 
@@ -238,7 +238,7 @@ def _received(
         status_changed_at=now,
         settled_at=now,
     )
-    events.record(session, tenant, "payment.succeeded", payment.id, outcomes.summary(payment), now)
+    events.record(session, tenant, outcomes.summary(payment, payloads.PaymentSucceeded), now)
     outcomes.receive(session, tenant, invoice, amount, f"Transfer {transaction.entry_ref}", now)
     return payment
 
@@ -285,11 +285,13 @@ def transactions(
     return paginate(session, stmt, BankTransaction, limit, starting_after)
 
 
-def _summary(row: BankStatement) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "statement_id": row.statement_id,
-        "account_number": row.account_number,
-        "entry_count": row.entry_count,
-        "matched_count": row.matched_count,
-    }
+def _summary(
+    row: BankStatement, kind: type[payloads.BankStatementImported]
+) -> payloads.BankStatementImported:
+    return kind(
+        id=row.id,
+        statement_id=row.statement_id,
+        account_number=row.account_number,
+        entry_count=row.entry_count,
+        matched_count=row.matched_count,
+    )

@@ -19,6 +19,7 @@ from recura.db.models import BankTransaction, Customer, Invoice, Payment
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import locks, outcomes
@@ -54,9 +55,7 @@ def reverse(
         locks.hold_customer(session, tenant, payment.customer_id)
         payment.status = "reversed"
         payment.updated_at = now
-        events.record(
-            session, tenant, "payment.reversed", payment.id, outcomes.summary(payment), now
-        )
+        events.record(session, tenant, outcomes.summary(payment, payloads.PaymentReversed), now)
         invoice = invoices.get_for_update(session, tenant, applied["invoice"])
         if invoices.take_back_payment(session, tenant, invoice, applied["amount"], now):
             by_invoice[invoice.id] = invoice

@@ -5,7 +5,7 @@ processor's webhooks report it, so the books and the events say what is at stake
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,9 +14,12 @@ from recura.db.models import Dispute, Payment
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.gateways.base import DISPUTE_STATUSES, GatewayEvent
 from recura.ids import new_id
+
+DisputeT = TypeVar("DisputeT", bound=payloads.DisputeData)
 
 CLOSED = ("won", "lost")
 
@@ -74,7 +77,7 @@ def record(
         payment.amount_disputed += _held(found)
         payment.updated_at = now
         session.flush()
-        events.record(session, tenant, "dispute.created", found.id, summary(found), now)
+        events.record(session, tenant, summary(found, payloads.DisputeCreated), now)
         _funds(session, tenant, payment, found, event, now)
         if status in CLOSED:  # the first news of it is its end
             _close(session, tenant, payment, found, status, now)
@@ -91,7 +94,7 @@ def record(
     else:
         found.status = status
         found.updated_at = now
-        events.record(session, tenant, "dispute.updated", found.id, summary(found), now)
+        events.record(session, tenant, summary(found, payloads.DisputeUpdated), now)
     return "applied"
 
 
@@ -122,7 +125,7 @@ def _funds(
     else:
         return False
     dispute.updated_at = now
-    events.record(session, tenant, "dispute.updated", dispute.id, summary(dispute), now)
+    events.record(session, tenant, summary(dispute, payloads.DisputeUpdated), now)
     return True
 
 
@@ -136,23 +139,19 @@ def _close(
     # stays disputed: it is gone.
     payment.amount_disputed -= held - _held(dispute)
     payment.updated_at = now
-    events.record(session, tenant, "dispute.closed", dispute.id, summary(dispute), now)
+    events.record(session, tenant, summary(dispute, payloads.DisputeClosed), now)
 
 
-def summary(dispute: Dispute) -> dict[str, Any]:
-    return {
-        "id": dispute.id,
-        "payment": dispute.payment_id,
-        "gateway": dispute.gateway,
-        "reference": dispute.reference,
-        "amount": dispute.amount,
-        "currency": dispute.currency,
-        "status": dispute.status,
-        "reason": dispute.reason,
-        "funds_withdrawn_at": _at(dispute.funds_withdrawn_at),
-        "funds_reinstated_at": _at(dispute.funds_reinstated_at),
-    }
-
-
-def _at(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+def summary(dispute: Dispute, kind: type[DisputeT]) -> DisputeT:
+    return kind(
+        id=dispute.id,
+        payment=dispute.payment_id,
+        gateway=dispute.gateway,
+        reference=dispute.reference,
+        amount=dispute.amount,
+        currency=dispute.currency,
+        status=dispute.status,
+        reason=dispute.reason,
+        funds_withdrawn_at=dispute.funds_withdrawn_at,
+        funds_reinstated_at=dispute.funds_reinstated_at,
+    )

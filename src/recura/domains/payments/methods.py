@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -16,10 +16,13 @@ from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.payments import locks, processors
 from recura.gateways.base import CustomerInfo, GatewayError, SavedMethod, SetupSession
 from recura.ids import new_id
+
+MethodT = TypeVar("MethodT", bound=payloads.PaymentMethodData)
 
 EXPIRY_NOTICE = timedelta(days=30)
 EXPIRING_BATCH = 500
@@ -149,7 +152,7 @@ def record(
     )
     session.add(method)
     session.flush()
-    events.record(session, tenant, "payment_method.attached", method.id, summary(method), now)
+    events.record(session, tenant, summary(method, payloads.PaymentMethodAttached), now)
     if make_default or (make_default is None and customer.default_payment_method_id is None):
         _make_default(session, tenant, customer, method, now)
     return method, True
@@ -229,8 +232,8 @@ def _make_default(
         return
     customer.default_payment_method_id = method.id
     customer.updated_at = now
-    data = {"id": customer.id, "default_payment_method": method.id}
-    events.record(session, tenant, "customer.updated", customer.id, data, now)
+    data = payloads.CustomerUpdated(id=customer.id, default_payment_method=method.id)
+    events.record(session, tenant, data, now)
     session.execute(
         update(Invoice)
         .where(
@@ -264,7 +267,7 @@ def detached(session: Session, tenant: Tenant, method: PaymentMethod, now: datet
     if customer.default_payment_method_id == method.id:
         customer.default_payment_method_id = None
         customer.updated_at = now
-    events.record(session, tenant, "payment_method.detached", method.id, summary(method), now)
+    events.record(session, tenant, summary(method, payloads.PaymentMethodDetached), now)
 
 
 def updated(
@@ -278,7 +281,7 @@ def updated(
     method.expires_on = expires_on(saved.exp_year, saved.exp_month)
     method.expiring_notified_at = None  # a new expiry earns its own notice
     method.updated_at = now
-    events.record(session, tenant, "payment_method.updated", method.id, summary(method), now)
+    events.record(session, tenant, summary(method, payloads.PaymentMethodUpdated), now)
     return True
 
 
@@ -313,20 +316,20 @@ def notify_expiring(session: Session, now: datetime, limit: int = EXPIRING_BATCH
     for method in found:
         tenant = Tenant(method.account_id, method.livemode)
         method.expiring_notified_at = now
-        events.record(session, tenant, "payment_method.expiring", method.id, summary(method), now)
+        events.record(session, tenant, summary(method, payloads.PaymentMethodExpiring), now)
     return len(found)
 
 
-def summary(method: PaymentMethod) -> dict[str, Any]:
-    return {
-        "id": method.id,
-        "customer": method.customer_id,
-        "gateway": method.gateway,
-        "kind": method.kind,
-        "brand": method.brand,
-        "last4": method.last4,
-        "exp_month": method.exp_month,
-        "exp_year": method.exp_year,
-        "email": method.email,
-        "status": method.status,
-    }
+def summary(method: PaymentMethod, kind: type[MethodT]) -> MethodT:
+    return kind(
+        id=method.id,
+        customer=method.customer_id,
+        gateway=method.gateway,
+        kind=method.kind,
+        brand=method.brand,
+        last4=method.last4,
+        exp_month=method.exp_month,
+        exp_year=method.exp_year,
+        email=method.email,
+        status=method.status,
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -16,12 +16,15 @@ from recura.db.models import Customer, Invoice, Payment
 from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import locks
 from recura.domains.subscriptions import settlement
 from recura.gateways.base import ChargeResult
 from recura.ids import new_id
+
+PaymentT = TypeVar("PaymentT", bound=payloads.PaymentData)
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +66,25 @@ def new_payment(
     )
     session.add(payment)
     session.flush()
-    events.record(session, tenant, "payment.created", payment.id, summary(payment), now)
+    events.record(session, tenant, summary(payment, payloads.PaymentCreated), now)
     return payment
 
 
-def summary(payment: Payment) -> dict[str, Any]:
+def summary(payment: Payment, kind: type[PaymentT]) -> PaymentT:
     """What a payment event carries."""
-    return {
-        "id": payment.id,
-        "invoice": payment.invoice_id,
-        "customer": payment.customer_id,
-        "payment_method": payment.payment_method_id,
-        "gateway": payment.gateway,
-        "attempt": payment.attempt,
-        "amount": payment.amount,
-        "currency": payment.currency,
-        "status": payment.status,
-        "failure_code": payment.failure_code,
-        "amount_refunded": payment.amount_refunded,
-    }
+    return kind(
+        id=payment.id,
+        invoice=payment.invoice_id,
+        customer=payment.customer_id,
+        payment_method=payment.payment_method_id,
+        gateway=payment.gateway,
+        attempt=payment.attempt,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        failure_code=payment.failure_code,
+        amount_refunded=payment.amount_refunded,
+    )
 
 
 def apply(
@@ -134,14 +137,14 @@ def apply(
             payment.failure_code = result.failure_code
             payment.failure_message = result.failure_message
             payment.action_url = None
-            events.record(session, tenant, "payment.failed", payment.id, summary(payment), now)
+            events.record(session, tenant, summary(payment, payloads.PaymentFailed), now)
         return
     payment.status = result.status
     payment.failure_code = result.failure_code
     payment.failure_message = result.failure_message
     payment.action_url = result.action_url
     payment.settled_at = now
-    events.record(session, tenant, "payment.failed", payment.id, summary(payment), now)
+    events.record(session, tenant, summary(payment, payloads.PaymentFailed), now)
     invoice = invoices.get_for_update(session, tenant, payment.invoice_id)
     customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
     # A card saved while this attempt was unsettled has not been tried: it is, at once.
@@ -155,7 +158,7 @@ def _succeeded(session: Session, tenant: Tenant, payment: Payment, now: datetime
     payment.status = "succeeded"
     payment.failure_code = payment.failure_message = payment.action_url = None
     payment.settled_at = now
-    events.record(session, tenant, "payment.succeeded", payment.id, summary(payment), now)
+    events.record(session, tenant, summary(payment, payloads.PaymentSucceeded), now)
     if was_failed:
         # A payment we recorded as failed went through after all (a 3-D Secure challenge
         # completed later): the money is there, so it counts like any other.
@@ -205,13 +208,13 @@ def failed_attempt(
     retry = now if retry_now else dunning.next_retry_at(first, now, account.retry_days)
     invoice.next_payment_attempt_at = retry
     invoice.updated_at = now
-    data = {
+    failed = payloads.InvoicePaymentFailed(
         **invoices.summary(invoice),
-        "failure_code": code,
-        "attempt_count": invoice.attempt_count,
-        "next_payment_attempt": retry.isoformat() if retry else None,
-    }
-    events.record(session, tenant, "invoice.payment_failed", invoice.id, data, now)
+        failure_code=code,
+        attempt_count=invoice.attempt_count,
+        next_payment_attempt=retry,
+    )
+    events.record(session, tenant, failed, now)
     settlement.failed(session, tenant, invoice, now)
     if retry is None:
         settlement.retries_exhausted(session, tenant, invoice, account.dunning_final_action, now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import credit_notes
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditReason
@@ -35,6 +36,8 @@ from recura.gateways.base import (
     RefundResult,
 )
 from recura.ids import new_id
+
+RefundT = TypeVar("RefundT", bound=payloads.RefundData)
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +163,7 @@ def _recorded(
     payment.amount_refunded += amount
     payment.updated_at = now
     session.flush()
-    events.record(session, tenant, "refund.created", refund.id, summary(refund), now)
+    events.record(session, tenant, summary(refund, payloads.RefundCreated), now)
     return refund
 
 
@@ -192,7 +195,7 @@ def settle(
     refund.updated_at = now
     if result.status == "succeeded":
         refund.status = "succeeded"
-        events.record(session, tenant, "refund.succeeded", refund.id, summary(refund), now)
+        events.record(session, tenant, summary(refund, payloads.RefundSucceeded), now)
         return
     refund.status = "failed"
     refund.failure_message = result.failure_message
@@ -215,18 +218,18 @@ def settle(
         invoice_id=refund.invoice_id,
         credit_note_id=note.id,
     )
-    events.record(session, tenant, "refund.failed", refund.id, summary(refund), now)
-    events.record(session, tenant, "payment.updated", payment.id, outcomes.summary(payment), now)
+    events.record(session, tenant, summary(refund, payloads.RefundFailed), now)
+    events.record(session, tenant, outcomes.summary(payment, payloads.PaymentUpdated), now)
 
 
-def summary(refund: Refund) -> dict[str, Any]:
-    return {
-        "id": refund.id,
-        "payment": refund.payment_id,
-        "invoice": refund.invoice_id,
-        "credit_note": refund.credit_note_id,
-        "amount": refund.amount,
-        "currency": refund.currency,
-        "status": refund.status,
-        "reason": refund.reason,
-    }
+def summary(refund: Refund, kind: type[RefundT]) -> RefundT:
+    return kind(
+        id=refund.id,
+        payment=refund.payment_id,
+        invoice=refund.invoice_id,
+        credit_note=refund.credit_note_id,
+        amount=refund.amount,
+        currency=refund.currency,
+        status=refund.status,
+        reason=refund.reason,
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from recura.db.models import Subscription
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.subscriptions import upcoming
 
@@ -88,14 +89,15 @@ def announce_on_clock(
 
 def announce(session: Session, tenant: Tenant, sub: Subscription, now: datetime) -> None:
     draft = upcoming.invoice(session, tenant, sub.customer_id, sub.id, now)
-    data = {
-        "subscription": sub.id,
-        "customer": sub.customer_id,
-        "plan": sub.plan_id,
-        "renews_at": sub.current_period_end.isoformat(),
-        "amount": draft.amount_due,
-        "currency": draft.currency,
-    }
-    events.record(session, tenant, "invoice.upcoming", sub.id, data, now)
+    data = payloads.InvoiceUpcoming(
+        id=sub.id,
+        subscription=sub.id,
+        customer=sub.customer_id,
+        plan=sub.plan_id,
+        renews_at=sub.current_period_end,
+        amount=draft.amount_due,
+        currency=draft.currency,
+    )
+    events.record(session, tenant, data, now)
     sub.renewal_notice_for = sub.current_period_end
     sub.updated_at = now

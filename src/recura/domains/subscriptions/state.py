@@ -18,6 +18,7 @@ from recura.db import bulk
 from recura.db.models import Subscription
 from recura.domains.common.tenant import Tenant
 from recura.domains.entitlements import service as entitlements
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.subscriptions.terms import Terms
 
@@ -59,9 +60,10 @@ def state_key(sub: Subscription) -> tuple[Any, ...]:
 
 
 def event(kind: str, at: datetime, current: SubscriptionState, **extra: Any) -> lifecycle.Event:
-    """An event carrying the whole state, as core.lifecycle's own events do."""
+    """An event carrying the whole state, as core.lifecycle's own events do; the status
+    is unchanged by what it reports."""
     data = {name: getattr(current, name) for name in lifecycle.STATE_FIELDS}
-    return lifecycle.Event(kind, at, {**data, **extra})
+    return lifecycle.Event(kind, at, {**data, "previous_status": current.status, **extra})
 
 
 def mrr_of(status: Status, terms: Terms) -> int:
@@ -172,24 +174,25 @@ def store_many(session: Session, subs: list[Subscription]) -> None:
 
 
 def _payload(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in data.items()}
+    """A lifecycle event's data as `payloads.SubscriptionFields` JSON. The plan some
+    changes name is the subscription's own by the time it is recorded: `_row` adds it."""
+    fields = {k: v for k, v in data.items() if k != "plan"}
+    return payloads.SubscriptionFields(**fields).json_data()
 
 
 def _row(
     sub: Subscription, kind: str, payload: dict[str, Any], at: datetime, mrr_delta: int
 ) -> dict[str, Any]:
+    """The event row of `payloads.SubscriptionData`: the shared state's JSON and this
+    subscription's ids (renewal batches validate the state once per group)."""
     ids = {"id": sub.id, "customer": sub.customer_id, "plan": sub.plan_id, "mrr": sub.mrr}
     data = {**payload, **ids}
     tenant = Tenant(sub.account_id, sub.livemode)
-    return events.row(
-        tenant, kind, sub.id, data, at, mrr_delta=mrr_delta, mrr_currency=sub.currency
+    return events.json_row(
+        tenant,
+        payloads.EventType(kind),
+        data,
+        at,
+        mrr_delta=mrr_delta,
+        mrr_currency=sub.currency,
     )
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: instants as RFC 3339 UTC, enums as their value."""
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, Status):
-        return value.value
-    return value

@@ -1,0 +1,43 @@
+"""The OpenAPI document's `webhooks` section: one entry per event type, the body Recura
+POSTs to a webhook endpoint for it (see notifications.webhooks_out)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Body, FastAPI
+from pydantic import BaseModel
+
+from recura.domains.events.payloads import ENVELOPES
+
+DESCRIPTION = (
+    "Sent, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
+    "`webhook-signature` headers), to every enabled endpoint whose `enabled_events` take "
+    "`{kind}`. Answer 2xx once it is stored; anything else is retried for about three days. "
+    "The `webhook-id` is the event's id: the same on every retry and replay."
+)
+
+
+def install(app: FastAPI) -> None:
+    for kind, envelope in ENVELOPES.items():
+        app.webhooks.add_api_route(
+            kind.value,
+            _receiver(envelope),
+            methods=["POST"],
+            summary=kind.value,
+            description=DESCRIPTION.format(kind=kind.value),
+            operation_id=f"webhook_{kind.name.lower()}",
+            tags=[f"{kind.value.split('.')[0]} events"],
+            status_code=204,
+            response_description="Received",
+        )
+
+
+def _receiver(envelope: type[BaseModel]) -> Callable[..., None]:
+    # FastAPI reads the body's model from the signature; each event type has its own.
+    def receive(body: Annotated[BaseModel, Body()]) -> None:
+        """Never called: it documents what the receiver gets."""
+
+    receive.__annotations__ = {"body": Annotated[envelope, Body()], "return": None}
+    return receive

@@ -1,0 +1,672 @@
+"""What each event carries: one model per event type, the public webhook contract.
+
+An event's `data` is one of these, as JSON; producers build the model and
+`events.record` derives the type from it, and readers (the email plan, outbound webhooks)
+parse the stored JSON back with `parse` and read attributes. The same models are the
+`webhooks` section of the OpenAPI document, each in the envelope webhooks deliver.
+
+Amounts are integers in the currency's minor units next to a `currency` field, as the
+events carried them before the models existed; instants are RFC 3339. A field with a
+default is sent only when it applies (a subscription event's `change`, say).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+from recura.core.lifecycle import Status
+
+
+class EventType(StrEnum):
+    """Every event Recura records and sends; members are plain strings."""
+
+    CUSTOMER_UPDATED = "customer.updated"
+    SUBSCRIPTION_CREATED = "subscription.created"
+    SUBSCRIPTION_UPDATED = "subscription.updated"
+    SUBSCRIPTION_TRIAL_WILL_END = "subscription.trial_will_end"
+    SUBSCRIPTION_RENEWED = "subscription.renewed"
+    SUBSCRIPTION_PAUSED = "subscription.paused"
+    SUBSCRIPTION_RESUMED = "subscription.resumed"
+    SUBSCRIPTION_CANCELED = "subscription.canceled"
+    SUBSCRIPTION_PAST_DUE = "subscription.past_due"
+    INVOICE_CREATED = "invoice.created"
+    INVOICE_FINALIZED = "invoice.finalized"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_REOPENED = "invoice.reopened"
+    INVOICE_VOIDED = "invoice.voided"
+    INVOICE_MARKED_UNCOLLECTIBLE = "invoice.marked_uncollectible"
+    INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
+    INVOICE_UPCOMING = "invoice.upcoming"
+    CREDIT_NOTE_CREATED = "credit_note.created"
+    PAYMENT_CREATED = "payment.created"
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_UPDATED = "payment.updated"
+    PAYMENT_REVERSED = "payment.reversed"
+    REFUND_CREATED = "refund.created"
+    REFUND_SUCCEEDED = "refund.succeeded"
+    REFUND_FAILED = "refund.failed"
+    DISPUTE_CREATED = "dispute.created"
+    DISPUTE_UPDATED = "dispute.updated"
+    DISPUTE_CLOSED = "dispute.closed"
+    PAYMENT_METHOD_ATTACHED = "payment_method.attached"
+    PAYMENT_METHOD_UPDATED = "payment_method.updated"
+    PAYMENT_METHOD_DETACHED = "payment_method.detached"
+    PAYMENT_METHOD_EXPIRING = "payment_method.expiring"
+    BANK_STATEMENT_IMPORTED = "bank_statement.imported"
+    ENTITLEMENTS_UPDATED = "entitlements.updated"
+
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+AT = "2026-02-01T00:00:03Z"
+CUS, SUB, INV = (
+    "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "sub_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+)
+PAY, PM, PLAN = (
+    "pay_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "pm_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "plan_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+)
+
+
+def _config(example: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [example]})
+
+
+Minor = Annotated[int, Field(description="In the currency's minor units (bani, cents).")]
+
+
+class SubscriptionChange(StrEnum):
+    """What a `subscription.updated` (or `.past_due`) event changed."""
+
+    ACTIVATED = "activated"
+    PAYMENT_RECOVERED = "payment_recovered"
+    TRIAL_ENDED = "trial_ended"
+    MARKED_UNPAID = "marked_unpaid"
+    CANCEL_SCHEDULED = "cancel_scheduled"
+    REACTIVATED = "reactivated"
+    CHANGE_SCHEDULED = "change_scheduled"
+    CHANGE_CLEARED = "change_cleared"
+    CHANGE_APPLIED = "change_applied"
+    TERMS_CHANGED = "terms_changed"
+    TERMS = "terms"
+
+
+class EndReason(StrEnum):
+    """Why a subscription ended (`subscription.canceled`)."""
+
+    REQUESTED = "requested"
+    TRIAL_END = "trial_end"
+    PERIOD_END = "period_end"
+    RETRIES_EXHAUSTED = "retries_exhausted"
+
+
+class EventPayload(BaseModel):
+    """An event's `data`; `id` is the object the event is about."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: ClassVar[EventType]
+
+    id: str
+
+    def json_data(self) -> dict[str, Any]:
+        """As stored and sent: JSON-ready, the fields that do not apply left out."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class CustomerData(EventPayload):
+    model_config = _config({"id": CUS, "default_payment_method": PM})
+    default_payment_method: str | None
+
+
+class SubscriptionFields(BaseModel):
+    """A subscription's lifecycle state as its events carry it, without its ids: a
+    renewal batch builds it once for every subscription in one state."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Status
+    previous_status: Status | None
+    current_period_start: datetime
+    current_period_end: datetime
+    trial_end: datetime | None
+    cancel_at_period_end: bool
+    canceled_at: datetime | None
+    ended_at: datetime | None
+    paused_at: datetime | None
+    resume_at: datetime | None
+    pending_change: str | None
+    pending_change_at: datetime | None
+    change: SubscriptionChange | None = None
+    reason: EndReason | None = None
+    cancel_at: datetime | None = None
+    replaced: str | None = None
+    cleared: str | None = None
+    skipped_periods: int | None = None
+
+    def json_data(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class SubscriptionData(SubscriptionFields, EventPayload):
+    model_config = _config(
+        {
+            "id": SUB,
+            "status": "active",
+            "previous_status": "active",
+            "current_period_start": AT,
+            "current_period_end": "2026-03-01T00:00:03Z",
+            "trial_end": None,
+            "cancel_at_period_end": False,
+            "canceled_at": None,
+            "ended_at": None,
+            "paused_at": None,
+            "resume_at": None,
+            "pending_change": None,
+            "pending_change_at": None,
+            "customer": CUS,
+            "plan": PLAN,
+            "mrr": 4900,
+        }
+    )
+    customer: str
+    plan: str
+    mrr: Minor
+
+
+class InvoiceData(EventPayload):
+    model_config = _config(
+        {
+            "id": INV,
+            "number": "RCR-000042",
+            "status": "paid",
+            "reason": "subscription_cycle",
+            "customer": CUS,
+            "subscription": SUB,
+            "currency": "RON",
+            "total": 5929,
+            "amount_due": 5929,
+            "amount_paid": 5929,
+        }
+    )
+    number: str | None
+    status: str
+    reason: str
+    customer: str
+    subscription: str | None
+    currency: Currency
+    total: Minor
+    amount_due: Minor
+    amount_paid: Minor
+
+
+class InvoicePaymentFailedData(InvoiceData):
+    model_config = _config(
+        {
+            "id": INV,
+            "number": "RCR-000042",
+            "status": "open",
+            "reason": "subscription_cycle",
+            "customer": CUS,
+            "subscription": SUB,
+            "currency": "RON",
+            "total": 5929,
+            "amount_due": 5929,
+            "amount_paid": 0,
+            "failure_code": "insufficient_funds",
+            "attempt_count": 1,
+            "next_payment_attempt": "2026-02-04T00:00:03Z",
+        }
+    )
+    failure_code: str
+    attempt_count: int
+    next_payment_attempt: datetime | None
+
+
+class UpcomingInvoiceData(EventPayload):
+    """`id` and `subscription` are the subscription about to renew."""
+
+    model_config = _config(
+        {
+            "id": SUB,
+            "subscription": SUB,
+            "customer": CUS,
+            "plan": PLAN,
+            "renews_at": "2027-02-01T00:00:00Z",
+            "amount": 119790,
+            "currency": "RON",
+        }
+    )
+
+    subscription: str
+    customer: str
+    plan: str
+    renews_at: datetime
+    amount: Minor
+    currency: Currency
+
+
+class CreditNoteData(EventPayload):
+    model_config = _config(
+        {
+            "id": "cn_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "number": "RCR-CN-000003",
+            "invoice": INV,
+            "customer": CUS,
+            "currency": "RON",
+            "total": 2965,
+            "applied_to_invoice": 0,
+            "credited_to_balance": 0,
+            "refunded": 2965,
+            "reason": "product_unsatisfactory",
+        }
+    )
+    number: str
+    invoice: str
+    customer: str
+    currency: Currency
+    total: Minor
+    applied_to_invoice: Minor
+    credited_to_balance: Minor
+    refunded: Minor
+    reason: str
+
+
+class PaymentData(EventPayload):
+    model_config = _config(
+        {
+            "id": PAY,
+            "invoice": INV,
+            "customer": CUS,
+            "payment_method": PM,
+            "gateway": "stripe",
+            "attempt": 1,
+            "amount": 5929,
+            "currency": "RON",
+            "status": "succeeded",
+            "failure_code": None,
+            "amount_refunded": 0,
+        }
+    )
+    invoice: str
+    customer: str
+    payment_method: str | None
+    gateway: str
+    attempt: int | None
+    amount: Minor
+    currency: Currency
+    status: str
+    failure_code: str | None
+    amount_refunded: Minor
+
+
+class RefundData(EventPayload):
+    model_config = _config(
+        {
+            "id": "re_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "payment": PAY,
+            "invoice": INV,
+            "credit_note": "cn_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "amount": 2000,
+            "currency": "RON",
+            "status": "succeeded",
+            "reason": "goodwill",
+        }
+    )
+    payment: str
+    invoice: str
+    credit_note: str | None
+    amount: Minor
+    currency: Currency
+    status: str
+    reason: str | None
+
+
+class DisputeData(EventPayload):
+    model_config = _config(
+        {
+            "id": "dp_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "payment": PAY,
+            "gateway": "stripe",
+            "reference": "du_1Q0PsIJvEtkwdCNY0uC4cn8Q",
+            "amount": 5929,
+            "currency": "RON",
+            "status": "needs_response",
+            "reason": "fraudulent",
+            "funds_withdrawn_at": AT,
+            "funds_reinstated_at": None,
+        }
+    )
+    payment: str
+    gateway: str
+    reference: str
+    amount: Minor
+    currency: Currency
+    status: str
+    reason: str | None
+    funds_withdrawn_at: datetime | None
+    funds_reinstated_at: datetime | None
+
+
+class PaymentMethodData(EventPayload):
+    model_config = _config(
+        {
+            "id": PM,
+            "customer": CUS,
+            "gateway": "stripe",
+            "kind": "card",
+            "brand": "visa",
+            "last4": "4242",
+            "exp_month": 12,
+            "exp_year": 2028,
+            "email": None,
+            "status": "active",
+        }
+    )
+    customer: str
+    gateway: str
+    kind: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    email: str | None
+    status: str
+
+
+class BankStatementData(EventPayload):
+    model_config = _config(
+        {
+            "id": "bst_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "statement_id": "STMT-2026-02-01",
+            "account_number": "RO49AAAA1B31007593840000",
+            "entry_count": 12,
+            "matched_count": 11,
+        }
+    )
+    statement_id: str
+    account_number: str
+    entry_count: int
+    matched_count: int
+
+
+class BooleanGrant(BaseModel):
+    model_config = _config(
+        {
+            "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "code": "sso",
+            "kind": "boolean",
+            "value": True,
+        }
+    )
+    feature: str
+    code: str
+    kind: Literal["boolean"]
+    value: bool
+
+
+class LimitGrant(BaseModel):
+    model_config = _config(
+        {
+            "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3B",
+            "code": "seats",
+            "kind": "limit",
+            "limit": None,
+        }
+    )
+    feature: str
+    code: str
+    kind: Literal["limit"]
+    limit: int | None = Field(description="null: unlimited.")
+
+
+class MeteredGrant(BaseModel):
+    model_config = _config(
+        {
+            "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3C",
+            "code": "api_calls",
+            "kind": "metered",
+            "billable_metric": "bm_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "limit": 10000,
+        }
+    )
+    feature: str
+    code: str
+    kind: Literal["metered"]
+    billable_metric: str | None
+    limit: int | None = Field(description="null: unlimited.")
+
+
+Grant = Annotated[BooleanGrant | LimitGrant | MeteredGrant, Field(discriminator="kind")]
+
+
+class EntitlementsData(EventPayload):
+    """`id` and `customer` are the customer; usage figures are not part of it."""
+
+    model_config = _config(
+        {
+            "id": CUS,
+            "object": "entitlements",
+            "customer": CUS,
+            "features": [
+                {
+                    "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+                    "code": "sso",
+                    "kind": "boolean",
+                    "value": True,
+                },
+                {
+                    "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3B",
+                    "code": "seats",
+                    "kind": "limit",
+                    "limit": 10,
+                },
+            ],
+        }
+    )
+
+    object: Literal["entitlements"] = "entitlements"
+    customer: str
+    features: list[Grant]
+
+
+# One model per event type: the class is the type (`events.record` reads it).
+
+
+class CustomerUpdated(CustomerData):
+    type = EventType.CUSTOMER_UPDATED
+
+
+class SubscriptionCreated(SubscriptionData):
+    type = EventType.SUBSCRIPTION_CREATED
+
+
+class SubscriptionUpdated(SubscriptionData):
+    type = EventType.SUBSCRIPTION_UPDATED
+
+
+class SubscriptionTrialWillEnd(SubscriptionData):
+    type = EventType.SUBSCRIPTION_TRIAL_WILL_END
+
+
+class SubscriptionRenewed(SubscriptionData):
+    type = EventType.SUBSCRIPTION_RENEWED
+
+
+class SubscriptionPaused(SubscriptionData):
+    type = EventType.SUBSCRIPTION_PAUSED
+
+
+class SubscriptionResumed(SubscriptionData):
+    type = EventType.SUBSCRIPTION_RESUMED
+
+
+class SubscriptionCanceled(SubscriptionData):
+    type = EventType.SUBSCRIPTION_CANCELED
+
+
+class SubscriptionPastDue(SubscriptionData):
+    type = EventType.SUBSCRIPTION_PAST_DUE
+
+
+class InvoiceCreated(InvoiceData):
+    type = EventType.INVOICE_CREATED
+
+
+class InvoiceFinalized(InvoiceData):
+    type = EventType.INVOICE_FINALIZED
+
+
+class InvoicePaid(InvoiceData):
+    type = EventType.INVOICE_PAID
+
+
+class InvoiceReopened(InvoiceData):
+    type = EventType.INVOICE_REOPENED
+
+
+class InvoiceVoided(InvoiceData):
+    type = EventType.INVOICE_VOIDED
+
+
+class InvoiceMarkedUncollectible(InvoiceData):
+    type = EventType.INVOICE_MARKED_UNCOLLECTIBLE
+
+
+class InvoicePaymentFailed(InvoicePaymentFailedData):
+    type = EventType.INVOICE_PAYMENT_FAILED
+
+
+class InvoiceUpcoming(UpcomingInvoiceData):
+    type = EventType.INVOICE_UPCOMING
+
+
+class CreditNoteCreated(CreditNoteData):
+    type = EventType.CREDIT_NOTE_CREATED
+
+
+class PaymentCreated(PaymentData):
+    type = EventType.PAYMENT_CREATED
+
+
+class PaymentSucceeded(PaymentData):
+    type = EventType.PAYMENT_SUCCEEDED
+
+
+class PaymentFailed(PaymentData):
+    type = EventType.PAYMENT_FAILED
+
+
+class PaymentUpdated(PaymentData):
+    type = EventType.PAYMENT_UPDATED
+
+
+class PaymentReversed(PaymentData):
+    type = EventType.PAYMENT_REVERSED
+
+
+class RefundCreated(RefundData):
+    type = EventType.REFUND_CREATED
+
+
+class RefundSucceeded(RefundData):
+    type = EventType.REFUND_SUCCEEDED
+
+
+class RefundFailed(RefundData):
+    type = EventType.REFUND_FAILED
+
+
+class DisputeCreated(DisputeData):
+    type = EventType.DISPUTE_CREATED
+
+
+class DisputeUpdated(DisputeData):
+    type = EventType.DISPUTE_UPDATED
+
+
+class DisputeClosed(DisputeData):
+    type = EventType.DISPUTE_CLOSED
+
+
+class PaymentMethodAttached(PaymentMethodData):
+    type = EventType.PAYMENT_METHOD_ATTACHED
+
+
+class PaymentMethodUpdated(PaymentMethodData):
+    type = EventType.PAYMENT_METHOD_UPDATED
+
+
+class PaymentMethodDetached(PaymentMethodData):
+    type = EventType.PAYMENT_METHOD_DETACHED
+
+
+class PaymentMethodExpiring(PaymentMethodData):
+    type = EventType.PAYMENT_METHOD_EXPIRING
+
+
+class BankStatementImported(BankStatementData):
+    type = EventType.BANK_STATEMENT_IMPORTED
+
+
+class EntitlementsUpdated(EntitlementsData):
+    type = EventType.ENTITLEMENTS_UPDATED
+
+
+P = TypeVar("P", bound=EventPayload)
+
+
+def _models(base: type[EventPayload]) -> list[type[EventPayload]]:
+    return [m for sub in base.__subclasses__() for m in (sub, *_models(sub))]
+
+
+# Event type -> its model.
+PAYLOADS: dict[EventType, type[EventPayload]] = {
+    m.type: m for m in _models(EventPayload) if "type" in m.__dict__
+}
+
+
+def payload_class(kind: str) -> type[EventPayload]:
+    """The model of event type `kind`; a name Recura does not emit raises ValueError."""
+
+    return PAYLOADS[EventType(kind)]
+
+
+def parse(kind: str, object_id: str, data: dict[str, Any], shape: type[P]) -> P:
+    """A stored event's data as its model, which must be a `shape`. `id` comes from the
+    event's object where older events did not store it in their data."""
+    found = payload_class(kind).model_validate({**data, "id": object_id})
+    if not isinstance(found, shape):
+        raise TypeError(f"{kind} carries {type(found).__name__}, not {shape.__name__}")
+    return found
+
+
+def _envelope(kind: EventType, data: type[EventPayload]) -> type[BaseModel]:
+    extra = data.model_config.get("json_schema_extra")
+    example = extra["examples"][0] if isinstance(extra, dict) else None  # type: ignore[index]
+    return create_model(
+        f"{PAYLOADS[kind].__name__}Event",
+        __config__=ConfigDict(
+            extra="forbid",
+            json_schema_extra={
+                "examples": [{"type": kind.value, "timestamp": AT, "data": example}]
+            },
+        ),
+        __doc__=f"The body of the `{kind}` webhook (Standard Webhooks; the event id is the "
+        "`webhook-id` header).",
+        type=(Literal[kind.value], ...),  # type: ignore[arg-type]
+        timestamp=(datetime, Field(description="When it happened, RFC 3339.")),
+        data=(data, ...),
+    )
+
+
+# What a webhook endpoint receives for each event type.
+ENVELOPES: dict[EventType, type[BaseModel]] = {
+    kind: _envelope(kind, model) for kind, model in PAYLOADS.items()
+}
