@@ -10,14 +10,20 @@ Subscriptions on a test clock only move when their clock does.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from recura.db import bulk
 from recura.db.models import Subscription
+from recura.db.records import (
+    SUBSCRIPTION_COLUMNS,
+    SubscriptionLike,
+    SubscriptionRow,
+    subscription_rows,
+)
 from recura.domains.common.tenant import Tenant
 from recura.domains.subscriptions import cycle, renewals
 
@@ -31,11 +37,11 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Subscript
     return list(session.scalars(_claiming(select(Subscription), now, limit)))
 
 
-def claim_records(session: Session, now: datetime, limit: int = BATCH) -> list[Subscription]:
-    """`claim`, the rows read as plain records (`bulk.records`): renewals read and set
-    their attributes as they would a Subscription's, and store them with one statement."""
-    stmt = _claiming(select(*bulk.record_columns(Subscription)), now, limit)
-    return cast(list[Subscription], bulk.records(session, Subscription, stmt))
+def claim_records(session: Session, now: datetime, limit: int = BATCH) -> list[SubscriptionRow]:
+    """`claim`, the rows read as plain records: renewals read and set their attributes as
+    they would a Subscription's, and store them with one statement."""
+    stmt = _claiming(select(*SUBSCRIPTION_COLUMNS), now, limit)
+    return subscription_rows(session, stmt)
 
 
 def _claiming(stmt: Select[Any], now: datetime, limit: int) -> Select[Any]:
@@ -76,7 +82,7 @@ def run_due_subscriptions(session: Session, now: datetime) -> int:
     return len(claimed)
 
 
-def _loaded(session: Session, subs: list[Subscription]) -> list[Subscription]:
+def _loaded(session: Session, subs: Sequence[SubscriptionLike]) -> list[Subscription]:
     """The session's objects for these claimed records (their rows are locked already):
     the one-by-one path works on those."""
     if not subs:
