@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +33,9 @@ from recura.gateways.sandbox import book_engine
 from recura.ids import new_id
 from recura.jobs.worker import STAGED, run_once
 from tests.factories import seed_due_subscriptions
-from tests.fakes.worker_process import start_worker
+from tests.fakes.worker_process import finish, start_worker, wait_while_running
+
+pytestmark = pytest.mark.slow
 
 SUBSCRIPTIONS = 1_000
 TIMEOUT_RATE = 0.3
@@ -52,11 +53,10 @@ KILL_AFTER_CHARGES = 150  # the doomed worker dies once the sandbox has booked t
 def race(database_url: str, at: datetime | None = None) -> None:
     racers = [start_worker(database_url, at) for _ in range(2)]
     for racer in racers:
-        output, _ = racer.communicate(timeout=300)
-        assert racer.returncode == 0, output.decode()
+        output = finish(racer)
         # The payment handlers ran to the end (a -1 is one that raised).
         for name in STAGED:
-            assert f"{name}: -1".encode() not in output, output.decode()
+            assert f"{name}: -1" not in output, output
 
 
 def booked(engine: Engine, account_id: str) -> list[SandboxCharge]:
@@ -91,13 +91,11 @@ def due_now(factory: sessionmaker[Session], account_id: str) -> int:
 
 
 def kill_while_charging(doomed: subprocess.Popen[bytes], engine: Engine, account_id: str) -> None:
-    deadline = time.monotonic() + 120
-    while count_booked(engine, account_id) < KILL_AFTER_CHARGES:
-        if doomed.poll() is not None:
-            output = doomed.stdout.read().decode() if doomed.stdout else ""
-            pytest.fail(f"the worker finished before it could be killed:\n{output}")
-        assert time.monotonic() < deadline, "the worker never started charging"
-        time.sleep(0.05)
+    wait_while_running(
+        doomed,
+        lambda: count_booked(engine, account_id) >= KILL_AFTER_CHARGES,
+        f"the sandbox had booked {KILL_AFTER_CHARGES} charges",
+    )
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
 
