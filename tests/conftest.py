@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +43,10 @@ pytest_plugins = [
 # test points them at a fake (tests/fakes/processor_api.py).
 for _gateway in ("STRIPE", "PAYPAL"):
     os.environ.setdefault(f"RECURA_{_gateway}_API_BASE", "http://127.0.0.1:9")
+# Hypothesis's own wall-clock checks (an example's deadline, slow input generation) fail on a
+# machine that runs several suites at once: the properties are what the tests check.
+settings.register_profile("recura", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("recura")
 PG_ADMIN = os.environ.get("RECURA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +29,11 @@ def test_every_run_lists_the_slowest_tests_and_slow_is_a_marker() -> None:
     assert "-m" not in config["addopts"].split()
     unit = (ROOT / "Makefile").read_text().split("unit: install\n", 1)[1].split("\n", 1)[0]
     assert "-m" not in unit.split("pytest", 1)[1].split()
+
+
+def test_hypothesis_checks_no_wall_clock() -> None:
+    assert settings.default.deadline is None
+    assert HealthCheck.too_slow in settings.default.suppress_health_check
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-PATIENCE = 900.0
+PATIENCE = 1800.0
 
 
 def wait_until(
