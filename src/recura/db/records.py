@@ -1,4 +1,5 @@
-"""Subscriptions read as plain typed records, for the renewal batch.
+"""Subscriptions (and what billing reads of customers) as plain typed records, for the
+renewal batch.
 
 A billing batch reads thousands of due subscriptions, and an ORM instance's bookkeeping
 (identity map, instrumented attributes, flush) costs more than what renewing does with it.
