@@ -374,7 +374,7 @@ def servers(url: str, secret: str, processes: int) -> Iterator[list[Server]]:
                 "--no-access-log",
             ]
             started.append((subprocess.Popen(command, env=env, cwd=ROOT), port))  # noqa: S603
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300  # imports alone take a while on a busy machine
         for process, port in started:
             while True:
                 try:

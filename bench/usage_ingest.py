@@ -188,7 +188,7 @@ def server(url: str, secret: str, workers: int) -> Iterator[tuple[str, int]]:
     process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300  # imports alone take a while on a busy machine
         while True:
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:

@@ -6,15 +6,20 @@ tests skip with the reason shown, unless RECURA_REQUIRE_POSTGRES=1 (as in CI), w
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,9 +43,21 @@ pytest_plugins = [
 # test points them at a fake (tests/fakes/processor_api.py).
 for _gateway in ("STRIPE", "PAYPAL"):
     os.environ.setdefault(f"RECURA_{_gateway}_API_BASE", "http://127.0.0.1:9")
+# Hypothesis's own wall-clock checks (an example's deadline, slow input generation) fail on a
+# machine that runs several suites at once: the properties are what the tests check.
+settings.register_profile("recura", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("recura")
 PG_ADMIN = os.environ.get("RECURA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A real browser over real pages: the slowest tests there are.
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
+
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -72,18 +89,62 @@ def _drop_postgres_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """ "sqlite" or "postgresql": every database test runs on each."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
 def database_url(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    worker_id: str,
-    testrun_uid: str,
+    backend: str, tmp_path_factory: pytest.TempPathFactory, worker_id: str, testrun_uid: str
 ) -> Iterator[str]:
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'recura.db'}"
         return
     url = _postgres_database(testrun_uid, worker_id)
     yield url
     _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def template_database(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, worker_id: str, testrun_uid: str
+) -> Iterator[str]:
+    """A migrated database nobody stays connected to: `own_database` copies it."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'recura.db'}"
+    else:
+        url = _postgres_database(testrun_uid, f"{worker_id}_template")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    if backend != "sqlite":
+        _drop_postgres_database(url)
+
+
+_copies = itertools.count()
+
+
+@contextmanager
+def own_database(template_url: str, folder: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test, copied from `template_url`, removed after:
+    what runs every due job it finds (a worker) finds only that test's rows."""
+    if template_url.startswith("sqlite"):
+        path = folder / "own.db"
+        shutil.copyfile(template_url.removeprefix("sqlite:///"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = template_url.rsplit("/", 1)[1]
+    url = f"{template_url.rsplit('/', 1)[0]}/{template}_{next(_copies)}"
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield url
+    finally:
+        _drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")

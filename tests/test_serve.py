@@ -13,6 +13,7 @@ import httpx
 
 from tests.api.test_signed_paths import TOKEN
 from tests.conftest import SECRET
+from tests.waiting import PATIENCE
 
 
 def free_port() -> int:
@@ -39,7 +40,7 @@ def test_serve_answers_and_stops(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 120  # a busy machine starts Python slowly
+        deadline = time.monotonic() + PATIENCE  # a busy machine starts Python slowly
         while True:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from tests.conftest import Api, Merchant, make_merchant
+from tests.waiting import PATIENCE
 
 from recura.api.app import create_app
 from recura.clock import FixedClock
@@ -155,16 +156,17 @@ def test_concurrent_twins_run_once(
             )
         )
         first.start()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + PATIENCE
+        while True:
             with unit_of_work(session_factory) as session:
                 if session.get(IdempotencyKey, (merchant.account_id, False, "race")):
                     break
+            assert time.monotonic() < deadline, "the first request never claimed its key"
             time.sleep(0.02)
         twin = api.post("/v1/customers", json=body, headers=headers)
         assert twin.status_code == 409
         tx.rollback()
-    first.join(timeout=10)
+    first.join(timeout=PATIENCE)
     assert results["first"].status_code == 201, results["first"].text
     replay = api.post("/v1/customers", json=body, headers=headers)
     assert replay.json() == results["first"].json()
@@ -261,13 +263,13 @@ def test_exactly_one_retry_takes_over_an_expired_lease(
         threads = [threading.Thread(target=retry) for _ in range(2)]
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while waiting_on_locks(engine, "UPDATE idempotency_keys") < 2:
             assert time.monotonic() < deadline, "the retries never reached the row"
             time.sleep(0.02)
         tx.rollback()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=PATIENCE)
     assert sorted(c.state.value for c in claims) == ["in_progress", "new"]
 
 
@@ -300,7 +302,7 @@ def test_a_live_long_request_keeps_its_key(
                 )
             )
             first.start()
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + PATIENCE
             while waiting_on_locks(engine, "INSERT INTO customers") < 1:
                 assert time.monotonic() < deadline, "the first request never reached the insert"
                 time.sleep(0.02)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 from tests.fakes.server_thread import serve_in_thread
+from tests.waiting import PATIENCE
 
 from recura.api.app import create_app
 from recura.api.signed_paths import ACCESS_LOGGER, redact
@@ -61,9 +62,9 @@ def test_the_access_log_of_a_served_request_holds_no_token(
             for path in paths:
                 httpx.get(url + path, timeout=30)
             httpx.post(url + paths[0], timeout=30)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + PATIENCE
             while len(lines.lines) < 4:
-                assert time.monotonic() < deadline, lines.lines
+                assert time.monotonic() < deadline, f"4 access log lines, not {lines.lines}"
                 time.sleep(0.02)
         finally:
             logging.getLogger(ACCESS_LOGGER).removeHandler(lines)

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, event, text
 from tests.conftest import PG_ADMIN
+from tests.waiting import PATIENCE
 
 from recura.db.engine import (
     ReadOnlySessionError,
@@ -28,7 +29,7 @@ from recura.db.write_queue import queue_for
 def _terminate(pid: int) -> None:
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
             assert time.monotonic() < deadline, "the backend did not end"
             time.sleep(0.02)

@@ -18,6 +18,7 @@ import pytest
 import stripe
 
 from recura.config import processor_api_bases
+from tests.waiting import PATIENCE
 
 API_KEY = "sk_test_recura"
 WEBHOOK_SECRET = "whsec_test_recura"
@@ -42,7 +43,7 @@ def _wait_until_answering(port: int, process: subprocess.Popen[str], deadline: f
         finally:
             connection.close()
         if time.monotonic() > deadline:
-            raise RuntimeError("localstripe did not answer in time")
+            raise RuntimeError(f"localstripe did not answer within {PATIENCE:.0f} s")
         time.sleep(0.1)
 
 
@@ -53,7 +54,7 @@ def localstripe() -> Iterator[str]:
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline())
-        _wait_until_answering(port, process, time.monotonic() + 30)
+        _wait_until_answering(port, process, time.monotonic() + PATIENCE)
         url = f"http://127.0.0.1:{port}"
         # Stripe connections that earlier tests left behind are reached here too while it
         # runs, answered at once, when the worker's handlers of a later test go over them:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from tests.waiting import wait_until
 
 
 @contextmanager
@@ -34,11 +35,12 @@ def serve_in_thread(app: ASGIApp, access_log: bool = False) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
+    wait_until(
+        lambda: server.started,
+        "the test server started",
+        gone=lambda: None if thread.is_alive() else "the server's thread ended",
+        poll=0.01,
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import SECRET
+from tests.waiting import PATIENCE, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 AT_CLOCK = """
@@ -48,3 +50,30 @@ def start_worker(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+def wait_while_running(
+    worker: subprocess.Popen[bytes], done: Callable[[], object], waiting_for: str
+) -> None:
+    """Return once `done()` holds; fail, with what the worker printed, if it exits first."""
+
+    def exited() -> str | None:
+        if worker.poll() is None:
+            return None
+        output = worker.stdout.read().decode() if worker.stdout else ""
+        return f"the worker exited (code {worker.returncode}):\n{output}\n"
+
+    wait_until(done, waiting_for, gone=exited)
+
+
+def finish(worker: subprocess.Popen[bytes]) -> str:
+    """Wait for the worker to exit (`PATIENCE` at most); its output, checked for success."""
+    try:
+        output, _ = worker.communicate(timeout=PATIENCE)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.communicate()
+        raise AssertionError(f"the worker still ran after {PATIENCE:.0f} s") from None
+    text = output.decode()
+    assert worker.returncode == 0, text
+    return text

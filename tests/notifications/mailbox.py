@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -22,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from recura.notifications.smtp import Mailer, SmtpConfig
 from tests.conftest import SECRET
+from tests.waiting import wait_until
 
 PUBLIC_URL = "https://billing.example.ro"
 
@@ -80,11 +80,11 @@ class Mailbox:
             r for r in self.received if r.template == template and (to is None or to in r.rcpt_tos)
         ]
 
-    def wait_for(self, count: int, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count:
-            assert time.monotonic() < deadline, f"{len(self.received)} of {count} arrived"
-            time.sleep(0.05)
+    def wait_for(self, count: int) -> None:
+        wait_until(
+            lambda: len(self.received) >= count,
+            f"{count} emails to arrive",
+        )
 
 
 def free_port() -> int:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +19,6 @@ from recura.api.app import create_app
 from recura.clock import FixedClock
 from recura.config import Settings
 from recura.db.engine import make_engine, make_session_factory
-from recura.db.migrate import upgrade
 from recura.db.models import EmailMessage
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
@@ -30,22 +27,22 @@ from recura.domains.events import service as events
 from recura.jobs.worker import run_once
 from recura.notifications import emails
 from recura.notifications.smtp import Mailer
-from tests.conftest import SECRET, _drop_postgres_database, _postgres_database, make_merchant
-from tests.fakes.worker_process import start_worker
+from tests.conftest import SECRET, make_merchant
+from tests.fakes.worker_process import start_worker, wait_while_running
 from tests.notifications.mailbox import Mailbox
+
+pytestmark = pytest.mark.slow
 
 EMAILS = 12
 DOMAIN = "@crash.example.ro"
 
 
 @pytest.fixture
-def own_database(database_url: str, testrun_uid: str, worker_id: str) -> Iterator[str]:
-    """A database of its own: the worker processes run every due job they find."""
+def own_database(database_url: str) -> str:
+    """The test's own database (tests/notifications/conftest.py), on PostgreSQL."""
     if not database_url.startswith("postgresql"):
         pytest.skip("concurrent worker processes are a PostgreSQL matter")
-    url = _postgres_database(f"crash{testrun_uid}", worker_id)
-    yield url
-    _drop_postgres_database(url)
+    return database_url
 
 
 def worker(database_url: str, mailbox: Mailbox) -> subprocess.Popen[bytes]:
@@ -107,16 +104,12 @@ def test_a_worker_killed_mid_batch_still_delivers_each_email_once(
 ) -> None:
     engine = make_engine(own_database)
     try:
-        upgrade(engine)
         factory, expected = seed(engine, own_database)
         mailbox.hold_for, mailbox.hold_after = DOMAIN, 4
 
         doomed = worker(own_database, mailbox)
-        deadline = time.monotonic() + 120
-        while len(mailbox.templates()) < 4:  # the 4th is accepted, its 250 never comes
-            assert doomed.poll() is None, doomed.communicate()[0].decode()
-            assert time.monotonic() < deadline, "the worker sent nothing"
-            time.sleep(0.05)
+        # The 4th is accepted, its 250 never comes.
+        wait_while_running(doomed, lambda: len(mailbox.templates()) >= 4, "4 emails arrived")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait()
         mailbox.released = True

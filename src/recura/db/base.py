@@ -5,10 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    String,
+    TypeDecorator,
+    event,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 # Named constraints make migrations deterministic across SQLite and PostgreSQL.
 NAMING = {
@@ -48,6 +58,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+
+
+# Relationships load when the query asks (selectinload, joinedload): one that loads on
+# attribute access hides a query per object, which a batch pays thousands of times.
+NO_LAZY_LOADS = frozenset({"raise", "raise_on_sql"})
+
+
+def refuse_lazy_relationships(mapper: Mapper[Any], class_: type) -> None:
+    """Refuse a mapped class with a relationship that would load on attribute access."""
+    for relationship in mapper.relationships:
+        if relationship.lazy not in NO_LAZY_LOADS:
+            raise ArgumentError(
+                f"{class_.__name__}.{relationship.key} would load when read "
+                f"(lazy={relationship.lazy!r}): declare it lazy='raise' and load it in the query"
+            )
+
+
+event.listen(Base, "mapper_configured", refuse_lazy_relationships, propagate=True)
 
 
 class TenantColumns:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from operator import call, itemgetter
 from typing import Any, cast
 
 import orjson
@@ -21,7 +22,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ColumnElement,
-    Select,
     String,
     Table,
     Text,
@@ -30,38 +30,38 @@ from sqlalchemy import (
     insert,
     update,
 )
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recura.db.base import Base, UTCDateTime
-from recura.db.unit_of_work import core_connection
 
 # COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_SPECIAL = frozenset("\\\t\n\r\x00")
 _NULL = "\\N"
 
 
 def _json(value: Any) -> str:
     # orjson: the event payloads of a billing run are most of its COPY text, and it encodes
-    # them several times faster than the standard library.
+    # them much faster than the standard library (bench/README.md).
     return orjson.dumps(value).decode()
 
 
 def _string(value: Any) -> str:
+    if value.__class__ is str and value.isprintable() and "\\" not in value:
+        # Nearly every string: nothing to escape (control characters are not printable).
+        return value
     if value is None:
         return _NULL
     if not isinstance(value, str):
         return _text(value)
-    if _SPECIAL.isdisjoint(value):
-        return value
     if "\x00" in value:
         raise ValueError("a NUL character cannot be stored in PostgreSQL text")
     return value.translate(_ESCAPES)
 
 
 def _text(value: Any) -> str:
+    if value.__class__ is int:
+        return str(value)
     if value is None:
         return _NULL
     if isinstance(value, str):
@@ -115,54 +115,22 @@ def _writer(table: Table, name: str) -> Callable[[Any], str]:
     return _text
 
 
-Formatter = Callable[[dict[str, Any]], str]
-# A row's COPY line, and its strings as they went in unescaped, run together.
-QuickFormatter = Callable[[dict[str, Any]], tuple[str, str]]
-
-
-def _quick_value(table: Table, name: str, i: int) -> tuple[str, str]:
-    """Column `name` of row `r` as two expressions of the quick formatter: its COPY text,
-    a string or an integer (most of a row) as it is, anything else through its writer
-    `w{i}`; and the string it left unescaped, if any."""
-    value = f"r[{name!r}]"
-    writer = _writer(table, name)
-    if writer is _string:
-        return f"{value} if {value}.__class__ is str else w{i}({value})", (
-            f"{value} if {value}.__class__ is str else ''"
-        )
-    if writer is _text:
-        return f"{value} if {value}.__class__ is int else w{i}({value})", "''"
-    return f"w{i}({value})", "''"
-
-
 @lru_cache(maxsize=256)
-def _formatters(table: Table, columns: tuple[str, ...]) -> tuple[QuickFormatter, Formatter]:
-    """(quick, exact), each one generated expression (a table's rows all take the same
-    shape, and this runs for every row of a billing run). `quick` leaves strings unescaped
-    and gives them back too, run together: its line is right unless they hold a character
-    to escape. `exact` escapes every value."""
-    scope = {f"w{i}": _writer(table, name) for i, name in enumerate(columns)}
-    exact = "\\t".join(f"{{w{i}(r[{name!r}])}}" for i, name in enumerate(columns))
-    parts = [_quick_value(table, name, i) for i, name in enumerate(columns)]
-    line = "\\t".join(f"{{{text}}}" for text, _ in parts)
-    raw = "".join(f"{{{unescaped}}}" for _, unescaped in parts if unescaped != "''")
-    quick = eval(f'lambda r: (f"{line}\\n", f"{raw}")', scope)  # noqa: S307 (built here)
-    return quick, eval(f'lambda r: f"{exact}\\n"', scope)  # noqa: S307 (built here)
+def _plan(
+    table: Table, columns: tuple[str, ...]
+) -> tuple[Callable[[dict[str, Any]], tuple[Any, ...]], tuple[Callable[[Any], str], ...]]:
+    """How a row of `columns` becomes a COPY line: its values in order, and each one's
+    writer (a table's rows all take the same shape, and this runs for every row)."""
+    if len(columns) == 1:
+        name = columns[0]
+        return (lambda row: (row[name],)), (_writer(table, name),)
+    return itemgetter(*columns), tuple(_writer(table, name) for name in columns)
 
 
 def copy_text(table: Table, columns: list[str], rows: Sequence[dict[str, Any]]) -> str:
     """`rows` in COPY's text format for `columns` of `table`."""
-    quick, exact = _formatters(table, tuple(columns))
-    lines = []
-    for row in rows:
-        line, unescaped = quick(row)
-        # Control characters (tab, newline, carriage return, NUL) are not printable; a
-        # string with one of those or a backslash is escaped, or refused: rare. The NULLs
-        # (\N) and documents the writers gave are escaped already.
-        if "\\" in unescaped or not unescaped.isprintable():
-            line = exact(row)
-        lines.append(line)
-    return "".join(lines)
+    values, writers = _plan(table, tuple(columns))
+    return "".join(["\t".join(map(call, writers, values(row))) + "\n" for row in rows])
 
 
 def insert_rows(session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> None:
@@ -275,55 +243,3 @@ def among(session: Session, column: Any, values: Collection[Any]) -> ColumnEleme
     if session.get_bind().dialect.name != "postgresql":
         return cast(ColumnElement[bool], column.in_(values))
     return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), ARRAY(Text()))))
-
-
-@lru_cache(maxsize=64)
-def _record_type(model: type[Base]) -> tuple[type, tuple[Any, ...]]:
-    keys, columns = [], []
-    for prop in sa_inspect(model).column_attrs:
-        keys.append(prop.key)
-        columns.append(prop.columns[0])
-    scope: dict[str, Any] = {}
-    fields = ", ".join(f"self.{k}" for k in keys)
-    source = f"def __init__(self, row):\n    self._loaded = row\n    ({fields},) = row"
-    exec(source, scope)  # noqa: S102 (built here from the model's attribute names)
-    record = type(
-        f"{model.__name__}Record",
-        (),
-        {
-            "__slots__": (*keys, "_loaded"),
-            "__init__": scope["__init__"],
-            "__doc__": f"A {model.__name__} row as plain attributes, outside the session.",
-        },
-    )
-    return record, tuple(columns)
-
-
-def record_columns(model: type[Base]) -> tuple[Any, ...]:
-    """The columns to select for `records`, in the order it expects."""
-    return _record_type(model)[1]
-
-
-def changed(model: type[Base], items: Sequence[Any], names: Sequence[str]) -> list[str] | None:
-    """Which of `names` differ from what was read on any of `items`, if they are all
-    records (`records`); None when that is not known."""
-    record, _ = _record_type(model)
-    if not all(type(item) is record for item in items):
-        return None
-    index = {prop.key: i for i, prop in enumerate(sa_inspect(model).column_attrs)}
-    return [
-        name
-        for name in names
-        if any(getattr(item, name) != item._loaded[index[name]] for item in items)
-    ]
-
-
-def records(session: Session, model: type[Base], stmt: Select[Any]) -> list[Any]:
-    """Rows of `stmt` (which selects `record_columns(model)`) as plain objects with the
-    model's attribute names: a batch reads thousands, and an ORM instance's bookkeeping
-    costs more than what the batch does with it. Nothing tracks them: whoever changes one
-    writes it back (`update_rows`)."""
-    record = _record_type(model)[0]
-    # On the session's connection, fetched at once: the ORM's handling of a statement and
-    # of each row, and a fetch per row, cost more than the query; records need none of it.
-    return [record(row) for row in core_connection(session).execute(stmt).all()]

@@ -10,15 +10,21 @@ savepoint: one that fails is logged and retried later, and does not undo the res
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from recura.db import bulk
 from recura.db.models import Subscription
+from recura.db.records import (
+    SUBSCRIPTION_COLUMNS,
+    SubscriptionLike,
+    SubscriptionRow,
+    subscription_rows,
+)
 from recura.domains.common.tenant import Tenant
 from recura.domains.subscriptions import cycle, renewals
 
@@ -92,11 +98,13 @@ def claim(session: Session, now: datetime, scope: Scope, limit: int) -> list[Sub
     return list(session.scalars(_claiming(select(Subscription), now, scope, limit)))
 
 
-def claim_records(session: Session, now: datetime, scope: Scope, limit: int) -> list[Subscription]:
-    """`claim`, the rows read as plain records (`bulk.records`): renewals read and set
-    their attributes as they would a Subscription's, and store them with one statement."""
-    stmt = _claiming(select(*bulk.record_columns(Subscription)), now, scope, limit)
-    return cast(list[Subscription], bulk.records(session, Subscription, stmt))
+def claim_records(
+    session: Session, now: datetime, scope: Scope, limit: int
+) -> list[SubscriptionRow]:
+    """`claim`, the rows read as plain records: renewals read and set their attributes as
+    they would a Subscription's, and store them with one statement."""
+    stmt = _claiming(select(*SUBSCRIPTION_COLUMNS), now, scope, limit)
+    return subscription_rows(session, stmt)
 
 
 def _claiming(stmt: Select[Any], now: datetime, scope: Scope, limit: int) -> Select[Any]:
@@ -114,7 +122,7 @@ def _claiming(stmt: Select[Any], now: datetime, scope: Scope, limit: int) -> Sel
     )
 
 
-def _loaded(session: Session, subs: list[Subscription]) -> list[Subscription]:
+def _loaded(session: Session, subs: Sequence[SubscriptionLike]) -> list[Subscription]:
     """The session's objects for these claimed records (their rows are locked already):
     the one-by-one path works on those."""
     if not subs:

@@ -8,11 +8,14 @@ invoices are at list price (the coupon discounts whole periods only).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Generic
 
 from sqlalchemy.orm import Session
+from typing_extensions import TypeVar
 
 from recura.core.invoice_lines import (
     Metered,
@@ -25,6 +28,7 @@ from recura.core.invoice_lines import (
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.periods import Period, Schedule
 from recura.db.models import Account, Coupon, Customer, Subscription
+from recura.db.records import CustomerLike, SubscriptionLike
 from recura.domains.common import languages
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
@@ -41,13 +45,19 @@ PAUSE = "subscription_pause"
 RESUME = "subscription_resume"
 
 
+# What a InvoiceBasis is of: the session's Subscription and Customer unless it says otherwise;
+# the renewal batch reads records of both, and what serves either takes an `AnyBasis`.
+Sub = TypeVar("Sub", bound=SubscriptionLike, covariant=True, default=Subscription)
+Cust = TypeVar("Cust", bound=CustomerLike, covariant=True, default=Customer)
+
+
 @dataclass(frozen=True, slots=True)
-class InvoiceBasis:
+class InvoiceBasis(Generic[Sub, Cust]):
     """Everything one subscription's invoices are computed from."""
 
     account: Account
-    customer: Customer
-    sub: Subscription
+    customer: Cust
+    sub: Sub
     terms: Terms
 
     @property
@@ -87,6 +97,10 @@ class InvoiceBasis:
         )
 
 
+# A InvoiceBasis of either kind: what the renewal batch and the one-by-one path share take it.
+AnyBasis = InvoiceBasis[SubscriptionLike, CustomerLike]
+
+
 def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...]:
     if coupon is None:
         return ()
@@ -98,14 +112,14 @@ def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...
     return ()
 
 
-def advance_lines(b: InvoiceBasis, span: Period) -> list[LineInput]:
+def advance_lines(b: AnyBasis, span: Period) -> list[LineInput]:
     """Fees paid at the start of `span` (nothing for a plan billed in arrears)."""
     if b.terms.in_arrears:
         return []
     return fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate)
 
 
-def arrears_lines(b: InvoiceBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
+def arrears_lines(b: AnyBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
     """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
     arrears."""
     lines = usage_lines(used, span, b.tax_rate, b.wording)
@@ -115,7 +129,7 @@ def arrears_lines(b: InvoiceBasis, span: Period, used: tuple[Metered, ...]) -> l
 
 
 def usage_of(
-    session: Session, wanted: list[tuple[InvoiceBasis, Period]]
+    session: Session, wanted: Sequence[tuple[AnyBasis, Period]]
 ) -> list[tuple[Metered, ...]]:
     """The metered usage of each (subscription, span): one query per metric and span shared
     by many subscriptions (a worker's batch renews thousands with the same period)."""
@@ -192,7 +206,7 @@ def owed_setup_fee_lines(session: Session, b: InvoiceBasis) -> list[LineInput]:
 
 
 def issue_item(
-    b: InvoiceBasis, reason: str, inputs: InvoiceInput, span: Period | None, now: datetime
+    b: AnyBasis, reason: str, inputs: InvoiceInput, span: Period | None, now: datetime
 ) -> issuing.Issue:
     return issuing.Issue(
         tenant=b.tenant,

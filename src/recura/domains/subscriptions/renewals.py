@@ -10,10 +10,11 @@ metric and period) and writes with one multi-row statement per table; a single r
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,20 +31,22 @@ from recura.db.models import (
     Customer,
     Plan,
     PlanVersion,
-    Subscription,
     SubscriptionAddOn,
 )
+from recura.db.records import BilledCustomer, SubscriptionLike
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
 from recura.domains.invoices import issuing
 from recura.domains.subscriptions import invoicing, service, state, terms
-from recura.domains.subscriptions.invoicing import InvoiceBasis
+from recura.domains.subscriptions.invoicing import AnyBasis, InvoiceBasis
+
+S = TypeVar("S", bound=SubscriptionLike)
 
 
 def renewal(
     session: Session,
-    b: InvoiceBasis,
-    closing: InvoiceBasis,
+    b: AnyBasis,
+    closing: AnyBasis,
     used: tuple[Metered, ...],
     now: datetime,
     *,
@@ -57,7 +60,7 @@ def renewal(
 
 
 def _priced(
-    b: InvoiceBasis, closing: InvoiceBasis, used: tuple[Metered, ...], now: datetime
+    b: AnyBasis, closing: AnyBasis, used: tuple[Metered, ...], now: datetime
 ) -> tuple[Period, int, list[LineInput]]:
     """`renewal` before the coupon: the next period, the periods skipped, the lines."""
     ended = b.current()
@@ -75,13 +78,11 @@ def _priced(
     return following, skipped, lines
 
 
-def split_plain(
-    subs: list[Subscription], now: datetime
-) -> tuple[list[Subscription], list[Subscription]]:
+def split_plain(subs: Sequence[S], now: datetime) -> tuple[list[S], list[S]]:
     """(those whose only due work at `now` is a renewal, the rest): the first go through
     `renew_many` together, the rest one by one through cycle.run_due."""
-    plain: list[Subscription] = []
-    rest: list[Subscription] = []
+    plain: list[S] = []
+    rest: list[S] = []
     # A batch holds thousands in a few states: each state is asked once.
     known: dict[tuple[Any, ...], bool] = {}
     for sub in subs:
@@ -108,7 +109,7 @@ class _Renewed:
     change: state.Change
 
 
-def _alike(b: InvoiceBasis, closing: InvoiceBasis, used: tuple[Metered, ...]) -> tuple[Any, ...]:
+def _alike(b: AnyBasis, closing: AnyBasis, used: tuple[Metered, ...]) -> tuple[Any, ...]:
     """Everything a renewal is computed from but the coupon and the ids: a batch renews
     thousands of subscriptions that agree on it, and computes each outcome once. The terms
     by identity: `load` gives subscriptions on the same terms one shared object, which
@@ -129,9 +130,7 @@ def _alike(b: InvoiceBasis, closing: InvoiceBasis, used: tuple[Metered, ...]) ->
     )
 
 
-def _renewed(
-    b: InvoiceBasis, closing: InvoiceBasis, used: tuple[Metered, ...], now: datetime
-) -> _Renewed:
+def _renewed(b: AnyBasis, closing: AnyBasis, used: tuple[Metered, ...], now: datetime) -> _Renewed:
     following, skipped, lines = _priced(b, closing, used, now)
     new, happened = lifecycle.renew(state.state_of(b.sub), now, following.end)
     if skipped:
@@ -143,7 +142,9 @@ def _renewed(
 
 
 def renew_many(
-    session: Session, due: list[tuple[InvoiceBasis, InvoiceBasis]], now: datetime
+    session: Session,
+    due: Sequence[tuple[AnyBasis, AnyBasis]],
+    now: datetime,
 ) -> None:
     """Renew each (billing, closing billing) pair: `closing` holds the terms the ending
     period was sold on (they differ when a change takes effect at this renewal)."""
@@ -168,9 +169,9 @@ def renew_many(
     issuing.issue_many(session, invoices, now)
 
 
-def load(session: Session, subs: list[Subscription]) -> list[InvoiceBasis]:
+def load(session: Session, subs: Sequence[S]) -> list[InvoiceBasis[S, BilledCustomer]]:
     """The billing of each subscription, read for the whole batch at once, for `renew_many`:
-    of each customer only what renewing reads (`_RenewedCustomer`)."""
+    of each customer only what billing reads (`BilledCustomer`)."""
     if not subs:
         return []
     accounts = {
@@ -223,26 +224,17 @@ def load(session: Session, subs: list[Subscription]) -> list[InvoiceBasis]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class _RenewedCustomer:
-    """What renewing reads of a customer, its tax rate (`InvoiceBasis.tax_rate`) and language
-    (`InvoiceBasis.language`): a batch reads thousands, and the rest of their rows would only
-    cost reading."""
-
-    tax_rate: Decimal | None
-    locale: str | None
-
-
-def _customers(session: Session, subs: list[Subscription]) -> dict[tuple[str, str], Customer]:
-    found: dict[tuple[str, str], Customer] = {}
+def _customers(
+    session: Session, subs: Sequence[SubscriptionLike]
+) -> dict[tuple[str, str], BilledCustomer]:
+    found: dict[tuple[str, str], BilledCustomer] = {}
     keys = [(sub.account_id, sub.customer_id) for sub in subs]
     for account_id, wanted in _ids_by_account(keys).items():
         stmt = select(Customer.id, Customer.tax_rate, Customer.locale).where(
             Customer.account_id == account_id, bulk.among(session, Customer.id, wanted)
         )
         for customer_id, tax_rate, locale in session.execute(stmt):
-            # In a InvoiceBasis's customer's place: renewing reads nothing else of it.
-            found[(account_id, customer_id)] = cast(Customer, _RenewedCustomer(tax_rate, locale))
+            found[(account_id, customer_id)] = BilledCustomer(tax_rate, locale)
     return found
 
 
@@ -265,8 +257,8 @@ def _ids_by_account(keys: list[tuple[str, str]]) -> dict[str, set[str]]:
     return ids
 
 
-def _by_account(subs: list[Subscription]) -> list[list[Subscription]]:
-    grouped: dict[str, list[Subscription]] = defaultdict(list)
+def _by_account(subs: Sequence[SubscriptionLike]) -> list[list[SubscriptionLike]]:
+    grouped: dict[str, list[SubscriptionLike]] = defaultdict(list)
     for sub in subs:
         grouped[sub.account_id].append(sub)
     return list(grouped.values())

@@ -29,6 +29,7 @@ from recura.db.models import (
     Subscription,
     SubscriptionAddOn,
 )
+from recura.db.records import SubscriptionLike
 from recura.domains.accounts import service as accounts
 from recura.domains.common import lookup
 from recura.domains.common.errors import NotFoundError, invalid
@@ -137,7 +138,7 @@ def redeem(sub: Subscription, coupon: Coupon, promotion: PromotionCode | None) -
 
 
 def period_coupon(
-    session: Session, tenant: Tenant, sub: Subscription, *, consume: bool = True
+    session: Session, tenant: Tenant, sub: SubscriptionLike, *, consume: bool = True
 ) -> Coupon | None:
     """The coupon that discounts the period being invoiced now; `consume` counts the period
     off (previews don't)."""

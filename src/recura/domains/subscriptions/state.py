@@ -3,7 +3,7 @@ its events (each carrying the MRR change it causes) and its next due time."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,8 +14,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from recura.core import lifecycle
 from recura.core.lifecycle import Status, SubscriptionState
-from recura.db import bulk
+from recura.db import bulk, records
 from recura.db.models import Subscription
+from recura.db.records import SubscriptionLike, SubscriptionRow
 from recura.domains.common.tenant import Tenant
 from recura.domains.entitlements import service as entitlements
 from recura.domains.events import payloads
@@ -47,13 +48,13 @@ _STORED = [
 ]
 
 
-def state_of(sub: Subscription) -> SubscriptionState:
+def state_of(sub: SubscriptionLike) -> SubscriptionState:
     values: dict[str, Any] = {name: getattr(sub, name) for name in _FIELDS}
     change = sub.pending_change
     return SubscriptionState(**values, pending_change=change["id"] if change else None)
 
 
-def state_key(sub: Subscription) -> tuple[Any, ...]:
+def state_key(sub: SubscriptionLike) -> tuple[Any, ...]:
     """What `state_of` reads from the row: subscriptions with equal keys are in one state."""
     change = sub.pending_change
     return (*(getattr(sub, name) for name in _FIELDS), change["id"] if change else None)
@@ -118,7 +119,7 @@ def change(
 
 
 def apply(
-    sub: Subscription,
+    sub: SubscriptionLike,
     state: SubscriptionState,
     happened: list[lifecycle.Event],
     terms: Terms,
@@ -129,7 +130,7 @@ def apply(
     return apply_change(sub, found, now)
 
 
-def apply_change(sub: Subscription, found: Change, now: datetime) -> list[dict[str, Any]]:
+def apply_change(sub: SubscriptionLike, found: Change, now: datetime) -> list[dict[str, Any]]:
     """`apply` of a computed change (made with this subscription's trial_notice_sent)."""
     state = found.state
     for name in _FIELDS:
@@ -151,23 +152,22 @@ def apply_change(sub: Subscription, found: Change, now: datetime) -> list[dict[s
     ]
 
 
-def store_many(session: Session, subs: list[Subscription]) -> None:
+def store_many(session: Session, subs: Sequence[SubscriptionLike]) -> None:
     """Write what `apply` (and the coupon's period count) changed on many subscriptions
     with one statement; the rows exist, and each is held by this transaction's lock."""
-    stored = []
-    for sub in subs:
-        found = inspect(sub, raiseerr=False)
-        if found is not None and not found.persistent:
-            continue  # not in the database yet: the session's flush inserts it whole
-        stored.append(sub)
-    # Records say what changed (a renewal: its period, next action, time): only that is sent.
-    changed = bulk.changed(Subscription, stored, _STORED[2:])
-    names = _STORED if changed is None else [*KEY, *changed]
+    # One not in the database yet is left to the session's flush, which inserts it whole.
+    stored = [s for s in subs if isinstance(s, SubscriptionRow) or inspect(s).persistent]
+    read = [s for s in stored if isinstance(s, SubscriptionRow)]
+    names = _STORED
+    if len(read) == len(stored):
+        # Records say what changed (a renewal: its period, next action, time): only that
+        # is sent.
+        names = [*KEY, *records.changed(read, _STORED[2:])]
     if len(names) > len(KEY):
         rows = [{c: getattr(s, c) for c in names} for s in stored]
         bulk.update_rows(session, Subscription, rows, KEY)
     for sub in stored:
-        if inspect(sub, raiseerr=False) is not None:
+        if isinstance(sub, Subscription):
             # The row holds these values now: the session must not write them again.
             for name in _STORED:
                 set_committed_value(sub, name, getattr(sub, name))
@@ -181,7 +181,7 @@ def _payload(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _row(
-    sub: Subscription, kind: str, payload: dict[str, Any], at: datetime, mrr_delta: int
+    sub: SubscriptionLike, kind: str, payload: dict[str, Any], at: datetime, mrr_delta: int
 ) -> dict[str, Any]:
     """The event row of `payloads.SubscriptionData`: the shared state's JSON and this
     subscription's ids (renewal batches validate the state once per group)."""

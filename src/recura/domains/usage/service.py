@@ -57,7 +57,7 @@ def ingest(
         )
     floors = repository.period_floors(session, tenant, list({e.customer for e in events}))
     # Aware datetimes with different tzinfo objects compare by calling utcoffset() on both,
-    # twenty times slower than with the same one: the bounds take the zone of the events'
+    # much slower than with the same one (bench/README.md): the bounds take the zone of the events'
     # times (pydantic gives all the times in one offset the same tzinfo).
     zone = next((e.timestamp.tzinfo for e in events if e.timestamp is not None), None) or UTC
     windows = {
