@@ -16,7 +16,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.payments import collection, reconcile
 from recura.jobs.worker import run_once
-from recura.notifications import email
+from recura.notifications import emails
 from recura.notifications.smtp import Mailer
 from tests.conftest import T0, Api, Merchant
 from tests.domains.payments.test_unknown_outcomes import attempts, customer_with_invoice
@@ -75,7 +75,7 @@ def test_an_email_whose_worker_was_lost_is_sent_again_under_its_message_id(
     to, customer = recorded(api, session_factory)
     assert mailer.smtp is not None
     with unit_of_work(session_factory) as session:
-        claimed = email.Mailing(mailer, mailer.smtp).claim(session, T0, 50)
+        claimed = emails.Mailing(mailer, mailer.smtp).claim(session, T0, 50)
     mine = [item for item in claimed if item.envelope.recipient == to]
     assert len(mine) == 2  # marked `sending`, committed; then the worker is gone
     assert {row.status for row in rows(session_factory, customer)} == {"sending"}
