@@ -15,6 +15,7 @@ from recura.clock import FixedClock
 from recura.db.models import Event, Invoice, WebhookDelivery, WebhookEndpoint
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.jobs.worker import Slice, run_once, run_pass, run_until_idle
 from recura.notifications import outbox, webhooks_out
@@ -34,7 +35,8 @@ def record_events(factory: Factory, merchant: Merchant, count: int, at: object) 
     tenant = Tenant(merchant.account_id, False)
     with unit_of_work(factory) as session:
         for n in range(count):
-            events.record(session, tenant, "customer.updated", f"cus_{n}", {}, at)  # type: ignore[arg-type]
+            updated = payloads.CustomerUpdated(id=f"cus_{n}", default_payment_method=None)
+            events.record(session, tenant, updated, at)  # type: ignore[arg-type]
 
 
 def deliveries(factory: Factory, account_id: str) -> dict[str, int]:

@@ -16,6 +16,7 @@ from recura.clock import FixedClock
 from recura.db.models import WebhookAttempt, WebhookDelivery
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.payments import collection, reconcile
 from recura.gateways.base import ChargeRequest, ChargeResult
@@ -53,7 +54,8 @@ def test_a_receiver_that_drips_its_answer_is_cut_off_and_the_pass_goes_on(
         healthy.secrets.append(fine["secret"])
         with unit_of_work(session_factory) as session:
             tenant = Tenant(merchant.account_id, False)
-            event_id = events.record(session, tenant, "customer.updated", "cus_1", {}, T0).id
+            updated = payloads.CustomerUpdated(id="cus_1", default_payment_method=None)
+            event_id = events.record(session, tenant, updated, T0).id
         with unit_of_work(session_factory) as session:
             outbox.dispatch(session, T0)
 
