@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,3 +17,7 @@ def page(
     if code is not None:
         stmt = stmt.where(AddOn.code == code)
     return paginate(session, stmt, AddOn, limit, starting_after)
+
+
+def by_ids(session: Session, tenant: Tenant, add_on_ids: Collection[str]) -> Sequence[AddOn]:
+    return session.scalars(tenant.scope(select(AddOn), AddOn).where(AddOn.id.in_(add_on_ids))).all()

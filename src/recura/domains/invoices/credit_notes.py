@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.credit_notes import BilledRate, split_credit
@@ -22,11 +21,11 @@ from recura.domains.balances import service as balances
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.fields import money_out, trim_zeros
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.events import service as events
-from recura.domains.invoices import numbering, service
+from recura.domains.invoices import numbering, repository, service
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditNoteLineOut, CreditNoteOut
 from recura.ids import new_id
 
@@ -40,10 +39,7 @@ def get(session: Session, tenant: Tenant, credit_note_id: str) -> CreditNote:
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, invoice: str | None
 ) -> Page[CreditNote]:
-    stmt = tenant.scope(select(CreditNote), CreditNote)
-    if invoice is not None:
-        stmt = stmt.where(CreditNote.invoice_id == invoice)
-    return paginate(session, stmt, CreditNote, limit, starting_after)
+    return repository.credit_notes_page(session, tenant, limit, starting_after, invoice)
 
 
 def create(

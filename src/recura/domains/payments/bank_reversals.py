@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import BankTransaction, Customer, Invoice, Payment
@@ -21,7 +20,7 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
-from recura.domains.payments import locks, outcomes
+from recura.domains.payments import locks, outcomes, repository
 from recura.gateways.bank_transfer.statement import Entry
 
 PAID = ("matched", "partial", "overpaid")
@@ -87,23 +86,15 @@ def _returned(
 ) -> BankTransaction | None:
     if not entry.references:
         return None
-    stmt = (
-        tenant.scope(select(BankTransaction), BankTransaction)
-        .where(
-            BankTransaction.account_number == transaction.account_number,
-            BankTransaction.credit.is_(True),
-            BankTransaction.status.in_(PAID),
-            BankTransaction.amount == entry.amount.minor,
-            BankTransaction.currency == entry.amount.currency,
-        )
-        .order_by(BankTransaction.id)
+    candidates = repository.paid_transfers(
+        session, tenant, transaction.account_number, entry.amount.minor, entry.amount.currency, PAID
     )
     # The oldest first: a transfer paid twice by mistake and returned once gives back one.
     # Read without a lock (every paid transfer of a common amount would stay locked until
     # the import commits); only the one found is locked, and read again under the lock.
-    for candidate in session.scalars(stmt):
+    for candidate in candidates:
         if set(candidate.references) & set(entry.references):
-            session.refresh(candidate, with_for_update=True)
+            repository.lock(session, candidate)
             if candidate.status in PAID:
                 return candidate
     return None

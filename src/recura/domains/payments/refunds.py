@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.core.money import Money
@@ -20,13 +19,13 @@ from recura.db.models import CreditNote, Customer, Payment, Refund
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.events import service as events
 from recura.domains.invoices import credit_notes
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditReason
-from recura.domains.payments import locks, outcomes, processors
+from recura.domains.payments import locks, outcomes, processors, repository
 from recura.gateways.base import (
     GatewayError,
     GatewayTimeout,
@@ -55,10 +54,7 @@ def get(session: Session, tenant: Tenant, refund_id: str) -> Refund:
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
 ) -> Page[Refund]:
-    stmt = tenant.scope(select(Refund), Refund)
-    if payment is not None:
-        stmt = stmt.where(Refund.payment_id == payment)
-    return paginate(session, stmt, Refund, limit, starting_after)
+    return repository.refunds_page(session, tenant, limit, starting_after, payment)
 
 
 def start(
@@ -136,9 +132,7 @@ def _recorded(
         now,
         refund=True,
     )
-    count = session.scalar(
-        tenant.scope(select(func.count()), Refund).where(Refund.payment_id == payment.id)
-    )
+    count = repository.refund_count(session, tenant, payment.id)
     refund = Refund(
         id=new_id("refund"),
         **tenant.row_keys(),

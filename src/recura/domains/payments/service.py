@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Customer, Payment
 from recura.domains.common import lookup
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.invoices import service as invoices
-from recura.domains.payments import collection
+from recura.domains.payments import collection, repository
 
 
 def get(session: Session, tenant: Tenant, payment_id: str) -> Payment:
@@ -29,12 +28,9 @@ def page(
     invoice: str | None = None,
     customer: str | None = None,
 ) -> Page[Payment]:
-    stmt = tenant.scope(select(Payment), Payment)
-    if invoice is not None:
-        stmt = stmt.where(Payment.invoice_id == invoice)
-    if customer is not None:
-        stmt = stmt.where(Payment.customer_id == customer)
-    return paginate(session, stmt, Payment, limit, starting_after)
+    return repository.payments_page(
+        session, tenant, limit, starting_after, invoice=invoice, customer=customer
+    )
 
 
 def start_now(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -79,3 +79,13 @@ def charges(
     for charge, metric in session.execute(stmt):
         result[charge.plan_version_id].append((charge, metric))
     return result
+
+
+def version_numbers(
+    session: Session, tenant: Tenant, version_ids: Collection[str]
+) -> dict[str, int]:
+    """Each plan version's number, by version id."""
+    stmt = select(PlanVersion.id, PlanVersion.version).where(
+        PlanVersion.account_id == tenant.account_id, PlanVersion.id.in_(version_ids)
+    )
+    return {row.id: row.version for row in session.execute(stmt)}
