@@ -43,3 +43,7 @@ def bank_accounts_page(
 ) -> Page[BankAccount]:
     stmt = tenant.scope(select(BankAccount), BankAccount)
     return paginate(session, stmt, BankAccount, limit, starting_after)
+
+
+def by_legal_name(session: Session, legal_name: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.legal_name == legal_name))

@@ -48,3 +48,14 @@ def default_methods(
     """Each customer's default payment method id, by customer id."""
     stmt = tenant.scope(select(Customer.id, Customer.default_payment_method_id), Customer)
     return {row[0]: row[1] for row in session.execute(stmt.where(Customer.id.in_(customer_ids)))}
+
+
+def on_test_clock(session: Session, tenant: Tenant, clock_id: str) -> list[Customer]:
+    """The clock's customers, oldest first."""
+    return list(
+        session.scalars(
+            tenant.scope(select(Customer), Customer)
+            .where(Customer.test_clock_id == clock_id)
+            .order_by(Customer.created_at, Customer.id)
+        )
+    )

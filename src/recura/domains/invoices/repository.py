@@ -140,3 +140,26 @@ def retry_dunning_now(session: Session, tenant: Tenant, customer_id: str, now: d
         .values(next_payment_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def in_account(session: Session, account_id: str, invoice_id: str) -> Invoice | None:
+    """The invoice by its key, in test or live data (the caller checks which it wants)."""
+    return session.get(Invoice, (account_id, invoice_id))
+
+
+def lines_of_invoice(session: Session, invoice: Invoice) -> Sequence[InvoiceLine]:
+    """The invoice's lines, by position."""
+    return session.scalars(
+        select(InvoiceLine)
+        .where(
+            InvoiceLine.account_id == invoice.account_id,
+            InvoiceLine.invoice_id == invoice.id,
+        )
+        .order_by(InvoiceLine.position)
+    ).all()
+
+
+def open_ids(session: Session, tenant: Tenant) -> list[str]:
+    """The ids of the open invoices, in id order."""
+    stmt = tenant.scope(select(Invoice.id), Invoice).where(Invoice.status == "open")
+    return list(session.scalars(stmt.order_by(Invoice.id)))

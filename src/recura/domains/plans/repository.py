@@ -89,3 +89,7 @@ def version_numbers(
         PlanVersion.account_id == tenant.account_id, PlanVersion.id.in_(version_ids)
     )
     return {row.id: row.version for row in session.execute(stmt)}
+
+
+def every_plan(session: Session, tenant: Tenant) -> Sequence[Plan]:
+    return session.scalars(tenant.scope(select(Plan), Plan)).all()

@@ -163,3 +163,17 @@ def to_announce_on_clock(
         _due(now, notice), Subscription.test_clock_id == clock_id
     )
     return list(session.scalars(stmt))
+
+
+def on_test_clock(
+    session: Session, tenant: Tenant, clock_id: str, statuses: Collection[str]
+) -> list[Subscription]:
+    """The clock's subscriptions in `statuses`."""
+    return list(
+        session.scalars(
+            tenant.scope(select(Subscription), Subscription).where(
+                Subscription.test_clock_id == clock_id,
+                Subscription.status.in_(statuses),
+            )
+        )
+    )
