@@ -1,6 +1,7 @@
 """Queries live in repositories: outside a `repository.py`, no module of recura builds a
-select, update, delete or insert statement; services, routers and pages call the repository's
-named functions instead. Read from the source with `ast`, so no database is needed."""
+select, update, delete or insert statement, runs one on the session, reads a row by its key
+or takes a row lock; services, routers and pages call the repository's named functions
+instead. Read from the source with `ast`, so no database is needed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import recura
 
 SRC = Path(recura.__file__).parent
 STATEMENTS = frozenset({"select", "update", "delete", "insert"})
+# What a session is asked that reads or writes rows (add, delete and flush are the unit of
+# work's, and stay with the services).
+SESSION_READS = frozenset({"get", "get_one", "scalar", "scalars", "execute", "query"})
 
 # Whole folders that build statements of their own.
 EXEMPT_FOLDERS = (
@@ -20,12 +24,14 @@ EXEMPT_FOLDERS = (
 EXEMPT_FILES = {
     # Tenant-scoped lookup by id or code, generic over the model: the repositories' helper.
     "domains/common/lookup.py",
+    # Keyset pagination of any statement a repository builds.
+    "domains/common/pages.py",
     # The sandbox processor's own ledger, read on its own engine like a processor's API:
     # below the domains (gateways may not import them), so it has no repository to call.
     "gateways/sandbox.py",
 }
 # Modules whose queries are still to move into their domain's repository. Each is named so
-# the list only shrinks: once one builds no statement, the test asks for its removal here.
+# the list only shrinks: once one has no query left, the test asks for its removal here.
 PENDING_FOLDERS = ("notifications/", "jobs/", "domains/test_clocks/", "domains/events/")
 PENDING_FILES = {
     "domains/payments/bank.py",
@@ -35,10 +41,11 @@ PENDING_FILES = {
 }
 
 
-def statement_calls(source: str) -> list[tuple[int, str]]:
-    """(line, name) of each call of SQLAlchemy's select/update/delete/insert in `source`:
-    by an imported name (`select(...)`, `pg_insert(...)`) or through an imported module
-    (`sa.select(...)`, `postgresql.insert(...)`)."""
+def queries(source: str) -> list[tuple[int, str]]:
+    """(line, what) of each query in `source`: a call of SQLAlchemy's select/update/delete/
+    insert, by an imported name (`select(...)`, `pg_insert(...)`) or through an imported
+    module (`sa.select(...)`, `postgresql.insert(...)`); a read on the session
+    (`session.get(...)`, `session.scalars(...)`); a row lock (`with_for_update`)."""
     tree = ast.parse(source)
     functions: dict[str, str] = {}
     modules: set[str] = set()
@@ -62,12 +69,28 @@ def statement_calls(source: str) -> list[tuple[int, str]]:
             found.append((node.lineno, functions[called.id]))
         elif (
             isinstance(called, ast.Attribute)
+            and called.attr in SESSION_READS
+            and isinstance(called.value, ast.Name)
+            and called.value.id == "session"
+        ):
+            found.append((node.lineno, f"session.{called.attr}"))
+        elif locks(node):
+            found.append((node.lineno, "with_for_update"))
+        elif (
+            isinstance(called, ast.Attribute)
             and called.attr in STATEMENTS
             and isinstance(called.value, ast.Name)
             and called.value.id in modules
         ):
             found.append((node.lineno, called.attr))
     return sorted(found)
+
+
+def locks(call: ast.Call) -> bool:
+    """`statement.with_for_update(...)`, or `session.refresh(row, with_for_update=True)`."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "with_for_update":
+        return True
+    return any(keyword.arg == "with_for_update" for keyword in call.keywords)
 
 
 def _modules() -> dict[str, str]:
@@ -83,15 +106,15 @@ def _exempt(name: str) -> bool:
     return name.startswith(EXEMPT_FOLDERS + PENDING_FOLDERS)
 
 
-def test_statements_are_built_in_repositories_only() -> None:
+def test_queries_are_in_repositories_only() -> None:
     offenders = [
         f"{name}:{line}: {called}(...)"
         for name, source in _modules().items()
         if not _exempt(name)
-        for line, called in statement_calls(source)
+        for line, called in queries(source)
     ]
     assert not offenders, (
-        "Build statements in the aggregate's repository.py and call it by name:\n"
+        "Put the query in the aggregate's repository.py and call it by name:\n"
         + "\n".join(offenders)
     )
 
@@ -101,9 +124,9 @@ def test_every_exempt_file_still_needs_it() -> None:
     stale = sorted(
         name
         for name in EXEMPT_FILES | PENDING_FILES
-        if name not in modules or not statement_calls(modules[name])
+        if name not in modules or not queries(modules[name])
     )
-    assert not stale, f"No statement built here any more; drop from the list: {stale}"
+    assert not stale, f"No query here any more; drop it from the list: {stale}"
 
 
 def test_the_scan_sees_every_spelling() -> None:
@@ -123,11 +146,20 @@ repository.delete_grants(session, tenant)
 func.count()
 {}.update(a=1)
 Select
+session.get(Thing, ("acct", "id"))
+session.scalars(statement)
+session.add(row)
+stmt.with_for_update(skip_locked=True)
+session.refresh(row, with_for_update=True)
 """
-    assert statement_calls(source) == [
+    assert queries(source) == [
         (8, "select"),
         (9, "update"),
         (10, "delete"),
         (11, "insert"),
         (12, "insert"),
+        (17, "session.get"),
+        (18, "session.scalars"),
+        (20, "with_for_update"),
+        (21, "with_for_update"),
     ]

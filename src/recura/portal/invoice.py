@@ -27,7 +27,7 @@ def _load(session: Session, request: Request, token: str) -> tuple[Visit, Invoic
     visit = access.open_link(session, secret, token, PURPOSE, now)
     if visit is None or visit.claims.object_id is None:
         return None
-    invoice = invoices.in_account(session, visit.tenant.account_id, visit.claims.object_id)
+    invoice = invoices.find_by_key(session, visit.tenant.account_id, visit.claims.object_id)
     if invoice is None or invoice.livemode != visit.tenant.livemode:
         return None
     if invoice.customer_id != visit.customer.id or invoice.number is None:

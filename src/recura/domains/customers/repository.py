@@ -5,7 +5,7 @@ from collections.abc import Collection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer
+from recura.db.models import Customer, TestClock
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
@@ -59,3 +59,18 @@ def on_test_clock(session: Session, tenant: Tenant, clock_id: str) -> list[Custo
             .order_by(Customer.created_at, Customer.id)
         )
     )
+
+
+def by_key(session: Session, account_id: str, customer_id: str) -> Customer:
+    """The customer a row of the account names (it exists: NoResultFound otherwise)."""
+    return session.get_one(Customer, (account_id, customer_id))
+
+
+def find_by_key(session: Session, account_id: str, customer_id: str) -> Customer | None:
+    """The account's customer with this id, in test or live data, if there is one."""
+    return session.get(Customer, (account_id, customer_id))
+
+
+def test_clock_by_key(session: Session, account_id: str, clock_id: str) -> TestClock:
+    """The test clock a customer of the account is attached to."""
+    return session.get_one(TestClock, (account_id, clock_id))

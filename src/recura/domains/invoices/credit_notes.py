@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.core.credit_notes import BilledRate, split_credit
-from recura.db.models import CreditNote, Customer
+from recura.db.models import CreditNote
 from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
@@ -23,6 +23,7 @@ from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.fields import money_out, trim_zeros
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.events import service as events
 from recura.domains.invoices import numbering, repository, service
@@ -53,7 +54,7 @@ def create(
     """Credit an invoice. With `refund`, the credit is money paid back (a refund records
     it), so it goes neither off the invoice's amount due nor onto the customer's balance."""
     invoice = service.get_for_update(session, tenant, data.invoice, pointer="/invoice")
-    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, invoice.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     if invoice.status not in CREDITABLE:
         raise ConflictError(

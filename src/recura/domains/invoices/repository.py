@@ -142,7 +142,7 @@ def retry_dunning_now(session: Session, tenant: Tenant, customer_id: str, now: d
     )
 
 
-def in_account(session: Session, account_id: str, invoice_id: str) -> Invoice | None:
+def find_by_key(session: Session, account_id: str, invoice_id: str) -> Invoice | None:
     """The invoice by its key, in test or live data (the caller checks which it wants)."""
     return session.get(Invoice, (account_id, invoice_id))
 
@@ -163,3 +163,11 @@ def open_ids(session: Session, tenant: Tenant) -> list[str]:
     """The ids of the open invoices, in id order."""
     stmt = tenant.scope(select(Invoice.id), Invoice).where(Invoice.status == "open")
     return list(session.scalars(stmt.order_by(Invoice.id)))
+
+
+def by_key(session: Session, account_id: str, invoice_id: str) -> Invoice:
+    return session.get_one(Invoice, (account_id, invoice_id))
+
+
+def credit_note_by_key(session: Session, account_id: str, credit_note_id: str) -> CreditNote:
+    return session.get_one(CreditNote, (account_id, credit_note_id))

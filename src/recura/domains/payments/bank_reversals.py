@@ -14,9 +14,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from recura.db.models import BankTransaction, Customer, Invoice, Payment
+from recura.db.models import BankTransaction, Invoice
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
@@ -49,7 +50,7 @@ def reverse(
     transaction.matched_at = now
     by_invoice: dict[str, Invoice] = {}
     for applied in original.applied:
-        payment = session.get_one(Payment, (tenant.account_id, applied["payment"]))
+        payment = repository.payment_by_key(session, tenant.account_id, applied["payment"])
         locks.hold_customer(session, tenant, payment.customer_id)
         payment.status = "reversed"
         payment.updated_at = now
@@ -75,7 +76,7 @@ def reverse(
         )
     for invoice in by_invoice.values():
         # Dunning runs on the customer's time, which a test clock may have moved.
-        customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+        customer = customers_repository.by_key(session, tenant.account_id, invoice.customer_id)
         at = customers.now_for(session, tenant, customer, now)
         outcomes.failed_attempt(session, tenant, invoice, RETURNED, at)
     return True

@@ -29,7 +29,7 @@ EXPIRING_BATCH = 500
 def customer_info(
     session: Session, tenant: Tenant, customer: Customer, gateway: str
 ) -> CustomerInfo:
-    known = session.get(GatewayCustomer, (tenant.account_id, customer.id, gateway))
+    known = repository.find_gateway_customer(session, tenant.account_id, customer.id, gateway)
     return CustomerInfo(
         customer_id=customer.id,
         email=customer.email,
@@ -43,7 +43,8 @@ def _remember_processor_customer(
 ) -> None:
     if reference is None:
         return
-    if session.get(GatewayCustomer, (tenant.account_id, customer.id, gateway)) is not None:
+    known = repository.find_gateway_customer(session, tenant.account_id, customer.id, gateway)
+    if known is not None:
         return
     session.add(
         GatewayCustomer(
@@ -192,7 +193,9 @@ def defaults_of(session: Session, tenant: Tenant, customer_ids: set[str]) -> dic
 def default_of(session: Session, tenant: Tenant, customer: Customer) -> PaymentMethod | None:
     if customer.default_payment_method_id is None:
         return None
-    method = session.get(PaymentMethod, (tenant.account_id, customer.default_payment_method_id))
+    method = repository.find_method_by_key(
+        session, tenant.account_id, customer.default_payment_method_id
+    )
     return method if method is not None and method.status == "active" else None
 
 

@@ -14,6 +14,7 @@ from recura.db.models import (
     BankTransaction,
     Dispute,
     GatewayConnection,
+    GatewayCustomer,
     Payment,
     PaymentMethod,
     Refund,
@@ -238,3 +239,22 @@ def paid_transfers(
         .order_by(BankTransaction.id)
     )
     return list(session.scalars(stmt))
+
+
+def payment_by_key(session: Session, account_id: str, payment_id: str) -> Payment:
+    return session.get_one(Payment, (account_id, payment_id))
+
+
+def refund_by_key(session: Session, account_id: str, refund_id: str) -> Refund:
+    return session.get_one(Refund, (account_id, refund_id))
+
+
+def find_method_by_key(session: Session, account_id: str, method_id: str) -> PaymentMethod | None:
+    return session.get(PaymentMethod, (account_id, method_id))
+
+
+def find_gateway_customer(
+    session: Session, account_id: str, customer_id: str, gateway: str
+) -> GatewayCustomer | None:
+    """The processor's customer saved for ours, if one was."""
+    return session.get(GatewayCustomer, (account_id, customer_id, gateway))

@@ -6,10 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer, Payment
+from recura.db.models import Payment
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import collection, repository
@@ -39,6 +40,6 @@ def start_now(
     """An attempt at the invoice's remaining amount on the default payment method, at once;
     the caller commits it before `collection.send` (and `collection.finish` after)."""
     invoice = invoices.get_for_update(session, tenant, invoice_id)
-    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, invoice.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     return collection.pay_now(session, tenant, invoice, now), now

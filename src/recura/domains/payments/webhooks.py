@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer, Payment, Refund
 from recura.db.models import GatewayEvent as GatewayEventRow
+from recura.db.models import Payment, Refund
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.payments import disputes, locks, methods, outcomes, refunds, repository
 from recura.gateways.base import (
@@ -76,7 +77,7 @@ def _apply(
         return "unknown payment"
     # After the payment's row, as every money operation takes them.
     locks.hold_customer(session, tenant, payment.customer_id)
-    customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, payment.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     if event.kind.startswith("payment."):
         return _payment_event(session, tenant, payment, event, now)
@@ -220,7 +221,9 @@ def _method_saved(
     """A method saved at the processor, perhaps after the subscriber's page was closed."""
     customer = None
     if event.customer_reference is not None:
-        customer = session.get(Customer, (tenant.account_id, event.customer_reference))
+        customer = customers_repository.find_by_key(
+            session, tenant.account_id, event.customer_reference
+        )
     if customer is None or customer.livemode != tenant.livemode or event.method is None:
         return "unknown customer"
     now = customers.now_for(session, tenant, customer, now)

@@ -93,3 +93,11 @@ def version_numbers(
 
 def every_plan(session: Session, tenant: Tenant) -> Sequence[Plan]:
     return session.scalars(tenant.scope(select(Plan), Plan)).all()
+
+
+def plan_by_key(session: Session, account_id: str, plan_id: str) -> Plan:
+    return session.get_one(Plan, (account_id, plan_id))
+
+
+def version_by_key(session: Session, account_id: str, version_id: str) -> PlanVersion:
+    return session.get_one(PlanVersion, (account_id, version_id))

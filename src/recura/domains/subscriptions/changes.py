@@ -19,7 +19,6 @@ from recura.core.lifecycle import IllegalTransition, Status
 from recura.db.models import (
     Coupon,
     Plan,
-    PlanVersion,
     PromotionCode,
     Subscription,
     SubscriptionAddOn,
@@ -189,8 +188,8 @@ def pending_billing(session: Session, tenant: Tenant, b: InvoiceBasis) -> Invoic
     """The billing on the terms of the scheduled change, the subscription left as it is."""
     change = b.sub.pending_change
     assert change is not None
-    plan = session.get_one(Plan, (tenant.account_id, change["plan"]))
-    version = session.get_one(PlanVersion, (tenant.account_id, change["plan_version"]))
+    plan = plans.plan_by_key(session, tenant.account_id, change["plan"])
+    version = plans.version_by_key(session, tenant.account_id, change["plan_version"])
     ids = [a["add_on"] for a in change["add_ons"]]
     found = {a.id: a for a in add_ons_repository.by_ids(session, tenant, ids)}
     chosen = [(found[a["add_on"]], Decimal(a["quantity"])) for a in change["add_ons"]]

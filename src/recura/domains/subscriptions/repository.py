@@ -177,3 +177,8 @@ def on_test_clock(
             )
         )
     )
+
+
+def find_by_key(session: Session, account_id: str, subscription_id: str) -> Subscription | None:
+    """The account's subscription with this id, in test or live data, if there is one."""
+    return session.get(Subscription, (account_id, subscription_id))

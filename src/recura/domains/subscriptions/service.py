@@ -33,7 +33,9 @@ from recura.domains.common.errors import NotFoundError, invalid
 from recura.domains.common.fields import money_out, trim_zeros
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.coupons import repository as coupons_repository
 from recura.domains.coupons import service as coupons
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
@@ -75,7 +77,7 @@ def page(
 
 def billing_of(session: Session, tenant: Tenant, sub: Subscription) -> InvoiceBasis:
     account = accounts.get_account(session, tenant.account_id)
-    customer = session.get_one(Customer, (tenant.account_id, sub.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, sub.customer_id)
     return InvoiceBasis(account, customer, sub, terms.load(session, tenant, sub))
 
 
@@ -133,7 +135,7 @@ def period_coupon(
     off (previews don't)."""
     if sub.coupon_id is None:
         return None
-    coupon = session.get_one(Coupon, (tenant.account_id, sub.coupon_id))
+    coupon = coupons_repository.coupon_by_key(session, tenant.account_id, sub.coupon_id)
     if consume and sub.discount_periods_left is not None:
         sub.discount_periods_left -= 1
         if sub.discount_periods_left <= 0:

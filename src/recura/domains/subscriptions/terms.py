@@ -130,8 +130,8 @@ def _item(key: str, name: str, spec: PriceSpec, quantity: Decimal, kind: str, po
 
 def load(session: Session, tenant: Tenant, sub: Subscription) -> Terms:
     """The terms a stored subscription bills on now."""
-    plan = session.get_one(Plan, (tenant.account_id, sub.plan_id))
-    version = session.get_one(PlanVersion, (tenant.account_id, sub.plan_version_id))
+    plan = plans.plan_by_key(session, tenant.account_id, sub.plan_id)
+    version = plans.version_by_key(session, tenant.account_id, sub.plan_version_id)
     add_ons = [
         (add_on, Decimal(quantity))
         for add_on, quantity in repository.add_ons_with_quantities(session, tenant, sub.id)
