@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.ro import cui
 
 from recura import demo_history
-from recura.db.models import Account
+from recura.domains.accounts import repository as accounts_repository
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 from recura.domains.add_ons import service as add_ons
@@ -137,7 +136,7 @@ def load_demo(
     customers: int = 200,
     progress: Progress = _quiet,
 ) -> DemoResult:
-    account = session.scalar(select(Account).where(Account.legal_name == LEGAL_NAME))
+    account = accounts_repository.by_legal_name(session, LEGAL_NAME)
     created = account is None
     if account is None:
         account = accounts.create_account(

@@ -14,15 +14,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.clock import FixedClock
 from recura.core.periods import IntervalUnit, add_interval
-from recura.db.models import Customer, Invoice, Plan, Subscription, TestClock
+from recura.db.models import Customer, Plan, TestClock
 from recura.db.unit_of_work import within
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
+from recura.domains.invoices import repository as invoices_repository
+from recura.domains.plans import repository as plans_repository
 from recura.domains.subscriptions import actions, changes, settlement
+from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.domains.subscriptions import service as subscriptions
 from recura.domains.subscriptions.schemas import ChangeRequest, SubscriptionCreate
 from recura.domains.test_clocks import service as test_clocks
@@ -62,14 +65,8 @@ def live_a_year(
     # The new account is one transaction nobody sees until it commits: its clock's steps
     # join it, and its charges go to the in-process sandbox.
     units, real = within(session), FixedClock(now)
-    plans = {p.code: p for p in session.scalars(tenant.scope(select(Plan), Plan))}
-    waiting = list(
-        session.scalars(
-            tenant.scope(select(Customer), Customer)
-            .where(Customer.test_clock_id == demo_clock.id)
-            .order_by(Customer.created_at, Customer.id)
-        )
-    )
+    plans = {p.code: p for p in plans_repository.every_plan(session, tenant)}
+    waiting = customers_repository.on_test_clock(session, tenant, demo_clock.id)
     rng.shuffle(waiting)
     per_month = max(1, round(len(waiting) * 0.85 / MONTHS))
     for month in range(MONTHS):
@@ -120,13 +117,8 @@ def _month_of_use(
     rng: random.Random,
     at: datetime,
 ) -> None:
-    live = list(
-        session.scalars(
-            tenant.scope(select(Subscription), Subscription).where(
-                Subscription.test_clock_id == demo_clock.id,
-                Subscription.status.in_(["trialing", "active", "past_due"]),
-            )
-        )
+    live = subscriptions_repository.on_test_clock(
+        session, tenant, demo_clock.id, ["trialing", "active", "past_due"]
     )
     events = []
     for sub in live:
@@ -158,7 +150,6 @@ def _month_of_use(
 
 def _collect(session: Session, tenant: Tenant, rng: random.Random, at: datetime) -> None:
     """Most open invoices get paid (outside Recura, for now); a few stay open."""
-    stmt = tenant.scope(select(Invoice.id), Invoice).where(Invoice.status == "open")
-    for invoice_id in list(session.scalars(stmt.order_by(Invoice.id))):
+    for invoice_id in invoices_repository.open_ids(session, tenant):
         if rng.random() < 0.96:
             settlement.paid_out_of_band(session, tenant, invoice_id, at)

@@ -231,10 +231,10 @@ def test_windows_in_one_query_agree_with_one_query_each(
     with unit_of_work(session_factory) as session:
         dialect = session.get_bind().dialect
         if dialect.name == "postgresql":  # each case takes the path its name says
-            statement = aggregation._windows_statement(True, tuple(map(aggregation._shape, shapes)))
+            statement = repository.windows_statement(True, tuple(map(aggregation._shape, shapes)))
             assert direct._compiled(statement, dialect).as_compiled is not filtered
             # So does the billing run's, for many customers (an array, not an IN list).
-            single = aggregation._statement(True, *aggregation._shape(shapes[-1]))
+            single = repository.metric_statement(True, *aggregation._shape(shapes[-1]))
             assert direct._compiled(single, dialect).as_compiled is not filtered
         for customer in (usage.a, usage.b, usage.c):
             one_by_one = [

@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Invoice, InvoiceLine
+from recura.db.models import Invoice
 from recura.domains.accounts.payee import payee_for
+from recura.domains.invoices import repository as invoices
 from recura.gateways.bank_transfer import references
 from recura.notifications import epc_qr, links, rendering
 from recura.portal import access, pages
@@ -27,7 +27,7 @@ def _load(session: Session, request: Request, token: str) -> tuple[Visit, Invoic
     visit = access.open_link(session, secret, token, PURPOSE, now)
     if visit is None or visit.claims.object_id is None:
         return None
-    invoice = session.get(Invoice, (visit.tenant.account_id, visit.claims.object_id))
+    invoice = invoices.find_by_key(session, visit.tenant.account_id, visit.claims.object_id)
     if invoice is None or invoice.livemode != visit.tenant.livemode:
         return None
     if invoice.customer_id != visit.customer.id or invoice.number is None:
@@ -57,14 +57,7 @@ def show(token: str, request: Request) -> HTMLResponse:
         if found is None:
             return pages.invalid()
         visit, invoice = found
-        lines = session.scalars(
-            select(InvoiceLine)
-            .where(
-                InvoiceLine.account_id == invoice.account_id,
-                InvoiceLine.invoice_id == invoice.id,
-            )
-            .order_by(InvoiceLine.position)
-        ).all()
+        lines = invoices.lines_of_invoice(session, invoice)
         transfer = _transfer(visit, invoice)
         return pages.render(
             "invoice.html",

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from recura.db.models import Invoice, Payment
+from recura.db.models import Payment
 from recura.db.unit_of_work import units_on
 from recura.domains.common.errors import DomainError
+from recura.domains.invoices import repository as invoices_repository
 from recura.domains.payments import collection, methods, processors, recovery
 from recura.gateways.base import GatewayError
 from recura.notifications import links, rendering
@@ -175,7 +176,7 @@ def _attach(
 
 
 def outcome(session: Session, payment: Payment, locale: str) -> Outcome:
-    invoice = session.get_one(Invoice, (payment.account_id, payment.invoice_id))
+    invoice = invoices_repository.by_key(session, payment.account_id, payment.invoice_id)
     values = {
         "number": invoice.number or invoice.id,
         "amount": rendering.money(payment.amount, payment.currency, locale),

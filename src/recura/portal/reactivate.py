@@ -11,11 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from recura.db.models import Plan, Subscription
+from recura.db.models import Subscription
 from recura.db.unit_of_work import units_on
 from recura.domains.common.errors import DomainError
 from recura.domains.payments import collection, methods, recovery
+from recura.domains.plans import repository as plans
 from recura.domains.subscriptions import actions, restart
+from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.notifications import links
 from recura.portal import access, pages, payment_method
 from recura.portal.access import Visit
@@ -32,7 +34,9 @@ def _load(session: Session, request: Request, token: str) -> tuple[Visit, Subscr
     visit = access.open_link(session, secret, token, PURPOSE, now)
     if visit is None or visit.claims.object_id is None:
         return None
-    sub = session.get(Subscription, (visit.tenant.account_id, visit.claims.object_id))
+    sub = subscriptions_repository.find_by_key(
+        session, visit.tenant.account_id, visit.claims.object_id
+    )
     if sub is None or sub.livemode != visit.tenant.livemode:
         return None
     if sub.customer_id != visit.customer.id:
@@ -70,7 +74,7 @@ def _page(
             log.info("subscription %s cannot be started again: %s", sub.id, error.detail)
             state = "not_here"
         values["default_method"] = methods.default_of(session, visit.tenant, visit.customer)
-    plan = session.get_one(Plan, (visit.tenant.account_id, sub.plan_id))
+    plan = plans.plan_by_key(session, visit.tenant.account_id, sub.plan_id)
     return pages.render(
         "reactivate.html",
         visit,

@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import BankAccount
+from recura.domains.accounts import repository
 from recura.domains.accounts.schemas import BankAccountCreate
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
@@ -32,8 +32,7 @@ def normalize(number: str) -> str:
 
 
 def registered(session: Session, tenant: Tenant) -> list[BankAccount]:
-    stmt = tenant.scope(select(BankAccount), BankAccount)
-    return list(session.scalars(stmt.order_by(BankAccount.id)))
+    return repository.bank_accounts(session, tenant)
 
 
 def owns(accounts: list[BankAccount], number: str, currency: str) -> bool:
@@ -76,8 +75,7 @@ def register_iban(session: Session, account_id: str, iban: str, now: datetime) -
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None
 ) -> Page[BankAccount]:
-    stmt = tenant.scope(select(BankAccount), BankAccount)
-    return paginate(session, stmt, BankAccount, limit, starting_after)
+    return repository.bank_accounts_page(session, tenant, limit, starting_after)
 
 
 def delete(session: Session, tenant: Tenant, bank_account_id: str) -> BankAccount:

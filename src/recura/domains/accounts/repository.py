@@ -3,7 +3,9 @@ from __future__ import annotations
 from sqlalchemy import Row, String, bindparam, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Account, ApiKey
+from recura.db.models import Account, ApiKey, BankAccount
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
 
 
 def get_account(session: Session, account_id: str) -> Account | None:
@@ -29,3 +31,19 @@ def list_keys(session: Session, account_id: str) -> list[ApiKey]:
 
 def find_key(session: Session, key_id: str) -> ApiKey | None:
     return session.scalar(select(ApiKey).where(ApiKey.id == key_id))
+
+
+def bank_accounts(session: Session, tenant: Tenant) -> list[BankAccount]:
+    stmt = tenant.scope(select(BankAccount), BankAccount)
+    return list(session.scalars(stmt.order_by(BankAccount.id)))
+
+
+def bank_accounts_page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None
+) -> Page[BankAccount]:
+    stmt = tenant.scope(select(BankAccount), BankAccount)
+    return paginate(session, stmt, BankAccount, limit, starting_after)
+
+
+def by_legal_name(session: Session, legal_name: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.legal_name == legal_name))

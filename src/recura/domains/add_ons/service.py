@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.pricing import PricingModel
 from recura.db.models import AddOn
+from recura.domains.add_ons import repository
 from recura.domains.add_ons.schemas import AddOnCreate, AddOnOut, AddOnUpdate
 from recura.domains.common import lookup
 from recura.domains.common.metadata import merge_metadata
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.prices import check_prices, prices_out
 from recura.domains.common.tenant import Tenant
 from recura.domains.features import grants
@@ -72,10 +72,7 @@ def archive(session: Session, tenant: Tenant, add_on_id: str, now: datetime) -> 
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, code: str | None
 ) -> Page[AddOn]:
-    stmt = tenant.scope(select(AddOn), AddOn)
-    if code is not None:
-        stmt = stmt.where(AddOn.code == code)
-    return paginate(session, stmt, AddOn, limit, starting_after)
+    return repository.page(session, tenant, limit, starting_after, code)
 
 
 def to_out(session: Session, tenant: Tenant, add_ons: list[AddOn]) -> list[AddOnOut]:

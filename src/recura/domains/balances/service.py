@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recura.db import bulk
-from recura.db.models import BalanceEntry, Customer
-from recura.domains.common.pages import Page, paginate
+from recura.db.models import BalanceEntry
+from recura.domains.balances import repository
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
@@ -22,10 +21,7 @@ def lock(session: Session, account_id: str, customer_ids: Collection[str]) -> No
     """Hold the customers' rows until the transaction ends, in id order so that two
     transactions never wait for each other in a cycle (a no-op on SQLite, whose writers
     BEGIN IMMEDIATE already serialises)."""
-    stmt = select(Customer.id).where(
-        Customer.account_id == account_id, bulk.among(session, Customer.id, customer_ids)
-    )
-    session.execute(stmt.order_by(Customer.id).with_for_update())
+    repository.lock_customers(session, account_id, customer_ids)
 
 
 def add(
@@ -61,19 +57,10 @@ def add(
 
 def available(session: Session, tenant: Tenant, customer_id: str) -> dict[str, int]:
     """The customer's balance per currency it has entries in, by currency code."""
-    stmt = (
-        tenant.scope(select(BalanceEntry.currency, func.sum(BalanceEntry.amount)), BalanceEntry)
-        .where(BalanceEntry.customer_id == customer_id)
-        .group_by(BalanceEntry.currency)
-        .order_by(BalanceEntry.currency)
-    )
-    return {currency: int(total) for currency, total in session.execute(stmt)}
+    return repository.totals_by_currency(session, tenant, customer_id)
 
 
 def entries(
     session: Session, tenant: Tenant, customer_id: str, limit: int, starting_after: str | None
 ) -> Page[BalanceEntry]:
-    stmt = tenant.scope(select(BalanceEntry), BalanceEntry).where(
-        BalanceEntry.customer_id == customer_id
-    )
-    return paginate(session, stmt, BalanceEntry, limit, starting_after)
+    return repository.entries_page(session, tenant, customer_id, limit, starting_after)

@@ -67,3 +67,7 @@ def promotion_page(
     if active is not None:
         stmt = stmt.where(PromotionCode.active == active)
     return paginate(session, stmt, PromotionCode, limit, starting_after)
+
+
+def coupon_by_key(session: Session, account_id: str, coupon_id: str) -> Coupon:
+    return session.get_one(Coupon, (account_id, coupon_id))

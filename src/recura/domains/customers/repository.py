@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer
+from recura.db.models import Customer, TestClock
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
@@ -38,3 +40,37 @@ def page(
             Customer.archived_at.isnot(None) if archived else Customer.archived_at.is_(None)
         )
     return paginate(session, stmt, Customer, limit, starting_after)
+
+
+def default_methods(
+    session: Session, tenant: Tenant, customer_ids: Collection[str]
+) -> dict[str, str | None]:
+    """Each customer's default payment method id, by customer id."""
+    stmt = tenant.scope(select(Customer.id, Customer.default_payment_method_id), Customer)
+    return {row[0]: row[1] for row in session.execute(stmt.where(Customer.id.in_(customer_ids)))}
+
+
+def on_test_clock(session: Session, tenant: Tenant, clock_id: str) -> list[Customer]:
+    """The clock's customers, oldest first."""
+    return list(
+        session.scalars(
+            tenant.scope(select(Customer), Customer)
+            .where(Customer.test_clock_id == clock_id)
+            .order_by(Customer.created_at, Customer.id)
+        )
+    )
+
+
+def by_key(session: Session, account_id: str, customer_id: str) -> Customer:
+    """The customer a row of the account names (it exists: NoResultFound otherwise)."""
+    return session.get_one(Customer, (account_id, customer_id))
+
+
+def find_by_key(session: Session, account_id: str, customer_id: str) -> Customer | None:
+    """The account's customer with this id, in test or live data, if there is one."""
+    return session.get(Customer, (account_id, customer_id))
+
+
+def test_clock_by_key(session: Session, account_id: str, clock_id: str) -> TestClock:
+    """The test clock a customer of the account is attached to."""
+    return session.get_one(TestClock, (account_id, clock_id))

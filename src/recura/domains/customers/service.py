@@ -126,5 +126,5 @@ def now_for(session: Session, tenant: Tenant, customer: Customer, now: datetime)
     """The customer's present: its test clock's time when it has one, else `now`."""
     if customer.test_clock_id is None:
         return now
-    clock = session.get_one(TestClock, (tenant.account_id, customer.test_clock_id))
+    clock = repository.test_clock_by_key(session, tenant.account_id, customer.test_clock_id)
     return clock.frozen_time

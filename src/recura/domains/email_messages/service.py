@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import EmailMessage
 from recura.domains.common import lookup
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.email_messages import repository
 from recura.domains.email_messages.schemas import EmailMessageOut
 
 
 def get(session: Session, tenant: Tenant, message_id: str) -> EmailMessage:
     return lookup.require(session, tenant, EmailMessage, message_id, "email message")
-
-
-# The list's query parameters and the columns they filter.
-FILTERS = {
-    "customer": EmailMessage.customer_id,
-    "status": EmailMessage.status,
-    "template": EmailMessage.template,
-    "event": EmailMessage.event_id,
-}
 
 
 def page(
@@ -34,11 +25,8 @@ def page(
     starting_after: str | None,
     filters: Mapping[str, str | None],
 ) -> Page[EmailMessage]:
-    """Newest first; `filters` by the names in FILTERS, None for any."""
-    stmt = tenant.scope(select(EmailMessage), EmailMessage).where(
-        *(FILTERS[name] == value for name, value in filters.items() if value is not None)
-    )
-    return paginate(session, stmt, EmailMessage, limit, starting_after)
+    """Newest first; `filters` by the names in repository.FILTERS, None for any."""
+    return repository.page(session, tenant, limit, starting_after, filters)
 
 
 def to_out(row: EmailMessage) -> EmailMessageOut:

@@ -1,6 +1,6 @@
-"""The one query behind a customer's entitlements: every grant of its live subscriptions,
-read directly on the driver (`recura.db.direct`): on every request of the merchant's product,
-SQLAlchemy's execution layer cost more CPU than the query."""
+"""The entitlements' queries. The one behind a customer's entitlements, every grant of its
+live subscriptions, is read directly on the driver (`recura.db.direct`): on every request of
+the merchant's product, SQLAlchemy's execution layer cost more CPU than the query."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from recura.db import direct
 from recura.db.models import (
     BillableMetric,
     Customer,
+    Event,
     Feature,
     FeatureGrant,
     Subscription,
@@ -198,3 +199,19 @@ def _statement() -> Select[Any]:
             & (BillableMetric.id == Feature.billable_metric_id),
         )
     )
+
+
+def last_recorded_data(
+    session: Session, tenant: Tenant, customer_id: str, event_type: str
+) -> dict[str, Any] | None:
+    """The data of the customer's latest `event_type` event, None if it has none."""
+    # Ids start with their creation time, so the highest is the latest recorded, whatever
+    # `occurred_at` a test clock gave it.
+    stmt = (
+        tenant.scope(select(Event.data), Event)
+        .where(Event.object_id == customer_id, Event.type == event_type)
+        .order_by(Event.id.desc())
+        .limit(1)
+    )
+    data: dict[str, Any] | None = session.scalar(stmt)
+    return data

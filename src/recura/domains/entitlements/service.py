@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event
@@ -201,19 +201,6 @@ def _grants_of(data: dict[str, Any] | None) -> list[dict[str, Any]]:
     ]
 
 
-def _last_recorded(session: Session, tenant: Tenant, customer_id: str) -> dict[str, Any] | None:
-    # Ids start with their creation time, so the highest is the latest recorded, whatever
-    # `occurred_at` a test clock gave it.
-    stmt = (
-        tenant.scope(select(Event.data), Event)
-        .where(Event.object_id == customer_id, Event.type == EVENT_TYPE)
-        .order_by(Event.id.desc())
-        .limit(1)
-    )
-    data: dict[str, Any] | None = session.scalar(stmt)
-    return data
-
-
 def _pending(session: Session) -> dict[tuple[str, bool, str], tuple[list[Any], Event | None]]:
     """Per customer, what it was granted before this transaction and the event the
     transaction wrote so far; forgotten when the transaction ends."""
@@ -244,7 +231,10 @@ def record_update(session: Session, tenant: Tenant, customer_id: str, now: datet
     if key in pending:
         before, written = pending[key]
     else:
-        before, written = _grants_of(_last_recorded(session, tenant, customer_id)), None
+        before, written = (
+            _grants_of(repository.last_recorded_data(session, tenant, customer_id, EVENT_TYPE)),
+            None,
+        )
     if written is not None:
         if current == before:
             # Back where the transaction started: the event it wrote is no change at all.

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, StrictBool, StrictInt
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Feature, FeatureGrant
@@ -16,6 +15,7 @@ from recura.domains.common import lookup
 from recura.domains.common.errors import FieldError, InvalidError
 from recura.domains.common.fields import Schema, example, example_in
 from recura.domains.common.tenant import Tenant
+from recura.domains.features import repository
 from recura.domains.features.schemas import FeatureKind
 from recura.ids import new_id
 
@@ -93,14 +93,7 @@ def replace(
     plan_id: str | None = None,
     add_on_id: str | None = None,
 ) -> None:
-    owner = FeatureGrant.plan_id == plan_id if plan_id else FeatureGrant.add_on_id == add_on_id
-    session.execute(
-        delete(FeatureGrant).where(
-            FeatureGrant.account_id == tenant.account_id,
-            FeatureGrant.livemode == tenant.livemode,
-            owner,
-        )
-    )
+    repository.delete_grants(session, tenant, plan_id=plan_id, add_on_id=add_on_id)
     for feature, value in checked:
         session.add(
             FeatureGrant(
@@ -126,21 +119,8 @@ def of_owners(
     """Grants per plan or add-on id, for a whole page of owners in one query."""
     if not plan_ids and not add_on_ids:
         return {}
-    owner_filter = (
-        FeatureGrant.plan_id.in_(plan_ids) if plan_ids else FeatureGrant.add_on_id.in_(add_on_ids)
-    )
-    stmt = (
-        tenant.scope(select(FeatureGrant, Feature), FeatureGrant)
-        .join(
-            Feature,
-            (Feature.account_id == FeatureGrant.account_id)
-            & (Feature.id == FeatureGrant.feature_id),
-        )
-        .where(owner_filter)
-        .order_by(Feature.code)
-    )
     result: dict[str, list[GrantOut]] = defaultdict(list)
-    for grant, feature in session.execute(stmt):
+    for grant, feature in repository.grants_of_owners(session, tenant, plan_ids, add_on_ids):
         owner = grant.plan_id or grant.add_on_id or ""
         result[owner].append(
             GrantOut(

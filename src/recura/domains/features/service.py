@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import BillableMetric, Feature
 from recura.domains.common import lookup
 from recura.domains.common.errors import invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.features import repository
 from recura.domains.features.schemas import FeatureCreate, FeatureKind, FeatureOut, FeatureUpdate
 from recura.ids import new_id
 
@@ -73,10 +73,7 @@ def archive(session: Session, tenant: Tenant, feature_id: str, now: datetime) ->
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, code: str | None
 ) -> Page[Feature]:
-    stmt = tenant.scope(select(Feature), Feature)
-    if code is not None:
-        stmt = stmt.where(Feature.code == code)
-    return paginate(session, stmt, Feature, limit, starting_after)
+    return repository.page(session, tenant, limit, starting_after, code)
 
 
 def to_out(feature: Feature) -> FeatureOut:

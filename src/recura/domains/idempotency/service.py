@@ -17,15 +17,14 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db.models import IdempotencyKey
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.idempotency import repository
 
 
 class ClaimState(enum.Enum):
@@ -87,7 +86,7 @@ def _claim_once(
     lease: timedelta,
 ) -> Claim:
     holder = secrets.token_hex(16)
-    row = session.get(IdempotencyKey, (tenant.account_id, tenant.livemode, key))
+    row = repository.get(session, tenant, key)
     if row is not None and row.expires_at <= now:
         session.delete(row)
         session.flush()
@@ -117,17 +116,7 @@ def _claim_once(
         return Claim(ClaimState.IN_PROGRESS)
     # Its request stopped renewing: take it over, unless another retry or the request's
     # own answer got there first (the update then finds no row).
-    taken = session.execute(
-        update(IdempotencyKey)
-        .where(
-            *_this(tenant, key),
-            IdempotencyKey.response_status.is_(None),
-            or_(IdempotencyKey.lease_expires_at.is_(None), IdempotencyKey.lease_expires_at <= now),
-        )
-        .values(holder=holder, lease_expires_at=now + lease, created_at=now, expires_at=now + ttl)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if not repository.take_over(session, tenant, key, holder, now, ttl, lease):
         return Claim(ClaimState.IN_PROGRESS)
     return Claim(ClaimState.NEW, holder=holder)
 
@@ -137,51 +126,22 @@ def renew(
 ) -> bool:
     """Extend a running request's lease; False when it is no longer this request's."""
     with unit_of_work(factory) as session:
-        result = session.execute(
-            update(IdempotencyKey)
-            .where(*_held(tenant, key, holder))
-            .values(lease_expires_at=until)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return repository.extend_lease(session, tenant, key, holder, until)
 
 
 def complete(
     session: Session, tenant: Tenant, key: str, holder: str, status: int, body: str
 ) -> None:
     """Store the answer in the request's transaction; LeaseLost if a retry took the key."""
-    result = session.execute(
-        update(IdempotencyKey)
-        .where(*_held(tenant, key, holder))
-        .values(response_status=status, response_body=body, holder=None, lease_expires_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not repository.store_response(session, tenant, key, holder, status, body):
         raise LeaseLost(key)
 
 
 def release(factory: sessionmaker[Session], tenant: Tenant, key: str, holder: str) -> None:
     """Forget a claim whose request failed, so the client may retry it."""
     with unit_of_work(factory) as session:
-        session.execute(delete(IdempotencyKey).where(*_held(tenant, key, holder)))
-
-
-def _this(tenant: Tenant, key: str) -> tuple[Any, ...]:
-    return (
-        IdempotencyKey.account_id == tenant.account_id,
-        IdempotencyKey.livemode == tenant.livemode,
-        IdempotencyKey.key == key,
-    )
-
-
-def _held(tenant: Tenant, key: str, holder: str) -> tuple[Any, ...]:
-    return (
-        *_this(tenant, key),
-        IdempotencyKey.holder == holder,
-        IdempotencyKey.response_status.is_(None),
-    )
+        repository.delete_held(session, tenant, key, holder)
 
 
 def purge_expired(session: Session, now: datetime) -> int:
-    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return repository.delete_expired(session, now)

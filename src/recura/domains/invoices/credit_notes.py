@@ -11,22 +11,22 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.credit_notes import BilledRate, split_credit
-from recura.db.models import CreditNote, Customer
+from recura.db.models import CreditNote
 from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.fields import money_out, trim_zeros
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.events import payloads
 from recura.domains.events import service as events
-from recura.domains.invoices import numbering, service
+from recura.domains.invoices import numbering, repository, service
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditNoteLineOut, CreditNoteOut
 from recura.ids import new_id
 
@@ -40,10 +40,7 @@ def get(session: Session, tenant: Tenant, credit_note_id: str) -> CreditNote:
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, invoice: str | None
 ) -> Page[CreditNote]:
-    stmt = tenant.scope(select(CreditNote), CreditNote)
-    if invoice is not None:
-        stmt = stmt.where(CreditNote.invoice_id == invoice)
-    return paginate(session, stmt, CreditNote, limit, starting_after)
+    return repository.credit_notes_page(session, tenant, limit, starting_after, invoice)
 
 
 def create(
@@ -57,7 +54,7 @@ def create(
     """Credit an invoice. With `refund`, the credit is money paid back (a refund records
     it), so it goes neither off the invoice's amount due nor onto the customer's balance."""
     invoice = service.get_for_update(session, tenant, data.invoice, pointer="/invoice")
-    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, invoice.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     if invoice.status not in CREDITABLE:
         raise ConflictError(

@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft, InvoiceInput, build_invoice
 from recura.db import bulk
 from recura.db.models import Account, BalanceEntry, Invoice, InvoiceLine
+from recura.domains.balances import repository as balances_repository
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
@@ -58,7 +58,7 @@ def credit_balances(
         by_account[account_id].add(customer_id)
     found: dict[tuple[str, bool, str, str], int] = {}
     for account_id, customers in sorted(by_account.items()):
-        sums = _sums(session, account_id, customers, currencies)
+        sums = balances_repository.sums(session, account_id, customers, currencies)
         if lock:
             # Only issuing spends credit, always under these locks; everything else adds to
             # it. A customer without credit at this read has none to spend twice (credit
@@ -67,32 +67,9 @@ def credit_balances(
             spenders = {key[2] for key, total in sums.items() if total > 0}
             if spenders:
                 balances.lock(session, account_id, spenders)
-                sums |= _sums(session, account_id, spenders, currencies)
+                sums |= balances_repository.sums(session, account_id, spenders, currencies)
         found |= sums
     return found
-
-
-def _sums(
-    session: Session, account_id: str, customers: set[str], currencies: set[str]
-) -> dict[tuple[str, bool, str, str], int]:
-    stmt = (
-        select(
-            BalanceEntry.livemode,
-            BalanceEntry.customer_id,
-            BalanceEntry.currency,
-            func.sum(BalanceEntry.amount),
-        )
-        .where(
-            BalanceEntry.account_id == account_id,
-            bulk.among(session, BalanceEntry.customer_id, customers),
-            BalanceEntry.currency.in_(currencies),
-        )
-        .group_by(BalanceEntry.livemode, BalanceEntry.customer_id, BalanceEntry.currency)
-    )
-    return {
-        (account_id, livemode, customer_id, currency): int(total)
-        for livemode, customer_id, currency, total in session.execute(stmt)
-    }
 
 
 def draft(session: Session, tenant: Tenant, customer_id: str, inputs: InvoiceInput) -> InvoiceDraft:

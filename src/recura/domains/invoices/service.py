@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice, InvoiceLine
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, NotFoundError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.events import service as events
+from recura.domains.invoices import repository
 from recura.domains.invoices.issuing import summary_of
 
 SUMMARY_FIELDS = (
@@ -41,8 +41,7 @@ def get_for_update(
 ) -> Invoice:
     """The invoice, its row locked until commit; with `pointer`, a missing one is a 422
     there (the id came in a request body)."""
-    stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.id == invoice_id)
-    invoice = session.scalar(stmt.with_for_update())
+    invoice = repository.get_for_update(session, tenant, invoice_id)
     if invoice is None:
         if pointer is not None:
             raise invalid(pointer, f"no invoice with id '{invoice_id}'")
@@ -60,25 +59,22 @@ def page(
     subscription: str | None = None,
     status: str | None = None,
 ) -> Page[Invoice]:
-    stmt = tenant.scope(select(Invoice), Invoice)
-    for column, value in (
-        (Invoice.customer_id, customer),
-        (Invoice.subscription_id, subscription),
-        (Invoice.status, status),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    return paginate(session, stmt, Invoice, limit, starting_after)
+    return repository.page(
+        session,
+        tenant,
+        limit,
+        starting_after,
+        customer=customer,
+        subscription=subscription,
+        status=status,
+    )
 
 
 def lines_of(
     session: Session, tenant: Tenant, invoice_ids: list[str]
 ) -> dict[str, list[InvoiceLine]]:
-    stmt = tenant.scope(select(InvoiceLine), InvoiceLine).where(
-        InvoiceLine.invoice_id.in_(invoice_ids)
-    )
     found: dict[str, list[InvoiceLine]] = {i: [] for i in invoice_ids}
-    for line in session.scalars(stmt.order_by(InvoiceLine.position)):
+    for line in repository.lines_of(session, tenant, invoice_ids):
         found[line.invoice_id].append(line)
     return found
 
@@ -86,20 +82,7 @@ def lines_of(
 def setup_fee_charged(session: Session, tenant: Tenant, customer_id: str, plan_id: str) -> bool:
     """Whether the customer was invoiced the plan's setup fee before, on an invoice that was
     not voided. One query, from the customer's invoices (indexed) to their lines."""
-    stmt = (
-        tenant.scope(select(InvoiceLine.id), InvoiceLine)
-        .join(
-            Invoice,
-            (Invoice.account_id == InvoiceLine.account_id) & (Invoice.id == InvoiceLine.invoice_id),
-        )
-        .where(
-            Invoice.customer_id == customer_id,
-            Invoice.status != "void",
-            InvoiceLine.kind == "setup_fee",
-            InvoiceLine.plan_id == plan_id,
-        )
-    )
-    return session.scalar(stmt.limit(1)) is not None
+    return repository.setup_fee_line(session, tenant, customer_id, plan_id) is not None
 
 
 def mark_paid(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> None:

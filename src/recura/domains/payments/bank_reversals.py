@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.db.models import BankTransaction, Customer, Invoice, Payment
+from recura.db.models import BankTransaction, Invoice
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
-from recura.domains.payments import locks, outcomes
+from recura.domains.payments import locks, outcomes, repository
 from recura.gateways.bank_transfer.statement import Entry
 
 PAID = ("matched", "partial", "overpaid")
@@ -51,7 +51,7 @@ def reverse(
     transaction.matched_at = now
     by_invoice: dict[str, Invoice] = {}
     for applied in original.applied:
-        payment = session.get_one(Payment, (tenant.account_id, applied["payment"]))
+        payment = repository.payment_by_key(session, tenant.account_id, applied["payment"])
         locks.hold_customer(session, tenant, payment.customer_id)
         payment.status = "reversed"
         payment.updated_at = now
@@ -75,7 +75,7 @@ def reverse(
         )
     for invoice in by_invoice.values():
         # Dunning runs on the customer's time, which a test clock may have moved.
-        customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+        customer = customers_repository.by_key(session, tenant.account_id, invoice.customer_id)
         at = customers.now_for(session, tenant, customer, now)
         outcomes.failed_attempt(session, tenant, invoice, RETURNED, at)
     return True
@@ -86,23 +86,15 @@ def _returned(
 ) -> BankTransaction | None:
     if not entry.references:
         return None
-    stmt = (
-        tenant.scope(select(BankTransaction), BankTransaction)
-        .where(
-            BankTransaction.account_number == transaction.account_number,
-            BankTransaction.credit.is_(True),
-            BankTransaction.status.in_(PAID),
-            BankTransaction.amount == entry.amount.minor,
-            BankTransaction.currency == entry.amount.currency,
-        )
-        .order_by(BankTransaction.id)
+    candidates = repository.paid_transfers(
+        session, tenant, transaction.account_number, entry.amount.minor, entry.amount.currency, PAID
     )
     # The oldest first: a transfer paid twice by mistake and returned once gives back one.
     # Read without a lock (every paid transfer of a common amount would stay locked until
     # the import commits); only the one found is locked, and read again under the lock.
-    for candidate in session.scalars(stmt):
+    for candidate in candidates:
         if set(candidate.references) & set(entry.references):
-            session.refresh(candidate, with_for_update=True)
+            repository.lock(session, candidate)
             if candidate.status in PAID:
                 return candidate
     return None

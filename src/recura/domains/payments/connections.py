@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import GatewayConnection
 from recura.domains.common.errors import NotFoundError, invalid
 from recura.domains.common.tenant import Tenant
-from recura.domains.payments import processors
+from recura.domains.payments import processors, repository
 from recura.domains.payments.schemas import (
     ConnectionIn,
     PayPalConnectionIn,
@@ -61,8 +60,7 @@ def _config(tenant: Tenant, body: ConnectionIn) -> dict[str, object]:
 
 
 def listed(session: Session, tenant: Tenant) -> list[GatewayConnection]:
-    stmt = tenant.scope(select(GatewayConnection), GatewayConnection)
-    return list(session.scalars(stmt.order_by(GatewayConnection.gateway)))
+    return repository.connections(session, tenant)
 
 
 def get(session: Session, tenant: Tenant, gateway: str) -> GatewayConnection:
@@ -82,8 +80,4 @@ def delete(session: Session, tenant: Tenant, gateway: str) -> GatewayConnection:
 
 def by_id(session: Session, gateway: str, connection_id: str) -> GatewayConnection | None:
     """For the processors' webhooks, which carry no API key: the address names the connection."""
-    return session.scalar(
-        select(GatewayConnection).where(
-            GatewayConnection.id == connection_id, GatewayConnection.gateway == gateway
-        )
-    )
+    return repository.connection_by_id(session, gateway, connection_id)

@@ -7,15 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Dispute, Payment
 from recura.domains.common import lookup
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.events import service as events
+from recura.domains.payments import repository
 from recura.gateways.base import DISPUTE_STATUSES, GatewayEvent
 from recura.ids import new_id
 
@@ -31,10 +31,7 @@ def get(session: Session, tenant: Tenant, dispute_id: str) -> Dispute:
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
 ) -> Page[Dispute]:
-    stmt = tenant.scope(select(Dispute), Dispute)
-    if payment is not None:
-        stmt = stmt.where(Dispute.payment_id == payment)
-    return paginate(session, stmt, Dispute, limit, starting_after)
+    return repository.disputes_page(session, tenant, limit, starting_after, payment)
 
 
 def record(
@@ -47,11 +44,7 @@ def record(
     """
     assert event.dispute_reference is not None
     status = event.status if event.status in DISPUTE_STATUSES else "under_review"
-    found = session.scalar(
-        tenant.scope(select(Dispute), Dispute)
-        .where(Dispute.gateway == payment.gateway, Dispute.reference == event.dispute_reference)
-        .with_for_update()
-    )
+    found = repository.lock_dispute(session, tenant, payment.gateway, event.dispute_reference)
     if found is None:
         amount = payment.amount
         if event.amount is not None and event.amount.currency == payment.currency:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.domains.common.tenant import Tenant
+from recura.domains.payments import repository
 
 
 def hold_customer(session: Session, tenant: Tenant, customer_id: str) -> None:
@@ -14,5 +14,4 @@ def hold_customer(session: Session, tenant: Tenant, customer_id: str) -> None:
     readers and unrelated writers never wait); SQLite already runs one writer at a time."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    key = func.hashtextextended(f"money:{tenant.account_id}:{customer_id}", 0)
-    session.execute(select(func.pg_advisory_xact_lock(key)))
+    repository.advisory_lock(session, f"money:{tenant.account_id}:{customer_id}")

@@ -7,18 +7,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer, GatewayCustomer, Invoice, PaymentMethod
+from recura.db.models import Customer, GatewayCustomer, PaymentMethod
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.events import payloads
 from recura.domains.events import service as events
-from recura.domains.payments import locks, processors
+from recura.domains.invoices import repository as invoices_repository
+from recura.domains.payments import locks, processors, repository
 from recura.gateways.base import CustomerInfo, GatewayError, SavedMethod, SetupSession
 from recura.ids import new_id
 
@@ -31,7 +32,7 @@ EXPIRING_BATCH = 500
 def customer_info(
     session: Session, tenant: Tenant, customer: Customer, gateway: str
 ) -> CustomerInfo:
-    known = session.get(GatewayCustomer, (tenant.account_id, customer.id, gateway))
+    known = repository.find_gateway_customer(session, tenant.account_id, customer.id, gateway)
     return CustomerInfo(
         customer_id=customer.id,
         email=customer.email,
@@ -45,7 +46,8 @@ def _remember_processor_customer(
 ) -> None:
     if reference is None:
         return
-    if session.get(GatewayCustomer, (tenant.account_id, customer.id, gateway)) is not None:
+    known = repository.find_gateway_customer(session, tenant.account_id, customer.id, gateway)
+    if known is not None:
         return
     session.add(
         GatewayCustomer(
@@ -77,11 +79,7 @@ def start_setup(
 def _setup_key(session: Session, tenant: Tenant, customer: Customer, gateway: str) -> str:
     """One per method the customer saves with the processor: a start retried before then is
     the same setup; once a method is saved, the next start is a new one."""
-    saved = session.scalar(
-        tenant.scope(select(func.count()), PaymentMethod).where(
-            PaymentMethod.customer_id == customer.id, PaymentMethod.gateway == gateway
-        )
-    )
+    saved = repository.method_count(session, tenant, customer.id, gateway)
     return f"{customer.id}-setup-{(saved or 0) + 1}"
 
 
@@ -161,13 +159,7 @@ def record(
 def _saved_already(
     session: Session, tenant: Tenant, customer: Customer, gateway: str, reference: str
 ) -> PaymentMethod | None:
-    stmt = tenant.scope(select(PaymentMethod), PaymentMethod).where(
-        PaymentMethod.customer_id == customer.id,
-        PaymentMethod.gateway == gateway,
-        PaymentMethod.reference == reference,
-        PaymentMethod.status == "active",
-    )
-    return session.scalars(stmt.limit(1)).first()
+    return repository.active_method(session, tenant, customer.id, gateway, reference)
 
 
 def expires_on(year: int | None, month: int | None) -> datetime | None:
@@ -190,25 +182,23 @@ def page(
     *,
     active_only: bool = False,
 ) -> Page[PaymentMethod]:
-    stmt = tenant.scope(select(PaymentMethod), PaymentMethod)
-    if customer is not None:
-        stmt = stmt.where(PaymentMethod.customer_id == customer)
-    if active_only:
-        stmt = stmt.where(PaymentMethod.status == "active")
-    return paginate(session, stmt, PaymentMethod, limit, starting_after)
+    return repository.methods_page(
+        session, tenant, limit, starting_after, customer, active_only=active_only
+    )
 
 
 def defaults_of(session: Session, tenant: Tenant, customer_ids: set[str]) -> dict[str, str | None]:
     if not customer_ids:
         return {}
-    stmt = tenant.scope(select(Customer.id, Customer.default_payment_method_id), Customer)
-    return {row[0]: row[1] for row in session.execute(stmt.where(Customer.id.in_(customer_ids)))}
+    return customers_repository.default_methods(session, tenant, customer_ids)
 
 
 def default_of(session: Session, tenant: Tenant, customer: Customer) -> PaymentMethod | None:
     if customer.default_payment_method_id is None:
         return None
-    method = session.get(PaymentMethod, (tenant.account_id, customer.default_payment_method_id))
+    method = repository.find_method_by_key(
+        session, tenant.account_id, customer.default_payment_method_id
+    )
     return method if method is not None and method.status == "active" else None
 
 
@@ -234,19 +224,7 @@ def _make_default(
     customer.updated_at = now
     data = payloads.CustomerUpdated(id=customer.id, default_payment_method=method.id)
     events.record(session, tenant, data, now)
-    session.execute(
-        update(Invoice)
-        .where(
-            Invoice.account_id == tenant.account_id,
-            Invoice.livemode == tenant.livemode,
-            Invoice.customer_id == customer.id,
-            Invoice.status == "open",
-            Invoice.collection_method == "charge_automatically",
-            Invoice.first_failed_at.is_not(None),
-        )
-        .values(next_payment_attempt_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    invoices_repository.retry_dunning_now(session, tenant, customer.id, now)
 
 
 def detach(session: Session, tenant: Tenant, method_id: str, now: datetime) -> PaymentMethod:
@@ -300,19 +278,7 @@ def to_saved(method: PaymentMethod) -> SavedMethod:
 
 def notify_expiring(session: Session, now: datetime, limit: int = EXPIRING_BATCH) -> int:
     """`payment_method.expiring` once per card, a month before it stops working."""
-    stmt = (
-        select(PaymentMethod)
-        .where(
-            PaymentMethod.expires_on.is_not(None),
-            PaymentMethod.expires_on <= now + EXPIRY_NOTICE,
-            PaymentMethod.expires_on > now,
-            PaymentMethod.expiring_notified_at.is_(None),
-            PaymentMethod.status == "active",
-        )
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    found = list(session.scalars(stmt))
+    found = repository.lock_expiring_unnotified(session, now, EXPIRY_NOTICE, limit)
     for method in found:
         tenant = Tenant(method.account_id, method.livemode)
         method.expiring_notified_at = now

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from recura.core import dunning
 from recura.core.money import Money
-from recura.db.models import Customer, Invoice, Payment
+from recura.db.models import Invoice, Payment
 from recura.domains.accounts import service as accounts
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import service as invoices
@@ -146,7 +147,7 @@ def apply(
     payment.settled_at = now
     events.record(session, tenant, summary(payment, payloads.PaymentFailed), now)
     invoice = invoices.get_for_update(session, tenant, payment.invoice_id)
-    customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, payment.customer_id)
     # A card saved while this attempt was unsettled has not been tried: it is, at once.
     fresh = customer.default_payment_method_id not in (None, payment.payment_method_id)
     code = payment.failure_code or "card_declined"

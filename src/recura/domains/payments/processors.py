@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.config import processor_api_bases
 from recura.db.models import GatewayConnection
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.tenant import Tenant
+from recura.domains.payments import repository
 from recura.gateways.base import PaymentGateway
 from recura.gateways.paypal import PayPalGateway
 from recura.gateways.paypal_sdk import LIVE_API_BASE, SANDBOX_API_BASE
@@ -38,8 +38,7 @@ NAMES = ("sandbox", "stripe", "paypal")
 
 
 def connection(session: Session, tenant: Tenant, name: str) -> GatewayConnection | None:
-    stmt = tenant.scope(select(GatewayConnection), GatewayConnection)
-    return session.scalar(stmt.where(GatewayConnection.gateway == name))
+    return repository.connection(session, tenant, name)
 
 
 def gateway_for(session: Session, tenant: Tenant, name: str) -> PaymentGateway:
@@ -68,8 +67,7 @@ def of_connection(session: Session, found: GatewayConnection) -> PaymentGateway:
 def default_gateway(session: Session, tenant: Tenant) -> str:
     """The processor new payment methods go to when none is named: the one connected (Stripe
     before PayPal), else the sandbox in test mode."""
-    stmt = tenant.scope(select(GatewayConnection.gateway), GatewayConnection)
-    connected = set(session.scalars(stmt))
+    connected = repository.connected_gateways(session, tenant)
     for name in ("stripe", "paypal"):
         if name in connected:
             return name

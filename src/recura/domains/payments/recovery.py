@@ -10,24 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice
 from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import repository as invoices_repository
 from recura.domains.invoices import service as invoices
 from recura.domains.payments import collection
 
 
 def overdue(session: Session, tenant: Tenant, customer_id: str) -> list[Invoice]:
     """Open invoices charged automatically whose payment has failed, oldest first."""
-    stmt = tenant.scope(select(Invoice), Invoice).where(
-        Invoice.customer_id == customer_id,
-        Invoice.status == "open",
-        Invoice.collection_method == "charge_automatically",
-        Invoice.first_failed_at.is_not(None),
-    )
-    return list(session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+    return invoices_repository.in_dunning(session, tenant, customer_id)
 
 
 def start_overdue(

@@ -12,22 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.core.money import Money
-from recura.db.models import CreditNote, Customer, Payment, Refund
+from recura.db.models import Payment, Refund
 from recura.domains.balances import service as balances
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import credit_notes
+from recura.domains.invoices import repository as invoices_repository
 from recura.domains.invoices.schemas import CreditNoteCreate, CreditReason
-from recura.domains.payments import locks, outcomes, processors
+from recura.domains.payments import locks, outcomes, processors, repository
 from recura.gateways.base import (
     GatewayError,
     GatewayTimeout,
@@ -58,10 +59,7 @@ def get(session: Session, tenant: Tenant, refund_id: str) -> Refund:
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
 ) -> Page[Refund]:
-    stmt = tenant.scope(select(Refund), Refund)
-    if payment is not None:
-        stmt = stmt.where(Refund.payment_id == payment)
-    return paginate(session, stmt, Refund, limit, starting_after)
+    return repository.refunds_page(session, tenant, limit, starting_after, payment)
 
 
 def start(
@@ -73,7 +71,7 @@ def start(
     now: datetime,
 ) -> PendingRefund:
     payment = lookup.referenced(session, tenant, Payment, payment_id, "payment", "/payment")
-    session.refresh(payment, with_for_update=True)
+    repository.lock(session, payment)
     if payment.status != "succeeded":
         raise ConflictError(
             f"Payment '{payment.id}' is {payment.status}; only a succeeded payment is refunded."
@@ -84,7 +82,7 @@ def start(
             " that with a credit note."
         )
     locks.hold_customer(session, tenant, payment.customer_id)
-    customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, payment.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     left = payment.amount - payment.amount_refunded
     if left <= 0:
@@ -139,9 +137,7 @@ def _recorded(
         now,
         refund=True,
     )
-    count = session.scalar(
-        tenant.scope(select(func.count()), Refund).where(Refund.payment_id == payment.id)
-    )
+    count = repository.refund_count(session, tenant, payment.id)
     refund = Refund(
         id=new_id("refund"),
         **tenant.row_keys(),
@@ -177,8 +173,8 @@ def send(pending: PendingRefund) -> RefundResult | None:
 
 
 def finish(session: Session, pending: PendingRefund, result: RefundResult | None) -> Refund:
-    refund = session.get_one(Refund, (pending.tenant.account_id, pending.refund_id))
-    session.refresh(refund, with_for_update=True)
+    refund = repository.refund_by_key(session, pending.tenant.account_id, pending.refund_id)
+    repository.lock(session, refund)
     settle(session, pending.tenant, refund, result, pending.now)
     return refund
 
@@ -199,10 +195,11 @@ def settle(
         return
     refund.status = "failed"
     refund.failure_message = result.failure_message
-    payment = session.get_one(Payment, (tenant.account_id, refund.payment_id))
+    payment = repository.payment_by_key(session, tenant.account_id, refund.payment_id)
     payment.amount_refunded -= refund.amount
     # The credit note stands; what it could not pay back is the customer's to spend.
-    note = session.get_one(CreditNote, (tenant.account_id, refund.credit_note_id))
+    assert refund.credit_note_id is not None  # every refund is made with its credit note
+    note = invoices_repository.credit_note_by_key(session, tenant.account_id, refund.credit_note_id)
     note.refunded -= refund.amount
     note.credited_to_balance += refund.amount
     balances.lock(session, tenant.account_id, [payment.customer_id])

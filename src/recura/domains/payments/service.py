@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer, Payment
+from recura.db.models import Payment
 from recura.db.unit_of_work import Units
 from recura.domains.common import lookup
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.invoices import service as invoices
-from recura.domains.payments import collection
+from recura.domains.payments import collection, repository
 
 
 def get(session: Session, tenant: Tenant, payment_id: str) -> Payment:
@@ -30,12 +30,9 @@ def page(
     invoice: str | None = None,
     customer: str | None = None,
 ) -> Page[Payment]:
-    stmt = tenant.scope(select(Payment), Payment)
-    if invoice is not None:
-        stmt = stmt.where(Payment.invoice_id == invoice)
-    if customer is not None:
-        stmt = stmt.where(Payment.customer_id == customer)
-    return paginate(session, stmt, Payment, limit, starting_after)
+    return repository.payments_page(
+        session, tenant, limit, starting_after, invoice=invoice, customer=customer
+    )
 
 
 def pay(units: Units, tenant: Tenant, invoice_id: str, now: datetime) -> Payment:
@@ -43,7 +40,7 @@ def pay(units: Units, tenant: Tenant, invoice_id: str, now: datetime) -> Payment
     at the customer's time (a test clock's, if it is on one)."""
     with units() as session:
         invoice = invoices.get(session, tenant, invoice_id)
-        customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+        customer = customers_repository.by_key(session, tenant.account_id, invoice.customer_id)
         now = customers.now_for(session, tenant, customer, now)
 
     def begin(session: Session) -> list[collection.Pending]:

@@ -12,15 +12,15 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer, Payment, PaymentMethod, Refund
 from recura.db.models import GatewayEvent as GatewayEventRow
+from recura.db.models import Payment, Refund
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
-from recura.domains.payments import disputes, locks, methods, outcomes, refunds
+from recura.domains.payments import disputes, locks, methods, outcomes, refunds, repository
 from recura.gateways.base import (
     ChargeResult,
     ChargeStatus,
@@ -77,7 +77,7 @@ def _apply(
         return "unknown payment"
     # After the payment's row, as every money operation takes them.
     locks.hold_customer(session, tenant, payment.customer_id)
-    customer = session.get_one(Customer, (tenant.account_id, payment.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, payment.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     if event.kind.startswith("payment."):
         return _payment_event(session, tenant, payment, event, now)
@@ -111,10 +111,9 @@ def _each(event: GatewayEvent) -> list[GatewayEvent]:
 
 
 def _payment(session: Session, tenant: Tenant, gateway: str, event: GatewayEvent) -> Payment | None:
-    scoped = tenant.scope(select(Payment), Payment).where(Payment.gateway == gateway)
     if event.payment_reference is not None:
-        found = session.scalar(
-            scoped.where(Payment.reference == event.payment_reference).with_for_update()
+        found = repository.lock_payment_by_reference(
+            session, tenant, gateway, event.payment_reference
         )
         if found is not None:
             return found
@@ -123,12 +122,9 @@ def _payment(session: Session, tenant: Tenant, gateway: str, event: GatewayEvent
         # which is "<invoice>-attempt-<n>", the payment's unique (invoice, attempt).
         invoice_id, _, attempt = event.idempotency_key.rpartition("-attempt-")
         if attempt.isdigit():
-            found = session.scalar(
-                scoped.where(Payment.invoice_id == invoice_id, Payment.attempt == int(attempt))
-                .where(Payment.idempotency_key == event.idempotency_key)
-                .with_for_update()
+            return repository.lock_payment_by_attempt(
+                session, tenant, gateway, invoice_id, int(attempt), event.idempotency_key
             )
-            return found
     return None
 
 
@@ -203,13 +199,7 @@ def _our_refund(
     """The refund the event is about: by the processor's id, by our key, or, when the
     processor named neither before answering and keeps no key of ours, the one refund of
     that amount still waiting."""
-    of_payment = (
-        tenant.scope(select(Refund), Refund)
-        .where(Refund.payment_id == payment.id)
-        .order_by(Refund.id)
-        .with_for_update()
-    )
-    mine = list(session.scalars(of_payment))
+    mine = repository.lock_refunds_of(session, tenant, payment.id)
     for refund in mine:
         if event.refund_reference and refund.reference == event.refund_reference:
             return refund
@@ -231,7 +221,9 @@ def _method_saved(
     """A method saved at the processor, perhaps after the subscriber's page was closed."""
     customer = None
     if event.customer_reference is not None:
-        customer = session.get(Customer, (tenant.account_id, event.customer_reference))
+        customer = customers_repository.find_by_key(
+            session, tenant.account_id, event.customer_reference
+        )
     if customer is None or customer.livemode != tenant.livemode or event.method is None:
         return "unknown customer"
     now = customers.now_for(session, tenant, customer, now)
@@ -242,15 +234,7 @@ def _method_saved(
 def _method_event(
     session: Session, tenant: Tenant, gateway: str, event: GatewayEvent, now: datetime
 ) -> str:
-    method = session.scalar(
-        tenant.scope(select(PaymentMethod), PaymentMethod)
-        .where(
-            PaymentMethod.gateway == gateway,
-            PaymentMethod.reference == event.method_reference,
-            PaymentMethod.status == "active",
-        )
-        .with_for_update()
-    )
+    method = repository.lock_active_method(session, tenant, gateway, event.method_reference)
     if method is None:
         return "unknown payment method"
     if event.kind == "payment_method.detached":

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -79,3 +79,25 @@ def charges(
     for charge, metric in session.execute(stmt):
         result[charge.plan_version_id].append((charge, metric))
     return result
+
+
+def version_numbers(
+    session: Session, tenant: Tenant, version_ids: Collection[str]
+) -> dict[str, int]:
+    """Each plan version's number, by version id."""
+    stmt = select(PlanVersion.id, PlanVersion.version).where(
+        PlanVersion.account_id == tenant.account_id, PlanVersion.id.in_(version_ids)
+    )
+    return {row.id: row.version for row in session.execute(stmt)}
+
+
+def every_plan(session: Session, tenant: Tenant) -> Sequence[Plan]:
+    return session.scalars(tenant.scope(select(Plan), Plan)).all()
+
+
+def plan_by_key(session: Session, account_id: str, plan_id: str) -> Plan:
+    return session.get_one(Plan, (account_id, plan_id))
+
+
+def version_by_key(session: Session, account_id: str, version_id: str) -> PlanVersion:
+    return session.get_one(PlanVersion, (account_id, version_id))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Product
 from recura.domains.common import lookup
 from recura.domains.common.metadata import merge_metadata
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.products import repository
 from recura.domains.products.schemas import ProductCreate, ProductOut, ProductUpdate
 from recura.ids import new_id
 
@@ -57,7 +57,7 @@ def archive(session: Session, tenant: Tenant, product_id: str, now: datetime) ->
 
 
 def page(session: Session, tenant: Tenant, limit: int, starting_after: str | None) -> Page[Product]:
-    return paginate(session, tenant.scope(select(Product), Product), Product, limit, starting_after)
+    return repository.page(session, tenant, limit, starting_after)
 
 
 def to_out(product: Product) -> ProductOut:

@@ -11,28 +11,26 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
 from recura.core.invoicing import InvoiceDraft, InvoiceInput
 from recura.core.lifecycle import IllegalTransition, Status
 from recura.db.models import (
-    AddOn,
     Coupon,
     Plan,
-    PlanVersion,
     PromotionCode,
     Subscription,
     SubscriptionAddOn,
 )
+from recura.domains.add_ons import repository as add_ons_repository
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
-from recura.domains.subscriptions import invoicing, service, state, terms
+from recura.domains.subscriptions import invoicing, repository, service, state, terms
 from recura.domains.subscriptions.invoicing import InvoiceBasis
 from recura.domains.subscriptions.schemas import ChangeRequest
 from recura.domains.subscriptions.terms import Terms
@@ -170,12 +168,7 @@ def switch_terms(
     """Put `new` on the subscription row and its add-ons; returns the billing on new terms."""
     sub = b.sub
     sub.plan_id, sub.plan_version_id, sub.quantity = new.plan.id, new.version.id, new.quantity
-    session.execute(
-        delete(SubscriptionAddOn).where(
-            SubscriptionAddOn.account_id == tenant.account_id,
-            SubscriptionAddOn.subscription_id == sub.id,
-        )
-    )
+    repository.delete_add_ons(session, tenant, sub.id)
     for add_on, quantity in new.add_ons:
         session.add(
             SubscriptionAddOn(
@@ -195,13 +188,10 @@ def pending_billing(session: Session, tenant: Tenant, b: InvoiceBasis) -> Invoic
     """The billing on the terms of the scheduled change, the subscription left as it is."""
     change = b.sub.pending_change
     assert change is not None
-    plan = session.get_one(Plan, (tenant.account_id, change["plan"]))
-    version = session.get_one(PlanVersion, (tenant.account_id, change["plan_version"]))
+    plan = plans.plan_by_key(session, tenant.account_id, change["plan"])
+    version = plans.version_by_key(session, tenant.account_id, change["plan_version"])
     ids = [a["add_on"] for a in change["add_ons"]]
-    found = {
-        a.id: a
-        for a in session.scalars(tenant.scope(select(AddOn), AddOn).where(AddOn.id.in_(ids)))
-    }
+    found = {a.id: a for a in add_ons_repository.by_ids(session, tenant, ids)}
     chosen = [(found[a["add_on"]], Decimal(a["quantity"])) for a in change["add_ons"]]
     new = terms.build(
         session, tenant, plan, version, b.sub.currency, Decimal(change["quantity"]), chosen

@@ -13,20 +13,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Subscription
 from recura.db.records import (
-    SUBSCRIPTION_COLUMNS,
     SubscriptionLike,
     SubscriptionRow,
-    subscription_rows,
 )
 from recura.domains.common.tenant import Tenant
-from recura.domains.subscriptions import cycle, renewals
+from recura.domains.subscriptions import cycle, renewals, repository
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +91,8 @@ def run(session: Session, now: datetime, scope: Scope = None, limit: int | None 
 
 
 def claim(session: Session, now: datetime, scope: Scope, limit: int) -> list[Subscription]:
-    return list(session.scalars(_claiming(select(Subscription), now, scope, limit)))
+    clock = None if scope is None else (scope.tenant, scope.clock_id)
+    return repository.due_for_update(session, now, clock, limit)
 
 
 def claim_records(
@@ -103,23 +100,8 @@ def claim_records(
 ) -> list[SubscriptionRow]:
     """`claim`, the rows read as plain records: renewals read and set their attributes as
     they would a Subscription's, and store them with one statement."""
-    stmt = _claiming(select(*SUBSCRIPTION_COLUMNS), now, scope, limit)
-    return subscription_rows(session, stmt)
-
-
-def _claiming(stmt: Select[Any], now: datetime, scope: Scope, limit: int) -> Select[Any]:
-    if scope is None:
-        stmt = stmt.where(Subscription.test_clock_id.is_(None))
-    else:
-        stmt = scope.tenant.scope(stmt, Subscription).where(
-            Subscription.test_clock_id == scope.clock_id
-        )
-    return (
-        stmt.where(Subscription.next_action_at <= now)
-        .order_by(Subscription.next_action_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    clock = None if scope is None else (scope.tenant, scope.clock_id)
+    return repository.due_rows_for_update(session, now, clock, limit)
 
 
 def _loaded(session: Session, subs: Sequence[SubscriptionLike]) -> list[Subscription]:

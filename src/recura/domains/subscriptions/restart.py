@@ -7,34 +7,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft
-from recura.db.models import Invoice, Subscription, SubscriptionAddOn
+from recura.db.models import Invoice, Subscription
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
-from recura.domains.subscriptions import service
+from recura.domains.invoices import repository as invoices_repository
+from recura.domains.subscriptions import repository, service
 from recura.domains.subscriptions.schemas import AddOnChoice, SubscriptionCreate
 
 
 def twin(session: Session, tenant: Tenant, old: Subscription) -> Subscription | None:
     """A subscription of the same customer to the same plan that is not canceled: whoever
     made it, subscribing again would bill the customer twice for one thing."""
-    stmt = tenant.scope(select(Subscription), Subscription).where(
-        Subscription.customer_id == old.customer_id,
-        Subscription.plan_id == old.plan_id,
-        Subscription.status != "canceled",
-    )
-    return session.scalars(stmt.order_by(Subscription.created_at.desc()).limit(1)).first()
+    return repository.latest_not_canceled(session, tenant, old.customer_id, old.plan_id)
 
 
 def request_for(session: Session, tenant: Tenant, old: Subscription) -> SubscriptionCreate:
-    stmt = tenant.scope(select(SubscriptionAddOn), SubscriptionAddOn).where(
-        SubscriptionAddOn.subscription_id == old.id
-    )
-    chosen = session.scalars(stmt.order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id))
+    chosen = repository.add_ons_of(session, tenant, [old.id])
     return SubscriptionCreate(
         customer=old.customer_id,
         plan=old.plan_id,
@@ -70,5 +62,4 @@ def restart(
 
 
 def invoices_of(session: Session, tenant: Tenant, sub: Subscription) -> list[Invoice]:
-    stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.subscription_id == sub.id)
-    return list(session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+    return invoices_repository.of_subscription(session, tenant, sub.id)

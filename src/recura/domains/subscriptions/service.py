@@ -7,7 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
@@ -24,7 +23,6 @@ from recura.db.models import (
     Coupon,
     Customer,
     Plan,
-    PlanVersion,
     PromotionCode,
     Subscription,
     SubscriptionAddOn,
@@ -34,13 +32,15 @@ from recura.domains.accounts import service as accounts
 from recura.domains.common import lookup
 from recura.domains.common.errors import NotFoundError, invalid
 from recura.domains.common.fields import money_out, trim_zeros
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.coupons import repository as coupons_repository
 from recura.domains.coupons import service as coupons
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
-from recura.domains.subscriptions import invoicing, state, terms
+from recura.domains.subscriptions import invoicing, repository, state, terms
 from recura.domains.subscriptions.invoicing import InvoiceBasis
 from recura.domains.subscriptions.schemas import (
     AddOnChoice,
@@ -59,10 +59,7 @@ def get(session: Session, tenant: Tenant, subscription_id: str) -> Subscription:
 
 def get_for_update(session: Session, tenant: Tenant, subscription_id: str) -> Subscription:
     """The subscription, its row locked until commit: a change and a renewal never interleave."""
-    stmt = tenant.scope(select(Subscription), Subscription).where(
-        Subscription.id == subscription_id
-    )
-    sub = session.scalar(stmt.with_for_update())
+    sub = repository.get_for_update(session, tenant, subscription_id)
     if sub is None:
         raise NotFoundError("subscription", subscription_id)
     return sub
@@ -76,17 +73,12 @@ def page(
     customer: str | None = None,
     status: str | None = None,
 ) -> Page[Subscription]:
-    stmt = tenant.scope(select(Subscription), Subscription)
-    if customer is not None:
-        stmt = stmt.where(Subscription.customer_id == customer)
-    if status is not None:
-        stmt = stmt.where(Subscription.status == status)
-    return paginate(session, stmt, Subscription, limit, starting_after)
+    return repository.page(session, tenant, limit, starting_after, customer, status)
 
 
 def billing_of(session: Session, tenant: Tenant, sub: Subscription) -> InvoiceBasis:
     account = accounts.get_account(session, tenant.account_id)
-    customer = session.get_one(Customer, (tenant.account_id, sub.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, sub.customer_id)
     return InvoiceBasis(account, customer, sub, terms.load(session, tenant, sub))
 
 
@@ -144,7 +136,7 @@ def period_coupon(
     off (previews don't)."""
     if sub.coupon_id is None:
         return None
-    coupon = session.get_one(Coupon, (tenant.account_id, sub.coupon_id))
+    coupon = coupons_repository.coupon_by_key(session, tenant.account_id, sub.coupon_id)
     if consume and sub.discount_periods_left is not None:
         sub.discount_periods_left -= 1
         if sub.discount_periods_left <= 0:
@@ -267,16 +259,9 @@ def subscriptions_out(
     ids = [s.id for s in subs]
     versions = {}
     if subs:
-        stmt = select(PlanVersion.id, PlanVersion.version).where(
-            PlanVersion.account_id == tenant.account_id,
-            PlanVersion.id.in_({s.plan_version_id for s in subs}),
-        )
-        versions = {row.id: row.version for row in session.execute(stmt)}
+        versions = plans.version_numbers(session, tenant, {s.plan_version_id for s in subs})
     chosen: dict[str, list[SubscriptionAddOnOut]] = {i: [] for i in ids}
-    stmt2 = tenant.scope(select(SubscriptionAddOn), SubscriptionAddOn).where(
-        SubscriptionAddOn.subscription_id.in_(ids)
-    )
-    for row in session.scalars(stmt2.order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)):
+    for row in repository.add_ons_of(session, tenant, ids):
         chosen[row.subscription_id].append(
             SubscriptionAddOnOut(add_on=row.add_on_id, quantity=trim_zeros(row.quantity))
         )

@@ -9,8 +9,9 @@ from typing import cast
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
-from recura.db.models import Customer, Invoice
+from recura.db.models import Invoice
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.invoices import service
 from recura.domains.subscriptions import service as subscriptions
@@ -55,7 +56,7 @@ def _move(
     current = state.state_of(sub)
     if current.status not in lifecycle.TRANSITIONS[action]:
         return
-    customer = session.get_one(Customer, (tenant.account_id, sub.customer_id))
+    customer = customers_repository.by_key(session, tenant.account_id, sub.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     if action == "payment_succeeded":
         new, happened = lifecycle.payment_succeeded(current, now)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.invoice_lines import Item, item_amount, monthly_amount
@@ -19,12 +18,12 @@ from recura.db.models import (
     Plan,
     PlanVersion,
     Subscription,
-    SubscriptionAddOn,
 )
 from recura.domains.common.errors import invalid
 from recura.domains.common.prices import stored_spec, within_limit
 from recura.domains.common.tenant import Tenant
 from recura.domains.plans import repository as plans
+from recura.domains.subscriptions import repository
 
 PLAN_KEY = "plan"
 
@@ -131,17 +130,10 @@ def _item(key: str, name: str, spec: PriceSpec, quantity: Decimal, kind: str, po
 
 def load(session: Session, tenant: Tenant, sub: Subscription) -> Terms:
     """The terms a stored subscription bills on now."""
-    plan = session.get_one(Plan, (tenant.account_id, sub.plan_id))
-    version = session.get_one(PlanVersion, (tenant.account_id, sub.plan_version_id))
-    stmt = (
-        tenant.scope(select(AddOn, SubscriptionAddOn.quantity), AddOn)
-        .join(
-            SubscriptionAddOn,
-            (SubscriptionAddOn.account_id == AddOn.account_id)
-            & (SubscriptionAddOn.add_on_id == AddOn.id),
-        )
-        .where(SubscriptionAddOn.subscription_id == sub.id)
-        .order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)
-    )
-    add_ons = [(add_on, Decimal(quantity)) for add_on, quantity in session.execute(stmt)]
+    plan = plans.plan_by_key(session, tenant.account_id, sub.plan_id)
+    version = plans.version_by_key(session, tenant.account_id, sub.plan_version_id)
+    add_ons = [
+        (add_on, Decimal(quantity))
+        for add_on, quantity in repository.add_ons_with_quantities(session, tenant, sub.id)
+    ]
     return build(session, tenant, plan, version, sub.currency, Decimal(sub.quantity), add_ons)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft
@@ -15,7 +14,7 @@ from recura.domains.common import lookup
 from recura.domains.common.errors import NotFoundError
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
-from recura.domains.subscriptions import changes, invoicing, renewals, service
+from recura.domains.subscriptions import changes, invoicing, renewals, repository, service
 
 RENEWING = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE)
 
@@ -39,14 +38,8 @@ def invoice(
 def _subscription(
     session: Session, tenant: Tenant, customer: Customer, subscription_id: str | None
 ) -> Subscription:
-    stmt = tenant.scope(select(Subscription), Subscription).where(
-        Subscription.customer_id == customer.id,
-        Subscription.status.in_([s.value for s in RENEWING]),
-        Subscription.cancel_at_period_end.is_(False),
-    )
-    if subscription_id is not None:
-        stmt = stmt.where(Subscription.id == subscription_id)
-    sub = session.scalars(stmt.order_by(Subscription.current_period_end).limit(1)).first()
+    renewing = [s.value for s in RENEWING]
+    sub = repository.next_renewing(session, tenant, customer.id, renewing, subscription_id)
     if sub is None:
         # Nothing renews: canceled, set to cancel, paused, or no subscription at all.
         raise NotFoundError("renewing subscription for customer", customer.id)

@@ -1,9 +1,11 @@
-"""Usage queries: who may receive events since when, the batch insert, live subscriptions."""
+"""Usage queries: who may receive events since when, the batch insert, live subscriptions,
+and the statements that aggregate a billable metric's events (see usage.aggregation)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -13,21 +15,30 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     DateTime,
+    Float,
+    Integer,
     Select,
     String,
     Table,
     Text,
+    and_,
     any_,
     bindparam,
+    case,
     cast,
     column,
     func,
+    literal_column,
+    null,
     select,
+    type_coerce,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.sqltypes import NullType
 
 from recura.db import direct
 from recura.db.models import Customer, Subscription, TestClock, UsageEvent
@@ -186,3 +197,150 @@ def live_subscriptions(session: Session, tenant: Tenant, customer_id: str) -> li
         .order_by(Subscription.created_at, Subscription.id)
     )
     return list(session.scalars(stmt))
+
+
+# A metric's shape: its aggregation, the property it reads ("" for none) and its filters
+# (property, accepted values); the statements are built once per shape and dialect.
+Filters = tuple[tuple[str, tuple[Any, ...]], ...]
+Shape = tuple[str, str, Filters]
+# SQLite sums a property's fractions as integer millionths (see _Reader.sums).
+MILLIONTHS = 1_000_000
+
+
+def metric_rows(session: Session, shape: Shape, params: dict[str, Any]) -> list[direct.Row]:
+    """(customer_id, *values) of the metric's aggregate per customer; `params` binds the
+    tenant, metric code, customer ids and time range."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # On the driver directly (`recura.db.direct`): SQLAlchemy's execution layer cost as much
+    # CPU as the query, and `rows` flushes the session first, as `core_connection` would.
+    return direct.rows(session, metric_statement(postgresql, *shape), params)
+
+
+def window_rows(
+    session: Session, shapes: tuple[Shape, ...], params: dict[str, Any]
+) -> list[direct.Row]:
+    """(window index, customer_id, *values) of one customer's aggregate per window."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    return direct.rows(session, windows_statement(postgresql, shapes), params)
+
+
+@lru_cache(maxsize=512)
+def metric_statement(postgresql: bool, aggregation: str, field: str, filters: Filters) -> Any:
+    """The query for one metric's shape, built once: building it costs more than running it.
+    Tenant, metric code, customers and the time range are bound at execution."""
+    return _select(postgresql, aggregation, field, filters, "", one_customer=False)
+
+
+@lru_cache(maxsize=512)
+def windows_statement(postgresql: bool, shapes: tuple[Shape, ...]) -> Any:
+    """One branch per window, each tagged with its position and padded to the same columns
+    (SQLite's sum takes two); values come back as the driver gives them, as in
+    `metric_statement`."""
+    width = 1 if postgresql else 2
+    branches = []
+    for index, shape in enumerate(shapes):
+        inner = _select(postgresql, *shape, f"_{index}", one_customer=True).subquery(f"w{index}")
+        values: list[ColumnElement[Any]] = [
+            type_coerce(column, NullType()) for column in list(inner.c)[1:]
+        ]
+        values += [null()] * (width - len(values))
+        branches.append(select(literal_column(str(index)), inner.c[0], *values))
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def _select(
+    postgresql: bool,
+    aggregation: str,
+    field: str,
+    filters: Filters,
+    suffix: str,
+    *,
+    one_customer: bool,
+) -> Any:
+    reader = _Reader("postgresql" if postgresql else "sqlite")
+    # Never an expanding list, which is rendered on every execution: one customer is
+    # compared, many are one array on PostgreSQL (so the statement runs on the driver).
+    if one_customer:
+        customers = UsageEvent.customer_id == bindparam("customer_id", type_=String)
+    elif postgresql:
+        customers = UsageEvent.customer_id == any_(bindparam("customer_ids", type_=ARRAY(Text())))
+    else:
+        customers = UsageEvent.customer_id.in_(bindparam("customer_ids", expanding=True))
+    conditions = [
+        UsageEvent.account_id == bindparam("account_id", type_=String),
+        UsageEvent.livemode == bindparam("livemode", type_=Boolean),
+        customers,
+        UsageEvent.code == bindparam(f"code{suffix}", type_=String),
+        UsageEvent.timestamp >= bindparam(f"start{suffix}", type_=UsageEvent.timestamp.type),
+        UsageEvent.timestamp < bindparam(f"end{suffix}", type_=UsageEvent.timestamp.type),
+    ]
+    for name, values in filters:
+        conditions.append(reader.text(name).in_(values))
+    where = and_(*conditions)
+    customer = UsageEvent.customer_id
+    if aggregation == "count":
+        return select(customer, func.count()).where(where).group_by(customer)
+    if aggregation == "sum":
+        return select(customer, *reader.sums(field)).where(where).group_by(customer)
+    if aggregation == "max":
+        return select(customer, func.max(reader.number(field))).where(where).group_by(customer)
+    if aggregation == "unique_count":
+        distinct = func.count(reader.text(field).distinct())
+        return select(customer, distinct).where(where).group_by(customer)
+    if aggregation == "latest":
+        value = reader.number(field)
+        newest_first = (UsageEvent.timestamp.desc(), UsageEvent.id.desc())
+        rank = func.row_number().over(partition_by=customer, order_by=newest_first)
+        ranked = (
+            select(customer.label("customer_id"), value.label("value"), rank.label("rank"))
+            .where(where, value.is_not(None))
+            .subquery()
+        )
+        return select(ranked.c.customer_id, ranked.c.value).where(ranked.c.rank == 1)
+    raise ValueError(f"unknown aggregation {aggregation!r}")
+
+
+class _Reader:
+    """Dialect-specific reads of one event property, with the same results on both."""
+
+    def __init__(self, dialect: str) -> None:
+        self.postgresql = dialect == "postgresql"
+
+    def _kind(self, name: str) -> ColumnElement[Any]:
+        if self.postgresql:
+            return func.jsonb_typeof(UsageEvent.properties[name])
+        return func.json_type(UsageEvent.properties, f'$."{name}"')
+
+    @staticmethod
+    def _sqlite_value(name: str) -> ColumnElement[Any]:
+        # Typed Float (not Numeric) so no result processing: SQLite's int or float as it is.
+        return func.json_extract(UsageEvent.properties, f'$."{name}"', type_=Float())
+
+    def text(self, name: str) -> ColumnElement[Any]:
+        if self.postgresql:
+            text: ColumnElement[Any] = UsageEvent.properties[name].as_string()
+            return text
+        kind = self._kind(name)
+        return case(
+            (kind == "true", "true"),
+            (kind == "false", "false"),
+            else_=cast(self._sqlite_value(name), Text),
+        )
+
+    def number(self, name: str) -> ColumnElement[Any]:
+        """The property if it is a JSON number, else NULL."""
+        if self.postgresql:
+            value = UsageEvent.properties[name].as_numeric(28, 6)
+            return case((self._kind(name) == "number", value))
+        return case((self._kind(name).in_(("integer", "real")), self._sqlite_value(name)))
+
+    def sums(self, name: str) -> list[ColumnElement[Any]]:
+        """Aggregates whose values add up (see _total) to the exact sum."""
+        if self.postgresql:
+            return [func.sum(self.number(name))]
+        kind, raw = self._kind(name), self._sqlite_value(name)
+        whole = case((kind == "integer", raw), (kind == "real", cast(raw, Integer)))
+        fraction = case(
+            (kind == "real", cast(func.round((raw - cast(raw, Integer)) * MILLIONTHS), Integer))
+        )
+        return [func.sum(whole), func.sum(fraction)]

@@ -10,15 +10,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
-from recura.domains.webhook_endpoints import targets
+from recura.domains.webhook_endpoints import repository, targets
 from recura.domains.webhook_endpoints.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -119,23 +118,8 @@ def delete_endpoint(session: Session, tenant: Tenant, endpoint_id: str) -> Webho
     endpoint = get(session, tenant, endpoint_id)
     # Locked first, as the worker locks it before recording an attempt: none is added
     # to a delivery about to go.
-    session.refresh(endpoint, with_for_update=True)
-    owed = select(WebhookDelivery.id).where(
-        WebhookDelivery.account_id == tenant.account_id,
-        WebhookDelivery.endpoint_id == endpoint.id,
-    )
-    session.execute(
-        delete(WebhookAttempt).where(
-            WebhookAttempt.account_id == tenant.account_id,
-            WebhookAttempt.delivery_id.in_(owed),
-        )
-    )
-    session.execute(
-        delete(WebhookDelivery).where(
-            WebhookDelivery.account_id == tenant.account_id,
-            WebhookDelivery.endpoint_id == endpoint.id,
-        )
-    )
+    repository.lock(session, endpoint)
+    repository.delete_deliveries(session, tenant, endpoint.id)
     session.delete(endpoint)
     session.flush()
     return endpoint
@@ -160,8 +144,7 @@ def rotate_secret(
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None
 ) -> Page[WebhookEndpoint]:
-    stmt = tenant.scope(select(WebhookEndpoint), WebhookEndpoint)
-    return paginate(session, stmt, WebhookEndpoint, limit, starting_after)
+    return repository.page(session, tenant, limit, starting_after)
 
 
 def deliveries(
@@ -175,28 +158,16 @@ def deliveries(
 ) -> Page[DeliveryOut]:
     """The endpoint's deliveries, newest first, each with its attempts in order."""
     endpoint = get(session, tenant, endpoint_id)
-    stmt = tenant.scope(select(WebhookDelivery), WebhookDelivery).where(
-        WebhookDelivery.endpoint_id == endpoint.id
+    found = repository.deliveries_page(
+        session, tenant, endpoint.id, limit, starting_after, status, event_id
     )
-    if status is not None:
-        stmt = stmt.where(WebhookDelivery.status == status)
-    if event_id is not None:
-        stmt = stmt.where(WebhookDelivery.event_id == event_id)
-    found = paginate(session, stmt, WebhookDelivery, limit, starting_after)
     ids = [d.id for d in found.items]
     attempts: dict[str, list[WebhookAttempt]] = defaultdict(list)
     types: dict[str, str] = {}
     if ids:
-        log = select(WebhookAttempt).where(
-            WebhookAttempt.account_id == tenant.account_id, WebhookAttempt.delivery_id.in_(ids)
-        )
-        for attempt in session.scalars(log.order_by(WebhookAttempt.attempt, WebhookAttempt.id)):
+        for attempt in repository.attempts_of(session, tenant, ids):
             attempts[attempt.delivery_id].append(attempt)
-        event_ids = {d.event_id for d in found.items}
-        kinds = select(Event.id, Event.type).where(
-            Event.account_id == tenant.account_id, Event.id.in_(event_ids)
-        )
-        types = {event: kind for event, kind in session.execute(kinds)}
+        types = repository.event_types(session, tenant, {d.event_id for d in found.items})
     items = [_delivery_out(d, types.get(d.event_id, ""), attempts[d.id]) for d in found.items]
     return Page(items=items, has_more=found.has_more)
 
@@ -215,35 +186,13 @@ def replay(session: Session, tenant: Tenant, endpoint_id: str, body: Replay, now
             raise invalid("/event", f"no event with id '{body.event}'")
         return _replay_event(session, tenant, endpoint, event, now)
     assert body.failed_since is not None
-    stmt = (
-        update(WebhookDelivery)
-        .where(
-            WebhookDelivery.account_id == tenant.account_id,
-            WebhookDelivery.endpoint_id == endpoint.id,
-            WebhookDelivery.status == "failed",
-            WebhookDelivery.created_at >= body.failed_since,
-        )
-        .values(
-            status="pending",
-            next_attempt_at=now,
-            replayed_after=WebhookDelivery.attempt_count,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    count: int = session.execute(stmt).rowcount  # type: ignore[attr-defined]
-    return count
+    return repository.requeue_failed(session, tenant, endpoint.id, body.failed_since, now)
 
 
 def _replay_event(
     session: Session, tenant: Tenant, endpoint: WebhookEndpoint, event: Event, now: datetime
 ) -> int:
-    stmt = select(WebhookDelivery).where(
-        WebhookDelivery.account_id == tenant.account_id,
-        WebhookDelivery.endpoint_id == endpoint.id,
-        WebhookDelivery.event_id == event.id,
-    )
-    delivery = session.scalars(stmt.with_for_update()).first()
+    delivery = repository.lock_delivery(session, tenant, endpoint.id, event.id)
     if delivery is None:
         # An event from before the endpoint existed, or one its filter left out: asked for
         # by name, it is sent all the same.

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from recura.db.models import CreditNote, Invoice, InvoiceLine, InvoiceSeries
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+
+
+def get_for_update(session: Session, tenant: Tenant, invoice_id: str) -> Invoice | None:
+    stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.id == invoice_id)
+    return session.scalar(stmt.with_for_update())
+
+
+def page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    *,
+    customer: str | None,
+    subscription: str | None,
+    status: str | None,
+) -> Page[Invoice]:
+    stmt = tenant.scope(select(Invoice), Invoice)
+    for column, value in (
+        (Invoice.customer_id, customer),
+        (Invoice.subscription_id, subscription),
+        (Invoice.status, status),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return paginate(session, stmt, Invoice, limit, starting_after)
+
+
+def lines_of(session: Session, tenant: Tenant, invoice_ids: list[str]) -> Sequence[InvoiceLine]:
+    """The invoices' lines, by position."""
+    stmt = tenant.scope(select(InvoiceLine), InvoiceLine).where(
+        InvoiceLine.invoice_id.in_(invoice_ids)
+    )
+    return session.scalars(stmt.order_by(InvoiceLine.position)).all()
+
+
+def setup_fee_line(session: Session, tenant: Tenant, customer_id: str, plan_id: str) -> str | None:
+    """The id of a setup fee line of the plan on one of the customer's invoices that was not
+    voided. One query, from the customer's invoices (indexed) to their lines."""
+    stmt = (
+        tenant.scope(select(InvoiceLine.id), InvoiceLine)
+        .join(
+            Invoice,
+            (Invoice.account_id == InvoiceLine.account_id) & (Invoice.id == InvoiceLine.invoice_id),
+        )
+        .where(
+            Invoice.customer_id == customer_id,
+            Invoice.status != "void",
+            InvoiceLine.kind == "setup_fee",
+            InvoiceLine.plan_id == plan_id,
+        )
+    )
+    return session.scalar(stmt.limit(1))
+
+
+def credit_notes_page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, invoice: str | None
+) -> Page[CreditNote]:
+    stmt = tenant.scope(select(CreditNote), CreditNote)
+    if invoice is not None:
+        stmt = stmt.where(CreditNote.invoice_id == invoice)
+    return paginate(session, stmt, CreditNote, limit, starting_after)
+
+
+def lock_series(session: Session, tenant: Tenant, prefix: str) -> InvoiceSeries:
+    """The series' row FOR UPDATE, inserted first if the series has none."""
+    stmt = (
+        select(InvoiceSeries)
+        .where(
+            InvoiceSeries.account_id == tenant.account_id,
+            InvoiceSeries.livemode == tenant.livemode,
+            InvoiceSeries.prefix == prefix,
+        )
+        .with_for_update()
+    )
+    series = session.scalar(stmt)
+    if series is not None:
+        return series
+    # First invoice of the series: insert the row; a concurrent first insert makes ours fail
+    # on the primary key, and the retry then finds and locks the winner's row.
+    try:
+        with session.begin_nested():
+            session.add(
+                InvoiceSeries(
+                    account_id=tenant.account_id,
+                    livemode=tenant.livemode,
+                    prefix=prefix,
+                    next_number=1,
+                )
+            )
+    except IntegrityError:
+        pass
+    locked = session.scalar(stmt)
+    assert locked is not None
+    return locked
+
+
+def of_subscription(session: Session, tenant: Tenant, subscription_id: str) -> list[Invoice]:
+    """The subscription's invoices, oldest first."""
+    stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.subscription_id == subscription_id)
+    return list(session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+
+
+def in_dunning(session: Session, tenant: Tenant, customer_id: str) -> list[Invoice]:
+    """The customer's open invoices charged automatically whose payment has failed, oldest
+    first."""
+    stmt = tenant.scope(select(Invoice), Invoice).where(
+        Invoice.customer_id == customer_id,
+        Invoice.status == "open",
+        Invoice.collection_method == "charge_automatically",
+        Invoice.first_failed_at.is_not(None),
+    )
+    return list(session.scalars(stmt.order_by(Invoice.created_at, Invoice.id)))
+
+
+def retry_dunning_now(session: Session, tenant: Tenant, customer_id: str, now: datetime) -> None:
+    """The next attempt of each of the customer's invoices in dunning is `now`."""
+    session.execute(
+        update(Invoice)
+        .where(
+            Invoice.account_id == tenant.account_id,
+            Invoice.livemode == tenant.livemode,
+            Invoice.customer_id == customer_id,
+            Invoice.status == "open",
+            Invoice.collection_method == "charge_automatically",
+            Invoice.first_failed_at.is_not(None),
+        )
+        .values(next_payment_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def find_by_key(session: Session, account_id: str, invoice_id: str) -> Invoice | None:
+    """The invoice by its key, in test or live data (the caller checks which it wants)."""
+    return session.get(Invoice, (account_id, invoice_id))
+
+
+def lines_of_invoice(session: Session, invoice: Invoice) -> Sequence[InvoiceLine]:
+    """The invoice's lines, by position."""
+    return session.scalars(
+        select(InvoiceLine)
+        .where(
+            InvoiceLine.account_id == invoice.account_id,
+            InvoiceLine.invoice_id == invoice.id,
+        )
+        .order_by(InvoiceLine.position)
+    ).all()
+
+
+def open_ids(session: Session, tenant: Tenant) -> list[str]:
+    """The ids of the open invoices, in id order."""
+    stmt = tenant.scope(select(Invoice.id), Invoice).where(Invoice.status == "open")
+    return list(session.scalars(stmt.order_by(Invoice.id)))
+
+
+def by_key(session: Session, account_id: str, invoice_id: str) -> Invoice:
+    return session.get_one(Invoice, (account_id, invoice_id))
+
+
+def credit_note_by_key(session: Session, account_id: str, credit_note_id: str) -> CreditNote:
+    return session.get_one(CreditNote, (account_id, credit_note_id))

@@ -1,0 +1,260 @@
+"""The payments' queries: payments, refunds, disputes, payment methods, processor
+connections and bank transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from recura.db.base import TenantColumns
+from recura.db.models import (
+    BankTransaction,
+    Dispute,
+    GatewayConnection,
+    GatewayCustomer,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+
+
+def lock(session: Session, row: TenantColumns) -> None:
+    """The row, read again FOR UPDATE."""
+    session.refresh(row, with_for_update=True)
+
+
+def advisory_lock(session: Session, name: str) -> None:
+    """PostgreSQL's transaction-scoped advisory lock on `name` (no row is locked)."""
+    key = func.hashtextextended(name, 0)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def payments_page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    *,
+    invoice: str | None,
+    customer: str | None,
+) -> Page[Payment]:
+    stmt = tenant.scope(select(Payment), Payment)
+    if invoice is not None:
+        stmt = stmt.where(Payment.invoice_id == invoice)
+    if customer is not None:
+        stmt = stmt.where(Payment.customer_id == customer)
+    return paginate(session, stmt, Payment, limit, starting_after)
+
+
+def lock_payment_by_reference(
+    session: Session, tenant: Tenant, gateway: str, reference: str
+) -> Payment | None:
+    """The payment the processor calls `reference`, FOR UPDATE."""
+    scoped = tenant.scope(select(Payment), Payment).where(Payment.gateway == gateway)
+    return session.scalar(scoped.where(Payment.reference == reference).with_for_update())
+
+
+def lock_payment_by_attempt(
+    session: Session,
+    tenant: Tenant,
+    gateway: str,
+    invoice_id: str,
+    attempt: int,
+    idempotency_key: str,
+) -> Payment | None:
+    """The invoice's attempt sent under `idempotency_key`, FOR UPDATE."""
+    scoped = tenant.scope(select(Payment), Payment).where(Payment.gateway == gateway)
+    return session.scalar(
+        scoped.where(Payment.invoice_id == invoice_id, Payment.attempt == attempt)
+        .where(Payment.idempotency_key == idempotency_key)
+        .with_for_update()
+    )
+
+
+def refunds_page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
+) -> Page[Refund]:
+    stmt = tenant.scope(select(Refund), Refund)
+    if payment is not None:
+        stmt = stmt.where(Refund.payment_id == payment)
+    return paginate(session, stmt, Refund, limit, starting_after)
+
+
+def refund_count(session: Session, tenant: Tenant, payment_id: str) -> int | None:
+    return session.scalar(
+        tenant.scope(select(func.count()), Refund).where(Refund.payment_id == payment_id)
+    )
+
+
+def lock_refunds_of(session: Session, tenant: Tenant, payment_id: str) -> list[Refund]:
+    """The payment's refunds, oldest first, FOR UPDATE."""
+    of_payment = (
+        tenant.scope(select(Refund), Refund)
+        .where(Refund.payment_id == payment_id)
+        .order_by(Refund.id)
+        .with_for_update()
+    )
+    return list(session.scalars(of_payment))
+
+
+def disputes_page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
+) -> Page[Dispute]:
+    stmt = tenant.scope(select(Dispute), Dispute)
+    if payment is not None:
+        stmt = stmt.where(Dispute.payment_id == payment)
+    return paginate(session, stmt, Dispute, limit, starting_after)
+
+
+def lock_dispute(session: Session, tenant: Tenant, gateway: str, reference: str) -> Dispute | None:
+    """The dispute the processor calls `reference`, FOR UPDATE."""
+    return session.scalar(
+        tenant.scope(select(Dispute), Dispute)
+        .where(Dispute.gateway == gateway, Dispute.reference == reference)
+        .with_for_update()
+    )
+
+
+def methods_page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    customer: str | None,
+    *,
+    active_only: bool,
+) -> Page[PaymentMethod]:
+    stmt = tenant.scope(select(PaymentMethod), PaymentMethod)
+    if customer is not None:
+        stmt = stmt.where(PaymentMethod.customer_id == customer)
+    if active_only:
+        stmt = stmt.where(PaymentMethod.status == "active")
+    return paginate(session, stmt, PaymentMethod, limit, starting_after)
+
+
+def method_count(session: Session, tenant: Tenant, customer_id: str, gateway: str) -> int | None:
+    """How many methods the customer saved with the processor, detached ones included."""
+    return session.scalar(
+        tenant.scope(select(func.count()), PaymentMethod).where(
+            PaymentMethod.customer_id == customer_id, PaymentMethod.gateway == gateway
+        )
+    )
+
+
+def active_method(
+    session: Session, tenant: Tenant, customer_id: str, gateway: str, reference: str
+) -> PaymentMethod | None:
+    stmt = tenant.scope(select(PaymentMethod), PaymentMethod).where(
+        PaymentMethod.customer_id == customer_id,
+        PaymentMethod.gateway == gateway,
+        PaymentMethod.reference == reference,
+        PaymentMethod.status == "active",
+    )
+    return session.scalars(stmt.limit(1)).first()
+
+
+def lock_active_method(
+    session: Session, tenant: Tenant, gateway: str, reference: str | None
+) -> PaymentMethod | None:
+    """The active method the processor calls `reference`, FOR UPDATE."""
+    return session.scalar(
+        tenant.scope(select(PaymentMethod), PaymentMethod)
+        .where(
+            PaymentMethod.gateway == gateway,
+            PaymentMethod.reference == reference,
+            PaymentMethod.status == "active",
+        )
+        .with_for_update()
+    )
+
+
+def lock_expiring_unnotified(
+    session: Session, now: datetime, notice: timedelta, limit: int
+) -> list[PaymentMethod]:
+    """Active methods that stop working within `notice` and were not announced, FOR UPDATE
+    SKIP LOCKED."""
+    stmt = (
+        select(PaymentMethod)
+        .where(
+            PaymentMethod.expires_on.is_not(None),
+            PaymentMethod.expires_on <= now + notice,
+            PaymentMethod.expires_on > now,
+            PaymentMethod.expiring_notified_at.is_(None),
+            PaymentMethod.status == "active",
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def connection(session: Session, tenant: Tenant, gateway: str) -> GatewayConnection | None:
+    stmt = tenant.scope(select(GatewayConnection), GatewayConnection)
+    return session.scalar(stmt.where(GatewayConnection.gateway == gateway))
+
+
+def connections(session: Session, tenant: Tenant) -> list[GatewayConnection]:
+    stmt = tenant.scope(select(GatewayConnection), GatewayConnection)
+    return list(session.scalars(stmt.order_by(GatewayConnection.gateway)))
+
+
+def connected_gateways(session: Session, tenant: Tenant) -> set[str]:
+    stmt = tenant.scope(select(GatewayConnection.gateway), GatewayConnection)
+    return set(session.scalars(stmt))
+
+
+def connection_by_id(
+    session: Session, gateway: str, connection_id: str
+) -> GatewayConnection | None:
+    return session.scalar(
+        select(GatewayConnection).where(
+            GatewayConnection.id == connection_id, GatewayConnection.gateway == gateway
+        )
+    )
+
+
+def paid_transfers(
+    session: Session,
+    tenant: Tenant,
+    account_number: str,
+    amount: int,
+    currency: str,
+    statuses: Collection[str],
+) -> list[BankTransaction]:
+    """Credits of `amount` to the bank account in `statuses`, oldest first, unlocked."""
+    stmt = (
+        tenant.scope(select(BankTransaction), BankTransaction)
+        .where(
+            BankTransaction.account_number == account_number,
+            BankTransaction.credit.is_(True),
+            BankTransaction.status.in_(statuses),
+            BankTransaction.amount == amount,
+            BankTransaction.currency == currency,
+        )
+        .order_by(BankTransaction.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def payment_by_key(session: Session, account_id: str, payment_id: str) -> Payment:
+    return session.get_one(Payment, (account_id, payment_id))
+
+
+def refund_by_key(session: Session, account_id: str, refund_id: str) -> Refund:
+    return session.get_one(Refund, (account_id, refund_id))
+
+
+def find_method_by_key(session: Session, account_id: str, method_id: str) -> PaymentMethod | None:
+    return session.get(PaymentMethod, (account_id, method_id))
+
+
+def find_gateway_customer(
+    session: Session, account_id: str, customer_id: str, gateway: str
+) -> GatewayCustomer | None:
+    """The processor's customer saved for ours, if one was."""
+    return session.get(GatewayCustomer, (account_id, customer_id, gateway))

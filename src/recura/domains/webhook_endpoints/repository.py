@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from recura.domains.common.pages import Page, paginate
+from recura.domains.common.tenant import Tenant
+
+
+def lock(session: Session, endpoint: WebhookEndpoint) -> None:
+    """The endpoint's row, read again FOR UPDATE."""
+    session.refresh(endpoint, with_for_update=True)
+
+
+def page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None
+) -> Page[WebhookEndpoint]:
+    stmt = tenant.scope(select(WebhookEndpoint), WebhookEndpoint)
+    return paginate(session, stmt, WebhookEndpoint, limit, starting_after)
+
+
+def delete_deliveries(session: Session, tenant: Tenant, endpoint_id: str) -> None:
+    """The endpoint's deliveries and their attempts."""
+    owed = select(WebhookDelivery.id).where(
+        WebhookDelivery.account_id == tenant.account_id,
+        WebhookDelivery.endpoint_id == endpoint_id,
+    )
+    session.execute(
+        delete(WebhookAttempt).where(
+            WebhookAttempt.account_id == tenant.account_id,
+            WebhookAttempt.delivery_id.in_(owed),
+        )
+    )
+    session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.account_id == tenant.account_id,
+            WebhookDelivery.endpoint_id == endpoint_id,
+        )
+    )
+
+
+def deliveries_page(
+    session: Session,
+    tenant: Tenant,
+    endpoint_id: str,
+    limit: int,
+    starting_after: str | None,
+    status: str | None,
+    event_id: str | None,
+) -> Page[WebhookDelivery]:
+    stmt = tenant.scope(select(WebhookDelivery), WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint_id
+    )
+    if status is not None:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if event_id is not None:
+        stmt = stmt.where(WebhookDelivery.event_id == event_id)
+    return paginate(session, stmt, WebhookDelivery, limit, starting_after)
+
+
+def attempts_of(
+    session: Session, tenant: Tenant, delivery_ids: Collection[str]
+) -> Sequence[WebhookAttempt]:
+    """The deliveries' attempts, in order."""
+    log = select(WebhookAttempt).where(
+        WebhookAttempt.account_id == tenant.account_id, WebhookAttempt.delivery_id.in_(delivery_ids)
+    )
+    return session.scalars(log.order_by(WebhookAttempt.attempt, WebhookAttempt.id)).all()
+
+
+def event_types(session: Session, tenant: Tenant, event_ids: Collection[str]) -> dict[str, str]:
+    """Each event's type, by event id."""
+    kinds = select(Event.id, Event.type).where(
+        Event.account_id == tenant.account_id, Event.id.in_(event_ids)
+    )
+    return {event: kind for event, kind in session.execute(kinds)}
+
+
+def requeue_failed(
+    session: Session, tenant: Tenant, endpoint_id: str, since: datetime, now: datetime
+) -> int:
+    """The endpoint's deliveries failed since `since`, pending again now; how many."""
+    stmt = (
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.account_id == tenant.account_id,
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == "failed",
+            WebhookDelivery.created_at >= since,
+        )
+        .values(
+            status="pending",
+            next_attempt_at=now,
+            replayed_after=WebhookDelivery.attempt_count,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    count: int = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    return count
+
+
+def lock_delivery(
+    session: Session, tenant: Tenant, endpoint_id: str, event_id: str
+) -> WebhookDelivery | None:
+    """The endpoint's delivery of the event, FOR UPDATE."""
+    stmt = select(WebhookDelivery).where(
+        WebhookDelivery.account_id == tenant.account_id,
+        WebhookDelivery.endpoint_id == endpoint_id,
+        WebhookDelivery.event_id == event_id,
+    )
+    return session.scalars(stmt.with_for_update()).first()
