@@ -7,17 +7,23 @@ import asyncio
 import contextvars
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
+import httpx
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine, event, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
-from tests.conftest import Api
+from tests.conftest import Api, make_merchant
+from tests.fakes.server_thread import serve_in_thread
 
+from recura.api.app import create_app
 from recura.api.routing import answer_read, in_thread
+from recura.config import Settings
 from recura.db.engine import make_engine, make_read_session_factory
 
 _who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
@@ -126,3 +132,28 @@ def test_a_sync_endpoint_commits_its_writes_in_its_own_thread(api: Api, engine: 
         event.remove(engine, "commit", on_commit)
     assert len(begun) == 1
     assert committed[:1] == begun
+
+
+def test_requests_past_the_pools_size_wait_for_a_connection_instead_of_failing(
+    engine: Engine, session_factory: sessionmaker[Session], settings: Settings, database_url: str
+) -> None:
+    """Many more clients than the pool has connections: each is answered. Without a bound,
+    requests in threads waited in the pool for connections held by requests whose commit
+    waited for one of those threads, until the pool's timeout failed them."""
+    small = make_engine(database_url, pool_size=2, max_overflow=2, pool_timeout=5)
+    app = create_app(settings, engine=small)
+    merchant = make_merchant(session_factory, TestClient(app))
+    headers = {"Authorization": f"Bearer {merchant.test_key}"}
+
+    def ask(n: int) -> int:
+        with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+            if n % 3 == 0:
+                return client.post("/v1/customers", json={"name": f"C{n}"}).status_code
+            return client.get("/v1/customers", params={"limit": 5}).status_code
+
+    try:
+        with serve_in_thread(app) as base, ThreadPoolExecutor(max_workers=60) as clients:
+            answers = list(clients.map(ask, range(240)))
+    finally:
+        small.dispose()
+    assert sorted(set(answers)) == [200, 201]

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from recura import __version__
-from recura.api import email_links, errors, event_webhooks, gateway_webhooks, signed_paths
+from recura.api import email_links, errors, event_webhooks, gateway_webhooks, routing, signed_paths
 from recura.api.body_limit import BodyLimit
 from recura.api.key_cache import KeyCache
 from recura.api.problems import PROBLEM_MEDIA_TYPE
@@ -82,6 +82,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.read_session_factory = make_read_session_factory(engine)
+    app.state.connection_slots = routing.connection_slots(engine.pool)
     app.state.clock = clock or SystemClock()
     app.state.secret = settings.secret_key.get_secret_value().encode()
     app.state.api_keys = KeyCache(settings.api_key_cache_seconds)

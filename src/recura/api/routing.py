@@ -31,7 +31,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import Pool, QueuePool
 
 from recura.api.deps import recently_authenticated, resolve_tenant
 from recura.api.problems import ProblemError, ProblemField
@@ -89,6 +89,13 @@ class UnitOfWorkRoute(APIRoute):
         known_query = _query_names(self.dependant)
 
         async def run(request: Request) -> Response:
+            slots: asyncio.Semaphore | None = request.app.state.connection_slots
+            if slots is None:
+                return await answer(request)
+            async with slots:
+                return await answer(request)
+
+        async def answer(request: Request) -> Response:
             request = _Request(request.scope, request.receive)
             _REQUEST.set(request)
             state = request.app.state
@@ -119,6 +126,21 @@ class UnitOfWorkRoute(APIRoute):
             return response
 
         return run
+
+
+# Connections the app leaves to others of the process (the embedded worker's units).
+RESERVED_CONNECTIONS = 4
+
+
+def connection_slots(pool: Pool) -> asyncio.Semaphore | None:
+    """How many requests may hold a database connection at once: fewer than the pool has.
+    Past that they wait on the event loop, holding nothing. Without the bound, requests in
+    threads wait in the pool for connections held by requests whose commit waits for one
+    of those threads, until the pool's timeout (30 s) fails them all."""
+    if not isinstance(pool, QueuePool):
+        return None  # a pool that never makes anyone wait
+    capacity = pool.size() + pool._max_overflow
+    return asyncio.Semaphore(max(1, capacity - RESERVED_CONNECTIONS))
 
 
 def _committing(endpoint: Callable[..., T]) -> Callable[..., T]:

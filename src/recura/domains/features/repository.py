@@ -50,4 +50,4 @@ def grants_of_owners(
         .where(owner_filter)
         .order_by(Feature.code)
     )
-    return session.execute(stmt).tuples().all()
+    return session.execute(stmt).all()

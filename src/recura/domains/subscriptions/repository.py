@@ -61,7 +61,7 @@ def add_ons_with_quantities(
         .where(SubscriptionAddOn.subscription_id == subscription_id)
         .order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)
     )
-    return session.execute(stmt).tuples().all()
+    return session.execute(stmt).all()
 
 
 def delete_add_ons(session: Session, tenant: Tenant, subscription_id: str) -> None:
