@@ -20,6 +20,11 @@ from recura.gateways.base import ChargeRequest, ChargeResult
 from recura.gateways.sandbox import SandboxGateway
 from tests.conftest import T0, Api, Merchant
 from tests.domains.payments.test_unknown_outcomes import charges_booked, customer_with_invoice
+from tests.own_database import database_url, engine, session_factory
+
+# Each test has a database of its own: the collector charges every due invoice it finds, and
+# its batch's order (and clock readings) must hold only this test's.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def statuses(factory: sessionmaker[Session], account_id: str) -> dict[str, list[str]]:
