@@ -23,7 +23,6 @@ missing or arrived twice, or a signature did not verify. The databases are dropp
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import secrets
 import shutil
@@ -38,13 +37,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import billing_run
 import psycopg
 from common import ADMIN, free_port
 from sinks import Sink, Tally, smtp_sink, webhook_receiver
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from recura.clock import FixedClock, SystemClock
+from recura.clock import SystemClock
 from recura.config import load_settings
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.migrate import upgrade
@@ -139,31 +139,9 @@ def copy_of(url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
 
 
-def _renew(url: str, now: datetime, ready: Any, go: Any) -> None:
-    factory = make_session_factory(make_engine(url))
-    tune_gc()  # as `recura worker` does
-    ready.release()
-    go.wait()
-    run_once(factory, FixedClock(now), only={"billing"})
-
-
 def billing_alone(url: str, workers: int, count: int) -> float:
     """Seconds for `workers` processes to renew every due subscription, nothing else."""
-    now = datetime.now(UTC)
-    context = multiprocessing.get_context("spawn")
-    ready, go = context.Semaphore(0), context.Event()
-    procs = [context.Process(target=_renew, args=(url, now, ready, go)) for _ in range(workers)]
-    for proc in procs:
-        proc.start()
-    for _ in procs:
-        ready.acquire()
-    started = time.perf_counter()
-    go.set()
-    for proc in procs:
-        proc.join()
-        if proc.exitcode != 0:
-            raise SystemExit(f"a billing process failed with exit code {proc.exitcode}")
-    seconds = time.perf_counter() - started
+    seconds = billing_run.run(url, workers, datetime.now(UTC))
     engine = make_engine(url)
     with engine.connect() as conn:
         renewed = conn.scalar(_count("invoices WHERE reason = 'subscription_cycle'"))
