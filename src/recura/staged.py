@@ -8,7 +8,8 @@ claim a batch of its items, send one and record its answer; `run` does the rest:
 2. send each outside any transaction, within a total deadline (`Deadline`): a connection
    still open when it passes is cut, whatever it is doing, so a receiver that drips a byte
    every few seconds (never tripping a per-read timeout) holds an item no longer than that.
-3. record each answer in its own short transaction.
+3. record the answers together, up to RECORD_TOGETHER in one short transaction (one
+   commit for many); when that fails, each in its own, so one bad answer costs only itself.
 
 One rule settles claims whose worker is gone: an item claimed `CLAIM_EXPIRES` ago and not
 answered is abandoned, and its kind's claim takes it again under the kind's own rule (a
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 CLAIM_EXPIRES = timedelta(minutes=5)
 # How many sends one lane (a webhook endpoint) may have in flight while others wait.
 LANE_SHARE = 2
+# Answers recorded in one transaction: a commit per answer cost more than the sending.
+RECORD_TOGETHER = 100
 
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -195,6 +198,18 @@ class Kind(ABC, Generic[Item, Answer]):
     def record(self, session: Session, item: Item, answer: Answer, now: datetime) -> None:
         """Record one answer, unless the item was claimed again since."""
 
+    def record_many(
+        self, session: Session, answered: Sequence[tuple[Item, Answer]], now: datetime
+    ) -> None:
+        """Record many answers in one transaction: by default one after another; a kind
+        that can read or write them at once does."""
+        for item, answer in answered:
+            self.record(session, item, answer, now)
+
+    def heard(self, item: Item, answer: Answer) -> None:
+        """An answer has come (it is recorded later, with others): what the batch must
+        know at once, such as a lane failing, is noted here."""
+
     def release(self, session: Session, items: Sequence[Item], now: datetime) -> None:
         """Claimed items not sent after all (too late, or held back): by default they are
         left for the stale-claim rule."""
@@ -209,7 +224,7 @@ class Kind(ABC, Generic[Item, Answer]):
 
 
 def run(units: Units, clock: Clock, kind: Kind[Item, Answer], limit: int) -> int:
-    """One batch of `kind`: claim (one commit), send each, record each. Returns how many
+    """One batch of `kind`: claim (one commit), send each, record them. Returns how many
     rows the claim took."""
     claimed_at = clock.now()
     with units() as session:
@@ -234,12 +249,14 @@ def run(units: Units, clock: Clock, kind: Kind[Item, Answer], limit: int) -> int
                     log.exception("sending one of the %s failed", kind.name)
                 return kind.unanswered(item, error)
 
+    answered: list[tuple[Item, Answer]] = []
+
     def record(item: Item, answer: Answer) -> None:
-        try:
-            with units() as session:
-                kind.record(session, item, answer, clock.now())
-        except Exception:  # still claimed: the stale-claim rule takes it
-            log.exception("could not record the answer to one of the %s", kind.name)
+        kind.heard(item, answer)
+        answered.append((item, answer))
+        if len(answered) >= RECORD_TOGETHER:
+            _record(units, clock, kind, answered)
+            answered.clear()
 
     if kind.threads <= 1:
         for item in items:
@@ -249,6 +266,7 @@ def run(units: Units, clock: Clock, kind: Kind[Item, Answer], limit: int) -> int
                 unsent.append(item)
     else:
         _in_parallel(items, kind, sendable, send, record, unsent)
+    _record(units, clock, kind, answered)
     if unsent:
         try:
             with units() as session:
@@ -256,6 +274,31 @@ def run(units: Units, clock: Clock, kind: Kind[Item, Answer], limit: int) -> int
         except Exception:
             log.exception("could not release %d unsent %s", len(unsent), kind.name)
     return taken
+
+
+def _record(
+    units: Units, clock: Clock, kind: Kind[Item, Answer], answered: list[tuple[Item, Answer]]
+) -> None:
+    """Record `answered` in one transaction, or else each in its own."""
+    if not answered:
+        return
+    try:
+        with units() as session:
+            kind.record_many(session, answered, clock.now())
+        return
+    except Exception:
+        log.warning(
+            "could not record %d answers to %s at once; one by one",
+            len(answered),
+            kind.name,
+            exc_info=True,
+        )
+    for item, answer in answered:
+        try:
+            with units() as session:
+                kind.record(session, item, answer, clock.now())
+        except Exception:  # still claimed: the stale-claim rule takes it
+            log.exception("could not record the answer to one of the %s", kind.name)
 
 
 def _in_parallel(
@@ -266,7 +309,7 @@ def _in_parallel(
     record: Callable[[Item, Answer], None],
     unsent: list[Item],
 ) -> None:
-    """Send on `kind.threads` threads, recording in this one as answers come. A lane gets
+    """Send on `kind.threads` threads, taking the answers in this one as they come. A lane gets
     at most LANE_SHARE threads while another lane's items wait, all of them otherwise."""
     waiting = list(items)
     busy: Counter[str] = Counter()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from recura import staged
@@ -362,16 +362,27 @@ class Mailing(staged.Kind[_Outgoing | _Unrendered, Sent]):
     def record(
         self, session: Session, item: _Outgoing | _Unrendered, answer: Sent, now: datetime
     ) -> None:
-        if isinstance(item, _Unrendered) and answer.refused is not None:
-            _give_up_override(session, item, answer.refused, now)
-            return
-        record(session, item, answer.status, answer.error, now, answer.rendered)
+        self.record_many(session, [(item, answer)], now)
+
+    def record_many(
+        self,
+        session: Session,
+        answered: Sequence[tuple[_Outgoing | _Unrendered, Sent]],
+        now: datetime,
+    ) -> None:
+        rows = _claimed(session, [item for item, _ in answered])
+        for item, answer in answered:
+            if isinstance(item, _Unrendered) and answer.refused is not None:
+                _give_up_override(session, item, answer.refused, rows.get(item.row_id), now)
+                continue
+            record(rows.get(item.row_id), answer.status, answer.error, now, answer.rendered)
 
     def release(
         self, session: Session, items: Sequence[_Outgoing | _Unrendered], now: datetime
     ) -> None:
+        rows = _claimed(session, items)
         for item in items:
-            row = _claimed(session, item)
+            row = rows.get(item.row_id)
             if row is not None:
                 row.status, row.claimed_at, row.updated_at = "pending", None, now
                 row.attempts -= 1
@@ -578,7 +589,11 @@ def _mark_sending(row: EmailMessage, now: datetime) -> None:
 
 
 def _give_up_override(
-    session: Session, item: _Unrendered, refused: sandbox.Refused, now: datetime
+    session: Session,
+    item: _Unrendered,
+    refused: sandbox.Refused,
+    row: EmailMessage | None,
+    now: datetime,
 ) -> None:
     """Fail the email and set its override aside. Sending Recura's version instead of the
     rest keeps receipts and payment notices going out, in the same words they would have
@@ -591,7 +606,7 @@ def _give_up_override(
     email_templates.set_aside(
         session, tenant, item.template_id, item.override.sources(), reason, now
     )
-    record(session, item, "failed", f"could not render: {reason}", now)
+    record(row, "failed", f"could not render: {reason}", now)
 
 
 _PATHS: dict[links.Purpose, str] = {
@@ -637,16 +652,15 @@ def _finish(row: EmailMessage, status: str, now: datetime, error: str | None) ->
 
 
 def record(
-    session: Session,
-    item: _Outgoing | _Unrendered,
+    row: EmailMessage | None,
     status: str,
     error: str | None,
     now: datetime,
     rendered: tuple[str, str, str] | None = None,
 ) -> None:
-    """The outcome of one send, unless another worker has claimed the row since.
-    `rendered`: an override's subject, text and HTML as sent, for the email log."""
-    row = _claimed(session, item)
+    """The outcome of one send on its row (`_claimed`), unless another worker has claimed
+    the row since (None). `rendered`: an override's subject, text and HTML as sent, for
+    the email log."""
     if row is None:
         return
     if rendered is not None:
@@ -664,15 +678,18 @@ def record(
     _finish(row, status, now, error[:1000] if error else None)
 
 
-def _claimed(session: Session, item: _Outgoing | _Unrendered) -> EmailMessage | None:
-    """The row, locked, if it is still under this claim."""
-    return session.scalars(
+def _claimed(session: Session, items: Sequence[_Outgoing | _Unrendered]) -> dict[str, EmailMessage]:
+    """The items' rows by id, locked in the order of their keys, those still under the
+    items' claim."""
+    keys = sorted((item.account_id, item.row_id) for item in items)
+    claimed_at = {item.row_id: item.claimed_at for item in items}
+    found = session.scalars(
         select(EmailMessage)
         .where(
-            EmailMessage.account_id == item.account_id,
-            EmailMessage.id == item.row_id,
+            tuple_(EmailMessage.account_id, EmailMessage.id).in_(keys),
             EmailMessage.status == "sending",
-            EmailMessage.claimed_at == item.claimed_at,
         )
+        .order_by(EmailMessage.account_id, EmailMessage.id)
         .with_for_update()
-    ).first()
+    )
+    return {row.id: row for row in found if row.claimed_at == claimed_at[row.id]}

@@ -44,8 +44,8 @@ from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndp
 from recura.db.unit_of_work import Units
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
+from recura.domains.webhook_endpoints import repository, targets
 from recura.domains.webhook_endpoints import service as endpoints
-from recura.domains.webhook_endpoints import targets
 from recura.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -206,20 +206,33 @@ class Delivering(staged.Kind[Job, Outcome]):
     def unanswered(self, item: Job, error: Exception) -> Outcome:
         return Outcome(error=f"Could not send: {type(error).__name__}")
 
-    def record(self, session: Session, item: Job, answer: Outcome, now: datetime) -> None:
+    def heard(self, item: Job, answer: Outcome) -> None:
         code = answer.status_code
         if code is None or code >= 500:
             self.failing[item.endpoint_id] += 1
         else:
             self.failing[item.endpoint_id] = 0
-        failing = self.failing[item.endpoint_id] >= FAILING_IN_A_ROW
-        if failing or code in THROTTLING:
+        if self.failing[item.endpoint_id] >= FAILING_IN_A_ROW or code in THROTTLING:
             self.throttled.add(item.endpoint_id)
-        record(session, item, answer, now, hold_endpoint=failing)
+
+    def record(self, session: Session, item: Job, answer: Outcome, now: datetime) -> None:
+        self.record_many(session, [(item, answer)], now)
+
+    def record_many(
+        self, session: Session, answered: Sequence[tuple[Job, Outcome]], now: datetime
+    ) -> None:
+        endpoints, deliveries = _locked_all(session, [job for job, _ in answered])
+        for job, outcome in answered:
+            endpoint = endpoints.get(job.endpoint_id)
+            delivery = deliveries.get(job.delivery_id)
+            # Held back once it has kept failing: it is, after its batch, if it still does.
+            failing = self.failing[job.endpoint_id] >= FAILING_IN_A_ROW
+            record(session, job, outcome, now, endpoint, delivery, hold_endpoint=failing)
 
     def release(self, session: Session, items: Sequence[Job], now: datetime) -> None:
-        for item in sorted(items, key=lambda job: (job.endpoint_id, job.delivery_id)):
-            release(session, item, now)
+        endpoints, deliveries = _locked_all(session, items)
+        for job in items:
+            release(job, endpoints.get(job.endpoint_id), deliveries.get(job.delivery_id), now)
 
     def lane(self, item: Job) -> str:
         return item.endpoint_id
@@ -406,11 +419,18 @@ def _watching(deadline: staged.Deadline) -> Callable[[str, dict[str, Any]], None
 
 
 def record(
-    session: Session, job: Job, outcome: Outcome, now: datetime, *, hold_endpoint: bool = False
+    session: Session,
+    job: Job,
+    outcome: Outcome,
+    now: datetime,
+    endpoint: WebhookEndpoint | None,
+    delivery: WebhookDelivery | None,
+    *,
+    hold_endpoint: bool = False,
 ) -> None:
-    """Log the attempt and move the delivery on: done, failed, or due again later.
-    `hold_endpoint`: the endpoint keeps failing, nothing more is sent to it for a while."""
-    endpoint, delivery = _locked(session, job)
+    """Log the attempt and move the delivery on: done, failed, or due again later; the
+    endpoint and delivery are locked (`_locked_all`). `hold_endpoint`: the endpoint keeps
+    failing, nothing more is sent to it for a while."""
     if endpoint is None or delivery is None:  # the endpoint was deleted meanwhile
         return
     session.add(_attempt(delivery, job.attempt, outcome, now))
@@ -444,10 +464,11 @@ def record(
     delivery.next_attempt_at = now + delay
 
 
-def release(session: Session, job: Job, now: datetime) -> None:
-    """A claimed delivery not sent after all: pending again, its attempt not counted, due
-    when its endpoint is no longer held back."""
-    endpoint, delivery = _locked(session, job)
+def release(
+    job: Job, endpoint: WebhookEndpoint | None, delivery: WebhookDelivery | None, now: datetime
+) -> None:
+    """A claimed delivery not sent after all (its rows locked): pending again, its attempt
+    not counted, due when its endpoint is no longer held back."""
     if endpoint is None or delivery is None or not _current(delivery, job):
         return
     delivery.attempt_count -= 1
@@ -457,11 +478,17 @@ def release(session: Session, job: Job, now: datetime) -> None:
     delivery.updated_at = now
 
 
-def _locked(session: Session, job: Job) -> tuple[WebhookEndpoint | None, WebhookDelivery | None]:
-    # The endpoint before the delivery, as deleting an endpoint locks them.
-    endpoint = session.get(WebhookEndpoint, (job.account_id, job.endpoint_id), with_for_update=True)
-    delivery = session.get(WebhookDelivery, (job.account_id, job.delivery_id), with_for_update=True)
-    return endpoint, delivery
+def _locked_all(
+    session: Session, jobs: Sequence[Job]
+) -> tuple[dict[str, WebhookEndpoint], dict[str, WebhookDelivery]]:
+    """The jobs' endpoints and deliveries by id, locked: the endpoints first, as deleting
+    an endpoint locks them, each kind in the order of its keys, so that two workers
+    recording at once take their locks in one order."""
+    endpoint_keys = sorted({(job.account_id, job.endpoint_id) for job in jobs})
+    delivery_keys = sorted({(job.account_id, job.delivery_id) for job in jobs})
+    endpoints = repository.lock_endpoints(session, endpoint_keys)
+    deliveries = repository.lock_deliveries(session, delivery_keys)
+    return {e.id: e for e in endpoints}, {d.id: d for d in deliveries}
 
 
 def _current(delivery: WebhookDelivery, job: Job) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -14,6 +14,28 @@ from recura.domains.common.tenant import Tenant
 def lock(session: Session, endpoint: WebhookEndpoint) -> None:
     """The endpoint's row, read again FOR UPDATE."""
     session.refresh(endpoint, with_for_update=True)
+
+
+def lock_endpoints(session: Session, keys: Sequence[tuple[str, str]]) -> Sequence[WebhookEndpoint]:
+    """The endpoints of (account id, endpoint id) `keys`, locked in the keys' order."""
+    stmt = (
+        select(WebhookEndpoint)
+        .where(tuple_(WebhookEndpoint.account_id, WebhookEndpoint.id).in_(keys))
+        .order_by(WebhookEndpoint.account_id, WebhookEndpoint.id)
+        .with_for_update()
+    )
+    return session.scalars(stmt).all() if keys else []
+
+
+def lock_deliveries(session: Session, keys: Sequence[tuple[str, str]]) -> Sequence[WebhookDelivery]:
+    """The deliveries of (account id, delivery id) `keys`, locked in the keys' order."""
+    stmt = (
+        select(WebhookDelivery)
+        .where(tuple_(WebhookDelivery.account_id, WebhookDelivery.id).in_(keys))
+        .order_by(WebhookDelivery.account_id, WebhookDelivery.id)
+        .with_for_update()
+    )
+    return session.scalars(stmt).all() if keys else []
 
 
 def page(
