@@ -12,6 +12,11 @@ def get_account(session: Session, account_id: str) -> Account | None:
     return session.get(Account, account_id)
 
 
+def account_by_key(session: Session, account_id: str) -> Account:
+    """The account a row names (it exists: NoResultFound otherwise)."""
+    return session.get_one(Account, account_id)
+
+
 # Every authenticated request runs this: built once, and only the two columns it needs
 # (loading an ApiKey object costs more than the query).
 _ACTIVE_KEY = select(ApiKey.account_id, ApiKey.livemode).where(
