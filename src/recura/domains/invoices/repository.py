@@ -17,6 +17,18 @@ def get_for_update(session: Session, tenant: Tenant, invoice_id: str) -> Invoice
     return session.scalar(stmt.with_for_update())
 
 
+def lock_open_by_references(
+    session: Session, tenant: Tenant, references: Sequence[str]
+) -> list[Invoice]:
+    """The open invoices whose payment reference is among `references`, FOR UPDATE."""
+    if not references:
+        return []
+    stmt = tenant.scope(select(Invoice), Invoice).where(
+        Invoice.payment_reference.in_(references), Invoice.status == "open"
+    )
+    return list(session.scalars(stmt.with_for_update()))
+
+
 def page(
     session: Session,
     tenant: Tenant,
