@@ -35,7 +35,6 @@ EXEMPT_FILES = {
 PENDING_FOLDERS = ("domains/test_clocks/",)
 PENDING_FILES = {
     "domains/payments/collection.py",
-    "domains/subscriptions/renewals.py",
     "notifications/emails.py",
     "notifications/webhooks_out.py",
 }
