@@ -192,6 +192,14 @@ def to_announce_on_clock(
     return list(session.scalars(stmt))
 
 
+def next_action_on_clock(session: Session, tenant: Tenant, clock_id: str) -> datetime | None:
+    """When the clock's subscriptions next have work due (maybe already), or None."""
+    on_clock = tenant.scope(select(Subscription), Subscription).where(
+        Subscription.test_clock_id == clock_id
+    )
+    return session.scalar(on_clock.with_only_columns(func.min(Subscription.next_action_at)))
+
+
 def on_test_clock(
     session: Session, tenant: Tenant, clock_id: str, statuses: Collection[str]
 ) -> list[Subscription]:
