@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from recura.db.models import Account, Customer
+from recura.domains.accounts import repository as accounts
 from recura.domains.common import languages
+from recura.domains.customers import repository as customers
 from recura.notifications import links
 
 
@@ -28,9 +30,9 @@ def find(
         claims = links.verify(secret, token, purpose, now)
     except links.InvalidToken:
         return None
-    customer = session.get(Customer, (claims.account_id, claims.customer_id))
+    customer = customers.find_by_key(session, claims.account_id, claims.customer_id)
     if customer is None or customer.livemode != claims.livemode:
         return None
-    account = session.get_one(Account, claims.account_id)
+    account = accounts.account_by_key(session, claims.account_id)
     locale = languages.for_customer(customer.locale, account.locale, account.fallback_locale)
     return Found(claims, customer, account, locale)

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event
+from recura.domains.events import repository as events
 from recura.notifications import emails, webhooks_out
 
 BATCH = 500
@@ -29,25 +29,10 @@ FAN_OUTS: tuple[FanOut, ...] = (webhooks_out.fan_out, emails.fan_out)
 
 def dispatch(session: Session, now: datetime, limit: int = BATCH) -> int:
     """Turn up to `limit` undispatched events into messages; returns how many."""
-    stmt = (
-        select(Event)
-        .where(Event.dispatched_at.is_(None))
-        .order_by(Event.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claimed = list(session.scalars(stmt))
+    claimed = events.lock_undispatched(session, limit)
     if not claimed:
         return 0
     for fan_out in FAN_OUTS:
         fan_out(session, claimed, now)
-    keys = [(e.account_id, e.id) for e in claimed]
-    for account_id in {a for a, _ in keys}:
-        ids = [i for a, i in keys if a == account_id]
-        session.execute(
-            update(Event)
-            .where(Event.account_id == account_id, Event.id.in_(ids))
-            .values(dispatched_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    events.mark_dispatched(session, claimed, now)
     return len(claimed)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from recura.db.base import TenantColumns
-from recura.db.models import EmailMessage, WebhookAttempt, WebhookDelivery
+from recura.domains.email_messages import repository as email_messages
+from recura.domains.webhook_endpoints import repository as webhooks
 
 RETENTION = timedelta(days=90)
 BATCH = 1000
@@ -32,10 +31,9 @@ def prune_webhook_deliveries(
     their attempts; returns how many deliveries."""
     # A replay locks its delivery too: it either goes first (the delivery is pending again
     # and stays) or after, and then queues a new one.
-    keys = _oldest_done(session, WebhookDelivery, DELIVERIES_DONE, now - retention, limit)
+    keys = webhooks.lock_finished_deliveries(session, DELIVERIES_DONE, now - retention, limit)
     if keys:
-        _delete(session, WebhookAttempt, WebhookAttempt.delivery_id, keys)
-        _delete(session, WebhookDelivery, WebhookDelivery.id, keys)
+        webhooks.delete_deliveries_by_key(session, keys)
     return len(keys)
 
 
@@ -44,35 +42,7 @@ def prune_emails(
 ) -> int:
     """Delete up to `limit` sent, failed or skipped emails last changed before the
     retention; returns how many."""
-    keys = _oldest_done(session, EmailMessage, EMAILS_DONE, now - retention, limit)
+    keys = email_messages.lock_finished(session, EMAILS_DONE, now - retention, limit)
     if keys:
-        _delete(session, EmailMessage, EmailMessage.id, keys)
+        email_messages.delete_by_key(session, keys)
     return len(keys)
-
-
-def _oldest_done(
-    session: Session,
-    model: type[EmailMessage] | type[WebhookDelivery],
-    done: tuple[str, ...],
-    before: datetime,
-    limit: int,
-) -> list[tuple[str, str]]:
-    """(account, id) of up to `limit` rows finished before `before`, locked."""
-    stmt = (
-        select(model.account_id, model.id)
-        .where(model.status.in_(done), model.updated_at < before)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return [(account_id, row_id) for account_id, row_id in session.execute(stmt)]
-
-
-def _delete(
-    session: Session,
-    model: type[TenantColumns],
-    key: InstrumentedAttribute[str],
-    keys: list[tuple[str, str]],
-) -> None:
-    """Delete the rows of `model` whose (account_id, `key`) is among `keys`."""
-    stmt = delete(model).where(tuple_(model.account_id, key).in_(keys))
-    session.execute(stmt.execution_options(synchronize_session=False))

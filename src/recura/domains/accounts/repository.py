@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Row, String, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,15 @@ from recura.domains.common.tenant import Tenant
 
 def get_account(session: Session, account_id: str) -> Account | None:
     return session.get(Account, account_id)
+
+
+def account_by_key(session: Session, account_id: str) -> Account:
+    """The account a row names (it exists: NoResultFound otherwise)."""
+    return session.get_one(Account, account_id)
+
+
+def accounts_by_id(session: Session, account_ids: Collection[str]) -> dict[str, Account]:
+    return {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))}
 
 
 # Every authenticated request runs this: built once, and only the two columns it needs

@@ -5,7 +5,9 @@ from collections.abc import Collection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from recura.db import bulk
 from recura.db.models import Customer, TestClock
+from recura.db.records import BilledCustomer
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
@@ -59,6 +61,21 @@ def on_test_clock(session: Session, tenant: Tenant, clock_id: str) -> list[Custo
             .order_by(Customer.created_at, Customer.id)
         )
     )
+
+
+def billed_customers(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], BilledCustomer]:
+    """Of customers of any account, by (account_id, id), only what billing reads: one
+    query per account."""
+    found: dict[tuple[str, str], BilledCustomer] = {}
+    for account_id, wanted in lookup.ids_by_account(keys).items():
+        stmt = select(Customer.id, Customer.tax_rate, Customer.locale).where(
+            Customer.account_id == account_id, bulk.among(session, Customer.id, wanted)
+        )
+        for customer_id, tax_rate, locale in session.execute(stmt):
+            found[(account_id, customer_id)] = BilledCustomer(tax_rate, locale)
+    return found
 
 
 def by_key(session: Session, account_id: str, customer_id: str) -> Customer:

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db import bulk
 from recura.db.models import Event
 from recura.domains.common import lookup
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import repository
 from recura.domains.events.payloads import EventPayload, EventType
 from recura.ids import new_id, new_ids
 
@@ -97,13 +97,4 @@ def page(
     type_: str | None = None,
     object_id: str | None = None,
 ) -> Page[Event]:
-    stmt = tenant.scope(select(Event), Event)
-    if type_ is not None:
-        # "invoice.*" lists every invoice event.
-        if type_.endswith(".*"):
-            stmt = stmt.where(Event.type.startswith(type_[:-1]))
-        else:
-            stmt = stmt.where(Event.type == type_)
-    if object_id is not None:
-        stmt = stmt.where(Event.object_id == object_id)
-    return paginate(session, stmt, Event, limit, starting_after)
+    return repository.page(session, tenant, limit, starting_after, type_, object_id)

@@ -3,11 +3,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recura.db.models import CreditNote, Invoice, InvoiceLine, InvoiceSeries
+from recura.db.models import CreditNote, Customer, Invoice, InvoiceLine, InvoiceSeries
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -15,6 +15,18 @@ from recura.domains.common.tenant import Tenant
 def get_for_update(session: Session, tenant: Tenant, invoice_id: str) -> Invoice | None:
     stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.id == invoice_id)
     return session.scalar(stmt.with_for_update())
+
+
+def lock_open_by_references(
+    session: Session, tenant: Tenant, references: Sequence[str]
+) -> list[Invoice]:
+    """The open invoices whose payment reference is among `references`, FOR UPDATE."""
+    if not references:
+        return []
+    stmt = tenant.scope(select(Invoice), Invoice).where(
+        Invoice.payment_reference.in_(references), Invoice.status == "open"
+    )
+    return list(session.scalars(stmt.with_for_update()))
 
 
 def page(
@@ -139,6 +151,30 @@ def retry_dunning_now(session: Session, tenant: Tenant, customer_id: str, now: d
         )
         .values(next_payment_attempt_at=now)
         .execution_options(synchronize_session=False)
+    )
+
+
+def next_payment_attempt_on_clock(
+    session: Session, tenant: Tenant, clock_id: str
+) -> datetime | None:
+    """When a payment of an invoice of the clock's customers is next due, or None."""
+    on_clock = _of_customers_on_clock(tenant, clock_id)
+    return session.scalar(on_clock.with_only_columns(func.min(Invoice.next_payment_attempt_at)))
+
+
+def payment_due_on_clock(
+    session: Session, tenant: Tenant, clock_id: str, at: datetime, limit: int
+) -> list[Invoice]:
+    """Up to `limit` invoices of the clock's customers whose payment is due at `at`, the
+    longest due first."""
+    stmt = _of_customers_on_clock(tenant, clock_id).where(Invoice.next_payment_attempt_at <= at)
+    return list(session.scalars(stmt.order_by(Invoice.next_payment_attempt_at).limit(limit)))
+
+
+def _of_customers_on_clock(tenant: Tenant, clock_id: str) -> Select[Invoice]:
+    on_clock = tenant.scope(select(Customer.id), Customer).where(Customer.test_clock_id == clock_id)
+    return tenant.scope(select(Invoice), Invoice).where(
+        Invoice.customer_id.in_(on_clock.scalar_subquery())
     )
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.bank_matching import IncomingTransfer, Match, OpenInvoice, match_transfer
@@ -23,12 +22,13 @@ from recura.db.models import BankStatement, BankTransaction, Invoice, Payment
 from recura.domains.accounts import bank_accounts
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.events import service as events
+from recura.domains.invoices import repository as invoices_repository
 from recura.domains.invoices import service as invoices
-from recura.domains.payments import bank_reversals, locks, outcomes
+from recura.domains.payments import bank_reversals, locks, outcomes, repository
 from recura.gateways.bank_transfer import camt053
 from recura.gateways.bank_transfer.statement import BOOKED, Entry, Statement, StatementError
 from recura.ids import new_id
@@ -82,8 +82,7 @@ def _import(
     checkpoint: Callable[[], None] | None,
 ) -> BankStatement:
     key = camt053.statement_key(statement)
-    stmt = tenant.scope(select(BankStatement), BankStatement)
-    known = session.scalar(stmt.where(BankStatement.statement_key == key))
+    known = repository.statement_by_key(session, tenant, key)
     row = known or _new_statement(session, tenant, statement, key, now)
     changed = known is None
     for done, entry in enumerate(statement.entries, 1):
@@ -123,11 +122,9 @@ def _new_statement(
 def _transaction(
     session: Session, tenant: Tenant, statement: BankStatement, entry: Entry, now: datetime
 ) -> BankTransaction | None:
-    seen = tenant.scope(select(BankTransaction), BankTransaction).where(
-        BankTransaction.account_number == statement.account_number,
-        BankTransaction.entry_ref == entry.entry_ref,
+    transaction = repository.lock_transaction_by_entry(
+        session, tenant, statement.account_number, entry.entry_ref
     )
-    transaction = session.scalar(seen.with_for_update())
     if transaction is not None:
         # In an earlier, overlapping statement: news only if it was pending and is booked now.
         if transaction.entry_status == BOOKED or not entry.booked:
@@ -167,7 +164,7 @@ def _transaction(
         transaction.reason = "not a booked incoming transfer"
         return transaction
     transaction.reason = None
-    candidates = _open_invoices(session, tenant, entry.references)
+    candidates = invoices_repository.lock_open_by_references(session, tenant, entry.references)
     open_ = [
         OpenInvoice(
             i.id, i.payment_reference or "", Money(i.amount_due - i.amount_paid, i.currency)
@@ -177,15 +174,6 @@ def _transaction(
     decision = match_transfer(IncomingTransfer(entry.references, entry.amount), open_)
     _apply(session, tenant, transaction, decision, {i.id: i for i in candidates}, now)
     return transaction
-
-
-def _open_invoices(session: Session, tenant: Tenant, refs: tuple[str, ...]) -> list[Invoice]:
-    if not refs:
-        return []
-    stmt = tenant.scope(select(Invoice), Invoice).where(
-        Invoice.payment_reference.in_(refs), Invoice.status == "open"
-    )
-    return list(session.scalars(stmt.with_for_update()))
 
 
 def _apply(
@@ -251,7 +239,7 @@ def match_by_hand(
     transaction = lookup.require(
         session, tenant, BankTransaction, transaction_id, "bank transaction"
     )
-    session.refresh(transaction, with_for_update=True)
+    repository.lock(session, transaction)
     if transaction.status != "unmatched":
         raise ConflictError(
             f"Bank transaction '{transaction.id}' is {transaction.status}; only an unmatched"
@@ -279,10 +267,7 @@ def match_by_hand(
 def transactions(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None, status: str | None
 ) -> Page[BankTransaction]:
-    stmt = tenant.scope(select(BankTransaction), BankTransaction)
-    if status is not None:
-        stmt = stmt.where(BankTransaction.status == status)
-    return paginate(session, stmt, BankTransaction, limit, starting_after)
+    return repository.bank_transactions_page(session, tenant, limit, starting_after, status)
 
 
 def _summary(

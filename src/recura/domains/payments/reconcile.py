@@ -8,16 +8,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from recura import staged
 from recura.clock import Clock
-from recura.db.models import Invoice, Payment, PaymentMethod
 from recura.db.unit_of_work import Units
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
-from recura.domains.payments import collection, processors
+from recura.domains.invoices import repository as invoices_repository
+from recura.domains.payments import collection, processors, repository
 from recura.domains.payments.collection import Pending
 from recura.gateways.base import ChargeResult
 
@@ -32,26 +31,18 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
     """Attempts to ask about, marked `processing` as claimed now: while they are asked,
     they are in flight like any attempt, and a reconciler lost meanwhile leaves them to
     the stale-claim rule."""
-    stmt = (
-        select(Payment)
-        .where(
-            or_(
-                (Payment.status == "processing")
-                & (Payment.updated_at <= staged.abandoned_before(now)),
-                (Payment.status == "unknown") & (Payment.updated_at <= now - ASK_AGAIN_AFTER),
-            )
-        )
-        .order_by(Payment.updated_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    unsettled = repository.lock_unsettled(
+        session, staged.abandoned_before(now), now - ASK_AGAIN_AFTER, limit
     )
     found = []
-    for payment in session.scalars(stmt):
+    for payment in unsettled:
         tenant = Tenant(payment.account_id, payment.livemode)
         payment.updated_at = now
         try:
-            method = session.get_one(PaymentMethod, (payment.account_id, payment.payment_method_id))
-            invoice = session.get_one(Invoice, (payment.account_id, payment.invoice_id))
+            method = repository.method_by_key(
+                session, payment.account_id, payment.payment_method_id
+            )
+            invoice = invoices_repository.by_key(session, payment.account_id, payment.invoice_id)
             request = collection.request_for(
                 payment, method.reference, method.processor_customer, invoice.number
             )

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from recura.db.base import TenantColumns
 from recura.db.models import (
+    BankStatement,
     BankTransaction,
     Dispute,
     GatewayConnection,
@@ -74,6 +75,28 @@ def lock_payment_by_attempt(
         .where(Payment.idempotency_key == idempotency_key)
         .with_for_update()
     )
+
+
+def lock_unsettled(
+    session: Session, abandoned_before: datetime, ask_again_before: datetime, limit: int
+) -> list[Payment]:
+    """Up to `limit` attempts of every account whose outcome is not known, least recently
+    changed first, FOR UPDATE SKIP LOCKED: `processing` ones last changed before
+    `abandoned_before` (their worker was lost), `unknown` ones last asked about before
+    `ask_again_before`."""
+    stmt = (
+        select(Payment)
+        .where(
+            or_(
+                (Payment.status == "processing") & (Payment.updated_at <= abandoned_before),
+                (Payment.status == "unknown") & (Payment.updated_at <= ask_again_before),
+            )
+        )
+        .order_by(Payment.updated_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
 
 
 def refunds_page(
@@ -241,12 +264,44 @@ def paid_transfers(
     return list(session.scalars(stmt))
 
 
+def statement_by_key(session: Session, tenant: Tenant, key: str) -> BankStatement | None:
+    """The statement imported under `key` (`camt053.statement_key`), if one was."""
+    stmt = tenant.scope(select(BankStatement), BankStatement)
+    return session.scalar(stmt.where(BankStatement.statement_key == key))
+
+
+def lock_transaction_by_entry(
+    session: Session, tenant: Tenant, account_number: str | None, entry_ref: str
+) -> BankTransaction | None:
+    """The bank account's transaction of the statement entry `entry_ref`, if an earlier
+    statement had it, FOR UPDATE."""
+    seen = tenant.scope(select(BankTransaction), BankTransaction).where(
+        BankTransaction.account_number == account_number,
+        BankTransaction.entry_ref == entry_ref,
+    )
+    return session.scalar(seen.with_for_update())
+
+
+def bank_transactions_page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None, status: str | None
+) -> Page[BankTransaction]:
+    stmt = tenant.scope(select(BankTransaction), BankTransaction)
+    if status is not None:
+        stmt = stmt.where(BankTransaction.status == status)
+    return paginate(session, stmt, BankTransaction, limit, starting_after)
+
+
 def payment_by_key(session: Session, account_id: str, payment_id: str) -> Payment:
     return session.get_one(Payment, (account_id, payment_id))
 
 
 def refund_by_key(session: Session, account_id: str, refund_id: str) -> Refund:
     return session.get_one(Refund, (account_id, refund_id))
+
+
+def method_by_key(session: Session, account_id: str, method_id: str | None) -> PaymentMethod:
+    """The method a row of the account names (it exists: NoResultFound otherwise)."""
+    return session.get_one(PaymentMethod, (account_id, method_id))
 
 
 def find_method_by_key(session: Session, account_id: str, method_id: str) -> PaymentMethod | None:

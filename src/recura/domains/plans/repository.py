@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.db.models import BillableMetric, MeteredCharge, Plan, PlanVersion
+from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -93,6 +94,20 @@ def version_numbers(
 
 def every_plan(session: Session, tenant: Tenant) -> Sequence[Plan]:
     return session.scalars(tenant.scope(select(Plan), Plan)).all()
+
+
+def plans_by_key(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], Plan]:
+    """Plans of any account by (account_id, id)."""
+    return lookup.by_keys(session, Plan, keys)
+
+
+def versions_by_key(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], PlanVersion]:
+    """Plan versions of any account by (account_id, id)."""
+    return lookup.by_keys(session, PlanVersion, keys)
 
 
 def plan_by_key(session: Session, account_id: str, plan_id: str) -> Plan:

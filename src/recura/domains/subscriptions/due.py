@@ -109,7 +109,7 @@ def _loaded(session: Session, subs: Sequence[SubscriptionLike]) -> list[Subscrip
     the one-by-one path works on those."""
     if not subs:
         return []
-    found = renewals.by_key(session, Subscription, [(s.account_id, s.id) for s in subs])
+    found = repository.subscriptions_by_key(session, [(s.account_id, s.id) for s in subs])
     return [found[(sub.account_id, sub.id)] for sub in subs]
 
 

@@ -16,7 +16,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
@@ -24,20 +23,15 @@ from recura.core.invoice_lines import Metered
 from recura.core.invoicing import InvoiceInput, LineInput
 from recura.core.lifecycle import Status
 from recura.core.periods import Period
-from recura.db import bulk
-from recura.db.models import (
-    Account,
-    AddOn,
-    Customer,
-    Plan,
-    PlanVersion,
-    SubscriptionAddOn,
-)
+from recura.db.models import AddOn
 from recura.db.records import BilledCustomer, SubscriptionLike
+from recura.domains.accounts import repository as accounts_repository
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
 from recura.domains.events import service as events
 from recura.domains.invoices import issuing
-from recura.domains.subscriptions import invoicing, service, state, terms
+from recura.domains.plans import repository as plans_repository
+from recura.domains.subscriptions import invoicing, repository, service, state, terms
 from recura.domains.subscriptions.invoicing import AnyBasis, InvoiceBasis
 
 S = TypeVar("S", bound=SubscriptionLike)
@@ -174,31 +168,18 @@ def load(session: Session, subs: Sequence[S]) -> list[InvoiceBasis[S, BilledCust
     of each customer only what billing reads (`BilledCustomer`)."""
     if not subs:
         return []
-    accounts = {
-        a.id: a
-        for a in session.scalars(
-            select(Account).where(Account.id.in_({s.account_id for s in subs}))
-        )
-    }
-    customers = _customers(session, subs)
-    plans = by_key(session, Plan, [(s.account_id, s.plan_id) for s in subs])
-    versions = by_key(session, PlanVersion, [(s.account_id, s.plan_version_id) for s in subs])
+    accounts = accounts_repository.accounts_by_id(session, {s.account_id for s in subs})
+    customers = customers_repository.billed_customers(
+        session, [(sub.account_id, sub.customer_id) for sub in subs]
+    )
+    plans = plans_repository.plans_by_key(session, [(s.account_id, s.plan_id) for s in subs])
+    versions = plans_repository.versions_by_key(
+        session, [(s.account_id, s.plan_version_id) for s in subs]
+    )
     chosen: dict[tuple[str, str], list[tuple[AddOn, Decimal]]] = defaultdict(list)
     for rows in _by_account(subs):
-        stmt = (
-            select(SubscriptionAddOn.subscription_id, SubscriptionAddOn.quantity, AddOn)
-            .join(
-                AddOn,
-                (AddOn.account_id == SubscriptionAddOn.account_id)
-                & (AddOn.id == SubscriptionAddOn.add_on_id),
-            )
-            .where(
-                SubscriptionAddOn.account_id == rows[0].account_id,
-                bulk.among(session, SubscriptionAddOn.subscription_id, [s.id for s in rows]),
-            )
-            .order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)
-        )
-        for sub_id, quantity, add_on in session.execute(stmt):
+        ids = [s.id for s in rows]
+        for sub_id, quantity, add_on in repository.chosen_add_ons(session, rows[0].account_id, ids):
             chosen[(add_on.account_id, sub_id)].append((add_on, Decimal(quantity)))
     cache: dict[tuple[Any, ...], terms.Terms] = {}
     found = []
@@ -222,39 +203,6 @@ def load(session: Session, subs: Sequence[S]) -> list[InvoiceBasis[S, BilledCust
         customer = customers[(sub.account_id, sub.customer_id)]
         found.append(InvoiceBasis(accounts[sub.account_id], customer, sub, cache[key]))
     return found
-
-
-def _customers(
-    session: Session, subs: Sequence[SubscriptionLike]
-) -> dict[tuple[str, str], BilledCustomer]:
-    found: dict[tuple[str, str], BilledCustomer] = {}
-    keys = [(sub.account_id, sub.customer_id) for sub in subs]
-    for account_id, wanted in _ids_by_account(keys).items():
-        stmt = select(Customer.id, Customer.tax_rate, Customer.locale).where(
-            Customer.account_id == account_id, bulk.among(session, Customer.id, wanted)
-        )
-        for customer_id, tax_rate, locale in session.execute(stmt):
-            found[(account_id, customer_id)] = BilledCustomer(tax_rate, locale)
-    return found
-
-
-def by_key(session: Session, model: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """Rows by (account_id, id), one `id IN (...)` query per account (cheaper to plan and
-    to send than a list of pairs)."""
-    found = {}
-    for account_id, wanted in _ids_by_account(keys).items():
-        stmt = select(model).where(
-            model.account_id == account_id, bulk.among(session, model.id, wanted)
-        )
-        found.update({(row.account_id, row.id): row for row in session.scalars(stmt)})
-    return found
-
-
-def _ids_by_account(keys: list[tuple[str, str]]) -> dict[str, set[str]]:
-    ids: dict[str, set[str]] = defaultdict(set)
-    for account_id, object_id in keys:
-        ids[account_id].add(object_id)
-    return ids
 
 
 def _by_account(subs: Sequence[SubscriptionLike]) -> list[list[SubscriptionLike]]:

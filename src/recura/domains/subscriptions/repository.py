@@ -5,11 +5,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from recura.db import bulk
 from recura.db.models import AddOn, Subscription, SubscriptionAddOn
 from recura.db.records import SUBSCRIPTION_COLUMNS, SubscriptionRow, subscription_rows
+from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -59,6 +61,27 @@ def add_ons_with_quantities(
             & (SubscriptionAddOn.add_on_id == AddOn.id),
         )
         .where(SubscriptionAddOn.subscription_id == subscription_id)
+        .order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)
+    )
+    return session.execute(stmt).all()
+
+
+def chosen_add_ons(
+    session: Session, account_id: str, subscription_ids: Collection[str]
+) -> Sequence[Row[str, Decimal, AddOn]]:
+    """(subscription id, quantity, add-on) of the account's subscriptions' add-ons, in the
+    order they were added."""
+    stmt = (
+        select(SubscriptionAddOn.subscription_id, SubscriptionAddOn.quantity, AddOn)
+        .join(
+            AddOn,
+            (AddOn.account_id == SubscriptionAddOn.account_id)
+            & (AddOn.id == SubscriptionAddOn.add_on_id),
+        )
+        .where(
+            SubscriptionAddOn.account_id == account_id,
+            bulk.among(session, SubscriptionAddOn.subscription_id, subscription_ids),
+        )
         .order_by(SubscriptionAddOn.created_at, SubscriptionAddOn.id)
     )
     return session.execute(stmt).all()
@@ -169,6 +192,14 @@ def to_announce_on_clock(
     return list(session.scalars(stmt))
 
 
+def next_action_on_clock(session: Session, tenant: Tenant, clock_id: str) -> datetime | None:
+    """When the clock's subscriptions next have work due (maybe already), or None."""
+    on_clock = tenant.scope(select(Subscription), Subscription).where(
+        Subscription.test_clock_id == clock_id
+    )
+    return session.scalar(on_clock.with_only_columns(func.min(Subscription.next_action_at)))
+
+
 def on_test_clock(
     session: Session, tenant: Tenant, clock_id: str, statuses: Collection[str]
 ) -> list[Subscription]:
@@ -181,6 +212,13 @@ def on_test_clock(
             )
         )
     )
+
+
+def subscriptions_by_key(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], Subscription]:
+    """Subscriptions of any account by (account_id, id)."""
+    return lookup.by_keys(session, Subscription, keys)
 
 
 def find_by_key(session: Session, account_id: str, subscription_id: str) -> Subscription | None:

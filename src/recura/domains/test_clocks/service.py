@@ -8,18 +8,20 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from recura.clock import Clock
-from recura.db.models import Customer, Invoice, Subscription, TestClock
+from recura.db.models import TestClock
 from recura.db.unit_of_work import Units
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import repository as invoices_repository
 from recura.domains.payments import collection
 from recura.domains.subscriptions import due, notices
+from recura.domains.subscriptions import repository as subscriptions_repository
+from recura.domains.test_clocks import repository
 from recura.domains.test_clocks.schemas import TestClockCreate, TestClockOut
 from recura.ids import new_id
 
@@ -61,9 +63,7 @@ def get(session: Session, tenant: Tenant, clock_id: str) -> TestClock:
 def page(
     session: Session, tenant: Tenant, limit: int, starting_after: str | None
 ) -> Page[TestClock]:
-    return paginate(
-        session, tenant.scope(select(TestClock), TestClock), TestClock, limit, starting_after
-    )
+    return repository.page(session, tenant, limit, starting_after)
 
 
 def advance(units: Units, tenant: Tenant, clock_id: str, to: datetime, real: Clock) -> TestClock:
@@ -91,7 +91,7 @@ def advance(units: Units, tenant: Tenant, clock_id: str, to: datetime, real: Clo
 
 def _locked(session: Session, tenant: Tenant, clock_id: str) -> TestClock:
     clock = get(session, tenant, clock_id)
-    session.refresh(clock, with_for_update=True)
+    repository.lock(session, clock)
     return clock
 
 
@@ -132,16 +132,8 @@ def _step(
     with units() as session:
         clock = _held(session, tenant, clock_id, stamp)
         due_at = [
-            session.scalar(
-                _subscriptions(tenant, clock_id).with_only_columns(
-                    func.min(Subscription.next_action_at)
-                )
-            ),
-            session.scalar(
-                _charges(tenant, clock_id).with_only_columns(
-                    func.min(Invoice.next_payment_attempt_at)
-                )
-            ),
+            subscriptions_repository.next_action_on_clock(session, tenant, clock_id),
+            invoices_repository.next_payment_attempt_on_clock(session, tenant, clock_id),
             notices.due_at(session, tenant, clock_id, clock.frozen_time),
         ]
         at = min((d for d in due_at if d is not None), default=None)
@@ -167,11 +159,8 @@ def _start_charges(
     session: Session, tenant: Tenant, clock_id: str, at: datetime
 ) -> list[collection.Pending]:
     """Attempts at one batch of the clock's invoices whose payment is due at `at`."""
-    stmt = _charges(tenant, clock_id).where(Invoice.next_payment_attempt_at <= at)
     started = []
-    for invoice in list(
-        session.scalars(stmt.order_by(Invoice.next_payment_attempt_at).limit(STEP))
-    ):
+    for invoice in invoices_repository.payment_due_on_clock(session, tenant, clock_id, at, STEP):
         pending = collection.start(session, tenant, invoice, at)
         if pending is not None:
             started.append(pending)
@@ -196,19 +185,6 @@ def _end_advance(
     clock.status = READY
     clock.updated_at = max(now, stamp)
     return clock
-
-
-def _subscriptions(tenant: Tenant, clock_id: str) -> Select[Subscription]:
-    return tenant.scope(select(Subscription), Subscription).where(
-        Subscription.test_clock_id == clock_id
-    )
-
-
-def _charges(tenant: Tenant, clock_id: str) -> Select[Invoice]:
-    on_clock = tenant.scope(select(Customer.id), Customer).where(Customer.test_clock_id == clock_id)
-    return tenant.scope(select(Invoice), Invoice).where(
-        Invoice.customer_id.in_(on_clock.scalar_subquery())
-    )
 
 
 def to_out(clock: TestClock) -> TestClockOut:

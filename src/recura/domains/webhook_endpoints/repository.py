@@ -136,3 +136,29 @@ def lock_delivery(
         WebhookDelivery.event_id == event_id,
     )
     return session.scalars(stmt.with_for_update()).first()
+
+
+def lock_finished_deliveries(
+    session: Session, statuses: Collection[str], before: datetime, limit: int
+) -> list[tuple[str, str]]:
+    """(account, id) of up to `limit` deliveries of every account in `statuses` last
+    changed before `before`, FOR UPDATE SKIP LOCKED."""
+    stmt = (
+        select(WebhookDelivery.account_id, WebhookDelivery.id)
+        .where(WebhookDelivery.status.in_(statuses), WebhookDelivery.updated_at < before)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [(account_id, row_id) for account_id, row_id in session.execute(stmt)]
+
+
+def delete_deliveries_by_key(session: Session, keys: list[tuple[str, str]]) -> None:
+    """The deliveries whose (account, id) is among `keys`, and their attempts."""
+    attempts = delete(WebhookAttempt).where(
+        tuple_(WebhookAttempt.account_id, WebhookAttempt.delivery_id).in_(keys)
+    )
+    session.execute(attempts.execution_options(synchronize_session=False))
+    deliveries = delete(WebhookDelivery).where(
+        tuple_(WebhookDelivery.account_id, WebhookDelivery.id).in_(keys)
+    )
+    session.execute(deliveries.execution_options(synchronize_session=False))
