@@ -76,14 +76,14 @@ def test_an_unexpected_error_while_charging_leaves_that_attempt_unknown_and_the_
 
 
 class TickingClock:
-    """Each reading a minute later: a batch whose processor takes its time."""
+    """Each reading two minutes later: a batch whose processor takes its time."""
 
     def __init__(self) -> None:
         self.readings = 0
 
     def now(self) -> datetime:
         self.readings += 1
-        return T0 + timedelta(minutes=self.readings)
+        return T0 + timedelta(minutes=2 * self.readings)
 
 
 def test_a_batch_running_late_leaves_what_it_cannot_send_in_time_to_the_reconciler(
@@ -95,8 +95,8 @@ def test_a_batch_running_late_leaves_what_it_cannot_send_in_time_to_the_reconcil
     for _ in range(3):
         customer_with_invoice(api, "tok_sandbox_visa")
     units = lambda: unit_of_work(session_factory)  # noqa: E731
-    clock = TickingClock()  # claimed at T0 + 1 min; the third is due to go at T0 + 6 min
-    claimed_at = T0 + timedelta(minutes=1)
+    clock = TickingClock()  # claimed at T0 + 2 min; the third is due to go at T0 + 8 min
+    claimed_at = T0 + timedelta(minutes=2)
     assert collection.collect_due(units, clock) == 3  # type: ignore[arg-type]
     found = sorted(
         s for attempts in statuses(session_factory, merchant.account_id).values() for s in attempts

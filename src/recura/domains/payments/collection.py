@@ -69,11 +69,21 @@ def unsettled(session: Session, tenant: Tenant, invoice_id: str) -> Payment | No
     return session.scalars(stmt.limit(1)).first()
 
 
+GatewayOf = Callable[[Session, Tenant, str], PaymentGateway]
+
+
 def start(
-    session: Session, tenant: Tenant, invoice: Invoice, now: datetime, *, asked: bool = False
+    session: Session,
+    tenant: Tenant,
+    invoice: Invoice,
+    now: datetime,
+    *,
+    asked: bool = False,
+    gateway_of: GatewayOf = processors.gateway_for,
 ) -> Pending | None:
     """Attempt n+1 for an open invoice; None when nothing is to be charged now. `asked`: the
-    customer or operator asked for it (pay now), rather than a due retry."""
+    customer or operator asked for it (pay now), rather than a due retry. `gateway_of`
+    finds the processor (a batch remembers those it found)."""
     locks.hold_customer(session, tenant, invoice.customer_id)
     invoice.next_payment_attempt_at = None
     due = invoice.amount_due - invoice.amount_paid
@@ -89,7 +99,7 @@ def start(
     if method is None:
         outcomes.failed_attempt(session, tenant, invoice, "no_payment_method", now)
         return None
-    gateway = processors.gateway_for(session, tenant, method.gateway)
+    gateway = gateway_of(session, tenant, method.gateway)
     invoice.attempt_count += 1
     payment = outcomes.new_payment(
         session,
@@ -188,10 +198,17 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
         started = []
         claimed = claim_due(session, now, limit)
         self.taken = len(claimed)
+        gateways: dict[tuple[Tenant, str], PaymentGateway] = {}
+
+        def gateway_of(session: Session, tenant: Tenant, name: str) -> PaymentGateway:
+            if (tenant, name) not in gateways:
+                gateways[tenant, name] = processors.gateway_for(session, tenant, name)
+            return gateways[tenant, name]
+
         for tenant, invoice in claimed:
             try:
                 with session.begin_nested():
-                    pending = start(session, tenant, invoice, now)
+                    pending = start(session, tenant, invoice, now, gateway_of=gateway_of)
             except Exception:
                 # One invoice that cannot be charged (a processor no longer connected, say)
                 # waits and is tried again later; it does not hold up the others.

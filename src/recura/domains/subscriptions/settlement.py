@@ -56,6 +56,10 @@ def _move(
     current = state.state_of(sub)
     if current.status not in lifecycle.TRANSITIONS[action]:
         return
+    if action == "payment_succeeded" and current.status is lifecycle.Status.ACTIVE:
+        # Paid as expected: nothing to activate or recover, and the row is left as it is
+        # (every renewal's payment comes here; reading the terms again cost more than it).
+        return
     customer = customers_repository.by_key(session, tenant.account_id, sub.customer_id)
     now = customers.now_for(session, tenant, customer, now)
     if action == "payment_succeeded":
