@@ -3,18 +3,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from recura.db import held
 from recura.db.models import CreditNote, Customer, Invoice, InvoiceLine, InvoiceSeries
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
 
 def get_for_update(session: Session, tenant: Tenant, invoice_id: str) -> Invoice | None:
+    key = (Invoice, tenant.account_id, invoice_id)
+    if held.holds(session, key):  # locked with its batch (`lock_many`)
+        return session.get(Invoice, key[1:])
     stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.id == invoice_id)
     return session.scalar(stmt.with_for_update())
+
+
+def lock_many(session: Session, keys: Sequence[tuple[str, str]]) -> list[Invoice]:
+    """The invoices of (account id, invoice id) `keys`, locked in the keys' order; the
+    transaction's `get_for_update` of each finds it without asking again."""
+    if not keys:
+        return []
+    stmt = (
+        select(Invoice)
+        .where(tuple_(Invoice.account_id, Invoice.id).in_(keys))
+        .order_by(Invoice.account_id, Invoice.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = list(session.scalars(stmt))
+    held.hold(session, ((Invoice, i.account_id, i.id) for i in found))
+    return found
 
 
 def lock_open_by_references(

@@ -29,8 +29,10 @@ from recura.db.models import Customer, Invoice, Payment
 from recura.db.unit_of_work import Units as Units  # where the worker's steps find it
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import repository as invoices
 from recura.domains.invoices.issuing import SEND_INVOICE
-from recura.domains.payments import locks, methods, outcomes, processors
+from recura.domains.payments import locks, methods, outcomes, processors, repository
+from recura.domains.subscriptions import repository as subscriptions
 from recura.gateways.base import (
     ChargeRequest,
     ChargeResult,
@@ -53,6 +55,8 @@ class Pending:
 
     tenant: Tenant
     payment_id: str
+    customer_id: str
+    invoice_id: str
     gateway: PaymentGateway
     request: ChargeRequest
     reference: str | None = None  # the processor's id for it, once known
@@ -114,7 +118,7 @@ def start(
         status="processing",
     )
     request = request_for(payment, method.reference, method.processor_customer, invoice.number)
-    return Pending(tenant, payment.id, gateway, request)
+    return Pending(tenant, payment.id, invoice.customer_id, invoice.id, gateway, request)
 
 
 def request_for(
@@ -150,8 +154,7 @@ def send(pending: Pending) -> ChargeResult | None:
 def finish(
     session: Session, pending: Pending, result: ChargeResult | None, now: datetime
 ) -> Payment:
-    payment = session.get_one(Payment, (pending.tenant.account_id, pending.payment_id))
-    session.refresh(payment, with_for_update=True)
+    payment = repository.lock_payment(session, pending.tenant.account_id, pending.payment_id)
     outcomes.apply(session, pending.tenant, payment, result, now)
     return payment
 
@@ -232,6 +235,26 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
         self, session: Session, item: Pending, answer: ChargeResult | None, now: datetime
     ) -> None:
         finish(session, item, answer, now)
+
+    def record_many(
+        self,
+        session: Session,
+        answered: Sequence[tuple[Pending, ChargeResult | None]],
+        now: datetime,
+    ) -> None:
+        # What recording one answer locks, taken for all at once and in the same order
+        # (payment, customer, invoice, subscription): each `finish` then finds its rows
+        # locked in the session.
+        pendings = [pending for pending, _ in answered]
+        repository.lock_payments(session, [(p.tenant.account_id, p.payment_id) for p in pendings])
+        locks.hold_customers(session, [(p.tenant, p.customer_id) for p in pendings])
+        found = invoices.lock_many(session, [(p.tenant.account_id, p.invoice_id) for p in pendings])
+        subscriptions.lock_many(
+            session,
+            [(i.account_id, i.subscription_id) for i in found if i.subscription_id is not None],
+        )
+        for pending, answer in answered:
+            finish(session, pending, answer, now)
 
 
 def collect_due(

@@ -51,7 +51,17 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
             log.exception("cannot ask about payment %s", payment.id)
             continue
         payment.status = "processing"
-        found.append(Pending(tenant, payment.id, gateway, request, payment.reference))
+        found.append(
+            Pending(
+                tenant,
+                payment.id,
+                payment.customer_id,
+                payment.invoice_id,
+                gateway,
+                request,
+                payment.reference,
+            )
+        )
     return found
 
 

@@ -3,12 +3,13 @@ connections and bank transactions."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ARRAY, Text, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from recura.db import held
 from recura.db.base import TenantColumns
 from recura.db.models import (
     BankStatement,
@@ -31,8 +32,48 @@ def lock(session: Session, row: TenantColumns) -> None:
 
 def advisory_lock(session: Session, name: str) -> None:
     """PostgreSQL's transaction-scoped advisory lock on `name` (no row is locked)."""
+    if held.holds(session, name):  # taken with its batch (`advisory_locks`)
+        return
     key = func.hashtextextended(name, 0)
     session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def advisory_locks(session: Session, names: Collection[str]) -> None:
+    """`advisory_lock` of each of `names`, in one statement, in their order."""
+    if not names:
+        return
+    ordered = sorted(set(names))
+    keys = select(func.unnest(literal(ordered, ARRAY(Text))).label("name")).subquery()
+    stmt = select(func.pg_advisory_xact_lock(func.hashtextextended(keys.c.name, 0))).order_by(
+        keys.c.name
+    )
+    session.execute(stmt).all()
+    held.hold(session, ordered)
+
+
+def lock_payments(session: Session, keys: Sequence[tuple[str, str]]) -> list[Payment]:
+    """The payments of (account id, payment id) `keys`, locked in the keys' order; the
+    transaction's `lock_payment` of each finds it without asking again."""
+    if not keys:
+        return []
+    stmt = (
+        select(Payment)
+        .where(tuple_(Payment.account_id, Payment.id).in_(keys))
+        .order_by(Payment.account_id, Payment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = list(session.scalars(stmt))
+    held.hold(session, ((Payment, p.account_id, p.id) for p in found))
+    return found
+
+
+def lock_payment(session: Session, account_id: str, payment_id: str) -> Payment:
+    """The payment, locked (read again FOR UPDATE unless its batch locked it)."""
+    payment = session.get_one(Payment, (account_id, payment_id))
+    if not held.holds(session, (Payment, account_id, payment_id)):
+        session.refresh(payment, with_for_update=True)
+    return payment
 
 
 def payments_page(

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from recura.db import bulk
+from recura.db import bulk, held
 from recura.db.models import AddOn, Subscription, SubscriptionAddOn
 from recura.db.records import SUBSCRIPTION_COLUMNS, SubscriptionRow, subscription_rows
 from recura.domains.common import lookup
@@ -17,10 +17,30 @@ from recura.domains.common.tenant import Tenant
 
 
 def get_for_update(session: Session, tenant: Tenant, subscription_id: str) -> Subscription | None:
+    key = (Subscription, tenant.account_id, subscription_id)
+    if held.holds(session, key):  # locked with its batch (`lock_many`)
+        return session.get(Subscription, key[1:])
     stmt = tenant.scope(select(Subscription), Subscription).where(
         Subscription.id == subscription_id
     )
     return session.scalar(stmt.with_for_update())
+
+
+def lock_many(session: Session, keys: Sequence[tuple[str, str]]) -> list[Subscription]:
+    """The subscriptions of (account id, subscription id) `keys`, locked in the keys'
+    order; the transaction's `get_for_update` of each finds it without asking again."""
+    if not keys:
+        return []
+    stmt = (
+        select(Subscription)
+        .where(tuple_(Subscription.account_id, Subscription.id).in_(keys))
+        .order_by(Subscription.account_id, Subscription.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = list(session.scalars(stmt))
+    held.hold(session, ((Subscription, s.account_id, s.id) for s in found))
+    return found
 
 
 def page(
