@@ -211,7 +211,9 @@ def run_forever(
 ) -> None:
     while not stop.is_set():
         done = run_pass(factory, clock, mailer, retention=retention)
-        if not done.unfinished:  # with work left, the next pass starts at once
+        # With work left, or after a pass that did some (what one handler did is often
+        # another's work: a renewal's charge, a charge's receipt), the next starts at once.
+        if not done.unfinished and not any(count > 0 for count in done.done.values()):
             stop.wait(interval)
 
 
