@@ -12,7 +12,8 @@ _KEY = "recura.held"
 
 
 def _held(session: Session) -> set[Hashable]:
-    transaction = session.get_transaction()
+    # Noted per savepoint: rolled back, it gives back the locks taken within it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
     found = session.info.get(_KEY)
     if found is None or found[0] is not transaction:
         found = session.info[_KEY] = (transaction, set())

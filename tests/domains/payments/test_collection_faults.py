@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura import staged
 from recura.clock import FixedClock
-from recura.db.models import Payment
+from recura.db.models import Invoice, Payment, PaymentMethod
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.payments import collection, reconcile
 from recura.gateways.base import ChargeRequest, ChargeResult
@@ -114,3 +114,30 @@ def test_a_batch_running_late_leaves_what_it_cannot_send_in_time_to_the_reconcil
     ]
     assert found == ["succeeded"] * 3
     assert charges_booked(engine, merchant.account_id) == 3
+
+
+def test_a_charge_that_cannot_start_waits_and_the_rest_of_its_batch_starts(
+    api: Api, merchant: Merchant, session_factory: sessionmaker[Session]
+) -> None:
+    # The batch starts its charges together; when one cannot start (its processor is not
+    # connected), they start one by one and only that one waits.
+    pairs = [customer_with_invoice(api, "tok_sandbox_visa") for _ in range(3)]
+    broken_customer, broken_invoice = pairs[1]
+    with unit_of_work(session_factory) as session:
+        session.execute(
+            update(PaymentMethod)
+            .where(
+                PaymentMethod.account_id == merchant.account_id,
+                PaymentMethod.customer_id == broken_customer,
+            )
+            .values(gateway="paypal")
+        )
+    units = lambda: unit_of_work(session_factory)  # noqa: E731
+    assert collection.collect_due(units, FixedClock(T0)) == 3
+    paid = {invoice: ["succeeded"] for _, invoice in pairs if invoice != broken_invoice}
+    assert statuses(session_factory, merchant.account_id) == paid
+    with unit_of_work(session_factory) as session:
+        invoice = session.get_one(Invoice, (merchant.account_id, broken_invoice))
+        assert invoice.status == "open"
+        assert invoice.attempt_count == 0
+        assert invoice.next_payment_attempt_at == T0 + collection.RETRY_LATER

@@ -21,6 +21,25 @@ def get_for_update(session: Session, tenant: Tenant, invoice_id: str) -> Invoice
     return session.scalar(stmt.with_for_update())
 
 
+def lock_due_for_charging(
+    session: Session, now: datetime, limit: int
+) -> list[tuple[Tenant, Invoice]]:
+    """Open invoices whose next attempt is due, locked so no other worker takes them.
+    Customers on a test clock are charged when their clock moves, not by real time."""
+    stmt = (
+        select(Invoice)
+        .join(
+            Customer,
+            (Customer.account_id == Invoice.account_id) & (Customer.id == Invoice.customer_id),
+        )
+        .where(Invoice.next_payment_attempt_at <= now, Customer.test_clock_id.is_(None))
+        .order_by(Invoice.next_payment_attempt_at)
+        .limit(limit)
+        .with_for_update(of=Invoice, skip_locked=True)
+    )
+    return [(Tenant(i.account_id, i.livemode), i) for i in session.scalars(stmt)]
+
+
 def lock_many(session: Session, keys: Sequence[tuple[str, str]]) -> list[Invoice]:
     """The invoices of (account id, invoice id) `keys`, locked in the keys' order; the
     transaction's `get_for_update` of each finds it without asking again."""

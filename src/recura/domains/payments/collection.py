@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura import staged
 from recura.clock import Clock
 from recura.core.money import Money
-from recura.db.models import Customer, Invoice, Payment
+from recura.db.models import Customer, Invoice, Payment, PaymentMethod
 from recura.db.unit_of_work import Units as Units  # where the worker's steps find it
 from recura.domains.common.errors import ConflictError
+from recura.domains.common.lookup import by_keys
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers
 from recura.domains.invoices import repository as invoices
 from recura.domains.invoices.issuing import SEND_INVOICE
 from recura.domains.payments import locks, methods, outcomes, processors, repository
@@ -66,14 +67,38 @@ def idempotency_key(invoice_id: str, attempt: int) -> str:
     return f"{invoice_id}-attempt-{attempt}"
 
 
-def unsettled(session: Session, tenant: Tenant, invoice_id: str) -> Payment | None:
-    stmt = tenant.scope(select(Payment), Payment).where(
-        Payment.invoice_id == invoice_id, Payment.status.in_(outcomes.UNSETTLED)
-    )
-    return session.scalars(stmt.limit(1)).first()
-
-
 GatewayOf = Callable[[Session, Tenant, str], PaymentGateway]
+
+
+@dataclass(slots=True)
+class Batch:
+    """What starting many attempts reads once for all of them: which invoices have an
+    attempt unsettled, and each account's processors as found."""
+
+    unsettled: set[tuple[str, str]]
+    gateways: dict[tuple[Tenant, str], PaymentGateway] = field(default_factory=dict)
+
+    def gateway_of(self, session: Session, tenant: Tenant, name: str) -> PaymentGateway:
+        if (tenant, name) not in self.gateways:
+            self.gateways[tenant, name] = processors.gateway_for(session, tenant, name)
+        return self.gateways[tenant, name]
+
+
+def read_ahead(session: Session, claimed: Sequence[tuple[Tenant, Invoice]]) -> Batch:
+    """Lock the customers and read what `start` needs of each claimed invoice, a
+    statement for all of them instead of several for each: the customers and their
+    default methods are in the session afterwards, and the invoices with an unsettled
+    attempt in the batch."""
+    locks.hold_customers(session, [(tenant, i.customer_id) for tenant, i in claimed])
+    keys = [(i.account_id, i.id) for _, i in claimed]
+    found = by_keys(session, Customer, [(i.account_id, i.customer_id) for _, i in claimed])
+    defaults = [
+        (c.account_id, c.default_payment_method_id)
+        for c in found.values()
+        if c.default_payment_method_id is not None
+    ]
+    by_keys(session, PaymentMethod, defaults)
+    return Batch(repository.invoices_with_unsettled(session, keys, outcomes.UNSETTLED))
 
 
 def start(
@@ -83,27 +108,34 @@ def start(
     now: datetime,
     *,
     asked: bool = False,
-    gateway_of: GatewayOf = processors.gateway_for,
+    batch: Batch | None = None,
 ) -> Pending | None:
     """Attempt n+1 for an open invoice; None when nothing is to be charged now. `asked`: the
-    customer or operator asked for it (pay now), rather than a due retry. `gateway_of`
-    finds the processor (a batch remembers those it found)."""
+    customer or operator asked for it (pay now), rather than a due retry. `batch`: what
+    `read_ahead` read for the invoice and the others started with it."""
     locks.hold_customer(session, tenant, invoice.customer_id)
     invoice.next_payment_attempt_at = None
     due = invoice.amount_due - invoice.amount_paid
-    if invoice.status != "open" or due <= 0 or unsettled(session, tenant, invoice.id):
+    if invoice.status != "open" or due <= 0:
+        return None
+    if batch is None:
+        busy = repository.invoices_with_unsettled(
+            session, [(invoice.account_id, invoice.id)], outcomes.UNSETTLED
+        )
+        batch = Batch(busy)
+    if (invoice.account_id, invoice.id) in batch.unsettled:
         return None
     if invoice.collection_method == SEND_INVOICE and not asked:
         # Paid by the customer's own transfer, never charged unasked: a retry of one in
         # dunning (its transfer came back) only finds it still unpaid, until the final action.
         outcomes.failed_attempt(session, tenant, invoice, "unpaid", now)
         return None
-    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    customer = customers.by_key(session, tenant.account_id, invoice.customer_id)
     method = methods.default_of(session, tenant, customer)
     if method is None:
         outcomes.failed_attempt(session, tenant, invoice, "no_payment_method", now)
         return None
-    gateway = gateway_of(session, tenant, method.gateway)
+    gateway = batch.gateway_of(session, tenant, method.gateway)
     invoice.attempt_count += 1
     payment = outcomes.new_payment(
         session,
@@ -116,6 +148,7 @@ def start(
         attempt=invoice.attempt_count,
         idempotency_key=idempotency_key(invoice.id, invoice.attempt_count),
         status="processing",
+        flush=False,
     )
     request = request_for(payment, method.reference, method.processor_customer, invoice.number)
     return Pending(tenant, payment.id, invoice.customer_id, invoice.id, gateway, request)
@@ -198,20 +231,27 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
         self.deadline = deadline
 
     def claim(self, session: Session, now: datetime, limit: int) -> list[Pending]:
-        started = []
-        claimed = claim_due(session, now, limit)
+        claimed = invoices.lock_due_for_charging(session, now, limit)
         self.taken = len(claimed)
-        gateways: dict[tuple[Tenant, str], PaymentGateway] = {}
+        try:
+            with session.begin_nested():
+                batch = read_ahead(session, claimed)
+                started = [start(session, t, i, now, batch=batch) for t, i in claimed]
+                session.flush()
+            return [pending for pending in started if pending is not None]
+        except Exception:
+            log.warning("could not start %d charges at once; one by one", len(claimed))
+        return self._one_by_one(session, claimed, now)
 
-        def gateway_of(session: Session, tenant: Tenant, name: str) -> PaymentGateway:
-            if (tenant, name) not in gateways:
-                gateways[tenant, name] = processors.gateway_for(session, tenant, name)
-            return gateways[tenant, name]
-
+    def _one_by_one(
+        self, session: Session, claimed: Sequence[tuple[Tenant, Invoice]], now: datetime
+    ) -> list[Pending]:
+        started = []
         for tenant, invoice in claimed:
             try:
                 with session.begin_nested():
-                    pending = start(session, tenant, invoice, now, gateway_of=gateway_of)
+                    pending = start(session, tenant, invoice, now)
+                    session.flush()
             except Exception:
                 # One invoice that cannot be charged (a processor no longer connected, say)
                 # waits and is tried again later; it does not hold up the others.
@@ -265,23 +305,6 @@ def collect_due(
     return staged.run(units, clock, Collecting(deadline), limit)
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[tuple[Tenant, Invoice]]:
-    """Open invoices whose next attempt is due, locked so no other worker takes them.
-    Customers on a test clock are charged when their clock moves, not by real time."""
-    stmt = (
-        select(Invoice)
-        .join(
-            Customer,
-            (Customer.account_id == Invoice.account_id) & (Customer.id == Invoice.customer_id),
-        )
-        .where(Invoice.next_payment_attempt_at <= now, Customer.test_clock_id.is_(None))
-        .order_by(Invoice.next_payment_attempt_at)
-        .limit(limit)
-        .with_for_update(of=Invoice, skip_locked=True)
-    )
-    return [(Tenant(i.account_id, i.livemode), i) for i in session.scalars(stmt)]
-
-
 def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -> Pending:
     """Start an attempt at once (the operator's or the customer's "pay now")."""
     if invoice.status != "open":
@@ -290,7 +313,9 @@ def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -
         )
     if invoice.amount_due - invoice.amount_paid <= 0:
         raise ConflictError(f"Invoice '{invoice.id}' has nothing left to pay.")
-    if unsettled(session, tenant, invoice.id):
+    if repository.invoices_with_unsettled(
+        session, [(invoice.account_id, invoice.id)], outcomes.UNSETTLED
+    ):
         raise ConflictError(
             f"A payment of invoice '{invoice.id}' is still being processed; its outcome is"
             " awaited before another attempt."

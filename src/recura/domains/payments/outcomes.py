@@ -47,10 +47,18 @@ _UNSET_AT_FIRST = (
 
 
 def new_payment(
-    session: Session, tenant: Tenant, invoice: Invoice, amount: int, now: datetime, **fields: Any
+    session: Session,
+    tenant: Tenant,
+    invoice: Invoice,
+    amount: int,
+    now: datetime,
+    *,
+    flush: bool = True,
+    **fields: Any,
 ) -> Payment:
-    """A payment of `invoice`, added, flushed and recorded as `payment.created`; `fields` say
-    how (gateway, status, attempt, ...)."""
+    """A payment of `invoice`, added, flushed (unless `flush` is false: a batch flushes
+    its payments together) and recorded as `payment.created`; `fields` say how (gateway,
+    status, attempt, ...)."""
     unset = dict.fromkeys(_UNSET_AT_FIRST)
     payment = Payment(
         id=new_id("payment"),
@@ -66,7 +74,8 @@ def new_payment(
         **(unset | fields),
     )
     session.add(payment)
-    session.flush()
+    if flush:
+        session.flush()
     events.record(session, tenant, summary(payment, payloads.PaymentCreated), now)
     return payment
 

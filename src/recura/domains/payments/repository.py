@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ARRAY, Text, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from recura.db import held
+from recura.db import bulk, held
 from recura.db.base import TenantColumns
 from recura.db.models import (
     BankStatement,
@@ -21,6 +21,7 @@ from recura.db.models import (
     PaymentMethod,
     Refund,
 )
+from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -49,6 +50,21 @@ def advisory_locks(session: Session, names: Collection[str]) -> None:
     )
     session.execute(stmt).all()
     held.hold(session, ordered)
+
+
+def invoices_with_unsettled(
+    session: Session, keys: Collection[tuple[str, str]], statuses: Collection[str]
+) -> set[tuple[str, str]]:
+    """Which of the (account id, invoice id) `keys` have a payment in one of `statuses`."""
+    found: set[tuple[str, str]] = set()
+    for account_id, ids in lookup.ids_by_account(keys).items():
+        stmt = select(Payment.invoice_id).where(
+            Payment.account_id == account_id,
+            bulk.among(session, Payment.invoice_id, ids),
+            Payment.status.in_(statuses),
+        )
+        found.update((account_id, invoice_id) for invoice_id in session.scalars(stmt))
+    return found
 
 
 def lock_payments(session: Session, keys: Sequence[tuple[str, str]]) -> list[Payment]:
