@@ -14,9 +14,9 @@ from recura.domains.common.tenant import Tenant
 
 
 def get_for_update(session: Session, tenant: Tenant, invoice_id: str) -> Invoice | None:
-    key = (Invoice, tenant.account_id, invoice_id)
-    if held.holds(session, key):  # locked with its batch (`lock_many`)
-        return session.get(Invoice, key[1:])
+    found = held.holding(session, (Invoice, tenant.account_id, invoice_id))
+    if found is not None:  # locked with its batch (`lock_many`)
+        return found  # type: ignore[no-any-return]
     stmt = tenant.scope(select(Invoice), Invoice).where(Invoice.id == invoice_id)
     return session.scalar(stmt.with_for_update())
 
@@ -53,7 +53,7 @@ def lock_many(session: Session, keys: Sequence[tuple[str, str]]) -> list[Invoice
         .execution_options(populate_existing=True)
     )
     found = list(session.scalars(stmt))
-    held.hold(session, ((Invoice, i.account_id, i.id) for i in found))
+    held.hold(session, {(Invoice, i.account_id, i.id): i for i in found})
     return found
 
 

@@ -76,6 +76,9 @@ class Batch:
     attempt unsettled, and each account's processors as found."""
 
     unsettled: set[tuple[str, str]]
+    # The rows read ahead: held here, as the session holds its rows only while they are
+    # referenced, and one let go would be read again.
+    rows: list[object] = field(default_factory=list)
     gateways: dict[tuple[Tenant, str], PaymentGateway] = field(default_factory=dict)
 
     def gateway_of(self, session: Session, tenant: Tenant, name: str) -> PaymentGateway:
@@ -97,8 +100,9 @@ def read_ahead(session: Session, claimed: Sequence[tuple[Tenant, Invoice]]) -> B
         for c in found.values()
         if c.default_payment_method_id is not None
     ]
-    by_keys(session, PaymentMethod, defaults)
-    return Batch(repository.invoices_with_unsettled(session, keys, outcomes.UNSETTLED))
+    methods_found = by_keys(session, PaymentMethod, defaults)
+    unsettled = repository.invoices_with_unsettled(session, keys, outcomes.UNSETTLED)
+    return Batch(unsettled, [*found.values(), *methods_found.values()])
 
 
 def start(

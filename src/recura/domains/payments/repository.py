@@ -33,7 +33,7 @@ def lock(session: Session, row: TenantColumns) -> None:
 
 def advisory_lock(session: Session, name: str) -> None:
     """PostgreSQL's transaction-scoped advisory lock on `name` (no row is locked)."""
-    if held.holds(session, name):  # taken with its batch (`advisory_locks`)
+    if held.holding(session, name):  # taken with its batch (`advisory_locks`)
         return
     key = func.hashtextextended(name, 0)
     session.execute(select(func.pg_advisory_xact_lock(key)))
@@ -49,7 +49,7 @@ def advisory_locks(session: Session, names: Collection[str]) -> None:
         keys.c.name
     )
     session.execute(stmt).all()
-    held.hold(session, ordered)
+    held.hold(session, dict.fromkeys(ordered, True))
 
 
 def invoices_with_unsettled(
@@ -80,15 +80,17 @@ def lock_payments(session: Session, keys: Sequence[tuple[str, str]]) -> list[Pay
         .execution_options(populate_existing=True)
     )
     found = list(session.scalars(stmt))
-    held.hold(session, ((Payment, p.account_id, p.id) for p in found))
+    held.hold(session, {(Payment, p.account_id, p.id): p for p in found})
     return found
 
 
 def lock_payment(session: Session, account_id: str, payment_id: str) -> Payment:
     """The payment, locked (read again FOR UPDATE unless its batch locked it)."""
+    found = held.holding(session, (Payment, account_id, payment_id))
+    if found is not None:  # locked with its batch (`lock_payments`)
+        return found  # type: ignore[no-any-return]
     payment = session.get_one(Payment, (account_id, payment_id))
-    if not held.holds(session, (Payment, account_id, payment_id)):
-        session.refresh(payment, with_for_update=True)
+    session.refresh(payment, with_for_update=True)
     return payment
 
 

@@ -17,9 +17,9 @@ from recura.domains.common.tenant import Tenant
 
 
 def get_for_update(session: Session, tenant: Tenant, subscription_id: str) -> Subscription | None:
-    key = (Subscription, tenant.account_id, subscription_id)
-    if held.holds(session, key):  # locked with its batch (`lock_many`)
-        return session.get(Subscription, key[1:])
+    found = held.holding(session, (Subscription, tenant.account_id, subscription_id))
+    if found is not None:  # locked with its batch (`lock_many`)
+        return found  # type: ignore[no-any-return]
     stmt = tenant.scope(select(Subscription), Subscription).where(
         Subscription.id == subscription_id
     )
@@ -39,7 +39,7 @@ def lock_many(session: Session, keys: Sequence[tuple[str, str]]) -> list[Subscri
         .execution_options(populate_existing=True)
     )
     found = list(session.scalars(stmt))
-    held.hold(session, ((Subscription, s.account_id, s.id) for s in found))
+    held.hold(session, {(Subscription, s.account_id, s.id): s for s in found})
     return found
 
 
