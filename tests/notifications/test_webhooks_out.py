@@ -557,3 +557,12 @@ def test_timeouts_and_long_answers_are_logged_briefly(
     with unit_of_work(session_factory) as session:
         found = session.get_one(WebhookEndpoint, (merchant.account_id, endpoint["id"]))
         assert found.throttled_until == clock.now() + webhooks_out.THROTTLE_PAUSE
+
+
+def test_the_worker_keeps_one_sender_for_its_life() -> None:
+    # Making one loads the system's certificates: once per process, not per batch.
+    from recura.notifications.webhooks_out import _sender
+
+    assert _sender(True, 15.0) is _sender(True, 15.0)
+    assert _sender(True, 15.0) is not _sender(False, 15.0)
+    assert _sender(False, 2.0).timeout == 2.0

@@ -94,7 +94,7 @@ def run_pass(
     one failing handler does not stop the others, and none, however deep its backlog,
     keeps the others waiting longer than its slice. Without a mailer with an SMTP server,
     emails are written but not sent (and skipped once too old to send). `webhooks`: the
-    sender to use (by default one from the settings, per batch)."""
+    sender to use (by default the process's own, from the settings)."""
     bind = factory.kw.get("bind")
     sqlite = bind is not None and bind.dialect.name == "sqlite"
     steps = {

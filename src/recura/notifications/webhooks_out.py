@@ -20,6 +20,7 @@ takes at most TIMEOUT_SECONDS in all, however slowly the receiver answers.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import secrets
 import time
@@ -249,11 +250,15 @@ def deliver_due(
         return staged.run(units, clock, Delivering(sender), limit)
     # Read before claiming: a process that cannot load its settings claims nothing.
     settings = get_settings()
-    own = Sender(settings.webhooks_allow_private, timeout=settings.webhooks_deadline_seconds)
-    try:
-        return staged.run(units, clock, Delivering(own), limit)
-    finally:
-        own.close()
+    own = _sender(settings.webhooks_allow_private, settings.webhooks_deadline_seconds)
+    return staged.run(units, clock, Delivering(own), limit)
+
+
+@functools.cache
+def _sender(allow_private: bool, timeout: float) -> Sender:
+    """One sender per setting for the process's life: making one loads the system's
+    certificates, which took longer than the batch it sent."""
+    return Sender(allow_private, timeout=timeout)
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[Job]:
