@@ -229,3 +229,28 @@ def test_links_verify_for_their_purpose_only() -> None:
     ]:
         with pytest.raises(links.InvalidToken):
             links.verify(secret, bad, purpose, at)  # type: ignore[arg-type]
+
+
+def test_an_email_that_cannot_be_rendered_fails_and_the_rest_of_its_batch_goes(
+    api: Api, session_factory: sessionmaker[Session], mailbox: Mailbox, mailer: Mailer
+) -> None:
+    # A batch prepares its emails together; when one cannot be rendered, they are
+    # prepared one by one and only that one fails.
+    first, second = address(), address()
+    subscribe(api, first, "ro")
+    broken = subscribe(api, second, "ro")
+    write_rows(session_factory)
+    with unit_of_work(session_factory) as session:
+        receipt = session.scalars(
+            select(EmailMessage).where(
+                EmailMessage.customer_id == broken, EmailMessage.template == "receipt"
+            )
+        ).one()
+        receipt.context = {**receipt.context, "amount": "not an amount"}
+    run_once(session_factory, FixedClock(T0), mailer)
+    assert sorted(mailbox.templates(first)) == ["receipt", "welcome"]
+    assert mailbox.templates(second) == ["welcome"]
+    stored = {r.template: r for r in rows(session_factory, broken)}
+    assert stored["welcome"].status == "sent"
+    assert stored["receipt"].status == "failed"
+    assert (stored["receipt"].last_error or "").startswith("could not render: ")

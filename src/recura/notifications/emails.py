@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -37,6 +37,7 @@ from recura.db.models import (
     Account,
     Customer,
     EmailMessage,
+    EmailTemplate,
     Event,
     Invoice,
     InvoiceLine,
@@ -45,7 +46,8 @@ from recura.db.models import (
     TestClock,
 )
 from recura.db.unit_of_work import Units
-from recura.domains.common import languages
+from recura.domains.accounts import repository as accounts_repository
+from recura.domains.common import languages, lookup
 from recura.domains.common.tenant import Tenant
 from recura.domains.email_templates import repository as email_templates
 from recura.domains.events.payloads import EventType
@@ -316,13 +318,27 @@ class Mailing(staged.Kind[_Outgoing | _Unrendered, Sent]):
         self.connection = smtp.Connection(config)
 
     def claim(self, session: Session, now: datetime, limit: int) -> list[_Outgoing | _Unrendered]:
-        outgoing: list[_Outgoing | _Unrendered] = []
         claimed = claim_due(session, now, limit, self.mailer.max_age)
         self.taken = len(claimed)
+        try:
+            with session.begin_nested():
+                batch = _read_ahead(session, claimed)
+                prepared = [prepare(session, self.mailer, row, now, batch) for row in claimed]
+                session.flush()
+            return [item for item in prepared if item is not None]
+        except Exception:
+            log.warning("could not prepare %d emails at once; one by one", len(claimed))
+        return self._one_by_one(session, claimed, now)
+
+    def _one_by_one(
+        self, session: Session, claimed: Sequence[EmailMessage], now: datetime
+    ) -> list[_Outgoing | _Unrendered]:
+        outgoing: list[_Outgoing | _Unrendered] = []
         for row in claimed:
             try:
                 with session.begin_nested():
                     prepared = prepare(session, self.mailer, row, now)
+                    session.flush()
             except Exception as broken:
                 log.exception("could not prepare email %s", row.id)
                 _finish(row, "failed", now, f"could not render: {broken}"[:1000])
@@ -500,15 +516,47 @@ def _rfc3339(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+@dataclass(slots=True)
+class _Batch:
+    """What preparing many emails reads once for all of them: their accounts and
+    customers (held here, as the session keeps a row only while it is referenced), and
+    the overrides in use, as found."""
+
+    rows: list[object]
+    overrides: dict[tuple[Tenant, str, str], EmailTemplate | None] = field(default_factory=dict)
+
+    def override(self, session: Session, tenant: Tenant, row: EmailMessage) -> EmailTemplate | None:
+        key = (tenant, row.template, row.locale)
+        if key not in self.overrides:
+            self.overrides[key] = email_templates.in_use(session, tenant, *key[1:])
+        return self.overrides[key]
+
+
+def _read_ahead(session: Session, claimed: Sequence[EmailMessage]) -> _Batch:
+    accounts = accounts_repository.accounts_by_id(session, {row.account_id for row in claimed})
+    customers = lookup.by_keys(
+        session,
+        Customer,
+        [(row.account_id, row.customer_id) for row in claimed if row.customer_id is not None],
+    )
+    return _Batch([*accounts.values(), *customers.values()])
+
+
 def prepare(
-    session: Session, mailer: smtp.Mailer, row: EmailMessage, now: datetime
+    session: Session,
+    mailer: smtp.Mailer,
+    row: EmailMessage,
+    now: datetime,
+    batch: _Batch | None = None,
 ) -> _Outgoing | _Unrendered | None:
     """Render the claimed row and mark it `sending`; None (and the row `skipped`) when
     there is nothing to send. An operator's override is not rendered here, inside the
-    claim's transaction, but as it is sent (`Mailing.send`): `_Unrendered`."""
+    claim's transaction, but as it is sent (`Mailing.send`): `_Unrendered`. `batch`: what
+    `_read_ahead` read for the row and the others prepared with it."""
     if row.to_address is None:
         _finish(row, "skipped", now, "the customer has no email address")
         return None
+    batch = batch or _Batch([])
     account = session.get_one(Account, row.account_id)
     customer = session.get(Customer, (row.account_id, row.customer_id)) if row.customer_id else None
     reason = _why_not(session, row, customer)
@@ -552,7 +600,7 @@ def prepare(
         "template": row.template,
         "unsubscribe": unsubscribe,
     }
-    found = email_templates.in_use(session, tenant, row.template, row.locale)
+    found = batch.override(session, tenant, row)
     _mark_sending(row, now)
     if found is not None:
         return _Unrendered(

@@ -4,6 +4,7 @@ worth trying again, from a permanent one."""
 
 from __future__ import annotations
 
+import functools
 import smtplib
 import socket
 import ssl
@@ -165,6 +166,13 @@ class _TlsClient(smtplib.SMTP_SSL):
         return sock
 
 
+@functools.cache
+def _system_context() -> ssl.SSLContext:
+    """The system's certificates, loaded once per process (it took longer than sending a
+    batch), and only by a connection that uses TLS."""
+    return ssl.create_default_context()
+
+
 class Connection:
     """One SMTP session for a batch, opened at the first message, reopened after a drop.
     Each message is sent within its own total deadline: the session's socket is cut when
@@ -187,7 +195,7 @@ class Connection:
 
     def _open(self) -> smtplib.SMTP:
         c = self.config
-        context = c.ssl_context or ssl.create_default_context()
+        context = c.ssl_context or (_system_context() if c.security != "none" else None)
         smtp: _Client | _TlsClient
         if c.security == "tls":
             smtp = _TlsClient(timeout=c.timeout, context=context)
