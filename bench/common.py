@@ -1,5 +1,5 @@
 """What the benchmarks share: a throw-away PostgreSQL database, a migrated account with a
-test API key, and a free loopback port."""
+test API key, a free loopback port, and the CPU time processes used."""
 
 from __future__ import annotations
 
@@ -33,6 +33,30 @@ def database(label: str) -> Iterator[str]:
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) the process `pid` has used so far; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids() -> list[int]:
+    """The processes of a PostgreSQL server on this machine (its backends included)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm", encoding="ascii") as comm:
+                    if comm.read().strip() == "postgres":
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
 
 
 def free_port() -> int:

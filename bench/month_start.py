@@ -39,7 +39,7 @@ from typing import Any
 
 import billing_run
 import psycopg
-from common import ADMIN, free_port
+from common import ADMIN, cpu_seconds, free_port, postgres_pids
 from sinks import Sink, Tally, smtp_sink, webhook_receiver
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -177,10 +177,12 @@ PROGRESS = text(
 
 @dataclass
 class Timeline:
-    """When (seconds after the workers were started) each stage began and was complete."""
+    """When (seconds after the workers were started) each stage began and was complete,
+    and the CPU seconds each kind of process used meanwhile."""
 
     first: dict[str, float] = field(default_factory=dict)
     done: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
 
     def note(self, stage: str, at: float, started: bool, complete: bool) -> None:
         if started:
@@ -243,6 +245,13 @@ def storm(
             raise SystemExit(f"the workers did not start; see {logs}")
         time.sleep(0.1)
     time.sleep(1)  # into their first pass, or their wait after it
+    processes = {
+        "workers": [p.pid for p in procs],
+        "PostgreSQL": postgres_pids(),
+        "webhook receiver": [receiver.pid],
+        "SMTP sink": [mailbox.pid],
+    }
+    before = {kind: sum(cpu_seconds(pid) for pid in pids) for kind, pids in processes.items()}
     hold.rollback()
     hold.close()
     started = time.perf_counter()
@@ -264,6 +273,12 @@ def storm(
             timeline.note("receipts", at, sent > 0, receipts_done)
             if all(s in timeline.done for s in ("invoiced", "charged", "webhooks", "receipts")):
                 timeline.done["all"] = max(timeline.done.values())
+                # Before the workers stop; PostgreSQL's backends that began meanwhile
+                # count from their start, those that ended are missed (none should).
+                processes["PostgreSQL"] = postgres_pids()
+                for kind, pids in processes.items():
+                    used = sum(cpu_seconds(pid) for pid in pids)
+                    timeline.cpu[kind] = used - before[kind]
                 break
             dead = [p.returncode for p in procs if p.poll() is not None]
             if dead or at > timeout:
@@ -355,6 +370,16 @@ def report(count: int, workers: int, alone: float, timeline: Timeline, events: i
     total = timeline.done.get("all")
     if total:
         print(f"end to end / billing alone: {total / alone:.1f}x (target: >= 1,000 subs/s)")
+    if timeline.cpu:
+        # What each subscriber cost the machine: its cores / that sum bounds the rate.
+        print()
+        print(f"{'CPU per subscriber, end to end':<44} {'ms':>9}")
+        for kind, seconds in timeline.cpu.items():
+            print(f"{kind:<44} {seconds * 1000 / count:>9.2f}")
+        per = sum(timeline.cpu.values()) / count
+        cores = os.cpu_count() or 1
+        print(f"{'all of them':<44} {per * 1000:>9.2f}")
+        print(f"at most {cores / per:,.0f} subs/s on {cores} cores at that cost")
 
 
 # -- each stage alone ------------------------------------------------------------------

@@ -55,6 +55,12 @@ class Sink:
                 self._process.kill()
                 raise RuntimeError("the receiver did not start")
 
+    @property
+    def pid(self) -> int:
+        pid = self._process.pid
+        assert pid is not None  # started
+        return pid
+
     def close(self) -> Tally:
         self._conn.send("stop")
         received, refused = self._conn.recv()

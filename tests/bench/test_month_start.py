@@ -3,6 +3,7 @@ names what is missing or duplicated, and a small storm runs to the end on Postgr
 
 from __future__ import annotations
 
+import os
 import smtplib
 import subprocess
 import sys
@@ -112,3 +113,11 @@ def test_a_small_storm_is_invoiced_charged_announced_and_receipted_once(
     assert run.returncode == 0, run.stdout + run.stderr
     assert "end to end: all of it" in run.stdout
     assert "FAILED" not in run.stdout
+
+
+def test_the_cpu_a_process_used_is_read_and_a_gone_one_used_none() -> None:
+    from common import cpu_seconds
+
+    assert sum(i * i for i in range(200_000)) > 0  # some CPU of this process's own
+    assert cpu_seconds(os.getpid()) > 0
+    assert cpu_seconds(2**22 + 1) == 0.0  # above the kernel's largest pid: never a process
