@@ -25,32 +25,26 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from recura import staged
 from recura.clock import Clock
 from recura.db import bulk
-from recura.db.models import (
-    Account,
-    Customer,
-    EmailMessage,
-    EmailTemplate,
-    Event,
-    Invoice,
-    InvoiceLine,
-    Plan,
-    Subscription,
-    TestClock,
-)
+from recura.db.models import Customer, EmailMessage, EmailTemplate, Event
 from recura.db.unit_of_work import Units
 from recura.domains.accounts import repository as accounts_repository
-from recura.domains.common import languages, lookup
+from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import repository as customers_repository
+from recura.domains.email_messages import repository
 from recura.domains.email_templates import repository as email_templates
+from recura.domains.events import repository as events_repository
 from recura.domains.events.payloads import EventType
+from recura.domains.invoices import repository as invoices_repository
+from recura.domains.plans import repository as plans_repository
+from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.ids import new_ids
 from recura.notifications import links, overrides, rendering, sandbox, sandbox_process, smtp
 from recura.notifications.email_plan import (
@@ -66,7 +60,6 @@ from recura.notifications.email_plan import (
 )
 
 log = logging.getLogger(__name__)
-S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 BATCH = 50
 # Marking untimely emails skipped is a cheap update; it takes larger batches.
@@ -121,14 +114,10 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
     for event in relevant:
         planned += emails_for(event, found)
     keys = {(p.event.account_id, cid) for p in planned if (cid := customer_id(p.event, found))}
-    customers = _by_key(session, Customer, keys)
-    existing: set[tuple[str, str]] = set()
-    for account_id in {p.event.account_id for p in planned}:
-        ids = [p.event.id for p in planned if p.event.account_id == account_id]
-        stmt = select(EmailMessage.event_id, EmailMessage.template).where(
-            EmailMessage.account_id == account_id, EmailMessage.event_id.in_(ids)
-        )
-        existing |= {(event_id, template) for event_id, template in session.execute(stmt)}
+    customers = customers_repository.customers_by_key(session, keys)
+    existing = repository.templates_written(
+        session, [(p.event.account_id, p.event.id) for p in planned]
+    )
     rows = []
     for item in planned:
         if (item.event.id, item.template) in existing:
@@ -174,57 +163,24 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
 
 def _read(session: Session, events: Sequence[Event]) -> Found:
     """Everything the events' emails say, read for the whole batch."""
-    accounts = {
-        a.id: a
-        for a in session.scalars(
-            select(Account).where(Account.id.in_({e.account_id for e in events}))
-        )
-    }
+    accounts = accounts_repository.accounts_by_id(session, {e.account_id for e in events})
     plan_keys = {(e.account_id, plan) for e in events if (plan := plan_of(e))}
     invoice_keys = {(e.account_id, i) for e in events if (i := invoice_id(e))}
-    invoices = _by_key(session, Invoice, invoice_keys)
+    invoices = invoices_repository.invoices_by_key(session, invoice_keys)
     line_keys = {
         key
         for e in events
         if (key := (e.account_id, e.object_id)) in invoices and needs_lines(e, invoices[key])
     }
+    plans = plans_repository.plans_by_key(session, plan_keys)
     return Found(
         accounts=accounts,
-        plans={key: plan.name for key, plan in _by_key(session, Plan, plan_keys).items()},
+        plans={key: plan.name for key, plan in plans.items()},
         invoices=invoices,
-        lines=_lines(session, line_keys),
+        lines=invoices_repository.lines_by_invoice(session, line_keys),
         first_subscription=_first_subscriptions(session, events),
         first_failure=_first_failures(session, events),
     )
-
-
-def _lines(
-    session: Session, keys: set[tuple[str, str]]
-) -> dict[tuple[str, str], list[InvoiceLine]]:
-    found: dict[tuple[str, str], list[InvoiceLine]] = {}
-    for account_id in {a for a, _ in keys}:
-        stmt = (
-            select(InvoiceLine)
-            .where(
-                InvoiceLine.account_id == account_id,
-                bulk.among(
-                    session, InvoiceLine.invoice_id, [i for a, i in keys if a == account_id]
-                ),
-            )
-            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
-        )
-        for line in session.scalars(stmt):
-            found.setdefault((account_id, line.invoice_id), []).append(line)
-    return found
-
-
-def _by_key(session: Session, model: Any, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    found: dict[tuple[str, str], Any] = {}
-    for account_id in {a for a, _ in keys}:
-        ids = [i for a, i in keys if a == account_id]
-        stmt = select(model).where(model.account_id == account_id, model.id.in_(ids))
-        found |= {(row.account_id, row.id): row for row in session.scalars(stmt)}
-    return found
 
 
 def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
@@ -234,18 +190,7 @@ def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tupl
         for e in events
         if e.type == EventType.SUBSCRIPTION_CREATED and (customer := named_customer(e))
     }
-    found: dict[tuple[str, str], str] = {}
-    for account_id in {a for a, _ in keys}:
-        stmt = (
-            select(Subscription.customer_id, func.min(Subscription.id))
-            .where(
-                Subscription.account_id == account_id,
-                Subscription.customer_id.in_([c for a, c in keys if a == account_id]),
-            )
-            .group_by(Subscription.customer_id)
-        )
-        found |= {(account_id, c): first for c, first in session.execute(stmt)}
-    return found
+    return subscriptions_repository.first_subscription_ids(session, keys)
 
 
 def _first_failures(session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
@@ -253,19 +198,7 @@ def _first_failures(session: Session, events: Sequence[Event]) -> dict[tuple[str
     keys = {
         (e.account_id, e.object_id) for e in events if e.type == EventType.INVOICE_PAYMENT_FAILED
     }
-    found: dict[tuple[str, str], str] = {}
-    for account_id in {a for a, _ in keys}:
-        stmt = (
-            select(Event.object_id, func.min(Event.id))
-            .where(
-                Event.account_id == account_id,
-                Event.type == EventType.INVOICE_PAYMENT_FAILED,
-                Event.object_id.in_([i for a, i in keys if a == account_id]),
-            )
-            .group_by(Event.object_id)
-        )
-        found |= {(account_id, i): first for i, first in session.execute(stmt)}
-    return found
+    return events_repository.first_payment_failures(session, keys)
 
 
 # --- sending ---------------------------------------------------------------------------
@@ -420,23 +353,7 @@ def claim_due(
 ) -> list[EmailMessage]:
     """Pending emails due (on their customer's clock, when it has one) and still timely,
     and `sending` ones whose worker is gone, locked so no other worker takes them."""
-    pending = and_(
-        EmailMessage.status == "pending",
-        _due(now),
-        _timely(now, max_age),
-        or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
-    )
-    stale = and_(
-        EmailMessage.status == "sending", EmailMessage.claimed_at <= staged.abandoned_before(now)
-    )
-    stmt = (
-        _with_clock(select(EmailMessage))
-        .where(or_(pending, stale))
-        .order_by(EmailMessage.send_after, EmailMessage.id)
-        .limit(limit)
-        .with_for_update(of=EmailMessage, skip_locked=True)
-    )
-    return list(session.scalars(stmt))
+    return repository.lock_due(session, now, limit, max_age, staged.abandoned_before(now))
 
 
 def expire_untimely(
@@ -444,16 +361,9 @@ def expire_untimely(
 ) -> int:
     """The worker's step, with or without an SMTP server: due emails past their time are
     marked `skipped` with the reason, so none waits to go out late. Returns how many."""
-    stmt = (
-        _with_clock(select(EmailMessage, TestClock.updated_at))
-        .where(EmailMessage.status == "pending", _due(now), not_(_timely(now, max_age)))
-        .order_by(EmailMessage.send_after, EmailMessage.id)
-        .limit(limit)
-        .with_for_update(of=EmailMessage, skip_locked=True)
-    )
-    found = session.execute(stmt).all()
+    found = repository.lock_untimely(session, now, max_age, limit)
     for row, clock_moved in found:
-        since = row.send_after if row.test_clock_id is None else max(row.created_at, clock_moved)
+        since = row.send_after if clock_moved is None else max(row.created_at, clock_moved)
         reason = f"too old to send: due since {_rfc3339(since)}, over {_hours(max_age)} ago"
         if row.last_error:
             reason += f"; the last try: {row.last_error}"
@@ -463,49 +373,7 @@ def expire_untimely(
 
 def set_aside(session: Session, tenant: Tenant, now: datetime, reason: str) -> int:
     """Mark every pending email of the tenant `skipped` for `reason`; returns how many."""
-    stmt = (
-        update(EmailMessage)
-        .where(
-            EmailMessage.account_id == tenant.account_id,
-            EmailMessage.livemode == tenant.livemode,
-            EmailMessage.status == "pending",
-        )
-        .values(status="skipped", last_error=reason[:1000], next_attempt_at=None, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    count: int = session.execute(stmt).rowcount  # type: ignore[attr-defined]
-    return count
-
-
-def _with_clock(stmt: S) -> S:
-    """`stmt` with each email's test clock, when it has one, for `_due` and `_timely`."""
-    return stmt.outerjoin(
-        TestClock,
-        (TestClock.account_id == EmailMessage.account_id)
-        & (TestClock.id == EmailMessage.test_clock_id),
-    )
-
-
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(EmailMessage.test_clock_id.is_(None), EmailMessage.send_after <= now),
-        and_(
-            EmailMessage.test_clock_id.is_not(None),
-            EmailMessage.send_after <= TestClock.frozen_time,
-        ),
-    )
-
-
-def _timely(now: datetime, max_age: timedelta) -> ColumnElement[bool]:
-    """Due for no longer than `max_age` of real time (see the module's docstring)."""
-    cutoff = now - max_age
-    return or_(
-        and_(EmailMessage.test_clock_id.is_(None), EmailMessage.send_after >= cutoff),
-        and_(
-            EmailMessage.test_clock_id.is_not(None),
-            or_(EmailMessage.created_at >= cutoff, TestClock.updated_at >= cutoff),
-        ),
-    )
+    return repository.skip_pending(session, tenant, now, reason)
 
 
 def _hours(span: timedelta) -> str:
@@ -534,9 +402,8 @@ class _Batch:
 
 def _read_ahead(session: Session, claimed: Sequence[EmailMessage]) -> _Batch:
     accounts = accounts_repository.accounts_by_id(session, {row.account_id for row in claimed})
-    customers = lookup.by_keys(
+    customers = customers_repository.customers_by_key(
         session,
-        Customer,
         [(row.account_id, row.customer_id) for row in claimed if row.customer_id is not None],
     )
     return _Batch([*accounts.values(), *customers.values()])
@@ -557,8 +424,12 @@ def prepare(
         _finish(row, "skipped", now, "the customer has no email address")
         return None
     batch = batch or _Batch([])
-    account = session.get_one(Account, row.account_id)
-    customer = session.get(Customer, (row.account_id, row.customer_id)) if row.customer_id else None
+    account = accounts_repository.account_by_key(session, row.account_id)
+    customer = (
+        customers_repository.find_by_key(session, row.account_id, row.customer_id)
+        if row.customer_id
+        else None
+    )
     reason = _why_not(session, row, customer)
     if reason is not None:
         _finish(row, "skipped", now, reason)
@@ -668,7 +539,9 @@ _PATHS: dict[links.Purpose, str] = {
 def _why_not(session: Session, row: EmailMessage, customer: Customer | None) -> str | None:
     """Why a claimed email should not go out after all, if it should not."""
     if row.template in WHILE_OPEN:
-        invoice = session.get(Invoice, (row.account_id, row.context.get("invoice", "")))
+        invoice = invoices_repository.find_by_key(
+            session, row.account_id, row.context.get("invoice", "")
+        )
         if invoice is None or invoice.status != "open":
             return "the invoice is no longer open"
         return None
@@ -677,15 +550,10 @@ def _why_not(session: Session, row: EmailMessage, customer: Customer | None) -> 
     if customer is None or customer.marketing_opted_out_at is not None:
         return "the customer unsubscribed"
     sub_id = row.context.get("subscription")
-    sub = session.get(Subscription, (row.account_id, sub_id)) if sub_id else None
+    sub = subscriptions_repository.find_by_key(session, row.account_id, sub_id) if sub_id else None
     if sub is None or sub.status != "canceled":
         return "the subscription is no longer canceled"
-    newer = select(func.count()).where(
-        Subscription.account_id == row.account_id,
-        Subscription.customer_id == customer.id,
-        Subscription.status != "canceled",
-    )
-    if session.scalar(newer):
+    if subscriptions_repository.count_not_canceled(session, row.account_id, customer.id):
         return "the customer has subscribed again"
     return None
 
@@ -731,13 +599,5 @@ def _claimed(session: Session, items: Sequence[_Outgoing | _Unrendered]) -> dict
     items' claim."""
     keys = sorted((item.account_id, item.row_id) for item in items)
     claimed_at = {item.row_id: item.claimed_at for item in items}
-    found = session.scalars(
-        select(EmailMessage)
-        .where(
-            tuple_(EmailMessage.account_id, EmailMessage.id).in_(keys),
-            EmailMessage.status == "sending",
-        )
-        .order_by(EmailMessage.account_id, EmailMessage.id)
-        .with_for_update()
-    )
+    found = repository.lock_sending(session, keys)
     return {row.id: row for row in found if row.claimed_at == claimed_at[row.id]}

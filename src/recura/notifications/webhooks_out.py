@@ -33,8 +33,6 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -86,11 +84,8 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
     """A pending delivery per event and enabled endpoint of its account and mode whose
     filter takes it; one that exists already (a batch dispatched again) is left alone."""
     accounts = {e.account_id for e in events}
-    stmt = select(WebhookEndpoint).where(
-        WebhookEndpoint.account_id.in_(accounts), WebhookEndpoint.status == "enabled"
-    )
     by_tenant: dict[tuple[str, bool], list[WebhookEndpoint]] = {}
-    for endpoint in session.scalars(stmt):
+    for endpoint in repository.enabled_endpoints(session, accounts):
         by_tenant.setdefault((endpoint.account_id, endpoint.livemode), []).append(endpoint)
     if not by_tenant:
         return
@@ -101,17 +96,7 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
         if endpoints.matches(endpoint.enabled_events, e.type)
     ]
     if rows:
-        insert_new(session, rows)
-
-
-def insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert deliveries, skipping those whose (account, endpoint, event) is taken."""
-    connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(WebhookDelivery).on_conflict_do_nothing(
-        index_elements=["account_id", "endpoint_id", "event_id"]
-    )
-    connection.execute(stmt, rows)
+        repository.insert_new_deliveries(session, rows)
 
 
 # -- sending (the worker's staged handler) ----------------------------------------------
@@ -266,7 +251,7 @@ def claim(session: Session, now: datetime, limit: int) -> list[Job]:
     them, marked `sending` under a new attempt number. The batch is shared among the
     endpoints with deliveries due, so one endpoint's backlog does not keep another's
     deliveries waiting behind it."""
-    lanes = _due_endpoints(session, now, limit)
+    lanes = repository.due_endpoints(session, now, limit)
     if not lanes:
         return []
     share = -(-limit // len(lanes))
@@ -284,51 +269,9 @@ def claim(session: Session, now: datetime, limit: int) -> list[Job]:
     return jobs
 
 
-def _due_endpoints(session: Session, now: datetime, limit: int) -> list[WebhookEndpoint]:
-    """Up to `limit` enabled, unthrottled endpoints with deliveries due, in random order
-    (when there are more, each batch serves another sample of them)."""
-    due = (
-        select(WebhookDelivery.id)
-        .where(
-            WebhookDelivery.account_id == WebhookEndpoint.account_id,
-            WebhookDelivery.endpoint_id == WebhookEndpoint.id,
-            WebhookDelivery.status.in_(("pending", "sending")),
-            WebhookDelivery.next_attempt_at <= now,
-        )
-        .exists()
-    )
-    stmt = (
-        select(WebhookEndpoint)
-        .where(
-            WebhookEndpoint.status == "enabled",
-            or_(WebhookEndpoint.throttled_until.is_(None), WebhookEndpoint.throttled_until <= now),
-            due,
-        )
-        .order_by(func.random())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
-
-
 def _claim_of(session: Session, endpoint: WebhookEndpoint, now: datetime, limit: int) -> list[Job]:
-    stmt = (
-        select(WebhookDelivery, Event)
-        .join(
-            Event,
-            (Event.account_id == WebhookDelivery.account_id)
-            & (Event.id == WebhookDelivery.event_id),
-        )
-        .where(
-            WebhookDelivery.account_id == endpoint.account_id,
-            WebhookDelivery.endpoint_id == endpoint.id,
-            WebhookDelivery.next_attempt_at <= now,
-        )
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
-    )
     jobs = []
-    for delivery, event in session.execute(stmt):
+    for delivery, event in repository.lock_due_deliveries(session, endpoint, now, limit):
         if delivery.status == "sending":  # its claim expired: the worker was lost
             session.add(_attempt(delivery, delivery.attempt_count, Outcome(error=LOST), now))
         delivery.attempt_count += 1

@@ -78,6 +78,13 @@ def billed_customers(
     return found
 
 
+def customers_by_key(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], Customer]:
+    """Customers of any account by (account_id, id)."""
+    return lookup.by_keys(session, Customer, keys)
+
+
 def by_key(session: Session, account_id: str, customer_id: str) -> Customer:
     """The customer a row of the account names (it exists: NoResultFound otherwise)."""
     return session.get_one(Customer, (account_id, customer_id))

@@ -1,17 +1,18 @@
-"""The events' queries: the list GET /v1/events pages through, and the outbox's claim of
-undispatched events."""
+"""The events' queries: the list GET /v1/events pages through, the outbox's claim of
+undispatched events, and what the emails read of earlier events."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
+from recura.domains.events.payloads import EventType
 
 
 def page(
@@ -58,3 +59,23 @@ def mark_dispatched(session: Session, events: Sequence[Event], now: datetime) ->
             .values(dispatched_at=now)
             .execution_options(synchronize_session=False)
         )
+
+
+def first_payment_failures(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(account, invoice) -> the id of the invoice's first `invoice.payment_failed` event,
+    for the invoices of (account, invoice) `keys`: one query per account."""
+    found: dict[tuple[str, str], str] = {}
+    for account_id in {a for a, _ in keys}:
+        stmt = (
+            select(Event.object_id, func.min(Event.id))
+            .where(
+                Event.account_id == account_id,
+                Event.type == EventType.INVOICE_PAYMENT_FAILED,
+                Event.object_id.in_([i for a, i in keys if a == account_id]),
+            )
+            .group_by(Event.object_id)
+        )
+        found |= {(account_id, i): first for i, first in session.execute(stmt)}
+    return found

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recura.db import held
+from recura.db import bulk, held
 from recura.db.models import CreditNote, Customer, Invoice, InvoiceLine, InvoiceSeries
+from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -221,6 +222,35 @@ def _of_customers_on_clock(tenant: Tenant, clock_id: str) -> Select[Invoice]:
 def find_by_key(session: Session, account_id: str, invoice_id: str) -> Invoice | None:
     """The invoice by its key, in test or live data (the caller checks which it wants)."""
     return session.get(Invoice, (account_id, invoice_id))
+
+
+def invoices_by_key(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], Invoice]:
+    """Invoices of any account by (account_id, id)."""
+    return lookup.by_keys(session, Invoice, keys)
+
+
+def lines_by_invoice(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], list[InvoiceLine]]:
+    """The lines of invoices of any account, by position, by (account_id, invoice id):
+    one query per account."""
+    found: dict[tuple[str, str], list[InvoiceLine]] = {}
+    for account_id in {a for a, _ in keys}:
+        stmt = (
+            select(InvoiceLine)
+            .where(
+                InvoiceLine.account_id == account_id,
+                bulk.among(
+                    session, InvoiceLine.invoice_id, [i for a, i in keys if a == account_id]
+                ),
+            )
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+        )
+        for line in session.scalars(stmt):
+            found.setdefault((account_id, line.invoice_id), []).append(line)
+    return found
 
 
 def lines_of_invoice(session: Session, invoice: Invoice) -> Sequence[InvoiceLine]:

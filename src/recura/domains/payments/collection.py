@@ -324,7 +324,7 @@ def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -
             f"A payment of invoice '{invoice.id}' is still being processed; its outcome is"
             " awaited before another attempt."
         )
-    customer = session.get_one(Customer, (tenant.account_id, invoice.customer_id))
+    customer = customers.by_key(session, tenant.account_id, invoice.customer_id)
     if methods.default_of(session, tenant, customer) is None:
         raise ConflictError(f"Customer '{customer.id}' has no default payment method.")
     pending = start(session, tenant, invoice, now, asked=True)

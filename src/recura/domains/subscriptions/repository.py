@@ -246,6 +246,36 @@ def find_by_key(session: Session, account_id: str, subscription_id: str) -> Subs
     return session.get(Subscription, (account_id, subscription_id))
 
 
+def first_subscription_ids(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(account, customer) -> the id of the customer's first subscription, for the
+    customers of (account, customer) `keys` that have one: one query per account."""
+    found: dict[tuple[str, str], str] = {}
+    for account_id in {a for a, _ in keys}:
+        stmt = (
+            select(Subscription.customer_id, func.min(Subscription.id))
+            .where(
+                Subscription.account_id == account_id,
+                Subscription.customer_id.in_([c for a, c in keys if a == account_id]),
+            )
+            .group_by(Subscription.customer_id)
+        )
+        found |= {(account_id, c): first for c, first in session.execute(stmt)}
+    return found
+
+
+def count_not_canceled(session: Session, account_id: str, customer_id: str) -> int:
+    """How many of the customer's subscriptions are not canceled, in test and live data."""
+    stmt = select(func.count()).where(
+        Subscription.account_id == account_id,
+        Subscription.customer_id == customer_id,
+        Subscription.status != "canceled",
+    )
+    count: int = session.scalar(stmt) or 0
+    return count
+
+
 # The due work of real time (None) or of one tenant's test clock.
 ClockScope = tuple[Tenant, str] | None
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -162,3 +164,71 @@ def delete_deliveries_by_key(session: Session, keys: list[tuple[str, str]]) -> N
         tuple_(WebhookDelivery.account_id, WebhookDelivery.id).in_(keys)
     )
     session.execute(deliveries.execution_options(synchronize_session=False))
+
+
+def enabled_endpoints(session: Session, account_ids: Collection[str]) -> Sequence[WebhookEndpoint]:
+    """The enabled endpoints of the accounts, in test and live data."""
+    stmt = select(WebhookEndpoint).where(
+        WebhookEndpoint.account_id.in_(account_ids), WebhookEndpoint.status == "enabled"
+    )
+    return session.scalars(stmt).all()
+
+
+def insert_new_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert deliveries, skipping those whose (account, endpoint, event) is taken."""
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(WebhookDelivery).on_conflict_do_nothing(
+        index_elements=["account_id", "endpoint_id", "event_id"]
+    )
+    connection.execute(stmt, rows)
+
+
+def due_endpoints(session: Session, now: datetime, limit: int) -> list[WebhookEndpoint]:
+    """Up to `limit` enabled, unthrottled endpoints with deliveries due, in random order
+    (when there are more, each batch serves another sample of them)."""
+    due = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.account_id == WebhookEndpoint.account_id,
+            WebhookDelivery.endpoint_id == WebhookEndpoint.id,
+            WebhookDelivery.status.in_(("pending", "sending")),
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .exists()
+    )
+    stmt = (
+        select(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.status == "enabled",
+            or_(WebhookEndpoint.throttled_until.is_(None), WebhookEndpoint.throttled_until <= now),
+            due,
+        )
+        .order_by(func.random())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def lock_due_deliveries(
+    session: Session, endpoint: WebhookEndpoint, now: datetime, limit: int
+) -> list[tuple[WebhookDelivery, Event]]:
+    """Up to `limit` of the endpoint's deliveries due, each with its event, soonest first,
+    FOR UPDATE SKIP LOCKED (the deliveries only)."""
+    stmt = (
+        select(WebhookDelivery, Event)
+        .join(
+            Event,
+            (Event.account_id == WebhookDelivery.account_id)
+            & (Event.id == WebhookDelivery.event_id),
+        )
+        .where(
+            WebhookDelivery.account_id == endpoint.account_id,
+            WebhookDelivery.endpoint_id == endpoint.id,
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    )
+    return [(delivery, event) for delivery, event in session.execute(stmt)]
