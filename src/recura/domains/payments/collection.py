@@ -24,10 +24,9 @@ from sqlalchemy.orm import Session
 from recura import staged
 from recura.clock import Clock
 from recura.core.money import Money
-from recura.db.models import Customer, Invoice, Payment, PaymentMethod
+from recura.db.models import Invoice, Payment
 from recura.db.unit_of_work import Units as Units  # where the worker's steps find it
 from recura.domains.common.errors import ConflictError
-from recura.domains.common.lookup import by_keys
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers
 from recura.domains.invoices import repository as invoices
@@ -94,13 +93,13 @@ def read_ahead(session: Session, claimed: Sequence[tuple[Tenant, Invoice]]) -> B
     attempt in the batch."""
     locks.hold_customers(session, [(tenant, i.customer_id) for tenant, i in claimed])
     keys = [(i.account_id, i.id) for _, i in claimed]
-    found = by_keys(session, Customer, [(i.account_id, i.customer_id) for _, i in claimed])
+    found = customers.customers_by_key(session, [(i.account_id, i.customer_id) for _, i in claimed])
     defaults = [
         (c.account_id, c.default_payment_method_id)
         for c in found.values()
         if c.default_payment_method_id is not None
     ]
-    methods_found = by_keys(session, PaymentMethod, defaults)
+    methods_found = repository.methods_by_key(session, defaults)
     unsettled = repository.invoices_with_unsettled(session, keys, outcomes.UNSETTLED)
     return Batch(unsettled, [*found.values(), *methods_found.values()])
 

@@ -52,6 +52,13 @@ def advisory_locks(session: Session, names: Collection[str]) -> None:
     held.hold(session, dict.fromkeys(ordered, True))
 
 
+def methods_by_key(
+    session: Session, keys: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], PaymentMethod]:
+    """Payment methods of any account by (account_id, id)."""
+    return lookup.by_keys(session, PaymentMethod, keys)
+
+
 def invoices_with_unsettled(
     session: Session, keys: Collection[tuple[str, str]], statuses: Collection[str]
 ) -> set[tuple[str, str]]:
