@@ -4,6 +4,7 @@ for it validates against that type's schema in the published document."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema_rs
@@ -55,5 +56,13 @@ def check_recorded(factory: sessionmaker[Session], account_id: str, app: FastAPI
             for error in checks[event.type].iter_errors(body):
                 wrong.append(f"{event.type} {event.id}: {str(error).splitlines()[0]}")
                 break
+        # The same events as one batch, for an endpoint that takes them so.
+        stmt = select(Event).where(Event.account_id == account_id).order_by(Event.id).limit(100)
+        batched = [(e.id, webhooks_out.body(e)) for e in session.scalars(stmt)]
+    if batched:
+        batch = orjson.loads(orjson.dumps(webhooks_out.batch_body(batched, datetime.now(UTC))))
+        for error in checks["batch"].iter_errors(batch):
+            wrong.append(f"a batch: {str(error).splitlines()[0]}")
+            break
     assert not wrong, "events that break their contract:\n" + "\n".join(wrong)
     return seen

@@ -190,7 +190,11 @@ def test_docs_assets_are_served_locally(http: TestClient) -> None:
 
 def test_every_event_type_is_a_webhook_with_its_payload_schema(spec: dict[str, Any]) -> None:
     assert spec["openapi"].startswith("3.1")
-    assert set(spec["webhooks"]) == {kind.value for kind in EventType}
+    assert set(spec["webhooks"]) == {kind.value for kind in EventType} | {"batch"}
+    batch = spec["webhooks"]["batch"]["post"]["requestBody"]["content"]["application/json"]
+    envelope = spec["components"]["schemas"][batch["schema"]["$ref"].removeprefix(REF_PREFIX)]
+    mapping = envelope["properties"]["data"]["items"]["discriminator"]["mapping"]
+    assert set(mapping) == {kind.value for kind in EventType}  # any event, by its type
     components = spec["components"]["schemas"]
     for kind in EventType:
         operation = spec["webhooks"][kind.value]["post"]

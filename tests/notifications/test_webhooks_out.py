@@ -566,3 +566,78 @@ def test_the_worker_keeps_one_sender_for_its_life() -> None:
     assert _sender(True, 15.0) is _sender(True, 15.0)
     assert _sender(True, 15.0) is not _sender(False, 15.0)
     assert _sender(False, 2.0).timeout == 2.0
+
+
+def test_an_endpoint_taking_batches_gets_its_events_together_each_once(
+    api: Api,
+    merchant: Merchant,
+    session_factory: Factory,
+    clock: FixedClock,
+    sender: Sender,
+    receiver: Receiver,
+) -> None:
+    endpoint = add_endpoint(api, receiver, batch_size=3)
+    assert endpoint["batch_size"] == 3
+    events_ = [record(session_factory, merchant) for _ in range(7)]
+    assert run(session_factory, clock, sender) == 7
+
+    # Three requests (3, 3 and 1 events), each verified under an id of its own.
+    assert len(receiver.received) == 3
+    assert all(got.verified_by == receiver.secrets for got in receiver.received)
+    bodies = [receiver.payloads[got.webhook_id] for got in receiver.received]
+    assert sorted(len(b["data"]) for b in bodies) == [1, 3, 3]
+    assert {b["type"] for b in bodies} == {"batch"}
+    assert all(got.webhook_id.startswith("batch_") for got in receiver.received)
+    sent = [element for b in bodies for element in b["data"]]
+    assert sorted(e["id"] for e in sent) == sorted(events_)  # each event once
+    assert sent[0] == {
+        "id": sent[0]["id"],
+        "type": "invoice.paid",
+        "timestamp": "2026-01-15T09:30:00Z",
+        "data": sample_payload("invoice.paid", "inv_1").json_data(),
+    }
+    entries = log(api, endpoint["id"])
+    assert {e["status"] for e in entries} == {"succeeded"}
+    assert len(entries) == 7
+
+
+def test_a_failed_batch_is_retried_for_each_of_its_deliveries(
+    api: Api,
+    merchant: Merchant,
+    session_factory: Factory,
+    clock: FixedClock,
+    sender: Sender,
+    receiver: Receiver,
+) -> None:
+    add_endpoint(api, receiver, batch_size=10)
+    events_ = [record(session_factory, merchant) for _ in range(4)]
+    receiver.answer(Answer(500, body="boom"))
+    run(session_factory, clock, sender)
+    failed = [delivery(session_factory, e) for e in events_]
+    assert {(d.status, d.attempt_count, d.last_status_code) for d in failed} == {
+        ("pending", 1, 500)
+    }
+    # Due again after the first delay: the same events, the same batch id, now accepted.
+    later = FixedClock(T0 + DELAYS[0] * (1 + JITTER) + timedelta(seconds=1))
+    run(session_factory, later, sender)
+    assert {delivery(session_factory, e).status for e in events_} == {"succeeded"}
+    first, second = receiver.received
+    assert first.webhook_id == second.webhook_id
+    assert len(receiver.payloads[second.webhook_id]["data"]) == 4
+
+
+@pytest.mark.parametrize("size", [0, 101, "10"])
+def test_a_batch_size_is_a_whole_number_from_1_to_100(
+    api: Api, receiver: Receiver, size: object
+) -> None:
+    body = {"url": receiver.url, "batch_size": size}
+    problem = api.ok("POST", "/v1/webhook_endpoints", 422, json=body)
+    assert problem["errors"][0]["pointer"] == "#/batch_size"
+
+
+def test_an_endpoint_is_switched_to_batches_and_back(api: Api, receiver: Receiver) -> None:
+    endpoint = add_endpoint(api, receiver)
+    assert endpoint["batch_size"] == 1
+    path = f"/v1/webhook_endpoints/{endpoint['id']}"
+    assert api.ok("PATCH", path, json={"batch_size": 50})["batch_size"] == 50
+    assert api.ok("PATCH", path, json={"batch_size": 1})["batch_size"] == 1

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Body, FastAPI
 from pydantic import BaseModel
 
-from recura.domains.events.payloads import ENVELOPES
+from recura.domains.events.payloads import BATCH_ENVELOPE, ENVELOPES
 
 DESCRIPTION = (
     "Sent, signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, "
@@ -32,6 +32,25 @@ def install(app: FastAPI) -> None:
             status_code=204,
             response_description="Received",
         )
+    app.webhooks.add_api_route(
+        "batch",
+        _receiver(BATCH_ENVELOPE),
+        methods=["POST"],
+        summary="batch",
+        description=BATCH_DESCRIPTION,
+        operation_id="webhook_batch",
+        tags=["batches of events"],
+        status_code=204,
+        response_description="Received",
+    )
+
+
+BATCH_DESCRIPTION = (
+    "Sent instead, signed the same way, to an endpoint whose `batch_size` is over 1: up to "
+    "that many due events together, each as it is sent alone plus its `id`. The "
+    "`webhook-id` is the batch's (the same for the same events); deduplicate on each "
+    "event's `id`. Answer 2xx once all are stored; anything else retries each of them."
+)
 
 
 def _receiver(envelope: type[BaseModel]) -> Callable[..., None]:

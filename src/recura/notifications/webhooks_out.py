@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import hashlib
 import logging
 import secrets
 import time
@@ -50,6 +51,8 @@ from recura.ids import new_id
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# A batch's body says it is one: `{"type": "batch", "timestamp": ..., "data": [events]}`.
+BATCH_TYPE = "batch"
 THREADS = 8
 # A send's total deadline (the default of the `webhooks_deadline_seconds` setting).
 TIMEOUT_SECONDS = 15.0
@@ -113,7 +116,61 @@ class Job:
     url: str
     secrets: tuple[str, ...]
     event_id: str
+    body: dict[str, Any]  # the event as sent (`body`)
+    batch_size: int  # the endpoint's: events per request
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One POST: a delivery alone, signed under its event's id, or up to its endpoint's
+    `batch_size` of them together, signed under an id of the batch's own."""
+
+    jobs: tuple[Job, ...]
+    webhook_id: str
     payload: str
+
+    @property
+    def endpoint_id(self) -> str:
+        return self.jobs[0].endpoint_id
+
+    @property
+    def url(self) -> str:
+        return self.jobs[0].url
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self.jobs[0].secrets
+
+
+def requests(jobs: Sequence[Job], at: datetime) -> list[Request]:
+    """The jobs as requests: each endpoint's in its claimed order, `batch_size` at a time
+    (an endpoint taking one at a time gets each alone, as its event)."""
+    by_endpoint: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_endpoint.setdefault(job.endpoint_id, []).append(job)
+    made = []
+    for taken in by_endpoint.values():
+        size = taken[0].batch_size
+        for start in range(0, len(taken), size):
+            made.append(_request(tuple(taken[start : start + size]), at))
+    return made
+
+
+def _request(jobs: tuple[Job, ...], at: datetime) -> Request:
+    if jobs[0].batch_size == 1:
+        return Request(jobs, jobs[0].event_id, orjson.dumps(jobs[0].body).decode())
+    # The same events make the same batch id, in whatever order they were claimed: one
+    # sent again is known as the same batch.
+    ids = sorted(job.event_id for job in jobs)
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:32]
+    body = batch_body([(job.event_id, job.body) for job in jobs], at)
+    return Request(jobs, f"batch_{digest}", orjson.dumps(body).decode())
+
+
+def batch_body(events: Sequence[tuple[str, dict[str, Any]]], at: datetime) -> dict[str, Any]:
+    """The body of a batch of (event id, event as sent alone)."""
+    data = [{"id": event_id, **sent} for event_id, sent in events]
+    return {"type": BATCH_TYPE, "timestamp": _rfc3339(at), "data": data}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +212,13 @@ class Sender:
 
 
 def payload(event: Event) -> str:
-    """The Standard Webhooks body: type, timestamp, data (the event's model, as JSON; the
-    `webhooks` section of the OpenAPI document describes each)."""
+    """The Standard Webhooks body of an event sent alone."""
+    return orjson.dumps(body(event)).decode()
+
+
+def body(event: Event) -> dict[str, Any]:
+    """An event as sent: type, timestamp, data (the event's model, as JSON; the `webhooks`
+    section of the OpenAPI document describes each)."""
     try:
         data = payloads.parse(event.type, event.object_id, event.data, payloads.EventPayload)
         sent = data.json_data()
@@ -164,15 +226,15 @@ def payload(event: Event) -> str:
         # Recorded before its type had a model (or by hand): as stored, still delivered.
         log.warning("event %s does not match its %s model", event.id, event.type)
         sent = {**event.data, "id": event.object_id}
-    body = {"type": event.type, "timestamp": _rfc3339(event.occurred_at), "data": sent}
-    return orjson.dumps(body).decode()
+    return {"type": event.type, "timestamp": _rfc3339(event.occurred_at), "data": sent}
 
 
-class Delivering(staged.Kind[Job, Outcome]):
-    """Due deliveries as a staged batch, sent on THREADS threads. Each endpoint is a lane:
-    while other endpoints' deliveries wait it has at most `staged.LANE_SHARE` threads, and
-    once it has failed FAILING_IN_A_ROW times in the batch (or asked to slow down), the
-    rest of its deliveries are released unsent and it is held back for THROTTLE_PAUSE."""
+class Delivering(staged.Kind[Request, Outcome]):
+    """Due deliveries as a staged batch of requests, sent on THREADS threads. Each endpoint
+    is a lane: while other endpoints' requests wait it has at most `staged.LANE_SHARE`
+    threads, and once it has failed FAILING_IN_A_ROW times in the batch (or asked to slow
+    down), the rest of its requests are released unsent and it is held back for
+    THROTTLE_PAUSE. A request's answer is each of its deliveries' answer."""
 
     name = "webhooks"
     threads = THREADS
@@ -183,16 +245,18 @@ class Delivering(staged.Kind[Job, Outcome]):
         self.failing: Counter[str] = Counter()
         self.throttled: set[str] = set()
 
-    def claim(self, session: Session, now: datetime, limit: int) -> list[Job]:
-        return claim(session, now, limit)
+    def claim(self, session: Session, now: datetime, limit: int) -> list[Request]:
+        jobs = claim(session, now, limit)
+        self.taken = len(jobs)
+        return requests(jobs, now)
 
-    def send(self, item: Job, deadline: staged.Deadline) -> Outcome:
+    def send(self, item: Request, deadline: staged.Deadline) -> Outcome:
         return send(item, self.sender, deadline)
 
-    def unanswered(self, item: Job, error: Exception) -> Outcome:
+    def unanswered(self, item: Request, error: Exception) -> Outcome:
         return Outcome(error=f"Could not send: {type(error).__name__}")
 
-    def heard(self, item: Job, answer: Outcome) -> None:
+    def heard(self, item: Request, answer: Outcome) -> None:
         code = answer.status_code
         if code is None or code >= 500:
             self.failing[item.endpoint_id] += 1
@@ -201,29 +265,31 @@ class Delivering(staged.Kind[Job, Outcome]):
         if self.failing[item.endpoint_id] >= FAILING_IN_A_ROW or code in THROTTLING:
             self.throttled.add(item.endpoint_id)
 
-    def record(self, session: Session, item: Job, answer: Outcome, now: datetime) -> None:
+    def record(self, session: Session, item: Request, answer: Outcome, now: datetime) -> None:
         self.record_many(session, [(item, answer)], now)
 
     def record_many(
-        self, session: Session, answered: Sequence[tuple[Job, Outcome]], now: datetime
+        self, session: Session, answered: Sequence[tuple[Request, Outcome]], now: datetime
     ) -> None:
-        endpoints, deliveries = _locked_all(session, [job for job, _ in answered])
-        for job, outcome in answered:
+        each = [(job, outcome) for request, outcome in answered for job in request.jobs]
+        endpoints, deliveries = _locked_all(session, [job for job, _ in each])
+        for job, outcome in each:
             endpoint = endpoints.get(job.endpoint_id)
             delivery = deliveries.get(job.delivery_id)
             # Held back once it has kept failing: it is, after its batch, if it still does.
             failing = self.failing[job.endpoint_id] >= FAILING_IN_A_ROW
             record(session, job, outcome, now, endpoint, delivery, hold_endpoint=failing)
 
-    def release(self, session: Session, items: Sequence[Job], now: datetime) -> None:
-        endpoints, deliveries = _locked_all(session, items)
-        for job in items:
+    def release(self, session: Session, items: Sequence[Request], now: datetime) -> None:
+        jobs = [job for request in items for job in request.jobs]
+        endpoints, deliveries = _locked_all(session, jobs)
+        for job in jobs:
             release(job, endpoints.get(job.endpoint_id), deliveries.get(job.delivery_id), now)
 
-    def lane(self, item: Job) -> str:
+    def lane(self, item: Request) -> str:
         return item.endpoint_id
 
-    def held(self, item: Job) -> bool:
+    def held(self, item: Request) -> bool:
         return item.endpoint_id in self.throttled
 
 
@@ -288,36 +354,39 @@ def _claim_of(session: Session, endpoint: WebhookEndpoint, now: datetime, limit:
                 url=endpoint.url,
                 secrets=tuple(endpoints.signing_secrets(endpoint, now)),
                 event_id=event.id,
-                payload=payload(event),
+                body=body(event),
+                batch_size=endpoint.batch_size,
             )
         )
     session.flush()  # no longer due: a second claim of this endpoint takes others
     return jobs
 
 
-def signature_headers(job: Job, at: datetime) -> dict[str, str]:
-    signatures = " ".join(Webhook(s).sign(job.event_id, at, job.payload) for s in job.secrets)
+def signature_headers(request: Request, at: datetime) -> dict[str, str]:
+    signatures = " ".join(
+        Webhook(s).sign(request.webhook_id, at, request.payload) for s in request.secrets
+    )
     return {
-        "webhook-id": job.event_id,
+        "webhook-id": request.webhook_id,
         "webhook-timestamp": str(floor(at.timestamp())),
         "webhook-signature": signatures,
     }
 
 
-def send(job: Job, sender: Sender, deadline: staged.Deadline | None = None) -> Outcome:
-    """POST the delivery to the address its host resolves to now, checked against the
+def send(request: Request, sender: Sender, deadline: staged.Deadline | None = None) -> Outcome:
+    """POST the request to the address its host resolves to now, checked against the
     policy; the request goes to that address (no second lookup to be raced). Within the
     sender's timeout in all: its connection is cut when `deadline` passes."""
     if deadline is None:
         with staged.Deadline(sender.timeout) as own:
-            return send(job, sender, own)
+            return send(request, sender, own)
     try:
-        host, _port, address = targets.resolve(job.url, sender.allow_private)
+        host, _port, address = targets.resolve(request.url, sender.allow_private)
     except targets.Refused as refused:
         return Outcome(error=str(refused)[:500])
-    url = httpx.URL(job.url)
+    url = httpx.URL(request.url)
     headers = {
-        **signature_headers(job, sender.wall()),
+        **signature_headers(request, sender.wall()),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "host": url.netloc.decode("ascii"),
@@ -331,7 +400,7 @@ def send(job: Job, sender: Sender, deadline: staged.Deadline | None = None) -> O
         with sender.client.stream(
             "POST",
             url.copy_with(host=str(address)),
-            content=job.payload.encode(),
+            content=request.payload.encode(),
             headers=headers,
             extensions=extensions,
             timeout=max(deadline.remaining(), 0.001),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import Base, JSONType, TenantColumns
@@ -21,6 +21,8 @@ class WebhookEndpoint(TenantColumns, Base):
     description: Mapped[str | None] = mapped_column(String(1000))
     # Event types, `family.*` patterns, or ["*"] for every event.
     enabled_events: Mapped[list[str]] = mapped_column(JSONType)
+    # Events per request: 1 sends each alone; more, up to that many together.
+    batch_size: Mapped[int] = mapped_column(Integer, server_default="1")
     status: Mapped[str] = mapped_column(String(16))  # enabled | disabled
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(String(100))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
@@ -647,9 +647,14 @@ def parse(kind: str, object_id: str, data: dict[str, Any], shape: type[P]) -> P:
     return found
 
 
+def _example(model: type[BaseModel]) -> dict[str, Any] | None:
+    extra = model.model_config.get("json_schema_extra")
+    found = extra["examples"][0] if isinstance(extra, dict) else None  # type: ignore[index]
+    return found if isinstance(found, dict) else None
+
+
 def _envelope(kind: EventType, data: type[EventPayload]) -> type[BaseModel]:
-    extra = data.model_config.get("json_schema_extra")
-    example = extra["examples"][0] if isinstance(extra, dict) else None  # type: ignore[index]
+    example = _example(data)
     return create_model(
         f"{PAYLOADS[kind].__name__}Event",
         __config__=ConfigDict(
@@ -670,3 +675,37 @@ def _envelope(kind: EventType, data: type[EventPayload]) -> type[BaseModel]:
 ENVELOPES: dict[EventType, type[BaseModel]] = {
     kind: _envelope(kind, model) for kind, model in PAYLOADS.items()
 }
+
+
+def _in_batch(kind: EventType, envelope: type[BaseModel]) -> type[BaseModel]:
+    example = {"id": "evt_01JD3Q4W5E6R7T8Y9U0I1O2P3A", **(_example(envelope) or {})}
+    return create_model(
+        f"{PAYLOADS[kind].__name__}InBatch",
+        __base__=envelope,
+        __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [example]}),
+        __doc__=f"A `{kind}` event in a batch: as sent alone, with its id.",
+        id=(str, Field(description="The event's id: deduplicate on it.")),
+    )
+
+
+_BATCHED = tuple(_in_batch(kind, envelope) for kind, envelope in ENVELOPES.items())
+# One list item is any event, told apart by its type.
+_AnyBatched: Any = Annotated[Union[_BATCHED], Field(discriminator="type")]  # noqa: UP007 (made of a tuple)
+
+# What an endpoint taking batches (`batch_size` over 1) receives: up to that many events.
+BATCH_ENVELOPE: type[BaseModel] = create_model(
+    "WebhookBatch",
+    __config__=ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"type": "batch", "timestamp": AT, "data": [_example(m) for m in _BATCHED[:2]]}
+            ]
+        },
+    ),
+    __doc__="The body of a batch of events (Standard Webhooks; the batch's id is the "
+    "`webhook-id` header, each event's its `id`).",
+    type=(Literal["batch"], ...),  # type: ignore[arg-type,maybe-unrecognized-str-typeform]
+    timestamp=(datetime, Field(description="When the batch was made, RFC 3339.")),
+    data=(list[_AnyBatched], Field(min_length=1, max_length=100)),
+)

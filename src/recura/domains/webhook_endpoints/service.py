@@ -73,6 +73,7 @@ def create(
         url=targets.check_url(data.url, tenant.livemode, allow_private),
         description=data.description,
         enabled_events=data.enabled_events,
+        batch_size=data.batch_size,
         status="enabled",
         disabled_reason=None,
         secret=new_secret(),
@@ -103,6 +104,8 @@ def update_endpoint(
         endpoint.description = changes["description"]
     if changes.get("enabled_events") is not None:
         endpoint.enabled_events = changes["enabled_events"]
+    if changes.get("batch_size") is not None:
+        endpoint.batch_size = changes["batch_size"]
     if changes.get("enabled") is True:
         endpoint.status, endpoint.disabled_reason = "enabled", None
         endpoint.throttled_until = None
@@ -245,6 +248,7 @@ def _fields(endpoint: WebhookEndpoint) -> dict[str, object]:
         "url": endpoint.url,
         "description": endpoint.description,
         "enabled_events": endpoint.enabled_events,
+        "batch_size": endpoint.batch_size,
         "status": endpoint.status,
         "disabled_reason": endpoint.disabled_reason,
         "previous_secret_expires_at": endpoint.previous_secret_expires_at
