@@ -3,6 +3,7 @@ time until each renewal is invoiced, charged, announced to the merchant's webhoo
 and receipted by email, with `recura worker` processes doing all of it.
 
     .venv/bin/python bench/month_start.py [--subscriptions 100000] [--workers 2]
+        [--batch-size 1]
 
 Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the test server's
 `test` database) and seeds one account (UTC) whose subscriptions are billed on calendar
@@ -90,13 +91,16 @@ def seed(factory: sessionmaker[Session], count: int, due: datetime) -> str:
     return account_id
 
 
-def add_endpoint(factory: sessionmaker[Session], account_id: str, url: str) -> str:
-    """The merchant's endpoint for the renewal's events; returns its signing secret."""
+def add_endpoint(
+    factory: sessionmaker[Session], account_id: str, url: str, batch_size: int = 1
+) -> str:
+    """The merchant's endpoint for the renewal's events (`batch_size` per request);
+    returns its signing secret."""
     with unit_of_work(factory) as session:
         endpoint = endpoints.create(
             session,
             Tenant(account_id, False),
-            WebhookEndpointCreate(url=url, enabled_events=EVENTS),
+            WebhookEndpointCreate(url=url, enabled_events=EVENTS, batch_size=batch_size),
             datetime.now(UTC),
             allow_private=True,
         )
@@ -345,7 +349,11 @@ def problems(
     return found
 
 
-def report(count: int, workers: int, alone: float, timeline: Timeline, events: int) -> None:
+def report(
+    count: int, workers: int, alone: float, timeline: Timeline, events: int, batch_size: int
+) -> None:
+    batching = "each event alone" if batch_size == 1 else f"events in batches of {batch_size}"
+
     def rate(seconds: float | None) -> str:
         return f"{count / seconds:>10,.0f}" if seconds else f"{'-':>10}"
 
@@ -353,7 +361,7 @@ def report(count: int, workers: int, alone: float, timeline: Timeline, events: i
         return f"{seconds:>9.1f}" if seconds is not None else f"{'-':>9}"
 
     print()
-    print(f"{count:,} subscriptions due at one instant, {workers} workers")
+    print(f"{count:,} subscriptions due at one instant, {workers} workers, {batching}")
     print(f"{'stage':<44} {'first s':>9} {'done s':>9} {'subs/s':>10}")
     print(f"{'billing run alone (run_due_subscriptions)':<44} {at(0.0)} {at(alone)} {rate(alone)}")
     stages = {
@@ -443,6 +451,12 @@ def main() -> None:
         default=None,
         help="RECURA_WORKER_INTERVAL_SECONDS for the workers (default: the server's)",
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="the webhook endpoint's batch_size: events per request (default 1, each alone)",
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="give up after (s)")
     parser.add_argument("--database", default=NAME, help="the database to create (and drop)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
@@ -463,7 +477,8 @@ def main() -> None:
         started = time.perf_counter()
         account_id = seed(factory, count, due)
         hook_port, mail_port = free_port(), free_port()
-        secret = add_endpoint(factory, account_id, f"http://127.0.0.1:{hook_port}/hooks")
+        hooks_url = f"http://127.0.0.1:{hook_port}/hooks"
+        secret = add_endpoint(factory, account_id, hooks_url, args.batch_size)
         engine.dispose()
         took = time.perf_counter() - started
         print(f"seeded {count:,} subscriptions due at {due.isoformat()} in {took:.1f} s")
@@ -488,7 +503,7 @@ def main() -> None:
         finally:
             hooks, mail = receiver.close(), mailbox.close()
         found = check(url, count, hooks, mail)
-        report(count, args.workers, alone, timeline, len(hooks.received))
+        report(count, args.workers, alone, timeline, len(hooks.received), args.batch_size)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for problem in found:
         print(f"FAILED: {problem}")

@@ -19,6 +19,7 @@ from email.parser import BytesHeaderParser
 from multiprocessing.connection import Connection
 from typing import Any
 
+import orjson
 from standardwebhooks import Webhook, WebhookVerificationError
 
 _context = multiprocessing.get_context("spawn")
@@ -81,7 +82,7 @@ def _answer_on_stop(conn: Connection, received: Counter[str], refused: Any, stop
 
 def webhook_receiver(port: int, secret: str) -> Sink:
     """Verifies each POST to http://127.0.0.1:`port`/ against `secret` (401 if it does not
-    verify) and counts its `webhook-id`."""
+    verify) and counts its `webhook-id`, or the id of each event of a batch."""
     return Sink(_serve_webhooks, port, secret)
 
 
@@ -107,8 +108,13 @@ def _serve_webhooks(
             refused.value += 1
             status = 401
         else:
-            received[headers["webhook-id"]] += 1
-            accepted.value += 1
+            # A batch's events are counted by their own ids; an event alone by its
+            # webhook-id, which is its id.
+            sent = orjson.loads(body)
+            ids = [e["id"] for e in sent["data"]] if sent.get("type") == "batch" else []
+            for event_id in ids or [headers["webhook-id"]]:
+                received[event_id] += 1
+            accepted.value += len(ids) or 1
             status = 200
         await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b""})
