@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
@@ -15,7 +15,14 @@ class Event(TenantColumns, Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_undispatched", "dispatched_at", "created_at"),
+        # The outbox's queue: only events not dispatched yet, in the order it takes them
+        # (an index of every event made each claim sort the whole table's undispatched).
+        Index(
+            "ix_events_undispatched",
+            "id",
+            sqlite_where=text("dispatched_at IS NULL"),
+            postgresql_where=text("dispatched_at IS NULL"),
+        ),
         Index("ix_events_account_id_object_id", "account_id", "object_id"),
     )
 
