@@ -187,7 +187,10 @@ def insert_new_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
 def due_endpoints(session: Session, now: datetime, limit: int) -> list[WebhookEndpoint]:
     """Up to `limit` enabled, unthrottled endpoints with deliveries due, in random order
     (when there are more, each batch serves another sample of them)."""
-    due = (
+    # One due delivery of the endpoint, looked for endpoint by endpoint: written as EXISTS,
+    # PostgreSQL joined it with every due delivery of every endpoint (400 ms a claim at
+    # 400,000 due) to learn what the first one found tells.
+    one_due = (
         select(WebhookDelivery.id)
         .where(
             WebhookDelivery.account_id == WebhookEndpoint.account_id,
@@ -195,14 +198,15 @@ def due_endpoints(session: Session, now: datetime, limit: int) -> list[WebhookEn
             WebhookDelivery.status.in_(("pending", "sending")),
             WebhookDelivery.next_attempt_at <= now,
         )
-        .exists()
+        .limit(1)
+        .scalar_subquery()
     )
     stmt = (
         select(WebhookEndpoint)
         .where(
             WebhookEndpoint.status == "enabled",
             or_(WebhookEndpoint.throttled_until.is_(None), WebhookEndpoint.throttled_until <= now),
-            due,
+            one_due.is_not(None),
         )
         .order_by(func.random())
         .limit(limit)
