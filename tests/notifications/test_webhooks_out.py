@@ -641,3 +641,19 @@ def test_an_endpoint_is_switched_to_batches_and_back(api: Api, receiver: Receive
     path = f"/v1/webhook_endpoints/{endpoint['id']}"
     assert api.ok("PATCH", path, json={"batch_size": 50})["batch_size"] == 50
     assert api.ok("PATCH", path, json={"batch_size": 1})["batch_size"] == 1
+
+
+def test_each_sending_thread_has_a_client_of_its_own() -> None:
+    # Threads sharing one client's pool had a connection closed under a request now and
+    # then, after it was sent: the event went twice.
+    import threading
+
+    sender = Sender(allow_private=True)
+    mine = sender.client
+    assert sender.client is mine
+    theirs: list[object] = []
+    thread = threading.Thread(target=lambda: theirs.append(sender.client))
+    thread.start()
+    thread.join()
+    assert theirs[0] is not mine
+    sender.close()

@@ -24,6 +24,8 @@ import functools
 import hashlib
 import logging
 import secrets
+import ssl
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -198,17 +200,36 @@ class Sender:
         self.allow_private = allow_private
         self.timeout = timeout
         self.wall = wall
-        # No kept-alive connections: they are keyed by address, and one opened (and its
-        # certificate checked) for one host name must not carry another's requests.
-        self.client = httpx.Client(
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-            limits=httpx.Limits(max_keepalive_connections=0),
-        )
+        # The system's certificates, loaded once (it took longer than a batch's sends).
+        self._context = ssl.create_default_context()
+        # A thread's client goes with the thread (the sending threads are a batch's).
+        self._own = threading.local()
+
+    @property
+    def client(self) -> httpx.Client:
+        """The calling thread's own client: threads sharing one pool had a connection
+        closed under a request now and then (a read on a closed descriptor, after the
+        request was sent: the event went twice)."""
+        client: httpx.Client | None = getattr(self._own, "client", None)
+        if client is None:
+            # No kept-alive connections: they are keyed by address, and one opened (and
+            # its certificate checked) for one host name must not carry another's requests.
+            client = httpx.Client(
+                verify=self._context,
+                timeout=self.timeout,
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
+            self._own.client = client
+        return client
 
     def close(self) -> None:
-        self.client.close()
+        """Close the calling thread's client, if it made one."""
+        client: httpx.Client | None = getattr(self._own, "client", None)
+        if client is not None:
+            client.close()
+            self._own.client = None
 
 
 def payload(event: Event) -> str:

@@ -6,15 +6,14 @@ Customers here have no test clock: usage ingestion stamps events with the API's 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import T0, Api, Merchant, make_merchant
+from tests.statements import statements
 
 from recura.clock import FixedClock
 from recura.db.models import Event, Subscription
@@ -291,22 +290,6 @@ def test_unknown_and_other_tenants_customers_are_404(
     assert shop.entitlements(shop.customer())["features"] == []
 
 
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statement = args[2].lstrip().upper()
-        if statement.startswith(("SELECT", "WITH")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_one_query_for_the_grants_and_one_for_all_usage(
     shop: Catalog,
     merchant: Merchant,
@@ -322,11 +305,14 @@ def test_one_query_for_the_grants_and_one_for_all_usage(
     shop.subscribe(cus, plan, add_ons=add_ons)
     shop.subscribe(cus, shop.plan({"projects": 1, "sso": False}))
     tenant = Tenant(merchant.account_id, livemode=False)
-    with unit_of_work(session_factory) as session, counting(engine) as statements:
+    with (
+        unit_of_work(session_factory) as session,
+        statements(engine, starting=("SELECT", "WITH")) as said,
+    ):
         found = service.for_customer(session, tenant, cus, T0)
     assert len(found.features) == 7
     # Grants, then api_calls' metric (shared by two features) and storage_gb's, together.
-    assert len(statements) == 2, statements
+    assert len(said) == 2, said
 
 
 def entitlement_events(factory: sessionmaker[Session], customer: str) -> list[dict[str, Any]]:

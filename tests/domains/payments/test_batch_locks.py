@@ -3,10 +3,7 @@ code that records one answer then finds them held instead of asking for each aga
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db.unit_of_work import unit_of_work
@@ -16,20 +13,7 @@ from recura.domains.payments import locks
 from recura.domains.subscriptions import repository as subscriptions
 from tests.conftest import Api, Merchant
 from tests.domains.payments.test_unknown_outcomes import customer_with_invoice
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    said: list[str] = []
-
-    def heard(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        said.append(statement)
-
-    event.listen(engine, "before_cursor_execute", heard)
-    try:
-        yield said
-    finally:
-        event.remove(engine, "before_cursor_execute", heard)
+from tests.statements import statements
 
 
 def test_rows_locked_with_their_batch_are_not_locked_again(
@@ -54,7 +38,7 @@ def test_rows_locked_with_their_batch_are_not_locked_again(
     # In a new transaction nothing is held: each is locked again, with a statement.
     with unit_of_work(session_factory) as session, statements(engine) as said:
         invoices.get_for_update(session, tenant, pairs[0][1])
-        assert any("FROM invoices" in statement for statement in said)
+        assert any("FROM INVOICES" in statement for statement in said)
 
 
 def test_a_batch_locks_its_customers_in_one_statement(

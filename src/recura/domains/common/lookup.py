@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from recura.db import bulk
@@ -43,6 +43,21 @@ def by_keys(
         )
         found.update({(row.account_id, row.id): row for row in session.scalars(stmt)})
     return found
+
+
+def locked_by_keys(session: Session, model: type[M], keys: Collection[tuple[str, str]]) -> list[M]:
+    """Rows of any account by (account_id, id), locked FOR UPDATE and read afresh, in the
+    keys' order: two transactions locking rows they share take them in one order."""
+    if not keys:
+        return []
+    stmt = (
+        select(model)
+        .where(tuple_(model.account_id, model.id).in_(sorted(keys)))
+        .order_by(model.account_id, model.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(stmt))
 
 
 def ids_by_account(keys: Collection[tuple[str, str]]) -> dict[str, set[str]]:

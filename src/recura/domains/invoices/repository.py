@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,16 +44,7 @@ def lock_due_for_charging(
 def lock_many(session: Session, keys: Sequence[tuple[str, str]]) -> list[Invoice]:
     """The invoices of (account id, invoice id) `keys`, locked in the keys' order; the
     transaction's `get_for_update` of each finds it without asking again."""
-    if not keys:
-        return []
-    stmt = (
-        select(Invoice)
-        .where(tuple_(Invoice.account_id, Invoice.id).in_(keys))
-        .order_by(Invoice.account_id, Invoice.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    found = list(session.scalars(stmt))
+    found = lookup.locked_by_keys(session, Invoice, keys)
     held.hold(session, {(Invoice, i.account_id, i.id): i for i in found})
     return found
 

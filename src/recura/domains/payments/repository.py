@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ARRAY, Text, func, literal, or_, select, tuple_
+from sqlalchemy import ARRAY, Text, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from recura.db import bulk, held
@@ -77,16 +77,7 @@ def invoices_with_unsettled(
 def lock_payments(session: Session, keys: Sequence[tuple[str, str]]) -> list[Payment]:
     """The payments of (account id, payment id) `keys`, locked in the keys' order; the
     transaction's `lock_payment` of each finds it without asking again."""
-    if not keys:
-        return []
-    stmt = (
-        select(Payment)
-        .where(tuple_(Payment.account_id, Payment.id).in_(keys))
-        .order_by(Payment.account_id, Payment.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    found = list(session.scalars(stmt))
+    found = lookup.locked_by_keys(session, Payment, keys)
     held.hold(session, {(Payment, p.account_id, p.id): p for p in found})
     return found
 

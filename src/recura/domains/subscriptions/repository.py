@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, delete, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from recura.db import bulk, held
@@ -29,16 +29,7 @@ def get_for_update(session: Session, tenant: Tenant, subscription_id: str) -> Su
 def lock_many(session: Session, keys: Sequence[tuple[str, str]]) -> list[Subscription]:
     """The subscriptions of (account id, subscription id) `keys`, locked in the keys'
     order; the transaction's `get_for_update` of each finds it without asking again."""
-    if not keys:
-        return []
-    stmt = (
-        select(Subscription)
-        .where(tuple_(Subscription.account_id, Subscription.id).in_(keys))
-        .order_by(Subscription.account_id, Subscription.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    found = list(session.scalars(stmt))
+    found = lookup.locked_by_keys(session, Subscription, keys)
     held.hold(session, {(Subscription, s.account_id, s.id): s for s in found})
     return found
 

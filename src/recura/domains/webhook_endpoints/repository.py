@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -20,24 +21,12 @@ def lock(session: Session, endpoint: WebhookEndpoint) -> None:
 
 def lock_endpoints(session: Session, keys: Sequence[tuple[str, str]]) -> Sequence[WebhookEndpoint]:
     """The endpoints of (account id, endpoint id) `keys`, locked in the keys' order."""
-    stmt = (
-        select(WebhookEndpoint)
-        .where(tuple_(WebhookEndpoint.account_id, WebhookEndpoint.id).in_(keys))
-        .order_by(WebhookEndpoint.account_id, WebhookEndpoint.id)
-        .with_for_update()
-    )
-    return session.scalars(stmt).all() if keys else []
+    return lookup.locked_by_keys(session, WebhookEndpoint, keys)
 
 
 def lock_deliveries(session: Session, keys: Sequence[tuple[str, str]]) -> Sequence[WebhookDelivery]:
     """The deliveries of (account id, delivery id) `keys`, locked in the keys' order."""
-    stmt = (
-        select(WebhookDelivery)
-        .where(tuple_(WebhookDelivery.account_id, WebhookDelivery.id).in_(keys))
-        .order_by(WebhookDelivery.account_id, WebhookDelivery.id)
-        .with_for_update()
-    )
-    return session.scalars(stmt).all() if keys else []
+    return lookup.locked_by_keys(session, WebhookDelivery, keys)
 
 
 def page(
