@@ -657,3 +657,22 @@ def test_each_sending_thread_has_a_client_of_its_own() -> None:
     thread.join()
     assert theirs[0] is not mine
     sender.close()
+
+
+def test_a_batch_fills_up_to_the_endpoints_batch_size_beyond_one_claims_worth(
+    api: Api,
+    merchant: Merchant,
+    session_factory: Factory,
+    clock: FixedClock,
+    sender: Sender,
+    receiver: Receiver,
+) -> None:
+    # A claim takes enough for BATCH requests, not BATCH deliveries: 120 events to an
+    # endpoint taking 100 a request go in two requests, not three of at most 50.
+    add_endpoint(api, receiver, batch_size=100)
+    assert webhooks_out.BATCH < 100
+    for _ in range(120):
+        record(session_factory, merchant)
+    assert run(session_factory, clock, sender) == 120
+    sizes = sorted(len(receiver.payloads[got.webhook_id]["data"]) for got in receiver.received)
+    assert sizes == [20, 100]

@@ -335,7 +335,8 @@ def _sender(allow_private: bool, timeout: float) -> Sender:
 
 def claim(session: Session, now: datetime, limit: int) -> list[Job]:
     """Due deliveries of enabled, unthrottled endpoints, locked so no other worker takes
-    them, marked `sending` under a new attempt number. The batch is shared among the
+    them, marked `sending` under a new attempt number: enough for `limit` requests, an
+    endpoint taking batches filling each of its requests. The batch is shared among the
     endpoints with deliveries due, so one endpoint's backlog does not keep another's
     deliveries waiting behind it."""
     lanes = repository.due_endpoints(session, now, limit)
@@ -343,16 +344,21 @@ def claim(session: Session, now: datetime, limit: int) -> list[Job]:
         return []
     share = -(-limit // len(lanes))
     jobs: list[Job] = []
+    requests = 0
     filled = []
     for endpoint in lanes:
-        taken = _claim_of(session, endpoint, now, min(share, limit - len(jobs)))
+        room = min(share, limit - requests)
+        taken = _claim_of(session, endpoint, now, room * endpoint.batch_size)
         jobs += taken
-        if len(taken) == share:
+        requests += -(-len(taken) // endpoint.batch_size)
+        if room and len(taken) == room * endpoint.batch_size:
             filled.append(endpoint)
     for endpoint in filled:  # what the others left of the batch
-        if len(jobs) >= limit:
+        if requests >= limit:
             break
-        jobs += _claim_of(session, endpoint, now, limit - len(jobs))
+        taken = _claim_of(session, endpoint, now, (limit - requests) * endpoint.batch_size)
+        jobs += taken
+        requests += -(-len(taken) // endpoint.batch_size)
     return jobs
 
 

@@ -195,6 +195,24 @@ def finish(
     return payment
 
 
+def finish_many(
+    session: Session, answered: Sequence[tuple[Pending, ChargeResult | None]], now: datetime
+) -> None:
+    """`finish` of each answer, in one transaction. What recording one answer locks is
+    taken for all at once and in the same order (payment, customer, invoice,
+    subscription): each `finish` then finds its rows locked in the session."""
+    pendings = [pending for pending, _ in answered]
+    repository.lock_payments(session, [(p.tenant.account_id, p.payment_id) for p in pendings])
+    locks.hold_customers(session, [(p.tenant, p.customer_id) for p in pendings])
+    found = invoices.lock_many(session, [(p.tenant.account_id, p.invoice_id) for p in pendings])
+    subscriptions.lock_many(
+        session,
+        [(i.account_id, i.subscription_id) for i in found if i.subscription_id is not None],
+    )
+    for pending, answer in answered:
+        finish(session, pending, answer, now)
+
+
 Ask = Callable[[Pending], ChargeResult | None]
 
 
@@ -285,19 +303,7 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
         answered: Sequence[tuple[Pending, ChargeResult | None]],
         now: datetime,
     ) -> None:
-        # What recording one answer locks, taken for all at once and in the same order
-        # (payment, customer, invoice, subscription): each `finish` then finds its rows
-        # locked in the session.
-        pendings = [pending for pending, _ in answered]
-        repository.lock_payments(session, [(p.tenant.account_id, p.payment_id) for p in pendings])
-        locks.hold_customers(session, [(p.tenant, p.customer_id) for p in pendings])
-        found = invoices.lock_many(session, [(p.tenant.account_id, p.invoice_id) for p in pendings])
-        subscriptions.lock_many(
-            session,
-            [(i.account_id, i.subscription_id) for i in found if i.subscription_id is not None],
-        )
-        for pending, answer in answered:
-            finish(session, pending, answer, now)
+        finish_many(session, answered, now)
 
 
 def collect_due(
@@ -316,9 +322,10 @@ def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -
         )
     if invoice.amount_due - invoice.amount_paid <= 0:
         raise ConflictError(f"Invoice '{invoice.id}' has nothing left to pay.")
-    if repository.invoices_with_unsettled(
+    busy = repository.invoices_with_unsettled(
         session, [(invoice.account_id, invoice.id)], outcomes.UNSETTLED
-    ):
+    )
+    if busy:
         raise ConflictError(
             f"A payment of invoice '{invoice.id}' is still being processed; its outcome is"
             " awaited before another attempt."
@@ -326,7 +333,7 @@ def pay_now(session: Session, tenant: Tenant, invoice: Invoice, now: datetime) -
     customer = customers.by_key(session, tenant.account_id, invoice.customer_id)
     if methods.default_of(session, tenant, customer) is None:
         raise ConflictError(f"Customer '{customer.id}' has no default payment method.")
-    pending = start(session, tenant, invoice, now, asked=True)
+    pending = start(session, tenant, invoice, now, asked=True, batch=Batch(busy))
     assert pending is not None
     return pending
 

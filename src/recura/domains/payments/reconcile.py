@@ -6,6 +6,7 @@ while an attempt is unsettled."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -87,6 +88,14 @@ class Reconciling(staged.Kind[Pending, ChargeResult | None]):
         self, session: Session, item: Pending, answer: ChargeResult | None, now: datetime
     ) -> None:
         collection.finish(session, item, answer, now)
+
+    def record_many(
+        self,
+        session: Session,
+        answered: Sequence[tuple[Pending, ChargeResult | None]],
+        now: datetime,
+    ) -> None:
+        collection.finish_many(session, answered, now)
 
 
 def reconcile_unsettled(
