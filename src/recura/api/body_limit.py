@@ -21,7 +21,7 @@ MIB = 1024 * KIB
 API_LIMIT = 1 * MIB
 STATEMENT_LIMIT = 20 * MIB  # a year of a busy account's camt.053
 PAGE_LIMIT = 256 * KIB  # processors' webhooks and subscribers' forms are a few kilobytes
-_PAGES = ("/webhooks/", "/portal/", "/email/")
+_PAGES = ("/webhooks/", "/portal/", "/email/", "/p/", "/checkout/")
 
 
 def limit_for(method: str, path: str) -> int:

@@ -21,6 +21,7 @@ from recura.domains.events.payloads import (
     InvoiceData,
     InvoicePaymentFailedData,
     PaymentMethodData,
+    PortalSessionData,
     RefundData,
     SubscriptionChange,
     SubscriptionData,
@@ -193,6 +194,8 @@ def emails_for(event: Event, found: Found) -> list[Planned]:
             "exp_year": data.exp_year,
         }
         return [Planned(event, "card_expiring", context)]
+    if isinstance(data, PortalSessionData) and data.origin == "email":
+        return [Planned(event, "sign_in", {"portal_session": data.id})]
     return []
 
 

@@ -443,7 +443,7 @@ def prepare(
     )
     urls: dict[links.Purpose, str] = {}
     for purpose in rendering.LINKS.get(row.template, ()):
-        subject = row.context.get("invoice" if purpose == "invoice" else "subscription")
+        subject = row.context.get(_SUBJECTS.get(purpose, "subscription"))
         if purpose == "invoice" and subject is None:
             continue  # written before receipts named their invoice: no link
         token = links.sign(
@@ -533,6 +533,12 @@ _PATHS: dict[links.Purpose, str] = {
     "update_payment_method": "/portal/payment-method/",
     "reactivate": "/portal/reactivate/",
     "invoice": "/portal/invoice/",
+    "sign_in": "/portal/sign-in/",
+}
+# The context value naming each link's object.
+_SUBJECTS: dict[links.Purpose, str] = {
+    "invoice": "invoice",
+    "sign_in": "portal_session",
 }
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
-Purpose = Literal["unsubscribe", "update_payment_method", "reactivate", "invoice"]
+Purpose = Literal[
+    "unsubscribe", "update_payment_method", "reactivate", "invoice", "sign_in", "portal_session"
+]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
 # InvoiceBasis links work for a month; an unsubscribe link, or a receipt's link to its invoice,
 # must work as long as the mail is kept.
@@ -22,6 +24,10 @@ LIFETIME: dict[Purpose, timedelta] = {
     "invoice": timedelta(days=366),
     "update_payment_method": timedelta(days=30),
     "reactivate": timedelta(days=30),
+    # Ways into the portal, each good once (the portal session's row says whether it was
+    # used): the emailed sign-in link for 15 minutes, the merchant's session URL for an hour.
+    "sign_in": timedelta(minutes=15),
+    "portal_session": timedelta(hours=1),
 }
 _CONTEXT = b"recura email links v1"
 

@@ -42,6 +42,7 @@ TemplateName = Literal[
     "invoice_due_reminder",
     "refund",
     "cancel_scheduled",
+    "sign_in",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
@@ -57,6 +58,7 @@ LINKS: dict[str, tuple[Purpose, ...]] = {
     "receipt": ("invoice",),
     "invoice_sent": ("invoice",),
     "invoice_due_reminder": ("invoice",),
+    "sign_in": ("sign_in",),
 }
 DIRECTORY = Path(__file__).parent / "templates"
 
@@ -243,6 +245,7 @@ SAMPLE_LINKS: dict[Purpose, str] = {
     "reactivate": "http://127.0.0.1:8000/portal/reactivate/SAMPLE",
     "unsubscribe": "http://127.0.0.1:8000/email/unsubscribe/SAMPLE",
     "invoice": "http://127.0.0.1:8000/portal/invoice/SAMPLE",
+    "sign_in": "http://127.0.0.1:8000/portal/sign-in/SAMPLE",
 }
 _INVOICE = {"number": "NDT-000042", "amount": 4900, "currency": "RON"}
 _LINES = {
@@ -265,6 +268,7 @@ _TRANSFER = {
     "reference": "RF18539007547034",
 }
 SAMPLES: dict[str, dict[str, Any]] = {
+    "sign_in": {"customer_name": "Ana Popescu", "portal_session": "pss_SAMPLE"},
     "welcome": {
         "customer_name": "Ana Popescu",
         "plan": "Pro",

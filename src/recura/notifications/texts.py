@@ -159,6 +159,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Depending on your bank, it may take a few days to appear on your statement.",
         "ro": "În funcție de bancă, poate dura câteva zile până apare în extrasul de cont.",
     },
+    # The portal's sign-in link, asked for on the sign-in page.
+    "sign_in.subject": {
+        "en": "Your sign-in link for {account}",
+        "ro": "Linkul de autentificare la {account}",
+    },
+    "sign_in.body": {
+        "en": "Use this link to see your subscriptions, invoices and payments. It works once, "
+        "within 15 minutes.",
+        "ro": "Folosiți acest link pentru a vedea abonamentele, facturile și plățile. Funcționează "
+        "o singură dată, în 15 minute.",
+    },
+    "sign_in.button": {"en": "Sign in", "ro": "Autentificare"},
+    "sign_in.not_you": {
+        "en": "If you did not ask for this link, ignore this email: no one can sign in without it.",
+        "ro": "Dacă nu ați cerut acest link, ignorați acest email: nimeni nu se poate autentifica "
+        "fără el.",
+    },
     # Set to cancel at the end of the period, with a link to keep it.
     "cancel_scheduled.subject": {
         "en": "Your {plan} subscription ends on {date}",

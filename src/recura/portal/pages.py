@@ -1,5 +1,6 @@
-"""Rendering the subscriber pages: Jinja2 templates on one layout, sentences from `texts`
-in the customer's language, money and dates by Babel as in the emails."""
+"""Rendering the subscriber pages: Jinja2 templates on one layout, sentences from the
+`portal` message catalogs (`recura.i18n`) in the customer's language, money and dates by
+Babel as in the emails."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from recura import i18n
 from recura.db.models import Account, PaymentMethod
 from recura.db.unit_of_work import unit_of_work
 from recura.notifications import rendering
 from recura.notifications import texts as email_texts
-from recura.portal import texts
 from recura.portal.access import Visit
 
 DIRECTORY = Path(__file__).parent / "templates"
@@ -30,6 +31,10 @@ MAX_FORM_BYTES = 4096
 _env = rendering.environment(DIRECTORY)
 
 
+def _text(key: str, locale: str, **values: object) -> str:
+    return i18n.text("portal", key, locale, **values)
+
+
 def unit(request: Request) -> AbstractContextManager[Session]:
     """The request's one unit of work: committed when the page is rendered."""
     return unit_of_work(request.app.state.session_factory)
@@ -37,7 +42,7 @@ def unit(request: Request) -> AbstractContextManager[Session]:
 
 def _translator(locale: str) -> Any:
     def t(key: str, **values: object) -> str:
-        return texts.text(key, locale, **values)
+        return _text(key, locale, **values)
 
     return t
 
@@ -75,17 +80,17 @@ def invalid() -> HTMLResponse:
 
 def describe(method: PaymentMethod | None, locale: str) -> str:
     if method is None:
-        return texts.text("method.other", locale)
+        return _text("method.other", locale)
     if method.kind == "paypal":
-        return texts.text("method.paypal", locale, email=method.email or "")
+        return _text("method.paypal", locale, email=method.email or "")
     if method.last4:
         raw = method.brand or ""
         brand = email_texts.BRANDS.get(raw, raw.title())
         if method.exp_year and method.exp_month:
             expiry = rendering.month(method.exp_year, method.exp_month, locale)
-            return texts.text("method.card", locale, brand=brand, last4=method.last4, expiry=expiry)
-        return texts.text("method.card_no_expiry", locale, brand=brand, last4=method.last4)
-    return texts.text("method.other", locale)
+            return _text("method.card", locale, brand=brand, last4=method.last4, expiry=expiry)
+        return _text("method.card_no_expiry", locale, brand=brand, last4=method.last4)
+    return _text("method.other", locale)
 
 
 Work = Callable[[Request, str, dict[str, str]], HTMLResponse]

@@ -20,6 +20,7 @@ from recura.api.v1 import (
     payment_methods,
     payments,
     plans,
+    portal_sessions,
     products,
     promotion_codes,
     refunds,
@@ -62,4 +63,5 @@ ROUTERS = [
     test_clocks.router,
     usage.router,
     webhook_endpoints.router,
+    portal_sessions.router,
 ]

@@ -1,6 +1,7 @@
 """Every table, one module each; importing this package registers them all on Base.metadata."""
 
 from recura.db.models.account import Account
+from recura.db.models.account_logo import AccountLogo
 from recura.db.models.add_on import AddOn
 from recura.db.models.api_key import ApiKey
 from recura.db.models.balance_entry import BalanceEntry
@@ -29,6 +30,7 @@ from recura.db.models.payment import Payment
 from recura.db.models.payment_method import PaymentMethod
 from recura.db.models.plan import Plan
 from recura.db.models.plan_version import PlanVersion
+from recura.db.models.portal_session import PortalSession
 from recura.db.models.product import Product
 from recura.db.models.promotion_code import PromotionCode
 from recura.db.models.refund import Refund
@@ -43,6 +45,7 @@ from recura.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
     "Account",
+    "AccountLogo",
     "AddOn",
     "ApiKey",
     "BalanceEntry",
@@ -71,6 +74,7 @@ __all__ = [
     "PaymentMethod",
     "Plan",
     "PlanVersion",
+    "PortalSession",
     "Product",
     "PromotionCode",
     "Refund",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Integer, Numeric, String
+from sqlalchemy import Boolean, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType
@@ -13,6 +13,7 @@ class Account(Base):
     """A merchant: the tenant every other row belongs to."""
 
     __tablename__ = "accounts"
+    __table_args__ = (Index("ix_accounts_slug", "slug", unique=True),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     legal_name: Mapped[str] = mapped_column(String(200))
@@ -50,3 +51,15 @@ class Account(Base):
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    # Public pages and branding: the pricing page and sign-in live under /p/{slug} (null: the
+    # account has no public pages); the colour of buttons and links, the legal pages linked
+    # from every page and email, the sites that may frame the pricing page, its highlighted plan.
+    slug: Mapped[str | None] = mapped_column(String(64))
+    brand_color: Mapped[str] = mapped_column(String(7), default="#2f6fed", server_default="#2f6fed")
+    terms_url: Mapped[str | None] = mapped_column(String(500))
+    privacy_url: Mapped[str | None] = mapped_column(String(500))
+    pricing_embed_origins: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default="[]"
+    )
+    pricing_highlight_plan_id: Mapped[str | None] = mapped_column(String(40))

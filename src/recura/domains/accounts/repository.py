@@ -5,7 +5,7 @@ from collections.abc import Collection
 from sqlalchemy import Row, String, bindparam, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Account, ApiKey, BankAccount
+from recura.db.models import Account, AccountLogo, ApiKey, BankAccount
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
@@ -58,3 +58,22 @@ def bank_accounts_page(
 
 def by_legal_name(session: Session, legal_name: str) -> Account | None:
     return session.scalar(select(Account).where(Account.legal_name == legal_name))
+
+
+def by_slug(session: Session, slug: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.slug == slug))
+
+
+def slug_taken(session: Session, slug: str, account_id: str) -> bool:
+    """Another account has this slug."""
+    stmt = select(Account.id).where(Account.slug == slug, Account.id != account_id)
+    return session.scalar(stmt) is not None
+
+
+def logo(session: Session, account_id: str) -> AccountLogo | None:
+    return session.get(AccountLogo, account_id)
+
+
+def logo_hash(session: Session, account_id: str) -> str | None:
+    """The logo's hash, without loading its bytes (pages link to it by hash)."""
+    return session.scalar(select(AccountLogo.sha256).where(AccountLogo.account_id == account_id))

@@ -9,6 +9,7 @@ from stdnum import iban
 from stdnum.exceptions import ValidationError
 
 from recura.core import dunning
+from recura.domains.accounts.branding import BrandColor, EmbedOrigin, LegalUrl, Slug
 from recura.domains.common.fields import (
     Country,
     Currency,
@@ -75,6 +76,12 @@ ACCOUNT_EXAMPLE = {
     "email_reply_to": "suport@norditech.ro",
     "winback_days": 14,
     "invoice_reminder_days": 3,
+    "slug": "norditech",
+    "brand_color": "#2f6fed",
+    "terms_url": "https://norditech.ro/termeni",
+    "privacy_url": "https://norditech.ro/confidentialitate",
+    "pricing_embed_origins": ["https://norditech.ro"],
+    "pricing_highlight_plan_id": None,
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -199,6 +206,32 @@ class AccountUpdate(Schema):
         description="Days before an invoice sent for payment by transfer falls due when its "
         "reminder goes out; null: never.",
     )
+    # Public pages and branding.
+    slug: Slug | None = Field(
+        default=None,
+        description="The account's public pages live under /p/{slug}: the pricing page, "
+        "portal sign-in. Lowercase letters, digits and hyphens; null: no public pages.",
+    )
+    brand_color: BrandColor | None = Field(
+        default=None,
+        description="Buttons and links on the public pages and emails (#rrggbb); white text "
+        "on it must have a contrast of at least 4.5:1.",
+    )
+    terms_url: LegalUrl | None = Field(
+        default=None, description="The merchant's terms, linked from every page and email."
+    )
+    privacy_url: LegalUrl | None = Field(
+        default=None, description="The merchant's privacy policy, linked like the terms."
+    )
+    pricing_embed_origins: list[EmbedOrigin] | None = Field(
+        default=None,
+        max_length=10,
+        description="Sites that may show the pricing page in an iframe (CSP frame-ancestors); "
+        "[] for none.",
+    )
+    pricing_highlight_plan_id: str | None = Field(
+        default=None, description="The plan the pricing page highlights; null: none."
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
@@ -209,6 +242,10 @@ CLEARABLE = frozenset(
         "email_reply_to",
         "winback_days",
         "invoice_reminder_days",
+        "slug",
+        "terms_url",
+        "privacy_url",
+        "pricing_highlight_plan_id",
     }
 )
 
@@ -239,6 +276,12 @@ class AccountOut(BaseModel):
     email_reply_to: str | None
     winback_days: int | None
     invoice_reminder_days: int | None
+    slug: str | None
+    brand_color: str
+    terms_url: str | None
+    privacy_url: str | None
+    pricing_embed_origins: list[str]
+    pricing_highlight_plan_id: str | None
     livemode: bool
     created_at: datetime
 

@@ -14,6 +14,7 @@ from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut
 from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
+from recura.domains.plans import repository as plans
 from recura.ids import new_id
 
 
@@ -59,6 +60,11 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
         setattr(account, field, value)
     if data.iban is not None:
         bank_accounts.register_iban(session, account.id, data.iban, now)
+    if data.slug is not None and repository.slug_taken(session, data.slug, account.id):
+        raise ConflictError(f"The slug '{data.slug}' is taken by another account.")
+    highlight = data.pricing_highlight_plan_id
+    if highlight is not None and plans.get_plan(session, tenant, highlight) is None:
+        raise NotFoundError("plan", highlight)
     account.updated_at = now
     session.flush()
     return account
@@ -88,6 +94,12 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         email_reply_to=account.email_reply_to,
         winback_days=account.winback_days,
         invoice_reminder_days=account.invoice_reminder_days,
+        slug=account.slug,
+        brand_color=account.brand_color,
+        terms_url=account.terms_url,
+        privacy_url=account.privacy_url,
+        pricing_embed_origins=account.pricing_embed_origins,
+        pricing_highlight_plan_id=account.pricing_highlight_plan_id,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

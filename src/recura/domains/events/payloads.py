@@ -59,6 +59,7 @@ class EventType(StrEnum):
     PAYMENT_METHOD_EXPIRING = "payment_method.expiring"
     BANK_STATEMENT_IMPORTED = "bank_statement.imported"
     ENTITLEMENTS_UPDATED = "entitlements.updated"
+    PORTAL_SESSION_CREATED = "portal_session.created"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -617,6 +618,27 @@ class BankStatementImported(BankStatementData):
 
 class EntitlementsUpdated(EntitlementsData):
     type = EventType.ENTITLEMENTS_UPDATED
+
+
+class PortalSessionData(EventPayload):
+    """A way into the portal was made: a sign-in link the subscriber asked for by email
+    (`origin` email), or a session the merchant's API call made (`origin` api)."""
+
+    model_config = _config(
+        {
+            "id": "pss_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "customer": CUS,
+            "origin": "email",
+            "expires_at": AT,
+        }
+    )
+    customer: str
+    origin: Literal["email", "api"]
+    expires_at: datetime = Field(description="The link works once, until then.")
+
+
+class PortalSessionCreated(PortalSessionData):
+    type = EventType.PORTAL_SESSION_CREATED
 
 
 P = TypeVar("P", bound=EventPayload)
