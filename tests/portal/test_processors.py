@@ -63,7 +63,13 @@ def test_a_card_saved_through_stripe_pays_the_overdue_invoice(
     assert form.get("hidden") is not None  # shown by the script, so without JS only the note
     needs_js = page.tree.get_element_by_id("card-needs-js")  # until the script hides it
     assert "Entering a card needs JavaScript" in needs_js.text_content()
-    assert page.tree.xpath("//script/@src") == ["https://js.stripe.com/v3/"]
+    scripts = page.tree.xpath("//script/@src")
+    assert scripts == ["https://js.stripe.com/v3/", "/assets/card.js"]
+    # Stripe.js may load and talk to Stripe, and nothing else from elsewhere.
+    policy = page.response.headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in policy
+    assert "https://js.stripe.com" in policy
+    assert "connect-src 'self' https://js.stripe.com https://api.stripe.com" in policy
     intent = stripe_client.v1.setup_intents.retrieve(secret.split("_secret_")[0])
     assert intent.usage == "off_session"
 

@@ -30,6 +30,8 @@ from recura.config import Settings, get_settings
 from recura.db.engine import make_engine, make_read_session_factory, make_session_factory
 from recura.jobs.worker import EmbeddedWorker
 from recura.portal import routes as portal
+from recura.web import assets
+from recura.web.headers import SecurityHeaders
 
 GC_THRESHOLD = 50_000
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -89,10 +91,17 @@ def create_app(
     errors.install(app)
     signed_paths.install()
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     # The routes themselves, not `include_router`: FastAPI then matches a request against
     # one flat list instead of walking each included router's own, which took more than
     # half of a trivial request's time. The routers carry their prefixes and settings.
-    for router in (*ROUTERS, gateway_webhooks.router, email_links.router, portal.router):
+    for router in (
+        *ROUTERS,
+        gateway_webhooks.router,
+        email_links.router,
+        portal.router,
+        assets.router,
+    ):
         app.router.routes.extend(router.routes)
 
     # The docs page loads its assets from us, not a CDN: installs may have no internet.

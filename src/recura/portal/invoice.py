@@ -17,6 +17,7 @@ from recura.gateways.bank_transfer import references
 from recura.notifications import epc_qr, links, rendering
 from recura.portal import access, pages
 from recura.portal.access import Visit
+from recura.web.pages import PRIVATE
 
 router = APIRouter()
 PURPOSE: links.Purpose = "invoice"
@@ -55,11 +56,12 @@ def show(token: str, request: Request) -> HTMLResponse:
     with pages.unit(request) as session:
         found = _load(session, request, token)
         if found is None:
-            return pages.invalid()
+            return pages.invalid(request)
         visit, invoice = found
         lines = invoices.lines_of_invoice(session, invoice)
         transfer = _transfer(visit, invoice)
         return pages.render(
+            request,
             "invoice.html",
             visit,
             notice=None,
@@ -82,5 +84,5 @@ def qr(token: str, request: Request) -> Response:
         transfer = _transfer(*found) if found else None
         text = epc_qr.payload(transfer) if transfer else None
     if text is None:
-        return Response(status_code=404, headers=pages.HEADERS)
-    return Response(epc_qr.png(text), media_type="image/png", headers=pages.HEADERS)
+        return Response(status_code=404, headers=PRIVATE)
+    return Response(epc_qr.png(text), media_type="image/png", headers=PRIVATE)

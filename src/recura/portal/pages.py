@@ -1,6 +1,6 @@
-"""Rendering the subscriber pages: Jinja2 templates on one layout, sentences from the
-`portal` message catalogs (`recura.i18n`) in the customer's language, money and dates by
-Babel as in the emails."""
+"""Rendering the subscriber pages: the portal's templates on the shared layout
+(`recura.web.pages`), sentences from the `portal` message catalogs in the subscriber's
+language, money and dates by Babel as in the emails."""
 
 from __future__ import annotations
 
@@ -18,20 +18,21 @@ from starlette.concurrency import run_in_threadpool
 from recura import i18n
 from recura.db.models import Account, PaymentMethod
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.accounts import repository as accounts
 from recura.notifications import rendering
 from recura.notifications import texts as email_texts
 from recura.portal.access import Visit
+from recura.web import csp, language
+from recura.web.pages import Brand, Frame, Pages, brand
 
 DIRECTORY = Path(__file__).parent / "templates"
-# Links with a token in the address: never cached, never sent on as a Referer.
-HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 # A form of the portal is a handful of short fields.
-MAX_FORM_BYTES = 4096
+MAX_FORM_BYTES = 8192
 
-_env = rendering.environment(DIRECTORY)
+PAGES = Pages([DIRECTORY], "portal")
 
 
-def _text(key: str, locale: str, **values: object) -> str:
+def text(key: str, locale: str, **values: object) -> str:
     return i18n.text("portal", key, locale, **values)
 
 
@@ -40,57 +41,67 @@ def unit(request: Request) -> AbstractContextManager[Session]:
     return unit_of_work(request.app.state.session_factory)
 
 
-def _translator(locale: str) -> Any:
-    def t(key: str, **values: object) -> str:
-        return _text(key, locale, **values)
-
-    return t
+def brand_of(session: Session, account: Account) -> Brand:
+    return brand(account, accounts.logo_hash(session, account.id))
 
 
-def support_address(account: Account) -> str:
-    return account.email_reply_to or account.email_from_address or ""
+def policy(request: Request, *, stripe: bool = False) -> csp.Policy:
+    """The page's CSP; with `stripe`, Stripe.js's card element may load and talk home."""
+    if not stripe:
+        return csp.Policy(csp.nonce())
+    js = request.app.state.settings.stripe_js_url
+    return csp.Policy(csp.nonce(), stripe_js=js, stripe_api=csp.STRIPE_API_FOR.get(csp.origin(js)))
 
 
-def merchant_name(account: Account) -> str:
-    return account.email_from_name or account.legal_name
-
-
-def render(template: str, visit: Visit, status: int = 200, **values: Any) -> HTMLResponse:
-    locale = visit.locale
-    html = _env.get_template(template).render(
-        values,
-        locale=locale,
-        t=_translator(locale),
-        money=lambda amount, currency: rendering.money(amount, currency, locale),
-        day=lambda at: rendering.day(at, locale, visit.account.timezone),
-        method=lambda m: describe(m, locale),
-        customer_name=visit.customer.name or "",
-        account_name=merchant_name(visit.account),
-        support_address=support_address(visit.account),
+def render(
+    request: Request,
+    template: str,
+    visit: Visit,
+    status: int = 200,
+    *,
+    stripe: bool = False,
+    **values: Any,
+) -> HTMLResponse:
+    """A page reached through an emailed link: the visit says whose."""
+    frame = Frame(
+        brand=visit.brand,
+        locale=visit.locale,
+        test_mode=not visit.tenant.livemode,
+        policy=policy(request, stripe=stripe),
     )
-    return HTMLResponse(html, status_code=status, headers=HEADERS)
+    return PAGES.render(
+        request,
+        template,
+        frame,
+        status,
+        customer_name=visit.customer.name or "",
+        account_name=visit.brand.name,
+        support_address=visit.brand.support_email or "",
+        method=lambda m: describe(m, visit.locale),
+        **values,
+    )
 
 
-def invalid() -> HTMLResponse:
-    """A link that is not genuine, expired or for another page: in English, since it
-    names no customer whose language we could trust."""
-    html = _env.get_template("invalid.html").render(locale="en", t=_translator("en"))
-    return HTMLResponse(html, status_code=404, headers=HEADERS)
+def invalid(request: Request) -> HTMLResponse:
+    """A link that is not genuine, expired or for another page: in the browser's language,
+    since it names no customer whose language we could trust."""
+    locale = language.choose(request, "en")
+    return PAGES.render(request, "invalid.html", Frame(brand=None, locale=locale), 404)
 
 
 def describe(method: PaymentMethod | None, locale: str) -> str:
     if method is None:
-        return _text("method.other", locale)
+        return text("method.other", locale)
     if method.kind == "paypal":
-        return _text("method.paypal", locale, email=method.email or "")
+        return text("method.paypal", locale, email=method.email or "")
     if method.last4:
         raw = method.brand or ""
-        brand = email_texts.BRANDS.get(raw, raw.title())
+        card_brand = email_texts.BRANDS.get(raw, raw.title())
         if method.exp_year and method.exp_month:
             expiry = rendering.month(method.exp_year, method.exp_month, locale)
-            return _text("method.card", locale, brand=brand, last4=method.last4, expiry=expiry)
-        return _text("method.card_no_expiry", locale, brand=brand, last4=method.last4)
-    return _text("method.other", locale)
+            return text("method.card", locale, brand=card_brand, last4=method.last4, expiry=expiry)
+        return text("method.card_no_expiry", locale, brand=card_brand, last4=method.last4)
+    return text("method.other", locale)
 
 
 Work = Callable[[Request, str, dict[str, str]], HTMLResponse]
@@ -108,7 +119,7 @@ async def form(request: Request) -> dict[str, str]:
     if len(body) > MAX_FORM_BYTES:
         return {}
     try:
-        fields = parse_qs(body.decode(), max_num_fields=20)
+        fields = parse_qs(body.decode(), max_num_fields=40)
     except (UnicodeDecodeError, ValueError):
         return {}
     return {name: values[0] for name, values in fields.items()}

@@ -90,6 +90,7 @@ def _page(
     # Once everything is paid there is nothing more to do here; otherwise offer a new method.
     offer = Offer("done") if outcomes and not overdue else _offer(session, request, visit, token)
     return pages.render(
+        request,
         "payment_method.html",
         visit,
         status=status,
@@ -101,6 +102,7 @@ def _page(
         post_url=path(token),
         form_key=access.form_key(request.app.state.secret, token, FORM),
         stripe_js_url=request.app.state.settings.stripe_js_url,
+        stripe=offer.kind == "stripe",
     )
 
 
@@ -114,7 +116,7 @@ def show(token: str, request: Request) -> HTMLResponse:
     with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
-            return pages.invalid()
+            return pages.invalid(request)
         return _page(session, request, visit, token)
 
 
@@ -127,7 +129,7 @@ def _save(request: Request, token: str, fields: dict[str, str]) -> HTMLResponse:
     with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
-            return pages.invalid()
+            return pages.invalid(request)
         if not access.form_accepted(request, token, FORM, fields):
             return _page(session, request, visit, token, notice="page.form_expired", status=403)
         method_token = fields.get("token", "").strip()
@@ -148,7 +150,7 @@ def paypal_return(
     with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
-            return pages.invalid()
+            return pages.invalid(request)
         if paypal == "cancelled" or not approval_token_id:
             return _page(session, request, visit, token, notice="payment.paypal_cancelled")
         # Coming back twice (a reload) saves one method: the setup token gives PayPal's

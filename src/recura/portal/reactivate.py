@@ -76,6 +76,7 @@ def _page(
         values["default_method"] = methods.default_of(session, visit.tenant, visit.customer)
     plan = plans.plan_by_key(session, visit.tenant.account_id, sub.plan_id)
     return pages.render(
+        request,
         "reactivate.html",
         visit,
         status=status,
@@ -111,7 +112,7 @@ def show(token: str, request: Request) -> HTMLResponse:
     with pages.unit(request) as session:
         found = _load(session, request, token)
         if found is None:
-            return pages.invalid()
+            return pages.invalid(request)
         return _page(session, request, *found, token)
 
 
@@ -124,7 +125,7 @@ def _act(request: Request, token: str, fields: dict[str, str]) -> HTMLResponse:
     with pages.unit(request) as session:
         found = _load(session, request, token)
         if found is None:
-            return pages.invalid()
+            return pages.invalid(request)
         visit, sub = found
         if not access.form_accepted(request, token, FORM, fields):
             return _page(
