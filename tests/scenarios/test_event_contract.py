@@ -70,6 +70,9 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
     api.ok("POST", f"/v1/invoices/{later[0]['id']}/pay", json={"paid_out_of_band": True})
     world.act(unpaid, "cancel")
 
+    # The merchant opens the portal for a subscriber.
+    api.ok("POST", "/v1/portal_sessions", 201, json={"customer": ana})
+
     # A yearly plan is announced a week ahead; the first card's expiry a month ahead.
     eva = world.customer()
     world.subscribe(eva, yearly)

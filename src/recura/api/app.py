@@ -32,6 +32,7 @@ from recura.jobs.worker import EmbeddedWorker
 from recura.portal import routes as portal
 from recura.web import assets
 from recura.web.headers import SecurityHeaders
+from recura.web.rate_limits import Limiter
 
 GC_THRESHOLD = 50_000
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -88,6 +89,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.secret = settings.secret_key.get_secret_value().encode()
     app.state.api_keys = KeyCache(settings.api_key_cache_seconds)
+    app.state.limiter = Limiter()
     errors.install(app)
     signed_paths.install()
     app.add_middleware(BodyLimit)

@@ -37,7 +37,13 @@ INVOICE_EVENTS = frozenset(
     {EventType.INVOICE_FINALIZED, EventType.INVOICE_PAID, EventType.REFUND_SUCCEEDED}
 )
 # Shapes that name the customer they are about.
-_NAMING_CUSTOMER = (SubscriptionData, InvoiceData, UpcomingInvoiceData, PaymentMethodData)
+_NAMING_CUSTOMER = (
+    SubscriptionData,
+    InvoiceData,
+    UpcomingInvoiceData,
+    PaymentMethodData,
+    PortalSessionData,
+)
 # An event's data as its model, by event: a batch reads each several times.
 _parsed: WeakKeyDictionary[Event, tuple[object, EventPayload]] = WeakKeyDictionary()
 

@@ -87,6 +87,7 @@ HANDLED = frozenset(
         EventType.INVOICE_PAYMENT_FAILED,
         EventType.REFUND_SUCCEEDED,
         EventType.PAYMENT_METHOD_EXPIRING,
+        EventType.PORTAL_SESSION_CREATED,
     }
 )
 # Emails that go out only while their invoice is still open.

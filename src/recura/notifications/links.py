@@ -74,8 +74,17 @@ def sign(
     return f"{payload}.{_b64(mac)}"
 
 
-def verify(secret: bytes, token: str, purpose: Purpose, now: datetime) -> Claims:
-    """The token's claims, if it is genuine, for `purpose` and not expired."""
+def peek(secret: bytes, token: str, purpose: Purpose) -> Claims | None:
+    """A genuine token's claims, expired or not (to say where to get a fresh one)."""
+    try:
+        return verify(secret, token, purpose, None)
+    except InvalidToken:
+        return None
+
+
+def verify(secret: bytes, token: str, purpose: Purpose, now: datetime | None) -> Claims:
+    """The token's claims, if it is genuine, for `purpose` and, unless `now` is None, not
+    expired."""
     payload, dot, mac = token.partition(".")
     if not dot or not payload or len(token) > 1024:
         raise InvalidToken("malformed")
@@ -93,6 +102,6 @@ def verify(secret: bytes, token: str, purpose: Purpose, now: datetime) -> Claims
     if kind != purpose:
         raise InvalidToken("for another purpose")
     expires_at = datetime.fromtimestamp(int(expires), UTC)
-    if now >= expires_at:
+    if now is not None and now >= expires_at:
         raise InvalidToken("expired")
     return Claims(kind, str(account_id), bool(livemode), str(customer_id), object_id, expires_at)

@@ -89,6 +89,11 @@ def invalid(request: Request) -> HTMLResponse:
     return PAGES.render(request, "invalid.html", Frame(brand=None, locale=locale), 404)
 
 
+def not_found(request: Request) -> HTMLResponse:
+    locale = language.choose(request, "en")
+    return PAGES.render(request, "not_found.html", Frame(brand=None, locale=locale), 404)
+
+
 def describe(method: PaymentMethod | None, locale: str) -> str:
     if method is None:
         return text("method.other", locale)

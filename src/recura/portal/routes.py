@@ -1,12 +1,14 @@
-"""Every portal page under /portal; none of them is part of the API's OpenAPI document."""
+"""Every subscriber page (the portal under /portal, each account's site under /p/); none of
+them is part of the API's OpenAPI document."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from recura.portal import invoice, payment_method, reactivate
+from recura.portal import home, invoice, payment_method, reactivate, sign_in
 
-router = APIRouter(prefix="/portal", include_in_schema=False)
-router.include_router(payment_method.router)
-router.include_router(reactivate.router)
-router.include_router(invoice.router)
+router = APIRouter(include_in_schema=False)
+for _pages in (payment_method.router, reactivate.router, invoice.router):
+    router.include_router(_pages, prefix="/portal")
+router.include_router(sign_in.router)
+router.include_router(home.router)

@@ -54,17 +54,18 @@ def get_account(session: Session, account_id: str) -> Account:
 
 def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: datetime) -> Account:
     account = get_account(session, tenant.account_id)
+    # Checked before any change: a query would flush a half-made one.
+    if data.slug is not None and repository.slug_taken(session, data.slug, account.id):
+        raise ConflictError(f"The slug '{data.slug}' is taken by another account.")
+    highlight = data.pricing_highlight_plan_id
+    if highlight is not None and plans.get_plan(session, tenant, highlight) is None:
+        raise NotFoundError("plan", highlight)
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
         setattr(account, field, value)
     if data.iban is not None:
         bank_accounts.register_iban(session, account.id, data.iban, now)
-    if data.slug is not None and repository.slug_taken(session, data.slug, account.id):
-        raise ConflictError(f"The slug '{data.slug}' is taken by another account.")
-    highlight = data.pricing_highlight_plan_id
-    if highlight is not None and plans.get_plan(session, tenant, highlight) is None:
-        raise NotFoundError("plan", highlight)
     account.updated_at = now
     session.flush()
     return account

@@ -51,3 +51,8 @@ def grants_of_owners(
         .order_by(Feature.code)
     )
     return session.execute(stmt).all()
+
+
+def by_ids(session: Session, tenant: Tenant, feature_ids: Sequence[str]) -> dict[str, Feature]:
+    stmt = tenant.scope(select(Feature), Feature).where(Feature.id.in_(feature_ids))
+    return {feature.id: feature for feature in session.scalars(stmt)}

@@ -146,3 +146,8 @@ def end(session: Session, row: PortalSession, now: datetime) -> None:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def peek(session: Session, account_id: str, session_id: str) -> PortalSession | None:
+    """The session row, whatever its state (to say where signing in again starts)."""
+    return repository.get(session, account_id, session_id)
