@@ -50,3 +50,8 @@ class Account(Base):
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    # --- Support requests ---------------------------------------------------------------
+    # Where subscribers' support requests and their replies are emailed (null: the
+    # `email_reply_to`, else the `email_from_address`).
+    support_email: Mapped[str | None] = mapped_column(String(320))
