@@ -24,6 +24,7 @@ from recura.api.v1 import (
     promotion_codes,
     refunds,
     subscriptions,
+    support_requests,
     test_clocks,
     usage,
     usage_events,
@@ -62,4 +63,5 @@ ROUTERS = [
     test_clocks.router,
     usage.router,
     webhook_endpoints.router,
+    support_requests.router,
 ]

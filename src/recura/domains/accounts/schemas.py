@@ -75,6 +75,7 @@ ACCOUNT_EXAMPLE = {
     "email_reply_to": "suport@norditech.ro",
     "winback_days": 14,
     "invoice_reminder_days": 3,
+    "support_email": "ajutor@norditech.ro",
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -199,6 +200,12 @@ class AccountUpdate(Schema):
         description="Days before an invoice sent for payment by transfer falls due when its "
         "reminder goes out; null: never.",
     )
+    # Support requests
+    support_email: EmailStr | None = Field(
+        default=None,
+        description="Where subscribers' support requests and their replies are emailed; "
+        "null: `email_reply_to`, else `email_from_address`.",
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
@@ -209,6 +216,7 @@ CLEARABLE = frozenset(
         "email_reply_to",
         "winback_days",
         "invoice_reminder_days",
+        "support_email",
     }
 )
 
@@ -239,6 +247,7 @@ class AccountOut(BaseModel):
     email_reply_to: str | None
     winback_days: int | None
     invoice_reminder_days: int | None
+    support_email: str | None
     livemode: bool
     created_at: datetime
 

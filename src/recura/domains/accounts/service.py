@@ -88,9 +88,16 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         email_reply_to=account.email_reply_to,
         winback_days=account.winback_days,
         invoice_reminder_days=account.invoice_reminder_days,
+        support_email=account.support_email,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )
+
+
+def support_address(account: Account) -> str | None:
+    """Where the account's support requests are emailed: its `support_email`, else where
+    replies to its emails go, else the address they come from; None when it set none."""
+    return account.support_email or account.email_reply_to or account.email_from_address
 
 
 def issue_key(
