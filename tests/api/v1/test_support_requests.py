@@ -14,8 +14,10 @@ from tests.factories import open_support_request
 
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.events.payloads import EventType
 from recura.domains.support_requests import service as support
 from recura.domains.support_requests.schemas import MESSAGE_MAX
+from recura.domains.webhook_endpoints.schemas import FAMILIES
 
 PROBLEM = "application/problem+json"
 
@@ -190,6 +192,16 @@ def test_support_events_keep_their_webhook_contract(
     replies = [e["data"] for e in events if e["type"] == "support_request.replied"]
     assert sorted(r["replied_by"] for r in replies) == ["customer", "merchant"]
     assert all(r["subscription"] == sub for r in replies)
+
+
+def test_an_endpoint_can_take_only_the_support_events(api: Api) -> None:
+    assert {kind.split(".")[0] for kind in EventType} <= FAMILIES
+    body = {
+        "url": "https://hooks.merchant.example/support",
+        "enabled_events": ["support_request.*"],
+    }
+    created = api.ok("POST", "/v1/webhook_endpoints", 201, json=body)
+    assert created["enabled_events"] == ["support_request.*"]
 
 
 def test_the_support_address_is_set_cleared_and_checked(api: Api) -> None:
