@@ -81,6 +81,7 @@ def test_a_conversation_reaches_each_side_in_its_language(
     assert confirmation.message["Subject"] == "We received your request: Charged twice"
     assert "Hello Ana Popescu," in plain(confirmation)
     assert "I was charged twice in February." in plain(confirmation)
+    assert f"write to {support_address}." in plain(confirmation)
 
     reply = "Hello Ana,\n\nThe second charge was refunded today."
     api.ok("POST", f"/v1/support_requests/{request_id}/reply", json={"body": reply})

@@ -446,10 +446,13 @@ def prepare(
         return None
     tenant = Tenant(row.account_id, row.livemode)
     sender = account.email_from_address or mailer.default_from
+    questions = account.email_reply_to or sender
+    if row.template in rendering.SUPPORT:
+        questions = support_address(account) or questions
     brand = rendering.Brand(
         name=account.email_from_name or account.legal_name,
         timezone=account.timezone,
-        support_address=account.email_reply_to or sender,
+        support_address=questions,
     )
     urls: dict[links.Purpose, str] = {}
     for purpose in rendering.LINKS.get(row.template, ()):
