@@ -28,8 +28,10 @@ from recura.db.models import (
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
+from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.payments import methods
+from recura.domains.support_requests import service as support_requests
 from recura.gateways.base import CustomerInfo
 from recura.gateways.sandbox import SandboxGateway
 from recura.ids import new_id, new_ids
@@ -459,3 +461,26 @@ def sample_payload(type_: str, object_id: str, **fields: Any) -> payloads.EventP
     model = payloads.payload_class(type_)
     shape = next(s for s in model.__mro__ if s in _SAMPLES)
     return model.model_validate({**_SAMPLES[shape], "id": object_id, **fields})
+
+
+def open_support_request(
+    factory: sessionmaker[Session],
+    account_id: str,
+    customer_id: str,
+    *,
+    livemode: bool = False,
+    now: datetime = T0,
+    **fields: Any,
+) -> str:
+    """A support request the customer opened from the portal, committed; its id."""
+    request = {
+        "category": "billing",
+        "subject": "Plată dublă în februarie",
+        "message": "Am fost taxată de două ori luna aceasta. Puteți verifica?",
+        **fields,
+    }
+    with unit_of_work(factory) as session:
+        opened = support_requests.open_request(
+            session, Tenant(account_id, livemode), customer_id, now=now, **request
+        )
+        return opened.request.id

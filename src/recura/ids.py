@@ -53,6 +53,8 @@ PREFIXES = {
     "email_message": "em",
     "email_template": "etpl",
     "portal_session": "pss",
+    "support_request": "sr",
+    "support_message": "srm",
 }
 
 

@@ -18,7 +18,12 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from tests.api.test_tenancy import opened_dispute, recorded_email, unmatched_transfer
+from tests.api.test_tenancy import (
+    opened_dispute,
+    opened_support_request,
+    recorded_email,
+    unmatched_transfer,
+)
 from tests.conftest import SECRET, Merchant
 
 from recura.api.app import create_app
@@ -120,6 +125,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "promotion_codes": create(
             "promotion_codes", {**_example("PromotionCodeCreate"), "coupon": coupon}
         ),
+        "support_requests": opened_support_request(api, customer),
         "email_messages": recorded_email(api),
         # Loopback: nothing listens there, and nothing in the fuzz sends webhooks.
         "webhook_endpoints": create("webhook_endpoints", {"url": "http://127.0.0.1:9/hooks"}),

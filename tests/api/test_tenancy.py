@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.conftest import T0, Api, Merchant, make_merchant
+from tests.factories import open_support_request
 from tests.fakes.camt053 import credit, statement
 
 from recura.db.models import Payment
@@ -27,6 +28,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/bank_transactions/{id}/match"): {"invoice": "inv_x"},
     ("POST", "/v1/webhook_endpoints/{id}/rotate_secret"): {},
     ("POST", "/v1/webhook_endpoints/{id}/replay"): {"event": "evt_x"},
+    ("POST", "/v1/support_requests/{id}/reply"): {"body": "Am verificat."},
 }
 XML = {"Content-Type": "application/xml"}
 # Named, not identified: each account has its own of every name, and a PUT there writes the
@@ -62,6 +64,13 @@ def opened_dispute(api: Api, payment_id: str) -> str:
         disputes.record(session, Tenant(payment.account_id, payment.livemode), payment, event, T0)
     found: str = api.ok("GET", "/v1/disputes", params={"payment": payment_id})["data"][0]["id"]
     return found
+
+
+def opened_support_request(api: Api, customer_id: str) -> str:
+    """A support request as the customer opens it from the portal (the API only answers)."""
+    factory = api.client.app.state.session_factory  # type: ignore[attr-defined]
+    account_id: str = api.ok("GET", "/v1/account")["id"]
+    return open_support_request(factory, account_id, customer_id)
 
 
 def recorded_email(api: Api) -> str:
@@ -166,6 +175,7 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/refunds": api.ok("POST", "/v1/refunds", 201, json={"payment": payment, "amount": 50})[
             "id"
         ],
+        "/v1/support_requests": opened_support_request(api, customer),
         "/v1/email_messages": recorded_email(api),
         "/v1/webhook_endpoints": api.ok(
             "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.merchant.example/x"}

@@ -25,6 +25,8 @@ from recura.domains.events.payloads import (
     RefundData,
     SubscriptionChange,
     SubscriptionData,
+    SupportRequestMessageData,
+    SupportRequestRepliedData,
     UpcomingInvoiceData,
 )
 from recura.domains.invoices.issuing import SEND_INVOICE
@@ -43,6 +45,7 @@ _NAMING_CUSTOMER = (
     UpcomingInvoiceData,
     PaymentMethodData,
     PortalSessionData,
+    SupportRequestMessageData,
 )
 # An event's data as its model, by event: a batch reads each several times.
 _parsed: WeakKeyDictionary[Event, tuple[object, EventPayload]] = WeakKeyDictionary()
@@ -134,6 +137,8 @@ def emails_for(event: Event, found: Found) -> list[Planned]:
     invoice = found.invoices.get((event.account_id, invoice_id(event) or ""))
     if isinstance(data, SubscriptionData):
         return _subscription_emails(event, data, found, plan, at)
+    if isinstance(data, SupportRequestMessageData):
+        return _support_emails(event, data)
     if isinstance(data, UpcomingInvoiceData):
         context = {
             "plan": plan,
@@ -241,6 +246,26 @@ def _subscription_emails(
             emails.append(Planned(event, "winback", context, delay))
         return emails
     return []
+
+
+def _support_emails(event: Event, data: SupportRequestMessageData) -> list[Planned]:
+    """A new request: a notice to the support address and a confirmation to the
+    subscriber. A reply: the merchant's to the subscriber, the subscriber's to the support
+    address. Each carries the message it is about, as written."""
+    context = {
+        "request": data.id,
+        "request_subject": data.subject,
+        "category": data.category,
+        "message": data.message.body,
+    }
+    if not isinstance(data, SupportRequestRepliedData):
+        return [
+            Planned(event, "support_notice", context),
+            Planned(event, "support_confirmation", context),
+        ]
+    if data.replied_by == "merchant":
+        return [Planned(event, "support_reply", context)]
+    return [Planned(event, "support_follow_up", context)]
 
 
 def _instant(value: datetime) -> str:

@@ -35,6 +35,7 @@ from recura.db import bulk
 from recura.db.models import Customer, EmailMessage, EmailTemplate, Event
 from recura.db.unit_of_work import Units
 from recura.domains.accounts import repository as accounts_repository
+from recura.domains.accounts.service import support_address
 from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers_repository
@@ -88,6 +89,8 @@ HANDLED = frozenset(
         EventType.REFUND_SUCCEEDED,
         EventType.PAYMENT_METHOD_EXPIRING,
         EventType.PORTAL_SESSION_CREATED,
+        EventType.SUPPORT_REQUEST_CREATED,
+        EventType.SUPPORT_REQUEST_REPLIED,
     }
 )
 # Emails that go out only while their invoice is still open.
@@ -128,6 +131,13 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
         if customer is None:
             continue
         account = found.accounts[event.account_id]
+        to_address, locale = customer.email, customer.locale
+        context = {"customer_name": customer.name or "", **item.context}
+        if item.template in rendering.TO_SUPPORT:
+            # The merchant's staff read it in the account's language, and answer the
+            # subscriber by replying to it.
+            to_address, locale = support_address(account), None
+            context["customer_email"] = customer.email or ""
         rows.append(
             {
                 "account_id": event.account_id,
@@ -137,11 +147,9 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
                 "event_id": event.id,
                 "template": item.template,
                 "customer_id": customer.id,
-                "to_address": customer.email,
-                "locale": languages.for_customer(
-                    customer.locale, account.locale, account.fallback_locale
-                ),
-                "context": {"customer_name": customer.name or "", **item.context},
+                "to_address": to_address,
+                "locale": languages.for_customer(locale, account.locale, account.fallback_locale),
+                "context": context,
                 "subject": None,
                 "text": None,
                 "html": None,
@@ -422,7 +430,9 @@ def prepare(
     claim's transaction, but as it is sent (`Mailing.send`): `_Unrendered`. `batch`: what
     `_read_ahead` read for the row and the others prepared with it."""
     if row.to_address is None:
-        _finish(row, "skipped", now, "the customer has no email address")
+        _finish(
+            row, "skipped", now, _NO_ADDRESS.get(row.template, "the customer has no email address")
+        )
         return None
     batch = batch or _Batch([])
     account = accounts_repository.account_by_key(session, row.account_id)
@@ -437,10 +447,13 @@ def prepare(
         return None
     tenant = Tenant(row.account_id, row.livemode)
     sender = account.email_from_address or mailer.default_from
+    questions = account.email_reply_to or sender
+    if row.template in rendering.SUPPORT:
+        questions = support_address(account) or questions
     brand = rendering.Brand(
         name=account.email_from_name or account.legal_name,
         timezone=account.timezone,
-        support_address=account.email_reply_to or sender,
+        support_address=questions,
     )
     urls: dict[links.Purpose, str] = {}
     for purpose in rendering.LINKS.get(row.template, ()):
@@ -460,11 +473,18 @@ def prepare(
     unsubscribe = None
     if row.template in rendering.MARKETING:
         unsubscribe = (urls["unsubscribe"], account.email_reply_to or sender)
+    reply_to, to_name = account.email_reply_to, row.context.get("customer_name") or None
+    if row.template in rendering.TO_SUPPORT:
+        # The support address answers the subscriber by replying.
+        reply_to, to_name = row.context.get("customer_email") or None, None
+    elif row.template in rendering.SUPPORT:
+        # The subscriber's answer reaches whoever handles support requests.
+        reply_to = support_address(account) or reply_to
     letter: dict[str, Any] = {
         "from_name": brand.name,
         "from_address": sender,
-        "reply_to": account.email_reply_to,
-        "to_name": row.context.get("customer_name") or None,
+        "reply_to": reply_to,
+        "to_name": to_name,
         "to_address": row.to_address,
         "message_id": row.message_id,
         "locale": row.locale,
@@ -527,6 +547,14 @@ def _give_up_override(
         session, tenant, item.template_id, item.override.sources(), reason, now
     )
     record(row, "failed", f"could not render: {reason}", now)
+
+
+# Why an email without an address is skipped, when it is not the customer's missing one.
+_NO_ADDRESS = {
+    template: "the account has no support address (support_email, email_reply_to or "
+    "email_from_address)"
+    for template in rendering.TO_SUPPORT
+}
 
 
 _PATHS: dict[links.Purpose, str] = {

@@ -23,6 +23,7 @@ from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from recura.core.money import exponent
+from recura.domains.support_requests.categories import CATEGORY_LABELS
 from recura.gateways.bank_transfer import references
 from recura.notifications import epc_qr, texts
 from recura.notifications.links import Purpose
@@ -43,10 +44,19 @@ TemplateName = Literal[
     "refund",
     "cancel_scheduled",
     "sign_in",
+    "support_notice",
+    "support_confirmation",
+    "support_reply",
+    "support_follow_up",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
 MARKETING = frozenset({"winback"})
+# Written to the merchant's support address, in the account's language, with the
+# subscriber as Reply-To; the others go to the subscriber.
+TO_SUPPORT = frozenset({"support_notice", "support_follow_up"})
+# About a support request: to the subscriber, replies go to the support address.
+SUPPORT = TO_SUPPORT | {"support_confirmation", "support_reply"}
 # The signed links each email carries.
 LINKS: dict[str, tuple[Purpose, ...]] = {
     "payment_failed": ("update_payment_method",),
@@ -159,8 +169,27 @@ def view(
         values["brand"] = texts.BRANDS.get(raw, raw.title())
     if "exp_year" in context:
         values["expiry"] = month(context["exp_year"], context["exp_month"], locale)
+    if "request" in context:
+        values.update(_support(context, locale))
     for purpose in LINKS.get(template, ()):
         values[f"{purpose}_url"] = links.get(purpose, "")
+    return values
+
+
+def _support(context: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """A support request's values: its id, subject, category, the message the email is
+    about and, for the support address, who wrote it (name and address)."""
+    category = context.get("category", "")
+    values = {
+        "request": context["request"],
+        "request_subject": context.get("request_subject", ""),
+        "category": CATEGORY_LABELS.get(category, {}).get(locale, category),
+        "message": context.get("message", ""),
+    }
+    if "customer_email" in context:
+        name, address = context.get("customer_name") or "", context["customer_email"] or ""
+        values["customer_email"] = address
+        values["customer"] = f"{name} ({address})" if name and address else name or address
     return values
 
 
@@ -230,6 +259,8 @@ def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
             extra[name] = values[name]
     if template in date_of:
         extra["date"] = values[date_of[template]]
+    if template in SUPPORT:
+        extra["subject"] = values["request_subject"]
     return str(t(f"{template}.subject", **extra))
 
 
@@ -266,6 +297,14 @@ _TRANSFER = {
     "iban": "RO49AAAA1B31007593840000",
     "bic": "AAAARO22",
     "reference": "RF18539007547034",
+}
+_SUPPORT = {
+    "customer_name": "Ana Popescu",
+    "customer_email": "ana.popescu@example.ro",
+    "request": "sr_SAMPLE",
+    "request_subject": "Plată dublă în februarie",
+    "category": "billing",
+    "message": "Bună ziua,\n\nAm fost taxată de două ori luna aceasta. Puteți verifica?",
 }
 SAMPLES: dict[str, dict[str, Any]] = {
     "sign_in": {"customer_name": "Ana Popescu", "portal_session": "pss_SAMPLE"},
@@ -338,6 +377,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "exp_year": 2026,
     },
     "winback": {"customer_name": "Ana Popescu", "plan": "Pro"},
+    "support_notice": _SUPPORT,
+    "support_follow_up": {**_SUPPORT, "message": "Mulțumesc, acum funcționează."},
+    "support_confirmation": {
+        key: value for key, value in _SUPPORT.items() if key != "customer_email"
+    },
+    "support_reply": {
+        "customer_name": "Ana Popescu",
+        "request": _SUPPORT["request"],
+        "request_subject": _SUPPORT["request_subject"],
+        "message": "Bună ziua! Am verificat: a doua plată a fost rambursată astăzi.\n\n"
+        "O zi bună,\nEchipa de suport",
+    },
 }
 
 

@@ -281,6 +281,59 @@ TEXTS: dict[str, dict[str, str]] = {
         "ro": "Reveniți oricând doriți:",
     },
     "winback.button": {"en": "Subscribe again", "ro": "Abonați-vă din nou"},
+    # Support requests: to the subscriber, a confirmation and each of the merchant's replies.
+    "support.subject_label": {"en": "Subject", "ro": "Subiect"},
+    "support.your_message": {"en": "Your message", "ro": "Mesajul dumneavoastră"},
+    "support.portal": {
+        "en": "You can follow the conversation and answer from your account's portal.",
+        "ro": "Puteți urmări conversația și răspunde din portalul contului dumneavoastră.",
+    },
+    "support_confirmation.subject": {
+        "en": "We received your request: {subject}",
+        "ro": "Am primit solicitarea dumneavoastră: {subject}",
+    },
+    "support_confirmation.body": {
+        "en": "Thank you for writing to us. We received your request and will answer as soon "
+        "as we can.",
+        "ro": "Vă mulțumim că ne-ați scris. Am primit solicitarea dumneavoastră și vă vom "
+        "răspunde cât mai curând.",
+    },
+    "support_reply.subject": {
+        "en": "New reply to your request: {subject}",
+        "ro": "Răspuns nou la solicitarea dumneavoastră: {subject}",
+    },
+    "support_reply.intro": {
+        "en": "{account} replied to your request “{subject}”:",
+        "ro": "{account} a răspuns la solicitarea dumneavoastră „{subject}”:",
+    },
+    # Support requests: to the merchant's support address, a new request and each of the
+    # subscriber's replies, in the account's language.
+    "support_staff.why": {
+        "en": "You receive this email as the support address of {account}. Replying to it "
+        "writes to the subscriber directly; a reply sent through Recura also appears in "
+        "their portal.",
+        "ro": "Primiți acest email ca adresă de asistență a {account}. Un răspuns la acest "
+        "email ajunge direct la abonat; un răspuns trimis prin Recura apare și în portalul "
+        "abonatului.",
+    },
+    "support_staff.request": {"en": "Request {request}", "ro": "Solicitarea {request}"},
+    "support_staff.message_label": {"en": "Message", "ro": "Mesaj"},
+    "support_notice.subject": {
+        "en": "New support request: {subject}",
+        "ro": "Solicitare nouă de asistență: {subject}",
+    },
+    "support_notice.intro": {
+        "en": "{customer} sent a support request in the category “{category}”.",
+        "ro": "{customer} a trimis o solicitare de asistență în categoria „{category}”.",
+    },
+    "support_follow_up.subject": {
+        "en": "New reply from the subscriber: {subject}",
+        "ro": "Răspuns nou de la abonat: {subject}",
+    },
+    "support_follow_up.intro": {
+        "en": "{customer} replied to the support request “{subject}”.",
+        "ro": "{customer} a răspuns la solicitarea de asistență „{subject}”.",
+    },
     # The page behind the unsubscribe link.
     "unsubscribe.title": {"en": "Unsubscribe", "ro": "Dezabonare"},
     "unsubscribe.question": {

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 
 from recura import i18n
 from recura.db.models import Account
+from recura.domains.accounts import service as accounts
 from recura.notifications import rendering
 from recura.web import csp, csrf, language
 
@@ -43,7 +44,7 @@ def brand(account: Account, logo_hash: str | None) -> Brand:
         name=account.email_from_name or account.legal_name,
         color=account.brand_color,
         logo_url=logo,
-        support_email=account.email_reply_to or account.email_from_address,
+        support_email=accounts.support_address(account),
         terms_url=account.terms_url,
         privacy_url=account.privacy_url,
         timezone=account.timezone,

@@ -25,6 +25,7 @@ from recura.api.v1 import (
     promotion_codes,
     refunds,
     subscriptions,
+    support_requests,
     test_clocks,
     usage,
     usage_events,
@@ -64,4 +65,5 @@ ROUTERS = [
     usage.router,
     webhook_endpoints.router,
     portal_sessions.router,
+    support_requests.router,
 ]

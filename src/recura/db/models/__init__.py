@@ -37,6 +37,8 @@ from recura.db.models.refund import Refund
 from recura.db.models.sandbox_charge import SandboxCharge
 from recura.db.models.subscription import Subscription
 from recura.db.models.subscription_add_on import SubscriptionAddOn
+from recura.db.models.support_message import SupportMessage
+from recura.db.models.support_request import SupportRequest
 from recura.db.models.test_clock import TestClock
 from recura.db.models.usage_event import UsageEvent
 from recura.db.models.webhook_attempt import WebhookAttempt
@@ -81,6 +83,8 @@ __all__ = [
     "SandboxCharge",
     "Subscription",
     "SubscriptionAddOn",
+    "SupportMessage",
+    "SupportRequest",
     "TestClock",
     "UsageEvent",
     "WebhookAttempt",

@@ -63,3 +63,7 @@ class Account(Base):
         JSONType, default=list, server_default="[]"
     )
     pricing_highlight_plan_id: Mapped[str | None] = mapped_column(String(40))
+    # --- Support requests ---------------------------------------------------------------
+    # Where subscribers' support requests and their replies are emailed (null: the
+    # `email_reply_to`, else the `email_from_address`).
+    support_email: Mapped[str | None] = mapped_column(String(320))

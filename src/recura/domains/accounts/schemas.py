@@ -82,6 +82,7 @@ ACCOUNT_EXAMPLE = {
     "privacy_url": "https://norditech.ro/confidentialitate",
     "pricing_embed_origins": ["https://norditech.ro"],
     "pricing_highlight_plan_id": None,
+    "support_email": "ajutor@norditech.ro",
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -232,6 +233,12 @@ class AccountUpdate(Schema):
     pricing_highlight_plan_id: str | None = Field(
         default=None, description="The plan the pricing page highlights; null: none."
     )
+    # Support requests
+    support_email: EmailStr | None = Field(
+        default=None,
+        description="Where subscribers' support requests and their replies are emailed; "
+        "null: `email_reply_to`, else `email_from_address`.",
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
@@ -246,6 +253,7 @@ CLEARABLE = frozenset(
         "terms_url",
         "privacy_url",
         "pricing_highlight_plan_id",
+        "support_email",
     }
 )
 
@@ -282,6 +290,7 @@ class AccountOut(BaseModel):
     privacy_url: str | None
     pricing_embed_origins: list[str]
     pricing_highlight_plan_id: str | None
+    support_email: str | None
     livemode: bool
     created_at: datetime
 

@@ -101,9 +101,16 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         privacy_url=account.privacy_url,
         pricing_embed_origins=account.pricing_embed_origins,
         pricing_highlight_plan_id=account.pricing_highlight_plan_id,
+        support_email=account.support_email,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )
+
+
+def support_address(account: Account) -> str | None:
+    """Where the account's support requests are emailed: its `support_email`, else where
+    replies to its emails go, else the address they come from; None when it set none."""
+    return account.support_email or account.email_reply_to or account.email_from_address
 
 
 def issue_key(

@@ -60,6 +60,9 @@ class EventType(StrEnum):
     BANK_STATEMENT_IMPORTED = "bank_statement.imported"
     ENTITLEMENTS_UPDATED = "entitlements.updated"
     PORTAL_SESSION_CREATED = "portal_session.created"
+    SUPPORT_REQUEST_CREATED = "support_request.created"
+    SUPPORT_REQUEST_REPLIED = "support_request.replied"
+    SUPPORT_REQUEST_CLOSED = "support_request.closed"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -477,6 +480,82 @@ class EntitlementsData(EventPayload):
     features: list[Grant]
 
 
+SupportAuthor = Literal["customer", "merchant"]
+SR = "sr_01JD3Q4W5E6R7T8Y9U0I1O2P3A"
+_SUPPORT_MESSAGE = {
+    "id": "srm_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "author": "customer",
+    "body": "Am fost taxat de două ori luna aceasta. Puteți verifica?",
+    "created_at": AT,
+}
+_SUPPORT_REQUEST = {
+    "id": SR,
+    "customer": CUS,
+    "category": "billing",
+    "subject": "Plată dublă în februarie",
+    "status": "open",
+    "invoice": INV,
+    "subscription": None,
+    "first_response_at": None,
+    "closed_at": None,
+}
+
+
+class SupportMessageData(BaseModel):
+    """One message of a support request's thread."""
+
+    model_config = _config(_SUPPORT_MESSAGE)
+
+    id: str
+    author: SupportAuthor
+    body: str
+    created_at: datetime
+
+
+class SupportRequestData(EventPayload):
+    """A subscriber's support request: `status` is `open` (waiting for the merchant),
+    `answered` (the merchant wrote last) or `closed`."""
+
+    model_config = _config(_SUPPORT_REQUEST)
+    customer: str
+    category: str
+    subject: str
+    status: str
+    invoice: str | None
+    subscription: str | None
+    first_response_at: datetime | None
+    closed_at: datetime | None
+
+
+class SupportRequestMessageData(SupportRequestData):
+    """A support request and the message that opened it."""
+
+    model_config = _config({**_SUPPORT_REQUEST, "message": _SUPPORT_MESSAGE})
+    message: SupportMessageData
+
+
+class SupportRequestRepliedData(SupportRequestMessageData):
+    """A support request and the reply just written, by the subscriber or the merchant."""
+
+    model_config = _config(
+        {
+            **_SUPPORT_REQUEST,
+            "status": "answered",
+            "first_response_at": AT,
+            "message": {**_SUPPORT_MESSAGE, "author": "merchant", "body": "Am rambursat-o azi."},
+            "replied_by": "merchant",
+        }
+    )
+    replied_by: SupportAuthor
+
+
+class SupportRequestClosedData(SupportRequestData):
+    model_config = _config(
+        {**_SUPPORT_REQUEST, "status": "closed", "closed_at": AT, "closed_by": "customer"}
+    )
+    closed_by: SupportAuthor
+
+
 # One model per event type: the class is the type (`events.record` reads it).
 
 
@@ -639,6 +718,18 @@ class PortalSessionData(EventPayload):
 
 class PortalSessionCreated(PortalSessionData):
     type = EventType.PORTAL_SESSION_CREATED
+
+
+class SupportRequestCreated(SupportRequestMessageData):
+    type = EventType.SUPPORT_REQUEST_CREATED
+
+
+class SupportRequestReplied(SupportRequestRepliedData):
+    type = EventType.SUPPORT_REQUEST_REPLIED
+
+
+class SupportRequestClosed(SupportRequestClosedData):
+    type = EventType.SUPPORT_REQUEST_CLOSED
 
 
 P = TypeVar("P", bound=EventPayload)

@@ -7,22 +7,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from recura.domains.common.fields import Schema, Timestamp, example, example_in
+from recura.domains.events.payloads import EventType
 
 # The families of events Recura records; a filter names one of their events or `family.*`.
-FAMILIES = frozenset(
-    {
-        "customer",
-        "subscription",
-        "invoice",
-        "credit_note",
-        "payment",
-        "payment_method",
-        "refund",
-        "dispute",
-        "bank_statement",
-        "entitlements",
-    }
-)
+FAMILIES = frozenset(kind.value.partition(".")[0] for kind in EventType)
 _PATTERN = re.compile(r"^([a-z_]+)\.(\*|[a-z_]+(\.[a-z_]+)*)$")
 
 

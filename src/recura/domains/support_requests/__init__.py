@@ -1,0 +1,1 @@
+"""Support requests: subscribers' questions from the portal, answered by the merchant."""
