@@ -52,6 +52,8 @@ PREFIXES = {
     "webhook_attempt": "wha",
     "email_message": "em",
     "email_template": "etpl",
+    "partner_perk": "perk",
+    "perk_voucher": "pvc",
 }
 
 

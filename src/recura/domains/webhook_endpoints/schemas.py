@@ -21,6 +21,7 @@ FAMILIES = frozenset(
         "dispute",
         "bank_statement",
         "entitlements",
+        "partner_perk",
     }
 )
 _PATTERN = re.compile(r"^([a-z_]+)\.(\*|[a-z_]+(\.[a-z_]+)*)$")
