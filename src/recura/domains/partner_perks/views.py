@@ -50,6 +50,7 @@ class PerkView:
             "kind": self.kind,
             "code": self.code,
             "url": self.url,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "pending": self.pending,
         }
 
