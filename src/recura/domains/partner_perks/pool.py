@@ -111,6 +111,7 @@ def _assign(
                 tenant,
                 payloads.PartnerPerkAssigned(
                     id=given.id,
+                    object="perk_voucher",
                     perk=perk.id,
                     customer=customer_id,
                     subscription=subscription_id,
@@ -141,6 +142,7 @@ def settle(session: Session, tenant: Tenant, perk: PartnerPerk, now: datetime) -
         tenant,
         payloads.PartnerPerkPoolLow(
             id=perk.id,
+            object="partner_perk",
             name=perk.name,
             partner_name=perk.partner_name,
             available=free,

@@ -35,7 +35,7 @@ UrlTemplate = Annotated[
         "e.g. `https://partner.example/redeem?t={token}`."
     ),
 ]
-Threshold = Annotated[int, Field(ge=0, le=1_000_000)]
+Threshold = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
 OwnerIds = Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(max_length=100)]
 Code = Annotated[
     str,
