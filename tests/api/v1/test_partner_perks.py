@@ -169,9 +169,7 @@ def test_a_plan_named_twice_or_of_another_account_is_refused(
     assert [e["pointer"] for e in problem["errors"]] == ["#/plans/0"]
 
 
-def test_another_accounts_perk_is_not_found(
-    api: Api, session_factory: Any, client: Any
-) -> None:
+def test_another_accounts_perk_is_not_found(api: Api, session_factory: Any, client: Any) -> None:
     perk = api.ok("POST", "/v1/partner_perks", 201, json=voucher())["id"]
     other = make_merchant(session_factory, client, name="Alt Firma SRL")
     for method, path in [
@@ -270,9 +268,9 @@ def test_an_empty_pool_lets_subscriptions_start_and_serves_them_on_upload(
     api: Api, shop: Catalog
 ) -> None:
     plan = shop.plan({})
-    perk = api.ok(
-        "POST", "/v1/partner_perks", 201, json=voucher([plan], low_stock_threshold=None)
-    )["id"]
+    perk = api.ok("POST", "/v1/partner_perks", 201, json=voucher([plan], low_stock_threshold=None))[
+        "id"
+    ]
     waiting = [shop.customer() for _ in range(3)]
     subs = [shop.subscribe(customer, plan)["status"] for customer in waiting]
     assert subs == ["active"] * 3

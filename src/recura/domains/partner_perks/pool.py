@@ -15,9 +15,17 @@ SKIP LOCKED; SQLite has one writer at a time), and gives it only while it is sti
 the unique (perk, customer) stops a customer from getting two when two of its
 subscriptions start at once: the second attempt is undone in its savepoint.
 
+What judges or changes the pool as a whole takes the perk's row lock until commit
+(PostgreSQL; SQLite's writers already take turns): an upload, and a grant that found no
+free code before it tries again (so a subscription starting during an upload either sees
+its codes or is seen by it, and never waits beside free codes).
+
 A pool is low at or below its perk's `low_stock_threshold` free codes. Going low records
 `partner_perk.pool_low` (and so emails the account) once; the mark on the perk is
 cleared when codes lift the pool above the threshold, so the next crossing warns again.
+Until it is marked, each code given is followed by a count of the free ones under the
+perk's lock: transactions giving codes at once count one after the other, and the last
+sees what all the others gave, so no crossing goes unnoticed.
 """
 
 from __future__ import annotations
@@ -30,8 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recura.db.models import PartnerPerk, PerkVoucher
-from recura.domains.common import lookup
-from recura.domains.common.errors import ConflictError
+from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.events import service as events
@@ -80,10 +87,15 @@ def grant(
     if not granted:
         return
     held = repository.held(session, tenant, customer_id, list(granted))
-    for perk_id in sorted(set(granted) - set(held)):  # one order: see `settle`
+    for perk_id in sorted(set(granted) - set(held)):  # perks locked in one order
         perk, sub_id = granted[perk_id]
-        _assign(session, tenant, perk, customer_id, sub_id, now)
-        settle(session, tenant, perk, now)
+        outcome = _assign(session, tenant, perk, customer_id, sub_id, now)
+        if outcome is _Outcome.EMPTY:
+            # Perhaps an upload is under way: once it has committed, its codes are there.
+            repository.lock(session, tenant, perk.id)
+            outcome = _assign(session, tenant, perk, customer_id, sub_id, now)
+        if outcome is not _Outcome.HELD:
+            _warn_if_low(session, tenant, perk, now)
 
 
 def _assign(
@@ -124,11 +136,19 @@ def _assign(
     return _Outcome.EMPTY
 
 
+def _warn_if_low(session: Session, tenant: Tenant, perk: PartnerPerk, now: datetime) -> None:
+    """After giving (or failing to give) a code: record the crossing if the pool went low."""
+    if perk.low_stock_threshold is None or perk.pool_low_at is not None:
+        return  # never warned, or warned already: nothing to count
+    settle(session, tenant, perk, now)
+
+
 def settle(session: Session, tenant: Tenant, perk: PartnerPerk, now: datetime) -> None:
     """Mark the pool low, recording `partner_perk.pool_low`, when it went low; clear the
     mark when it is no longer low."""
+    locked = repository.lock(session, tenant, perk.id)
     threshold = perk.low_stock_threshold
-    if perk.kind != VOUCHER or threshold is None:
+    if locked is None or perk.kind != VOUCHER or threshold is None:
         repository.clear_pool_low(session, tenant, perk.id)
         return
     free = repository.count_free(session, tenant, perk.id)
@@ -158,6 +178,7 @@ def serve_waiting(session: Session, tenant: Tenant, perk: PartnerPerk, now: date
     first; how many got one."""
     if perk.kind != VOUCHER or perk.archived_at is not None:
         return 0
+    repository.lock(session, tenant, perk.id)
     free = repository.count_free(session, tenant, perk.id)
     served = 0
     for customer_id, sub_id in repository.waiting(session, tenant, perk, free) if free else []:
@@ -174,7 +195,9 @@ def upload(
 ) -> VoucherUploadOut:
     """Add codes to the perk's pool (those already in it skipped), then serve the
     customers who waited."""
-    perk = lookup.require(session, tenant, PartnerPerk, perk_id, "partner perk")
+    perk = repository.lock(session, tenant, perk_id)
+    if perk is None:
+        raise NotFoundError("partner perk", perk_id)
     if perk.kind != VOUCHER:
         raise ConflictError(f"Partner perk '{perk.id}' is a link: it has no voucher codes.")
     if perk.archived_at is not None:

@@ -48,6 +48,19 @@ def active(session: Session, tenant: Tenant, kind: str | None = None) -> list[Pa
     return list(session.scalars(stmt.order_by(PartnerPerk.id)))
 
 
+def lock(session: Session, tenant: Tenant, perk_id: str) -> PartnerPerk | None:
+    """The perk read afresh and locked until the transaction ends: whatever changes or
+    judges its pool as a whole (an upload, the low-stock check) takes its turn."""
+    stmt = (
+        tenant.scope(select(PartnerPerk), PartnerPerk)
+        .where(PartnerPerk.id == perk_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found: PartnerPerk | None = session.scalar(stmt)
+    return found
+
+
 def accounts_with_perks(session: Session, account_ids: Sequence[str]) -> set[str]:
     """Which of the accounts have a perk not archived (in test or live data)."""
     if not account_ids:
