@@ -309,9 +309,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "ro": "Codurile pentru {perk} sunt pe terminate",
     },
     "perk_pool_low.body": {
-        "en": "Only {available} voucher codes for {perk} ({partner}) are left: the warning "
+        "en": "Free voucher codes left for {perk} ({partner}): {available}. The warning "
         "threshold is {threshold}.",
-        "ro": "Au mai rămas doar {available} coduri pentru {perk} ({partner}): pragul de "
+        "ro": "Coduri libere rămase pentru {perk} ({partner}): {available}. Pragul de "
         "avertizare este {threshold}.",
     },
     "perk_pool_low.waiting": {
