@@ -97,6 +97,8 @@ class PartnerPerkUpdate(Schema):
 
 
 class VoucherCounts(BaseModel):
+    model_config = example({"available": 480, "assigned": 20, "waiting": 0})
+
     available: int = Field(description="Codes not given to anyone yet.")
     assigned: int = Field(description="Codes given to subscribers.")
     waiting: int = Field(
