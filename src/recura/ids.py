@@ -55,6 +55,8 @@ PREFIXES = {
     "portal_session": "pss",
     "support_request": "sr",
     "support_message": "srm",
+    "partner_perk": "perk",
+    "perk_voucher": "pvc",
 }
 
 

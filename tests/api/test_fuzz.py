@@ -129,6 +129,9 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "email_messages": recorded_email(api),
         # Loopback: nothing listens there, and nothing in the fuzz sends webhooks.
         "webhook_endpoints": create("webhook_endpoints", {"url": "http://127.0.0.1:9/hooks"}),
+        "partner_perks": create(
+            "partner_perks", {**_example("PartnerPerkCreate"), "plans": [plan]}
+        ),
     }
 
 

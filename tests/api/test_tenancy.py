@@ -29,6 +29,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/webhook_endpoints/{id}/rotate_secret"): {},
     ("POST", "/v1/webhook_endpoints/{id}/replay"): {"event": "evt_x"},
     ("POST", "/v1/support_requests/{id}/reply"): {"body": "Am verificat."},
+    ("POST", "/v1/partner_perks/{id}/vouchers"): {"codes": ["SPOT-1"]},
 }
 XML = {"Content-Type": "application/xml"}
 # Named, not identified: each account has its own of every name, and a PUT there writes the
@@ -179,6 +180,18 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/email_messages": recorded_email(api),
         "/v1/webhook_endpoints": api.ok(
             "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.merchant.example/x"}
+        )["id"],
+        "/v1/partner_perks": api.ok(
+            "POST",
+            "/v1/partner_perks",
+            201,
+            json={
+                "name": "Spotify",
+                "partner_name": "Spotify",
+                "description": {"en": "Three months."},
+                "kind": "voucher",
+                "plans": [plan],
+            },
         )["id"],
     }
 

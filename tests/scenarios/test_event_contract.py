@@ -32,6 +32,15 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
     pro = world.plan(4900, trial_days=14, features=[{"feature": sso, "value": True}])
     business = world.plan(9900, features=[{"feature": seats, "value": 10}])
     yearly = world.plan(99000, interval="year")
+    # A partner's vouchers for Pro's subscribers: a pool of two runs low with the first given.
+    perk = {"name": "Spotify", "partner_name": "Spotify", "description": {"en": "3 months"}}
+    perk = api.ok(
+        "POST",
+        "/v1/partner_perks",
+        201,
+        json={**perk, "kind": "voucher", "low_stock_threshold": 1, "plans": [pro]},
+    )
+    api.ok("POST", f"/v1/partner_perks/{perk['id']}/vouchers", json={"codes": ["S-1", "S-2"]})
 
     # A trial that converts, renews, changes plan now and at period end, pauses and resumes.
     ana = world.customer(card="tok_sandbox_visa_exp_2031_03")

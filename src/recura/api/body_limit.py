@@ -20,6 +20,7 @@ KIB = 1024
 MIB = 1024 * KIB
 API_LIMIT = 1 * MIB
 STATEMENT_LIMIT = 20 * MIB  # a year of a busy account's camt.053
+VOUCHERS_LIMIT = 3 * MIB  # 10,000 voucher codes of up to 200 characters
 PAGE_LIMIT = 256 * KIB  # processors' webhooks and subscribers' forms are a few kilobytes
 _PAGES = ("/webhooks/", "/portal/", "/email/", "/p/", "/checkout/")
 
@@ -27,6 +28,8 @@ _PAGES = ("/webhooks/", "/portal/", "/email/", "/p/", "/checkout/")
 def limit_for(method: str, path: str) -> int:
     if method == "POST" and path == "/v1/bank_statements":
         return STATEMENT_LIMIT
+    if method == "POST" and path.startswith("/v1/partner_perks/") and path.endswith("/vouchers"):
+        return VOUCHERS_LIMIT
     if path.startswith(_PAGES):
         return PAGE_LIMIT
     return API_LIMIT

@@ -21,6 +21,7 @@ from recura.domains.events.payloads import (
     InvoiceData,
     InvoicePaymentFailedData,
     PaymentMethodData,
+    PerkPoolLowData,
     PortalSessionData,
     RefundData,
     SubscriptionChange,
@@ -38,6 +39,8 @@ PLAN_CHANGES = frozenset({SubscriptionChange.TERMS_CHANGED, SubscriptionChange.C
 INVOICE_EVENTS = frozenset(
     {EventType.INVOICE_FINALIZED, EventType.INVOICE_PAID, EventType.REFUND_SUCCEEDED}
 )
+# The events whose emails go to the merchant itself, not to a customer.
+MERCHANT_EVENTS = frozenset({EventType.PARTNER_PERK_POOL_LOW})
 # Shapes that name the customer they are about.
 _NAMING_CUSTOMER = (
     SubscriptionData,
@@ -207,6 +210,15 @@ def emails_for(event: Event, found: Found) -> list[Planned]:
         return [Planned(event, "card_expiring", context)]
     if isinstance(data, PortalSessionData) and data.origin == "email":
         return [Planned(event, "sign_in", {"portal_session": data.id})]
+    if event.type == EventType.PARTNER_PERK_POOL_LOW and isinstance(data, PerkPoolLowData):
+        context = {
+            "perk": data.name,
+            "partner": data.partner_name,
+            "available": data.available,
+            "threshold": data.low_stock_threshold,
+            "waiting": data.waiting,
+        }
+        return [Planned(event, "perk_pool_low", context)]
     return []
 
 

@@ -47,8 +47,17 @@ from recura.domains.invoices import repository as invoices_repository
 from recura.domains.plans import repository as plans_repository
 from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.ids import new_ids
-from recura.notifications import links, overrides, rendering, sandbox, sandbox_process, smtp
+from recura.notifications import (
+    links,
+    overrides,
+    perk_emails,
+    rendering,
+    sandbox,
+    sandbox_process,
+    smtp,
+)
 from recura.notifications.email_plan import (
+    MERCHANT_EVENTS,
     Found,
     Planned,
     customer_id,
@@ -91,6 +100,7 @@ HANDLED = frozenset(
         EventType.PORTAL_SESSION_CREATED,
         EventType.SUPPORT_REQUEST_CREATED,
         EventType.SUPPORT_REQUEST_REPLIED,
+        EventType.PARTNER_PERK_POOL_LOW,
     }
 )
 # Emails that go out only while their invoice is still open.
@@ -109,7 +119,9 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
     relevant = [
         e
         for e in events
-        if e.type in HANDLED and readable(e) and (named_customer(e) or invoice_id(e))
+        if e.type in HANDLED
+        and readable(e)
+        and (named_customer(e) or invoice_id(e) or e.type in MERCHANT_EVENTS)
     ]
     if not relevant:
         return
@@ -127,17 +139,33 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
         if (item.event.id, item.template) in existing:
             continue  # written by an earlier dispatch of this event
         event = item.event
-        customer = customers.get((event.account_id, customer_id(event, found) or ""))
-        if customer is None:
-            continue
         account = found.accounts[event.account_id]
-        to_address, locale = customer.email, customer.locale
-        context = {"customer_name": customer.name or "", **item.context}
-        if item.template in rendering.TO_SUPPORT:
-            # The merchant's staff read it in the account's language, and answer the
-            # subscriber by replying to it.
-            to_address, locale = support_address(account), None
-            context["customer_email"] = customer.email or ""
+        if item.template in rendering.MERCHANT:
+            to = {
+                "customer_id": None,
+                "to_address": perk_emails.merchant_address(account),
+                "locale": perk_emails.merchant_locale(account),
+                "context": dict(item.context),
+                "test_clock_id": None,
+            }
+        else:
+            customer = customers.get((event.account_id, customer_id(event, found) or ""))
+            if customer is None:
+                continue
+            to_address, locale = customer.email, customer.locale
+            context = {"customer_name": customer.name or "", **item.context}
+            if item.template in rendering.TO_SUPPORT:
+                # The merchant's staff read it in the account's language, and answer the
+                # subscriber by replying to it.
+                to_address, locale = support_address(account), None
+                context["customer_email"] = customer.email or ""
+            to = {
+                "customer_id": customer.id,
+                "to_address": to_address,
+                "locale": languages.for_customer(locale, account.locale, account.fallback_locale),
+                "context": context,
+                "test_clock_id": customer.test_clock_id,
+            }
         rows.append(
             {
                 "account_id": event.account_id,
@@ -146,17 +174,13 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
                 "updated_at": now,
                 "event_id": event.id,
                 "template": item.template,
-                "customer_id": customer.id,
-                "to_address": to_address,
-                "locale": languages.for_customer(locale, account.locale, account.fallback_locale),
-                "context": context,
+                **to,
                 "subject": None,
                 "text": None,
                 "html": None,
                 "status": "pending",
                 "attempts": 0,
                 "send_after": event.occurred_at + item.delay,
-                "test_clock_id": customer.test_clock_id,
                 "claimed_at": None,
                 "next_attempt_at": None,
                 "message_id": message_id(event.id, item.template),
@@ -166,6 +190,7 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
         )
     for row, row_id in zip(rows, new_ids("email_message", len(rows)), strict=True):
         row["id"] = row_id
+    perk_emails.add_welcome_perks(session, rows, now)
     # A billing run's receipts come in thousands: one COPY on PostgreSQL.
     bulk.insert_rows(session, EmailMessage, rows)
 

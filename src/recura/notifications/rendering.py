@@ -48,8 +48,12 @@ TemplateName = Literal[
     "support_confirmation",
     "support_reply",
     "support_follow_up",
+    "perk_pool_low",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
+# Notices to the merchant itself, not to a subscriber: written in the account's language
+# to the account's address (`TO_MERCHANT` in emails).
+MERCHANT = frozenset({"perk_pool_low"})
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
 MARKETING = frozenset({"winback"})
 # Written to the merchant's support address, in the account's language, with the
@@ -171,6 +175,11 @@ def view(
         values["expiry"] = month(context["exp_year"], context["exp_month"], locale)
     if "request" in context:
         values.update(_support(context, locale))
+    if template == "welcome":
+        values["perks"] = [_perk(perk, locale, tz) for perk in context.get("perks", [])]
+    for name in ("perk", "partner", "available", "threshold", "waiting"):
+        if name in context:
+            values[name] = context[name]
     for purpose in LINKS.get(template, ()):
         values[f"{purpose}_url"] = links.get(purpose, "")
     return values
@@ -191,6 +200,19 @@ def _support(context: Mapping[str, Any], locale: str) -> dict[str, Any]:
         values["customer_email"] = address
         values["customer"] = f"{name} ({address})" if name and address else name or address
     return values
+
+
+def _perk(perk: Mapping[str, Any], locale: str, timezone: str) -> dict[str, Any]:
+    """A partner perk as the welcome email lists it (`partner_perks.views.PerkView`)."""
+    return {
+        "name": perk["name"],
+        "partner_name": perk["partner_name"],
+        "description": perk["description"],
+        "kind": perk["kind"],
+        "code": perk.get("code") or "",
+        "url": perk.get("url") or "",
+        "expires": day(perk.get("expires_at"), locale, timezone),
+    }
 
 
 # The instants an email may show, as days.
@@ -254,7 +276,7 @@ def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
         "cancel_scheduled": "ends_at",
     }
     extra: dict[str, Any] = {"account": values["account_name"]}
-    for name in ("plan", "number", "amount", "last4"):
+    for name in ("plan", "number", "amount", "last4", "perk"):
         if name in values:
             extra[name] = values[name]
     if template in date_of:
@@ -313,6 +335,38 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "plan": "Pro",
         "trial_end": "2026-01-29T09:30:00+00:00",
         "period_end": "2026-01-29T09:30:00+00:00",
+        "perks": [
+            {
+                "name": "Spotify Premium",
+                "partner_name": "Spotify",
+                "description": "Spotify Premium: 3 months free",
+                "kind": "voucher",
+                "code": "SPOT-7KQ2-9XHF",
+                "url": None,
+                "expires_at": None,
+                "pending": False,
+            },
+            {
+                "name": "Libris -20%",
+                "partner_name": "Libris",
+                "description": "Libris: 20% off every book",
+                "kind": "link",
+                "code": None,
+                "url": "https://libris.example/partner?token=v1.perk_SAMPLE.cus_SAMPLE.1",
+                "expires_at": "2026-02-14T09:30:00+00:00",
+                "pending": False,
+            },
+            {
+                "name": "Bolt Food",
+                "partner_name": "Bolt",
+                "description": "Bolt Food: 5 deliveries free",
+                "kind": "voucher",
+                "code": None,
+                "url": None,
+                "expires_at": None,
+                "pending": True,
+            },
+        ],
     },
     "trial_ending": {
         "customer_name": "Ana Popescu",
@@ -388,6 +442,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "request_subject": _SUPPORT["request_subject"],
         "message": "Bună ziua! Am verificat: a doua plată a fost rambursată astăzi.\n\n"
         "O zi bună,\nEchipa de suport",
+    },
+    "perk_pool_low": {
+        "perk": "Spotify Premium",
+        "partner": "Spotify",
+        "available": 9,
+        "threshold": 10,
+        "waiting": 2,
     },
 }
 

@@ -63,6 +63,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your next invoice is due on {date}.",
         "ro": "Următoarea factură va fi emisă pe {date}.",
     },
+    # Partner perks, listed in the welcome email (templates/_perks.*).
+    "perks.title": {
+        "en": "Your benefits from our partners",
+        "ro": "Beneficiile dumneavoastră de la partenerii noștri",
+    },
+    "perks.code": {"en": "Your code:", "ro": "Codul dumneavoastră:"},
+    "perks.pending": {
+        "en": "Your code is on its way: you will find it in your account as soon as it is ready.",
+        "ro": "Codul dumneavoastră este pe drum: îl veți găsi în contul dumneavoastră imediat "
+        "ce este gata.",
+    },
+    "perks.link": {"en": "Claim the offer", "ro": "Accesați oferta"},
+    "perks.link_valid": {
+        "en": "(this link works until {date}; your account always has a fresh one)",
+        "ro": "(linkul funcționează până la {date}; în contul dumneavoastră găsiți oricând "
+        "unul valabil)",
+    },
     # Trial ending, three days before.
     "trial_ending.subject": {
         "en": "Your trial of {plan} ends on {date}",
@@ -350,6 +367,32 @@ TEXTS: dict[str, dict[str, str]] = {
     "unsubscribe.invalid": {
         "en": "This link is not valid or has expired.",
         "ro": "Acest link nu este valid sau a expirat.",
+    },
+    # Notices to the merchant itself (templates/merchant_layout.*), in the account's language.
+    "merchant_layout.why": {
+        "en": "Recura sends this notice to the address {account} gave for its emails.",
+        "ro": "Recura trimite această notificare la adresa indicată de {account} pentru "
+        "emailurile sale.",
+    },
+    "perk_pool_low.subject": {
+        "en": "Voucher codes for {perk} are running low",
+        "ro": "Codurile pentru {perk} sunt pe terminate",
+    },
+    "perk_pool_low.body": {
+        "en": "Free voucher codes left for {perk} ({partner}): {available}. The warning "
+        "threshold is {threshold}.",
+        "ro": "Coduri libere rămase pentru {perk} ({partner}): {available}. Pragul de "
+        "avertizare este {threshold}.",
+    },
+    "perk_pool_low.waiting": {
+        "en": "Subscribers waiting for a code: {waiting}.",
+        "ro": "Abonați care așteaptă un cod: {waiting}.",
+    },
+    "perk_pool_low.action": {
+        "en": "Upload more codes so that new subscribers get theirs at once; those waiting "
+        "get theirs as soon as codes arrive.",
+        "ro": "Încărcați coduri noi, ca abonații noi să le primească pe loc; cei care așteaptă "
+        "le primesc de îndată ce sosesc codurile.",
     },
 }
 

@@ -26,8 +26,10 @@ from recura.db.models.invoice import Invoice
 from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
+from recura.db.models.partner_perk import PartnerPerk
 from recura.db.models.payment import Payment
 from recura.db.models.payment_method import PaymentMethod
+from recura.db.models.perk_voucher import PerkVoucher
 from recura.db.models.plan import Plan
 from recura.db.models.plan_version import PlanVersion
 from recura.db.models.portal_session import PortalSession
@@ -72,8 +74,10 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSeries",
     "MeteredCharge",
+    "PartnerPerk",
     "Payment",
     "PaymentMethod",
+    "PerkVoucher",
     "Plan",
     "PlanVersion",
     "PortalSession",

@@ -63,6 +63,8 @@ class EventType(StrEnum):
     SUPPORT_REQUEST_CREATED = "support_request.created"
     SUPPORT_REQUEST_REPLIED = "support_request.replied"
     SUPPORT_REQUEST_CLOSED = "support_request.closed"
+    PARTNER_PERK_ASSIGNED = "partner_perk.assigned"
+    PARTNER_PERK_POOL_LOW = "partner_perk.pool_low"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -556,6 +558,52 @@ class SupportRequestClosedData(SupportRequestData):
     closed_by: SupportAuthor
 
 
+class PerkAssignedData(EventPayload):
+    """`id` is the voucher: its code is the customer's for good."""
+
+    model_config = _config(
+        {
+            "id": "pvc_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "object": "perk_voucher",
+            "perk": "perk_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "customer": CUS,
+            "subscription": SUB,
+            "code": "SPOT-7KQ2-9XHF",
+            "assigned_at": AT,
+        }
+    )
+
+    object: Literal["perk_voucher"] = "perk_voucher"
+    perk: str
+    customer: str
+    subscription: str | None = Field(description="The subscription that granted it.")
+    code: str
+    assigned_at: datetime
+
+
+class PerkPoolLowData(EventPayload):
+    """`id` is the perk whose pool of codes went down to its threshold."""
+
+    model_config = _config(
+        {
+            "id": "perk_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "object": "partner_perk",
+            "name": "3 months of Spotify Premium",
+            "partner_name": "Spotify",
+            "available": 25,
+            "low_stock_threshold": 25,
+            "waiting": 0,
+        }
+    )
+
+    object: Literal["partner_perk"] = "partner_perk"
+    name: str
+    partner_name: str
+    available: int = Field(description="Free codes left.")
+    low_stock_threshold: int
+    waiting: int = Field(description="Subscribers granted the perk still without a code.")
+
+
 # One model per event type: the class is the type (`events.record` reads it).
 
 
@@ -730,6 +778,14 @@ class SupportRequestReplied(SupportRequestRepliedData):
 
 class SupportRequestClosed(SupportRequestClosedData):
     type = EventType.SUPPORT_REQUEST_CLOSED
+
+
+class PartnerPerkAssigned(PerkAssignedData):
+    type = EventType.PARTNER_PERK_ASSIGNED
+
+
+class PartnerPerkPoolLow(PerkPoolLowData):
+    type = EventType.PARTNER_PERK_POOL_LOW
 
 
 P = TypeVar("P", bound=EventPayload)

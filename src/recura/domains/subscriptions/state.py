@@ -21,6 +21,7 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.entitlements import service as entitlements
 from recura.domains.events import payloads
 from recura.domains.events import service as events
+from recura.domains.partner_perks import pool as partner_perks
 from recura.domains.subscriptions.terms import Terms
 
 # Events after which the customer's entitlements are the same as before (renewals run in
@@ -81,12 +82,14 @@ def save(
     now: datetime,
 ) -> None:
     """Store `state` and record `happened`; the MRR change goes on the last event. When
-    what the customer may use can have changed, `entitlements.updated` follows."""
+    what the customer may use can have changed, `entitlements.updated` follows, and the
+    customer gets a code of each voucher perk newly granted."""
     rows = apply(sub, state, happened, terms, now)
     events.record_many(session, rows)
     if any(row["type"] not in _SAME_ENTITLEMENTS for row in rows):
         session.flush()  # the entitlements are read back from the rows just changed
         entitlements.record_update(session, tenant, sub.customer_id, now)
+        partner_perks.grant(session, tenant, sub.customer_id, sub.id, now)
 
 
 @dataclass(frozen=True, slots=True)
