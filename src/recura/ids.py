@@ -52,6 +52,9 @@ PREFIXES = {
     "webhook_attempt": "wha",
     "email_message": "em",
     "email_template": "etpl",
+    "onboarding_step": "obs",
+    "onboarding_completion": "obc",
+    "announcement": "ann",
 }
 
 

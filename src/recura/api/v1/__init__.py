@@ -17,6 +17,7 @@ from recura.api.v1 import (
     features,
     gateway_connections,
     invoices,
+    onboarding_steps,
     payment_methods,
     payments,
     plans,
@@ -62,4 +63,6 @@ ROUTERS = [
     test_clocks.router,
     usage.router,
     webhook_endpoints.router,
+    onboarding_steps.router,
+    onboarding_steps.customer_router,
 ]

@@ -2,6 +2,7 @@
 
 from recura.db.models.account import Account
 from recura.db.models.add_on import AddOn
+from recura.db.models.announcement import Announcement
 from recura.db.models.api_key import ApiKey
 from recura.db.models.balance_entry import BalanceEntry
 from recura.db.models.bank_account import BankAccount
@@ -25,6 +26,8 @@ from recura.db.models.invoice import Invoice
 from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
+from recura.db.models.onboarding_completion import OnboardingCompletion
+from recura.db.models.onboarding_step import OnboardingStep
 from recura.db.models.payment import Payment
 from recura.db.models.payment_method import PaymentMethod
 from recura.db.models.plan import Plan
@@ -44,6 +47,7 @@ from recura.db.models.webhook_endpoint import WebhookEndpoint
 __all__ = [
     "Account",
     "AddOn",
+    "Announcement",
     "ApiKey",
     "BalanceEntry",
     "BankAccount",
@@ -67,6 +71,8 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSeries",
     "MeteredCharge",
+    "OnboardingCompletion",
+    "OnboardingStep",
     "Payment",
     "PaymentMethod",
     "Plan",

@@ -59,6 +59,8 @@ class EventType(StrEnum):
     PAYMENT_METHOD_EXPIRING = "payment_method.expiring"
     BANK_STATEMENT_IMPORTED = "bank_statement.imported"
     ENTITLEMENTS_UPDATED = "entitlements.updated"
+    ONBOARDING_STEP_COMPLETED = "onboarding_step.completed"
+    ANNOUNCEMENT_PUBLISHED = "announcement.published"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -476,6 +478,54 @@ class EntitlementsData(EventPayload):
     features: list[Grant]
 
 
+class OnboardingStepCompletionData(EventPayload):
+    """`id` is the completion; a step is completed once per customer."""
+
+    model_config = _config(
+        {
+            "id": "obc_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "object": "onboarding_step_completion",
+            "step": "obs_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "code": "connect-bank",
+            "customer": CUS,
+            "completed_by": "subscriber",
+            "completed_at": AT,
+        }
+    )
+
+    object: Literal["onboarding_step_completion"] = "onboarding_step_completion"
+    step: str
+    code: str
+    customer: str
+    completed_by: Literal["subscriber", "merchant"]
+    completed_at: datetime
+
+
+class AnnouncementData(EventPayload):
+    model_config = _config(
+        {
+            "id": "ann_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "object": "announcement",
+            "languages": ["en", "ro"],
+            "products": [],
+            "plans": [PLAN],
+            "statuses": ["trialing"],
+            "email": True,
+            "published_at": AT,
+            "ends_at": None,
+        }
+    )
+
+    object: Literal["announcement"] = "announcement"
+    languages: list[str] = Field(description="The languages it is written in.")
+    products: list[str]
+    plans: list[str]
+    statuses: list[Status]
+    email: bool = Field(description="Whether the targeted customers are emailed.")
+    published_at: datetime
+    ends_at: datetime | None
+
+
 # One model per event type: the class is the type (`events.record` reads it).
 
 
@@ -617,6 +667,14 @@ class BankStatementImported(BankStatementData):
 
 class EntitlementsUpdated(EntitlementsData):
     type = EventType.ENTITLEMENTS_UPDATED
+
+
+class OnboardingStepCompleted(OnboardingStepCompletionData):
+    type = EventType.ONBOARDING_STEP_COMPLETED
+
+
+class AnnouncementPublished(AnnouncementData):
+    type = EventType.ANNOUNCEMENT_PUBLISHED
 
 
 P = TypeVar("P", bound=EventPayload)
