@@ -484,7 +484,6 @@ class OnboardingStepCompletionData(EventPayload):
     model_config = _config(
         {
             "id": "obc_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-            "object": "onboarding_step_completion",
             "step": "obs_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
             "code": "connect-bank",
             "customer": CUS,
@@ -493,7 +492,6 @@ class OnboardingStepCompletionData(EventPayload):
         }
     )
 
-    object: Literal["onboarding_step_completion"] = "onboarding_step_completion"
     step: str
     code: str
     customer: str
@@ -505,7 +503,6 @@ class AnnouncementData(EventPayload):
     model_config = _config(
         {
             "id": "ann_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-            "object": "announcement",
             "languages": ["en", "ro"],
             "products": [],
             "plans": [PLAN],
@@ -516,7 +513,6 @@ class AnnouncementData(EventPayload):
         }
     )
 
-    object: Literal["announcement"] = "announcement"
     languages: list[str] = Field(description="The languages it is written in.")
     products: list[str]
     plans: list[str]
