@@ -3,6 +3,7 @@
 from recura.api.v1 import (
     account,
     add_ons,
+    announcements,
     balances,
     bank_transfers,
     billable_metrics,
@@ -65,4 +66,5 @@ ROUTERS = [
     webhook_endpoints.router,
     onboarding_steps.router,
     onboarding_steps.customer_router,
+    announcements.router,
 ]
