@@ -23,6 +23,7 @@ from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from recura.core.money import exponent
+from recura.domains.common import markdown
 from recura.gateways.bank_transfer import references
 from recura.notifications import epc_qr, texts
 from recura.notifications.links import Purpose
@@ -42,10 +43,11 @@ TemplateName = Literal[
     "invoice_due_reminder",
     "refund",
     "cancel_scheduled",
+    "announcement",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
-MARKETING = frozenset({"winback"})
+MARKETING = frozenset({"winback", "announcement"})
 # The signed links each email carries.
 LINKS: dict[str, tuple[Purpose, ...]] = {
     "payment_failed": ("update_payment_method",),
@@ -54,6 +56,7 @@ LINKS: dict[str, tuple[Purpose, ...]] = {
     "canceled": ("reactivate",),
     "cancel_scheduled": ("reactivate",),
     "winback": ("reactivate", "unsubscribe"),
+    "announcement": ("unsubscribe",),
     "receipt": ("invoice",),
     "invoice_sent": ("invoice",),
     "invoice_due_reminder": ("invoice",),
@@ -129,6 +132,21 @@ def view(
     tz = brand.timezone
     if "plan" in context:
         values["plan"] = context["plan"]
+    if "guide" in context:
+        # The merchant's getting-started steps, in the reader's language (`fan_out`).
+        values["guide"] = [
+            {
+                "title": step["title"],
+                "body_html": markdown.to_html(step.get("body", "")),
+                "body_text": markdown.to_text(step.get("body", "")),
+                "link": step.get("link") or "",
+            }
+            for step in context["guide"]
+        ]
+    if "title" in context:
+        values["title"] = context["title"]
+        values["body_html"] = markdown.to_html(context.get("body", ""))
+        values["body_text"] = markdown.to_text(context.get("body", ""))
     for name in DATES:
         if name in context:
             values[name] = day(context[name], locale, tz)
@@ -223,7 +241,7 @@ def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
         "cancel_scheduled": "ends_at",
     }
     extra: dict[str, Any] = {"account": values["account_name"]}
-    for name in ("plan", "number", "amount", "last4"):
+    for name in ("plan", "number", "amount", "last4", "title"):
         if name in values:
             extra[name] = values[name]
     if template in date_of:
@@ -270,6 +288,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "plan": "Pro",
         "trial_end": "2026-01-29T09:30:00+00:00",
         "period_end": "2026-01-29T09:30:00+00:00",
+        "guide": [
+            {
+                "title": "Connect your bank",
+                "body": "Open **Settings → Bank** and follow the steps.",
+                "link": "https://app.norditech.ro/settings/bank",
+            },
+            {"title": "Invite your team", "body": "", "link": None},
+        ],
     },
     "trial_ending": {
         "customer_name": "Ana Popescu",
@@ -334,11 +360,40 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "exp_year": 2026,
     },
     "winback": {"customer_name": "Ana Popescu", "plan": "Pro"},
+    "announcement": {
+        "customer_name": "Ana Popescu",
+        "announcement": "ann_SAMPLE",
+        "title": "New: bank sync",
+        "body": "Statements now import **every hour**. [Read more](https://norditech.ro/news)",
+    },
+}
+# What the samples say in another language than English: the merchant's own words.
+LOCALIZED_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "welcome": {
+        "ro": {
+            "guide": [
+                {
+                    "title": "Conectați banca",
+                    "body": "Deschideți **Setări → Bancă** și urmați pașii.",
+                    "link": "https://app.norditech.ro/settings/bank",
+                },
+                {"title": "Invitați-vă colegii", "body": "", "link": None},
+            ]
+        }
+    },
+    "announcement": {
+        "ro": {
+            "title": "Nou: sincronizare bancară",
+            "body": "Extrasele se importă **din oră în oră**. "
+            "[Detalii](https://norditech.ro/noutati)",
+        }
+    },
 }
 
 
 def sample(template: str, locale: str) -> Rendered:
-    return render(template, locale, SAMPLES[template], SAMPLE_BRAND, SAMPLE_LINKS)
+    context = {**SAMPLES[template], **LOCALIZED_SAMPLES.get(template, {}).get(locale, {})}
+    return render(template, locale, context, SAMPLE_BRAND, SAMPLE_LINKS)
 
 
 def variables(template: str) -> list[str]:

@@ -105,3 +105,7 @@ def _matching(announcement: Announcement):  # type: ignore[no-untyped-def]
     if announcement.statuses:
         sub = sub.where(Subscription.status.in_(announcement.statuses))
     return sub
+
+
+def find_by_key(session: Session, account_id: str, announcement_id: str) -> Announcement | None:
+    return session.get(Announcement, (account_id, announcement_id))
