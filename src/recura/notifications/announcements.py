@@ -47,8 +47,9 @@ def write_due(session: Session, now: datetime, limit: int | None = None) -> int:
     announcement = repository.lock_emailing(session)
     if announcement is None:
         return 0
-    if announcement.archived_at is not None or announcement.published_event_id is None:
-        announcement.email_status = DONE  # withdrawn: the rest are not written
+    ended = announcement.ends_at is not None and announcement.ends_at <= now
+    if announcement.archived_at is not None or announcement.published_event_id is None or ended:
+        announcement.email_status = DONE  # withdrawn or over: the rest are not written
         return 0
     customers = repository.recipients(session, announcement, announcement.email_cursor, limit)
     account = accounts_repository.account_by_key(session, announcement.account_id)
