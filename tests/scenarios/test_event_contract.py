@@ -80,8 +80,8 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
 
     seen = check_recorded(session_factory, merchant.account_id, client.app)  # type: ignore[arg-type]
     assert seen <= set(EventType)
-    # The story reaches most of what Recura emits; disputes, bank statements and returned
-    # transfers are checked where their own tests make them.
+    # The story reaches most of what Recura emits; disputes, bank statements, returned
+    # transfers, onboarding and announcements are checked where their own tests make them.
     elsewhere = {
         EventType.DISPUTE_CREATED,
         EventType.DISPUTE_UPDATED,
@@ -93,6 +93,8 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.PAYMENT_UPDATED,
         EventType.PAYMENT_METHOD_UPDATED,
         EventType.SUBSCRIPTION_PAST_DUE,
+        EventType.ONBOARDING_STEP_COMPLETED,  # tests/api/v1/test_onboarding_steps.py
+        EventType.ANNOUNCEMENT_PUBLISHED,  # tests/api/v1/test_announcements.py
     }
     assert set(EventType) - elsewhere - seen == set()
 
