@@ -56,6 +56,8 @@ class AnnouncementUpdate(Schema):
 
 
 class AnnouncementText(BaseModel):
+    model_config = example({"title": "New: bank sync", "body": "Statements import hourly."})
+
     title: str
     body: str
 

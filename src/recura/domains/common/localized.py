@@ -11,12 +11,14 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StringConstraints
 
 from recura.domains.common import languages
-from recura.domains.common.fields import Language, Name, Schema
+from recura.domains.common.fields import Language, Name, Schema, example_in
 
 MAX_BODY = 5000
 
 
 class TextIn(Schema):
+    model_config = example_in({"title": "Connect your bank", "body": "Open **Settings**."})
+
     title: Name
     body: Annotated[str, StringConstraints(max_length=MAX_BODY)] = Field(
         default="", description="Markdown: no raw HTML, no images; links to http, https, mailto."

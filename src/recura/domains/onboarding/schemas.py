@@ -44,6 +44,8 @@ class OnboardingStepUpdate(Schema):
 
 
 class StepText(BaseModel):
+    model_config = example({"title": "Connect your bank", "body": "Open **Settings**."})
+
     title: str
     body: str
 
@@ -104,7 +106,22 @@ class CompletionOut(BaseModel):
     livemode: bool
 
 
+_GUIDE_STEP = {
+    "step": "obs_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "code": "connect-bank",
+    "title": "Conectați banca",
+    "body": "Deschideți **Setări → Bancă** și urmați pașii.",
+    "body_html": "<p>Deschideți <strong>Setări → Bancă</strong> și urmați pașii.</p>",
+    "link": "https://app.norditech.ro/settings/bank",
+    "done": True,
+    "completed_at": "2026-01-15T09:30:00Z",
+    "completed_by": "merchant",
+}
+
+
 class GuideStepOut(BaseModel):
+    model_config = example(_GUIDE_STEP)
+
     step: str
     code: str
     title: str
@@ -124,20 +141,7 @@ class OnboardingOut(BaseModel):
             "language": "ro",
             "done": 1,
             "total": 1,
-            "steps": [
-                {
-                    "step": "obs_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-                    "code": "connect-bank",
-                    "title": "Conectați banca",
-                    "body": "Deschideți **Setări → Bancă** și urmați pașii.",
-                    "body_html": "<p>Deschideți <strong>Setări → Bancă</strong> și "
-                    "urmați pașii.</p>",
-                    "link": "https://app.norditech.ro/settings/bank",
-                    "done": True,
-                    "completed_at": "2026-01-15T09:30:00Z",
-                    "completed_by": "merchant",
-                }
-            ],
+            "steps": [_GUIDE_STEP],
         }
     )
 
