@@ -57,6 +57,9 @@ PREFIXES = {
     "support_message": "srm",
     "partner_perk": "perk",
     "perk_voucher": "pvc",
+    "onboarding_step": "obs",
+    "onboarding_completion": "obc",
+    "announcement": "ann",
 }
 
 

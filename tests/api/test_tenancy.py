@@ -178,6 +178,15 @@ def build_catalog(api: Api) -> dict[str, str]:
         ],
         "/v1/support_requests": opened_support_request(api, customer),
         "/v1/email_messages": recorded_email(api),
+        "/v1/onboarding_steps": api.ok(
+            "POST",
+            "/v1/onboarding_steps",
+            201,
+            json={"code": "bank", "texts": {"en": {"title": "Connect your bank"}}},
+        )["id"],
+        "/v1/announcements": api.ok(
+            "POST", "/v1/announcements", 201, json={"texts": {"en": {"title": "News"}}}
+        )["id"],
         "/v1/webhook_endpoints": api.ok(
             "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.merchant.example/x"}
         )["id"],
@@ -212,6 +221,7 @@ def fill(path: str, ids: dict[str, str]) -> str:
     assert prefix in ids, f"no object for {path}: add one to build_catalog"
     path = path.replace("{id}", ids[prefix]).replace("{gateway}", ids[prefix])
     path = path.replace("{template}/{locale}", ids[prefix])
+    path = path.replace("{step}", ids.get("/v1/onboarding_steps", "{step}"))
     return re.sub(r"\{version\}", "1", path)
 
 

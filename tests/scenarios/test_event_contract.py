@@ -94,6 +94,7 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
     assert seen <= set(EventType)
     # The story reaches most of what Recura emits; disputes, bank statements, returned
     # transfers and support requests are checked where their own tests make them.
+    # transfers, onboarding and announcements are checked where their own tests make them.
     elsewhere = {
         EventType.DISPUTE_CREATED,
         EventType.DISPUTE_UPDATED,
@@ -108,6 +109,8 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.SUPPORT_REQUEST_CREATED,  # tests/api/v1/test_support_requests.py
         EventType.SUPPORT_REQUEST_REPLIED,
         EventType.SUPPORT_REQUEST_CLOSED,
+        EventType.ONBOARDING_STEP_COMPLETED,  # tests/api/v1/test_onboarding_steps.py
+        EventType.ANNOUNCEMENT_PUBLISHED,  # tests/api/v1/test_announcements.py
     }
     assert set(EventType) - elsewhere - seen == set()
 

@@ -30,7 +30,7 @@ from recura.domains.idempotency import service as idempotency
 from recura.domains.payments import collection, methods, reconcile
 from recura.domains.subscriptions import notices
 from recura.jobs import due_work
-from recura.notifications import emails, outbox, pruning, smtp, webhooks_out
+from recura.notifications import announcements, emails, outbox, pruning, smtp, webhooks_out
 from recura.notifications.smtp import Mailer
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,14 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "renewal_notices": (notices.announce_due, notices.BATCH),
     "purge_idempotency_keys": (idempotency.purge_expired, None),
     "dispatch_events": (outbox.dispatch, outbox.BATCH),
+    "announcement_emails": (announcements.write_due, announcements.CHUNK),
 }
 # SQLite has one writer: these handlers' batches are smaller there, so that requests never
 # wait long for the write lock (see `due.SQLITE_BATCH`).
-SQLITE_BATCHES = {"billing": due_work.SQLITE_BATCH}
+SQLITE_BATCHES = {
+    "billing": due_work.SQLITE_BATCH,
+    "announcement_emails": announcements.SQLITE_CHUNK,
+}
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),
     "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),

@@ -72,6 +72,9 @@ class Found:
     lines: dict[tuple[str, str], list[InvoiceLine]]
     first_subscription: dict[tuple[str, str], str]
     first_failure: dict[tuple[str, str], str]
+    # (account, subscription) -> its onboarding guide, every language's texts kept (the
+    # email picks its reader's): for the welcome emails.
+    guides: dict[tuple[str, str], list[dict[str, Any]]]
 
 
 def payload(event: Event, shape: type[P]) -> P:
@@ -93,6 +96,14 @@ def readable(event: Event) -> bool:
         log.warning("event %s does not match its %s model", event.id, event.type)
         return False
     return True
+
+
+def welcomed(event: Event, first_subscription: dict[tuple[str, str], str]) -> bool:
+    """Whether the event is the creation of its customer's first subscription."""
+    if event.type != EventType.SUBSCRIPTION_CREATED:
+        return False
+    data = payload(event, SubscriptionData)
+    return first_subscription.get((event.account_id, data.customer)) == data.id
 
 
 def invoice_id(event: Event) -> str | None:
@@ -227,13 +238,14 @@ def _subscription_emails(
 ) -> list[Planned]:
     kind = event.type
     if kind == EventType.SUBSCRIPTION_CREATED:
-        if found.first_subscription.get((event.account_id, data.customer)) != data.id:
+        if not welcomed(event, found.first_subscription):
             return []  # a welcome is for a customer's first subscription only
         trial = data.trial_end if data.status is Status.TRIALING else None
         context = {
             "plan": plan,
             "trial_end": _instant(trial) if trial else None,
             "period_end": _instant(data.current_period_end),
+            "guide": found.guides.get((event.account_id, data.id), []),
         }
         return [Planned(event, "welcome", context)]
     if kind == EventType.SUBSCRIPTION_TRIAL_WILL_END:

@@ -36,18 +36,21 @@ from recura.db.models import Customer, EmailMessage, EmailTemplate, Event
 from recura.db.unit_of_work import Units
 from recura.domains.accounts import repository as accounts_repository
 from recura.domains.accounts.service import support_address
+from recura.domains.announcements import repository as announcements_repository
 from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers_repository
 from recura.domains.email_messages import repository
 from recura.domains.email_templates import repository as email_templates
 from recura.domains.events import repository as events_repository
-from recura.domains.events.payloads import EventType
+from recura.domains.events.payloads import EventType, SubscriptionData
 from recura.domains.invoices import repository as invoices_repository
+from recura.domains.onboarding import guide
 from recura.domains.plans import repository as plans_repository
 from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.ids import new_ids
 from recura.notifications import (
+    announcements,
     links,
     overrides,
     perk_emails,
@@ -65,8 +68,10 @@ from recura.notifications.email_plan import (
     invoice_id,
     named_customer,
     needs_lines,
+    payload,
     plan_of,
     readable,
+    welcomed,
 )
 
 log = logging.getLogger(__name__)
@@ -152,17 +157,20 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
             customer = customers.get((event.account_id, customer_id(event, found) or ""))
             if customer is None:
                 continue
-            to_address, locale = customer.email, customer.locale
+            to_address, reader = customer.email, customer.locale
             context = {"customer_name": customer.name or "", **item.context}
             if item.template in rendering.TO_SUPPORT:
                 # The merchant's staff read it in the account's language, and answer the
                 # subscriber by replying to it.
-                to_address, locale = support_address(account), None
+                to_address, reader = support_address(account), None
                 context["customer_email"] = customer.email or ""
+            locale = languages.for_customer(reader, account.locale, account.fallback_locale)
+            if "guide" in context:
+                context["guide"] = guide.localized_guide(context["guide"], locale, account)
             to = {
                 "customer_id": customer.id,
                 "to_address": to_address,
-                "locale": languages.for_customer(locale, account.locale, account.fallback_locale),
+                "locale": locale,
                 "context": context,
                 "test_clock_id": customer.test_clock_id,
             }
@@ -207,14 +215,36 @@ def _read(session: Session, events: Sequence[Event]) -> Found:
         if (key := (e.account_id, e.object_id)) in invoices and needs_lines(e, invoices[key])
     }
     plans = plans_repository.plans_by_key(session, plan_keys)
+    first_subscription = _first_subscriptions(session, events)
     return Found(
         accounts=accounts,
         plans={key: plan.name for key, plan in plans.items()},
         invoices=invoices,
         lines=invoices_repository.lines_by_invoice(session, line_keys),
-        first_subscription=_first_subscriptions(session, events),
+        first_subscription=first_subscription,
         first_failure=_first_failures(session, events),
+        guides=_guides(session, events, plans, first_subscription),
     )
+
+
+def _guides(
+    session: Session,
+    events: Sequence[Event],
+    plans: dict[tuple[str, str], Any],
+    first_subscription: dict[tuple[str, str], str],
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The onboarding guide of each subscription a welcome email is for."""
+    wanted: dict[tuple[str, bool], list[tuple[str, str, str]]] = {}
+    for event in events:
+        if not welcomed(event, first_subscription):
+            continue
+        data = payload(event, SubscriptionData)
+        plan = plans.get((event.account_id, data.plan or ""))
+        if plan is None:
+            continue
+        key = (event.account_id, event.livemode)
+        wanted.setdefault(key, []).append((data.id, plan.id, plan.product_id))
+    return guide.guides_for_welcomes(session, wanted) if wanted else {}
 
 
 def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tuple[str, str], str]:
@@ -466,7 +496,7 @@ def prepare(
         if row.customer_id
         else None
     )
-    reason = _why_not(session, row, customer)
+    reason = _why_not(session, row, customer, now)
     if reason is not None:
         _finish(row, "skipped", now, reason)
         return None
@@ -596,7 +626,9 @@ _SUBJECTS: dict[links.Purpose, str] = {
 }
 
 
-def _why_not(session: Session, row: EmailMessage, customer: Customer | None) -> str | None:
+def _why_not(
+    session: Session, row: EmailMessage, customer: Customer | None, now: datetime
+) -> str | None:
     """Why a claimed email should not go out after all, if it should not."""
     if row.template in WHILE_OPEN:
         invoice = invoices_repository.find_by_key(
@@ -609,6 +641,15 @@ def _why_not(session: Session, row: EmailMessage, customer: Customer | None) -> 
         return None
     if customer is None or customer.marketing_opted_out_at is not None:
         return "the customer unsubscribed"
+    if row.template == announcements.TEMPLATE:
+        found = announcements_repository.find_by_key(
+            session, row.account_id, row.context.get("announcement", "")
+        )
+        if found is None or found.archived_at is not None:
+            return "the announcement was withdrawn"
+        if found.ends_at is not None and found.ends_at <= now:
+            return "the announcement has ended"
+        return None
     sub_id = row.context.get("subscription")
     sub = subscriptions_repository.find_by_key(session, row.account_id, sub_id) if sub_id else None
     if sub is None or sub.status != "canceled":

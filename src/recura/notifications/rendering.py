@@ -23,6 +23,7 @@ from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from recura.core.money import exponent
+from recura.domains.common import markdown
 from recura.domains.support_requests.categories import CATEGORY_LABELS
 from recura.gateways.bank_transfer import references
 from recura.notifications import epc_qr, texts
@@ -49,13 +50,14 @@ TemplateName = Literal[
     "support_reply",
     "support_follow_up",
     "perk_pool_low",
+    "announcement",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Notices to the merchant itself, not to a subscriber: written in the account's language
 # to the account's address (`TO_MERCHANT` in emails).
 MERCHANT = frozenset({"perk_pool_low"})
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
-MARKETING = frozenset({"winback"})
+MARKETING = frozenset({"winback", "announcement"})
 # Written to the merchant's support address, in the account's language, with the
 # subscriber as Reply-To; the others go to the subscriber.
 TO_SUPPORT = frozenset({"support_notice", "support_follow_up"})
@@ -69,6 +71,7 @@ LINKS: dict[str, tuple[Purpose, ...]] = {
     "canceled": ("reactivate",),
     "cancel_scheduled": ("reactivate",),
     "winback": ("reactivate", "unsubscribe"),
+    "announcement": ("unsubscribe",),
     "receipt": ("invoice",),
     "invoice_sent": ("invoice",),
     "invoice_due_reminder": ("invoice",),
@@ -145,6 +148,21 @@ def view(
     tz = brand.timezone
     if "plan" in context:
         values["plan"] = context["plan"]
+    if "guide" in context:
+        # The merchant's getting-started steps, in the reader's language (`fan_out`).
+        values["guide"] = [
+            {
+                "title": step["title"],
+                "body_html": markdown.to_html(step.get("body", "")),
+                "body_text": markdown.to_text(step.get("body", "")),
+                "link": step.get("link") or "",
+            }
+            for step in context["guide"]
+        ]
+    if "title" in context:
+        values["title"] = context["title"]
+        values["body_html"] = markdown.to_html(context.get("body", ""))
+        values["body_text"] = markdown.to_text(context.get("body", ""))
     for name in DATES:
         if name in context:
             values[name] = day(context[name], locale, tz)
@@ -276,7 +294,7 @@ def _subject(template: str, t: Any, values: Mapping[str, Any]) -> str:
         "cancel_scheduled": "ends_at",
     }
     extra: dict[str, Any] = {"account": values["account_name"]}
-    for name in ("plan", "number", "amount", "last4", "perk"):
+    for name in ("plan", "number", "amount", "last4", "perk", "title"):
         if name in values:
             extra[name] = values[name]
     if template in date_of:
@@ -367,6 +385,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "pending": True,
             },
         ],
+        "guide": [
+            {
+                "title": "Connect your bank",
+                "body": "Open **Settings → Bank** and follow the steps.",
+                "link": "https://app.norditech.ro/settings/bank",
+            },
+            {"title": "Invite your team", "body": "", "link": None},
+        ],
     },
     "trial_ending": {
         "customer_name": "Ana Popescu",
@@ -450,11 +476,40 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "threshold": 10,
         "waiting": 2,
     },
+    "announcement": {
+        "customer_name": "Ana Popescu",
+        "announcement": "ann_SAMPLE",
+        "title": "New: bank sync",
+        "body": "Statements now import **every hour**. [Read more](https://norditech.ro/news)",
+    },
+}
+# What the samples say in another language than English: the merchant's own words.
+LOCALIZED_SAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "welcome": {
+        "ro": {
+            "guide": [
+                {
+                    "title": "Conectați banca",
+                    "body": "Deschideți **Setări → Bancă** și urmați pașii.",
+                    "link": "https://app.norditech.ro/settings/bank",
+                },
+                {"title": "Invitați-vă colegii", "body": "", "link": None},
+            ]
+        }
+    },
+    "announcement": {
+        "ro": {
+            "title": "Nou: sincronizare bancară",
+            "body": "Extrasele se importă **din oră în oră**. "
+            "[Detalii](https://norditech.ro/noutati)",
+        }
+    },
 }
 
 
 def sample(template: str, locale: str) -> Rendered:
-    return render(template, locale, SAMPLES[template], SAMPLE_BRAND, SAMPLE_LINKS)
+    context = {**SAMPLES[template], **LOCALIZED_SAMPLES.get(template, {}).get(locale, {})}
+    return render(template, locale, context, SAMPLE_BRAND, SAMPLE_LINKS)
 
 
 def variables(template: str) -> list[str]:

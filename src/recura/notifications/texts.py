@@ -47,17 +47,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "ro": "Perioada de probă gratuită durează până la {date}; nu veți plăti nimic până atunci.",
     },
     "welcome.guide_title": {"en": "Getting started", "ro": "Primii pași"},
-    "welcome.step_1": {
-        "en": "Sign in and complete your profile.",
-        "ro": "Autentificați-vă și completați-vă profilul.",
-    },
-    "welcome.step_2": {
-        "en": "Invite your colleagues so that they can work with you.",
-        "ro": "Invitați-vă colegii ca să lucreze împreună cu dumneavoastră.",
-    },
-    "welcome.step_3": {
-        "en": "Check your billing details: invoices are issued to them.",
-        "ro": "Verificați datele de facturare: facturile se emit pe numele lor.",
+    "welcome.step_link": {"en": "Open", "ro": "Deschideți"},
+    "welcome.ready": {
+        "en": "Everything is ready: sign in and start using {plan}. If anything is unclear, "
+        "reply to this email and we will help.",
+        "ro": "Totul este pregătit: autentificați-vă și începeți să folosiți {plan}. Dacă ceva "
+        "nu este clar, răspundeți la acest email și vă ajutăm.",
     },
     "welcome.next_bill": {
         "en": "Your next invoice is due on {date}.",
@@ -351,6 +346,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{customer} replied to the support request “{subject}”.",
         "ro": "{customer} a răspuns la solicitarea de asistență „{subject}”.",
     },
+    # An announcement the merchant published, for subscribers who did not opt out.
+    "announcement.subject": {"en": "{title}", "ro": "{title}"},
     # The page behind the unsubscribe link.
     "unsubscribe.title": {"en": "Unsubscribe", "ro": "Dezabonare"},
     "unsubscribe.question": {

@@ -3,6 +3,7 @@
 from recura.api.v1 import (
     account,
     add_ons,
+    announcements,
     balances,
     bank_transfers,
     billable_metrics,
@@ -17,6 +18,7 @@ from recura.api.v1 import (
     features,
     gateway_connections,
     invoices,
+    onboarding_steps,
     partner_perks,
     payment_methods,
     payments,
@@ -68,4 +70,7 @@ ROUTERS = [
     webhook_endpoints.router,
     portal_sessions.router,
     support_requests.router,
+    onboarding_steps.router,
+    onboarding_steps.customer_router,
+    announcements.router,
 ]

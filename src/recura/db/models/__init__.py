@@ -3,6 +3,7 @@
 from recura.db.models.account import Account
 from recura.db.models.account_logo import AccountLogo
 from recura.db.models.add_on import AddOn
+from recura.db.models.announcement import Announcement
 from recura.db.models.api_key import ApiKey
 from recura.db.models.balance_entry import BalanceEntry
 from recura.db.models.bank_account import BankAccount
@@ -26,6 +27,8 @@ from recura.db.models.invoice import Invoice
 from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
+from recura.db.models.onboarding_completion import OnboardingCompletion
+from recura.db.models.onboarding_step import OnboardingStep
 from recura.db.models.partner_perk import PartnerPerk
 from recura.db.models.payment import Payment
 from recura.db.models.payment_method import PaymentMethod
@@ -51,6 +54,7 @@ __all__ = [
     "Account",
     "AccountLogo",
     "AddOn",
+    "Announcement",
     "ApiKey",
     "BalanceEntry",
     "BankAccount",
@@ -74,6 +78,8 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSeries",
     "MeteredCharge",
+    "OnboardingCompletion",
+    "OnboardingStep",
     "PartnerPerk",
     "Payment",
     "PaymentMethod",

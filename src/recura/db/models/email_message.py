@@ -12,13 +12,14 @@ from recura.db.base import ID, Base, JSONType, TenantColumns
 class EmailMessage(TenantColumns, Base):
     """One email an event calls for: written by the outbox dispatcher, sent by the worker.
 
-    (event, template) is unique, so dispatching an event twice writes its emails once; the
-    Message-ID is fixed here, so a resend after a crash is recognised as the same message.
+    (event, template, customer) is unique, so dispatching an event twice writes its emails
+    once (an event's emails go to one customer, but an announcement's to each it targets);
+    the Message-ID is fixed here, so a resend after a crash is recognised as the same message.
     """
 
     __tablename__ = "email_messages"
     __table_args__ = (
-        UniqueConstraint("account_id", "event_id", "template"),
+        UniqueConstraint("account_id", "event_id", "template", "customer_id"),
         Index("ix_email_messages_status_send_after", "status", "send_after"),
         Index("ix_email_messages_account_id_customer_id", "account_id", "customer_id"),
         # GET /v1/email_messages?status=failed, newest first, without reading the rest.

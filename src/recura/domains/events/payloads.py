@@ -65,6 +65,8 @@ class EventType(StrEnum):
     SUPPORT_REQUEST_CLOSED = "support_request.closed"
     PARTNER_PERK_ASSIGNED = "partner_perk.assigned"
     PARTNER_PERK_POOL_LOW = "partner_perk.pool_low"
+    ONBOARDING_STEP_COMPLETED = "onboarding_step.completed"
+    ANNOUNCEMENT_PUBLISHED = "announcement.published"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -604,6 +606,50 @@ class PerkPoolLowData(EventPayload):
     waiting: int = Field(description="Subscribers granted the perk still without a code.")
 
 
+class OnboardingStepCompletionData(EventPayload):
+    """`id` is the completion; a step is completed once per customer."""
+
+    model_config = _config(
+        {
+            "id": "obc_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "step": "obs_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "code": "connect-bank",
+            "customer": CUS,
+            "completed_by": "subscriber",
+            "completed_at": AT,
+        }
+    )
+
+    step: str
+    code: str
+    customer: str
+    completed_by: Literal["subscriber", "merchant"]
+    completed_at: datetime
+
+
+class AnnouncementData(EventPayload):
+    model_config = _config(
+        {
+            "id": "ann_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "languages": ["en", "ro"],
+            "products": [],
+            "plans": [PLAN],
+            "statuses": ["trialing"],
+            "email": True,
+            "published_at": AT,
+            "ends_at": None,
+        }
+    )
+
+    languages: list[str] = Field(description="The languages it is written in.")
+    products: list[str]
+    plans: list[str]
+    statuses: list[Status]
+    email: bool = Field(description="Whether the targeted customers are emailed.")
+    published_at: datetime
+    ends_at: datetime | None
+
+
 # One model per event type: the class is the type (`events.record` reads it).
 
 
@@ -786,6 +832,14 @@ class PartnerPerkAssigned(PerkAssignedData):
 
 class PartnerPerkPoolLow(PerkPoolLowData):
     type = EventType.PARTNER_PERK_POOL_LOW
+
+
+class OnboardingStepCompleted(OnboardingStepCompletionData):
+    type = EventType.ONBOARDING_STEP_COMPLETED
+
+
+class AnnouncementPublished(AnnouncementData):
+    type = EventType.ANNOUNCEMENT_PUBLISHED
 
 
 P = TypeVar("P", bound=EventPayload)

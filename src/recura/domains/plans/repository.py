@@ -116,3 +116,14 @@ def plan_by_key(session: Session, account_id: str, plan_id: str) -> Plan:
 
 def version_by_key(session: Session, account_id: str, version_id: str) -> PlanVersion:
     return session.get_one(PlanVersion, (account_id, version_id))
+
+
+def same_product_and_interval(session: Session, tenant: Tenant, plan: Plan) -> Sequence[Plan]:
+    """The plans not archived of `plan`'s product billed on its interval, `plan` too."""
+    stmt = tenant.scope(select(Plan), Plan).where(
+        Plan.product_id == plan.product_id,
+        Plan.interval_unit == plan.interval_unit,
+        Plan.interval_count == plan.interval_count,
+        Plan.archived_at.is_(None),
+    )
+    return session.scalars(stmt).all()

@@ -1,0 +1,1 @@
+"""Announcements: short news for subscribers, targeted by product, plan or status."""
