@@ -87,6 +87,7 @@ HANDLED = frozenset(
         EventType.INVOICE_PAYMENT_FAILED,
         EventType.REFUND_SUCCEEDED,
         EventType.PAYMENT_METHOD_EXPIRING,
+        EventType.RETENTION_OFFER_ACCEPTED,
     }
 )
 # Emails that go out only while their invoice is still open.

@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from recura.core.money import exponent
@@ -42,6 +42,7 @@ TemplateName = Literal[
     "invoice_due_reminder",
     "refund",
     "cancel_scheduled",
+    "retention_offer_accepted",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
@@ -149,9 +150,11 @@ def view(
         values["bic"] = context.get("bic") or ""
         values["reference"] = references.display(context["reference"] or "")
         values["qr"] = epc_qr.CONTENT_ID if epc_qr.payload(dict(context)) else ""
-    for name in ("number", "attempt", "last_attempt", "last4"):
+    for name in ("number", "attempt", "last_attempt", "last4", "offer"):
         if name in context:
             values[name] = context[name]
+    if "periods" in context:
+        values.update(_discount(context, locale))
     if "brand" in context:
         raw = context["brand"] or ""
         values["brand"] = texts.BRANDS.get(raw, raw.title())
@@ -160,6 +163,18 @@ def view(
     for purpose in LINKS.get(template, ()):
         values[f"{purpose}_url"] = links.get(purpose, "")
     return values
+
+
+def _discount(context: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """A coupon's discount as a reader sees it, and how many invoices it lowers."""
+    periods = context["periods"]
+    if context.get("percent_off") is not None:
+        share = (Decimal(str(context["percent_off"])) / 100).normalize()
+        discount = format_percent(share, locale=locale, decimal_quantization=False)
+    else:
+        discount = money(context.get("amount_off") or 0, context.get("currency", ""), locale)
+    invoices = texts.counted("invoices", periods, locale) if periods else ""
+    return {"discount": discount, "periods": periods, "invoices": invoices}
 
 
 # The instants an email may show, as days.
@@ -173,6 +188,7 @@ DATES = (
     "due_at",
     "ends_at",
     "refunded_at",
+    "resume_at",
 )
 
 
@@ -334,6 +350,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "exp_year": 2026,
     },
     "winback": {"customer_name": "Ana Popescu", "plan": "Pro"},
+    "retention_offer_accepted": {
+        "customer_name": "Ana Popescu",
+        "plan": "Pro",
+        "offer": "coupon",
+        "currency": "RON",
+        "percent_off": 50.0,
+        "amount_off": None,
+        "periods": 3,
+    },
 }
 
 

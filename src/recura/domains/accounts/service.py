@@ -11,6 +11,8 @@ from recura.core import dunning
 from recura.db.models import Account, ApiKey
 from recura.domains.accounts import bank_accounts, keys, repository
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
+from recura.domains.cancellations import reasons
+from recura.domains.cancellations import settings as cancellation_settings
 from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
@@ -53,6 +55,9 @@ def get_account(session: Session, account_id: str) -> Account:
 
 def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: datetime) -> Account:
     account = get_account(session, tenant.account_id)
+    if data.retention_offer is not None:
+        offer = data.retention_offer.model_dump()
+        cancellation_settings.check_offer(session, tenant, offer, now)
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
@@ -88,6 +93,10 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         email_reply_to=account.email_reply_to,
         winback_days=account.winback_days,
         invoice_reminder_days=account.invoice_reminder_days,
+        cancellation_reasons=reasons.reasons_of(account),
+        retention_offer=account.retention_offer,
+        portal_pause_enabled=account.portal_pause_enabled,
+        portal_downgrade_timing=account.portal_downgrade_timing,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )
