@@ -33,13 +33,16 @@ def test_a_declined_offer_cancels_at_period_end_and_is_never_shown_again(shop: S
     mine = {"customer_id": customer}
 
     offer = shop.run(offers.offer_for, sub, shop.now, **mine)
-    assert offer is not None and offer.terms.kind == "pause"
+    assert offer is not None
+    assert offer.terms.kind == "pause"
     flow = shop.run(cancellations.record_reason, sub, shop.now, reason="too_expensive", **mine)
-    assert flow.offer is not None and flow.offer.terms == offer.terms
+    assert flow.offer is not None
+    assert flow.offer.terms == offer.terms
     # A retry (the page sent again) continues the same flow, with the same offer.
     again = shop.run(cancellations.record_reason, sub, shop.now, reason_text=" Too much ", **mine)
     assert again.feedback.id == flow.feedback.id
-    assert again.offer is not None and again.offer.terms == offer.terms
+    assert again.offer is not None
+    assert again.offer.terms == offer.terms
     assert (again.feedback.reason, again.feedback.reason_text) == ("too_expensive", "Too much")
 
     done = shop.run(cancellations.decline_offer_and_cancel, flow.feedback.id, shop.now, **mine)
@@ -154,7 +157,8 @@ def test_an_accepted_cheaper_plan_takes_over_at_period_end(shop: Shop) -> None:
     mine = {"customer_id": customer}
 
     flow = shop.run(cancellations.record_reason, sub, shop.now, **mine)
-    assert flow.offer is not None and flow.offer.plan_name == "Basic"
+    assert flow.offer is not None
+    assert flow.offer.plan_name == "Basic"
     terms = flow.offer.terms
     assert (terms.plan, terms.effective_at) == (basic, day(5, 1))
     assert (terms.regular_amount, terms.offer_amount) == (7260, 3630)
