@@ -93,6 +93,10 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.PAYMENT_UPDATED,
         EventType.PAYMENT_METHOD_UPDATED,
         EventType.SUBSCRIPTION_PAST_DUE,
+        # The subscriber's cancellation flow: tests/domains/cancellations/test_flows.py.
+        EventType.SUBSCRIPTION_CANCELLATION_FEEDBACK,
+        EventType.RETENTION_OFFER_ACCEPTED,
+        EventType.RETENTION_OFFER_DECLINED,
     }
     assert set(EventType) - elsewhere - seen == set()
 
