@@ -18,7 +18,12 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from tests.api.test_tenancy import opened_dispute, recorded_email, unmatched_transfer
+from tests.api.test_tenancy import (
+    cancellation_feedback,
+    opened_dispute,
+    recorded_email,
+    unmatched_transfer,
+)
 from tests.conftest import SECRET, Merchant
 
 from recura.api.app import create_app
@@ -123,6 +128,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "email_messages": recorded_email(api),
         # Loopback: nothing listens there, and nothing in the fuzz sends webhooks.
         "webhook_endpoints": create("webhook_endpoints", {"url": "http://127.0.0.1:9/hooks"}),
+        "cancellation_feedback": cancellation_feedback(api, customer, plan),
     }
 
 

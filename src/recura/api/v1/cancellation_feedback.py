@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
 
 from recura.api.deps import SessionDep, TenantDep
 from recura.api.pagination import PageDep, list_schema
@@ -20,6 +21,17 @@ router = APIRouter(
 )
 CancellationFeedbackList = list_schema(CancellationFeedbackOut)
 Id = Annotated[str | None, Query(max_length=40)]
+_RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _rfc_3339(value: Any) -> Any:
+    # Lax parsing would read "0.5" as a Unix time: an instant is sent as RFC 3339 text.
+    if isinstance(value, str) and not _RFC_3339.match(value):
+        raise ValueError("must be an RFC 3339 timestamp such as 2026-03-01T00:00:00Z")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
 
 
 @router.get(
@@ -38,11 +50,9 @@ def list_feedback(
     offer_kind: Literal["coupon", "pause", "plan"] | None = None,
     canceled: bool | None = None,
     created_gte: Annotated[
-        AwareDatetime | None, Query(description="Started at or after this instant.")
+        Instant | None, Query(description="Started at or after this instant.")
     ] = None,
-    created_lt: Annotated[
-        AwareDatetime | None, Query(description="Started before this instant.")
-    ] = None,
+    created_lt: Annotated[Instant | None, Query(description="Started before this instant.")] = None,
 ) -> BaseModel:
     found = service.page(
         session,
