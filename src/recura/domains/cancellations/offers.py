@@ -82,6 +82,7 @@ def offer_for(
 
 
 def applicable(session: Session, tenant: Tenant, sub: Subscription, now: datetime) -> Offer | None:
+    """`offer_for` of a subscription already read (and, to show it, locked)."""
     b = service.billing_of(session, tenant, sub)
     setting = b.account.retention_offer
     if setting is None or not can_leave(sub) or repository.offered(session, tenant, sub.id):
