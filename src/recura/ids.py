@@ -60,6 +60,7 @@ PREFIXES = {
     "onboarding_step": "obs",
     "onboarding_completion": "obc",
     "announcement": "ann",
+    "cancellation_feedback": "cfb",
 }
 
 

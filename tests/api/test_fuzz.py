@@ -19,6 +19,7 @@ from schemathesis import Case, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.api.test_tenancy import (
+    cancellation_feedback,
     opened_dispute,
     opened_support_request,
     recorded_email,
@@ -131,6 +132,13 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "webhook_endpoints": create("webhook_endpoints", {"url": "http://127.0.0.1:9/hooks"}),
         "partner_perks": create(
             "partner_perks", {**_example("PartnerPerkCreate"), "plans": [plan]}
+        ),
+        "cancellation_feedback": cancellation_feedback(api, customer, plan),
+        "onboarding_steps": create(
+            "onboarding_steps", {**_example("OnboardingStepCreate"), "plan": plan}
+        ),
+        "announcements": create(
+            "announcements", {**_example("AnnouncementCreate"), "plans": [plan]}
         ),
     }
 

@@ -202,7 +202,17 @@ def build_catalog(api: Api) -> dict[str, str]:
                 "plans": [plan],
             },
         )["id"],
+        "/v1/cancellation_feedback": cancellation_feedback(api, customer, plan),
     }
+
+
+def cancellation_feedback(api: Api, customer: str, plan: str) -> str:
+    """A subscription canceled with a reason, which records its feedback."""
+    sub = api.ok("POST", "/v1/subscriptions", 201, json={"customer": customer, "plan": plan})
+    body = {"at_period_end": True, "reason": "other"}
+    api.ok("POST", f"/v1/subscriptions/{sub['id']}/cancel", json=body)
+    found = api.ok("GET", "/v1/cancellation_feedback", params={"subscription": sub["id"]})
+    return str(found["data"][0]["id"])
 
 
 def id_routes(client: TestClient) -> list[tuple[str, str]]:

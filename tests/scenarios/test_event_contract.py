@@ -111,6 +111,10 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.SUPPORT_REQUEST_CLOSED,
         EventType.ONBOARDING_STEP_COMPLETED,  # tests/api/v1/test_onboarding_steps.py
         EventType.ANNOUNCEMENT_PUBLISHED,  # tests/api/v1/test_announcements.py
+        # The subscriber's cancellation flow: tests/domains/cancellations/test_flows.py.
+        EventType.SUBSCRIPTION_CANCELLATION_FEEDBACK,
+        EventType.RETENTION_OFFER_ACCEPTED,
+        EventType.RETENTION_OFFER_DECLINED,
     }
     assert set(EventType) - elsewhere - seen == set()
 

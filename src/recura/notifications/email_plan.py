@@ -16,6 +16,7 @@ from recura.db.models import Account, Event, Invoice, InvoiceLine
 from recura.domains.accounts.payee import payee_for
 from recura.domains.events import payloads
 from recura.domains.events.payloads import (
+    CancellationFeedbackData,
     EventPayload,
     EventType,
     InvoiceData,
@@ -49,6 +50,7 @@ _NAMING_CUSTOMER = (
     PaymentMethodData,
     PortalSessionData,
     SupportRequestMessageData,
+    CancellationFeedbackData,
 )
 # An event's data as its model, by event: a batch reads each several times.
 _parsed: WeakKeyDictionary[Event, tuple[object, EventPayload]] = WeakKeyDictionary()
@@ -121,8 +123,11 @@ def named_customer(event: Event) -> str | None:
 
 
 def plan_of(event: Event) -> str | None:
-    """The plan the event names, if it names one."""
+    """The plan the event names, if it names one (a cheaper plan offered, over the one
+    the subscriber leaves)."""
     data = payload(event, EventPayload)
+    if isinstance(data, CancellationFeedbackData):
+        return data.offer.plan if data.offer and data.offer.plan else data.plan
     return data.plan if isinstance(data, SubscriptionData | UpcomingInvoiceData) else None
 
 
@@ -209,6 +214,9 @@ def emails_for(event: Event, found: Found) -> list[Planned]:
         }
         first = found.first_failure.get((event.account_id, event.object_id)) == event.id
         return [Planned(event, "payment_failed" if first else "dunning_reminder", context)]
+    if event.type == EventType.RETENTION_OFFER_ACCEPTED:
+        assert isinstance(data, CancellationFeedbackData)
+        return _offer_accepted(event, data, plan)
     if event.type == EventType.PAYMENT_METHOD_EXPIRING and isinstance(data, PaymentMethodData):
         if not data.exp_year or not data.exp_month:
             return []
@@ -290,6 +298,32 @@ def _support_emails(event: Event, data: SupportRequestMessageData) -> list[Plann
     if data.replied_by == "merchant":
         return [Planned(event, "support_reply", context)]
     return [Planned(event, "support_follow_up", context)]
+
+
+def _offer_accepted(event: Event, data: CancellationFeedbackData, plan: str) -> list[Planned]:
+    """What the subscriber agreed to instead of leaving, in the offer's own terms."""
+    offer = data.offer
+    if offer is None:
+        return []
+    context: dict[str, Any] = {
+        "plan": plan,
+        "offer": offer.kind,
+        "currency": offer.currency,
+        "subscription": data.subscription,
+    }
+    if offer.kind == "coupon":
+        context |= {
+            "percent_off": offer.percent_off,
+            "amount_off": offer.amount_off,
+            "periods": offer.periods,
+        }
+    elif offer.kind == "pause":
+        resume_at = _instant(offer.resume_at) if offer.resume_at else None
+        context |= {"resume_at": resume_at, "amount": offer.credit or 0}
+    else:
+        effective_at = _instant(offer.effective_at) if offer.effective_at else None
+        context |= {"period_end": effective_at, "amount": offer.offer_amount}
+    return [Planned(event, "retention_offer_accepted", context)]
 
 
 def _instant(value: datetime) -> str:

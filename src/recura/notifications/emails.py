@@ -106,6 +106,7 @@ HANDLED = frozenset(
         EventType.SUPPORT_REQUEST_CREATED,
         EventType.SUPPORT_REQUEST_REPLIED,
         EventType.PARTNER_PERK_POOL_LOW,
+        EventType.RETENTION_OFFER_ACCEPTED,
     }
 )
 # Emails that go out only while their invoice is still open.

@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from recura.core.money import exponent
@@ -51,6 +51,7 @@ TemplateName = Literal[
     "support_follow_up",
     "perk_pool_low",
     "announcement",
+    "retention_offer_accepted",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Notices to the merchant itself, not to a subscriber: written in the account's language
@@ -183,9 +184,11 @@ def view(
         values["bic"] = context.get("bic") or ""
         values["reference"] = references.display(context["reference"] or "")
         values["qr"] = epc_qr.CONTENT_ID if epc_qr.payload(dict(context)) else ""
-    for name in ("number", "attempt", "last_attempt", "last4"):
+    for name in ("number", "attempt", "last_attempt", "last4", "offer"):
         if name in context:
             values[name] = context[name]
+    if "periods" in context:
+        values.update(_discount(context, locale))
     if "brand" in context:
         raw = context["brand"] or ""
         values["brand"] = texts.BRANDS.get(raw, raw.title())
@@ -233,6 +236,18 @@ def _perk(perk: Mapping[str, Any], locale: str, timezone: str) -> dict[str, Any]
     }
 
 
+def _discount(context: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """A coupon's discount as a reader sees it, and how many invoices it lowers."""
+    periods = context["periods"]
+    if context.get("percent_off") is not None:
+        share = (Decimal(str(context["percent_off"])) / 100).normalize()
+        discount = format_percent(share, locale=locale, decimal_quantization=False)
+    else:
+        discount = money(context.get("amount_off") or 0, context.get("currency", ""), locale)
+    invoices = texts.counted("invoices", periods, locale) if periods else ""
+    return {"discount": discount, "periods": periods, "invoices": invoices}
+
+
 # The instants an email may show, as days.
 DATES = (
     "trial_end",
@@ -244,6 +259,7 @@ DATES = (
     "due_at",
     "ends_at",
     "refunded_at",
+    "resume_at",
 )
 
 
@@ -481,6 +497,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "announcement": "ann_SAMPLE",
         "title": "New: bank sync",
         "body": "Statements now import **every hour**. [Read more](https://norditech.ro/news)",
+    },
+    "retention_offer_accepted": {
+        "customer_name": "Ana Popescu",
+        "plan": "Pro",
+        "offer": "coupon",
+        "currency": "RON",
+        "percent_off": 50.0,
+        "amount_off": None,
+        "periods": 3,
     },
 }
 # What the samples say in another language than English: the merchant's own words.

@@ -11,6 +11,8 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 
+from babel import Locale
+
 from recura.domains.common.languages import SUPPORTED
 
 LOCALES = SUPPORTED
@@ -264,6 +266,47 @@ TEXTS: dict[str, dict[str, str]] = {
         "ro": "V-ați răzgândit? Îl puteți reactiva folosind acest link:",
     },
     "canceled.button": {"en": "Reactivate my subscription", "ro": "Reactivează abonamentul"},
+    # A retention offer taken instead of cancelling: what was agreed.
+    "retention_offer_accepted.subject": {
+        "en": "Thank you for staying with {account}",
+        "ro": "Vă mulțumim că rămâneți alături de {account}",
+    },
+    "retention_offer_accepted.coupon_once": {
+        "en": "As agreed, your {plan} subscription continues, with {discount} off your next "
+        "invoice.",
+        "ro": "Conform înțelegerii, abonamentul dumneavoastră {plan} continuă, cu o reducere de "
+        "{discount} la următoarea factură.",
+    },
+    "retention_offer_accepted.coupon_repeating": {
+        "en": "As agreed, your {plan} subscription continues, with {discount} off each of your "
+        "next {invoices}.",
+        "ro": "Conform înțelegerii, abonamentul dumneavoastră {plan} continuă, cu o reducere de "
+        "{discount} la fiecare dintre următoarele {invoices}.",
+    },
+    "retention_offer_accepted.coupon_forever": {
+        "en": "As agreed, your {plan} subscription continues, with {discount} off every invoice "
+        "from now on.",
+        "ro": "Conform înțelegerii, abonamentul dumneavoastră {plan} continuă, cu o reducere de "
+        "{discount} la fiecare factură de acum înainte.",
+    },
+    "retention_offer_accepted.pause": {
+        "en": "As agreed, your {plan} subscription is paused until {date}. It resumes by itself "
+        "on that day, and you are not billed until then.",
+        "ro": "Conform înțelegerii, abonamentul dumneavoastră {plan} este suspendat până pe "
+        "{date}. Se reia automat în acea zi și până atunci nu veți fi facturat.",
+    },
+    "retention_offer_accepted.pause_credit": {
+        "en": "The unused part of your current period, {amount}, was credited to your balance "
+        "and counts towards your next invoices.",
+        "ro": "Partea neutilizată din perioada curentă, {amount}, a fost creditată în soldul "
+        "dumneavoastră și se scade din facturile următoare.",
+    },
+    "retention_offer_accepted.plan": {
+        "en": "As agreed, your subscription moves to {plan} on {date}, for {amount} per billing "
+        "period. Until then nothing changes.",
+        "ro": "Conform înțelegerii, abonamentul dumneavoastră trece la {plan} pe {date}, la "
+        "prețul de {amount} pe perioadă de facturare. Până atunci nu se schimbă nimic.",
+    },
     # Card expiring.
     "card_expiring.subject": {
         "en": "Your card ending in {last4} expires soon",
@@ -393,6 +436,15 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+# Counted words, by the CLDR plural category of the count in each language (Babel's
+# `plural_form`): Romanian says "3 facturi" but "20 de facturi".
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "invoices": {
+        "en": {"one": "{count} invoice", "other": "{count} invoices"},
+        "ro": {"one": "{count} factură", "few": "{count} facturi", "other": "{count} de facturi"},
+    },
+}
+
 # Card brands as people name them.
 BRANDS = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"}
 
@@ -412,6 +464,13 @@ def missing(table: Mapping[str, Mapping[str, str]] = TEXTS) -> list[str]:
         if len({frozenset(n) for n in names.values()}) > 1:
             problems.append(f"{key}: placeholders differ {names}")
     return problems
+
+
+def counted(word: str, count: int, locale: str) -> str:
+    """`count` of `word` ("invoices") as `locale` writes it."""
+    forms = PLURALS[word][locale]
+    category = Locale.parse(locale).plural_form(count)
+    return forms.get(category, forms["other"]).format(count=count)
 
 
 def text(key: str, locale: str, **values: object) -> str:

@@ -12,6 +12,7 @@ from recura.api.pagination import PageDep, list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.db.models import Subscription
+from recura.domains.cancellations import service as cancellations
 from recura.domains.common.fields import example
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import views as invoice_views
@@ -75,9 +76,20 @@ def get_subscription(id: str, session: SessionDep, tenant: TenantDep) -> Subscri
 def cancel_subscription(
     id: str, body: CancelRequest, session: SessionDep, tenant: TenantDep, clock: ClockDep
 ) -> SubscriptionOut:
-    sub = actions.cancel(
-        session, tenant, id, clock.now(), at_period_end=body.at_period_end, prorate=body.prorate
-    )
+    when = {"at_period_end": body.at_period_end, "prorate": body.prorate}
+    if body.reason is None and body.reason_text is None:
+        sub = actions.cancel(session, tenant, id, clock.now(), **when)
+    else:
+        sub = cancellations.cancel(
+            session,
+            tenant,
+            id,
+            clock.now(),
+            customer_id=None,
+            reason=body.reason,
+            reason_text=body.reason_text,
+            **when,
+        ).subscription
     return _one(session, tenant, sub)
 
 

@@ -10,6 +10,7 @@ from recura.db.models.bank_account import BankAccount
 from recura.db.models.bank_statement import BankStatement
 from recura.db.models.bank_transaction import BankTransaction
 from recura.db.models.billable_metric import BillableMetric
+from recura.db.models.cancellation_feedback import CancellationFeedback
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
@@ -61,6 +62,7 @@ __all__ = [
     "BankStatement",
     "BankTransaction",
     "BillableMetric",
+    "CancellationFeedback",
     "Coupon",
     "CreditNote",
     "Customer",

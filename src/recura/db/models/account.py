@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Boolean, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,3 +68,15 @@ class Account(Base):
     # Where subscribers' support requests and their replies are emailed (null: the
     # `email_reply_to`, else the `email_from_address`).
     support_email: Mapped[str | None] = mapped_column(String(320))
+    # Cancellation flow and portal changes: the reasons a subscriber leaving is asked for
+    # (null: Recura's default list), the one retention offer shown before they go (null:
+    # none), whether the portal lets subscribers pause and resume, and when a downgrade
+    # chosen in the portal takes effect ("period_end" or "now").
+    cancellation_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    retention_offer: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    portal_pause_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
+    portal_downgrade_timing: Mapped[str] = mapped_column(
+        String(16), default="period_end", server_default="period_end"
+    )

@@ -10,6 +10,11 @@ from stdnum.exceptions import ValidationError
 
 from recura.core import dunning
 from recura.domains.accounts.branding import BrandColor, EmbedOrigin, LegalUrl, Slug
+from recura.domains.cancellations.schemas import (
+    CancellationReason,
+    CancellationReasons,
+    RetentionOffer,
+)
 from recura.domains.common.fields import (
     Country,
     Currency,
@@ -83,6 +88,13 @@ ACCOUNT_EXAMPLE = {
     "pricing_embed_origins": ["https://norditech.ro"],
     "pricing_highlight_plan_id": None,
     "support_email": "ajutor@norditech.ro",
+    "cancellation_reasons": [
+        {"code": "too_expensive", "labels": {"en": "It is too expensive", "ro": "Este prea scump"}},
+        {"code": "other", "labels": {"en": "Another reason", "ro": "Alt motiv"}},
+    ],
+    "retention_offer": {"kind": "pause", "months": 2},
+    "portal_pause_enabled": False,
+    "portal_downgrade_timing": "period_end",
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -101,6 +113,7 @@ def _iban(value: str) -> str:
 
 RetryDays = Annotated[list[Annotated[int, Strict()]], AfterValidator(_retry_days)]
 FinalAction = Literal["cancel", "mark_unpaid", "leave_past_due"]
+DowngradeTiming = Literal["period_end", "now"]
 Iban = Annotated[str, StringConstraints(max_length=42), AfterValidator(_iban)]
 # No line breaks: the name goes into the From header.
 SenderName = Annotated[
@@ -239,6 +252,25 @@ class AccountUpdate(Schema):
         description="Where subscribers' support requests and their replies are emailed; "
         "null: `email_reply_to`, else `email_from_address`.",
     )
+    cancellation_reasons: CancellationReasons | None = Field(
+        default=None,
+        description="The reasons a subscriber leaving may pick (1 to 12, each code once, "
+        "labelled in en and ro); null: Recura's default list.",
+    )
+    retention_offer: RetentionOffer | None = Field(
+        default=None,
+        description="The one offer shown to a subscriber about to cancel: a coupon (for its "
+        "own duration), a pause of 1 to 3 months, or a cheaper plan of the same product from "
+        "the period end; null: none.",
+    )
+    portal_pause_enabled: bool | None = Field(
+        default=None, description="Subscribers may pause and resume from the portal."
+    )
+    portal_downgrade_timing: DowngradeTiming | None = Field(
+        default=None,
+        description="When a cheaper plan chosen in the portal takes effect: at the period end, "
+        "or at once with the unused time credited. Upgrades always apply at once.",
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
@@ -254,6 +286,8 @@ CLEARABLE = frozenset(
         "privacy_url",
         "pricing_highlight_plan_id",
         "support_email",
+        "cancellation_reasons",
+        "retention_offer",
     }
 )
 
@@ -291,6 +325,12 @@ class AccountOut(BaseModel):
     pricing_embed_origins: list[str]
     pricing_highlight_plan_id: str | None
     support_email: str | None
+    cancellation_reasons: list[CancellationReason] = Field(
+        description="Recura's default list unless the account set its own."
+    )
+    retention_offer: RetentionOffer | None
+    portal_pause_enabled: bool
+    portal_downgrade_timing: DowngradeTiming
     livemode: bool
     created_at: datetime
 

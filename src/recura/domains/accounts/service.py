@@ -11,6 +11,8 @@ from recura.core import dunning
 from recura.db.models import Account, ApiKey
 from recura.domains.accounts import bank_accounts, keys, repository
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
+from recura.domains.cancellations import reasons
+from recura.domains.cancellations import settings as cancellation_settings
 from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
@@ -60,6 +62,9 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
     highlight = data.pricing_highlight_plan_id
     if highlight is not None and plans.get_plan(session, tenant, highlight) is None:
         raise NotFoundError("plan", highlight)
+    if data.retention_offer is not None:
+        offer = data.retention_offer.model_dump()
+        cancellation_settings.check_offer(session, tenant, offer, now)
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
@@ -102,6 +107,10 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         pricing_embed_origins=account.pricing_embed_origins,
         pricing_highlight_plan_id=account.pricing_highlight_plan_id,
         support_email=account.support_email,
+        cancellation_reasons=reasons.reasons_of(account),
+        retention_offer=account.retention_offer,
+        portal_pause_enabled=account.portal_pause_enabled,
+        portal_downgrade_timing=account.portal_downgrade_timing,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

@@ -265,6 +265,14 @@ def _check_promotion(promotion: PromotionCode, customer_id: str | None, now: dat
 
 
 def _check_coupon(coupon: Coupon, pointer: str, plan_id: str | None, now: datetime) -> None:
+    check_redeemable(coupon, pointer, now)
+    if coupon.applies_to_plans and plan_id not in coupon.applies_to_plans:
+        plans = ", ".join(coupon.applies_to_plans)
+        raise invalid(pointer, f"Coupon '{coupon.code}' applies only to the plans {plans}.")
+
+
+def check_redeemable(coupon: Coupon, pointer: str, now: datetime) -> None:
+    """InvalidError at `pointer` unless the coupon can still be redeemed on some plan."""
     name = f"Coupon '{coupon.code}'"
     if coupon.archived_at is not None:
         raise invalid(pointer, f"{name} is archived.")
@@ -273,9 +281,6 @@ def _check_coupon(coupon: Coupon, pointer: str, plan_id: str | None, now: dateti
     limit = coupon.max_redemptions
     if limit is not None and coupon.times_redeemed >= limit:
         raise invalid(pointer, f"{name} was already redeemed {limit} times.")
-    if coupon.applies_to_plans and plan_id not in coupon.applies_to_plans:
-        plans = ", ".join(coupon.applies_to_plans)
-        raise invalid(pointer, f"{name} applies only to the plans {plans}.")
 
 
 # Shared rules

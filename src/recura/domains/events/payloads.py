@@ -67,6 +67,9 @@ class EventType(StrEnum):
     PARTNER_PERK_POOL_LOW = "partner_perk.pool_low"
     ONBOARDING_STEP_COMPLETED = "onboarding_step.completed"
     ANNOUNCEMENT_PUBLISHED = "announcement.published"
+    SUBSCRIPTION_CANCELLATION_FEEDBACK = "subscription.cancellation_feedback"
+    RETENTION_OFFER_ACCEPTED = "retention_offer.accepted"
+    RETENTION_OFFER_DECLINED = "retention_offer.declined"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -650,6 +653,86 @@ class AnnouncementData(EventPayload):
     ends_at: datetime | None
 
 
+class RetentionOfferTerms(BaseModel):
+    """A retention offer as the subscriber was shown it, with what it means in money: the
+    next period's invoice total as it stands (`regular_amount`) and with the offer
+    (`offer_amount`), tax included. The fields of its kind are set, the others left out."""
+
+    model_config = _config(
+        {
+            "kind": "coupon",
+            "currency": "RON",
+            "regular_amount": 5929,
+            "offer_amount": 2965,
+            "coupon": "cpn_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "percent_off": 50.0,
+            "periods": 3,
+        }
+    )
+
+    kind: Literal["coupon", "pause", "plan"]
+    currency: Currency
+    regular_amount: Minor
+    offer_amount: Minor
+    coupon: str | None = None
+    percent_off: float | None = None
+    amount_off: Minor | None = None
+    periods: int | None = Field(
+        default=None, description="Coupon: how many invoices it discounts; null: every one."
+    )
+    months: int | None = Field(default=None, description="Pause: for how many months.")
+    resume_at: datetime | None = None
+    credit: Minor | None = Field(
+        default=None, description="Pause: the unused paid time credited to the balance."
+    )
+    plan: str | None = Field(default=None, description="Plan: the cheaper plan offered.")
+    effective_at: datetime | None = Field(
+        default=None, description="Plan: when the cheaper plan takes over (the period end)."
+    )
+
+    def json_data(self) -> dict[str, Any]:
+        """As stored and sent: JSON-ready, the fields of other kinds left out."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class CancellationFeedbackData(EventPayload):
+    """`id` is the cancellation flow (`cfb_…`): the reason given, the offer shown and what
+    came of it."""
+
+    model_config = _config(
+        {
+            "id": "cfb_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "subscription": SUB,
+            "customer": CUS,
+            "plan": PLAN,
+            "reason": "too_expensive",
+            "reason_text": "Too much for a team of two.",
+            "offer": {
+                "kind": "coupon",
+                "currency": "RON",
+                "regular_amount": 5929,
+                "offer_amount": 2965,
+                "coupon": "cpn_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+                "percent_off": 50.0,
+                "periods": 3,
+            },
+            "outcome": "declined",
+            "canceled": True,
+            "access_ends_at": "2026-03-01T00:00:03Z",
+        }
+    )
+
+    subscription: str
+    customer: str
+    plan: str
+    reason: str | None
+    reason_text: str | None
+    offer: RetentionOfferTerms | None
+    outcome: Literal["pending", "accepted", "declined", "not_offered"]
+    canceled: bool
+    access_ends_at: datetime | None
+
+
 # One model per event type: the class is the type (`events.record` reads it).
 
 
@@ -840,6 +923,20 @@ class OnboardingStepCompleted(OnboardingStepCompletionData):
 
 class AnnouncementPublished(AnnouncementData):
     type = EventType.ANNOUNCEMENT_PUBLISHED
+
+
+class SubscriptionCancellationFeedback(CancellationFeedbackData):
+    """A cancellation flow ended in a cancellation: why, and the offer declined if any."""
+
+    type = EventType.SUBSCRIPTION_CANCELLATION_FEEDBACK
+
+
+class RetentionOfferAccepted(CancellationFeedbackData):
+    type = EventType.RETENTION_OFFER_ACCEPTED
+
+
+class RetentionOfferDeclined(CancellationFeedbackData):
+    type = EventType.RETENTION_OFFER_DECLINED
 
 
 P = TypeVar("P", bound=EventPayload)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from recura.domains.common.fields import (
+    Code,
     Currency,
     Metadata,
     MoneyOut,
@@ -67,12 +68,26 @@ class SubscriptionCreate(Schema):
 
 
 class CancelRequest(Schema):
-    model_config = example_in({"at_period_end": True}, {"at_period_end": False, "prorate": True})
+    model_config = example_in(
+        {"at_period_end": True},
+        {"at_period_end": False, "prorate": True},
+        {"at_period_end": True, "reason": "too_expensive", "reason_text": "Too much for two."},
+    )
 
     at_period_end: bool = False
     prorate: bool = Field(
         default=False,
         description="Cancelling now: credit the unused part of the period to the balance.",
+    )
+    reason: Code | None = Field(
+        default=None,
+        description="Why the subscriber leaves: one of the account's `cancellation_reasons` "
+        "codes. With it or `reason_text`, the cancellation is recorded as cancellation "
+        "feedback (see /v1/cancellation_feedback) and `subscription.cancellation_feedback` "
+        "is sent.",
+    )
+    reason_text: str | None = Field(
+        default=None, max_length=1000, description="The subscriber's own words."
     )
 
 

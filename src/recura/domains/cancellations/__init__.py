@@ -1,0 +1,1 @@
+"""Cancellation flows: reasons, the one retention offer, and what came of them."""
