@@ -52,6 +52,7 @@ PREFIXES = {
     "webhook_attempt": "wha",
     "email_message": "em",
     "email_template": "etpl",
+    "checkout_session": "cs",
 }
 
 

@@ -8,6 +8,7 @@ from recura.db.models.bank_account import BankAccount
 from recura.db.models.bank_statement import BankStatement
 from recura.db.models.bank_transaction import BankTransaction
 from recura.db.models.billable_metric import BillableMetric
+from recura.db.models.checkout_session import CheckoutSession
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
@@ -50,6 +51,7 @@ __all__ = [
     "BankStatement",
     "BankTransaction",
     "BillableMetric",
+    "CheckoutSession",
     "Coupon",
     "CreditNote",
     "Customer",

@@ -50,3 +50,7 @@ class Account(Base):
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Hosted checkout: whether a trial needs a payment method (a card) to start.
+    trial_requires_payment_method: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default="true"
+    )
