@@ -75,6 +75,7 @@ ACCOUNT_EXAMPLE = {
     "email_reply_to": "suport@norditech.ro",
     "winback_days": 14,
     "invoice_reminder_days": 3,
+    "trial_requires_payment_method": True,
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -199,6 +200,11 @@ class AccountUpdate(Schema):
         description="Days before an invoice sent for payment by transfer falls due when its "
         "reminder goes out; null: never.",
     )
+    trial_requires_payment_method: bool | None = Field(
+        default=None,
+        description="Hosted checkout: a trial starts only with a payment method (a card) "
+        "saved; false lets subscribers start one without.",
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
@@ -239,6 +245,7 @@ class AccountOut(BaseModel):
     email_reply_to: str | None
     winback_days: int | None
     invoice_reminder_days: int | None
+    trial_requires_payment_method: bool
     livemode: bool
     created_at: datetime
 

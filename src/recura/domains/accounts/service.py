@@ -88,6 +88,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         email_reply_to=account.email_reply_to,
         winback_days=account.winback_days,
         invoice_reminder_days=account.invoice_reminder_days,
+        trial_requires_payment_method=account.trial_requires_payment_method,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )
