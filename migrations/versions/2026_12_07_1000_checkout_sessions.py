@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column('allow_promotion_codes', sa.Boolean(), nullable=False),
         sa.Column('promotion_code_id', sa.String(length=40), nullable=True),
         sa.Column('customer_id', sa.String(length=40), nullable=True),
+        sa.Column('customer_given', sa.Boolean(), nullable=False),
         sa.Column('customer_email', sa.String(length=320), nullable=True),
         sa.Column('locale', sa.String(length=16), nullable=False),
         sa.Column('currency', sa.String(length=3), nullable=False),

@@ -200,7 +200,7 @@ def _subscription_emails(
     event: Event, data: SubscriptionData, found: Found, plan: str, at: str
 ) -> list[Planned]:
     kind = event.type
-    if kind == EventType.SUBSCRIPTION_CREATED:
+    if welcomes(event, data):
         if found.first_subscription.get((event.account_id, data.customer)) != data.id:
             return []  # a welcome is for a customer's first subscription only
         trial = data.trial_end if data.status is Status.TRIALING else None
@@ -232,6 +232,19 @@ def _subscription_emails(
             emails.append(Planned(event, "winback", context, delay))
         return emails
     return []
+
+
+def welcomes(event: Event, data: SubscriptionData) -> bool:
+    """Whether the event starts a subscription the subscriber is welcomed to: its creation,
+    or, for one created `incomplete` until its first payment (a checkout paying by card),
+    that payment's activating it; a subscription whose first charge fails welcomes no one."""
+    if event.type == EventType.SUBSCRIPTION_CREATED:
+        return data.status is not Status.INCOMPLETE
+    return (
+        event.type == EventType.SUBSCRIPTION_UPDATED
+        and data.change is SubscriptionChange.ACTIVATED
+        and data.previous_status is Status.INCOMPLETE
+    )
 
 
 def _instant(value: datetime) -> str:

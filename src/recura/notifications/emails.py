@@ -41,7 +41,7 @@ from recura.domains.customers import repository as customers_repository
 from recura.domains.email_messages import repository
 from recura.domains.email_templates import repository as email_templates
 from recura.domains.events import repository as events_repository
-from recura.domains.events.payloads import EventType
+from recura.domains.events.payloads import EventType, SubscriptionData
 from recura.domains.invoices import repository as invoices_repository
 from recura.domains.plans import repository as plans_repository
 from recura.domains.subscriptions import repository as subscriptions_repository
@@ -55,8 +55,10 @@ from recura.notifications.email_plan import (
     invoice_id,
     named_customer,
     needs_lines,
+    payload,
     plan_of,
     readable,
+    welcomes,
 )
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,8 @@ HANDLED = frozenset(
         EventType.PAYMENT_METHOD_EXPIRING,
     }
 )
+# The events that may welcome a subscriber (see `email_plan.welcomes`).
+WELCOMING = frozenset({EventType.SUBSCRIPTION_CREATED, EventType.SUBSCRIPTION_UPDATED})
 # Emails that go out only while their invoice is still open.
 WHILE_OPEN = frozenset({"invoice_due_reminder"})
 
@@ -188,7 +192,9 @@ def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tupl
     keys = {
         (e.account_id, customer)
         for e in events
-        if e.type == EventType.SUBSCRIPTION_CREATED and (customer := named_customer(e))
+        if e.type in WELCOMING
+        and welcomes(e, payload(e, SubscriptionData))
+        and (customer := named_customer(e))
     }
     return subscriptions_repository.first_subscription_ids(session, keys)
 

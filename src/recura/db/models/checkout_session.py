@@ -34,8 +34,10 @@ class CheckoutSession(TenantColumns, Base):
     allow_promotion_codes: Mapped[bool] = mapped_column(Boolean)
     # The promotion code the subscriber typed, once accepted.
     promotion_code_id: Mapped[str | None] = mapped_column(ID)
-    # Given by the merchant, or made by the checkout (once, however often it is asked).
+    # Given by the merchant (`customer_given`), or made by the checkout once, however often
+    # it is asked.
     customer_id: Mapped[str | None] = mapped_column(ID)
+    customer_given: Mapped[bool] = mapped_column(Boolean)
     customer_email: Mapped[str | None] = mapped_column(String(320))
     locale: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3))

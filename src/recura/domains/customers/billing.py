@@ -59,7 +59,7 @@ class BillingDetailsInvalid(InvalidError):
 def subdivisions(country: str) -> dict[str, str]:
     """ISO 3166-2 code -> name of the country's subdivisions (Romania's 41 counties and
     Bucharest)."""
-    found = pycountry.subdivisions.get(country_code=country.upper()) or []
+    found = pycountry.subdivisions.get(country_code=country.upper()) or []  # type: ignore[no-untyped-call]
     return {str(s.code): str(s.name) for s in found}
 
 
@@ -101,7 +101,7 @@ def tax_id(value: str, country: str | None, pointer: str = "/vat_id") -> tuple[s
     number (the prefix added when missing); elsewhere what the country's scheme accepts."""
     compact = clean(value, " -./,").upper()
     prefix = compact[:2] if compact[:2].isalpha() else None
-    if country and prefix and prefix != country.upper() and not (prefix, country) == ("EL", "GR"):
+    if country and prefix and prefix != country.upper() and (prefix, country) != ("EL", "GR"):
         return compact, [Problem(pointer, "vat_id.other_country")]
     if (country or "").upper() == ROMANIA and prefix is None:
         try:

@@ -34,7 +34,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "vat_id.required": {
         "en": "Enter the company's VAT number or, in Romania, its CUI.",
-        "ro": "Introduceți codul de TVA al firmei sau, în România, codul unic de înregistrare (CUI).",
+        "ro": "Introduceți codul de TVA al firmei sau, în România, codul unic de "
+        "înregistrare (CUI).",
     },
     "vat_id.invalid_cui": {
         "en": "This is not a valid Romanian CUI: check its digits.",
@@ -83,7 +84,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "sector.required": {
         "en": "Choose the Bucharest sector (1 to 6).",
-        "ro": "Alegeți sectorul din București (1–6).",
+        "ro": "Alegeți sectorul din București (de la 1 la 6).",
     },
     "sector.not_here": {
         "en": "Only addresses in Bucharest have a sector.",
