@@ -12,7 +12,12 @@ from recura.domains.checkout import details
 from recura.domains.customers import billing, messages
 from recura.domains.customers.billing import BillingDetailsInvalid
 
-CLUJ = {"line1": "Str. Memorandumului 28", "city": "Cluj-Napoca", "country": "RO", "county": "RO-CJ"}
+CLUJ = {
+    "line1": "Str. Memorandumului 28",
+    "city": "Cluj-Napoca",
+    "country": "RO",
+    "county": "RO-CJ",
+}
 
 
 def problems(data: dict[str, Any]) -> dict[str, str]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
 from recura.core.invoice_lines import Metered
-from recura.core.invoicing import InvoiceDraft, build_invoice
+from recura.core.invoicing import InvoiceDraft, InvoiceInput, build_invoice
 from recura.core.periods import Period
 from recura.db.models import CheckoutSession, Coupon, Customer, Plan, PromotionCode
 from recura.domains.checkout import service
@@ -33,7 +33,8 @@ from recura.ids import new_id
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """`first` is the first invoice to the cent, the customer's credit applied; `renewal`
+    """`first` is the first invoice to the cent, the customer's credit applied (all zeros
+    and no lines when none is issued: a trial without a setup fee); `renewal`
     the invoice at `renews_at` for the next period's fees (usage billed in arrears comes on
     top, as used; credit is not counted)."""
 
@@ -108,7 +109,11 @@ def summary(
     customer = customer_of(session, tenant, checkout)
     data = request_for(session, tenant, checkout, customer.id, collection_method=collection_method)
     start = subscriptions.opening_for(session, tenant, data, customer, now)
-    first = issuing.draft(session, tenant, customer.id, start.inputs())
+    inputs = start.inputs()
+    # A trial without a setup fee bills nothing at first: `create` issues no invoice.
+    first = (
+        issuing.draft(session, tenant, customer.id, inputs) if inputs.lines else _nothing(inputs)
+    )
     renews_at, renewal = _renewal(session, tenant, start)
     sold = start.b.terms
     return Summary(
@@ -124,6 +129,23 @@ def summary(
         coupon=start.discount[0] if start.discount else None,
         promotion_code=start.discount[1] if start.discount else None,
         metered=bool(sold.metered),
+    )
+
+
+def _nothing(inputs: InvoiceInput) -> InvoiceDraft:
+    return InvoiceDraft(
+        currency=inputs.currency,
+        tax_inclusive=inputs.tax_inclusive,
+        lines=(),
+        discounts=(),
+        subtotal=0,
+        discount_total=0,
+        tax_lines=(),
+        tax_total=0,
+        total=0,
+        credit_applied=0,
+        amount_due=0,
+        credit_generated=0,
     )
 
 
