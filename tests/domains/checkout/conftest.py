@@ -29,6 +29,7 @@ ANA = {
         "county": "RO-CJ",
     },
 }
+VISA = "tok_sandbox_visa"  # a sandbox test card
 SUCCESS_URL = "https://shop.example.ro/welcome?session={CHECKOUT_SESSION_ID}"
 
 
@@ -58,10 +59,10 @@ class Shop:
         with unit_of_work(self.factory) as session:
             return completing.customer_for(session, self.tenant, checkout_id, T0).id
 
-    def card(self, customer_id: str, token: str = "tok_sandbox_visa") -> str:
+    def card(self, customer_id: str, token: str = VISA) -> str:
         return str(self.world.card(customer_id, token)["id"])
 
-    def paying(self, checkout_id: str, token: str = "tok_sandbox_visa") -> str:
+    def paying(self, checkout_id: str, token: str = VISA) -> str:
         """Details saved, the customer made and a card attached, as the page does it;
         returns the card's id."""
         self.details(checkout_id)

@@ -49,13 +49,15 @@ def test_a_card_checkout_starts_the_subscription_with_its_entitlements(
 
     done = shop.complete(checkout_id, payment_method_id=card)
 
-    assert done.status == "complete" and done.error is None
+    assert done.status == "complete"
+    assert done.error is None
     assert done.redirect_url == f"https://shop.example.ro/welcome?session={checkout_id}"
     sub = shop.api.ok("GET", f"/v1/subscriptions/{done.subscription_id}")
     assert sub["status"] == "active"
     assert sub["customer"] == done.customer_id
     found = shop.api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
-    assert found["status"] == "complete" and found["stage"] == "confirmed"
+    assert found["status"] == "complete"
+    assert found["stage"] == "confirmed"
     assert all(found["stages"].values())
     assert found["result"]["subscription"]["id"] == done.subscription_id
     assert found["result"]["customer"]["email"] == ANA["email"]
@@ -170,7 +172,8 @@ def test_a_bank_transfer_sends_the_invoice_with_its_instructions(shop: Shop) -> 
         "data"
     ]
     assert invoice["collection_method"] == "send_invoice"
-    assert invoice["status"] == "open" and invoice["payment_reference"]
+    assert invoice["status"] == "open"
+    assert invoice["payment_reference"]
     assert shop.api.ok("GET", "/v1/payments", params={"invoice": invoice["id"]})["data"] == []
     assert "invoice_sent" in templates(shop, done.customer_id or "")
 
@@ -257,7 +260,8 @@ def test_two_confirmations_at_once_make_one_customer_and_one_subscription(shop: 
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
-    assert len(results) == 2 and results[0] == results[1]
+    assert len(results) == 2
+    assert results[0] == results[1]
     assert results[0].status == "complete"
     customers = shop.api.ok("GET", "/v1/customers", params={"email": "race@example.ro"})["data"]
     assert len(customers) == 1
