@@ -93,6 +93,7 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.PAYMENT_UPDATED,
         EventType.PAYMENT_METHOD_UPDATED,
         EventType.SUBSCRIPTION_PAST_DUE,
+        EventType.CHECKOUT_SESSION_COMPLETED,
     }
     assert set(EventType) - elsewhere - seen == set()
 

@@ -15,7 +15,6 @@ from recura.domains.checkout.schemas import (
     CheckoutSessionCreate,
     CheckoutSessionDetailOut,
     CheckoutSessionOut,
-    EmptyRequest,
 )
 from recura.domains.customers import service as customers
 from recura.domains.entitlements import service as entitlements
@@ -108,7 +107,6 @@ def get_checkout_session(
 )
 def expire_checkout_session(
     id: str,
-    body: EmptyRequest,
     request: Request,
     session: SessionDep,
     tenant: TenantDep,

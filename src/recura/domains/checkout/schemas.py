@@ -228,7 +228,3 @@ class CheckoutSessionDetailOut(CheckoutSessionOut):
     result: CheckoutResultOut | None = Field(
         description="Once complete: the customer, the subscription and what it entitles to."
     )
-
-
-class EmptyRequest(Schema):
-    model_config = example_in({})
