@@ -61,6 +61,7 @@ PREFIXES = {
     "onboarding_completion": "obc",
     "announcement": "ann",
     "cancellation_feedback": "cfb",
+    "checkout_session": "cs",
 }
 
 

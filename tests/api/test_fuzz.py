@@ -116,6 +116,9 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "features": create("features", {"code": "seats", "name": "Seats", "kind": "limit"}),
         "plans": plan,
         "subscriptions": subscription,
+        "checkout_sessions": create(
+            "checkout_sessions", {"plan": plan, "success_url": "https://shop.example.ro/ok"}
+        ),
         "invoices": invoice["id"],
         "events": api.ok("GET", "/v1/events")["data"][0]["id"],
         "credit_notes": create("credit_notes", {"invoice": invoice["id"], "amount": 1}),

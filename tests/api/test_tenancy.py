@@ -141,6 +141,12 @@ def build_catalog(api: Api) -> dict[str, str]:
     )["id"]
     return {
         "/v1/subscriptions": sub["id"],
+        "/v1/checkout_sessions": api.ok(
+            "POST",
+            "/v1/checkout_sessions",
+            201,
+            json={"plan": plan, "success_url": "https://shop.example.ro/ok"},
+        )["id"],
         "/v1/invoices": invoice,
         "/v1/events": api.ok("GET", "/v1/events")["data"][0]["id"],
         "/v1/credit_notes": api.ok(

@@ -115,6 +115,7 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.SUBSCRIPTION_CANCELLATION_FEEDBACK,
         EventType.RETENTION_OFFER_ACCEPTED,
         EventType.RETENTION_OFFER_DECLINED,
+        EventType.CHECKOUT_SESSION_COMPLETED,
     }
     assert set(EventType) - elsewhere - seen == set()
 

@@ -101,10 +101,12 @@ def readable(event: Event) -> bool:
 
 
 def welcomed(event: Event, first_subscription: dict[tuple[str, str], str]) -> bool:
-    """Whether the event is the creation of its customer's first subscription."""
-    if event.type != EventType.SUBSCRIPTION_CREATED:
+    """Whether the event welcomes its customer to their first subscription (`welcomes`)."""
+    if event.type not in (EventType.SUBSCRIPTION_CREATED, EventType.SUBSCRIPTION_UPDATED):
         return False
     data = payload(event, SubscriptionData)
+    if not welcomes(event, data):
+        return False
     return first_subscription.get((event.account_id, data.customer)) == data.id
 
 
@@ -245,7 +247,7 @@ def _subscription_emails(
     event: Event, data: SubscriptionData, found: Found, plan: str, at: str
 ) -> list[Planned]:
     kind = event.type
-    if kind == EventType.SUBSCRIPTION_CREATED:
+    if welcomes(event, data):
         if not welcomed(event, found.first_subscription):
             return []  # a welcome is for a customer's first subscription only
         trial = data.trial_end if data.status is Status.TRIALING else None
@@ -324,6 +326,19 @@ def _offer_accepted(event: Event, data: CancellationFeedbackData, plan: str) -> 
         effective_at = _instant(offer.effective_at) if offer.effective_at else None
         context |= {"period_end": effective_at, "amount": offer.offer_amount}
     return [Planned(event, "retention_offer_accepted", context)]
+
+
+def welcomes(event: Event, data: SubscriptionData) -> bool:
+    """Whether the event starts a subscription the subscriber is welcomed to: its creation,
+    or, for one created `incomplete` until its first payment (a checkout paying by card),
+    that payment's activating it; a subscription whose first charge fails welcomes no one."""
+    if event.type == EventType.SUBSCRIPTION_CREATED:
+        return data.status is not Status.INCOMPLETE
+    return (
+        event.type == EventType.SUBSCRIPTION_UPDATED
+        and data.change is SubscriptionChange.ACTIVATED
+        and data.previous_status is Status.INCOMPLETE
+    )
 
 
 def _instant(value: datetime) -> str:

@@ -72,6 +72,7 @@ from recura.notifications.email_plan import (
     plan_of,
     readable,
     welcomed,
+    welcomes,
 )
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ HANDLED = frozenset(
         EventType.RETENTION_OFFER_ACCEPTED,
     }
 )
+# The events that may welcome a subscriber (see `email_plan.welcomes`).
+WELCOMING = frozenset({EventType.SUBSCRIPTION_CREATED, EventType.SUBSCRIPTION_UPDATED})
 # Emails that go out only while their invoice is still open.
 WHILE_OPEN = frozenset({"invoice_due_reminder"})
 
@@ -253,7 +256,9 @@ def _first_subscriptions(session: Session, events: Sequence[Event]) -> dict[tupl
     keys = {
         (e.account_id, customer)
         for e in events
-        if e.type == EventType.SUBSCRIPTION_CREATED and (customer := named_customer(e))
+        if e.type in WELCOMING
+        and welcomes(e, payload(e, SubscriptionData))
+        and (customer := named_customer(e))
     }
     return subscriptions_repository.first_subscription_ids(session, keys)
 

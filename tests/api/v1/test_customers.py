@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from tests.conftest import Api
 
+BUCHAREST = {"line1": "Calea Victoriei 1", "city": "București", "country": "RO"}
 ANA = {
     "external_id": "user-1",
     "email": "ana.popescu@example.ro",
@@ -42,6 +43,38 @@ def test_create_read_update_archive(api: Api) -> None:
     assert again.headers["content-type"] == "application/problem+json"
 
 
+def test_a_company_with_its_register_number_and_a_bucharest_address(api: Api) -> None:
+    body = {
+        "email": "facturi@norditech.ro",
+        "kind": "company",
+        "legal_name": "Norditech Software SRL",
+        "vat_id": "RO18547290",
+        "registration_number": "J40/12345/2020",
+        "country": "RO",
+        "address": {**BUCHAREST, "county": "ro-b", "sector": 3},
+    }
+    created = api.ok("POST", "/v1/customers", 201, json=body)
+    assert (created["kind"], created["legal_name"]) == ("company", "Norditech Software SRL")
+    assert created["registration_number"] == "J40/12345/2020"
+    assert (created["address"]["county"], created["address"]["sector"]) == ("RO-B", 3)
+    person = api.ok("POST", "/v1/customers", 201, json={"email": "ana@example.ro"})
+    assert (person["kind"], person["legal_name"], person["registration_number"]) == (
+        "individual",
+        None,
+        None,
+    )
+    # A company keeps its legal name; becoming one needs it.
+    refused = api.patch(f"/v1/customers/{person['id']}", json={"kind": "company"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "#/legal_name"
+    moved = api.ok(
+        "PATCH",
+        f"/v1/customers/{created['id']}",
+        json={"address": {**BUCHAREST, "city": "Cluj-Napoca", "county": "RO-CJ"}},
+    )
+    assert (moved["address"]["county"], moved["address"]["sector"]) == ("RO-CJ", None)
+
+
 def test_external_id_is_unique_per_account(api: Api) -> None:
     api.ok("POST", "/v1/customers", 201, json={"external_id": "dup"})
     second = api.post("/v1/customers", json={"external_id": "dup"})
@@ -70,6 +103,13 @@ def test_external_id_may_repeat_across_accounts_and_modes(api: Api, merchant) ->
         ({"metadata": {"k": "v" * 501}}, "#/metadata"),
         ({"nickname": "typo"}, "#/nickname"),
         ({"name": ""}, "#/name"),
+        ({"kind": "company"}, "#/legal_name"),
+        ({"kind": "partnership"}, "#/kind"),
+        ({"country": "RO", "registration_number": "J99/1/2020"}, "#/registration_number"),
+        ({"address": {**BUCHAREST, "county": "RO-XX"}}, "#/address/county"),
+        ({"address": {**BUCHAREST, "county": "RO-B"}}, "#/address/sector"),
+        ({"address": {**BUCHAREST, "county": "RO-CJ", "sector": 1}}, "#/address/sector"),
+        ({"address": {**BUCHAREST, "county": "RO-B", "sector": 7}}, "#/address/sector"),
     ],
 )
 def test_invalid_fields_have_pointers(api: Api, body: dict, pointer: str) -> None:

@@ -11,6 +11,7 @@ from recura.db.models.bank_statement import BankStatement
 from recura.db.models.bank_transaction import BankTransaction
 from recura.db.models.billable_metric import BillableMetric
 from recura.db.models.cancellation_feedback import CancellationFeedback
+from recura.db.models.checkout_session import CheckoutSession
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
@@ -63,6 +64,7 @@ __all__ = [
     "BankTransaction",
     "BillableMetric",
     "CancellationFeedback",
+    "CheckoutSession",
     "Coupon",
     "CreditNote",
     "Customer",

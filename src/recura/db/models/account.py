@@ -80,3 +80,7 @@ class Account(Base):
     portal_downgrade_timing: Mapped[str] = mapped_column(
         String(16), default="period_end", server_default="period_end"
     )
+    # Hosted checkout: whether a trial needs a payment method (a card) to start.
+    trial_requires_payment_method: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default="true"
+    )

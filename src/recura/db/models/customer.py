@@ -27,6 +27,12 @@ class Customer(TenantColumns, Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     currency: Mapped[str | None] = mapped_column(String(3))
     vat_id: Mapped[str | None] = mapped_column(String(32))
+    # Who is billed: a person, or a company with its legal name and trade-register number.
+    kind: Mapped[str] = mapped_column(String(16), default="individual", server_default="individual")
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    registration_number: Mapped[str | None] = mapped_column(String(64))
+    # line1, line2, city, postal_code, region, country; county as ISO 3166-2 (RO-CJ) and,
+    # in Bucharest, its sector (1-6).
     address: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # The customer's own VAT rate (percent), replacing the account's; null uses the account's.
     tax_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))

@@ -95,6 +95,7 @@ ACCOUNT_EXAMPLE = {
     "retention_offer": {"kind": "pause", "months": 2},
     "portal_pause_enabled": False,
     "portal_downgrade_timing": "period_end",
+    "trial_requires_payment_method": True,
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -271,6 +272,11 @@ class AccountUpdate(Schema):
         description="When a cheaper plan chosen in the portal takes effect: at the period end, "
         "or at once with the unused time credited. Upgrades always apply at once.",
     )
+    trial_requires_payment_method: bool | None = Field(
+        default=None,
+        description="Hosted checkout: a trial starts only with a payment method (a card) "
+        "saved; false lets subscribers start one without.",
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
@@ -331,6 +337,7 @@ class AccountOut(BaseModel):
     retention_offer: RetentionOffer | None
     portal_pause_enabled: bool
     portal_downgrade_timing: DowngradeTiming
+    trial_requires_payment_method: bool
     livemode: bool
     created_at: datetime
 

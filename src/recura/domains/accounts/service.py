@@ -111,6 +111,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         retention_offer=account.retention_offer,
         portal_pause_enabled=account.portal_pause_enabled,
         portal_downgrade_timing=account.portal_downgrade_timing,
+        trial_requires_payment_method=account.trial_requires_payment_method,
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

@@ -28,8 +28,21 @@ ADDRESS_EXAMPLE = {
     "city": "Cluj-Napoca",
     "postal_code": "400114",
     "region": "Cluj",
+    "county": "RO-CJ",
+    "sector": None,
     "country": "RO",
 }
+Kind = Literal["individual", "company"]
+RegistrationNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+]
+_COUNTY = (
+    "ISO 3166-2 code of the county (RO-CJ; RO-B is Bucharest): required for a Romanian "
+    "address, checked against the country's subdivisions elsewhere."
+)
+_SECTOR = "Bucharest's sector, 1 to 6: required when the county is RO-B, refused otherwise."
+_KIND = "Billed as a person or as a company (a company gives its legal name)."
+_REGISTRATION = "The trade-register number; in Romania the ONRC number (J40/12345/2020)."
 
 
 class Address(Schema):
@@ -40,6 +53,10 @@ class Address(Schema):
     city: Line
     postal_code: Annotated[str, StringConstraints(max_length=20)] | None = None
     region: Line | None = None
+    county: Annotated[str, StringConstraints(min_length=3, max_length=6, to_upper=True)] | None = (
+        Field(default=None, description=_COUNTY)
+    )
+    sector: int | None = Field(default=None, description=_SECTOR)
     country: Country
 
 
@@ -51,6 +68,8 @@ class AddressOut(BaseModel):
     city: str
     postal_code: str | None = None
     region: str | None = None
+    county: str | None = None
+    sector: int | None = None
     country: str
 
 
@@ -64,6 +83,9 @@ class CustomerCreate(Schema):
             "locale": "ro",
             "currency": "RON",
             "vat_id": "RO18547290",
+            "kind": "company",
+            "legal_name": "Norditech Software SRL",
+            "registration_number": "J12/3456/2019",
             "address": ADDRESS_EXAMPLE,
             "metadata": {"crm_id": "HS-2231"},
         }
@@ -80,6 +102,9 @@ class CustomerCreate(Schema):
     vat_id: VatId | None = Field(
         default=None, description="Checked for format and check digits; EU ids carry a prefix."
     )
+    kind: Kind = Field(default="individual", description=_KIND)
+    legal_name: Name | None = None
+    registration_number: RegistrationNumber | None = Field(default=None, description=_REGISTRATION)
     address: Address | None = None
     tax_rate: TaxRate | None = Field(
         default=None, description="This customer's VAT rate in percent, instead of the account's."
@@ -104,6 +129,9 @@ class CustomerUpdate(Schema):
     locale: LocaleCode | None = None
     currency: Currency | None = None
     vat_id: VatId | None = None
+    kind: Kind | None = None
+    legal_name: Name | None = None
+    registration_number: RegistrationNumber | None = None
     address: Address | None = None
     tax_rate: TaxRate | None = None
     metadata: Metadata | None = None
@@ -121,6 +149,9 @@ class CustomerOut(BaseModel):
             "locale": "ro",
             "currency": "RON",
             "vat_id": "RO18547290",
+            "kind": "company",
+            "legal_name": "Norditech Software SRL",
+            "registration_number": "J12/3456/2019",
             "address": ADDRESS_EXAMPLE,
             "tax_rate": None,
             "test_clock": None,
@@ -141,6 +172,9 @@ class CustomerOut(BaseModel):
     locale: str | None
     currency: str | None
     vat_id: str | None
+    kind: str
+    legal_name: str | None
+    registration_number: str | None
     address: AddressOut | None
     tax_rate: Decimal | None
     test_clock: str | None

@@ -15,7 +15,7 @@ from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.common.vat import normalize_vat_id
-from recura.domains.customers import repository
+from recura.domains.customers import billing, repository
 from recura.domains.customers.schemas import AddressOut, CustomerCreate, CustomerOut, CustomerUpdate
 from recura.ids import new_id
 
@@ -37,6 +37,9 @@ def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime
         # happens to it later (at the clock's time) comes after it was created.
         now = clock.frozen_time
     fields["vat_id"] = _vat(data.vat_id, data.country)
+    fields["registration_number"] = _billed_as(
+        data.kind, data.legal_name, data.registration_number, data.country, fields["address"]
+    )
     customer = Customer(
         id=new_id("customer"),
         **tenant.row_keys(),
@@ -64,6 +67,17 @@ def update(
         country = changes.get("country", customer.country)
         vat_id = changes.get("vat_id", customer.vat_id)
         changes["vat_id"] = _vat(vat_id, country)
+    billing = {"kind", "legal_name", "registration_number", "address", "country"}
+    if billing & changes.keys():
+        merged = {name: changes.get(name, getattr(customer, name)) for name in billing}
+        changes["kind"] = merged["kind"] or customer.kind
+        changes["registration_number"] = _billed_as(
+            changes["kind"],
+            merged["legal_name"],
+            merged["registration_number"],
+            merged["country"],
+            merged["address"],
+        )
     if "metadata" in changes:
         customer.metadata_ = merge_metadata(customer.metadata_, changes.pop("metadata"))
     for field, value in changes.items():
@@ -92,6 +106,9 @@ def to_out(customer: Customer) -> CustomerOut:
         locale=customer.locale,
         currency=customer.currency,
         vat_id=customer.vat_id,
+        kind=customer.kind,
+        legal_name=customer.legal_name,
+        registration_number=customer.registration_number,
         address=AddressOut(**customer.address) if customer.address else None,
         tax_rate=None if customer.tax_rate is None else trim_zeros(customer.tax_rate),
         test_clock=customer.test_clock_id,
@@ -120,6 +137,29 @@ def _vat(vat_id: str | None, country: str | None) -> str | None:
         return normalize_vat_id(vat_id, country)
     except ValueError as exc:
         raise invalid("/vat_id", str(exc)) from None
+
+
+def _billed_as(
+    kind: str,
+    legal_name: str | None,
+    number: str | None,
+    country: str | None,
+    address: dict[str, Any] | None,
+) -> str | None:
+    """Check who the customer is billed as; returns the trade-register number as stored.
+    A company has a legal name; a county is the address country's ISO 3166-2 code, with a
+    sector in Bucharest; a Romanian register number is an ONRC number."""
+    problems = []
+    if kind == "company" and not legal_name:
+        problems.append(billing.Problem("/legal_name", "legal_name.required"))
+    if address:
+        problems += billing.check_place(address, county_required=False)
+    if number is not None:
+        where = (address or {}).get("country") or country
+        number, found = billing.registration_number(number, where)
+        problems += found
+    billing.raise_if(problems)
+    return number
 
 
 def now_for(session: Session, tenant: Tenant, customer: Customer, now: datetime) -> datetime:

@@ -70,6 +70,7 @@ class EventType(StrEnum):
     SUBSCRIPTION_CANCELLATION_FEEDBACK = "subscription.cancellation_feedback"
     RETENTION_OFFER_ACCEPTED = "retention_offer.accepted"
     RETENTION_OFFER_DECLINED = "retention_offer.declined"
+    CHECKOUT_SESSION_COMPLETED = "checkout.session.completed"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -733,6 +734,38 @@ class CancellationFeedbackData(EventPayload):
     access_ends_at: datetime | None
 
 
+class CheckoutSessionData(EventPayload):
+    """`id` is the checkout session; `invoice` its subscription's first invoice, if one was
+    issued (a trial or a free plan may bill nothing yet)."""
+
+    model_config = _config(
+        {
+            "id": "cs_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "customer": CUS,
+            "subscription": SUB,
+            "plan": PLAN,
+            "invoice": INV,
+            "currency": "RON",
+            "amount_total": 5929,
+            "payment": "charged",
+            "metadata": {"campaign": "spring"},
+            "acquisition": {"channel": "pricing_page", "utm_source": "newsletter"},
+        }
+    )
+    customer: str
+    subscription: str
+    plan: str
+    invoice: str | None
+    currency: Currency
+    amount_total: Minor
+    payment: Literal["charged", "bank_transfer", "not_required"] = Field(
+        description="How the first invoice is paid: charged to the payment method given, "
+        "sent for payment by bank transfer, or nothing to pay now."
+    )
+    metadata: dict[str, str]
+    acquisition: dict[str, str]
+
+
 # One model per event type: the class is the type (`events.record` reads it).
 
 
@@ -937,6 +970,10 @@ class RetentionOfferAccepted(CancellationFeedbackData):
 
 class RetentionOfferDeclined(CancellationFeedbackData):
     type = EventType.RETENTION_OFFER_DECLINED
+
+
+class CheckoutSessionCompleted(CheckoutSessionData):
+    type = EventType.CHECKOUT_SESSION_COMPLETED
 
 
 P = TypeVar("P", bound=EventPayload)

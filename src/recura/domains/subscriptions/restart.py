@@ -43,7 +43,7 @@ def quote(session: Session, tenant: Tenant, old: Subscription, now: datetime) ->
     """What subscribing again costs: the first invoice `restart` would make, taxed and less
     the customer's credit, worked out as `service.create` works it out; saves nothing."""
     start = service.opening(session, tenant, request_for(session, tenant, old), now)
-    return issuing.draft(session, tenant, old.customer_id, start.b.inputs(start.lines()))
+    return issuing.draft(session, tenant, old.customer_id, start.inputs())
 
 
 def restart(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
-from recura.core.invoicing import LineInput
+from recura.core.invoicing import InvoiceInput, LineInput
 from recura.core.periods import (
     IntervalUnit,
     Period,
@@ -76,6 +76,12 @@ def page(
     return repository.page(session, tenant, limit, starting_after, customer, status)
 
 
+def has_subscribed(session: Session, tenant: Tenant, customer_id: str) -> bool:
+    """Whether the customer ever had a subscription (a first-time-only offer is not for it)."""
+    found = repository.first_subscription_ids(session, [(tenant.account_id, customer_id)])
+    return bool(found)
+
+
 def billing_of(session: Session, tenant: Tenant, sub: Subscription) -> InvoiceBasis:
     account = accounts.get_account(session, tenant.account_id)
     customer = customers_repository.by_key(session, tenant.account_id, sub.customer_id)
@@ -119,14 +125,19 @@ def discount(
 
 def redeem(sub: Subscription, coupon: Coupon, promotion: PromotionCode | None) -> None:
     """Put the discount on the subscription and count the redemption."""
+    put_discount(sub, coupon, promotion)
+    coupon.times_redeemed += 1
+    if promotion is not None:
+        promotion.times_redeemed += 1
+
+
+def put_discount(sub: Subscription, coupon: Coupon, promotion: PromotionCode | None) -> None:
+    """The discount on the subscription, for as many periods as the coupon lasts."""
     sub.coupon_id = coupon.id
     sub.promotion_code_id = promotion.id if promotion else None
     sub.discount_periods_left = {"once": 1, "repeating": coupon.duration_in_periods}.get(
         coupon.duration
     )
-    coupon.times_redeemed += 1
-    if promotion is not None:
-        promotion.times_redeemed += 1
 
 
 def period_coupon(
@@ -163,11 +174,29 @@ class Opening:
             lines += invoicing.advance_lines(self.b, self.first)
         return lines
 
+    def coupon(self) -> Coupon | None:
+        """The coupon that discounts the first invoice: a trial bills no period to discount."""
+        if self.discount is None or self.b.sub.trial_end is not None:
+            return None
+        return self.discount[0]
+
+    def inputs(self) -> InvoiceInput:
+        """The first invoice's core inputs: `create` issues them, previews draft them."""
+        return self.b.inputs(self.lines(), self.coupon())
+
 
 def opening(session: Session, tenant: Tenant, data: SubscriptionCreate, now: datetime) -> Opening:
     """What `create` would start; saves nothing (the reactivation page quotes from it)."""
-    account = accounts.get_account(session, tenant.account_id)
     customer = lookup.referenced(session, tenant, Customer, data.customer, "customer", "/customer")
+    return opening_for(session, tenant, data, customer, now)
+
+
+def opening_for(
+    session: Session, tenant: Tenant, data: SubscriptionCreate, customer: Customer, now: datetime
+) -> Opening:
+    """`opening` for this customer, which may not be saved yet (a checkout's summary, shown
+    before the subscriber is a customer, is the invoice such a customer would get)."""
+    account = accounts.get_account(session, tenant.account_id)
     plan = lookup.referenced(session, tenant, Plan, data.plan, "plan", "/plan")
     version = plans.current_versions(session, tenant, [plan.id])[plan.id]
     now = customers.now_for(session, tenant, customer, now)
@@ -241,10 +270,13 @@ def create(
         )
     if start.discount is not None:
         redeem(sub, *start.discount)
-    lines = start.lines()
-    coupon = period_coupon(session, tenant, sub) if sub.trial_end is None else None
-    inputs = b.inputs(lines, coupon)
-    owes = bool(lines) and issuing.draft(session, tenant, sub.customer_id, inputs).amount_due > 0
+        if sub.trial_end is None:
+            period_coupon(session, tenant, sub)  # the first period uses one of its periods
+    inputs = start.inputs()
+    owes = (
+        bool(inputs.lines)
+        and issuing.draft(session, tenant, sub.customer_id, inputs).amount_due > 0
+    )
     requires_payment = data.payment_behavior == "default_incomplete" and owes
     first = start.first
     new, happened = lifecycle.start(now, first.start, first.end, sub.trial_end, requires_payment)

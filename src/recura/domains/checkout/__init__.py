@@ -1,0 +1,1 @@
+"""Hosted checkout: sessions that take a subscriber from a plan to a subscription."""
