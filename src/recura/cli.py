@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TaskID
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from recura.clock import SystemClock
 from recura.config import ConfigError, Settings, load_settings
@@ -157,9 +158,51 @@ def demo(
     else:
         out.print("The demo data was already loaded; issued a fresh API key.")
     out.print(f"Test API key (shown once): [bold green]{result.token}[/bold green]")
-    url = f"http://{settings.host}:{settings.port}"
+    url = settings.public_url.rstrip("/")
     out.print(f"Try: curl -H 'Authorization: Bearer {result.token}' {url}/v1/customers")
     out.print(f"API docs: {url}/docs")
+    if result.slug:
+        out.print(f"Pricing page (test mode): {url}/p/{result.slug}/test")
+        out.print(f"Portal sign-in: {url}/p/{result.slug}/test/sign-in")
+    if result.portal_customer:
+        with unit_of_work(factory) as session:
+            link = _portal_link(session, settings, result.account_id, result.portal_customer)
+        out.print(f"The portal as a demo subscriber (works once, within the hour): {link}")
+        out.print(f"  a new link: recura portal-link {result.account_id} {result.portal_customer}")
+
+
+@app.command("portal-link")
+def portal_link(
+    account_id: Annotated[str, typer.Argument(help="The account (acct_...).")],
+    customer_id: Annotated[str, typer.Argument(help="The customer (cus_...).")],
+    live: Annotated[bool, typer.Option(help="A live-mode customer.")] = False,
+) -> None:
+    """Print a link that signs a customer in to the portal (once, within the hour)."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            link = _portal_link(session, settings, account_id, customer_id, live)
+    except DomainError as error:
+        err.print(f"[red]{error.detail}[/red]")
+        raise typer.Exit(1) from None
+    out.print(link)
+
+
+def _portal_link(
+    session: Session, settings: Settings, account_id: str, customer_id: str, live: bool = False
+) -> str:
+    from recura.domains.customers import service as customers
+    from recura.domains.portal_sessions import service as portal_sessions
+    from recura.notifications import links
+
+    tenant = Tenant(account_id, live)
+    now = SystemClock().now()
+    customer = customers.get(session, tenant, customer_id)
+    row = portal_sessions.create_for_customer(session, tenant, customer, None, None, now)
+    secret = settings.secret_key.get_secret_value().encode()
+    token = links.sign(secret, "portal_session", account_id, live, customer.id, row.id, now)
+    return f"{settings.public_url.rstrip('/')}/portal/session/{token}"
 
 
 @accounts_app.command("create")

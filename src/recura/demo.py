@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from stdnum.ro import cui
 
-from recura import demo_history
+from recura import demo_history, demo_site
 from recura.domains.accounts import repository as accounts_repository
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
@@ -127,6 +127,9 @@ class DemoResult:
     created: bool
     customers: int
     plans: int
+    slug: str | None
+    # A subscriber to open the portal as.
+    portal_customer: str | None
 
 
 def load_demo(
@@ -160,6 +163,7 @@ def load_demo(
         _customers(session, tenant, demo_clock.frozen_time, customers, demo_clock.id, progress)
         demo_history.live_a_year(session, tenant, demo_clock, now, progress)
         _emails_kept_as_history(session, tenant, now)
+        demo_site.set_up(session, tenant, account, now)
     issued = accounts.issue_key(session, account.id, False, "demo", secret, now)
     return DemoResult(
         account_id=account.id,
@@ -168,6 +172,8 @@ def load_demo(
         created=created,
         customers=customers if created else 0,
         plans=plan_count,
+        slug=account.slug,
+        portal_customer=who.id if (who := demo_site.subscriber(session, tenant)) else None,
     )
 
 

@@ -90,6 +90,8 @@ def _next_charge(
         draft = upcoming.invoice(session, tenant, sub.customer_id, sub.id, now)
     except NotFoundError:
         return None
+    if draft.amount_due == 0:
+        return None  # a free plan, or a period the balance pays: no charge to announce
     return NextCharge(sub.current_period_end, draft.amount_due, draft.currency)
 
 

@@ -26,8 +26,7 @@ HONEYPOT = "website"
 
 
 def _site(session: Session, request: Request, slug: str) -> Site | None:
-    livemode = not request.url.path.startswith(f"/p/{slug}/test/")
-    return open_site(session, slug, livemode)
+    return open_site(session, slug, site.livemode(request, slug))
 
 
 def _form(

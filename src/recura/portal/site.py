@@ -25,13 +25,22 @@ class Site:
 
     def frame(self, request: Request, policy: csp.Policy | None = None) -> Frame:
         """A visitor's page of this site, in their language."""
-        locale = language.choose(request, self.account.locale)
+        locale = language.choose(
+            request, self.account.locale, fallback_locale=self.account.fallback_locale
+        )
         return Frame(
             brand=self.brand,
             locale=locale,
             test_mode=not self.tenant.livemode,
             policy=policy or csp.Policy(csp.nonce()),
         )
+
+
+def livemode(request: Request, slug: str) -> bool:
+    """Whether the address is the live site's (`/p/{slug}/...`), not the test one's."""
+    test = f"/p/{slug}/test"
+    path = request.url.path
+    return not (path == test or path.startswith(test + "/"))
 
 
 def root(account: Account, livemode: bool) -> str | None:

@@ -16,11 +16,13 @@ DIRECTORY = Path(__file__).parent / "assets"
 FILES = {
     "recura.css": "text/css; charset=utf-8",
     "card.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 # Logos are addressed by their hash: a new logo is a new address.
 FOREVER = "public, max-age=31536000, immutable"
 
 router = APIRouter(prefix="/assets", include_in_schema=False)
+icons = APIRouter(include_in_schema=False)
 
 
 @router.get("/{name}")
@@ -31,6 +33,12 @@ def asset(name: str) -> Response:
     return FileResponse(
         DIRECTORY / name, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"}
     )
+
+
+@icons.get("/favicon.ico")
+def favicon() -> Response:
+    """What browsers ask for on every page of ours."""
+    return asset("favicon.svg")
 
 
 @router.get("/logos/{account_id}/{sha256}")

@@ -1,6 +1,7 @@
 """The language a visitor reads: the one they picked (the switch on every page, kept in a
 cookie), else a signed-in customer's own, else the best their browser asks for, else the
-merchant's."""
+merchant's (or, for a browser asking only for languages Recura does not write, the
+merchant's fallback language)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ COOKIE = "recura_lang"
 PARAM = "lang"
 
 
-def choose(request: Request, account_locale: str, customer_locale: str | None = None) -> str:
+def choose(
+    request: Request,
+    account_locale: str,
+    customer_locale: str | None = None,
+    fallback_locale: str = languages.DEFAULT,
+) -> str:
     picked = languages.negotiate(request.query_params.get(PARAM))
     if picked:
         request.state.picked_language = picked
@@ -24,8 +30,12 @@ def choose(request: Request, account_locale: str, customer_locale: str | None = 
         return kept
     if customer_locale:
         return languages.negotiate(customer_locale) or languages.DEFAULT
-    browser = _browser(request.headers.get("accept-language", ""))
-    return browser or languages.negotiate(account_locale) or languages.DEFAULT
+    header = request.headers.get("accept-language", "")
+    if header.strip() and header.strip() != "*":
+        # A browser asking only for languages Recura does not write reads the account's
+        # fallback (English by default), not the merchant's own language.
+        return _browser(header) or languages.negotiate(fallback_locale) or languages.DEFAULT
+    return languages.negotiate(account_locale) or languages.DEFAULT
 
 
 def remember(request: Request, response: Response) -> None:

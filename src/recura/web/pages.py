@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -112,6 +113,7 @@ class Pages:
             t=t,
             day=day,
             money=money,
+            number=lambda value: format_decimal(value, locale=locale),
             form_key=form_key,
             locale=locale,
             languages=i18n.languages(),

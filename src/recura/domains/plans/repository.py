@@ -127,3 +127,9 @@ def same_product_and_interval(session: Session, tenant: Tenant, plan: Plan) -> S
         Plan.archived_at.is_(None),
     )
     return session.scalars(stmt).all()
+
+
+def active(session: Session, tenant: Tenant) -> list[Plan]:
+    """The plans not archived, oldest first."""
+    stmt = tenant.scope(select(Plan), Plan).where(Plan.archived_at.is_(None))
+    return list(session.scalars(stmt.order_by(Plan.id)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from recura.db.models import Customer, PortalSession
+from recura.db.models import Customer, PortalSession, Subscription
 from recura.domains.common.tenant import Tenant
 
 
@@ -34,3 +34,26 @@ def lock(session: Session, account_id: str, session_id: str) -> PortalSession | 
 
 def get(session: Session, account_id: str, session_id: str) -> PortalSession | None:
     return session.get(PortalSession, (account_id, session_id))
+
+
+def demo_subscriber(session: Session, tenant: Tenant) -> Customer | None:
+    """The oldest customer with an email and an active, paid subscription."""
+    stmt = (
+        select(Customer)
+        .join(
+            Subscription,
+            (Subscription.account_id == Customer.account_id)
+            & (Subscription.customer_id == Customer.id),
+        )
+        .where(
+            Customer.account_id == tenant.account_id,
+            Customer.livemode == tenant.livemode,
+            Customer.email.is_not(None),
+            Customer.archived_at.is_(None),
+            Subscription.status == "active",
+            Subscription.mrr > 0,
+        )
+        .order_by(Customer.id)
+        .limit(1)
+    )
+    return session.scalar(stmt)

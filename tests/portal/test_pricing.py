@@ -1,0 +1,113 @@
+"""The account's pricing page and its JSON: monthly and yearly side by side with the saving,
+the visitor's currency, VAT as the account's prices are, trials, features, the highlighted
+plan, embedding only where the merchant allows."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from recura import demo
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.common.tenant import Tenant
+from tests.conftest import T0, Api, Merchant
+from tests.portal.conftest import Page
+
+
+@pytest.fixture
+def site(api: Api, merchant: Merchant, session_factory: sessionmaker[Session]) -> str:
+    with unit_of_work(session_factory) as session:
+        demo._catalog(session, Tenant(merchant.account_id, False), T0)
+    pro = next(p for p in api.ok("GET", "/v1/plans?limit=100")["data"] if p["code"] == "pro-monthly")
+    slug = f"shop-{uuid.uuid4().hex[:8]}"
+    api.ok(
+        "PATCH",
+        "/v1/account",
+        json={
+            "slug": slug,
+            "tax_rate": 21,
+            "pricing_highlight_plan_id": pro["id"],
+            "pricing_embed_origins": ["https://shop.example"],
+        },
+    )
+    return f"/p/{slug}/test"
+
+
+def cards(page: Page) -> dict[str, str]:
+    found = {}
+    for card in page.tree.xpath('//section[contains(@class, "card")]'):
+        name = card.xpath(".//h3")[0].text_content().strip()
+        found[name] = " ".join(card.text_content().split())
+    return found
+
+
+def test_monthly_and_yearly_side_by_side_in_the_accounts_language(api: Api, site: str) -> None:
+    page = Page(api.client.get(site))
+    assert page.response.status_code == 200
+    assert page.tree.get("lang") == "ro"
+    shown = cards(page)
+    assert list(shown) == ["Free", "Starter", "Pro", "Enterprise"]
+    assert "49,00 RON pe lună" in shown["Starter"]
+    assert "490,00 RON pe an" in shown["Starter"]
+    assert "Economisiți 16% cu plata anuală" in shown["Starter"]
+    assert "29,00 RON pe lună, per utilizator" in shown["Pro"]
+    assert "14 zile de probă gratuită" in shown["Pro"]
+    assert "Recomandat" in shown["Pro"] and "Recomandat" not in shown["Starter"]
+    assert "Single sign-on" in shown["Pro"]
+    assert "Projects: până la 50" in shown["Pro"]
+    assert "pentru 5 utilizatori" in shown["Enterprise"]
+    assert "Taxă unică de instalare" in shown["Enterprise"]
+    assert "Plus consum: API calls" in shown["Pro"]
+    assert "Gratuit" in shown["Free"]
+    assert "Prețurile nu includ TVA (21%)" in page.text
+    links = page.tree.xpath('//a[contains(@class, "button")]/@href')
+    assert any(link.startswith("/checkout/plan/plan_") for link in links)
+
+
+def test_the_visitors_currency_chosen_or_by_country(api: Api, site: str) -> None:
+    chosen = Page(api.client.get(f"{site}?currency=EUR&lang=en"))
+    assert "€9.90 a month" in cards(chosen)["Starter"]
+    api.client.cookies.clear()
+    # A German browser: prices in euro, words in English (Recura writes no German).
+    german = Page(api.client.get(site, headers={"Accept-Language": "de-DE,de;q=0.9"}))
+    assert "€9.90 a month" in cards(german)["Starter"]
+    assert "API calls: 10,000 included" in cards(german)["Starter"]
+    unknown = Page(api.client.get(f"{site}?currency=XYZ&country=US"))
+    assert "RON" in cards(unknown)["Starter"]  # no plan in USD: the account's currency
+
+
+def test_only_the_merchants_sites_may_frame_it(api: Api, site: str) -> None:
+    response = api.client.get(f"{site}?embed=1")
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors https://shop.example" in policy
+    assert 'target="_top"' in response.text
+    assert "public" in response.headers["cache-control"]
+    sign_in = api.client.get(f"{site}/sign-in")
+    assert "frame-ancestors 'none'" in sign_in.headers["content-security-policy"]
+
+
+def test_the_same_data_as_json(api: Api, site: str) -> None:
+    response = api.client.get(
+        f"{site}/pricing.json?currency=EUR", headers={"Origin": "https://shop.example"}
+    )
+    assert response.headers["access-control-allow-origin"] == "https://shop.example"
+    body = response.json()
+    assert body["currency"] == "EUR"
+    assert body["currencies"] == ["EUR", "RON"]
+    (product,) = body["products"]
+    starter = next(o for o in product["offers"] if o["name"] == "Starter")
+    assert starter["monthly"]["amount"] == 990
+    assert starter["yearly"]["amount"] == 9900
+    assert starter["saving"] == 16
+    assert starter["monthly"]["checkout_url"].startswith("/checkout/plan/")
+    other = api.client.get(f"{site}/pricing.json", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_live_and_test_catalogs_are_apart(api: Api, site: str) -> None:
+    live = Page(api.client.get(site.removesuffix("/test")))
+    assert cards(live) == {}
+    assert "Încă nu există planuri" in live.text
+    assert api.client.get("/p/no-such-shop").status_code == 404
