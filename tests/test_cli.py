@@ -182,6 +182,25 @@ def test_demo_loads_once_and_prints_a_working_key(
         by_status = {(status, reason): count for status, reason, count in found}
     assert list(by_status) == [("skipped", "demo history: recorded, never sent")]
     assert by_status[("skipped", "demo history: recorded, never sent")] > 20
+    # The public side: the printed pricing page, and a portal link that signs in once.
+    pricing = re.search(r"Pricing page \(test mode\): http://[^/]+(/p/\S+)", first)
+    assert pricing is not None, first
+    page = client.get(pricing.group(1))
+    assert page.status_code == 200
+    assert "Pro" in page.text and "/checkout/plan/" in page.text
+    link = re.search(r"http://[^/]+(/portal/session/\S+)", first)
+    assert link is not None, first
+    opened = client.get(link.group(1), follow_redirects=False)
+    assert (opened.status_code, opened.headers["location"]) == (303, "/portal")
+    overview = client.get("/portal")
+    assert "Abonamente" in overview.text or "Subscriptions" in overview.text
+    assert client.get("/v1/onboarding_steps").json()["data"]
+    assert client.get("/v1/announcements").json()["data"]
+    assert client.get("/v1/account").json()["retention_offer"] == {"kind": "pause", "months": 2}
+    again = re.search(r"recura portal-link (\S+) (\S+)", first)
+    assert again is not None, first
+    fresh = run(env, "portal-link", again.group(1), again.group(2))
+    assert "/portal/session/" in fresh
     second = run(env, "demo", "--customers", "20")
     assert "already loaded" in second
     token2 = re.search(r"rk_test_\w+", second).group(0)  # type: ignore[union-attr]

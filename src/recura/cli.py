@@ -167,7 +167,8 @@ def demo(
     if result.portal_customer:
         with unit_of_work(factory) as session:
             link = _portal_link(session, settings, result.account_id, result.portal_customer)
-        out.print(f"The portal as a demo subscriber (works once, within the hour): {link}")
+        out.print("The portal as a demo subscriber (the link works once, within the hour):")
+        out.print(link, soft_wrap=True)
         out.print(f"  a new link: recura portal-link {result.account_id} {result.portal_customer}")
 
 
@@ -186,7 +187,7 @@ def portal_link(
     except DomainError as error:
         err.print(f"[red]{error.detail}[/red]")
         raise typer.Exit(1) from None
-    out.print(link)
+    out.print(link, soft_wrap=True)
 
 
 def _portal_link(

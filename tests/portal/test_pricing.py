@@ -20,7 +20,9 @@ from tests.portal.conftest import Page
 def site(api: Api, merchant: Merchant, session_factory: sessionmaker[Session]) -> str:
     with unit_of_work(session_factory) as session:
         demo._catalog(session, Tenant(merchant.account_id, False), T0)
-    pro = next(p for p in api.ok("GET", "/v1/plans?limit=100")["data"] if p["code"] == "pro-monthly")
+    pro = next(
+        p for p in api.ok("GET", "/v1/plans?limit=100")["data"] if p["code"] == "pro-monthly"
+    )
     slug = f"shop-{uuid.uuid4().hex[:8]}"
     api.ok(
         "PATCH",
