@@ -187,7 +187,8 @@ def test_demo_loads_once_and_prints_a_working_key(
     assert pricing is not None, first
     page = client.get(pricing.group(1))
     assert page.status_code == 200
-    assert "Pro" in page.text and "/checkout/plan/" in page.text
+    assert "Pro" in page.text
+    assert "/checkout/plan/" in page.text
     link = re.search(r"http://[^/]+(/portal/session/\S+)", first)
     assert link is not None, first
     opened = client.get(link.group(1), follow_redirects=False)
