@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura import demo
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.portal import pricing
 from tests.conftest import T0, Api, Merchant
 from tests.portal.conftest import Page
 
@@ -114,3 +115,22 @@ def test_live_and_test_catalogs_are_apart(api: Api, site: str) -> None:
     assert cards(live) == {}
     assert "Încă nu există planuri" in live.text
     assert api.client.get("/p/no-such-shop").status_code == 404
+
+
+def test_a_price_change_shows_once_the_kept_page_expires(
+    api: Api, site: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = cards(Page(api.client.get(site)))
+    product = api.ok("GET", "/v1/products")["data"][0]["id"]
+    body = {
+        "product": product,
+        "code": "team-monthly",
+        "name": "Team",
+        "pricing_model": "flat",
+        "prices": [{"currency": "RON", "amount": 9900}],
+    }
+    api.ok("POST", "/v1/plans", 201, json=body)
+    assert cards(Page(api.client.get(site))) == before  # kept a few seconds
+    monkeypatch.setattr(pricing, "KEEP_SECONDS", 0.0)
+    pricing._kept.clear()
+    assert "Team" in cards(Page(api.client.get(site)))
