@@ -15,10 +15,10 @@ from recura import i18n
 def catalogs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(i18n.CATALOGS, tmp_path / "locales")
     monkeypatch.setattr(i18n, "CATALOGS", tmp_path / "locales")
-    for cached in (i18n.languages, i18n.domains, i18n.catalog):
+    for cached in (i18n.languages, i18n.domains, i18n.catalog, i18n._parsed):
         cached.cache_clear()
     yield tmp_path / "locales"
-    for cached in (i18n.languages, i18n.domains, i18n.catalog):
+    for cached in (i18n.languages, i18n.domains, i18n.catalog, i18n._parsed):
         cached.cache_clear()
 
 
@@ -55,3 +55,16 @@ def test_every_domain_is_complete_in_every_language() -> None:
 def test_an_unknown_key_is_an_error() -> None:
     with pytest.raises(KeyError):
         i18n.text("portal", "no.such.key", "ro")
+
+
+@pytest.mark.parametrize(
+    ("count", "en", "ro"),
+    [
+        (1, "1 invoice", "1 factură"),
+        (3, "3 invoices", "3 facturi"),
+        (20, "20 invoices", "20 de facturi"),
+    ],
+)
+def test_counted_words_take_each_languages_plural_form(count: int, en: str, ro: str) -> None:
+    assert i18n.counted("emails", "invoices", count, "en") == en
+    assert i18n.counted("emails", "invoices", count, "ro") == ro

@@ -9,10 +9,12 @@ a language lacks or whose placeholders differ from English's.
 
 from __future__ import annotations
 
+import gettext
 import string
 from functools import cache
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 CATALOGS = Path(__file__).parent / "locales"
@@ -33,23 +35,52 @@ def domains() -> tuple[str, ...]:
 
 
 @cache
-def catalog(domain: str, language: str) -> dict[str, str]:
-    """The domain's translated messages in `language` (empty ones left out)."""
+def _parsed(domain: str, language: str) -> Catalog | None:
     path = CATALOGS / language / "LC_MESSAGES" / f"{domain}.po"
     if not path.exists():
-        return {}
+        return None
     with path.open("rb") as handle:
-        parsed = read_po(handle, locale=language, domain=domain)
-    return {str(m.id): str(m.string) for m in parsed if m.id and m.string}
+        return read_po(handle, locale=language, domain=domain)
+
+
+@cache
+def catalog(domain: str, language: str) -> dict[str, str]:
+    """The domain's translated messages in `language` (empty ones left out); a counted
+    message (`msgid_plural`) by its forms joined with a line break."""
+    parsed = _parsed(domain, language)
+    if parsed is None:
+        return {}
+    found = {}
+    for message in parsed:
+        if not message.id or not message.string:
+            continue
+        key = str(message.id[0] if isinstance(message.id, tuple) else message.id)
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        if all(forms):
+            found[key] = "\n".join(str(form) for form in forms)
+    return found
 
 
 def text(domain: str, key: str, language: str, **values: object) -> str:
     """The sentence for `key` in `language` (English where that language lacks it), with its
-    placeholders filled. A key no catalog has is a programming error: KeyError."""
+    placeholders filled. A key no catalog has, or a value it needs and lacks, is a
+    programming error: KeyError."""
     found = catalog(domain, language).get(key)
     if found is None:
         found = catalog(domain, SOURCE)[key]
-    return found.format(**values) if values else found
+    return found.format_map(values)
+
+
+def counted(domain: str, key: str, count: int, language: str) -> str:
+    """A counted message (`msgid_plural`) in the form `language` uses for `count`: Romanian
+    says "3 facturi" but "20 de facturi"."""
+    if key not in catalog(domain, language):
+        language = SOURCE
+    parsed = _parsed(domain, language)
+    assert parsed is not None
+    forms = catalog(domain, language)[key].split("\n")
+    index = gettext.c2py(parsed.plural_expr)(count)
+    return forms[min(index, len(forms) - 1)].format(count=count)
 
 
 def placeholders(sentence: str) -> set[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from recura import i18n
 from recura.cli import app
 from recura.notifications import rendering, texts
 
@@ -17,17 +18,17 @@ ENGLISH = re.compile(r"\b(Hello|the|your|you|invoice|payment|Thank|team|will|wit
 
 
 def test_every_text_exists_in_every_language_with_the_same_placeholders() -> None:
-    assert texts.missing() == []
+    assert i18n.missing(texts.DOMAIN) == []
 
 
 def test_every_template_uses_only_texts_that_exist() -> None:
     used = set()
     for path in rendering.DIRECTORY.iterdir():
         used |= set(re.findall(r't\("([a-z_]+\.[a-z_0-9]+)"', path.read_text()))
-    assert used - set(texts.TEXTS) == set()
-    # And every text is used by a template or a subject.
+    assert used - texts.keys() == set()
+    # And every text is used by a template or a subject (counted words by the code).
     subjects = {f"{name}.subject" for name in rendering.TEMPLATES}
-    assert set(texts.TEXTS) - used - subjects == set()
+    assert texts.keys() - used - subjects - {"invoices"} == set()
 
 
 @pytest.mark.parametrize("template", rendering.TEMPLATES)

@@ -60,7 +60,7 @@ STARTED = frozenset({"active", "trialing", "past_due"})
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """Where a confirmation left the checkout. `error` is a message key (`messages.TEXTS`)
+    """Where a confirmation left the checkout. `error` is a message key (`messages.text`)
     when it did not complete: `payment.declined`, `payment.processing`, `checkout.expired`."""
 
     checkout_id: str

@@ -1,7 +1,7 @@
 """Rules for who a customer is billed as: a person or a company, its tax and trade-register
 numbers, and the county and Bucharest sector of a Romanian address.
 
-Each rule gives `Problem`s naming the field and a message key (`messages.TEXTS`), so the
+Each rule gives `Problem`s naming the field and a message key (`messages.text`), so the
 checkout page can say it in the subscriber's language and the API in English. Numbers are
 checked with python-stdnum and counties against ISO 3166-2 (pycountry): no hand-written
 tables or checksums.
