@@ -54,6 +54,14 @@ def get(session: Session, tenant: Tenant, checkout_id: str) -> CheckoutSession:
     return lookup.require(session, tenant, CheckoutSession, checkout_id, "checkout session")
 
 
+def locate(session: Session, checkout_id: str) -> tuple[Tenant, CheckoutSession] | None:
+    """The session a hosted page's address names, and whose it is (None: no such session)."""
+    checkout = repository.by_id(session, checkout_id)
+    if checkout is None:
+        return None
+    return Tenant(checkout.account_id, checkout.livemode), checkout
+
+
 def get_for_update(
     session: Session, tenant: Tenant, checkout_id: str, now: datetime
 ) -> CheckoutSession:
@@ -268,6 +276,19 @@ def mark_opened(
     checkout = get_for_update(session, tenant, checkout_id, now)
     if checkout.status == "open" and checkout.opened_at is None:
         reach(checkout, "opened", now)
+    session.flush()
+    return checkout
+
+
+def choose_locale(
+    session: Session, tenant: Tenant, checkout_id: str, locale: str, now: datetime
+) -> CheckoutSession:
+    """The subscriber picked the page's language: the session (and the customer it makes)
+    speaks it from now on. A closed session keeps its own."""
+    checkout = get_for_update(session, tenant, checkout_id, now)
+    wanted = languages.negotiate(locale)
+    if checkout.status == "open" and wanted and wanted != checkout.locale:
+        checkout.locale, checkout.updated_at = wanted, now
     session.flush()
     return checkout
 
