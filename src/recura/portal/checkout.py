@@ -11,7 +11,7 @@ double submit or two tabs make one subscription and later posts see it done.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -44,7 +44,7 @@ from recura.gateways.base import GatewayError
 from recura.notifications import rendering
 from recura.portal import checkout_view as view
 from recura.portal import pages, site
-from recura.web import csrf
+from recura.web import csp, csrf
 from recura.web.pages import Brand, Frame
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,17 @@ class Found:
         return f"/checkout/{self.checkout.id}"
 
     def frame(self, request: Request, *, stripe: bool = False) -> Frame:
+        policy = pages.policy(request, stripe=stripe)
+        success = service.success_url_of(self.checkout)
+        if success is not None:
+            # Confirming answers with a redirect there, which the browser checks against
+            # the form's policy.
+            policy = replace(policy, form_targets=(csp.origin(success),))
         return Frame(
             brand=self.brand,
             locale=self.locale,
             test_mode=not self.tenant.livemode,
-            policy=pages.policy(request, stripe=stripe),
+            policy=policy,
         )
 
     def binding(self, request: Request) -> str:
