@@ -9,11 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import stripe
 from fastapi.testclient import TestClient
 
 from recura.clock import FixedClock
 from tests.conftest import T0, Api
+from tests.fakes.processor_api import ProcessorApi
 from tests.portal.conftest import Page, get
+from tests.portal.test_processors import confirm_card, connect_stripe
 from tests.scenarios.world import World
 
 SUCCESS_URL = "https://shop.example.ro/welcome?session={CHECKOUT_SESSION_ID}"
@@ -353,3 +356,30 @@ def test_the_public_plan_link_opens_a_session(api: Api, world: World) -> None:
     assert api.client.get(f"/p/{slug}/checkout/{plan}").status_code == 404
     assert api.client.get(f"/p/{slug}/test/checkout/plan_nothing").status_code == 404
     assert api.client.get(f"/p/{slug}/test/checkout/{plan}?currency=JPY").status_code == 404
+
+
+def test_a_card_saved_through_stripe_pays_the_first_invoice(
+    api: Api, world: World, stripe_api: ProcessorApi, stripe_client: stripe.StripeClient
+) -> None:
+    connect_stripe(api)
+    checkout_id = open_checkout(api, world.plan(4900))
+    details = page(api.client, f"/checkout/{checkout_id}")
+    assert "js.stripe.com" not in details.response.headers["content-security-policy"]
+    pay = fill_details(api.client, checkout_id, ANA)
+    (form,) = pay.tree.xpath('//form[@id="card-form"]')
+    assert pay.tree.xpath("//script/@src") == ["https://js.stripe.com/v3/", "/assets/card.js"]
+    policy = pay.response.headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in policy
+    assert "https://js.stripe.com" in policy
+    assert "form-action 'self' https://shop.example.ro" in policy
+    method_id = confirm_card(stripe_client, form.get("data-client-secret"), "4242424242424242")
+    done = api.client.post(
+        f"/checkout/{checkout_id}/pay",
+        data=pay.form("card-form") | {"token": method_id, "terms": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["result"]["subscription"]["status"] == "active"
+    (saved,) = api.ok("GET", f"/v1/customers/{session['customer']}/payment_methods")["data"]
+    assert (saved["gateway"], saved["last4"]) == ("stripe", "4242")
