@@ -188,7 +188,7 @@ def test_demo_loads_once_and_prints_a_working_key(
     page = client.get(pricing.group(1))
     assert page.status_code == 200
     assert "Pro" in page.text
-    assert "/checkout/plan/" in page.text
+    assert "/test/checkout/plan_" in page.text
     link = re.search(r"http://[^/]+(/portal/session/\S+)", first)
     assert link is not None, first
     opened = client.get(link.group(1), follow_redirects=False)

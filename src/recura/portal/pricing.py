@@ -93,12 +93,13 @@ async def page(slug: str, request: Request) -> Response:
         catalog=catalog,
         root=found.root,
         embed=embed,
-        checkout_url=lambda option: _checkout_url(option, frame.locale),
+        checkout_url=lambda option: _checkout_url(found.root, option, frame.locale),
     )
 
 
-def _checkout_url(option: public.Option, locale: str) -> str:
-    return f"/checkout/plan/{option.plan_id}?currency={option.currency}&lang={locale}"
+def _checkout_url(root: str, option: public.Option, locale: str) -> str:
+    """The plan's public checkout (`portal.checkout`), in this currency and language."""
+    return f"{root}/checkout/{option.plan_id}?currency={option.currency}&lang={locale}"
 
 
 async def data(slug: str, request: Request) -> Response:
@@ -114,6 +115,7 @@ async def data(slug: str, request: Request) -> Response:
                 option = offer[name]
                 if option is not None:
                     option["checkout_url"] = _checkout_url(
+                        found.root,
                         public.Option(**{**option, "quantity": Decimal(option["quantity"])}),
                         locale,
                     )

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from recura.portal import home, invoice, payment_method, pricing, reactivate, sign_in
+from recura.portal import (
+    checkout,
+    home,
+    invoice,
+    payment_method,
+    pricing,
+    reactivate,
+    sign_in,
+)
 
 router = APIRouter(include_in_schema=False)
 for _pages in (payment_method.router, reactivate.router, invoice.router):
@@ -13,3 +21,4 @@ for _pages in (payment_method.router, reactivate.router, invoice.router):
 router.include_router(sign_in.router)
 router.include_router(home.router)
 router.include_router(pricing.router)
+router.include_router(checkout.router)

@@ -24,6 +24,8 @@ class CheckoutSession(TenantColumns, Base):
         ),
         # The abandoned list: open or expired sessions by age.
         Index("ix_checkout_sessions_account_id_status", "account_id", "livemode", "status"),
+        # The hosted page's address names the session alone (`/checkout/{id}`).
+        Index("ix_checkout_sessions_id", "id"),
     )
 
     plan_id: Mapped[str] = mapped_column(ID)

@@ -27,6 +27,14 @@ def get_for_update(session: Session, tenant: Tenant, checkout_id: str) -> Checko
     return session.scalar(stmt)
 
 
+def by_id(session: Session, checkout_id: str) -> CheckoutSession | None:
+    """The session with this id in whichever account and mode holds it: the hosted page's
+    address names no account. Ids are random and prefixed, so at most one row has it."""
+    stmt = select(CheckoutSession).where(CheckoutSession.id == checkout_id).limit(2)
+    found = list(session.scalars(stmt))
+    return found[0] if len(found) == 1 else None
+
+
 def page(
     session: Session,
     tenant: Tenant,

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from recura.core.pricing import PricingModel
 from recura.db.models import CheckoutSession, Customer, Plan
 from recura.domains.accounts import service as accounts
 from recura.domains.checkout import details as subscriber
@@ -52,6 +53,14 @@ def status_at(checkout: CheckoutSession, now: datetime) -> str:
 
 def get(session: Session, tenant: Tenant, checkout_id: str) -> CheckoutSession:
     return lookup.require(session, tenant, CheckoutSession, checkout_id, "checkout session")
+
+
+def locate(session: Session, checkout_id: str) -> tuple[Tenant, CheckoutSession] | None:
+    """The session a hosted page's address names, and whose it is (None: no such session)."""
+    checkout = repository.by_id(session, checkout_id)
+    if checkout is None:
+        return None
+    return Tenant(checkout.account_id, checkout.livemode), checkout
 
 
 def get_for_update(
@@ -206,7 +215,8 @@ def _check_sold(
 ) -> None:
     """What starting the subscription will check of the plan, quantity and add-ons."""
     version = plans.current_versions(session, tenant, [plan.id])[plan.id]
-    if currency not in {p["currency"] for p in version.prices}:
+    free = version.pricing_model == PricingModel.FREE  # free in every currency
+    if not free and currency not in {p["currency"] for p in version.prices}:
         offered = ", ".join(p["currency"] for p in version.prices)
         raise invalid("/currency", f"plan '{plan.id}' is priced in {offered}, not {currency}")
     chosen = subscriptions.add_ons(session, tenant, choices, "/add_ons")
@@ -268,6 +278,19 @@ def mark_opened(
     checkout = get_for_update(session, tenant, checkout_id, now)
     if checkout.status == "open" and checkout.opened_at is None:
         reach(checkout, "opened", now)
+    session.flush()
+    return checkout
+
+
+def choose_locale(
+    session: Session, tenant: Tenant, checkout_id: str, locale: str, now: datetime
+) -> CheckoutSession:
+    """The subscriber picked the page's language: the session (and the customer it makes)
+    speaks it from now on. A closed session keeps its own."""
+    checkout = get_for_update(session, tenant, checkout_id, now)
+    wanted = languages.negotiate(locale)
+    if checkout.status == "open" and wanted and wanted != checkout.locale:
+        checkout.locale, checkout.updated_at = wanted, now
     session.flush()
     return checkout
 
