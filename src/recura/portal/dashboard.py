@@ -57,7 +57,7 @@ def subscriptions_of(
     shown = [s for s in found if s.status in LIVE or s.status == "canceled"]
     plan_keys = {(tenant.account_id, s.plan_id) for s in shown}
     for s in shown:
-        pending = (s.pending_change or {}).get("plan_id")
+        pending = (s.pending_change or {}).get("plan")
         if pending:
             plan_keys.add((tenant.account_id, pending))
     names = {key[1]: plan.name for key, plan in plans.plans_by_key(session, plan_keys).items()}
@@ -68,7 +68,7 @@ def subscriptions_of(
         add_ons.setdefault(sub_id, []).append((add_on.name, quantity))
     views = []
     for sub in shown:
-        pending_plan = (sub.pending_change or {}).get("plan_id")
+        pending_plan = (sub.pending_change or {}).get("plan")
         views.append(
             SubscriptionView(
                 subscription=sub,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from recura.domains.cancellations import portal as portal_rules
 from recura.portal import dashboard, pages, signed_in
 
 router = APIRouter()
@@ -25,4 +26,5 @@ def overview(request: Request) -> Response:
             subscriptions=dashboard.subscriptions_of(session, tenant, customer.id, visitor.now),
             benefits=dashboard.benefits_of(session, tenant, customer.id, visitor.now),
             return_url=visitor.portal_session.return_url,
+            pause_enabled=portal_rules.pause_enabled(visitor.account),
         )

@@ -6,9 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from recura.portal import (
+    cancel,
+    change,
     checkout,
     home,
     invoice,
+    pause,
     payment_method,
     pricing,
     reactivate,
@@ -16,7 +19,14 @@ from recura.portal import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _pages in (payment_method.router, reactivate.router, invoice.router):
+for _pages in (
+    payment_method.router,
+    reactivate.router,
+    invoice.router,
+    change.router,
+    cancel.router,
+    pause.router,
+):
     router.include_router(_pages, prefix="/portal")
 router.include_router(sign_in.router)
 router.include_router(home.router)

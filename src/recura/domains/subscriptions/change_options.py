@@ -1,0 +1,124 @@
+"""What a subscriber may pick when changing a subscription in the portal, and the renewal
+a change waiting for the period end will bill. Read-only: nothing is saved.
+
+The choices are the plans of the subscription's product on its interval, priced in its
+currency, and the account's add-ons priced in it; the page then asks
+`changes.preview_change` for the exact invoice, the same code `changes.change` runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from recura.core.invoicing import InvoiceDraft
+from recura.core.pricing import PricingError, price
+from recura.db.models import AddOn, Plan, Subscription
+from recura.domains.add_ons import repository as add_ons_repository
+from recura.domains.common.prices import stored_spec
+from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import issuing
+from recura.domains.plans import repository as plans
+from recura.domains.subscriptions import invoicing, renewals, repository
+from recura.domains.subscriptions.changes import PlannedChange
+from recura.domains.subscriptions.invoicing import InvoiceBasis
+
+# Seats are asked for only where the price depends on them.
+BY_QUANTITY = ("per_unit", "tiered_graduated", "tiered_volume", "package")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChoice:
+    plan: Plan
+    # One period's price for the subscription's seats (None: not sold for that many).
+    amount: int | None
+    min_quantity: Decimal | None
+    max_quantity: Decimal | None
+    by_quantity: bool
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AddOnChoice:
+    add_on: AddOn
+    unit_amount: int  # for a quantity of one, per period
+    quantity: Decimal  # chosen now (0: not chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOptions:
+    currency: str
+    quantity: Decimal
+    plans: list[PlanChoice]
+    add_ons: list[AddOnChoice]
+
+    @property
+    def asks_seats(self) -> bool:
+        return self.quantity != 1 or any(p.by_quantity for p in self.plans)
+
+
+def options(session: Session, tenant: Tenant, sub: Subscription) -> ChangeOptions:
+    current = plans.plan_by_key(session, tenant.account_id, sub.plan_id)
+    candidates = [
+        p for p in plans.same_product_and_interval(session, tenant, current) if p.id != current.id
+    ]
+    versions = plans.current_versions(session, tenant, [p.id for p in candidates])
+    versions[current.id] = plans.version_by_key(session, tenant.account_id, sub.plan_version_id)
+    choices = []
+    for plan in [current, *candidates]:
+        version = versions.get(plan.id)
+        if version is None:
+            continue
+        spec = stored_spec(
+            version.pricing_model,
+            version.prices,
+            sub.currency,
+            version.min_quantity,
+            version.max_quantity,
+        )
+        if spec is None:
+            continue  # not sold in the subscription's currency
+        try:
+            amount: int | None = price(spec, sub.quantity).total.minor
+        except PricingError:
+            amount = None
+        choices.append(
+            PlanChoice(
+                plan=plan,
+                amount=amount,
+                min_quantity=version.min_quantity,
+                max_quantity=version.max_quantity,
+                by_quantity=version.pricing_model in BY_QUANTITY,
+                current=plan.id == current.id,
+            )
+        )
+    chosen = {
+        add_on.id: quantity
+        for _, quantity, add_on in repository.chosen_add_ons(session, tenant.account_id, [sub.id])
+    }
+    add_ons = []
+    for add_on in add_ons_repository.offered(session, tenant):
+        spec = stored_spec(add_on.pricing_model, add_on.prices, sub.currency)
+        if spec is None:
+            continue
+        try:
+            unit = price(spec, Decimal(1)).total.minor
+        except PricingError:
+            continue
+        add_ons.append(AddOnChoice(add_on, unit, chosen.get(add_on.id, Decimal(0))))
+    return ChangeOptions(sub.currency, sub.quantity, choices, add_ons)
+
+
+def next_renewal(session: Session, planned: PlannedChange) -> InvoiceDraft:
+    """The renewal invoice a change scheduled for the period end will bill first: the
+    closing period on the present terms, the next on the new ones (what
+    `upcoming.invoice` will show once the change is scheduled)."""
+    closing = planned.basis
+    moved = InvoiceBasis(closing.account, closing.customer, closing.sub, planned.new)
+    used = invoicing.usage_of(session, [(closing, closing.current())])[0]
+    _, _, inputs = renewals.renewal(
+        session, moved, closing, used, closing.sub.current_period_end, consume=False
+    )
+    return issuing.draft(session, moved.tenant, closing.sub.customer_id, inputs)
