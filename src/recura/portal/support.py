@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
+from babel.dates import format_date, format_time
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -437,6 +437,8 @@ def _moment(visitor: Visitor) -> Callable[[datetime], str]:
     zone = ZoneInfo(visitor.brand.timezone)
 
     def moment(at: datetime) -> str:
-        return format_skeleton("yMMMdHm", at.astimezone(zone), locale=visitor.locale)
+        local = at.astimezone(zone)
+        date = format_date(local.date(), "medium", locale=visitor.locale)
+        return f"{date}, {format_time(local.time(), 'short', locale=visitor.locale)}"
 
     return moment
