@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from recura.domains.cancellations import portal as portal_rules
-from recura.portal import dashboard, pages, signed_in
+from recura.portal import dashboard, overview_sections, pages, signed_in
 
 router = APIRouter()
 
@@ -18,13 +18,15 @@ def overview(request: Request) -> Response:
         if visitor is None:
             return signed_in.sign_in_again(session, request)
         tenant, customer = visitor.tenant, visitor.customer
+        shown = dashboard.subscriptions_of(session, tenant, customer.id, visitor.now)
         return pages.PAGES.render(
             request,
             "home.html",
             visitor.frame(),
             customer_name=customer.name or "",
-            subscriptions=dashboard.subscriptions_of(session, tenant, customer.id, visitor.now),
+            subscriptions=shown,
             benefits=dashboard.benefits_of(session, tenant, customer.id, visitor.now),
             return_url=visitor.portal_session.return_url,
             pause_enabled=portal_rules.pause_enabled(visitor.account),
+            **overview_sections.sections(session, request, visitor, shown),
         )

@@ -117,11 +117,11 @@ async def posted(request: Request, token: str, work: Work) -> HTMLResponse:
     return await run_in_threadpool(work, request, token, await form(request))
 
 
-async def form(request: Request) -> dict[str, str]:
-    """An urlencoded form's fields (the first value of each); anything too big or odd is
-    an empty form, which no page accepts."""
+async def form(request: Request, max_bytes: int = MAX_FORM_BYTES) -> dict[str, str]:
+    """An urlencoded form's fields (the first value of each); anything over `max_bytes` or
+    odd is an empty form, which no page accepts."""
     body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    if len(body) > max_bytes:
         return {}
     try:
         fields = parse_qs(body.decode(), max_num_fields=40)

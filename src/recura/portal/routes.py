@@ -11,11 +11,13 @@ from recura.portal import (
     checkout,
     home,
     invoice,
+    overview_sections,
     pause,
     payment_method,
     pricing,
     reactivate,
     sign_in,
+    support,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -32,3 +34,5 @@ router.include_router(sign_in.router)
 router.include_router(home.router)
 router.include_router(pricing.router)
 router.include_router(checkout.router)
+router.include_router(support.router)
+router.include_router(overview_sections.router)
