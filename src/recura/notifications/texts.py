@@ -190,6 +190,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "ro": "Dacă nu ați cerut acest link, ignorați acest email: nimeni nu se poate autentifica "
         "fără el.",
     },
+    # Confirming a new address asked for in the portal; sent to that address.
+    "email_change.subject": {
+        "en": "Confirm your new email address for {account}",
+        "ro": "Confirmați noua adresă de email pentru {account}",
+    },
+    "email_change.body": {
+        "en": "You asked to receive the emails of {account} at {new_email}. Open this link "
+        "while signed in to your account to confirm it. It works once, within 24 hours.",
+        "ro": "Ați cerut să primiți emailurile de la {account} la adresa {new_email}. Deschideți "
+        "acest link cât timp sunteți autentificat în cont pentru a o confirma. Funcționează "
+        "o singură dată, în 24 de ore.",
+    },
+    "email_change.button": {"en": "Confirm the new address", "ro": "Confirmați noua adresă"},
+    "email_change.not_you": {
+        "en": "If you did not ask for this, ignore this email: nothing changes without it.",
+        "ro": "Dacă nu ați cerut acest lucru, ignorați acest email: nimic nu se schimbă fără el.",
+    },
     # Set to cancel at the end of the period, with a link to keep it.
     "cancel_scheduled.subject": {
         "en": "Your {plan} subscription ends on {date}",

@@ -11,13 +11,10 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice
-from recura.domains.accounts.payee import payee_for
 from recura.domains.invoices import repository as invoices
-from recura.gateways.bank_transfer import references
-from recura.notifications import epc_qr, links, rendering
-from recura.portal import access, pages
+from recura.notifications import links
+from recura.portal import access, invoice_view, pages
 from recura.portal.access import Visit
-from recura.web.pages import PRIVATE
 
 router = APIRouter()
 PURPOSE: links.Purpose = "invoice"
@@ -37,18 +34,7 @@ def _load(session: Session, request: Request, token: str) -> tuple[Visit, Invoic
 
 
 def _transfer(visit: Visit, invoice: Invoice) -> dict[str, Any] | None:
-    """What a transfer paying the invoice must say, while one is awaited."""
-    if invoice.status != "open" or invoice.payment_reference is None:
-        return None
-    payee = payee_for(visit.account, invoice.currency)
-    return {
-        "currency": invoice.currency,
-        "amount": invoice.amount_due - invoice.amount_paid,
-        "beneficiary": payee.beneficiary,
-        "iban": payee.iban,
-        "bic": payee.bic,
-        "reference": invoice.payment_reference,
-    }
+    return invoice_view.transfer(visit.account, invoice)
 
 
 @router.get("/invoice/{token}")
@@ -68,12 +54,7 @@ def show(token: str, request: Request) -> HTMLResponse:
             outcomes=(),
             invoice=invoice,
             lines=lines,
-            transfer=transfer,
-            iban=rendering.blocks(transfer["iban"] or "") if transfer else "",
-            reference=references.display(transfer["reference"]) if transfer else "",
-            qr_url=f"/portal/invoice/{token}/qr.png"
-            if transfer and epc_qr.payload(transfer)
-            else None,
+            **invoice_view.transfer_values(transfer, f"/portal/invoice/{token}/qr.png"),
         )
 
 
@@ -82,7 +63,4 @@ def qr(token: str, request: Request) -> Response:
     with pages.unit(request) as session:
         found = _load(session, request, token)
         transfer = _transfer(*found) if found else None
-        text = epc_qr.payload(transfer) if transfer else None
-    if text is None:
-        return Response(status_code=404, headers=PRIVATE)
-    return Response(epc_qr.png(text), media_type="image/png", headers=PRIVATE)
+    return invoice_view.qr_response(transfer)

@@ -93,9 +93,10 @@ def save_and_charge(
     except DomainError as error:
         log.info("customer %s: payment method not saved: %s", customer.id, error.detail)
         return None
-    saved = [Outcome("payment.saved", {"method": pages.describe(method, locale)})]
+    described = {"method": pages.describe(method, locale)}
     if customer.default_payment_method_id != method.id:
-        return tuple(saved)
+        return (Outcome("methods.added", described),)
+    saved = [Outcome("payment.saved", described)]
     paid = collection.charge_now(
         units_on(session), lambda s: recovery.start_overdue(s, tenant, customer.id, now), now
     )

@@ -55,7 +55,8 @@ def _page(
         notice=notice,
         outcomes=outcomes,
         post_url=path(token),
-        form_key=access.form_key(request.app.state.secret, token, FORM),
+        method_form_key=access.form_key(request.app.state.secret, token, FORM),
+        ask_default=False,
         stripe_js_url=request.app.state.settings.stripe_js_url,
         stripe=offer.kind == "stripe",
     )

@@ -20,6 +20,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "This is not a valid email address.",
         "ro": "Adresa de email nu este validă.",
     },
+    "email.unchanged": {
+        "en": "This is already your email address.",
+        "ro": "Aceasta este deja adresa dvs. de email.",
+    },
     "name.too_long": {
         "en": "The name is too long (at most {limit} characters).",
         "ro": "Numele este prea lung (cel mult {limit} de caractere).",
