@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice
 from recura.domains.invoices import repository as invoices
 from recura.notifications import links
-from recura.portal import access, invoice_view, pages
+from recura.portal import access, invoice_view, link_visits, pages
 from recura.portal.access import Visit
 
 router = APIRouter()
@@ -38,12 +38,15 @@ def _transfer(visit: Visit, invoice: Invoice) -> dict[str, Any] | None:
 
 
 @router.get("/invoice/{token}")
-def show(token: str, request: Request) -> HTMLResponse:
+def show(token: str, request: Request) -> Response:
     with pages.unit(request) as session:
         found = _load(session, request, token)
         if found is None:
             return pages.invalid(request)
         visit, invoice = found
+        portal = link_visits.to_portal(session, request, visit, f"/portal/invoices/{invoice.id}")
+        if portal is not None:
+            return portal
         lines = invoices.lines_of_invoice(session, invoice)
         transfer = _transfer(visit, invoice)
         return pages.render(
@@ -54,6 +57,7 @@ def show(token: str, request: Request) -> HTMLResponse:
             outcomes=(),
             invoice=invoice,
             lines=lines,
+            sign_in_url=link_visits.sign_in_url(visit),
             **invoice_view.transfer_values(transfer, f"/portal/invoice/{token}/qr.png"),
         )
 

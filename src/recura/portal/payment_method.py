@@ -6,12 +6,12 @@ saved as the default and tried at once on the overdue invoices."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from recura.domains.payments import methods, recovery
 from recura.notifications import links
-from recura.portal import access, method_setup, pages
+from recura.portal import access, link_visits, method_setup, pages, payment_methods
 from recura.portal.access import Visit
 from recura.portal.method_setup import Offer, Outcome
 
@@ -59,6 +59,7 @@ def _page(
         ask_default=False,
         stripe_js_url=request.app.state.settings.stripe_js_url,
         stripe=offer.kind == "stripe",
+        sign_in_url=link_visits.sign_in_url(visit),
     )
 
 
@@ -68,11 +69,14 @@ def _visit(session: Session, request: Request, token: str) -> Visit | None:
 
 
 @router.get("/payment-method/{token}")
-def show(token: str, request: Request) -> HTMLResponse:
+def show(token: str, request: Request) -> Response:
     with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
             return pages.invalid(request)
+        portal = link_visits.to_portal(session, request, visit, payment_methods.PATH)
+        if portal is not None:
+            return portal
         return _page(session, request, visit, token)
 
 
