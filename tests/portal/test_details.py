@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import FixedClock
 from recura.db.models import EmailChange, Event
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.events.payloads import EventType
 from recura.notifications.smtp import Mailer
-from tests.conftest import Api
+from tests.conftest import Api, Merchant
+from tests.event_contract import check_recorded
 from tests.notifications.mailbox import Mailbox
 from tests.portal.conftest import Page, emailed_link, get, post, subscriber
 from tests.portal.test_billing import another, sign_in
@@ -137,6 +139,7 @@ def test_a_post_without_its_form_key_changes_nothing(api: Api) -> None:
 
 def test_the_email_changes_through_the_link_sent_to_the_new_address(
     api: Api,
+    merchant: Merchant,
     slug: str,
     session_factory: sessionmaker[Session],
     mailer: Mailer,
@@ -194,6 +197,8 @@ def test_the_email_changes_through_the_link_sent_to_the_new_address(
             )
         )
     assert {"customer.email_change_requested", "customer.updated"} <= kinds
+    seen = check_recorded(session_factory, merchant.account_id, api.client.app)  # type: ignore[arg-type]
+    assert EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED in seen
 
 
 def test_a_link_for_another_customer_or_too_late_changes_nothing(
