@@ -126,7 +126,7 @@ def test_another_customers_invoice_and_drafts_are_not_found(api: Api) -> None:
     assert their_invoice["number"] not in get(client, "/portal/billing").text
 
 
-def test_without_a_session_the_pages_lead_to_signing_in(api: Api, slug: str) -> None:
+def test_without_a_session_the_pages_show_nothing_of_anyone(api: Api, slug: str) -> None:
     for path in ("/portal/billing", "/portal/details", "/portal/payment-methods"):
         response = api.client.get(path, follow_redirects=False)
         assert response.status_code == 404, path  # no cookie: nothing says which account

@@ -140,9 +140,8 @@ def _save(request: Request, fields: dict[str, str]) -> Response:
         try:
             checked = checkout_details.validate(_submitted(fields), with_email=False)
             if not errors:
-                update = checked.customer_update(email=False).model_copy(update={"locale": locale})
-                # `model_copy` skips validation: `locale` is one of SUPPORTED, checked above.
-                update = CustomerUpdate.model_validate(update.model_dump(exclude_unset=True))
+                fields_set = checked.customer_update(email=False).model_dump(exclude_unset=True)
+                update = CustomerUpdate.model_validate({**fields_set, "locale": locale})
                 customers.update(session, visitor.tenant, visitor.customer.id, update, visitor.now)
         except BillingDetailsInvalid as invalid:
             errors.update(_fields(invalid.messages(visitor.locale)))
