@@ -62,6 +62,7 @@ PREFIXES = {
     "announcement": "ann",
     "cancellation_feedback": "cfb",
     "checkout_session": "cs",
+    "email_change": "ecr",
 }
 
 

@@ -98,3 +98,73 @@ def test_the_page_has_no_accessibility_violations(
     page.screenshot(path=str(tmp_path / f"{name}-{locale}-{width}.png"), full_page=True)
     results = AXE.run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def _signed_in(api: Api, customer: str) -> str:
+    """The merchant's session URL (path): opening it in the browser signs in."""
+    url = api.ok("POST", "/v1/portal_sessions", 201, json={"customer": customer})["url"]
+    return str(url).removeprefix("http://127.0.0.1:8000")
+
+
+def _billed_company(api: Api, customer: str) -> None:
+    address = {
+        "line1": "Str. Lipscani 10",
+        "city": "București",
+        "postal_code": "030031",
+        "county": "RO-B",
+        "sector": 3,
+        "country": "RO",
+    }
+    company = {"kind": "company", "legal_name": "Norditech Software SRL", "address": address}
+    api.ok("PATCH", f"/v1/customers/{customer}", json={**company, "vat_id": "RO18547290"})
+
+
+def billing_overview(api: Api, merchant: Merchant, locale: str) -> tuple[str, str]:
+    who = subscriber(api, locale)
+    return _signed_in(api, who.customer), "/portal/billing"
+
+
+def billing_invoice(api: Api, merchant: Merchant, locale: str) -> tuple[str, str]:
+    who = subscriber(api, locale, card="tok_sandbox_declined")
+    who.world.card(who.customer, "tok_sandbox_mastercard", default=True)
+    _billed_company(api, who.customer)
+    (invoice,) = who.world.invoices(who.subscription)
+    return _signed_in(api, who.customer), f"/portal/invoices/{invoice['id']}"
+
+
+def billing_methods(api: Api, merchant: Merchant, locale: str) -> tuple[str, str]:
+    who = subscriber(api, locale)
+    who.world.card(who.customer, "tok_sandbox_mastercard")
+    return _signed_in(api, who.customer), "/portal/payment-methods"
+
+
+def billing_details(api: Api, merchant: Merchant, locale: str) -> tuple[str, str]:
+    who = subscriber(api, locale)
+    _billed_company(api, who.customer)
+    return _signed_in(api, who.customer), "/portal/details"
+
+
+SIGNED_IN: dict[str, Callable[[Api, Merchant, str], tuple[str, str]]] = {
+    "billing": billing_overview,
+    "billing_invoice": billing_invoice,
+    "payment_methods": billing_methods,
+    "details": billing_details,
+}
+
+
+@pytest.mark.parametrize("locale", ["ro", "en"])
+@pytest.mark.parametrize("name", list(SIGNED_IN))
+def test_the_signed_in_page_has_no_accessibility_violations(
+    name: str, locale: str, api: Api, merchant: Merchant, site: str, page: Page, tmp_path: Path
+) -> None:
+    entry, path = SIGNED_IN[name](api, merchant, locale)
+    page.goto(site + entry)  # signs in, then shows the overview
+    response = page.goto(site + path)
+    assert response is not None
+    assert response.status == 200, name
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    # Nothing wider than the screen: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(tmp_path / f"{name}-{locale}-{width}.png"), full_page=True)
+    results = AXE.run(page)
+    assert results.violations_count == 0, results.generate_report()

@@ -17,6 +17,7 @@ from recura.domains.accounts.payee import payee_for
 from recura.domains.events import payloads
 from recura.domains.events.payloads import (
     CancellationFeedbackData,
+    EmailChangeData,
     EventPayload,
     EventType,
     InvoiceData,
@@ -51,6 +52,7 @@ _NAMING_CUSTOMER = (
     PortalSessionData,
     SupportRequestMessageData,
     CancellationFeedbackData,
+    EmailChangeData,
 )
 # An event's data as its model, by event: a batch reads each several times.
 _parsed: WeakKeyDictionary[Event, tuple[object, EventPayload]] = WeakKeyDictionary()
@@ -229,6 +231,8 @@ def emails_for(event: Event, found: Found) -> list[Planned]:
             "exp_year": data.exp_year,
         }
         return [Planned(event, "card_expiring", context)]
+    if isinstance(data, EmailChangeData):
+        return [Planned(event, "email_change", {"email_change": data.id, "new_email": data.email})]
     if isinstance(data, PortalSessionData) and data.origin == "email":
         return [Planned(event, "sign_in", {"portal_session": data.id})]
     if event.type == EventType.PARTNER_PERK_POOL_LOW and isinstance(data, PerkPoolLowData):

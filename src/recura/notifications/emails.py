@@ -104,6 +104,7 @@ HANDLED = frozenset(
         EventType.REFUND_SUCCEEDED,
         EventType.PAYMENT_METHOD_EXPIRING,
         EventType.PORTAL_SESSION_CREATED,
+        EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED,
         EventType.SUPPORT_REQUEST_CREATED,
         EventType.SUPPORT_REQUEST_REPLIED,
         EventType.PARTNER_PERK_POOL_LOW,
@@ -162,6 +163,9 @@ def fan_out(session: Session, events: Sequence[Event], now: datetime) -> None:
             if customer is None:
                 continue
             to_address, reader = customer.email, customer.locale
+            if item.template in rendering.TO_NEW_ADDRESS:
+                # Proving the new address works: the link goes there, not to the old one.
+                to_address = item.context["new_email"]
             context = {"customer_name": customer.name or "", **item.context}
             if item.template in rendering.TO_SUPPORT:
                 # The merchant's staff read it in the account's language, and answer the
@@ -624,11 +628,13 @@ _PATHS: dict[links.Purpose, str] = {
     "reactivate": "/portal/reactivate/",
     "invoice": "/portal/invoice/",
     "sign_in": "/portal/sign-in/",
+    "email_change": "/portal/email-change/",
 }
 # The context value naming each link's object.
 _SUBJECTS: dict[links.Purpose, str] = {
     "invoice": "invoice",
     "sign_in": "portal_session",
+    "email_change": "email_change",
 }
 
 

@@ -14,7 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
 Purpose = Literal[
-    "unsubscribe", "update_payment_method", "reactivate", "invoice", "sign_in", "portal_session"
+    "unsubscribe",
+    "update_payment_method",
+    "reactivate",
+    "invoice",
+    "sign_in",
+    "portal_session",
+    "email_change",
 ]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
 # InvoiceBasis links work for a month; an unsubscribe link, or a receipt's link to its invoice,
@@ -28,6 +34,9 @@ LIFETIME: dict[Purpose, timedelta] = {
     # used): the emailed sign-in link for 15 minutes, the merchant's session URL for an hour.
     "sign_in": timedelta(minutes=15),
     "portal_session": timedelta(hours=1),
+    # Confirming a new email address: once (the request's row says whether it was used),
+    # within a day, by the signed-in customer.
+    "email_change": timedelta(hours=24),
 }
 _CONTEXT = b"recura email links v1"
 

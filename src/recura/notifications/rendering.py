@@ -45,6 +45,7 @@ TemplateName = Literal[
     "refund",
     "cancel_scheduled",
     "sign_in",
+    "email_change",
     "support_notice",
     "support_confirmation",
     "support_reply",
@@ -77,7 +78,10 @@ LINKS: dict[str, tuple[Purpose, ...]] = {
     "invoice_sent": ("invoice",),
     "invoice_due_reminder": ("invoice",),
     "sign_in": ("sign_in",),
+    "email_change": ("email_change",),
 }
+# Sent to the address the subscriber asked to change to, which their row does not hold yet.
+TO_NEW_ADDRESS = frozenset({"email_change"})
 DIRECTORY = Path(__file__).parent / "templates"
 
 
@@ -112,6 +116,11 @@ class Brand:
     name: str
     timezone: str
     support_address: str
+    # The merchant's colour (buttons), logo (an absolute address) and legal pages.
+    color: str = "#2f6fed"
+    logo_url: str | None = None
+    terms_url: str | None = None
+    privacy_url: str | None = None
 
 
 def money(amount: int, currency: str, locale: str) -> str:
@@ -145,6 +154,10 @@ def view(
         "customer_name": context.get("customer_name") or "",
         "account_name": brand.name,
         "support_address": brand.support_address,
+        "brand_color": brand.color,
+        "logo_url": brand.logo_url or "",
+        "terms_url": brand.terms_url or "",
+        "privacy_url": brand.privacy_url or "",
     }
     tz = brand.timezone
     if "plan" in context:
@@ -184,6 +197,8 @@ def view(
         values["bic"] = context.get("bic") or ""
         values["reference"] = references.display(context["reference"] or "")
         values["qr"] = epc_qr.CONTENT_ID if epc_qr.payload(dict(context)) else ""
+    if "new_email" in context:
+        values["new_email"] = context["new_email"]
     for name in ("number", "attempt", "last_attempt", "last4", "offer"):
         if name in context:
             values[name] = context[name]
@@ -326,13 +341,20 @@ def one_line(value: str) -> str:
 
 
 # What the preview and an override's check render with: one plausible email of each kind.
-SAMPLE_BRAND = Brand("Norditech Software SRL", "Europe/Bucharest", "suport@norditech.ro")
+SAMPLE_BRAND = Brand(
+    "Norditech Software SRL",
+    "Europe/Bucharest",
+    "suport@norditech.ro",
+    terms_url="https://norditech.ro/termeni",
+    privacy_url="https://norditech.ro/confidentialitate",
+)
 SAMPLE_LINKS: dict[Purpose, str] = {
     "update_payment_method": "http://127.0.0.1:8000/portal/payment-method/SAMPLE",
     "reactivate": "http://127.0.0.1:8000/portal/reactivate/SAMPLE",
     "unsubscribe": "http://127.0.0.1:8000/email/unsubscribe/SAMPLE",
     "invoice": "http://127.0.0.1:8000/portal/invoice/SAMPLE",
     "sign_in": "http://127.0.0.1:8000/portal/sign-in/SAMPLE",
+    "email_change": "http://127.0.0.1:8000/portal/email-change/SAMPLE",
 }
 _INVOICE = {"number": "NDT-000042", "amount": 4900, "currency": "RON"}
 _LINES = {
@@ -364,6 +386,11 @@ _SUPPORT = {
 }
 SAMPLES: dict[str, dict[str, Any]] = {
     "sign_in": {"customer_name": "Ana Popescu", "portal_session": "pss_SAMPLE"},
+    "email_change": {
+        "customer_name": "Ana Popescu",
+        "email_change": "ecr_SAMPLE",
+        "new_email": "ana@norditech.ro",
+    },
     "welcome": {
         "customer_name": "Ana Popescu",
         "plan": "Pro",

@@ -7,17 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice
-from recura.domains.accounts.payee import payee_for
 from recura.domains.invoices import repository as invoices
-from recura.gateways.bank_transfer import references
-from recura.notifications import epc_qr, links, rendering
-from recura.portal import access, pages
+from recura.notifications import links
+from recura.portal import access, invoice_view, link_visits, pages
 from recura.portal.access import Visit
-from recura.web.pages import PRIVATE
 
 router = APIRouter()
 PURPOSE: links.Purpose = "invoice"
@@ -37,27 +34,19 @@ def _load(session: Session, request: Request, token: str) -> tuple[Visit, Invoic
 
 
 def _transfer(visit: Visit, invoice: Invoice) -> dict[str, Any] | None:
-    """What a transfer paying the invoice must say, while one is awaited."""
-    if invoice.status != "open" or invoice.payment_reference is None:
-        return None
-    payee = payee_for(visit.account, invoice.currency)
-    return {
-        "currency": invoice.currency,
-        "amount": invoice.amount_due - invoice.amount_paid,
-        "beneficiary": payee.beneficiary,
-        "iban": payee.iban,
-        "bic": payee.bic,
-        "reference": invoice.payment_reference,
-    }
+    return invoice_view.transfer(visit.account, invoice)
 
 
 @router.get("/invoice/{token}")
-def show(token: str, request: Request) -> HTMLResponse:
+def show(token: str, request: Request) -> Response:
     with pages.unit(request) as session:
         found = _load(session, request, token)
         if found is None:
             return pages.invalid(request)
         visit, invoice = found
+        portal = link_visits.to_portal(session, request, visit, f"/portal/invoices/{invoice.id}")
+        if portal is not None:
+            return portal
         lines = invoices.lines_of_invoice(session, invoice)
         transfer = _transfer(visit, invoice)
         return pages.render(
@@ -68,12 +57,8 @@ def show(token: str, request: Request) -> HTMLResponse:
             outcomes=(),
             invoice=invoice,
             lines=lines,
-            transfer=transfer,
-            iban=rendering.blocks(transfer["iban"] or "") if transfer else "",
-            reference=references.display(transfer["reference"]) if transfer else "",
-            qr_url=f"/portal/invoice/{token}/qr.png"
-            if transfer and epc_qr.payload(transfer)
-            else None,
+            sign_in_url=link_visits.sign_in_url(visit),
+            **invoice_view.transfer_values(transfer, f"/portal/invoice/{token}/qr.png"),
         )
 
 
@@ -82,7 +67,4 @@ def qr(token: str, request: Request) -> Response:
     with pages.unit(request) as session:
         found = _load(session, request, token)
         transfer = _transfer(*found) if found else None
-        text = epc_qr.payload(transfer) if transfer else None
-    if text is None:
-        return Response(status_code=404, headers=PRIVATE)
-    return Response(epc_qr.png(text), media_type="image/png", headers=PRIVATE)
+    return invoice_view.qr_response(transfer)

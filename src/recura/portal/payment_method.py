@@ -5,24 +5,16 @@ saved as the default and tried at once on the overdue invoices."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from recura.db.models import Payment
-from recura.db.unit_of_work import units_on
-from recura.domains.common.errors import DomainError
-from recura.domains.invoices import repository as invoices_repository
-from recura.domains.payments import collection, methods, processors, recovery
-from recura.gateways.base import GatewayError
-from recura.notifications import links, rendering
-from recura.portal import access, pages
+from recura.domains.payments import methods, recovery
+from recura.notifications import links
+from recura.portal import access, link_visits, method_setup, pages, payment_methods
 from recura.portal.access import Visit
+from recura.portal.method_setup import Offer, Outcome
 
-log = logging.getLogger(__name__)
 router = APIRouter()
 PURPOSE: links.Purpose = "update_payment_method"
 FORM = "payment_method"
@@ -32,46 +24,9 @@ def path(token: str) -> str:
     return f"/portal/payment-method/{token}"
 
 
-@dataclass(frozen=True, slots=True)
-class Offer:
-    """How this page takes a new method: `kind` is the processor, or `unavailable`."""
-
-    kind: str
-    test_tokens: tuple[str, ...] = ()
-    client_secret: str | None = None
-    publishable_key: str | None = None
-    approve_url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one overdue invoice's charge: a text key and its values."""
-
-    key: str
-    values: dict[str, str] = field(default_factory=dict)
-
-
 def _offer(session: Session, request: Request, visit: Visit, token: str) -> Offer:
-    tenant = visit.tenant
-    try:
-        name = processors.default_gateway(session, tenant)
-        publishable_key = None
-        if name == "stripe":
-            connection = processors.connection(session, tenant, "stripe")
-            publishable_key = connection.config.get("publishable_key") if connection else None
-            if not publishable_key:
-                return Offer("unavailable")  # Stripe.js cannot start without it
-        return_url = request.app.state.settings.public_url.rstrip("/") + path(token) + "/return"
-        name, setup = methods.start_setup(session, tenant, visit.customer.id, name, return_url)
-    except (DomainError, GatewayError):
-        log.exception("no way to take a payment method for customer %s", visit.customer.id)
-        return Offer("unavailable")
-    return Offer(
-        name,
-        test_tokens=setup.test_tokens,
-        client_secret=setup.client_secret,
-        publishable_key=publishable_key,
-        approve_url=setup.approve_url,
+    return method_setup.offer(
+        session, request, visit.tenant, visit.customer.id, path(token) + "/return"
     )
 
 
@@ -100,9 +55,11 @@ def _page(
         notice=notice,
         outcomes=outcomes,
         post_url=path(token),
-        form_key=access.form_key(request.app.state.secret, token, FORM),
+        method_form_key=access.form_key(request.app.state.secret, token, FORM),
+        ask_default=False,
         stripe_js_url=request.app.state.settings.stripe_js_url,
         stripe=offer.kind == "stripe",
+        sign_in_url=link_visits.sign_in_url(visit),
     )
 
 
@@ -112,11 +69,14 @@ def _visit(session: Session, request: Request, token: str) -> Visit | None:
 
 
 @router.get("/payment-method/{token}")
-def show(token: str, request: Request) -> HTMLResponse:
+def show(token: str, request: Request) -> Response:
     with pages.unit(request) as session:
         visit = _visit(session, request, token)
         if visit is None:
             return pages.invalid(request)
+        portal = link_visits.to_portal(session, request, visit, payment_methods.PATH)
+        if portal is not None:
+            return portal
         return _page(session, request, visit, token)
 
 
@@ -161,27 +121,9 @@ def paypal_return(
 def _attach(
     session: Session, request: Request, visit: Visit, token: str, method_token: str
 ) -> HTMLResponse:
-    tenant, customer, now = visit.tenant, visit.customer, visit.now
-    try:
-        name = processors.default_gateway(session, tenant)
-        method = methods.attach(session, tenant, customer.id, name, method_token, True, now)
-    except DomainError as error:
-        log.info("customer %s: payment method not saved: %s", customer.id, error.detail)
-        return _page(session, request, visit, token, notice="payment.not_saved", status=422)
-    # The method is saved (committed) before the overdue invoices are charged on it.
-    paid = collection.charge_now(
-        units_on(session), lambda s: recovery.start_overdue(s, tenant, customer.id, now), now
+    outcomes = method_setup.save_and_charge(
+        session, visit.tenant, visit.customer, method_token, visit.locale, visit.now
     )
-    outcomes = [Outcome("payment.saved", {"method": pages.describe(method, visit.locale)})]
-    outcomes += [outcome(session, payment, visit.locale) for payment in paid]
-    return _page(session, request, visit, token, outcomes=tuple(outcomes))
-
-
-def outcome(session: Session, payment: Payment, locale: str) -> Outcome:
-    invoice = invoices_repository.by_key(session, payment.account_id, payment.invoice_id)
-    values = {
-        "number": invoice.number or invoice.id,
-        "amount": rendering.money(payment.amount, payment.currency, locale),
-    }
-    key = {"succeeded": "payment.paid", "failed": "payment.declined"}.get(payment.status)
-    return Outcome(key or "payment.processing", values)
+    if outcomes is None:
+        return _page(session, request, visit, token, notice="payment.not_saved", status=422)
+    return _page(session, request, visit, token, outcomes=outcomes)

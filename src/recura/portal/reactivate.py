@@ -19,7 +19,7 @@ from recura.domains.plans import repository as plans
 from recura.domains.subscriptions import actions, restart
 from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.notifications import links
-from recura.portal import access, pages, payment_method
+from recura.portal import access, method_setup, pages, payment_method
 from recura.portal.access import Visit
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _page(
     state: str | None = None,
     status: int = 200,
     notice: str | None = None,
-    outcomes: tuple[payment_method.Outcome, ...] = (),
+    outcomes: tuple[method_setup.Outcome, ...] = (),
 ) -> HTMLResponse:
     state = state or _state(session, visit, sub)
     values: dict[str, Any] = {"quote": None, "default_method": None}
@@ -160,7 +160,7 @@ def _restart(
     paid = collection.charge_now(
         units_on(session), lambda s: recovery.start(s, tenant, open_ids, visit.now), visit.now
     )
-    outcomes = tuple(payment_method.outcome(session, p, visit.locale) for p in paid)
+    outcomes = tuple(method_setup.outcome(session, p, visit.locale) for p in paid)
     declined = any(o.key == "payment.declined" for o in outcomes)
     state = "pay_failed" if declined else "welcome_back"
     # A decline is told by the state, with the way to a new payment method.

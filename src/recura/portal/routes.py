@@ -6,14 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from recura.portal import (
+    billing,
     cancel,
     change,
     checkout,
+    details,
     home,
     invoice,
     overview_sections,
     pause,
     payment_method,
+    payment_methods,
     pricing,
     reactivate,
     sign_in,
@@ -36,3 +39,5 @@ router.include_router(pricing.router)
 router.include_router(checkout.router)
 router.include_router(support.router)
 router.include_router(overview_sections.router)
+for _signed_in in (billing.router, payment_methods.router, details.router):
+    router.include_router(_signed_in)

@@ -103,3 +103,8 @@ def forget(request: Request, response: Response) -> None:
     response.delete_cookie(
         COOKIE, httponly=True, samesite="lax", secure=csrf.secure(request), path="/"
     )
+
+
+def form_accepted(request: Request, visitor: Visitor, form: str, fields: dict[str, str]) -> bool:
+    """The post carries the key of `form` bound to the visitor's portal session."""
+    return csrf.form_accepted(request, visitor.portal_session.id, form, fields)

@@ -23,6 +23,7 @@ RULES: dict[str, Rule] = {
     "sign_in": Rule(parse("20/hour"), parse("5/hour")),
     "checkout": Rule(parse("60/hour")),
     "support": Rule(parse("20/hour"), parse("10/hour")),
+    "email_change": Rule(parse("20/hour"), parse("5/hour")),
 }
 
 

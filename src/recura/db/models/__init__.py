@@ -16,6 +16,7 @@ from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
 from recura.db.models.dispute import Dispute
+from recura.db.models.email_change import EmailChange
 from recura.db.models.email_message import EmailMessage
 from recura.db.models.email_template import EmailTemplate
 from recura.db.models.event import Event
@@ -69,6 +70,7 @@ __all__ = [
     "CreditNote",
     "Customer",
     "Dispute",
+    "EmailChange",
     "EmailMessage",
     "EmailTemplate",
     "Event",

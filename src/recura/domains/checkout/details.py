@@ -154,15 +154,17 @@ def _address(raw: Mapping[str, Any], problems: list[Problem]) -> BillingAddress:
     )
 
 
-def validate(data: Mapping[str, Any]) -> SubscriberDetails:
+def validate(data: Mapping[str, Any], *, with_email: bool = True) -> SubscriberDetails:
     """Checked details, or `BillingDetailsInvalid` with every problem found.
 
     A company gives its legal name and, in Romania, its CUI or RO VAT number (elsewhere a
     VAT number is optional); its trade-register number is optional, ONRC-checked in
     Romania. A person's company fields are ignored. Every subscriber gives an address:
-    street, city and country, and in Romania the county (Bucharest: its sector)."""
+    street, city and country, and in Romania the county (Bucharest: its sector).
+    Without `with_email` (the portal's billing details, whose address changes apart) the
+    email is neither read nor checked, and is empty."""
     problems: list[Problem] = []
-    email = _email(_text(data, "email", "/email", 320, problems), problems)
+    email = _email(_text(data, "email", "/email", 320, problems), problems) if with_email else ""
     name = _text(data, "name", "/name", NAME_LIMIT, problems)
     kind = str(data.get("kind") or "individual")
     if kind not in billing.KINDS:

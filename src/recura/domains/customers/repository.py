@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.db import bulk
-from recura.db.models import Customer, TestClock
+from recura.db.models import Customer, EmailChange, TestClock
 from recura.db.records import BilledCustomer
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
@@ -98,3 +98,9 @@ def find_by_key(session: Session, account_id: str, customer_id: str) -> Customer
 def test_clock_by_key(session: Session, account_id: str, clock_id: str) -> TestClock:
     """The test clock a customer of the account is attached to."""
     return session.get_one(TestClock, (account_id, clock_id))
+
+
+def lock_email_change(session: Session, tenant: Tenant, change_id: str) -> EmailChange | None:
+    """An email change request, locked until commit (its link is used once)."""
+    stmt = tenant.scope(select(EmailChange), EmailChange).where(EmailChange.id == change_id)
+    return session.scalar(stmt.with_for_update())

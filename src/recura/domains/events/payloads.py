@@ -25,6 +25,7 @@ class EventType(StrEnum):
     """Every event Recura records and sends; members are plain strings."""
 
     CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_EMAIL_CHANGE_REQUESTED = "customer.email_change_requested"
     SUBSCRIPTION_CREATED = "subscription.created"
     SUBSCRIPTION_UPDATED = "subscription.updated"
     SUBSCRIPTION_TRIAL_WILL_END = "subscription.trial_will_end"
@@ -928,6 +929,27 @@ class PortalSessionData(EventPayload):
 
 class PortalSessionCreated(PortalSessionData):
     type = EventType.PORTAL_SESSION_CREATED
+
+
+class EmailChangeData(EventPayload):
+    """A subscriber asked, in the portal, to change their email address: a confirmation
+    link goes to the new address, and the address changes only once it is opened."""
+
+    model_config = _config(
+        {
+            "id": "ecr_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "customer": CUS,
+            "email": "ana@norditech.ro",
+            "expires_at": AT,
+        }
+    )
+    customer: str
+    email: str = Field(description="The new address, not in use until confirmed.")
+    expires_at: datetime = Field(description="The confirmation link works once, until then.")
+
+
+class CustomerEmailChangeRequested(EmailChangeData):
+    type = EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED
 
 
 class SupportRequestCreated(SupportRequestMessageData):

@@ -43,6 +43,11 @@ def page(
     return repository.credit_notes_page(session, tenant, limit, starting_after, invoice)
 
 
+def of_customer(session: Session, tenant: Tenant, customer_id: str, limit: int) -> list[CreditNote]:
+    """The customer's newest credit notes, newest first."""
+    return repository.credit_notes_of_customer(session, tenant, customer_id, limit)
+
+
 def create(
     session: Session,
     tenant: Tenant,

@@ -118,6 +118,24 @@ def credit_notes_page(
     return paginate(session, stmt, CreditNote, limit, starting_after)
 
 
+def issued_of_customer(
+    session: Session, tenant: Tenant, customer_id: str, limit: int, starting_after: str | None
+) -> Page[Invoice]:
+    """The customer's invoices that were issued (they have a number), newest first."""
+    stmt = tenant.scope(select(Invoice), Invoice).where(
+        Invoice.customer_id == customer_id, Invoice.number.is_not(None)
+    )
+    return paginate(session, stmt, Invoice, limit, starting_after)
+
+
+def credit_notes_of_customer(
+    session: Session, tenant: Tenant, customer_id: str, limit: int
+) -> list[CreditNote]:
+    """The customer's newest credit notes, newest first."""
+    stmt = tenant.scope(select(CreditNote), CreditNote).where(CreditNote.customer_id == customer_id)
+    return list(session.scalars(stmt.order_by(CreditNote.id.desc()).limit(limit)))
+
+
 def lock_series(session: Session, tenant: Tenant, prefix: str) -> InvoiceSeries:
     """The series' row FOR UPDATE, inserted first if the series has none."""
     stmt = (

@@ -70,6 +70,21 @@ def page(
     )
 
 
+def issued_of_customer(
+    session: Session, tenant: Tenant, customer_id: str, limit: int, starting_after: str | None
+) -> Page[Invoice]:
+    """The customer's issued invoices (drafts left out), newest first."""
+    return repository.issued_of_customer(session, tenant, customer_id, limit, starting_after)
+
+
+def of_customer(session: Session, tenant: Tenant, customer_id: str, invoice_id: str) -> Invoice:
+    """The customer's issued invoice; another customer's, or a draft, is not found."""
+    invoice = get(session, tenant, invoice_id)
+    if invoice.customer_id != customer_id or invoice.number is None:
+        raise NotFoundError("invoice", invoice_id)
+    return invoice
+
+
 def lines_of(
     session: Session, tenant: Tenant, invoice_ids: list[str]
 ) -> dict[str, list[InvoiceLine]]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy.orm import Session
 
 from recura.db.models import Customer, GatewayCustomer, PaymentMethod
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
-from recura.domains.common.pages import Page
+from recura.domains.common.pages import MAX_LIMIT, Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
@@ -20,6 +20,7 @@ from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import repository as invoices_repository
 from recura.domains.payments import locks, processors, repository
+from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.gateways.base import CustomerInfo, GatewayError, SavedMethod, SetupSession
 from recura.ids import new_id
 
@@ -225,6 +226,25 @@ def _make_default(
     data = payloads.CustomerUpdated(id=customer.id, default_payment_method=method.id)
     events.record(session, tenant, data, now)
     invoices_repository.retry_dunning_now(session, tenant, customer.id, now)
+
+
+def of_customer(session: Session, tenant: Tenant, customer_id: str) -> list[PaymentMethod]:
+    """The customer's saved methods in use, newest first."""
+    return page(session, tenant, MAX_LIMIT, None, customer_id, active_only=True).items
+
+
+def why_kept(
+    session: Session, tenant: Tenant, customer: Customer, method: PaymentMethod
+) -> Literal["only_method", "default_method"] | None:
+    """Why the subscriber may not remove `method` themselves, if they may not: while a
+    subscription is charged automatically, the default method is what it is charged to,
+    so it stays until another is the default (or, the only one, until another is added)."""
+    if method.status != "active" or customer.default_payment_method_id != method.id:
+        return None
+    if not subscriptions_repository.charges_automatically(session, tenant, customer.id):
+        return None
+    others = [m for m in of_customer(session, tenant, customer.id) if m.id != method.id]
+    return "default_method" if others else "only_method"
 
 
 def detach(session: Session, tenant: Tenant, method_id: str, now: datetime) -> PaymentMethod:

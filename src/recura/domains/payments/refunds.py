@@ -62,6 +62,11 @@ def page(
     return repository.refunds_page(session, tenant, limit, starting_after, payment)
 
 
+def of_customer(session: Session, tenant: Tenant, customer_id: str, limit: int) -> list[Refund]:
+    """The customer's newest refunds, newest first."""
+    return repository.refunds_of_customer(session, tenant, customer_id, limit)
+
+
 def start(
     session: Session,
     tenant: Tenant,

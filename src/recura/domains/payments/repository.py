@@ -165,6 +165,21 @@ def refunds_page(
     return paginate(session, stmt, Refund, limit, starting_after)
 
 
+def refunds_of_customer(
+    session: Session, tenant: Tenant, customer_id: str, limit: int
+) -> list[Refund]:
+    """The customer's newest refunds (of their payments), newest first."""
+    stmt = (
+        tenant.scope(select(Refund), Refund)
+        .join(
+            Payment,
+            (Payment.account_id == Refund.account_id) & (Payment.id == Refund.payment_id),
+        )
+        .where(Payment.customer_id == customer_id)
+    )
+    return list(session.scalars(stmt.order_by(Refund.id.desc()).limit(limit)))
+
+
 def refund_count(session: Session, tenant: Tenant, payment_id: str) -> int | None:
     return session.scalar(
         tenant.scope(select(func.count()), Refund).where(Refund.payment_id == payment_id)

@@ -267,6 +267,17 @@ def count_not_canceled(session: Session, account_id: str, customer_id: str) -> i
     return count
 
 
+def charges_automatically(session: Session, tenant: Tenant, customer_id: str) -> bool:
+    """Whether one of the customer's subscriptions is (or will again be) charged to their
+    payment method: not ended, and collected by charging rather than by a sent invoice."""
+    stmt = tenant.scope(select(Subscription.id), Subscription).where(
+        Subscription.customer_id == customer_id,
+        Subscription.status != "canceled",
+        Subscription.collection_method == "charge_automatically",
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
 # The due work of real time (None) or of one tenant's test clock.
 ClockScope = tuple[Tenant, str] | None
 

@@ -1,0 +1,85 @@
+"""Who an invoice is from and to, as the invoice page prints them: the merchant as the
+account knows it, the customer as billed (a person, or a company with its tax and
+trade-register numbers), their address with the county's and country's names in the
+reader's language; and the VAT of each rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel import Locale
+from babel.numbers import format_decimal
+
+from recura.db.models import Account, Customer, Invoice
+from recura.domains.customers import billing
+from recura.portal import pages
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    name: str
+    lines: list[str] = field(default_factory=list)
+    vat_id: str | None = None
+    registration_number: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaxLine:
+    rate: str  # "21", "9,5" as the reader writes numbers
+    net: int
+    tax: int
+
+
+def country_name(code: str | None, locale: str) -> str:
+    if not code:
+        return ""
+    return str(Locale.parse(locale).territories.get(code.upper(), code.upper()))
+
+
+def address_lines(address: dict[str, Any] | None, locale: str) -> list[str]:
+    """An address as printed: street, city with postal code, county (and sector), country."""
+    if not address:
+        return []
+    lines = [address.get("line1") or "", address.get("line2") or ""]
+    lines.append(" ".join(p for p in (address.get("postal_code"), address.get("city")) if p))
+    county = address.get("county")
+    if county:
+        name = billing.subdivisions(address.get("country") or "").get(county, county)
+        sector = address.get("sector")
+        place = pages.text("details.sector_of", locale, sector=sector) if sector else ""
+        lines.append(f"{name}, {place}" if place else name)
+    lines.append(country_name(address.get("country"), locale))
+    return [line for line in lines if line]
+
+
+def seller(account: Account, locale: str) -> Party:
+    return Party(name=account.legal_name, lines=[country_name(account.country, locale)])
+
+
+def buyer(customer: Customer, locale: str) -> Party:
+    company = customer.kind == "company"
+    name = (customer.legal_name if company else None) or customer.name or customer.email or ""
+    address = address_lines(customer.address, locale)
+    if not address and customer.country:
+        address = [country_name(customer.country, locale)]
+    return Party(
+        name=name,
+        lines=([customer.name] if company and customer.name else []) + address,
+        vat_id=customer.vat_id,
+        registration_number=customer.registration_number if company else None,
+        email=customer.email,
+    )
+
+
+def tax_lines(invoice: Invoice, locale: str = "en") -> list[TaxLine]:
+    found = []
+    for entry in invoice.tax_lines or []:
+        try:
+            rate = format_decimal(Decimal(str(entry.get("rate", "0"))), locale=locale)
+        except (InvalidOperation, ValueError):
+            rate = str(entry.get("rate", ""))
+        found.append(TaxLine(rate, int(entry.get("net", 0)), int(entry.get("tax", 0))))
+    return found
