@@ -258,3 +258,33 @@ def test_pages_carry_a_strict_policy(api: Api, customer: str, site: str) -> None
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "strict-transport-security" not in response.headers  # served over http here
     assert api.client.get("/p/no-such-site/test/sign-in").status_code == 404
+
+
+def test_the_email_carries_the_merchants_colour_logo_and_legal_links(
+    api: Api,
+    customer: str,
+    site: str,
+    email: str,
+    session_factory: sessionmaker[Session],
+    mailer: Mailer,
+    mailbox: Mailbox,
+) -> None:
+    from tests.api.v1.test_account_branding import PNG
+
+    branding = {
+        "brand_color": "#0b6e4f",
+        "terms_url": "https://shop.example/termeni",
+        "privacy_url": "https://shop.example/confidentialitate",
+    }
+    api.ok("PATCH", "/v1/account", json=branding)
+    logo = api.ok("PUT", "/v1/account/logo", content=PNG, headers={"Content-Type": "image/png"})
+    ask_for_link(api.client, site, email.lower())
+    emailed_link(session_factory, mailer, mailbox, "sign_in", email)
+    (received,) = mailbox.of("sign_in", email)
+    html, text = received.part("html"), received.part("plain")
+    assert "background:#0b6e4f" in html
+    assert "/assets/logos/" in html
+    assert logo["sha256"] in html
+    assert 'href="https://shop.example/termeni"' in html
+    assert "Termeni și condiții: https://shop.example/termeni" in text
+    assert "https://shop.example/confidentialitate" in text

@@ -466,6 +466,13 @@ class _Batch:
 
     rows: list[object]
     overrides: dict[tuple[Tenant, str, str], EmailTemplate | None] = field(default_factory=dict)
+    logos: dict[str, str | None] = field(default_factory=dict)
+
+    def logo(self, session: Session, account_id: str) -> str | None:
+        """The hash of the account's logo, if it has one (read once per batch)."""
+        if account_id not in self.logos:
+            self.logos[account_id] = accounts_repository.logo_hash(session, account_id)
+        return self.logos[account_id]
 
     def override(self, session: Session, tenant: Tenant, row: EmailMessage) -> EmailTemplate | None:
         key = (tenant, row.template, row.locale)
@@ -515,10 +522,15 @@ def prepare(
     questions = account.email_reply_to or sender
     if row.template in rendering.SUPPORT:
         questions = support_address(account) or questions
+    logo = batch.logo(session, account.id)
     brand = rendering.Brand(
         name=account.email_from_name or account.legal_name,
         timezone=account.timezone,
         support_address=questions,
+        color=account.brand_color,
+        logo_url=mailer.url(f"/assets/logos/{account.id}/{logo}") if logo else None,
+        terms_url=account.terms_url,
+        privacy_url=account.privacy_url,
     )
     urls: dict[links.Purpose, str] = {}
     for purpose in rendering.LINKS.get(row.template, ()):
