@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from recura.core.invoicing import InvoiceDraft
 from recura.db.models import Subscription
 from recura.domains.common.errors import NotFoundError
 from recura.domains.common.tenant import Tenant
@@ -19,8 +20,12 @@ from recura.domains.plans import repository as plans
 from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.domains.subscriptions import service as subscriptions
 from recura.domains.subscriptions import upcoming
+from recura.web.kept import Kept
 
 SHOWN = 20
+# The next invoice projected for a subscription as it stands (any change to it is a new
+# key): usage since shows within this time.
+PROJECTIONS: Kept[InvoiceDraft | None] = Kept(60.0)
 LIVE = ("trialing", "active", "past_due", "paused", "unpaid")
 
 
@@ -86,13 +91,22 @@ def _next_charge(
 ) -> NextCharge | None:
     if sub.status not in ("trialing", "active", "past_due") or sub.cancel_at_period_end:
         return None
-    try:
-        draft = upcoming.invoice(session, tenant, sub.customer_id, sub.id, now)
-    except NotFoundError:
+    key = (tenant, sub.id, sub.updated_at, sub.current_period_end)
+    draft = PROJECTIONS.get(key, lambda: _projected(session, tenant, sub, now))
+    if draft is None:
         return None
     if draft.amount_due == 0:
         return None  # a free plan, or a period the balance pays: no charge to announce
     return NextCharge(sub.current_period_end, draft.amount_due, draft.currency)
+
+
+def _projected(
+    session: Session, tenant: Tenant, sub: Subscription, now: datetime
+) -> InvoiceDraft | None:
+    try:
+        return upcoming.invoice(session, tenant, sub.customer_id, sub.id, now)
+    except NotFoundError:
+        return None
 
 
 def benefits_of(session: Session, tenant: Tenant, customer_id: str, now: datetime) -> list[Benefit]:

@@ -5,6 +5,7 @@ perks, and what a higher plan would give each active subscription."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from babel import Locale
@@ -21,11 +22,14 @@ from recura.portal import pages, signed_in
 from recura.portal.dashboard import SubscriptionView
 from recura.portal.signed_in import Visitor
 from recura.web import csrf
+from recura.web.kept import Kept
 
 router = APIRouter()
 
 STEP_DONE = "onboarding_step"
 # How many plans above each subscription's the overview suggests: the next ones up.
+# The plans above a plan version, for a quantity in a currency: the catalog, kept briefly.
+HIGHER: Kept[list[HigherPlan]] = Kept(10.0)
 UPGRADES_SHOWN = 2
 
 
@@ -68,7 +72,9 @@ def _upgrades(session: Session, visitor: Visitor, shown: list[SubscriptionView])
         sub = view.subscription
         if sub.status != "active" or sub.cancel_at_period_end:
             continue
-        above = higher_plans(session, visitor.tenant, sub.id)[:UPGRADES_SHOWN]
+        key = (visitor.tenant, sub.plan_version_id, sub.currency, sub.quantity)
+        above = HIGHER.get(key, partial(higher_plans, session, visitor.tenant, sub.id))
+        above = above[:UPGRADES_SHOWN]
         if above:
             found.append(
                 Upgrades(sub.id, view.plan_name, sub.interval_unit, sub.interval_count, above)

@@ -7,7 +7,6 @@ for a merchant's own page."""
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +21,7 @@ from recura.domains.plans import public
 from recura.portal import pages, site
 from recura.portal.site import open_site
 from recura.web import csp
+from recura.web.kept import Kept
 
 router = APIRouter()
 # The page is the same for everyone asking the same: shared caches may keep it a minute.
@@ -48,22 +48,14 @@ def _wanted_currencies(request: Request) -> list[str]:
 
 # What a pricing page shows, kept this long per (slug, mode, currencies): a busy page reads
 # the catalog once in a while, and a price changed shows within this time.
-KEEP_SECONDS = 10.0
-_kept: dict[tuple[str, bool, tuple[str, ...]], tuple[float, tuple[Any, public.Catalog]]] = {}
-_KEEP_AT_MOST = 512
+KEPT: Kept[tuple[Any, public.Catalog] | None] = Kept(10.0, 512)
 
 
 def _load(request: Request, slug: str, livemode: bool) -> tuple[Any, public.Catalog] | None:
     key = (slug, livemode, tuple(_wanted_currencies(request)))
-    now = time.monotonic()
-    found = _kept.get(key)
-    if found is not None and found[0] > now:
-        return found[1]
-    loaded = _read(request, slug, livemode)
-    if loaded is not None:  # a slug set a moment ago shows at once
-        if len(_kept) >= _KEEP_AT_MOST:
-            _kept.clear()
-        _kept[key] = (now + KEEP_SECONDS, loaded)
+    loaded = KEPT.get(key, lambda: _read(request, slug, livemode))
+    if loaded is None:
+        KEPT.forget(key)  # a slug set a moment ago shows at once
     return loaded
 
 
