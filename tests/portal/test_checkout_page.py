@@ -273,6 +273,9 @@ def test_a_bank_transfer_shows_how_to_pay(api: Api, world: World) -> None:
     fill_details(api.client, checkout_id, ANA, lang="ro")
     pay = page(api.client, f"/checkout/{checkout_id}/pay?way=bank_transfer")
     assert pay.form("pay-form")["way"] == "bank_transfer"
+    # Nothing is paid on the spot: the button promises the invoice, not a payment.
+    (button,) = pay.tree.xpath('//button[@id="confirm"]')
+    assert button.text_content() == "Abonați-vă și primiți factura de 59,29\xa0RON"
     done = confirm(api.client, checkout_id, pay)
     # Our own page, even with a success URL: it says how to pay.
     assert done.headers["location"] == f"/checkout/{checkout_id}/done"

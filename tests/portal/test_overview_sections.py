@@ -57,7 +57,7 @@ def shop(api: Api, locale: str) -> Shop:
         return [{"feature": ids[k], "value": v} for k, v in values.items()]
 
     pro = world.plan(4900, features=grants(seats=5, reports=True))
-    business = world.plan(9900, name="Business", features=grants(seats=20, sso=True))
+    business = world.plan(9900, name="Business", features=grants(seats=2500, sso=True))
     enterprise = world.plan(19900, name="Enterprise", features=grants(seats=None, sso=True))
     world.plan(49900, name="Ultimate")  # a third one up: not suggested
     world.plan(1900, name="Basic")
@@ -206,14 +206,14 @@ def test_every_section_in_the_customers_language(api: Api, locale: str, clock: F
         assert "RON 99.00 a month" in cards[0]
         assert "RON 50.00 more than Pro." in cards[0]
         assert "Prices before VAT." in cards[0]
-        assert "Seats: 20 instead of 5" in cards[0]
+        assert "Seats: 2,500 instead of 5" in cards[0]
         assert "Single sign-on" in cards[0]
         assert "Seats: unlimited instead of 5" in cards[1]
         assert "Change to Business" in cards[0]
     else:
         assert "99,00 RON pe lună" in cards[0]
         assert "Cu 50,00 RON mai mult decât Pro." in cards[0]
-        assert "Seats: 20 în loc de 5" in cards[0]
+        assert "Seats: 2.500 în loc de 5" in cards[0]
         assert "Seats: nelimitat în loc de 5" in cards[1]
         assert "Treceți la Business" in cards[0]
 

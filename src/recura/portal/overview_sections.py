@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from babel import Locale
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -92,17 +93,28 @@ def interval_text(unit: str, count: int, locale: str) -> str:
 
 
 def gain_text(gain: Gain, locale: str) -> str:
-    """What a higher plan adds or raises, in a line."""
+    """What a higher plan adds or raises, in a line, its numbers written as the visitor's
+    language writes them (10.000 in Romanian, 10,000 in English), as the benefits are."""
+
+    def number(value: Any) -> str:
+        return format_decimal(value, locale=locale)
+
     if gain.kind == "boolean":
         return gain.name
     if gain.added or gain.before is False:
         if gain.value is None:
             return pages.text("home.unlimited", locale, name=gain.name)
-        return pages.text("home.limit", locale, name=gain.name, limit=gain.value)
+        return pages.text("home.limit", locale, name=gain.name, limit=number(gain.value))
     if gain.value is None:
-        return pages.text("upgrade.unlimited_instead", locale, name=gain.name, before=gain.before)
+        return pages.text(
+            "upgrade.unlimited_instead", locale, name=gain.name, before=number(gain.before)
+        )
     return pages.text(
-        "upgrade.raised", locale, name=gain.name, value=gain.value, before=gain.before
+        "upgrade.raised",
+        locale,
+        name=gain.name,
+        value=number(gain.value),
+        before=number(gain.before),
     )
 
 
