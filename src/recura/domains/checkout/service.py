@@ -274,7 +274,11 @@ def reach(checkout: CheckoutSession, stage: str, now: datetime) -> None:
 def mark_opened(
     session: Session, tenant: Tenant, checkout_id: str, now: datetime
 ) -> CheckoutSession:
-    """The page was shown: the session as it reads now (opened at most once)."""
+    """The page was shown: the session as it reads now (opened at most once). Only the first
+    showing locks the row: a page shown again, or in many tabs, waits for no one."""
+    checkout = get(session, tenant, checkout_id)
+    if checkout.opened_at is not None:
+        return checkout
     checkout = get_for_update(session, tenant, checkout_id, now)
     if checkout.status == "open" and checkout.opened_at is None:
         reach(checkout, "opened", now)
