@@ -179,7 +179,7 @@ def test_the_email_changes_through_the_link_sent_to_the_new_address(
 
     client = sign_in(api, who.customer)
     done = get(client, path)
-    assert f"Adresa dvs. de email este acum {new}" in done.text
+    assert f"Adresa dumneavoastră de email este acum {new}" in done.text
     assert api.ok("GET", f"/v1/customers/{who.customer}")["email"] == new
     used = get(client, path, status=410)
     assert "Acest link a fost deja folosit." in used.text
