@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
-from starlette.requests import Request
 
 from recura.db.models import Account, Customer
 from recura.domains.accounts import repository as accounts
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.notifications import link_owners, links
-from recura.web import csrf
 from recura.web.pages import Brand, brand
 
 
@@ -47,11 +45,3 @@ def open_link(
     present = customers.now_for(session, tenant, found.customer, now)
     shown = brand(found.account, accounts.logo_hash(session, found.account.id))
     return Visit(found.claims, tenant, found.account, found.customer, found.locale, present, shown)
-
-
-def form_key(secret: bytes, token: str, form: str) -> str:
-    return csrf.form_key(secret, token, form)
-
-
-def form_accepted(request: Request, token: str, form: str, fields: dict[str, str]) -> bool:
-    return csrf.form_accepted(request, token, form, fields)

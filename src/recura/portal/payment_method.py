@@ -14,6 +14,7 @@ from recura.notifications import links
 from recura.portal import access, link_visits, method_setup, pages, payment_methods
 from recura.portal.access import Visit
 from recura.portal.method_setup import Offer, Outcome
+from recura.web import csrf
 
 router = APIRouter()
 PURPOSE: links.Purpose = "update_payment_method"
@@ -55,7 +56,7 @@ def _page(
         notice=notice,
         outcomes=outcomes,
         post_url=path(token),
-        method_form_key=access.form_key(request.app.state.secret, token, FORM),
+        method_form_key=csrf.form_key(request.app.state.secret, token, FORM),
         ask_default=False,
         stripe_js_url=request.app.state.settings.stripe_js_url,
         stripe=offer.kind == "stripe",
@@ -90,7 +91,7 @@ def _save(request: Request, token: str, fields: dict[str, str]) -> HTMLResponse:
         visit = _visit(session, request, token)
         if visit is None:
             return pages.invalid(request)
-        if not access.form_accepted(request, token, FORM, fields):
+        if not csrf.form_accepted(request, token, FORM, fields):
             return _page(session, request, visit, token, notice="page.form_expired", status=403)
         method_token = fields.get("token", "").strip()
         if not method_token:  # the card page posted without Stripe.js having run

@@ -85,13 +85,15 @@ async def page(slug: str, request: Request) -> Response:
         catalog=catalog,
         root=found.root,
         embed=embed,
-        checkout_url=lambda option: _checkout_url(found.root, option, frame.locale),
+        checkout_url=lambda option: _checkout_url(
+            found.root, option.plan_id, option.currency, frame.locale
+        ),
     )
 
 
-def _checkout_url(root: str, option: public.Option, locale: str) -> str:
+def _checkout_url(root: str, plan_id: str, currency: str, locale: str) -> str:
     """The plan's public checkout (`portal.checkout`), in this currency and language."""
-    return f"{root}/checkout/{option.plan_id}?currency={option.currency}&lang={locale}"
+    return f"{root}/checkout/{plan_id}?currency={currency}&lang={locale}"
 
 
 async def data(slug: str, request: Request) -> Response:
@@ -107,9 +109,7 @@ async def data(slug: str, request: Request) -> Response:
                 option = offer[name]
                 if option is not None:
                     option["checkout_url"] = _checkout_url(
-                        found.root,
-                        public.Option(**{**option, "quantity": Decimal(option["quantity"])}),
-                        locale,
+                        found.root, option["plan_id"], option["currency"], locale
                     )
     headers = {"Cache-Control": CACHE, "Vary": "Origin"}
     origin = request.headers.get("origin")

@@ -21,6 +21,7 @@ from recura.domains.subscriptions import repository as subscriptions_repository
 from recura.notifications import links
 from recura.portal import access, method_setup, pages, payment_method
 from recura.portal.access import Visit
+from recura.web import csrf
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -84,7 +85,7 @@ def _page(
         plan=plan.name,
         sub=sub,
         post_url=f"/portal/reactivate/{token}",
-        form_key=access.form_key(request.app.state.secret, token, FORM),
+        form_key=csrf.form_key(request.app.state.secret, token, FORM),
         payment_url=_payment_url(request, visit),
         notice=notice,
         outcomes=outcomes,
@@ -127,7 +128,7 @@ def _act(request: Request, token: str, fields: dict[str, str]) -> HTMLResponse:
         if found is None:
             return pages.invalid(request)
         visit, sub = found
-        if not access.form_accepted(request, token, FORM, fields):
+        if not csrf.form_accepted(request, token, FORM, fields):
             return _page(
                 session, request, visit, sub, token, notice="page.form_expired", status=403
             )

@@ -70,21 +70,15 @@ def visitor(session: Session, request: Request) -> Visitor | None:
 def sign_in_again(session: Session, request: Request) -> Response:
     """Where a visitor without a live session goes: their account's sign-in page when the
     (ended) cookie still says which account, else a page saying how to get in."""
-    cookie = request.cookies.get(COOKIE, "")
-    account = accounts.get_account(session, cookie.partition(".")[0]) if cookie else None
-    livemode = ".pss_" in cookie and _livemode(session, cookie)
-    base = site.root(account, livemode) if account is not None else None
+    account_id, _, rest = request.cookies.get(COOKIE, "").partition(".")
+    ended = portal_sessions.peek(session, account_id, rest.partition(".")[0]) if rest else None
+    account = accounts.get_account(session, account_id) if ended is not None else None
+    base = site.root(account, ended.livemode) if account and ended else None
     if base is None:
         return pages.invalid(request)
     response = RedirectResponse(f"{base}/sign-in?ended=1", status_code=303)
     forget(request, response)
     return response
-
-
-def _livemode(session: Session, cookie: str) -> bool:
-    account_id, _, rest = cookie.partition(".")
-    found = portal_sessions.peek(session, account_id, rest.partition(".")[0])
-    return bool(found and found.livemode)
 
 
 def remember(request: Request, response: Response, cookie: str) -> None:
