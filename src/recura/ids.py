@@ -63,6 +63,9 @@ PREFIXES = {
     "cancellation_feedback": "cfb",
     "checkout_session": "cs",
     "email_change": "ecr",
+    "user": "usr",
+    "console_session": "css",
+    "password_reset": "pwr",
 }
 
 

@@ -27,6 +27,8 @@ from recura.api.problems import PROBLEM_MEDIA_TYPE
 from recura.api.v1 import ROUTERS
 from recura.clock import Clock, SystemClock
 from recura.config import Settings, get_settings
+from recura.console import auth as console_auth
+from recura.console import routes as console
 from recura.db.engine import make_engine, make_read_session_factory, make_session_factory
 from recura.jobs.worker import EmbeddedWorker
 from recura.portal import routes as portal
@@ -91,6 +93,7 @@ def create_app(
     app.state.api_keys = KeyCache(settings.api_key_cache_seconds)
     app.state.limiter = Limiter()
     errors.install(app)
+    console_auth.install(app)
     signed_paths.install()
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
@@ -102,6 +105,7 @@ def create_app(
         gateway_webhooks.router,
         email_links.router,
         portal.router,
+        console.router,
         assets.router,
     ):
         app.router.routes.extend(router.routes)

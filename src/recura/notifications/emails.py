@@ -591,10 +591,12 @@ def prepare(
         html=rendered.html,
         images=rendered.images,
     )
-    # As sent, for the email log: support sees what the subscriber received.
+    # As sent, for the email log: support sees what the subscriber received; but not a link
+    # that signs an operator in.
     row.subject = rendered.subject[:998]
-    row.text = rendered.text
-    row.html = rendered.html
+    if row.template not in rendering.OPERATOR:
+        row.text = rendered.text
+        row.html = rendered.html
     return _Outgoing(row.account_id, row.id, now, envelope)
 
 
@@ -641,12 +643,14 @@ _PATHS: dict[links.Purpose, str] = {
     "invoice": "/portal/invoice/",
     "sign_in": "/portal/sign-in/",
     "email_change": "/portal/email-change/",
+    "password_reset": "/console/reset-password/",
 }
 # The context value naming each link's object.
 _SUBJECTS: dict[links.Purpose, str] = {
     "invoice": "invoice",
     "sign_in": "portal_session",
     "email_change": "email_change",
+    "password_reset": "password_reset",
 }
 
 

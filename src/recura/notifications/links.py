@@ -21,6 +21,7 @@ Purpose = Literal[
     "sign_in",
     "portal_session",
     "email_change",
+    "password_reset",
 ]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
 # InvoiceBasis links work for a month; an unsubscribe link, or a receipt's link to its invoice,
@@ -37,6 +38,8 @@ LIFETIME: dict[Purpose, timedelta] = {
     # Confirming a new email address: once (the request's row says whether it was used),
     # within a day, by the signed-in customer.
     "email_change": timedelta(hours=24),
+    # An operator's forgotten password: once (the user's reset nonce), within 30 minutes.
+    "password_reset": timedelta(minutes=30),
 }
 _CONTEXT = b"recura email links v1"
 

@@ -53,11 +53,15 @@ TemplateName = Literal[
     "perk_pool_low",
     "announcement",
     "retention_offer_accepted",
+    "password_reset",
 ]
 TEMPLATES: tuple[TemplateName, ...] = get_args(TemplateName)
 # Notices to the merchant itself, not to a subscriber: written in the account's language
 # to the account's address (`TO_MERCHANT` in emails).
 MERCHANT = frozenset({"perk_pool_low"})
+# To an operator (a console user), written by `users.reset`, not by an event. Its link signs
+# someone in, so the email log keeps no copy of what was sent.
+OPERATOR = frozenset({"password_reset"})
 # Marketing, not billing: these carry List-Unsubscribe, and an opted-out customer gets none.
 MARKETING = frozenset({"winback", "announcement"})
 # Written to the merchant's support address, in the account's language, with the
@@ -79,6 +83,7 @@ LINKS: dict[str, tuple[Purpose, ...]] = {
     "invoice_due_reminder": ("invoice",),
     "sign_in": ("sign_in",),
     "email_change": ("email_change",),
+    "password_reset": ("password_reset",),
 }
 # Sent to the address the subscriber asked to change to, which their row does not hold yet.
 TO_NEW_ADDRESS = frozenset({"email_change"})
@@ -197,6 +202,8 @@ def view(
         values["bic"] = context.get("bic") or ""
         values["reference"] = references.display(context["reference"] or "")
         values["qr"] = epc_qr.CONTENT_ID if epc_qr.payload(dict(context)) else ""
+    if "user_name" in context:
+        values["user_name"] = context["user_name"]
     if "new_email" in context:
         values["new_email"] = context["new_email"]
     for name in ("number", "attempt", "last_attempt", "last4", "offer"):
@@ -355,6 +362,7 @@ SAMPLE_LINKS: dict[Purpose, str] = {
     "invoice": "http://127.0.0.1:8000/portal/invoice/SAMPLE",
     "sign_in": "http://127.0.0.1:8000/portal/sign-in/SAMPLE",
     "email_change": "http://127.0.0.1:8000/portal/email-change/SAMPLE",
+    "password_reset": "http://127.0.0.1:8000/console/reset-password/SAMPLE",
 }
 _INVOICE = {"number": "NDT-000042", "amount": 4900, "currency": "RON"}
 _LINES = {
@@ -385,6 +393,7 @@ _SUPPORT = {
     "message": "Bună ziua,\n\nAm fost taxată de două ori luna aceasta. Puteți verifica?",
 }
 SAMPLES: dict[str, dict[str, Any]] = {
+    "password_reset": {"user_name": "Ioana Marin", "password_reset": "usr_SAMPLE.SAMPLE"},
     "sign_in": {"customer_name": "Ana Popescu", "portal_session": "pss_SAMPLE"},
     "email_change": {
         "customer_name": "Ana Popescu",

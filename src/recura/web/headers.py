@@ -8,7 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recura.web import csp
 
-PAGES = ("/p/", "/portal", "/checkout", "/email/", "/assets/")
+PAGES = ("/p/", "/portal", "/checkout", "/email/", "/assets/", "/console")
 HSTS = "max-age=31536000; includeSubDomains"
 
 

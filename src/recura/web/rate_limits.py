@@ -24,6 +24,10 @@ RULES: dict[str, Rule] = {
     "checkout": Rule(parse("60/hour")),
     "support": Rule(parse("20/hour"), parse("10/hour")),
     "email_change": Rule(parse("20/hour"), parse("5/hour")),
+    # Operators: on top of the lockout after 5 wrong passwords, a bound on guessing across
+    # many addresses from one place, and on reset emails to one address.
+    "console_sign_in": Rule(parse("30/hour"), parse("10/hour")),
+    "console_reset": Rule(parse("20/hour"), parse("5/hour")),
 }
 
 

@@ -12,6 +12,7 @@ from recura.db.models.bank_transaction import BankTransaction
 from recura.db.models.billable_metric import BillableMetric
 from recura.db.models.cancellation_feedback import CancellationFeedback
 from recura.db.models.checkout_session import CheckoutSession
+from recura.db.models.console_session import ConsoleSession
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
@@ -49,6 +50,7 @@ from recura.db.models.support_message import SupportMessage
 from recura.db.models.support_request import SupportRequest
 from recura.db.models.test_clock import TestClock
 from recura.db.models.usage_event import UsageEvent
+from recura.db.models.user import User
 from recura.db.models.webhook_attempt import WebhookAttempt
 from recura.db.models.webhook_delivery import WebhookDelivery
 from recura.db.models.webhook_endpoint import WebhookEndpoint
@@ -66,6 +68,7 @@ __all__ = [
     "BillableMetric",
     "CancellationFeedback",
     "CheckoutSession",
+    "ConsoleSession",
     "Coupon",
     "CreditNote",
     "Customer",
@@ -103,6 +106,7 @@ __all__ = [
     "SupportRequest",
     "TestClock",
     "UsageEvent",
+    "User",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

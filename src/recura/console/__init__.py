@@ -1,0 +1,1 @@
+"""The operator console: the business's own pages under /console, for its users."""

@@ -1,0 +1,39 @@
+"""The console's sections, in the order the navigation shows them, each with the
+permission that opens it. Sections still to be built show a page saying so
+(`sections.py`); a section's own module replaces its entry there when it lands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from recura.core.permissions import Permission
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    key: str
+    path: str
+    permission: Permission
+
+
+SECTIONS = (
+    Section("home", "/console", "metrics.read"),
+    Section("customers", "/console/customers", "customers.read"),
+    Section("subscriptions", "/console/subscriptions", "subscriptions.read"),
+    Section("invoices", "/console/invoices", "invoices.read"),
+    Section("payments", "/console/payments", "payments.read"),
+    Section("catalog", "/console/catalog", "catalog.read"),
+    Section("settings", "/console/settings", "settings.read"),
+    Section("support", "/console/support", "support.read"),
+    Section("team", "/console/team", "users.read"),
+)
+
+
+def current(path: str) -> str | None:
+    """The section a path belongs to (the longest matching prefix)."""
+    found = None
+    for section in SECTIONS:
+        inside = path == section.path or path.startswith(section.path + "/")
+        if inside and (found is None or len(section.path) > len(found.path)):
+            found = section
+    return found.key if found else None

@@ -1,0 +1,18 @@
+"""Every console page (under /console); none is part of the API's OpenAPI document."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from recura.console import account, home, reset, sections, sign_in, team
+
+router = APIRouter(include_in_schema=False)
+for _pages in (
+    sign_in.router,
+    reset.router,
+    home.router,
+    sections.router,
+    team.router,
+    account.router,
+):
+    router.include_router(_pages)
