@@ -6,15 +6,26 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.users import passwords
 from recura.domains.users import service as users
 from tests.conftest import T0, Merchant
 from tests.portal.conftest import Page
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its smallest cost: the tests sign in hundreds of times, and check what
+    the pages do with a hash, not its strength (tests/domains/users checks that)."""
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 @dataclass
