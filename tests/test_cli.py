@@ -28,8 +28,8 @@ def env(database_url: str, engine: Any) -> dict[str, str]:
     return {"RECURA_DATABASE_URL": database_url, "RECURA_SECRET_KEY": SECRET, "COLUMNS": "200"}
 
 
-def run(env: dict[str, str], *args: str, code: int = 0) -> str:
-    result = runner.invoke(app, list(args), env=env)
+def run(env: dict[str, str], *args: str, code: int = 0, input: str | None = None) -> str:
+    result = runner.invoke(app, list(args), env=env, input=input)
     assert result.exit_code == code, result.output
     return result.output
 
@@ -38,6 +38,90 @@ def api_for(settings: Settings, engine: Any, token: str) -> Any:
     client = TestClient(create_app(settings, engine=engine))
     client.headers["Authorization"] = f"Bearer {token}"
     return client
+
+
+def console_sign_in(client: Any, email: str, password: str) -> int:
+    page = client.get("/console/sign-in")
+    key = re.search(r'name="form_key" value="([^"]+)"', page.text)
+    assert key is not None, page.text
+    form = {"form_key": key.group(1), "email": email, "password": password}
+    return int(client.post("/console/sign-in", data=form, follow_redirects=False).status_code)
+
+
+def test_users_create_and_list(env: dict[str, str], settings: Settings, engine: Any) -> None:
+    run(env, "migrate")
+    out = run(
+        env,
+        "accounts",
+        "create",
+        "--legal-name",
+        "Users SRL",
+        "--country",
+        "RO",
+        "--currency",
+        "RON",
+    )
+    account = re.search(r"acct_\w+", out).group(0)  # type: ignore[union-attr]
+    secret = "a long enough passphrase"
+    created = run(
+        env,
+        "users",
+        "create",
+        "--account",
+        account,
+        "--email",
+        "Ioana@Users.example",
+        "--password-stdin",
+        input=secret + "\n",
+    )
+    assert "ioana@users.example, owner" in created
+    assert "/console" in created
+    # Asked for twice, never echoed.
+    prompted = run(
+        env,
+        "users",
+        "create",
+        "--account",
+        account,
+        "--email",
+        "dan@users.example",
+        "--role",
+        "analyst",
+        input=f"{secret}\n{secret}\n",
+    )
+    assert secret not in prompted
+    assert "dan@users.example, analyst" in prompted
+    short = run(
+        env,
+        "users",
+        "create",
+        "--account",
+        account,
+        "--email",
+        "x@users.example",
+        "--password-stdin",
+        input="short\n",
+        code=1,
+    )
+    assert "at least 12 characters" in short
+    taken = run(
+        env,
+        "users",
+        "create",
+        "--account",
+        account,
+        "--email",
+        "ioana@users.example",
+        "--password-stdin",
+        input=secret + "\n",
+        code=1,
+    )
+    assert "already has a user" in taken
+    listed = run(env, "users", "list", "--account", account)
+    assert "ioana@users.example" in listed and "dan@users.example" in listed
+    assert "analyst" in listed
+    client = TestClient(create_app(settings, engine=engine))
+    assert console_sign_in(client, "ioana@users.example", secret) == 303
 
 
 def test_accounts_and_keys_lifecycle(env: dict[str, str], settings: Settings, engine: Any) -> None:
@@ -202,8 +286,20 @@ def test_demo_loads_once_and_prints_a_working_key(
     assert again is not None, first
     fresh = run(env, "portal-link", again.group(1), again.group(2))
     assert "/portal/session/" in fresh
+    # The console: its address, and an owner who signs in with the printed password.
+    assert re.search(r"Operator console: http://[^/]+/console\n", first), first
+    password = re.search(r"sign in as owner@norditech.example with the password (\S+)", first)
+    assert password is not None, first
+    assert console_sign_in(client, "owner@norditech.example", password.group(1)) == 303
+    assert "Norditech Software SRL" in client.get("/console").text
     second = run(env, "demo", "--customers", "20")
     assert "already loaded" in second
+    fresh = re.search(r"sign in as owner@norditech.example with the password (\S+)", second)
+    assert fresh is not None and fresh.group(1) != password.group(1)
+    # A new password at each run: the old one, and its sessions, no longer work.
+    assert client.get("/console", follow_redirects=False).status_code == 303
+    assert console_sign_in(client, "owner@norditech.example", password.group(1)) == 400
+    assert console_sign_in(client, "owner@norditech.example", fresh.group(1)) == 303
     token2 = re.search(r"rk_test_\w+", second).group(0)  # type: ignore[union-attr]
     client2 = api_for(settings, engine, token2)
     assert len(client2.get("/v1/customers", params={"limit": 100}).json()["data"]) == 20

@@ -33,6 +33,8 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(keys_app, name="api-keys")
 emails_app = typer.Typer(help="Subscriber emails.", no_args_is_help=True)
 app.add_typer(emails_app, name="emails")
+users_app = typer.Typer(help="Operators: the users of the console.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 out = Console(soft_wrap=True)  # long lines (keys, curl) must stay copyable
 err = Console(stderr=True)
 
@@ -170,6 +172,11 @@ def demo(
         out.print("The portal as a demo subscriber (the link works once, within the hour):")
         out.print(link, soft_wrap=True)
         out.print(f"  a new link: recura portal-link {result.account_id} {result.portal_customer}")
+    out.print(f"Operator console: {url}/console")
+    out.print(
+        f"  sign in as [bold]{result.owner_email}[/bold] with the password "
+        f"[bold green]{result.owner_password}[/bold green] (new at every run of the demo)"
+    )
 
 
 @app.command("portal-link")
@@ -344,6 +351,64 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]
     out.print(
         f"Key {key_id} revoked; servers refuse it within {settings.api_key_cache_seconds:g} s."
     )
+
+
+@users_app.command("create")
+def users_create(
+    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
+    email: Annotated[str, typer.Option(help="The user's email address (their sign-in).")],
+    role: Annotated[str, typer.Option(help="owner, admin, finance, support or analyst.")] = "owner",
+    name: Annotated[str, typer.Option(help="How the console names them.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add a console user; the password is asked for (never echoed) or read from stdin."""
+    import sys
+
+    from recura.domains.users import service as users
+
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            user = users.create(session, account, email, name, role, password, SystemClock().now())
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"User {user.id} ({user.email}, {user.role}) created.")
+    out.print(f"Sign in at {settings.public_url.rstrip('/')}/console")
+
+
+@users_app.command("list")
+def users_list(
+    account: Annotated[str | None, typer.Option(help="Only this account (acct_…).")] = None,
+) -> None:
+    """List console users (never their passwords or secrets)."""
+    from recura.domains.users import service as users
+
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    with unit_of_work(factory) as session:
+        rows = users.listed(session, account)
+    table = Table()
+    for column in ("id", "account", "email", "name", "role", "totp", "last sign-in"):
+        whole = column in {"id", "account", "email"}
+        table.add_column(column, no_wrap=whole, overflow="ignore" if whole else "fold")
+    for user in rows:
+        table.add_row(
+            user.id,
+            user.account_id,
+            user.email,
+            user.name,
+            user.role,
+            "on" if user.totp_enabled_at else "off",
+            user.last_sign_in_at.isoformat(timespec="seconds") if user.last_sign_in_at else "",
+        )
+    out.print(table)
 
 
 @emails_app.command("preview")

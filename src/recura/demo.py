@@ -8,6 +8,7 @@ a fresh API key (keys are shown once, so the old one cannot be printed again).
 from __future__ import annotations
 
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,9 +37,12 @@ from recura.domains.plans import service as plans
 from recura.domains.plans.schemas import PlanCreate
 from recura.domains.products import service as products
 from recura.domains.products.schemas import ProductCreate
+from recura.domains.users import repository as users_repository
+from recura.domains.users import service as users
 from recura.notifications import emails, outbox
 
 LEGAL_NAME = "Norditech Software SRL"
+OWNER_EMAIL = "owner@norditech.example"
 SEED = 20260115
 
 FIRST = [
@@ -130,6 +134,21 @@ class DemoResult:
     slug: str | None
     # A subscriber to open the portal as.
     portal_customer: str | None
+    # The console's owner and a password made for this run (printed once).
+    owner_email: str = OWNER_EMAIL
+    owner_password: str = ""
+
+
+def _console_owner(session: Session, account_id: str, now: datetime) -> str:
+    """The demo's console owner, with a new password each run (as the API key is new): the
+    one printed is the one that works."""
+    password = "demo-" + secrets.token_urlsafe(12)
+    found = users_repository.by_email(session, account_id, OWNER_EMAIL)
+    if found is None:
+        users.create(session, account_id, OWNER_EMAIL, "Ioana Marin", "owner", password, now)
+    else:
+        users.set_password(session, found, password, now)
+    return password
 
 
 def load_demo(
@@ -165,6 +184,7 @@ def load_demo(
         _emails_kept_as_history(session, tenant, now)
         demo_site.set_up(session, tenant, account, now)
     issued = accounts.issue_key(session, account.id, False, "demo", secret, now)
+    owner_password = _console_owner(session, account.id, now)
     return DemoResult(
         account_id=account.id,
         legal_name=account.legal_name,
@@ -174,6 +194,7 @@ def load_demo(
         plans=plan_count,
         slug=account.slug,
         portal_customer=who.id if (who := demo_site.subscriber(session, tenant)) else None,
+        owner_password=owner_password,
     )
 
 
