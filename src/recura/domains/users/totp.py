@@ -54,7 +54,11 @@ def unseal(app_secret: bytes, user_id: str, stored: str) -> str:
     nonce_text, _, sealed_text = rest.partition(".")
     nonce, sealed = _unb64(nonce_text), _unb64(sealed_text)
     stream = _stream(app_secret, user_id, nonce, len(sealed))
-    return bytes(a ^ b for a, b in zip(sealed, stream, strict=True)).decode()
+    plain = bytes(a ^ b for a, b in zip(sealed, stream, strict=True))
+    try:
+        return plain.decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("not sealed under this key") from None
 
 
 def _stream(app_secret: bytes, user_id: str, nonce: bytes, length: int) -> bytes:
