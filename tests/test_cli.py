@@ -118,7 +118,8 @@ def test_users_create_and_list(env: dict[str, str], settings: Settings, engine: 
     )
     assert "already has a user" in taken
     listed = run(env, "users", "list", "--account", account)
-    assert "ioana@users.example" in listed and "dan@users.example" in listed
+    assert "ioana@users.example" in listed
+    assert "dan@users.example" in listed
     assert "analyst" in listed
     client = TestClient(create_app(settings, engine=engine))
     assert console_sign_in(client, "ioana@users.example", secret) == 303
@@ -295,7 +296,8 @@ def test_demo_loads_once_and_prints_a_working_key(
     second = run(env, "demo", "--customers", "20")
     assert "already loaded" in second
     fresh = re.search(r"sign in as owner@norditech.example with the password (\S+)", second)
-    assert fresh is not None and fresh.group(1) != password.group(1)
+    assert fresh is not None
+    assert fresh.group(1) != password.group(1)
     # A new password at each run: the old one, and its sessions, no longer work.
     assert client.get("/console", follow_redirects=False).status_code == 303
     assert console_sign_in(client, "owner@norditech.example", password.group(1)) == 400

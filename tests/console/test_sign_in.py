@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.requests import Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
 
 from recura.clock import FixedClock
 from recura.console import auth
@@ -38,7 +38,8 @@ def test_a_user_signs_in_and_out(
     assert "default-src 'none'" in home.headers["content-security-policy"]
     with unit_of_work(session_factory) as session:
         user = users.get(session, merchant.account_id, operator.user_id)
-        assert user is not None and user.last_sign_in_at is not None
+        assert user is not None
+        assert user.last_sign_in_at is not None
     form = Page(home).form()
     out = own.post("/console/sign-out", data=form, follow_redirects=False)
     assert out.headers["location"] == "/console/sign-in?signed_out=1"
@@ -80,14 +81,17 @@ def test_wrong_answers_read_the_same_and_five_lock_the_user(
     own = browser(client)
     unknown = sign_in(own, "nobody@norditech.example", status=400)
     wrong = sign_in(own, operator.email, "not the password at all", status=400)
-    assert unknown is not None and wrong is not None
+    assert unknown is not None
+    assert wrong is not None
     said = "The email address or the password is not right"
-    assert said in unknown.text and said in wrong.text
+    assert said in unknown.text
+    assert said in wrong.text
     for _ in range(4):
         sign_in(own, operator.email, "still not the password", status=400)
     # Locked now: even the right password gets the same answer, for 15 minutes.
     locked = sign_in(own, operator.email, PASSWORD, status=400)
-    assert locked is not None and said in locked.text
+    assert locked is not None
+    assert said in locked.text
     clock.advance(timedelta(minutes=14))
     sign_in(own, operator.email, PASSWORD, status=400)
     clock.advance(timedelta(minutes=2))
@@ -102,7 +106,8 @@ def test_sign_in_is_rate_limited_per_email(
     for _ in range(10):
         sign_in(own, "guess@norditech.example", "guessing guessing", status=400)
     page = sign_in(own, "guess@norditech.example", "guessing guessing", status=429)
-    assert page is not None and "Too many attempts" in page.text
+    assert page is not None
+    assert "Too many attempts" in page.text
 
 
 def test_a_post_without_the_form_key_is_refused(
