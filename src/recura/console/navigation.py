@@ -33,7 +33,9 @@ def current(path: str) -> str | None:
     """The section a path belongs to (the longest matching prefix)."""
     found = None
     for section in SECTIONS:
-        inside = path == section.path or path.startswith(section.path + "/")
+        # Home is the console's root: only itself, not every page under it.
+        nested = section.key != "home" and path.startswith(section.path + "/")
+        inside = path == section.path or nested
         if inside and (found is None or len(section.path) > len(found.path)):
             found = section
     return found.key if found else None
