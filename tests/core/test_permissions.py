@@ -3,6 +3,9 @@ and only an owner gives or takes the owner role."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from recura.core import permissions
@@ -43,3 +46,15 @@ def test_the_table() -> None:
 )
 def test_who_may_give_which_role(role: str, assigned: str, allowed: bool) -> None:
     assert permissions.may_assign(role, assigned) is allowed
+
+
+def test_the_documented_table_is_the_codes() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "console.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z_.]+)` \|(.*)\|$", doc, flags=re.MULTILINE)
+    documented = {
+        permission: {
+            role for role, cell in zip(ROLES, cells.split("|"), strict=True) if cell.strip()
+        }
+        for permission, cells in rows
+    }
+    assert documented == {p: {r for r in ROLES if permissions.allows(r, p)} for p in PERMISSIONS}
