@@ -8,10 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
+from recura.api.app import create_app
 from recura.clock import FixedClock
+from recura.config import Settings
 from recura.console import auth
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.actor import Actor
@@ -173,3 +176,19 @@ def test_removing_a_user_or_changing_their_password_signs_them_out(
 def clock_now(client: TestClient) -> datetime:
     now: datetime = client.app.state.clock.now()  # type: ignore[attr-defined]
     return now
+
+
+def test_behind_https_the_cookie_is_secure(
+    settings: Settings,
+    clock: FixedClock,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+) -> None:
+    operator = add_user(session_factory, merchant, "owner")
+    secure = settings.model_copy(update={"public_url": "https://billing.example.ro"})
+    own = TestClient(create_app(secure, clock=clock, engine=engine), base_url="https://testserver")
+    sign_in(own, operator.email)
+    cookie = next(c for c in own.cookies.jar if c.name == "recura_console")
+    assert cookie.secure
+    assert own.get("/console").status_code == 200
