@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column('password_changed_at', UTCDateTime(), nullable=False),
         sa.Column('totp_secret', sa.String(length=255), nullable=True),
         sa.Column('totp_enabled_at', UTCDateTime(), nullable=True),
+        sa.Column('totp_last_step', sa.Integer(), nullable=True),
         sa.Column('failed_attempts', sa.Integer(), nullable=False),
         sa.Column('locked_until', UTCDateTime(), nullable=True),
         sa.Column('password_reset', sa.String(length=64), nullable=True),

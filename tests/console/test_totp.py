@@ -69,6 +69,11 @@ def test_enrolling_then_signing_in_with_a_code(
     step = Page(other.get("/console/sign-in/code"))
     refused = other.post("/console/sign-in/code", data={**step.form(), "code": "123456"})
     assert refused.status_code == 400
+    # The code that confirmed the enrolment is spent; the next step's code opens.
+    spent = pyotp.TOTP(secret).at(clock.now())
+    reused = other.post("/console/sign-in/code", data={**step.form(), "code": spent})
+    assert reused.status_code == 400
+    clock.advance(timedelta(seconds=30))
     code = pyotp.TOTP(secret).at(clock.now())
     done = other.post(
         "/console/sign-in/code", data={**step.form(), "code": code}, follow_redirects=False

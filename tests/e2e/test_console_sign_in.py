@@ -6,6 +6,7 @@ screenshot of each is left in the test's temporary folder for a person to look a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
@@ -67,7 +68,9 @@ def test_an_owner_signs_in_with_a_code_and_the_pages_are_accessible(
         user = users.get(session, merchant.account_id, owner.user_id)
         assert user is not None
         secret = users.begin_totp(session, SECRET.encode(), user)
-        users.confirm_totp(session, SECRET.encode(), user, pyotp.TOTP(secret).at(T0), T0)
+        # Enrolled with the previous step's code: the current one is still unspent.
+        earlier = pyotp.TOTP(secret).at(T0 - timedelta(seconds=30))
+        users.confirm_totp(session, SECRET.encode(), user, earlier, T0)
 
     response = page.goto(site + "/console")
     assert response is not None

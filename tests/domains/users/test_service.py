@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
@@ -131,3 +132,14 @@ def test_the_last_owner_is_kept_even_when_asked_by_an_owner(session: Session) ->
     with pytest.raises(UserProblem) as last:
         users._keep_an_owner(session, acct)
     assert last.value.key == "last_owner"
+
+
+def test_a_code_opens_once_and_never_an_earlier_step(session: Session) -> None:
+    owner = user(session, account(session), "owner")
+    secret = users.begin_totp(session, b"app secret", owner)
+    app = pyotp.TOTP(secret)
+    users.confirm_totp(session, b"app secret", owner, app.at(T0), T0)
+    later = T0 + timedelta(seconds=30)
+    assert not users.check_code(session, b"app secret", owner, app.at(T0), later)
+    assert users.check_code(session, b"app secret", owner, app.at(later), later)
+    assert not users.check_code(session, b"app secret", owner, app.at(later), later)

@@ -34,6 +34,8 @@ class User(Base):
     password_changed_at: Mapped[datetime]
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
+    # The last time step a code was accepted for: no code is accepted twice.
+    totp_last_step: Mapped[int | None]
     failed_attempts: Mapped[int] = mapped_column(Integer)
     locked_until: Mapped[datetime | None]
     password_reset: Mapped[str | None] = mapped_column(String(64))

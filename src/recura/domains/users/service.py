@@ -190,8 +190,10 @@ def check_code(session: Session, app_secret: bytes, user: User, code: str, now: 
         secret = totp.unseal(app_secret, user.id, user.totp_secret)
     except ValueError:  # sealed under another app secret: no code can match
         secret = None
-    if secret is not None and totp.accepts(secret, code, now):
+    step = None if secret is None else totp.matched_step(secret, code, now, user.totp_last_step)
+    if step is not None:
         user.failed_attempts = 0
+        user.totp_last_step = step
         session.flush()
         return True
     fail(session, user, now)
@@ -223,9 +225,11 @@ def pending_totp(app_secret: bytes, user: User) -> str | None:
 
 def confirm_totp(session: Session, app_secret: bytes, user: User, code: str, now: datetime) -> None:
     secret = pending_totp(app_secret, user)
-    if secret is None or not totp.accepts(secret, code, now):
+    step = None if secret is None else totp.matched_step(secret, code, now)
+    if step is None:
         raise UserProblem("bad_code")
     user.totp_enabled_at = now
+    user.totp_last_step = step
     session.flush()
 
 
@@ -234,6 +238,7 @@ def disable_totp(session: Session, user: User, password: str) -> None:
         raise UserProblem("wrong_password")
     user.totp_secret = None
     user.totp_enabled_at = None
+    user.totp_last_step = None
     session.flush()
 
 
