@@ -22,7 +22,9 @@ def renewal_invoice(api: Api, sub: str) -> dict[str, Any]:
 def test_alike_and_different_subscriptions_renewed_together(
     api: Api, session_factory: sessionmaker[Session]
 ) -> None:
-    api.ok("PATCH", "/v1/account", json={"timezone": "UTC", "tax_rate": "21"})
+    api.ok(
+        "PATCH", "/v1/account", json={"timezone": "UTC", "tax_rate": "21", "vat_registered": True}
+    )
     product = api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
     body = {"product": product, "code": "pro", "name": "Pro", "pricing_model": "flat"}
     body["prices"] = [{"currency": "RON", "amount": 3000}]

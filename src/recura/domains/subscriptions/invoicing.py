@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from typing_extensions import TypeVar
@@ -27,12 +28,13 @@ from recura.core.invoice_lines import (
 )
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.periods import Period, Schedule
+from recura.core.tax import Decision
 from recura.db.models import Account, Coupon, Customer, Subscription
 from recura.db.records import CustomerLike, SubscriptionLike
 from recura.domains.common import languages
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
-from recura.domains.invoices import issuing, wording
+from recura.domains.invoices import issuing, taxes, wording
 from recura.domains.invoices import service as invoices
 from recura.domains.subscriptions.terms import Terms
 from recura.domains.usage import aggregation as usage
@@ -64,10 +66,14 @@ class InvoiceBasis(Generic[Sub, Cust]):
     def tenant(self) -> Tenant:
         return Tenant(self.sub.account_id, self.sub.livemode)
 
-    @property
-    def tax_rate(self) -> Decimal:
-        rate = self.customer.tax_rate
-        return trim_zeros(Decimal(rate if rate is not None else self.account.tax_rate))
+    def tax(self, at: datetime) -> Decision:
+        """The VAT of what is supplied from `at` (a period's start), on that day in the
+        subscription's zone: the one tax decision (`invoices.taxes`)."""
+        on = at.astimezone(ZoneInfo(self.sub.timezone)).date()
+        return taxes.decision(self.account, self.customer, on)
+
+    def tax_rate(self, at: datetime) -> Decimal:
+        return trim_zeros(self.tax(at).rate)
 
     @property
     def language(self) -> str:
@@ -116,15 +122,16 @@ def advance_lines(b: AnyBasis, span: Period) -> list[LineInput]:
     """Fees paid at the start of `span` (nothing for a plan billed in arrears)."""
     if b.terms.in_arrears:
         return []
-    return fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate)
+    return fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate(span.start))
 
 
 def arrears_lines(b: AnyBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
     """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
     arrears."""
-    lines = usage_lines(used, span, b.tax_rate, b.wording)
+    rate = b.tax_rate(span.start)
+    lines = usage_lines(used, span, rate, b.wording)
     if b.terms.in_arrears:
-        lines = fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate) + lines
+        lines = fee_lines(b.terms.items, span, b.full_period(span.start), rate) + lines
     return lines
 
 
@@ -172,11 +179,14 @@ def unused_credit_lines(b: InvoiceBasis, at: datetime) -> list[LineInput]:
     current = b.current()
     if b.terms.in_arrears or not current.start <= at < current.end:
         return []
-    return unused_lines(b.terms.items, current, at, b.tax_rate, b.wording)
+    # A credit takes back part of the period's charge, at the rate it was charged.
+    return unused_lines(b.terms.items, current, at, b.tax_rate(current.start), b.wording)
 
 
 def proration_lines(b: InvoiceBasis, new: Terms, at: datetime) -> list[LineInput]:
-    return change_lines(b.terms.items, new.items, b.current(), at, b.tax_rate, b.wording)
+    # Credit and charge at the current period's rate: it is one supply, changed part way.
+    current = b.current()
+    return change_lines(b.terms.items, new.items, current, at, b.tax_rate(current.start), b.wording)
 
 
 def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
@@ -188,7 +198,7 @@ def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
         LineInput(
             description,
             fee,
-            tax_rate=b.tax_rate,
+            tax_rate=b.tax_rate(b.sub.current_period_start),
             kind="setup_fee",
             discountable=False,
             plan_id=b.terms.plan.id,
