@@ -98,3 +98,14 @@ def test_renewals_in_one_batch_each_take_their_customers_vat(
         ["19"],
         ["0"],
     ]
+    # Each line keeps the decision its rate came from, for the invoice's VAT category.
+    assert [
+        (i["lines"][0]["tax_category"], i["lines"][0]["tax_exemption_code"]) for i in found
+    ] == [
+        ("S", None),
+        ("S", None),
+        ("S", None),
+        ("AE", "VATEX-EU-AE"),
+        ("S", None),
+        ("O", "VATEX-EU-O"),
+    ]

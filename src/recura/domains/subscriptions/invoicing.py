@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic
@@ -70,10 +70,8 @@ class InvoiceBasis(Generic[Sub, Cust]):
         """The VAT of what is supplied from `at` (a period's start), on that day in the
         subscription's zone: the one tax decision (`invoices.taxes`)."""
         on = at.astimezone(ZoneInfo(self.sub.timezone)).date()
-        return taxes.decision(self.account, self.customer, on)
-
-    def tax_rate(self, at: datetime) -> Decimal:
-        return trim_zeros(self.tax(at).rate)
+        decided = taxes.decision(self.account, self.customer, on)
+        return replace(decided, rate=trim_zeros(decided.rate))
 
     @property
     def language(self) -> str:
@@ -118,21 +116,27 @@ def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...
     return ()
 
 
+def _taxed(lines: list[LineInput], tax: Decision) -> list[LineInput]:
+    """The lines with the decision their rate came from, for the invoice's mentions."""
+    return [replace(line, tax=tax) for line in lines]
+
+
 def advance_lines(b: AnyBasis, span: Period) -> list[LineInput]:
     """Fees paid at the start of `span` (nothing for a plan billed in arrears)."""
     if b.terms.in_arrears:
         return []
-    return fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate(span.start))
+    tax = b.tax(span.start)
+    return _taxed(fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate), tax)
 
 
 def arrears_lines(b: AnyBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
     """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
     arrears."""
-    rate = b.tax_rate(span.start)
-    lines = usage_lines(used, span, rate, b.wording)
+    tax = b.tax(span.start)
+    lines = usage_lines(used, span, tax.rate, b.wording)
     if b.terms.in_arrears:
-        lines = fee_lines(b.terms.items, span, b.full_period(span.start), rate) + lines
-    return lines
+        lines = fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate) + lines
+    return _taxed(lines, tax)
 
 
 def usage_of(
@@ -180,13 +184,15 @@ def unused_credit_lines(b: InvoiceBasis, at: datetime) -> list[LineInput]:
     if b.terms.in_arrears or not current.start <= at < current.end:
         return []
     # A credit takes back part of the period's charge, at the rate it was charged.
-    return unused_lines(b.terms.items, current, at, b.tax_rate(current.start), b.wording)
+    tax = b.tax(current.start)
+    return _taxed(unused_lines(b.terms.items, current, at, tax.rate, b.wording), tax)
 
 
 def proration_lines(b: InvoiceBasis, new: Terms, at: datetime) -> list[LineInput]:
     # Credit and charge at the current period's rate: it is one supply, changed part way.
     current = b.current()
-    return change_lines(b.terms.items, new.items, current, at, b.tax_rate(current.start), b.wording)
+    tax = b.tax(current.start)
+    return _taxed(change_lines(b.terms.items, new.items, current, at, tax.rate, b.wording), tax)
 
 
 def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
@@ -194,11 +200,13 @@ def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
     if not fee:
         return []
     description = wording.setup_fee(b.terms.plan.name, b.language)
+    tax = b.tax(b.sub.current_period_start)
     return [
         LineInput(
             description,
             fee,
-            tax_rate=b.tax_rate(b.sub.current_period_start),
+            tax_rate=tax.rate,
+            tax=tax,
             kind="setup_fee",
             discountable=False,
             plan_id=b.terms.plan.id,
