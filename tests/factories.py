@@ -181,6 +181,7 @@ def seed_due_subscriptions(
             start,
         )
         account.tax_rate = Decimal(21)
+        account.vat_registered = True
         base = {"account_id": account.id, "livemode": False, "created_at": start}
         product = Product(
             id=new_id("product"),

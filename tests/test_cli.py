@@ -183,10 +183,11 @@ def create_account(env: dict[str, str], *options: str, code: int = 0) -> str:
 def test_accounts_create_takes_the_vat_rate_as_a_percentage(
     env: dict[str, str], settings: Settings, engine: Any
 ) -> None:
-    out = create_account(env, "--tax-rate", "21.00", "--tax-inclusive")
+    out = create_account(env, "--tax-rate", "21.00", "--tax-inclusive", "--vat-registered")
     token = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
     account = api_for(settings, engine, token).get("/v1/account").json()
     assert (account["tax_rate"], account["tax_inclusive"]) == ("21", True)
+    assert account["vat_registered"] is True
 
 
 def test_a_fraction_for_the_vat_rate_is_refused(env: dict[str, str]) -> None:

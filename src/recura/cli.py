@@ -227,6 +227,13 @@ def accounts_create(
     tax_inclusive: Annotated[
         bool, typer.Option("--tax-inclusive/--tax-exclusive", help="Prices include VAT.")
     ] = False,
+    vat_registered: Annotated[
+        bool,
+        typer.Option(
+            "--vat-registered/--not-vat-registered",
+            help="Registered for VAT: charges the EU's rates (else no VAT, as a small enterprise).",
+        ),
+    ] = False,
 ) -> None:
     """Create a merchant account with one test and one live API key."""
     settings = _settings()
@@ -240,6 +247,7 @@ def accounts_create(
             invoice_series_prefix=series,
             tax_rate=tax_rate,
             tax_inclusive=tax_inclusive,
+            vat_registered=vat_registered,
         )
     except ValidationError as exc:
         raise _fail(_options_error(exc)) from None

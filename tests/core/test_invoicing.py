@@ -25,6 +25,7 @@ from recura.core.invoicing import (
 from recura.core.money import CurrencyError, Money
 from recura.core.pricing import PriceSpec, PricingModel, price
 from recura.core.proration import change
+from recura.core.tax import Category, Decision
 
 D = Decimal
 START = datetime(2026, 7, 1, tzinfo=UTC)
@@ -421,3 +422,13 @@ def test_a_credit_note_mirrors_its_invoice(amount: int, rate: Decimal, inclusive
     assert refund.tax_total == -charge.tax_total
     assert refund.total == -charge.total
     assert refund.credit_generated == charge.amount_due
+
+
+def test_a_line_keeps_the_tax_decision_its_rate_came_from() -> None:
+    decided = Decision(Category.REVERSE_CHARGE, Decimal(0), None, "VATEX-EU-AE", "tax.x")
+    line = LineInput("Pro", 4900, tax_rate=Decimal(0), tax=decided)
+    (drafted,) = build_invoice(InvoiceInput("RON", (line,))).lines
+    assert drafted.tax == decided
+    with pytest.raises(InvoiceError) as info:
+        build_invoice(InvoiceInput("RON", (replace(line, tax_rate=Decimal(21)),)))
+    assert info.value.field == "lines.0.tax"

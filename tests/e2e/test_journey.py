@@ -217,6 +217,7 @@ def catalog(api: Api, slug: str) -> dict[str, str]:
         json={
             "slug": slug,
             "tax_rate": "21",
+            "vat_registered": True,
             "terms_url": "https://norditech.example/termeni",
             "retention_offer": {"kind": "pause", "months": 2},
         },

@@ -22,7 +22,11 @@ from tests.factories import seed_due_subscriptions
 
 
 def setup(api: Api, count: int = 3, **account: Any) -> list[str]:
-    api.ok("PATCH", "/v1/account", json={"timezone": "UTC", "tax_rate": "21", **account})
+    api.ok(
+        "PATCH",
+        "/v1/account",
+        json={"timezone": "UTC", "tax_rate": "21", "vat_registered": True, **account},
+    )
     product = api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
     plan = api.ok(
         "POST",

@@ -31,6 +31,7 @@ def site(api: Api, merchant: Merchant, session_factory: sessionmaker[Session]) -
         json={
             "slug": slug,
             "tax_rate": 21,
+            "vat_registered": True,
             "pricing_highlight_plan_id": pro["id"],
             "pricing_embed_origins": ["https://shop.example"],
         },

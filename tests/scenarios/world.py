@@ -7,6 +7,7 @@ falls due on the way, exactly as the worker would; `invoices()` then lists what 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from tests.conftest import Api
@@ -35,6 +36,8 @@ class World:
             json={
                 "timezone": timezone,
                 "tax_rate": tax_rate,
+                # A Romanian seller that charges VAT: the EU rate table's rate (21 % today).
+                "vat_registered": Decimal(tax_rate) > 0,
                 "default_currency": currency,
                 **settings,
             },

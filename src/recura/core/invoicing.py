@@ -24,6 +24,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from recura.core.money import allocate, exponent, round_fraction
+from recura.core.tax import Decision
 
 __all__ = [
     "AppliedDiscount",
@@ -57,7 +58,9 @@ class LineInput:
 
     `tax_rate` is a percentage (Decimal("19") is 19 %). Rates are data chosen
     by the caller for the supply date, never constants here. `plan_id` names the
-    plan a setup fee line charges for (a customer pays it once per plan).
+    plan a setup fee line charges for (a customer pays it once per plan). `tax` is
+    the VAT decision the rate came from (core/tax.py), kept for the invoice's
+    category and mentions; its rate must be `tax_rate`.
     """
 
     description: str
@@ -71,6 +74,7 @@ class LineInput:
     tax_rate: Decimal = Decimal(0)
     discountable: bool = True
     plan_id: str | None = None
+    tax: Decision | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ class DraftLine:
     discount_amount: int
     discounted_amount: int
     plan_id: str | None
+    tax: Decision | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +228,8 @@ def _check_line(line: object, path: str) -> LineInput:
         _text(line.plan_id, f"{path}.plan_id")
     if _decimal(line.tax_rate, f"{path}.tax_rate") < 0:
         raise InvoiceError(f"{path}.tax_rate", "tax_rate must not be negative")
+    if line.tax is not None and line.tax.rate != line.tax_rate:
+        raise InvoiceError(f"{path}.tax", "the tax decision's rate must be tax_rate")
     start = _instant(line.period_start, f"{path}.period_start")
     end = _instant(line.period_end, f"{path}.period_end")
     if (start is None) != (end is None):
@@ -357,6 +364,7 @@ def build_invoice(inputs: InvoiceInput) -> InvoiceDraft:
             discount_amount=discount,
             discounted_amount=line.amount - discount,
             plan_id=line.plan_id,
+            tax=line.tax,
         )
         for line, discount in zip(lines, per_line, strict=True)
     )

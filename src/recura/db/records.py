@@ -98,12 +98,16 @@ def changed(rows: Sequence[SubscriptionRow], names: Sequence[str]) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class BilledCustomer:
-    """What computing a subscription's invoices reads of its customer (`InvoiceBasis.tax_rate`,
-    `InvoiceBasis.language`): a batch reads thousands, and the rest of their rows would only
-    cost reading."""
+    """What computing a subscription's invoices reads of its customer (its VAT decision's
+    inputs, `InvoiceBasis.language`): a batch reads thousands, and the rest of their rows
+    would only cost reading."""
 
     tax_rate: Decimal | None
     locale: str | None
+    country: str | None = None
+    kind: str = "individual"
+    vat_id: str | None = None
+    vat_id_validated_at: datetime | None = None
 
 
 # An InvoiceBasis's customer: the session's object or the batch's record of it.

@@ -10,6 +10,7 @@ import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.numbers import get_territory_currencies
 from fastapi import APIRouter, Request
@@ -65,7 +66,11 @@ def _read(request: Request, slug: str, livemode: bool) -> tuple[Any, public.Cata
         if found is None:
             return None
         return found, public.catalog(
-            session, found.tenant, found.account, _wanted_currencies(request)
+            session,
+            found.tenant,
+            found.account,
+            _wanted_currencies(request),
+            datetime.now(ZoneInfo(found.account.timezone)).date(),
         )
 
 

@@ -14,6 +14,16 @@ from recura.domains.subscriptions import upcoming
 from tests.conftest import T0
 from tests.domains.checkout.conftest import Shop
 
+HANS = {
+    "email": "hans.weber@example.de",
+    "name": "Hans Weber",
+    "address": {
+        "line1": "Unter den Linden 1",
+        "city": "Berlin",
+        "postal_code": "10117",
+        "country": "DE",
+    },
+}
 TOTALS = (
     "currency",
     "lines",
@@ -99,3 +109,22 @@ def test_a_promotion_code_typed_by_the_subscriber_is_on_the_summary_and_the_invo
         "data"
     ]
     assert totals(views.preview_out(shown.first).model_dump(mode="json")) == totals(invoice)
+
+
+def test_the_summary_charges_the_vat_the_saved_details_decide(shop: Shop) -> None:
+    # A seller in OSS: a consumer in Germany pays German VAT, on the summary and the invoice.
+    shop.api.ok("PATCH", "/v1/account", json={"oss_registered": True})
+    plan = shop.plan(10000)
+    checkout_id = shop.checkout(plan)
+    before = quote(shop, checkout_id)
+    assert [line.rate for line in before.first.tax_lines] == [21]  # no details yet
+    shop.details(checkout_id, HANS)
+    shown = quote(shop, checkout_id)
+    assert [line.rate for line in shown.first.tax_lines] == [19]
+    assert [line.rate for line in shown.renewal.tax_lines] == [19]
+    done = shop.complete(checkout_id, payment_method_id=shop.card(shop.customer(checkout_id)))
+    (invoice,) = shop.api.ok("GET", "/v1/invoices", params={"subscription": done.subscription_id})[
+        "data"
+    ]
+    assert totals(views.preview_out(shown.first).model_dump(mode="json")) == totals(invoice)
+    assert invoice["total"]["amount"] == 11900

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
+from recura.db.models import Customer
+from recura.db.unit_of_work import unit_of_work
 from recura.jobs.worker import run_once
-from tests.conftest import T0, Api
+from tests.conftest import T0, Api, Merchant
 
 
 def renewal_invoice(api: Api, sub: str) -> dict[str, Any]:
@@ -22,7 +24,9 @@ def renewal_invoice(api: Api, sub: str) -> dict[str, Any]:
 def test_alike_and_different_subscriptions_renewed_together(
     api: Api, session_factory: sessionmaker[Session]
 ) -> None:
-    api.ok("PATCH", "/v1/account", json={"timezone": "UTC", "tax_rate": "21"})
+    api.ok(
+        "PATCH", "/v1/account", json={"timezone": "UTC", "tax_rate": "21", "vat_registered": True}
+    )
     product = api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
     body = {"product": product, "code": "pro", "name": "Pro", "pricing_model": "flat"}
     body["prices"] = [{"currency": "RON", "amount": 3000}]
@@ -50,3 +54,58 @@ def test_alike_and_different_subscriptions_renewed_together(
         assert by_sub[sub]["current_period_start"] == "2026-02-15T09:30:00Z"
         got = api.ok("GET", f"/v1/subscriptions/{sub}")
         assert got["current_period_end"] == "2026-03-15T09:30:00Z"
+
+
+def test_renewals_in_one_batch_each_take_their_customers_vat(
+    merchant: Merchant, session_factory: sessionmaker[Session]
+) -> None:
+    api = merchant.api
+    # A Romanian seller in OSS: consumers elsewhere in the EU pay their country's VAT, a
+    # company whose VAT number VIES confirmed pays none (reverse charge).
+    settings = {"timezone": "UTC", "vat_registered": True, "oss_registered": True}
+    api.ok("PATCH", "/v1/account", json=settings)
+    product = api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
+    body = {"product": product, "code": "pro", "name": "Pro", "pricing_model": "flat"}
+    body["prices"] = [{"currency": "RON", "amount": 3000}]
+    plan = api.ok("POST", "/v1/plans", 201, json=body)["id"]
+    company = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    people: list[dict[str, Any]] = [
+        {},
+        {"country": "DE"},
+        {"country": "FR"},
+        {"country": "DE", **company},
+        {"country": "DE", **company},
+        {"country": "US", "kind": "company", "legal_name": "Acme Inc."},
+    ]
+    subs, customers = [], []
+    for n, extra in enumerate(people):
+        customer = {"name": f"C{n}", **extra}
+        customers.append(api.ok("POST", "/v1/customers", 201, json=customer)["id"])
+        sub = {"customer": customers[-1], "plan": plan}
+        subs.append(api.ok("POST", "/v1/subscriptions", 201, json=sub)["id"])
+    with unit_of_work(session_factory) as session:
+        confirmed = session.get(Customer, (merchant.account_id, customers[3]))
+        assert confirmed is not None
+        confirmed.vat_id_validated_at = T0
+    run_once(session_factory, FixedClock(T0 + timedelta(days=31)), only={"billing"})
+    found = [renewal_invoice(api, sub) for sub in subs]
+    assert [i["total"]["amount"] for i in found] == [3630, 3570, 3600, 3000, 3570, 3000]
+    assert [[t["rate"] for t in i["tax_lines"]] for i in found] == [
+        ["21"],
+        ["19"],
+        ["20"],
+        ["0"],
+        ["19"],
+        ["0"],
+    ]
+    # Each line keeps the decision its rate came from, for the invoice's VAT category.
+    assert [
+        (i["lines"][0]["tax_category"], i["lines"][0]["tax_exemption_code"]) for i in found
+    ] == [
+        ("S", None),
+        ("S", None),
+        ("S", None),
+        ("AE", "VATEX-EU-AE"),
+        ("S", None),
+        ("O", "VATEX-EU-O"),
+    ]

@@ -30,6 +30,15 @@ class Account(Base):
     # subscription that fell several periods behind (an outage) is billed for.
     billing_alignment: Mapped[str] = mapped_column(String(16), server_default="anniversary")
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4), server_default="0")
+    # What the VAT decision (core/tax.py) reads of the seller: registered for VAT (else the
+    # small enterprises' scheme: no VAT charged), in the OSS union scheme, and over the EUR
+    # 10,000 threshold of EU-wide sales to consumers. For a seller established in the EU the
+    # rates come from the EU rate table; `tax_rate` is then only a seller's outside it.
+    vat_registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    oss_registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    eu_b2c_over_threshold: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="false"
+    )
     tax_inclusive: Mapped[bool] = mapped_column(Boolean, server_default="false")
     days_until_due: Mapped[int] = mapped_column(Integer, server_default="14")
     catch_up: Mapped[str] = mapped_column(String(16), server_default="current_period")

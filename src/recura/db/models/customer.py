@@ -27,6 +27,9 @@ class Customer(TenantColumns, Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     currency: Mapped[str | None] = mapped_column(String(3))
     vat_id: Mapped[str | None] = mapped_column(String(32))
+    # When VIES last confirmed `vat_id` valid (null: never, or the number changed since);
+    # only a confirmed number makes an EU customer's services reverse-charged.
+    vat_id_validated_at: Mapped[datetime | None]
     # Who is billed: a person, or a company with its legal name and trade-register number.
     kind: Mapped[str] = mapped_column(String(16), default="individual", server_default="individual")
     legal_name: Mapped[str | None] = mapped_column(String(200))

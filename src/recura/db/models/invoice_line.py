@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from recura.db.base import ID, Base, TenantColumns
+from recura.db.base import ID, Base, JSONType, TenantColumns
 
 
 class InvoiceLine(TenantColumns, Base):
@@ -38,6 +38,13 @@ class InvoiceLine(TenantColumns, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     discount_amount: Mapped[int] = mapped_column(BigInteger)
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    # The VAT decision the rate came from (core/tax.py): EN 16931 category (S, AE, O, ...),
+    # VATEX reason code and the catalog keys of its reason and further mentions; null on
+    # lines made before it was kept.
+    tax_category: Mapped[str | None] = mapped_column(String(2))
+    tax_exemption_code: Mapped[str | None] = mapped_column(String(32))
+    tax_exemption_key: Mapped[str | None] = mapped_column(String(64))
+    tax_notes: Mapped[list[str] | None] = mapped_column(JSONType)
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]
     proration: Mapped[bool] = mapped_column(Boolean)

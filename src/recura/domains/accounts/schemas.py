@@ -70,6 +70,9 @@ ACCOUNT_EXAMPLE = {
     "billing_alignment": "anniversary",
     "tax_rate": "21",
     "tax_inclusive": False,
+    "vat_registered": True,
+    "oss_registered": False,
+    "eu_b2c_over_threshold": False,
     "days_until_due": 14,
     "catch_up": "current_period",
     "retry_days": [1, 3, 5, 7],
@@ -129,6 +132,18 @@ _FALLBACK = (
 )
 
 
+_VAT_REGISTERED = (
+    "Registered for VAT. An account established in the EU that is not charges no VAT (the "
+    "small enterprises' scheme); one that is charges the EU's rates in force on each "
+    "period's start, by where its customers are (`tax_rate` is a seller's outside the EU)."
+)
+_OSS = "Registered in the One-Stop Shop union scheme: EU consumers pay their country's VAT."
+_THRESHOLD = (
+    "Sales to consumers in other EU states passed EUR 10,000 this or last calendar year: "
+    "they pay their country's VAT."
+)
+
+
 class AccountCreate(Schema):
     model_config = example_in(
         {
@@ -150,6 +165,9 @@ class AccountCreate(Schema):
     invoice_series_prefix: SeriesPrefix = "INV"
     tax_rate: TaxRate = Decimal(0)
     tax_inclusive: bool = Field(default=False, description="Catalog prices include VAT.")
+    vat_registered: bool = Field(default=False, description=_VAT_REGISTERED)
+    oss_registered: bool = Field(default=False, description=_OSS)
+    eu_b2c_over_threshold: bool = Field(default=False, description=_THRESHOLD)
 
 
 class AccountUpdate(Schema):
@@ -172,9 +190,13 @@ class AccountUpdate(Schema):
     tax_rate: TaxRate | None = Field(
         default=None,
         description='VAT in percent (21 or "21.00" is 21 %; 0.21 is refused), unless a '
-        "customer has its own.",
+        "customer has its own; for a seller established in the EU the rates come from the "
+        "EU's rate table instead (see `vat_registered`).",
     )
     tax_inclusive: bool | None = Field(default=None, description="Catalog prices include VAT.")
+    vat_registered: bool | None = Field(default=None, description=_VAT_REGISTERED)
+    oss_registered: bool | None = Field(default=None, description=_OSS)
+    eu_b2c_over_threshold: bool | None = Field(default=None, description=_THRESHOLD)
     days_until_due: int | None = Field(
         default=None, ge=0, le=365, description="When a sent invoice falls due."
     )
@@ -313,6 +335,9 @@ class AccountOut(BaseModel):
     billing_alignment: str
     tax_rate: Decimal
     tax_inclusive: bool
+    vat_registered: bool
+    oss_registered: bool
+    eu_b2c_over_threshold: bool
     days_until_due: int
     catch_up: str
     retry_days: list[int]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from recura.core.invoicing import InvoiceDraft, InvoiceInput, build_invoice
 from recura.core.periods import Period
 from recura.db.models import CheckoutSession, Coupon, Customer, Plan, PromotionCode
 from recura.domains.checkout import service
+from recura.domains.checkout.details import SubscriberDetails
 from recura.domains.common import lookup
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
@@ -82,10 +84,26 @@ def request_for(
 
 
 def customer_of(session: Session, tenant: Tenant, checkout: CheckoutSession) -> Customer:
-    """The checkout's customer, or the one `complete` would create: not saved, never added
-    to the session."""
+    """The checkout's customer as completing it leaves it (with the billing details saved,
+    which decide its VAT), or the one `complete` would create: never added to the session."""
+    details = service.saved_details(checkout)
     if checkout.customer_id is not None:
-        return lookup.require(session, tenant, Customer, checkout.customer_id, "customer")
+        found = lookup.require(session, tenant, Customer, checkout.customer_id, "customer")
+        if details is None:
+            return found
+        billed = _billed(details)
+        confirmed = (billed["vat_id"], billed["country"]) == (found.vat_id, found.country)
+        return Customer(
+            id=found.id,
+            **tenant.row_keys(),
+            locale=found.locale,
+            currency=found.currency,
+            tax_rate=found.tax_rate,
+            test_clock_id=found.test_clock_id,
+            default_payment_method_id=found.default_payment_method_id,
+            vat_id_validated_at=found.vat_id_validated_at if confirmed else None,
+            **billed,
+        )
     return Customer(
         id=new_id("customer"),
         **tenant.row_keys(),
@@ -94,7 +112,17 @@ def customer_of(session: Session, tenant: Tenant, checkout: CheckoutSession) -> 
         tax_rate=None,
         test_clock_id=None,
         default_payment_method_id=None,
+        **({} if details is None else _billed(details)),
     )
+
+
+def _billed(details: SubscriberDetails) -> dict[str, Any]:
+    """What of the details the VAT decision reads (`customers.service` stores them so)."""
+    return {
+        "country": details.address.country or None,
+        "kind": details.kind,
+        "vat_id": details.vat_id,
+    }
 
 
 def summary(

@@ -70,11 +70,21 @@ def billed_customers(
     query per account."""
     found: dict[tuple[str, str], BilledCustomer] = {}
     for account_id, wanted in lookup.ids_by_account(keys).items():
-        stmt = select(Customer.id, Customer.tax_rate, Customer.locale).where(
-            Customer.account_id == account_id, bulk.among(session, Customer.id, wanted)
-        )
-        for customer_id, tax_rate, locale in session.execute(stmt):
-            found[(account_id, customer_id)] = BilledCustomer(tax_rate, locale)
+        stmt = select(
+            Customer.id,
+            Customer.tax_rate,
+            Customer.locale,
+            Customer.country,
+            Customer.kind,
+            Customer.vat_id,
+            Customer.vat_id_validated_at,
+        ).where(Customer.account_id == account_id, bulk.among(session, Customer.id, wanted))
+        for customer_id, tax_rate, locale, country, kind, vat_id, validated in session.execute(
+            stmt
+        ):
+            found[(account_id, customer_id)] = BilledCustomer(
+                tax_rate, locale, country, kind, vat_id, validated
+            )
     return found
 
 

@@ -67,6 +67,9 @@ def update(
         country = changes.get("country", customer.country)
         vat_id = changes.get("vat_id", customer.vat_id)
         changes["vat_id"] = _vat(vat_id, country)
+        if (changes["vat_id"], country) != (customer.vat_id, customer.country):
+            # VIES confirmed the number that was; another one is not confirmed yet.
+            changes["vat_id_validated_at"] = None
     billing = {"kind", "legal_name", "registration_number", "address", "country"}
     if billing & changes.keys():
         merged = {name: changes.get(name, getattr(customer, name)) for name in billing}

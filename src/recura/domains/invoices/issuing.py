@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.core.invoicing import InvoiceDraft, InvoiceInput, build_invoice
+from recura.core.tax import Decision
 from recura.db import bulk
 from recura.db.models import Account, BalanceEntry, Invoice, InvoiceLine
 from recura.domains.balances import repository as balances_repository
@@ -197,6 +198,16 @@ def _invoice_row(invoice_id: str, item: Issue, calc: InvoiceDraft, now: datetime
     }
 
 
+def _decided(tax: Decision | None) -> dict[str, Any]:
+    """A line's VAT decision as stored (nulls for a line priced without one)."""
+    return {
+        "tax_category": None if tax is None else tax.category.value,
+        "tax_exemption_code": None if tax is None else tax.exemption_code,
+        "tax_exemption_key": None if tax is None else tax.exemption_key,
+        "tax_notes": None if tax is None else list(tax.notes),
+    }
+
+
 def _line_rows(
     tenant: Tenant, invoice_id: str, calc: InvoiceDraft, now: datetime
 ) -> list[dict[str, Any]]:
@@ -212,6 +223,7 @@ def _line_rows(
             "amount": line.amount,
             "discount_amount": line.discount_amount,
             "tax_rate": line.tax_rate,
+            **_decided(line.tax),
             "period_start": line.period_start,
             "period_end": line.period_end,
             "proration": line.proration,

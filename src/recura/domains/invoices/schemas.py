@@ -17,6 +17,8 @@ LINE_EXAMPLE = {
     "amount": {"amount": 14700, **M},
     "discount_amount": {"amount": 2940, **M},
     "tax_rate": "21",
+    "tax_category": "S",
+    "tax_exemption_code": None,
     "period_start": "2026-02-01T00:00:00Z",
     "period_end": "2026-03-01T00:00:00Z",
     "proration": False,
@@ -51,6 +53,14 @@ class InvoiceLineOut(BaseModel):
     amount: MoneyOut
     discount_amount: MoneyOut
     tax_rate: Decimal
+    tax_category: str | None = Field(
+        default=None,
+        description="EN 16931 VAT category: S standard, AE reverse charge, O not subject, "
+        "E exempt, K intra-Community supply, G export (null on lines from before it was kept).",
+    )
+    tax_exemption_code: str | None = Field(
+        default=None, description="VATEX reason when no VAT is charged (VATEX-EU-AE, ...)."
+    )
     period_start: datetime | None
     period_end: datetime | None
     proration: bool

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from recura.core.invoicing import InvoiceDraft
+from recura.core.invoicing import DraftLine, InvoiceDraft
 from recura.db.models import Invoice
 from recura.domains.common.fields import money_out, trim_zeros
 from recura.domains.common.tenant import Tenant
@@ -21,7 +21,17 @@ from recura.domains.invoices.schemas import (
 )
 
 
+def _tax(line: Any) -> tuple[str | None, str | None]:
+    """A line's VAT category and reason: a draft's decision, or a stored line's columns."""
+    if isinstance(line, DraftLine):
+        if line.tax is None:
+            return None, None
+        return line.tax.category.value, line.tax.exemption_code
+    return line.tax_category, line.tax_exemption_code
+
+
 def _line(line: Any, currency: str) -> InvoiceLineOut:
+    category, exemption = _tax(line)
     return InvoiceLineOut(
         description=line.description,
         kind=line.kind,
@@ -30,6 +40,8 @@ def _line(line: Any, currency: str) -> InvoiceLineOut:
         amount=money_out(line.amount, currency),
         discount_amount=money_out(line.discount_amount, currency),
         tax_rate=trim_zeros(line.tax_rate),
+        tax_category=category,
+        tax_exemption_code=exemption,
         period_start=line.period_start,
         period_end=line.period_end,
         proration=line.proration,

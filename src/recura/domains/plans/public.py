@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 from recura.core import plan_pairs, pricing
 from recura.core.pricing import PricingModel
 from recura.db.models import Account, Feature, Plan, PlanVersion
+from recura.domains.common.fields import trim_zeros
 from recura.domains.common.prices import PriceIn, to_spec
 from recura.domains.common.tenant import Tenant
 from recura.domains.features import repository as features
+from recura.domains.invoices import taxes
 from recura.domains.plans import repository as plans
 from recura.domains.products import repository as products
 
@@ -94,9 +97,11 @@ def currencies(session: Session, tenant: Tenant) -> tuple[str, ...]:
     return tuple(sorted({p["currency"] for v in found.values() for p in v.prices}))
 
 
-def catalog(session: Session, tenant: Tenant, account: Account, wanted: list[str]) -> Catalog:
+def catalog(
+    session: Session, tenant: Tenant, account: Account, wanted: list[str], on: date
+) -> Catalog:
     """The catalog in the first currency of `wanted` some plan is priced in (else the
-    account's, else any)."""
+    account's, else any), with the VAT rate in force on `on`."""
     active_plans = plans.active(session, tenant)
     versions = plans.current_versions(session, tenant, [p.id for p in active_plans])
     priced = sorted({p["currency"] for v in versions.values() for p in v.prices})
@@ -120,7 +125,9 @@ def catalog(session: Session, tenant: Tenant, account: Account, wanted: list[str
         offers = sold.offers(by_product.get(product.id, []))
         if offers:
             shown.append(ProductOffers(product.id, product.name, product.description, offers))
-    return Catalog(currency, tuple(priced), account.tax_inclusive, account.tax_rate, tuple(shown))
+    # The rate a visitor not known yet pays: a consumer in the seller's country.
+    rate = trim_zeros(taxes.decision(account, taxes.ANYONE, on).rate)
+    return Catalog(currency, tuple(priced), account.tax_inclusive, rate, tuple(shown))
 
 
 def _grants_by_plan(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from typing_extensions import TypeVar
@@ -27,12 +28,13 @@ from recura.core.invoice_lines import (
 )
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.periods import Period, Schedule
+from recura.core.tax import Decision
 from recura.db.models import Account, Coupon, Customer, Subscription
 from recura.db.records import CustomerLike, SubscriptionLike
 from recura.domains.common import languages
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
-from recura.domains.invoices import issuing, wording
+from recura.domains.invoices import issuing, taxes, wording
 from recura.domains.invoices import service as invoices
 from recura.domains.subscriptions.terms import Terms
 from recura.domains.usage import aggregation as usage
@@ -64,10 +66,12 @@ class InvoiceBasis(Generic[Sub, Cust]):
     def tenant(self) -> Tenant:
         return Tenant(self.sub.account_id, self.sub.livemode)
 
-    @property
-    def tax_rate(self) -> Decimal:
-        rate = self.customer.tax_rate
-        return trim_zeros(Decimal(rate if rate is not None else self.account.tax_rate))
+    def tax(self, at: datetime) -> Decision:
+        """The VAT of what is supplied from `at` (a period's start), on that day in the
+        subscription's zone: the one tax decision (`invoices.taxes`)."""
+        on = at.astimezone(ZoneInfo(self.sub.timezone)).date()
+        decided = taxes.decision(self.account, self.customer, on)
+        return replace(decided, rate=trim_zeros(decided.rate))
 
     @property
     def language(self) -> str:
@@ -112,20 +116,27 @@ def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...
     return ()
 
 
+def _taxed(lines: list[LineInput], tax: Decision) -> list[LineInput]:
+    """The lines with the decision their rate came from, for the invoice's mentions."""
+    return [replace(line, tax=tax) for line in lines]
+
+
 def advance_lines(b: AnyBasis, span: Period) -> list[LineInput]:
     """Fees paid at the start of `span` (nothing for a plan billed in arrears)."""
     if b.terms.in_arrears:
         return []
-    return fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate)
+    tax = b.tax(span.start)
+    return _taxed(fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate), tax)
 
 
 def arrears_lines(b: AnyBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
     """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
     arrears."""
-    lines = usage_lines(used, span, b.tax_rate, b.wording)
+    tax = b.tax(span.start)
+    lines = usage_lines(used, span, tax.rate, b.wording)
     if b.terms.in_arrears:
-        lines = fee_lines(b.terms.items, span, b.full_period(span.start), b.tax_rate) + lines
-    return lines
+        lines = fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate) + lines
+    return _taxed(lines, tax)
 
 
 def usage_of(
@@ -172,11 +183,16 @@ def unused_credit_lines(b: InvoiceBasis, at: datetime) -> list[LineInput]:
     current = b.current()
     if b.terms.in_arrears or not current.start <= at < current.end:
         return []
-    return unused_lines(b.terms.items, current, at, b.tax_rate, b.wording)
+    # A credit takes back part of the period's charge, at the rate it was charged.
+    tax = b.tax(current.start)
+    return _taxed(unused_lines(b.terms.items, current, at, tax.rate, b.wording), tax)
 
 
 def proration_lines(b: InvoiceBasis, new: Terms, at: datetime) -> list[LineInput]:
-    return change_lines(b.terms.items, new.items, b.current(), at, b.tax_rate, b.wording)
+    # Credit and charge at the current period's rate: it is one supply, changed part way.
+    current = b.current()
+    tax = b.tax(current.start)
+    return _taxed(change_lines(b.terms.items, new.items, current, at, tax.rate, b.wording), tax)
 
 
 def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
@@ -184,11 +200,13 @@ def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
     if not fee:
         return []
     description = wording.setup_fee(b.terms.plan.name, b.language)
+    tax = b.tax(b.sub.current_period_start)
     return [
         LineInput(
             description,
             fee,
-            tax_rate=b.tax_rate,
+            tax_rate=tax.rate,
+            tax=tax,
             kind="setup_fee",
             discountable=False,
             plan_id=b.terms.plan.id,

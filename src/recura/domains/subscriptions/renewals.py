@@ -29,7 +29,7 @@ from recura.domains.accounts import repository as accounts_repository
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers_repository
 from recura.domains.events import service as events
-from recura.domains.invoices import issuing
+from recura.domains.invoices import issuing, taxes
 from recura.domains.plans import repository as plans_repository
 from recura.domains.subscriptions import invoicing, repository, service, state, terms
 from recura.domains.subscriptions.invoicing import AnyBasis, InvoiceBasis
@@ -115,6 +115,7 @@ def _alike(b: AnyBasis, closing: AnyBasis, used: tuple[Metered, ...]) -> tuple[A
         sub.account_id,
         sub.livemode,
         b.customer.tax_rate,
+        taxes.buyer_of(b.customer),
         b.language,
         sub.billing_anchor,
         sub.timezone,
