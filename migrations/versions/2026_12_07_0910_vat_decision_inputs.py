@@ -1,8 +1,8 @@
 """what the VAT decision reads: the seller's VAT registration, OSS and threshold, and when
 a customer's VAT number was confirmed; what it decided, on each invoice line
 
-Revision ID: 2026_12_07_0900
-Revises: 2026_12_07_0810
+Revision ID: 2026_12_07_0910
+Revises: 2026_12_07_0900
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from recura.db.base import JSONType, UTCDateTime
 
-revision: str = '2026_12_07_0900'
-down_revision: str | None = '2026_12_07_0810'
+revision: str = '2026_12_07_0910'
+down_revision: str | None = '2026_12_07_0900'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
