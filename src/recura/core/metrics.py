@@ -44,7 +44,7 @@ class DiscountPolicy(StrEnum):
     """Which discounts lower MRR."""
 
     ALL = "all"  # every discount while it applies (ChartMogul, Stripe Billing)
-    FOREVER_ONLY = "forever_only"  # only discounts without an end (a temporary one is noise)
+    FOREVER_ONLY = "forever_only"  # only discounts without an end (a temporary one is CAC)
     NONE = "none"  # list price: what the event log records today
 
 
@@ -52,7 +52,7 @@ class ChurnTiming(StrEnum):
     """When a subscription set to cancel at its period end stops counting."""
 
     PERIOD_END = "period_end"  # when it ends: it is paid until then (ChartMogul, Stripe)
-    CANCELLATION = "cancellation"  # when the customer asks (Baremetrics' "canceled" view)
+    CANCELLATION = "cancellation"  # when the customer asks ("scheduled churn")
 
 
 @dataclass(frozen=True, slots=True)
