@@ -22,6 +22,7 @@ from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
+from recura.domains.exchange_rates import service as exchange_rates
 from recura.domains.payments import bank
 
 app = typer.Typer(help="Recura: run a recurring-services business.", no_args_is_help=True)
@@ -33,6 +34,8 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(keys_app, name="api-keys")
 emails_app = typer.Typer(help="Subscriber emails.", no_args_is_help=True)
 app.add_typer(emails_app, name="emails")
+rates_app = typer.Typer(help="Exchange rates.", no_args_is_help=True)
+app.add_typer(rates_app, name="rates")
 out = Console(soft_wrap=True)  # long lines (keys, curl) must stay copyable
 err = Console(stderr=True)
 
@@ -278,6 +281,35 @@ def bank_import(
             f"Statement {skipped.statement_id} skipped: account {skipped.account} "
             f"({skipped.currency}) is not one of the account's bank accounts."
         )
+
+
+@rates_app.command("import")
+def rates_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The National Bank of Romania's XML (nbrfxrates.xml, or a year's file) "
+            "or a CSV with date,base,quote,rate.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
+    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
+) -> None:
+    """Import exchange rates; a day's rate of a pair already stored is replaced."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            accounts.get_account(session, account)
+            tenant = Tenant(account, live)
+            count = exchange_rates.import_file(
+                session, tenant, path.read_bytes(), SystemClock().now()
+            )
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"{count} exchange rates imported.")
 
 
 @keys_app.command("create")

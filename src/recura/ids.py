@@ -63,6 +63,7 @@ PREFIXES = {
     "cancellation_feedback": "cfb",
     "checkout_session": "cs",
     "email_change": "ecr",
+    "exchange_rate": "fx",
 }
 
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from recura.core.money import CurrencyMismatchError, Money, exponent, is_currency, round_fraction
 
-__all__ = ["NoRateError", "Rate", "convert", "convert_on", "rate_on"]
+__all__ = ["NoRateError", "Rate", "convert", "convert_on", "factor_on", "rate_on"]
 
 
 class NoRateError(LookupError):
@@ -76,23 +76,31 @@ def rate_on(rates: Iterable[Rate], day: date, source: str, target: str) -> Rate 
     return best
 
 
-def convert_on(amount: Money, target: str, day: date, rates: Iterable[Rate]) -> Money:
-    """`amount` in `target` by the rates in force on `day`: direct (either way round), or
-    through one currency both have rates with (RON for the National Bank's list), rounding
-    only the result."""
-    if amount.currency == target:
-        return amount
-    if not is_currency(target):
-        raise ValueError(f"unknown currency code {target!r}")
+def factor_on(source: str, target: str, day: date, rates: Iterable[Rate]) -> Fraction:
+    """What one major unit of `source` is worth in `target` on `day`, exactly: by a rate
+    between them (either way round), or through one currency both have rates with (RON
+    for the National Bank's list; of several, the first by code)."""
+    if source == target:
+        return Fraction(1)
+    for code in (source, target):
+        if not is_currency(code):
+            raise ValueError(f"unknown currency code {code!r}")
     known = list(rates)
-    direct = rate_on(known, day, amount.currency, target)
+    direct = rate_on(known, day, source, target)
     if direct is not None:
-        return convert(amount, direct)
-    pivots = {c for r in known for c in (r.base, r.quote)} - {amount.currency, target}
+        return direct.factor(source, target)
+    pivots = {c for r in known for c in (r.base, r.quote)} - {source, target}
     for pivot in sorted(pivots):
-        first = rate_on(known, day, amount.currency, pivot)
+        first = rate_on(known, day, source, pivot)
         second = rate_on(known, day, pivot, target)
         if first is not None and second is not None:
-            factor = first.factor(amount.currency, pivot) * second.factor(pivot, target)
-            return Money(_scaled(amount.minor, amount.currency, factor, target), target)
-    raise NoRateError(f"no {amount.currency}/{target} rate on or before {day.isoformat()}")
+            return first.factor(source, pivot) * second.factor(pivot, target)
+    raise NoRateError(f"no {source}/{target} rate on or before {day.isoformat()}")
+
+
+def convert_on(amount: Money, target: str, day: date, rates: Iterable[Rate]) -> Money:
+    """`amount` in `target` by the rates in force on `day` (`factor_on`), rounded once."""
+    if amount.currency == target:
+        return amount
+    factor = factor_on(amount.currency, target, day, rates)
+    return Money(_scaled(amount.minor, amount.currency, factor, target), target)
