@@ -86,6 +86,13 @@ def _next_millis() -> int:
         return _last_millis
 
 
+def floor(kind: str, millis: int) -> str:
+    """The smallest id of `kind` made at `millis` (ms since the epoch): every id made
+    earlier sorts before it."""
+    head = PREFIXES[kind] + "_" + "".join(_ALPHABET[(millis >> s) & 31] for s in range(45, -1, -5))
+    return head + "0" * 16
+
+
 def new_id(kind: str) -> str:
     return new_ids(kind, 1)[0]
 
