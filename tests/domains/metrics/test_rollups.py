@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from recura.cli import app
 from recura.db.models import MetricCustomerState, MetricRollupDaily, MrrMovement
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.metrics import rollups
-from tests.conftest import Api, Merchant
+from tests.conftest import SECRET, Api, Merchant
 from tests.scenarios.world import World
 
 
@@ -152,3 +154,20 @@ def test_the_worker_folds_what_has_settled(
             pass
     with unit_of_work(session_factory) as session:
         assert [m[2:] for m in movements(session, tenant)] == [("new", 3000)]
+
+
+def test_the_rebuild_command(
+    api: Api, merchant: Merchant, tenant: Tenant, database_url: str, session_factory: Any
+) -> None:
+    world = World(api, at(1, 1), timezone="UTC")
+    world.subscribe(world.customer(), world.plan(3000))
+    fold_all(session_factory)
+    env = {"RECURA_DATABASE_URL": database_url, "RECURA_SECRET_KEY": SECRET, "COLUMNS": "200"}
+    args = ["metrics", "rebuild", "--account", merchant.account_id, "--test"]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 MRR changes folded" in result.output
+    with unit_of_work(session_factory) as session:
+        assert [m[2:] for m in movements(session, tenant)] == [("new", 3000)]
+    missing = CliRunner().invoke(app, ["metrics", "rebuild", "--account", "acct_x"], env=env)
+    assert missing.exit_code == 1
