@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
@@ -32,7 +32,36 @@ Format = Annotated[Literal["json", "csv"] | None, Query(description="csv: a CSV 
 MovementType = Literal["new", "expansion", "contraction", "churn", "reactivation"]
 
 
+MOVEMENTS: dict[str, Any] = {
+    "new": 9000,
+    "expansion": 0,
+    "contraction": 0,
+    "churn": 0,
+    "reactivation": 0,
+}
+COUNTS: dict[str, Any] = {"new": 2, "expansion": 0, "contraction": 0, "churn": 0, "reactivation": 0}
+POINT: dict[str, Any] = {
+    "start": "2026-01-01",
+    "end": "2026-01-31",
+    "currency": "RON",
+    "mrr": 9000,
+    "movements": MOVEMENTS,
+    "customers": COUNTS,
+}
+MOVEMENT: dict[str, Any] = {
+    "day": "2026-02-10",
+    "customer": "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "currency": "RON",
+    "type": "expansion",
+    "amount": 3000,
+}
+
+
 class Movements(BaseModel):
+    """Per movement type: the amount (minor units) or the number of customers."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MOVEMENTS]})
+
     new: int
     expansion: int
     contraction: int
@@ -41,6 +70,10 @@ class Movements(BaseModel):
 
 
 class MrrPoint(BaseModel):
+    """One period in one currency: MRR at its last day, and the movements within it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [POINT]})
+
     start: date
     end: date
     currency: str
@@ -52,34 +85,7 @@ class MrrPoint(BaseModel):
 class MrrSeries(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {
-                    "object": "list",
-                    "granularity": "month",
-                    "data": [
-                        {
-                            "start": "2026-01-01",
-                            "end": "2026-01-31",
-                            "currency": "RON",
-                            "mrr": 9000,
-                            "movements": {
-                                "new": 9000,
-                                "expansion": 0,
-                                "contraction": 0,
-                                "churn": 0,
-                                "reactivation": 0,
-                            },
-                            "customers": {
-                                "new": 2,
-                                "expansion": 0,
-                                "contraction": 0,
-                                "churn": 0,
-                                "reactivation": 0,
-                            },
-                        }
-                    ],
-                }
-            ]
+            "examples": [{"object": "list", "granularity": "month", "data": [POINT]}]
         }
     )
 
@@ -89,6 +95,10 @@ class MrrSeries(BaseModel):
 
 
 class MrrMovementOut(BaseModel):
+    """A customer's net MRR movement of one day in one currency."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [MOVEMENT]})
+
     day: date
     customer: str
     currency: str
@@ -98,22 +108,7 @@ class MrrMovementOut(BaseModel):
 
 class MrrMovementList(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "object": "list",
-                    "data": [
-                        {
-                            "day": "2026-02-10",
-                            "customer": "cus_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-                            "currency": "RON",
-                            "type": "expansion",
-                            "amount": 3000,
-                        }
-                    ],
-                }
-            ]
-        }
+        json_schema_extra={"examples": [{"object": "list", "data": [MOVEMENT]}]}
     )
 
     object: str = "list"
