@@ -30,10 +30,14 @@ def _dialect(session: Session) -> Any:
 
 
 def lock_cursor(session: Session, name: str) -> MetricCursor:
-    """The fold's cursor, made if missing, held until commit: one fold at a time."""
+    """The fold's cursor, made if missing, held until commit: one fold at a time. An idle
+    pass only reads (on SQLite it must not take the write lock for nothing)."""
+    stmt = select(MetricCursor).where(MetricCursor.name == name).with_for_update()
+    found = session.scalars(stmt).first()
+    if found is not None:
+        return found
     insert = _dialect(session).insert(MetricCursor).values(name=name, last_event_id=None)
     session.execute(insert.on_conflict_do_nothing(index_elements=["name"]))
-    stmt = select(MetricCursor).where(MetricCursor.name == name).with_for_update()
     return session.scalars(stmt).one()
 
 

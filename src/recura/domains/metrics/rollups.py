@@ -124,16 +124,14 @@ def _fold(session: Session, found: Sequence[tuple[Event, str]]) -> None:
         for (account, live), items in changes.items()
         for c in items
     }
-    stored = {_key(row): _state(row) for row in repository.states(session, keys)}
+    stored: dict[tuple[str, bool], dict[tuple[str, str], CustomerState]] = defaultdict(dict)
+    for found_state in repository.states(session, keys):
+        tenant_key = (found_state.account_id, found_state.livemode)
+        stored[tenant_key][(found_state.customer_id, found_state.currency)] = _state(found_state)
     state_rows: list[dict[str, Any]] = []
     new: dict[MovementKey, Movement | None] = {}
     for (account, live), items in changes.items():
-        mine = {
-            (customer, currency): state
-            for (a, lm, customer, currency), state in stored.items()
-            if (a, lm) == (account, live)
-        }
-        touched, moved = metrics.fold_day(mine, items, ROLLUP_SETTINGS)
+        touched, moved = metrics.fold_day(stored[(account, live)], items, ROLLUP_SETTINGS)
         for (customer, currency), state in touched.items():
             state_rows.append(_state_row(account, live, customer, currency, state))
         for (day, customer, currency), movement in moved.items():
@@ -175,10 +173,6 @@ def _fold(session: Session, found: Sequence[tuple[Event, str]]) -> None:
             for (a, lm, d, c), values in totals.items()
         ],
     )
-
-
-def _key(row: MetricCustomerState) -> StateKey:
-    return (row.account_id, row.livemode, row.customer_id, row.currency)
 
 
 def _movement_key(row: MrrMovement) -> MovementKey:
