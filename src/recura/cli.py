@@ -22,6 +22,8 @@ from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
+from recura.domains.exchange_rates import service as exchange_rates
+from recura.domains.metrics import rollups
 from recura.domains.payments import bank
 
 app = typer.Typer(help="Recura: run a recurring-services business.", no_args_is_help=True)
@@ -35,6 +37,10 @@ emails_app = typer.Typer(help="Subscriber emails.", no_args_is_help=True)
 app.add_typer(emails_app, name="emails")
 users_app = typer.Typer(help="Operators: the users of the console.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+rates_app = typer.Typer(help="Exchange rates.", no_args_is_help=True)
+app.add_typer(rates_app, name="rates")
+metrics_app = typer.Typer(help="Revenue metrics.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
 out = Console(soft_wrap=True)  # long lines (keys, curl) must stay copyable
 err = Console(stderr=True)
 
@@ -293,6 +299,66 @@ def bank_import(
             f"Statement {skipped.statement_id} skipped: account {skipped.account} "
             f"({skipped.currency}) is not one of the account's bank accounts."
         )
+
+
+@rates_app.command("import")
+def rates_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The National Bank of Romania's XML (nbrfxrates.xml, or a year's file) "
+            "or a CSV with date,base,quote,rate.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
+    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
+) -> None:
+    """Import exchange rates; a day's rate of a pair already stored is replaced."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            accounts.get_account(session, account)
+            tenant = Tenant(account, live)
+            count = exchange_rates.import_file(
+                session, tenant, path.read_bytes(), SystemClock().now()
+            )
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"{count} exchange rates imported.")
+
+
+@metrics_app.command("rebuild")
+def metrics_rebuild(
+    account: Annotated[
+        str | None, typer.Option(help="Account id (acct_…); without it, every account.")
+    ] = None,
+    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
+) -> None:
+    """Recompute the MRR rollups from the event log (the worker keeps them up to date)."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            if account is not None:
+                accounts.get_account(session, account)
+                done = rollups.rebuild(session, Tenant(account, live))
+            else:
+                rollups.rebuild(session)
+                done = 0
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    if account is None:
+        # Batch by batch, each its own transaction, as the worker folds.
+        while True:
+            with unit_of_work(factory) as session:
+                count = rollups.fold_due(session, SystemClock().now())
+            done += count
+            if count == 0:
+                break
+    out.print(f"{done} MRR changes folded into the rollups.")
 
 
 @keys_app.command("create")

@@ -66,6 +66,7 @@ PREFIXES = {
     "user": "usr",
     "console_session": "css",
     "password_reset": "pwr",
+    "exchange_rate": "fx",
 }
 
 
@@ -86,6 +87,13 @@ def _next_millis() -> int:
     with _lock:
         _last_millis = max(time.time_ns() // 1_000_000, _last_millis + 1)
         return _last_millis
+
+
+def floor(kind: str, millis: int) -> str:
+    """The smallest id of `kind` made at `millis` (ms since the epoch): every id made
+    earlier sorts before it."""
+    head = PREFIXES[kind] + "_" + "".join(_ALPHABET[(millis >> s) & 31] for s in range(45, -1, -5))
+    return head + "0" * 16
 
 
 def new_id(kind: str) -> str:

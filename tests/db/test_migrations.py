@@ -32,7 +32,9 @@ def test_autogenerate_finds_no_difference(engine: Engine) -> None:
 def test_every_tenant_table_keys_on_account_id(engine: Engine) -> None:
     inspector = inspect(engine)
     for table in Base.metadata.sorted_tables:
-        if table.name == "accounts":
+        # The metrics fold's bookmark in the event log of every account: worker state, not
+        # a tenant's data (with Citus, a reference table).
+        if table.name in {"accounts", "metric_cursors"}:
             continue
         pk = inspector.get_pk_constraint(table.name)["constrained_columns"]
         assert pk[0] == "account_id", table.name

@@ -27,6 +27,7 @@ from recura.clock import Clock
 from recura.config import Settings
 from recura.db.unit_of_work import Units, unit_of_work
 from recura.domains.idempotency import service as idempotency
+from recura.domains.metrics import rollups
 from recura.domains.payments import collection, methods, reconcile
 from recura.domains.subscriptions import notices
 from recura.jobs import due_work
@@ -48,12 +49,14 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "purge_idempotency_keys": (idempotency.purge_expired, None),
     "dispatch_events": (outbox.dispatch, outbox.BATCH),
     "announcement_emails": (announcements.write_due, announcements.CHUNK),
+    "metric_rollups": (rollups.fold_due, rollups.BATCH),
 }
 # SQLite has one writer: these handlers' batches are smaller there, so that requests never
 # wait long for the write lock (see `due.SQLITE_BATCH`).
 SQLITE_BATCHES = {
     "billing": due_work.SQLITE_BATCH,
     "announcement_emails": announcements.SQLITE_CHUNK,
+    "metric_rollups": rollups.SQLITE_BATCH,
 }
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),

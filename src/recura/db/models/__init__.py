@@ -21,6 +21,7 @@ from recura.db.models.email_change import EmailChange
 from recura.db.models.email_message import EmailMessage
 from recura.db.models.email_template import EmailTemplate
 from recura.db.models.event import Event
+from recura.db.models.exchange_rate import ExchangeRate
 from recura.db.models.feature import Feature
 from recura.db.models.feature_grant import FeatureGrant
 from recura.db.models.gateway_connection import GatewayConnection
@@ -31,6 +32,10 @@ from recura.db.models.invoice import Invoice
 from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
+from recura.db.models.metric_cursor import MetricCursor
+from recura.db.models.metric_customer_state import MetricCustomerState
+from recura.db.models.metric_rollup_daily import MetricRollupDaily
+from recura.db.models.mrr_movement import MrrMovement
 from recura.db.models.onboarding_completion import OnboardingCompletion
 from recura.db.models.onboarding_step import OnboardingStep
 from recura.db.models.partner_perk import PartnerPerk
@@ -77,6 +82,7 @@ __all__ = [
     "EmailMessage",
     "EmailTemplate",
     "Event",
+    "ExchangeRate",
     "Feature",
     "FeatureGrant",
     "GatewayConnection",
@@ -87,6 +93,10 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSeries",
     "MeteredCharge",
+    "MetricCursor",
+    "MetricCustomerState",
+    "MetricRollupDaily",
+    "MrrMovement",
     "OnboardingCompletion",
     "OnboardingStep",
     "PartnerPerk",

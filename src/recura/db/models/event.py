@@ -24,6 +24,13 @@ class Event(TenantColumns, Base):
             postgresql_where=text("dispatched_at IS NULL"),
         ),
         Index("ix_events_account_id_object_id", "account_id", "object_id"),
+        # The metrics fold reads the events that changed MRR in id order, past its cursor.
+        Index(
+            "ix_events_mrr_changes",
+            "id",
+            sqlite_where=text("mrr_delta <> 0"),
+            postgresql_where=text("mrr_delta <> 0"),
+        ),
     )
 
     type: Mapped[str] = mapped_column(String(64))

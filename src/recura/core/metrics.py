@@ -1,0 +1,532 @@
+"""Revenue metrics: MRR of a subscription, MRR movements per customer and day, and the
+ratios built on them (churn, NRR, GRR, ARPA, LTV, CAC, cohorts). One definition each;
+docs/metrics.md lists them with the settings and the industry practice each follows.
+
+Conventions: amounts are `Money` (integer minor units; currencies never mix: every
+aggregate is per currency), ratios are exact `Fraction`s, and a ratio whose denominator is
+zero is `None` ("not defined"), never 0 or infinity. Tax is never part of MRR.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from fractions import Fraction
+from typing import Final
+
+from recura.core.invoice_lines import monthly_amount
+from recura.core.money import Money, round_fraction
+from recura.core.periods import Interval, IntervalUnit
+
+__all__ = [
+    "ChurnTiming",
+    "CustomerState",
+    "DayMovements",
+    "Discount",
+    "DiscountPolicy",
+    "MetricSettings",
+    "Movement",
+    "MovementType",
+    "MrrChange",
+    "RecurringTerms",
+    "fold",
+    "fold_day",
+    "monthly",
+    "movements",
+    "subscription_mrr",
+]
+
+
+class DiscountPolicy(StrEnum):
+    """Which discounts lower MRR."""
+
+    ALL = "all"  # every discount while it applies (ChartMogul, Stripe Billing)
+    FOREVER_ONLY = "forever_only"  # only discounts without an end (a temporary one is CAC)
+    NONE = "none"  # list price: what the event log records today
+
+
+class ChurnTiming(StrEnum):
+    """When a subscription set to cancel at its period end stops counting."""
+
+    PERIOD_END = "period_end"  # when it ends: it is paid until then (ChartMogul, Stripe)
+    CANCELLATION = "cancellation"  # when the customer asks ("scheduled churn")
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSettings:
+    """The choices revenue-metric tools disagree on. Tax is always excluded (it is the
+    state's money, not revenue), so it is not a setting."""
+
+    discounts: DiscountPolicy = DiscountPolicy.ALL
+    churn_timing: ChurnTiming = ChurnTiming.PERIOD_END
+    # A customer whose MRR comes back from 0 at most this many days after it went to 0 is
+    # a reactivation; later, new business again. None: always a reactivation.
+    reactivation_window_days: int | None = None
+    # Usage-based charges in MRR (as their last period's amount) or not.
+    include_metered: bool = False
+    # Share of revenue kept after the cost of serving it, for LTV and payback.
+    gross_margin: Fraction = Fraction(1)
+
+    def __post_init__(self) -> None:
+        if self.reactivation_window_days is not None and self.reactivation_window_days < 0:
+            raise ValueError("reactivation_window_days must be >= 0")
+        if not 0 <= self.gross_margin <= 1:
+            raise ValueError("gross_margin must be between 0 and 1")
+
+
+# ---------------------------------------------------------------------------- normalising
+
+
+def monthly(amount: Money, unit: str, count: int) -> Money:
+    """`amount` charged every `count` `unit`s as a monthly amount, rounded once with the
+    project's rule (a year is 12 months, 52 weeks, 365 days)."""
+    interval = Interval(IntervalUnit(unit), count)
+    return Money(monthly_amount(amount.minor, interval), amount.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """An amount taken off each period, before tax; `forever` when it never ends."""
+
+    amount: Money
+    forever: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringTerms:
+    """What one subscription bills per period, before tax: its recurring price (plan and
+    add-ons), its discounts, and its metered charges' last period."""
+
+    price: Money
+    unit: str
+    count: int
+    discounts: tuple[Discount, ...] = ()
+    metered: Money | None = None
+
+
+def subscription_mrr(terms: RecurringTerms, settings: MetricSettings) -> Money:
+    """A paying subscription's MRR: the period's amount under `settings`, per month; never
+    below zero (a discount larger than the price leaves nothing, not a negative)."""
+    period = terms.price
+    for discount in terms.discounts:
+        counted = settings.discounts is DiscountPolicy.ALL or (
+            settings.discounts is DiscountPolicy.FOREVER_ONLY and discount.forever
+        )
+        if counted:
+            period = period - discount.amount
+    if settings.include_metered and terms.metered is not None:
+        period = period + terms.metered
+    if period.minor < 0:
+        period = Money.zero(period.currency)
+    return monthly(period, terms.unit, terms.count)
+
+
+# ------------------------------------------------------------------------------ movements
+
+
+class MovementType(StrEnum):
+    NEW = "new"
+    EXPANSION = "expansion"
+    CONTRACTION = "contraction"
+    CHURN = "churn"
+    REACTIVATION = "reactivation"
+
+
+MOVEMENT_TYPES: Final = tuple(MovementType)
+
+
+@dataclass(frozen=True, slots=True)
+class MrrChange:
+    """A subscription's MRR changed by `delta` on `day` (an event's `mrr_delta`).
+    `ending`: after the change, the subscription is set to cancel at its period end."""
+
+    day: date
+    customer: str
+    subscription: str
+    currency: str
+    delta: int
+    ending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """A customer's net MRR change in one currency on one day, and what kind it is."""
+
+    day: date
+    customer: str
+    currency: str
+    type: MovementType
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    """What classifying a customer's next change needs, in one currency.
+
+    `day` is the day whose movement is still open (more changes that day replace it);
+    `opening` the counted MRR at its start, `mrr` now. `earned` and `churned_on` are as of
+    the start of `day`. `subscriptions`: id -> (MRR, whether it is counted as ended)."""
+
+    day: date | None = None
+    opening: int = 0
+    mrr: int = 0
+    earned: bool = False
+    churned_on: date | None = None
+    subscriptions: Mapping[str, tuple[int, bool]] = field(default_factory=dict)
+
+
+def classify(
+    opening: int, closing: int, state: CustomerState, day: date, settings: MetricSettings
+) -> MovementType | None:
+    """The kind of a day's move from `opening` to `closing` MRR; None when unchanged."""
+    if opening == closing:
+        return None
+    if opening <= 0 < closing:
+        if not state.earned:
+            return MovementType.NEW
+        window = settings.reactivation_window_days
+        churned = state.churned_on
+        if window is None or churned is None or (day - churned).days <= window:
+            return MovementType.REACTIVATION
+        return MovementType.NEW
+    if closing <= 0 < opening:
+        return MovementType.CHURN
+    return MovementType.EXPANSION if closing > opening else MovementType.CONTRACTION
+
+
+def _roll(state: CustomerState, day: date) -> CustomerState:
+    """Close the open day: `day` starts from where it ended."""
+    if state.day is None or state.day == day:
+        return replace(state, day=day)
+    if state.day > day:
+        # A late change is counted on the open day: a day once closed is never reopened.
+        return state
+    churned = state.day if state.opening > 0 >= state.mrr else state.churned_on
+    earned = state.earned or state.opening > 0 or state.mrr > 0
+    return replace(state, day=day, opening=state.mrr, earned=earned, churned_on=churned)
+
+
+def fold(
+    state: CustomerState, change: MrrChange, settings: MetricSettings
+) -> tuple[CustomerState, Movement | None]:
+    """`state` after `change`, and the customer's movement of the open day as it stands
+    now (it replaces the one an earlier change of that day gave; None: no movement)."""
+    state = _roll(state, change.day)
+    day = state.day
+    assert day is not None
+    before, was_ended = state.subscriptions.get(change.subscription, (0, False))
+    after = before + change.delta
+    ended = change.ending and settings.churn_timing is ChurnTiming.CANCELLATION
+    counted = (0 if ended else after) - (0 if was_ended else before)
+    subscriptions = {**state.subscriptions, change.subscription: (after, ended)}
+    if after == 0:
+        del subscriptions[change.subscription]
+    state = replace(state, mrr=state.mrr + counted, subscriptions=subscriptions)
+    kind = classify(state.opening, state.mrr, state, day, settings)
+    if kind is None:
+        return state, None
+    return state, Movement(day, change.customer, change.currency, kind, state.mrr - state.opening)
+
+
+Key = tuple[str, str]  # (customer, currency)
+
+
+def fold_day(
+    states: Mapping[Key, CustomerState],
+    changes: Iterable[MrrChange],
+    settings: MetricSettings,
+) -> tuple[dict[Key, CustomerState], dict[tuple[date, str, str], Movement | None]]:
+    """Fold `changes` (in the order they happened) into `states`: the new states of the
+    customers they touch, and each (day, customer, currency)'s movement as it now stands
+    (None: that day nets to no movement, so a row stored for it goes)."""
+    touched: dict[Key, CustomerState] = {}
+    found: dict[tuple[date, str, str], Movement | None] = {}
+    for change in changes:
+        key = (change.customer, change.currency)
+        state = touched.get(key) or states.get(key) or CustomerState()
+        state, movement = fold(state, change, settings)
+        touched[key] = state
+        assert state.day is not None
+        found[(state.day, change.customer, change.currency)] = movement
+    return touched, found
+
+
+def movements(changes: Iterable[MrrChange], settings: MetricSettings) -> list[Movement]:
+    """Every movement of `changes` from nothing: the full recomputation."""
+    _, found = fold_day({}, changes, settings)
+    return [m for _, m in sorted(found.items(), key=lambda kv: kv[0]) if m is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class DayMovements:
+    """One day's (or period's) movements in one currency: amount and customers per type."""
+
+    currency: str
+    amounts: Mapping[MovementType, int]
+    customers: Mapping[MovementType, int]
+
+    @property
+    def net(self) -> int:
+        return sum(self.amounts.values())
+
+
+def totals(found: Iterable[Movement]) -> dict[tuple[date, str], DayMovements]:
+    """Movements summed per (day, currency)."""
+    amounts: dict[tuple[date, str], Counter[MovementType]] = defaultdict(Counter)
+    counts: dict[tuple[date, str], Counter[MovementType]] = defaultdict(Counter)
+    for m in found:
+        amounts[(m.day, m.currency)][m.type] += m.amount
+        counts[(m.day, m.currency)][m.type] += 1
+    return {key: DayMovements(key[1], dict(amounts[key]), dict(counts[key])) for key in amounts}
+
+
+# ----------------------------------------------------------------------------- the ratios
+
+
+def ratio(part: int, whole: int) -> Fraction | None:
+    """part / whole, or None when there is no whole to compare with."""
+    return None if whole == 0 else Fraction(part, whole)
+
+
+def arr(mrr: Money) -> Money:
+    """Annual run rate: MRR * 12."""
+    return mrr * 12
+
+
+def by_status(statuses: Iterable[str]) -> dict[str, int]:
+    """Subscriptions counted per status."""
+    return dict(Counter(statuses))
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFlow:
+    """One currency's MRR over a period: at its start, its movements, and customers."""
+
+    opening: Money
+    amounts: Mapping[MovementType, int]
+    customers_at_start: int
+    churned_customers: int
+    new_customers: int
+
+    def amount(self, kind: MovementType) -> Money:
+        return Money(self.amounts.get(kind, 0), self.opening.currency)
+
+    @property
+    def closing(self) -> Money:
+        return Money(self.opening.minor + sum(self.amounts.values()), self.opening.currency)
+
+
+def period_flow(
+    found: Iterable[Movement], currency: str, start: date, end: date, settings: MetricSettings
+) -> tuple[PeriodFlow, list[Movement]]:
+    """One currency's flow over [start, end) from the day movements up to `end`, each
+    customer netted over the period (one movement per customer, dated its last change):
+    a customer who grew then left counts as churn of what it had at the start, so churn
+    never exceeds the opening MRR. Also returns those per-customer movements."""
+    opening: dict[str, int] = defaultdict(int)
+    moved: dict[str, int] = defaultdict(int)
+    last: dict[str, date] = {}
+    churned_on: dict[str, date] = {}
+    for m in found:
+        if m.currency != currency or m.day >= end:
+            continue
+        if m.day < start:
+            opening[m.customer] += m.amount
+            if m.type is MovementType.CHURN:
+                churned_on[m.customer] = max(m.day, churned_on.get(m.customer, m.day))
+        else:
+            moved[m.customer] += m.amount
+            last[m.customer] = max(m.day, last.get(m.customer, m.day))
+    netted = []
+    for customer in sorted(moved):
+        before = opening.get(customer, 0)
+        state = CustomerState(earned=customer in opening, churned_on=churned_on.get(customer))
+        kind = classify(before, before + moved[customer], state, last[customer], settings)
+        if kind is not None:
+            netted.append(Movement(last[customer], customer, currency, kind, moved[customer]))
+    amounts: Counter[MovementType] = Counter()
+    for m in netted:
+        amounts[m.type] += m.amount
+    flow = PeriodFlow(
+        opening=Money(sum(opening.values()), currency),
+        amounts=dict(amounts),
+        customers_at_start=sum(1 for v in opening.values() if v > 0),
+        churned_customers=sum(1 for m in netted if m.type is MovementType.CHURN),
+        new_customers=sum(1 for m in netted if m.type is MovementType.NEW),
+    )
+    return flow, netted
+
+
+def logo_churn_rate(flow: PeriodFlow) -> Fraction | None:
+    """Customers lost in the period ÷ customers paying at its start."""
+    return ratio(flow.churned_customers, flow.customers_at_start)
+
+
+def _lost(flow: PeriodFlow) -> int:
+    return -(
+        flow.amounts.get(MovementType.CHURN, 0) + flow.amounts.get(MovementType.CONTRACTION, 0)
+    )
+
+
+def gross_revenue_churn(flow: PeriodFlow) -> Fraction | None:
+    """(churned + contraction MRR) ÷ opening MRR."""
+    return ratio(_lost(flow), flow.opening.minor)
+
+
+def net_revenue_churn(flow: PeriodFlow) -> Fraction | None:
+    """(churned + contraction - expansion - reactivation MRR) ÷ opening MRR (ChartMogul's
+    net MRR churn; negative when existing customers grow more than they shrink)."""
+    regained = flow.amounts.get(MovementType.EXPANSION, 0) + flow.amounts.get(
+        MovementType.REACTIVATION, 0
+    )
+    return ratio(_lost(flow) - regained, flow.opening.minor)
+
+
+def nrr(flow: PeriodFlow) -> Fraction | None:
+    """Net revenue retention: (opening + expansion - contraction - churn) ÷ opening; new
+    business and reactivations are not the opening customers' revenue."""
+    kept = flow.opening.minor + flow.amounts.get(MovementType.EXPANSION, 0) - _lost(flow)
+    return ratio(kept, flow.opening.minor)
+
+
+def grr(flow: PeriodFlow) -> Fraction | None:
+    """Gross revenue retention: (opening - contraction - churn) ÷ opening; at most 1."""
+    return ratio(flow.opening.minor - _lost(flow), flow.opening.minor)
+
+
+def arpa(mrr: Money, paying_customers: int) -> Money | None:
+    """Average revenue per account: MRR ÷ paying customers, rounded once."""
+    if paying_customers == 0:
+        return None
+    return Money(round_fraction(Fraction(mrr.minor, paying_customers)), mrr.currency)
+
+
+def ltv(arpa_: Money | None, churn_rate: Fraction | None, settings: MetricSettings) -> Money | None:
+    """Lifetime value: ARPA * gross margin ÷ monthly logo churn rate. Not defined (None)
+    without customers or without churn: a lifetime that never ends has no finite value."""
+    if arpa_ is None or churn_rate is None or churn_rate == 0:
+        return None
+    return Money(round_fraction(arpa_.minor * settings.gross_margin / churn_rate), arpa_.currency)
+
+
+def cac(spend: Money, new_customers: int) -> Money | None:
+    """Customer acquisition cost: spend ÷ customers it brought (None without any)."""
+    if new_customers == 0:
+        return None
+    return Money(round_fraction(Fraction(spend.minor, new_customers)), spend.currency)
+
+
+def cac_by_channel(
+    spend: Mapping[str, Money], acquired: Mapping[str, str]
+) -> dict[str, Money | None]:
+    """CAC per channel: each channel's spend ÷ the customers (customer -> channel) it
+    brought in the same month. A channel with customers but no spend is left out."""
+    brought = Counter(acquired.values())
+    return {channel: cac(amount, brought[channel]) for channel, amount in spend.items()}
+
+
+def payback_months(
+    cac_: Money | None, arpa_: Money | None, settings: MetricSettings
+) -> Fraction | None:
+    """Months of gross margin a customer takes to repay its CAC: CAC ÷ (ARPA * margin)."""
+    if cac_ is None or arpa_ is None:
+        return None
+    earned = arpa_.minor * settings.gross_margin
+    if earned == 0:
+        return None
+    _same(cac_, arpa_)
+    return Fraction(cac_.minor) / earned
+
+
+def ltv_to_cac(ltv_: Money | None, cac_: Money | None) -> Fraction | None:
+    """LTV ÷ CAC (None when either is not defined or CAC is 0)."""
+    if ltv_ is None or cac_ is None or cac_.minor == 0:
+        return None
+    _same(ltv_, cac_)
+    return Fraction(ltv_.minor, cac_.minor)
+
+
+def _same(a: Money, b: Money) -> None:
+    # Comparing raises CurrencyMismatchError across currencies, as arithmetic does.
+    _ = a <= b
+
+
+def trial_conversion(trials_ended: int, converted: int) -> Fraction | None:
+    """Trials that became paying ÷ trials that ended in the period."""
+    return ratio(converted, trials_ended)
+
+
+def dunning_recovery(entered: int, recovered: int) -> Fraction | None:
+    """Subscriptions whose failed payment was recovered ÷ those that entered dunning."""
+    return ratio(recovered, entered)
+
+
+class ChurnKind(StrEnum):
+    VOLUNTARY = "voluntary"  # the customer canceled
+    INVOLUNTARY = "involuntary"  # payment failed until retries ran out
+
+
+def churn_split(churns: Iterable[ChurnKind]) -> dict[ChurnKind, int]:
+    """Churned customers per kind (both kinds always present)."""
+    counted = Counter(churns)
+    return {kind: counted[kind] for kind in ChurnKind}
+
+
+# ------------------------------------------------------------------------------- cohorts
+
+COHORT_MONTHS: Final = 24
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    """Customers who first paid in `month` (its first day) in one currency: how many of
+    them paid, and their MRR, k months later (k = 0 … months - 1)."""
+
+    month: date
+    size: int
+    customers: tuple[int, ...]
+    revenue: tuple[int, ...]
+
+
+def month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def cohorts(
+    signups: Mapping[str, date],
+    mrr: Mapping[tuple[str, date], int],
+    months: int = COHORT_MONTHS,
+) -> list[Cohort]:
+    """Logo and revenue retention by signup month. `signups`: customer -> the month it
+    first paid; `mrr`: (customer, month's first day) -> its MRR at that month's end, in one
+    currency. A customer counts as retained in a month when its MRR is above zero."""
+    groups: dict[int, list[str]] = defaultdict(list)
+    for customer, day in signups.items():
+        groups[month_index(day)].append(customer)
+    found = []
+    for start in sorted(groups):
+        members = groups[start]
+        counts, revenue = [], []
+        for k in range(months):
+            month = _month(start + k)
+            values = [mrr.get((customer, month), 0) for customer in members]
+            counts.append(sum(1 for v in values if v > 0))
+            revenue.append(sum(values))
+        found.append(Cohort(_month(start), len(members), tuple(counts), tuple(revenue)))
+    return found
+
+
+def cohort_totals(
+    found: Sequence[Cohort], months: int = COHORT_MONTHS
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Customers and revenue at each month offset, summed over the cohorts."""
+    customers = tuple(sum(c.customers[k] for c in found) for k in range(months))
+    revenue = tuple(sum(c.revenue[k] for c in found) for k in range(months))
+    return customers, revenue

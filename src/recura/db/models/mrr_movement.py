@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from recura.db.base import ID, Base
+
+
+class MrrMovement(Base):
+    """A customer's MRR movement of one day in one currency (`core.metrics.Movement`):
+    the customers behind each daily total, and the filters by customer (country)."""
+
+    __tablename__ = "mrr_movements"
+    __table_args__ = (Index("ix_mrr_movements_customer", "account_id", "livemode", "customer_id"),)
+
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
+    livemode: Mapped[bool] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,2 @@
+"""Revenue metrics from the event log: the worker folds MRR changes into daily rollups
+(`rollups.py`); reads come from those rows only (`reads.py`)."""

@@ -1,0 +1,207 @@
+"""The worker's fold of the event log into the metric rollups, and the full rebuild.
+
+Events that changed MRR are folded in id order past a cursor (`metric_cursors`), batch by
+batch, with `core.metrics.fold_day`: each customer's state is read from
+`metric_customer_states`, its day's movement replaces the one stored
+(`mrr_movements`), and the day's totals (`metric_rollups_daily`) take the difference.
+The cursor moves in the same transaction, so a rerun after a crash folds nothing twice.
+
+Ids sort by the moment they were made, not committed: an event made before one already
+folded could commit after it and be passed over. The fold therefore stays `SETTLE`
+behind the clock (a transaction that stays open longer breaks the rule "long work
+commits in chunks"). `rebuild` recomputes from the whole log and yields the same rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from recura import ids
+from recura.core import metrics
+from recura.core.metrics import (
+    ChurnTiming,
+    CustomerState,
+    DiscountPolicy,
+    MetricSettings,
+    Movement,
+    MrrChange,
+)
+from recura.db.models import Event, MetricCustomerState, MrrMovement
+from recura.domains.common.tenant import Tenant
+from recura.domains.metrics import repository
+from recura.domains.metrics.repository import MovementKey, StateKey
+
+CURSOR = "mrr"
+BATCH = 1000
+SQLITE_BATCH = 200
+SETTLE = timedelta(minutes=10)
+# What the event log's MRR changes are: list price (no discounts, no metered charges),
+# churn when a subscription ends (docs/metrics.md).
+ROLLUP_SETTINGS = MetricSettings(
+    discounts=DiscountPolicy.NONE,
+    churn_timing=ChurnTiming.PERIOD_END,
+    reactivation_window_days=None,
+    include_metered=False,
+)
+
+
+def fold_due(session: Session, now: datetime) -> int:
+    """The worker's handler: fold a batch of the events made up to SETTLE before `now`."""
+    horizon = ids.floor("event", int((now - SETTLE).timestamp() * 1000))
+    return fold_events(session, before=horizon)
+
+
+def fold_events(session: Session, before: str | None = None, limit: int = BATCH) -> int:
+    """Fold up to `limit` MRR-changing events past the cursor (with ids below `before`);
+    returns how many."""
+    cursor = repository.lock_cursor(session, CURSOR)
+    found = repository.mrr_events(session, cursor.last_event_id, before, limit)
+    if found:
+        _fold(session, found)
+        cursor.last_event_id = found[-1][0].id
+    return len(found)
+
+
+def rebuild(session: Session, tenant: Tenant | None = None, limit: int = BATCH) -> int:
+    """Recompute the rollups (of one tenant, or of every account) from the event log as
+    far as the cursor has gone; returns how many events were folded. Holding the cursor,
+    so the worker's fold waits."""
+    cursor = repository.lock_cursor(session, CURSOR)
+    repository.clear(session, tenant)
+    if tenant is None:
+        # Everything again: the worker's fold picks up from the start.
+        cursor.last_event_id = None
+        return 0
+    last, done = None, 0
+    upto = cursor.last_event_id
+    if upto is None:
+        return 0
+    while True:
+        # Ids up to the cursor's: `before` is exclusive, so one past it.
+        found = repository.mrr_events(session, last, upto + "0", limit, tenant)
+        if not found:
+            return done
+        _fold(session, found)
+        last, done = found[-1][0].id, done + len(found)
+
+
+def change_of(event: Event, zone: str) -> MrrChange:
+    """An event's MRR change, dated the account's day it happened."""
+    day = event.occurred_at.astimezone(_zone(zone)).date()
+    data = event.data
+    assert event.mrr_currency is not None
+    return MrrChange(
+        day=day,
+        customer=str(data["customer"]),
+        subscription=event.object_id,
+        currency=event.mrr_currency,
+        delta=event.mrr_delta,
+        ending=bool(data.get("cancel_at_period_end")) and data.get("status") != "canceled",
+    )
+
+
+_ZONES: dict[str, ZoneInfo] = {}
+
+
+def _zone(name: str) -> ZoneInfo:
+    if name not in _ZONES:
+        _ZONES[name] = ZoneInfo(name)
+    return _ZONES[name]
+
+
+def _fold(session: Session, found: Sequence[tuple[Event, str]]) -> None:
+    changes: dict[tuple[str, bool], list[MrrChange]] = defaultdict(list)
+    for event, zone in found:
+        changes[(event.account_id, event.livemode)].append(change_of(event, zone))
+    keys: set[StateKey] = {
+        (account, live, c.customer, c.currency)
+        for (account, live), items in changes.items()
+        for c in items
+    }
+    stored: dict[tuple[str, bool], dict[tuple[str, str], CustomerState]] = defaultdict(dict)
+    for found_state in repository.states(session, keys):
+        tenant_key = (found_state.account_id, found_state.livemode)
+        stored[tenant_key][(found_state.customer_id, found_state.currency)] = _state(found_state)
+    state_rows: list[dict[str, Any]] = []
+    new: dict[MovementKey, Movement | None] = {}
+    for (account, live), items in changes.items():
+        touched, moved = metrics.fold_day(stored[(account, live)], items, ROLLUP_SETTINGS)
+        for (customer, currency), state in touched.items():
+            state_rows.append(_state_row(account, live, customer, currency, state))
+        for (day, customer, currency), movement in moved.items():
+            new[(account, live, day, currency, customer)] = movement
+    old = {_movement_key(m): m for m in repository.movements_at(session, new.keys())}
+    totals: dict[tuple[str, bool, date, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(repository.TOTALS, 0)
+    )
+    for key, movement in new.items():
+        account, live, day, currency, _ = key
+        row = totals[(account, live, day, currency)]
+        before = old.get(key)
+        if before is not None:
+            row[before.type] -= before.amount
+            row[f"{before.type}_customers"] -= 1
+        if movement is not None:
+            row[movement.type.value] += movement.amount
+            row[f"{movement.type.value}_customers"] += 1
+    repository.save_states(session, state_rows)
+    gone = [k for k, m in new.items() if m is None and k in old]
+    rows = [
+        {
+            "account_id": k[0],
+            "livemode": k[1],
+            "day": k[2],
+            "currency": k[3],
+            "customer_id": k[4],
+            "type": m.type.value,
+            "amount": m.amount,
+        }
+        for k, m in new.items()
+        if m is not None
+    ]
+    repository.replace_movements(session, gone, rows)
+    repository.add_to_totals(
+        session,
+        [
+            {"account_id": a, "livemode": lm, "day": d, "currency": c, **values}
+            for (a, lm, d, c), values in totals.items()
+        ],
+    )
+
+
+def _movement_key(row: MrrMovement) -> MovementKey:
+    return (row.account_id, row.livemode, row.day, row.currency, row.customer_id)
+
+
+def _state(row: MetricCustomerState) -> CustomerState:
+    return CustomerState(
+        day=row.day,
+        opening=row.opening,
+        mrr=row.mrr,
+        earned=row.earned,
+        churned_on=row.churned_on,
+        subscriptions={sub: (int(v[0]), bool(v[1])) for sub, v in row.subscriptions.items()},
+    )
+
+
+def _state_row(
+    account: str, live: bool, customer: str, currency: str, state: CustomerState
+) -> dict[str, Any]:
+    return {
+        "account_id": account,
+        "livemode": live,
+        "customer_id": customer,
+        "currency": currency,
+        "day": state.day,
+        "opening": state.opening,
+        "mrr": state.mrr,
+        "earned": state.earned,
+        "churned_on": state.churned_on,
+        "subscriptions": {sub: [v[0], v[1]] for sub, v in state.subscriptions.items()},
+    }
