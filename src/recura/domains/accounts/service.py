@@ -13,6 +13,7 @@ from recura.domains.accounts.api_key_schemas import ApiKeyCreate
 from recura.domains.accounts.api_keys import IssuedKey, KeyHolder
 from recura.domains.accounts.scopes import Level, Scope
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
+from recura.domains.audit import changes
 from recura.domains.cancellations import reasons
 from recura.domains.cancellations import settings as cancellation_settings
 from recura.domains.common.errors import ConflictError, NotFoundError
@@ -59,7 +60,9 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
     if data.retention_offer is not None:
         offer = data.retention_offer.model_dump()
         cancellation_settings.check_offer(session, tenant, offer, now)
-    for field, value in data.model_dump(exclude_unset=True).items():
+    given = data.model_dump(exclude_unset=True)
+    before = changes.snapshot(account, given)
+    for field, value in given.items():
         if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
         setattr(account, field, value)
@@ -67,6 +70,7 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
         bank_accounts.register_iban(session, account.id, data.iban, now)
     account.updated_at = now
     session.flush()
+    changes.note(session, before, changes.snapshot(account, given))
     return account
 
 

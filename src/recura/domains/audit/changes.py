@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 MASK = "••••"
+MAX_TEXT = 500
 _NOTES = "recura_audit_changes"
 # Field names whose values are never written to the log, whatever the service says.
 _SECRET_WORDS = ("secret", "password", "token", "api_key", "private_key", "key_hash")
@@ -34,7 +35,7 @@ def diff(
         if field in secrets or any(word in field for word in _SECRET_WORDS):
             old = None if old is None else MASK
             new = None if new is None else MASK
-        changed[field] = {"before": old, "after": new}
+        changed[field] = {"before": _short(old), "after": _short(new)}
     return changed
 
 
@@ -63,6 +64,14 @@ def take(session: Session) -> dict[str, Any] | None:
 def snapshot(obj: object, fields: Collection[str]) -> dict[str, Any]:
     """The values of `fields` of a row, to compare before and after a change."""
     return {field: _plain(getattr(obj, field, None)) for field in fields}
+
+
+def _short(value: Any) -> Any:
+    """Long texts (an email template's HTML) by their start: the log says what changed,
+    the object itself keeps the whole."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return value[:MAX_TEXT] + "…"
+    return value
 
 
 def _plain(value: Any) -> Any:
