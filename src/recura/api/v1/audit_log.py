@@ -9,12 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from recura.api.deps import SessionDep, TenantDep
-from recura.api.pagination import PageDep, list_schema
+from recura.api.pagination import Instant, PageDep, list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.domains.audit import service
 from recura.domains.audit.schemas import ActorKind, AuditEntryOut
-from recura.domains.common.fields import Timestamp
 
 router = APIRouter(
     prefix="/v1/audit_log",
@@ -38,12 +37,8 @@ def list_audit_entries(
     ] = None,
     target_type: Annotated[str | None, Query(max_length=40)] = None,
     target_id: Annotated[str | None, Query(max_length=200)] = None,
-    created_gte: Annotated[
-        Timestamp | None, Query(alias="created[gte]", description="At or after this time.")
-    ] = None,
-    created_lte: Annotated[
-        Timestamp | None, Query(alias="created[lte]", description="At or before this time.")
-    ] = None,
+    created_gte: Annotated[Instant | None, Query(description="At or after this instant.")] = None,
+    created_lt: Annotated[Instant | None, Query(description="Before this instant.")] = None,
 ) -> BaseModel:
     found = service.page(
         session,
@@ -56,7 +51,7 @@ def list_audit_entries(
         target_type=target_type,
         target_id=target_id,
         created_gte=created_gte,
-        created_lte=created_lte,
+        created_lt=created_lt,
     )
     return AuditEntryList(data=[service.entry_out(e) for e in found.items], has_more=found.has_more)
 

@@ -34,7 +34,7 @@ def page(
     target_type: str | None = None,
     target_id: str | None = None,
     created_gte: datetime | None = None,
-    created_lte: datetime | None = None,
+    created_lt: datetime | None = None,
 ) -> Page[AuditEntry]:
     stmt = tenant.scope(select(AuditEntry), AuditEntry)
     if actor_kind is not None:
@@ -53,6 +53,6 @@ def page(
         stmt = stmt.where(AuditEntry.target_id == target_id)
     if created_gte is not None:
         stmt = stmt.where(AuditEntry.occurred_at >= created_gte)
-    if created_lte is not None:
-        stmt = stmt.where(AuditEntry.occurred_at <= created_lte)
+    if created_lt is not None:
+        stmt = stmt.where(AuditEntry.occurred_at < created_lt)
     return paginate(session, stmt, AuditEntry, limit, starting_after)

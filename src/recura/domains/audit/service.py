@@ -73,7 +73,7 @@ def page(
     target_type: str | None = None,
     target_id: str | None = None,
     created_gte: datetime | None = None,
-    created_lte: datetime | None = None,
+    created_lt: datetime | None = None,
 ) -> Page[AuditEntry]:
     return repository.page(
         session,
@@ -86,7 +86,7 @@ def page(
         target_type=target_type,
         target_id=target_id,
         created_gte=created_gte,
-        created_lte=created_lte,
+        created_lt=created_lt,
     )
 
 
