@@ -75,8 +75,9 @@ def test_accounts_and_keys_lifecycle(env: dict[str, str], settings: Settings, en
 def test_keys_take_a_scope(env: dict[str, str], settings: Settings, engine: Any) -> None:
     run(env, "migrate")
     out = run(
-        env, "accounts", "create", "--legal-name", "Scope SRL", "--country", "RO", "--currency", "RON"
-    )
+        env, "accounts", "create", "--legal-name", "Scope SRL", "--country", "RO",
+        "--currency", "RON",
+    )  # fmt: skip
     account = re.search(r"acct_\w+", out).group(0)  # type: ignore[union-attr]
     out = run(
         env, "api-keys", "create", "--account", account, "--name", "reporter",
@@ -91,9 +92,7 @@ def test_keys_take_a_scope(env: dict[str, str], settings: Settings, engine: Any)
         env, "api-keys", "list", "--account", account
     )
     run(env, "api-keys", "revoke", key_id)
-    full = re.search(
-        r"rk_test_\w+", run(env, "api-keys", "create", "--account", account)
-    ).group(0)  # type: ignore[union-attr]
+    full = re.search(r"rk_test_\w+", run(env, "api-keys", "create", "--account", account)).group(0)  # type: ignore[union-attr]
     log = api_for(settings, engine, full).get("/v1/audit_log", params={"target_id": key_id})
     assert [(e["action"], e["actor"]["label"]) for e in log.json()["data"]] == [
         ("api_key.revoke", "cli"),

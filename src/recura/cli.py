@@ -311,9 +311,7 @@ def keys_create(
     factory = make_session_factory(make_engine(settings.database_url))
     now = SystemClock().now()
     try:
-        data = ApiKeyCreate.model_validate(
-            {"name": name, "scope": scope, "permissions": granted}
-        )
+        data = ApiKeyCreate.model_validate({"name": name, "scope": scope, "permissions": granted})
         with unit_of_work(factory) as session:
             accounts.get_account(session, account)
             issued = api_keys.issue(

@@ -26,9 +26,7 @@ def test_every_api_route_is_a_unit_of_work_route_with_a_listed_family() -> None:
     unlisted = [r.path for r in API_ROUTES if permissions.family_of(r.path) is None]
     assert unlisted == [], "add these routes' resources to api/permissions.py"
     assert all(isinstance(r, UnitOfWorkRoute) for r in API_ROUTES)
-    assert {r.family for r in API_ROUTES if isinstance(r, UnitOfWorkRoute)} <= set(
-        scopes.FAMILIES
-    )
+    assert {r.family for r in API_ROUTES if isinstance(r, UnitOfWorkRoute)} <= set(scopes.FAMILIES)
 
 
 def test_the_table_names_only_known_families() -> None:

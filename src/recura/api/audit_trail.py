@@ -58,7 +58,9 @@ def singular(noun: str) -> str:
 
 def spec_for(method: str, path: str) -> AuditSpec | None:
     """What a write route's entries say; None for a read, a preview or a non-API route."""
-    if method not in WRITE_METHODS or not path.startswith("/v1/") or (method, path) in SAVES_NOTHING:
+    if method not in WRITE_METHODS or not path.startswith("/v1/"):
+        return None
+    if (method, path) in SAVES_NOTHING:
         return None
     segments = [part for part in path.split("/")[2:] if part]
     is_param = [part.startswith("{") for part in segments]

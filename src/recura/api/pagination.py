@@ -10,7 +10,6 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, create_model
 
 from recura.domains.common.pages import MAX_LIMIT
 
-
 _RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 

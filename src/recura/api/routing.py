@@ -96,7 +96,7 @@ class UnitOfWorkRoute(APIRoute):
         handler = super().get_route_handler()
         known_query = _query_names(self.dependant)
         family = self.family
-        audits = {method: audit_trail.spec_for(method, self.path) for method in self.methods}
+        audits = {m: audit_trail.spec_for(m, self.path) for m in self.methods or ()}
 
         async def run(request: Request) -> Response:
             slots: asyncio.Semaphore | None = request.app.state.connection_slots

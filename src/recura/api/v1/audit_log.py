@@ -59,5 +59,3 @@ def list_audit_entries(
 @router.get("/{id}", response_model=AuditEntryOut, summary="Get an audit entry")
 def get_audit_entry(id: str, session: SessionDep, tenant: TenantDep) -> AuditEntryOut:
     return service.entry_out(service.get(session, tenant, id))
-
-

@@ -63,7 +63,7 @@ def _out(event: Event) -> EventOut:
         else money_out(event.mrr_delta, event.mrr_currency),
         occurred_at=event.occurred_at,
         actor=ActorOut(
-            kind=event.actor_kind,  # type: ignore[arg-type]  # one of ActorKind, as written
+            kind=event.actor_kind,
             id=event.actor_id,
             label=event.actor_label,
         ),

@@ -67,8 +67,10 @@ def check_permissions(scope: Scope, permissions: Mapping[str, str]) -> dict[str,
             raise ValueError(f"unknown resource family '{family}'")
         if level == "write" and family in FULL_ONLY_WRITES:
             raise ValueError(f"only full keys may write '{family}'")
-        if level == "read" or level == "write":
-            kept[family] = level
+        if level == "read":
+            kept[family] = "read"
+        elif level == "write":
+            kept[family] = "write"
         else:
             raise ValueError(f"the permission for '{family}' must be `read` or `write`")
     return kept

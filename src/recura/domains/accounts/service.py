@@ -11,8 +11,8 @@ from recura.db.models import Account, ApiKey
 from recura.domains.accounts import api_keys, bank_accounts, repository
 from recura.domains.accounts.api_key_schemas import ApiKeyCreate
 from recura.domains.accounts.api_keys import IssuedKey, KeyHolder
-from recura.domains.accounts.scopes import Level, Scope
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
+from recura.domains.accounts.scopes import Level, Scope
 from recura.domains.audit import changes
 from recura.domains.cancellations import reasons
 from recura.domains.cancellations import settings as cancellation_settings

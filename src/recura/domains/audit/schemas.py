@@ -12,7 +12,11 @@ ActorKind = Literal["user", "api_key", "system", "subscriber"]
 
 class ActorOut(BaseModel):
     model_config = example(
-        {"kind": "api_key", "id": "key_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "label": "backend (rk_live_…a1b2)"}
+        {
+            "kind": "api_key",
+            "id": "key_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "label": "backend (rk_live_…a1b2)",
+        }
     )
 
     kind: ActorKind

@@ -95,7 +95,7 @@ def entry_out(entry: AuditEntry) -> AuditEntryOut:
         id=entry.id,
         occurred_at=entry.occurred_at,
         actor=ActorOut(
-            kind=entry.actor_kind,  # type: ignore[arg-type]  # one of ActorKind, as written
+            kind=entry.actor_kind,
             id=entry.actor_id,
             label=entry.actor_label,
         ),
