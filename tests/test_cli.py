@@ -157,6 +157,41 @@ def test_accounts_and_keys_lifecycle(env: dict[str, str], settings: Settings, en
     assert "already revoked" in run(env, "api-keys", "revoke", key_id, code=1)
 
 
+def test_keys_take_a_scope(env: dict[str, str], settings: Settings, engine: Any) -> None:
+    run(env, "migrate")
+    out = run(
+        env, "accounts", "create", "--legal-name", "Scope SRL", "--country", "RO",
+        "--currency", "RON",
+    )  # fmt: skip
+    account = re.search(r"acct_\w+", out).group(0)  # type: ignore[union-attr]
+    out = run(
+        env, "api-keys", "create", "--account", account, "--name", "reporter",
+        "--scope", "restricted", "--permission", "usage:write", "--permission", "catalog:read",
+    )  # fmt: skip
+    token = re.search(r"rk_test_\w+", out).group(0)  # type: ignore[union-attr]
+    key_id = re.search(r"key_\w+", out).group(0)  # type: ignore[union-attr]
+    client = api_for(settings, engine, token)
+    assert client.get("/v1/products").status_code == 200
+    assert client.get("/v1/customers").status_code == 403
+    assert "restricted: catalog:read, usage:write" in run(
+        env, "api-keys", "list", "--account", account
+    )
+    run(env, "api-keys", "revoke", key_id)
+    full = re.search(r"rk_test_\w+", run(env, "api-keys", "create", "--account", account)).group(0)  # type: ignore[union-attr]
+    log = api_for(settings, engine, full).get("/v1/audit_log", params={"target_id": key_id})
+    assert [(e["action"], e["actor"]["label"]) for e in log.json()["data"]] == [
+        ("api_key.revoke", "cli"),
+        ("api_key.create", "cli"),
+    ]
+
+    assert "--scope" in run(
+        env, "api-keys", "create", "--account", account, "--scope", "all", code=1
+    )
+    assert "permission" in run(
+        env, "api-keys", "create", "--account", account, "--scope", "restricted", code=1
+    )
+
+
 def test_cli_errors_are_readable(env: dict[str, str]) -> None:
     assert "No API key" in run(env, "api-keys", "revoke", "key_nope", code=1)
     assert "No account" in run(env, "api-keys", "list", "--account", "acct_nope", code=1)

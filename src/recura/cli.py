@@ -18,8 +18,12 @@ from recura.clock import SystemClock
 from recura.config import ConfigError, Settings, load_settings
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.accounts import api_keys, scopes
 from recura.domains.accounts import service as accounts
+from recura.domains.accounts.api_key_schemas import ApiKeyCreate
 from recura.domains.accounts.schemas import AccountCreate
+from recura.domains.audit import service as audit
+from recura.domains.common.actor import Actor
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
 from recura.domains.exchange_rates import service as exchange_rates
@@ -58,6 +62,8 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+# Who the audit log names for what the command line does.
+CLI = Actor(kind="system", id=None, label="cli")
 # Fields of AccountCreate whose option is named otherwise.
 _OPTION_OF = {"default_currency": "--currency", "invoice_series_prefix": "--series"}
 
@@ -366,20 +372,43 @@ def keys_create(
     account: Annotated[str, typer.Option(help="Account id (acct_…).")],
     live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = False,
     name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "api key",
+    scope: Annotated[
+        str, typer.Option(help="full, read_only, or restricted (with --permission).")
+    ] = "full",
+    permission: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="For a restricted key, FAMILY:read or FAMILY:write, once per family "
+            f"({', '.join(scopes.FAMILIES)})."
+        ),
+    ] = None,
 ) -> None:
     """Issue an API key; it is printed once and never again."""
     settings = _settings()
+    granted: dict[str, str] = {}
+    for item in permission or []:
+        family, _, level = item.partition(":")
+        granted[family] = level
     factory = make_session_factory(make_engine(settings.database_url))
+    now = SystemClock().now()
     try:
+        data = ApiKeyCreate.model_validate({"name": name, "scope": scope, "permissions": granted})
         with unit_of_work(factory) as session:
-            issued = accounts.issue_key(
+            accounts.get_account(session, account)
+            issued = api_keys.issue(
                 session,
                 account,
                 live,
-                name,
+                data,
                 settings.secret_key.get_secret_value().encode(),
-                SystemClock().now(),
+                now,
+                CLI.label,
             )
+            audit.record(
+                session, Tenant(account, live), CLI, "api_key.create", "api_key", issued.key.id, now
+            )
+    except ValidationError as exc:
+        raise _fail(_options_error(exc)) from None
     except DomainError as exc:
         raise _fail(exc.detail) from None
     out.print(f"Key {issued.key.id} (shown once): [bold green]{issued.token}[/bold green]")
@@ -396,7 +425,7 @@ def keys_list(account: Annotated[str, typer.Option(help="Account id (acct_…)."
     except DomainError as exc:
         raise _fail(exc.detail) from None
     table = Table()
-    for column in ("id", "name", "mode", "key", "created", "revoked"):
+    for column in ("id", "name", "mode", "key", "scope", "created", "last used", "revoked"):
         # Ids and keys must stay whole and copyable, even in a narrow terminal or a pipe.
         whole = column in {"id", "key"}
         table.add_column(column, no_wrap=whole, overflow="ignore" if whole else "fold")
@@ -406,10 +435,18 @@ def keys_list(account: Annotated[str, typer.Option(help="Account id (acct_…)."
             key.name,
             "live" if key.livemode else "test",
             f"{key.prefix}…{key.last4}",
+            _scope_of(key.scope, key.permissions),
             key.created_at.isoformat(timespec="seconds"),
+            key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "",
             key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
         )
     out.print(table)
+
+
+def _scope_of(scope: str, permissions: dict[str, str]) -> str:
+    if scope != "restricted":
+        return scope
+    return "restricted: " + ", ".join(f"{f}:{level}" for f, level in sorted(permissions.items()))
 
 
 @keys_app.command("revoke")
@@ -418,8 +455,11 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_…).")]
     settings = _settings()
     factory = make_session_factory(make_engine(settings.database_url))
     try:
+        now = SystemClock().now()
         with unit_of_work(factory) as session:
-            accounts.revoke_key(session, key_id, SystemClock().now())
+            key = accounts.revoke_key(session, key_id, now)
+            tenant = Tenant(key.account_id, key.livemode)
+            audit.record(session, tenant, CLI, "api_key.revoke", "api_key", key_id, now)
     except DomainError as exc:
         raise _fail(exc.detail) from None
     out.print(

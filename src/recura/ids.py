@@ -18,6 +18,7 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 PREFIXES = {
     "account": "acct",
     "api_key": "key",
+    "audit_entry": "aud",
     "customer": "cus",
     "product": "prod",
     "feature": "feat",

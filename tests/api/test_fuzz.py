@@ -143,6 +143,8 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "announcements": create(
             "announcements", {**_example("AnnouncementCreate"), "plans": [plan]}
         ),
+        "api_keys": create("api_keys", {"name": "fuzz", "scope": "read_only"}),
+        "audit_log": api.ok("GET", "/v1/audit_log")["data"][0]["id"],
     }
 
 

@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.common.actor import Actor, acting_as
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.events import service as events
@@ -78,3 +79,27 @@ def test_a_subscription_event_sends_only_the_fields_that_apply() -> None:
     assert changed.json_data()["change"] == "cancel_scheduled"
     with pytest.raises(ValueError, match="change"):
         sample_payload("subscription.updated", "sub_1", change="renamed")
+
+
+def test_events_carry_who_acted_and_the_system_when_nobody_did(
+    merchant: Merchant, session_factory: Any
+) -> None:
+    tenant = Tenant(merchant.account_id, livemode=False)
+    key = Actor(kind="api_key", id="key_1", label="backend (rk_test_…abcd)")
+    with unit_of_work(session_factory) as session:
+        by_worker = events.record(session, tenant, sample_payload("invoice.paid", "inv_1"), T0)
+        with acting_as(key):
+            by_key = events.record(session, tenant, sample_payload("invoice.paid", "inv_2"), T0)
+            rows = [events.row(tenant, sample_payload("invoice.paid", "inv_3"), T0)]
+            events.record_many(session, rows)
+    with unit_of_work(session_factory) as session:
+        found = {e.object_id: e for e in events.page(session, tenant, 10, None).items}
+    assert (found["inv_1"].actor_kind, found["inv_1"].actor_id) == ("system", None)
+    assert found[by_worker.object_id].actor_label == "system"
+    for object_id in (by_key.object_id, "inv_3"):
+        event = found[object_id]
+        assert (event.actor_kind, event.actor_id, event.actor_label) == (
+            "api_key",
+            "key_1",
+            "backend (rk_test_…abcd)",
+        )

@@ -23,6 +23,7 @@ from recura import __version__
 from recura.api import email_links, errors, event_webhooks, gateway_webhooks, routing, signed_paths
 from recura.api.body_limit import BodyLimit
 from recura.api.key_cache import KeyCache
+from recura.api.key_usage import KeyUsage
 from recura.api.problems import PROBLEM_MEDIA_TYPE
 from recura.api.v1 import ROUTERS
 from recura.clock import Clock, SystemClock
@@ -74,6 +75,7 @@ def create_app(
         finally:
             if worker is not None:
                 worker.stop()
+            app.state.key_usage.write()
 
     app = FastAPI(
         title="Recura API",
@@ -91,6 +93,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.secret = settings.secret_key.get_secret_value().encode()
     app.state.api_keys = KeyCache(settings.api_key_cache_seconds)
+    app.state.key_usage = KeyUsage(app.state.session_factory)
     app.state.limiter = Limiter()
     errors.install(app)
     console_auth.install(app)

@@ -14,6 +14,8 @@ from recura.clock import Clock
 from recura.db.unit_of_work import Units, units_on
 from recura.domains.accounts import keys
 from recura.domains.accounts import service as accounts
+from recura.domains.accounts.api_keys import KeyHolder
+from recura.domains.common.actor import Actor
 from recura.domains.common.tenant import Tenant
 
 _bearer = HTTPBearer(
@@ -55,14 +57,14 @@ def _bearer_token(request: Request) -> str | None:
 
 def recently_authenticated(request: Request) -> bool:
     """Whether the request's key was seen a moment ago (no query, so no thread needed);
-    the tenant is then set as `resolve_tenant` would set it."""
+    the request is then set up as `resolve_tenant` would set it up."""
     token = _bearer_token(request)
     if token is None:
         return False
-    tenant = request.app.state.api_keys.get(keys.keyed_hash(request.app.state.secret, token))
-    if tenant is None:
+    holder = request.app.state.api_keys.get(keys.keyed_hash(request.app.state.secret, token))
+    if holder is None:
         return False
-    request.state.tenant = tenant
+    _hold(request, holder)
     return True
 
 
@@ -73,11 +75,11 @@ def resolve_tenant(request: Request) -> Tenant:
         return cached
     token = _bearer_token(request)
     secret = request.app.state.secret
-    tenant = None
+    holder = None
     if token is not None:
-        tenant = accounts.authenticate(request.state.session, token, secret)
-    if token is not None and tenant is not None:
-        request.app.state.api_keys.put(keys.keyed_hash(secret, token), tenant)
+        holder = accounts.authenticate(request.state.session, token, secret)
+    if token is not None and holder is not None:
+        request.app.state.api_keys.put(keys.keyed_hash(secret, token), holder)
     else:
         raise ProblemError(
             401,
@@ -86,8 +88,25 @@ def resolve_tenant(request: Request) -> Tenant:
             "Send `Authorization: Bearer <API key>` with an active key.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    request.state.tenant = tenant
-    return tenant
+    _hold(request, holder)
+    return holder.tenant
+
+
+def _hold(request: Request, holder: KeyHolder) -> None:
+    request.state.tenant = holder.tenant
+    request.state.api_key = holder
+    # Whoever set the actor before (the console, for its user) keeps it.
+    if getattr(request.state, "actor", None) is None:
+        request.state.actor = holder.actor
+
+
+def request_actor(request: Request) -> Actor:
+    """Who the request acts for: the actor set on it, else its API key."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is not None:
+        return actor
+    holder: KeyHolder = request.state.api_key
+    return holder.actor
 
 
 async def current_tenant(
@@ -99,7 +118,18 @@ async def current_tenant(
     return tenant
 
 
+async def current_key(request: Request) -> KeyHolder:
+    holder: KeyHolder = request.state.api_key
+    return holder
+
+
+async def current_actor(request: Request) -> Actor:
+    return request_actor(request)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 UnitsDep = Annotated[Units, Depends(get_units)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 TenantDep = Annotated[Tenant, Depends(current_tenant)]
+KeyDep = Annotated[KeyHolder, Depends(current_key)]
+ActorDep = Annotated[Actor, Depends(current_actor)]

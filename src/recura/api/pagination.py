@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, create_model
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, create_model
 
 from recura.domains.common.pages import MAX_LIMIT
+
+_RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _rfc_3339(value: Any) -> Any:
+    # Lax parsing would read "0.5" as a Unix time: an instant is sent as RFC 3339 text.
+    if isinstance(value, str) and not _RFC_3339.match(value):
+        raise ValueError("must be an RFC 3339 timestamp such as 2026-03-01T00:00:00Z")
+    return value
+
+
+# A list filter's instant (`created_gte`, `created_lt`).
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
 
 
 class PageParams(BaseModel):

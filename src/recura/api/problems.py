@@ -90,6 +90,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 _TITLES = {
     400: "Bad request",
     401: "Missing or invalid API key",
+    403: "The API key lacks a permission this request needs",
     404: "Not found",
     409: "Conflict with the current state",
     413: "Body too large",

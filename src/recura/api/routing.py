@@ -33,8 +33,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool, QueuePool
 
-from recura.api.deps import recently_authenticated, resolve_tenant
-from recura.api.problems import ProblemError, ProblemField
+from recura.api import audit_trail, permissions
+from recura.api.deps import recently_authenticated, request_actor, resolve_tenant
+from recura.api.problems import ProblemError, ProblemField, problem_responses
+from recura.domains.accounts import scopes
+from recura.domains.accounts.api_keys import KeyHolder
+from recura.domains.common import actor
 from recura.domains.common.tenant import Tenant
 from recura.domains.idempotency import service as idempotency
 
@@ -82,11 +86,17 @@ class UnitOfWorkRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = _committing(endpoint)
+        kwargs["responses"] = {**problem_responses(403), **(kwargs.get("responses") or {})}
+        # What an API key's scope is checked against (api/permissions.py); set before
+        # FastAPI builds the handler.
+        self.family = permissions.family_of(path)
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
         known_query = _query_names(self.dependant)
+        family = self.family
+        audits = {m: audit_trail.spec_for(m, self.path) for m in self.methods or ()}
 
         async def run(request: Request) -> Response:
             slots: asyncio.Semaphore | None = request.app.state.connection_slots
@@ -103,10 +113,17 @@ class UnitOfWorkRoute(APIRoute):
             session: Session = (state.read_session_factory if reads else state.session_factory)()
             request.state.session = session
             request.state.finished = False
+            acting = None
             try:
                 # Who is asking comes before what they sent: no key is a 401, not a 422.
                 if not recently_authenticated(request):
                     await in_thread(_authenticate, request, reads)
+                holder: KeyHolder = request.state.api_key
+                state.key_usage.note(holder, state.clock.now())
+                _authorize(holder, family, request.method)
+                # Events recorded anywhere below carry the request's actor.
+                acting = actor.set_current(request_actor(request))
+                request.state.audit_spec = audits.get(request.method)
                 _reject_unknown_query(request, known_query)
                 key = request.headers.get("idempotency-key")
                 if request.method == "POST" and key is not None:
@@ -120,9 +137,15 @@ class UnitOfWorkRoute(APIRoute):
             except BaseException:
                 await in_thread(_discard, session)
                 raise
+            finally:
+                if acting is not None:
+                    actor.reset_current(acting)
             if not request.state.finished:
-                # One trip to the thread pool for both: each trip costs more than a commit.
-                await in_thread(_commit_and_close, session)
+                # One trip to the thread pool for all: each trip costs more than a commit.
+                if reads:
+                    await in_thread(_commit_and_close, session)
+                else:
+                    await in_thread(_audit_commit_and_close, request, session, response)
             return response
 
         return run
@@ -155,6 +178,7 @@ def _committing(endpoint: Callable[..., T]) -> Callable[..., T]:
         result = endpoint(*args, **kwargs)
         request = _REQUEST.get(None)
         if request is not None and request.method not in _READS and request.state.may_finish:
+            audit_trail.record(request, request.state.session, result)
             request.state.session.commit()
         return result
 
@@ -171,6 +195,8 @@ async def finish_in_thread(request: Request, work: Callable[[Session], T]) -> T:
     def run() -> T:
         result = work(session)
         if finish:
+            if request.method not in _READS:
+                audit_trail.record(request, session, result)
             _commit_and_close(session)
         return result
 
@@ -216,6 +242,28 @@ def _authenticate(request: Request, reads: bool) -> None:
         # from its first statement: it begins with the endpoint's work instead, not while
         # the request's body is still arriving.
         request.state.session.commit()
+
+
+def _authorize(holder: KeyHolder, family: str | None, method: str) -> None:
+    level = permissions.level_of(method)
+    if scopes.allows(holder.scope, holder.permissions, family, level):
+        return
+    needed = scopes.missing(family, level)
+    raise ProblemError(
+        403,
+        "permission-missing",
+        "Permission missing",
+        f"This API key ({holder.scope}) lacks the `{needed}` permission this request needs.",
+    )
+
+
+def _audit_commit_and_close(request: Request, session: Session, response: Response) -> None:
+    try:
+        audit_trail.record(request, session, response)
+    except BaseException:
+        _discard(session)
+        raise
+    _commit_and_close(session)
 
 
 def _commit_and_close(session: Session) -> None:
@@ -311,10 +359,13 @@ async def _idempotent(request: Request, handler: Handler, session: Session, key:
         finally:
             renewing.cancel()
         body = bytes(response.body).decode()
-        await in_thread(
-            idempotency.complete, session, tenant, key, holder, response.status_code, body
-        )
-        await in_thread(session.commit)
+
+        def finish() -> None:
+            audit_trail.record(request, session, body)
+            idempotency.complete(session, tenant, key, holder, response.status_code, body)
+            session.commit()
+
+        await in_thread(finish)
     except idempotency.LeaseLost:
         # A retry took the key over while this request ran: its effects are rolled back.
         await in_thread(session.rollback)

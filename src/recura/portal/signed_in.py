@@ -12,6 +12,8 @@ from starlette.responses import RedirectResponse, Response
 
 from recura.db.models import Account, Customer, PortalSession
 from recura.domains.accounts import repository as accounts
+from recura.domains.common import actor
+from recura.domains.common.actor import Actor
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers
 from recura.domains.customers import service as customer_service
@@ -64,6 +66,10 @@ def visitor(session: Session, request: Request) -> Visitor | None:
     locale = language.choose(request, account.locale, row.locale or customer.locale)
     present = customer_service.now_for(session, tenant, customer, now)
     shown = pages.brand_of(session, account)
+    # What the subscriber does from here on (cancel, change plan, details) records its
+    # events as theirs: the page's work runs in this context.
+    label = customer.email or customer.name or customer.id
+    actor.set_current(Actor(kind="subscriber", id=customer.id, label=label))
     return Visitor(row, tenant, account, customer, locale, shown, present)
 
 

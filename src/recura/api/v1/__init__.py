@@ -4,6 +4,8 @@ from recura.api.v1 import (
     account,
     add_ons,
     announcements,
+    api_keys,
+    audit_log,
     balances,
     bank_transfers,
     billable_metrics,
@@ -81,4 +83,6 @@ ROUTERS = [
     onboarding_steps.router,
     onboarding_steps.customer_router,
     announcements.router,
+    api_keys.router,
+    audit_log.router,
 ]

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import BaseModel
 
 from recura.api.deps import SessionDep, TenantDep
-from recura.api.pagination import PageDep, list_schema
+from recura.api.pagination import Instant, PageDep, list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.domains.cancellations import service
@@ -21,17 +20,6 @@ router = APIRouter(
 )
 CancellationFeedbackList = list_schema(CancellationFeedbackOut)
 Id = Annotated[str | None, Query(max_length=40)]
-_RFC_3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
-
-
-def _rfc_3339(value: Any) -> Any:
-    # Lax parsing would read "0.5" as a Unix time: an instant is sent as RFC 3339 text.
-    if isinstance(value, str) and not _RFC_3339.match(value):
-        raise ValueError("must be an RFC 3339 timestamp such as 2026-03-01T00:00:00Z")
-    return value
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc_3339)]
 
 
 @router.get(

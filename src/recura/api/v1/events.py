@@ -4,13 +4,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from recura.api.deps import SessionDep, TenantDep
 from recura.api.pagination import PageDep, list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.db.models import Event
+from recura.domains.audit.schemas import ActorOut
 from recura.domains.common.fields import MoneyOut, example, money_out
 from recura.domains.events import service
 
@@ -32,6 +33,7 @@ class EventOut(BaseModel):
             "data": {"id": "sub_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "status": "active"},
             "mrr_change": {"amount": 0, "currency": "RON"},
             "occurred_at": "2026-02-01T00:00:03Z",
+            "actor": {"kind": "system", "id": None, "label": "system"},
             "livemode": False,
         }
     )
@@ -43,6 +45,7 @@ class EventOut(BaseModel):
     data: dict[str, Any]
     mrr_change: MoneyOut | None
     occurred_at: datetime
+    actor: ActorOut = Field(description="Who caused it: an API key, a user, the system.")
     livemode: bool
 
 
@@ -59,6 +62,11 @@ def _out(event: Event) -> EventOut:
         if event.mrr_currency is None
         else money_out(event.mrr_delta, event.mrr_currency),
         occurred_at=event.occurred_at,
+        actor=ActorOut(
+            kind=event.actor_kind,
+            id=event.actor_id,
+            label=event.actor_label,
+        ),
         livemode=event.livemode,
     )
 

@@ -5,6 +5,7 @@ from recura.db.models.account_logo import AccountLogo
 from recura.db.models.add_on import AddOn
 from recura.db.models.announcement import Announcement
 from recura.db.models.api_key import ApiKey
+from recura.db.models.audit_entry import AuditEntry
 from recura.db.models.balance_entry import BalanceEntry
 from recura.db.models.bank_account import BankAccount
 from recura.db.models.bank_statement import BankStatement
@@ -66,6 +67,7 @@ __all__ = [
     "AddOn",
     "Announcement",
     "ApiKey",
+    "AuditEntry",
     "BalanceEntry",
     "BankAccount",
     "BankStatement",

@@ -41,3 +41,7 @@ class Event(TenantColumns, Base):
     mrr_currency: Mapped[str | None] = mapped_column(String(3))
     occurred_at: Mapped[datetime]
     dispatched_at: Mapped[datetime | None]
+    # Who caused it (domains/common/actor.py): events of the worker are the system's.
+    actor_kind: Mapped[str] = mapped_column(String(16), server_default="system")
+    actor_id: Mapped[str | None] = mapped_column(ID)
+    actor_label: Mapped[str] = mapped_column(String(400), server_default="system")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Row, String, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.db.models import Account, AccountLogo, ApiKey, BankAccount
@@ -21,18 +21,6 @@ def account_by_key(session: Session, account_id: str) -> Account:
 
 def accounts_by_id(session: Session, account_ids: Collection[str]) -> dict[str, Account]:
     return {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(account_ids)))}
-
-
-# Every authenticated request runs this: built once, and only the two columns it needs
-# (loading an ApiKey object costs more than the query).
-_ACTIVE_KEY = select(ApiKey.account_id, ApiKey.livemode).where(
-    ApiKey.key_hash == bindparam("key_hash", type_=String), ApiKey.revoked_at.is_(None)
-)
-
-
-def active_key_by_hash(session: Session, key_hash: str) -> Row[str, bool] | None:
-    """(account_id, livemode) of the active key with this hash."""
-    return session.execute(_ACTIVE_KEY, {"key_hash": key_hash}).first()
 
 
 def list_keys(session: Session, account_id: str) -> list[ApiKey]:

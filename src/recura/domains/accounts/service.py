@@ -1,16 +1,19 @@
-"""Create and change accounts; issue, list, revoke and check API keys."""
+"""Create and change accounts; issue, list, revoke and check API keys (api_keys.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from recura.core import dunning
 from recura.db.models import Account, ApiKey
-from recura.domains.accounts import bank_accounts, keys, repository
+from recura.domains.accounts import api_keys, bank_accounts, repository
+from recura.domains.accounts.api_key_schemas import ApiKeyCreate
+from recura.domains.accounts.api_keys import IssuedKey, KeyHolder
 from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
+from recura.domains.accounts.scopes import Level, Scope
+from recura.domains.audit import changes
 from recura.domains.cancellations import reasons
 from recura.domains.cancellations import settings as cancellation_settings
 from recura.domains.common.errors import ConflictError, NotFoundError
@@ -18,14 +21,6 @@ from recura.domains.common.fields import trim_zeros
 from recura.domains.common.tenant import Tenant
 from recura.domains.plans import repository as plans
 from recura.ids import new_id
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedKey:
-    """A new key: `token` exists only here, the database keeps its hash."""
-
-    key: ApiKey
-    token: str
 
 
 def create_account(session: Session, data: AccountCreate, now: datetime) -> Account:
@@ -65,7 +60,9 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
     if data.retention_offer is not None:
         offer = data.retention_offer.model_dump()
         cancellation_settings.check_offer(session, tenant, offer, now)
-    for field, value in data.model_dump(exclude_unset=True).items():
+    given = data.model_dump(exclude_unset=True)
+    before = changes.snapshot(account, given)
+    for field, value in given.items():
         if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
         setattr(account, field, value)
@@ -73,6 +70,7 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
         bank_accounts.register_iban(session, account.id, data.iban, now)
     account.updated_at = now
     session.flush()
+    changes.note(session, before, changes.snapshot(account, given))
     return account
 
 
@@ -127,24 +125,20 @@ def support_address(account: Account) -> str | None:
 
 
 def issue_key(
-    session: Session, account_id: str, livemode: bool, name: str, secret: bytes, now: datetime
+    session: Session,
+    account_id: str,
+    livemode: bool,
+    name: str,
+    secret: bytes,
+    now: datetime,
+    *,
+    scope: Scope = "full",
+    permissions: dict[str, Level] | None = None,
+    created_by: str = "cli",
 ) -> IssuedKey:
     get_account(session, account_id)
-    token = keys.generate(livemode)
-    key = ApiKey(
-        id=new_id("api_key"),
-        account_id=account_id,
-        livemode=livemode,
-        name=name,
-        key_hash=keys.keyed_hash(secret, token),
-        prefix=token[:12],
-        last4=token[-4:],
-        created_at=now,
-        revoked_at=None,
-    )
-    session.add(key)
-    session.flush()
-    return IssuedKey(key=key, token=token)
+    data = ApiKeyCreate(name=name, scope=scope, permissions=permissions or {})
+    return api_keys.issue(session, account_id, livemode, data, secret, now, created_by)
 
 
 def list_keys(session: Session, account_id: str) -> list[ApiKey]:
@@ -153,22 +147,9 @@ def list_keys(session: Session, account_id: str) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, key_id: str, now: datetime) -> ApiKey:
-    key = repository.find_key(session, key_id)
-    if key is None:
-        raise NotFoundError("API key", key_id)
-    if key.revoked_at is not None:
-        raise ConflictError(f"API key '{key_id}' was already revoked at {key.revoked_at}.")
-    key.revoked_at = now
-    session.flush()
-    return key
+    return api_keys.revoke_by_id(session, key_id, now)
 
 
-def authenticate(session: Session, token: str, secret: bytes) -> Tenant | None:
-    """The tenant a bearer token opens, or None for an unknown, revoked or malformed token."""
-    livemode = keys.mode_of(token)
-    if livemode is None:
-        return None
-    key = repository.active_key_by_hash(session, keys.keyed_hash(secret, token))
-    if key is None or key.livemode != livemode:
-        return None
-    return Tenant(account_id=key.account_id, livemode=key.livemode)
+def authenticate(session: Session, token: str, secret: bytes) -> KeyHolder | None:
+    """Who a bearer token is, or None for an unknown, revoked or malformed token."""
+    return api_keys.authenticate(session, token, secret)

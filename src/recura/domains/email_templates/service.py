@@ -15,12 +15,15 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from recura.db.models import EmailTemplate
+from recura.domains.audit import changes as audit
 from recura.domains.common.errors import NotFoundError
 from recura.domains.common.tenant import Tenant
 from recura.domains.email_templates import repository
 from recura.domains.email_templates.schemas import EmailTemplateIn, EmailTemplateOut
 from recura.ids import new_id
 
+# What an audit entry shows of an override's change.
+AUDITED = ("subject", "html", "text")
 # Renders (template, locale, override) with sample values; raises InvalidError when it can't.
 Check = Callable[[str, str, EmailTemplateIn], None]
 
@@ -39,6 +42,7 @@ def put(
     it renders."""
     check(template, locale, data)
     row = repository.find(session, tenant, template, locale, lock=True)
+    before = {} if row is None else audit.snapshot(row, AUDITED)
     created = row is None
     if row is None:
         row = EmailTemplate(
@@ -52,6 +56,7 @@ def put(
     row.subject, row.html, row.text, row.updated_at = data.subject, data.html, data.text, now
     row.disabled_at = row.disabled_reason = None
     session.flush()
+    audit.note(session, before, audit.snapshot(row, AUDITED))
     return row, created
 
 
@@ -66,6 +71,7 @@ def delete(session: Session, tenant: Tenant, template: str, locale: str) -> Emai
     row = repository.find(session, tenant, template, locale, lock=True)
     if row is None:
         raise NotFoundError("email template override", f"{template}/{locale}")
+    audit.note(session, audit.snapshot(row, AUDITED), {})
     session.delete(row)
     session.flush()
     return row

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from recura.db import bulk
 from recura.db.models import Event
-from recura.domains.common import lookup
+from recura.domains.common import actor, lookup
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import repository
@@ -47,7 +47,9 @@ def json_row(
     mrr_currency: str | None = None,
 ) -> dict[str, Any]:
     """`row` of a payload already made JSON (`EventPayload.json_data`): a batch whose
-    events differ only in their ids dumps their model once."""
+    events differ only in their ids dumps their model once. The event's actor is who the
+    running request or job acts for (the system when nobody set one)."""
+    by = actor.current()
     return {
         **tenant.row_keys(),
         "type": type_.value,
@@ -58,6 +60,9 @@ def json_row(
         "occurred_at": at,
         "created_at": at,
         "dispatched_at": None,
+        "actor_kind": by.kind,
+        "actor_id": by.id,
+        "actor_label": by.label,
     }
 
 

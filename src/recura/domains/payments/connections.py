@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from recura.db.models import GatewayConnection
+from recura.domains.audit import changes as audit
 from recura.domains.common.errors import NotFoundError, invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.payments import processors, repository
@@ -27,6 +28,8 @@ from recura.ids import new_id
 def save(session: Session, tenant: Tenant, body: ConnectionIn, now: datetime) -> GatewayConnection:
     config = _config(tenant, body)
     found = processors.connection(session, tenant, body.gateway)
+    # Credentials show only that they changed (changes.py masks keys and secrets).
+    audit.note(session, {} if found is None else found.config, config, prefix="config.")
     if found is None:
         found = GatewayConnection(
             id=new_id("gateway_connection"),
@@ -73,6 +76,7 @@ def get(session: Session, tenant: Tenant, gateway: str) -> GatewayConnection:
 def delete(session: Session, tenant: Tenant, gateway: str) -> GatewayConnection:
     """Payment methods saved with it stay on record; charging them waits for a new one."""
     found = get(session, tenant, gateway)
+    audit.note(session, found.config, {}, prefix="config.")
     session.delete(found)
     session.flush()
     return found

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from recura.domains.audit import changes as audit
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.pages import Page
@@ -31,6 +32,8 @@ from recura.ids import new_id
 
 SECRET_BYTES = 32
 DISABLED_BY_MERCHANT = "Disabled through the API."
+# What an audit entry shows of an endpoint's change (the secrets only as changed).
+AUDITED = ("url", "description", "enabled_events", "batch_size", "status", "secret")
 
 
 def new_secret() -> str:
@@ -85,6 +88,7 @@ def create(
     )
     session.add(endpoint)
     session.flush()
+    audit.note(session, {}, audit.snapshot(endpoint, AUDITED))
     return endpoint
 
 
@@ -97,6 +101,7 @@ def update_endpoint(
     allow_private: bool,
 ) -> WebhookEndpoint:
     endpoint = get(session, tenant, endpoint_id)
+    before = audit.snapshot(endpoint, AUDITED)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("url") is not None:
         endpoint.url = targets.check_url(changes["url"], tenant.livemode, allow_private)
@@ -113,6 +118,7 @@ def update_endpoint(
         endpoint.status, endpoint.disabled_reason = "disabled", DISABLED_BY_MERCHANT
     endpoint.updated_at = now
     session.flush()
+    audit.note(session, before, audit.snapshot(endpoint, AUDITED))
     return endpoint
 
 
@@ -123,6 +129,7 @@ def delete_endpoint(session: Session, tenant: Tenant, endpoint_id: str) -> Webho
     # to a delivery about to go.
     repository.lock(session, endpoint)
     repository.delete_deliveries(session, tenant, endpoint.id)
+    audit.note(session, audit.snapshot(endpoint, AUDITED), {})
     session.delete(endpoint)
     session.flush()
     return endpoint
@@ -132,6 +139,7 @@ def rotate_secret(
     session: Session, tenant: Tenant, endpoint_id: str, overlap_hours: int, now: datetime
 ) -> WebhookEndpoint:
     endpoint = get(session, tenant, endpoint_id)
+    before = audit.snapshot(endpoint, AUDITED)
     if overlap_hours > 0:
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_expires_at = now + timedelta(hours=overlap_hours)
@@ -141,6 +149,7 @@ def rotate_secret(
     endpoint.secret = new_secret()
     endpoint.updated_at = now
     session.flush()
+    audit.note(session, before, audit.snapshot(endpoint, AUDITED))
     return endpoint
 
 
