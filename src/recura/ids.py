@@ -63,6 +63,8 @@ PREFIXES = {
     "cancellation_feedback": "cfb",
     "checkout_session": "cs",
     "email_change": "ecr",
+    "acquisition_spend": "acqs",
+    "customer_activity": "act",
 }
 
 

@@ -1,6 +1,7 @@
 """Every table, one module each; importing this package registers them all on Base.metadata."""
 
 from recura.db.models.account import Account
+from recura.db.models.acquisition_spend import AcquisitionSpend
 from recura.db.models.account_logo import AccountLogo
 from recura.db.models.add_on import AddOn
 from recura.db.models.announcement import Announcement
@@ -15,6 +16,7 @@ from recura.db.models.checkout_session import CheckoutSession
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
+from recura.db.models.customer_activity import CustomerActivity
 from recura.db.models.dispute import Dispute
 from recura.db.models.email_change import EmailChange
 from recura.db.models.email_message import EmailMessage
@@ -55,6 +57,7 @@ from recura.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
     "Account",
+    "AcquisitionSpend",
     "AccountLogo",
     "AddOn",
     "Announcement",
@@ -69,6 +72,7 @@ __all__ = [
     "Coupon",
     "CreditNote",
     "Customer",
+    "CustomerActivity",
     "Dispute",
     "EmailChange",
     "EmailMessage",
