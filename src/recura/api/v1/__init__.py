@@ -2,6 +2,7 @@
 
 from recura.api.v1 import (
     account,
+    acquisition_spend,
     add_ons,
     announcements,
     balances,
@@ -77,4 +78,5 @@ ROUTERS = [
     onboarding_steps.router,
     onboarding_steps.customer_router,
     announcements.router,
+    acquisition_spend.router,
 ]
