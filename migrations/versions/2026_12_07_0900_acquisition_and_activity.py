@@ -1,5 +1,6 @@
 """acquisition and engagement: each customer's acquisition channel and utm fields; what was
-spent per channel and month; customers' activity, a row per customer, day and feature
+spent per channel and month; customers' activity, a row per customer, day and feature;
+partial indexes for the at-risk list (open invoices, scheduled cancellations)
 
 Revision ID: 2026_12_07_0900
 Revises: 2026_12_07_0810
@@ -97,7 +98,25 @@ def upgrade() -> None:
     )
 
 
+    op.create_index(
+        'ix_invoices_open_by_customer',
+        'invoices',
+        ['account_id', 'livemode', 'customer_id'],
+        sqlite_where=sa.text("status = 'open'"),
+        postgresql_where=sa.text("status = 'open'"),
+    )
+    op.create_index(
+        'ix_subscriptions_cancel_scheduled',
+        'subscriptions',
+        ['account_id', 'livemode', 'customer_id'],
+        sqlite_where=sa.text('cancel_at_period_end'),
+        postgresql_where=sa.text('cancel_at_period_end'),
+    )
+
+
 def downgrade() -> None:
+    op.drop_index('ix_subscriptions_cancel_scheduled', table_name='subscriptions')
+    op.drop_index('ix_invoices_open_by_customer', table_name='invoices')
     op.drop_index('ix_customer_activity_account_id_livemode_day', table_name='customer_activity')
     op.drop_table('customer_activity')
     op.drop_index(

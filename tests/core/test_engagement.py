@@ -55,13 +55,26 @@ def test_weeks_start_on_monday_and_months_on_the_first() -> None:
 
 def test_active_on_and_stickiness() -> None:
     rows = [("a", D0), ("a", D0 - timedelta(days=1)), ("b", D0 - timedelta(days=6))]
-    rows += [("c", D0 - timedelta(days=29)), ("d", D0 - timedelta(days=30)), ("e", D0 + timedelta(1))]
+    rows += [
+        ("c", D0 - timedelta(days=29)),
+        ("d", D0 - timedelta(days=30)),
+        ("e", D0 + timedelta(1)),
+    ]
     found = e.active_on(rows, D0)
     assert (found.dau, found.wau, found.mau) == (1, 2, 3)
     assert found.stickiness == Fraction(1, 3)
     assert e.active_on([], D0).stickiness is None
-    assert e.average_stickiness([found, e.active_on([], D0)]) == Fraction(1, 3)
-    assert e.average_stickiness([]) is None
+
+
+@given(activity)
+def test_stickiness_is_a_share(rows: list[e.ActivityDay]) -> None:
+    month = [D0 - timedelta(days=n) for n in range(e.MONTH_DAYS)]
+    daily = [len({c for c, d in rows if d == day}) for day in month]
+    mau = e.active_on(rows, D0).mau
+    found = e.stickiness(daily, mau)
+    assert (found is None) == (mau == 0)
+    assert found is None or 0 <= found <= 1
+    assert e.stickiness([2, 1, 0], 3) == Fraction(1, 3)
 
 
 def test_feature_usage_most_used_first() -> None:

@@ -9,7 +9,7 @@ here reads the clock: the day a figure is "as of" is always given.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -57,20 +57,27 @@ def active_customers(
 ) -> list[Bucket]:
     """Distinct active customers in each bucket touching first..last (inclusive), every
     bucket listed, empty ones with 0. Activity outside first..last is not counted, so the
-    first and last buckets may be partial."""
-    if last < first:
-        return []
+    first and last buckets may be partial. (The database counts the same way, per bucket,
+    and hands the counts to `buckets`.)"""
     seen: dict[date, set[str]] = defaultdict(set)
     for customer, day in days:
         if first <= day <= last:
             seen[bucket_start(day, granularity)].add(customer)
-    buckets = []
+    return buckets({start: len(who) for start, who in seen.items()}, first, last, granularity)
+
+
+def buckets(
+    counts: Mapping[date, int], first: date, last: date, granularity: Granularity
+) -> list[Bucket]:
+    """Every bucket touching first..last, with its count (by the bucket's first day; 0
+    when it has none)."""
+    found = []
     start = bucket_start(first, granularity)
     while start <= last:
         following = _next_bucket(start, granularity)
-        buckets.append(Bucket(start, following, len(seen.get(start, ()))))
+        found.append(Bucket(start, following, counts.get(start, 0)))
         start = following
-    return buckets
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +112,12 @@ def active_on(days: Iterable[ActivityDay], on: date) -> Active:
     return Active(on, len(daily), len(weekly), len(monthly))
 
 
-def average_stickiness(figures: Iterable[Active]) -> Fraction | None:
-    """The mean of each day's DAU/MAU, over the days with any monthly active customer."""
-    ratios = [f.stickiness for f in figures if f.stickiness is not None]
-    return sum(ratios, Fraction(0)) / len(ratios) if ratios else None
+def stickiness(daily: Sequence[int], mau: int) -> Fraction | None:
+    """The mean DAU over a month's days divided by that month's MAU: how many of the month's
+    active customers come on an average day (1 is every one of them, every day)."""
+    if not mau or not daily:
+        return None
+    return Fraction(sum(daily), len(daily) * mau)
 
 
 @dataclass(frozen=True, slots=True)

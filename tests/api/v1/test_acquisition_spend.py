@@ -10,7 +10,9 @@ from tests.conftest import Api, Merchant
 PATH = "/v1/acquisition_spend"
 
 
-def spend(api: Api, month: str, channel: str, amount: int, currency: str = "RON", **over: Any) -> Any:
+def spend(
+    api: Api, month: str, channel: str, amount: int, currency: str = "RON", **over: Any
+) -> Any:
     body = {"month": month, "channel": channel, "amount": {"amount": amount, "currency": currency}}
     return api.ok("POST", PATH, json={**body, **over})
 

@@ -189,7 +189,10 @@ def test_acquisition_channel_set_read_and_changed(api: Api) -> None:
     plain = api.ok("POST", "/v1/customers", 201, json={})
     assert (plain["acquisition_channel"], plain["acquisition"]) == (None, {})
     given = api.ok(
-        "POST", "/v1/customers", 201, json={"acquisition_channel": " Podcast_X ", "acquisition": utm}
+        "POST",
+        "/v1/customers",
+        201,
+        json={"acquisition_channel": " Podcast_X ", "acquisition": utm},
     )
     assert given["acquisition_channel"] == "podcast_x"
 

@@ -16,6 +16,7 @@ from recura.api.v1 import (
     disputes,
     email_messages,
     email_templates,
+    engagement,
     entitlements,
     events,
     features,
@@ -79,4 +80,6 @@ ROUTERS = [
     onboarding_steps.customer_router,
     announcements.router,
     acquisition_spend.router,
+    engagement.router,
+    engagement.customer_router,
 ]

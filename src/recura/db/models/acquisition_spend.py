@@ -22,7 +22,9 @@ class AcquisitionSpend(TenantColumns, Base):
             "currency",
             name="uq_acquisition_spend_month_channel_currency",
         ),
-        Index("ix_acquisition_spend_account_id_livemode_channel", "account_id", "livemode", "channel"),
+        Index(
+            "ix_acquisition_spend_account_id_livemode_channel", "account_id", "livemode", "channel"
+        ),
     )
 
     month: Mapped[date] = mapped_column(Date)  # its first day

@@ -16,9 +16,7 @@ class Customer(TenantColumns, Base):
         UniqueConstraint("account_id", "livemode", "external_id"),
         Index("ix_customers_account_id_email", "account_id", "email"),
         # New customers per channel (acquisition cost per customer).
-        Index(
-            "ix_customers_account_id_acquisition_channel", "account_id", "acquisition_channel"
-        ),
+        Index("ix_customers_account_id_acquisition_channel", "account_id", "acquisition_channel"),
         ForeignKeyConstraint(
             ["account_id", "test_clock_id"], ["test_clocks.account_id", "test_clocks.id"]
         ),

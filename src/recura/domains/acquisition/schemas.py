@@ -12,7 +12,7 @@ MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def first_day(value: str) -> date:
-    """"2026-03" as its first day."""
+    """ "2026-03" as its first day."""
     year, month = value.split("-")
     return date(int(year), int(month), 1)
 
