@@ -42,7 +42,8 @@ def test_record_replace_list_delete(api: Api, merchant: Merchant) -> None:
     page = api.ok("GET", PATH, params={"limit": 3})
     assert page["has_more"] is True
     rest = api.ok("GET", PATH, params={"limit": 3, "starting_after": page["data"][-1]["id"]})
-    assert len(rest["data"]) == 1 and rest["has_more"] is False
+    assert len(rest["data"]) == 1
+    assert rest["has_more"] is False
 
     assert api.ok("DELETE", f"{PATH}/{euros['id']}") == {
         "object": "acquisition_spend",

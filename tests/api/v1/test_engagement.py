@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from recura.clock import FixedClock
 from tests.conftest import T0, Api, Merchant
 from tests.scenarios.world import World, iso
+
+from recura.clock import FixedClock
 
 DAY = timedelta(days=1)
 
@@ -44,7 +45,8 @@ def test_pings_make_one_row_per_day_and_feature(api: Api, clock: FixedClock) -> 
     headers = {"Idempotency-Key": "ping-1"}
     once = api.ok("POST", f"/v1/customers/{ana}/activity", json={}, headers=headers)
     twice = api.ok("POST", f"/v1/customers/{ana}/activity", json={}, headers=headers)
-    assert once == twice and once["count"] == 3
+    assert once == twice
+    assert once["count"] == 3
 
     found = api.ok("GET", "/v1/engagement/active_customers", params={"from": "2026-01-14"})
     assert [b["active_customers"] for b in found["data"]] == [1, 1]
@@ -119,7 +121,8 @@ def test_active_customers_per_day_week_and_month(api: Api, clock: FixedClock) ->
     assert (daily["from"], daily["to"]) == ("2025-12-30", "2026-01-28")
     counts = {b["start"]: b["active_customers"] for b in daily["data"]}
     assert (counts["2026-01-14"], counts["2026-01-18"], counts["2026-01-19"]) == (0, 2, 2)
-    assert counts["2026-01-26"] == 2 and counts["2026-01-27"] == 1
+    assert counts["2026-01-26"] == 2
+    assert counts["2026-01-27"] == 1
     assert daily["as_of"] == {"day": "2026-01-28", "dau": 1, "wau": 2, "mau": 3}
     # 14 days with Ana, 2 Mondays with Bob, 1 day with Eva: 17 over 30 days of 3
     assert daily["stickiness"] == round(17 / 90, 4)

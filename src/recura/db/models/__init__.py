@@ -1,8 +1,8 @@
 """Every table, one module each; importing this package registers them all on Base.metadata."""
 
 from recura.db.models.account import Account
-from recura.db.models.acquisition_spend import AcquisitionSpend
 from recura.db.models.account_logo import AccountLogo
+from recura.db.models.acquisition_spend import AcquisitionSpend
 from recura.db.models.add_on import AddOn
 from recura.db.models.announcement import Announcement
 from recura.db.models.api_key import ApiKey
@@ -57,8 +57,8 @@ from recura.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
     "Account",
-    "AcquisitionSpend",
     "AccountLogo",
+    "AcquisitionSpend",
     "AddOn",
     "Announcement",
     "ApiKey",

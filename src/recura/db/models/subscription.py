@@ -5,7 +5,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    text,
     BigInteger,
     Boolean,
     ForeignKeyConstraint,
@@ -13,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 

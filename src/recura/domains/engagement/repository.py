@@ -34,7 +34,7 @@ class ActivityRow(NamedTuple):
     customer_id: str
     day: date
     feature: str
-    count: int
+    uses: int  # the column `count` (a tuple has a method of that name)
     last_at: datetime
 
 
@@ -50,7 +50,18 @@ def record(session: Session, tenant: Tenant, rows: Sequence[ActivityRow], now: d
         chunk = ordered[start : start + CHUNK]
         ids = new_ids("customer_activity", len(chunk))
         keys = {**tenant.row_keys(), "created_at": now}
-        values = [{**keys, "id": i, **row._asdict()} for i, row in zip(ids, chunk, strict=True)]
+        values = [
+            {
+                **keys,
+                "id": i,
+                "customer_id": row.customer_id,
+                "day": row.day,
+                "feature": row.feature,
+                "count": row.uses,
+                "last_at": row.last_at,
+            }
+            for i, row in zip(ids, chunk, strict=True)
+        ]
         stmt = insert(table).values(values)
         stmt = stmt.on_conflict_do_update(
             index_elements=KEY,
@@ -156,7 +167,7 @@ def days_before_and_since(
 def failed_payments(session: Session, tenant: Tenant, now: datetime) -> dict[str, int]:
     """Per customer, open invoices past their due time or with a failed charge attempt."""
     stmt = (
-        tenant.scope(select(Invoice.customer_id, func.count()), Invoice)  # type: ignore[arg-type]
+        tenant.scope(select(Invoice.customer_id, func.count()), Invoice)
         .where(
             Invoice.status == "open",
             or_(Invoice.first_failed_at.isnot(None), and_(Invoice.due_at < now)),
