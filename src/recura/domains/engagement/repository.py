@@ -40,11 +40,20 @@ class ActivityRow(NamedTuple):
 
 def record(session: Session, tenant: Tenant, rows: Sequence[ActivityRow], now: datetime) -> None:
     """Add the rows' counts to those stored under the same (customer, day, feature), or
-    insert them; in key order, so two writers sharing rows never wait in a cycle."""
+    insert them (rows sharing a key count together); in key order, so two writers sharing
+    rows never wait for each other in a cycle."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     insert: Any = pg_insert if postgresql else sqlite_insert
     latest: Any = func.greatest if postgresql else func.max  # SQLite's max of two values
-    ordered = sorted(rows, key=lambda r: (r.customer_id, r.day, r.feature))
+    # One row per key in a statement (PostgreSQL refuses to update a row twice in one).
+    merged: dict[tuple[str, date, str], ActivityRow] = {}
+    for row in rows:
+        key = (row.customer_id, row.day, row.feature)
+        seen = merged.get(key)
+        if seen is not None:
+            row = row._replace(uses=seen.uses + row.uses, last_at=max(seen.last_at, row.last_at))
+        merged[key] = row
+    ordered = [merged[key] for key in sorted(merged)]
     table = CustomerActivity.__table__
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]

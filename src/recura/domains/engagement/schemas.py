@@ -49,6 +49,8 @@ class ActivityOut(BaseModel):
 
 
 class ActiveBucketOut(BaseModel):
+    model_config = example({"start": "2026-02-02", "end": "2026-02-09", "active_customers": 41})
+
     start: date
     end: date = Field(description="The day after the bucket.")
     active_customers: int
@@ -83,13 +85,17 @@ class ActiveCustomersOut(BaseModel):
 
 
 class AsOfOut(BaseModel):
+    model_config = example({"day": "2026-02-15", "dau": 12, "wau": 44, "mau": 70})
+
     day: date
     dau: int
     wau: int
     mau: int
 
 
-class FeatureOut(BaseModel):
+class FeatureUsageOut(BaseModel):
+    model_config = example({"feature": "reports", "customers": 52, "uses": 1870})
+
     feature: str | None = Field(description="null: activity that named no feature.")
     customers: int
     uses: int
@@ -119,11 +125,13 @@ class FeaturesOut(BaseModel):
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
     active_customers: int
-    data: list[FeatureOut]
-    onboarding: OnboardingOut
+    data: list[FeatureUsageOut]
+    onboarding: OnboardingRateOut
 
 
-class OnboardingOut(BaseModel):
+class OnboardingRateOut(BaseModel):
+    model_config = example({"customers": 60, "completed": 41, "rate": 0.6833, "step_rate": 0.81})
+
     customers: int = Field(description="Live subscribers with onboarding steps to do.")
     completed: int = Field(description="Of them, those who did every step.")
     rate: float | None
@@ -131,6 +139,15 @@ class OnboardingOut(BaseModel):
 
 
 class ReasonOut(BaseModel):
+    model_config = example(
+        {"code": "payment_failed", "invoices": 1},
+        {
+            "code": "activity_fell",
+            "active_days_per_week_before": 5.0,
+            "active_days_per_week_recent": 0.5,
+        },
+    )
+
     code: Literal["cancellation_scheduled", "payment_failed", "activity_fell"]
     cancels_on: date | None = None
     invoices: int | None = Field(default=None, description="Open invoices past due or failed.")
@@ -139,12 +156,43 @@ class ReasonOut(BaseModel):
 
 
 class ActionOut(BaseModel):
+    model_config = example(
+        {"method": "POST", "path": "/v1/portal_sessions", "body": {"customer": CUSTOMER}}
+    )
+
     method: Literal["GET", "POST"]
     path: str
     body: dict[str, str] | None = None
 
 
+AT_RISK_EXAMPLE = {
+    "object": "at_risk_customer",
+    "customer": CUSTOMER,
+    "name": "Ana Popescu",
+    "email": "ana.popescu@example.ro",
+    "score": 70,
+    "reasons": [
+        {"code": "cancellation_scheduled", "cancels_on": "2026-03-15"},
+        {
+            "code": "activity_fell",
+            "active_days_per_week_before": 5.0,
+            "active_days_per_week_recent": 0.5,
+        },
+    ],
+    "actions": {
+        "customer": {"method": "GET", "path": f"/v1/customers/{CUSTOMER}"},
+        "portal_session": {
+            "method": "POST",
+            "path": "/v1/portal_sessions",
+            "body": {"customer": CUSTOMER},
+        },
+    },
+}
+
+
 class AtRiskOut(BaseModel):
+    model_config = example(AT_RISK_EXAMPLE)
+
     object: Literal["at_risk_customer"] = "at_risk_customer"
     customer: str
     name: str | None
@@ -162,31 +210,7 @@ class AtRiskListOut(BaseModel):
         {
             "object": "list",
             "as_of": "2026-03-01",
-            "data": [
-                {
-                    "object": "at_risk_customer",
-                    "customer": CUSTOMER,
-                    "name": "Ana Popescu",
-                    "email": "ana.popescu@example.ro",
-                    "score": 70,
-                    "reasons": [
-                        {"code": "cancellation_scheduled", "cancels_on": "2026-03-15"},
-                        {
-                            "code": "activity_fell",
-                            "active_days_per_week_before": 5.0,
-                            "active_days_per_week_recent": 0.5,
-                        },
-                    ],
-                    "actions": {
-                        "customer": {"method": "GET", "path": f"/v1/customers/{CUSTOMER}"},
-                        "portal_session": {
-                            "method": "POST",
-                            "path": "/v1/portal_sessions",
-                            "body": {"customer": CUSTOMER},
-                        },
-                    },
-                }
-            ],
+            "data": [AT_RISK_EXAMPLE],
             "has_more": False,
         }
     )

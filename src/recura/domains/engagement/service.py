@@ -20,9 +20,9 @@ from recura.domains.engagement.schemas import (
     AsOfOut,
     AtRiskListOut,
     AtRiskOut,
-    FeatureOut,
     FeaturesOut,
-    OnboardingOut,
+    FeatureUsageOut,
+    OnboardingRateOut,
     ReasonOut,
 )
 
@@ -94,10 +94,10 @@ def features(
             "to": last,
             "active_customers": len({c for c, _, _ in rows}),
             "data": [
-                FeatureOut(feature=u.feature or None, customers=u.customers, uses=u.uses)
+                FeatureUsageOut(feature=u.feature or None, customers=u.customers, uses=u.uses)
                 for u in usage
             ],
-            "onboarding": OnboardingOut(
+            "onboarding": OnboardingRateOut(
                 customers=done.customers,
                 completed=done.completed,
                 rate=_ratio(done.rate),
