@@ -198,6 +198,14 @@ def test_demo_loads_once_and_prints_a_working_key(
     assert client.get("/v1/onboarding_steps").json()["data"]
     assert client.get("/v1/announcements").json()["data"]
     assert client.get("/v1/account").json()["retention_offer"] == {"kind": "pause", "months": 2}
+    # Acquisition and engagement: channels, a year of spend, activity, someone at risk.
+    assert all(c["acquisition_channel"] for c in demo_customers)
+    spend = client.get("/v1/acquisition_spend", params={"limit": 100}).json()["data"]
+    assert len({s["month"] for s in spend}) == 12
+    months = client.get("/v1/engagement/active_customers", params={"granularity": "month"})
+    assert months.json()["as_of"]["mau"] > 0
+    at_risk = client.get("/v1/engagement/at_risk").json()["data"]
+    assert any(r["reasons"][-1]["code"] == "activity_fell" for r in at_risk)
     again = re.search(r"recura portal-link (\S+) (\S+)", first)
     assert again is not None, first
     fresh = run(env, "portal-link", again.group(1), again.group(2))

@@ -33,7 +33,7 @@ STATUSES = ("trialing", "active", "past_due", "paused", "canceled", "incomplete"
 # Within the last six weeks activity is daily-ish; before, a few days a month is enough
 # for the monthly figures and keeps the demo's rows (and its loading time) small.
 RECENT = timedelta(days=42)
-FADING_SHARE = 0.12
+FADING_EVERY = 8
 
 
 def acquisition(rng: random.Random) -> tuple[str, dict[str, str]]:
@@ -67,9 +67,12 @@ def activity(session: Session, tenant: Tenant, clock_id: str, now: datetime) -> 
     features = list(FEATURES)
     weights = list(FEATURES.values())
     rows: list[ActivityRow] = []
+    subscribed = 0
     for customer_id in sorted(spans):
         first, last = spans[customer_id]
-        fading = last == today and rng.random() < FADING_SHARE
+        # Every eighth of those still subscribed, so even a small demo has some.
+        fading = last == today and subscribed % FADING_EVERY == FADING_EVERY // 2
+        subscribed += last == today
         habit = rng.uniform(0.5, 0.9)  # how many days a week this customer comes
         day = first
         while day <= last:
