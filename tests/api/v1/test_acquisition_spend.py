@@ -11,10 +11,16 @@ PATH = "/v1/acquisition_spend"
 
 
 def spend(
-    api: Api, month: str, channel: str, amount: int, currency: str = "RON", **over: Any
+    api: Api,
+    month: str,
+    channel: str,
+    amount: int,
+    currency: str = "RON",
+    status: int = 201,
+    **over: Any,
 ) -> Any:
     body = {"month": month, "channel": channel, "amount": {"amount": amount, "currency": currency}}
-    return api.ok("POST", PATH, json={**body, **over})
+    return api.ok("POST", PATH, status, json={**body, **over})
 
 
 def test_record_replace_list_delete(api: Api, merchant: Merchant) -> None:
@@ -25,7 +31,7 @@ def test_record_replace_list_delete(api: Api, merchant: Merchant) -> None:
         "google_ads",
         {"amount": 250000, "currency": "RON"},
     )
-    again = spend(api, "2026-03", "google_ads", 300000)
+    again = spend(api, "2026-03", "google_ads", 300000, status=200)
     assert again["id"] == first["id"]
     assert (again["amount"]["amount"], again["note"]) == (300000, None)
     euros = spend(api, "2026-03", "google_ads", 1000, "EUR")

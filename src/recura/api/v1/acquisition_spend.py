@@ -47,15 +47,25 @@ class DeletedSpend(BaseModel):
 
 @router.post(
     "",
+    status_code=201,
     response_model=AcquisitionSpendOut,
     summary="Record a month's spend on a channel",
-    description="One amount per month, channel and currency: sent again, it replaces the "
-    "amount and note. Amounts of different currencies are kept apart, never converted.",
+    description="One amount per month, channel and currency: 201 when new; sent again, it "
+    "replaces the amount and note (200). Amounts of different currencies are kept apart, "
+    "never converted.",
+    responses={200: {"description": "An amount stored before was replaced."}},
 )
 def record_spend(
-    body: AcquisitionSpendCreate, session: SessionDep, tenant: TenantDep, clock: ClockDep
+    body: AcquisitionSpendCreate,
+    session: SessionDep,
+    tenant: TenantDep,
+    clock: ClockDep,
+    response: Response,
 ) -> AcquisitionSpendOut:
-    return spend.to_out(spend.record(session, tenant, body, clock.now()))
+    found, created = spend.record(session, tenant, body, clock.now())
+    if not created:
+        response.status_code = 200
+    return spend.to_out(found)
 
 
 @router.get("", response_model=SpendList, summary="List spend, newest recorded first")

@@ -25,14 +25,17 @@ from recura.domains.common.tenant import Tenant
 
 def record(
     session: Session, tenant: Tenant, data: AcquisitionSpendCreate, now: datetime
-) -> AcquisitionSpend:
+) -> tuple[AcquisitionSpend, bool]:
+    """The month's spend on the channel in the currency, and whether it is new (False: an
+    amount stored before was replaced)."""
     row = SpendRow(
         first_day(data.month), data.channel, data.amount.currency, data.amount.amount, data.note
     )
+    created = not repository.existing_keys(session, tenant, [row])
     repository.upsert(session, tenant, [row], now)
     found = repository.by_key(session, tenant, row.month, row.channel, row.currency)
     assert found is not None
-    return found
+    return found, created
 
 
 def page(
