@@ -143,6 +143,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         "announcements": create(
             "announcements", {**_example("AnnouncementCreate"), "plans": [plan]}
         ),
+        "acquisition_spend": create("acquisition_spend", _example("AcquisitionSpendCreate")),
     }
 
 

@@ -147,6 +147,8 @@ def test_active_customers_per_day_week_and_month(api: Api, clock: FixedClock) ->
         {"from": "2026-01-10", "to": "2026-01-01"},
         {"from": "2025-01-01", "to": "2026-01-01"},
         {"from": "yesterday"},
+        {"from": "0001-01-01", "to": "0001-01-05"},
+        {"to": "9999-12-31", "granularity": "month"},
     ]:
         response = api.get("/v1/engagement/active_customers", params=params)
         assert response.status_code == 422, params

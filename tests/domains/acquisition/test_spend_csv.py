@@ -53,6 +53,9 @@ def test_every_bad_line_is_named() -> None:
         "line 6: has 6 fields, the header 5",
         "line 7, note: is longer than 500 characters",
     ]
+    assert problems("month,channel,currency,amount\n2026-01,a\x00,RON,1\n") == [
+        "line 1: the file contains NUL characters"
+    ]
     assert problems("month,month,channel,currency,amount\n") == [
         "line 1: the header must name the columns month, channel, currency, amount, note "
         "(note is optional)"

@@ -70,6 +70,8 @@ class SpendImportError(InvalidError):
 def parse(text: str) -> list[SpendRow]:
     """The file's rows, checked; SpendImportError naming every bad line otherwise."""
     text = text.removeprefix("\ufeff")  # a spreadsheet's byte-order mark
+    if "\x00" in text:  # PostgreSQL's text cannot hold it
+        raise SpendImportError([LineProblem(1, "", "the file contains NUL characters")])
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)

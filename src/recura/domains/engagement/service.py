@@ -30,11 +30,17 @@ from recura.domains.engagement.schemas import (
 MAX_DAYS = {"day": 92, "week": 53 * 7, "month": 731}
 DEFAULT_DAYS = {"day": 30, "week": 12 * 7, "month": 365}
 AT_RISK_LIMIT = 200
+# Days outside these are nobody's activity (and near the calendar's ends, day arithmetic
+# would overflow).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
 
 
 def _range(
     first: date | None, last: date | None, now: datetime, days: int, widest: int
 ) -> tuple[date, date]:
+    for pointer, day in (("/from", first), ("/to", last)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise invalid(pointer, f"must be between {FIRST_DAY} and {LAST_DAY}")
     last = last or now.astimezone(UTC).date()
     first = first or last - timedelta(days=days - 1)
     if first > last:
