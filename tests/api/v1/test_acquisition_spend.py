@@ -8,6 +8,7 @@ from typing import Any
 from tests.conftest import Api, Merchant
 
 PATH = "/v1/acquisition_spend"
+CSV = "/v1/acquisition_spend_csv"
 
 
 def spend(
@@ -67,6 +68,9 @@ def test_spend_is_validated(api: Api) -> None:
     cases = [
         ({"month": "2026-13"}, "/month"),
         ({"month": "2026-03-01"}, "/month"),
+        ({"month": "0000-01"}, "/month"),
+        ({"amount": {"amount": True, "currency": "RON"}}, "/amount/amount"),
+        ({"amount": {"amount": "12", "currency": "RON"}}, "/amount/amount"),
         ({"channel": "a b"}, "/channel"),
         ({"amount": {"amount": -1, "currency": "RON"}}, "/amount/amount"),
         ({"amount": {"amount": 1, "currency": "XYZ"}}, "/amount/currency"),
@@ -77,6 +81,7 @@ def test_spend_is_validated(api: Api) -> None:
         assert response.status_code == 422, over
         assert [e["pointer"] for e in response.json()["errors"]] == ["#" + pointer]
     assert api.get(PATH, params={"month_from": "March"}).status_code == 422
+    assert api.get(CSV, params={"month_to": "0000-01"}).status_code == 422
 
 
 def test_csv_import_is_all_or_nothing_with_line_numbers(api: Api) -> None:
@@ -89,7 +94,7 @@ def test_csv_import_is_all_or_nothing_with_line_numbers(api: Api) -> None:
         "2026-02,newsletter,JPY,1.5,\n"
     )
     headers = {"Content-Type": "text/csv"}
-    response = api.post(f"{PATH}/import", content=text.encode(), headers=headers)
+    response = api.post(CSV, content=text.encode(), headers=headers)
     assert response.status_code == 422
     assert [(e["pointer"], e["detail"]) for e in response.json()["errors"]] == [
         ("#/lines/3/month", "'2026-13' is not a month (YYYY-MM, or YYYY-MM-01)"),
@@ -107,9 +112,9 @@ def test_csv_import_is_all_or_nothing_with_line_numbers(api: Api) -> None:
         "\n"
         "2026-02;newsletter;JPY;1500;yen\n"
     )
-    done = api.ok("POST", f"{PATH}/import", content=good.encode(), headers=headers)
+    done = api.ok("POST", CSV, content=good.encode(), headers=headers)
     assert done == {"rows": 3, "created": 2, "replaced": 1}
-    exported = api.get(f"{PATH}/export")
+    exported = api.get(CSV)
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     assert exported.text == (
@@ -119,9 +124,9 @@ def test_csv_import_is_all_or_nothing_with_line_numbers(api: Api) -> None:
         "2026-02,newsletter,RON,200.00,\n"
     )
     # the export imports back as it is, replacing every row
-    again = api.ok("POST", f"{PATH}/import", content=exported.content, headers=headers)
+    again = api.ok("POST", CSV, content=exported.content, headers=headers)
     assert again == {"rows": 3, "created": 0, "replaced": 3}
-    only = api.get(f"{PATH}/export", params={"channel": "google_ads", "month_to": "2026-01"})
+    only = api.get(CSV, params={"channel": "google_ads", "month_to": "2026-01"})
     assert only.text.count("\n") == 2
 
 
@@ -136,8 +141,8 @@ def test_csv_import_refuses_a_bad_header_and_repeated_rows(api: Api) -> None:
         ("month,channel,currency,amount\n2026-01,!!,RON,1\n", "#/lines/2/channel"),
     ]
     for text, pointer in cases:
-        response = api.post(f"{PATH}/import", content=text.encode(), headers=headers)
+        response = api.post(CSV, content=text.encode(), headers=headers)
         assert response.status_code == 422, text
         assert [e["pointer"] for e in response.json()["errors"]] == [pointer], text
     latin = "month,channel,currency,amount,note\n2026-01,x,RON,1,Bra\xe7ov\n".encode("latin-1")
-    assert api.post(f"{PATH}/import", content=latin, headers=headers).status_code == 422
+    assert api.post(CSV, content=latin, headers=headers).status_code == 422

@@ -80,6 +80,7 @@ ROUTERS = [
     onboarding_steps.customer_router,
     announcements.router,
     acquisition_spend.router,
+    acquisition_spend.csv_router,
     engagement.router,
     engagement.customer_router,
 ]

@@ -1,5 +1,6 @@
 """What the merchant spends to acquire customers, per month, channel and currency; as
-JSON, or as a CSV file in and out (the format is in domains/acquisition/spend_csv.py)."""
+JSON (`/v1/acquisition_spend`), or as a CSV file in and out (`/v1/acquisition_spend_csv`;
+the format is in domains/acquisition/spend_csv.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ router = APIRouter(
     tags=["acquisition"],
     route_class=UnitOfWorkRoute,
     responses=problem_responses(401, 404, 409, 422),
+)
+# The CSV file in and out, apart from `/{id}`, which would otherwise take `export` for an id.
+csv_router = APIRouter(
+    prefix="/v1/acquisition_spend_csv",
+    tags=["acquisition"],
+    route_class=UnitOfWorkRoute,
+    responses=problem_responses(401, 422),
 )
 SpendList = list_schema(AcquisitionSpendOut)
 Id = Annotated[str, Path(max_length=64)]
@@ -83,8 +91,8 @@ def list_spend(
     return SpendList(data=[spend.to_out(s) for s in found.items], has_more=found.has_more)
 
 
-@router.get(
-    "/export",
+@csv_router.get(
+    "",
     summary="The spend as a CSV file (month, channel, currency, amount, note)",
     response_class=Response,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
@@ -107,8 +115,8 @@ def export_spend(
     return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.post(
-    "/import",
+@csv_router.post(
+    "",
     response_model=SpendImportOut,
     summary="Import spend from a CSV file, all or nothing",
     description="The body is the file (`Content-Type: text/csv`): a header naming month, "

@@ -3,12 +3,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from recura.domains.common.fields import MoneyIn, MoneyOut, Schema, example, example_in
+from recura.domains.common.fields import (
+    MAX_MINOR,
+    Currency,
+    MoneyOut,
+    Schema,
+    example,
+    example_in,
+)
 from recura.domains.customers.schemas import Channel
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$"  # 1970-01 to 2999-12
 
 
 def first_day(value: str) -> date:
@@ -21,17 +28,7 @@ def month_text(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _month(value: str) -> str:
-    if first_day(value).year < 1970:
-        raise ValueError("must be 1970-01 or later")
-    return value
-
-
-Month = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, pattern=MONTH_PATTERN),
-    AfterValidator(_month),
-]
+Month = Annotated[str, StringConstraints(strip_whitespace=True, pattern=MONTH_PATTERN)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 SPEND_EXAMPLE = {
@@ -42,6 +39,14 @@ SPEND_EXAMPLE = {
 }
 
 
+class SpendAmount(Schema):
+    model_config = example_in({"amount": 250000, "currency": "RON"})
+
+    # Strict: a true or "12" is not an amount.
+    amount: int = Field(strict=True, ge=0, le=MAX_MINOR, description="Minor units (bani, cents).")
+    currency: Currency
+
+
 class AcquisitionSpendCreate(Schema):
     """One month's spend on a channel in a currency: sent again for the same month,
     channel and currency, it replaces the amount and note."""
@@ -50,7 +55,7 @@ class AcquisitionSpendCreate(Schema):
 
     month: Month = Field(description="YYYY-MM.")
     channel: Channel = Field(description="The same slugs as customers' acquisition_channel.")
-    amount: MoneyIn
+    amount: SpendAmount
     note: Note | None = None
 
 
