@@ -35,6 +35,7 @@ def test_pings_make_one_row_per_day_and_feature(api: Api, clock: FixedClock) -> 
         "last_at": iso(T0),
     }
     assert ping(api, ana)["count"] == 2
+    assert api.ok("POST", f"/v1/customers/{ana}/activity")["count"] == 3  # no body at all
     assert ping(api, ana, feature="reports")["count"] == 1
     earlier = iso(T0 - timedelta(hours=1))
     again = ping(api, ana, feature="reports", at=earlier)
@@ -46,14 +47,14 @@ def test_pings_make_one_row_per_day_and_feature(api: Api, clock: FixedClock) -> 
     once = api.ok("POST", f"/v1/customers/{ana}/activity", json={}, headers=headers)
     twice = api.ok("POST", f"/v1/customers/{ana}/activity", json={}, headers=headers)
     assert once == twice
-    assert once["count"] == 3
+    assert once["count"] == 4
 
     found = api.ok("GET", "/v1/engagement/active_customers", params={"from": "2026-01-14"})
     assert [b["active_customers"] for b in found["data"]] == [1, 1]
     assert found["as_of"] == {"day": "2026-01-15", "dau": 1, "wau": 1, "mau": 1}
     uses = api.ok("GET", "/v1/engagement/features", params={"from": "2026-01-15"})
     assert uses["data"] == [
-        {"feature": None, "customers": 1, "uses": 3},
+        {"feature": None, "customers": 1, "uses": 4},
         {"feature": "reports", "customers": 1, "uses": 2},
     ]
 

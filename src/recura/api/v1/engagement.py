@@ -49,9 +49,14 @@ To = Annotated[date | None, Query(description="Last day (UTC), included; default
     "as activity too, under their code.",
 )
 def report_activity(
-    id: Id, body: ActivityCreate, session: SessionDep, tenant: TenantDep, clock: ClockDep
+    id: Id,
+    session: SessionDep,
+    tenant: TenantDep,
+    clock: ClockDep,
+    body: ActivityCreate | None = None,
 ) -> ActivityOut:
-    return activity.ping(session, tenant, id, body, clock.now())
+    # No body is a ping with no feature, now: the cheapest call a product can make.
+    return activity.ping(session, tenant, id, body or ActivityCreate(), clock.now())
 
 
 @router.get(
