@@ -319,6 +319,14 @@ def test_demo_loads_once_and_prints_a_working_key(
     assert client.get("/v1/onboarding_steps").json()["data"]
     assert client.get("/v1/announcements").json()["data"]
     assert client.get("/v1/account").json()["retention_offer"] == {"kind": "pause", "months": 2}
+    # Acquisition and engagement: channels, a year of spend, activity, someone at risk.
+    assert all(c["acquisition_channel"] for c in demo_customers)
+    spend = client.get("/v1/acquisition_spend", params={"limit": 100}).json()["data"]
+    assert len({s["month"] for s in spend}) == 12
+    months = client.get("/v1/engagement/active_customers", params={"granularity": "month"})
+    assert months.json()["as_of"]["mau"] > 0
+    at_risk = client.get("/v1/engagement/at_risk").json()["data"]
+    assert any(r["reasons"][-1]["code"] == "activity_fell" for r in at_risk)
     again = re.search(r"recura portal-link (\S+) (\S+)", first)
     assert again is not None, first
     fresh = run(env, "portal-link", again.group(1), again.group(2))
@@ -373,3 +381,33 @@ def test_bank_import_reports_the_statements_of_other_accounts_as_skipped(
     out = run(env, "bank", "import", str(path), "--account", account, "--test")
     assert "Statement S-MINE: 2 entries, 0 matched to invoices." in out
     assert f"Statement S-OTHER skipped: account {other} (RON)" in out
+
+
+def test_spend_import_is_all_or_nothing_and_exports_back(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    account = re.search(r"acct_\w+", create_account(env)).group(0)  # type: ignore[union-attr]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "month,channel,currency,amount\n2026-01,google_ads,RON,10\n2026-00,x,RON,1\n"
+        "2026-02,x,ABC,1\n2026-02,y,RON,-3\n"
+    )
+    out = run(env, "spend", "import", str(bad), "--account", account, code=1)
+    assert "3 problems; nothing was imported." in out
+    assert "line 3, month: '2026-00' is not a month" in out
+    assert "line 4, currency: 'ABC' is not a currency" in out
+    assert "line 5, amount: '-3' is negative" in out
+    assert "Traceback" not in out
+    assert run(env, "spend", "export", "--account", account) == (
+        "month,channel,currency,amount,note\n"
+    )
+    good = tmp_path / "good.csv"
+    good.write_text("month,channel,currency,amount,note\n2026-01,google_ads,RON,10,\n")
+    out = run(env, "spend", "import", str(good), "--account", account)
+    assert "Imported 1 rows: 1 new, 0 replaced." in out
+    assert run(env, "spend", "export", "--account", account, "--test").count("\n") == 1
+    exported = tmp_path / "out.csv"
+    run(env, "spend", "export", "--account", account, str(exported))
+    assert exported.read_text() == (
+        "month,channel,currency,amount,note\n2026-01,google_ads,RON,10.00,\n"
+    )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from stdnum.ro import cui
 
-from recura import demo_history, demo_site
+from recura import demo_engagement, demo_history, demo_site
 from recura.domains.accounts import repository as accounts_repository
 from recura.domains.accounts import service as accounts
 from recura.domains.accounts.schemas import AccountCreate
@@ -181,6 +181,8 @@ def load_demo(
         # The customers join on the demo's clock, a year back, as they would have.
         _customers(session, tenant, demo_clock.frozen_time, customers, demo_clock.id, progress)
         demo_history.live_a_year(session, tenant, demo_clock, now, progress)
+        demo_engagement.spend(session, tenant, now)
+        demo_engagement.activity(session, tenant, demo_clock.id, now)
         _emails_kept_as_history(session, tenant, now)
         demo_site.set_up(session, tenant, account, now)
     issued = accounts.issue_key(session, account.id, False, "demo", secret, now)
@@ -405,6 +407,7 @@ def _customers(
     rng = random.Random(SEED)
     # Its own sequence, so the customers stay the same whatever cards they get.
     cards = random.Random(SEED + 1)
+    channels = random.Random(SEED + 2)
     for index in range(count):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         is_company = rng.random() < 0.35
@@ -422,6 +425,7 @@ def _customers(
                 if local
                 else f"{last} {rng.choice(COMPANY_WORDS)}"
             )
+        channel, utm = demo_engagement.acquisition(channels)
         slug = (first + "." + last).lower()
         for ro, ascii_ in (("ă", "a"), ("â", "a"), ("î", "i"), ("ș", "s"), ("ț", "t"), ("ş", "s")):
             slug = slug.replace(ro, ascii_)
@@ -445,6 +449,8 @@ def _customers(
                         "country": country,
                     },
                     "metadata": {"source": rng.choice(["organic", "partner", "ads", "referral"])},
+                    "acquisition_channel": channel,
+                    "acquisition": utm or None,
                     "test_clock": clock_id,
                 }
             ),

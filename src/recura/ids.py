@@ -68,6 +68,8 @@ PREFIXES = {
     "console_session": "css",
     "password_reset": "pwr",
     "exchange_rate": "fx",
+    "acquisition_spend": "acqs",
+    "customer_activity": "act",
 }
 
 

@@ -145,6 +145,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
         ),
         "api_keys": create("api_keys", {"name": "fuzz", "scope": "read_only"}),
         "audit_log": api.ok("GET", "/v1/audit_log")["data"][0]["id"],
+        "acquisition_spend": create("acquisition_spend", _example("AcquisitionSpendCreate")),
     }
 
 

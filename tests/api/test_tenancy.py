@@ -193,6 +193,12 @@ def build_catalog(api: Api) -> dict[str, str]:
         "/v1/announcements": api.ok(
             "POST", "/v1/announcements", 201, json={"texts": {"en": {"title": "News"}}}
         )["id"],
+        "/v1/acquisition_spend": api.ok(
+            "POST",
+            "/v1/acquisition_spend",
+            201,
+            json={"month": "2026-03", "channel": "ads", "amount": {"amount": 1, "currency": "RON"}},
+        )["id"],
         "/v1/webhook_endpoints": api.ok(
             "POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.merchant.example/x"}
         )["id"],

@@ -40,6 +40,10 @@ FAMILY_OF_RESOURCE: dict[tuple[str, ...], str] = {
     ("credit_notes",): "invoices",
     ("customers", "upcoming_invoice"): "invoices",
     ("metrics",): "metrics",
+    ("exchange_rates",): "metrics",
+    ("acquisition_spend",): "metrics",
+    ("acquisition_spend_csv",): "metrics",
+    ("engagement",): "metrics",
     ("payments",): "payments",
     ("refunds",): "payments",
     ("disputes",): "payments",
@@ -59,6 +63,7 @@ FAMILY_OF_RESOURCE: dict[tuple[str, ...], str] = {
     ("test_clocks",): "test_clocks",
     ("usage_events",): "usage",
     ("customers", "usage"): "usage",
+    ("customers", "activity"): "usage",
     ("webhook_endpoints",): "webhooks",
 }
 

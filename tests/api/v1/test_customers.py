@@ -180,3 +180,35 @@ def test_a_customer_on_a_test_clock_lives_in_its_time(api: Api) -> None:
     api.ok("POST", f"/v1/customers/{created['id']}/payment_methods", 201, json=body)
     renamed = api.ok("PATCH", f"/v1/customers/{created['id']}", json={"name": "Ana P."})
     assert renamed["updated_at"] == "2025-01-01T00:00:00Z"
+
+
+def test_acquisition_channel_set_read_and_changed(api: Api) -> None:
+    utm = {"utm_source": "google", "utm_medium": "cpc"}
+    derived = api.ok("POST", "/v1/customers", 201, json={"acquisition": utm})
+    assert (derived["acquisition_channel"], derived["acquisition"]) == ("google_ads", utm)
+    plain = api.ok("POST", "/v1/customers", 201, json={})
+    assert (plain["acquisition_channel"], plain["acquisition"]) == (None, {})
+    given = api.ok(
+        "POST",
+        "/v1/customers",
+        201,
+        json={"acquisition_channel": " Podcast_X ", "acquisition": utm},
+    )
+    assert given["acquisition_channel"] == "podcast_x"
+
+    path = f"/v1/customers/{derived['id']}"
+    changed = api.ok("PATCH", path, json={"acquisition_channel": "referral"})
+    assert (changed["acquisition_channel"], changed["acquisition"]) == ("referral", utm)
+    replaced = api.ok("PATCH", path, json={"acquisition": {"utm_source": "partner"}})
+    assert replaced["acquisition"] == {"utm_source": "partner"}
+    assert replaced["acquisition_channel"] == "referral"
+    cleared = api.ok("PATCH", path, json={"acquisition_channel": None, "acquisition": None})
+    assert (cleared["acquisition_channel"], cleared["acquisition"]) == (None, {})
+    for body, pointer in [
+        ({"acquisition_channel": "Google Ads"}, "/acquisition_channel"),
+        ({"acquisition_channel": "x" * 41}, "/acquisition_channel"),
+        ({"acquisition": {"gclid": "1"}}, "/acquisition/gclid"),
+    ]:
+        response = api.patch(path, json=body)
+        assert response.status_code == 422, body
+        assert [e["pointer"] for e in response.json()["errors"]] == ["#" + pointer]

@@ -269,3 +269,26 @@ def test_two_confirmations_at_once_make_one_customer_and_one_subscription(shop: 
     assert len(subs["data"]) == 1
     completed = [e for e in events(shop, checkout_id) if e["type"] == "checkout.session.completed"]
     assert len(completed) == 1
+
+
+def test_the_new_customer_takes_its_channel_from_the_checkout(shop: Shop) -> None:
+    paid = {"channel": None, "utm_source": "google", "utm_medium": "cpc", "utm_campaign": "x"}
+    paid = {k: v for k, v in paid.items() if v}
+    cases = [
+        (paid, "google_ads", {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "x"}),
+        ({"channel": "Newsletter", "utm_source": "mc"}, "newsletter", {"utm_source": "mc"}),
+        ({}, "direct", {}),
+    ]
+    for acquisition, channel, utm in cases:
+        checkout_id = shop.checkout(shop.plan(0), acquisition=acquisition)
+        done = shop.complete(checkout_id, details=ANA)
+        customer = shop.api.ok("GET", f"/v1/customers/{done.customer_id}")
+        assert (customer["acquisition_channel"], customer["acquisition"]) == (channel, utm)
+
+
+def test_the_merchants_customer_keeps_its_channel(shop: Shop) -> None:
+    body = {"email": "m@example.ro", "acquisition_channel": "referral"}
+    customer = shop.api.ok("POST", "/v1/customers", 201, json=body)["id"]
+    checkout_id = shop.checkout(shop.plan(0), customer=customer, acquisition={"channel": "ads"})
+    shop.complete(checkout_id, details=ANA)
+    assert shop.api.ok("GET", f"/v1/customers/{customer}")["acquisition_channel"] == "referral"

@@ -2,6 +2,7 @@
 
 from recura.api.v1 import (
     account,
+    acquisition_spend,
     add_ons,
     announcements,
     api_keys,
@@ -17,6 +18,7 @@ from recura.api.v1 import (
     disputes,
     email_messages,
     email_templates,
+    engagement,
     entitlements,
     events,
     exchange_rates,
@@ -85,4 +87,8 @@ ROUTERS = [
     announcements.router,
     api_keys.router,
     audit_log.router,
+    acquisition_spend.router,
+    acquisition_spend.csv_router,
+    engagement.router,
+    engagement.customer_router,
 ]

@@ -2,6 +2,7 @@
 
 from recura.db.models.account import Account
 from recura.db.models.account_logo import AccountLogo
+from recura.db.models.acquisition_spend import AcquisitionSpend
 from recura.db.models.add_on import AddOn
 from recura.db.models.announcement import Announcement
 from recura.db.models.api_key import ApiKey
@@ -17,6 +18,7 @@ from recura.db.models.console_session import ConsoleSession
 from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
+from recura.db.models.customer_activity import CustomerActivity
 from recura.db.models.dispute import Dispute
 from recura.db.models.email_change import EmailChange
 from recura.db.models.email_message import EmailMessage
@@ -64,6 +66,7 @@ from recura.db.models.webhook_endpoint import WebhookEndpoint
 __all__ = [
     "Account",
     "AccountLogo",
+    "AcquisitionSpend",
     "AddOn",
     "Announcement",
     "ApiKey",
@@ -79,6 +82,7 @@ __all__ = [
     "Coupon",
     "CreditNote",
     "Customer",
+    "CustomerActivity",
     "Dispute",
     "EmailChange",
     "EmailMessage",

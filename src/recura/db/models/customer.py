@@ -15,6 +15,8 @@ class Customer(TenantColumns, Base):
     __table_args__ = (
         UniqueConstraint("account_id", "livemode", "external_id"),
         Index("ix_customers_account_id_email", "account_id", "email"),
+        # New customers per channel (acquisition cost per customer).
+        Index("ix_customers_account_id_acquisition_channel", "account_id", "acquisition_channel"),
         ForeignKeyConstraint(
             ["account_id", "test_clock_id"], ["test_clocks.account_id", "test_clocks.id"]
         ),
@@ -45,6 +47,10 @@ class Customer(TenantColumns, Base):
     default_payment_method_id: Mapped[str | None] = mapped_column(ID)
     # Set by the unsubscribe link: no more win-back (marketing) emails; billing ones go on.
     marketing_opted_out_at: Mapped[datetime | None]
+    # Where the customer came from: a slug (core/acquisition.py: google_ads, newsletter,
+    # organic, referral, pricing_page, direct...), and the utm_* fields of its checkout.
+    acquisition_channel: Mapped[str | None] = mapped_column(String(40))
+    acquisition: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

@@ -39,6 +39,15 @@ class Invoice(TenantColumns, Base):
         Index("ix_invoices_account_id_customer_id", "account_id", "customer_id"),
         # The collector's work: invoices whose next charge attempt is due.
         Index("ix_invoices_next_payment_attempt_at", "next_payment_attempt_at"),
+        # Engagement's at-risk list: the few open invoices, by customer, without the history.
+        Index(
+            "ix_invoices_open_by_customer",
+            "account_id",
+            "livemode",
+            "customer_id",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
         # Bank transfers are matched by reference; only sent invoices have one.
         Index(
             "ix_invoices_account_id_livemode_payment_reference",

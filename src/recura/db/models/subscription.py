@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +43,15 @@ class Subscription(TenantColumns, Base):
         Index("ix_subscriptions_account_id_customer_id", "account_id", "customer_id"),
         # Renewals a week away are found by their date (the yearly plans' notices).
         Index("ix_subscriptions_current_period_end", "current_period_end"),
+        # Engagement's at-risk list: the subscriptions set to cancel, few among the many.
+        Index(
+            "ix_subscriptions_cancel_scheduled",
+            "account_id",
+            "livemode",
+            "customer_id",
+            sqlite_where=text("cancel_at_period_end"),
+            postgresql_where=text("cancel_at_period_end"),
+        ),
     )
 
     customer_id: Mapped[str] = mapped_column(ID)

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from recura.core.acquisition import channel_of, utm_of
 from recura.db.models import CheckoutSession, Customer, Invoice, PaymentMethod, Subscription
 from recura.db.unit_of_work import Units
 from recura.domains.accounts import service as accounts
@@ -45,6 +46,7 @@ from recura.domains.customers import billing
 from recura.domains.customers import messages as texts
 from recura.domains.customers import service as customers
 from recura.domains.customers.billing import BillingDetailsInvalid, Problem
+from recura.domains.customers.schemas import CustomerAcquisition
 from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.invoices import repository as invoices_repository
@@ -237,9 +239,16 @@ def _customer(
     if checkout.customer_id is not None:
         update = found.customer_update(email=not checkout.customer_given)
         return customers.update(session, tenant, checkout.customer_id, update, now)
-    customer = customers.create(
-        session, tenant, found.customer_create(checkout.locale, checkout.currency), now
+    data = found.customer_create(checkout.locale, checkout.currency)
+    # Where the new customer came from, read once from the checkout's link (the rule is in
+    # core/acquisition.py); the merchant's own customers keep theirs.
+    data = data.model_copy(
+        update={
+            "acquisition_channel": channel_of(checkout.acquisition),
+            "acquisition": CustomerAcquisition(**utm_of(checkout.acquisition)),
+        }
     )
+    customer = customers.create(session, tenant, data, now)
     checkout.customer_id = customer.id
     return customer
 

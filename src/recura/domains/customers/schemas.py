@@ -4,8 +4,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
+from recura.core.acquisition import is_channel
 from recura.domains.accounts.schemas import TaxRate
 from recura.domains.common.fields import (
     Country,
@@ -41,6 +42,43 @@ _COUNTY = (
     "address, checked against the country's subdivisions elsewhere."
 )
 _SECTOR = "Bucharest's sector, 1 to 6: required when the county is RO-B, refused otherwise."
+
+
+def _channel(value: str) -> str:
+    if not is_channel(value):
+        raise ValueError("must be a slug: letters, digits and underscores, not starting with _")
+    return value
+
+
+# Lower-cased first, so `Newsletter` is `newsletter`.
+Channel = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40),
+    AfterValidator(_channel),
+]
+Utm = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_CHANNEL = (
+    "Where the customer came from, a slug: google_ads, newsletter, organic, referral, "
+    "pricing_page, direct, or your own. Set by the checkout that made the customer."
+)
+ACQUISITION_EXAMPLE = {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "spring"}
+
+
+class CustomerAcquisition(Schema):
+    """The utm_* fields of the link the customer came by."""
+
+    model_config = example_in(ACQUISITION_EXAMPLE)
+
+    utm_source: Utm | None = None
+    utm_medium: Utm | None = None
+    utm_campaign: Utm | None = None
+    utm_term: Utm | None = None
+    utm_content: Utm | None = None
+
+    def stored(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
 _KIND = "Billed as a person or as a company (a company gives its legal name)."
 _REGISTRATION = "The trade-register number; in Romania the ONRC number (J40/12345/2020)."
 
@@ -114,6 +152,11 @@ class CustomerCreate(Schema):
         max_length=40,
         description="Test mode: the customer lives on this test clock's time.",
     )
+    acquisition_channel: Channel | None = Field(
+        default=None,
+        description=_CHANNEL + " Default: read from `acquisition` (utm_source mapped).",
+    )
+    acquisition: CustomerAcquisition | None = None
     metadata: Metadata = Field(default_factory=dict)
 
 
@@ -134,6 +177,8 @@ class CustomerUpdate(Schema):
     registration_number: RegistrationNumber | None = None
     address: Address | None = None
     tax_rate: TaxRate | None = None
+    acquisition_channel: Channel | None = Field(default=None, description=_CHANNEL)
+    acquisition: CustomerAcquisition | None = None
     metadata: Metadata | None = None
 
 
@@ -155,6 +200,8 @@ class CustomerOut(BaseModel):
             "address": ADDRESS_EXAMPLE,
             "tax_rate": None,
             "test_clock": None,
+            "acquisition_channel": "google_ads",
+            "acquisition": ACQUISITION_EXAMPLE,
             "metadata": {"crm_id": "HS-2231"},
             "livemode": False,
             "archived": False,
@@ -178,6 +225,8 @@ class CustomerOut(BaseModel):
     address: AddressOut | None
     tax_rate: Decimal | None
     test_clock: str | None
+    acquisition_channel: str | None
+    acquisition: dict[str, str]
     metadata: dict[str, Any]
     livemode: bool
     archived: bool

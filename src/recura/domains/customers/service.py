@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from recura.core.acquisition import channel_of
 from recura.db.models import Customer, TestClock
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
@@ -25,7 +26,11 @@ def get(session: Session, tenant: Tenant, customer_id: str) -> Customer:
 
 
 def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime) -> Customer:
-    fields = data.model_dump(exclude={"test_clock"})
+    fields = data.model_dump(exclude={"test_clock", "acquisition"})
+    utm = data.acquisition.stored() if data.acquisition else {}
+    fields["acquisition"] = utm or None
+    if data.acquisition_channel is None and utm:
+        fields["acquisition_channel"] = channel_of(utm)
     _check_external_id(session, tenant, data.external_id, None)
     if data.test_clock is not None:
         if tenant.livemode:
@@ -81,6 +86,10 @@ def update(
             merged["country"],
             merged["address"],
         )
+    if "acquisition" in changes:
+        # Replaced as a whole: the utm fields describe one link, not a merge of several.
+        sent = data.acquisition.stored() if data.acquisition else {}
+        changes["acquisition"] = sent or None
     if "metadata" in changes:
         customer.metadata_ = merge_metadata(customer.metadata_, changes.pop("metadata"))
     for field, value in changes.items():
@@ -115,6 +124,8 @@ def to_out(customer: Customer) -> CustomerOut:
         address=AddressOut(**customer.address) if customer.address else None,
         tax_rate=None if customer.tax_rate is None else trim_zeros(customer.tax_rate),
         test_clock=customer.test_clock_id,
+        acquisition_channel=customer.acquisition_channel,
+        acquisition=customer.acquisition or {},
         metadata=customer.metadata_,
         livemode=customer.livemode,
         archived=customer.archived_at is not None,

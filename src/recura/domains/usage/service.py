@@ -20,6 +20,7 @@ from recura.domains.common.fields import money_out
 from recura.domains.common.prices import stored_spec
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers
+from recura.domains.engagement import activity
 from recura.domains.plans import repository as plans
 from recura.domains.usage import repository
 from recura.domains.usage.aggregation import aggregate
@@ -95,6 +96,13 @@ def ingest(
     skipped = repository.insert_events(session, tenant, rows, now) if rows else set()
     if skipped:
         dropped += [i for i, row in zip(firsts, rows, strict=True) if row.transaction_id in skipped]
+    # Usage is activity: one more statement per batch, of a row per (customer, day, code).
+    activity.from_usage(
+        session,
+        tenant,
+        ((r.customer_id, r.code, r.timestamp) for r in rows if r.transaction_id not in skipped),
+        now,
+    )
     return UsageEventBatchOut(
         received=len(events),
         ingested=len(rows) - len(skipped),
