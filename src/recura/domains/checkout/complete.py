@@ -294,8 +294,10 @@ def _why_not(session: Session, tenant: Tenant, invoice: Invoice | None) -> str:
     if invoice is None:
         return "payment.processing"
     latest = payments.page(session, tenant, 1, None, invoice=invoice.id).items
-    failed = latest and latest[0].status == "failed"
-    return "payment.declined" if failed else "payment.processing"
+    status = latest[0].status if latest else None
+    if status == "requires_action":
+        return "payment.requires_action"  # the subscriber's bank asks them to confirm
+    return "payment.declined" if status == "failed" else "payment.processing"
 
 
 def result_of(checkout: CheckoutSession) -> Completion:
