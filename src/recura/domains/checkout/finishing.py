@@ -40,6 +40,17 @@ def subscription_started(
     finish(session, tenant, checkout, sub, first_invoice(session, tenant, sub), now)
 
 
+def subscription_expired(
+    session: Session, tenant: Tenant, sub: Subscription, now: datetime
+) -> None:
+    """The subscription a checkout made expired unpaid: the checkout, if still open, ends
+    with it (there is nothing left for it to charge)."""
+    checkout = repository.of_subscription_for_update(session, tenant, sub.id)
+    if checkout is None or checkout.status != "open":
+        return
+    checkout.status, checkout.updated_at = "expired", now
+
+
 def finish(
     session: Session,
     tenant: Tenant,
