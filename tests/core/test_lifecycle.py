@@ -228,7 +228,12 @@ REFUSALS = [
     ("cancel", CAN, AT, "cannot cancel a canceled subscription"),
     ("activate", ACT, AT, "cannot activate an active subscription"),
     ("activate", EXP, AT, "cannot activate an incomplete expired subscription"),
-    ("payment_succeeded", EXP, AT, "cannot record a payment for an incomplete expired subscription"),
+    (
+        "payment_succeeded",
+        EXP,
+        AT,
+        "cannot record a payment for an incomplete expired subscription",
+    ),
     ("expire_incomplete", INC, EXPIRES - DAY, f"cannot expire before {EXPIRES.isoformat()}"),
     ("retries_exhausted", UNP, AT, "cannot end payment retries for an unpaid subscription"),
     ("reactivate", ACT, AT, "cannot reactivate: the subscription is not set to cancel at period "),

@@ -435,6 +435,7 @@ def next_action_at(state: SubscriptionState, *, trial_notice_sent: bool = False)
     """Earliest instant at which due_actions() is non-empty, maybe past; None if never.
 
     Never (without an outside event) for canceled, expired, unpaid and paused without
-    resume_at; an incomplete one expires. Pass trial_notice_sent once sent, or the notice time keeps coming back.
+    resume_at; an incomplete one expires. Pass trial_notice_sent once sent, or the notice
+    time keeps coming back.
     """
     return min((start for start, _ in _windows(state, trial_notice_sent).values()), default=None)

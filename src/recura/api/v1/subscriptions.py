@@ -35,7 +35,14 @@ router = APIRouter(
 )
 SubscriptionList = list_schema(SubscriptionOut)
 Status = Literal[
-    "incomplete", "trialing", "active", "past_due", "unpaid", "paused", "canceled", "incomplete_expired"
+    "incomplete",
+    "trialing",
+    "active",
+    "past_due",
+    "unpaid",
+    "paused",
+    "canceled",
+    "incomplete_expired",
 ]
 
 

@@ -1,6 +1,7 @@
 """Due work on one subscription: trial notices and ends, renewals, scheduled changes and
-cancellations, automatic resumes, incomplete subscriptions whose first payment never came. The worker and test clocks call `run_due`; the invoice of
-each step is unique per (subscription, period, reason), so a rerun cannot bill twice.
+cancellations, automatic resumes, incomplete subscriptions whose first payment never came.
+The worker and test clocks call `run_due`; the invoice of each step is unique per
+(subscription, period, reason), so a rerun cannot bill twice.
 """
 
 from __future__ import annotations
