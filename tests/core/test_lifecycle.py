@@ -45,11 +45,13 @@ def make(status: S, **fields: Any) -> SubscriptionState:
         S.TRIALING: {"trial_end": TE},
         S.CANCELED: {"canceled_at": T0 + DAY, "ended_at": T0 + DAY},
         S.PAUSED: {"paused_at": T0 + DAY},
+        S.INCOMPLETE_EXPIRED: {"ended_at": T0 + lc.INCOMPLETE_EXPIRES_AFTER},
     }.get(status, {})
     return new(status, **{**extra, **fields})
 
 
-INC, TRI, ACT, DUE, UNP, PAU, CAN = (make(s) for s in S)
+INC, TRI, ACT, DUE, UNP, PAU, CAN, EXP = (make(s) for s in S)
+EXPIRES = T0 + lc.INCOMPLETE_EXPIRES_AFTER
 ACT_ENDING = make(S.ACTIVE, cancel_at_period_end=True, canceled_at=T0 + DAY)
 TRI_ENDING = make(S.TRIALING, cancel_at_period_end=True, canceled_at=T0 + DAY)
 ACT_CHANGING = make(S.ACTIVE, pending_change="c", pending_change_at=END)
@@ -79,6 +81,7 @@ def effective(state: SubscriptionState, at: datetime, args: Args) -> datetime:
 
 ACTIONS: dict[str, Callable[[SubscriptionState, datetime, Args], Result]] = {
     "activate": lambda s, at, a: lc.activate(s, at),
+    "expire_incomplete": lambda s, at, a: lc.expire_incomplete(s, at),
     "trial_will_end": lambda s, at, a: lc.trial_will_end(s, at),
     "end_trial": lambda s, at, a: lc.end_trial(s, at, min(at, term_end(s)) + a.days * DAY, a.flag),
     "renew": lambda s, at, a: lc.renew(s, at, s.current_period_end + a.days * DAY),
@@ -101,6 +104,7 @@ STATUS_EVENTS = {
     S.UNPAID: {EventType.UPDATED},
     S.PAUSED: {EventType.PAUSED},
     S.CANCELED: {EventType.CANCELED},
+    S.INCOMPLETE_EXPIRED: {EventType.UPDATED},
 }
 
 
@@ -115,6 +119,8 @@ PAU_LATER = replace(PAU_CHANGING, pending_change_at=END + MONTH)
 TRI_CHANGING = make(S.TRIALING, pending_change="c", pending_change_at=TE)
 CASES: list[tuple[str, SubscriptionState, datetime, Args, SubscriptionState, str]] = [
     ("activate", INC, AT, A, ACT, "updated"),
+    ("expire_incomplete", INC, EXPIRES, A, EXP, "updated"),
+    ("expire_incomplete", INC, AT, A, replace(EXP, ended_at=AT), "updated"),
     ("payment_succeeded", INC, AT, A, ACT, "updated"),
     ("payment_succeeded", DUE, AT, A, ACT, "updated"),
     ("payment_succeeded", UNP, AT, A, ACT, "updated"),
@@ -197,10 +203,10 @@ def test_event_details() -> None:
 # --- refusals -----------------------------------------------------------------------
 
 
-def test_the_table_names_every_action_and_canceled_is_terminal() -> None:
+def test_the_table_names_every_action_and_the_ended_are_terminal() -> None:
     assert set(TRANSITIONS) == set(ACTIONS)
-    assert all(S.CANCELED not in sources for sources in TRANSITIONS.values())
-    assert len(DUE_ACTIONS) == 6
+    assert all(not (lc.ENDED & sources) for sources in TRANSITIONS.values())
+    assert len(DUE_ACTIONS) == 7
 
 
 ILLEGAL = [(a, s) for a in sorted(TRANSITIONS) for s in S if s not in TRANSITIONS[a]]
@@ -221,6 +227,14 @@ REFUSALS = [
     ("pause", ACT_ENDING, AT, "cannot pause while set to cancel"),
     ("cancel", CAN, AT, "cannot cancel a canceled subscription"),
     ("activate", ACT, AT, "cannot activate an active subscription"),
+    ("activate", EXP, AT, "cannot activate an incomplete expired subscription"),
+    (
+        "payment_succeeded",
+        EXP,
+        AT,
+        "cannot record a payment for an incomplete expired subscription",
+    ),
+    ("expire_incomplete", INC, EXPIRES - DAY, f"cannot expire before {EXPIRES.isoformat()}"),
     ("retries_exhausted", UNP, AT, "cannot end payment retries for an unpaid subscription"),
     ("reactivate", ACT, AT, "cannot reactivate: the subscription is not set to cancel at period "),
     ("reactivate", ACT_ENDING, END, "cannot reactivate: the period has ended"),
@@ -319,7 +333,21 @@ def test_due_actions_come_in_worker_order() -> None:
     assert lc.due_actions(DUE, END) == ["renew"]
 
 
-@pytest.mark.parametrize("state", [CAN, INC, UNP, PAU])
+def test_an_incomplete_subscription_expires_23_hours_after_it_started() -> None:
+    assert lc.next_action_at(INC) == EXPIRES
+    assert lc.due_actions(INC, EXPIRES - timedelta(microseconds=1)) == []
+    assert lc.due_actions(INC, EXPIRES) == ["expire_incomplete"]
+    after, (event,) = lc.expire_incomplete(INC, EXPIRES + DAY)
+    assert (after.status, after.ended_at) == (S.INCOMPLETE_EXPIRED, EXPIRES + DAY)
+    assert (event.type, event.data["change"], event.data["previous_status"]) == (
+        EventType.UPDATED,
+        "incomplete_expired",
+        S.INCOMPLETE,
+    )
+    assert lc.next_action_at(after) is None
+
+
+@pytest.mark.parametrize("state", [CAN, UNP, PAU, EXP])
 def test_nothing_is_ever_due_without_an_outside_event(state: SubscriptionState) -> None:
     assert lc.next_action_at(state) is None
     assert lc.due_actions(state, T0 + 100 * MONTH) == []
@@ -345,7 +373,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.notice_sent = False
 
     # A canceled subscription stays canceled (checked below); a new one keeps the run useful.
-    @precondition(lambda self: self.state.status is S.CANCELED)
+    @precondition(lambda self: self.state.status in lc.ENDED)
     @rule(trial_days=st.none() | st.integers(1, 40), pay=st.booleans())
     def begin_again(self, trial_days: int | None, pay: bool) -> None:
         self.begin(trial_days, pay)
@@ -396,13 +424,13 @@ class Lifecycle(RuleBasedStateMachine):
     def consistent(self) -> None:
         state = self.state
         canceled = state.status is S.CANCELED
-        assert (state.ended_at is not None) == canceled
+        assert (state.ended_at is not None) == (state.status in lc.ENDED)
         assert state.current_period_start < state.current_period_end
         assert not (canceled and state.cancel_at_period_end)
 
     @invariant()
-    def canceled_is_terminal(self) -> None:
-        if self.state.status is S.CANCELED:
+    def ended_is_terminal(self) -> None:
+        if self.state.status in lc.ENDED:
             for action, transition in ACTIONS.items():
                 with pytest.raises(IllegalTransition) as refused:
                     transition(self.state, self.now, Args())
@@ -415,7 +443,7 @@ class Lifecycle(RuleBasedStateMachine):
         if when is None:
             assert lc.due_actions(state, self.now + 120 * MONTH, trial_notice_sent=sent) == []
             return
-        assert state.status is not S.CANCELED
+        assert state.status not in lc.ENDED
         assert lc.due_actions(state, when, trial_notice_sent=sent)
         assert not lc.due_actions(state, when - timedelta(microseconds=1), trial_notice_sent=sent)
         if when < self.now:  # already past: then something is due now

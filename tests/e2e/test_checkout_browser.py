@@ -159,3 +159,94 @@ def test_a_card_needing_3d_secure_is_saved_through_stripes_element(
     customer = session["result"]["customer"]["id"]
     (saved,) = api.ok("GET", f"/v1/customers/{customer}/payment_methods")["data"]
     assert (saved["gateway"], saved["last4"], saved["default"]) == ("stripe", "3155", True)
+
+
+def stripe_checkout(api: Api, site: str, page: Page, card_number: str) -> str:
+    """A checkout paid now with a card typed into Stripe's element, its details filled in
+    and confirmed; returns its id."""
+    connect_stripe(api)
+    world = World(api, T0, timezone="UTC", tax_rate="21")
+    done = f"{site}/checkout/{{CHECKOUT_SESSION_ID}}/done"  # http is accepted on 127.0.0.1
+    checkout_id = open_checkout(api, world.plan(4900), locale="en", success_url=done)
+    page.goto(f"{site}/checkout/{checkout_id}")
+    page.fill("#email", "ana@example.de")
+    page.fill("#name", "Ana Popescu")
+    page.select_option("#country", "DE")
+    page.fill("#line1", "Unter den Linden 1")
+    page.fill("#city", "Berlin")
+    page.click("#details-form button[type=submit]")
+    card = page.locator("#card-element")
+    expect(card.locator("input")).to_have_count(5)
+    for placeholder, value in (
+        ("number", card_number),
+        ("exp_month", "12"),
+        ("exp_year", "30"),
+        ("cvc", "123"),
+        ("postal_code", "10117"),
+    ):
+        card.locator(f"input[placeholder={placeholder}]").fill(value)
+    page.check("#terms")
+    page.click("#confirm")
+    return checkout_id
+
+
+def test_a_first_charge_asking_for_3d_secure_completes_after_the_challenge(
+    api: Api, stripe_api: ProcessorApi, site: str, page: Page, tmp_path: Path
+) -> None:
+    # This card asks for 3-D Secure when it is saved and again on every charge.
+    checkout_id = stripe_checkout(api, site, page, "4000002760003184")
+    page.get_by_role("button", name="Complete authentication").click()  # saving it
+
+    # The charge waits for the bank: the page starts the challenge at once.
+    page.wait_for_url(f"{site}/checkout/{checkout_id}/pay")
+    expect(page.locator("#notice")).to_have_text("Your bank asks you to confirm this payment.")
+    expect(page.locator("#card-action-needs-js")).to_be_hidden()
+    expect(page.locator("#card-action")).to_be_visible()
+    challenge = page.get_by_role("button", name="Complete authentication")
+    expect(challenge).to_be_visible()
+    page.screenshot(path=str(tmp_path / "3ds-challenge.png"), full_page=True)
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["status"] == "open"
+    challenge.click()
+
+    page.wait_for_url(f"{site}/checkout/{checkout_id}/done")
+    expect(page.locator("#bought")).to_contain_text("You are subscribed to Pro.")
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["status"] == "complete"
+    assert session["result"]["subscription"]["status"] == "active"
+    (payment,) = api.ok("GET", "/v1/payments", params={"customer": session["customer"]})["data"]
+    assert payment["status"] == "succeeded"
+
+
+def test_a_failed_3d_secure_challenge_leaves_the_way_to_another_card(
+    api: Api, stripe_api: ProcessorApi, site: str, page: Page, tmp_path: Path
+) -> None:
+    checkout_id = stripe_checkout(api, site, page, "4000000000003220")
+    page.get_by_role("button", name="Complete authentication").click()  # saving it
+    page.wait_for_url(f"{site}/checkout/{checkout_id}/pay")
+    page.get_by_role("button", name="Fail authentication").click()
+
+    page.wait_for_url(f"{site}/checkout/{checkout_id}/pay?authenticated=1")
+    expect(page.locator("#notice")).to_have_text(
+        "Your payment was declined. Try another payment method."
+    )
+    expect(page.locator("#card-action")).to_have_count(0)
+    checked(page, tmp_path, "3ds-declined")
+    page.click("#other-method")
+    card = page.locator("#card-element")
+    expect(card.locator("input")).to_have_count(5)
+    for placeholder, value in (
+        ("number", "4242424242424242"),
+        ("exp_month", "12"),
+        ("exp_year", "30"),
+        ("cvc", "123"),
+        ("postal_code", "10117"),
+    ):
+        card.locator(f"input[placeholder={placeholder}]").fill(value)
+    page.check("#terms")
+    page.click("#confirm")
+    page.wait_for_url(f"{site}/checkout/{checkout_id}/done")
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["result"]["subscription"]["status"] == "active"
+    subs = api.ok("GET", "/v1/subscriptions", params={"customer": session["customer"]})["data"]
+    assert len(subs) == 1

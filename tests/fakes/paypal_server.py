@@ -22,12 +22,13 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from html import escape
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -232,7 +233,38 @@ def build_app(fake: FakePayPal) -> ASGIApp:
         status = fake.verify(await _json_body(request), await request.body())
         return JSONResponse({"verification_status": status})
 
+    async def approve_page(request: Request) -> Response:
+        """PayPal's approval page, as much of it as a browser test needs: the payer signs
+        in (an email) and agrees, or cancels; either way back to the merchant's URL."""
+        token_id = request.query_params.get("approval_session_id", "")
+        if token_id not in fake.setup_tokens:
+            return HTMLResponse("<p>Unknown approval session</p>", status_code=404)
+        context = fake.setup_tokens[token_id]["experience_context"]
+        action = "/agreements/approve?" + urlencode({"approval_session_id": token_id})
+        page = (
+            '<!doctype html><html lang="en"><head><title>PayPal</title></head><body><main>'
+            "<h1>Approve with PayPal</h1>"
+            f'<form method="post" action="{escape(action)}">'
+            '<label for="email">Email</label><input id="email" name="email" type="email">'
+            '<button type="submit" id="approve">Agree and continue</button></form>'
+            f'<p><a id="cancel" href="{escape(context["cancel_url"])}">Cancel</a></p>'
+            "</main></body></html>"
+        )
+        return HTMLResponse(page)
+
+    async def approve(request: Request) -> Response:
+        token_id = request.query_params.get("approval_session_id", "")
+        if token_id not in fake.setup_tokens:
+            return HTMLResponse("<p>Unknown approval session</p>", status_code=404)
+        form = parse_qs((await request.body()).decode())
+        fake.approve_setup_token(token_id, form.get("email", ["payer@buyer.example"])[0])
+        back = fake.setup_tokens[token_id]["experience_context"]["return_url"]
+        query = urlencode({"approval_token_id": token_id, "approval_session_id": token_id})
+        return RedirectResponse(f"{back}{'&' if '?' in back else '?'}{query}", status_code=303)
+
     routes = [
+        Route("/agreements/approve", approve_page, methods=["GET"]),
+        Route("/agreements/approve", approve, methods=["POST"]),
         Route(_TOKEN_PATH, oauth_token, methods=["POST"]),
         Route("/v3/vault/setup-tokens", api(create_setup_token), methods=["POST"]),
         Route("/v3/vault/setup-tokens/{id}", api(get_setup_token), methods=["GET"]),

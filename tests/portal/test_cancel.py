@@ -223,3 +223,42 @@ def test_another_customers_subscription_is_not_found(api: Api) -> None:
         )
         assert response.status_code == 404
     assert who.world.subscription(theirs)["cancel_at_period_end"] is False
+
+
+def test_an_offer_counts_as_shown_when_displayed(api: Api) -> None:
+    """Shown once means once seen: a reload, or coming back, shows no offer, and leaving
+    from there declines the one shown, still in one click."""
+    who = subscriber(api, "en")
+    coupon = who.world.coupon(percent_off=50, duration="repeating", duration_in_periods=3)
+    api.ok(
+        "PATCH", "/v1/account", json={"retention_offer": {"kind": "coupon", "coupon_id": coupon}}
+    )
+    client = signed_in(api, who.customer)
+    first = cancel_page(client, who.subscription)
+    assert first.tree.xpath('//*[@id="offer"]')
+    (row,) = feedback(api, who.subscription)  # recorded as it was shown, unanswered
+    assert (row["outcome"], row["canceled"], row["offer"]["kind"]) == ("pending", False, "coupon")
+
+    reloaded = cancel_page(client, who.subscription)
+    assert not reloaded.tree.xpath('//*[@id="offer"]')
+    (button,) = reloaded.tree.xpath('//button[@id="confirm-cancel"]')
+    assert button.text_content() == "Cancel subscription"
+    assert len(feedback(api, who.subscription)) == 1  # no second flow for a second look
+
+    answer(client, who.subscription, reloaded, action="cancel", reason="too_expensive")
+    sub = who.world.subscription(who.subscription)
+    assert (sub["cancel_at_period_end"], sub["discount"]) == (True, None)
+    (row,) = feedback(api, who.subscription)
+    assert (row["outcome"], row["canceled"], row["reason"]) == ("declined", True, "too_expensive")
+
+
+def test_the_page_that_showed_the_offer_still_takes_it_after_a_reload(api: Api) -> None:
+    who = subscriber(api, "en")
+    api.ok("PATCH", "/v1/account", json={"retention_offer": {"kind": "pause", "months": 2}})
+    client = signed_in(api, who.customer)
+    shown = cancel_page(client, who.subscription)
+    cancel_page(client, who.subscription)  # another tab, or a reload
+    target = answer(client, who.subscription, shown, action="accept")
+    assert target == f"/portal/subscriptions/{who.subscription}/cancel/kept"
+    (row,) = feedback(api, who.subscription)
+    assert (row["outcome"], row["canceled"]) == ("accepted", False)

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 import stripe
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from recura.clock import FixedClock
 from tests.conftest import T0, Api
 from tests.fakes.processor_api import ProcessorApi
 from tests.portal.conftest import Page, get
-from tests.portal.test_processors import confirm_card, connect_stripe
+from tests.portal.test_processors import PUBLISHABLE_KEY, confirm_card, connect_stripe
 from tests.scenarios.world import World
 
 SUCCESS_URL = "https://shop.example.ro/welcome?session={CHECKOUT_SESSION_ID}"
@@ -386,3 +387,133 @@ def test_a_card_saved_through_stripe_pays_the_first_invoice(
     assert session["result"]["subscription"]["status"] == "active"
     (saved,) = api.ok("GET", f"/v1/customers/{session['customer']}/payment_methods")["data"]
     assert (saved["gateway"], saved["last4"]) == ("stripe", "4242")
+
+
+def saved_card_needing_3ds(client: stripe.StripeClient, client_secret: str, number: str) -> str:
+    """What Stripe.js does with a card whose bank asks for 3-D Secure when it is saved: the
+    SetupIntent confirmed, the challenge passed, confirmed again."""
+    setup_intent = client_secret.split("_secret_")[0]
+    params: Any = {
+        "type": "card",
+        "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+    }
+    method = client.v1.payment_methods.create(params)
+    first = client.v1.setup_intents.confirm(setup_intent, {"payment_method": method.id})
+    assert first.status == "requires_action"
+    assert client.v1.setup_intents.confirm(setup_intent).status == "succeeded"
+    return method.id
+
+
+def bank_challenge(localstripe: str, client_secret: str, *, passed: bool) -> None:
+    """What Stripe.js's confirmCardPayment does with localstripe: the bank's challenge,
+    passed or failed, for the PaymentIntent the secret names."""
+    intent = client_secret.split("_secret_")[0]
+    answer = httpx.post(
+        f"{localstripe}/v1/payment_intents/{intent}/_authenticate",
+        params={"success": "true" if passed else "false"},
+        json={"key": PUBLISHABLE_KEY, "client_secret": client_secret},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def three_d_secure_checkout(
+    api: Api, world: World, stripe_client: stripe.StripeClient
+) -> tuple[str, Page]:
+    """A checkout whose card asks for 3-D Secure on every charge, confirmed: the page the
+    subscriber is sent to, holding what Stripe.js needs."""
+    connect_stripe(api)
+    checkout_id = open_checkout(api, world.plan(4900))
+    pay = fill_details(api.client, checkout_id, ANA)
+    (form,) = pay.tree.xpath('//form[@id="card-form"]')
+    card = saved_card_needing_3ds(stripe_client, form.get("data-client-secret"), "4000002760003184")
+    confirmed = api.client.post(
+        f"/checkout/{checkout_id}/pay",
+        data=pay.form("card-form") | {"token": card, "terms": "yes"},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303, confirmed.text
+    assert confirmed.headers["location"] == f"/checkout/{checkout_id}/pay"
+    waiting = page(api.client, f"/checkout/{checkout_id}/pay")
+    assert waiting.tree.get_element_by_id("notice").text_content() == (
+        "Your bank asks you to confirm this payment."
+    )
+    assert waiting.tree.xpath("//script/@src") == ["https://js.stripe.com/v3/", "/assets/card.js"]
+    assert "https://js.stripe.com" in waiting.response.headers["content-security-policy"]
+    assert waiting.tree.xpath('//form[@id="card-form"]') == []  # no second charge from here
+    # Without JavaScript the page says what is needed, and offers another card.
+    needs_js = waiting.tree.get_element_by_id("card-action-needs-js").text_content()
+    assert needs_js.startswith("Your bank asks you to confirm this payment, which needs JavaScript")
+    assert waiting.tree.get_element_by_id("other-method").get("href").endswith("&new=1")
+    return checkout_id, waiting
+
+
+def test_a_card_asking_for_3d_secure_completes_after_the_challenge(
+    api: Api,
+    world: World,
+    stripe_api: ProcessorApi,
+    stripe_client: stripe.StripeClient,
+    localstripe: str,
+) -> None:
+    checkout_id, waiting = three_d_secure_checkout(api, world, stripe_client)
+    box = waiting.tree.get_element_by_id("card-action")
+    secret = box.get("data-client-secret")
+    assert secret.startswith("pi_")
+    assert box.get("data-payment-method").startswith("pm_")
+    assert box.get("data-return-url") == f"/checkout/{checkout_id}/pay?authenticated=1"
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["status"] == "open"
+    (sub,) = api.ok("GET", "/v1/subscriptions", params={"customer": session["customer"]})["data"]
+    assert sub["status"] == "incomplete"  # nothing granted until the bank has said yes
+
+    bank_challenge(localstripe, secret, passed=True)
+    back = api.client.get(f"/checkout/{checkout_id}/pay?authenticated=1", follow_redirects=False)
+
+    assert back.status_code == 303
+    assert back.headers["location"] == f"https://shop.example.ro/welcome?session={checkout_id}"
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["status"] == "complete"
+    assert session["result"]["subscription"]["status"] == "active"
+    customer = session["customer"]
+    payments = api.ok("GET", "/v1/payments", params={"customer": customer})["data"]
+    assert [p["status"] for p in payments] == ["succeeded"]  # the same PaymentIntent, confirmed
+    events = [e["type"] for e in world.events(checkout_id)]
+    assert events.count("checkout.session.completed") == 1
+
+
+def test_a_failed_3d_secure_challenge_says_so_and_another_card_pays(
+    api: Api,
+    world: World,
+    stripe_api: ProcessorApi,
+    stripe_client: stripe.StripeClient,
+    localstripe: str,
+) -> None:
+    checkout_id, waiting = three_d_secure_checkout(api, world, stripe_client)
+    secret = waiting.tree.get_element_by_id("card-action").get("data-client-secret")
+
+    bank_challenge(localstripe, secret, passed=False)
+    back = page(api.client, f"/checkout/{checkout_id}/pay?authenticated=1")
+
+    assert back.tree.get_element_by_id("notice").text_content() == (
+        "Your payment was declined. Try another payment method."
+    )
+    assert back.tree.xpath('//*[@id="card-action"]') == []
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["status"] == "open"
+    (sub,) = api.ok("GET", "/v1/subscriptions", params={"customer": session["customer"]})["data"]
+    assert sub["status"] == "incomplete"
+
+    other = page(api.client, f"/checkout/{checkout_id}/pay?new=1")
+    (form,) = other.tree.xpath('//form[@id="card-form"]')
+    card = confirm_card(stripe_client, form.get("data-client-secret"), "4242424242424242")
+    done = api.client.post(
+        f"/checkout/{checkout_id}/pay",
+        data=other.form("card-form") | {"token": card, "terms": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["status"] == "complete"
+    assert session["result"]["subscription"]["id"] == sub["id"]  # no second subscription
+    assert session["result"]["subscription"]["status"] == "active"
+    payments = api.ok("GET", "/v1/payments", params={"customer": session["customer"]})["data"]
+    assert sorted(p["status"] for p in payments) == ["failed", "succeeded"]

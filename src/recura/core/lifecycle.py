@@ -31,6 +31,8 @@ class Status(StrEnum):
     UNPAID = "unpaid"
     PAUSED = "paused"
     CANCELED = "canceled"
+    # Its first payment never came (as Stripe's): ended, having granted nothing.
+    INCOMPLETE_EXPIRED = "incomplete_expired"
 
 
 class EventType(StrEnum):
@@ -48,11 +50,16 @@ class EventType(StrEnum):
 
 FinalAction = Literal["cancel", "mark_unpaid", "leave_past_due"]
 TRIAL_WILL_END_NOTICE: Final = timedelta(days=3)
+# How long an incomplete subscription waits for its first payment (Stripe's 23 hours).
+INCOMPLETE_EXPIRES_AFTER: Final = timedelta(hours=23)
+# Ended for good: nothing moves them again.
+ENDED: Final = frozenset({Status.CANCELED, Status.INCOMPLETE_EXPIRED})
 _LIVE: Final = "incomplete trialing active past_due unpaid paused"
 
 # Action -> (its verb in refusals, statuses it may start from); functions add conditions.
 _TABLE: Final = {
     "activate": ("activate", "incomplete"),
+    "expire_incomplete": ("expire", "incomplete"),
     "trial_will_end": ("send a trial-ending notice for", "trialing"),
     "end_trial": ("end the trial of", "trialing"),
     "renew": ("renew", "active past_due"),
@@ -73,7 +80,15 @@ TRANSITIONS: Final[Mapping[str, frozenset[Status]]] = MappingProxyType(
     {action: frozenset(map(Status, names.split())) for action, (_, names) in _TABLE.items()}
 )
 # What due_actions() may return, in the order the worker should act on them:
-DUE_ACTIONS: Final = ("cancel", "apply_change", "end_trial", "renew", "resume", "trial_will_end")
+DUE_ACTIONS: Final = (
+    "expire_incomplete",
+    "cancel",
+    "apply_change",
+    "end_trial",
+    "renew",
+    "resume",
+    "trial_will_end",
+)
 
 
 class IllegalTransition(Exception):
@@ -116,7 +131,7 @@ class SubscriptionState:
             value = getattr(self, name)
             if value is not None:
                 _aware(value, name)
-        canceled, paused = status is Status.CANCELED, status is Status.PAUSED
+        canceled, paused = status in ENDED, status is Status.PAUSED
         ending, change = self.cancel_at_period_end, self.pending_change
         problems = {
             "empty period": self.current_period_start >= self.current_period_end,
@@ -124,7 +139,8 @@ class SubscriptionState:
             and (self.trial_end is None or self.trial_end <= self.current_period_start),
             "ended_at iff canceled": canceled != (self.ended_at is not None),
             "cannot be set to cancel": ending and status not in TRANSITIONS["reactivate"],
-            "canceled_at iff ending": (canceled or ending) != (self.canceled_at is not None),
+            "canceled_at iff ending": (status is Status.CANCELED or ending)
+            != (self.canceled_at is not None),
             "paused_at iff paused": paused != (self.paused_at is not None),
             "resume_at but not paused": not paused and self.resume_at is not None,
             "half a pending change": (change is None) != (self.pending_change_at is None),
@@ -210,6 +226,23 @@ def start(
     status = Status.TRIALING if trial_end is not None else status
     state = SubscriptionState(status, period_start, period_end, trial_end=trial_end)
     return _emit(EventType.CREATED, at, None, state)
+
+
+def incomplete_expires_at(state: SubscriptionState) -> datetime:
+    """When an incomplete subscription expires: an incomplete one is still in the first
+    period it started with, so that period's start is when it was created."""
+    return state.current_period_start + INCOMPLETE_EXPIRES_AFTER
+
+
+def expire_incomplete(state: SubscriptionState, at: datetime) -> _Result:
+    """incomplete -> incomplete_expired, once its first payment has not come in time."""
+    _check("expire_incomplete", state, at)
+    due = incomplete_expires_at(state)
+    _require(at >= due, "expire_incomplete", state, f"cannot expire before {due.isoformat()}")
+    # Built afresh, as an ending is: a change scheduled meanwhile lapses with it.
+    start, end = state.current_period_start, state.current_period_end
+    new = SubscriptionState(Status.INCOMPLETE_EXPIRED, start, end, ended_at=at)
+    return _emit(EventType.UPDATED, at, state.status, new, change="incomplete_expired")
 
 
 def activate(state: SubscriptionState, at: datetime) -> _Result:
@@ -382,6 +415,8 @@ def _windows(state: SubscriptionState, notice_sent: bool) -> dict[str, tuple[dat
         windows["apply_change"] = (state.pending_change_at, never)
     if state.resume_at is not None:
         windows["resume"] = (state.resume_at, never)
+    if state.status is Status.INCOMPLETE:
+        windows["expire_incomplete"] = (incomplete_expires_at(state), never)
     if state.status is Status.TRIALING and not notice_sent:
         windows["trial_will_end"] = (end - TRIAL_WILL_END_NOTICE, end)
     return windows
@@ -399,7 +434,8 @@ def due_actions(
 def next_action_at(state: SubscriptionState, *, trial_notice_sent: bool = False) -> datetime | None:
     """Earliest instant at which due_actions() is non-empty, maybe past; None if never.
 
-    Never (without an outside event) for canceled, incomplete, unpaid and paused without
-    resume_at. Pass trial_notice_sent once sent, or the notice time keeps coming back.
+    Never (without an outside event) for canceled, expired, unpaid and paused without
+    resume_at; an incomplete one expires. Pass trial_notice_sent once sent, or the notice
+    time keeps coming back.
     """
     return min((start for start, _ in _windows(state, trial_notice_sent).values()), default=None)

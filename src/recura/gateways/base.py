@@ -107,6 +107,10 @@ class ChargeResult:
     failure_code: str | None = None  # one of FAILURE_CODES
     failure_message: str | None = None
     action_url: str | None = None  # requires_action: where the customer confirms
+    # requires_action at Stripe: the PaymentIntent's secret, for Stripe.js to take the
+    # customer through the action on our page. Handed to that customer's browser only,
+    # never stored or logged.
+    client_secret: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,9 @@ API_VERSION: Final = "2026-10-28.endive"
 # an off-session payment may use: no method that needs a redirect, which nobody is there for.
 SAVED_METHOD_TYPES: Final = ["card"]
 
+# Stripe's error code for a 3-D Secure challenge the customer did not pass.
+CHALLENGE_FAILED: Final = "payment_intent_authentication_failure"
+
 _RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
 _REFUND_REASONS: Final[dict[str, _RefundReason]] = {
     "duplicate": "duplicate",
@@ -211,12 +214,14 @@ class StripeGateway:
             reference, amount = intent.get("id"), _reported_amount(intent)
         else:
             reference, amount = self._intent_of_charge(error.get("charge")), None
+        action = code == "authentication_required"
         return ChargeResult(
-            status="requires_action" if code == "authentication_required" else "failed",
+            status="requires_action" if action else "failed",
             reference=reference,
             amount=amount,
             failure_code=code,
             failure_message=error.get("message") or exc.user_message,
+            client_secret=_secret(intent) if action else None,
         )
 
     def _intent_of_charge(self, charge_id: object) -> str | None:
@@ -346,6 +351,7 @@ def _charge_result(intent: Mapping[str, Any]) -> ChargeResult:
             failure_code="authentication_required",
             failure_message="the customer has to confirm the payment",
             action_url=action_url(intent.get("next_action")),
+            client_secret=_secret(intent),
         )
     # requires_payment_method after a decline, canceled, or never confirmed: no money moved.
     error = intent.get("last_payment_error") or {}
@@ -353,13 +359,25 @@ def _charge_result(intent: Mapping[str, Any]) -> ChargeResult:
     message = error.get("message") or f"PaymentIntent is {status}"
     if intent.get("cancellation_reason"):
         message += f" ({intent['cancellation_reason']})"
+    # Waiting for the customer until they have tried: a challenge they failed (or
+    # abandoned) ends the attempt, though Stripe would let it be confirmed again.
+    failed_challenge = error.get("code") == CHALLENGE_FAILED
+    action = code == "authentication_required" and not failed_challenge
     return ChargeResult(
-        status="requires_action" if code == "authentication_required" else "failed",
+        status="requires_action" if action else "failed",
         reference=reference,
         amount=amount,
         failure_code=code or "processing_error",
         failure_message=message,
+        # Off-session, Stripe declines a card that needs 3-D Secure; the customer, back on
+        # the page, confirms the same PaymentIntent with Stripe.js.
+        client_secret=_secret(intent) if action else None,
     )
+
+
+def _secret(intent: object) -> str | None:
+    found = intent.get("client_secret") if isinstance(intent, Mapping) else None
+    return found if isinstance(found, str) else None
 
 
 def _reported_amount(obj: Mapping[str, Any]) -> Money:

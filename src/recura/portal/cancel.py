@@ -5,7 +5,8 @@ question (skippable) and the "Cancel subscription" button. When a retention offe
 (`offers.offer_for`), it is on that same page with what it means in money, and the cancel
 button reads "No thanks, cancel": declining is that one click and cancels. Click two
 cancels at the period end and shows the date access ends, with "Keep my subscription"
-until then. The reason, the offer shown and its answer are recorded by
+until then. The offer counts as shown when the page shows it (`show_offer`): a reload or
+a later visit shows none. The reason and the offer's answer are recorded by
 `cancellations.service` when the subscriber answers, with the confirmation email.
 """
 
@@ -52,7 +53,7 @@ def ask(subscription_id: str, request: Request) -> Response:
             return found
         if found.sub.cancel_at_period_end and found.sub.status != "canceled":
             return RedirectResponse(own.path(found.sub, "cancelled"), status_code=303)
-        return _ask(session, request, found)
+        return _ask(session, request, found, showing=True)
 
 
 def _ask(
@@ -65,18 +66,19 @@ def _ask(
     error: str | None = None,
     notice: str | None = None,
     status: int = 200,
+    showing: bool = False,
 ) -> Response:
+    """The page; `showing`: a visit, which shows an offer not shown before (and records
+    it shown), rather than the same answer asked again, which shows the one waiting."""
     visitor, sub = found.visitor, found.sub
     leaving = offers.can_leave(sub)
     offer = None
-    if leaving:
-        offer = offers.offer_for(
-            session,
-            visitor.tenant,
-            sub.id,
-            request.app.state.clock.now(),
-            customer_id=visitor.customer.id,
-        )
+    who = visitor.customer.id
+    if leaving and showing:
+        now = request.app.state.clock.now()
+        offer = cancellations.show_offer(session, visitor.tenant, sub.id, now, customer_id=who)
+    elif leaving:
+        offer = cancellations.waiting_offer(session, visitor.tenant, sub.id, customer_id=who)
     listed = [
         (r["code"], reasons.label(visitor.account, r["code"], visitor.locale))
         for r in reasons.reasons_of(visitor.account)

@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from recura.db.models import Account, CheckoutSession, Invoice, PaymentMethod
 from recura.db.unit_of_work import units_on
 from recura.domains.accounts import repository as accounts
+from recura.domains.checkout import authentication, service, summary
 from recura.domains.checkout import complete as completing
-from recura.domains.checkout import service, summary
 from recura.domains.checkout.complete import Completion
 from recura.domains.common import languages
 from recura.domains.common.errors import DomainError
@@ -292,10 +292,7 @@ def _payment(session: Session, request: Request, found: Found, wanted: str | Non
     except (DomainError, GatewayError):
         log.exception("checkout %s: no way to take a payment method", found.checkout.id)
         return Payment("unavailable", processor, transfer)
-    key = None
-    if processor == "stripe":
-        connection = processors.connection(session, found.tenant, "stripe")
-        key = connection.config.get("publishable_key") if connection else None
+    key = _publishable_key(session, found.tenant) if processor == "stripe" else None
     return Payment(
         way,
         processor,
@@ -304,6 +301,12 @@ def _payment(session: Session, request: Request, found: Found, wanted: str | Non
         publishable_key=key,
         approve_url=setup.approve_url,
     )
+
+
+def _publishable_key(session: Session, tenant: Tenant) -> str | None:
+    connection = processors.connection(session, tenant, "stripe")
+    key = connection.config.get("publishable_key") if connection else None
+    return str(key) if key else None
 
 
 def _pay(
@@ -316,17 +319,21 @@ def _pay(
     notice: str | None = None,
     status: int = 200,
     code: str = "",
+    action: authentication.Action | None = None,
 ) -> HTMLResponse:
     payment = _payment(session, request, found, wanted)
     checkout = found.checkout
     saved = service.saved_details(checkout)
+    key = _publishable_key(session, found.tenant) if action is not None else None
     return _render(
         request,
         found,
         "checkout_pay.html",
         status,
-        stripe=payment.stripe,
+        stripe=payment.stripe or key is not None,
         payment=payment,
+        action=action if key is not None else None,
+        action_key=key,
         summary=_quote(session, found, bank_transfer=payment.way == "bank_transfer"),
         details=saved,
         errors=errors or {},
@@ -345,9 +352,14 @@ def pay_page(checkout_id: str, request: Request, way: str | None = None) -> Resp
         found = _find(session, request, checkout_id)
         if found is None:
             return pages.not_found(request)
+        action = None
         if found.checkout.subscription_id is not None and found.status == "open":
-            # Confirmed before, its charge unanswered or declined: how it stands now.
-            done = completing.settle(session, found.tenant, found.checkout.id, found.now)
+            # Confirmed before, its charge unanswered, declined or waiting for the
+            # subscriber's bank (3-D Secure; Stripe.js sends them back here): how it stands
+            # now, the processor asked with no transaction open.
+            units = units_on(session)
+            done, action = authentication.resume(units, found.tenant, found.checkout.id, found.now)
+            found = _find(session, request, checkout_id) or found
             if done.status == "complete":
                 return _finished(session, found, done)
         if found.status != "open":
@@ -355,8 +367,11 @@ def pay_page(checkout_id: str, request: Request, way: str | None = None) -> Resp
         if found.checkout.details is None:
             return _see(found.base)
         error = found.checkout.last_error
+        if request.query_params.get("new") is not None:
+            action = None  # another card instead
+            error = None if error == "payment.requires_action" else error
         notice = message(error, found.locale) if error else None
-        return _pay(request, session, found, wanted=way, notice=notice)
+        return _pay(request, session, found, wanted=way, notice=notice, action=action)
 
 
 @router.post("/checkout/{checkout_id}/code")
@@ -438,6 +453,9 @@ def _confirm(checkout_id: str, request: Request, fields: dict[str, str]) -> Resp
             return _pay(request, session, found, wanted=way, errors=errors, status=422)
         if done.status == "complete":
             return _finished(session, found, done)
+        if done.error == "payment.requires_action":
+            # The page asks the processor for what Stripe.js needs and starts the challenge.
+            return _see(f"{found.base}/pay")
         found = _find(session, request, checkout_id) or found
         if done.status == "expired":
             return _closed(request, found)

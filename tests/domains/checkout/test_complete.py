@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recura.clock import FixedClock
-from recura.db.unit_of_work import units_of
+from recura.db.unit_of_work import unit_of_work, units_of
 from recura.domains.checkout import complete as completing
 from recura.domains.checkout.complete import Completion
 from recura.domains.customers.billing import BillingDetailsInvalid
@@ -292,3 +292,38 @@ def test_the_merchants_customer_keeps_its_channel(shop: Shop) -> None:
     checkout_id = shop.checkout(shop.plan(0), customer=customer, acquisition={"channel": "ads"})
     shop.complete(checkout_id, details=ANA)
     assert shop.api.ok("GET", f"/v1/customers/{customer}")["acquisition_channel"] == "referral"
+def test_a_charge_answered_later_completes_the_checkout_once(shop: Shop) -> None:
+    """No answer at confirming (the processor charged, the answer was lost): the checkout
+    waits; the reconciler's answer activates the subscription and completes it, with no
+    page opened again, and once."""
+    checkout_id = shop.checkout(shop.plan(4900))
+    card = shop.paying(checkout_id, "tok_sandbox_timeout_after_success")
+
+    waiting = shop.complete(checkout_id, payment_method_id=card)
+
+    assert waiting.status == "open"
+    assert waiting.error == "payment.processing"
+    assert shop.row(checkout_id).status == "open"
+    customer = waiting.customer_id or ""
+
+    # The reconciler asks once the attempt has waited its minute.
+    run_once(shop.factory, FixedClock(T0 + timedelta(minutes=2)))
+
+    assert shop.row(checkout_id).status == "complete"
+    sub = shop.api.ok("GET", f"/v1/subscriptions/{waiting.subscription_id}")
+    assert sub["status"] == "active"
+    completed = [e for e in events(shop, checkout_id) if e["type"] == "checkout.session.completed"]
+    assert len(completed) == 1
+    assert completed[0]["data"]["payment"] == "charged"
+    assert templates(shop, customer).count("welcome") == 1
+
+    # The page opened afterwards finds it done and records nothing more.
+    again = shop.complete(checkout_id, payment_method_id=card)
+    assert again.status == "complete"
+    with unit_of_work(shop.factory) as session:
+        settled = completing.settle(session, shop.tenant, checkout_id, T0 + timedelta(minutes=3))
+    assert settled.status == "complete"
+    completed = [e for e in events(shop, checkout_id) if e["type"] == "checkout.session.completed"]
+    assert len(completed) == 1
+    payments = shop.api.ok("GET", "/v1/payments", params={"customer": customer})["data"]
+    assert [p["status"] for p in payments] == ["succeeded"]

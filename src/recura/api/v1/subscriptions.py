@@ -34,7 +34,16 @@ router = APIRouter(
     responses=problem_responses(401, 404, 409, 422),
 )
 SubscriptionList = list_schema(SubscriptionOut)
-Status = Literal["incomplete", "trialing", "active", "past_due", "unpaid", "paused", "canceled"]
+Status = Literal[
+    "incomplete",
+    "trialing",
+    "active",
+    "past_due",
+    "unpaid",
+    "paused",
+    "canceled",
+    "incomplete_expired",
+]
 
 
 def _one(session: Session, tenant: Tenant, sub: Subscription) -> SubscriptionOut:

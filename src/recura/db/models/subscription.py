@@ -57,7 +57,10 @@ class Subscription(TenantColumns, Base):
     customer_id: Mapped[str] = mapped_column(ID)
     plan_id: Mapped[str] = mapped_column(ID)
     plan_version_id: Mapped[str] = mapped_column(ID)
-    status: Mapped[str] = mapped_column(String(16))
+    # 24 for `incomplete_expired`. SQLite keeps a string whole whatever length its column
+    # declares, and changing the declaration would mean rebuilding the table under every
+    # foreign key that points at it: there it stays as first made.
+    status: Mapped[str] = mapped_column(String(24).with_variant(String(16), "sqlite"))
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[Decimal] = mapped_column(Numeric(20, 6))
     interval_unit: Mapped[str] = mapped_column(String(8))

@@ -94,6 +94,42 @@ def record_reason(
     return Flow(row, offer)
 
 
+def show_offer(
+    session: Session,
+    tenant: Tenant,
+    subscription_id: str,
+    now: datetime,
+    *,
+    customer_id: str | None,
+) -> Offer | None:
+    """The offer to show now, recorded as shown as it is shown: the flow starts, waiting
+    for its answer, so a reload or a later visit shows no offer (one flow in a
+    subscription's life shows one), while the page that showed it still takes its answer
+    (`record_reason` continues the flow; leaving declines it). None: no offer to show."""
+    sub = offers.subscription(session, tenant, subscription_id, customer_id, lock=True)
+    if not offers.can_leave(sub):
+        return None
+    now = _now(session, tenant, sub, now)
+    offer = offers.applicable(session, tenant, sub, now)  # none once any flow offered one
+    if offer is None:
+        return None
+    session.add(_new(tenant, sub, None, None, offer, now))
+    session.flush()
+    return offer
+
+
+def waiting_offer(
+    session: Session, tenant: Tenant, subscription_id: str, *, customer_id: str | None
+) -> Offer | None:
+    """The offer shown and still waiting for its answer: the page answering it shows it
+    again when it must be corrected (a reason too long, a form expired)."""
+    sub = offers.subscription(session, tenant, subscription_id, customer_id)
+    latest = repository.latest(session, tenant, sub.id)
+    if latest is None or latest.outcome != PENDING or latest.canceled:
+        return None
+    return _shown(session, tenant, latest)
+
+
 def accept_offer(
     session: Session, tenant: Tenant, feedback_id: str, now: datetime, *, customer_id: str | None
 ) -> Accepted:

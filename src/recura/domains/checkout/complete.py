@@ -38,7 +38,7 @@ from recura.db.models import CheckoutSession, Customer, Invoice, PaymentMethod, 
 from recura.db.unit_of_work import Units
 from recura.domains.accounts import service as accounts
 from recura.domains.checkout import details as subscriber
-from recura.domains.checkout import repository, service, summary
+from recura.domains.checkout import finishing, repository, service, summary
 from recura.domains.common import lookup
 from recura.domains.common.errors import NotFoundError
 from recura.domains.common.tenant import Tenant
@@ -47,8 +47,6 @@ from recura.domains.customers import messages as texts
 from recura.domains.customers import service as customers
 from recura.domains.customers.billing import BillingDetailsInvalid, Problem
 from recura.domains.customers.schemas import CustomerAcquisition
-from recura.domains.events import payloads
-from recura.domains.events import service as events
 from recura.domains.invoices import repository as invoices_repository
 from recura.domains.invoices.issuing import SEND_INVOICE
 from recura.domains.payments import collection, methods, recovery
@@ -293,7 +291,7 @@ def settle(session: Session, tenant: Tenant, checkout_id: str, now: datetime) ->
     if sub.status in STARTED:
         # Completed even if the 24 hours ran out while the charge was being answered: the
         # subscriber has paid.
-        _finish(session, tenant, checkout, sub, first, now)
+        finishing.finish(session, tenant, checkout, sub, first, now)
     elif checkout.status == "open":
         checkout.last_error = _why_not(session, tenant, first)
         checkout.updated_at = now
@@ -305,39 +303,10 @@ def _why_not(session: Session, tenant: Tenant, invoice: Invoice | None) -> str:
     if invoice is None:
         return "payment.processing"
     latest = payments.page(session, tenant, 1, None, invoice=invoice.id).items
-    failed = latest and latest[0].status == "failed"
-    return "payment.declined" if failed else "payment.processing"
-
-
-def _finish(
-    session: Session,
-    tenant: Tenant,
-    checkout: CheckoutSession,
-    sub: Subscription,
-    first: Invoice | None,
-    now: datetime,
-) -> None:
-    checkout.status, checkout.completed_at, checkout.updated_at = "complete", now, now
-    checkout.last_error = None
-    if sub.collection_method == SEND_INVOICE and first is not None and first.amount_due:
-        payment: Literal["charged", "bank_transfer", "not_required"] = "bank_transfer"
-    elif first is not None and first.amount_due:
-        payment = "charged"
-    else:
-        payment = "not_required"
-    data = payloads.CheckoutSessionCompleted(
-        id=checkout.id,
-        customer=sub.customer_id,
-        subscription=sub.id,
-        plan=sub.plan_id,
-        invoice=first.id if first else None,
-        currency=sub.currency,
-        amount_total=first.total if first else 0,
-        payment=payment,
-        metadata=checkout.metadata_,
-        acquisition=checkout.acquisition,
-    )
-    events.record(session, tenant, data, now)
+    status = latest[0].status if latest else None
+    if status == "requires_action":
+        return "payment.requires_action"  # the subscriber's bank asks them to confirm
+    return "payment.declined" if status == "failed" else "payment.processing"
 
 
 def result_of(checkout: CheckoutSession) -> Completion:

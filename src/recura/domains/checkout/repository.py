@@ -27,6 +27,20 @@ def get_for_update(session: Session, tenant: Tenant, checkout_id: str) -> Checko
     return session.scalar(stmt)
 
 
+def of_subscription_for_update(
+    session: Session, tenant: Tenant, subscription_id: str
+) -> CheckoutSession | None:
+    """The session that made the subscription, its row locked (the unique key on
+    (account, subscription) finds it)."""
+    stmt = (
+        tenant.scope(select(CheckoutSession), CheckoutSession)
+        .where(CheckoutSession.subscription_id == subscription_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalar(stmt)
+
+
 def by_id(session: Session, checkout_id: str) -> CheckoutSession | None:
     """The session with this id in whichever account and mode holds it: the hosted page's
     address names no account. Ids are random and prefixed, so at most one row has it."""

@@ -99,6 +99,7 @@ class SubscriptionChange(StrEnum):
     """What a `subscription.updated` (or `.past_due`) event changed."""
 
     ACTIVATED = "activated"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
     PAYMENT_RECOVERED = "payment_recovered"
     TRIAL_ENDED = "trial_ended"
     MARKED_UNPAID = "marked_unpaid"

@@ -27,6 +27,7 @@ from recura.core.money import Money
 from recura.db.models import Invoice, Payment
 from recura.db.unit_of_work import Units as Units  # where the worker's steps find it
 from recura.domains.common.errors import ConflictError
+from recura.domains.common.lookup import find as lookup_row
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers
 from recura.domains.invoices import repository as invoices
@@ -173,6 +174,50 @@ def request_for(
             "recura_payment": payment.id,
         },
     )
+
+
+def pending_of(session: Session, tenant: Tenant, payment: Payment) -> Pending:
+    """An attempt already made, as it was sent: to ask the processor about it under its own
+    key. Raises DomainError when its processor is no longer connected."""
+    method = repository.method_by_key(session, payment.account_id, payment.payment_method_id)
+    invoice = invoices.by_key(session, payment.account_id, payment.invoice_id)
+    request = request_for(payment, method.reference, method.processor_customer, invoice.number)
+    gateway = processors.gateway_for(session, tenant, payment.gateway)
+    return Pending(
+        tenant,
+        payment.id,
+        payment.customer_id,
+        payment.invoice_id,
+        gateway,
+        request,
+        payment.reference,
+    )
+
+
+WAITING = ("requires_action", *outcomes.UNSETTLED)
+
+
+def ask_about(units: Units, tenant: Tenant, payment_id: str, now: datetime) -> ChargeResult | None:
+    """What the processor says now of an attempt waiting for the customer (3-D Secure) or
+    for an answer, recorded as any answer is (`finish`): read, asked with no transaction
+    open, recorded. Only asked about, never sent again: the customer may still be
+    confirming it. None: nothing to ask (settled already, or not the processor's), or no
+    answer."""
+    with units() as session:
+        payment = lookup_row(session, tenant, Payment, payment_id)
+        if payment is None or payment.status not in WAITING or payment.idempotency_key is None:
+            return None
+        pending = pending_of(session, tenant, payment)
+    try:
+        found = pending.gateway.lookup(pending.request.idempotency_key, pending.reference)
+    except (GatewayTimeout, GatewayError):
+        log.info("no answer about payment %s", payment_id)
+        return None
+    if found.status == "not_found":
+        return None
+    with units() as session:
+        finish(session, pending, found, now)
+    return found
 
 
 def send(pending: Pending) -> ChargeResult | None:

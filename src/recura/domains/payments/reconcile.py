@@ -16,8 +16,7 @@ from recura.clock import Clock
 from recura.db.unit_of_work import Units
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
-from recura.domains.invoices import repository as invoices_repository
-from recura.domains.payments import collection, processors, repository
+from recura.domains.payments import collection, repository
 from recura.domains.payments.collection import Pending
 from recura.gateways.base import ChargeResult
 
@@ -40,29 +39,12 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Pending]:
         tenant = Tenant(payment.account_id, payment.livemode)
         payment.updated_at = now
         try:
-            method = repository.method_by_key(
-                session, payment.account_id, payment.payment_method_id
-            )
-            invoice = invoices_repository.by_key(session, payment.account_id, payment.invoice_id)
-            request = collection.request_for(
-                payment, method.reference, method.processor_customer, invoice.number
-            )
-            gateway = processors.gateway_for(session, tenant, payment.gateway)
+            pending = collection.pending_of(session, tenant, payment)
         except DomainError:  # its processor is no longer connected: asked again later
             log.exception("cannot ask about payment %s", payment.id)
             continue
         payment.status = "processing"
-        found.append(
-            Pending(
-                tenant,
-                payment.id,
-                payment.customer_id,
-                payment.invoice_id,
-                gateway,
-                request,
-                payment.reference,
-            )
-        )
+        found.append(pending)
     return found
 
 

@@ -1,25 +1,34 @@
 """Due work on one subscription: trial notices and ends, renewals, scheduled changes and
-cancellations, automatic resumes. The worker and test clocks call `run_due`; the invoice of
-each step is unique per (subscription, period, reason), so a rerun cannot bill twice.
+cancellations, automatic resumes, incomplete subscriptions whose first payment never came.
+The worker and test clocks call `run_due`; the invoice of each step is unique per
+(subscription, period, reason), so a rerun cannot bill twice.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
 from recura.core.lifecycle import Status
 from recura.core.periods import BillingAlignment, Period, first_period, schedule_for
-from recura.db.models import Subscription
+from recura.db.models import Invoice, Subscription
+from recura.domains.checkout import finishing as checkouts
 from recura.domains.common.tenant import Tenant
+from recura.domains.invoices import repository as invoices_repository
+from recura.domains.invoices import service as invoices
+from recura.domains.payments import repository as payments_repository
 from recura.domains.subscriptions import changes, invoicing, renewals, service, state
 from recura.domains.subscriptions.invoicing import InvoiceBasis
 
 # A loop guard: more steps than this at once means a bug, not a backlog (one renewal per
 # period is at most a few hundred steps even for a daily plan after a long outage).
 MAX_STEPS = 1000
+# A first payment still being answered (a transfer, an unknown outcome) is waited for, and
+# the expiry asked again this much later.
+EXPIRY_WAITS = timedelta(hours=1)
+IN_FLIGHT = ("processing", "unknown")
 
 
 def run_due(session: Session, tenant: Tenant, sub: Subscription, now: datetime) -> int:
@@ -30,6 +39,9 @@ def run_due(session: Session, tenant: Tenant, sub: Subscription, now: datetime) 
         due = lifecycle.due_actions(current, now, trial_notice_sent=sub.trial_notice_sent)
         if not due:
             return steps
+        if due[0] == "expire_incomplete" and _first_payment_in_flight(session, sub):
+            sub.next_action_at = now + EXPIRY_WAITS
+            return steps
         b = _step(session, tenant, b, due, now)
     raise RuntimeError(f"subscription {sub.id} still has due work after {MAX_STEPS} steps")
 
@@ -39,6 +51,8 @@ def _step(
 ) -> InvoiceBasis:
     sub, current = b.sub, state.state_of(b.sub)
     action = due[0]
+    if action == "expire_incomplete":
+        return expire_incomplete(session, tenant, b, now)
     if action == "cancel":
         new, happened = lifecycle.cancel(current, now, at_period_end=True)
         if current.status is not Status.TRIALING:
@@ -63,6 +77,31 @@ def _step(
     new, happened = lifecycle.trial_will_end(current, now)
     sub.trial_notice_sent = True
     state.save(session, tenant, sub, new, happened, b.terms, now)
+    return b
+
+
+def _open_invoices(session: Session, sub: Subscription) -> list[Invoice]:
+    tenant = Tenant(sub.account_id, sub.livemode)
+    found = invoices_repository.of_subscription(session, tenant, sub.id)
+    return [i for i in found if i.status == "open"]
+
+
+def _first_payment_in_flight(session: Session, sub: Subscription) -> bool:
+    keys = [(i.account_id, i.id) for i in _open_invoices(session, sub)]
+    return bool(keys and payments_repository.invoices_with_unsettled(session, keys, IN_FLIGHT))
+
+
+def expire_incomplete(
+    session: Session, tenant: Tenant, b: InvoiceBasis, now: datetime
+) -> InvoiceBasis:
+    """incomplete -> incomplete_expired: its open invoice voided (nothing more is charged),
+    the checkout that made it, if still open, expired with it. It never granted anything."""
+    sub = b.sub
+    new, happened = lifecycle.expire_incomplete(state.state_of(sub), now)
+    state.save(session, tenant, sub, new, happened, b.terms, now)
+    for invoice in _open_invoices(session, sub):
+        invoices.void(session, tenant, invoice.id, now)
+    checkouts.subscription_expired(session, tenant, sub, now)
     return b
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from recura.core import lifecycle
 from recura.db.models import Invoice
+from recura.domains.checkout import finishing as checkouts
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
@@ -70,3 +71,6 @@ def _move(
         final = cast(lifecycle.FinalAction, final_action)
         new, happened = lifecycle.retries_exhausted(current, now, final)
     state.save(session, tenant, sub, new, happened, terms.load(session, tenant, sub), now)
+    if current.status is lifecycle.Status.INCOMPLETE and new.status is lifecycle.Status.ACTIVE:
+        # Its first payment arrived, however it was learnt: the checkout that made it is done.
+        checkouts.subscription_started(session, tenant, sub, now)
