@@ -21,9 +21,8 @@ from recura.domains.common.prices import stored_spec
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
-from recura.domains.subscriptions import invoicing, renewals, repository
+from recura.domains.subscriptions import intervals, invoicing, renewals, repository
 from recura.domains.subscriptions.changes import PlannedChange
-from recura.domains.subscriptions.invoicing import InvoiceBasis
 
 # Seats are asked for only where the price depends on them.
 BY_QUANTITY = ("per_unit", "tiered_graduated", "tiered_volume", "package")
@@ -116,7 +115,7 @@ def next_renewal(session: Session, planned: PlannedChange) -> InvoiceDraft:
     closing period on the present terms, the next on the new ones (what
     `upcoming.invoice` will show once the change is scheduled)."""
     closing = planned.basis
-    moved = InvoiceBasis(closing.account, closing.customer, closing.sub, planned.new)
+    moved = intervals.moved(closing, planned.new, planned.effective_at)
     used = invoicing.usage_of(session, [(closing, closing.current())])[0]
     _, _, inputs = renewals.renewal(
         session, moved, closing, used, closing.sub.current_period_end, consume=False
