@@ -149,9 +149,7 @@ def test_seats_and_add_ons_carry_over_to_the_yearly_plan(api: Api) -> None:
         **seat_prices,
     )
     storage = world.add_on(500)
-    sub = world.subscribe(
-        world.customer(), monthly, quantity="3", add_ons=[{"add_on": storage}]
-    )
+    sub = world.subscribe(world.customer(), monthly, quantity="3", add_ons=[{"add_on": storage}])
     changed = world.act(sub["id"], "change", plan=yearly)
     assert changed["quantity"] == "3"
     assert changed["add_ons"] == [{"add_on": storage, "quantity": "1"}]

@@ -141,6 +141,8 @@ def _previewed(
         effective_at=planned.effective_at,
         draft=draft,
         renewal=renewal,
+        # A change of interval now starts a new period today: when it is next billed.
+        next_billing=planned.cycle.first.end if planned.cycle and draft else None,
         promotion_code=choice.promotion_code,
         carried=carried,
         confirm_key=_confirm_form(sub.id, carried),
@@ -230,6 +232,7 @@ def _form(
         choice=choice,
         notice=notice,
         post_url=own.path(found.sub, "change"),
+        downgrade_now=found.visitor.account.portal_downgrade_timing == "now",
         qty=own.quantity,
     )
 

@@ -224,7 +224,8 @@ def pending_billing(session: Session, tenant: Tenant, b: InvoiceBasis) -> Invoic
     """The billing on the terms of the scheduled change, the subscription left as it is
     (a change of interval restarts the cycle where it takes effect)."""
     change, at = b.sub.pending_change, b.sub.pending_change_at
-    assert change is not None and at is not None
+    assert change is not None
+    assert at is not None
     plan = plans.plan_by_key(session, tenant.account_id, change["plan"])
     version = plans.version_by_key(session, tenant.account_id, change["plan_version"])
     ids = [a["add_on"] for a in change["add_ons"]]
