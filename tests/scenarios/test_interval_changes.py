@@ -187,3 +187,44 @@ def test_trial_moves_to_yearly_without_an_invoice_and_bills_the_year_at_its_end(
     first = world.invoices(sub["id"])[0]
     assert line_amounts(first) == [("Pro yearly", 30000)]
     assert periods(first) == [("2026-01-15T00:00:00Z", "2027-01-15T00:00:00Z")]
+
+
+def test_monthly_to_yearly_at_the_period_end_when_asked(api: Api) -> None:
+    world = World(api, JAN_1, timezone="UTC")
+    monthly = world.plan(3000, name="Pro")
+    yearly = world.plan(30000, name="Pro yearly", interval="year")
+    sub = world.subscribe(world.customer(), monthly)
+    world.advance_to(at(2026, 1, 20))
+    preview = world.act(sub["id"], "preview_change", plan=yearly, effective="period_end")
+    assert (preview["effective_at"], preview["invoice"]) == ("2026-02-01T00:00:00Z", None)
+    world.act(sub["id"], "change", plan=yearly, effective="period_end")
+    upcoming = api.ok("GET", f"/v1/customers/{sub['customer']}/upcoming_invoice")
+    assert periods(upcoming) == [("2026-02-01T00:00:00Z", "2027-02-01T00:00:00Z")]
+    world.advance_to(at(2026, 3, 2))
+    invoices = world.invoices(sub["id"])
+    assert [line_amounts(i) for i in invoices] == [[("Pro", 3000)], [("Pro yearly", 30000)]]
+    assert periods(invoices[1]) == periods(upcoming)
+    after = world.subscription(sub["id"])
+    assert (after["billing_anchor"], after["current_period_end"]) == (
+        "2026-02-01T00:00:00Z",
+        "2027-02-01T00:00:00Z",
+    )
+
+
+def test_calendar_billing_switches_to_a_year_ending_on_january_first(api: Api) -> None:
+    world = World(api, JAN_1, timezone="UTC", billing_alignment="calendar")
+    monthly = world.plan(3000, name="Pro")
+    yearly = world.plan(36500, name="Pro yearly", interval="year")
+    sub = world.subscribe(world.customer(), monthly)
+    world.advance_to(at(2026, 3, 2))  # March has 31 days: 30 of them left
+    preview = world.act(sub["id"], "preview_change", plan=yearly)
+    world.act(sub["id"], "change", plan=yearly)
+    switch = world.invoices(sub["id"])[3]
+    # 2026 has 305 days left from March 2nd: 305/365 of the year, on the calendar grid.
+    assert line_amounts(switch) == [("Unused time on Pro", -2903), ("Pro yearly", 30500)]
+    assert periods(switch)[1] == ("2026-03-02T00:00:00Z", "2027-01-01T00:00:00Z")
+    assert preview["invoice"]["total"] == switch["total"]
+    world.advance_to(at(2027, 1, 2))
+    renewal = world.invoices(sub["id"])[4]
+    assert line_amounts(renewal) == [("Pro yearly", 36500)]
+    assert periods(renewal) == [("2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z")]
