@@ -228,3 +228,19 @@ def test_calendar_billing_switches_to_a_year_ending_on_january_first(api: Api) -
     renewal = world.invoices(sub["id"])[4]
     assert line_amounts(renewal) == [("Pro yearly", 36500)]
     assert periods(renewal) == [("2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z")]
+
+
+def test_a_plan_billed_in_arrears_changes_interval_only_at_the_period_end(api: Api) -> None:
+    world = World(api, JAN_1, timezone="UTC")
+    monthly = world.plan(3000, billing_timing="in_arrears")
+    yearly = world.plan(30000, interval="year", name="Pro yearly")
+    sub = world.subscribe(world.customer(), monthly)
+    world.advance_to(at(2026, 1, 10))
+    problem = world.act(sub["id"], "change", 422, plan=yearly)
+    assert problem["errors"][0]["pointer"] == "#/effective"
+    world.act(sub["id"], "change", plan=yearly, effective="period_end")
+    world.advance_to(at(2026, 2, 2))
+    # January in arrears on the monthly plan, then the year in advance from February 1st.
+    (renewal,) = world.invoices(sub["id"])
+    assert line_amounts(renewal) == [("Pro", 3000), ("Pro yearly", 30000)]
+    assert periods(renewal)[1] == ("2026-02-01T00:00:00Z", "2027-02-01T00:00:00Z")
