@@ -244,3 +244,21 @@ def test_a_plan_billed_in_arrears_changes_interval_only_at_the_period_end(api: A
     (renewal,) = world.invoices(sub["id"])
     assert line_amounts(renewal) == [("Pro", 3000), ("Pro yearly", 30000)]
     assert periods(renewal)[1] == ("2026-02-01T00:00:00Z", "2027-02-01T00:00:00Z")
+
+
+def test_a_repeating_coupon_keeps_counting_billing_periods(api: Api) -> None:
+    world = World(api, JAN_1, timezone="UTC")
+    monthly = world.plan(3000, name="Pro")
+    yearly = world.plan(30000, name="Pro yearly", interval="year")
+    coupon = world.coupon(percent_off="10", duration="repeating", duration_in_periods=4)
+    sub = world.subscribe(world.customer(), monthly, coupon=coupon)
+    world.advance_to(at(2026, 3, 16))  # January, February and March discounted: one left
+    world.act(sub["id"], "change", plan=yearly)
+    assert world.subscription(sub["id"])["discount"]["periods_left"] == 1
+    world.advance_to(at(2027, 3, 17))
+    world.advance_to(at(2028, 3, 17))
+    invoices = world.invoices(sub["id"])
+    # The switch is at list price, like every change's invoice; the period left discounts
+    # the first yearly renewal (a whole year), then the coupon is spent.
+    assert [i["discount_total"]["amount"] for i in invoices] == [300, 300, 300, 0, 3000, 0]
+    assert world.subscription(sub["id"])["discount"] is None
