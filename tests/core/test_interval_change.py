@@ -198,3 +198,20 @@ def test_yearly_to_monthly_now_credits_the_unused_year(
     assert cycle.first.start == at
     assert cycle.first == Schedule(at, MONTH, ZONE).period(0)
     build_invoice(InvoiceInput(currency, tuple(lines)))
+
+
+@given(
+    st.integers(0, 4 * 365 * 86_400),
+    st.integers(0, 5),
+    st.sampled_from([ANNIVERSARY, CALENDAR]),
+    st.sampled_from(["Europe/Bucharest", "America/New_York", "UTC"]),
+)
+def test_monthly_periods_start_exactly_where_the_paid_year_ends(
+    offset: int, n: int, alignment: BillingAlignment, zone: str
+) -> None:
+    """A change to monthly scheduled for the year's end leaves no gap and no overlap."""
+    year = Schedule(ANCHOR + timedelta(seconds=offset), YEAR, zone).period(n)
+    cycle = restart(year.end, MONTH, zone, alignment)
+    assert cycle.first.start == year.end
+    assert cycle.first.end > year.end
+    assert cycle.schedule.period_at(cycle.first.end)[1].start == cycle.first.end
