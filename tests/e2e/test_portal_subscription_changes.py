@@ -21,6 +21,7 @@ from recura.config import Settings
 from tests.conftest import T0, Api
 from tests.fakes.server_thread import serve_in_thread
 from tests.portal.conftest import Subscriber, subscriber
+from tests.portal.test_change import money
 
 TIMEOUT_MS = 20_000
 AXE = Axe()
@@ -107,6 +108,29 @@ def test_a_change_is_previewed_then_confirmed(
     checked(page, "change-done", tmp_path)
     (last,) = who.world.invoices(who.subscription)[-1:]
     assert total.replace("\xa0", " ") == f"RON {last['total']['amount'] / 100:.2f}"
+
+
+def test_switching_to_yearly_billing(api: Api, site: str, page: Page, tmp_path: Path) -> None:
+    who = subscriber(api, "ro")
+    monthly = who.world.subscription(who.subscription)["plan"]
+    code = api.ok("GET", f"/v1/plans/{monthly}")["code"]
+    yearly = who.world.plan(49000, interval="year", code=f"{code}-yearly", name="Pro anual")
+    who.world.advance_to(T0 + timedelta(days=12))
+    sign_in(api, who, site, page)
+    page.click(f"#change-{who.subscription}")
+    expect(page.locator(f"#saving-{yearly}")).to_have_text("economisiți 16% cu plata anuală")
+    checked(page, "change-interval", tmp_path)
+    page.check(f"input[value={yearly}]")
+    page.click("#change-form button[type=submit]")
+    expect(page.locator("#effective")).to_have_text("Modificarea intră în vigoare acum.")
+    expect(page.locator("#proration-hint")).to_contain_text("o nouă perioadă de facturare")
+    checked(page, "change-interval-preview", tmp_path)
+    total = page.locator("#invoice-total").inner_text()
+    page.click("#confirm-form button")
+    expect(page.locator("#outcome")).to_contain_text("Pro anual")
+    (last,) = who.world.invoices(who.subscription)[-1:]
+    assert " ".join(total.split()) == money(last["total"]["amount"], "ro")
+    assert who.world.subscription(who.subscription)["interval_unit"] == "year"
 
 
 def test_pausing_from_the_card(api: Api, site: str, page: Page, tmp_path: Path) -> None:

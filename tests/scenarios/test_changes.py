@@ -147,11 +147,3 @@ def test_coupon_applied_by_promotion_code_later(api: Api) -> None:
     world.advance_to(day(6, 2))
     # 50.00 - 10 % = 45.00 + 21 % VAT once, then full price again.
     assert world.totals(sub["id"]) == [6050, 5445, 6050]
-
-
-def test_changing_to_another_interval_is_refused(api: Api) -> None:
-    world = World(api, APR_1, timezone="UTC")
-    sub = world.subscribe(world.customer(), world.plan(3000))
-    yearly = world.plan(30000, interval="year")
-    problem = world.act(sub["id"], "change", 422, plan=yearly)
-    assert problem["errors"][0]["pointer"] == "#/plan"

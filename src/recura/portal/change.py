@@ -141,6 +141,7 @@ def _previewed(
         effective_at=planned.effective_at,
         draft=draft,
         renewal=renewal,
+        next_billing=_next_billing(planned, draft is not None),
         promotion_code=choice.promotion_code,
         carried=carried,
         confirm_key=_confirm_form(sub.id, carried),
@@ -149,6 +150,15 @@ def _previewed(
         notice=notice,
         qty=own.quantity,
     )
+
+
+def _next_billing(planned: PlannedChange, invoiced: bool) -> datetime | None:
+    """When a change of interval invoiced now, which starts a new period today, is next
+    billed (a trial's new cycle starts at its end instead: None)."""
+    cycle = planned.cycle
+    if cycle is None or not invoiced or cycle.first.start != planned.now:
+        return None
+    return cycle.first.end
 
 
 def _confirm(request: Request, subscription_id: str, fields: dict[str, str]) -> Response:
@@ -230,6 +240,7 @@ def _form(
         choice=choice,
         notice=notice,
         post_url=own.path(found.sub, "change"),
+        downgrade_now=found.visitor.account.portal_downgrade_timing == "now",
         qty=own.quantity,
     )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura.core.periods import Interval, IntervalUnit
 from recura.domains.cancellations import portal
 from recura.domains.common.errors import ConflictError, InvalidError, NotFoundError
 from recura.domains.subscriptions import changes
@@ -59,23 +60,37 @@ def test_upgrades_apply_now_and_downgrades_by_the_setting_judged_by_price(shop: 
     assert change_in_portal(shop, other, customer, same) == "now"
 
 
+class Priced:
+    def __init__(self, mrr: int, unit: str = "month") -> None:
+        self.value = mrr
+        self.interval = Interval(IntervalUnit(unit))
+
+    def mrr(self) -> int:
+        return self.value
+
+
+class Settings:
+    portal_downgrade_timing = "period_end"
+
+
 def test_the_timing_compares_what_a_month_costs() -> None:
-    class Priced:
-        def __init__(self, mrr: int) -> None:
-            self.value = mrr
-
-        def mrr(self) -> int:
-            return self.value
-
-    class Settings:
-        portal_downgrade_timing = "period_end"
-
     account = Settings()
     timing = portal.portal_change_timing
     assert timing(account, Priced(3000), Priced(6000)) == "now"  # type: ignore[arg-type]
     assert timing(account, Priced(6000), Priced(3000)) == "period_end"  # type: ignore[arg-type]
     account.portal_downgrade_timing = "now"
     assert timing(account, Priced(6000), Priced(3000)) == "now"  # type: ignore[arg-type]
+
+
+def test_between_intervals_the_timing_follows_the_commitment() -> None:
+    account = Settings()
+    timing = portal.portal_change_timing
+    # Yearly costs less a month, yet moving to it commits for longer: now.
+    monthly, yearly = Priced(3000), Priced(2500, "year")
+    assert timing(account, monthly, yearly) == "now"  # type: ignore[arg-type]
+    assert timing(account, yearly, monthly) == "period_end"  # type: ignore[arg-type]
+    account.portal_downgrade_timing = "now"
+    assert timing(account, yearly, monthly) == "now"  # type: ignore[arg-type]
 
 
 def test_pause_and_resume_only_where_the_merchant_allows(shop: Shop) -> None:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from recura.core import interval_change
 from recura.db.models import Account, Subscription
 from recura.domains.accounts import service as accounts
 from recura.domains.cancellations import offers
@@ -25,10 +26,18 @@ PAUSE_MONTHS = range(1, 4)
 
 
 def portal_change_timing(account: Account, current: Terms, target: Terms) -> Timing:
-    """When a change the subscriber picks takes effect: at once unless it lowers what the
-    subscription costs a month (by the prices, whatever the plans are called), which waits
-    for the period end unless the account lets downgrades happen at once."""
-    if target.mrr() >= current.mrr():
+    """When a change the subscriber picks takes effect: at once unless it is a downgrade,
+    which waits for the period end unless the account lets downgrades happen at once.
+
+    On one interval a downgrade lowers what the subscription costs a month (by the prices,
+    whatever the plans are called). Between intervals it is a shorter commitment (yearly to
+    monthly), though a month of the yearly plan usually costs less: the commitment, not
+    the price, is what the subscriber gives up."""
+    if interval_change.changes_interval(current.interval, target.interval):
+        upgrade = interval_change.longer(current.interval, target.interval)
+    else:
+        upgrade = target.mrr() >= current.mrr()
+    if upgrade:
         return "now"
     return "now" if account.portal_downgrade_timing == "now" else "period_end"
 

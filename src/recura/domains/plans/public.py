@@ -130,6 +130,23 @@ def catalog(
     return Catalog(currency, tuple(priced), account.tax_inclusive, rate, tuple(shown))
 
 
+def twin(session: Session, tenant: Tenant, plan: Plan) -> Plan | None:
+    """`plan`'s monthly or yearly twin, as the pricing page pairs them; None without one."""
+    product_plans = plans.of_product(session, tenant, plan.product_id)
+    grants = _grants_by_plan(session, tenant, [p.id for p in product_plans])
+    facts = [
+        plan_pairs.PlanFacts(
+            p.id, p.code, _interval(p), frozenset(k for k, _ in grants.get(p.id, []))
+        )
+        for p in product_plans
+    ]
+    named = {p.id: p for p in product_plans}
+    for monthly, yearly in plan_pairs.pair(facts):
+        if monthly is not None and yearly is not None and plan.id in (monthly.id, yearly.id):
+            return named[yearly.id if plan.id == monthly.id else monthly.id]
+    return None
+
+
 def _grants_by_plan(
     session: Session, tenant: Tenant, plan_ids: list[str]
 ) -> dict[str, list[tuple[tuple[str, str], Grant]]]:

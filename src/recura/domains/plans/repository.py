@@ -129,6 +129,14 @@ def same_product_and_interval(session: Session, tenant: Tenant, plan: Plan) -> S
     return session.scalars(stmt).all()
 
 
+def of_product(session: Session, tenant: Tenant, product_id: str) -> list[Plan]:
+    """The product's plans not archived, oldest first."""
+    stmt = tenant.scope(select(Plan), Plan).where(
+        Plan.product_id == product_id, Plan.archived_at.is_(None)
+    )
+    return list(session.scalars(stmt.order_by(Plan.id)))
+
+
 def active(session: Session, tenant: Tenant) -> list[Plan]:
     """The plans not archived, oldest first."""
     stmt = tenant.scope(select(Plan), Plan).where(Plan.archived_at.is_(None))

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from recura.core import lifecycle
+from recura.core import interval_change, lifecycle
+from recura.core.interval_change import Restart
 from recura.core.invoicing import InvoiceDraft, InvoiceInput
 from recura.core.lifecycle import IllegalTransition, Status
 from recura.db.models import (
@@ -30,7 +31,14 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.customers import service as customers
 from recura.domains.invoices import issuing
 from recura.domains.plans import repository as plans
-from recura.domains.subscriptions import invoicing, repository, service, state, terms
+from recura.domains.subscriptions import (
+    intervals,
+    invoicing,
+    repository,
+    service,
+    state,
+    terms,
+)
 from recura.domains.subscriptions.invoicing import InvoiceBasis
 from recura.domains.subscriptions.schemas import ChangeRequest
 from recura.domains.subscriptions.terms import Terms
@@ -52,6 +60,8 @@ class PlannedChange:
     effective_at: datetime
     inputs: InvoiceInput | None
     discount: tuple[Coupon, PromotionCode | None] | None
+    # A change of interval made now: the cycle it restarts (None for any other change).
+    cycle: Restart | None = None
 
 
 def plan_change(
@@ -63,8 +73,6 @@ def plan_change(
     plan, version = old.plan, old.version
     if data.plan is not None and data.plan != sub.plan_id:
         plan = lookup.referenced(session, tenant, Plan, data.plan, "plan", "/plan")
-        if (plan.interval_unit, plan.interval_count) != (sub.interval_unit, sub.interval_count):
-            raise invalid("/plan", "the new plan must bill on the same interval")
         version = plans.current_versions(session, tenant, [plan.id])[plan.id]
     quantity = old.quantity if data.quantity is None else data.quantity
     if data.add_ons is None:
@@ -75,11 +83,14 @@ def plan_change(
     found = service.discount(
         session, tenant, data.coupon, data.promotion_code, plan, b.customer, now
     )
-    cheaper = plan.id != old.plan.id and new.period_amount() < old.period_amount()
-    effective = data.effective or (PERIOD_END if cheaper else NOW)
+    effective = data.effective or default_timing(old, new)
     current = state.state_of(sub)
     changed = _key(new) != _key(old)
-    inputs = None
+    other_interval = intervals.changes(b, new)
+    if other_interval:
+        # Not paused, incomplete or unpaid: the new cycle starts from a paid, running term.
+        _require("cancel_at_period_end", current, "change the billing interval of")
+    inputs = cycle = None
     if not changed:
         effective_at = now
     elif effective == PERIOD_END:
@@ -92,14 +103,32 @@ def plan_change(
         if current.status is not Status.TRIALING:
             if old.in_arrears or new.in_arrears:
                 raise invalid("/effective", "a plan billed in arrears changes at period end")
-            lines = invoicing.proration_lines(b, new, now)
+            if other_interval:
+                cycle = intervals.cycle(b, new, now)
+                lines = intervals.switch_lines(session, b, new, cycle, now)
+            else:
+                lines = invoicing.proration_lines(b, new, now)
+        elif other_interval:
+            # Paid time still starts at the trial's end: the new cycle is anchored there.
+            assert current.trial_end is not None
+            cycle = intervals.cycle(b, new, current.trial_end)
         if plan.id != old.plan.id:
             # Moving into a plan now (an upgrade) owes its setup fee, once per customer.
             moved = invoicing.InvoiceBasis(b.account, b.customer, sub, new)
             lines += invoicing.owed_setup_fee_lines(session, moved)
         if lines or current.status is not Status.TRIALING:
             inputs = b.inputs(lines)
-    return PlannedChange(b, now, new, effective, effective_at, inputs, found)
+    return PlannedChange(b, now, new, effective, effective_at, inputs, found, cycle)
+
+
+def default_timing(old: Terms, new: Terms) -> str:
+    """When a change takes effect unless asked otherwise: a longer billing interval (more
+    commitment) now and a shorter one at the period end; on the same interval, a cheaper
+    plan at the period end and anything else now."""
+    if interval_change.changes_interval(old.interval, new.interval):
+        return NOW if interval_change.longer(old.interval, new.interval) else PERIOD_END
+    cheaper = new.plan.id != old.plan.id and new.period_amount() < old.period_amount()
+    return PERIOD_END if cheaper else NOW
 
 
 def _require(action: str, current: lifecycle.SubscriptionState, verb: str) -> None:
@@ -152,13 +181,19 @@ def change(
         state.save(session, tenant, sub, new, happened, b.terms, now)
         return sub
     new, happened = lifecycle.clear_change(current, now)
+    span = None
+    if planned.cycle is not None:
+        sub.billing_anchor = planned.cycle.schedule.anchor
+        if current.status is not Status.TRIALING:
+            new = interval_change.restarted_state(new, planned.cycle)
+            span = planned.cycle.first
     switched = switch_terms(session, tenant, b, planned.new, now)
     happened.append(
         state.event(UPDATED, now, new, change="terms_changed", plan=planned.new.plan.id)
     )
     state.save(session, tenant, sub, new, happened, planned.new, now)
     if planned.inputs is not None:
-        invoicing.issue(session, tenant, switched, invoicing.UPDATE, planned.inputs, None, now)
+        invoicing.issue(session, tenant, switched, invoicing.UPDATE, planned.inputs, span, now)
     return sub
 
 
@@ -168,6 +203,7 @@ def switch_terms(
     """Put `new` on the subscription row and its add-ons; returns the billing on new terms."""
     sub = b.sub
     sub.plan_id, sub.plan_version_id, sub.quantity = new.plan.id, new.version.id, new.quantity
+    sub.interval_unit, sub.interval_count = new.plan.interval_unit, new.plan.interval_count
     repository.delete_add_ons(session, tenant, sub.id)
     for add_on, quantity in new.add_ons:
         session.add(
@@ -185,9 +221,11 @@ def switch_terms(
 
 
 def pending_billing(session: Session, tenant: Tenant, b: InvoiceBasis) -> InvoiceBasis:
-    """The billing on the terms of the scheduled change, the subscription left as it is."""
-    change = b.sub.pending_change
+    """The billing on the terms of the scheduled change, the subscription left as it is
+    (a change of interval restarts the cycle where it takes effect)."""
+    change, at = b.sub.pending_change, b.sub.pending_change_at
     assert change is not None
+    assert at is not None
     plan = plans.plan_by_key(session, tenant.account_id, change["plan"])
     version = plans.version_by_key(session, tenant.account_id, change["plan_version"])
     ids = [a["add_on"] for a in change["add_ons"]]
@@ -196,13 +234,15 @@ def pending_billing(session: Session, tenant: Tenant, b: InvoiceBasis) -> Invoic
     new = terms.build(
         session, tenant, plan, version, b.sub.currency, Decimal(change["quantity"]), chosen
     )
-    return InvoiceBasis(b.account, b.customer, b.sub, new)
+    return intervals.moved(b, new, at)
 
 
 def apply_pending(session: Session, tenant: Tenant, b: InvoiceBasis, now: datetime) -> InvoiceBasis:
     """Carry out the scheduled change (no proration: it is due at a period boundary)."""
-    sub, new = b.sub, pending_billing(session, tenant, b).terms
-    plan = new.plan
+    sub, moved = b.sub, pending_billing(session, tenant, b)
+    new, plan = moved.terms, moved.terms.plan
+    if moved.anchor is not None:
+        sub.billing_anchor = moved.anchor  # another interval: a cycle from this change
     current, happened = lifecycle.clear_change(state.state_of(sub), now)
     switched = switch_terms(session, tenant, b, new, now)
     happened = [

@@ -61,6 +61,9 @@ class InvoiceBasis(Generic[Sub, Cust]):
     customer: Cust
     sub: Sub
     terms: Terms
+    # The schedule's anchor when it is not the stored one: the billing on the terms of a
+    # change of interval not yet made, whose cycle restarts where it takes effect.
+    anchor: datetime | None = None
 
     @property
     def tenant(self) -> Tenant:
@@ -84,7 +87,8 @@ class InvoiceBasis(Generic[Sub, Cust]):
         return wording.lines(self.language)
 
     def schedule(self) -> Schedule:
-        return Schedule(self.sub.billing_anchor, self.terms.interval, self.sub.timezone)
+        anchor = self.anchor or self.sub.billing_anchor
+        return Schedule(anchor, self.terms.interval, self.sub.timezone)
 
     def full_period(self, at: datetime) -> Period:
         return self.schedule().period_at(at)[1]

@@ -117,7 +117,12 @@ class ChangeRequest(Schema):
     promotion_code: str | None = Field(default=None, max_length=40)
     effective: Literal["now", "period_end"] | None = Field(
         default=None,
-        description="Default: a cheaper plan at period end, anything else now, prorated.",
+        description=(
+            "Default: a cheaper plan at period end, anything else now, prorated. A plan on"
+            " another interval restarts the billing cycle where it takes effect: a longer"
+            " interval (monthly to yearly) defaults to now, crediting the unused period and"
+            " invoicing the new one in full; a shorter one to the period end."
+        ),
     )
 
 
