@@ -316,12 +316,6 @@ def rates_import(
         typer.Argument(
             help="The National Bank of Romania's XML (nbrfxrates.xml, or a year's file) "
             "or a CSV with date,base,quote,rate.",
-@spend_app.command("import")
-def spend_import(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            help="A CSV file: month, channel, currency, amount (1500.50) and optionally note.",
             exists=True,
             dir_okay=False,
         ),
@@ -330,36 +324,6 @@ def spend_import(
     live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
 ) -> None:
     """Import exchange rates; a day's rate of a pair already stored is replaced."""
-    """Import spend, all or nothing: a file with a bad line imports nothing and names each
-    problem by its line; a month, channel and currency already there is replaced."""
-    from recura.domains.acquisition import spend_csv
-
-    settings = _settings()
-    factory = make_session_factory(make_engine(settings.database_url))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise _fail(f"{path} is not UTF-8 text") from None
-    try:
-        with unit_of_work(factory) as session:
-            accounts.get_account(session, account)
-            done = spend_csv.import_text(session, Tenant(account, live), text, SystemClock().now())
-    except DomainError as exc:
-        raise _fail(exc.detail) from None
-    out.print(f"Imported {done.rows} rows: {done.created} new, {done.replaced} replaced.")
-
-
-@spend_app.command("export")
-def spend_export(
-    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
-    path: Annotated[
-        Path | None, typer.Argument(help="Where to write the CSV; standard output if none.")
-    ] = None,
-    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
-) -> None:
-    """Write the spend as CSV, in the format `recura spend import` takes."""
-    from recura.domains.acquisition import spend_csv
-
     settings = _settings()
     factory = make_session_factory(make_engine(settings.database_url))
     try:
@@ -403,6 +367,56 @@ def metrics_rebuild(
             if count == 0:
                 break
     out.print(f"{done} MRR changes folded into the rollups.")
+
+
+@spend_app.command("import")
+def spend_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV file: month, channel, currency, amount (1500.50) and optionally note.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
+    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
+) -> None:
+    """Import spend, all or nothing: a file with a bad line imports nothing and names each
+    problem by its line; a month, channel and currency already there is replaced."""
+    from recura.domains.acquisition import spend_csv
+
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _fail(f"{path} is not UTF-8 text") from None
+    try:
+        with unit_of_work(factory) as session:
+            accounts.get_account(session, account)
+            done = spend_csv.import_text(session, Tenant(account, live), text, SystemClock().now())
+    except DomainError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"Imported {done.rows} rows: {done.created} new, {done.replaced} replaced.")
+
+
+@spend_app.command("export")
+def spend_export(
+    account: Annotated[str, typer.Option(help="Account id (acct_…).")],
+    path: Annotated[
+        Path | None, typer.Argument(help="Where to write the CSV; standard output if none.")
+    ] = None,
+    live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
+) -> None:
+    """Write the spend as CSV, in the format `recura spend import` takes."""
+    from recura.domains.acquisition import spend_csv
+
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with unit_of_work(factory) as session:
+            accounts.get_account(session, account)
             text = spend_csv.export_text(session, Tenant(account, live))
     except DomainError as exc:
         raise _fail(exc.detail) from None

@@ -42,6 +42,7 @@ __all__ = [
     "restart",
     "restarted_state",
     "switch_lines",
+    "switch_parts",
 ]
 
 # Months in one unit, to compare commitments (only the order matters, not the exact length).
@@ -89,6 +90,30 @@ def restart(at: datetime, interval: Interval, zone: str, alignment: BillingAlign
     )
 
 
+def switch_parts(
+    old_items: tuple[Item, ...],
+    new_items: tuple[Item, ...],
+    current: Period,
+    at: datetime,
+    cycle: Restart,
+    credit_rate: Decimal,
+    charge_rate: Decimal,
+    wording: Wording = ENGLISH,
+) -> tuple[list[LineInput], list[LineInput]]:
+    """The invoice lines of switching now, in two parts: the unused part of `current` (paid
+    in advance on the old items) credited at the rate it was charged at, and the new cycle's
+    first period charged on the new items at the rate of its own start.
+
+    `at` must lie in [current.start, current.end]; the credit is empty at its end.
+    """
+    if not current.start <= at <= current.end:
+        raise ValueError(f"{at.isoformat()} is outside the current period {current}")
+    if cycle.first.start != at:
+        raise ValueError("the new cycle must start at the instant of the switch")
+    credit = unused_lines(old_items, current, at, credit_rate, wording) if at < current.end else []
+    return credit, fee_lines(new_items, cycle.first, cycle.full, charge_rate)
+
+
 def switch_lines(
     old_items: tuple[Item, ...],
     new_items: tuple[Item, ...],
@@ -98,17 +123,11 @@ def switch_lines(
     tax_rate: Decimal,
     wording: Wording = ENGLISH,
 ) -> list[LineInput]:
-    """The invoice lines of switching now: the unused part of `current` (paid in advance on
-    the old items) credited, then the new cycle's first period charged on the new items.
-
-    `at` must lie in [current.start, current.end]; the credit is empty at its end.
-    """
-    if not current.start <= at <= current.end:
-        raise ValueError(f"{at.isoformat()} is outside the current period {current}")
-    if cycle.first.start != at:
-        raise ValueError("the new cycle must start at the instant of the switch")
-    credit = unused_lines(old_items, current, at, tax_rate, wording) if at < current.end else []
-    return credit + fee_lines(new_items, cycle.first, cycle.full, tax_rate)
+    """`switch_parts` as one list, both parts at one rate."""
+    credit, charge = switch_parts(
+        old_items, new_items, current, at, cycle, tax_rate, tax_rate, wording
+    )
+    return credit + charge
 
 
 def restarted_state(state: SubscriptionState, cycle: Restart) -> SubscriptionState:

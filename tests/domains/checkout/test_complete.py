@@ -292,6 +292,8 @@ def test_the_merchants_customer_keeps_its_channel(shop: Shop) -> None:
     checkout_id = shop.checkout(shop.plan(0), customer=customer, acquisition={"channel": "ads"})
     shop.complete(checkout_id, details=ANA)
     assert shop.api.ok("GET", f"/v1/customers/{customer}")["acquisition_channel"] == "referral"
+
+
 def test_a_charge_answered_later_completes_the_checkout_once(shop: Shop) -> None:
     """No answer at confirming (the processor charged, the answer was lost): the checkout
     waits; the reconciler's answer activates the subscription and completes it, with no

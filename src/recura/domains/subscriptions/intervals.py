@@ -48,7 +48,17 @@ def switch_lines(
     lines = []
     if current.start < at:
         lines = invoicing.arrears(session, b, Period(current.start, at))
-    lines += interval_change.switch_lines(
-        b.terms.items, new.items, current, at, restarted, b.tax_rate, b.wording
+    # The credit is of a supply made at the current period's rate; the new cycle is a
+    # supply from its own start.
+    credit_tax, charge_tax = b.tax(current.start), b.tax(restarted.first.start)
+    credit, charge = interval_change.switch_parts(
+        b.terms.items,
+        new.items,
+        current,
+        at,
+        restarted,
+        credit_tax.rate,
+        charge_tax.rate,
+        b.wording,
     )
-    return lines
+    return lines + invoicing.taxed(credit, credit_tax) + invoicing.taxed(charge, charge_tax)

@@ -120,7 +120,7 @@ def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...
     return ()
 
 
-def _taxed(lines: list[LineInput], tax: Decision) -> list[LineInput]:
+def taxed(lines: list[LineInput], tax: Decision) -> list[LineInput]:
     """The lines with the decision their rate came from, for the invoice's mentions."""
     return [replace(line, tax=tax) for line in lines]
 
@@ -130,7 +130,7 @@ def advance_lines(b: AnyBasis, span: Period) -> list[LineInput]:
     if b.terms.in_arrears:
         return []
     tax = b.tax(span.start)
-    return _taxed(fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate), tax)
+    return taxed(fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate), tax)
 
 
 def arrears_lines(b: AnyBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
@@ -140,7 +140,7 @@ def arrears_lines(b: AnyBasis, span: Period, used: tuple[Metered, ...]) -> list[
     lines = usage_lines(used, span, tax.rate, b.wording)
     if b.terms.in_arrears:
         lines = fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate) + lines
-    return _taxed(lines, tax)
+    return taxed(lines, tax)
 
 
 def usage_of(
@@ -189,14 +189,14 @@ def unused_credit_lines(b: InvoiceBasis, at: datetime) -> list[LineInput]:
         return []
     # A credit takes back part of the period's charge, at the rate it was charged.
     tax = b.tax(current.start)
-    return _taxed(unused_lines(b.terms.items, current, at, tax.rate, b.wording), tax)
+    return taxed(unused_lines(b.terms.items, current, at, tax.rate, b.wording), tax)
 
 
 def proration_lines(b: InvoiceBasis, new: Terms, at: datetime) -> list[LineInput]:
     # Credit and charge at the current period's rate: it is one supply, changed part way.
     current = b.current()
     tax = b.tax(current.start)
-    return _taxed(change_lines(b.terms.items, new.items, current, at, tax.rate, b.wording), tax)
+    return taxed(change_lines(b.terms.items, new.items, current, at, tax.rate, b.wording), tax)
 
 
 def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
