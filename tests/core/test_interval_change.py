@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from recura.core.interval_change import (
     changes_interval,
+    discount_periods_after,
     longer,
     restart,
     restarted_state,
@@ -215,3 +216,11 @@ def test_monthly_periods_start_exactly_where_the_paid_year_ends(
     assert cycle.first.start == year.end
     assert cycle.first.end > year.end
     assert cycle.schedule.period_at(cycle.first.end)[1].start == cycle.first.end
+
+
+def test_discount_periods_keep_the_time_left_in_whole_new_periods() -> None:
+    assert discount_periods_after(1, YEAR, MONTH) == 12
+    assert discount_periods_after(2, MONTH, YEAR) == 0
+    assert discount_periods_after(11, MONTH, YEAR) == 0
+    assert discount_periods_after(13, MONTH, YEAR) == 1
+    assert discount_periods_after(3, MONTH, MONTH) == 3

@@ -246,7 +246,7 @@ def test_a_plan_billed_in_arrears_changes_interval_only_at_the_period_end(api: A
     assert periods(renewal)[1] == ("2026-02-01T00:00:00Z", "2027-02-01T00:00:00Z")
 
 
-def test_a_repeating_coupon_keeps_counting_billing_periods(api: Api) -> None:
+def test_a_repeating_coupon_keeps_the_time_it_had_left_in_whole_new_periods(api: Api) -> None:
     world = World(api, JAN_1, timezone="UTC")
     monthly = world.plan(3000, name="Pro")
     yearly = world.plan(30000, name="Pro yearly", interval="year")
@@ -254,11 +254,24 @@ def test_a_repeating_coupon_keeps_counting_billing_periods(api: Api) -> None:
     sub = world.subscribe(world.customer(), monthly, coupon=coupon)
     world.advance_to(at(2026, 3, 16))  # January, February and March discounted: one left
     world.act(sub["id"], "change", plan=yearly)
-    assert world.subscription(sub["id"])["discount"]["periods_left"] == 1
-    world.advance_to(at(2027, 3, 17))
-    world.advance_to(at(2028, 3, 17))
-    invoices = world.invoices(sub["id"])
-    # The switch is at list price, like every change's invoice; the period left discounts
-    # the first yearly renewal (a whole year), then the coupon is spent.
-    assert [i["discount_total"]["amount"] for i in invoices] == [300, 300, 300, 0, 3000, 0]
+    # The month it had left covers no whole year: the coupon is spent, not stretched.
     assert world.subscription(sub["id"])["discount"] is None
+    world.advance_to(at(2027, 3, 17))
+    invoices = world.invoices(sub["id"])
+    # The switch is at list price, like every change's invoice; the renewal too.
+    assert [i["discount_total"]["amount"] for i in invoices] == [300, 300, 300, 0, 0]
+
+
+def test_a_yearly_discount_becomes_months_when_moving_to_monthly(api: Api) -> None:
+    world = World(api, JAN_1, timezone="UTC")
+    monthly = world.plan(3000, name="Pro")
+    yearly = world.plan(30000, name="Pro yearly", interval="year")
+    coupon = world.coupon(percent_off="10", duration="repeating", duration_in_periods=2)
+    sub = world.subscribe(world.customer(), yearly, coupon=coupon)
+    world.act(sub["id"], "change", plan=monthly)  # at the year's end
+    world.advance_to(at(2027, 1, 2))
+    # One discounted year paid, one left: twelve discounted months from the switch.
+    assert world.subscription(sub["id"])["discount"]["periods_left"] == 11
+    world.advance_to(at(2028, 1, 2))
+    discounts = [i["discount_total"]["amount"] for i in world.invoices(sub["id"])]
+    assert discounts == [3000] + [300] * 12 + [0]

@@ -17,6 +17,7 @@ Policy (as Stripe Billing and Chargebee do it)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +39,7 @@ from recura.core.periods import (
 __all__ = [
     "Restart",
     "changes_interval",
+    "discount_periods_after",
     "longer",
     "restart",
     "restarted_state",
@@ -128,6 +130,14 @@ def switch_lines(
         old_items, new_items, current, at, cycle, tax_rate, tax_rate, wording
     )
     return credit + charge
+
+
+def discount_periods_after(periods_left: int, old: Interval, new: Interval) -> int:
+    """A repeating discount's periods left, counted in the new interval: the whole new
+    periods the time it had left covers (one year left becomes twelve months; up to eleven
+    months left become no year). Counted as they were, two months left would discount two
+    whole years; rounded up, one month left would discount a year."""
+    return math.floor(periods_left * _months(old) / _months(new))
 
 
 def restarted_state(state: SubscriptionState, cycle: Restart) -> SubscriptionState:

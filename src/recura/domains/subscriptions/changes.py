@@ -203,6 +203,14 @@ def switch_terms(
     """Put `new` on the subscription row and its add-ons; returns the billing on new terms."""
     sub = b.sub
     sub.plan_id, sub.plan_version_id, sub.quantity = new.plan.id, new.version.id, new.quantity
+    old = b.terms.interval
+    if sub.discount_periods_left is not None and interval_change.changes_interval(
+        old, new.interval
+    ):
+        left = interval_change.discount_periods_after(sub.discount_periods_left, old, new.interval)
+        if left == 0:
+            sub.coupon_id = sub.promotion_code_id = None
+        sub.discount_periods_left = left or None
     sub.interval_unit, sub.interval_count = new.plan.interval_unit, new.plan.interval_count
     repository.delete_add_ons(session, tenant, sub.id)
     for add_on, quantity in new.add_ons:
