@@ -117,7 +117,8 @@ def test_revoking_asks_first_then_the_api_refuses_the_key(
     (entry,) = entries(session_factory, merchant, "api_key.revoke")
     assert (entry.actor_kind, entry.actor_id, entry.target_id) == ("user", operator.user_id, key_id)
     assert entry.livemode is True
-    assert entry.changes is not None and entry.changes["revoked_at"]["before"] is None
+    assert entry.changes is not None
+    assert entry.changes["revoked_at"]["before"] is None
     # Again: said plainly, and nothing more is written.
     again = own.post(f"/console/api-keys/{key_id}/revoke", data=confirm.form("form-revoke"))
     assert again.status_code == 409

@@ -35,9 +35,9 @@ def unit(request: Request) -> Iterator[Session]:
     """The request's one unit of work: committed when the page is rendered. The signed-in
     operator (`auth.require` put them on the request) is the actor of what it records, as
     the API's requests are theirs (api/routing.py): events carry the user, not the system."""
-    with actor.acting_as(getattr(request.state, "actor", actor.SYSTEM)):
-        with unit_of_work(request.app.state.session_factory) as session:
-            yield session
+    acting = actor.acting_as(getattr(request.state, "actor", actor.SYSTEM))
+    with acting, unit_of_work(request.app.state.session_factory) as session:
+        yield session
 
 
 def brand(account: Account) -> Brand:
