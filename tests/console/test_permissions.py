@@ -79,7 +79,11 @@ def test_each_role_gets_what_its_permissions_allow(
     operator = add_user(session_factory, merchant, role, locale="ro")
     own = browser(client)
     sign_in(own, operator.email)
-    url = path.replace("{user_id}", other.user_id).replace("{action}", "language")
+    url = (
+        path.replace("{user_id}", other.user_id)
+        .replace("{action}", "language")
+        .replace("{key_id}", "key_unknown")
+    )
     response = own.request(
         method, url, data={} if method == "POST" else None, follow_redirects=False
     )

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from recura import i18n
-from recura.console import auth, pages
+from recura.console import audit, auth, pages
 from recura.console.auth import Operator
 from recura.domains.common import languages
 from recura.domains.users import service as users
@@ -95,6 +95,7 @@ def _act(request: Request, operator: Operator, action: str, fields: dict[str, st
                     keep=operator.binding,
                 )
                 done = "password"
+                audit.record(session, request, operator, "user.password_change", "user", me.id)
             elif action == "language":
                 chosen = (
                     languages.negotiate(fields.get("language")) if fields.get("language") else None
@@ -106,9 +107,11 @@ def _act(request: Request, operator: Operator, action: str, fields: dict[str, st
             elif action == "totp_confirm":
                 users.confirm_totp(session, secret, me, fields.get("code", "")[:20], now)
                 done = "totp_on"
+                audit.record(session, request, operator, "user.totp_enable", "user", me.id)
             else:
                 users.disable_totp(session, me, fields.get("password", "")[:1024])
                 done = "totp_off"
+                audit.record(session, request, operator, "user.totp_disable", "user", me.id)
     except UserProblem as problem:
         return _page(
             request, operator, error=f"problem.{problem.key}", error_form=action, status=422

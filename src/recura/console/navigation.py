@@ -26,6 +26,8 @@ SECTIONS = (
     Section("settings", "/console/settings", "settings.read"),
     Section("support", "/console/support", "support.read"),
     Section("team", "/console/team", "users.read"),
+    Section("api_keys", "/console/api-keys", "api_keys.manage"),
+    Section("audit_log", "/console/audit-log", "audit.read"),
 )
 
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from recura import i18n
 from recura.db.models import Account
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.common import actor
 from recura.web import csp, language
 from recura.web.pages import Brand, Frame, Pages
 
@@ -28,9 +30,14 @@ def text(key: str, locale: str, **values: object) -> str:
     return i18n.text("console", key, locale, **values)
 
 
-def unit(request: Request) -> AbstractContextManager[Session]:
-    """The request's one unit of work: committed when the page is rendered."""
-    return unit_of_work(request.app.state.session_factory)
+@contextmanager
+def unit(request: Request) -> Iterator[Session]:
+    """The request's one unit of work: committed when the page is rendered. The signed-in
+    operator (`auth.require` put them on the request) is the actor of what it records, as
+    the API's requests are theirs (api/routing.py): events carry the user, not the system."""
+    acting = actor.acting_as(getattr(request.state, "actor", actor.SYSTEM))
+    with acting, unit_of_work(request.app.state.session_factory) as session:
+        yield session
 
 
 def brand(account: Account) -> Brand:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from recura.console import account, home, reset, sections, sign_in, team
+from recura.console import (
+    account,
+    api_keys,
+    audit_log,
+    home,
+    reset,
+    sections,
+    sign_in,
+    team,
+)
 
 router = APIRouter(include_in_schema=False)
 for _pages in (
@@ -14,5 +23,7 @@ for _pages in (
     sections.router,
     team.router,
     account.router,
+    api_keys.router,
+    audit_log.router,
 ):
     router.include_router(_pages)

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from recura.console import auth, pages
+from recura.console import audit, auth, pages
 from recura.console.auth import Operator
 from recura.core.permissions import ROLES
+from recura.domains.audit import changes
 from recura.domains.users import reset
 from recura.domains.users import service as users
 from recura.domains.users.schemas import UserProblem
@@ -79,6 +80,8 @@ def _add(request: Request, operator: Operator, fields: dict[str, str]) -> Respon
                 now,
             )
             reset.send(session, added, now)
+            changes.note(session, {}, {"email": added.email, "role": added.role})
+            audit.record(session, request, operator, "user.create", "user", added.id)
     except UserProblem as problem:
         return _page(request, operator, error=f"problem.{problem.key}", status=422, values=values)
     return RedirectResponse("/console/team?done=added", status_code=303)
@@ -114,18 +117,22 @@ def _act(
         with pages.unit(request) as session:
             me = users.get(session, operator.account.id, operator.user.id)
             assert me is not None
+            target = users.get(session, operator.account.id, user_id)
+            if target is None:
+                raise UserProblem("not_allowed")
+            before = {"email": target.email, "role": target.role}
             if action == "role":
                 users.change_role(session, me, user_id, fields.get("role", ""), now)
-                done = "role_changed"
+                changes.note(session, before, {"email": target.email, "role": target.role})
+                done, audited = "role_changed", "user.role_change"
             elif action == "remove":
                 users.remove(session, me, user_id)
-                done = "removed"
+                changes.note(session, before, {})
+                done, audited = "removed", "user.remove"
             else:
-                target = users.get(session, operator.account.id, user_id)
-                if target is None:
-                    raise UserProblem("not_allowed")
                 reset.send(session, target, now)
-                done = "reset_sent"
+                done, audited = "reset_sent", "user.password_reset_send"
+            audit.record(session, request, operator, audited, "user", user_id)
     except UserProblem as problem:
         return _page(request, operator, error=f"problem.{problem.key}", status=422)
     return RedirectResponse(f"/console/team?done={done}", status_code=303)

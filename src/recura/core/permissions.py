@@ -27,6 +27,7 @@ Permission = Literal[
     "users.read",
     "users.manage",
     "api_keys.manage",
+    "audit.read",
 ]
 PERMISSIONS: Final[tuple[Permission, ...]] = get_args(Permission)
 
@@ -47,7 +48,8 @@ _READ: Final[frozenset[Permission]] = frozenset(
 GRANTS: Final[dict[Role, frozenset[Permission]]] = {
     "owner": frozenset(PERMISSIONS),
     "admin": frozenset(PERMISSIONS),
-    "finance": _READ | {"settings.read", "invoices.write", "refunds.write", "customers.write"},
+    "finance": _READ
+    | {"settings.read", "invoices.write", "refunds.write", "customers.write", "audit.read"},
     "support": _READ | {"customers.write", "subscriptions.write", "support.write"},
     "analyst": _READ,
 }

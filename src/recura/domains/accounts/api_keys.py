@@ -99,6 +99,22 @@ def get(session: Session, tenant: Tenant, key_id: str) -> ApiKey:
     return lookup.require(session, tenant, ApiKey, key_id, "API key")
 
 
+def of_account(session: Session, account_id: str, limit: int) -> list[ApiKey]:
+    """An account's keys of both modes, newest first (the console lists them together)."""
+    stmt = select(ApiKey).where(ApiKey.account_id == account_id)
+    return list(
+        session.scalars(stmt.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit))
+    )
+
+
+def get_of_account(session: Session, account_id: str, key_id: str) -> ApiKey:
+    """A key of the account, whichever its mode."""
+    key = repository.find_key(session, key_id)
+    if key is None or key.account_id != account_id:
+        raise NotFoundError("API key", key_id)
+    return key
+
+
 def revoke(session: Session, key: ApiKey, now: datetime) -> ApiKey:
     if key.revoked_at is not None:
         raise ConflictError(f"API key '{key.id}' was already revoked at {key.revoked_at}.")
