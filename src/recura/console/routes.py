@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from recura.console import account, home, reset, sections, sign_in, team
+from recura.console import account, customers, home, reset, sections, sign_in, team
 
 router = APIRouter(include_in_schema=False)
 for _pages in (
     sign_in.router,
     reset.router,
     home.router,
+    customers.router,
     sections.router,
     team.router,
     account.router,
