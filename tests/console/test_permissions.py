@@ -79,10 +79,12 @@ def test_each_role_gets_what_its_permissions_allow(
     operator = add_user(session_factory, merchant, role, locale="ro")
     own = browser(client)
     sign_in(own, operator.email)
+    customer = merchant.api.ok("POST", "/v1/customers", 201, json={"name": "Ana"})["id"]
     url = (
         path.replace("{user_id}", other.user_id)
         .replace("{action}", "language")
         .replace("{key_id}", "key_unknown")
+        .replace("{customer_id}", customer)
     )
     response = own.request(
         method, url, data={} if method == "POST" else None, follow_redirects=False

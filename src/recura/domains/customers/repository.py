@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from recura.db import bulk
-from recura.db.models import Customer, EmailChange, TestClock
+from recura.db.models import Customer, EmailChange, Subscription, TestClock
 from recura.db.records import BilledCustomer
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
@@ -41,6 +41,49 @@ def page(
         stmt = stmt.where(
             Customer.archived_at.isnot(None) if archived else Customer.archived_at.is_(None)
         )
+    return paginate(session, stmt, Customer, limit, starting_after)
+
+
+# What the console's status filter means, as the statuses of a customer's subscriptions.
+STANDINGS = {
+    "active": ("active", "trialing"),
+    "past_due": ("past_due", "unpaid"),
+}
+ENDED = ("canceled", "incomplete_expired")
+
+
+def _standing(tenant: Tenant, standing: str) -> ColumnElement[bool]:
+    theirs = tenant.scope(select(Subscription.id), Subscription).where(
+        Subscription.customer_id == Customer.id
+    )
+    if standing == "none":
+        return ~exists(theirs.where(Subscription.status.notin_(ENDED)))
+    return exists(theirs.where(Subscription.status.in_(STANDINGS[standing])))
+
+
+def search(
+    session: Session,
+    tenant: Tenant,
+    query: str,
+    standing: str | None,
+    limit: int,
+    starting_after: str | None,
+) -> Page[Customer]:
+    """The console's customer list, newest first: `query` matches the start of the email,
+    or anywhere in the name or the VAT id / CUI (the id order and the limit stop the scan at
+    one page, within the account's own rows); `standing` is a key of STANDINGS or "none"."""
+    stmt = tenant.scope(select(Customer), Customer)
+    words = query.strip().lower()[:200]
+    if words:
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        digits = escaped.upper().removeprefix("RO")
+        matches = [func.lower(Customer.email).like(f"{escaped}%", escape="\\")]
+        if "@" not in words:
+            matches.append(func.lower(Customer.name).like(f"%{escaped}%", escape="\\"))
+            matches.append(func.upper(Customer.vat_id).like(f"%{digits}%", escape="\\"))
+        stmt = stmt.where(or_(*matches))
+    if standing is not None:
+        stmt = stmt.where(_standing(tenant, standing))
     return paginate(session, stmt, Customer, limit, starting_after)
 
 

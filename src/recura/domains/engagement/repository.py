@@ -136,6 +136,14 @@ def active_between(session: Session, tenant: Tenant, first: date, last: date) ->
     return int(session.scalar(stmt) or 0)
 
 
+def active_days_of(
+    session: Session, tenant: Tenant, customer_id: str, first: date, last: date
+) -> int:
+    """The distinct days between first and last on which one customer was active."""
+    stmt = _window(tenant, select(func.count(distinct(CustomerActivity.day))), first, last)
+    return int(session.scalar(stmt.where(CustomerActivity.customer_id == customer_id)) or 0)
+
+
 def feature_uses(
     session: Session, tenant: Tenant, first: date, last: date
 ) -> list[tuple[str, str, int]]:

@@ -35,6 +35,16 @@ def page(
     return paginate(session, stmt, Event, limit, starting_after)
 
 
+def of_objects(
+    session: Session, tenant: Tenant, object_ids: Collection[str], limit: int
+) -> list[Event]:
+    """The newest events about any of these objects (`ix_events_account_id_object_id`)."""
+    if not object_ids:
+        return []
+    stmt = tenant.scope(select(Event), Event).where(Event.object_id.in_(list(object_ids)))
+    return list(session.scalars(stmt.order_by(Event.id.desc()).limit(limit)))
+
+
 def lock_undispatched(session: Session, limit: int) -> list[Event]:
     """Up to `limit` events not dispatched yet, of every account, oldest first, FOR UPDATE
     SKIP LOCKED: several workers share the outbox."""

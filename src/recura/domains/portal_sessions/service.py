@@ -57,6 +57,14 @@ def request_by_email(
     return _create(session, tenant, customer, "email", locale, None, now)
 
 
+def email_link(
+    session: Session, tenant: Tenant, customer: Customer, now: datetime
+) -> PortalSession:
+    """A sign-in link emailed to the customer, as if they had asked for it (an operator
+    sends it from the console)."""
+    return _create(session, tenant, customer, "email", None, None, now)
+
+
 def create_for_customer(
     session: Session,
     tenant: Tenant,

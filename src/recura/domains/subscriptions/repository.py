@@ -309,3 +309,23 @@ def _due_claim(stmt: Select[Any], now: datetime, clock: ClockScope, limit: int) 
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+def mrr_by_customer(
+    session: Session, tenant: Tenant, customer_ids: Collection[str]
+) -> dict[str, dict[str, int]]:
+    """Each customer's MRR now, by currency (customers without any are left out)."""
+    if not customer_ids:
+        return {}
+    stmt = (
+        tenant.scope(
+            select(Subscription.customer_id, Subscription.currency, func.sum(Subscription.mrr)),
+            Subscription,
+        )
+        .where(Subscription.customer_id.in_(list(customer_ids)), Subscription.mrr != 0)
+        .group_by(Subscription.customer_id, Subscription.currency)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for customer_id, currency, mrr in session.execute(stmt):
+        found.setdefault(customer_id, {})[currency] = int(mrr)
+    return found

@@ -1,0 +1,50 @@
+"""The Customers section in a real browser: an operator searches the list, opens a
+customer with a subscription, invoices and payments, and emails them a portal link; the
+list and the customer's page have no serious or critical accessibility violation
+(axe-core) at a desktop and a phone width. Screenshots are left in the test's temporary
+folder for a person to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import Api, Merchant
+from tests.console.conftest import PASSWORD, add_user
+from tests.e2e.test_console_sign_in import check, page, site  # noqa: F401 (fixtures)
+from tests.portal.conftest import subscriber
+
+
+def test_an_operator_finds_a_customer_and_sends_a_portal_link(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    api: Api,
+    site: str,  # noqa: F811
+    page: Page,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    ana = subscriber(api, "ro")
+    api.ok("POST", "/v1/customers", 201, json={"name": "Ion Ionescu", "email": "ion@example.ro"})
+    operator = add_user(session_factory, merchant, "support")
+    page.goto(site + "/console/sign-in")
+    page.locator("#email").fill(operator.email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/console")
+
+    page.goto(site + "/console/customers?test=1")
+    check(page, tmp_path, "customers")
+    page.get_by_label("Search", exact=True).fill("popescu")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/console/customers?**q=popescu**")
+    assert "Ion Ionescu" not in page.content()
+    page.get_by_role("link", name="Ana Popescu").click()
+    page.wait_for_url(f"**/console/customers/{ana.customer}")
+    check(page, tmp_path, "customer")
+
+    page.get_by_role("button", name="Email a portal link").click()
+    page.wait_for_url("**done=link_sent")
+    assert page.get_by_role("status").inner_text().startswith("A portal sign-in link")
+    check(page, tmp_path, "customer-link-sent")
