@@ -10,7 +10,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import ApiKey
@@ -20,7 +19,7 @@ from recura.domains.audit import changes
 from recura.domains.common import lookup
 from recura.domains.common.actor import Actor
 from recura.domains.common.errors import ConflictError, NotFoundError, invalid
-from recura.domains.common.pages import Page, paginate
+from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.ids import new_id
 
@@ -92,7 +91,7 @@ def issue(
 
 
 def page(session: Session, tenant: Tenant, limit: int, starting_after: str | None) -> Page[ApiKey]:
-    return paginate(session, tenant.scope(select(ApiKey), ApiKey), ApiKey, limit, starting_after)
+    return repository.key_page(session, tenant, limit, starting_after)
 
 
 def get(session: Session, tenant: Tenant, key_id: str) -> ApiKey:
@@ -101,10 +100,7 @@ def get(session: Session, tenant: Tenant, key_id: str) -> ApiKey:
 
 def of_account(session: Session, account_id: str, limit: int) -> list[ApiKey]:
     """An account's keys of both modes, newest first (the console lists them together)."""
-    stmt = select(ApiKey).where(ApiKey.account_id == account_id)
-    return list(
-        session.scalars(stmt.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit))
-    )
+    return repository.keys_of_account(session, account_id, limit)
 
 
 def get_of_account(session: Session, account_id: str, key_id: str) -> ApiKey:
@@ -133,24 +129,12 @@ def revoke_by_id(session: Session, key_id: str, now: datetime) -> ApiKey:
     return revoke(session, key, now)
 
 
-# Every authenticated request that misses the key cache runs this: built once.
-_ACTIVE_KEY = select(
-    ApiKey.id,
-    ApiKey.account_id,
-    ApiKey.livemode,
-    ApiKey.name,
-    ApiKey.last4,
-    ApiKey.scope,
-    ApiKey.permissions,
-).where(ApiKey.key_hash == bindparam("key_hash", type_=String), ApiKey.revoked_at.is_(None))
-
-
 def authenticate(session: Session, token: str, secret: bytes) -> KeyHolder | None:
     """Who a bearer token is, or None for an unknown, revoked or malformed token."""
     livemode = keys.mode_of(token)
     if livemode is None:
         return None
-    row = session.execute(_ACTIVE_KEY, {"key_hash": keys.keyed_hash(secret, token)}).first()
+    row = repository.active_key(session, keys.keyed_hash(secret, token))
     if row is None or row.livemode != livemode:
         return None
     return KeyHolder(
@@ -167,18 +151,7 @@ def record_uses(session: Session, uses: Collection[tuple[str, str, datetime]]) -
     key's time back (another process may have written a later use)."""
     if not uses:
         return
-    stmt = (
-        update(ApiKey)
-        .where(
-            ApiKey.account_id == bindparam("account"),
-            ApiKey.id == bindparam("key"),
-            (ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < bindparam("at")),
-        )
-        .values(last_used_at=bindparam("at"))
-        .execution_options(synchronize_session=False)
-    )
-    rows = [{"account": account, "key": key, "at": at} for account, key, at in uses]
-    session.connection().execute(stmt, rows)
+    repository.record_key_uses(session, uses)
 
 
 def key_out(key: ApiKey, secret: str | None = None) -> ApiKeyOut:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, String, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from recura.db.models import Account, AccountLogo, ApiKey, BankAccount
@@ -65,3 +66,52 @@ def logo(session: Session, account_id: str) -> AccountLogo | None:
 def logo_hash(session: Session, account_id: str) -> str | None:
     """The logo's hash, without loading its bytes (pages link to it by hash)."""
     return session.scalar(select(AccountLogo.sha256).where(AccountLogo.account_id == account_id))
+
+
+def key_page(
+    session: Session, tenant: Tenant, limit: int, starting_after: str | None
+) -> Page[ApiKey]:
+    return paginate(session, tenant.scope(select(ApiKey), ApiKey), ApiKey, limit, starting_after)
+
+
+def keys_of_account(session: Session, account_id: str, limit: int) -> list[ApiKey]:
+    stmt = select(ApiKey).where(ApiKey.account_id == account_id)
+    return list(
+        session.scalars(stmt.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit))
+    )
+
+
+# Every authenticated request that misses the key cache runs this: built once.
+_ACTIVE_KEY = select(
+    ApiKey.id,
+    ApiKey.account_id,
+    ApiKey.livemode,
+    ApiKey.name,
+    ApiKey.last4,
+    ApiKey.scope,
+    ApiKey.permissions,
+).where(ApiKey.key_hash == bindparam("key_hash", type_=String), ApiKey.revoked_at.is_(None))
+
+
+def active_key(
+    session: Session, key_hash: str
+) -> Row[str, str, bool, str, str, str, dict[str, str]] | None:
+    """The active key with this hash (revoked keys are not found)."""
+    return session.execute(_ACTIVE_KEY, {"key_hash": key_hash}).first()
+
+
+def record_key_uses(session: Session, uses: Collection[tuple[str, str, datetime]]) -> None:
+    """Set `last_used_at` of (account, key, at) uses, one statement for all; never moves a
+    key's time back (another process may have written a later use)."""
+    stmt = (
+        update(ApiKey)
+        .where(
+            ApiKey.account_id == bindparam("account"),
+            ApiKey.id == bindparam("key"),
+            (ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < bindparam("at")),
+        )
+        .values(last_used_at=bindparam("at"))
+        .execution_options(synchronize_session=False)
+    )
+    rows = [{"account": account, "key": key, "at": at} for account, key, at in uses]
+    session.connection().execute(stmt, rows)

@@ -9,12 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recura.core.exchange import NoRateError
 from recura.core.money import Money
-from recura.db.models import Customer
 from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.exchange_rates import service as exchange_rates
@@ -74,11 +72,6 @@ def _periods(start: date, end: date, granularity: Granularity) -> list[tuple[dat
     return found
 
 
-def _customers_in(session: Session, tenant: Tenant, country: str) -> set[str]:
-    stmt = tenant.scope(select(Customer.id), Customer).where(Customer.country == country)
-    return set(session.scalars(stmt))
-
-
 def mrr(
     session: Session,
     tenant: Tenant,
@@ -101,7 +94,7 @@ def mrr(
             counts = {t: getattr(row, f"{t}_customers") for t in TYPES}
             days[(row.day, row.currency)] = (amounts, counts)
     else:
-        customers = _customers_in(session, tenant, country)
+        customers = repository.customers_in(session, tenant, country)
         for m in repository.movements_between(session, tenant, date.min, end, currency, customers):
             amounts, counts = days.setdefault(
                 (m.day, m.currency), (dict.fromkeys(TYPES, 0), dict.fromkeys(TYPES, 0))
@@ -178,7 +171,7 @@ def movements(
 ) -> list[CustomerMovement]:
     """The customers' movements of days in [start, end], by day."""
     _check(start, end)
-    customers = None if country is None else _customers_in(session, tenant, country)
+    customers = None if country is None else repository.customers_in(session, tenant, country)
     rows = repository.movements_between(session, tenant, start, end, currency, customers)
     return [
         CustomerMovement(r.day, r.customer_id, r.currency, r.type, r.amount)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recura.db.models import (
     Account,
+    Customer,
     Event,
     MetricCursor,
     MetricCustomerState,
@@ -202,3 +203,8 @@ def movements_between(
     if customers is not None:
         stmt = stmt.where(MrrMovement.customer_id.in_(list(customers)))
     return session.scalars(stmt.order_by(MrrMovement.day, MrrMovement.customer_id)).all()
+
+
+def customers_in(session: Session, tenant: Tenant, country: str) -> set[str]:
+    stmt = tenant.scope(select(Customer.id), Customer).where(Customer.country == country)
+    return set(session.scalars(stmt))
