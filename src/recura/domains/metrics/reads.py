@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from recura.core.exchange import NoRateError
 from recura.core.money import Money
-from recura.db.models import Customer
+from recura.db.models import Customer, Subscription
 from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.exchange_rates import service as exchange_rates
@@ -185,3 +185,15 @@ def movements(
         for r in rows
         if type_ is None or r.type == type_
     ]
+
+
+def subscribers_by_status(
+    session: Session, tenant: Tenant, currency: str | None = None
+) -> dict[str, int]:
+    """The tenant's subscriptions counted per status (of one currency, or all); counted
+    by the database, as `core.metrics.by_status` defines it."""
+    stmt = tenant.scope(select(Subscription.status, func.count()), Subscription)
+    if currency is not None:
+        stmt = stmt.where(Subscription.currency == currency)
+    rows = session.execute(stmt.group_by(Subscription.status)).all()
+    return {status: count for status, count in sorted(rows)}
