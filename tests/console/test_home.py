@@ -83,7 +83,9 @@ def test_the_figures_match_the_metrics_api(
     assert figure(page, "arr") == "RON 24,000.00"
     assert figure(page, "change") == "-RON 2,000.00 (-50.0%)"
     assert figure(page, "subscribers") == "1"
-    statuses = {e.get("data-status"): e.text_content() for e in page.tree.xpath("//dd[@data-status]")}
+    statuses = {
+        e.get("data-status"): e.text_content() for e in page.tree.xpath("//dd[@data-status]")
+    }
     assert statuses == {"active": "1", "canceled": "1"}
     assert cells(page, "month-movements") == [
         ["New", "RON 0.00", "0"],
@@ -109,17 +111,26 @@ def test_the_figures_match_the_metrics_api(
     assert [p["mrr"] for p in api][-3:] == [323456, 400000, 200000]
     movement_rows = cells(page, "movements-table")
     assert movement_rows[-3] == [
-        "January 2026", "RON 3,234.56", "RON 0.00", "RON 0.00", "RON 0.00", "RON 0.00"
+        "January 2026",
+        "RON 3,234.56",
+        "RON 0.00",
+        "RON 0.00",
+        "RON 0.00",
+        "RON 0.00",
     ]
     assert movement_rows[-2][2] == "RON 765.44"
     assert movement_rows[-1][5] == "-RON 2,000.00"
     # Each chart is an image with a title and a description.
     for ident in ("mrr-chart", "movements-chart"):
-        (svg,) = page.tree.xpath(f'//*[local-name()="svg"][@aria-labelledby="{ident}-title {ident}-desc"]')
+        (svg,) = page.tree.xpath(
+            f'//*[local-name()="svg"][@aria-labelledby="{ident}-title {ident}-desc"]'
+        )
         assert svg.get("role") == "img"
         (title,) = svg.xpath('./*[local-name()="title"]')
         assert title.text_content()
-    (mrr_svg,) = page.tree.xpath('//*[local-name()="svg"][starts-with(@aria-labelledby,"mrr-chart")]')
+    (mrr_svg,) = page.tree.xpath(
+        '//*[local-name()="svg"][starts-with(@aria-labelledby,"mrr-chart")]'
+    )
     assert len(mrr_svg.xpath('.//*[local-name()="circle"]')) == 12
     # Live data is apart: nothing yet.
     live = get(own, "/console")
@@ -180,7 +191,8 @@ def test_movements_paginate(
     (after,) = first.tree.xpath('//a[@rel="next"]')
     second = get(own, after.get("href"))
     assert len(second.tree.xpath("//tr[@data-customer]")) == 1
-    assert second.tree.xpath('//a[@rel="prev"]') and not second.tree.xpath('//a[@rel="next"]')
+    assert second.tree.xpath('//a[@rel="prev"]')
+    assert not second.tree.xpath('//a[@rel="next"]')
 
 
 def test_charts_stack_gains_up_and_losses_down() -> None:
@@ -194,6 +206,7 @@ def test_charts_stack_gains_up_and_losses_down() -> None:
     )
     assert '<title id="c-title">Title</title>' in svg
     assert svg.count("<rect") == 2
-    assert "New: 100" in svg and "Churn: -50" in svg
+    assert "New: 100" in svg
+    assert "Churn: -50" in svg
     empty = charts.line("e", "T", "D", [], [], str)
     assert "<polyline" not in empty

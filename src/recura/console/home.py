@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,6 @@ from babel.dates import format_date
 from babel.numbers import format_percent
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup
 
 from recura.console import auth, charts, pages
 from recura.console.auth import Operator
@@ -97,7 +97,7 @@ def home(
     )
 
 
-def _figures(series: list[Point], view: View, locale: str) -> dict[str, object]:
+def _figures(series: list[Point], view: View, locale: str) -> dict[str, Any]:
     currency = view.currency
     now, before = series[-1], series[-2]
 
@@ -139,8 +139,8 @@ def _figures(series: list[Point], view: View, locale: str) -> dict[str, object]:
         "month_key": now.start.strftime("%Y-%m"),
         "rows": [(p.start.strftime("%Y-%m"), full_months[i], p) for i, p in enumerate(series)],
         "order": ORDER,
-        "mrr_chart": Markup(mrr_chart),
-        "movements_chart": Markup(movements_chart),
+        "mrr_chart": mrr_chart,
+        "movements_chart": movements_chart,
     }
 
 
@@ -179,9 +179,7 @@ def movements(
         shown = found[(page - 1) * PER_PAGE : page * PER_PAGE]
         keys = {(operator.account.id, m.customer) for m in shown}
         people = customers.customers_by_key(session, keys)
-        names = {
-            key[1]: (c.name or c.legal_name or c.email or key[1]) for key, c in people.items()
-        }
+        names = {key[1]: (c.name or c.legal_name or c.email or key[1]) for key, c in people.items()}
         session.expunge_all()
     base = {"month": first.strftime("%Y-%m"), **({"type": type_} if type_ else {})}
     return auth.render(
