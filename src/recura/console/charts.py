@@ -15,7 +15,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, HEIGHT = 720, 280
-LEFT, RIGHT, TOP, BOTTOM = 96, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 112, 16, 16, 40
 TICKS = 4
 # Colours with at least 3:1 contrast on white (WCAG 1.4.11), told apart by the legend too.
 COLORS = {
@@ -76,7 +76,7 @@ def _axes(ticks: list[int], y: Callable[[int], float], label: Callable[[int], st
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{at:.1f}" y2="{at:.1f}" '
             f'stroke="{stroke}" stroke-width="1"/>'
-            f'<text x="{LEFT - 8}" y="{at + 4:.1f}" text-anchor="end" font-size="12" '
+            f'<text x="{LEFT - 8}" y="{at + 4:.1f}" text-anchor="end" font-size="14" '
             f'fill="{TEXT}">{escape(label(tick))}</text>'
         )
     return parts
@@ -92,7 +92,7 @@ def _category_labels(categories: Sequence[str], x: Callable[[int], float]) -> li
     # On a narrow screen the SVG shrinks: every other label keeps them from overlapping.
     every = 1 if len(categories) <= 6 else 2
     return [
-        f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" font-size="12" '
+        f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 20}" text-anchor="middle" font-size="14" '
         f'fill="{TEXT}">{escape(name)}</text>'
         for i, name in enumerate(categories)
         if (len(categories) - 1 - i) % every == 0
