@@ -210,3 +210,27 @@ def test_charts_stack_gains_up_and_losses_down() -> None:
     assert "Churn: -50" in svg
     empty = charts.line("e", "T", "D", [], [], str)
     assert "<polyline" not in empty
+
+
+def test_a_switch_between_the_accounts_currencies(
+    client: TestClient,
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    clock: FixedClock,
+) -> None:
+    world = World(merchant.api, at(1, 1), timezone="UTC")
+    euro = world.plan(
+        name="Euro", pricing_model="flat", prices=[{"currency": "EUR", "amount": 5000}]
+    )
+    world.subscribe(world.customer(name="Carla Rossi"), euro, currency="EUR")
+    fold(session_factory)
+    clock.advance(at(1, 20) - clock.now())
+    own = operator_browser(client, session_factory, merchant, "analyst", "en")
+    page = get(own, "/console?mode=test")
+    assert page.tree.xpath('//select[@id="currency"]/option/@value') == ["EUR", "RON"]
+    assert figure(page, "mrr") == "RON 0.00"
+    euros = get(own, "/console?mode=test&currency=EUR")
+    assert figure(euros, "mrr") == "€50.00"
+    assert figure(euros, "subscribers") == "1"
+    # A currency the account has no figures in is not offered: the default instead.
+    assert figure(get(own, "/console?mode=test&currency=USD"), "mrr") == "RON 0.00"
