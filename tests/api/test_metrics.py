@@ -143,3 +143,15 @@ def test_wrong_ranges_are_problems(api: Api) -> None:
     assert too_long.status_code == 422
     not_a_day = api.get("/v1/metrics/mrr_movements", params={"start": "0", "end": "2026-01-01"})
     assert not_a_day.status_code == 422
+
+
+def test_subscribers_counted_per_status(api: Api, session_factory: sessionmaker[Session]) -> None:
+    setup(api, session_factory)
+    every = api.ok("GET", "/v1/metrics/subscribers")
+    assert every == {
+        "object": "subscribers_by_status",
+        "currency": None,
+        "data": {"active": 1, "canceled": 1},
+    }
+    euro = api.ok("GET", "/v1/metrics/subscribers", params={"currency": "EUR"})
+    assert euro["data"] == {}

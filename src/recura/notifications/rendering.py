@@ -131,8 +131,9 @@ class Brand:
 def money(amount: int, currency: str, locale: str) -> str:
     major = Decimal(amount).scaleb(-exponent(currency))
     formatted = format_currency(major, currency, locale=locale)
-    # CLDR's currency spacing, which Babel leaves out: "RON 49.00", not "RON49.00".
-    return re.sub(r"^([^\W\d]{2,})(?=[\d\-])", "\\1\xa0", formatted)
+    # CLDR's currency spacing, which Babel leaves out: "RON 49.00", not "RON49.00" (nor
+    # "-RON49.00").
+    return re.sub(r"^(-?[^\W\d]{2,})(?=[\d\-])", "\\1\xa0", formatted)
 
 
 def day(value: str | datetime | None, locale: str, timezone: str) -> str:

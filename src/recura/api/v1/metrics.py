@@ -218,3 +218,34 @@ def list_mrr_movements(
             for m in found
         ]
     )
+
+
+STATUSES: dict[str, Any] = {"active": 12, "past_due": 1, "trialing": 3, "canceled": 4}
+
+
+class SubscribersByStatus(BaseModel):
+    """Subscriptions counted per status (statuses with none are left out)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"object": "subscribers_by_status", "currency": "RON", "data": STATUSES}]
+        }
+    )
+
+    object: str = "subscribers_by_status"
+    currency: str | None
+    data: dict[str, int]
+
+
+@router.get(
+    "/subscribers",
+    response_model=SubscribersByStatus,
+    summary="Subscriptions counted per status, of one currency or all",
+)
+def subscribers_by_status(
+    session: SessionDep,
+    tenant: TenantDep,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
+) -> SubscribersByStatus:
+    counts = reads.subscribers_by_status(session, tenant, currency)
+    return SubscribersByStatus(currency=currency, data=counts)

@@ -178,3 +178,11 @@ def movements(
         for r in rows
         if type_ is None or r.type == type_
     ]
+
+
+def subscribers_by_status(
+    session: Session, tenant: Tenant, currency: str | None = None
+) -> dict[str, int]:
+    """The tenant's subscriptions counted per status (of one currency, or all); counted
+    by the database, as `core.metrics.by_status` defines it."""
+    return repository.count_by_status(session, tenant, currency)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, select, tuple_
+from sqlalchemy import and_, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from recura.db.models import (
     MetricCustomerState,
     MetricRollupDaily,
     MrrMovement,
+    Subscription,
 )
 from recura.domains.common.tenant import Tenant
 
@@ -208,3 +209,11 @@ def movements_between(
 def customers_in(session: Session, tenant: Tenant, country: str) -> set[str]:
     stmt = tenant.scope(select(Customer.id), Customer).where(Customer.country == country)
     return set(session.scalars(stmt))
+
+
+def count_by_status(session: Session, tenant: Tenant, currency: str | None) -> dict[str, int]:
+    stmt = tenant.scope(select(Subscription.status, func.count()), Subscription)
+    if currency is not None:
+        stmt = stmt.where(Subscription.currency == currency)
+    rows = session.execute(stmt.group_by(Subscription.status)).all()
+    return {status: count for status, count in sorted(rows)}
