@@ -75,7 +75,9 @@ def downgrade() -> None:
     op.drop_index('ix_audit_entries_account_id_actor_id', table_name='audit_entries')
     op.drop_index('ix_audit_entries_account_id_target_id', table_name='audit_entries')
     op.drop_table('audit_entries')
-    with op.batch_alter_table('events', schema=None) as batch_op:
+    # SQLite drops a column in place (3.35+): rebuilding `events` would drop a table that
+    # other tables' rows point at, which its foreign keys refuse.
+    with op.batch_alter_table('events', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('actor_label')
         batch_op.drop_column('actor_id')
         batch_op.drop_column('actor_kind')

@@ -12,10 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from recura import ids
 from recura.cli import app
-from recura.db.models import MetricCustomerState, MetricRollupDaily, MrrMovement
+from recura.db.models import (
+    Event,
+    MetricCursor,
+    MetricCustomerState,
+    MetricRollupDaily,
+    MrrMovement,
+)
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import service as events
+from recura.domains.events.payloads import EventType
 from recura.domains.metrics import rollups
 from tests.conftest import SECRET, Api, Merchant
 from tests.scenarios.world import World
@@ -171,3 +180,22 @@ def test_the_rebuild_command(
         assert [m[2:] for m in movements(session, tenant)] == [("new", 3000)]
     missing = CliRunner().invoke(app, ["metrics", "rebuild", "--account", "acct_x"], env=env)
     assert missing.exit_code == 1
+
+
+def test_an_event_naming_no_customer_is_passed_over_not_stalling_the_fold(
+    tenant: Tenant, session_factory: sessionmaker[Session]
+) -> None:
+    odd = {"id": "sub_odd"}  # not a payload Recura writes: no customer to attribute it to
+    at = datetime.now(UTC) - timedelta(days=1)
+    with unit_of_work(session_factory) as session:
+        row = events.json_row(
+            tenant, EventType.SUBSCRIPTION_UPDATED, odd, at, mrr_delta=100, mrr_currency="RON"
+        )
+        odd_id = ids.new_id("event")
+        session.add(Event(id=odd_id, **row))
+    fold_all(session_factory)
+    with unit_of_work(session_factory) as session:
+        assert movements(session, tenant) == []
+        cursor = session.get(MetricCursor, rollups.CURSOR)
+        assert cursor is not None
+        assert (cursor.last_event_id or "") >= odd_id  # folded past it

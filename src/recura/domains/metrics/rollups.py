@@ -14,6 +14,7 @@ commits in chunks"). `rebuild` recomputes from the whole log and yields the same
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -49,6 +50,8 @@ ROLLUP_SETTINGS = MetricSettings(
     reactivation_window_days=None,
     include_metered=False,
 )
+
+log = logging.getLogger(__name__)
 
 
 def fold_due(session: Session, now: datetime) -> int:
@@ -91,11 +94,15 @@ def rebuild(session: Session, tenant: Tenant | None = None, limit: int = BATCH) 
         last, done = found[-1][0].id, done + len(found)
 
 
-def change_of(event: Event, zone: str) -> MrrChange:
-    """An event's MRR change, dated the account's day it happened."""
+def change_of(event: Event, zone: str) -> MrrChange | None:
+    """An event's MRR change, dated the account's day it happened; None for an event that
+    names no customer or currency (not one Recura writes), left out rather than stalling
+    every account's fold behind it."""
     day = event.occurred_at.astimezone(_zone(zone)).date()
     data = event.data
-    assert event.mrr_currency is not None
+    if not isinstance(data, dict) or "customer" not in data or event.mrr_currency is None:
+        log.warning("event %s changes MRR but names no customer: not folded", event.id)
+        return None
     return MrrChange(
         day=day,
         customer=str(data["customer"]),
@@ -118,7 +125,9 @@ def _zone(name: str) -> ZoneInfo:
 def _fold(session: Session, found: Sequence[tuple[Event, str]]) -> None:
     changes: dict[tuple[str, bool], list[MrrChange]] = defaultdict(list)
     for event, zone in found:
-        changes[(event.account_id, event.livemode)].append(change_of(event, zone))
+        change = change_of(event, zone)
+        if change is not None:
+            changes[(event.account_id, event.livemode)].append(change)
     keys: set[StateKey] = {
         (account, live, c.customer, c.currency)
         for (account, live), items in changes.items()
