@@ -499,7 +499,16 @@ def keys_list(account: Annotated[str, typer.Option(help="Account id (acct_…)."
             key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "",
             key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
         )
-    out.print(table)
+    _print_table(table)
+
+
+def _print_table(table: Table) -> None:
+    """A terminal's own width; piped or captured output as wide as the rows need (at 80
+    columns a table of many columns squeezes its cells to nothing)."""
+    if out.is_terminal:
+        out.print(table)
+    else:
+        Console(file=out.file, width=240).print(table)
 
 
 def _scope_of(scope: str, permissions: dict[str, str]) -> str:
@@ -581,7 +590,7 @@ def users_list(
             "on" if user.totp_enabled_at else "off",
             user.last_sign_in_at.isoformat(timespec="seconds") if user.last_sign_in_at else "",
         )
-    out.print(table)
+    _print_table(table)
 
 
 @emails_app.command("preview")
