@@ -17,15 +17,18 @@ from tests.factories import create_account
 from recura.db import bulk
 from recura.db.models import Event
 from recura.db.unit_of_work import unit_of_work
+from recura.ids import new_id
 
 T0 = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
-IDS = ["evt_0", "evt_1", "evt_2"]
+# Ids as Recura makes them (increasing): a hand-made "evt_1" would sort after every real
+# event and carry the metric rollups' cursor past other tests' events.
+IDS = [new_id("event") for _ in range(3)]
 AWKWARD = "tab\there\nnew line\r\\back\\slash \\N 'quote\" ț ✓"
 
 
 def _event(account_id: str, n: int, **extra: object) -> dict[str, object]:
     return {
-        "id": f"evt_{n}",
+        "id": IDS[n],
         "account_id": account_id,
         "livemode": n % 2 == 0,
         "type": AWKWARD,
@@ -47,7 +50,7 @@ def test_inserted_rows_read_back_exactly(session_factory: sessionmaker[Session])
     with unit_of_work(session_factory) as session:
         mine = select(Event).where(Event.account_id == account_id, Event.id.in_(IDS))
         found = session.scalars(mine.order_by(Event.id)).all()
-        assert [e.id for e in found] == ["evt_0", "evt_1", "evt_2"]
+        assert [e.id for e in found] == IDS
         for n, event in enumerate(found):
             assert event.type == AWKWARD
             assert event.data == {"text": AWKWARD, "nested": [1, None, {"\\": "\t"}], "n": n}
@@ -66,7 +69,7 @@ def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[
     changes = [
         {
             "account_id": account_id,
-            "id": f"evt_{n}",
+            "id": IDS[n],
             "data": None if n == 1 else {"n": n, "s": AWKWARD},
             "type": f"{AWKWARD} {{{n}}},NULL",
             "mrr_currency": "RON" if n else None,
@@ -80,15 +83,15 @@ def test_update_rows_sets_each_row_its_own_values(session_factory: sessionmaker[
     with unit_of_work(session_factory) as session:
         mine = select(Event).where(Event.account_id == account_id, Event.id.in_(IDS))
         found = {e.id: e for e in session.scalars(mine)}
-    assert found["evt_0"].data == {"n": 0, "s": AWKWARD}
-    assert found["evt_0"].mrr_currency is None
-    assert [found[f"evt_{n}"].type for n in (0, 1)] == [f"{AWKWARD} {{{n}}},NULL" for n in (0, 1)]
-    assert found["evt_1"].mrr_delta == -(10**15) - 1
-    assert found["evt_1"].data is None
-    assert found["evt_1"].mrr_currency == "RON"
-    assert found["evt_1"].dispatched_at == T0 + timedelta(days=1)
-    assert found["evt_2"].dispatched_at is None
-    assert found["evt_2"].data["n"] == 2
+    assert found[IDS[0]].data == {"n": 0, "s": AWKWARD}
+    assert found[IDS[0]].mrr_currency is None
+    assert [found[IDS[n]].type for n in (0, 1)] == [f"{AWKWARD} {{{n}}},NULL" for n in (0, 1)]
+    assert found[IDS[1]].mrr_delta == -(10**15) - 1
+    assert found[IDS[1]].data is None
+    assert found[IDS[1]].mrr_currency == "RON"
+    assert found[IDS[1]].dispatched_at == T0 + timedelta(days=1)
+    assert found[IDS[2]].dispatched_at is None
+    assert found[IDS[2]].data["n"] == 2
 
 
 def test_naive_instants_are_refused(session_factory: sessionmaker[Session]) -> None:
