@@ -20,11 +20,12 @@ from stdnum.ro import cui
 from recura import demo_engagement, demo_history, demo_site
 from recura.domains.accounts import repository as accounts_repository
 from recura.domains.accounts import service as accounts
-from recura.domains.accounts.schemas import AccountCreate
+from recura.domains.accounts.schemas import AccountCreate, AccountUpdate
 from recura.domains.add_ons import service as add_ons
 from recura.domains.add_ons.schemas import AddOnCreate
 from recura.domains.billable_metrics import service as metrics
 from recura.domains.billable_metrics.schemas import BillableMetricCreate
+from recura.domains.common.parties import Address
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons import service as coupons
 from recura.domains.coupons.schemas import CouponCreate, PromotionCodeCreate
@@ -170,6 +171,23 @@ def load_demo(
                 timezone="Europe/Bucharest",
                 locale="ro",
                 invoice_series_prefix="NDT",
+            ),
+            now,
+        )
+        accounts.update_account(
+            session,
+            Tenant(account.id, livemode=False),
+            AccountUpdate(
+                vat_id="RO18547290",
+                registration_number="J12/3456/2019",
+                share_capital=20000,
+                address=Address(
+                    line1="Str. Memorandumului 28",
+                    city="Cluj-Napoca",
+                    postal_code="400114",
+                    county="RO-CJ",
+                    country="RO",
+                ),
             ),
             now,
         )

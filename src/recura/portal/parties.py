@@ -56,7 +56,13 @@ def address_lines(address: dict[str, Any] | None, locale: str) -> list[str]:
 
 
 def seller(account: Account, locale: str) -> Party:
-    return Party(name=account.legal_name, lines=[country_name(account.country, locale)])
+    lines = address_lines(account.address, locale) or [country_name(account.country, locale)]
+    return Party(
+        name=account.legal_name,
+        lines=lines,
+        vat_id=account.vat_id,
+        registration_number=account.registration_number,
+    )
 
 
 def buyer(customer: Customer, locale: str) -> Party:

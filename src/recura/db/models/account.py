@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, Numeric, String
+from sqlalchemy import BigInteger, Boolean, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType
@@ -25,6 +25,15 @@ class Account(Base):
     # The language of a subscriber whose own is one Recura does not write (README: languages).
     fallback_locale: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     invoice_series_prefix: Mapped[str] = mapped_column(String(16))
+    # The seller's legal identity, printed on every invoice and e-invoice: its tax number (a
+    # Romanian CUI, with the RO prefix when VAT registered), trade-register number, share
+    # capital (minor units of `share_capital_currency`) and registered address (the customer
+    # address's shape: county as ISO 3166-2, Bucharest sector).
+    vat_id: Mapped[str | None] = mapped_column(String(32))
+    registration_number: Mapped[str | None] = mapped_column(String(64))
+    share_capital: Mapped[int | None] = mapped_column(BigInteger)
+    share_capital_currency: Mapped[str | None] = mapped_column(String(3))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # InvoiceBasis settings: where periods start, the VAT rate charged unless a customer has its
     # own, whether catalog prices include it, when a sent invoice is due, and what a
     # subscription that fell several periods behind (an outage) is billed for.

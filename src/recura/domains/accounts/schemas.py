@@ -27,6 +27,7 @@ from recura.domains.common.fields import (
     example_in,
     one_line,
 )
+from recura.domains.common.parties import Address, AddressOut, RegistrationNumber, VatId
 
 
 def _percentage(value: Decimal) -> Decimal:
@@ -70,6 +71,20 @@ ACCOUNT_EXAMPLE = {
     "billing_alignment": "anniversary",
     "tax_rate": "21",
     "tax_inclusive": False,
+    "vat_id": "RO18547290",
+    "registration_number": "J12/3456/2019",
+    "share_capital": 20000,
+    "share_capital_currency": "RON",
+    "address": {
+        "line1": "Str. Memorandumului 28",
+        "line2": "Etaj 3",
+        "city": "Cluj-Napoca",
+        "postal_code": "400114",
+        "region": None,
+        "county": "RO-CJ",
+        "sector": None,
+        "country": "RO",
+    },
     "vat_registered": True,
     "oss_registered": False,
     "eu_b2c_over_threshold": False,
@@ -137,6 +152,19 @@ _VAT_REGISTERED = (
     "small enterprises' scheme); one that is charges the EU's rates in force on each "
     "period's start, by where its customers are (`tax_rate` is a seller's outside the EU)."
 )
+_LEGAL_VAT_ID = (
+    "The seller's tax number as invoices print it: in Romania the CUI (CIF), with the RO "
+    "prefix when registered for VAT; checked for format and check digits."
+)
+_LEGAL_REGISTRATION = "The trade-register number; in Romania the ONRC number (J12/3456/2019)."
+_SHARE_CAPITAL = (
+    "The subscribed share capital in minor units (20000 is 200.00), printed on invoices as "
+    "a company's must be."
+)
+_LEGAL_ADDRESS = (
+    "The registered office; a Romanian address names its county (ISO 3166-2:RO) and, in "
+    "Bucharest, its sector."
+)
 _OSS = "Registered in the One-Stop Shop union scheme: EU consumers pay their country's VAT."
 _THRESHOLD = (
     "Sales to consumers in other EU states passed EUR 10,000 this or last calendar year: "
@@ -178,6 +206,15 @@ class AccountUpdate(Schema):
     )
 
     legal_name: Name | None = None
+    vat_id: VatId | None = Field(default=None, description=_LEGAL_VAT_ID)
+    registration_number: RegistrationNumber | None = Field(
+        default=None, description=_LEGAL_REGISTRATION
+    )
+    share_capital: int | None = Field(default=None, ge=0, description=_SHARE_CAPITAL)
+    share_capital_currency: Currency | None = Field(
+        default=None, description="Default: the account's default currency."
+    )
+    address: Address | None = Field(default=None, description=_LEGAL_ADDRESS)
     country: Country | None = None
     default_currency: Currency | None = None
     timezone: TimeZone | None = None
@@ -304,6 +341,11 @@ class AccountUpdate(Schema):
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
 CLEARABLE = frozenset(
     {
+        "vat_id",
+        "registration_number",
+        "share_capital",
+        "share_capital_currency",
+        "address",
         "email_from_name",
         "email_from_address",
         "email_reply_to",
@@ -326,6 +368,11 @@ class AccountOut(BaseModel):
     object: Literal["account"] = "account"
     id: str
     legal_name: str
+    vat_id: str | None
+    registration_number: str | None
+    share_capital: int | None
+    share_capital_currency: str | None
+    address: AddressOut | None
     country: str
     default_currency: str
     timezone: str

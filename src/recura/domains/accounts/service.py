@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,9 @@ from recura.domains.cancellations import reasons
 from recura.domains.cancellations import settings as cancellation_settings
 from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.fields import trim_zeros
+from recura.domains.common.parties import AddressOut
 from recura.domains.common.tenant import Tenant
+from recura.domains.customers import billing
 from recura.domains.plans import repository as plans
 from recura.ids import new_id
 
@@ -61,6 +64,7 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
         offer = data.retention_offer.model_dump()
         cancellation_settings.check_offer(session, tenant, offer, now)
     given = data.model_dump(exclude_unset=True)
+    given.update(_legal_identity(account, given))
     before = changes.snapshot(account, given)
     for field, value in given.items():
         if value is None and field not in CLEARABLE:
@@ -74,10 +78,41 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
     return account
 
 
+def _legal_identity(account: Account, given: dict[str, Any]) -> dict[str, Any]:
+    """The legal profile's fields as stored, checked as a customer's are (`customers.billing`):
+    the tax number in its compact form, a Romanian trade-register number with ONRC's rules,
+    the county and sector of the registered office. Returns the fields to store instead of
+    what was sent."""
+    address = given.get("address", account.address)
+    country = (address or {}).get("country") or given.get("country") or account.country
+    found: dict[str, Any] = {}
+    problems: list[billing.Problem] = []
+    if given.get("vat_id"):
+        found["vat_id"], wrong = billing.tax_id(given["vat_id"], country)
+        problems += wrong
+    if given.get("registration_number"):
+        number, wrong = billing.registration_number(given["registration_number"], country)
+        found["registration_number"] = number
+        problems += wrong
+    if given.get("address"):
+        problems += billing.check_place(given["address"])
+    if given.get("share_capital") is not None and not (
+        given.get("share_capital_currency") or account.share_capital_currency
+    ):
+        found["share_capital_currency"] = given.get("default_currency") or account.default_currency
+    billing.raise_if(problems)
+    return found
+
+
 def account_out(account: Account, tenant: Tenant) -> AccountOut:
     return AccountOut(
         id=account.id,
         legal_name=account.legal_name,
+        vat_id=account.vat_id,
+        registration_number=account.registration_number,
+        share_capital=account.share_capital,
+        share_capital_currency=account.share_capital_currency,
+        address=AddressOut.model_validate(account.address) if account.address else None,
         country=account.country,
         default_currency=account.default_currency,
         timezone=account.timezone,

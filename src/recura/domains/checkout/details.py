@@ -15,9 +15,10 @@ from typing import Any
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from recura.domains.common.parties import Address
 from recura.domains.customers import billing
 from recura.domains.customers.billing import Problem
-from recura.domains.customers.schemas import Address, CustomerCreate, CustomerUpdate
+from recura.domains.customers.schemas import CustomerCreate, CustomerUpdate
 
 NAME_LIMIT = 200
 LINE_LIMIT = 200

@@ -14,10 +14,11 @@ from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.metadata import merge_metadata
 from recura.domains.common.pages import Page
+from recura.domains.common.parties import AddressOut
 from recura.domains.common.tenant import Tenant
 from recura.domains.common.vat import normalize_vat_id
 from recura.domains.customers import billing, repository
-from recura.domains.customers.schemas import AddressOut, CustomerCreate, CustomerOut, CustomerUpdate
+from recura.domains.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 from recura.ids import new_id
 
 
