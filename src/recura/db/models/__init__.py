@@ -20,6 +20,7 @@ from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
 from recura.db.models.customer_activity import CustomerActivity
 from recura.db.models.dispute import Dispute
+from recura.db.models.einvoice import EInvoice
 from recura.db.models.email_change import EmailChange
 from recura.db.models.email_message import EmailMessage
 from recura.db.models.email_template import EmailTemplate
@@ -84,6 +85,7 @@ __all__ = [
     "Customer",
     "CustomerActivity",
     "Dispute",
+    "EInvoice",
     "EmailChange",
     "EmailMessage",
     "EmailTemplate",

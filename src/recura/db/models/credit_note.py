@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKeyConstraint,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
@@ -34,6 +42,12 @@ class CreditNote(TenantColumns, Base):
     tax_total: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[int] = mapped_column(BigInteger)
     # Of `total`: taken off the invoice's amount due, and put on the customer's balance.
+    # The VAT in the seller's national currency when the document is in another (BT-6,
+    # BT-111): the currency, the rate used (1 document currency = rate national) and the
+    # VAT total converted. Set once, when the documents are made (invoices/tax_currency.py).
+    tax_currency: Mapped[str | None] = mapped_column(String(3))
+    tax_exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(20, 10))
+    tax_total_in_tax_currency: Mapped[int | None] = mapped_column(BigInteger)
     applied_to_invoice: Mapped[int] = mapped_column(BigInteger)
     credited_to_balance: Mapped[int] = mapped_column(BigInteger)
     # Of `total`: paid back to the customer (a refund), neither on the invoice nor the balance.

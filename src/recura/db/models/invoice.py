@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -9,6 +10,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    Numeric,
     String,
     UniqueConstraint,
     text,
@@ -96,6 +98,12 @@ class Invoice(TenantColumns, Base):
     first_failed_at: Mapped[datetime | None]
     next_payment_attempt_at: Mapped[datetime | None]
     payment_reference: Mapped[str | None] = mapped_column(String(35))
+    # The VAT in the seller's national currency when the document is in another (BT-6,
+    # BT-111): the currency, the rate used (1 document currency = rate national) and the
+    # VAT total converted. Set once, when the documents are made (invoices/tax_currency.py).
+    tax_currency: Mapped[str | None] = mapped_column(String(3))
+    tax_exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(20, 10))
+    tax_total_in_tax_currency: Mapped[int | None] = mapped_column(BigInteger)
     finalized_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
