@@ -1,4 +1,4 @@
-"""VAT stated in the seller's national currency: which currency, and the amount to the cent."""
+"""VAT stated in the seller's national currency: the amount to the cent."""
 
 from __future__ import annotations
 
@@ -10,27 +10,9 @@ from hypothesis import strategies as st
 
 from recura.core.exchange import Rate
 from recura.core.money import Money
-from recura.core.tax_currency import national_currency, tax_currency, vat_in
+from recura.core.tax_currency import vat_in
 
 DAY = date(2026, 12, 7)
-
-
-def test_a_romanian_seller_states_vat_in_lei_on_a_euro_invoice() -> None:
-    assert tax_currency("RO", "EUR", DAY) == "RON"
-    assert tax_currency("ro", "USD", DAY) == "RON"
-
-
-def test_an_invoice_in_the_national_currency_states_nothing_more() -> None:
-    assert tax_currency("RO", "RON", DAY) is None
-    assert tax_currency("DE", "EUR", DAY) is None
-
-
-def test_the_currency_follows_the_date() -> None:
-    # Bulgaria adopted the euro on 2026-01-01.
-    assert national_currency("BG", date(2025, 12, 31)) == "BGN"
-    assert national_currency("BG", date(2026, 1, 1)) == "EUR"
-    assert tax_currency("BG", "EUR", date(2025, 6, 1)) == "BGN"
-    assert tax_currency("BG", "EUR", date(2026, 6, 1)) is None
 
 
 def test_the_bnr_rate_of_the_day() -> None:
