@@ -167,7 +167,7 @@ def test_a_redirect_is_the_action_url(make_gateway, canned: CannedStripe) -> Non
 def test_a_canceled_payment_looked_up_is_failed(make_gateway, canned: CannedStripe) -> None:
     canned.answer(200, intent("canceled", cancellation_reason="abandoned"))
     result = make_gateway(canned.url).lookup(KEY, "pi_canned")
-    assert (result.status, result.failure_code) == ("failed", "processing_error")
+    assert (result.status, result.failure_code) == ("failed", "canceled")
     assert result.failure_message is not None
     assert "abandoned" in result.failure_message
 

@@ -517,3 +517,43 @@ def test_a_failed_3d_secure_challenge_says_so_and_another_card_pays(
     assert session["result"]["subscription"]["status"] == "active"
     payments = api.ok("GET", "/v1/payments", params={"customer": session["customer"]})["data"]
     assert sorted(p["status"] for p in payments) == ["failed", "succeeded"]
+
+
+def test_an_abandoned_challenge_is_canceled_when_another_card_pays(
+    api: Api,
+    world: World,
+    stripe_api: ProcessorApi,
+    stripe_client: stripe.StripeClient,
+    localstripe: str,
+) -> None:
+    checkout_id, waiting = three_d_secure_checkout(api, world, stripe_client)
+    secret = waiting.tree.get_element_by_id("card-action").get("data-client-secret")
+    intent = secret.split("_secret_")[0]
+
+    # The subscriber leaves the bank's page unanswered and pays with another card.
+    other = page(api.client, f"/checkout/{checkout_id}/pay?new=1")
+    (form,) = other.tree.xpath('//form[@id="card-form"]')
+    card = confirm_card(stripe_client, form.get("data-client-secret"), "4242424242424242")
+    done = api.client.post(
+        f"/checkout/{checkout_id}/pay",
+        data=other.form("card-form") | {"token": card, "terms": "yes"},
+        follow_redirects=False,
+    )
+
+    assert done.status_code == 303, done.text
+    session = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")
+    assert session["result"]["subscription"]["status"] == "active"
+    payments = api.ok("GET", "/v1/payments", params={"customer": session["customer"]})["data"]
+    by_status = {p["status"]: p for p in payments}
+    assert sorted(by_status) == ["failed", "succeeded"]
+    assert by_status["failed"]["failure_code"] == "canceled"
+    # At Stripe the first PaymentIntent is canceled: the bank's page, answered late, can no
+    # longer charge the card a second time.
+    assert stripe_client.v1.payment_intents.retrieve(intent).status == "canceled"
+    late = httpx.post(
+        f"{localstripe}/v1/payment_intents/{intent}/_authenticate",
+        params={"success": "true"},
+        json={"key": PUBLISHABLE_KEY, "client_secret": secret},
+    )
+    assert late.status_code >= 400 or late.json().get("status") != "succeeded"
+    assert stripe_client.v1.payment_intents.retrieve(intent).status == "canceled"

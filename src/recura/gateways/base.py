@@ -223,6 +223,13 @@ class PaymentGateway(Protocol):
         """The charge's real status at the processor; `not_found` if it never arrived."""
         ...
 
+    def cancel(self, reference: str) -> ChargeResult:
+        """Abandon a charge still waiting for the customer (3-D Secure, a payer's approval),
+        so that finishing it later moves no money: `failed` (code `canceled`) once
+        abandoned, `succeeded` when the customer finished it first. Raises GatewayTimeout
+        or GatewayError when the processor could not say."""
+        ...
+
     def refund(self, request: RefundRequest) -> RefundResult: ...
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, now: datetime) -> GatewayEvent:

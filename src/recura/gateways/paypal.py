@@ -229,6 +229,17 @@ class PayPalGateway:
             )
         return self._settle(order, request.idempotency_key, expected=request.amount)
 
+    def cancel(self, reference: str) -> ChargeResult:
+        # An order waiting for the payer's approval moves money only when Recura captures
+        # it (`charge`, `lookup`), never by itself: abandoned, it expires at PayPal. Orders
+        # have no cancel call in PayPal's API.
+        return ChargeResult(
+            status="failed",
+            reference=reference,
+            failure_code="canceled",
+            failure_message="abandoned before the payer approved it",
+        )
+
     def lookup(self, idempotency_key: str, reference: str | None) -> ChargeResult:
         """The charge's real status at PayPal.
 

@@ -190,6 +190,22 @@ class SandboxGateway:
                 return ChargeResult(status="not_found")
             return self._result(row, None)
 
+    def cancel(self, reference: str) -> ChargeResult:
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            row = session.scalars(
+                select(SandboxCharge)
+                .where(
+                    SandboxCharge.account_id == self._account_id,
+                    SandboxCharge.reference == reference,
+                )
+                .with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise GatewayError(f"sandbox: no charge {reference!r}")
+            if row.status == "requires_action":
+                row.status, row.failure_code = "canceled", "canceled"
+            return self._result(row, None)
+
     def refund(self, request: RefundRequest) -> RefundResult:
         with Session(self._engine) as session, session.begin():
             charge = session.scalars(

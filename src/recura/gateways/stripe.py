@@ -254,6 +254,19 @@ class StripeGateway:
             raise _failure(exc, "looking up the payment") from exc
         return _charge_result(found)
 
+    def cancel(self, reference: str) -> ChargeResult:
+        try:
+            try:
+                found = self._client.v1.payment_intents.cancel(reference).to_dict()
+            except stripe.InvalidRequestError as exc:
+                if exc.code != "payment_intent_unexpected_state":
+                    raise
+                # Settled meanwhile (the customer finished the challenge): as it stands.
+                found = self._client.v1.payment_intents.retrieve(reference).to_dict()
+        except stripe.StripeError as exc:
+            raise _failure(exc, "canceling the payment") from exc
+        return _charge_result(found)
+
     def _find_by_key(self, idempotency_key: str) -> dict[str, Any] | None:
         # Listing, not the Search API: search is eventually consistent (up to a minute, more
         # in an outage), and a payment created just before a timeout is the one being asked
@@ -362,12 +375,13 @@ def _charge_result(intent: Mapping[str, Any]) -> ChargeResult:
     # Waiting for the customer until they have tried: a challenge they failed (or
     # abandoned) ends the attempt, though Stripe would let it be confirmed again.
     failed_challenge = error.get("code") == CHALLENGE_FAILED
-    action = code == "authentication_required" and not failed_challenge
+    canceled = status == "canceled"
+    action = code == "authentication_required" and not failed_challenge and not canceled
     return ChargeResult(
         status="requires_action" if action else "failed",
         reference=reference,
         amount=amount,
-        failure_code=code or "processing_error",
+        failure_code="canceled" if canceled else code or "processing_error",
         failure_message=message,
         # Off-session, Stripe declines a card that needs 3-D Secure; the customer, back on
         # the page, confirms the same PaymentIntent with Stripe.js.

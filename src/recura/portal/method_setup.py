@@ -98,7 +98,10 @@ def save_and_charge(
         return (Outcome("methods.added", described),)
     saved = [Outcome("payment.saved", described)]
     paid = collection.charge_now(
-        units_on(session), lambda s: recovery.start_overdue(s, tenant, customer.id, now), now
+        units_on(session),
+        lambda s: recovery.start_overdue(s, tenant, customer.id, now),
+        now,
+        customer=(tenant, customer.id),
     )
     return tuple(saved + [outcome(session, payment, locale) for payment in paid])
 

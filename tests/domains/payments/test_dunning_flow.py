@@ -124,3 +124,18 @@ def test_a_card_needing_authentication_waits_as_requires_action(api: Api) -> Non
         "authentication_required",
     )
     assert invoice["status"] == "open"
+
+
+def test_paying_again_cancels_the_attempt_waiting_for_authentication(api: Api) -> None:
+    world, customer, sub = story(api, "tok_sandbox_requires_action")
+    (invoice,) = world.invoices(sub["id"])
+    world.card(customer, "tok_sandbox_visa", default=True)
+
+    paid = api.ok("POST", f"/v1/invoices/{invoice['id']}/pay", json={})
+
+    assert paid["status"] == "paid"
+    first, second = payments(api, invoice["id"])
+    # The one waiting for the customer's bank is canceled at the processor first: finished
+    # late, it could otherwise charge a second time.
+    assert (first["status"], first["failure_code"]) == ("failed", "canceled")
+    assert second["status"] == "succeeded"

@@ -26,6 +26,7 @@ customer and one subscription; completing a completed session returns what it ma
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +41,7 @@ from recura.domains.accounts import service as accounts
 from recura.domains.checkout import details as subscriber
 from recura.domains.checkout import finishing, repository, service, summary
 from recura.domains.common import lookup
-from recura.domains.common.errors import NotFoundError
+from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import billing
 from recura.domains.customers import messages as texts
@@ -133,7 +134,17 @@ def complete(
         return confirmed
     if confirmed:
         # The subscription is on record (committed) before its first invoice is charged.
-        collection.charge_now(units, lambda s: recovery.start(s, tenant, confirmed, now), now)
+        with units() as session:
+            customer_id = service.get(session, tenant, checkout_id).customer_id
+        # An earlier attempt that still waits for the subscriber's bank and cannot be
+        # canceled (ConflictError) stops anything new being charged; `settle` says it waits.
+        with contextlib.suppress(ConflictError):
+            collection.charge_now(
+                units,
+                lambda s: recovery.start(s, tenant, confirmed, now),
+                now,
+                customer=(tenant, customer_id) if customer_id else None,
+            )
     with units() as session:
         return settle(session, tenant, checkout_id, now)
 

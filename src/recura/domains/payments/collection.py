@@ -261,16 +261,48 @@ def finish_many(
 Ask = Callable[[Pending], ChargeResult | None]
 
 
+def abandon_waiting(units: Units, tenant: Tenant, customer_id: str, now: datetime) -> None:
+    """Before the customer pays again on the page: cancel at the processor each attempt
+    still waiting for them, so that finishing an abandoned 3-D Secure challenge later
+    cannot charge a second time. Each answer is recorded as any is (`finish`): `failed`
+    once canceled, or `succeeded` if they finished it first, which pays its invoice (and
+    the new attempt then finds nothing left to charge). Raises ConflictError when the
+    processor cannot say: nothing new is charged while one might still go through."""
+    with units() as session:
+        waiting = [
+            pending_of(session, tenant, payment)
+            for payment in repository.waiting_of_customer(session, tenant, customer_id)
+        ]
+    for pending in waiting:
+        try:
+            if pending.reference is None:
+                raise GatewayError("the processor never named it")
+            answer = pending.gateway.cancel(pending.reference)
+        except (GatewayTimeout, GatewayError) as error:
+            log.warning("payment %s: could not cancel: %s", pending.payment_id, error)
+            raise ConflictError(
+                f"Payment '{pending.payment_id}' is still waiting for the customer's "
+                "confirmation and could not be canceled; try again in a minute."
+            ) from None
+        with units() as session:
+            finish(session, pending, answer, now)
+
+
 def charge_now(
     units: Units,
     begin: Callable[[Session], Sequence[Pending]],
     now: datetime,
     *,
     ask: Ask = send,
+    customer: tuple[Tenant, str] | None = None,
 ) -> list[Payment]:
     """The one way to charge at once: `begin` starts the attempts in a unit of work, which
     commits; each is sent with no transaction open, then recorded in a unit of its own.
-    Returns the recorded payments, in `begin`'s order."""
+    `customer`: the (tenant, customer id) paying on a page or through the API, whose
+    attempts still waiting for them are abandoned first (`abandon_waiting`). Returns the
+    recorded payments, in `begin`'s order."""
+    if customer is not None:
+        abandon_waiting(units, customer[0], customer[1], now)
     with units() as session:
         started = list(begin(session))
     recorded = []

@@ -74,6 +74,15 @@ def invoices_with_unsettled(
     return found
 
 
+def waiting_of_customer(session: Session, tenant: Tenant, customer_id: str) -> list[Payment]:
+    """The customer's attempts waiting for them (3-D Secure, a payer's approval). Few:
+    read through the customer's index, filtered here."""
+    stmt = tenant.scope(select(Payment), Payment).where(
+        Payment.customer_id == customer_id, Payment.status == "requires_action"
+    )
+    return list(session.scalars(stmt))
+
+
 def lock_payments(session: Session, keys: Sequence[tuple[str, str]]) -> list[Payment]:
     """The payments of (account id, payment id) `keys`, locked in the keys' order; the
     transaction's `lock_payment` of each finds it without asking again."""

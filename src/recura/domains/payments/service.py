@@ -47,5 +47,6 @@ def pay(units: Units, tenant: Tenant, invoice_id: str, now: datetime) -> Payment
         invoice = invoices.get_for_update(session, tenant, invoice_id)
         return [collection.pay_now(session, tenant, invoice, now)]
 
-    (payment,) = collection.charge_now(units, begin, now)
+    paying = (tenant, customer.id)
+    (payment,) = collection.charge_now(units, begin, now, customer=paying)
     return payment
