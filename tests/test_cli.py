@@ -330,9 +330,11 @@ def test_demo_loads_once_and_prints_a_working_key(
     # The year's life: cancellations with their reasons, support answered, the seller's
     # legal profile for the invoices.
     feedback = client.get("/v1/cancellation_feedback", params={"limit": 100}).json()["data"]
-    assert feedback and all(f["reason"] for f in feedback)
+    assert feedback
+    assert all(f["reason"] for f in feedback)
     support = client.get("/v1/support_requests", params={"limit": 100}).json()["data"]
-    assert support and all(r["first_response_at"] for r in support)
+    assert support
+    assert all(r["first_response_at"] for r in support)
     assert client.get("/v1/account").json()["vat_id"] == "RO18547290"
     again = re.search(r"recura portal-link (\S+) (\S+)", first)
     assert again is not None, first
