@@ -23,7 +23,7 @@ def customer(api: Api, **body: object) -> str:
 
 
 def listed(browser: TestClient, **params: str) -> Page:
-    response = browser.get("/console/customers", params={"test": "1", **params})
+    response = browser.get("/console/customers", params={"mode": "test", **params})
     assert response.status_code == 200, response.text
     return Page(response)
 

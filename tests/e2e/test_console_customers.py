@@ -34,7 +34,7 @@ def test_an_operator_finds_a_customer_and_sends_a_portal_link(
     page.locator("form button[type=submit]").click()
     page.wait_for_url("**/console")
 
-    page.goto(site + "/console/customers?test=1")
+    page.goto(site + "/console/customers?mode=test")
     check(page, tmp_path, "customers")
     page.get_by_label("Search", exact=True).fill("popescu")
     page.get_by_role("button", name="Search").click()

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from recura import i18n
-from recura.console import auth, pages
+from recura.console import auth, modes, pages
 from recura.console.auth import Operator
 from recura.db.models import Customer
 from recura.domains.audit import service as audit
@@ -34,27 +34,23 @@ DONE = {"link_sent"}
 PROBLEMS = {"no_email", "archived"}
 
 
-def _tenant(operator: Operator, test: bool) -> Tenant:
-    return Tenant(operator.account.id, livemode=not test)
-
-
 @router.get("")
 def customer_list(
     request: Request,
     q: str = "",
     status: str = "",
     after: str = "",
-    test: bool = False,
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
     query = q.strip()[:200]
     standing = status if status in STANDINGS else None
-    tenant = _tenant(operator, test)
+    test = modes.is_test(request)
+    tenant = modes.tenant(operator, request)
     with pages.unit(request) as session:
         found = customers.search(session, tenant, query, standing, PER_PAGE, after[:64] or None)
         mrr = subscriptions.mrr_by_customer(session, tenant, [c.id for c in found.items])
         session.expunge_all()
-    filters = {"q": query, "status": standing or "", "test": "1" if test else ""}
+    filters = {"q": query, "status": standing or "", **modes.query(test)}
     kept = {name: value for name, value in filters.items() if value}
     more = None
     if found.has_more:
@@ -71,7 +67,7 @@ def customer_list(
         test=test,
         first_page="?" + urlencode(kept) if after else None,
         more=more,
-        other_mode="?" + urlencode({} if test else {"test": "1"}),
+        other_mode="?" + urlencode(modes.query(not test)),
     )
 
 

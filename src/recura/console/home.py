@@ -19,7 +19,7 @@ from babel.numbers import format_percent
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from recura.console import auth, charts, pages
+from recura.console import auth, charts, modes, pages
 from recura.console.auth import Operator
 from recura.core import metrics
 from recura.core.money import Money
@@ -48,12 +48,12 @@ class View:
     today: date
 
     def query(self, **extra: str) -> str:
-        values = {"currency": self.currency, **({"mode": "test"} if self.test else {}), **extra}
+        values = {"currency": self.currency, **modes.query(self.test), **extra}
         return urlencode(values)
 
 
 def _view(request: Request, operator: Operator, currency: str | None) -> View:
-    test = request.query_params.get("mode") == "test"
+    test = modes.is_test(request)
     zone = ZoneInfo(operator.account.timezone)
     today = request.app.state.clock.now().astimezone(zone).date()
     tenant = Tenant(operator.account.id, livemode=not test)
