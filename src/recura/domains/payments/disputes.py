@@ -29,9 +29,14 @@ def get(session: Session, tenant: Tenant, dispute_id: str) -> Dispute:
 
 
 def page(
-    session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    payment: str | None,
+    status: str | None = None,
 ) -> Page[Dispute]:
-    return repository.disputes_page(session, tenant, limit, starting_after, payment)
+    return repository.disputes_page(session, tenant, limit, starting_after, payment, status)
 
 
 def record(
