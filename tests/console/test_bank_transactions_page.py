@@ -66,9 +66,11 @@ def test_a_statement_uploaded_from_the_page_is_imported_and_audited(
     listed = shown(browser, answer.headers["location"])
     assert "Statements imported: 1; left out (accounts not registered): 0." in listed.text
     assert api.ok("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
-    assert "Matched" in listed.text and "Unmatched" in listed.text
+    assert "Matched" in listed.text
+    assert "Unmatched" in listed.text
     unmatched = shown(browser, BASE + "?test=1&status=unmatched")
-    assert "fara referinta" in unmatched.text and "Plata" not in unmatched.text
+    assert "fara referinta" in unmatched.text
+    assert "Plata" not in unmatched.text
     (entry,) = entries(session_factory, merchant, "bank_statement.import")
     assert (entry.actor_id, entry.target_type, entry.livemode) == (
         operator.user_id,

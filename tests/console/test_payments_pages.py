@@ -93,8 +93,9 @@ def test_a_payment_shows_its_invoice_attempts_refunds_and_disputes(
     disputes = page(browser, "/console/payments/disputes", test="1")
     assert dispute_id in disputes.text
     assert "fraudulent" in disputes.text
-    assert dispute_id in page(browser, "/console/payments/disputes", test="1", status="needs_response").text
-    assert dispute_id not in page(browser, "/console/payments/disputes", test="1", status="won").text
+    path = "/console/payments/disputes"
+    assert dispute_id in page(browser, path, test="1", status="needs_response").text
+    assert dispute_id not in page(browser, path, test="1", status="won").text
     one = page(browser, f"/console/payments/disputes/{dispute_id}")
     assert "submit the evidence, or accept it, in Sandbox's dashboard" in one.text
     assert "Ana Popescu" in one.text
@@ -118,6 +119,7 @@ def test_romanian_words(
     browser = own_browser(client)
     sign_in(browser, operator.email)
     listed = page(browser, "/console/payments", test="1")
-    assert "Plăți" in listed.text and "Tranzacții bancare" in listed.text
+    assert "Plăți" in listed.text
+    assert "Tranzacții bancare" in listed.text
     assert "Transfer bancar" in listed.text  # the processor filter's choice
     assert "Rambursări" in page(browser, f"/console/payments/{payment['id']}").text
