@@ -136,3 +136,27 @@ def catalog(api: Api) -> dict[str, str]:
 def support_request(factory: sessionmaker[Session], merchant: Merchant, api: Api) -> str:
     customer = api.ok("POST", "/v1/customers", 201, json={"name": "Maria Ionescu"})["id"]
     return open_support_request(factory, merchant.account_id, str(customer))
+
+
+def fill(path: str, factory: sessionmaker[Session], merchant: Merchant, api: Api) -> str:
+    """`path` with real ids of the account for the Payments, Catalog and Support pages'
+    parameters (the permission tests open each page as each role); only what it names is made."""
+    if "{payment_id}" in path or "{dispute_id}" in path:
+        payment = paid_payment(api)
+        path = path.replace("{payment_id}", payment["id"])
+        if "{dispute_id}" in path:
+            path = path.replace("{dispute_id}", dispute(factory, merchant, payment))
+    if "{transaction_id}" in path:
+        path = path.replace("{transaction_id}", unmatched_transfer(api))
+    if "{request_id}" in path:
+        path = path.replace("{request_id}", support_request(factory, merchant, api))
+    if path.startswith("/console/catalog/") and "{" in path:
+        ids = catalog(api)
+        kind = path.split("/")[3].replace("-", "_")
+        path = path.replace("{object_id}", ids[kind])
+        path = (
+            path[: path.index("{")] + ids[kind] + path[path.index("}") + 1 :]
+            if "{" in path
+            else path
+        )
+    return path
