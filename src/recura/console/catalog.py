@@ -166,6 +166,8 @@ def value_text(value: Any, t: Callable[..., str], money: Callable[[int, str], st
         return ", ".join(f"{k}: {value_text(v, t, money)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return "; ".join(value_text(v, t, money) for v in value)
+    if isinstance(value, str) and operations.known(f"catalog.option.{value}"):
+        return t(f"catalog.option.{value}")  # an enum's value: "month", "in_advance"
     return str(value)
 
 
