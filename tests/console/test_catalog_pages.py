@@ -306,3 +306,50 @@ def test_only_owners_and_admins_change_the_catalog(
     assert own.get("/console/catalog/products/new").status_code == 403
     refused = own.post("/console/catalog/products/new", data={"name": "X"})
     assert refused.status_code == 403
+
+
+def test_a_feature_a_coupon_and_a_promotion_code_are_edited(
+    owner: tuple[TestClient, Operator],
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    api: Api,
+) -> None:
+    client, _ = owner
+    ids = catalog(api)
+    status, where, _ = submit(
+        client, f"/console/catalog/features/{ids['features']}/edit", name="Active projects"
+    )
+    assert status == 303
+    assert "Saved." in shown(client, where).text
+    assert api.ok("GET", f"/v1/features/{ids['features']}")["name"] == "Active projects"
+    assert entries(session_factory, merchant, "feature.update")[0].target_id == ids["features"]
+
+    coupon_edit = f"/console/catalog/coupons/{ids['coupons']}/edit"
+    status, _, _ = submit(client, coupon_edit, max_redemptions="50", redeem_by="2099-06-30")
+    assert status == 303
+    coupon = api.ok("GET", f"/v1/coupons/{ids['coupons']}")
+    assert coupon["max_redemptions"] == 50
+    # The day typed is the day shown again (the deadline is that day's end).
+    assert 'value="2099-06-30"' in client.get(coupon_edit).text
+    status, _, page = submit(client, coupon_edit, max_redemptions="-1")
+    assert page is not None
+    assert errors(page) == {"max_redemptions": "At least 1."}
+    status, _, _ = submit(client, coupon_edit, max_redemptions="", redeem_by="")
+    assert status == 303
+    coupon = api.ok("GET", f"/v1/coupons/{ids['coupons']}")
+    assert (coupon["max_redemptions"], coupon["redeem_by"]) == (None, None)
+    assert len(entries(session_factory, merchant, "coupon.update")) == 2
+
+    # The coupon's page offers a code for it, with the coupon chosen.
+    offered = shown(client, f"/console/catalog/promotion-codes/new?coupon={ids['coupons']}&test=1")
+    (chosen,) = offered.tree.xpath('//select[@name="coupon"]/option[@selected]')
+    assert chosen.get("value") == ids["coupons"]
+    promo_edit = f"/console/catalog/promotion-codes/{ids['promotion_codes']}/edit"
+    editing = shown(client, promo_edit)
+    assert editing.tree.xpath('//input[@name="active"]/@checked')
+    form = editing.form("form-catalog")
+    data = {k: v for k, v in form.items() if k != "active"}  # unticked: not sent
+    answer = client.post(promo_edit, data=data, follow_redirects=False)
+    assert answer.status_code == 303
+    assert api.ok("GET", f"/v1/promotion_codes/{ids['promotion_codes']}")["active"] is False
+    assert entries(session_factory, merchant, "promotion_code.update")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,15 +26,20 @@ from recura.console.auth import Operator
 from recura.console.catalog import path_of, render
 from recura.core.money import exponent, is_currency
 from recura.db.base import TenantColumns
-from recura.db.models import Plan, Product
+from recura.db.models import Coupon, Feature, Plan, Product, PromotionCode
 from recura.domains.billable_metrics import service as metrics
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, InvalidError
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons import service as coupons
-from recura.domains.coupons.schemas import CouponCreate, PromotionCodeCreate
+from recura.domains.coupons.schemas import (
+    CouponCreate,
+    CouponUpdate,
+    PromotionCodeCreate,
+    PromotionCodeUpdate,
+)
 from recura.domains.features import service as features
-from recura.domains.features.schemas import FeatureCreate
+from recura.domains.features.schemas import FeatureCreate, FeatureUpdate
 from recura.domains.plans import service as plans
 from recura.domains.plans.schemas import PlanCreate, PlanUpdate
 from recura.domains.products import service as products
@@ -70,7 +76,8 @@ class Form:
     model: type[TenantColumns] | None = None  # the object an edit form changes
     # Schema locations named by another field (`prices` is typed as `amount`).
     aliases: dict[str, str] = field(default_factory=dict)
-    prefill: Callable[[Any], dict[str, str]] | None = None
+    # An edit form's values from the object (and the account's time zone, for days).
+    prefill: Callable[[Any, str], dict[str, str]] | None = None
 
 
 class FieldProblem(Exception):
@@ -184,6 +191,42 @@ def _coupon(fields: dict[str, str], timezone: str) -> BaseModel:
     return CouponCreate.model_validate(body)
 
 
+def _feature_edit(fields: dict[str, str], _: str) -> BaseModel:
+    return FeatureUpdate(name=fields.get("name", ""), description=_text(fields, "description"))
+
+
+def _coupon_edit(fields: dict[str, str], timezone: str) -> BaseModel:
+    """Empty limits clear them: no cap on uses, no last day."""
+    return CouponUpdate.model_validate(
+        {
+            "name": fields.get("name", ""),
+            "max_redemptions": _text(fields, "max_redemptions"),
+            "redeem_by": _end_of(fields, "redeem_by", timezone),
+        }
+    )
+
+
+def _promotion_edit(fields: dict[str, str], timezone: str) -> BaseModel:
+    return PromotionCodeUpdate.model_validate(
+        {
+            "active": fields.get("active") == "on",
+            "max_redemptions": _text(fields, "max_redemptions"),
+            "expires_at": _end_of(fields, "expires_at", timezone),
+        }
+    )
+
+
+def _last_day(at: datetime | None, timezone: str) -> str:
+    """The day a stored deadline (the end of a day, `_end_of`) was typed as."""
+    if at is None:
+        return ""
+    return (at.astimezone(ZoneInfo(timezone)) - timedelta(seconds=1)).date().isoformat()
+
+
+def _limit(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
 def _promotion(fields: dict[str, str], timezone: str) -> BaseModel:
     return PromotionCodeCreate.model_validate(
         {
@@ -214,7 +257,7 @@ FORMS = (
         "product.update",
         done="updated",
         model=Product,
-        prefill=lambda row: {"name": row.name, "description": row.description or ""},
+        prefill=lambda row, _: {"name": row.name, "description": row.description or ""},
     ),
     Form(
         "plan_new",
@@ -250,7 +293,7 @@ FORMS = (
         done="versioned",
         model=Plan,
         aliases={"prices": "amount"},
-        prefill=lambda row: {"currency": "", "pricing_model": "flat"},
+        prefill=lambda row, _: {"currency": "", "pricing_model": "flat"},
     ),
     Form(
         "feature_new",
@@ -265,6 +308,55 @@ FORMS = (
         _feature,
         lambda s, t, data, _, now: features.create(s, t, data, now),  # type: ignore[arg-type]
         "feature.create",
+    ),
+    Form(
+        "feature_edit",
+        "features",
+        (Input("name", required=True), Input("description", "textarea", max_length=1000)),
+        _feature_edit,
+        lambda s, t, data, object_id, now: features.update(s, t, object_id, data, now),  # type: ignore[arg-type]
+        "feature.update",
+        done="updated",
+        model=Feature,
+        prefill=lambda row, _: {"name": row.name, "description": row.description or ""},
+    ),
+    Form(
+        "coupon_edit",
+        "coupons",
+        (
+            Input("name", required=True),
+            Input("max_redemptions", "number"),
+            Input("redeem_by", "date"),
+        ),
+        _coupon_edit,
+        lambda s, t, data, object_id, now: coupons.update_coupon(s, t, object_id, data, now),  # type: ignore[arg-type]
+        "coupon.update",
+        done="updated",
+        model=Coupon,
+        prefill=lambda row, zone: {
+            "name": row.name,
+            "max_redemptions": _limit(row.max_redemptions),
+            "redeem_by": _last_day(row.redeem_by, zone),
+        },
+    ),
+    Form(
+        "promotion_code_edit",
+        "promotion_codes",
+        (
+            Input("active", "checkbox"),
+            Input("max_redemptions", "number"),
+            Input("expires_at", "date"),
+        ),
+        _promotion_edit,
+        lambda s, t, data, object_id, now: coupons.update_promotion(s, t, object_id, data, now),  # type: ignore[arg-type]
+        "promotion_code.update",
+        done="updated",
+        model=PromotionCode,
+        prefill=lambda row, zone: {
+            "active": "on" if row.active else "",
+            "max_redemptions": _limit(row.max_redemptions),
+            "expires_at": _last_day(row.expires_at, zone),
+        },
     ),
     Form(
         "coupon_new",
@@ -353,7 +445,9 @@ def _show(
 
 
 def _verb(form: Form) -> str:
-    return {"product_edit": "edit", "plan_version": "version"}.get(form.key, "new")
+    if form.key.endswith("_edit"):
+        return "edit"
+    return "version" if form.key == "plan_version" else "new"
 
 
 def _find(
@@ -375,13 +469,18 @@ def _get_endpoint(form: Form) -> Callable[..., HTMLResponse]:
     ) -> HTMLResponse:
         object_id = str(request.path_params.get("object_id", ""))[:64]
         tenant = operations.tenant(operator, test)
-        values: dict[str, str] = {}
+        # A link may choose some fields ahead (a coupon's page: `?coupon=cpn_…`).
+        values = {
+            i.name: request.query_params[i.name][: i.max_length]
+            for i in form.inputs
+            if i.name in request.query_params
+        }
         if object_id:
             found = _find(request, operator, form, object_id)
             if found is None:
                 return auth.render(request, operator, "not_found.html", 404)
             tenant, row = found
-            values = form.prefill(row) if form.prefill else {}
+            values = form.prefill(row, operator.account.timezone) if form.prefill else {}
         return _show(request, operator, form, tenant, values, object_id=object_id)
 
     return show
