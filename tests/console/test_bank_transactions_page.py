@@ -150,6 +150,9 @@ def test_an_invoice_that_cannot_take_the_transfer_is_refused_in_words(
     assert refused.status_code == 422
     assert "That invoice cannot take this transfer." in Page(refused).text
     assert entries(session_factory, merchant, "bank_transaction.match") == []
+    # A void invoice is no longer offered for confirmation.
+    again = shown(browser, f"{BASE}/{transaction}?invoice={invoice['id']}")
+    assert not again.tree.xpath('//form[@id="form-match"]')
     expired = browser.post(
         f"{BASE}/{transaction}/match", data={"invoice": invoice["id"]}, follow_redirects=False
     )

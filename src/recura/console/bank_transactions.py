@@ -153,7 +153,13 @@ def _page(
         picked = None
         if chosen and transaction.status == "unmatched":
             found = invoices.find_by_key(session, account_id, chosen)
-            if found is not None and found.livemode == transaction.livemode:
+            # Only an invoice the transfer could pay is offered for confirmation.
+            if (
+                found is not None
+                and found.livemode == transaction.livemode
+                and found.status == "open"
+                and found.currency == transaction.currency
+            ):
                 picked = found
         paid = [row["invoice"] for row in transaction.applied]
         shown = [*candidates, *([picked] if picked else [])]
