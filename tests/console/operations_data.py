@@ -54,6 +54,7 @@ def dispute(factory: sessionmaker[Session], merchant: Merchant, payment: dict[st
             dispute_reference="dp_test_1",
             status="needs_response",
             reason="fraudulent",
+            respond_by=START + timedelta(days=7),
         )
         disputes.record(session, tenant, paid, event, START)
     with unit_of_work(factory) as session:

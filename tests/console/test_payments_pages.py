@@ -97,7 +97,10 @@ def test_a_payment_shows_its_invoice_attempts_refunds_and_disputes(
     assert dispute_id in page(browser, path, test="1", status="needs_response").text
     assert dispute_id not in page(browser, path, test="1", status="won").text
     one = page(browser, f"/console/payments/disputes/{dispute_id}")
-    assert "submit the evidence, or accept it, in Sandbox's dashboard" in one.text
+    assert (
+        "submit the evidence, or accept it, in Sandbox's dashboard before Mar 8, 2026" in one.text
+    )
+    assert "Respond by: Mar 8, 2026" in disputes.text
     assert "Ana Popescu" in one.text
 
 

@@ -1,8 +1,9 @@
-"""Disputes (chargebacks) in the Payments section: the list by status and a dispute's page.
+"""Disputes (chargebacks) in the Payments section: the list by status, with the deadline
+for the merchant's evidence, and a dispute's page.
 
 They are read-only here: the processor decides them, and Recura records what its webhooks
-report (`domains/payments/disputes.py`); evidence is answered in the processor's own
-dashboard, which the page says, as Recura keeps neither the evidence nor its deadline."""
+report (`domains/payments/disputes.py`), the deadline included; the evidence is submitted,
+or the dispute accepted, in the processor's own dashboard, which the page says."""
 
 from __future__ import annotations
 
