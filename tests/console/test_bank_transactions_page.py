@@ -28,7 +28,7 @@ def shown(browser: TestClient, path: str, expect: int = 200) -> Page:
 
 
 def upload(browser: TestClient, data: bytes, test: bool = True) -> Any:
-    form = shown(browser, BASE + ("?test=1" if test else "")).form("form-upload")
+    form = shown(browser, BASE + ("?mode=test" if test else "")).form("form-upload")
     return browser.post(
         BASE + "/statements",
         data={k: v for k, v in form.items() if k != "statement"},
@@ -68,7 +68,7 @@ def test_a_statement_uploaded_from_the_page_is_imported_and_audited(
     assert api.ok("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
     assert "Matched" in listed.text
     assert "Unmatched" in listed.text
-    unmatched = shown(browser, BASE + "?test=1&status=unmatched")
+    unmatched = shown(browser, BASE + "?mode=test&status=unmatched")
     assert "fara referinta" in unmatched.text
     assert "Plata" not in unmatched.text
     (entry,) = entries(session_factory, merchant, "bank_statement.import")
@@ -171,7 +171,7 @@ def test_support_sees_the_transactions_but_matches_nothing(
     browser, _ = signed_in(client, session_factory, merchant, "support")
     page = shown(browser, f"{BASE}/{transaction}?invoice={invoice['id']}")
     assert not page.tree.xpath('//form[@id="form-match"]')
-    assert not shown(browser, BASE + "?test=1").tree.xpath('//form[@id="form-upload"]')
+    assert not shown(browser, BASE + "?mode=test").tree.xpath('//form[@id="form-upload"]')
     owner_form = shown(owner[0], f"{BASE}/{transaction}?invoice={invoice['id']}").form("form-match")
     refused = browser.post(f"{BASE}/{transaction}/match", data=owner_form, follow_redirects=False)
     assert refused.status_code == 403

@@ -57,11 +57,11 @@ def errors(page: Page) -> dict[str, str]:
 def test_lists_and_pages_show_every_kind(owner: tuple[TestClient, Operator], api: Api) -> None:
     client, _ = owner
     ids = catalog(api)
-    overview = shown(client, "/console/catalog?test=1")
+    overview = shown(client, "/console/catalog?mode=test")
     for word in ("Norditech CRM", "Pro", "Projects", "API calls", "Extra storage", "Launch"):
         assert word in overview.text
     for kind in KINDS:
-        listed = shown(client, path_of(kind.key) + "?test=1")
+        listed = shown(client, path_of(kind.key) + "?mode=test")
         assert ids[kind.key] in listed.text, kind.key
         assert shown(client, path_of(kind.key)).tree.xpath("//tbody") == []  # live: none
         one = shown(client, f"{path_of(kind.key)}/{ids[kind.key]}")
@@ -81,7 +81,7 @@ def test_a_product_is_created_and_edited(
 ) -> None:
     client, operator = owner
     status, where, _ = submit(
-        client, "/console/catalog/products/new?test=1", name="Norditech HR", description="HR"
+        client, "/console/catalog/products/new?mode=test", name="Norditech HR", description="HR"
     )
     assert status == 303
     product_id = where.split("/")[-1].split("?")[0]
@@ -114,7 +114,7 @@ def test_a_plan_and_a_new_version(
 ) -> None:
     client, _ = owner
     product = api.ok("POST", "/v1/products", 201, json={"name": "Norditech CRM"})["id"]
-    new = "/console/catalog/plans/new?test=1"
+    new = "/console/catalog/plans/new?mode=test"
     status, _, page = submit(
         client,
         new,
@@ -215,11 +215,11 @@ def test_a_feature_a_coupon_and_a_promotion_code(
 ) -> None:
     client, _ = owner
     status, where, _ = submit(
-        client, "/console/catalog/features/new?test=1", code="seats", name="Seats", kind="limit"
+        client, "/console/catalog/features/new?mode=test", code="seats", name="Seats", kind="limit"
     )
     assert status == 303
     assert entries(session_factory, merchant, "feature.create")
-    status, _, page = submit(client, "/console/catalog/coupons/new?test=1", code="x", name="")
+    status, _, page = submit(client, "/console/catalog/coupons/new?mode=test", code="x", name="")
     assert status == 422
     assert page is not None
     found = errors(page)
@@ -227,7 +227,7 @@ def test_a_feature_a_coupon_and_a_promotion_code(
     assert found["duration"] == "Choose one of the options."
     status, _, page = submit(
         client,
-        "/console/catalog/coupons/new?test=1",
+        "/console/catalog/coupons/new?mode=test",
         code="spring",
         name="Spring",
         percent_off="120",
@@ -237,7 +237,7 @@ def test_a_feature_a_coupon_and_a_promotion_code(
     assert errors(page) == {"percent_off": "At most 100."}
     status, where, _ = submit(
         client,
-        "/console/catalog/coupons/new?test=1",
+        "/console/catalog/coupons/new?mode=test",
         code="spring",
         name="Spring",
         percent_off="15",
@@ -252,7 +252,7 @@ def test_a_feature_a_coupon_and_a_promotion_code(
     assert entries(session_factory, merchant, "coupon.create")[0].target_id == coupon_id
     status, where, _ = submit(
         client,
-        "/console/catalog/promotion-codes/new?test=1",
+        "/console/catalog/promotion-codes/new?mode=test",
         code="spring-acme",
         coupon=coupon_id,
         first_time_only="on",
@@ -264,7 +264,7 @@ def test_a_feature_a_coupon_and_a_promotion_code(
     assert entries(session_factory, merchant, "promotion_code.create")
     status, _, page = submit(
         client,
-        "/console/catalog/promotion-codes/new?test=1",
+        "/console/catalog/promotion-codes/new?mode=test",
         code="x",
         coupon=coupon_id,
         expires_at="someday",
@@ -280,7 +280,7 @@ def test_messages_in_romanian(
     own = browser(client)
     sign_in(own, operator.email)
     status, _, page = submit(
-        own, "/console/catalog/coupons/new?test=1", code="Bad Code", name="", percent_off="0"
+        own, "/console/catalog/coupons/new?mode=test", code="Bad Code", name="", percent_off="0"
     )
     assert status == 422
     assert page is not None
@@ -341,7 +341,8 @@ def test_a_feature_a_coupon_and_a_promotion_code_are_edited(
     assert len(entries(session_factory, merchant, "coupon.update")) == 2
 
     # The coupon's page offers a code for it, with the coupon chosen.
-    offered = shown(client, f"/console/catalog/promotion-codes/new?coupon={ids['coupons']}&test=1")
+    new_code = f"/console/catalog/promotion-codes/new?coupon={ids['coupons']}&mode=test"
+    offered = shown(client, new_code)
     (chosen,) = offered.tree.xpath('//select[@name="coupon"]/option[@selected]')
     assert chosen.get("value") == ids["coupons"]
     promo_edit = f"/console/catalog/promotion-codes/{ids['promotion_codes']}/edit"

@@ -33,25 +33,25 @@ def test_the_list_filters_by_status_processor_customer_and_days(
     browser, _ = owner
     payment = paid_payment(api)
     sent_invoice(api)  # a customer with an open invoice and no payment
-    listed = page(browser, "/console/payments", test="1")
+    listed = page(browser, "/console/payments", mode="test")
     assert payment_ids(listed) == [payment["id"]]
     assert "Ana Popescu" in listed.text
-    assert payment_ids(page(browser, "/console/payments", test="1", status="succeeded")) == [
+    assert payment_ids(page(browser, "/console/payments", mode="test", status="succeeded")) == [
         payment["id"]
     ]
-    assert payment_ids(page(browser, "/console/payments", test="1", status="failed")) == []
-    assert payment_ids(page(browser, "/console/payments", test="1", processor="stripe")) == []
-    assert payment_ids(page(browser, "/console/payments", test="1", processor="sandbox")) == [
+    assert payment_ids(page(browser, "/console/payments", mode="test", status="failed")) == []
+    assert payment_ids(page(browser, "/console/payments", mode="test", processor="stripe")) == []
+    assert payment_ids(page(browser, "/console/payments", mode="test", processor="sandbox")) == [
         payment["id"]
     ]
-    by_customer = page(browser, "/console/payments", test="1", customer=payment["customer"])
+    by_customer = page(browser, "/console/payments", mode="test", customer=payment["customer"])
     assert payment_ids(by_customer) == [payment["id"]]
-    assert payment_ids(page(browser, "/console/payments", test="1", customer="cus_other")) == []
+    assert payment_ids(page(browser, "/console/payments", mode="test", customer="cus_other")) == []
     made = payment["created_at"][:10]
-    same_day = page(browser, "/console/payments", test="1", since=made, until=made)
+    same_day = page(browser, "/console/payments", mode="test", since=made, until=made)
     assert payment_ids(same_day) == [payment["id"]]
-    assert payment_ids(page(browser, "/console/payments", test="1", since="2099-01-01")) == []
-    odd = page(browser, "/console/payments", test="1", since="yesterday")
+    assert payment_ids(page(browser, "/console/payments", mode="test", since="2099-01-01")) == []
+    odd = page(browser, "/console/payments", mode="test", since="yesterday")
     assert "A day was not understood" in odd.text
     assert payment_ids(odd) == [payment["id"]]
     # Live data is apart.
@@ -64,7 +64,7 @@ def test_pages_follow_one_another(
     browser, _ = owner
     first, second = paid_payment(api), paid_payment(api)
     monkeypatch.setattr(operations, "PER_PAGE", 1)
-    one = page(browser, "/console/payments", test="1")
+    one = page(browser, "/console/payments", mode="test")
     assert payment_ids(one) == [second["id"]]
     (more,) = one.tree.xpath('//a[@rel="next"]')
     two = page(browser, str(more.get("href")))
@@ -90,12 +90,12 @@ def test_a_payment_shows_its_invoice_attempts_refunds_and_disputes(
     (link,) = shown.tree.xpath(f'//a[@href="/console/payments/disputes/{dispute_id}"]')
     assert "Needs a response" in link.text_content()
 
-    disputes = page(browser, "/console/payments/disputes", test="1")
+    disputes = page(browser, "/console/payments/disputes", mode="test")
     assert dispute_id in disputes.text
     assert "fraudulent" in disputes.text
     path = "/console/payments/disputes"
-    assert dispute_id in page(browser, path, test="1", status="needs_response").text
-    assert dispute_id not in page(browser, path, test="1", status="won").text
+    assert dispute_id in page(browser, path, mode="test", status="needs_response").text
+    assert dispute_id not in page(browser, path, mode="test", status="won").text
     one = page(browser, f"/console/payments/disputes/{dispute_id}")
     assert (
         "submit the evidence, or accept it, in Sandbox's dashboard before Mar 8, 2026" in one.text
@@ -121,7 +121,7 @@ def test_romanian_words(
     operator = add_user(session_factory, merchant, "finance", locale="ro")
     browser = own_browser(client)
     sign_in(browser, operator.email)
-    listed = page(browser, "/console/payments", test="1")
+    listed = page(browser, "/console/payments", mode="test")
     assert "Plăți" in listed.text
     assert "Tranzacții bancare" in listed.text
     assert "Transfer bancar" in listed.text  # the processor filter's choice

@@ -53,7 +53,7 @@ def test_reply_then_close(
 ) -> None:
     browser, operator = owner
     request_id = support_request(session_factory, merchant, api)
-    inbox = shown(browser, BASE + "?test=1")
+    inbox = shown(browser, BASE + "?mode=test")
     assert "Plată dublă în februarie" in inbox.text
     assert "Maria Ionescu" in inbox.text
     assert "not answered yet" in inbox.text
@@ -84,9 +84,9 @@ def test_reply_then_close(
         False,
     )
     # The open ones are the inbox's default: an answered request waits in "answered".
-    assert "Plată dublă" not in shown(browser, BASE + "?test=1").text
-    assert "Plată dublă" in shown(browser, BASE + "?test=1&status=answered").text
-    assert "Plată dublă" in shown(browser, BASE + "?test=1&status=all").text
+    assert "Plată dublă" not in shown(browser, BASE + "?mode=test").text
+    assert "Plată dublă" in shown(browser, BASE + "?mode=test&status=answered").text
+    assert "Plată dublă" in shown(browser, BASE + "?mode=test&status=all").text
 
     closed = browser.post(
         f"{BASE}/{request_id}/close", data=answered.form("form-close"), follow_redirects=False

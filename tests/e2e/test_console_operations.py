@@ -52,7 +52,7 @@ def test_an_owner_walks_payments_catalog_and_support(
     page.get_by_role("link", name="Payments", exact=True).first.click()
     page.wait_for_url("**/console/payments")
     page.get_by_role("link", name="Show test data").click()
-    page.wait_for_url("**/console/payments?test=1")
+    page.wait_for_url("**/console/payments?mode=test")
     check(page, tmp_path, "payments")
     page.get_by_label("Status").select_option("succeeded")
     page.get_by_role("button", name="Show").click()
@@ -63,11 +63,11 @@ def test_an_owner_walks_payments_catalog_and_support(
     page.locator(f'a[href="/console/payments/disputes/{dispute_id}"]').click()
     expect(page.locator("h1")).to_contain_text("Dispute of")
     check(page, tmp_path, "dispute")
-    page.goto(site + "/console/payments/disputes?test=1")
+    page.goto(site + "/console/payments/disputes?mode=test")
     check(page, tmp_path, "disputes")
 
     # Bank transactions: upload a statement, then match the unmatched transfer by hand.
-    page.goto(site + "/console/payments/bank-transactions?test=1")
+    page.goto(site + "/console/payments/bank-transactions?mode=test")
     check(page, tmp_path, "bank-transactions")
     page.get_by_label("Statement file (camt.053 XML)").set_input_files(
         {
@@ -108,14 +108,14 @@ def test_an_owner_walks_payments_catalog_and_support(
     # Catalog: the overview, every list and page, a product made and a plan version added.
     page.get_by_role("link", name="Catalog").first.click()
     page.wait_for_url("**/console/catalog")
-    page.goto(site + "/console/catalog?test=1")
+    page.goto(site + "/console/catalog?mode=test")
     check(page, tmp_path, "catalog")
     for kind in KINDS:
-        page.goto(site + path_of(kind.key) + "?test=1")
+        page.goto(site + path_of(kind.key) + "?mode=test")
         check(page, tmp_path, f"catalog-{kind.key}")
         page.goto(site + f"{path_of(kind.key)}/{ids[kind.key]}")
         check(page, tmp_path, f"catalog-{kind.key}-one")
-    page.goto(site + "/console/catalog/products/new?test=1")
+    page.goto(site + "/console/catalog/products/new?mode=test")
     page.get_by_role("button", name="Create the product").click()
     expect(page.locator("#f-name-error")).to_have_text("Fill this in.")
     check(page, tmp_path, "catalog-product-refused")

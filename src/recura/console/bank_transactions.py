@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from recura.console import audit, auth, operations, pages
+from recura.console import audit, auth, modes, operations, pages
 from recura.console.auth import Operator
 from recura.core.bank_matching import UnmatchedReason
 from recura.db.models import BankTransaction, Invoice
@@ -45,12 +45,13 @@ def transaction_list(
     request: Request,
     status: str = "",
     after: str = "",
-    test: bool = False,
+    mode: str = "",
     done: str = "",
     imported: int = 0,
     skipped: int = 0,
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
+    test = mode == modes.TEST
     return _list(
         request,
         operator,
@@ -82,7 +83,7 @@ def _list(
             session, tenant, operations.PER_PAGE, after[:64] or None, chosen or None
         )
         session.expunge_all()
-    filters = {"status": chosen, "test": "1" if test else ""}
+    filters = {"status": chosen, "mode": modes.TEST if test else ""}
     path = "/console/payments/bank-transactions"
     more = operations.link(path, **filters, after=found.items[-1].id) if found.has_more else None
     return operations.render(
@@ -96,7 +97,7 @@ def _list(
         test=test,
         first_page=operations.link(path, **filters) if after else None,
         more=more,
-        other_mode=path + ("" if test else "?test=1"),
+        other_mode=path + ("" if test else "?mode=test"),
         done=done,
         counts=counts or {},
         error=error,
@@ -264,7 +265,7 @@ async def upload(request: Request, operator: Operator = Depends(WRITE)) -> Respo
     body = await request.body()
     parts = _multipart(request.headers.get("content-type", ""), body)
     fields = {name: value.decode(errors="replace") for name, (value, _) in parts.items()}
-    test = fields.get("test") == "1"
+    test = fields.get(modes.PARAMETER) == modes.TEST
     if not auth.form_accepted(request, operator, "bank_statement_upload", fields):
         return await run_in_threadpool(
             _list, request, operator, test=test, error="page.form_expired", code=403
@@ -311,7 +312,7 @@ def _import(request: Request, operator: Operator, data: bytes, test: bool) -> Re
         )
     target = operations.link(
         "/console/payments/bank-transactions",
-        test="1" if test else "",
+        mode=modes.TEST if test else "",
         done="imported",
         imported=str(len(done.statements)),
         skipped=str(len(done.skipped)),

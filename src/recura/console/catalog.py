@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from recura.console import auth, operations, pages
+from recura.console import auth, modes, operations, pages
 from recura.console.auth import Operator
 from recura.db.base import TenantColumns
 from recura.db.models import AddOn, BillableMetric, Coupon, Feature, Plan, Product, PromotionCode
@@ -178,9 +178,8 @@ def _tenant_row(
 
 
 @router.get("")
-def overview(
-    request: Request, test: bool = False, operator: Operator = Depends(READ)
-) -> HTMLResponse:
+def overview(request: Request, mode: str = "", operator: Operator = Depends(READ)) -> HTMLResponse:
+    test = mode == modes.TEST
     tenant = operations.tenant(operator, test)
     with pages.unit(request) as session:
         firsts = {kind.key: kind.listed(session, tenant, 5, None) for kind in KINDS}
@@ -195,7 +194,7 @@ def overview(
         more={key: found.has_more for key, found in firsts.items()},
         path_of=path_of,
         test=test,
-        other_mode="/console/catalog" + ("" if test else "?test=1"),
+        other_mode="/console/catalog" + ("" if test else "?mode=test"),
     )
 
 
@@ -207,20 +206,21 @@ def _list_endpoint(kind: Kind) -> Callable[..., HTMLResponse]:
     def listing(
         request: Request,
         after: str = "",
-        test: bool = False,
+        mode: str = "",
         done: str = "",
         operator: Operator = Depends(READ),
     ) -> HTMLResponse:
+        test = mode == modes.TEST
         tenant = operations.tenant(operator, test)
         with pages.unit(request) as session:
             found = kind.listed(session, tenant, operations.PER_PAGE, after[:64] or None)
             rows = kind.shown(session, tenant, found.items)
             session.expunge_all()
         base = path_of(kind.key)
-        mode = "1" if test else ""
+        mode = modes.TEST if test else ""
         more = None
         if found.has_more:
-            more = operations.link(base, test=mode, after=found.items[-1].id)
+            more = operations.link(base, mode=mode, after=found.items[-1].id)
         return render(
             request,
             operator,
@@ -230,9 +230,9 @@ def _list_endpoint(kind: Kind) -> Callable[..., HTMLResponse]:
             base=base,
             value_text=value_text,
             test=test,
-            first_page=operations.link(base, test=mode) if after else None,
+            first_page=operations.link(base, mode=mode) if after else None,
             more=more,
-            other_mode=base + ("" if test else "?test=1"),
+            other_mode=base + ("" if test else "?mode=test"),
         )
 
     return listing

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from recura.console import audit, auth, form_errors, operations, pages
+from recura.console import audit, auth, form_errors, modes, operations, pages
 from recura.console.auth import Operator
 from recura.console.catalog import path_of, render
 from recura.core.money import exponent, is_currency
@@ -464,9 +464,8 @@ def _find(
 
 
 def _get_endpoint(form: Form) -> Callable[..., HTMLResponse]:
-    def show(
-        request: Request, test: bool = False, operator: Operator = Depends(WRITE)
-    ) -> HTMLResponse:
+    def show(request: Request, mode: str = "", operator: Operator = Depends(WRITE)) -> HTMLResponse:
+        test = mode == modes.TEST
         object_id = str(request.path_params.get("object_id", ""))[:64]
         tenant = operations.tenant(operator, test)
         # A link may choose some fields ahead (a coupon's page: `?coupon=cpn_…`).
@@ -499,7 +498,7 @@ def _submit(
     request: Request, operator: Operator, form: Form, object_id: str, fields: dict[str, str]
 ) -> Response:
     values = {i.name: fields.get(i.name, "")[: i.max_length] for i in form.inputs}
-    tenant = operations.tenant(operator, fields.get("test") == "1")
+    tenant = operations.tenant(operator, fields.get(modes.PARAMETER) == modes.TEST)
     if object_id:
         found = _find(request, operator, form, object_id)
         if found is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from recura.console import auth, operations, pages
+from recura.console import auth, modes, operations, pages
 from recura.console.auth import Operator
 from recura.domains.customers import repository as customers
 from recura.domains.payments import disputes, repository
@@ -25,9 +25,10 @@ def dispute_list(
     request: Request,
     status: str = "",
     after: str = "",
-    test: bool = False,
+    mode: str = "",
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
+    test = mode == modes.TEST
     chosen = status if status in DISPUTE_STATUSES else ""
     tenant = operations.tenant(operator, test)
     with pages.unit(request) as session:
@@ -35,7 +36,7 @@ def dispute_list(
             session, tenant, operations.PER_PAGE, after[:64] or None, None, chosen or None
         )
         session.expunge_all()
-    filters = {"status": chosen, "test": "1" if test else ""}
+    filters = {"status": chosen, "mode": modes.TEST if test else ""}
     path = "/console/payments/disputes"
     more = operations.link(path, **filters, after=found.items[-1].id) if found.has_more else None
     return operations.render(
@@ -48,7 +49,7 @@ def dispute_list(
         test=test,
         first_page=operations.link(path, **filters) if after else None,
         more=more,
-        other_mode=path + ("" if test else "?test=1"),
+        other_mode=path + ("" if test else "?mode=test"),
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from recura.console import auth, operations, pages
+from recura.console import auth, modes, operations, pages
 from recura.console.auth import Operator
 from recura.db.models import Payment
 from recura.domains.customers import repository as customers
@@ -32,9 +32,10 @@ def payment_list(
     since: str = "",
     until: str = "",
     after: str = "",
-    test: bool = False,
+    mode: str = "",
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
+    test = mode == modes.TEST
     chosen_status = status if status in STATUSES else ""
     chosen_processor = processor if processor in PROCESSORS else ""
     customer_id = customer.strip()[:64]
@@ -61,7 +62,7 @@ def payment_list(
         "customer": customer_id,
         "since": first.isoformat() if first else "",
         "until": last.isoformat() if last else "",
-        "test": "1" if test else "",
+        "mode": modes.TEST if test else "",
     }
     more = None
     if found.has_more:
@@ -78,7 +79,7 @@ def payment_list(
         test=test,
         first_page=operations.link("/console/payments", **filters) if after else None,
         more=more,
-        other_mode="/console/payments" + ("" if test else "?test=1"),
+        other_mode="/console/payments" + ("" if test else "?mode=test"),
         bad_days=(since.strip() != "" and first is None) or (until.strip() != "" and last is None),
     )
 

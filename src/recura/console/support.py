@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from recura.console import audit, auth, operations, pages
+from recura.console import audit, auth, modes, operations, pages
 from recura.console.auth import Operator
 from recura.db.models import SupportRequest
 from recura.domains.common.errors import ConflictError, InvalidError, NotFoundError
@@ -55,9 +55,10 @@ def inbox(
     request: Request,
     status: str = "open",
     after: str = "",
-    test: bool = False,
+    mode: str = "",
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
+    test = mode == modes.TEST
     chosen = status if status in STATUSES else ""
     tenant = operations.tenant(operator, test)
     account_id = operator.account.id
@@ -76,7 +77,7 @@ def inbox(
         }
         session.expunge_all()
     # "all" is kept in links: no status would mean the default, the open ones.
-    filters = {"status": chosen or "all", "test": "1" if test else ""}
+    filters = {"status": chosen or "all", "mode": modes.TEST if test else ""}
     more = None
     if found.has_more:
         more = operations.link("/console/support", **filters, after=found.items[-1].id)
@@ -93,7 +94,7 @@ def inbox(
         category=lambda r: _category(r.category, operator.locale),
         first_page=operations.link("/console/support", **filters) if after else None,
         more=more,
-        other_mode="/console/support" + ("?status=open" if test else "?status=open&test=1"),
+        other_mode="/console/support" + ("?status=open" if test else "?status=open&mode=test"),
     )
 
 
