@@ -14,6 +14,7 @@ from recura.console.routes import router
 from recura.core import permissions
 from recura.core.permissions import ROLES
 from tests.conftest import Merchant
+from tests.console import operations_data
 from tests.console.conftest import add_user, browser, sign_in
 from tests.portal.conftest import Page
 
@@ -86,6 +87,7 @@ def test_each_role_gets_what_its_permissions_allow(
         .replace("{key_id}", "key_unknown")
         .replace("{customer_id}", customer)
     )
+    url = operations_data.fill(url, session_factory, merchant, merchant.api)
     response = own.request(
         method, url, data={} if method == "POST" else None, follow_redirects=False
     )

@@ -224,8 +224,10 @@ def test_dispute_events(event_type: str, kind: str) -> None:
         "dispute_amount": {"currency_code": "JPY", "value": "3000"},
         "disputed_transactions": [{"seller_transaction_id": "2GG279541U471931P"}],
         "dispute_outcome": {"outcome_code": "RESOLVED_BUYER_FAVOUR"},
+        "seller_response_due_date": "2026-04-26T22:17:17.000Z",
     }
     translated = translate(event(event_type, dispute))
+    assert translated.respond_by == datetime(2026, 4, 26, 22, 17, 17, tzinfo=UTC)
     assert translated.kind == kind
     assert translated.dispute_reference == "PP-D-27803"
     assert translated.payment_reference == "2GG279541U471931P"

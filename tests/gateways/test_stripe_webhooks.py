@@ -432,6 +432,20 @@ RON_10 = Money(1000, "RON")
             id="dispute-with-the-charge-expanded",
         ),
         pytest.param(
+            "charge.dispute.created",
+            dispute("needs_response", evidence_details={"due_by": 1723679999}),
+            {
+                "kind": "dispute.created",
+                "payment_reference": "pi_1",
+                "dispute_reference": "dp_1",
+                "amount": RON_49,
+                "status": "needs_response",
+                "reason": "fraudulent",
+                "respond_by": datetime(2024, 8, 14, 23, 59, 59, tzinfo=UTC),
+            },
+            id="dispute-with-its-evidence-deadline",
+        ),
+        pytest.param(
             "charge.dispute.closed",
             dispute("warning_closed", payment_intent=None),
             {

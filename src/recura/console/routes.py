@@ -8,11 +8,17 @@ from recura.console import (
     account,
     api_keys,
     audit_log,
+    bank_transactions,
+    catalog,
+    catalog_forms,
     customers,
+    disputes,
     home,
+    payments,
     reset,
     sections,
     sign_in,
+    support,
     team,
 )
 
@@ -22,6 +28,15 @@ for _pages in (
     reset.router,
     home.router,
     customers.router,
+    # Disputes and bank transactions before the payments' `/{payment_id}`; the catalog's
+    # forms (`…/new`) before its objects' pages.
+    disputes.router,
+    bank_transactions.router,
+    payments.router,
+    catalog.router,
+    catalog_forms.router,
+    catalog.object_router,
+    support.router,
     sections.router,
     team.router,
     account.router,

@@ -193,6 +193,8 @@ class GatewayEvent:
     # it (DisputeStatus), since each processor names the stages differently.
     status: str | None = None
     reason: str | None = None
+    # A dispute's deadline for the merchant's evidence, when the processor says it.
+    respond_by: datetime | None = None
     method: SavedMethod | None = None  # payment_method.updated/saved: the card as it is now
     customer_reference: str | None = None  # payment_method.saved: Recura's customer id
     action_url: str | None = None  # payment.requires_action: where the customer confirms

@@ -163,6 +163,7 @@ def translate(event: Mapping[str, Any]) -> GatewayEvent:
             else None,
             amount=_money(resource.get("dispute_amount")),
             reason=string(resource.get("reason")),
+            respond_by=_optional_timestamp(resource.get("seller_response_due_date")),
             data=_compact(outcome=outcome.get("outcome_code")),
         )
     return GatewayEvent(**common, method_reference=string(resource.get("id")))
@@ -185,6 +186,14 @@ def _timestamp(value: object, what: str) -> datetime:
     if parsed.tzinfo is None:
         raise WebhookRejected(f"{what} has no time zone: {value!r}")
     return parsed
+
+
+def _optional_timestamp(value: object) -> datetime | None:
+    """A deadline that may be absent: one that is not a zoned timestamp is left out."""
+    try:
+        return _timestamp(value, "deadline")
+    except WebhookRejected:
+        return None
 
 
 def _money(value: object) -> Money | None:

@@ -268,7 +268,16 @@ def _dispute(kind_of: str, dispute: dict[str, Any]) -> dict[str, Any]:
         "amount": _money(dispute),
         "status": _DISPUTE_STATUS.get(str(dispute.get("status")), "under_review"),
         "reason": dispute.get("reason"),
+        "respond_by": _due_by(dispute.get("evidence_details")),
     }
+
+
+def _due_by(details: object) -> datetime | None:
+    """When the evidence is due (`evidence_details.due_by`, seconds since the epoch)."""
+    due = details.get("due_by") if isinstance(details, dict) else None
+    if isinstance(due, int) and not isinstance(due, bool) and 0 < due < 2**40:
+        return datetime.fromtimestamp(due, UTC)
+    return None
 
 
 def _method(kind_of: str, method: dict[str, Any]) -> dict[str, Any]:

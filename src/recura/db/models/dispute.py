@@ -29,4 +29,6 @@ class Dispute(TenantColumns, Base):
     # When the processor took the disputed money from the merchant's balance, and gave it back.
     funds_withdrawn_at: Mapped[datetime | None]
     funds_reinstated_at: Mapped[datetime | None]
+    # The processor's deadline for the merchant's evidence, when it said one.
+    respond_by: Mapped[datetime | None]
     updated_at: Mapped[datetime]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,6 +80,42 @@ def page(
         if value is not None:
             stmt = stmt.where(column == value)
     return paginate(session, stmt, Invoice, limit, starting_after)
+
+
+def open_to_match(
+    session: Session,
+    tenant: Tenant,
+    currency: str,
+    query: str,
+    still_due: int | None,
+    limit: int,
+) -> list[Invoice]:
+    """Open invoices in `currency` a transfer could pay, newest first: `query` matches the
+    start of the number or the payment reference, or anywhere in the customer's name or the
+    start of their email; `still_due` is what remains to be paid, exactly."""
+    stmt = (
+        tenant.scope(select(Invoice), Invoice)
+        .join(
+            Customer,
+            (Customer.account_id == Invoice.account_id) & (Customer.id == Invoice.customer_id),
+        )
+        .where(Invoice.status == "open", Invoice.currency == currency)
+    )
+    words = query.strip().lower()[:200]
+    if words:
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        compact = escaped.replace(" ", "").upper()
+        stmt = stmt.where(
+            or_(
+                func.upper(Invoice.number).like(f"{escaped.upper()}%", escape="\\"),
+                func.upper(Invoice.payment_reference).like(f"{compact}%", escape="\\"),
+                func.lower(Customer.name).like(f"%{escaped}%", escape="\\"),
+                func.lower(Customer.email).like(f"{escaped}%", escape="\\"),
+            )
+        )
+    if still_due is not None:
+        stmt = stmt.where(Invoice.amount_due - Invoice.amount_paid == still_due)
+    return list(session.scalars(stmt.order_by(Invoice.id.desc()).limit(limit)))
 
 
 def lines_of(session: Session, tenant: Tenant, invoice_ids: list[str]) -> Sequence[InvoiceLine]:

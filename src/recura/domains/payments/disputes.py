@@ -29,9 +29,14 @@ def get(session: Session, tenant: Tenant, dispute_id: str) -> Dispute:
 
 
 def page(
-    session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    payment: str | None,
+    status: str | None = None,
 ) -> Page[Dispute]:
-    return repository.disputes_page(session, tenant, limit, starting_after, payment)
+    return repository.disputes_page(session, tenant, limit, starting_after, payment, status)
 
 
 def record(
@@ -63,6 +68,7 @@ def record(
             closed_at=None,
             funds_withdrawn_at=None,
             funds_reinstated_at=None,
+            respond_by=event.respond_by,
             created_at=now,
             updated_at=now,
         )
@@ -78,8 +84,13 @@ def record(
     funds = _funds(session, tenant, payment, found, event, now)
     if event.occurred_at < found.status_changed_at:
         return "applied" if funds else "stale"
+    # A deadline first said, or moved, by news that is not older than what we have.
+    moved = event.respond_by is not None and event.respond_by != found.respond_by
+    if moved:
+        found.respond_by = event.respond_by
+        found.updated_at = now
     if found.status in CLOSED or found.status == status:
-        return "applied" if funds else "unchanged"
+        return "applied" if funds or moved else "unchanged"
     found.status_changed_at = event.occurred_at
     found.reason = event.reason or found.reason
     if status in CLOSED:

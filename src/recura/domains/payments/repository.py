@@ -109,12 +109,25 @@ def payments_page(
     *,
     invoice: str | None,
     customer: str | None,
+    status: str | None = None,
+    gateway: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
 ) -> Page[Payment]:
+    """Newest first; `since` and `before` bound when the payment was made (half-open)."""
     stmt = tenant.scope(select(Payment), Payment)
     if invoice is not None:
         stmt = stmt.where(Payment.invoice_id == invoice)
     if customer is not None:
         stmt = stmt.where(Payment.customer_id == customer)
+    if status is not None:
+        stmt = stmt.where(Payment.status == status)
+    if gateway is not None:
+        stmt = stmt.where(Payment.gateway == gateway)
+    if since is not None:
+        stmt = stmt.where(Payment.created_at >= since)
+    if before is not None:
+        stmt = stmt.where(Payment.created_at < before)
     return paginate(session, stmt, Payment, limit, starting_after)
 
 
@@ -207,11 +220,18 @@ def lock_refunds_of(session: Session, tenant: Tenant, payment_id: str) -> list[R
 
 
 def disputes_page(
-    session: Session, tenant: Tenant, limit: int, starting_after: str | None, payment: str | None
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    payment: str | None,
+    status: str | None = None,
 ) -> Page[Dispute]:
     stmt = tenant.scope(select(Dispute), Dispute)
     if payment is not None:
         stmt = stmt.where(Dispute.payment_id == payment)
+    if status is not None:
+        stmt = stmt.where(Dispute.status == status)
     return paginate(session, stmt, Dispute, limit, starting_after)
 
 
@@ -345,6 +365,11 @@ def paid_transfers(
     return list(session.scalars(stmt))
 
 
+def statement(session: Session, tenant: Tenant, statement_id: str) -> BankStatement | None:
+    stmt = tenant.scope(select(BankStatement), BankStatement)
+    return session.scalar(stmt.where(BankStatement.id == statement_id))
+
+
 def statement_by_key(session: Session, tenant: Tenant, key: str) -> BankStatement | None:
     """The statement imported under `key` (`camt053.statement_key`), if one was."""
     stmt = tenant.scope(select(BankStatement), BankStatement)
@@ -374,6 +399,21 @@ def bank_transactions_page(
 
 def payment_by_key(session: Session, account_id: str, payment_id: str) -> Payment:
     return session.get_one(Payment, (account_id, payment_id))
+
+
+def find_payment_by_key(session: Session, account_id: str, payment_id: str) -> Payment | None:
+    """The account's payment with this id, in test or live data, if there is one."""
+    return session.get(Payment, (account_id, payment_id))
+
+
+def find_dispute_by_key(session: Session, account_id: str, dispute_id: str) -> Dispute | None:
+    return session.get(Dispute, (account_id, dispute_id))
+
+
+def find_transaction_by_key(
+    session: Session, account_id: str, transaction_id: str
+) -> BankTransaction | None:
+    return session.get(BankTransaction, (account_id, transaction_id))
 
 
 def refund_by_key(session: Session, account_id: str, refund_id: str) -> Refund:

@@ -29,9 +29,22 @@ def page(
     *,
     invoice: str | None = None,
     customer: str | None = None,
+    status: str | None = None,
+    gateway: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
 ) -> Page[Payment]:
     return repository.payments_page(
-        session, tenant, limit, starting_after, invoice=invoice, customer=customer
+        session,
+        tenant,
+        limit,
+        starting_after,
+        invoice=invoice,
+        customer=customer,
+        status=status,
+        gateway=gateway,
+        since=since,
+        before=before,
     )
 
 

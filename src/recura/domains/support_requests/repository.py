@@ -85,3 +85,8 @@ def subscription_customer(session: Session, tenant: Tenant, subscription_id: str
         Subscription.id == subscription_id
     )
     return session.scalar(stmt)
+
+
+def find_by_key(session: Session, account_id: str, request_id: str) -> SupportRequest | None:
+    """The account's request with this id, in test or live data, if there is one."""
+    return session.get(SupportRequest, (account_id, request_id))
