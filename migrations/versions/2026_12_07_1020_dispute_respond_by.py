@@ -4,7 +4,7 @@ Stripe says it in `evidence_details.due_by`, PayPal in `seller_response_due_date
 console's dispute pages show it. Disputes recorded before have none until their next news.
 
 Revision ID: 2026_12_07_1020
-Revises: 2026_12_07_0950
+Revises: 2026_12_07_1005
 Create Date: 2026-12-07 13:40:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from recura.db.base import UTCDateTime
 
 revision: str = '2026_12_07_1020'
-down_revision: str | None = '2026_12_07_0950'
+down_revision: str | None = '2026_12_07_1005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
