@@ -69,7 +69,8 @@ def test_connecting_keeps_the_secret_and_tokens_sealed(
     for sealed in (conn.client_secret, conn.access_token, conn.refresh_token):
         assert sealed is not None
         assert sealed.startswith("f1.")
-        assert sealed not in fake_anaf.access and sealed not in fake_anaf.refresh
+        assert sealed not in fake_anaf.access
+        assert sealed not in fake_anaf.refresh
     access = connections.unseal(anaf, conn, "access token", conn.access_token or "")
     assert access in fake_anaf.access
     # Sealed for this account and mode: it opens nowhere else.
@@ -134,7 +135,8 @@ def test_tokens_are_refreshed_before_they_end_and_uploads_go_on(
     assert refresh(session_factory, clock, anaf) == 1
     after = stored(session_factory, merchant.account_id)
     assert after.refreshed_at == clock.now()
-    assert after.access_expires_at is not None and before.access_expires_at is not None
+    assert after.access_expires_at is not None
+    assert before.access_expires_at is not None
     assert after.access_expires_at > before.access_expires_at
     old_refresh = connections.unseal(anaf, before, "refresh token", before.refresh_token or "")
     new_refresh = connections.unseal(anaf, after, "refresh token", after.refresh_token or "")
