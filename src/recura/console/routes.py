@@ -6,9 +6,11 @@ from fastapi import APIRouter
 
 from recura.console import (
     account,
+    anaf_settings,
     api_keys,
     audit_log,
     customers,
+    einvoices,
     home,
     reset,
     sections,
@@ -27,5 +29,7 @@ for _pages in (
     account.router,
     api_keys.router,
     audit_log.router,
+    anaf_settings.router,
+    einvoices.router,
 ):
     router.include_router(_pages)

@@ -63,6 +63,16 @@ class Exchange:
     redirect_uri: str
 
 
+def mode_of(livemode: bool) -> str:
+    return "live" if livemode else "test"
+
+
+def livemode_of_state(state: str) -> bool | None:
+    """Which connection a callback's state was made for (None: not one of ours)."""
+    mode = state.partition(".")[0]
+    return {"live": True, "test": False}.get(mode)
+
+
 def environment(livemode: bool) -> str:
     return "prod" if livemode else "test"
 
@@ -130,7 +140,8 @@ def start(
     if client_secret:
         conn.client_secret = seal(anaf, conn, "client secret", client_secret)
     conn.redirect_uri = redirect_uri
-    state = secrets.token_urlsafe(24)
+    # The mode leads the state: the one callback address serves both connections.
+    state = f"{mode_of(tenant.livemode)}.{secrets.token_urlsafe(24)}"
     conn.pending_state = _state_hash(state)
     conn.updated_at = now
     session.flush()

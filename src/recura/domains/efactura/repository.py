@@ -220,3 +220,12 @@ def invoice_of_period(
         else Invoice.period_start == period_start
     )
     return session.scalars(stmt).first()
+
+
+def invoice_numbers(session: Session, tenant: Tenant, invoice_ids: set[str]) -> dict[str, str]:
+    if not invoice_ids:
+        return {}
+    stmt = tenant.scope(select(Invoice.id, Invoice.number), Invoice).where(
+        Invoice.id.in_(invoice_ids)
+    )
+    return {i: n or i for i, n in session.execute(stmt)}

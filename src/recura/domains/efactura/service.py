@@ -87,3 +87,10 @@ def to_out(row: EInvoice, now: datetime) -> EInvoiceOut:
         livemode=row.livemode,
         created_at=row.created_at,
     )
+
+
+def invoice_numbers(session: Session, tenant: Tenant, rows: list[EInvoice]) -> dict[str, str]:
+    """The numbers of the invoices the rows (and their corrections) belong to, by id."""
+    ids = {r.invoice_id for r in rows if r.invoice_id}
+    ids |= {r.correction_invoice_id for r in rows if r.correction_invoice_id}
+    return repository.invoice_numbers(session, tenant, ids)
