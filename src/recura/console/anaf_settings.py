@@ -77,7 +77,8 @@ def _page(
 
 
 def _callback_url(request: Request) -> str:
-    return request.app.state.settings.public_url.rstrip("/") + CALLBACK
+    public_url: str = request.app.state.settings.public_url
+    return public_url.rstrip("/") + CALLBACK
 
 
 @router.get("")
