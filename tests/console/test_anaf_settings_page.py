@@ -106,8 +106,8 @@ def test_a_callback_not_started_here_is_refused(
     forged = own.get("/console/settings/anaf/callback?code=abc&state=test.forged")
     assert forged.status_code == 409
     assert "does not belong to a connection being made here" in Page(forged).text
-    refused = own.get("/console/settings/anaf/callback?error=access_denied")
-    assert refused.status_code == 400
+    refused = Page(own.get("/console/settings/anaf/callback?error=access_denied"))
+    assert "ANAF did not authorise the connection" in refused.text
 
 
 def test_without_a_cui_the_page_says_what_to_do_in_romanian(

@@ -147,7 +147,8 @@ async def callback(
 def _callback(request: Request, operator: Operator, code: str, state: str, error: str) -> Response:
     livemode = connections.livemode_of_state(state)
     if error or not code or livemode is None:
-        return _page(request, operator, error="anaf.error.refused", status=400)
+        # Not the operator's mistake: ANAF's answer says no (or nothing); the page says so.
+        return _page(request, operator, error="anaf.error.refused")
     tenant = Tenant(operator.account.id, livemode)
     anaf = _anaf(request)
     try:

@@ -11,38 +11,41 @@ State = Literal["invalid", "pending", "uploaded", "accepted", "rejected"]
 
 
 class AnafMessageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"rule": "BR-RO-010", "message": "[BR-RO-010] Numarul de inregistrare"}]
+        }
+    )
+
     rule: str
     message: str
 
 
+EINVOICE_EXAMPLE: dict[str, object] = {
+    "id": "einv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "object": "einvoice",
+    "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+    "credit_note": None,
+    "type_code": "380",
+    "state": "accepted",
+    "deadline": "2026-02-06",
+    "at_risk": False,
+    "upload_index": "5001234567",
+    "download_id": "3001234567",
+    "messages": [],
+    "has_answer": True,
+    "attempts": 0,
+    "next_attempt_at": None,
+    "uploaded_at": "2026-02-02T09:00:00Z",
+    "decided_at": "2026-02-02T09:05:00Z",
+    "correction_invoice": None,
+    "livemode": False,
+    "created_at": "2026-02-02T08:59:00Z",
+}
+
+
 class EInvoiceOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "einv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-                    "object": "einvoice",
-                    "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
-                    "credit_note": None,
-                    "type_code": "380",
-                    "state": "accepted",
-                    "deadline": "2026-02-06",
-                    "at_risk": False,
-                    "upload_index": "5001234567",
-                    "download_id": "3001234567",
-                    "messages": [],
-                    "has_answer": True,
-                    "attempts": 0,
-                    "next_attempt_at": None,
-                    "uploaded_at": "2026-02-02T09:00:00Z",
-                    "decided_at": "2026-02-02T09:05:00Z",
-                    "correction_invoice": None,
-                    "livemode": False,
-                    "created_at": "2026-02-02T08:59:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [EINVOICE_EXAMPLE]})
 
     id: str
     object: Literal["einvoice"] = "einvoice"
@@ -70,12 +73,48 @@ class EInvoiceOut(BaseModel):
 
 
 class CorrectionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "einvoice": {
+                        **EINVOICE_EXAMPLE,
+                        "state": "rejected",
+                        "has_answer": True,
+                        "correction_invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3B",
+                    },
+                    "credit_note": "cn_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+                    "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3B",
+                }
+            ]
+        }
+    )
+
     einvoice: EInvoiceOut
     credit_note: str
     invoice: str
 
 
 class AnafConnectionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "connected": True,
+                    "id": "anafc_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+                    "cif": "18547290",
+                    "environment": "test",
+                    "client_id": "3c1f0a2b",
+                    "connected_at": "2026-01-15T09:30:00Z",
+                    "access_expires_at": "2026-04-15T09:30:00Z",
+                    "refresh_expires_at": "2027-01-15T09:30:00Z",
+                    "refresh_expiring": False,
+                    "last_error": None,
+                }
+            ]
+        }
+    )
+
     connected: bool
     id: str | None = None
     cif: str | None = None

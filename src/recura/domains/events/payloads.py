@@ -1006,7 +1006,11 @@ class CheckoutSessionCompleted(CheckoutSessionData):
 class AnafMessage(BaseModel):
     """One of ANAF's messages on a document: the rule it names, when it names one."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"rule": "BR-RO-010", "message": "[BR-RO-010] ..."}]},
+    )
     rule: str
     message: str
 
