@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 State = Literal["invalid", "pending", "uploaded", "accepted", "rejected"]
 
@@ -21,7 +21,7 @@ class AnafMessageOut(BaseModel):
     message: str
 
 
-EINVOICE_EXAMPLE: dict[str, object] = {
+EINVOICE_EXAMPLE: dict[str, JsonValue] = {
     "id": "einv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
     "object": "einvoice",
     "invoice": "inv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
