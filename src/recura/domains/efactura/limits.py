@@ -125,19 +125,7 @@ def _count(
     method: str,
     subject: str,
 ) -> AnafCall:
-    row = repository.call_count(session, account_id, livemode, cif, window, method, subject)
-    if row is None:
-        row = AnafCall(
-            account_id=account_id,
-            livemode=livemode,
-            cif=cif,
-            window=window,
-            method=method,
-            subject=subject,
-            count=0,
-        )
-        session.add(row)
-    return row
+    return repository.call_count(session, account_id, livemode, cif, window, method, subject)
 
 
 def used_today(session: Session, account_id: str, livemode: bool, now: datetime) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recura.db.models import (
@@ -137,16 +138,29 @@ def call_count(
     window: str,
     method: str,
     subject: str,
-) -> AnafCall | None:
-    stmt = select(AnafCall).where(
-        AnafCall.account_id == account_id,
-        AnafCall.livemode == livemode,
-        AnafCall.cif == cif,
-        AnafCall.window == window,
-        AnafCall.method == method,
-        AnafCall.subject == subject,
+) -> AnafCall:
+    """The count's row, made at 0 if missing (workers racing to make it make one), locked
+    until commit so that two claims never both take the last call under a limit."""
+    keys = {
+        "account_id": account_id,
+        "livemode": livemode,
+        "cif": cif,
+        "window": window,
+        "method": method,
+        "subject": subject,
+    }
+    stmt = (
+        select(AnafCall)
+        .where(*(getattr(AnafCall, name) == value for name, value in keys.items()))
+        .with_for_update()
     )
-    return session.scalars(stmt.with_for_update()).first()
+    found = session.scalars(stmt).first()
+    if found is not None:
+        return found
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(AnafCall).values(**keys, count=0)
+    session.execute(insert.on_conflict_do_nothing(index_elements=list(keys)))
+    return session.scalars(stmt).one()
 
 
 def calls_on(session: Session, tenant: Tenant, window: str) -> list[AnafCall]:
