@@ -309,3 +309,24 @@ def test_the_at_risk_list(
     bad = merchant.api.get("/v1/einvoices", params={"state": "lost"})
     assert bad.status_code == 422
     assert merchant.api.get("/v1/einvoices/einv_nope").status_code == 404
+
+
+def test_when_anaf_does_not_answer_the_upload_is_tried_again_later(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    clock: FixedClock,
+    fake_anaf: FakeAnaf,
+    anaf: Anaf,
+) -> None:
+    invoice = first_invoice(merchant)
+    connect(session_factory, Tenant(merchant.account_id, False), anaf, clock.now())
+    einvoice = add_einvoice(session_factory, merchant.account_id, invoice["id"], clock.now())
+    closed = Anaf(anaf.secret, anaf.oauth_base, "http://127.0.0.1:9")  # nothing listens
+    assert run(session_factory, clock, closed) == 1
+    waiting = row(session_factory, merchant.account_id, einvoice)
+    assert (waiting.state, waiting.attempts) == ("pending", 1)
+    assert waiting.next_attempt_at == clock.now() + sending.BACKOFF[0]
+    assert run(session_factory, clock, anaf) == 0  # not due yet
+    clock.advance(sending.BACKOFF[0])
+    run(session_factory, clock, anaf)
+    assert row(session_factory, merchant.account_id, einvoice).state == "uploaded"
