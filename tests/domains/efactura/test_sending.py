@@ -17,7 +17,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.efactura import limits, sending
 from recura.domains.efactura.connections import Anaf
-from tests.conftest import T0, Merchant
+from tests.conftest import T0, Merchant, make_merchant
 from tests.domains.efactura.conftest import CIF, connect
 from tests.domains.efactura.documents import add_einvoice, row
 from tests.event_contract import check_recorded
@@ -330,3 +330,42 @@ def test_when_anaf_does_not_answer_the_upload_is_tried_again_later(
     clock.advance(sending.BACKOFF[0])
     run(session_factory, clock, anaf)
     assert row(session_factory, merchant.account_id, einvoice).state == "uploaded"
+
+
+def test_one_accounts_backlog_does_not_keep_anothers_waiting(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    client: TestClient,
+    clock: FixedClock,
+    fake_anaf: FakeAnaf,
+    anaf: Anaf,
+) -> None:
+    other = make_merchant(session_factory, client, "Alt Client SRL")
+    fake_anaf.clients["recura-app"].cifs.add("14399840")
+    made = {}
+    for owner, cif, count in ((merchant, CIF, 5), (other, "14399840", 1)):
+        owner.api.ok("PATCH", "/v1/account", json={"vat_id": f"RO{cif}"})
+        world = World(owner.api, T0)
+        customer = world.customer(kind="company", legal_name="Client SRL", country="RO")
+        connect(session_factory, Tenant(owner.account_id, False), anaf, clock.now())
+        made[owner.account_id] = [
+            add_einvoice(
+                session_factory,
+                owner.account_id,
+                world.invoices(world.subscribe(customer, world.plan(4900))["id"])[0]["id"],
+                clock.now(),
+            )
+            for _ in range(count)
+        ]
+    units = lambda: unit_of_work(session_factory)  # noqa: E731
+    assert sending.upload_due(units, clock, 2, anaf=anaf) == 2
+    states = {
+        account: [row(session_factory, account, e).state for e in ids]
+        for account, ids in made.items()
+    }
+    assert states[other.account_id] == ["uploaded"]
+    assert states[merchant.account_id].count("uploaded") == 1
+    # What the small one leaves, the large one takes.
+    assert sending.upload_due(units, clock, 3, anaf=anaf) == 3
+    left = [row(session_factory, merchant.account_id, e).state for e in made[merchant.account_id]]
+    assert left.count("uploaded") == 4

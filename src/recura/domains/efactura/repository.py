@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,14 +77,25 @@ def connections_to_warn(
     return list(session.scalars(stmt))
 
 
-def lock_due(session: Session, now: datetime, limit: int) -> list[EInvoice]:
-    """E-invoices to upload or to ask about, due first, locked (others skipped)."""
+def _due(now: datetime) -> Any:
+    return (
+        EInvoice.state.in_(IN_FLIGHT),
+        or_(EInvoice.next_attempt_at.is_(None), EInvoice.next_attempt_at <= now),
+    )
+
+
+def due_accounts(session: Session, now: datetime, limit: int) -> list[str]:
+    """Up to `limit` accounts with e-invoices due."""
+    stmt = select(EInvoice.account_id).where(*_due(now)).distinct().limit(limit)
+    return list(session.scalars(stmt))
+
+
+def lock_due(session: Session, account_id: str, now: datetime, limit: int) -> list[EInvoice]:
+    """One account's e-invoices to upload or to ask about, due first, locked (others
+    skipped, so that other workers take others)."""
     stmt = (
         select(EInvoice)
-        .where(
-            EInvoice.state.in_(IN_FLIGHT),
-            or_(EInvoice.next_attempt_at.is_(None), EInvoice.next_attempt_at <= now),
-        )
+        .where(EInvoice.account_id == account_id, *_due(now))
         .order_by(EInvoice.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)

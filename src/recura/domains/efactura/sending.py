@@ -108,7 +108,7 @@ class Uploading(staged.Kind[Job, Answer]):
         return self._anaf
 
     def claim(self, session: Session, now: datetime, limit: int) -> Sequence[Job]:
-        rows = repository.lock_due(session, now, limit)
+        rows = _shared(session, now, limit)
         self.taken = len(rows)
         if not rows:
             return []
@@ -181,6 +181,29 @@ class Uploading(staged.Kind[Job, Answer]):
             _status(session, tenant, row, item, answer.status, now)
         elif answer.archive is not None:
             _decided(session, tenant, row, answer.archive, now)
+
+
+def _shared(session: Session, now: datetime, limit: int) -> list[EInvoice]:
+    """The batch is shared among the accounts with work due, so one account's backlog does
+    not keep another's e-invoices waiting behind it; what one leaves, others fill."""
+    accounts = repository.due_accounts(session, now, limit)
+    if not accounts:
+        return []
+    share = -(-limit // len(accounts))
+    rows: list[EInvoice] = []
+    filled = []
+    for account_id in accounts:
+        taken = repository.lock_due(session, account_id, now, min(share, limit - len(rows)))
+        rows += taken
+        if len(taken) == share:
+            filled.append(account_id)
+    for account_id in filled:
+        if len(rows) >= limit:
+            break
+        seen = {r.id for r in rows}
+        more = repository.lock_due(session, account_id, now, limit - len(rows) + len(seen))
+        rows += [r for r in more if r.id not in seen][: limit - len(rows)]
+    return rows
 
 
 def _job(row: EInvoice, conn: AnafConnection, token: str, anaf: Anaf, buyer: object | None) -> Job:
