@@ -6,6 +6,7 @@ for a token, 429 over the per-minute limit, 5xx)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from recura.gateways.anaf import answers
@@ -78,6 +79,24 @@ class EFactura:
     def status(self, upload_index: str, deadline: Deadline | None = None) -> answers.Status:
         body = self._get("stareMesaj", {"id_incarcare": upload_index}, deadline)
         return answers.status(body)
+
+    def messages(
+        self, cif: str, days: int, deadline: Deadline | None = None
+    ) -> list[dict[str, str]]:
+        """`listaMesajeFactura`: the messages of the last `days` (1 to 60) for `cif`, each
+        with `id_solicitare` (the upload index), `tip` and `id` (the download id). ANAF
+        says "no messages" in the same `eroare` field as its errors."""
+        body = self._get("listaMesajeFactura", {"zile": str(days), "cif": cif}, deadline)
+        try:
+            found = json.loads(body)
+        except ValueError:
+            raise Refused(200, body[:300].decode("utf-8", "replace")) from None
+        if "mesaje" in found:
+            return [{k: str(v) for k, v in m.items()} for m in found["mesaje"]]
+        error = str(found.get("eroare", ""))
+        if error.startswith("Nu exista mesaje"):
+            return []
+        raise Refused(200, error[:300])
 
     def download(self, download_id: str, deadline: Deadline | None = None) -> bytes:
         """The ZIP of ANAF's decision; an XML or JSON answer instead is an error."""
