@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
-from recura.db.models import AnafConnection, Event
+from recura.db.models import AnafCall, AnafConnection, Event
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
@@ -200,3 +200,28 @@ def test_the_merchant_is_warned_before_the_refresh_token_ends(
     assert warned[0].data["cif"] == CIF
     assert merchant.api.ok("GET", "/v1/anaf_connection")["refresh_expiring"] is True
     check_recorded(session_factory, merchant.account_id, client.app)  # type: ignore[arg-type]
+
+
+def test_yesterdays_call_counts_are_dropped(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    clock: FixedClock,
+    anaf: Anaf,
+) -> None:
+    def count(window: str) -> AnafCall:
+        return AnafCall(
+            account_id=merchant.account_id,
+            livemode=False,
+            cif=CIF,
+            window=window,
+            method="stareMesaj",
+            subject="1",
+            count=3,
+        )
+
+    with unit_of_work(session_factory) as session:
+        session.add_all([count("2026-01-14"), count("2026-01-15")])
+    refresh(session_factory, clock, anaf)
+    with unit_of_work(session_factory) as session:
+        kept = session.scalars(select(AnafCall.window)).all()
+    assert kept == ["2026-01-15"]
