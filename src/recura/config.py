@@ -127,3 +127,19 @@ class ProcessorApiBases(BaseSettings):
 @lru_cache(maxsize=1)
 def processor_api_bases() -> ProcessorApiBases:
     return ProcessorApiBases()
+
+
+class AnafBases(BaseSettings):
+    """Where ANAF's e-Factura requests go: its OAuth2 host and its API host (each with its
+    test and production paths). Tests point them at a local fake; a connection never
+    names them, for the same reason as `ProcessorApiBases`."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    anaf_oauth_base: str = "https://logincert.anaf.ro"
+    anaf_api_base: str = "https://api.anaf.ro"
+
+
+@lru_cache(maxsize=1)
+def anaf_bases() -> AnafBases:
+    return AnafBases()

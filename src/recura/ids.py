@@ -71,6 +71,7 @@ PREFIXES = {
     "acquisition_spend": "acqs",
     "customer_activity": "act",
     "einvoice": "einv",
+    "anaf_connection": "anafc",
 }
 
 

@@ -118,6 +118,11 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.CHECKOUT_SESSION_COMPLETED,
         # Asked for on the portal's billing details: tests/portal/test_details.py.
         EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED,
+        # e-Factura against a fake ANAF: tests/domains/efactura/.
+        EventType.EINVOICE_UPLOADED,
+        EventType.EINVOICE_ACCEPTED,
+        EventType.EINVOICE_REJECTED,
+        EventType.ANAF_CONNECTION_EXPIRING,
     }
     assert set(EventType) - elsewhere - seen == set()
 

@@ -113,12 +113,19 @@ def form_accepted(request: Request, operator: Operator, form: str, fields: dict[
 
 
 def render(
-    request: Request, operator: Operator, template: str, status: int = 200, **values: Any
+    request: Request,
+    operator: Operator,
+    template: str,
+    status: int = 200,
+    *,
+    frame: Frame | None = None,
+    **values: Any,
 ) -> HTMLResponse:
+    """A console page; `frame`: the operator's, changed (a form leading to another site)."""
     return pages.PAGES.render(
         request,
         template,
-        operator.frame(),
+        frame or operator.frame(),
         status,
         operator=operator,
         may=operator.may,

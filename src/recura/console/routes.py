@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from recura.console import (
     account,
+    anaf_settings,
     api_keys,
     audit_log,
     bank_transactions,
@@ -13,6 +14,7 @@ from recura.console import (
     catalog_forms,
     customers,
     disputes,
+    einvoices,
     home,
     payments,
     reset,
@@ -42,5 +44,7 @@ for _pages in (
     account.router,
     api_keys.router,
     audit_log.router,
+    anaf_settings.router,
+    einvoices.router,
 ):
     router.include_router(_pages)

@@ -4,6 +4,8 @@ from recura.db.models.account import Account
 from recura.db.models.account_logo import AccountLogo
 from recura.db.models.acquisition_spend import AcquisitionSpend
 from recura.db.models.add_on import AddOn
+from recura.db.models.anaf_call import AnafCall
+from recura.db.models.anaf_connection import AnafConnection
 from recura.db.models.announcement import Announcement
 from recura.db.models.api_key import ApiKey
 from recura.db.models.audit_entry import AuditEntry
@@ -69,6 +71,8 @@ __all__ = [
     "AccountLogo",
     "AcquisitionSpend",
     "AddOn",
+    "AnafCall",
+    "AnafConnection",
     "Announcement",
     "ApiKey",
     "AuditEntry",

@@ -67,4 +67,7 @@ class EInvoice(TenantColumns, Base):
     next_attempt_at: Mapped[datetime | None]
     uploaded_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    # A rejected invoice corrected the legal way: credited in full, and this invoice issued
+    # with the same lines in its place.
+    correction_invoice_id: Mapped[str | None] = mapped_column(ID)
     updated_at: Mapped[datetime]

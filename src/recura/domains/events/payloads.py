@@ -12,7 +12,7 @@ default is sent only when it applies (a subscription event's `change`, say).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union
 
@@ -72,6 +72,10 @@ class EventType(StrEnum):
     RETENTION_OFFER_ACCEPTED = "retention_offer.accepted"
     RETENTION_OFFER_DECLINED = "retention_offer.declined"
     CHECKOUT_SESSION_COMPLETED = "checkout.session.completed"
+    EINVOICE_UPLOADED = "einvoice.uploaded"
+    EINVOICE_ACCEPTED = "einvoice.accepted"
+    EINVOICE_REJECTED = "einvoice.rejected"
+    ANAF_CONNECTION_EXPIRING = "anaf_connection.expiring"
 
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -997,6 +1001,66 @@ class RetentionOfferDeclined(CancellationFeedbackData):
 
 class CheckoutSessionCompleted(CheckoutSessionData):
     type = EventType.CHECKOUT_SESSION_COMPLETED
+
+
+class AnafMessage(BaseModel):
+    """One of ANAF's messages on a document: the rule it names, when it names one."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={"examples": [{"rule": "BR-RO-010", "message": "[BR-RO-010] ..."}]},
+    )
+    rule: str
+    message: str
+
+
+class EInvoiceData(EventPayload):
+    """An e-invoice's way through ANAF's e-Factura."""
+
+    model_config = _config(
+        {
+            "id": "einv_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "invoice": INV,
+            "credit_note": None,
+            "type_code": "380",
+            "state": "rejected",
+            "upload_index": "5001234567",
+            "deadline": "2026-02-06",
+            "messages": [{"rule": "BR-RO-010", "message": "[BR-RO-010] ..."}],
+        }
+    )
+    invoice: str | None
+    credit_note: str | None
+    type_code: str
+    state: Literal["uploaded", "accepted", "rejected"]
+    upload_index: str | None
+    deadline: date | None
+    messages: list[AnafMessage] = Field(default_factory=list)
+
+
+class EInvoiceUploaded(EInvoiceData):
+    type = EventType.EINVOICE_UPLOADED
+
+
+class EInvoiceAccepted(EInvoiceData):
+    type = EventType.EINVOICE_ACCEPTED
+
+
+class EInvoiceRejected(EInvoiceData):
+    type = EventType.EINVOICE_REJECTED
+
+
+class AnafConnectionExpiring(EventPayload):
+    """ANAF's refresh token ends soon: after `refresh_expires_at` nothing is uploaded
+    until someone with the company's certificate connects again."""
+
+    type = EventType.ANAF_CONNECTION_EXPIRING
+    model_config = _config(
+        {"id": "anafc_01JD3Q4W5E6R7T8Y9U0I1O2P3A", "cif": "12345678", "refresh_expires_at": AT}
+    )
+    cif: str
+    refresh_expires_at: datetime
 
 
 P = TypeVar("P", bound=EventPayload)
