@@ -12,6 +12,7 @@ from recura.console import (
     home,
     reset,
     sections,
+    settings,
     sign_in,
     team,
 )
@@ -23,6 +24,7 @@ for _pages in (
     home.router,
     customers.router,
     sections.router,
+    settings.router,
     team.router,
     account.router,
     api_keys.router,
