@@ -80,11 +80,17 @@ def test_each_role_gets_what_its_permissions_allow(
     own = browser(client)
     sign_in(own, operator.email)
     customer = merchant.api.ok("POST", "/v1/customers", 201, json={"name": "Ana"})["id"]
+    endpoint = "{endpoint_id}"
+    if endpoint in path:
+        body = {"url": "http://127.0.0.1:9/hooks"}
+        endpoint = merchant.api.ok("POST", "/v1/webhook_endpoints", 201, json=body)["id"]
     url = (
         path.replace("{user_id}", other.user_id)
         .replace("{action}", "language")
         .replace("{key_id}", "key_unknown")
         .replace("{customer_id}", customer)
+        .replace("{endpoint_id}", endpoint)
+        .replace("{gateway}", "stripe")
     )
     response = own.request(
         method, url, data={} if method == "POST" else None, follow_redirects=False

@@ -13,6 +13,8 @@ from recura.console import (
     reset,
     sections,
     settings,
+    settings_processors,
+    settings_webhooks,
     sign_in,
     team,
 )
@@ -25,6 +27,8 @@ for _pages in (
     customers.router,
     sections.router,
     settings.router,
+    settings_processors.router,
+    settings_webhooks.router,
     team.router,
     account.router,
     api_keys.router,
