@@ -91,6 +91,8 @@ def test_each_role_gets_what_its_permissions_allow(
         .replace("{customer_id}", customer)
         .replace("{endpoint_id}", endpoint)
         .replace("{gateway}", "stripe")
+        .replace("{template}", "welcome")
+        .replace("{locale}", "ro")
     )
     response = own.request(
         method, url, data={} if method == "POST" else None, follow_redirects=False

@@ -5,8 +5,8 @@ and saved by `settings.write`.
 Each form becomes the body `PATCH /v1/account` takes and goes through the same
 `accounts.service.update_account`, so the console refuses exactly what the API refuses; the
 audit entry (`account.update`) carries what the service noted changed, before and after.
-Processors and webhooks have their own modules (`settings_processors.py`,
-`settings_webhooks.py`).
+Processors, webhooks and email templates have their own modules (`settings_processors.py`,
+`settings_webhooks.py`, `settings_emails.py`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/console/settings")
 READ = auth.require("settings.read")
 WRITE = auth.require("settings.write")
 # The settings pages in the order the section lists them.
-PAGES = ("legal", "vat", "invoicing", "processors", "webhooks", "branding", "portal")
+PAGES = ("legal", "vat", "invoicing", "processors", "webhooks", "emails", "branding", "portal")
 DONE = {"saved"}
 
 
