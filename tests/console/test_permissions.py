@@ -84,6 +84,10 @@ def test_each_role_gets_what_its_permissions_allow(
     if endpoint in path:
         body = {"url": "http://127.0.0.1:9/hooks"}
         endpoint = merchant.api.ok("POST", "/v1/webhook_endpoints", 201, json=body)["id"]
+    step = "{item_id}"
+    if step in path:
+        body = {"code": "welcome", "texts": {"en": {"title": "Welcome"}}}
+        step = merchant.live.ok("POST", "/v1/onboarding_steps", 201, json=body)["id"]
     url = (
         path.replace("{user_id}", other.user_id)
         .replace("{action}", "language")
@@ -93,6 +97,8 @@ def test_each_role_gets_what_its_permissions_allow(
         .replace("{gateway}", "stripe")
         .replace("{template}", "welcome")
         .replace("{locale}", "ro")
+        .replace("{kind_key}", "steps")
+        .replace("{item_id}", step)
     )
     response = own.request(
         method, url, data={} if method == "POST" else None, follow_redirects=False
