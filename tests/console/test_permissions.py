@@ -98,6 +98,7 @@ def test_each_role_gets_what_its_permissions_allow(
         .replace("{template}", "welcome")
         .replace("{locale}", "ro")
         .replace("{kind_key}", "steps")
+        .replace("{bank_account_id}", "bac_unknown")
         .replace("{item_id}", step)
     )
     response = own.request(

@@ -262,3 +262,85 @@ def test_a_stale_form_is_refused(owner: tuple[TestClient, Operator]) -> None:
     refused = own.post("/console/settings/vat", data={"form_key": "x", "tax_rate": "5"})
     assert refused.status_code == 403
     assert "expired" in Page(refused).text or "expirat" in Page(refused).text
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def test_bank_accounts_are_added_and_removed_per_mode_and_audited(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    owner: tuple[TestClient, Operator],
+) -> None:
+    own, _ = owner
+    page = Page(own.get("/console/settings/legal"))
+    form = page.form("form-bank-add")
+    added = own.post(
+        "/console/settings/legal/bank-accounts",
+        data={**form, "bank_iban": "RO49 AAAA 1B31 0075 9384 0000", "mode": "test"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    (bank,) = merchant.api.ok("GET", "/v1/bank_accounts")["data"]
+    assert bank["iban"] == "RO49AAAA1B31007593840000"
+    again = own.post(
+        "/console/settings/legal/bank-accounts",
+        data={**form, "bank_iban": "RO49AAAA1B31007593840000", "mode": "test"},
+    )
+    assert again.status_code == 409
+    assert "registered already" in Page(again).text
+    wrong = own.post("/console/settings/legal/bank-accounts", data={**form, "bank_iban": "RO-?"})
+    assert wrong.status_code == 422
+    assert "letters and digits" in Page(wrong).tree.xpath('//*[@id="bank-error"]')[0].text
+    listed = Page(own.get("/console/settings/legal"))
+    assert "RO49AAAA1B31007593840000" in listed.text
+    removed = own.post(
+        f"/console/settings/legal/bank-accounts/{bank['id']}/delete",
+        data=listed.form(f"form-bank-delete-{bank['id']}"),
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    assert merchant.api.ok("GET", "/v1/bank_accounts")["data"] == []
+    (made,) = entries(session_factory, merchant, "bank_account.create")
+    assert made.livemode is False
+    assert made.changes == {"iban": {"before": None, "after": "RO49AAAA1B31007593840000"}}
+    (gone,) = entries(session_factory, merchant, "bank_account.delete")
+    assert gone.changes == {"iban": {"before": "RO49AAAA1B31007593840000", "after": None}}
+
+
+def test_a_logo_is_uploaded_refused_when_not_an_image_and_removed(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    owner: tuple[TestClient, Operator],
+) -> None:
+    own, _ = owner
+    form = Page(own.get("/console/settings/legal")).form("form-logo")
+    form.pop("logo", None)
+    refused = own.post(
+        "/console/settings/legal/logo",
+        data=form,
+        files={"logo": ("logo.svg", b"<svg onload='x()'/>", "image/png")},
+    )
+    assert refused.status_code == 422
+    assert "PNG, JPEG or WebP" in Page(refused).text
+    saved = own.post(
+        "/console/settings/legal/logo",
+        data=form,
+        files={"logo": ("logo.png", PNG, "image/png")},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    page = Page(own.get("/console/settings/legal"))
+    (image,) = page.tree.xpath('//img[@class="logo-preview"]')
+    assert own.get(image.get("src")).content == PNG
+    (entry,) = entries(session_factory, merchant, "account.logo_update")
+    assert entry.changes is not None
+    assert entry.changes["logo_sha256"]["before"] is None
+    removed = own.post(
+        "/console/settings/legal/logo/delete",
+        data=page.form("form-logo-delete"),
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    assert not Page(own.get("/console/settings/legal")).tree.xpath('//img[@class="logo-preview"]')
+    assert len(entries(session_factory, merchant, "account.logo_delete")) == 1

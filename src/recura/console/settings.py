@@ -15,11 +15,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from recura.console import audit, auth, pages
 from recura.console import settings_forms as forms
 from recura.console.auth import Operator
+from recura.domains.accounts import bank_accounts
+from recura.domains.accounts import repository as account_rows
 from recura.domains.accounts import service as accounts
 from recura.domains.common.errors import ConflictError, InvalidError, NotFoundError
 from recura.domains.common.tenant import Tenant
@@ -31,7 +34,7 @@ READ = auth.require("settings.read")
 WRITE = auth.require("settings.write")
 # The settings pages in the order the section lists them.
 PAGES = ("legal", "vat", "invoicing", "processors", "webhooks", "emails", "branding", "portal")
-DONE = {"saved"}
+DONE = {"saved", "bank_added", "bank_removed", "logo_saved", "logo_removed"}
 
 
 def tenant_of(operator: Operator) -> Tenant:
@@ -58,6 +61,7 @@ def _page(
             "plan": [(p.id, p.name) for p in plans.active(session, tenant_of(operator))],
             "county": list(billing.counties().items()),
         }
+        extra = _legal_extras(session, operator) if name == "legal" else {}
         session.expunge_all()
     return auth.render(
         request,
@@ -71,7 +75,28 @@ def _page(
         errors=errors or {},
         choices=choices,
         done=done if done in DONE else None,
+        **extra,
     )
+
+
+def _legal_extras(session: Session, operator: Operator) -> dict[str, Any]:
+    """The legal page's other parts: the bank accounts of each mode, and the logo."""
+    found = []
+    for livemode in (True, False):
+        tenant = Tenant(operator.account.id, livemode)
+        found += bank_accounts.registered(session, tenant)
+    logo = account_rows.logo_hash(session, operator.account.id)
+    return {
+        "bank_accounts": found,
+        "logo_url": f"/assets/logos/{operator.account.id}/{logo}" if logo else None,
+    }
+
+
+def legal_page(
+    request: Request, operator: Operator, *, errors: dict[str, str], status: int
+) -> HTMLResponse:
+    """The legal page answering a refused bank account or logo (`settings_legal.py`)."""
+    return _page(request, operator, "legal", errors=errors, status=status)
 
 
 @router.get("")
