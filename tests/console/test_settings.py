@@ -344,3 +344,32 @@ def test_a_logo_is_uploaded_refused_when_not_an_image_and_removed(
     assert removed.status_code == 303
     assert not Page(own.get("/console/settings/legal")).tree.xpath('//img[@class="logo-preview"]')
     assert len(entries(session_factory, merchant, "account.logo_delete")) == 1
+
+
+@pytest.mark.parametrize("locale", ["en", "ro"])
+def test_every_settings_page_renders_in_the_operators_language(
+    client: TestClient, session_factory: sessionmaker[Session], merchant: Merchant, locale: str
+) -> None:
+    """A text missing from a catalog fails its page; every page renders in en and ro."""
+    operator = add_user(session_factory, merchant, "owner", locale=locale)
+    own = browser(client)
+    sign_in(own, operator.email)
+    endpoint = merchant.api.ok(
+        "POST", "/v1/webhook_endpoints", 201, json={"url": "http://127.0.0.1:9/h"}
+    )
+    paths = [
+        "/console/settings",
+        *(f"/console/settings/{name}" for name in FORMS),
+        "/console/settings/processors?test=1",
+        "/console/settings/webhooks?test=1",
+        f"/console/settings/webhooks/{endpoint['id']}",
+        "/console/settings/emails?test=1",
+        "/console/settings/emails/receipt/ro?test=1",
+        "/console/settings/portal/steps?test=1",
+        "/console/settings/portal/announcements?test=1",
+    ]
+    for path in paths:
+        page = Page(own.get(path))
+        assert page.response.status_code == 200, path
+        assert f'<html lang="{locale}"' in page.response.text
+        assert ("Setări" in page.text) == (locale == "ro"), path
