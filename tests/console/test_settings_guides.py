@@ -94,12 +94,19 @@ def test_an_announcement_is_drafted_published_and_archived(
     form = fields(Page(own.get(f"{NEWS}?test=1")), "form-guide-create")
     made = own.post(
         NEWS,
-        data={**form, "title_en": "New: bank sync", "body_en": "Hourly **now**."},
+        data={
+            **form,
+            "title_en": "New: bank sync",
+            "body_en": "Hourly **now**.",
+            "status_active": "on",
+            "status_trialing": "on",
+        },
         follow_redirects=False,
     )
     assert made.status_code == 303, made.text
     (news,) = merchant.api.ok("GET", "/v1/announcements")["data"]
     assert news["status"] == "draft"
+    assert sorted(news["statuses"]) == ["active", "trialing"]
     page = Page(own.get(made.headers["location"]))
     published = own.post(
         f"{NEWS}/{news['id']}/publish", data=page.form("form-publish"), follow_redirects=False

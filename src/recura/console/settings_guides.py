@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from recura.console import audit, auth, pages
 from recura.console.auth import Operator
 from recura.console.settings import PAGES, READ, WRITE
+from recura.core.lifecycle import Status
 from recura.domains.announcements import service as announcements
 from recura.domains.announcements.schemas import AnnouncementCreate, AnnouncementUpdate
 from recura.domains.audit import changes
@@ -49,6 +50,9 @@ STEPS = Kind("steps", "onboarding_step", ("code", "position", "link"), ("save", 
 NEWS = Kind("announcements", "announcement", ("ends_on", "email"), ("save", "publish", "archive"))
 KINDS = {kind.key: kind for kind in (STEPS, NEWS)}
 TEXT_FIELDS = tuple(f"{part}_{lang}" for lang in LANGUAGES for part in ("title", "body"))
+# An announcement's audience by subscription status, a checkbox each (none: anyone).
+STATUSES = tuple(status.value for status in Status)
+STATUS_FIELDS = tuple(f"status_{status}" for status in STATUSES)
 
 
 def _tenant(operator: Operator, test: bool) -> Tenant:
@@ -71,6 +75,7 @@ def _values(kind: Kind, out: Any, zone: ZoneInfo) -> dict[str, str]:
     else:
         ends = out.ends_at.astimezone(zone).date().isoformat() if out.ends_at else ""
         values.update(ends_on=ends, email="on" if out.email else "")
+        values.update({f"status_{status}": "on" for status in out.statuses})
     return values
 
 
@@ -103,6 +108,7 @@ def _listing(
         kind=kind,
         items=items,
         languages=LANGUAGES,
+        statuses=STATUSES,
         values=values or {"position": "0"},
         errors=errors or {},
         done=done if done in DONE else None,
@@ -141,6 +147,7 @@ def _item(
         kind=kind,
         item=out,
         languages=LANGUAGES,
+        statuses=STATUSES,
         values=values if values is not None else _values(kind, out, zone),
         errors=errors or {},
         done=done if done in DONE else None,
@@ -187,9 +194,12 @@ def _body(kind: Kind, values: dict[str, str], operator: Operator, new: bool) -> 
         ends = _ends_at(values, operator)
     except ValueError:
         raise InvalidError([]) from None
+    statuses = [Status(status) for status in STATUSES if values.get(f"status_{status}")]
     if new:
-        return AnnouncementCreate(texts=texts, ends_at=ends, email=bool(values.get("email")))
-    return AnnouncementUpdate(texts=texts, ends_at=ends)
+        return AnnouncementCreate(
+            texts=texts, ends_at=ends, email=bool(values.get("email")), statuses=statuses
+        )
+    return AnnouncementUpdate(texts=texts, ends_at=ends, statuses=statuses)
 
 
 def _problems(kind: Kind, error: Exception, locale: str) -> dict[str, str]:
@@ -264,7 +274,9 @@ def _create(
     if kind is None:
         return auth.render(request, operator, "not_found.html", 404)
     test = fields.get("mode") == "test"
-    values = {name: fields.get(name, "")[:12_000] for name in (*kind.fields, *TEXT_FIELDS)}
+    values = {
+        name: fields.get(name, "")[:12_000] for name in (*kind.fields, *TEXT_FIELDS, *STATUS_FIELDS)
+    }
     if not auth.form_accepted(request, operator, f"guide_create_{kind.key}", fields):
         errors = {"": pages.text("page.form_expired", operator.locale)}
         return _listing(request, operator, kind, test, errors=errors, values=values, status=403)
@@ -316,7 +328,9 @@ def _act(
     test = fields.get("mode") == "test"
     if kind is None:
         return auth.render(request, operator, "not_found.html", 404)
-    values = {name: fields.get(name, "")[:12_000] for name in (*kind.fields, *TEXT_FIELDS)}
+    values = {
+        name: fields.get(name, "")[:12_000] for name in (*kind.fields, *TEXT_FIELDS, *STATUS_FIELDS)
+    }
     if not auth.form_accepted(request, operator, f"guide_{action}_{item_id}", fields):
         errors = {"": pages.text("page.form_expired", operator.locale)}
         return _item(request, operator, kind, item_id, test, errors=errors, status=403)
