@@ -50,14 +50,14 @@ def test_the_list_filters_the_at_risk_and_a_rejected_invoice_is_corrected(
         assert row is not None
         row.anaf_messages = [{"rule": "BR-RO-010", "message": "[BR-RO-010] CUI invalid"}]
     own, _ = owner
-    every = Page(own.get("/console/einvoices?test=1"))
+    every = Page(own.get("/console/einvoices?mode=test"))
     assert safe["number"] in every.text
     assert risky["number"] in every.text
-    at_risk = Page(own.get("/console/einvoices?test=1&at_risk=1"))
+    at_risk = Page(own.get("/console/einvoices?mode=test&at_risk=1"))
     assert safe["number"] not in at_risk.text
     assert "[BR-RO-010] CUI invalid" in at_risk.text
     assert "At risk" in at_risk.text
-    form = Page(own.get("/console/einvoices?test=1&at_risk=1")).tree.xpath(
+    form = Page(own.get("/console/einvoices?mode=test&at_risk=1")).tree.xpath(
         f'//form[@action="/console/einvoices/{rejected}/correct"]'
     )[0]
     fields = {f.get("name"): f.get("value") for f in form.xpath(".//input")}
@@ -87,7 +87,7 @@ def test_an_analyst_reads_the_list_without_the_correct_button(
     (invoice,) = invoices(merchant, 1)
     add_einvoice(session_factory, merchant.account_id, invoice["id"], clock.now(), state="rejected")
     own, _ = signed_in(client, session_factory, merchant, "analyst")
-    page = Page(own.get("/console/einvoices?test=1"))
+    page = Page(own.get("/console/einvoices?mode=test"))
     assert page.response.status_code == 200
     assert invoice["number"] in page.text
     assert not page.tree.xpath("//form[contains(@action, '/correct')]")

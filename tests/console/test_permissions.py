@@ -81,11 +81,26 @@ def test_each_role_gets_what_its_permissions_allow(
     own = browser(client)
     sign_in(own, operator.email)
     customer = merchant.api.ok("POST", "/v1/customers", 201, json={"name": "Ana"})["id"]
+    endpoint = "{endpoint_id}"
+    if endpoint in path:
+        body = {"url": "http://127.0.0.1:9/hooks"}
+        endpoint = merchant.api.ok("POST", "/v1/webhook_endpoints", 201, json=body)["id"]
+    step = "{item_id}"
+    if step in path:
+        body = {"code": "welcome", "texts": {"en": {"title": "Welcome"}}}
+        step = merchant.live.ok("POST", "/v1/onboarding_steps", 201, json=body)["id"]
     url = (
         path.replace("{user_id}", other.user_id)
         .replace("{action}", "language")
         .replace("{key_id}", "key_unknown")
         .replace("{customer_id}", customer)
+        .replace("{endpoint_id}", endpoint)
+        .replace("{gateway}", "stripe")
+        .replace("{template}", "welcome")
+        .replace("{locale}", "ro")
+        .replace("{kind_key}", "steps")
+        .replace("{bank_account_id}", "bac_unknown")
+        .replace("{item_id}", step)
     )
     url = operations_data.fill(url, session_factory, merchant, merchant.api)
     response = own.request(

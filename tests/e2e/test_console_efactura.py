@@ -98,7 +98,7 @@ def test_an_owner_connects_to_anaf_and_corrects_a_rejected_invoice(
     assert page.get_by_text(f"CUI {CIF}, application recura-app.").is_visible()
     check(page, tmp_path, "anaf-connected")
 
-    page.goto(site + "/console/einvoices?test=1")
+    page.goto(site + "/console/einvoices?mode=test")
     page.get_by_label("Deadline").select_option("1")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**/console/einvoices?*at_risk=1*")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from recura.console import audit, auth, pages
+from recura.console import audit, auth, modes, pages
 from recura.console.auth import Operator
 from recura.domains.common.errors import ConflictError, NotFoundError
 from recura.domains.common.tenant import Tenant
@@ -37,7 +37,7 @@ def einvoice_list(
     state: str = "",
     at_risk: bool = False,
     after: str = "",
-    test: bool = False,
+    test: bool = Depends(modes.is_test),
     done: str = "",
     error: str = "",
     operator: Operator = Depends(READ),
@@ -52,7 +52,7 @@ def einvoice_list(
     filters = {
         "state": chosen or "",
         "at_risk": "1" if at_risk else "",
-        "test": "1" if test else "",
+        "mode": "test" if test else "",
     }
     kept = {name: value for name, value in filters.items() if value}
     more = "?" + urlencode({**kept, "after": rows[-1].id}) if found.has_more else None
@@ -70,7 +70,7 @@ def einvoice_list(
         error=f"einvoices.error.{error}" if error in ERRORS else None,
         first_page="?" + urlencode(kept) if after else None,
         more=more,
-        other_mode="?" + urlencode({} if test else {"test": "1"}),
+        other_mode="?" + urlencode({} if test else {"mode": "test"}),
     )
 
 
@@ -85,8 +85,8 @@ async def correct(
 def _correct(
     request: Request, operator: Operator, einvoice_id: str, fields: dict[str, str]
 ) -> Response:
-    test = fields.get("test") == "1"
-    back = "/console/einvoices?" + urlencode({"test": "1"} if test else {})
+    test = fields.get("mode") == "test"
+    back = "/console/einvoices?" + urlencode({"mode": "test"} if test else {})
     if not auth.form_accepted(request, operator, f"einvoice_correct_{einvoice_id}", fields):
         return RedirectResponse(back + "&error=conflict", status_code=303)
     tenant = _tenant(operator, test)

@@ -14,6 +14,11 @@ from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
 
 
+def find_by_key(session: Session, account_id: str, endpoint_id: str) -> WebhookEndpoint | None:
+    """The account's endpoint with this id, in test or live data, if there is one."""
+    return session.get(WebhookEndpoint, (account_id, endpoint_id))
+
+
 def lock(session: Session, endpoint: WebhookEndpoint) -> None:
     """The endpoint's row, read again FOR UPDATE."""
     session.refresh(endpoint, with_for_update=True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from recura.db.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from recura.domains.audit import changes as audit
 from recura.domains.common import lookup
-from recura.domains.common.errors import ConflictError, invalid
+from recura.domains.common.errors import ConflictError, NotFoundError, invalid
 from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.webhook_endpoints import repository, targets
@@ -61,6 +61,15 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 def get(session: Session, tenant: Tenant, endpoint_id: str) -> WebhookEndpoint:
     return lookup.require(session, tenant, WebhookEndpoint, endpoint_id, "webhook endpoint")
+
+
+def mode_of(session: Session, account_id: str, endpoint_id: str) -> Tenant:
+    """The tenant (test or live data) an endpoint of the account belongs to, for pages that
+    name it by id alone."""
+    found = repository.find_by_key(session, account_id, endpoint_id)
+    if found is None:
+        raise NotFoundError("webhook endpoint", endpoint_id)
+    return Tenant(found.account_id, found.livemode)
 
 
 def create(
