@@ -13,7 +13,7 @@ from recura.console.auth import Operator
 from recura.console.navigation import SECTIONS, Section
 
 router = APIRouter()
-COMING = ("subscriptions", "invoices", "payments", "catalog", "settings", "support")
+COMING = ("payments", "catalog", "settings", "support")
 
 
 def _endpoint(section: Section) -> Callable[..., HTMLResponse]:
