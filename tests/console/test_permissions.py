@@ -15,7 +15,7 @@ from recura.core import permissions
 from recura.core.permissions import ROLES
 from tests.conftest import Merchant
 from tests.console.conftest import add_user, browser, sign_in
-from tests.portal.conftest import Page
+from tests.portal.conftest import Page, subscriber
 
 # Pages for people not signed in (yet): signing in, the TOTP step, resetting a password.
 PUBLIC = {
@@ -80,6 +80,14 @@ def test_each_role_gets_what_its_permissions_allow(
     own = browser(client)
     sign_in(own, operator.email)
     customer = merchant.api.ok("POST", "/v1/customers", 201, json={"name": "Ana"})["id"]
+    if "{subscription_id}" in path or "{invoice_id}" in path:
+        # A paying subscriber: a subscription, its paid invoice and a payment to refund.
+        paying = subscriber(merchant.api, "en")
+        (invoice,) = merchant.api.ok("GET", "/v1/invoices", params={"customer": paying.customer})[
+            "data"
+        ]
+        path = path.replace("{subscription_id}", paying.subscription)
+        path = path.replace("{invoice_id}", invoice["id"])
     url = (
         path.replace("{user_id}", other.user_id)
         .replace("{action}", "language")

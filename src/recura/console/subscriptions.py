@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
@@ -219,6 +219,8 @@ def helpers(operator: Operator) -> dict[str, Any]:
         "moment": moment,
         "state": lambda value: acting.state_label(value, operator.locale),
         "qty": acting.quantity,
+        # A calendar day (no instant, so no time zone), as the operator writes dates.
+        "calendar_day": lambda value: format_date(value, "medium", locale=operator.locale),
     }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import ColumnElement, Select, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -299,6 +299,12 @@ def credit_note_by_key(session: Session, account_id: str, credit_note_id: str) -
 AGING_BUCKETS = (("1_30", 1), ("31_60", 31), ("61_90", 61), ("90_plus", 91))
 
 
+def _due() -> ColumnElement[datetime]:
+    """When an invoice falls due: a sent invoice's `due_at`; one charged automatically is
+    due when it is issued."""
+    return func.coalesce(Invoice.due_at, Invoice.finalized_at)
+
+
 def console_page(
     session: Session,
     tenant: Tenant,
@@ -309,15 +315,15 @@ def console_page(
     overdue_at: datetime | None,
     customer: str | None = None,
 ) -> Page[Invoice]:
-    """The console's invoice list, newest first; `overdue_at`: only open invoices due
-    before that instant."""
+    """The console's invoice list, newest first; `overdue_at`: only open invoices that fell
+    due (`_due`) before that instant."""
     stmt = tenant.scope(select(Invoice), Invoice)
     if status is not None:
         stmt = stmt.where(Invoice.status == status)
     if customer is not None:
         stmt = stmt.where(Invoice.customer_id == customer)
     if overdue_at is not None:
-        stmt = stmt.where(Invoice.status == "open", Invoice.due_at < overdue_at)
+        stmt = stmt.where(Invoice.status == "open", _due() < overdue_at)
     return paginate(session, stmt, Invoice, limit, starting_after)
 
 
@@ -325,10 +331,7 @@ def aging(session: Session, tenant: Tenant, now: datetime) -> list[tuple[str, st
     """What open invoices leave to pay, by currency and bucket of days past due:
     (currency, bucket, invoices, amount)."""
     bucket = case(
-        *[
-            (Invoice.due_at <= now - timedelta(days=start), name)
-            for name, start in reversed(AGING_BUCKETS)
-        ],
+        *[(_due() <= now - timedelta(days=start), name) for name, start in reversed(AGING_BUCKETS)],
         else_="current",
     )
     left = func.sum(Invoice.amount_due - Invoice.amount_paid)
