@@ -59,7 +59,7 @@ def aging(session: Session, tenant: Tenant, now: Any) -> Aging:
 def invoice_list(
     request: Request,
     status: str = "",
-    overdue: bool = False,
+    overdue: str = "",
     after: str = "",
     test: bool = False,
     operator: Operator = Depends(READ),
@@ -74,7 +74,7 @@ def invoice_list(
             PER_PAGE,
             after[:64] or None,
             status=chosen or None,
-            overdue_at=now if overdue else None,
+            overdue_at=now if overdue == "1" else None,
         )
         owed = aging(session, tenant, now)
         named = subscription_pages.customers_of(
@@ -85,7 +85,7 @@ def invoice_list(
         name: value
         for name, value in {
             "status": chosen,
-            "overdue": "1" if overdue else "",
+            "overdue": "1" if overdue == "1" else "",
             "test": "1" if test else "",
         }.items()
         if value
@@ -101,7 +101,7 @@ def invoice_list(
         customers=named,
         statuses=STATUSES,
         chosen=chosen,
-        overdue=overdue,
+        overdue=overdue == "1",
         aging=owed,
         buckets=BUCKETS,
         now=now,
