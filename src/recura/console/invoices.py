@@ -26,7 +26,7 @@ from recura.domains.invoices import repository as invoices
 router = APIRouter(prefix="/console/invoices")
 READ = auth.require("invoices.read")
 PER_PAGE = 25
-STATUSES = ("draft", "open", "paid", "void", "uncollectible")
+STATUSES = ("open", "paid", "void", "uncollectible")
 BUCKETS = ("current", *(name for name, _ in invoices.AGING_BUCKETS))
 CREDIT_REASONS = (
     "duplicate",
