@@ -190,6 +190,10 @@ def test_a_partial_refund_then_a_credit_note(
     (invoice,) = api.ok("GET", "/v1/invoices", params={"customer": ana.customer})["data"]
     (payment,) = api.ok("GET", "/v1/payments", params={"invoice": invoice["id"]})["data"]
     path = f"/console/invoices/{invoice['id']}"
+    # From the customer's page: each subscription and payment says where to act on it.
+    customer_page = Page(client.get(f"/console/customers/{ana.customer}"))
+    assert customer_page.link(f"refund-{payment['id']}") == f"{path}#form-refund"
+    assert customer_page.link(f"act-{ana.subscription}").endswith(f"{ana.subscription}#actions")
     too_much = Page(client.get(path)).form("form-refund")
     refused = client.post(
         f"{path}/refund",
