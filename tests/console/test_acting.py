@@ -4,12 +4,14 @@ confirmation does nothing more; bad input gets a message in the operator's langu
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura.clock import FixedClock
 from recura.db.models import AuditEntry
 from recura.db.unit_of_work import unit_of_work
 from tests.conftest import Api, Merchant
@@ -299,3 +301,23 @@ def test_finance_refunds_but_support_does_not_change_invoices(
     assert Page(theirs.get(path)).tree.xpath('//form[@id="form-refund"]')
     sub_page = Page(theirs.get(f"/console/subscriptions/{ana.subscription}"))
     assert not sub_page.tree.xpath('//form[@id="form-change"]')
+
+
+def test_a_preview_left_too_long_is_worked_out_again(
+    owner: tuple[TestClient, Operator],
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+) -> None:
+    client, _ = owner
+    ana = subscriber(api, "en")
+    path = f"/console/subscriptions/{ana.subscription}"
+    shown = ask(client, path, "form-pause", f"{path}/pause")
+    clock.advance(timedelta(minutes=20))
+    client.get(path)  # the operator is still there: their session lives on
+    clock.advance(timedelta(minutes=20))
+    stale = confirm(client, shown, f"{path}/pause", status=409)
+    assert "This preview is too old to confirm." in Page(stale).text
+    assert api.ok("GET", f"/v1/subscriptions/{ana.subscription}")["status"] == "active"
+    assert entries(session_factory, merchant, "subscription.pause") == []
