@@ -321,3 +321,28 @@ def test_a_preview_left_too_long_is_worked_out_again(
     assert "This preview is too old to confirm." in Page(stale).text
     assert api.ok("GET", f"/v1/subscriptions/{ana.subscription}")["status"] == "active"
     assert entries(session_factory, merchant, "subscription.pause") == []
+
+
+def test_adding_an_add_on(
+    owner: tuple[TestClient, Operator],
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+) -> None:
+    client, _ = owner
+    ana = subscriber(api, "en")
+    storage = ana.world.add_on(1000, "Extra storage")
+    path = f"/console/subscriptions/{ana.subscription}"
+    form = Page(client.get(path)).form("form-change")
+    assert form[f"add_on_{storage}"] == "0"
+    bad = client.post(f"{path}/change", data={**form, f"add_on_{storage}": "1.5"})
+    assert bad.status_code == 422
+    assert "Enter a whole number from 0 to 1000." in Page(bad).text
+    shown = ask(
+        client, path, "form-change", f"{path}/change", effective="now", **{f"add_on_{storage}": "2"}
+    )
+    assert "Extra storage \u00d7 2" in shown.text
+    confirm(client, shown, f"{path}/change")
+    sub = api.ok("GET", f"/v1/subscriptions/{ana.subscription}")
+    assert [(a["add_on"], a["quantity"]) for a in sub["add_ons"]] == [(storage, "2")]
+    assert len(entries(session_factory, merchant, "subscription.change")) == 1

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,7 +39,7 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.subscriptions import actions, changes
 from recura.domains.subscriptions import repository as subscriptions
 from recura.domains.subscriptions import service as subscription_service
-from recura.domains.subscriptions.schemas import ChangeRequest
+from recura.domains.subscriptions.schemas import AddOnChoice, ChangeRequest
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/console/subscriptions")
@@ -66,11 +67,18 @@ class Asked:
     change: ChangeRequest | None = None
 
 
-def _read(action: str, raw: dict[str, str], sub: Subscription, operator: Operator) -> Asked:
-    fields = {name: raw.get(name, "").strip()[:1000] for name in NAMES[action]}
+def _read(
+    action: str,
+    raw: dict[str, str],
+    sub: Subscription,
+    operator: Operator,
+    current_add_ons: dict[str, Decimal],
+) -> Asked:
+    fields = {name: raw.get(name, "").strip()[:1000] for name in _names(action, raw)}
     asked = Asked(fields)
     errors = asked.errors
     if action == "change":
+        chosen = _add_ons(fields, current_add_ons, errors)
         plan = fields["plan"][:40]
         quantity = acting.number(fields["quantity"]) if fields["quantity"] else None
         if quantity is not None and (quantity <= 0 or quantity > 100000):
@@ -80,11 +88,13 @@ def _read(action: str, raw: dict[str, str], sub: Subscription, operator: Operato
         if fields["effective"] not in ("", "now", "period_end"):
             errors["effective"] = "act.error.general"
         same_plan = plan in ("", sub.plan_id)
-        if same_plan and (quantity is None or quantity == sub.quantity) and not errors:
+        same = same_plan and (quantity is None or quantity == sub.quantity) and chosen is None
+        if same and not errors:
             errors[""] = "act.error.nothing"
         asked.change = ChangeRequest(
             plan=None if same_plan else plan,
             quantity=quantity,
+            add_ons=chosen,
             effective=fields["effective"] or None,
         )
     elif action == "coupon":
@@ -104,6 +114,43 @@ def _read(action: str, raw: dict[str, str], sub: Subscription, operator: Operato
         if day is None:
             errors["resume_on"] = "act.error.date"
     return asked
+
+
+MAX_ADD_ONS = 20
+MAX_ADD_ON_QUANTITY = 1000
+
+
+def _names(action: str, raw: dict[str, str]) -> tuple[str, ...]:
+    """The form's fields: the action's, and for a change each add-on's quantity."""
+    if action != "change":
+        return NAMES[action]
+    add_ons = sorted(name for name in raw if name.startswith("add_on_"))[:MAX_ADD_ONS]
+    return (*NAMES[action], *add_ons)
+
+
+def _add_ons(
+    fields: dict[str, str], current: dict[str, Decimal], errors: dict[str, str]
+) -> list[AddOnChoice] | None:
+    """The complete new set of add-ons the form asks for; None when it keeps the current."""
+    if not any(name.startswith("add_on_") for name in fields):
+        return None
+    asked = {}
+    for name, raw in fields.items():
+        if not name.startswith("add_on_"):
+            continue
+        quantity = acting.number(raw or "0")
+        if quantity is None or not 0 <= quantity <= MAX_ADD_ON_QUANTITY or quantity % 1:
+            errors[name] = "act.error.add_on_quantity"
+        elif quantity:
+            asked[name.removeprefix("add_on_")] = quantity
+    if asked == {key: q for key, q in current.items() if q}:
+        return None
+    return [AddOnChoice(add_on=key, quantity=value) for key, value in asked.items()]
+
+
+def _current_add_ons(session: Session, sub: Subscription) -> dict[str, Decimal]:
+    chosen = subscriptions.chosen_add_ons(session, sub.account_id, [sub.id])
+    return {add_on.id: quantity for _, quantity, add_on in chosen}
 
 
 NAMES = {
@@ -201,7 +248,7 @@ def _ask(
             sub = subscriptions.find_by_key(session, operator.account.id, subscription_id)
             if sub is None:
                 return auth.render(request, operator, "not_found.html", 404)
-            asked = _read(action, raw, sub, operator)
+            asked = _read(action, raw, sub, operator, _current_add_ons(session, sub))
             if asked.errors:
                 raise acting.Refused(asked.errors, None, 422)
             tenant = Tenant(sub.account_id, sub.livemode)
@@ -228,6 +275,9 @@ def _ask(
         planned=planned,
         new_plan=None if planned is None else planned.new.plan.name,
         new_quantity=None if planned is None else acting.quantity(planned.new.quantity),
+        new_add_ons=[]
+        if planned is None
+        else [(a.name, acting.quantity(q)) for a, q in planned.new.add_ons],
         draft=draft,
         fields=asked.fields,
         resume_at=_resume_at(asked.fields.get("resume_on", ""), operator),
@@ -250,7 +300,7 @@ def _again(
     request: Request, operator: Operator, subscription_id: str, action: str, raw: dict[str, str]
 ) -> Callable[[dict[str, str], str | None, int], HTMLResponse]:
     def shown(errors: dict[str, str], notice: str | None, status: int) -> HTMLResponse:
-        values = {f"{action}.{name}": raw.get(name, "")[:1000] for name in NAMES[action]}
+        values = {f"{action}.{name}": raw.get(name, "")[:1000] for name in _names(action, raw)}
         marked = {f"{action}.{name}": key for name, key in errors.items()}
         return section.page(
             request,
@@ -269,7 +319,7 @@ def _confirm(
     request: Request, operator: Operator, subscription_id: str, action: str, raw: dict[str, str]
 ) -> Response:
     again = _again(request, operator, subscription_id, action, raw)
-    carried = {name: raw.get(name, "") for name in (*NAMES[action], "at", "state")}
+    carried = {name: raw.get(name, "") for name in (*_names(action, raw), "at", "state")}
     form = acting.confirm_form(action, subscription_id, carried)
     if not auth.form_accepted(request, operator, form, raw):
         return again({}, "page.form_expired", 403)
@@ -287,7 +337,7 @@ def _confirm(
                 raise acting.Refused({}, "act.changed_since", 409)
             if at is None:
                 raise acting.Refused({}, "act.preview_expired", 409)
-            asked = _read(action, carried, sub, operator)
+            asked = _read(action, carried, sub, operator, _current_add_ons(session, sub))
             if asked.errors:
                 raise acting.Refused(asked.errors, None, 422)
             before = audit_changes.snapshot(sub, WATCHED)

@@ -28,6 +28,7 @@ from recura.domains.events import repository as events
 from recura.domains.invoices import repository as invoices
 from recura.domains.plans import repository as plans
 from recura.domains.products import repository as products
+from recura.domains.subscriptions import change_options
 from recura.domains.subscriptions import repository as subscriptions
 
 router = APIRouter(prefix="/console/subscriptions")
@@ -126,6 +127,7 @@ class Seen:
     invoices: list[Invoice]
     timeline: list[Event]
     plans: list[Plan]
+    add_on_choices: list[AddOn]
     coupons: list[Coupon]
     coupon: Coupon | None
     reasons: list[tuple[str, str]]
@@ -164,6 +166,7 @@ def seen(session: Session, operator: Operator, sub: Subscription) -> Seen:
         invoices=bills,
         timeline=events.of_objects(session, tenant, {sub.id, *(i.id for i in bills)}, TIMELINE),
         plans=offered,
+        add_on_choices=[c.add_on for c in change_options.options(session, tenant, sub).add_ons],
         coupons=live_coupons,
         coupon=None
         if sub.coupon_id is None
