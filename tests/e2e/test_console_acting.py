@@ -1,9 +1,10 @@
 """Acting for customers in a real browser: an owner walks the Subscriptions and Invoices
 sections and the customers at risk, and does one action of each kind through its
-confirmation page (change of plan with its preview, coupon, pause, resume, cancel, refund,
-credit note, paid by hand, portal link, support note). Every page passes axe-core with no
-serious or critical violation at a desktop and a phone width; screenshots are left in the
-test's temporary folder (and in RECURA_SCREENSHOTS when set) for a person to look at."""
+confirmation page (change of plan and add-ons with its preview, coupon, pause, resume,
+cancel, refund, credit note, paid by hand, portal link, support note). Every page passes
+axe-core with no serious or critical violation at a desktop and a phone width; screenshots
+are left in the test's temporary folder (and in RECURA_SCREENSHOTS when set) for a person
+to look at."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def test_an_owner_acts_for_customers(
     basic = world.plan(PRICE, name="Basic")
     pro = world.plan(PRICE * 2, name="Pro")
     coupon = world.coupon(name="Stay with us", percent_off=30, duration="once")
+    storage = world.add_on(1000, "Extra storage")
     ana = world.customer(name="Ana Popescu", email="ana@example.ro")
     ion = world.customer(card="tok_sandbox_declined", name="Ion Ionescu", email="ion@example.ro")
     sub = world.subscribe(ana, basic)["id"]
@@ -68,6 +70,7 @@ def test_an_owner_acts_for_customers(
     page.wait_for_url(f"**/console/subscriptions/{sub}")
     check(page, tmp_path, "subscription")
     page.locator("#change-plan").select_option(pro)
+    page.locator(f"#change-add_on_{storage}").fill("2")
     page.locator("#change-effective").select_option("now")
     page.locator("#form-change button[type=submit]").click()
     page.wait_for_selector("#invoice-total")
