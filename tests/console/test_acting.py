@@ -346,3 +346,29 @@ def test_adding_an_add_on(
     sub = api.ok("GET", f"/v1/subscriptions/{ana.subscription}")
     assert [(a["add_on"], a["quantity"]) for a in sub["add_ons"]] == [(storage, "2")]
     assert len(entries(session_factory, merchant, "subscription.change")) == 1
+
+
+def test_charging_an_open_invoice_again(
+    owner: tuple[TestClient, Operator],
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+) -> None:
+    client, _ = owner
+    ana = subscriber(api, "en", card="tok_sandbox_declined")
+    (invoice,) = api.ok("GET", "/v1/invoices", params={"customer": ana.customer})["data"]
+    path = f"/console/invoices/{invoice['id']}"
+    shown = ask(client, path, "form-charge", f"{path}/charge")
+    done = confirm(client, shown, f"{path}/charge")
+    assert done.headers["location"] == f"{path}?done=charge_failed"  # the card still declines
+    ana.world.card(ana.customer, "tok_sandbox_visa", default=True)
+    shown = ask(client, path, "form-charge", f"{path}/charge")
+    done = confirm(client, shown, f"{path}/charge")
+    assert done.headers["location"] == f"{path}?done=charge"
+    assert api.ok("GET", f"/v1/invoices/{invoice['id']}")["status"] == "paid"
+    payments = api.ok("GET", "/v1/payments", params={"invoice": invoice["id"]})["data"]
+    assert sorted(p["status"] for p in payments) == ["failed", "failed", "succeeded"]
+    assert len(entries(session_factory, merchant, "invoice.charge")) == 2
+    # The first confirmation again: the invoice changed since, nothing is charged.
+    confirm(client, shown, f"{path}/charge", status=409)
+    assert len(api.ok("GET", "/v1/payments", params={"invoice": invoice["id"]})["data"]) == 3

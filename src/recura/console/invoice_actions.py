@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -29,7 +30,9 @@ from recura.console.auth import Operator
 from recura.core.lifecycle import IllegalTransition
 from recura.core.permissions import Permission
 from recura.db.models import Invoice
+from recura.db.unit_of_work import units_of
 from recura.domains.audit import changes as audit_changes
+from recura.domains.common import actor
 from recura.domains.common.errors import ConflictError, DomainError, InvalidError
 from recura.domains.common.tenant import Tenant
 from recura.domains.invoices import credit_notes
@@ -38,6 +41,7 @@ from recura.domains.invoices import service as invoice_service
 from recura.domains.invoices.schemas import CreditNoteCreate
 from recura.domains.payments import refunds
 from recura.domains.payments import repository as payments
+from recura.domains.payments import service as payment_service
 from recura.domains.payments.schemas import RefundCreate
 from recura.domains.subscriptions import settlement
 
@@ -47,6 +51,7 @@ PERMISSION: dict[str, Permission] = {
     "void": "invoices.write",
     "uncollectible": "invoices.write",
     "paid": "invoices.write",
+    "charge": "invoices.write",
     "credit_note": "invoices.write",
     "refund": "refunds.write",
 }
@@ -54,6 +59,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "void": (),
     "uncollectible": (),
     "paid": (),
+    "charge": (),
     "credit_note": ("amount", "reason", "memo"),
     "refund": ("payment", "amount", "reason"),
 }
@@ -61,6 +67,7 @@ AUDITED = {
     "void": "invoice.void",
     "uncollectible": "invoice.mark_uncollectible",
     "paid": "invoice.pay",
+    "charge": "invoice.charge",
     "credit_note": "credit_note.create",
     "refund": "refund.create",
 }
@@ -96,7 +103,7 @@ def _read(action: str, raw: dict[str, str], found: section.Seen) -> Asked:
             asked.errors["payment"] = "act.error.payment"
         elif asked.amount is not None and asked.amount > payment.amount - payment.amount_refunded:
             asked.errors["amount"] = "act.error.amount_too_much"
-    if action in ("void", "uncollectible", "paid") and invoice.status != "open":
+    if action in ("void", "uncollectible", "paid", "charge") and invoice.status != "open":
         asked.errors[""] = "act.error.not_open"
     return asked
 
@@ -255,6 +262,8 @@ def _confirm(
     except acting.Refused as refused:
         return again(refused.errors, refused.notice, refused.status)
     done = action
+    if action == "charge":
+        done = _charge(request, operator, invoice_id, now)
     if pending is not None:
         # Committed above: now the processor is asked, outside any transaction.
         result = refunds.send(pending)
@@ -263,6 +272,24 @@ def _confirm(
             if refund.status != "succeeded":
                 done = "refund_failed" if refund.status == "failed" else "refund_pending"
     return RedirectResponse(f"/console/invoices/{invoice_id}?done={done}", status_code=303)
+
+
+def _charge(request: Request, operator: Operator, invoice_id: str, now: datetime) -> str:
+    """The one charge path, as `POST /v1/invoices/{id}/pay`: the attempt is recorded and
+    committed under its key before the processor is asked, in units of work of its own."""
+    units = units_of(request.app.state.session_factory)
+    with units() as session:
+        invoice = invoices.by_key(session, operator.account.id, invoice_id)
+        tenant = Tenant(invoice.account_id, invoice.livemode)
+    try:
+        with actor.acting_as(operator.actor()):
+            payment = payment_service.pay(units, tenant, invoice_id, now)
+    except DomainError as error:
+        log.info("console charge of %s refused: %s", invoice_id, error)
+        return "charge_refused"
+    if payment.status == "succeeded":
+        return "charge"
+    return "charge_failed" if payment.status == "failed" else "charge_pending"
 
 
 def _do(

@@ -200,4 +200,16 @@ def invoice_page(
     return page(request, operator, invoice_id, done=done if done in DONE else None)
 
 
-DONE = {"void", "uncollectible", "paid", "credit_note", "refund", "refund_pending", "refund_failed"}
+DONE = {
+    "void",
+    "uncollectible",
+    "paid",
+    "credit_note",
+    "refund",
+    "refund_pending",
+    "refund_failed",
+    "charge",
+    "charge_failed",
+    "charge_pending",
+    "charge_refused",
+}
