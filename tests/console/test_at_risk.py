@@ -39,7 +39,7 @@ def test_the_list_and_its_one_click_actions(
     client, operator = owner
     late = subscriber(api, "en", card="tok_sandbox_declined")
     coupon = late.world.coupon(name="Stay with us", percent_off=30, duration="once")
-    page = Page(client.get(PATH, params={"test": "1"}))
+    page = Page(client.get(PATH, params={"mode": "test"}))
     assert "Failed or overdue payments (invoices: 1)" in page.text
     assert "Risk 30/100" in page.text
 
@@ -49,7 +49,7 @@ def test_the_list_and_its_one_click_actions(
         follow_redirects=False,
     )
     assert sent.status_code == 303, sent.text
-    assert sent.headers["location"] == f"{PATH}?test=1&done=link_sent"
+    assert sent.headers["location"] == f"{PATH}?mode=test&done=link_sent"
     (entry,) = entries(session_factory, merchant, "portal_session.create")
     assert (entry.actor_id, entry.livemode) == (operator.user_id, False)
 
@@ -84,7 +84,7 @@ def test_the_analyst_sees_the_list_without_actions(
 ) -> None:
     late = subscriber(api, "ro", card="tok_sandbox_declined")
     own, _ = signed_in(client, session_factory, merchant, "analyst")
-    page = Page(own.get(PATH, params={"test": "1"}))
+    page = Page(own.get(PATH, params={"mode": "test"}))
     assert late.customer in page.response.text
     assert not page.tree.xpath("//form[contains(@id, 'link-') or contains(@id, 'note-')]")
     refused = own.post(f"{PATH}/{late.customer}/note", data={"note": "x"})

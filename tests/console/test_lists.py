@@ -24,7 +24,7 @@ def ids(page: Page, table: str) -> list[str]:
 
 
 def listed(client: TestClient, path: str, **params: str) -> Page:
-    response = client.get(path, params={"test": "1", **params})
+    response = client.get(path, params={"mode": "test", **params})
     assert response.status_code == 200, response.text
     return Page(response)
 

@@ -64,7 +64,7 @@ def test_an_owner_acts_for_customers(
     page.wait_for_url("**/console")
 
     # Subscriptions: the list, a subscription, and its actions.
-    page.goto(site + "/console/subscriptions?test=1")
+    page.goto(site + "/console/subscriptions?mode=test")
     check(page, tmp_path, "subscriptions")
     page.get_by_role("link", name="Ana Popescu").click()
     page.wait_for_url(f"**/console/subscriptions/{sub}")
@@ -89,7 +89,7 @@ def test_an_owner_acts_for_customers(
     assert api.ok("GET", f"/v1/subscriptions/{sub}")["cancel_at_period_end"] is True
 
     # Invoices: the list with its aging, a paid invoice refunded in part and credited.
-    page.goto(site + "/console/invoices?test=1")
+    page.goto(site + "/console/invoices?mode=test")
     check(page, tmp_path, "invoices")
     page.goto(site + f"/console/invoices/{paid['id']}")
     check(page, tmp_path, "invoice")
@@ -105,7 +105,7 @@ def test_an_owner_acts_for_customers(
     confirm(page, tmp_path, "paid", "paid")
 
     # Customers at risk: Ana cancels at period end; a portal link and a support note.
-    page.goto(site + "/console/customers/at-risk?test=1")
+    page.goto(site + "/console/customers/at-risk?mode=test")
     check(page, tmp_path, "at-risk")
     page.locator(f"#link-{ana} button").click()
     page.wait_for_url("**done=link_sent")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -72,12 +73,12 @@ def _rows(request: Request, tenant: Tenant) -> tuple[Any, list[Row], list[Coupon
 @router.get("")
 def at_risk_page(
     request: Request,
-    test: bool = False,
+    mode: str = "",
     done: str | None = None,
     problem: str | None = None,
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
-    return _page(request, operator, test, done=done, problem=problem)
+    return _page(request, operator, mode == "test", done=done, problem=problem)
 
 
 def _page(
@@ -109,7 +110,7 @@ def _page(
 
 
 def _back(test: bool, **values: str) -> str:
-    query = "&".join(f"{k}={v}" for k, v in {**({"test": "1"} if test else {}), **values}.items())
+    query = urlencode({**({"mode": "test"} if test else {}), **values})
     return "/console/customers/at-risk" + (f"?{query}" if query else "")
 
 
@@ -124,7 +125,7 @@ async def send_link(
 def _send_link(
     request: Request, operator: Operator, customer_id: str, fields: dict[str, str]
 ) -> Response:
-    test = fields.get("test") == "1"
+    test = fields.get("mode") == "test"
     if not auth.form_accepted(request, operator, f"risk_link_{customer_id}", fields):
         return _page(request, operator, test, problem="page.form_expired", status=403)
     now = request.app.state.clock.now()
@@ -161,7 +162,7 @@ async def add_note(
 def _add_note(
     request: Request, operator: Operator, customer_id: str, fields: dict[str, str]
 ) -> Response:
-    test = fields.get("test") == "1"
+    test = fields.get("mode") == "test"
     if not auth.form_accepted(request, operator, f"risk_note_{customer_id}", fields):
         return _page(request, operator, test, problem="page.form_expired", status=403)
     note = " ".join(fields.get("note", "").split())[:NOTE_MAX]

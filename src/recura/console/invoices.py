@@ -61,9 +61,10 @@ def invoice_list(
     status: str = "",
     overdue: str = "",
     after: str = "",
-    test: bool = False,
+    mode: str = "",
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
+    test = mode == "test"
     tenant = Tenant(operator.account.id, livemode=not test)
     chosen = status if status in STATUSES else ""
     now = request.app.state.clock.now()
@@ -86,7 +87,7 @@ def invoice_list(
         for name, value in {
             "status": chosen,
             "overdue": "1" if overdue == "1" else "",
-            "test": "1" if test else "",
+            "mode": "test" if test else "",
         }.items()
         if value
     }
@@ -108,7 +109,7 @@ def invoice_list(
         test=test,
         first_page="?" + urlencode(kept) if after else None,
         more=more,
-        other_mode="?" + urlencode({} if test else {"test": "1"}),
+        other_mode="?" + urlencode({} if test else {"mode": "test"}),
         state=lambda value: acting.state_label(value, operator.locale),
     )
 

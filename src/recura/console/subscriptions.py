@@ -57,9 +57,10 @@ def subscription_list(
     product: str = "",
     customer: str = "",
     after: str = "",
-    test: bool = False,
+    mode: str = "",
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
+    test = mode == "test"
     tenant = Tenant(operator.account.id, livemode=not test)
     chosen = {
         "status": status if status in STATUSES else "",
@@ -82,7 +83,9 @@ def subscription_list(
         every_product = products.active(session, tenant)
         named = customers_of(session, operator.account.id, {s.customer_id for s in found.items})
         session.expunge_all()
-    kept = {name: value for name, value in {**chosen, "test": "1" if test else ""}.items() if value}
+    kept = {
+        name: value for name, value in {**chosen, "mode": "test" if test else ""}.items() if value
+    }
     more = None
     if found.has_more:
         more = "?" + urlencode({**kept, "after": found.items[-1].id})
@@ -99,7 +102,7 @@ def subscription_list(
         test=test,
         first_page="?" + urlencode(kept) if after else None,
         more=more,
-        other_mode="?" + urlencode({} if test else {"test": "1"}),
+        other_mode="?" + urlencode({} if test else {"mode": "test"}),
         state=lambda value: acting.state_label(value, operator.locale),
     )
 
