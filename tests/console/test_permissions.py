@@ -16,7 +16,7 @@ from recura.core.permissions import ROLES
 from tests.conftest import Merchant
 from tests.console import operations_data
 from tests.console.conftest import add_user, browser, sign_in
-from tests.portal.conftest import Page
+from tests.portal.conftest import Page, subscriber
 
 # Pages for people not signed in (yet): signing in, the TOTP step, resetting a password.
 PUBLIC = {
@@ -89,6 +89,14 @@ def test_each_role_gets_what_its_permissions_allow(
     if step in path:
         body = {"code": "welcome", "texts": {"en": {"title": "Welcome"}}}
         step = merchant.live.ok("POST", "/v1/onboarding_steps", 201, json=body)["id"]
+    if "{subscription_id}" in path or "{invoice_id}" in path:
+        # A paying subscriber: a subscription, its paid invoice and a payment to refund.
+        paying = subscriber(merchant.api, "en")
+        (invoice,) = merchant.api.ok("GET", "/v1/invoices", params={"customer": paying.customer})[
+            "data"
+        ]
+        path = path.replace("{subscription_id}", paying.subscription)
+        path = path.replace("{invoice_id}", invoice["id"])
     url = (
         path.replace("{user_id}", other.user_id)
         .replace("{action}", "language")

@@ -1,6 +1,5 @@
 """The console's sections, in the order the navigation shows them, each with the
-permission that opens it. Sections still to be built show a page saying so
-(`sections.py`); a section's own module replaces its entry there when it lands."""
+permission that opens it."""
 
 from __future__ import annotations
 

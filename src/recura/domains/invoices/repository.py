@@ -1,14 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from recura.db import bulk, held
-from recura.db.models import CreditNote, Customer, Invoice, InvoiceLine, InvoiceSeries
+from recura.db.models import (
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    InvoiceSeries,
+    Payment,
+)
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
 from recura.domains.common.tenant import Tenant
@@ -322,3 +329,61 @@ def by_key(session: Session, account_id: str, invoice_id: str) -> Invoice:
 
 def credit_note_by_key(session: Session, account_id: str, credit_note_id: str) -> CreditNote:
     return session.get_one(CreditNote, (account_id, credit_note_id))
+
+
+# Days past due at which each aging bucket starts; an open invoice not yet due is "current".
+AGING_BUCKETS = (("1_30", 1), ("31_60", 31), ("61_90", 61), ("90_plus", 91))
+
+
+def _due() -> ColumnElement[datetime]:
+    """When an invoice falls due: a sent invoice's `due_at`; one charged automatically is
+    due when it is issued."""
+    return func.coalesce(Invoice.due_at, Invoice.finalized_at)
+
+
+def console_page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    *,
+    status: str | None,
+    overdue_at: datetime | None,
+    customer: str | None = None,
+) -> Page[Invoice]:
+    """The console's invoice list, newest first; `overdue_at`: only open invoices that fell
+    due (`_due`) before that instant."""
+    stmt = tenant.scope(select(Invoice), Invoice)
+    if status is not None:
+        stmt = stmt.where(Invoice.status == status)
+    if customer is not None:
+        stmt = stmt.where(Invoice.customer_id == customer)
+    if overdue_at is not None:
+        stmt = stmt.where(Invoice.status == "open", _due() < overdue_at)
+    return paginate(session, stmt, Invoice, limit, starting_after)
+
+
+def aging(session: Session, tenant: Tenant, now: datetime) -> list[tuple[str, str, int, int]]:
+    """What open invoices leave to pay, by currency and bucket of days past due:
+    (currency, bucket, invoices, amount)."""
+    bucket = case(
+        *[(_due() <= now - timedelta(days=start), name) for name, start in reversed(AGING_BUCKETS)],
+        else_="current",
+    )
+    left = func.sum(Invoice.amount_due - Invoice.amount_paid)
+    stmt = (
+        tenant.scope(select(Invoice.currency, bucket, func.count(), left), Invoice)
+        .where(Invoice.status == "open")
+        .group_by(Invoice.currency, bucket)
+    )
+    return [(c, str(b), int(n), int(a or 0)) for c, b, n, a in session.execute(stmt)]
+
+
+def payments_of_invoice(session: Session, tenant: Tenant, invoice_id: str) -> list[Payment]:
+    stmt = tenant.scope(select(Payment), Payment).where(Payment.invoice_id == invoice_id)
+    return list(session.scalars(stmt.order_by(Payment.id.desc())))
+
+
+def credit_notes_of_invoice(session: Session, tenant: Tenant, invoice_id: str) -> list[CreditNote]:
+    stmt = tenant.scope(select(CreditNote), CreditNote).where(CreditNote.invoice_id == invoice_id)
+    return list(session.scalars(stmt.order_by(CreditNote.id.desc())))

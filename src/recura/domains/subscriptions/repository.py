@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Row, Select, and_, delete, func, or_, sele
 from sqlalchemy.orm import Session
 
 from recura.db import bulk, held
-from recura.db.models import AddOn, Subscription, SubscriptionAddOn
+from recura.db.models import AddOn, Customer, Plan, Subscription, SubscriptionAddOn
 from recura.db.records import SUBSCRIPTION_COLUMNS, SubscriptionRow, subscription_rows
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
@@ -329,3 +329,47 @@ def mrr_by_customer(
     for customer_id, currency, mrr in session.execute(stmt):
         found.setdefault(customer_id, {})[currency] = int(mrr)
     return found
+
+
+def console_page(
+    session: Session,
+    tenant: Tenant,
+    limit: int,
+    starting_after: str | None,
+    *,
+    status: str | None = None,
+    plan: str | None = None,
+    product: str | None = None,
+    customer_query: str = "",
+) -> Page[Subscription]:
+    """The console's subscription list, newest first, filtered by status, plan, product,
+    and the customer (the start of their email, or anywhere in their name)."""
+    stmt = tenant.scope(select(Subscription), Subscription)
+    if status is not None:
+        stmt = stmt.where(Subscription.status == status)
+    if plan is not None:
+        stmt = stmt.where(Subscription.plan_id == plan)
+    if product is not None:
+        plans = tenant.scope(select(Plan.id), Plan).where(Plan.product_id == product)
+        stmt = stmt.where(Subscription.plan_id.in_(plans))
+    words = customer_query.strip().lower()[:200]
+    if words:
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        named = tenant.scope(select(Customer.id), Customer).where(
+            or_(
+                func.lower(Customer.email).like(f"{escaped}%", escape="\\"),
+                func.lower(Customer.name).like(f"%{escaped}%", escape="\\"),
+                Customer.id == words,
+            )
+        )
+        stmt = stmt.where(Subscription.customer_id.in_(named))
+    return paginate(session, stmt, Subscription, limit, starting_after)
+
+
+def of_customer_open(session: Session, tenant: Tenant, customer_id: str) -> list[Subscription]:
+    """The customer's subscriptions that have not ended, newest first."""
+    stmt = tenant.scope(select(Subscription), Subscription).where(
+        Subscription.customer_id == customer_id,
+        Subscription.status.notin_(("canceled", "incomplete_expired")),
+    )
+    return list(session.scalars(stmt.order_by(Subscription.id.desc())))
