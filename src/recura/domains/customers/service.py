@@ -43,6 +43,7 @@ def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime
         # happens to it later (at the clock's time) comes after it was created.
         now = clock.frozen_time
     fields["vat_id"] = _vat(data.vat_id, data.country)
+    fields["national_id"] = _national_id(data.national_id)
     fields["registration_number"] = _billed_as(
         data.kind, data.legal_name, data.registration_number, data.country, fields["address"]
     )
@@ -76,6 +77,8 @@ def update(
         if (changes["vat_id"], country) != (customer.vat_id, customer.country):
             # VIES confirmed the number that was; another one is not confirmed yet.
             changes["vat_id_validated_at"] = None
+    if "national_id" in changes:
+        changes["national_id"] = _national_id(changes["national_id"])
     billing = {"kind", "legal_name", "registration_number", "address", "country"}
     if billing & changes.keys():
         merged = {name: changes.get(name, getattr(customer, name)) for name in billing}
@@ -122,6 +125,7 @@ def to_out(customer: Customer) -> CustomerOut:
         kind=customer.kind,
         legal_name=customer.legal_name,
         registration_number=customer.registration_number,
+        national_id=customer.national_id,
         address=AddressOut(**customer.address) if customer.address else None,
         tax_rate=None if customer.tax_rate is None else trim_zeros(customer.tax_rate),
         test_clock=customer.test_clock_id,
@@ -152,6 +156,14 @@ def _vat(vat_id: str | None, country: str | None) -> str | None:
         return normalize_vat_id(vat_id, country)
     except ValueError as exc:
         raise invalid("/vat_id", str(exc)) from None
+
+
+def _national_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    number, problems = billing.national_id(value)
+    billing.raise_if(problems)
+    return number
 
 
 def _billed_as(
