@@ -31,7 +31,8 @@ def test_a_registered_number_is_valid_with_its_name_and_address(registered: Fake
 def test_the_requesters_own_number_gets_a_consultation_number(registered: FakeVies) -> None:
     first = Vies().check(CUSTOMER, requester=OWN)
     second = Vies().check(CUSTOMER, requester=OWN)
-    assert first.consultation_number and second.consultation_number
+    assert first.consultation_number
+    assert second.consultation_number
     assert first.consultation_number != second.consultation_number
     assert registered.requests[0]["requesterMemberStateCode"] == "RO"
     assert registered.requests[0]["requesterNumber"] == "18547290"
@@ -53,7 +54,8 @@ def test_a_malformed_number_is_invalid(registered: FakeVies) -> None:
 def test_a_requester_vies_refuses_is_left_out(vies: FakeVies) -> None:
     vies.register(CUSTOMER, "Muster GmbH", "Berlin")
     answer = Vies().check(CUSTOMER, requester=OWN)
-    assert answer.valid and answer.consultation_number is None
+    assert answer.valid
+    assert answer.consultation_number is None
     assert [("requesterNumber" in r) for r in vies.requests] == [True, False]
 
 
@@ -108,10 +110,10 @@ def test_the_fake_reports_its_outages(registered: FakeVies) -> None:
     registered.outage("DE")
     status = httpx.get(f"{registered.base_url}/check-status").json()
     states = {c["countryCode"]: c["availability"] for c in status["countries"]}
-    assert states["DE"] == "Unavailable" and states["FR"] == "Available"
+    assert (states["DE"], states["FR"]) == ("Unavailable", "Available")
     assert status["vow"]["available"]
 
 
 def test_which_numbers_vies_knows() -> None:
-    assert checkable("DE136695976") and checkable("EL094259216") and checkable("RO18547290")
-    assert not checkable("18547290") and not checkable("GB123456789") and not checkable(None)
+    assert all(map(checkable, ["DE136695976", "EL094259216", "RO18547290"]))
+    assert not any(map(checkable, ["18547290", "GB123456789", None]))
