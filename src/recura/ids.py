@@ -70,6 +70,7 @@ PREFIXES = {
     "exchange_rate": "fx",
     "acquisition_spend": "acqs",
     "customer_activity": "act",
+    "vat_check": "vck",
 }
 
 
