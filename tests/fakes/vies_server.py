@@ -28,12 +28,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from recura.config import vies_settings
+from recura.db.models import Customer
+from recura.db.unit_of_work import unit_of_work
 from tests.fakes.server_thread import serve_in_thread
 
 MEMBER_STATES = frozenset(
@@ -215,3 +219,12 @@ def vies(vies_server: FakeVies, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     vies_settings.cache_clear()
     yield vies_server
     vies_settings.cache_clear()
+
+
+@pytest.fixture
+def vies_alone(vies: FakeVies, session_factory: sessionmaker[Session]) -> FakeVies:
+    """`vies`, with no check of an earlier test's customers due any more (tests of a backend
+    share its database): the worker's checks are this test's only."""
+    with unit_of_work(session_factory) as session:
+        session.execute(update(Customer).values(vat_check_due_at=None))
+    return vies
