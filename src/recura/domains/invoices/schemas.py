@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from recura.domains.common.fields import MAX_MINOR, MoneyOut, Schema, example, example_in
 
 M = {"currency": "RON"}
-LINE_EXAMPLE = {
+LINE_EXAMPLE: dict[str, object] = {
     "description": "Pro",
     "kind": "subscription",
     "quantity": "3",
