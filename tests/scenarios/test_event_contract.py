@@ -118,6 +118,9 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.CHECKOUT_SESSION_COMPLETED,
         # Asked for on the portal's billing details: tests/portal/test_details.py.
         EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED,
+        # VIES's answers on a VAT number: tests/api/v1/test_vat_checks.py.
+        EventType.CUSTOMER_VAT_ID_VALIDATED,
+        EventType.CUSTOMER_VAT_ID_INVALID,
     }
     assert set(EventType) - elsewhere - seen == set()
 
