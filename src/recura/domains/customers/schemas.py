@@ -33,14 +33,25 @@ _NATIONAL_ID = (
     "A Romanian person's personal numeric code (CNP), checked; named on their e-invoices "
     "(without one, ANAF's thirteen zeros stand in)."
 )
+VAT_CHECK_EXAMPLE = {
+    "status": "validated",
+    "validated_at": "2026-03-01T10:00:02Z",
+    "consultation_number": "WAPIAAAAX0000001",
+    "checked_at": "2026-03-01T10:00:02Z",
+    "next_check_at": "2026-03-31T10:00:02Z",
+    "name": "Muster GmbH",
+    "address": "Musterstr. 1, 10115 Berlin",
+}
 VatCheckStatus = Literal["not_checked", "validated", "invalid", "pending"]
 
 
 class VatCheckOut(BaseModel):
     """Where the customer's EU VAT number stands with VIES: `validated` (reverse charge
     applies), `invalid`, `pending` (VIES could not answer: VAT is charged, and the check is
-    retried) or `not_checked` yet; the consultation number VIES gave as proof of the last
-    confirmation; when it was last checked and is checked next."""
+    retried) or `not_checked` yet; the last check's consultation number (VIES's proof) and
+    what VIES returned; when it was last checked and is checked next."""
+
+    model_config = example(VAT_CHECK_EXAMPLE)
 
     status: VatCheckStatus
     validated_at: datetime | None

@@ -36,6 +36,7 @@ from recura import staged
 from recura.clock import Clock
 from recura.db.models import Account, Customer, VatCheck
 from recura.db.unit_of_work import Units
+from recura.domains.accounts import repository as accounts
 from recura.domains.common.errors import DomainError, invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository
@@ -107,15 +108,16 @@ def claim(session: Session, now: datetime, limit: int = BATCH) -> list[Due]:
     """Numbers due a check, each pushed back by the stale-claim time: one a lost worker
     claimed is taken again then, and one being checked is not claimed twice."""
     found = []
-    accounts: dict[str, Account] = {}
+    read: dict[str, Account] = {}
     for customer in repository.lock_vat_checks_due(session, now, limit):
         if not checkable(customer.vat_id):  # the number went meanwhile
             customer.vat_check = customer.vat_check_due_at = None
             continue
         customer.vat_check_due_at = now + staged.CLAIM_EXPIRES
-        account = accounts.get(customer.account_id)
+        account = read.get(customer.account_id)
         if account is None:
-            account = accounts[customer.account_id] = session.get_one(Account, customer.account_id)
+            account = accounts.account_by_key(session, customer.account_id)
+            read[customer.account_id] = account
         tenant = Tenant(customer.account_id, customer.livemode)
         found.append(Due(tenant, customer.id, str(customer.vat_id), requester_of(account)))
     return found
@@ -135,7 +137,7 @@ def record(session: Session, due: Due, outcome: Outcome, now: datetime) -> VatCh
     customer = repository.by_key(session, due.tenant.account_id, due.customer_id)
     if customer.vat_id != due.vat_id:
         return None
-    account = session.get_one(Account, customer.account_id)
+    account = accounts.account_by_key(session, customer.account_id)
     before = customer.vat_check
     check = VatCheck(
         id=new_id("vat_check"),
@@ -216,7 +218,7 @@ def due_now(session: Session, tenant: Tenant, customer: Customer) -> Due:
     no number VIES knows."""
     if not checkable(customer.vat_id):
         raise invalid("/vat_id", "the customer has no EU VAT number to check with VIES")
-    account = session.get_one(Account, tenant.account_id)
+    account = accounts.account_by_key(session, tenant.account_id)
     return Due(tenant, customer.id, str(customer.vat_id), requester_of(account))
 
 
