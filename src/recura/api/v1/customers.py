@@ -90,12 +90,11 @@ def check_vat_id(id: str, session: SessionDep, tenant: TenantDep, clock: ClockDe
     vat_checks.record(session, due, outcome, clock.now())
     if isinstance(outcome, Unavailable):
         session.commit()  # the pending check stays recorded
-        busy = outcome.code in vat_checks.BUSY
         raise ProblemError(
-            503 if busy else 502,
+            503 if outcome.code in vat_checks.BUSY else 502,
             "vies-unavailable",
             "VIES could not answer",
-            str(vat_checks.ViesUnavailable(outcome.code)),
+            vat_checks.unavailable_detail(outcome),
         )
     return _shown(session, tenant, service.get(session, tenant, id))
 

@@ -37,7 +37,7 @@ from recura.clock import Clock
 from recura.db.models import Account, Customer, VatCheck
 from recura.db.unit_of_work import Units
 from recura.domains.accounts import repository as accounts
-from recura.domains.common.errors import DomainError, invalid
+from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository
 from recura.domains.events import payloads
@@ -67,16 +67,12 @@ BUSY = frozenset(
 Outcome = Answer | Unavailable
 
 
-class ViesUnavailable(DomainError):
-    """VIES could not answer a check asked for now; recorded as pending all the same."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(
-            f"VIES could not check the VAT number ({code}); VAT is charged until it can, "
-            "and the check is retried."
-        )
-        self.code = code
-        self.busy = code in BUSY
+def unavailable_detail(outcome: Unavailable) -> str:
+    """What a check asked for now says when VIES could not answer (recorded as pending)."""
+    return (
+        f"VIES could not check the VAT number ({outcome.code}); VAT is charged until it can, "
+        "and the check is retried."
+    )
 
 
 @dataclass(frozen=True, slots=True)
