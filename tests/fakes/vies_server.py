@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,6 +94,8 @@ class FakeVies:
     outages: dict[str, str] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
     consultations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Called as each request arrives: a test looks at its own side (open transactions).
+    on_request: Callable[[], None] | None = None
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -108,6 +110,8 @@ class FakeVies:
         self.outages.clear()
 
     def answer(self, body: Any) -> tuple[int, dict[str, Any]]:
+        if self.on_request is not None:
+            self.on_request()
         with self._lock:
             self.requests.append(body if isinstance(body, dict) else {"raw": body})
             return self._answer(body)
@@ -215,6 +219,7 @@ def vies(vies_server: FakeVies, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
     vies_server.requests.clear()
     vies_server.consultations.clear()
     vies_server.restore()
+    vies_server.on_request = None
     monkeypatch.setenv("RECURA_VIES_URL", vies_server.base_url)
     vies_settings.cache_clear()
     yield vies_server

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import Api, Merchant
 from tests.event_contract import check_recorded
@@ -117,3 +118,15 @@ def test_a_person_gives_a_cnp_checked_with_stdnum(merchant: Merchant) -> None:
     assert cleared["national_id"] is None
     wrong = api.patch(f"/v1/customers/{created['id']}", json={"national_id": "0000000000000"})
     assert wrong.status_code == 422
+
+
+def test_the_request_holds_no_connection_while_vies_answers(
+    merchant: Merchant, vies_alone: FakeVies, engine: Engine
+) -> None:
+    api = merchant.api
+    account(api, vies_alone)
+    cid = api.ok("POST", "/v1/customers", 201, json=COMPANY)["id"]
+    held: list[int] = []
+    vies_alone.on_request = lambda: held.append(engine.pool.checkedout())  # type: ignore[attr-defined]
+    api.ok("POST", f"/v1/customers/{cid}/vat_check")
+    assert held == [0]

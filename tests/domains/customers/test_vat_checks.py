@@ -223,3 +223,17 @@ def test_a_worker_lost_mid_check_leaves_the_number_to_another(
     assert check(session_factory, T0 + timedelta(minutes=1)) == 0
     assert check(session_factory, T0 + timedelta(minutes=10)) == 1
     assert customer(session_factory, merchant, cid).vat_check == "validated"
+
+
+def test_vies_is_asked_with_no_connection_held(
+    merchant: Merchant, session_factory: sessionmaker[Session], vies_alone: FakeVies
+) -> None:
+    vies = vies_alone
+    account_with_vat_id(merchant.api, vies)
+    vies.register(WEBER, "Weber GmbH", "Berlin")
+    german_company(merchant.api)
+    engine = session_factory.kw["bind"]
+    held: list[int] = []
+    vies.on_request = lambda: held.append(engine.pool.checkedout())
+    check(session_factory, T0)
+    assert held == [0]
