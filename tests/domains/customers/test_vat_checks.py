@@ -237,3 +237,24 @@ def test_vies_is_asked_with_no_connection_held(
     vies.on_request = lambda: held.append(engine.pool.checkedout())
     check(session_factory, T0)
     assert held == [0]
+
+
+def test_a_member_states_outage_costs_one_request_per_batch(
+    merchant: Merchant, session_factory: sessionmaker[Session], vies_alone: FakeVies
+) -> None:
+    vies = vies_alone
+    api = merchant.api
+    account_with_vat_id(api, vies)
+    vies.register("FR40303265045", "Société SA", "Paris")
+    germans = [german_company(api, number) for number in (WEBER, "DE129273398", "DE811907980")]
+    body = {"kind": "company", "legal_name": "Société SA", "country": "FR"}
+    french = api.ok("POST", "/v1/customers", 201, json={**body, "vat_id": "FR40303265045"})["id"]
+    vies.outage("DE", "MS_UNAVAILABLE")
+    check(session_factory, T0)
+    asked = [r["countryCode"] for r in vies.requests]
+    assert sorted(asked) == ["DE", "FR"]
+    assert [customer(session_factory, merchant, c).vat_check for c in germans] == ["pending"] * 3
+    for held in germans:
+        (proof,) = proofs(session_factory, merchant, held)
+        assert (proof.result, proof.error) == ("unavailable", "MS_UNAVAILABLE")
+    assert customer(session_factory, merchant, french).vat_check == "validated"
