@@ -6,11 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, column, insert, inspect, select, table, text
+from sqlalchemy import Engine, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import T0
 from tests.factories import create_account
@@ -199,16 +200,16 @@ def test_customers_vat_numbers_get_their_vies_state(
     config = alembic_config()
     before = ScriptDirectory.from_config(config).get_revision("2026_12_07_1050").down_revision
     assert isinstance(before, str)
-    customers = table(
+    customers = sa.table(
         "customers",
-        column("account_id"),
-        column("id"),
-        column("livemode"),
-        column("vat_id"),
-        column("vat_id_validated_at", UTCDateTime()),
-        column("metadata", JSONType),
-        column("created_at", UTCDateTime()),
-        column("updated_at", UTCDateTime()),
+        sa.column("account_id"),
+        sa.column("id"),
+        sa.column("livemode"),
+        sa.column("vat_id"),
+        sa.column("vat_id_validated_at", UTCDateTime()),
+        sa.column("metadata", JSONType),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
     )
     rows = [
         ("cus_v1", "DE136695976", T0),
