@@ -69,3 +69,30 @@ def test_a_wrong_cnp_is_refused_in_both_languages(typed: str) -> None:
 def test_the_check_agrees_with_stdnum(digits: str) -> None:
     _, problems = billing.national_id(digits)
     assert (not problems) == (cnp.is_valid(digits) and digits != NO_CNP)
+
+
+people = st.builds(
+    Someone,
+    kind=st.sampled_from(["individual", "company"]),
+    country=st.sampled_from(["RO", "ro", "DE", "FR", None]),
+    vat_id=st.sampled_from([None, "", "18547290", "RO18547290", "DE136695976"]),
+    national_id=st.sampled_from([None, "", CNP]),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(people)
+def test_every_buyer_is_named_as_anaf_asks(someone: Someone) -> None:
+    found = buyer_identifier(someone)
+    if someone.kind == "company":
+        assert found == (someone.vat_id or None)
+    elif (someone.country or "").upper() == "RO":
+        # A Romanian person is always named: never left out of a B2C e-invoice.
+        assert found == (someone.national_id or someone.vat_id or NO_CNP)
+    else:
+        assert found == (someone.national_id or someone.vat_id or None)
+    # The thirteen zeros stand only for a Romanian person without any number.
+    if found == NO_CNP:
+        assert someone.kind == "individual"
+        assert not someone.national_id
+        assert not someone.vat_id
