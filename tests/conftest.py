@@ -37,12 +37,15 @@ pytest_plugins = [
     "tests.fakes.localstripe",
     "tests.fakes.processor_api",
     "tests.notifications.mailbox",
+    "tests.fakes.vies_server",
 ]
 
 # Processors' API requests never leave this machine in tests: a closed loopback port, unless a
 # test points them at a fake (tests/fakes/processor_api.py).
 for _gateway in ("STRIPE", "PAYPAL"):
     os.environ.setdefault(f"RECURA_{_gateway}_API_BASE", "http://127.0.0.1:9")
+# VAT numbers are checked with VIES only at a fake (the `vies` fixture) or nowhere.
+os.environ.setdefault("RECURA_VIES_URL", "http://127.0.0.1:9")
 # Hypothesis's own wall-clock checks (an example's deadline, slow input generation) fail on a
 # machine that runs several suites at once: the properties are what the tests check.
 settings.register_profile("recura", deadline=None, suppress_health_check=[HealthCheck.too_slow])

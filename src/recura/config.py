@@ -143,3 +143,20 @@ class AnafBases(BaseSettings):
 @lru_cache(maxsize=1)
 def anaf_bases() -> AnafBases:
     return AnafBases()
+
+
+class ViesSettings(BaseSettings):
+    """Where VAT numbers are checked: the European Commission's VIES REST API
+    (RECURA_VIES_URL; tests point it at a fake on loopback), and how long one check may
+    take. Read apart from `Settings` for the reason `ProcessorApiBases` is: the worker's
+    handlers need it and nothing else of the server's settings."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    vies_url: str = "https://ec.europa.eu/taxation_customs/vies/rest-api"
+    vies_timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+
+
+@lru_cache(maxsize=1)
+def vies_settings() -> ViesSettings:
+    return ViesSettings()

@@ -72,6 +72,7 @@ PREFIXES = {
     "customer_activity": "act",
     "einvoice": "einv",
     "anaf_connection": "anafc",
+    "vat_check": "vck",
 }
 
 

@@ -105,7 +105,7 @@ def test_the_customer_page_shows_each_section(
     api.ok(
         "PATCH",
         f"/v1/customers/{ana.customer}",
-        json={"vat_id": "RO18547290", "country": "RO"},
+        json={"vat_id": "RO18547290", "country": "RO", "national_id": "1630615123457"},
     )
     api.ok("POST", f"/v1/customers/{ana.customer}/activity", json={"feature": "reports"})
     open_support_request(session_factory, merchant.account_id, ana.customer)
@@ -116,6 +116,8 @@ def test_the_customer_page_shows_each_section(
     assert "Ana Popescu" in text
     assert ana.email in text
     assert "RO18547290" in text
+    assert "(not checked in VIES yet)" in text
+    assert "1630615123457" in text
     sub = api.ok("GET", f"/v1/subscriptions/{ana.subscription}")
     assert sub["status"] == "active"
     rows = {

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,9 +17,9 @@ from tests.conftest import T0
 from tests.factories import create_account
 
 import recura.db.models  # noqa: F401
-from recura.db.base import Base
+from recura.db.base import Base, JSONType, UTCDateTime
 from recura.db.migrate import alembic_config, upgrade
-from recura.db.models import GatewayConnection
+from recura.db.models import Customer, GatewayConnection
 from recura.db.unit_of_work import unit_of_work
 from recura.gateways.paypal_sdk import SANDBOX_API_BASE
 
@@ -188,3 +190,58 @@ def test_connections_lose_only_where_their_requests_went(
         assert configs()["gwc_m3"] == {"client_id": "c"}
     finally:
         upgrade(engine)
+
+
+def test_customers_vat_numbers_get_their_vies_state(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        account = create_account(session, T0, prefix="VIES")
+    config = alembic_config()
+    before = ScriptDirectory.from_config(config).get_revision("2026_12_07_1050").down_revision
+    assert isinstance(before, str)
+    customers = sa.table(
+        "customers",
+        sa.column("account_id"),
+        sa.column("id"),
+        sa.column("livemode"),
+        sa.column("vat_id"),
+        sa.column("vat_id_validated_at", UTCDateTime()),
+        sa.column("metadata", JSONType),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    rows = [
+        ("cus_v1", "DE136695976", T0),
+        ("cus_v2", "DE129273398", None),
+        ("cus_v3", "18547290", None),
+    ]
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, before)
+    try:
+        with engine.begin() as connection:
+            for id_, vat_id, validated in rows:
+                connection.execute(
+                    insert(customers).values(
+                        account_id=account,
+                        id=id_,
+                        livemode=False,
+                        vat_id=vat_id,
+                        vat_id_validated_at=validated,
+                        metadata={},
+                        created_at=T0,
+                        updated_at=T0,
+                    )
+                )
+    finally:
+        upgrade(engine)
+    with unit_of_work(session_factory) as session:
+        found = {
+            c.id: (c.vat_check, c.vat_check_due_at)
+            for c in session.scalars(select(Customer).where(Customer.account_id == account))
+        }
+    assert found["cus_v1"] == ("validated", T0 + timedelta(days=30))
+    assert found["cus_v2"][0] == "not_checked"
+    assert found["cus_v2"][1] is not None
+    assert found["cus_v3"] == (None, None)

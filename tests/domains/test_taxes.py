@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from recura.core.tax import Category, Decision
+from recura.core.tax import Category, Decision, VatIdStatus
 from recura.db.models import Account, Customer
 from recura.db.records import BilledCustomer
 from recura.domains.invoices import taxes
@@ -104,3 +104,27 @@ def test_the_customer_model_and_the_batch_record_decide_alike() -> None:
 def test_a_visitor_not_known_yet_pays_the_sellers_rate() -> None:
     assert taxes.decision(seller(), taxes.ANYONE, TODAY).rate == 21
     assert taxes.decision(seller(vat_registered=False), taxes.ANYONE, TODAY).rate == 0
+
+
+@pytest.mark.parametrize(
+    ("check", "validated", "status"),
+    [
+        ("validated", True, VatIdStatus.VALID),
+        ("not_checked", False, VatIdStatus.UNCHECKED),
+        ("pending", False, VatIdStatus.UNCHECKED),
+        ("invalid", False, VatIdStatus.INVALID),
+        (None, False, VatIdStatus.UNCHECKED),
+    ],
+)
+def test_the_vies_check_decides_what_the_number_counts_for(
+    check: str | None, validated: bool, status: VatIdStatus
+) -> None:
+    found = BilledCustomer(
+        None, None, "DE", "company", "DE136695976", T0 if validated else None, check
+    )
+    assert taxes.buyer_of(found).vat_id is status
+
+
+def test_an_invalid_number_is_charged_vat_and_said_so() -> None:
+    found = BilledCustomer(None, None, "DE", "company", "DE136695976", None, "invalid")
+    assert taxes.decision(seller(), found, TODAY) == s("21", "RO", "tax.note.vat_id_invalid")

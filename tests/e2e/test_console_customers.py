@@ -26,6 +26,9 @@ def test_an_operator_finds_a_customer_and_sends_a_portal_link(
     tmp_path: Path,
 ) -> None:
     ana = subscriber(api, "ro")
+    # A German company's VAT number not checked in VIES yet: the page says so.
+    company = {"kind": "company", "legal_name": "Popescu GmbH", "country": "DE"}
+    api.ok("PATCH", f"/v1/customers/{ana.customer}", json={**company, "vat_id": "DE136695976"})
     api.ok("POST", "/v1/customers", 201, json={"name": "Ion Ionescu", "email": "ion@example.ro"})
     operator = add_user(session_factory, merchant, "support")
     page.goto(site + "/console/sign-in")
@@ -43,6 +46,7 @@ def test_an_operator_finds_a_customer_and_sends_a_portal_link(
     page.get_by_role("link", name="Ana Popescu").click()
     page.wait_for_url(f"**/console/customers/{ana.customer}")
     check(page, tmp_path, "customer")
+    assert page.locator("#vat-check").inner_text() == "(not checked in VIES yet)"
 
     page.get_by_role("button", name="Email a portal link").click()
     page.wait_for_url("**done=link_sent")

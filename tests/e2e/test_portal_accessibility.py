@@ -67,6 +67,20 @@ def invoice_awaiting_a_transfer(api: Api, merchant: Merchant, locale: str) -> st
     return f"/portal/invoice/{token}"
 
 
+def invoice_to_an_unconfirmed_eu_company(api: Api, merchant: Merchant, locale: str) -> str:
+    """VAT charged to a German company whose VAT number VIES has not confirmed: the
+    invoice's mentions say why."""
+    world = World(api, T0, currency="EUR", iban="DE89370400440532013000", bic="COBADEFFXXX")
+    company = {"kind": "company", "legal_name": "Weber GmbH", "country": "DE"}
+    customer = world.customer(
+        card=None, email=f"{locale}@weber.example", locale=locale, vat_id="DE136695976", **company
+    )
+    sub = world.subscribe(customer, world.plan(4900), collection_method="send_invoice")
+    (invoice,) = world.invoices(sub["id"])
+    token = links_token(merchant, "invoice", customer, invoice["id"])
+    return f"/portal/invoice/{token}"
+
+
 def unsubscribe(api: Api, merchant: Merchant, locale: str) -> str:
     who = subscriber(api, locale)
     return f"/email/unsubscribe/{sign(merchant, 'unsubscribe', who)}"
@@ -81,6 +95,7 @@ PAGES: dict[str, Callable[[Api, Merchant, str], str]] = {
     "reactivate": subscription_to_keep,
     "invoice_paid": paid_invoice,
     "invoice_awaiting_transfer": invoice_awaiting_a_transfer,
+    "invoice_vat_unconfirmed": invoice_to_an_unconfirmed_eu_company,
     "unsubscribe": unsubscribe,
 }
 

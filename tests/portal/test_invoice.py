@@ -105,3 +105,20 @@ def test_the_link_shows_only_the_customers_own_invoice(api: Api, merchant: Merch
         sign(merchant, "reactivate", who, subscription=mine["id"]),  # another page's
     ):
         assert get(api.client, f"/portal/invoice/{token}", status=404)
+
+
+def test_vat_charged_to_an_unconfirmed_eu_company_says_why(
+    api: Api, session_factory: sessionmaker[Session], mailer: Mailer, mailbox: Mailbox
+) -> None:
+    # VIES has not confirmed the German company's number: VAT is charged, and said why.
+    world = World(api, T0, currency="EUR", iban=IBAN, bic="COBADEFFXXX")
+    to = "buchhaltung@weber.example"
+    company = {"kind": "company", "legal_name": "Weber GmbH", "country": "DE"}
+    customer = world.customer(card=None, email=to, locale="ro", vat_id="DE136695976", **company)
+    sub = world.subscribe(customer, world.plan(4900), collection_method="send_invoice")
+    (invoice,) = world.invoices(sub["id"])
+    assert invoice["lines"][0]["tax_notes"] == ["vat_id_unchecked"]
+    page = get(api.client, emailed_link(session_factory, mailer, mailbox, "invoice_sent", to))
+    (mention,) = page.tree.xpath("//ul[@id='mentions']/li")
+    assert "VIES" in mention.text_content()
+    assert "TVA" in mention.text_content()

@@ -123,6 +123,9 @@ def test_every_event_of_a_busy_life_matches_its_webhook_schema(
         EventType.EINVOICE_ACCEPTED,
         EventType.EINVOICE_REJECTED,
         EventType.ANAF_CONNECTION_EXPIRING,
+        # VIES's answers on a VAT number: tests/api/v1/test_vat_checks.py.
+        EventType.CUSTOMER_VAT_ID_VALIDATED,
+        EventType.CUSTOMER_VAT_ID_INVALID,
     }
     assert set(EventType) - elsewhere - seen == set()
 

@@ -34,6 +34,7 @@ FAMILY_OF_RESOURCE: dict[tuple[str, ...], str] = {
     ("customers",): "customers",
     ("customers", "balance"): "customers",
     ("customers", "balance_entries"): "customers",
+    ("customers", "vat_check"): "customers",
     ("email_messages",): "customers",
     ("customers", "entitlements"): "entitlements",
     ("events",): "events",

@@ -95,5 +95,6 @@ _TITLES = {
     409: "Conflict with the current state",
     413: "Body too large",
     422: "Invalid request",
+    502: "An outside service gave no usable answer",
     503: "Service unavailable: try again",
 }

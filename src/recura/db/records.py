@@ -108,6 +108,7 @@ class BilledCustomer:
     kind: str = "individual"
     vat_id: str | None = None
     vat_id_validated_at: datetime | None = None
+    vat_check: str | None = None
 
 
 # An InvoiceBasis's customer: the session's object or the batch's record of it.

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import Clock
 from recura.config import Settings
 from recura.db.unit_of_work import Units, unit_of_work
+from recura.domains.customers import vat_checks
 from recura.domains.efactura import refreshing, sending
 from recura.domains.idempotency import service as idempotency
 from recura.domains.metrics import rollups
@@ -60,12 +61,18 @@ SQLITE_BATCHES = {
     "metric_rollups": rollups.SQLITE_BATCH,
 }
 STAGED: dict[str, tuple[StagedHandler, int]] = {
+    "vat_checks": (vat_checks.check_due, vat_checks.BATCH),
     "collect_payments": (collection.collect_due, collection.BATCH),
     "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),
     "deliver_webhooks": (webhooks_out.deliver_due, webhooks_out.BATCH),
     "refresh_anaf_tokens": (refreshing.refresh_due, refreshing.BATCH),
     "upload_einvoices": (sending.upload_due, sending.BATCH),
 }
+
+
+# Handlers each pass runs before the others: VAT numbers whose confirmation has grown too
+# old are checked with VIES before the renewals their invoices' VAT depends on.
+FIRST = ("vat_checks",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,7 @@ def run_pass(
     if mailer is not None and mailer.smtp is not None:
         send = functools.partial(emails.send_due, mailer)
         steps["send_emails"] = (_staged(factory, send, clock), emails.BATCH)
+    steps = {name: steps[name] for name in FIRST if name in steps} | steps
     if only is not None:
         steps = {name: step for name, step in steps.items() if name in only}
     result = Pass()

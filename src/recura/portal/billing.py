@@ -134,6 +134,7 @@ def _invoice_page(
     payable = invoice.status == "open" and due > 0 and method is not None and not awaited
     transfer = invoice_view.transfer(visitor.account, invoice)
     path = f"/portal/invoices/{invoice.id}"
+    lines = invoices_repository.lines_of_invoice(session, invoice)
     values: dict[str, Any] = invoice_view.transfer_values(transfer, f"{path}/qr.png")
     return pages.PAGES.render(
         request,
@@ -141,7 +142,8 @@ def _invoice_page(
         visitor.frame(),
         status,
         invoice=invoice,
-        lines=invoices_repository.lines_of_invoice(session, invoice),
+        lines=lines,
+        mentions=parties.mentions(lines, visitor.locale),
         taxes=parties.tax_lines(invoice, visitor.locale),
         seller=parties.seller(visitor.account, visitor.locale),
         buyer=parties.buyer(customer, visitor.locale),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from recura.db.models import Invoice
 from recura.domains.invoices import repository as invoices
 from recura.notifications import links
-from recura.portal import access, invoice_view, link_visits, pages
+from recura.portal import access, invoice_view, link_visits, pages, parties
 from recura.portal.access import Visit
 
 router = APIRouter()
@@ -57,6 +57,7 @@ def show(token: str, request: Request) -> Response:
             outcomes=(),
             invoice=invoice,
             lines=lines,
+            mentions=parties.mentions(lines, visit.locale),
             sign_in_url=link_visits.sign_in_url(visit),
             **invoice_view.transfer_values(transfer, f"/portal/invoice/{token}/qr.png"),
         )

@@ -5,6 +5,7 @@ reader's language; and the VAT of each rate."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,7 +13,8 @@ from typing import Any
 from babel import Locale
 from babel.numbers import format_decimal
 
-from recura.db.models import Account, Customer, Invoice
+from recura import i18n
+from recura.db.models import Account, Customer, Invoice, InvoiceLine
 from recura.domains.customers import billing
 from recura.portal import pages
 
@@ -78,6 +80,18 @@ def buyer(customer: Customer, locale: str) -> Party:
         registration_number=customer.registration_number if company else None,
         email=customer.email,
     )
+
+
+def mentions(lines: Sequence[InvoiceLine], locale: str) -> list[str]:
+    """What the invoice must say about its VAT, once each in the order the lines give it:
+    why none is charged (reverse charge, exemption) and why some is (a VAT number VIES
+    could not confirm or found invalid, the customer's country's rate)."""
+    keys: list[str] = []
+    for line in lines:
+        for key in (line.tax_exemption_key, *(line.tax_notes or [])):
+            if key and key not in keys:
+                keys.append(key)
+    return [i18n.text("invoices", key, locale) for key in keys]
 
 
 def tax_lines(invoice: Invoice, locale: str = "en") -> list[TaxLine]:

@@ -20,6 +20,7 @@ from recura.jobs.worker import run_once
 from tests.conftest import T0, Merchant
 from tests.domains.checkout.conftest import ANA, Shop
 from tests.event_contract import check_recorded
+from tests.fakes.vies_server import FakeVies
 
 
 def problems(caught: pytest.ExceptionInfo[BillingDetailsInvalid]) -> dict[str, str]:
@@ -329,3 +330,19 @@ def test_a_charge_answered_later_completes_the_checkout_once(shop: Shop) -> None
     assert len(completed) == 1
     payments = shop.api.ok("GET", "/v1/payments", params={"customer": customer})["data"]
     assert [p["status"] for p in payments] == ["succeeded"]
+
+
+def test_a_vat_number_given_at_checkout_is_checked_later_by_the_worker(
+    shop: Shop, vies_alone: FakeVies
+) -> None:
+    vies_alone.register("RO18547290", "NORDITECH SOFTWARE SRL", "Cluj-Napoca")
+    checkout_id = shop.checkout(shop.plan(0))
+    company = {**ANA, "kind": "company", "legal_name": "Norditech SRL", "vat_id": "RO18547290"}
+    done = shop.complete(checkout_id, details=company)
+    # Completing asks VIES nothing: the number is only due a check.
+    assert vies_alone.requests == []
+    shown = shop.api.ok("GET", f"/v1/customers/{done.customer_id}")["vat_check"]
+    assert shown["status"] == "not_checked"
+    run_once(shop.factory, FixedClock(T0), only={"vat_checks"})
+    shown = shop.api.ok("GET", f"/v1/customers/{done.customer_id}")["vat_check"]
+    assert shown["status"] == "validated"

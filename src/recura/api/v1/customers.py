@@ -4,13 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from recura.api.deps import ClockDep, SessionDep, TenantDep
 from recura.api.pagination import PageDep, list_schema
-from recura.api.problems import problem_responses
+from recura.api.problems import ProblemError, problem_responses
 from recura.api.routing import UnitOfWorkRoute
-from recura.domains.customers import service
+from recura.db.models import Customer
+from recura.domains.common.tenant import Tenant
+from recura.domains.customers import service, vat_checks
 from recura.domains.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
+from recura.gateways.vies import Unavailable
 
 router = APIRouter(
     prefix="/v1/customers",
@@ -46,19 +50,58 @@ def list_customers(
         external_id=external_id,
         archived=archived,
     )
-    return CustomerList(data=[service.to_out(c) for c in result.items], has_more=result.has_more)
+    checks = service.latest_checks(session, tenant, result.items)
+    return CustomerList(
+        data=[service.to_out(c, checks.get(c.id)) for c in result.items],
+        has_more=result.has_more,
+    )
 
 
 @router.get("/{id}", response_model=CustomerOut, summary="Get a customer")
 def get_customer(id: str, session: SessionDep, tenant: TenantDep) -> CustomerOut:
-    return service.to_out(service.get(session, tenant, id))
+    return _shown(session, tenant, service.get(session, tenant, id))
 
 
 @router.patch("/{id}", response_model=CustomerOut, summary="Change a customer")
 def update_customer(
     id: str, body: CustomerUpdate, session: SessionDep, tenant: TenantDep, clock: ClockDep
 ) -> CustomerOut:
-    return service.to_out(service.update(session, tenant, id, body, clock.now()))
+    return _shown(session, tenant, service.update(session, tenant, id, body, clock.now()))
+
+
+@router.post(
+    "/{id}/vat_check",
+    response_model=CustomerOut,
+    summary="Check the customer's EU VAT number with VIES now",
+    description=(
+        "Asks VIES now, with the account's own VAT number as the requester, and answers "
+        "with the customer and the check's result in `vat_check` (its consultation number "
+        "the proof). When VIES cannot answer, the check is recorded as pending (VAT is "
+        "charged until a later check confirms the number) and the answer is 503 (VIES or a "
+        "member state busy or down) or 502 (no usable answer)."
+    ),
+    responses=problem_responses(502, 503),
+)
+def check_vat_id(id: str, session: SessionDep, tenant: TenantDep, clock: ClockDep) -> CustomerOut:
+    due = vat_checks.due_now(session, tenant, service.get(session, tenant, id))
+    # VIES is asked with no transaction open: nothing is held while it answers.
+    session.commit()
+    outcome = vat_checks.ask(due)
+    vat_checks.record(session, due, outcome, clock.now())
+    if isinstance(outcome, Unavailable):
+        session.commit()  # the pending check stays recorded
+        raise ProblemError(
+            503 if outcome.code in vat_checks.BUSY else 502,
+            "vies-unavailable",
+            "VIES could not answer",
+            vat_checks.unavailable_detail(outcome),
+        )
+    return _shown(session, tenant, service.get(session, tenant, id))
+
+
+def _shown(session: Session, tenant: Tenant, customer: Customer) -> CustomerOut:
+    checks = service.latest_checks(session, tenant, [customer])
+    return service.to_out(customer, checks.get(customer.id))
 
 
 @router.post("/{id}/archive", response_model=CustomerOut, summary="Archive a customer")

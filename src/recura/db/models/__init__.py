@@ -62,6 +62,7 @@ from recura.db.models.support_request import SupportRequest
 from recura.db.models.test_clock import TestClock
 from recura.db.models.usage_event import UsageEvent
 from recura.db.models.user import User
+from recura.db.models.vat_check import VatCheck
 from recura.db.models.webhook_attempt import WebhookAttempt
 from recura.db.models.webhook_delivery import WebhookDelivery
 from recura.db.models.webhook_endpoint import WebhookEndpoint
@@ -129,6 +130,7 @@ __all__ = [
     "TestClock",
     "UsageEvent",
     "User",
+    "VatCheck",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -48,6 +48,9 @@ class Account(Base):
     eu_b2c_over_threshold: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default="false"
     )
+    # A customer's EU VAT number confirmed by VIES longer ago than this is checked again
+    # before it counts for another invoice (domains/customers/vat_checks.py).
+    vat_recheck_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     tax_inclusive: Mapped[bool] = mapped_column(Boolean, server_default="false")
     days_until_due: Mapped[int] = mapped_column(Integer, server_default="14")
     catch_up: Mapped[str] = mapped_column(String(16), server_default="current_period")

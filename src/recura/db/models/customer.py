@@ -20,6 +20,8 @@ class Customer(TenantColumns, Base):
         ForeignKeyConstraint(
             ["account_id", "test_clock_id"], ["test_clocks.account_id", "test_clocks.id"]
         ),
+        # VAT numbers due a VIES check, across accounts (the worker's claim).
+        Index("ix_customers_vat_check_due_at", "vat_check_due_at"),
     )
 
     external_id: Mapped[str | None] = mapped_column(String(255))
@@ -32,6 +34,16 @@ class Customer(TenantColumns, Base):
     # When VIES last confirmed `vat_id` valid (null: never, or the number changed since);
     # only a confirmed number makes an EU customer's services reverse-charged.
     vat_id_validated_at: Mapped[datetime | None]
+    # The state of `vat_id`'s VIES check (domains/customers/vat_checks.py): not_checked,
+    # validated, invalid or pending (VIES could not answer); null when there is no EU VAT
+    # number to check. Each check is kept in `vat_checks` as proof.
+    vat_check: Mapped[str | None] = mapped_column(String(16))
+    # When the worker checks `vat_id` next: at once for a new number, a retry after VIES
+    # could not answer, the account's `vat_recheck_days` after a check; null: nothing due.
+    vat_check_due_at: Mapped[datetime | None]
+    # A Romanian person's personal numeric code (CNP), named on their e-invoices; without
+    # one ANAF's thirteen zeros stand in (`billing.buyer_identifier`).
+    national_id: Mapped[str | None] = mapped_column(String(13))
     # Who is billed: a person, or a company with its legal name and trade-register number.
     kind: Mapped[str] = mapped_column(String(16), default="individual", server_default="individual")
     legal_name: Mapped[str | None] = mapped_column(String(200))

@@ -88,6 +88,7 @@ ACCOUNT_EXAMPLE = {
     "vat_registered": True,
     "oss_registered": False,
     "eu_b2c_over_threshold": False,
+    "vat_recheck_days": 30,
     "days_until_due": 14,
     "catch_up": "current_period",
     "retry_days": [1, 3, 5, 7],
@@ -234,6 +235,14 @@ class AccountUpdate(Schema):
     vat_registered: bool | None = Field(default=None, description=_VAT_REGISTERED)
     oss_registered: bool | None = Field(default=None, description=_OSS)
     eu_b2c_over_threshold: bool | None = Field(default=None, description=_THRESHOLD)
+    vat_recheck_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=365,
+        description="A customer's EU VAT number confirmed by VIES longer ago than this is "
+        "checked again (before the renewals it decides the VAT of); applies from each "
+        "number's next check.",
+    )
     days_until_due: int | None = Field(
         default=None, ge=0, le=365, description="When a sent invoice falls due."
     )
@@ -385,6 +394,7 @@ class AccountOut(BaseModel):
     vat_registered: bool
     oss_registered: bool
     eu_b2c_over_threshold: bool
+    vat_recheck_days: int = 30
     days_until_due: int
     catch_up: str
     retry_days: list[int]

@@ -125,6 +125,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         vat_registered=account.vat_registered,
         oss_registered=account.oss_registered,
         eu_b2c_over_threshold=account.eu_b2c_over_threshold,
+        vat_recheck_days=account.vat_recheck_days,
         days_until_due=account.days_until_due,
         catch_up=account.catch_up,
         retry_days=account.retry_days,

@@ -102,6 +102,7 @@ def customer_of(session: Session, tenant: Tenant, checkout: CheckoutSession) -> 
             test_clock_id=found.test_clock_id,
             default_payment_method_id=found.default_payment_method_id,
             vat_id_validated_at=found.vat_id_validated_at if confirmed else None,
+            vat_check=found.vat_check if confirmed else None,
             **billed,
         )
     return Customer(

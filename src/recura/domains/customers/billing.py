@@ -1,5 +1,6 @@
-"""Rules for who a customer is billed as: a person or a company, its tax and trade-register
-numbers, and the county and Bucharest sector of a Romanian address.
+"""Rules for who a customer is billed as: a person or a company, its tax, personal and
+trade-register numbers, the county and Bucharest sector of a Romanian address, and the
+identifier an e-invoice names the buyer by (`buyer_identifier`).
 
 Each rule gives `Problem`s naming the field and a message key (`messages.text`), so the
 checkout page can say it in the subscriber's language and the API in English. Numbers are
@@ -12,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import pycountry
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
-from stdnum.ro import cui, onrc
+from stdnum.ro import cnp, cui, onrc
 from stdnum.util import clean
 
 from recura.domains.common.errors import FieldError, InvalidError
@@ -26,6 +27,9 @@ from recura.domains.customers import messages
 
 KINDS = ("individual", "company")
 ROMANIA = "RO"
+# ANAF's identifier for a Romanian person who gave no CNP: thirteen zeros, the CNP's length
+# (OUG 120/2021 as amended for B2C e-invoices; ANAF's e-Factura B2C guidance).
+NO_CNP = "0" * 13
 BUCHAREST = "RO-B"
 SECTORS = range(1, 7)
 
@@ -133,6 +137,48 @@ def registration_number(
         return str(onrc.validate(value)), []
     except ValidationError:
         return value.strip(), [Problem(pointer, "registration_number.invalid")]
+
+
+def national_id(value: str, pointer: str = "/national_id") -> tuple[str, list[Problem]]:
+    """A Romanian personal numeric code (CNP), checked with `stdnum.ro.cnp`: its digits, birth
+    date, county and check digit. Thirteen zeros, ANAF's stand-in for no CNP, is not one: a
+    person without a CNP leaves it empty."""
+    compact = clean(value, " -.").strip()
+    if compact == NO_CNP:
+        return compact, [Problem(pointer, "national_id.invalid")]
+    try:
+        return str(cnp.validate(compact)), []
+    except ValidationError:
+        return compact, [Problem(pointer, "national_id.invalid")]
+
+
+class Identified(Protocol):
+    """What `buyer_identifier` reads of a customer (the model, or a record of it)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def vat_id(self) -> str | None: ...
+    @property
+    def national_id(self) -> str | None: ...
+
+
+def buyer_identifier(customer: Identified) -> str | None:
+    """The identifier the e-invoice names the buyer by (UBL BT-47/BT-48, the Fiscal Code's
+    art. 319(20)(e) mention): a company's VAT number or CUI as stored; a person's CNP, else
+    their tax number when they bill under one (a sole trader), else, for a Romanian person,
+    ANAF's thirteen zeros. None: nothing to name a foreign person by."""
+    if customer.kind == "company":
+        return customer.vat_id or None
+    if customer.national_id:
+        return customer.national_id
+    if customer.vat_id:
+        return customer.vat_id
+    if (customer.country or "").upper() == ROMANIA:
+        return NO_CNP
+    return None
 
 
 def raise_if(problems: list[Problem]) -> None:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from recura.db import bulk
-from recura.db.models import Customer, EmailChange, Subscription, TestClock
+from recura.db.models import Customer, EmailChange, Subscription, TestClock, VatCheck
 from recura.db.records import BilledCustomer
 from recura.domains.common import lookup
 from recura.domains.common.pages import Page, paginate
@@ -121,12 +122,12 @@ def billed_customers(
             Customer.kind,
             Customer.vat_id,
             Customer.vat_id_validated_at,
+            Customer.vat_check,
         ).where(Customer.account_id == account_id, bulk.among(session, Customer.id, wanted))
-        for customer_id, tax_rate, locale, country, kind, vat_id, validated in session.execute(
-            stmt
-        ):
+        for row in session.execute(stmt):
+            customer_id, tax_rate, locale, country, kind, vat_id, validated, check = row
             found[(account_id, customer_id)] = BilledCustomer(
-                tax_rate, locale, country, kind, vat_id, validated
+                tax_rate, locale, country, kind, vat_id, validated, check
             )
     return found
 
@@ -157,3 +158,40 @@ def lock_email_change(session: Session, tenant: Tenant, change_id: str) -> Email
     """An email change request, locked until commit (its link is used once)."""
     stmt = tenant.scope(select(EmailChange), EmailChange).where(EmailChange.id == change_id)
     return session.scalar(stmt.with_for_update())
+
+
+def lock_vat_checks_due(session: Session, now: datetime, limit: int) -> list[Customer]:
+    """Up to `limit` customers of every account whose VAT number is due a VIES check at
+    `now`, soonest due first, FOR UPDATE SKIP LOCKED (other workers take others)."""
+    stmt = (
+        select(Customer)
+        .where(Customer.vat_check_due_at <= now)
+        .order_by(Customer.vat_check_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
+
+
+def latest_vat_checks(
+    session: Session, tenant: Tenant, customer_ids: Collection[str]
+) -> dict[str, VatCheck]:
+    """Each customer's last VIES check (of those checked at all)."""
+    if not customer_ids:
+        return {}
+    stmt = (
+        tenant.scope(select(VatCheck), VatCheck)
+        .where(VatCheck.customer_id.in_(list(customer_ids)))
+        .order_by(VatCheck.created_at, VatCheck.id)
+    )
+    return {check.customer_id: check for check in session.scalars(stmt)}
+
+
+def vat_checks_of(session: Session, tenant: Tenant, customer_id: str) -> list[VatCheck]:
+    """Every VIES check of the customer, oldest first."""
+    stmt = (
+        tenant.scope(select(VatCheck), VatCheck)
+        .where(VatCheck.customer_id == customer_id)
+        .order_by(VatCheck.created_at, VatCheck.id)
+    )
+    return list(session.scalars(stmt))

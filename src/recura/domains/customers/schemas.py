@@ -28,6 +28,38 @@ from recura.domains.common.parties import (
 
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Kind = Literal["individual", "company"]
+NationalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+_NATIONAL_ID = (
+    "A Romanian person's personal numeric code (CNP), checked; named on their e-invoices "
+    "(without one, ANAF's thirteen zeros stand in)."
+)
+VAT_CHECK_EXAMPLE = {
+    "status": "validated",
+    "validated_at": "2026-03-01T10:00:02Z",
+    "consultation_number": "WAPIAAAAX0000001",
+    "checked_at": "2026-03-01T10:00:02Z",
+    "next_check_at": "2026-03-31T10:00:02Z",
+    "name": "Muster GmbH",
+    "address": "Musterstr. 1, 10115 Berlin",
+}
+VatCheckStatus = Literal["not_checked", "validated", "invalid", "pending"]
+
+
+class VatCheckOut(BaseModel):
+    """Where the customer's EU VAT number stands with VIES: `validated` (reverse charge
+    applies), `invalid`, `pending` (VIES could not answer: VAT is charged, and the check is
+    retried) or `not_checked` yet; the last check's consultation number (VIES's proof) and
+    what VIES returned; when it was last checked and is checked next."""
+
+    model_config = example(VAT_CHECK_EXAMPLE)
+
+    status: VatCheckStatus
+    validated_at: datetime | None
+    consultation_number: str | None
+    checked_at: datetime | None
+    next_check_at: datetime | None
+    name: str | None = Field(default=None, description="The name VIES returned.")
+    address: str | None = Field(default=None, description="The address VIES returned.")
 
 
 def _channel(value: str) -> str:
@@ -101,6 +133,7 @@ class CustomerCreate(Schema):
     kind: Kind = Field(default="individual", description=_KIND)
     legal_name: Name | None = None
     registration_number: RegistrationNumber | None = Field(default=None, description=_REGISTRATION)
+    national_id: NationalId | None = Field(default=None, description=_NATIONAL_ID)
     address: Address | None = None
     tax_rate: TaxRate | None = Field(
         default=None, description="This customer's VAT rate in percent, instead of the account's."
@@ -133,6 +166,7 @@ class CustomerUpdate(Schema):
     kind: Kind | None = None
     legal_name: Name | None = None
     registration_number: RegistrationNumber | None = None
+    national_id: NationalId | None = None
     address: Address | None = None
     tax_rate: TaxRate | None = None
     acquisition_channel: Channel | None = Field(default=None, description=_CHANNEL)
@@ -155,7 +189,9 @@ class CustomerOut(BaseModel):
             "kind": "company",
             "legal_name": "Norditech Software SRL",
             "registration_number": "J12/3456/2019",
+            "national_id": None,
             "address": ADDRESS_EXAMPLE,
+            "vat_check": None,
             "tax_rate": None,
             "test_clock": None,
             "acquisition_channel": "google_ads",
@@ -180,7 +216,11 @@ class CustomerOut(BaseModel):
     kind: str
     legal_name: str | None
     registration_number: str | None
+    national_id: str | None = None
     address: AddressOut | None
+    vat_check: VatCheckOut | None = Field(
+        default=None, description="The VIES check of an EU VAT number; null without one."
+    )
     tax_rate: Decimal | None
     test_clock: str | None
     acquisition_channel: str | None

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.core.acquisition import channel_of
-from recura.db.models import Customer, TestClock
+from recura.db.models import Customer, TestClock, VatCheck
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, invalid
 from recura.domains.common.fields import trim_zeros
@@ -17,8 +17,13 @@ from recura.domains.common.pages import Page
 from recura.domains.common.parties import AddressOut
 from recura.domains.common.tenant import Tenant
 from recura.domains.common.vat import normalize_vat_id
-from recura.domains.customers import billing, repository
-from recura.domains.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
+from recura.domains.customers import billing, repository, vat_checks
+from recura.domains.customers.schemas import (
+    CustomerCreate,
+    CustomerOut,
+    CustomerUpdate,
+    VatCheckOut,
+)
 from recura.ids import new_id
 
 
@@ -43,6 +48,7 @@ def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime
         # happens to it later (at the clock's time) comes after it was created.
         now = clock.frozen_time
     fields["vat_id"] = _vat(data.vat_id, data.country)
+    fields["national_id"] = _national_id(data.national_id)
     fields["registration_number"] = _billed_as(
         data.kind, data.legal_name, data.registration_number, data.country, fields["address"]
     )
@@ -56,6 +62,7 @@ def create(session: Session, tenant: Tenant, data: CustomerCreate, now: datetime
         created_at=now,
         updated_at=now,
     )
+    vat_checks.schedule(customer, now)
     session.add(customer)
     session.flush()
     return customer
@@ -69,13 +76,15 @@ def update(
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     if "external_id" in changes:
         _check_external_id(session, tenant, changes["external_id"], customer.id)
+    number_changed = False
     if "vat_id" in changes or "country" in changes:
         country = changes.get("country", customer.country)
         vat_id = changes.get("vat_id", customer.vat_id)
         changes["vat_id"] = _vat(vat_id, country)
-        if (changes["vat_id"], country) != (customer.vat_id, customer.country):
-            # VIES confirmed the number that was; another one is not confirmed yet.
-            changes["vat_id_validated_at"] = None
+        # VIES confirmed the number that was; another one is not confirmed until checked.
+        number_changed = (changes["vat_id"], country) != (customer.vat_id, customer.country)
+    if "national_id" in changes:
+        changes["national_id"] = _national_id(changes["national_id"])
     billing = {"kind", "legal_name", "registration_number", "address", "country"}
     if billing & changes.keys():
         merged = {name: changes.get(name, getattr(customer, name)) for name in billing}
@@ -95,6 +104,8 @@ def update(
         customer.metadata_ = merge_metadata(customer.metadata_, changes.pop("metadata"))
     for field, value in changes.items():
         setattr(customer, field, value)
+    if number_changed:
+        vat_checks.schedule(customer, now)
     customer.updated_at = now
     session.flush()
     return customer
@@ -109,7 +120,9 @@ def page(session: Session, tenant: Tenant, **filters: Any) -> Page[Customer]:
     return repository.page(session, tenant, **filters)
 
 
-def to_out(customer: Customer) -> CustomerOut:
+def to_out(customer: Customer, last_check: VatCheck | None = None) -> CustomerOut:
+    """The customer as the API shows it; `last_check`, its latest VIES check (`latest_checks`),
+    gives the consultation number and what VIES returned."""
     return CustomerOut(
         id=customer.id,
         external_id=customer.external_id,
@@ -122,7 +135,9 @@ def to_out(customer: Customer) -> CustomerOut:
         kind=customer.kind,
         legal_name=customer.legal_name,
         registration_number=customer.registration_number,
+        national_id=customer.national_id,
         address=AddressOut(**customer.address) if customer.address else None,
+        vat_check=_vat_check_out(customer, last_check),
         tax_rate=None if customer.tax_rate is None else trim_zeros(customer.tax_rate),
         test_clock=customer.test_clock_id,
         acquisition_channel=customer.acquisition_channel,
@@ -132,6 +147,30 @@ def to_out(customer: Customer) -> CustomerOut:
         archived=customer.archived_at is not None,
         created_at=customer.created_at,
         updated_at=customer.updated_at,
+    )
+
+
+def latest_checks(
+    session: Session, tenant: Tenant, customers: list[Customer]
+) -> dict[str, VatCheck]:
+    """The latest VIES check of each of `customers` that has one (one query)."""
+    ids = [c.id for c in customers if c.vat_check is not None]
+    return vat_checks.latest(session, tenant, ids)
+
+
+def _vat_check_out(customer: Customer, last: VatCheck | None) -> VatCheckOut | None:
+    if customer.vat_check is None:
+        return None
+    if last is not None and last.vat_id != customer.vat_id:
+        last = None  # a check of the number the customer had before
+    return VatCheckOut(
+        status=customer.vat_check,
+        validated_at=customer.vat_id_validated_at,
+        consultation_number=last.consultation_number if last else None,
+        checked_at=last.checked_at if last else None,
+        next_check_at=customer.vat_check_due_at,
+        name=last.name if last else None,
+        address=last.address if last else None,
     )
 
 
@@ -152,6 +191,14 @@ def _vat(vat_id: str | None, country: str | None) -> str | None:
         return normalize_vat_id(vat_id, country)
     except ValueError as exc:
         raise invalid("/vat_id", str(exc)) from None
+
+
+def _national_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    number, problems = billing.national_id(value)
+    billing.raise_if(problems)
+    return number
 
 
 def _billed_as(

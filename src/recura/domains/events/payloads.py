@@ -26,6 +26,8 @@ class EventType(StrEnum):
 
     CUSTOMER_UPDATED = "customer.updated"
     CUSTOMER_EMAIL_CHANGE_REQUESTED = "customer.email_change_requested"
+    CUSTOMER_VAT_ID_VALIDATED = "customer.vat_id.validated"
+    CUSTOMER_VAT_ID_INVALID = "customer.vat_id.invalid"
     SUBSCRIPTION_CREATED = "subscription.created"
     SUBSCRIPTION_UPDATED = "subscription.updated"
     SUBSCRIPTION_TRIAL_WILL_END = "subscription.trial_will_end"
@@ -955,6 +957,41 @@ class EmailChangeData(EventPayload):
 
 class CustomerEmailChangeRequested(EmailChangeData):
     type = EventType.CUSTOMER_EMAIL_CHANGE_REQUESTED
+
+
+class VatIdCheckData(EventPayload):
+    """VIES answered on the customer's VAT number (`id` is the customer): sent when the
+    answer changes what Recura knew, so a renewal's VAT changes with it (reverse charge for
+    a valid EU number; VAT charged for an invalid one)."""
+
+    model_config = _config(
+        {
+            "id": CUS,
+            "vat_id": "DE136695976",
+            "vat_check": "vck_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
+            "consultation_number": "WAPIAAAAX0000001",
+            "checked_at": AT,
+            "name": "Muster GmbH",
+            "address": "Musterstr. 1, 10115 Berlin",
+        }
+    )
+    vat_id: str
+    vat_check: str = Field(description="The check kept as proof.")
+    consultation_number: str | None = Field(
+        description="VIES's consultation number (requestIdentifier), when the account's own "
+        "VAT number was sent as the requester."
+    )
+    checked_at: datetime
+    name: str | None = Field(default=None, description="The name VIES returned.")
+    address: str | None = Field(default=None, description="The address VIES returned.")
+
+
+class CustomerVatIdValidated(VatIdCheckData):
+    type = EventType.CUSTOMER_VAT_ID_VALIDATED
+
+
+class CustomerVatIdInvalid(VatIdCheckData):
+    type = EventType.CUSTOMER_VAT_ID_INVALID
 
 
 class SupportRequestCreated(SupportRequestMessageData):

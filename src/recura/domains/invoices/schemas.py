@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from recura.domains.common.fields import MAX_MINOR, MoneyOut, Schema, example, example_in
 
 M = {"currency": "RON"}
-LINE_EXAMPLE = {
+LINE_EXAMPLE: dict[str, object] = {
     "description": "Pro",
     "kind": "subscription",
     "quantity": "3",
@@ -19,6 +19,7 @@ LINE_EXAMPLE = {
     "tax_rate": "21",
     "tax_category": "S",
     "tax_exemption_code": None,
+    "tax_notes": [],
     "period_start": "2026-02-01T00:00:00Z",
     "period_end": "2026-03-01T00:00:00Z",
     "proration": False,
@@ -60,6 +61,12 @@ class InvoiceLineOut(BaseModel):
     )
     tax_exemption_code: str | None = Field(
         default=None, description="VATEX reason when no VAT is charged (VATEX-EU-AE, ...)."
+    )
+    tax_notes: list[str] = Field(
+        default_factory=list,
+        description="Why VAT is charged as it is, as the invoice says it: vat_id_unchecked "
+        "(VIES could not confirm the customer's VAT number), vat_id_invalid (VIES found it "
+        "invalid), destination_services / destination_goods (the customer's country's rate).",
     )
     period_start: datetime | None
     period_end: datetime | None

@@ -43,6 +43,8 @@ class Billed(Protocol):
     def vat_id(self) -> str | None: ...
     @property
     def vat_id_validated_at(self) -> object | None: ...
+    @property
+    def vat_check(self) -> str | None: ...
 
 
 class _Anyone:
@@ -53,6 +55,7 @@ class _Anyone:
     kind = "individual"
     vat_id: str | None = None
     vat_id_validated_at: object | None = None
+    vat_check: str | None = None
 
 
 ANYONE: Billed = _Anyone()
@@ -68,11 +71,15 @@ def seller_of(account: Account) -> Seller:
 
 
 def buyer_of(customer: Billed) -> Buyer:
-    """The buyer as the decision sees it: a VAT number counts once VIES confirmed it."""
+    """The buyer as the decision sees it: a VAT number counts once VIES confirmed it (and
+    until a check finds it invalid or cannot be made: `customers.vat_checks`); one VIES
+    found invalid is said so on the invoice, one not confirmed yet is "not checked"."""
     if not customer.vat_id:
         status = VatIdStatus.NONE
     elif customer.vat_id_validated_at is not None:
         status = VatIdStatus.VALID
+    elif customer.vat_check == "invalid":
+        status = VatIdStatus.INVALID
     else:
         status = VatIdStatus.UNCHECKED
     kind = BuyerKind.COMPANY if customer.kind == "company" else BuyerKind.INDIVIDUAL

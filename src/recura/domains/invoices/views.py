@@ -30,6 +30,15 @@ def _tax(line: Any) -> tuple[str | None, str | None]:
     return line.tax_category, line.tax_exemption_code
 
 
+def _notes(line: Any) -> list[str]:
+    """A line's mentions as the API names them: the catalog keys without `tax.note.`."""
+    if isinstance(line, DraftLine):
+        keys = list(line.tax.notes) if line.tax is not None else []
+    else:
+        keys = list(line.tax_notes or [])
+    return [key.removeprefix("tax.note.") for key in keys]
+
+
 def _line(line: Any, currency: str) -> InvoiceLineOut:
     category, exemption = _tax(line)
     return InvoiceLineOut(
@@ -42,6 +51,7 @@ def _line(line: Any, currency: str) -> InvoiceLineOut:
         tax_rate=trim_zeros(line.tax_rate),
         tax_category=category,
         tax_exemption_code=exemption,
+        tax_notes=_notes(line),
         period_start=line.period_start,
         period_end=line.period_end,
         proration=line.proration,
