@@ -7,12 +7,13 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, tuple_
+from sqlalchemy import and_, case, delete, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recura.db.models import (
     Account,
+    AcquisitionSpend,
     Customer,
     Event,
     MetricCursor,
@@ -49,13 +50,14 @@ def mrr_events(
     before: str | None,
     limit: int,
     tenant: Tenant | None = None,
-) -> Sequence[tuple[Event, str]]:
-    """Events that changed MRR with ids in (after, before), in id order, each with its
-    account's time zone."""
+) -> Sequence[tuple[Event, str, dict[str, Any]]]:
+    """Events that changed MRR, and subscription updates (a scheduled cancellation), with
+    ids in (after, before), in id order, each with its account's time zone and metric
+    settings. The condition is the partial index's, word for word, so it is used."""
     stmt = (
-        select(Event, Account.timezone)
+        select(Event, Account.timezone, Account.metric_settings)
         .join(Account, Account.id == Event.account_id)
-        .where(Event.mrr_delta != 0, Event.mrr_currency.is_not(None))
+        .where(text(_FOLDED), Event.mrr_currency.is_not(None))
         .order_by(Event.id)
         .limit(limit)
     )
@@ -65,7 +67,12 @@ def mrr_events(
         stmt = stmt.where(Event.id < before)
     if tenant is not None:
         stmt = stmt.where(Event.account_id == tenant.account_id, Event.livemode == tenant.livemode)
-    return [(event, zone) for event, zone in session.execute(stmt)]
+    return [(event, zone, settings) for event, zone, settings in session.execute(stmt)]
+
+
+# ix_events_mrr_changes's condition (db/models/event.py), as written there: PostgreSQL
+# uses a partial index only for a condition it can prove implies the index's.
+_FOLDED = "(events.mrr_delta <> 0 OR events.type = 'subscription.updated')"
 
 
 StateKey = tuple[str, bool, str, str]  # account, livemode, customer, currency
@@ -217,3 +224,103 @@ def count_by_status(session: Session, tenant: Tenant, currency: str | None) -> d
         stmt = stmt.where(Subscription.currency == currency)
     rows = session.execute(stmt.group_by(Subscription.status)).all()
     return {status: count for status, count in sorted(rows)}
+
+
+# ------------------------------------------------------------------- reads of the ratios
+
+MovementRow = tuple[date, str, str, str, int]  # day, customer, currency, type, amount
+
+
+def metric_settings(session: Session, account_id: str) -> tuple[dict[str, Any], str]:
+    """The account's stored metric settings and its default currency."""
+    stmt = select(Account.metric_settings, Account.default_currency).where(Account.id == account_id)
+    found = session.execute(stmt).one()
+    return dict(found[0] or {}), found[1]
+
+
+def movement_rows(
+    session: Session,
+    tenant: Tenant,
+    start: date | None,
+    end: date,
+    currency: str,
+    customers: Collection[str] | None = None,
+) -> list[MovementRow]:
+    """The tenant's movements of days in [start, end] in one currency, as plain rows (a
+    ratio over a year reads many: no ORM objects)."""
+    m = MrrMovement
+    stmt = select(m.day, m.customer_id, m.currency, m.type, m.amount).where(
+        m.account_id == tenant.account_id,
+        m.livemode == tenant.livemode,
+        m.currency == currency,
+        m.day <= end,
+    )
+    if start is not None:
+        stmt = stmt.where(m.day >= start)
+    if customers is not None:
+        stmt = stmt.where(m.customer_id.in_(list(customers)))
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def standings_of_movers(
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> list[tuple[str, int, date | None]]:
+    """For each customer with a movement in [start, end]: the sum of its movements before
+    `start` and its last churn day before it (customers with none before are left out)."""
+    m = MrrMovement
+    movers = select(m.customer_id).where(
+        m.account_id == tenant.account_id,
+        m.livemode == tenant.livemode,
+        m.currency == currency,
+        m.day >= start,
+        m.day <= end,
+    )
+    churn_day = func.max(case((m.type == "churn", m.day)))
+    stmt = (
+        select(m.customer_id, func.sum(m.amount), churn_day)
+        .where(
+            m.account_id == tenant.account_id,
+            m.livemode == tenant.livemode,
+            m.currency == currency,
+            m.day < start,
+            m.customer_id.in_(movers.distinct()),
+        )
+        .group_by(m.customer_id)
+    )
+    return [(c, int(total), last) for c, total, last in session.execute(stmt)]
+
+
+def customers_where(
+    session: Session, tenant: Tenant, country: str | None, channel: str | None
+) -> set[str]:
+    """The tenant's customers of a country and/or an acquisition channel."""
+    stmt = tenant.scope(select(Customer.id), Customer)
+    if country is not None:
+        stmt = stmt.where(Customer.country == country)
+    if channel is not None:
+        stmt = stmt.where(Customer.acquisition_channel == channel)
+    return set(session.scalars(stmt))
+
+
+def channels_of(session: Session, tenant: Tenant, customers: Collection[str]) -> dict[str, str]:
+    """customer -> acquisition channel, of those that have one."""
+    found: dict[str, str] = {}
+    listed = list(customers)
+    for index in range(0, len(listed), 5000):
+        stmt = tenant.scope(select(Customer.id, Customer.acquisition_channel), Customer).where(
+            Customer.id.in_(listed[index : index + 5000]),
+            Customer.acquisition_channel.is_not(None),
+        )
+        found.update({c: str(ch) for c, ch in session.execute(stmt)})
+    return found
+
+
+def spend_between(
+    session: Session, tenant: Tenant, start: date, end: date
+) -> list[tuple[date, str, int, str]]:
+    """Acquisition spend of the months in [start, end]: (month, channel, amount, currency)."""
+    a = AcquisitionSpend
+    stmt = tenant.scope(select(a.month, a.channel, a.amount, a.currency), a).where(
+        a.month >= start, a.month <= end
+    )
+    return [tuple(row) for row in session.execute(stmt.order_by(a.month, a.channel))]  # type: ignore[misc]
