@@ -111,19 +111,33 @@ class Trials:
 def trials(
     session: Session, tenant: Tenant, w: Window, plans: set[str] | None
 ) -> list[tuple[date, date, Trials]]:
-    """Trials that ended in each period, and those that ended paid (became active)."""
+    """Trials that ended in each period, and those that became paying: the trial ended
+    active and its first charge did not fail then, or a later payment recovered it."""
     keep = _on_plans(plans)
-    rows = repository.subscription_events(
-        session, tenant, w.start, w.end, (UPDATED, PAST_DUE, CANCELED)
-    )
-    ended = [
-        (at, data.get("status") == "active")
-        for _, _, at, data, _, _ in rows
-        if data.get("previous_status") == "trialing"
-        and data.get("status") != "trialing"
-        and keep(data)
+    types = (UPDATED, PAST_DUE, CANCELED)
+    rows = repository.subscription_events(session, tenant, w.start, w.end, types)
+    ended: dict[str, tuple[datetime, bool]] = {}
+    for sub, _, at, data, _, _ in rows:
+        if (
+            data.get("previous_status") == "trialing"
+            and data.get("status") != "trialing"
+            and keep(data)
+        ):
+            ended.setdefault(sub, (at, data.get("status") == "active"))
+    failed: set[str] = set()
+    recovered: set[str] = set()
+    if ended:
+        for sub, at, _ in repository.events_of(session, tenant, ended, w.start, PAST_DUE):
+            if at == ended[sub][0]:
+                failed.add(sub)  # the charge at the trial's end failed
+        for sub, at, data in repository.events_of(session, tenant, ended, w.start, UPDATED):
+            if data.get("change") == "payment_recovered" and at >= ended[sub][0]:
+                recovered.add(sub)
+    paid = [
+        (at, active and (sub not in failed or sub in recovered))
+        for sub, (at, active) in ended.items()
     ]
-    values = [Trials(len(b), sum(b)) for b in w.bucket(ended)]
+    values = [Trials(len(b), sum(b)) for b in w.bucket(paid)]
     return _points(w, values)
 
 
