@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select, text, tuple_
+from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -78,17 +78,39 @@ _FOLDED = "(events.mrr_delta <> 0 OR events.type = 'subscription.updated')"
 StateKey = tuple[str, bool, str, str]  # account, livemode, customer, currency
 
 
+def _by_tenant(model: Any, keys: Collection[tuple[Any, ...]], column: str, at: int) -> Any:
+    """A condition matching rows of `keys` (account, livemode first): per tenant, `column`
+    among the keys' values at position `at`. Equality on the primary key's leading columns
+    and one `IN` list lets PostgreSQL use the key's index whatever its statistics say; a
+    list of row values (`(a, b, c) IN (...)`) was planned as a scan while the rollup
+    tables were young. Callers still compare the whole key where it matters."""
+    groups: dict[tuple[str, bool], set[Any]] = {}
+    for key in keys:
+        groups.setdefault((key[0], key[1]), set()).add(key[at])
+    return or_(
+        *(
+            and_(
+                model.account_id == account,
+                model.livemode == live,
+                getattr(model, column).in_(sorted(values)),
+            )
+            for (account, live), values in groups.items()
+        )
+    )
+
+
 def states(session: Session, keys: Collection[StateKey]) -> list[MetricCustomerState]:
     if not keys:
         return []
-    cols = (
-        MetricCustomerState.account_id,
-        MetricCustomerState.livemode,
-        MetricCustomerState.customer_id,
-        MetricCustomerState.currency,
+    wanted = set(keys)
+    stmt = select(MetricCustomerState).where(
+        _by_tenant(MetricCustomerState, wanted, "customer_id", 2)
     )
-    stmt = select(MetricCustomerState).where(tuple_(*cols).in_(list(keys)))
-    return list(session.scalars(stmt))
+    return [
+        row
+        for row in session.scalars(stmt)
+        if (row.account_id, row.livemode, row.customer_id, row.currency) in wanted
+    ]
 
 
 def save_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -119,8 +141,16 @@ def _movement_cols() -> tuple[Any, ...]:
 def movements_at(session: Session, keys: Collection[MovementKey]) -> list[MrrMovement]:
     if not keys:
         return []
-    stmt = select(MrrMovement).where(tuple_(*_movement_cols()).in_(list(keys)))
-    return list(session.scalars(stmt))
+    wanted = set(keys)
+    stmt = select(MrrMovement).where(
+        _by_tenant(MrrMovement, wanted, "customer_id", 4),
+        MrrMovement.day.in_(sorted({k[2] for k in wanted})),
+    )
+    return [
+        row
+        for row in session.scalars(stmt)
+        if (row.account_id, row.livemode, row.day, row.currency, row.customer_id) in wanted
+    ]
 
 
 def replace_movements(
@@ -266,28 +296,34 @@ def standings_of_movers(
     session: Session, tenant: Tenant, start: date, end: date, currency: str
 ) -> list[tuple[str, int, date | None]]:
     """For each customer with a movement in [start, end]: the sum of its movements before
-    `start` and its last churn day before it (customers with none before are left out)."""
+    `start` and its last churn day before it (customers with none before are left out).
+    The movers are read first and then looked up by the customer index in chunks: a
+    subquery was planned as a nested scan when the table's statistics were old."""
     m = MrrMovement
-    movers = select(m.customer_id).where(
-        m.account_id == tenant.account_id,
-        m.livemode == tenant.livemode,
-        m.currency == currency,
-        m.day >= start,
-        m.day <= end,
-    )
+    scope = (m.account_id == tenant.account_id, m.livemode == tenant.livemode)
+    movers = session.scalars(
+        select(m.customer_id)
+        .distinct()
+        .where(*scope, m.currency == currency, m.day >= start, m.day <= end)
+    ).all()
     churn_day = func.max(case((m.type == "churn", m.day)))
-    stmt = (
-        select(m.customer_id, func.sum(m.amount), churn_day)
-        .where(
-            m.account_id == tenant.account_id,
-            m.livemode == tenant.livemode,
-            m.currency == currency,
-            m.day < start,
-            m.customer_id.in_(movers.distinct()),
+    found: list[tuple[str, int, date | None]] = []
+    for index in range(0, len(movers), _CHUNK):
+        stmt = (
+            select(m.customer_id, func.sum(m.amount), churn_day)
+            .where(
+                *scope,
+                m.customer_id.in_(movers[index : index + _CHUNK]),
+                m.currency == currency,
+                m.day < start,
+            )
+            .group_by(m.customer_id)
         )
-        .group_by(m.customer_id)
-    )
-    return [(c, int(total), last) for c, total, last in session.execute(stmt)]
+        found.extend((c, int(total), last) for c, total, last in session.execute(stmt))
+    return found
+
+
+_CHUNK = 5000
 
 
 def customers_where(
