@@ -6,7 +6,7 @@ Numbers already on customers get their state: confirmed ones `validated` and due
 worker's first pass checks them.
 
 Revision ID: 2026_12_07_1050
-Revises: 2026_12_07_1020
+Revises: 2026_12_07_1040
 Create Date: 2026-12-07 13:30:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import recura.db.base
 
 revision: str = '2026_12_07_1050'
-down_revision: str | None = '2026_12_07_1020'
+down_revision: str | None = '2026_12_07_1040'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

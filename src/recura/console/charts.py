@@ -24,6 +24,8 @@ COLORS = {
     "reactivation": "#8250df",
     "contraction": "#bc4c00",
     "churn": "#cf222e",
+    "voluntary": "#bc4c00",
+    "involuntary": "#cf222e",
 }
 LINE = "#2f6fed"
 GRID = "#d0d7de"
@@ -104,11 +106,13 @@ def line(
     title: str,
     description: str,
     categories: Sequence[str],
-    values: Sequence[int],
+    values: Sequence[int | None],
     label: Callable[[int], str],
 ) -> Markup:
-    """A line over the categories (months), its points marked; `label` formats an axis value."""
-    ticks = _ticks(min([0, *values]), max([0, *values]))
+    """A line over the categories (months), its points marked; `label` formats an axis value.
+    A value that is not defined (None: a ratio over nothing) breaks the line there."""
+    known = [v for v in values if v is not None]
+    ticks = _ticks(min([0, *known]), max([0, *known]))
     y = _scale(ticks)
     inner = WIDTH - LEFT - RIGHT
     count = max(len(values), 1)
@@ -117,13 +121,19 @@ def line(
         return LEFT + inner * (i + 0.5) / count
 
     body = _axes(ticks, y, label)
-    if values:
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        body.append(f'<polyline points="{points}" fill="none" stroke="{LINE}" stroke-width="2.5"/>')
-        body += [
-            f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{LINE}"/>'
-            for i, v in enumerate(values)
-        ]
+    runs: list[list[tuple[int, int]]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            runs.append([])
+        else:
+            runs[-1].append((i, v))
+    for run in runs:
+        if len(run) > 1:
+            points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
+            body.append(
+                f'<polyline points="{points}" fill="none" stroke="{LINE}" stroke-width="2.5"/>'
+            )
+        body += [f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{LINE}"/>' for i, v in run]
     body += _category_labels(categories, x)
     return _frame(title, description, ident, body)
 

@@ -19,6 +19,7 @@ from recura.console import (
     home,
     invoice_actions,
     invoices,
+    metrics_pages,
     payments,
     reset,
     settings,
@@ -40,6 +41,7 @@ for _pages in (
     reset.router,
     home.router,
     at_risk.router,
+    metrics_pages.router,
     customers.router,
     # Disputes and bank transactions before the payments' `/{payment_id}`; the catalog's
     # forms (`…/new`) before its objects' pages.

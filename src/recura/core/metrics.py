@@ -319,43 +319,85 @@ class PeriodFlow:
         return Money(self.opening.minor + sum(self.amounts.values()), self.opening.currency)
 
 
-def period_flow(
-    found: Iterable[Movement], currency: str, start: date, end: date, settings: MetricSettings
-) -> tuple[PeriodFlow, list[Movement]]:
-    """One currency's flow over [start, end) from the day movements up to `end`, each
-    customer netted over the period (one movement per customer, dated its last change):
-    a customer who grew then left counts as churn of what it had at the start, so churn
-    never exceeds the opening MRR. Also returns those per-customer movements."""
-    opening: dict[str, int] = defaultdict(int)
-    moved: dict[str, int] = defaultdict(int)
-    last: dict[str, date] = {}
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A customer's standing at a period's start, from its movements before it: its MRR,
+    and the last day it churned (for the reactivation window)."""
+
+    mrr: int
+    churned_on: date | None = None
+
+
+def standings(found: Iterable[Movement], currency: str, before: date) -> dict[str, Standing]:
+    """Each customer's standing at `before` (its first day) from its movements, in one
+    currency; a customer with no movement before it is left out (it never paid)."""
+    mrr: dict[str, int] = defaultdict(int)
     churned_on: dict[str, date] = {}
     for m in found:
-        if m.currency != currency or m.day >= end:
+        if m.currency != currency or m.day >= before:
             continue
-        if m.day < start:
-            opening[m.customer] += m.amount
-            if m.type is MovementType.CHURN:
-                churned_on[m.customer] = max(m.day, churned_on.get(m.customer, m.day))
-        else:
-            moved[m.customer] += m.amount
-            last[m.customer] = max(m.day, last.get(m.customer, m.day))
+        mrr[m.customer] += m.amount
+        if m.type is MovementType.CHURN:
+            churned_on[m.customer] = max(m.day, churned_on.get(m.customer, m.day))
+    return {c: Standing(v, churned_on.get(c)) for c, v in mrr.items()}
+
+
+def flow_of(
+    opening: Money,
+    customers_at_start: int,
+    before: Mapping[str, Standing],
+    moved: Iterable[Movement],
+    settings: MetricSettings,
+) -> tuple[PeriodFlow, list[Movement]]:
+    """One currency's flow over a period from what it needs: the MRR and paying customers
+    at its start, the standing of the customers who moved, and their day movements within
+    it. Each customer is netted over the period (one movement, dated its last change): a
+    customer who grew then left counts as churn of what it had at the start, so churn never
+    exceeds the opening MRR. Also returns those per-customer movements."""
+    currency = opening.currency
+    total: dict[str, int] = defaultdict(int)
+    last: dict[str, date] = {}
+    for m in moved:
+        if m.currency != currency:
+            continue
+        total[m.customer] += m.amount
+        last[m.customer] = max(m.day, last.get(m.customer, m.day))
     netted = []
-    for customer in sorted(moved):
-        before = opening.get(customer, 0)
-        state = CustomerState(earned=customer in opening, churned_on=churned_on.get(customer))
-        kind = classify(before, before + moved[customer], state, last[customer], settings)
+    for customer in sorted(total):
+        standing = before.get(customer)
+        start = standing.mrr if standing else 0
+        state = CustomerState(
+            earned=standing is not None, churned_on=standing.churned_on if standing else None
+        )
+        kind = classify(start, start + total[customer], state, last[customer], settings)
         if kind is not None:
-            netted.append(Movement(last[customer], customer, currency, kind, moved[customer]))
+            netted.append(Movement(last[customer], customer, currency, kind, total[customer]))
     amounts: Counter[MovementType] = Counter()
     for m in netted:
         amounts[m.type] += m.amount
     flow = PeriodFlow(
-        opening=Money(sum(opening.values()), currency),
+        opening=opening,
         amounts=dict(amounts),
-        customers_at_start=sum(1 for v in opening.values() if v > 0),
+        customers_at_start=customers_at_start,
         churned_customers=sum(1 for m in netted if m.type is MovementType.CHURN),
         new_customers=sum(1 for m in netted if m.type is MovementType.NEW),
+    )
+    return flow, netted
+
+
+def period_flow(
+    found: Iterable[Movement], currency: str, start: date, end: date, settings: MetricSettings
+) -> tuple[PeriodFlow, list[Movement]]:
+    """One currency's flow over [start, end) from the day movements up to `end` (the
+    definition; `flow_of` computes it from the rollups' pieces)."""
+    found = [m for m in found if m.currency == currency and m.day < end]
+    before = standings(found, currency, start)
+    flow, netted = flow_of(
+        Money(sum(s.mrr for s in before.values()), currency),
+        sum(1 for s in before.values() if s.mrr > 0),
+        before,
+        [m for m in found if m.day >= start],
+        settings,
     )
     return flow, netted
 
@@ -530,3 +572,46 @@ def cohort_totals(
     customers = tuple(sum(c.customers[k] for c in found) for k in range(months))
     revenue = tuple(sum(c.revenue[k] for c in found) for k in range(months))
     return customers, revenue
+
+
+def month_end_mrr(found: Iterable[Movement], currency: str) -> dict[tuple[str, date], int]:
+    """(customer, month's first day) -> the customer's MRR at that month's end, for every
+    month from its first movement to its last (a month with no movement carries the MRR
+    of the month before), in one currency."""
+    by_customer: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for m in found:
+        if m.currency == currency:
+            by_customer[m.customer][month_index(m.day)] += m.amount
+    found_mrr: dict[tuple[str, date], int] = {}
+    for customer, months in by_customer.items():
+        running = 0
+        for index in range(min(months), max(months) + 1):
+            running += months.get(index, 0)
+            found_mrr[(customer, _month(index))] = running
+    return found_mrr
+
+
+def cohorts_of(
+    found: Sequence[Movement], currency: str, until: date, months: int = COHORT_MONTHS
+) -> list[Cohort]:
+    """Cohorts from the day movements (up to `until`, in one currency): a customer's
+    signup month is its first movement's (a first movement is always new business); its
+    MRR in a later month is its MRR at that month's end, carried past its last movement."""
+    mine = [m for m in found if m.currency == currency and m.day <= until]
+    signups: dict[str, date] = {}
+    for m in sorted(mine, key=lambda m: m.day):
+        signups.setdefault(m.customer, m.day.replace(day=1))
+    ends = month_end_mrr(mine, currency)
+    last = month_index(until)
+    latest: dict[str, tuple[int, int]] = {}
+    for (customer, month), value in ends.items():
+        index = month_index(month)
+        if index >= latest.get(customer, (-1, 0))[0]:
+            latest[customer] = (index, value)
+    # Carry each customer's last known MRR to `until`, so a customer who stopped moving
+    # still counts in the months after.
+    filled = dict(ends)
+    for customer, (index, value) in latest.items():
+        for k in range(index + 1, last + 1):
+            filled[(customer, _month(k))] = value
+    return cohorts(signups, filled, months)

@@ -115,13 +115,13 @@ class MrrMovementList(BaseModel):
     data: list[MrrMovementOut]
 
 
-def _wants_csv(request: Request, format_: str | None) -> bool:
+def wants_csv(request: Request, format_: str | None) -> bool:
     if format_ is not None:
         return format_ == "csv"
     return "text/csv" in request.headers.get("accept", "")
 
 
-def _csv(header: list[str], rows: list[list[object]], name: str) -> Response:
+def csv_response(header: list[str], rows: list[list[object]], name: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -133,13 +133,13 @@ def _csv(header: list[str], rows: list[list[object]], name: str) -> Response:
     )
 
 
-_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 @router.get(
     "/mrr",
     response_model=MrrSeries,
-    responses=_CSV,  # type: ignore[arg-type]
+    responses=CSV_RESPONSE,  # type: ignore[arg-type]
     summary="MRR and its movements per day, week or month",
     description=(
         "Amounts in minor units. Each currency apart, or all converted to `currency` "
@@ -162,7 +162,7 @@ def get_mrr(
     reporting = currency if convert else None
     only = None if convert else currency
     points = reads.mrr(session, tenant, start, end, granularity, only, reporting, country)
-    if _wants_csv(request, format):
+    if wants_csv(request, format):
         header = ["start", "end", "currency", "mrr", *TYPES, *(f"{t}_customers" for t in TYPES)]
         rows: list[list[object]] = [
             [p.start, p.end, p.currency, p.mrr]
@@ -170,7 +170,7 @@ def get_mrr(
             + [p.customers[t] for t in TYPES]
             for p in points
         ]
-        return _csv(header, rows, "mrr")
+        return csv_response(header, rows, "mrr")
     return MrrSeries(
         granularity=granularity,
         data=[
@@ -190,7 +190,7 @@ def get_mrr(
 @router.get(
     "/mrr_movements",
     response_model=MrrMovementList,
-    responses=_CSV,  # type: ignore[arg-type]
+    responses=CSV_RESPONSE,  # type: ignore[arg-type]
     summary="The customers behind the MRR movements of a date range",
 )
 def list_mrr_movements(
@@ -205,11 +205,13 @@ def list_mrr_movements(
     format: Format = None,
 ) -> Response | MrrMovementList:
     found = reads.movements(session, tenant, start, end, currency, type, country)
-    if _wants_csv(request, format):
+    if wants_csv(request, format):
         rows: list[list[object]] = [
             [m.day, m.customer, m.currency, m.type, m.amount] for m in found
         ]
-        return _csv(["day", "customer", "currency", "type", "amount"], rows, "mrr_movements")
+        return csv_response(
+            ["day", "customer", "currency", "type", "amount"], rows, "mrr_movements"
+        )
     return MrrMovementList(
         data=[
             MrrMovementOut(

@@ -105,3 +105,8 @@ class Account(Base):
     trial_requires_payment_method: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default="true"
     )
+    # How revenue metrics are counted (domains/metrics/settings.py): only the settings the
+    # account changed, the defaults filling in the rest.
+    metric_settings: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, default=dict, server_default="{}"
+    )

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
 
+FOLDED = "mrr_delta <> 0 OR type = 'subscription.updated'"
+
 
 class Event(TenantColumns, Base):
     """A domain event, written in the transaction that caused it; also the outbox:
@@ -24,12 +26,14 @@ class Event(TenantColumns, Base):
             postgresql_where=text("dispatched_at IS NULL"),
         ),
         Index("ix_events_account_id_object_id", "account_id", "object_id"),
-        # The metrics fold reads the events that changed MRR in id order, past its cursor.
+        # The metrics fold reads the events that changed MRR in id order, past its cursor,
+        # and the subscription updates that did not (a cancellation scheduled for the
+        # period end counts as churn when the account counts churn at cancellation).
         Index(
             "ix_events_mrr_changes",
             "id",
-            sqlite_where=text("mrr_delta <> 0"),
-            postgresql_where=text("mrr_delta <> 0"),
+            sqlite_where=text(FOLDED),
+            postgresql_where=text(FOLDED),
         ),
     )
 

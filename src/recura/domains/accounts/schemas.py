@@ -58,6 +58,73 @@ SeriesPrefix = Annotated[
     str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Z0-9][A-Z0-9-]*$")
 ]
 
+DiscountPolicy = Literal["all", "forever_only", "none"]
+ChurnTiming = Literal["period_end", "cancellation"]
+GrossMargin = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
+
+
+class MetricSettingsIn(Schema):
+    """The choices revenue-metric tools disagree on (docs/metrics.md, Settings). Fields
+    left out keep their value; changing `churn_timing` or `reactivation_window_days`
+    recomputes the account's rollups."""
+
+    model_config = example_in(
+        {"churn_timing": "cancellation", "reactivation_window_days": 90},
+        {"gross_margin": "0.8", "reporting_currency": "EUR"},
+    )
+
+    discounts: DiscountPolicy | None = Field(
+        default=None,
+        description="Which discounts lower MRR: all, only those without an end, or none "
+        "(list price).",
+    )
+    churn_timing: ChurnTiming | None = Field(
+        default=None,
+        description="A subscription set to cancel stops counting at its period end, or as "
+        "soon as the customer asks.",
+    )
+    reactivation_window_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=3650,
+        description="A customer paying again at most this many days after churning is a "
+        "reactivation, later new business; null: always a reactivation.",
+    )
+    include_metered: bool | None = Field(
+        default=None, description="Usage charges count in MRR (their last period's amount)."
+    )
+    gross_margin: GrossMargin | None = Field(
+        default=None,
+        description='Share of revenue kept after the cost of serving it, 0 to 1 ("0.8"); '
+        "LTV and CAC payback use it.",
+    )
+    reporting_currency: Currency | None = Field(
+        default=None,
+        description="The currency metrics are converted to when asked for one total; null: "
+        "the account's default currency.",
+    )
+
+
+class MetricSettingsOut(BaseModel):
+    model_config = example(
+        {
+            "discounts": "all",
+            "churn_timing": "period_end",
+            "reactivation_window_days": None,
+            "include_metered": False,
+            "gross_margin": "1",
+            "reporting_currency": None,
+        }
+    )
+
+    discounts: DiscountPolicy
+    churn_timing: ChurnTiming
+    reactivation_window_days: int | None
+    include_metered: bool
+    gross_margin: Decimal
+    reporting_currency: str | None
+
+
 ACCOUNT_EXAMPLE = {
     "object": "account",
     "id": "acct_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
@@ -115,6 +182,14 @@ ACCOUNT_EXAMPLE = {
     "portal_pause_enabled": False,
     "portal_downgrade_timing": "period_end",
     "trial_requires_payment_method": True,
+    "metric_settings": {
+        "discounts": "all",
+        "churn_timing": "period_end",
+        "reactivation_window_days": None,
+        "include_metered": False,
+        "gross_margin": "1",
+        "reporting_currency": None,
+    },
     "livemode": False,
     "created_at": "2026-01-15T09:30:00Z",
 }
@@ -345,6 +420,11 @@ class AccountUpdate(Schema):
         description="Hosted checkout: a trial starts only with a payment method (a card) "
         "saved; false lets subscribers start one without.",
     )
+    metric_settings: MetricSettingsIn | None = Field(
+        default=None,
+        description="How revenue metrics are counted (docs/metrics.md); fields left out keep "
+        "their value.",
+    )
 
 
 # Unlike the other settings, these may be cleared: null in a PATCH removes them.
@@ -420,6 +500,7 @@ class AccountOut(BaseModel):
     portal_pause_enabled: bool
     portal_downgrade_timing: DowngradeTiming
     trial_requires_payment_method: bool
+    metric_settings: MetricSettingsOut
     livemode: bool
     created_at: datetime
 

@@ -12,7 +12,13 @@ from recura.db.models import Account, ApiKey
 from recura.domains.accounts import api_keys, bank_accounts, repository
 from recura.domains.accounts.api_key_schemas import ApiKeyCreate
 from recura.domains.accounts.api_keys import IssuedKey, KeyHolder
-from recura.domains.accounts.schemas import CLEARABLE, AccountCreate, AccountOut, AccountUpdate
+from recura.domains.accounts.schemas import (
+    CLEARABLE,
+    AccountCreate,
+    AccountOut,
+    AccountUpdate,
+    MetricSettingsOut,
+)
 from recura.domains.accounts.scopes import Level, Scope
 from recura.domains.audit import changes
 from recura.domains.cancellations import reasons
@@ -22,6 +28,8 @@ from recura.domains.common.fields import trim_zeros
 from recura.domains.common.parties import AddressOut
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import billing
+from recura.domains.metrics import rollups
+from recura.domains.metrics import settings as metric_settings
 from recura.domains.plans import repository as plans
 from recura.ids import new_id
 
@@ -66,7 +74,12 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
     given = data.model_dump(exclude_unset=True)
     given.update(_legal_identity(account, given))
     before = changes.snapshot(account, given)
+    folded_before = metric_settings.folded_with(account.metric_settings)
     for field, value in given.items():
+        if field == "metric_settings":
+            if value is not None:
+                account.metric_settings = metric_settings.merged(account.metric_settings, value)
+            continue
         if value is None and field not in CLEARABLE:
             continue  # every account field is required; null means "leave as is"
         setattr(account, field, value)
@@ -75,6 +88,10 @@ def update_account(session: Session, tenant: Tenant, data: AccountUpdate, now: d
     account.updated_at = now
     session.flush()
     changes.note(session, before, changes.snapshot(account, given))
+    if metric_settings.folded_with(account.metric_settings) != folded_before:
+        # The rollups were folded with the old settings: recount this account's history.
+        for livemode in (False, True):
+            rollups.rebuild(session, Tenant(account.id, livemode))
     return account
 
 
@@ -149,6 +166,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         portal_pause_enabled=account.portal_pause_enabled,
         portal_downgrade_timing=account.portal_downgrade_timing,
         trial_requires_payment_method=account.trial_requires_payment_method,
+        metric_settings=MetricSettingsOut(**metric_settings.stored(account.metric_settings)),
         livemode=tenant.livemode,
         created_at=account.created_at,
     )

@@ -56,14 +56,14 @@ class Point:
     customers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
 
 
-def _check(start: date, end: date) -> None:
+def check_range(start: date, end: date) -> None:
     if end < start:
         raise invalid("/end", "end must not be before start")
     if (end - start).days > MAX_DAYS:
         raise invalid("/end", f"at most {MAX_DAYS} days at once")
 
 
-def _periods(start: date, end: date, granularity: Granularity) -> list[tuple[date, date]]:
+def periods_of(start: date, end: date, granularity: Granularity) -> list[tuple[date, date]]:
     found, cursor = [], period_start(start, granularity)
     while cursor <= end:
         after = _next(cursor, granularity)
@@ -84,8 +84,8 @@ def mrr(
 ) -> list[Point]:
     """MRR per period and currency (or all in `reporting`, each period converted at the
     rate in force on its last day, rounded once per amount)."""
-    _check(start, end)
-    periods = _periods(start, end, granularity)
+    check_range(start, end)
+    periods = periods_of(start, end, granularity)
     # (day, currency) -> (amounts, customers) of the days up to `end`.
     days: dict[tuple[date, str], tuple[dict[str, int], dict[str, int]]] = {}
     if country is None:
@@ -170,7 +170,7 @@ def movements(
     country: str | None = None,
 ) -> list[CustomerMovement]:
     """The customers' movements of days in [start, end], by day."""
-    _check(start, end)
+    check_range(start, end)
     customers = None if country is None else repository.customers_in(session, tenant, country)
     rows = repository.movements_between(session, tenant, start, end, currency, customers)
     return [

@@ -7,12 +7,13 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, tuple_
+from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recura.db.models import (
     Account,
+    AcquisitionSpend,
     Customer,
     Event,
     MetricCursor,
@@ -49,13 +50,14 @@ def mrr_events(
     before: str | None,
     limit: int,
     tenant: Tenant | None = None,
-) -> Sequence[tuple[Event, str]]:
-    """Events that changed MRR with ids in (after, before), in id order, each with its
-    account's time zone."""
+) -> Sequence[tuple[Event, str, dict[str, Any]]]:
+    """Events that changed MRR, and subscription updates (a scheduled cancellation), with
+    ids in (after, before), in id order, each with its account's time zone and metric
+    settings. The condition is the partial index's, word for word, so it is used."""
     stmt = (
-        select(Event, Account.timezone)
+        select(Event, Account.timezone, Account.metric_settings)
         .join(Account, Account.id == Event.account_id)
-        .where(Event.mrr_delta != 0, Event.mrr_currency.is_not(None))
+        .where(text(_FOLDED), Event.mrr_currency.is_not(None))
         .order_by(Event.id)
         .limit(limit)
     )
@@ -65,23 +67,50 @@ def mrr_events(
         stmt = stmt.where(Event.id < before)
     if tenant is not None:
         stmt = stmt.where(Event.account_id == tenant.account_id, Event.livemode == tenant.livemode)
-    return [(event, zone) for event, zone in session.execute(stmt)]
+    return [(event, zone, settings) for event, zone, settings in session.execute(stmt)]
+
+
+# ix_events_mrr_changes's condition (db/models/event.py), as written there: PostgreSQL
+# uses a partial index only for a condition it can prove implies the index's.
+_FOLDED = "(events.mrr_delta <> 0 OR events.type = 'subscription.updated')"
 
 
 StateKey = tuple[str, bool, str, str]  # account, livemode, customer, currency
 
 
+def _by_tenant(model: Any, keys: Collection[tuple[Any, ...]], column: str, at: int) -> Any:
+    """A condition matching rows of `keys` (account, livemode first): per tenant, `column`
+    among the keys' values at position `at`. Equality on the primary key's leading columns
+    and one `IN` list lets PostgreSQL use the key's index whatever its statistics say; a
+    list of row values (`(a, b, c) IN (...)`) was planned as a scan while the rollup
+    tables were young. Callers still compare the whole key where it matters."""
+    groups: dict[tuple[str, bool], set[Any]] = {}
+    for key in keys:
+        groups.setdefault((key[0], key[1]), set()).add(key[at])
+    return or_(
+        *(
+            and_(
+                model.account_id == account,
+                model.livemode == live,
+                getattr(model, column).in_(sorted(values)),
+            )
+            for (account, live), values in groups.items()
+        )
+    )
+
+
 def states(session: Session, keys: Collection[StateKey]) -> list[MetricCustomerState]:
     if not keys:
         return []
-    cols = (
-        MetricCustomerState.account_id,
-        MetricCustomerState.livemode,
-        MetricCustomerState.customer_id,
-        MetricCustomerState.currency,
+    wanted = set(keys)
+    stmt = select(MetricCustomerState).where(
+        _by_tenant(MetricCustomerState, wanted, "customer_id", 2)
     )
-    stmt = select(MetricCustomerState).where(tuple_(*cols).in_(list(keys)))
-    return list(session.scalars(stmt))
+    return [
+        row
+        for row in session.scalars(stmt)
+        if (row.account_id, row.livemode, row.customer_id, row.currency) in wanted
+    ]
 
 
 def save_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -112,8 +141,16 @@ def _movement_cols() -> tuple[Any, ...]:
 def movements_at(session: Session, keys: Collection[MovementKey]) -> list[MrrMovement]:
     if not keys:
         return []
-    stmt = select(MrrMovement).where(tuple_(*_movement_cols()).in_(list(keys)))
-    return list(session.scalars(stmt))
+    wanted = set(keys)
+    stmt = select(MrrMovement).where(
+        _by_tenant(MrrMovement, wanted, "customer_id", 4),
+        MrrMovement.day.in_(sorted({k[2] for k in wanted})),
+    )
+    return [
+        row
+        for row in session.scalars(stmt)
+        if (row.account_id, row.livemode, row.day, row.currency, row.customer_id) in wanted
+    ]
 
 
 def replace_movements(
@@ -217,3 +254,109 @@ def count_by_status(session: Session, tenant: Tenant, currency: str | None) -> d
         stmt = stmt.where(Subscription.currency == currency)
     rows = session.execute(stmt.group_by(Subscription.status)).all()
     return {status: count for status, count in sorted(rows)}
+
+
+# ------------------------------------------------------------------- reads of the ratios
+
+MovementRow = tuple[date, str, str, str, int]  # day, customer, currency, type, amount
+
+
+def metric_settings(session: Session, account_id: str) -> tuple[dict[str, Any], str]:
+    """The account's stored metric settings and its default currency."""
+    stmt = select(Account.metric_settings, Account.default_currency).where(Account.id == account_id)
+    found = session.execute(stmt).one()
+    return dict(found[0] or {}), found[1]
+
+
+def movement_rows(
+    session: Session,
+    tenant: Tenant,
+    start: date | None,
+    end: date,
+    currency: str,
+    customers: Collection[str] | None = None,
+) -> list[MovementRow]:
+    """The tenant's movements of days in [start, end] in one currency, as plain rows (a
+    ratio over a year reads many: no ORM objects)."""
+    m = MrrMovement
+    stmt = select(m.day, m.customer_id, m.currency, m.type, m.amount).where(
+        m.account_id == tenant.account_id,
+        m.livemode == tenant.livemode,
+        m.currency == currency,
+        m.day <= end,
+    )
+    if start is not None:
+        stmt = stmt.where(m.day >= start)
+    if customers is not None:
+        stmt = stmt.where(m.customer_id.in_(list(customers)))
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def standings_of_movers(
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> list[tuple[str, int, date | None]]:
+    """For each customer with a movement in [start, end]: the sum of its movements before
+    `start` and its last churn day before it (customers with none before are left out).
+    The movers are read first and then looked up by the customer index in chunks: a
+    subquery was planned as a nested scan when the table's statistics were old."""
+    m = MrrMovement
+    scope = (m.account_id == tenant.account_id, m.livemode == tenant.livemode)
+    movers = session.scalars(
+        select(m.customer_id)
+        .distinct()
+        .where(*scope, m.currency == currency, m.day >= start, m.day <= end)
+    ).all()
+    churn_day = func.max(case((m.type == "churn", m.day)))
+    found: list[tuple[str, int, date | None]] = []
+    for index in range(0, len(movers), _CHUNK):
+        stmt = (
+            select(m.customer_id, func.sum(m.amount), churn_day)
+            .where(
+                *scope,
+                m.customer_id.in_(movers[index : index + _CHUNK]),
+                m.currency == currency,
+                m.day < start,
+            )
+            .group_by(m.customer_id)
+        )
+        found.extend((c, int(total), last) for c, total, last in session.execute(stmt))
+    return found
+
+
+_CHUNK = 5000
+
+
+def customers_where(
+    session: Session, tenant: Tenant, country: str | None, channel: str | None
+) -> set[str]:
+    """The tenant's customers of a country and/or an acquisition channel."""
+    stmt = tenant.scope(select(Customer.id), Customer)
+    if country is not None:
+        stmt = stmt.where(Customer.country == country)
+    if channel is not None:
+        stmt = stmt.where(Customer.acquisition_channel == channel)
+    return set(session.scalars(stmt))
+
+
+def channels_of(session: Session, tenant: Tenant, customers: Collection[str]) -> dict[str, str]:
+    """customer -> acquisition channel, of those that have one."""
+    found: dict[str, str] = {}
+    listed = list(customers)
+    for index in range(0, len(listed), 5000):
+        stmt = tenant.scope(select(Customer.id, Customer.acquisition_channel), Customer).where(
+            Customer.id.in_(listed[index : index + 5000]),
+            Customer.acquisition_channel.is_not(None),
+        )
+        found.update({c: str(ch) for c, ch in session.execute(stmt)})
+    return found
+
+
+def spend_between(
+    session: Session, tenant: Tenant, start: date, end: date
+) -> list[tuple[date, str, int, str]]:
+    """Acquisition spend of the months in [start, end]: (month, channel, amount, currency)."""
+    a = AcquisitionSpend
+    stmt = tenant.scope(select(a.month, a.channel, a.amount, a.currency), a).where(
+        a.month >= start, a.month <= end
+    )
+    return [tuple(row) for row in session.execute(stmt.order_by(a.month, a.channel))]  # type: ignore[misc]

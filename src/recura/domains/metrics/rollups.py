@@ -26,30 +26,24 @@ from sqlalchemy.orm import Session
 from recura import ids
 from recura.core import metrics
 from recura.core.metrics import (
-    ChurnTiming,
     CustomerState,
-    DiscountPolicy,
     MetricSettings,
     Movement,
     MrrChange,
 )
 from recura.db.models import Event, MetricCustomerState, MrrMovement
 from recura.domains.common.tenant import Tenant
-from recura.domains.metrics import repository
+from recura.domains.metrics import repository, settings
 from recura.domains.metrics.repository import MovementKey, StateKey
 
 CURSOR = "mrr"
 BATCH = 1000
 SQLITE_BATCH = 200
 SETTLE = timedelta(minutes=10)
-# What the event log's MRR changes are: list price (no discounts, no metered charges),
-# churn when a subscription ends (docs/metrics.md).
-ROLLUP_SETTINGS = MetricSettings(
-    discounts=DiscountPolicy.NONE,
-    churn_timing=ChurnTiming.PERIOD_END,
-    reactivation_window_days=None,
-    include_metered=False,
-)
+# What the event log's MRR changes are: list price (no discounts, no metered charges).
+# Each account's churn timing and reactivation window apply over it
+# (`settings.folded_with`); these are the defaults.
+ROLLUP_SETTINGS = settings.folded_with(None)
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +116,12 @@ def _zone(name: str) -> ZoneInfo:
     return _ZONES[name]
 
 
-def _fold(session: Session, found: Sequence[tuple[Event, str]]) -> None:
+def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) -> None:
     changes: dict[tuple[str, bool], list[MrrChange]] = defaultdict(list)
-    for event, zone in found:
+    folded_with: dict[str, MetricSettings] = {}
+    for event, zone, stored_settings in found:
+        if event.account_id not in folded_with:
+            folded_with[event.account_id] = settings.folded_with(stored_settings)
         change = change_of(event, zone)
         if change is not None:
             changes[(event.account_id, event.livemode)].append(change)
@@ -140,7 +137,8 @@ def _fold(session: Session, found: Sequence[tuple[Event, str]]) -> None:
     state_rows: list[dict[str, Any]] = []
     new: dict[MovementKey, Movement | None] = {}
     for (account, live), items in changes.items():
-        touched, moved = metrics.fold_day(stored[(account, live)], items, ROLLUP_SETTINGS)
+        chosen = folded_with[account]
+        touched, moved = metrics.fold_day(stored[(account, live)], items, chosen)
         for (customer, currency), state in touched.items():
             state_rows.append(_state_row(account, live, customer, currency, state))
         for (day, customer, currency), movement in moved.items():

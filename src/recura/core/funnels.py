@@ -1,0 +1,145 @@
+"""What happens around the revenue: trials that convert, checkouts that complete, failed
+payments recovered, why customers leave and whether an offer kept them, how fast support
+answers. One definition each (docs/metrics.md); ratios over nothing are None."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from fractions import Fraction
+
+from recura.core.metrics import ChurnKind
+from recura.core.money import round_fraction
+
+__all__ = [
+    "CheckoutFunnel",
+    "OfferAcceptance",
+    "ResponseTimes",
+    "checkout_funnel",
+    "churn_kind",
+    "offer_acceptance",
+    "response_times",
+]
+
+# The stages a checkout session records, in order (domains/checkout/service.py).
+CHECKOUT_STAGES = ("opened", "details", "payment_method", "confirmed")
+# Statuses that pay: trials converting to one of them, subscriptions recovering to one.
+PAYING = frozenset({"active", "past_due"})
+
+
+def ratio(part: int, whole: int) -> Fraction | None:
+    return None if whole == 0 else Fraction(part, whole)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutFunnel:
+    """Checkout sessions made in a period: how many reached each stage and completed."""
+
+    created: int
+    reached: Mapping[str, int]
+    completed: int
+
+    @property
+    def conversion(self) -> Fraction | None:
+        """Completed ÷ created: the share of started checkouts that became subscriptions."""
+        return ratio(self.completed, self.created)
+
+
+def checkout_funnel(sessions: Iterable[tuple[str | None, bool]]) -> CheckoutFunnel:
+    """From (furthest stage reached, completed) per session: a session that reached a
+    stage reached every stage before it."""
+    created, completed = 0, 0
+    reached = dict.fromkeys(CHECKOUT_STAGES, 0)
+    for stage, done in sessions:
+        created += 1
+        completed += done
+        if stage in reached:
+            for name in CHECKOUT_STAGES[: CHECKOUT_STAGES.index(stage) + 1]:
+                reached[name] += 1
+    return CheckoutFunnel(created, reached, completed)
+
+
+def churn_kind(status: str, reason: str | None) -> ChurnKind:
+    """A paying subscription that stopped paying: involuntary when retries ran out (it
+    was canceled for that, or marked unpaid), else voluntary."""
+    if status == "unpaid" or reason == "retries_exhausted":
+        return ChurnKind.INVOLUNTARY
+    return ChurnKind.VOLUNTARY
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAcceptance:
+    """Cancellation flows of a period: the reasons given, and the retention offers."""
+
+    flows: int
+    reasons: Mapping[str, int]
+    offered: int
+    accepted: int
+    declined: int
+    canceled: int
+
+    @property
+    def acceptance(self) -> Fraction | None:
+        """Offers accepted ÷ offers answered (one still shown is neither)."""
+        return ratio(self.accepted, self.accepted + self.declined)
+
+
+def offer_acceptance(flows: Iterable[tuple[str | None, str, bool]]) -> OfferAcceptance:
+    """From (reason, outcome, canceled) per cancellation flow; a flow with no reason
+    counts under "none"."""
+    reasons: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    count, canceled = 0, 0
+    for reason, outcome, left in flows:
+        count += 1
+        canceled += left
+        reasons[reason or "none"] += 1
+        outcomes[outcome] += 1
+    offered = count - outcomes["not_offered"]
+    return OfferAcceptance(
+        count,
+        dict(sorted(reasons.items())),
+        offered,
+        outcomes["accepted"],
+        outcomes["declined"],
+        canceled,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTimes:
+    """Support requests of a period and how long the first answer took (whole seconds)."""
+
+    requests: int
+    answered: int
+    mean: int | None
+    median: int | None
+    p90: int | None
+
+
+def _nearest_rank(ordered: list[int], share: Fraction) -> int:
+    # Nearest-rank percentile: the smallest value with at least `share` of them at or below.
+    rank = max(1, -(-share.numerator * len(ordered) // share.denominator))
+    return ordered[rank - 1]
+
+
+def response_times(waits: Iterable[timedelta | None]) -> ResponseTimes:
+    """From each request's wait for its first answer (None: not answered yet)."""
+    requests, seconds = 0, []
+    for wait in waits:
+        requests += 1
+        if wait is not None:
+            seconds.append(max(0, int(wait.total_seconds())))
+    if not seconds:
+        return ResponseTimes(requests, 0, None, None, None)
+    seconds.sort()
+    mean = Fraction(sum(seconds), len(seconds))
+    return ResponseTimes(
+        requests,
+        len(seconds),
+        round_fraction(mean),
+        _nearest_rank(seconds, Fraction(1, 2)),
+        _nearest_rank(seconds, Fraction(9, 10)),
+    )

@@ -1,0 +1,281 @@
+"""The ratios over periods, read from the rollups: churn (logo, gross and net revenue),
+NRR and GRR, ARPA and LTV, CAC per channel with payback and LTV:CAC, and cohort
+retention. Each is `core.metrics`'s definition fed from `mrr_movements` and
+`metric_rollups_daily`; nothing here is a formula of its own.
+
+Without a filter, the opening MRR and the paying customers at a period's start come from
+the daily totals (a customer's day movement of type new or reactivation starts it paying,
+churn stops it), and only the customers who moved in the period are read one by one.
+With a filter (country, channel) the chosen customers' movements are read whole.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+
+from sqlalchemy.orm import Session
+
+from recura.core import metrics
+from recura.core.exchange import NoRateError
+from recura.core.metrics import Cohort, Movement, MovementType, PeriodFlow, Standing
+from recura.core.money import Money
+from recura.domains.common.errors import invalid
+from recura.domains.common.tenant import Tenant
+from recura.domains.exchange_rates import service as exchange_rates
+from recura.domains.metrics import repository, settings
+from recura.domains.metrics.reads import Granularity, check_range, periods_of
+from recura.domains.metrics.settings import AccountMetrics
+
+
+def account_metrics(session: Session, tenant: Tenant) -> AccountMetrics:
+    stored, default_currency = repository.metric_settings(session, tenant.account_id)
+    return settings.of(stored, default_currency)
+
+
+@dataclass(frozen=True, slots=True)
+class FlowPoint:
+    """One period of one currency: its flow, and the customers paying at its end."""
+
+    start: date
+    end: date  # last day
+    flow: PeriodFlow
+    netted: tuple[Movement, ...]
+    customers_at_end: int
+
+    @property
+    def closing(self) -> Money:
+        return self.flow.closing
+
+
+def _movement(row: repository.MovementRow) -> Movement:
+    day, customer, currency, kind, amount = row
+    return Movement(day, customer, currency, MovementType(kind), amount)
+
+
+def flows(
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    granularity: Granularity,
+    currency: str,
+    country: str | None = None,
+    channel: str | None = None,
+    chosen: AccountMetrics | None = None,
+) -> list[FlowPoint]:
+    """Each period's flow of one currency (customers of `country`/`channel` only)."""
+    check_range(start, end)
+    chosen = chosen or account_metrics(session, tenant)
+    periods = periods_of(start, end, granularity)
+    if country is not None or channel is not None:
+        customers = repository.customers_where(session, tenant, country, channel)
+        return _filtered(session, tenant, periods, currency, customers, chosen)
+    net: dict[date, int] = defaultdict(int)
+    paying: dict[date, int] = defaultdict(int)
+    for row in repository.totals(session, tenant, end, currency):
+        net[row.day] += row.new + row.expansion + row.contraction + row.churn + row.reactivation
+        paying[row.day] += row.new_customers + row.reactivation_customers - row.churn_customers
+    days = sorted(net)
+    rows = [_movement(r) for r in repository.movement_rows(session, tenant, start, end, currency)]
+    found = []
+    for first, last in periods:
+        opening = sum(net[d] for d in days if d < first)
+        at_start = sum(paying[d] for d in days if d < first)
+        at_end = sum(paying[d] for d in days if d <= last)
+        before = {
+            customer: Standing(total, churned)
+            for customer, total, churned in repository.standings_of_movers(
+                session, tenant, first, last, currency
+            )
+        }
+        moved = [m for m in rows if first <= m.day <= last]
+        flow, netted = metrics.flow_of(
+            Money(opening, currency), at_start, before, moved, chosen.settings
+        )
+        found.append(FlowPoint(first, last, flow, tuple(netted), at_end))
+    return found
+
+
+def _filtered(
+    session: Session,
+    tenant: Tenant,
+    periods: Sequence[tuple[date, date]],
+    currency: str,
+    customers: set[str],
+    chosen: AccountMetrics,
+) -> list[FlowPoint]:
+    end = periods[-1][1]
+    rows = repository.movement_rows(session, tenant, None, end, currency, customers)
+    history = [_movement(r) for r in rows]
+    found = []
+    for first, last in periods:
+        after = last + timedelta(days=1)
+        flow, netted = metrics.period_flow(history, currency, first, after, chosen.settings)
+        at_end = metrics.standings(history, currency, after)
+        paying = sum(1 for s in at_end.values() if s.mrr > 0)
+        found.append(FlowPoint(first, last, flow, tuple(netted), paying))
+    return found
+
+
+# --------------------------------------------------------------------------- LTV and CAC
+
+
+@dataclass(frozen=True, slots=True)
+class UnitEconomics:
+    """One month of one currency: ARPA, churn and LTV; CAC over every channel and per
+    channel, with payback months and LTV:CAC."""
+
+    start: date
+    end: date
+    mrr: Money
+    customers: int
+    arpa: Money | None
+    logo_churn_rate: Fraction | None
+    gross_margin: Fraction
+    ltv: Money | None
+    spend: Money
+    acquired: int
+    cac: Money | None
+    payback_months: Fraction | None
+    ltv_to_cac: Fraction | None
+    channels: tuple[ChannelCac, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCac:
+    channel: str
+    spend: Money
+    acquired: int
+    cac: Money | None
+    payback_months: Fraction | None
+    ltv_to_cac: Fraction | None
+
+
+def unit_economics(
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    currency: str,
+    country: str | None = None,
+    channel: str | None = None,
+) -> list[UnitEconomics]:
+    """Per month (LTV needs a monthly churn rate): ARPA, LTV, CAC, payback, LTV:CAC.
+    Spend in another currency is converted at the rate of the month's last day."""
+    chosen = account_metrics(session, tenant)
+    points = flows(
+        session, tenant, start, end, Granularity.MONTH, currency, country, channel, chosen
+    )
+    spend: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for month, spent_on, amount, spent_in in repository.spend_between(
+        session, tenant, points[0].start.replace(day=1), end
+    ):
+        if channel is not None and spent_on != channel:
+            continue
+        last = next((p.end for p in points if p.start <= month <= p.end), month)
+        converted = _convert(session, tenant, Money(amount, spent_in), currency, last)
+        spend[month][spent_on] += converted.minor
+    acquired_customers = {
+        m.customer for p in points for m in p.netted if m.type is MovementType.NEW
+    }
+    channel_of = repository.channels_of(session, tenant, acquired_customers)
+    found = []
+    for p in points:
+        s = chosen.settings
+        arpa = metrics.arpa(p.closing, p.customers_at_end)
+        churn = metrics.logo_churn_rate(p.flow)
+        ltv = metrics.ltv(arpa, churn, s)
+        new = [m.customer for m in p.netted if m.type is MovementType.NEW]
+        by_channel = {c: channel_of[c] for c in new if c in channel_of}
+        spent = spend.get(p.start.replace(day=1), {})
+        total_spend = Money(sum(spent.values()), currency)
+        cac = metrics.cac(total_spend, len(new)) if spent else None
+        per_channel = metrics.cac_by_channel(
+            {k: Money(v, currency) for k, v in spent.items()}, by_channel
+        )
+        brought: dict[str, int] = defaultdict(int)
+        for c in by_channel.values():
+            brought[c] += 1
+        channels = tuple(
+            ChannelCac(
+                name,
+                Money(spent.get(name, 0), currency),
+                brought.get(name, 0),
+                per_channel.get(name),
+                metrics.payback_months(per_channel.get(name), arpa, s),
+                metrics.ltv_to_cac(ltv, per_channel.get(name)),
+            )
+            for name in sorted(set(spent) | set(brought))
+        )
+        found.append(
+            UnitEconomics(
+                start=p.start,
+                end=p.end,
+                mrr=p.closing,
+                customers=p.customers_at_end,
+                arpa=arpa,
+                logo_churn_rate=churn,
+                gross_margin=s.gross_margin,
+                ltv=ltv,
+                spend=total_spend,
+                acquired=len(new),
+                cac=cac,
+                payback_months=metrics.payback_months(cac, arpa, s),
+                ltv_to_cac=metrics.ltv_to_cac(ltv, cac),
+                channels=channels,
+            )
+        )
+    return found
+
+
+def _convert(session: Session, tenant: Tenant, amount: Money, target: str, day: date) -> Money:
+    if amount.currency == target:
+        return amount
+    try:
+        return exchange_rates.convert(session, tenant, amount, target, day)
+    except NoRateError:
+        raise invalid(
+            "/currency", f"no {amount.currency}/{target} rate on or before {day.isoformat()}"
+        ) from None
+
+
+# ------------------------------------------------------------------------------- cohorts
+
+
+@dataclass(frozen=True, slots=True)
+class CohortRow:
+    """A signup month's cohort; `customers` and `revenue` stop at the last month known."""
+
+    cohort: Cohort
+    months: int  # cells known (the months up to `until`, at most COHORT_MONTHS)
+
+
+def cohorts(
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    until: date,
+    currency: str,
+    country: str | None = None,
+    channel: str | None = None,
+) -> list[CohortRow]:
+    """Cohorts of the signup months from `start`'s to `end`'s, with the months known by
+    `until` (MRR at each month's end; the month of `until` as it stands on it)."""
+    check_range(start, end)
+    customers = None
+    if country is not None or channel is not None:
+        customers = repository.customers_where(session, tenant, country, channel)
+    rows = repository.movement_rows(session, tenant, None, until, currency, customers)
+    found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
+    first, last = metrics.month_index(start), metrics.month_index(end)
+    known = metrics.month_index(until)
+    return [
+        CohortRow(c, min(metrics.COHORT_MONTHS, known - metrics.month_index(c.month) + 1))
+        for c in found
+        if first <= metrics.month_index(c.month) <= last
+    ]
