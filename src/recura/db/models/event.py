@@ -9,6 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from recura.db.base import ID, Base, JSONType, TenantColumns
 
 
+DOCUMENTS = "type IN ('invoice.finalized', 'credit_note.created')"
+
+
 class Event(TenantColumns, Base):
     """A domain event, written in the transaction that caused it; also the outbox:
     webhooks and emails are sent from here after commit (`dispatched_at` marks it done)."""
@@ -30,6 +33,13 @@ class Event(TenantColumns, Base):
             "id",
             sqlite_where=text("mrr_delta <> 0"),
             postgresql_where=text("mrr_delta <> 0"),
+        ),
+        # The e-invoice maker reads finalised invoices and new credit notes past its cursor.
+        Index(
+            "ix_events_documents",
+            "id",
+            sqlite_where=text(DOCUMENTS),
+            postgresql_where=text(DOCUMENTS),
         ),
     )
 
