@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import Clock
 from recura.config import Settings
 from recura.db.unit_of_work import Units, unit_of_work
+from recura.domains.einvoices import service as einvoices
 from recura.domains.idempotency import service as idempotency
 from recura.domains.metrics import rollups
 from recura.domains.payments import collection, methods, reconcile
@@ -50,6 +51,7 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "dispatch_events": (outbox.dispatch, outbox.BATCH),
     "announcement_emails": (announcements.write_due, announcements.CHUNK),
     "metric_rollups": (rollups.fold_due, rollups.BATCH),
+    "einvoices": (einvoices.make_due, einvoices.BATCH),
 }
 # SQLite has one writer: these handlers' batches are smaller there, so that requests never
 # wait long for the write lock (see `due.SQLITE_BATCH`).
@@ -57,6 +59,7 @@ SQLITE_BATCHES = {
     "billing": due_work.SQLITE_BATCH,
     "announcement_emails": announcements.SQLITE_CHUNK,
     "metric_rollups": rollups.SQLITE_BATCH,
+    "einvoices": einvoices.SQLITE_BATCH,
 }
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),

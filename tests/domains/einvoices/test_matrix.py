@@ -4,7 +4,6 @@ made by the real domain (API calls, the issuing service), not written by hand.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -113,18 +112,17 @@ class Shop:
 
 
 @pytest.fixture
-def shop(
-    merchant: Merchant, session_factory: sessionmaker[Session], rules: Path
-) -> Iterator[Shop]:
+def shop(merchant: Merchant, session_factory: sessionmaker[Session], rules: Path) -> Shop:
     merchant.api.ok("PATCH", "/v1/account", json=SELLER)
-    yield Shop(merchant.api, merchant, session_factory, rules)
+    return Shop(merchant.api, merchant, session_factory, rules)
 
 
 def _valid(made: EInvoice) -> etree._Element:
     fatal = [f for f in made.findings if f["severity"] == "fatal"]
     assert fatal == [], fatal
     assert made.state == "pending"
-    assert made.xml is not None and made.validated_at is not None
+    assert made.xml is not None
+    assert made.validated_at is not None
     return etree.fromstring(made.xml)
 
 
@@ -155,8 +153,8 @@ def test_domestic_b2b_with_a_bucharest_buyer_and_a_county_seller(shop: Shop) -> 
     assert _one(tree, f"{buyer}/cac:PartyTaxScheme/cbc:CompanyID/text()") == "RO14399840"
     assert _one(tree, f"{seller}/cac:PartyTaxScheme/cbc:CompanyID/text()") == "RO18547290"
     assert _one(tree, "cac:PaymentMeans/cbc:PaymentMeansCode/text()") == "30"
-    assert _one(tree, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/text()") == (
-        SELLER["iban"]
+    assert (
+        _one(tree, "cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID/text()") == (SELLER["iban"])
     )
     # The invoice's own totals, to the cent.
     assert _amount(tree, "PayableAmount") == invoice["amount_due"]["amount"] == 12100
@@ -285,7 +283,8 @@ def test_the_deadline_is_five_working_days_after_the_issue(shop: Shop) -> None:
     made = shop.einvoice(invoice=shop.invoice(shop.customer(**COMPANY), shop.plan())["id"])
     # Issued Thursday 15 January 2026: the 22nd is the fifth working day after.
     assert made.deadline == T0.date() + timedelta(days=7)
-    assert made.sha256 is not None and len(made.sha256) == 64
+    assert made.sha256 is not None
+    assert len(made.sha256) == 64
 
 
 def test_a_broken_document_is_refused_naming_the_rule_and_the_field(shop: Shop) -> None:

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
 
-
 DOCUMENTS = "type IN ('invoice.finalized', 'credit_note.created')"
 
 

@@ -51,17 +51,6 @@ def document_events(
     return session.scalars(stmt).all()
 
 
-def existing(session: Session, account_id: str, ids: Sequence[str]) -> set[str]:
-    """Which of these invoices and credit notes of the account already have an e-invoice."""
-    if not ids:
-        return set()
-    stmt = select(EInvoice.invoice_id, EInvoice.credit_note_id).where(
-        EInvoice.account_id == account_id,
-        EInvoice.invoice_id.in_(ids) | EInvoice.credit_note_id.in_(ids),
-    )
-    return {i or c for i, c in session.execute(stmt)}
-
-
 def unchecked(session: Session, limit: int) -> Sequence[EInvoice]:
     """Pending e-invoices not validated yet (the rules were missing, or the document could
     not be made), oldest first, locked for this worker."""

@@ -197,9 +197,7 @@ def _category(line: InvoiceLine) -> str:
     return "S" if line.tax_rate > 0 else "O"
 
 
-def _groups(
-    invoice: Invoice, lines: Sequence[InvoiceLine]
-) -> tuple[list[Line], list[Group], int]:
+def _groups(invoice: Invoice, lines: Sequence[InvoiceLine]) -> tuple[list[Line], list[Group], int]:
     """The document's lines and VAT breakdown; returns the lines' total (BT-106) too."""
     stored = {Decimal(t["rate"]): (int(t["net"]), int(t["tax"])) for t in invoice.tax_lines}
     by_key: dict[tuple[str, Decimal], list[InvoiceLine]] = defaultdict(list)
@@ -272,7 +270,8 @@ def invoice_document(
     account: Account, customer: Customer, invoice: Invoice, lines: Sequence[InvoiceLine]
 ) -> Document:
     """What the e-invoice of a finalised invoice says."""
-    assert invoice.number is not None and invoice.finalized_at is not None
+    assert invoice.number is not None
+    assert invoice.finalized_at is not None
     doc_lines, groups, line_total = _groups(invoice, lines)
     categories = {g.category for g in groups}
     zone = account.timezone
@@ -316,7 +315,8 @@ def credit_note_document(
 ) -> Document:
     """What the e-invoice of a credit note says: one line per VAT category and rate of
     the invoice it corrects, which it names (BT-25, BT-26)."""
-    assert invoice.number is not None and invoice.finalized_at is not None
+    assert invoice.number is not None
+    assert invoice.finalized_at is not None
     zone = account.timezone
     by_rate: dict[Decimal, InvoiceLine] = {}
     for line in lines:
@@ -424,8 +424,11 @@ def build(doc: Document) -> bytes:
     b.cbc(root, "IssueDate", doc.issue_date.isoformat())
     if not doc.credit_note and doc.due_date is not None:
         b.cbc(root, "DueDate", doc.due_date.isoformat())
-    b.cbc(root, "CreditNoteTypeCode" if doc.credit_note else "InvoiceTypeCode",
-          "381" if doc.credit_note else "380")
+    b.cbc(
+        root,
+        "CreditNoteTypeCode" if doc.credit_note else "InvoiceTypeCode",
+        "381" if doc.credit_note else "380",
+    )
     for note in doc.notes[:20]:
         b.cbc(root, "Note", note)
     b.cbc(root, "DocumentCurrencyCode", doc.currency)
@@ -552,8 +555,9 @@ def _line(b: _Builder, root: etree._Element, position: int, line: Line, credit: 
     # A credit line (negative amount) has a negative quantity: the price stays positive (BR-27).
     if (line.net < 0) != (quantity < 0):
         quantity = -quantity
-    b.cbc(node, "CreditedQuantity" if credit else "InvoicedQuantity", _number(quantity),
-          unitCode=UNIT)
+    b.cbc(
+        node, "CreditedQuantity" if credit else "InvoicedQuantity", _number(quantity), unitCode=UNIT
+    )
     b.money(node, "LineExtensionAmount", line.net)
     if line.period is not None:
         period = b.cac(node, "InvoicePeriod")
@@ -563,5 +567,4 @@ def _line(b: _Builder, root: etree._Element, position: int, line: Line, credit: 
     b.cbc(item, "Name", line.description[:DESCRIPTION_MAX] or "-")
     _category_node(b, item, line.category, line.rate, "ClassifiedTaxCategory")
     price = Decimal(line.net).scaleb(-exponent(b.currency)) / quantity
-    b.cbc(b.cac(node, "Price"), "PriceAmount", _number(round(abs(price), 6)),
-          currencyID=b.currency)
+    b.cbc(b.cac(node, "Price"), "PriceAmount", _number(round(abs(price), 6)), currencyID=b.currency)

@@ -78,8 +78,7 @@ class _Compiled:
             for name, path in RULE_SETS.items()
         }
         self.schemas = {
-            name: etree.XMLSchema(etree.parse(str(root / path)))
-            for name, path in SCHEMAS.items()
+            name: etree.XMLSchema(etree.parse(str(root / path))) for name, path in SCHEMAS.items()
         }
 
 
@@ -123,9 +122,7 @@ def validate(xml: bytes, root: Path | None = None) -> list[Finding]:
     if schema is None:
         return [Finding(XSD, "fatal", "/", "not a UBL Invoice or CreditNote", "xsd")]
     if not schema.validate(tree):
-        return [
-            Finding(XSD, "fatal", f"line {e.line}", e.message, "xsd") for e in schema.error_log
-        ]
+        return [Finding(XSD, "fatal", f"line {e.line}", e.message, "xsd") for e in schema.error_log]
     findings: list[Finding] = []
     text = xml.decode("utf-8")
     with compiled.lock:
