@@ -14,6 +14,7 @@ import pytest
 from lxml import etree
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura.clock import FixedClock
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.tax import RateKind
 from recura.db.models import Customer, EInvoice
@@ -306,3 +307,49 @@ def test_a_document_the_schema_refuses_names_the_element(shop: Shop) -> None:
     findings = validation.validate(etree.tostring(made), shop.rules)
     assert [f.rule for f in findings] == [validation.XSD]
     assert "Unknown" in findings[0].message
+
+
+def test_an_upgrade_credits_unused_time_on_a_line_of_its_own(shop: Shop, clock: FixedClock) -> None:
+    customer = shop.customer(**COMPANY)
+    first = shop.invoice(customer, shop.plan(10000))
+    clock.advance(timedelta(days=10))
+    body = {"plan": shop.plan(20000), "effective": "now"}
+    shop.api.ok("POST", f"/v1/subscriptions/{first['subscription']}/change", json=body)
+    found = shop.api.ok("GET", "/v1/invoices", params={"subscription": first["subscription"]})
+    (change,) = [i for i in found["data"] if i["id"] != first["id"]]
+    assert any(line["amount"]["amount"] < 0 for line in change["lines"])
+    tree = _valid(shop.einvoice(invoice=change["id"]))
+    # The credit is a negative quantity at a positive price (BR-27).
+    quantities = _all(tree, "cac:InvoiceLine/cbc:InvoicedQuantity/text()")
+    assert any(q.startswith("-") for q in quantities)
+    assert not any(p.startswith("-") for p in _all(tree, "//cbc:PriceAmount/text()"))
+    assert _amount(tree, "PayableAmount") == change["amount_due"]["amount"]
+
+
+def test_a_card_payment_and_a_seller_outside_vat(shop: Shop) -> None:
+    # A small enterprise: no VAT charged (O), its CUI without the RO prefix.
+    shop.api.ok("PATCH", "/v1/account", json={"vat_registered": False, "vat_id": "18547290"})
+    customer = shop.customer(**COMPANY)
+    body = {"customer": customer, "plan": shop.plan()}
+    sub = shop.api.ok("POST", "/v1/subscriptions", 201, json=body)["id"]
+    (invoice,) = shop.api.ok("GET", "/v1/invoices", params={"subscription": sub})["data"]
+    tree = _valid(shop.einvoice(invoice=invoice["id"]))
+    assert _one(tree, "cac:PaymentMeans/cbc:PaymentMeansCode/text()") == "48"
+    assert _all(tree, "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID/text()") == ["O"]
+    seller = "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme"
+    assert _one(tree, f"{seller}/cbc:CompanyID/text()") == "18547290"
+
+
+def test_a_full_credit_note_of_a_euro_invoice_with_prices_including_vat(shop: Shop) -> None:
+    shop.api.ok("PATCH", "/v1/account", json={"tax_inclusive": True})
+    rate = {"date": "2026-01-14", "base": "EUR", "quote": "RON", "rate": "5.0912"}
+    shop.api.ok("POST", "/v1/exchange_rates", 201, json=rate)
+    invoice = shop.invoice(shop.customer(**COMPANY, currency="EUR"), shop.plan(2999, "EUR"))
+    _valid(shop.einvoice(invoice=invoice["id"]))
+    note = shop.api.ok(
+        "POST", "/v1/credit_notes", 201, json={"invoice": invoice["id"], "reason": "duplicate"}
+    )
+    tree = _valid(shop.einvoice(credit_note=note["id"]))
+    assert _amount(tree, "PayableAmount") == invoice["total"]["amount"] == 2999
+    assert _one(tree, "cbc:TaxCurrencyCode/text()") == "RON"
+    assert len(_all(tree, "cac:TaxTotal/cbc:TaxAmount[@currencyID='RON']/text()")) == 1

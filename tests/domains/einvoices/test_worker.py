@@ -129,3 +129,24 @@ def test_a_document_that_fails_the_rules_is_kept_invalid(
     fatal = {f["rule"] for f in got["findings"] if f["severity"] == "fatal"}
     assert fatal == {"BR-RO-081", "BR-RO-091", "BR-RO-110"}
     assert got["validated_at"] is not None
+
+
+def test_a_euro_document_waits_for_its_exchange_rate(
+    shop: Shop, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(validation.ENV, str(reference_rules()))
+    customer = shop.customer(**COMPANY, currency="EUR")
+    invoice = shop.invoice(customer, shop.plan(4900, "EUR"))
+    run_until_idle(session_factory, _later(), only={"einvoices"})
+    got = shop.api.ok("GET", f"/v1/invoices/{invoice['id']}/einvoice")
+    assert got["state"] == "pending"
+    assert got["validated_at"] is None
+    assert [f["rule"] for f in got["findings"]] == [service.NO_RATE]
+    assert shop.api.get(f"/v1/invoices/{invoice['id']}/einvoice.xml").status_code == 404
+    rate = {"date": "2026-01-15", "base": "EUR", "quote": "RON", "rate": "5.0912"}
+    shop.api.ok("POST", "/v1/exchange_rates", 201, json=rate)
+    run_until_idle(session_factory, _later(), only={"einvoices"})
+    got = shop.api.ok("GET", f"/v1/invoices/{invoice['id']}/einvoice")
+    assert (got["state"], got["findings"]) == ("pending", [])
+    xml = shop.api.get(f"/v1/invoices/{invoice['id']}/einvoice.xml").content
+    assert b'<cbc:TaxAmount currencyID="RON">52.39</cbc:TaxAmount>' in xml

@@ -70,17 +70,32 @@ def make_from_events(
     rules: Path | None = None,
 ) -> int:
     """Make the e-invoices of up to `limit` documents past the cursor (events with ids below
-    `before`); the cursor moves in the same transaction, so a rerun makes none twice."""
+    `before`); the cursor moves in the same transaction, so a rerun makes none twice. Every
+    document is built and validated before the first row is written: on SQLite the write
+    lock is then held for the inserts only, not for a batch's validation."""
     cursor = repository.lock_cursor(session, CURSOR)
     events = repository.document_events(session, cursor.last_event_id, before, limit)
-    for event in events:
-        tenant = Tenant(event.account_id, event.livemode)
-        if event.type == "invoice.finalized":
-            make(session, tenant, now, invoice_id=event.object_id, rules=rules)
-        else:
-            make(session, tenant, now, credit_note_id=event.object_id, rules=rules)
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    with session.no_autoflush:
+        for event in events:
+            tenant = Tenant(event.account_id, event.livemode)
+            credit = event.type == "credit_note.created"
+            invoice_id, credit_note_id = (
+                (None, event.object_id) if credit else (event.object_id, None)
+            )
+            key = (event.account_id, event.object_id)
+            if key in seen or repository.of_document(
+                session, tenant, invoice_id=invoice_id, credit_note_id=credit_note_id
+            ):
+                continue
+            seen.add(key)
+            made = _made(session, tenant, invoice_id, credit_note_id, rules)
+            rows.append(_row(tenant, invoice_id, credit_note_id, made, now))
+    session.add_all(rows)
     if events:
         cursor.last_event_id = events[-1].id
+    session.flush()
     return len(events)
 
 
@@ -100,23 +115,27 @@ def make(
     if found is not None:
         return found
     made = _made(session, tenant, invoice_id, credit_note_id, rules)
+    einvoice = _row(tenant, invoice_id, credit_note_id, made, now)
+    session.add(einvoice)
+    session.flush()
+    return einvoice
+
+
+def _row(
+    tenant: Tenant, invoice_id: str | None, credit_note_id: str | None, made: Made, now: datetime
+) -> EInvoice:
     einvoice = EInvoice(
         id=ids.new_id("einvoice"),
         **tenant.row_keys(),
         invoice_id=invoice_id,
         credit_note_id=credit_note_id,
         type_code="381" if credit_note_id else "380",
-        findings=[],
-        state="pending",
         deadline=add_working_days(made.issued_on, UPLOAD_WITHIN),
         attempts=0,
         anaf_messages=[],
         created_at=now,
-        updated_at=now,
     )
     _keep(einvoice, made, now)
-    session.add(einvoice)
-    session.flush()
     return einvoice
 
 
@@ -129,13 +148,13 @@ def check_unchecked(
         return 0
     waiting = repository.unchecked(session, limit)
     for einvoice in waiting:
-        tenant = Tenant(einvoice.account_id, einvoice.livemode)
-        made = _made(session, tenant, einvoice.invoice_id, einvoice.credit_note_id, rules)
-        if einvoice.xml is not None and made.xml != einvoice.xml:
+        if einvoice.xml is not None:
             # Made once: a document already stored is validated as it is.
-            made = Made(
-                einvoice.xml, validation.validate(einvoice.xml, rules), made.issued_on, True
-            )
+            findings = validation.validate(einvoice.xml, rules)
+            made = Made(einvoice.xml, findings, einvoice.created_at.date(), True)
+        else:
+            tenant = Tenant(einvoice.account_id, einvoice.livemode)
+            made = _made(session, tenant, einvoice.invoice_id, einvoice.credit_note_id, rules)
         _keep(einvoice, made, now)
     return len(waiting)
 
