@@ -142,8 +142,8 @@ def _has_prefix(number: str) -> bool:
     return number[:2].isalpha()
 
 
-def _text(key: str) -> str:
-    return i18n.text("invoices", key, LANGUAGE)
+def _text(key: str, **values: object) -> str:
+    return i18n.text("invoices", key, LANGUAGE, **values)
 
 
 def _seller(account: Account, categories: set[str]) -> Party:
@@ -160,7 +160,8 @@ def _seller(account: Account, categories: set[str]) -> Party:
     party.legal_id = account.registration_number
     if account.share_capital is not None and account.share_capital_currency:
         capital = _amount(account.share_capital, account.share_capital_currency)
-        party.legal_form = f"Capital social: {capital} {account.share_capital_currency}"
+        currency = account.share_capital_currency
+        party.legal_form = _text("einvoice.share_capital", amount=capital, currency=currency)
     return party
 
 
@@ -288,7 +289,8 @@ def invoice_document(
         buyer=_buyer(customer, categories),
         lines=doc_lines,
         groups=groups,
-        discount_reason="; ".join(d["description"] for d in invoice.discounts) or "Reducere",
+        discount_reason="; ".join(d["description"] for d in invoice.discounts)
+        or _text("einvoice.discount"),
         line_total=line_total,
         discount_total=sum(g.discount for g in groups),
         tax_total=invoice.tax_total,
@@ -327,7 +329,7 @@ def credit_note_document(
         rate = Decimal(credited["tax_rate"])
         source = by_rate.get(rate)
         category = _category(source) if source is not None else ("S" if rate else "O")
-        label = f"Credit la factura {invoice.number}"
+        label = _text("einvoice.credit_for", number=invoice.number)
         if source is not None:
             label = f"{label}: {source.description}"
         doc_lines.append(Line(label, Decimal(1), int(credited["net"]), category, rate))
