@@ -48,7 +48,8 @@ discounts = st.lists(
             st.integers(min_value=1, max_value=100),
         ),
         st.builds(
-            lambda a: DiscountInput("Coupon", amount_off=a), st.integers(min_value=1, max_value=9999)
+            lambda a: DiscountInput("Coupon", amount_off=a),
+            st.integers(min_value=1, max_value=9999),
         ),
     ),
     max_size=2,

@@ -121,10 +121,11 @@ class Document:
     tax_total_in_tax_currency: int | None = None
 
 
-def buyer_identifier(customer: Customer) -> str | None:
+def _buyer_identifier(customer: Customer) -> str | None:
     """How the buyer is identified: a company by its VAT number or CUI; a Romanian
     individual by a valid CNP, else by thirteen zeros as ANAF asks; others by their VAT
-    number when they gave one."""
+    number when they gave one. The same rules as the customers domain's identification of
+    a buyer; kept here so the document does not depend on how that is stored."""
     number = (customer.vat_id or "").strip().upper() or None
     if customer.kind == "company":
         return number
@@ -171,7 +172,7 @@ def _buyer(customer: Customer, categories: set[str]) -> Party:
     address["country"] = country
     name = (customer.legal_name if customer.kind == "company" else None) or customer.name
     party = Party(name or customer.email or customer.id, country, address, email=customer.email)
-    number = buyer_identifier(customer)
+    number = _buyer_identifier(customer)
     if number is None:
         return party
     if _has_prefix(number) and customer.kind == "company" and "O" not in categories:

@@ -56,7 +56,8 @@ def rules_directory() -> Path | None:
     if not value:
         return None
     path = Path(value)
-    return path if all((path / p).is_file() for p in RULE_SETS.values()) else None
+    needed = [*RULE_SETS.values(), *SCHEMAS.values()]
+    return path if all((path / p).is_file() for p in needed) else None
 
 
 def is_fatal(findings: list[Finding]) -> bool:
