@@ -199,10 +199,9 @@ def main() -> None:
         started = time.perf_counter()
         made = 0
         while True:
-            with unit_of_work(factory) as session:
-                count = service.make_from_events(session, NOW, limit=service.BATCH)
+            count = service.make_from_events(lambda: unit_of_work(factory), NOW)
             made += count
-            if count < service.BATCH:
+            if count < service.SQLITE_BATCH:
                 break
         handler = time.perf_counter() - started
         print(

@@ -51,7 +51,6 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "dispatch_events": (outbox.dispatch, outbox.BATCH),
     "announcement_emails": (announcements.write_due, announcements.CHUNK),
     "metric_rollups": (rollups.fold_due, rollups.BATCH),
-    "einvoices": (einvoices.make_due, einvoices.BATCH),
 }
 # SQLite has one writer: these handlers' batches are smaller there, so that requests never
 # wait long for the write lock (see `due.SQLITE_BATCH`).
@@ -59,12 +58,13 @@ SQLITE_BATCHES = {
     "billing": due_work.SQLITE_BATCH,
     "announcement_emails": announcements.SQLITE_CHUNK,
     "metric_rollups": rollups.SQLITE_BATCH,
-    "einvoices": einvoices.SQLITE_BATCH,
 }
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),
     "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),
     "deliver_webhooks": (webhooks_out.deliver_due, webhooks_out.BATCH),
+    # Validation runs between its transactions (domains/einvoices/service.py).
+    "einvoices": (einvoices.make_due, einvoices.SQLITE_BATCH),
 }
 
 

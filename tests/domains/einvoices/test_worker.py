@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura import ids
@@ -21,6 +21,7 @@ from recura.jobs.worker import run_once, run_until_idle
 from tests.conftest import Merchant, make_merchant
 from tests.domains.einvoices.rules import reference_rules
 from tests.domains.einvoices.test_matrix import COMPANY, SELLER, Shop
+from tests.domains.payments.test_charge_now import transaction_open
 
 
 @pytest.fixture
@@ -150,3 +151,25 @@ def test_a_euro_document_waits_for_its_exchange_rate(
     assert (got["state"], got["findings"]) == ("pending", [])
     xml = shop.api.get(f"/v1/invoices/{invoice['id']}/einvoice.xml").content
     assert b'<cbc:TaxAmount currencyID="RON">52.39</cbc:TaxAmount>' in xml
+
+
+def test_documents_are_validated_with_no_transaction_open(
+    shop: Shop,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(validation.ENV, str(reference_rules()))
+    seen: list[bool] = []
+    validate = validation.validate
+
+    def watched(xml: bytes, root: Path | None = None) -> list[validation.Finding]:
+        seen.append(transaction_open(engine))
+        return validate(xml, root)
+
+    monkeypatch.setattr(validation, "validate", watched)
+    customer = shop.customer(**COMPANY)
+    invoice = shop.invoice(customer, shop.plan())
+    shop.api.ok("POST", "/v1/credit_notes", 201, json={"invoice": invoice["id"], "amount": 100})
+    run_until_idle(session_factory, _later(), only={"einvoices"})
+    assert seen == [False, False]

@@ -53,13 +53,27 @@ def document_events(
 
 def unchecked(session: Session, limit: int) -> Sequence[EInvoice]:
     """Pending e-invoices not validated yet (the rules were missing, or the document could
-    not be made), oldest first, locked for this worker."""
+    not be made), oldest first."""
     stmt = (
         select(EInvoice)
         .where(EInvoice.state == "pending", EInvoice.validated_at.is_(None))
         .order_by(EInvoice.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
+    )
+    return session.scalars(stmt).all()
+
+
+def unchecked_among(session: Session, einvoice_ids: Sequence[str]) -> Sequence[EInvoice]:
+    """Those of these e-invoices still pending unvalidated, locked: another worker may have
+    checked them meanwhile."""
+    stmt = (
+        select(EInvoice)
+        .where(
+            EInvoice.id.in_(einvoice_ids),
+            EInvoice.state == "pending",
+            EInvoice.validated_at.is_(None),
+        )
+        .with_for_update()
     )
     return session.scalars(stmt).all()
 
