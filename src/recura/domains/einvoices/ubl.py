@@ -199,8 +199,11 @@ def _category(line: InvoiceLine) -> str:
     return "S" if line.tax_rate > 0 else "O"
 
 
-def _groups(invoice: Invoice, lines: Sequence[InvoiceLine]) -> tuple[list[Line], list[Group], int]:
-    """The document's lines and VAT breakdown; returns the lines' total (BT-106) too."""
+def _groups(
+    invoice: Invoice, lines: Sequence[InvoiceLine], zone: str
+) -> tuple[list[Line], list[Group], int]:
+    """The document's lines, in the invoice's order, and its VAT breakdown; returns the
+    lines' total (BT-106) too."""
     stored = {Decimal(t["rate"]): (int(t["net"]), int(t["tax"])) for t in invoice.tax_lines}
     by_key: dict[tuple[str, Decimal], list[InvoiceLine]] = defaultdict(list)
     for line in lines:
@@ -208,7 +211,8 @@ def _groups(invoice: Invoice, lines: Sequence[InvoiceLine]) -> tuple[list[Line],
     per_rate: dict[Decimal, list[tuple[str, Decimal]]] = defaultdict(list)
     for key in by_key:
         per_rate[key[1]].append(key)
-    out_lines: list[Line] = []
+    place = {id(line): n for n, line in enumerate(lines)}
+    out_lines: list[tuple[int, Line]] = []
     groups: list[Group] = []
     total = 0
     for rate in sorted(per_rate):
@@ -232,25 +236,24 @@ def _groups(invoice: Invoice, lines: Sequence[InvoiceLine]) -> tuple[list[Line],
                 group.discount = gross_discount
                 nets = [x.amount for x in members]
             for member, amount in zip(members, nets, strict=True):
-                out_lines.append(
-                    Line(
-                        member.description,
-                        Decimal(member.quantity),
-                        amount,
-                        key[0],
-                        rate,
-                        _period(member),
-                    )
+                made = Line(
+                    member.description,
+                    Decimal(member.quantity),
+                    amount,
+                    key[0],
+                    rate,
+                    _period(member, zone),
                 )
+                out_lines.append((place[id(member)], made))
                 total += amount
             groups.append(group)
-    return out_lines, groups, total
+    return [line for _, line in sorted(out_lines, key=lambda x: x[0])], groups, total
 
 
-def _period(line: InvoiceLine) -> tuple[date, date] | None:
+def _period(line: InvoiceLine, zone: str) -> tuple[date, date] | None:
     if line.period_start is None or line.period_end is None:
         return None
-    return line.period_start.date(), line.period_end.date()
+    return _day(line.period_start, zone), _day(line.period_end, zone)
 
 
 def _split(total: int, weights: Sequence[int]) -> list[int]:
@@ -274,7 +277,7 @@ def invoice_document(
     """What the e-invoice of a finalised invoice says."""
     assert invoice.number is not None
     assert invoice.finalized_at is not None
-    doc_lines, groups, line_total = _groups(invoice, lines)
+    doc_lines, groups, line_total = _groups(invoice, lines, account.timezone)
     categories = {g.category for g in groups}
     zone = account.timezone
     issued = _day(invoice.finalized_at, zone)
