@@ -52,7 +52,8 @@ class EInvoice(TenantColumns, Base):
     type_code: Mapped[str] = mapped_column(String(3))  # UNTDID 1001: 380 invoice, 381 credit
     xml: Mapped[bytes | None] = mapped_column(LargeBinary)
     sha256: Mapped[str | None] = mapped_column(String(64))
-    # Validation findings: [{"rule", "severity", "location", "message"}]; fatal ones block.
+    # Validation findings: [{"rule", "severity", "location", "message", "rule_set"}]; fatal
+    # ones block.
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     state: Mapped[str] = mapped_column(String(16))
     # When the document was checked against the EN 16931 and CIUS-RO rules; null while it
