@@ -3,7 +3,7 @@ per CIF and window, against ANAF's published limits; the invoice that corrects a
 rejected one
 
 Revision ID: 2026_12_07_1080
-Revises: 2026_12_07_1050
+Revises: 2026_12_07_1070
 Create Date: 2026-12-07 13:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from recura.db.base import ID, UTCDateTime
 
 revision: str = '2026_12_07_1080'
-down_revision: str | None = '2026_12_07_1050'
+down_revision: str | None = '2026_12_07_1070'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,6 +16,7 @@ from tests.fakes.camt053 import credit, statement
 from recura.db.models import Payment
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
+from recura.domains.einvoices import service as einvoices
 from recura.domains.payments import disputes
 from recura.gateways.base import GatewayEvent
 from recura.notifications import outbox
@@ -256,8 +257,15 @@ def call(api: Api, method: str, template: str, ids: dict[str, str]) -> Any:
 
 
 @pytest.fixture
-def ids(api: Api) -> dict[str, str]:
-    return build_catalog(api)
+def ids(api: Api, merchant: Merchant, session_factory: Any) -> dict[str, str]:
+    found = build_catalog(api)
+    # The worker makes e-invoices after finalisation: made here so their routes have one.
+    with unit_of_work(session_factory) as session:
+        tenant = Tenant(merchant.account_id, False)
+        made = einvoices.make(session, tenant, T0, invoice_id=found["/v1/invoices"])
+        einvoices.make(session, tenant, T0, credit_note_id=found["/v1/credit_notes"])
+        found["/v1/einvoices"] = made.id
+    return found
 
 
 def test_owner_reaches_every_id_route(api: Api, client: TestClient, ids: dict[str, str]) -> None:

@@ -28,6 +28,7 @@ from recura.config import Settings
 from recura.db.unit_of_work import Units, unit_of_work
 from recura.domains.customers import vat_checks
 from recura.domains.efactura import refreshing, sending
+from recura.domains.einvoices import service as einvoices
 from recura.domains.idempotency import service as idempotency
 from recura.domains.metrics import rollups
 from recura.domains.payments import collection, methods, reconcile
@@ -65,6 +66,9 @@ STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),
     "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),
     "deliver_webhooks": (webhooks_out.deliver_due, webhooks_out.BATCH),
+    # Validation runs between its transactions (domains/einvoices/service.py); a pass
+    # makes e-invoices before it uploads them.
+    "einvoices": (einvoices.make_due, einvoices.SQLITE_BATCH),
     "refresh_anaf_tokens": (refreshing.refresh_due, refreshing.BATCH),
     "upload_einvoices": (sending.upload_due, sending.BATCH),
 }

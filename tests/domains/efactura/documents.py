@@ -59,6 +59,7 @@ def add_einvoice(
             sha256=hashlib.sha256(xml).hexdigest(),
             findings=[],
             state=state,
+            validated_at=now if state != "invalid" else None,
             deadline=deadline,
             anaf_messages=[],
             attempts=0,

@@ -13,7 +13,7 @@ from recura.api.deps import ClockDep, SessionDep, TenantDep
 from recura.api.pagination import PageDep, list_schema
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
-from recura.domains.common.errors import NotFoundError
+from recura.domains.common.errors import ConflictError
 from recura.domains.efactura import connections, correction, service
 from recura.domains.efactura.schemas import AnafConnectionOut, CorrectionOut, EInvoiceOut
 
@@ -68,7 +68,7 @@ def get_einvoice(id: str, session: SessionDep, tenant: TenantDep, clock: ClockDe
 def get_answer(id: str, session: SessionDep, tenant: TenantDep) -> Response:
     row = service.get(session, tenant, id)
     if row.answer is None:
-        raise NotFoundError("answer of e-invoice", id)
+        raise ConflictError(f"E-invoice '{id}' has no answer from ANAF yet: it is {row.state}.")
     name = f"{row.upload_index or row.id}.zip"
     return Response(
         row.answer,

@@ -52,9 +52,14 @@ class EInvoice(TenantColumns, Base):
     type_code: Mapped[str] = mapped_column(String(3))  # UNTDID 1001: 380 invoice, 381 credit
     xml: Mapped[bytes | None] = mapped_column(LargeBinary)
     sha256: Mapped[str | None] = mapped_column(String(64))
-    # Validation findings: [{"rule", "severity", "location", "message"}]; fatal ones block.
+    # Validation findings: [{"rule", "severity", "location", "message", "rule_set"}]; fatal
+    # ones block.
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     state: Mapped[str] = mapped_column(String(16))
+    # When the document was checked against the EN 16931 and CIUS-RO rules; null while it
+    # could not be (rules not installed, no exchange rate yet): such a document is `pending`
+    # but is never uploaded until the worker has validated it.
+    validated_at: Mapped[datetime | None]
     # The last day to upload: 5 working days after the issue date (Romanian holidays).
     deadline: Mapped[date | None]
     # ANAF: the upload's index (index_incarcare), the answer's download id (id_descarcare),

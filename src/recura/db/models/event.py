@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from recura.db.base import ID, Base, JSONType, TenantColumns
 
 FOLDED = "mrr_delta <> 0 OR type = 'subscription.updated'"
+DOCUMENTS = "type IN ('invoice.finalized', 'credit_note.created')"
 
 
 class Event(TenantColumns, Base):
@@ -34,6 +35,13 @@ class Event(TenantColumns, Base):
             "id",
             sqlite_where=text(FOLDED),
             postgresql_where=text(FOLDED),
+        ),
+        # The e-invoice maker reads finalised invoices and new credit notes past its cursor.
+        Index(
+            "ix_events_documents",
+            "id",
+            sqlite_where=text(DOCUMENTS),
+            postgresql_where=text(DOCUMENTS),
         ),
     )
 

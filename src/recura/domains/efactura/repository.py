@@ -78,8 +78,11 @@ def connections_to_warn(
 
 
 def _due(now: datetime) -> Any:
+    # Only a document the offline rules passed is ever sent: a pending one whose rules
+    # were missing (`validated_at` null) waits for them.
     return (
         EInvoice.state.in_(IN_FLIGHT),
+        or_(EInvoice.state == "uploaded", EInvoice.validated_at.is_not(None)),
         or_(EInvoice.next_attempt_at.is_(None), EInvoice.next_attempt_at <= now),
     )
 

@@ -3,11 +3,12 @@ those at risk of missing their upload deadline."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from recura.core import working_days
 from recura.db.models import EInvoice
 from recura.domains.common.errors import NotFoundError
 from recura.domains.common.pages import Page
@@ -27,15 +28,9 @@ def today(now: datetime) -> date:
 
 
 def at_risk_until(day: date) -> date:
-    """The last deadline that is at risk on `day`: `AT_RISK_WORKING_DAYS` working days on.
-    Weekends are skipped here; public holidays are the holiday calendar's
-    (core/working_days), to be used here once it is on main."""
-    left, found = AT_RISK_WORKING_DAYS, day
-    while left:
-        found += timedelta(days=1)
-        if found.weekday() < 5:
-            left -= 1
-    return found
+    """The last deadline that is at risk on `day`: `AT_RISK_WORKING_DAYS` working days on,
+    Romanian public holidays skipped as the deadline itself skips them."""
+    return working_days.add_working_days(day, AT_RISK_WORKING_DAYS)
 
 
 def is_at_risk(row: EInvoice, now: datetime) -> bool:
