@@ -71,6 +71,7 @@ PREFIXES = {
     "acquisition_spend": "acqs",
     "customer_activity": "act",
     "einvoice": "einv",
+    "invoice_pdf": "ipdf",
 }
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import Clock
 from recura.config import Settings
 from recura.db.unit_of_work import Units, unit_of_work
+from recura.domains.documents import making
 from recura.domains.idempotency import service as idempotency
 from recura.domains.metrics import rollups
 from recura.domains.payments import collection, methods, reconcile
@@ -62,6 +63,8 @@ STAGED: dict[str, tuple[StagedHandler, int]] = {
     "collect_payments": (collection.collect_due, collection.BATCH),
     "reconcile_payments": (reconcile.reconcile_unsettled, reconcile.BATCH),
     "deliver_webhooks": (webhooks_out.deliver_due, webhooks_out.BATCH),
+    # Before the emails: an invoice's email waits for its PDF.
+    "invoice_pdfs": (making.make_due, making.BATCH),
 }
 
 

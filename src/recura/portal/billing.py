@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from recura.db.models import CreditNote, Invoice, Payment, Refund
 from recura.db.unit_of_work import units_on
 from recura.domains.common.errors import DomainError, NotFoundError
+from recura.domains.documents import parties
 from recura.domains.invoices import credit_notes
 from recura.domains.invoices import repository as invoices_repository
 from recura.domains.invoices import service as invoices
@@ -23,7 +24,7 @@ from recura.domains.payments import methods, refunds
 from recura.domains.payments import repository as payments_repository
 from recura.domains.payments import service as payments
 from recura.domains.payments.outcomes import UNSETTLED
-from recura.portal import invoice_view, method_setup, pages, parties, signed_in
+from recura.portal import invoice_view, method_setup, pages, signed_in
 from recura.portal.method_setup import Outcome
 from recura.portal.signed_in import Visitor
 

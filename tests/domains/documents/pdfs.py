@@ -1,0 +1,80 @@
+"""What the invoice PDF tests share: a Romanian seller with its whole legal profile, the
+worker's steps that make the PDFs, and the text a PDF holds."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+from pypdf import PdfReader
+from sqlalchemy.orm import Session, sessionmaker
+
+from recura.clock import FixedClock
+from recura.jobs.worker import run_once
+from tests.conftest import T0, Api
+from tests.scenarios.world import World
+
+SELLER = {
+    "legal_name": "Norditech Software SRL",
+    "vat_id": "RO18547290",
+    "registration_number": "J40/12345/2015",
+    "share_capital": 20000,
+    "address": {
+        "line1": "Bd. Unirii 15",
+        "city": "București",
+        "postal_code": "030823",
+        "county": "RO-B",
+        "sector": 3,
+        "country": "RO",
+    },
+    "iban": "RO49AAAA1B31007593840000",
+    "bic": "AAAARO22",
+}
+
+
+def logo() -> bytes:
+    """A small wordmark, as a merchant's logo."""
+    image = Image.new("RGB", (240, 72), "#1f4e99")
+    ImageDraw.Draw(image).text((20, 26), "NORDITECH", fill="white")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+STEPS = {"dispatch_events", "invoice_pdfs"}
+
+
+def seller(api: Api, currency: str = "RON", **settings: Any) -> World:
+    world = World(api, T0, currency=currency, **{**SELLER, **settings})
+    api.ok("PUT", "/v1/account/logo", content=logo(), headers={"Content-Type": "image/png"})
+    return world
+
+
+def make(factory: sessionmaker[Session], at: datetime = T0) -> dict[str, int]:
+    """The outbox's fan-out, then the PDFs it asked for."""
+    return run_once(factory, FixedClock(at), only=STEPS)
+
+
+def text(pdf: bytes) -> str:
+    """The PDF's words, with runs of white space as one space."""
+    reader = PdfReader(io.BytesIO(pdf))
+    words = " ".join(page.extract_text() or "" for page in reader.pages)
+    return " ".join(words.split())
+
+
+def download(api: Api, path: str) -> bytes:
+    response = api.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    content = bytes(response.content)
+    # To look at them: RECURA_SAMPLE_PDFS=/tmp/pdfs, then `pdftoppm -png -r 80` each.
+    folder = os.environ.get("RECURA_SAMPLE_PDFS")
+    if folder:
+        name = os.environ.get("PYTEST_CURRENT_TEST", "test").split("::")[-1].split(" ")[0]
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}-{path.split('/')[3]}.pdf").write_bytes(content)
+    return content
