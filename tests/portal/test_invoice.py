@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.notifications import epc_qr
 from recura.notifications.smtp import Mailer
 from tests.conftest import T0, Api, Merchant
+from tests.domains.documents.pdfs import rate_in_lei
 from tests.notifications.mailbox import Mailbox
 from tests.portal.conftest import Page, emailed_link, get, sign, subscriber
 from tests.scenarios.world import World
@@ -51,6 +52,7 @@ def test_an_invoice_awaiting_a_transfer_shows_how_to_pay_and_its_qr_code(
     api: Api, session_factory: sessionmaker[Session], mailer: Mailer, mailbox: Mailbox
 ) -> None:
     world = World(api, T0, currency="EUR", iban=IBAN, bic="COBADEFFXXX")
+    rate_in_lei(api)  # the invoice's PDF, which its email carries, needs it
     to = "hans@example.de"
     customer = world.customer(card=None, email=to, locale="de")
     sub = world.subscribe(customer, world.plan(4900), collection_method="send_invoice")

@@ -54,6 +54,13 @@ def seller(api: Api, currency: str = "RON", **settings: Any) -> World:
     return world
 
 
+def rate_in_lei(api: Api, currency: str = "EUR", day: str = "2026-01-14") -> None:
+    """The central bank's rate of `currency` in lei on `day`: a Romanian seller's PDF of a
+    document in another currency states its VAT in lei, and waits for the rate."""
+    body = {"date": day, "base": currency, "quote": "RON", "rate": "5.0865"}
+    api.ok("POST", "/v1/exchange_rates", 201, json=body)
+
+
 def make(factory: sessionmaker[Session], at: datetime = T0) -> dict[str, int]:
     """The outbox's fan-out, then the PDFs it asked for."""
     return run_once(factory, FixedClock(at), only=STEPS)
