@@ -10,6 +10,7 @@ from recura.console import (
     audit_log,
     customers,
     home,
+    invoice_pdfs,
     reset,
     sections,
     sign_in,
@@ -27,5 +28,6 @@ for _pages in (
     account.router,
     api_keys.router,
     audit_log.router,
+    invoice_pdfs.router,
 ):
     router.include_router(_pages)

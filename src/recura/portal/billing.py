@@ -149,6 +149,7 @@ def _invoice_page(
         due=due,
         pay_method=pages.describe(method, visitor.locale) if payable else None,
         pay_url=f"{path}/pay",
+        pdf_url=invoice_view.pdf_url(session, invoice, f"{path}/pdf"),
         notice=notice,
         outcomes=outcomes,
         **values,
@@ -174,6 +175,17 @@ def qr(invoice_id: str, request: Request) -> Response:
         invoice = _invoice(session, visitor, invoice_id) if visitor else None
         transfer = invoice_view.transfer(visitor.account, invoice) if visitor and invoice else None
     return invoice_view.qr_response(transfer)
+
+
+@router.get("/portal/invoices/{invoice_id}/pdf")
+def pdf(invoice_id: str, request: Request) -> Response:
+    with pages.unit(request) as session:
+        visitor = signed_in.visitor(session, request)
+        if visitor is None:
+            return signed_in.sign_in_again(session, request)
+        invoice = _invoice(session, visitor, invoice_id)
+        found = invoice_view.pdf_response(session, invoice) if invoice else None
+        return found or pages.not_found(request)
 
 
 @router.post("/portal/invoices/{invoice_id}/pay")

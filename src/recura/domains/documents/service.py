@@ -54,3 +54,9 @@ def of_credit_note(session: Session, tenant: Tenant, credit_note_id: str) -> Pdf
     note = credit_notes.get(session, tenant, credit_note_id)
     found = repository.of_document(session, tenant, None, note.id)
     return _ready(found, "credit note", note.number)
+
+
+def invoice_pdf_made(session: Session, tenant: Tenant, invoice_id: str) -> bool:
+    """Whether the invoice's PDF can be downloaded (pages link to it only then)."""
+    found = repository.of_document(session, tenant, invoice_id)
+    return found is not None and found.content is not None
