@@ -69,7 +69,23 @@ def queue(session: Session, events: Sequence[Event], now: datetime) -> None:
             "last_error": None,
             "made_at": None,
         }
-    found = list(rows.values())
+    # Only documents that exist and are issued (an event recorded by hand may name none).
+    invoices = invoices_repository.invoices_by_key(
+        session, {(a, i) for a, c, i in rows if c == "invoice_id"}
+    )
+    notes = repository.credit_notes_by_key(
+        session, {(a, i) for a, c, i in rows if c == "credit_note_id"}
+    )
+    found = [
+        row
+        for (account_id, column, object_id), row in rows.items()
+        if (
+            (account_id, object_id) in notes
+            if column == "credit_note_id"
+            else invoices.get((account_id, object_id)) is not None
+            and invoices[(account_id, object_id)].number is not None
+        )
+    ]
     for row, row_id in zip(found, new_ids("invoice_pdf", len(found)), strict=True):
         row["id"] = row_id
     if found:
