@@ -33,20 +33,20 @@ def _response(pdf: Pdf) -> Response:
 
 
 @router.get(
-    "/v1/invoices/{invoice_id}/pdf",
+    "/v1/invoices/{id}/pdf",
     summary="The invoice's PDF (409 until the worker has made it)",
     response_class=Response,
     responses=_PDF,  # type: ignore[arg-type]
 )
-def invoice_pdf(invoice_id: Id, session: SessionDep, tenant: TenantDep) -> Response:
-    return _response(service.of_invoice(session, tenant, invoice_id))
+def invoice_pdf(id: Id, session: SessionDep, tenant: TenantDep) -> Response:
+    return _response(service.of_invoice(session, tenant, id))
 
 
 @router.get(
-    "/v1/credit_notes/{credit_note_id}/pdf",
+    "/v1/credit_notes/{id}/pdf",
     summary="The credit note's PDF (409 until the worker has made it)",
     response_class=Response,
     responses=_PDF,  # type: ignore[arg-type]
 )
-def credit_note_pdf(credit_note_id: Id, session: SessionDep, tenant: TenantDep) -> Response:
-    return _response(service.of_credit_note(session, tenant, credit_note_id))
+def credit_note_pdf(id: Id, session: SessionDep, tenant: TenantDep) -> Response:
+    return _response(service.of_credit_note(session, tenant, id))
