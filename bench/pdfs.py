@@ -164,11 +164,13 @@ def per_invoice() -> None:
     )
 
 
-def _worker(url: str, now: datetime, ready: Any, go: Any) -> None:
+def _worker(url: str, now: datetime, ready: Any, go: Any, used: Any) -> None:
     factory = make_session_factory(make_engine(url))
     ready.release()
     go.wait()
+    started = time.process_time()
     run_until_idle(factory, FixedClock(now), only={"invoice_pdfs"}, max_passes=100_000)
+    used.put(time.process_time() - started)
 
 
 def _timed(factory: sessionmaker[Session], now: datetime, only: set[str]) -> float:
@@ -208,8 +210,8 @@ def worker_run(count: int, workers: int) -> None:
         with_pdfs = _timed(factory, now, {"dispatch_events"})
         engine.dispose()
         context = multiprocessing.get_context("spawn")
-        ready, go = context.Semaphore(0), context.Event()
-        args = (url, now, ready, go)
+        ready, go, used = context.Semaphore(0), context.Event(), context.Queue()
+        args = (url, now, ready, go, used)
         procs = [context.Process(target=_worker, args=args) for _ in range(workers)]
         for proc in procs:
             proc.start()
@@ -217,6 +219,7 @@ def worker_run(count: int, workers: int) -> None:
             ready.acquire()
         started = time.perf_counter()
         go.set()
+        cpu = sum(used.get() for _ in procs)
         for proc in procs:
             proc.join()
         seconds = time.perf_counter() - started
@@ -237,9 +240,11 @@ def worker_run(count: int, workers: int) -> None:
             f"worker, {workers} process(es): {made:,} PDFs in {seconds:.1f} s, {rate:.1f}/s "
             f"({seconds / made * 1e3:.0f} ms each; {size / made / 1024:.0f} KB each)"
         )
+        print(f"workers' CPU: {cpu / made * 1e3:.0f} ms per PDF (wall time includes the load)")
         print(f"ratio PDFs/billing run (time per invoice): {seconds / billing:.1f}x")
         print(
-            f"extrapolated: {TARGET:,} PDFs in {TARGET / rate / 60:.1f} min "
+            f"extrapolated: {TARGET:,} PDFs in {TARGET / rate / 60:.1f} min at this wall rate, "
+            f"{TARGET * cpu / made / 60:.1f} min of CPU "
             f"({TARGET * size / made / 2**20:.0f} MB stored)"
         )
 
