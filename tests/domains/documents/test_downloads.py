@@ -3,12 +3,14 @@ from the console: a link once it is made, the same bytes as the API's."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import Api, Merchant
 from tests.console.conftest import signed_in
 from tests.domains.documents.pdfs import download, make, seller
-from tests.portal.conftest import get
+from tests.portal.conftest import get, sign
 from tests.portal.test_billing import sign_in
 
 
@@ -62,3 +64,23 @@ def test_the_console_serves_the_pdf_to_those_who_read_invoices(
     assert credit.content == download(api, f"/v1/credit_notes/{note['id']}/pdf")
     # Live data has no such invoice.
     assert browser.get(f"/console/invoices/{invoice['id']}/pdf").status_code == 404
+
+
+def test_the_emailed_invoice_link_offers_the_pdf(
+    api: Api, session_factory: sessionmaker[Session], merchant: Merchant
+) -> None:
+    world = seller(api)
+    customer = world.customer(card=None, locale="en")
+    sub = world.subscribe(customer, world.plan(4900), collection_method="send_invoice")
+    (invoice,) = world.invoices(sub["id"])
+    make(session_factory)
+    who = SimpleNamespace(customer=customer, subscription=None)
+    token = sign(merchant, "invoice", who, subscription=invoice["id"])  # type: ignore[arg-type]
+    page = get(api.client, f"/portal/invoice/{token}")
+    (link,) = page.tree.xpath("//p[@id='pdf']//a")
+    assert link.get("href") == f"/portal/invoice/{token}/pdf"
+    assert link.text_content() == "Download the invoice as PDF"
+    response = api.client.get(f"/portal/invoice/{token}/pdf")
+    assert response.status_code == 200
+    assert response.content == download(api, f"/v1/invoices/{invoice['id']}/pdf")
+    assert api.client.get("/portal/invoice/not-a-token/pdf").status_code != 200
