@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
 from pypdf import PdfReader
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
+from recura.db.models import InvoicePdf
 from recura.jobs.worker import run_once
 from tests.conftest import T0, Api
 from tests.scenarios.world import World
@@ -64,6 +66,20 @@ def rate_in_lei(api: Api, currency: str = "EUR", day: str = "2026-01-14") -> Non
 def make(factory: sessionmaker[Session], at: datetime = T0) -> dict[str, int]:
     """The outbox's fan-out, then the PDFs it asked for."""
     return run_once(factory, FixedClock(at), only=STEPS)
+
+
+def made_first(factory: sessionmaker[Session], invoice_id: str, at: datetime = T0) -> None:
+    """Dispatch the outbox, then make this invoice's PDF before any other waiting: in a
+    database other tests share, theirs may be queued ahead of it."""
+    run_once(factory, FixedClock(at), only={"dispatch_events"})
+    with factory.begin() as session:
+        stmt = (
+            update(InvoicePdf)
+            .where(InvoicePdf.invoice_id == invoice_id)
+            .values(next_attempt_at=at - timedelta(days=365))
+        )
+        session.execute(stmt)
+    run_once(factory, FixedClock(at), only={"invoice_pdfs"})
 
 
 def text(pdf: bytes) -> str:
