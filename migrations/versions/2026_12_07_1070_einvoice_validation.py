@@ -2,7 +2,7 @@
 index the e-invoice maker follows the event log by
 
 Revision ID: 2026_12_07_1070
-Revises: 2026_12_07_1050
+Revises: 2026_12_07_1060
 Create Date: 2026-12-07 14:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from recura.db.base import UTCDateTime
 
 revision: str = '2026_12_07_1070'
-down_revision: str | None = '2026_12_07_1050'
+down_revision: str | None = '2026_12_07_1060'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -73,6 +73,7 @@ PREFIXES = {
     "einvoice": "einv",
     "anaf_connection": "anafc",
     "vat_check": "vck",
+    "invoice_pdf": "ipdf",
 }
 
 

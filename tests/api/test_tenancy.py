@@ -268,11 +268,21 @@ def ids(api: Api, merchant: Merchant, session_factory: Any) -> dict[str, str]:
     return found
 
 
+# Documents the worker makes after the fact (no worker runs here), and ANAF's answer to an
+# e-invoice never sent: found, but not there yet.
+MADE_LATER = {
+    ("GET", "/v1/invoices/{id}/pdf"),
+    ("GET", "/v1/credit_notes/{id}/pdf"),
+    ("GET", "/v1/einvoices/{id}/answer"),
+}
+
+
 def test_owner_reaches_every_id_route(api: Api, client: TestClient, ids: dict[str, str]) -> None:
     for method, template in id_routes(client):
         if method == "GET" or template.endswith("/quote"):
             response = call(api, method, template, ids)
-            assert response.status_code == 200, (method, template, response.text)
+            expected = 409 if (method, template) in MADE_LATER else 200
+            assert response.status_code == expected, (method, template, response.text)
 
 
 def test_other_tenant_gets_404_everywhere(

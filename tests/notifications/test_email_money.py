@@ -18,6 +18,7 @@ from recura.jobs.worker import run_once
 from recura.notifications import epc_qr
 from recura.notifications.smtp import Mailer
 from tests.conftest import T0, Api
+from tests.domains.documents.pdfs import rate_in_lei
 from tests.notifications.mailbox import PUBLIC_URL, Mailbox
 from tests.portal.conftest import emailed_link, get
 from tests.scenarios.world import World
@@ -43,6 +44,8 @@ def transfer_invoice(
 ) -> tuple[World, str, str, dict[str, Any]]:
     """A customer paying by bank transfer: its first invoice, sent, open."""
     world = World(api, T0, currency=currency, iban=IBAN, bic=BIC, **settings)
+    if currency != "RON":
+        rate_in_lei(api, currency)  # the invoice's PDF, which its email carries, needs it
     to = address()
     customer = world.customer(card=None, email=to, locale=locale)
     sub = world.subscribe(customer, world.plan(PRICE), collection_method="send_invoice")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.notifications import epc_qr
 from recura.notifications.smtp import Mailer
 from tests.conftest import T0, Api, Merchant
+from tests.domains.documents.pdfs import made_first, rate_in_lei
 from tests.notifications.mailbox import Mailbox
 from tests.portal.conftest import Page, emailed_link, get, sign, subscriber
 from tests.scenarios.world import World
@@ -51,10 +52,12 @@ def test_an_invoice_awaiting_a_transfer_shows_how_to_pay_and_its_qr_code(
     api: Api, session_factory: sessionmaker[Session], mailer: Mailer, mailbox: Mailbox
 ) -> None:
     world = World(api, T0, currency="EUR", iban=IBAN, bic="COBADEFFXXX")
+    rate_in_lei(api)  # the invoice's PDF, which its email carries, needs it
     to = "hans@example.de"
     customer = world.customer(card=None, email=to, locale="de")
     sub = world.subscribe(customer, world.plan(4900), collection_method="send_invoice")
     (invoice,) = world.invoices(sub["id"])
+    made_first(session_factory, invoice["id"])  # the email carries it
     path = emailed_link(session_factory, mailer, mailbox, "invoice_sent", to)
     page = get(api.client, path)
     assert page.tree.get("lang") == "en"  # German is not written: the account's fallback
@@ -112,6 +115,7 @@ def test_vat_charged_to_an_unconfirmed_eu_company_says_why(
 ) -> None:
     # VIES has not confirmed the German company's number: VAT is charged, and said why.
     world = World(api, T0, currency="EUR", iban=IBAN, bic="COBADEFFXXX")
+    rate_in_lei(api, "EUR")  # the invoice's PDF, which its email carries, needs it
     to = "buchhaltung@weber.example"
     company = {"kind": "company", "legal_name": "Weber GmbH", "country": "DE"}
     customer = world.customer(card=None, email=to, locale="ro", vat_id="DE136695976", **company)

@@ -18,6 +18,7 @@ from recura.console import (
     einvoices,
     home,
     invoice_actions,
+    invoice_pdfs,
     invoices,
     metrics_pages,
     payments,
@@ -68,5 +69,6 @@ for _pages in (
     audit_log.router,
     anaf_settings.router,
     einvoices.router,
+    invoice_pdfs.router,
 ):
     router.include_router(_pages)

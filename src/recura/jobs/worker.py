@@ -27,6 +27,7 @@ from recura.clock import Clock
 from recura.config import Settings
 from recura.db.unit_of_work import Units, unit_of_work
 from recura.domains.customers import vat_checks
+from recura.domains.documents import making
 from recura.domains.efactura import refreshing, sending
 from recura.domains.einvoices import service as einvoices
 from recura.domains.idempotency import service as idempotency
@@ -71,6 +72,8 @@ STAGED: dict[str, tuple[StagedHandler, int]] = {
     "einvoices": (einvoices.make_due, einvoices.SQLITE_BATCH),
     "refresh_anaf_tokens": (refreshing.refresh_due, refreshing.BATCH),
     "upload_einvoices": (sending.upload_due, sending.BATCH),
+    # Before the emails: an invoice's email waits for its PDF.
+    "invoice_pdfs": (making.make_due, making.BATCH),
 }
 
 

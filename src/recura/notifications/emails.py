@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from recura import staged
 from recura.clock import Clock
 from recura.db import bulk
-from recura.db.models import Customer, EmailMessage, EmailTemplate, Event
+from recura.db.models import Customer, EmailMessage, EmailTemplate, Event, InvoicePdf
 from recura.db.unit_of_work import Units
 from recura.domains.accounts import repository as accounts_repository
 from recura.domains.accounts.service import support_address
@@ -40,6 +40,8 @@ from recura.domains.announcements import repository as announcements_repository
 from recura.domains.common import languages
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers_repository
+from recura.domains.documents import repository as documents_repository
+from recura.domains.documents import service as documents
 from recura.domains.email_messages import repository
 from recura.domains.email_templates import repository as email_templates
 from recura.domains.events import repository as events_repository
@@ -115,6 +117,10 @@ HANDLED = frozenset(
 WELCOMING = frozenset({EventType.SUBSCRIPTION_CREATED, EventType.SUBSCRIPTION_UPDATED})
 # Emails that go out only while their invoice is still open.
 WHILE_OPEN = frozenset({"invoice_due_reminder"})
+# Emails that carry their invoice's PDF: they wait for the worker to make it (the row that
+# says it is to be made is written with them), and go out with it, never without.
+WITH_PDF = frozenset({"invoice_sent", "invoice_due_reminder", "receipt"})
+PDF_WAIT = timedelta(seconds=30)
 
 
 def message_id(event_id: str, template: str) -> str:
@@ -467,6 +473,14 @@ class _Batch:
     rows: list[object]
     overrides: dict[tuple[Tenant, str, str], EmailTemplate | None] = field(default_factory=dict)
     logos: dict[str, str | None] = field(default_factory=dict)
+    # (account, invoice) -> its PDF row, for the emails that attach one (read ahead).
+    pdfs: dict[tuple[str, str], InvoicePdf] = field(default_factory=dict)
+
+    def pdf(self, session: Session, account_id: str, invoice_id: str) -> InvoicePdf | None:
+        key = (account_id, invoice_id)
+        if key not in self.pdfs:
+            self.pdfs.update(documents_repository.of_invoices(session, [key]))
+        return self.pdfs.get(key)
 
     def logo(self, session: Session, account_id: str) -> str | None:
         """The hash of the account's logo, if it has one (read once per batch)."""
@@ -487,7 +501,13 @@ def _read_ahead(session: Session, claimed: Sequence[EmailMessage]) -> _Batch:
         session,
         [(row.account_id, row.customer_id) for row in claimed if row.customer_id is not None],
     )
-    return _Batch([*accounts.values(), *customers.values()])
+    with_pdf = [
+        (row.account_id, str(row.context["invoice"]))
+        for row in claimed
+        if row.template in WITH_PDF and row.context.get("invoice")
+    ]
+    pdfs = documents_repository.of_invoices(session, with_pdf) if with_pdf else {}
+    return _Batch([*accounts.values(), *customers.values()], pdfs=pdfs)
 
 
 def prepare(
@@ -517,6 +537,18 @@ def prepare(
     if reason is not None:
         _finish(row, "skipped", now, reason)
         return None
+    attachments: list[tuple[str, bytes]] = []
+    if row.template in WITH_PDF and row.context.get("invoice"):
+        found_pdf = batch.pdf(session, row.account_id, str(row.context["invoice"]))
+        if found_pdf is not None and found_pdf.content is None:
+            # Not made yet: the email waits, pending, without spending an attempt.
+            row.next_attempt_at = now + PDF_WAIT
+            row.last_error = "waiting for the invoice's PDF"
+            row.updated_at = now
+            return None
+        if found_pdf is not None and found_pdf.content is not None:
+            attachments.append((_pdf_name(row.context), found_pdf.content))
+        # No row at all: an email written before invoices had PDFs goes without.
     tenant = Tenant(row.account_id, row.livemode)
     sender = account.email_from_address or mailer.default_from
     questions = account.email_reply_to or sender
@@ -568,6 +600,7 @@ def prepare(
         "date": now,
         "template": row.template,
         "unsubscribe": unsubscribe,
+        "attachments": attachments,
     }
     found = batch.override(session, tenant, row)
     _mark_sending(row, now)
@@ -598,6 +631,12 @@ def prepare(
         row.text = rendered.text
         row.html = rendered.html
     return _Outgoing(row.account_id, row.id, now, envelope)
+
+
+def _pdf_name(context: dict[str, Any]) -> str:
+    """The attachment's file name: the invoice's number, in characters every mail
+    client keeps."""
+    return documents.filename(str(context.get("number") or context.get("invoice") or "invoice"))
 
 
 def _mark_sending(row: EmailMessage, now: datetime) -> None:

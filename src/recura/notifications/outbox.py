@@ -17,14 +17,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from recura.db.models import Event
+from recura.domains.documents import making
 from recura.domains.events import repository as events
 from recura.notifications import emails, webhooks_out
 
 BATCH = 500
 
 # Each takes the claimed events and adds the message rows they call for to the session.
+# The documents' PDFs to make come first: an email that attaches one is written in the same
+# transaction as the row that says it is to be made (`emails.prepare` waits for it).
 FanOut = Callable[[Session, Sequence[Event], datetime], None]
-FAN_OUTS: tuple[FanOut, ...] = (webhooks_out.fan_out, emails.fan_out)
+FAN_OUTS: tuple[FanOut, ...] = (making.queue, webhooks_out.fan_out, emails.fan_out)
 
 
 def dispatch(session: Session, now: datetime, limit: int = BATCH) -> int:

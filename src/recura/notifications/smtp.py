@@ -8,7 +8,7 @@ import functools
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.headerregistry import Address
@@ -108,11 +108,12 @@ def build(
     template: str,
     unsubscribe: tuple[str, str] | None = None,
     images: Mapping[str, bytes] | None = None,
+    attachments: Sequence[tuple[str, bytes]] = (),
 ) -> Envelope:
     """A multipart/alternative message (text, then HTML); `unsubscribe` is (https URL,
     mailto address) for RFC 8058 one-click unsubscription; `images` are PNGs the HTML shows
     by Content-ID (`cid:<id>`), attached to it inline (mail clients that block data: URIs
-    show these)."""
+    show these); `attachments` are PDFs by file name (an invoice's)."""
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((from_name, from_address))
     message["To"] = Address(display_name=to_name or "", addr_spec=to_address)
@@ -136,6 +137,8 @@ def build(
             html_part.add_related(
                 png, maintype="image", subtype="png", cid=f"<{content_id}>", disposition="inline"
             )
+    for filename, pdf in attachments:
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     message["Content-Language"] = locale  # after the parts: setting content clears it
     return Envelope(from_address, to_address, message)
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from recura.db.models import CreditNote, Invoice, Payment, Refund
 from recura.db.unit_of_work import units_on
 from recura.domains.common.errors import DomainError, NotFoundError
+from recura.domains.documents import parties
 from recura.domains.invoices import credit_notes
 from recura.domains.invoices import repository as invoices_repository
 from recura.domains.invoices import service as invoices
@@ -23,7 +24,7 @@ from recura.domains.payments import methods, refunds
 from recura.domains.payments import repository as payments_repository
 from recura.domains.payments import service as payments
 from recura.domains.payments.outcomes import UNSETTLED
-from recura.portal import invoice_view, method_setup, pages, parties, signed_in
+from recura.portal import invoice_view, method_setup, pages, signed_in
 from recura.portal.method_setup import Outcome
 from recura.portal.signed_in import Visitor
 
@@ -150,6 +151,7 @@ def _invoice_page(
         due=due,
         pay_method=pages.describe(method, visitor.locale) if payable else None,
         pay_url=f"{path}/pay",
+        pdf_url=invoice_view.pdf_url(session, invoice, f"{path}/pdf"),
         notice=notice,
         outcomes=outcomes,
         **values,
@@ -175,6 +177,17 @@ def qr(invoice_id: str, request: Request) -> Response:
         invoice = _invoice(session, visitor, invoice_id) if visitor else None
         transfer = invoice_view.transfer(visitor.account, invoice) if visitor and invoice else None
     return invoice_view.qr_response(transfer)
+
+
+@router.get("/portal/invoices/{invoice_id}/pdf")
+def pdf(invoice_id: str, request: Request) -> Response:
+    with pages.unit(request) as session:
+        visitor = signed_in.visitor(session, request)
+        if visitor is None:
+            return signed_in.sign_in_again(session, request)
+        invoice = _invoice(session, visitor, invoice_id)
+        found = invoice_view.pdf_response(session, invoice) if invoice else None
+        return found or pages.not_found(request)
 
 
 @router.post("/portal/invoices/{invoice_id}/pay")

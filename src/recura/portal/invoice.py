@@ -11,9 +11,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from recura.db.models import Invoice
+from recura.domains.documents import parties
 from recura.domains.invoices import repository as invoices
 from recura.notifications import links
-from recura.portal import access, invoice_view, link_visits, pages, parties
+from recura.portal import access, invoice_view, link_visits, pages
 from recura.portal.access import Visit
 
 router = APIRouter()
@@ -59,6 +60,7 @@ def show(token: str, request: Request) -> Response:
             lines=lines,
             mentions=parties.mentions(lines, visit.locale),
             sign_in_url=link_visits.sign_in_url(visit),
+            pdf_url=invoice_view.pdf_url(session, invoice, f"/portal/invoice/{token}/pdf"),
             **invoice_view.transfer_values(transfer, f"/portal/invoice/{token}/qr.png"),
         )
 
@@ -69,3 +71,12 @@ def qr(token: str, request: Request) -> Response:
         found = _load(session, request, token)
         transfer = _transfer(*found) if found else None
     return invoice_view.qr_response(transfer)
+
+
+@router.get("/invoice/{token}/pdf")
+def pdf(token: str, request: Request) -> Response:
+    with pages.unit(request) as session:
+        found = _load(session, request, token)
+        if found is None:
+            return pages.invalid(request)
+        return invoice_view.pdf_response(session, found[1]) or pages.not_found(request)

@@ -7,13 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from recura.api.deps import SessionDep, TenantDep
+from recura.api.deps import ClockDep, SessionDep, TenantDep
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.db.models import EInvoice
 from recura.domains.common.errors import NotFoundError
+from recura.domains.efactura import service as efactura
+from recura.domains.efactura.schemas import EInvoiceOut
 from recura.domains.einvoices import service
-from recura.domains.einvoices.schemas import EInvoiceOut, to_out
 from recura.domains.invoices import credit_notes
 from recura.domains.invoices import service as invoices
 
@@ -41,9 +42,11 @@ def _xml(row: EInvoice) -> Response:
     response_model=EInvoiceOut,
     summary="Get an invoice's e-invoice: state, validation findings, upload deadline",
 )
-def get_invoice_einvoice(id: str, session: SessionDep, tenant: TenantDep) -> EInvoiceOut:
+def get_invoice_einvoice(
+    id: str, session: SessionDep, tenant: TenantDep, clock: ClockDep
+) -> EInvoiceOut:
     invoices.get(session, tenant, id)
-    return to_out(service.of_invoice(session, tenant, id))
+    return efactura.to_out(service.of_invoice(session, tenant, id), clock.now())
 
 
 @router.get(
@@ -62,9 +65,11 @@ def get_invoice_einvoice_xml(id: str, session: SessionDep, tenant: TenantDep) ->
     response_model=EInvoiceOut,
     summary="Get a credit note's e-invoice: state, validation findings, upload deadline",
 )
-def get_credit_note_einvoice(id: str, session: SessionDep, tenant: TenantDep) -> EInvoiceOut:
+def get_credit_note_einvoice(
+    id: str, session: SessionDep, tenant: TenantDep, clock: ClockDep
+) -> EInvoiceOut:
     credit_notes.get(session, tenant, id)
-    return to_out(service.of_credit_note(session, tenant, id))
+    return efactura.to_out(service.of_credit_note(session, tenant, id), clock.now())
 
 
 @router.get(

@@ -36,6 +36,7 @@ from recura.db.models.gateway_event import GatewayEvent
 from recura.db.models.idempotency_key import IdempotencyKey
 from recura.db.models.invoice import Invoice
 from recura.db.models.invoice_line import InvoiceLine
+from recura.db.models.invoice_pdf import InvoicePdf
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
 from recura.db.models.metric_cursor import MetricCursor
@@ -104,6 +105,7 @@ __all__ = [
     "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
+    "InvoicePdf",
     "InvoiceSeries",
     "MeteredCharge",
     "MetricCursor",

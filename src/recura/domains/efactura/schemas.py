@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from recura.domains.einvoices.schemas import FindingOut
+
 State = Literal["invalid", "pending", "uploaded", "accepted", "rejected"]
 
 
@@ -28,6 +30,9 @@ EINVOICE_EXAMPLE: dict[str, JsonValue] = {
     "credit_note": None,
     "type_code": "380",
     "state": "accepted",
+    "findings": [],
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "validated_at": "2026-02-02T08:59:00Z",
     "deadline": "2026-02-06",
     "at_risk": False,
     "upload_index": "5001234567",
@@ -45,6 +50,9 @@ EINVOICE_EXAMPLE: dict[str, JsonValue] = {
 
 
 class EInvoiceOut(BaseModel):
+    """The e-invoice of an invoice or credit note: the UBL document made and validated
+    offline (`findings`, `sha256`, `validated_at`), and its way through ANAF's e-Factura."""
+
     model_config = ConfigDict(json_schema_extra={"examples": [EINVOICE_EXAMPLE]})
 
     id: str
@@ -53,6 +61,13 @@ class EInvoiceOut(BaseModel):
     credit_note: str | None
     type_code: str
     state: State
+    findings: list[FindingOut] = Field(
+        description="The offline rules' findings; a fatal one keeps the document unsent."
+    )
+    sha256: str | None
+    validated_at: datetime | None = Field(
+        description="When the EN 16931 and CIUS-RO rules passed it; null: not yet."
+    )
     deadline: date | None
     at_risk: bool = Field(
         description="Not accepted, and the upload deadline is within 2 working days or past."

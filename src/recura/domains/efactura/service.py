@@ -15,6 +15,7 @@ from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.efactura import repository
 from recura.domains.efactura.schemas import AnafMessageOut, EInvoiceOut
+from recura.domains.einvoices.schemas import FindingOut
 
 ROMANIA = ZoneInfo("Europe/Bucharest")
 # At risk: not accepted with this many working days or fewer left to the deadline.
@@ -68,6 +69,9 @@ def to_out(row: EInvoice, now: datetime) -> EInvoiceOut:
         credit_note=row.credit_note_id,
         type_code=row.type_code,
         state=row.state,
+        findings=[FindingOut(**{k: f[k] for k in FindingOut.model_fields}) for f in row.findings],
+        sha256=row.sha256,
+        validated_at=row.validated_at,
         deadline=row.deadline,
         at_risk=is_at_risk(row, now),
         upload_index=row.upload_index,
