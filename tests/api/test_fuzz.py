@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy.orm import Session, sessionmaker
 from tests.api.test_tenancy import (
     cancellation_feedback,
     opened_dispute,
@@ -25,11 +26,14 @@ from tests.api.test_tenancy import (
     recorded_email,
     unmatched_transfer,
 )
-from tests.conftest import SECRET, Merchant
+from tests.conftest import SECRET, T0, Merchant
 
 from recura.api.app import create_app
 from recura.api.problems import PROBLEM_MEDIA_TYPE
 from recura.config import Settings
+from recura.db.unit_of_work import unit_of_work
+from recura.domains.common.tenant import Tenant
+from recura.domains.einvoices import service as einvoices
 
 MAX_EXAMPLES = 10
 
@@ -77,9 +81,16 @@ def _example(name: str) -> dict[str, Any]:
     return dict(_spec["components"]["schemas"][name]["examples"][0])
 
 
+def made_einvoice(factory: sessionmaker[Session], merchant: Merchant, invoice_id: str) -> str:
+    with unit_of_work(factory) as session:
+        tenant = Tenant(merchant.account_id, False)
+        return einvoices.make(session, tenant, T0, invoice_id=invoice_id).id
+
+
 @pytest.fixture
-def seeded(merchant: Merchant) -> dict[str, str]:
-    """One object per resource, created through the API, by the resource's path segment."""
+def seeded(merchant: Merchant, session_factory: sessionmaker[Session]) -> dict[str, str]:
+    """One object per resource, created through the API, by the resource's path segment
+    (an e-invoice as the worker makes it after finalisation)."""
     api = merchant.api
 
     def create(resource: str, body: dict[str, Any]) -> str:
@@ -120,6 +131,7 @@ def seeded(merchant: Merchant) -> dict[str, str]:
             "checkout_sessions", {"plan": plan, "success_url": "https://shop.example.ro/ok"}
         ),
         "invoices": invoice["id"],
+        "einvoices": made_einvoice(session_factory, merchant, invoice["id"]),
         "events": api.ok("GET", "/v1/events")["data"][0]["id"],
         "credit_notes": create("credit_notes", {"invoice": invoice["id"], "amount": 1}),
         "test_clocks": create("test_clocks", _example("TestClockCreate")),
