@@ -279,3 +279,21 @@ def test_another_accounts_document_is_not_found(
 ) -> None:
     assert api.get("/v1/invoices/inv_nope/pdf").status_code == 404
     assert api.get("/v1/credit_notes/cn_nope/pdf").status_code == 404
+
+
+def test_an_account_whose_invoices_another_system_issues_gets_no_pdfs(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    world = seller(api)
+    assert api.ok("PATCH", "/v1/account", json={"invoice_pdfs": False})["invoice_pdfs"] is False
+    customer = world.customer(card=None, locale="ro", **BUYER_RO)
+    invoice = _first_invoice(api, world, customer, collection_method="send_invoice")
+    assert make(session_factory)["invoice_pdfs"] == 0
+    with session_factory() as session:
+        rows = session.scalars(
+            select(InvoicePdf).where(InvoicePdf.invoice_id == invoice["id"])
+        ).all()
+    assert rows == []
+    refused = api.get(f"/v1/invoices/{invoice['id']}/pdf")
+    assert refused.status_code == 409
+    assert "invoice PDFs are off" in refused.json()["detail"]

@@ -105,6 +105,9 @@ class Account(Base):
     trial_requires_payment_method: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default="true"
     )
+    # Whether Recura makes each issued invoice's and credit note's PDF (and attaches it to
+    # the invoice emails); off for a merchant whose invoices another system issues.
+    invoice_pdfs: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     # How revenue metrics are counted (domains/metrics/settings.py): only the settings the
     # account changed, the defaults filling in the rest.
     metric_settings: Mapped[dict[str, Any]] = mapped_column(

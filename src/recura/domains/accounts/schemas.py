@@ -182,6 +182,7 @@ ACCOUNT_EXAMPLE = {
     "portal_pause_enabled": False,
     "portal_downgrade_timing": "period_end",
     "trial_requires_payment_method": True,
+    "invoice_pdfs": True,
     "metric_settings": {
         "discounts": "all",
         "churn_timing": "period_end",
@@ -420,6 +421,11 @@ class AccountUpdate(Schema):
         description="Hosted checkout: a trial starts only with a payment method (a card) "
         "saved; false lets subscribers start one without.",
     )
+    invoice_pdfs: bool | None = Field(
+        default=None,
+        description="Recura makes the PDF of each invoice and credit note issued from now "
+        "on and attaches it to the invoice emails; false when another system issues them.",
+    )
     metric_settings: MetricSettingsIn | None = Field(
         default=None,
         description="How revenue metrics are counted (docs/metrics.md); fields left out keep "
@@ -500,6 +506,7 @@ class AccountOut(BaseModel):
     portal_pause_enabled: bool
     portal_downgrade_timing: DowngradeTiming
     trial_requires_payment_method: bool
+    invoice_pdfs: bool
     metric_settings: MetricSettingsOut
     livemode: bool
     created_at: datetime

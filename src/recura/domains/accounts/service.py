@@ -166,6 +166,7 @@ def account_out(account: Account, tenant: Tenant) -> AccountOut:
         portal_pause_enabled=account.portal_pause_enabled,
         portal_downgrade_timing=account.portal_downgrade_timing,
         trial_requires_payment_method=account.trial_requires_payment_method,
+        invoice_pdfs=account.invoice_pdfs,
         metric_settings=MetricSettingsOut(**metric_settings.stored(account.metric_settings)),
         livemode=tenant.livemode,
         created_at=account.created_at,

@@ -1,14 +1,15 @@
 """Making each issued invoice's and credit note's PDF once, by the worker.
 
-The outbox dispatcher calls `queue` with the events it dispatches: `invoice.finalized`
-and `credit_note.created` (and `invoice.paid`, so that a receipt's invoice has one even
-when it was issued before PDFs were made) each add an empty `invoice_pdfs` row, unique per
-document. The worker's `invoice_pdfs` step is a staged batch (`recura.staged`): the claim
+The outbox dispatcher calls `queue` with the events it dispatches: `invoice.finalized` and
+`credit_note.created` (and `invoice.paid`, so that a receipt's invoice has one even when it
+was issued before PDFs were made) each add an empty `invoice_pdfs` row, unique per document,
+for accounts with `invoice_pdfs` on (an email whose document has no row goes without an
+attachment). The worker's `invoice_pdfs` step is a staged batch (`recura.staged`): the claim
 reads everything the documents say, states a foreign-currency document's VAT in lei
 (`invoices.tax_currency`), and commits; rendering, the slow part, runs outside any
 transaction; the PDFs are stored with their SHA-256, only into rows still empty and still
-under the claim, so a PDF once stored never changes. A document that cannot be made yet
-(no exchange rate stored for its issue day) or whose rendering failed is tried again later.
+under the claim, so a PDF once stored never changes. A document that cannot be made yet (no
+exchange rate stored for its issue day) or whose rendering failed is tried again later.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ def queue(session: Session, events: Sequence[Event], now: datetime) -> None:
             "last_error": None,
             "made_at": None,
         }
+    # Only for accounts that have Recura make their PDFs.
+    making = accounts_repository.accounts_by_id(session, {a for a, _, _ in rows})
+    rows = {key: row for key, row in rows.items() if making[key[0]].invoice_pdfs}
     # Only documents that exist and are issued (an event recorded by hand may name none).
     invoices = invoices_repository.invoices_by_key(
         session, {(a, i) for a, c, i in rows if c == "invoice_id"}

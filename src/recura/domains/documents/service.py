@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from recura.db.models import InvoicePdf
+from recura.domains.accounts import repository as accounts
 from recura.domains.common.errors import ConflictError
 from recura.domains.common.tenant import Tenant
 from recura.domains.documents import repository
@@ -26,7 +27,14 @@ class NotMadeYet(ConflictError):
     """The document is issued, but its PDF is still to be made by the worker."""
 
 
-def _ready(found: InvoicePdf | None, name: str, number: str) -> Pdf:
+def _ready(
+    session: Session, tenant: Tenant, found: InvoicePdf | None, name: str, number: str
+) -> Pdf:
+    if found is None and not accounts.account_by_key(session, tenant.account_id).invoice_pdfs:
+        raise ConflictError(
+            f"{name.capitalize()} {number} has no PDF: the account's invoice PDFs are off "
+            "(`invoice_pdfs`), its invoices being issued by another system."
+        )
     if found is None or found.content is None or found.sha256 is None:
         raise NotMadeYet(
             f"The PDF of {name} {number} is not made yet: the worker makes it shortly after "
@@ -47,13 +55,13 @@ def of_invoice(session: Session, tenant: Tenant, invoice_id: str) -> Pdf:
     if invoice.number is None:
         raise ConflictError(f"Invoice {invoice_id} is a draft: it has no PDF until finalised.")
     found = repository.of_document(session, tenant, invoice.id)
-    return _ready(found, "invoice", invoice.number)
+    return _ready(session, tenant, found, "invoice", invoice.number)
 
 
 def of_credit_note(session: Session, tenant: Tenant, credit_note_id: str) -> Pdf:
     note = credit_notes.get(session, tenant, credit_note_id)
     found = repository.of_document(session, tenant, None, note.id)
-    return _ready(found, "credit note", note.number)
+    return _ready(session, tenant, found, "credit note", note.number)
 
 
 def invoice_pdf_made(session: Session, tenant: Tenant, invoice_id: str) -> bool:
