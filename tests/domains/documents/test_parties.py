@@ -1,10 +1,11 @@
-"""The VAT mentions an invoice page prints: why no VAT is charged, and why some is when VIES
-could not confirm the customer's VAT number, in the reader's language, once each."""
+"""The VAT mentions a document prints (its PDF and the invoice pages): why no VAT is charged,
+and why some is when VIES could not confirm the customer's VAT number, in the reader's language,
+once each."""
 
 from __future__ import annotations
 
 from recura.db.models import InvoiceLine
-from recura.portal.parties import mentions
+from recura.domains.documents.parties import mentions
 
 
 def line(key: str | None, notes: list[str] | None) -> InvoiceLine:
