@@ -139,3 +139,17 @@ def test_paying_again_cancels_the_attempt_waiting_for_authentication(api: Api) -
     # late, it could otherwise charge a second time.
     assert (first["status"], first["failure_code"]) == ("failed", "canceled")
     assert second["status"] == "succeeded"
+
+
+def test_a_retry_on_a_test_clock_cancels_the_attempt_waiting_for_authentication(
+    api: Api,
+) -> None:
+    world, _, sub = story(api, "tok_sandbox_requires_action")
+    world.advance_to(START + DAY + timedelta(minutes=1))
+    (invoice,) = world.invoices(sub["id"])
+    first, second = payments(api, invoice["id"])
+    # As the worker does: the first is canceled before the retry charges the stored card.
+    assert (first["status"], first["failure_code"]) == ("failed", "canceled")
+    assert (second["attempt"], second["status"]) == (2, "requires_action")
+    assert second["created_at"] == (START + DAY).isoformat().replace("+00:00", "Z")
+    assert types(api, "invoice.payment_failed") == ["invoice.payment_failed"] * 2

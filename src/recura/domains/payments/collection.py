@@ -10,13 +10,18 @@
 
 A crash after 1 leaves a `processing` attempt, a timeout in 2 an `unknown` one; the
 reconciler settles both by asking the processor, and meanwhile no new attempt starts.
+
+An attempt still waiting for the customer (`requires_action`: a 3-D Secure challenge, a
+payer's approval) could go through if they finish it late, so nothing new is charged on
+its invoice until the processor has canceled it (`cancel`): before a customer pays again
+(`abandon_waiting`), and before a due retry (`abandon_first`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -26,7 +31,7 @@ from recura.clock import Clock
 from recura.core.money import Money
 from recura.db.models import Invoice, Payment
 from recura.db.unit_of_work import Units as Units  # where the worker's steps find it
-from recura.domains.common.errors import ConflictError
+from recura.domains.common.errors import ConflictError, DomainError
 from recura.domains.common.lookup import find as lookup_row
 from recura.domains.common.tenant import Tenant
 from recura.domains.customers import repository as customers
@@ -61,6 +66,8 @@ class Pending:
     gateway: PaymentGateway
     request: ChargeRequest
     reference: str | None = None  # the processor's id for it, once known
+    # Made already and still waiting for the customer: to be canceled, not sent.
+    abandon: bool = False
 
 
 def idempotency_key(invoice_id: str, attempt: int) -> str:
@@ -237,7 +244,21 @@ def finish(
 ) -> Payment:
     payment = repository.lock_payment(session, pending.tenant.account_id, pending.payment_id)
     outcomes.apply(session, pending.tenant, payment, result, now)
+    if pending.abandon and result is not None:
+        _retry_after_abandoning(session, pending, now)
     return payment
+
+
+def _retry_after_abandoning(session: Session, pending: Pending, now: datetime) -> None:
+    """The processor has answered about an attempt canceled before a retry (`abandon_first`):
+    its invoice, still open and with nothing else waiting, is retried now rather than at
+    the later time its claim set."""
+    key = (pending.tenant.account_id, pending.invoice_id)
+    (invoice,) = invoices.lock_many(session, [key])
+    if invoice.status != "open" or invoice.next_payment_attempt_at is None:
+        return
+    if not repository.invoices_with_unsettled(session, [key], ("requires_action",)):
+        invoice.next_payment_attempt_at = now
 
 
 def finish_many(
@@ -261,6 +282,52 @@ def finish_many(
 Ask = Callable[[Pending], ChargeResult | None]
 
 
+def cancel(pending: Pending) -> ChargeResult | None:
+    """Cancel at the processor an attempt still waiting for the customer, so that finishing
+    it late moves no money: `failed` once canceled, `succeeded` if they finished it first.
+    None when the processor cannot say."""
+    try:
+        if pending.reference is None:
+            raise GatewayError("the processor never named it")
+        return pending.gateway.cancel(pending.reference)
+    except (GatewayTimeout, GatewayError) as error:
+        log.warning("payment %s: could not cancel: %s", pending.payment_id, error)
+        return None
+
+
+def abandon_first(
+    session: Session, claimed: Sequence[tuple[Tenant, Invoice]], now: datetime
+) -> tuple[list[Pending], list[tuple[Tenant, Invoice]]]:
+    """Of the invoices due for a retry on the stored method, those with an attempt still
+    waiting for the customer are not charged yet: the customer could finish it after the
+    retry, and pay twice. Their waiting attempts are returned, to be canceled (`cancel`)
+    with no transaction open, and each such invoice waits RETRY_LATER meanwhile: the
+    answer, once recorded (`finish`), brings its retry back to now (or, `succeeded`, pays
+    it), and without one it is simply tried again later, nothing charged and no failure
+    told. Returns the attempts to cancel and the invoices to start."""
+    charged = [
+        (i.account_id, i.id)
+        for _, i in claimed
+        if i.status == "open"
+        and i.amount_due > i.amount_paid
+        and i.collection_method != SEND_INVOICE  # never charged unasked: nothing to cancel
+    ]
+    found = repository.waiting_of_invoices(session, charged) if charged else []
+    if not found:
+        return [], list(claimed)
+    of = {(i.account_id, i.id): (tenant, i) for tenant, i in claimed}
+    waiting = []
+    for payment in found:
+        tenant, invoice = of[payment.account_id, payment.invoice_id]
+        invoice.next_payment_attempt_at = now + RETRY_LATER
+        try:
+            waiting.append(replace(pending_of(session, tenant, payment), abandon=True))
+        except DomainError:  # its processor is no longer connected: tried again later
+            log.exception("cannot cancel payment %s before retrying", payment.id)
+    held = {(p.account_id, p.invoice_id) for p in found}
+    return waiting, [(t, i) for t, i in claimed if (i.account_id, i.id) not in held]
+
+
 def abandon_waiting(units: Units, tenant: Tenant, customer_id: str, now: datetime) -> None:
     """Before the customer pays again on the page: cancel at the processor each attempt
     still waiting for them, so that finishing an abandoned 3-D Secure challenge later
@@ -274,16 +341,12 @@ def abandon_waiting(units: Units, tenant: Tenant, customer_id: str, now: datetim
             for payment in repository.waiting_of_customer(session, tenant, customer_id)
         ]
     for pending in waiting:
-        try:
-            if pending.reference is None:
-                raise GatewayError("the processor never named it")
-            answer = pending.gateway.cancel(pending.reference)
-        except (GatewayTimeout, GatewayError) as error:
-            log.warning("payment %s: could not cancel: %s", pending.payment_id, error)
+        answer = cancel(pending)
+        if answer is None:
             raise ConflictError(
                 f"Payment '{pending.payment_id}' is still waiting for the customer's "
                 "confirmation and could not be canceled; try again in a minute."
-            ) from None
+            )
         with units() as session:
             finish(session, pending, answer, now)
 
@@ -300,7 +363,8 @@ def charge_now(
     commits; each is sent with no transaction open, then recorded in a unit of its own.
     `customer`: the (tenant, customer id) paying on a page or through the API, whose
     attempts still waiting for them are abandoned first (`abandon_waiting`). Returns the
-    recorded payments, in `begin`'s order."""
+    recorded payments, in `begin`'s order. An attempt `begin` gives to abandon
+    (`abandon_first`) is canceled rather than asked about."""
     if customer is not None:
         abandon_waiting(units, customer[0], customer[1], now)
     with units() as session:
@@ -308,7 +372,7 @@ def charge_now(
     recorded = []
     for pending in started:
         try:
-            result = ask(pending)
+            result = cancel(pending) if pending.abandon else ask(pending)
         except Exception:
             # It may have charged: unknown, for the reconciler to ask about.
             log.exception("no usable answer for payment %s", pending.payment_id)
@@ -321,7 +385,9 @@ def charge_now(
 class Collecting(staged.Kind[Pending, ChargeResult | None]):
     """Due attempts as a staged batch: claimed by starting them (recorded `processing`),
     sent under their keys, finished. One the batch could not send in time stays
-    `processing`, and the reconciler settles it once its claim has expired."""
+    `processing`, and the reconciler settles it once its claim has expired. A due invoice
+    with an attempt still waiting for the customer has that attempt canceled in this batch
+    instead, and is charged in a later one (`abandon_first`)."""
 
     name = "payments"
 
@@ -331,15 +397,16 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
     def claim(self, session: Session, now: datetime, limit: int) -> list[Pending]:
         claimed = invoices.lock_due_for_charging(session, now, limit)
         self.taken = len(claimed)
+        waiting, claimed = abandon_first(session, claimed, now)
         try:
             with session.begin_nested():
                 batch = read_ahead(session, claimed)
                 started = [start(session, t, i, now, batch=batch) for t, i in claimed]
                 session.flush()
-            return [pending for pending in started if pending is not None]
+            return waiting + [pending for pending in started if pending is not None]
         except Exception:
             log.warning("could not start %d charges at once; one by one", len(claimed))
-        return self._one_by_one(session, claimed, now)
+        return waiting + self._one_by_one(session, claimed, now)
 
     def _one_by_one(
         self, session: Session, claimed: Sequence[tuple[Tenant, Invoice]], now: datetime
@@ -361,12 +428,12 @@ class Collecting(staged.Kind[Pending, ChargeResult | None]):
         return started
 
     def send(self, item: Pending, deadline: staged.Deadline) -> ChargeResult | None:
-        return deadline.call(lambda: send(item))
+        return deadline.call(lambda: cancel(item) if item.abandon else send(item))
 
     def unanswered(self, item: Pending, error: Exception) -> ChargeResult | None:
         # No usable answer (the deadline passed, or the client failed in a way it does not
         # report as refused or timed out): it may have charged, so the outcome is unknown
-        # and the reconciler asks.
+        # and the reconciler asks. One to abandon stays waiting, its invoice tried later.
         return None
 
     def record(

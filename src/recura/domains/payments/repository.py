@@ -74,6 +74,20 @@ def invoices_with_unsettled(
     return found
 
 
+def waiting_of_invoices(session: Session, keys: Collection[tuple[str, str]]) -> list[Payment]:
+    """The attempts of the (account id, invoice id) `keys` still waiting for the customer
+    (3-D Secure, a payer's approval)."""
+    found: list[Payment] = []
+    for account_id, ids in lookup.ids_by_account(keys).items():
+        stmt = select(Payment).where(
+            Payment.account_id == account_id,
+            bulk.among(session, Payment.invoice_id, ids),
+            Payment.status == "requires_action",
+        )
+        found.extend(session.scalars(stmt.order_by(Payment.invoice_id, Payment.attempt)))
+    return found
+
+
 def waiting_of_customer(session: Session, tenant: Tenant, customer_id: str) -> list[Payment]:
     """The customer's attempts waiting for them (3-D Secure, a payer's approval). Few:
     read through the customer's index, filtered here."""

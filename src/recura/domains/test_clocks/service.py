@@ -158,9 +158,12 @@ def _step(
 def _start_charges(
     session: Session, tenant: Tenant, clock_id: str, at: datetime
 ) -> list[collection.Pending]:
-    """Attempts at one batch of the clock's invoices whose payment is due at `at`."""
-    started = []
-    for invoice in invoices_repository.payment_due_on_clock(session, tenant, clock_id, at, STEP):
+    """Attempts at one batch of the clock's invoices whose payment is due at `at`; of one
+    with an attempt still waiting for the customer, that attempt, to be canceled first, as
+    the worker does (`abandon_first`)."""
+    due = invoices_repository.payment_due_on_clock(session, tenant, clock_id, at, STEP)
+    started, rest = collection.abandon_first(session, [(tenant, i) for i in due], at)
+    for _, invoice in rest:
         pending = collection.start(session, tenant, invoice, at)
         if pending is not None:
             started.append(pending)
