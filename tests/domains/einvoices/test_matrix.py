@@ -5,7 +5,7 @@ made by the real domain (API calls, the issuing service), not written by hand.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
-from recura.core.tax import RateKind
+from recura.core.tax import Category, Nature, RateKind, Supply, decide
 from recura.db.models import Customer, EInvoice
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import repository as accounts
@@ -210,6 +210,71 @@ def test_export_of_services_outside_the_eu(shop: Shop) -> None:
     assert _one(tree, f"{category}/cbc:TaxExemptionReasonCode/text()") == "VATEX-EU-O"
     # Not subject: no VAT number on either side (BR-O-2).
     assert _all(tree, "//cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']") == []
+
+
+def _goods_invoice(shop: Shop, customer: str) -> tuple[str, Category]:
+    """An invoice of goods (a box shipped each month, say) to `customer`, issued directly:
+    the catalog sells services, so its API makes none."""
+    with unit_of_work(shop.factory) as session:
+        account = accounts.account_by_key(session, shop.merchant.account_id)
+        billed = session.get_one(Customer, (account.id, customer))
+        supply = Supply(date(2026, 1, 15), nature=Nature.GOODS)
+        decided = decide(taxes.seller_of(account), taxes.buyer_of(billed), supply)
+        line = LineInput(
+            "Cutie lunară",
+            12000,
+            period_start=datetime(2026, 1, 15, tzinfo=UTC),
+            period_end=datetime(2026, 2, 15, tzinfo=UTC),
+            tax_rate=decided.rate,
+            tax=decided,
+        )
+        issue = issuing.Issue(
+            shop.tenant,
+            account,
+            customer,
+            None,
+            "manual",
+            InvoiceInput("RON", (line,)),
+            None,
+            None,
+            "send_invoice",
+        )
+        (invoice_id,) = issuing.issue_many(session, [issue], T0)
+    return invoice_id, decided.category
+
+
+def test_export_of_goods_outside_the_eu(shop: Shop) -> None:
+    address = {"line1": "1 Main St", "city": "Boston", "postal_code": "02108", "country": "US"}
+    acme = {"kind": "company", "legal_name": "Acme Inc.", "registration_number": "12-3456789"}
+    customer = shop.customer(country="US", address=address, **acme)
+    invoice_id, category = _goods_invoice(shop, customer)
+    assert category is Category.EXPORT
+    tree = _valid(shop.einvoice(invoice=invoice_id))
+    path = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
+    assert _one(tree, f"{path}/cbc:ID/text()") == "G"
+    assert _one(tree, f"{path}/cbc:TaxExemptionReasonCode/text()") == "VATEX-EU-G"
+
+
+def test_goods_to_a_company_in_another_member_state(shop: Shop) -> None:
+    address = {"line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"}
+    # CIUS-RO wants a delivery address's subdivision (BR-RO-211).
+    address["region"] = "DE-BE"
+    weber = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    customer = shop.customer(country="DE", address=address, **weber)
+    _confirmed(shop, customer)
+    invoice_id, category = _goods_invoice(shop, customer)
+    assert category is Category.INTRA_COMMUNITY
+    tree = _valid(shop.einvoice(invoice=invoice_id))
+    path = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
+    assert _one(tree, f"{path}/cbc:ID/text()") == "K"
+    assert _one(tree, f"{path}/cbc:TaxExemptionReasonCode/text()") == "VATEX-EU-IC"
+    # Where the goods go (BR-IC-12): the buyer's address; when: the lines' period (BR-IC-11).
+    assert _one(tree, "cac:Delivery//cac:Country/cbc:IdentificationCode/text()") == "DE"
+    assert _one(tree, "cac:InvoicePeriod/cbc:StartDate/text()") == "2026-01-15"
+    body = {"invoice": invoice_id, "amount": 5000, "reason": "product_unsatisfactory"}
+    note = shop.api.ok("POST", "/v1/credit_notes", 201, json=body)
+    credit = _valid(shop.einvoice(credit_note=note["id"]))
+    assert _one(credit, "cac:Delivery//cac:Country/cbc:IdentificationCode/text()") == "DE"
 
 
 def test_prices_including_vat_and_a_coupon(shop: Shop) -> None:

@@ -111,6 +111,7 @@ class Document:
     due: int
     due_date: date | None = None
     period: tuple[date, date] | None = None
+    deliver_to: Party | None = None  # BG-15: where goods go
     notes: list[str] = field(default_factory=list)
     invoice_reference: tuple[str, date] | None = None
     payment_code: str = "1"
@@ -173,12 +174,12 @@ def _buyer(customer: Customer, categories: set[str]) -> Party:
     name = (customer.legal_name if customer.kind == "company" else None) or customer.name
     party = Party(name or customer.email or customer.id, country, address, email=customer.email)
     number = _buyer_identifier(customer)
-    if number is None:
-        return party
-    if _has_prefix(number) and customer.kind == "company" and "O" not in categories:
+    vat_number = number is not None and _has_prefix(number) and customer.kind == "company"
+    if vat_number and "O" not in categories:
         party.vat_id = number
-    else:
+    elif number is not None:
         party.legal_id = number
+    # A company without a VAT number (outside the EU, say) is named by its registration.
     if customer.kind == "company" and customer.registration_number and party.legal_id is None:
         party.legal_id = customer.registration_number
     return party
@@ -308,6 +309,7 @@ def invoice_document(
         tax_currency=invoice.tax_currency,
         tax_total_in_tax_currency=invoice.tax_total_in_tax_currency,
     )
+    _intra_community(doc, lines, zone)
     _payment(doc, account, invoice.collection_method)
     return doc
 
@@ -364,8 +366,22 @@ def credit_note_document(
         tax_currency=note.tax_currency,
         tax_total_in_tax_currency=note.tax_total_in_tax_currency,
     )
+    _intra_community(doc, lines, zone)
     _payment(doc, account, "send_invoice")
     return doc
+
+
+def _intra_community(doc: Document, lines: Sequence[InvoiceLine], zone: str) -> None:
+    """Goods sent to another member state (K) say where they go, the buyer's address (the
+    only one Recura knows), and when: the invoicing period, from the lines' periods
+    where the document has none (BR-IC-11, BR-IC-12). A credit note takes those of the
+    invoice it corrects."""
+    if "K" not in {g.category for g in doc.groups}:
+        return
+    doc.deliver_to = doc.buyer
+    spans = [p for p in (_period(line, zone) for line in lines) if p is not None]
+    if doc.period is None and spans:
+        doc.period = (min(s[0] for s in spans), max(s[1] for s in spans))
 
 
 def _payment(doc: Document, account: Account, method: str) -> None:
@@ -450,6 +466,9 @@ def build(doc: Document) -> bytes:
         b.cbc(reference, "IssueDate", doc.invoice_reference[1].isoformat())
     _party(b, b.cac(root, "AccountingSupplierParty"), doc.seller, seller=True)
     _party(b, b.cac(root, "AccountingCustomerParty"), doc.buyer, seller=False)
+    if doc.deliver_to is not None:
+        place = b.cac(b.cac(root, "Delivery"), "DeliveryLocation")
+        _address(b, b.cac(place, "Address"), doc.deliver_to)
     means = b.cac(root, "PaymentMeans")
     b.cbc(means, "PaymentMeansCode", doc.payment_code)
     if doc.payment_id:
@@ -513,10 +532,8 @@ def _category_node(
     return node
 
 
-def _party(b: _Builder, parent: etree._Element, party: Party, *, seller: bool) -> None:
-    node = b.cac(parent, "Party")
-    b.cbc(b.cac(node, "PartyName"), "Name", party.legal_name[:NAME_MAX])
-    address = b.cac(node, "PostalAddress")
+def _address(b: _Builder, address: etree._Element, party: Party) -> None:
+    """The party's address (BG-5, BG-8, BG-15), as CIUS-RO wants it written."""
     data = party.address
     country = str(data.get("country") or party.country).upper()
     county = str(data.get("county") or "").upper() or None
@@ -536,6 +553,12 @@ def _party(b: _Builder, parent: etree._Element, party: Party, *, seller: bool) -
     if region:
         b.cbc(address, "CountrySubentity", region[:DESCRIPTION_MAX])
     b.cbc(b.cac(address, "Country"), "IdentificationCode", country)
+
+
+def _party(b: _Builder, parent: etree._Element, party: Party, *, seller: bool) -> None:
+    node = b.cac(parent, "Party")
+    b.cbc(b.cac(node, "PartyName"), "Name", party.legal_name[:NAME_MAX])
+    _address(b, b.cac(node, "PostalAddress"), party)
     if party.vat_id:
         scheme = b.cac(node, "PartyTaxScheme")
         b.cbc(scheme, "CompanyID", party.vat_id)
