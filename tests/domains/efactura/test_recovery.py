@@ -20,12 +20,13 @@ from recura.domains.efactura import sending
 from recura.domains.efactura.connections import Anaf
 from recura.gateways.anaf import answers
 from recura.gateways.anaf.efactura import EFactura
-from tests.conftest import Merchant
+from tests.conftest import T0, Merchant
 from tests.domains.efactura.conftest import CIF, CLIENT_ID, connect
 from tests.domains.efactura.documents import add_einvoice, minimal_ubl, row
 from tests.domains.efactura.test_sending import events_of, first_invoice, run
 from tests.event_contract import check_recorded
 from tests.fakes.anaf_server import FakeAnaf
+from tests.scenarios.world import World
 
 
 def ready(
@@ -266,3 +267,65 @@ def test_an_upload_cut_at_the_deadline_is_looked_for(
     )
     assert accepted.state == "accepted"
     assert fake_anaf.calls_to("upload") == 1
+
+
+def test_two_lost_uploads_each_find_their_own(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    clock: FixedClock,
+    fake_anaf: FakeAnaf,
+    anaf: Anaf,
+) -> None:
+    merchant.api.ok("PATCH", "/v1/account", json={"vat_id": f"RO{CIF}"})
+    world = World(merchant.api, T0)
+    customer = world.customer(kind="company", legal_name="Client SRL", country="RO")
+    connect(session_factory, Tenant(merchant.account_id, False), anaf, clock.now())
+    made = [
+        add_einvoice(
+            session_factory,
+            merchant.account_id,
+            world.invoices(world.subscribe(customer, world.plan(4900))["id"])[0]["id"],
+            clock.now(),
+        )
+        for _ in range(2)
+    ]
+    fake_anaf.lose_upload_answers = 2  # ANAF's gateway failing for a while
+    fake_anaf.processing_time = sending.BACKOFF[0]
+    assert run(session_factory, clock, anaf) == 2
+    assert len(fake_anaf.messages) == 2
+    for einvoice in made:
+        until(
+            session_factory,
+            clock,
+            anaf,
+            merchant.account_id,
+            einvoice,
+            lambda r: r.state != "pending",
+        )
+    found = [row(session_factory, merchant.account_id, e) for e in made]
+    assert [r.state for r in found] == ["accepted", "accepted"]
+    by_index = {m.index: m.xml for m in fake_anaf.messages.values()}
+    assert {r.upload_index for r in found} == set(by_index)
+    assert all(by_index[r.upload_index or ""] == r.xml for r in found)
+    assert fake_anaf.calls_to("upload") == 2
+
+
+def test_an_upload_claimed_but_never_sent_loses_its_mark(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    clock: FixedClock,
+    fake_anaf: FakeAnaf,
+    anaf: Anaf,
+) -> None:
+    einvoice, _ = ready(session_factory, merchant, clock, anaf)
+    kind = sending.Uploading(lambda: anaf)
+    with unit_of_work(session_factory) as session:
+        jobs = kind.claim(session, clock.now(), sending.BATCH)
+    with unit_of_work(session_factory) as session:  # too late in its batch to be sent
+        kind.release(session, jobs, clock.now())
+    released = row(session_factory, merchant.account_id, einvoice)
+    assert released.upload_unconfirmed_since is None
+    clock.advance(staged.CLAIM_EXPIRES)
+    run(session_factory, clock, anaf)
+    assert row(session_factory, merchant.account_id, einvoice).state == "uploaded"
+    assert fake_anaf.calls_to("listaMesajeFactura") == 0
