@@ -16,14 +16,24 @@ limiteApeluriAPI), for the calls Recura makes:
         anaf.add_client("client", "secret", cifs={"12345678"})
         anaf.reject("NDT-000001", ["[BR-RO-010] ..."])   # the next upload of that number
 
-Documents are processed after `processing_polls` questions (`in prelucrare` until then);
-one whose number the test named is decided `nok` with the given messages, the rest `ok`.
+Documents are processed after `processing_polls` questions (`in prelucrare` until then),
+or, as ANAF does whether asked or not, once `processing_time` has passed since the upload
+when a test sets it; only processed ones are listed and downloaded. One whose number the
+test named is decided `nok` with the given messages, the rest `ok`.
+
+Failures of ANAF's gateway a test asks for: `refuse_uploads` (statuses, one per upload:
+answered before anything is taken, e.g. 429, or a 504 for an upload that never reached
+e-Factura) and `lose_upload_answers` (that many uploads are taken and stored, then their
+answer is lost: 504, as when the gateway times out after passing the file on);
+`upload_answer_delay` (seconds an upload's answer waits once the file is stored, for a
+client whose deadline is shorter).
 The ZIP of a decision holds `{index}.xml` (the document, or ANAF's errors) and
 `semnatura_{index}.xml`, as ANAF's does. Test-only; it checks no UBL rule.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import itertools
@@ -99,6 +109,10 @@ class FakeAnaf:
     # Invoice number -> the errors ANAF is to find in it.
     rejections: dict[str, list[str]] = field(default_factory=dict)
     processing_polls: int = 1
+    processing_time: timedelta | None = None
+    refuse_uploads: list[int] = field(default_factory=list)
+    lose_upload_answers: int = 0
+    upload_answer_delay: float = 0.0
     # limiteApeluriAPI; a test lowers them to reach them.
     status_per_message: int = 100
     downloads_per_message: int = 10
@@ -115,6 +129,12 @@ class FakeAnaf:
 
     def reject(self, number: str, errors: list[str]) -> None:
         self.rejections[number] = list(errors)
+
+    def processed(self, message: Message) -> bool:
+        return message.polls_left == 0 or (
+            self.processing_time is not None
+            and self.now() - message.created_at >= self.processing_time
+        )
 
     def calls_to(self, service: str) -> int:
         return sum(1 for _, path in self.calls if path.endswith("/" + service))
@@ -203,6 +223,10 @@ def _bad_request(message: str) -> JSONResponse:
     return JSONResponse(body, status_code=400)
 
 
+def _gateway_error(status: int) -> Response:
+    return Response(f"<html><body><h1>{status}</h1></body></html>", status, media_type="text/html")
+
+
 def _unauthorized() -> JSONResponse:
     return JSONResponse({"error": "invalid_token"}, status_code=401)
 
@@ -284,6 +308,10 @@ def app_of(fake: FakeAnaf) -> Starlette:
         client = fake.bearer(request)
         if client is None:
             return _unauthorized()
+        with fake.lock:
+            refused = fake.refuse_uploads.pop(0) if fake.refuse_uploads else None
+        if refused is not None:
+            return _gateway_error(refused)
         q = request.query_params
         now = fake.now()
         standard, cif = q.get("standard", ""), q.get("cif", "")
@@ -330,6 +358,13 @@ def app_of(fake: FakeAnaf) -> Starlette:
                 download_id=str(3_000_000_000 + int(index) - 5_000_000_000),
                 created_at=now,
             )
+            lost = fake.lose_upload_answers > 0
+            if lost:
+                fake.lose_upload_answers -= 1
+        if lost:
+            return _gateway_error(504)
+        if fake.upload_answer_delay:
+            await asyncio.sleep(fake.upload_answer_delay)
         return _upload_answer(index, [], now)
 
     async def status(request: Request) -> Response:
@@ -355,7 +390,7 @@ def app_of(fake: FakeAnaf) -> Starlette:
                     error=f"S-au facut deja {fake.status_per_message} interogari de stare"
                     " pentru mesaj in cursul zilei; limita de apeluri a fost atinsa"
                 )
-            if message.polls_left > 0:
+            if not fake.processed(message):
                 message.polls_left -= 1
                 return _status_answer({"stare": "in prelucrare"})
             return _status_answer({"stare": message.verdict, "id_descarcare": message.download_id})
@@ -371,7 +406,7 @@ def app_of(fake: FakeAnaf) -> Starlette:
                 (
                     m
                     for m in fake.messages.values()
-                    if m.download_id == wanted and m.polls_left == 0
+                    if m.download_id == wanted and fake.processed(m)
                 ),
                 None,
             )
@@ -430,7 +465,7 @@ def app_of(fake: FakeAnaf) -> Starlette:
                     "id": m.download_id,
                 }
                 for m in fake.messages.values()
-                if m.cif == cif and m.polls_left == 0 and m.created_at >= since
+                if m.cif == cif and fake.processed(m) and m.created_at >= since
             ]
         if not found:
             return JSONResponse(

@@ -93,3 +93,24 @@ def test_a_tokens_expiry_is_read_from_its_jwt() -> None:
     assert oauth._expiry(token).timestamp() == 1800000000  # type: ignore[union-attr]
     assert oauth._expiry("opaque-token") is None
     assert oauth._expiry("a.!!!.c") is None
+
+
+def test_the_document_in_an_accepted_zip_and_none_in_a_rejection() -> None:
+    document = b'<?xml version="1.0"?>\n<Invoice xmlns="urn:x"><ID>F-1</ID></Invoice>'
+    accepted = io.BytesIO()
+    with zipfile.ZipFile(accepted, "w") as archive:
+        archive.writestr("5000000001.xml", document)
+        archive.writestr("semnatura_5000000001.xml", "<Signature/>")
+    found = answers.document_in_zip(accepted.getvalue())
+    assert found == document
+    assert answers.same_document(b'<Invoice xmlns="urn:x"><ID>F-1</ID></Invoice>', found)
+    assert not answers.same_document(b'<Invoice xmlns="urn:x"><ID>F-2</ID></Invoice>', found)
+    rejected = io.BytesIO()
+    with zipfile.ZipFile(rejected, "w") as archive:
+        errors = '<header xmlns="urn:e"><Error errorMessage="x"/></header>'
+        archive.writestr("5000000002.xml", errors)
+    assert answers.document_in_zip(rejected.getvalue()) is None
+    created = answers.created_at("202601151131")  # Romania's time
+    assert created is not None
+    assert created.isoformat() == "2026-01-15T11:31:00+02:00"
+    assert answers.created_at("later") is None

@@ -10,6 +10,7 @@ import pytest
 
 from recura.gateways.anaf import answers
 from recura.gateways.anaf.efactura import EFactura, Refused
+from recura.gateways.anaf.http import AnafUnreachable
 from tests.domains.efactura.documents import minimal_ubl
 from tests.fakes.anaf_server import FakeAnaf, running_fake_anaf
 
@@ -48,3 +49,24 @@ def test_refusals(fake: FakeAnaf) -> None:
     assert refused.value.status == 401
     with pytest.raises(Refused, match="nu este un numar"):
         EFactura(fake.base_url, "test", token(fake)).messages("RO" + CIF, 1)
+
+
+def test_what_the_client_says_of_an_upload_whose_answer_is_lost(fake: FakeAnaf) -> None:
+    api = EFactura(fake.base_url, "test", token(fake))
+    xml = minimal_ubl("F-2", date(2026, 1, 15), "RON", 100)
+    fake.lose_upload_answers = 1
+    with pytest.raises(Refused) as lost:
+        api.upload(xml, CIF)
+    assert lost.value.status == 504
+    (taken,) = fake.messages.values()  # taken all the same
+    fake.processing_polls = 0
+    taken.polls_left = 0
+    (listed,) = api.messages(CIF, 1)
+    assert (listed["id_solicitare"], listed["tip"]) == (taken.index, answers.SENT)
+    document = answers.document_in_zip(api.download(listed["id"]))
+    assert document is not None
+    assert answers.same_document(xml, document)
+    # Nothing listening: the request never left, so ANAF cannot have it.
+    with pytest.raises(AnafUnreachable) as unreachable:
+        EFactura("http://127.0.0.1:9", "test", token(fake)).upload(xml, CIF)
+    assert unreachable.value.sent is False

@@ -18,6 +18,10 @@ class EInvoice(TenantColumns, Base):
     field; never sent), `pending` (valid, waiting to be uploaded), `uploaded` (ANAF gave an
     upload index), then `accepted` (ANAF's signed answer archived in `answer`) or `rejected`
     (ANAF's messages kept; corrected by a credit note and a new invoice).
+
+    An upload whose answer never came back (cut, dropped, a 5xx from ANAF's gateway) may
+    have been taken all the same: `upload_unconfirmed_since` says since when, and the
+    e-invoice stays `pending` while ANAF's message list is searched for it.
     """
 
     __tablename__ = "einvoices"
@@ -69,6 +73,12 @@ class EInvoice(TenantColumns, Base):
     anaf_messages: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     answer: Mapped[bytes | None] = mapped_column(LargeBinary)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an upload is claimed, cleared by its answer: while set, ANAF may hold the
+    # document under an index Recura never heard, so it is looked for, not uploaded again.
+    upload_unconfirmed_since: Mapped[datetime | None]
+    # ANAF's messages not known to Recura listed since then, each looked at once:
+    # [{"index", "download_id", "checked"}].
+    unconfirmed_messages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     next_attempt_at: Mapped[datetime | None]
     uploaded_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]

@@ -111,6 +111,32 @@ def lock_one(session: Session, account_id: str, einvoice_id: str) -> EInvoice | 
     return session.scalars(stmt.with_for_update()).first()
 
 
+def upload_indexes_since(
+    session: Session, account_id: str, livemode: bool, since: datetime
+) -> set[str]:
+    """The upload indexes Recura heard from ANAF (or found) since `since`: its own
+    messages in ANAF's list, never another program's."""
+    stmt = select(EInvoice.upload_index).where(
+        EInvoice.account_id == account_id,
+        EInvoice.livemode == livemode,
+        EInvoice.upload_index.is_not(None),
+        EInvoice.uploaded_at >= since,
+    )
+    return {i for i in session.scalars(stmt) if i}
+
+
+def holder_of_index(
+    session: Session, account_id: str, livemode: bool, upload_index: str
+) -> str | None:
+    """The e-invoice that already has this upload index, if any."""
+    stmt = select(EInvoice.id).where(
+        EInvoice.account_id == account_id,
+        EInvoice.livemode == livemode,
+        EInvoice.upload_index == upload_index,
+    )
+    return session.scalars(stmt).first()
+
+
 def buyers(session: Session, rows: list[EInvoice]) -> dict[str, Customer]:
     """The buyer of each e-invoice, by e-invoice id."""
     invoice_ids = {r.invoice_id for r in rows if r.invoice_id}

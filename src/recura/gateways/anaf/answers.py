@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -16,9 +18,14 @@ OK = "ok"
 NOK = "nok"
 PROCESSING = "in prelucrare"
 REFUSED_AT_UPLOAD = "XML cu erori nepreluat de sistem"
+# `tip` of listaMesajeFactura: an invoice the CIF sent that ANAF took, and one it rejected.
+SENT = "FACTURA TRIMISA"
+ERRORS = "ERORI FACTURA"
 # Words of ANAF's limit errors ("S-au facut deja 20 descarcari de mesaj in cursul zilei",
 # "limita de apeluri"): such a refusal waits for the next day.
 LIMIT_WORDS = ("limita", "s-au facut deja")
+
+ROMANIA = ZoneInfo("Europe/Bucharest")
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -110,3 +117,44 @@ def errors_in_zip(answer: bytes) -> list[dict[str, str]]:
         if not found:  # an errors file without errors is still a rejection
             found.append({"rule": "", "message": "ANAF rejected the document."})
     return found
+
+
+def created_at(text: str) -> datetime | None:
+    """A listed message's `data_creare` (YYYYMMDDHHMM, Romania's time); None if unreadable."""
+    try:
+        return datetime.strptime(text, "%Y%m%d%H%M").replace(tzinfo=ROMANIA)
+    except ValueError:
+        return None
+
+
+def document_in_zip(answer: bytes) -> bytes | None:
+    """The document inside the ZIP of an accepted invoice (the file that is neither the
+    signature nor ANAF's errors), as ANAF keeps it; None in a rejection's ZIP."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(answer))
+    except zipfile.BadZipFile:
+        raise Unreadable("not a ZIP") from None
+    for name in archive.namelist():
+        if "semnatura" in name.lower() or not name.lower().endswith(".xml"):
+            continue
+        body = archive.read(name)
+        try:
+            root = etree.fromstring(body, _PARSER)
+        except etree.XMLSyntaxError:
+            continue
+        if etree.QName(root).localname != "header":
+            return body
+    return None
+
+
+def same_document(ours: bytes, theirs: bytes) -> bool:
+    """The same bytes, or the same XML once both are put in canonical form (should the
+    file come back re-serialised)."""
+    if ours == theirs:
+        return True
+    try:
+        mine = etree.fromstring(ours, _PARSER)
+        other = etree.fromstring(theirs, _PARSER)
+    except etree.XMLSyntaxError:
+        return False
+    return bool(etree.tostring(mine, method="c14n") == etree.tostring(other, method="c14n"))

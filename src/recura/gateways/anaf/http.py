@@ -17,7 +17,16 @@ DEADLINE_SECONDS = 60.0
 
 
 class AnafUnreachable(Exception):
-    """No answer: the connection failed, timed out or was cut at the deadline."""
+    """No answer: the connection failed, timed out or was cut at the deadline. `sent` is
+    False only when no connection was ever made, so ANAF cannot have read the request."""
+
+    def __init__(self, detail: str, *, sent: bool = True) -> None:
+        super().__init__(detail)
+        self.sent = sent
+
+
+# Failures before a connection exists: nothing of the request left this process.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @functools.cache
@@ -47,7 +56,8 @@ def request(
             **kwargs,
         )
     except httpx.HTTPError as exc:
-        raise AnafUnreachable(f"{type(exc).__name__}: {exc}"[:300]) from None
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        raise AnafUnreachable(detail, sent=not isinstance(exc, _NOT_SENT)) from None
     if deadline.passed:
         raise AnafUnreachable(f"no answer within {deadline.seconds:g} s")
     return response
