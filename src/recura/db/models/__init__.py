@@ -42,6 +42,8 @@ from recura.db.models.metered_charge import MeteredCharge
 from recura.db.models.metric_cursor import MetricCursor
 from recura.db.models.metric_customer_state import MetricCustomerState
 from recura.db.models.metric_rollup_daily import MetricRollupDaily
+from recura.db.models.metric_rollup_monthly import MetricRollupMonthly
+from recura.db.models.mrr_month_movement import MrrMonthMovement
 from recura.db.models.mrr_movement import MrrMovement
 from recura.db.models.onboarding_completion import OnboardingCompletion
 from recura.db.models.onboarding_step import OnboardingStep
@@ -111,6 +113,8 @@ __all__ = [
     "MetricCursor",
     "MetricCustomerState",
     "MetricRollupDaily",
+    "MetricRollupMonthly",
+    "MrrMonthMovement",
     "MrrMovement",
     "OnboardingCompletion",
     "OnboardingStep",

@@ -1,5 +1,6 @@
 """Every query of the metric rollups: the fold's cursor, the events past it, the
-customers' fold states, the movements and the daily totals."""
+customers' fold states, the movements and the daily totals, the month movements and the
+monthly totals."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from recura.db.models import (
     MetricCursor,
     MetricCustomerState,
     MetricRollupDaily,
+    MetricRollupMonthly,
+    MrrMonthMovement,
     MrrMovement,
     Subscription,
 )
@@ -26,6 +29,7 @@ from recura.domains.common.tenant import Tenant
 
 TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
 TOTALS = (*TYPES, *(f"{t}_customers" for t in TYPES))
+MONTH_TOTALS = (*TOTALS, "joined")
 
 
 def _dialect(session: Session) -> Any:
@@ -196,9 +200,84 @@ def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
+def movements_of(session: Session, keys: Collection[StateKey]) -> list[MrrMovement]:
+    """Every movement of the customers of `keys` (in their currencies), whole history."""
+    if not keys:
+        return []
+    wanted = set(keys)
+    stmt = select(MrrMovement).where(_by_tenant(MrrMovement, wanted, "customer_id", 2))
+    return [
+        row
+        for row in session.scalars(stmt)
+        if (row.account_id, row.livemode, row.customer_id, row.currency) in wanted
+    ]
+
+
+def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[MrrMonthMovement]:
+    """Every month movement of the customers of `keys` (in their currencies)."""
+    if not keys:
+        return []
+    wanted = set(keys)
+    stmt = select(MrrMonthMovement).where(_by_tenant(MrrMonthMovement, wanted, "customer_id", 2))
+    return [
+        row
+        for row in session.scalars(stmt)
+        if (row.account_id, row.livemode, row.customer_id, row.currency) in wanted
+    ]
+
+
+MonthKey = tuple[str, bool, str, date, str]  # account, livemode, currency, month, customer
+
+
+def replace_month_movements(
+    session: Session, gone: Collection[MonthKey], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Delete the month movements of `gone` and write `rows` (a key's new one)."""
+    m = MrrMonthMovement
+    cols = (m.account_id, m.livemode, m.currency, m.month, m.customer_id)
+    if gone:
+        stmt = delete(m).where(tuple_(*cols).in_(list(gone)))
+        session.execute(stmt.execution_options(synchronize_session=False))
+    if rows:
+        insert = _dialect(session).insert(m)
+        stmt = insert.on_conflict_do_update(
+            index_elements=["account_id", "livemode", "currency", "month", "customer_id"],
+            set_={name: insert.excluded[name] for name in ("cohort", "type", "amount")},
+        )
+        session.execute(stmt, list(rows))
+
+
+def add_to_month_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add each row's amounts and counts to its month and cohort's totals (made if
+    missing); then drop the touched ones left at zero, as `add_to_totals` does."""
+    if not rows:
+        return
+    table = MetricRollupMonthly.__table__
+    insert = _dialect(session).insert(MetricRollupMonthly)
+    stmt = insert.on_conflict_do_update(
+        index_elements=["account_id", "livemode", "currency", "month", "cohort"],
+        set_={name: table.c[name] + insert.excluded[name] for name in MONTH_TOTALS},
+    )
+    session.execute(stmt, list(rows))
+    keys = [(r["account_id"], r["livemode"], r["currency"], r["month"], r["cohort"]) for r in rows]
+    t = MetricRollupMonthly
+    cols = (t.account_id, t.livemode, t.currency, t.month, t.cohort)
+    empty = and_(*(table.c[name] == 0 for name in MONTH_TOTALS))
+    session.execute(
+        delete(t).where(tuple_(*cols).in_(keys), empty).execution_options(synchronize_session=False)
+    )
+
+
 def clear(session: Session, tenant: Tenant | None) -> None:
     """Forget the rollups (of one tenant, or all) before a rebuild."""
-    for model in (MetricCustomerState, MrrMovement, MetricRollupDaily):
+    models = (
+        MetricCustomerState,
+        MrrMovement,
+        MetricRollupDaily,
+        MrrMonthMovement,
+        MetricRollupMonthly,
+    )
+    for model in models:
         stmt = delete(model)
         if tenant is not None:
             stmt = stmt.where(
@@ -360,3 +439,40 @@ def spend_between(
         a.month >= start, a.month <= end
     )
     return [tuple(row) for row in session.execute(stmt.order_by(a.month, a.channel))]  # type: ignore[misc]
+
+
+def month_totals(
+    session: Session, tenant: Tenant, until: date, currency: str
+) -> Sequence[MetricRollupMonthly]:
+    """The tenant's monthly totals (every cohort) of the months up to `until`'s."""
+    t = MetricRollupMonthly
+    stmt = select(t).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        t.currency == currency,
+        t.month <= until,
+    )
+    return session.scalars(stmt.order_by(t.month, t.cohort)).all()
+
+
+def new_by_channel(
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> list[tuple[date, str, int]]:
+    """Customers netted as new business in the months [start, end] counted per month and
+    their acquisition channel (of those that have one), by the database."""
+    m, c = MrrMonthMovement, Customer
+    stmt = (
+        select(m.month, c.acquisition_channel, func.count())
+        .join(c, and_(c.account_id == m.account_id, c.id == m.customer_id))
+        .where(
+            m.account_id == tenant.account_id,
+            m.livemode == tenant.livemode,
+            m.currency == currency,
+            m.month >= start,
+            m.month <= end,
+            m.type == "new",
+            c.acquisition_channel.is_not(None),
+        )
+        .group_by(m.month, c.acquisition_channel)
+    )
+    return [(month, str(channel), int(count)) for month, channel, count in session.execute(stmt)]

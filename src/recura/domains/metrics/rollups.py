@@ -4,6 +4,11 @@ Events that changed MRR are folded in id order past a cursor (`metric_cursors`),
 batch, with `core.metrics.fold_day`: each customer's state is read from
 `metric_customer_states`, its day's movement replaces the one stored
 (`mrr_movements`), and the day's totals (`metric_rollups_daily`) take the difference.
+The customers a batch touched then have their month movements recomputed from their own
+day movements (`core.metrics.month_movements`: each calendar month netted, with the
+customer's cohort); the changed ones replace the stored (`mrr_month_movements`) and the
+monthly totals per cohort (`metric_rollups_monthly`) take the difference, so the monthly
+ratios and the cohorts read a row per month and cohort, not per customer.
 The cursor moves in the same transaction, so a rerun after a crash folds nothing twice.
 
 Ids sort by the moment they were made, not committed: an event made before one already
@@ -28,13 +33,15 @@ from recura.core import metrics
 from recura.core.metrics import (
     CustomerState,
     MetricSettings,
+    MonthMovement,
     Movement,
+    MovementType,
     MrrChange,
 )
 from recura.db.models import Event, MetricCustomerState, MrrMovement
 from recura.domains.common.tenant import Tenant
 from recura.domains.metrics import repository, settings
-from recura.domains.metrics.repository import MovementKey, StateKey
+from recura.domains.metrics.repository import MonthKey, MovementKey, StateKey
 
 CURSOR = "mrr"
 BATCH = 1000
@@ -173,6 +180,7 @@ def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) 
         if m is not None
     ]
     repository.replace_movements(session, gone, rows)
+    _fold_months(session, keys, folded_with)
     repository.add_to_totals(
         session,
         [
@@ -180,6 +188,78 @@ def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) 
             for (a, lm, d, c), values in totals.items()
         ],
     )
+
+
+def _fold_months(
+    session: Session, keys: set[StateKey], folded_with: dict[str, MetricSettings]
+) -> None:
+    """Recompute the month movements of the customers of `keys` from their day movements
+    (as now written); store the changed ones and add the difference to the totals."""
+    history: dict[tuple[str, bool], list[Movement]] = defaultdict(list)
+    for row in repository.movements_of(session, keys):
+        history[(row.account_id, row.livemode)].append(
+            Movement(row.day, row.customer_id, row.currency, MovementType(row.type), row.amount)
+        )
+    new: dict[MonthKey, MonthMovement] = {}
+    for (account, live), found in history.items():
+        for m in metrics.month_movements(found, folded_with[account]):
+            new[(account, live, m.currency, m.month, m.customer)] = m
+    old: dict[MonthKey, MonthMovement] = {}
+    for stored in repository.month_movements_of(session, keys):
+        kind = None if stored.type is None else MovementType(stored.type)
+        key = (
+            stored.account_id,
+            stored.livemode,
+            stored.currency,
+            stored.month,
+            stored.customer_id,
+        )
+        old[key] = MonthMovement(
+            stored.month, stored.customer_id, stored.currency, stored.cohort, kind, stored.amount
+        )
+    totals: dict[tuple[str, bool, str, date, date], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(repository.MONTH_TOTALS, 0)
+    )
+    for key in old.keys() | new.keys():
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        for movement, sign in ((before, -1), (after, 1)):
+            if movement is None:
+                continue
+            sums = totals[(key[0], key[1], key[2], key[3], movement.cohort)]
+            if movement.type is not None:
+                sums[movement.type.value] += sign * movement.amount
+                sums[f"{movement.type.value}_customers"] += sign
+            sums["joined"] += sign * movement.joined
+    changed = [k for k in new if old.get(k) != new[k]]
+    repository.replace_month_movements(
+        session,
+        [k for k in old if k not in new],
+        [_month_row(k, new[k]) for k in changed],
+    )
+    repository.add_to_month_totals(
+        session,
+        [
+            {"account_id": a, "livemode": lm, "currency": c, "month": mo, "cohort": co, **values}
+            for (a, lm, c, mo, co), values in totals.items()
+            if any(values.values())
+        ],
+    )
+
+
+def _month_row(key: MonthKey, movement: MonthMovement) -> dict[str, Any]:
+    account, live, currency, month, customer = key
+    return {
+        "account_id": account,
+        "livemode": live,
+        "currency": currency,
+        "month": month,
+        "customer_id": customer,
+        "cohort": movement.cohort,
+        "type": None if movement.type is None else movement.type.value,
+        "amount": movement.amount,
+    }
 
 
 def _movement_key(row: MrrMovement) -> MovementKey:
