@@ -5,8 +5,12 @@ retention. Each is `core.metrics`'s definition fed from `mrr_movements` and
 
 Without a filter, the opening MRR and the paying customers at a period's start come from
 the daily totals (a customer's day movement of type new or reactivation starts it paying,
-churn stops it), and only the customers who moved in the period are read one by one.
-With a filter (country, channel) the chosen customers' movements are read whole.
+churn stops it). A month's movements come from its monthly totals (each customer already
+netted over the month by the fold), and cohorts from the monthly totals per cohort: rows
+per month, not per customer. A period that is not a whole month as far as the data goes
+(a week, a day, a month with movements outside a partial period) reads the customers who
+moved in it one by one. With a filter (country, channel) the chosen customers' movements
+are read whole.
 """
 
 from __future__ import annotations
@@ -21,8 +25,16 @@ from sqlalchemy.orm import Session
 
 from recura.core import metrics
 from recura.core.exchange import NoRateError
-from recura.core.metrics import Cohort, Movement, MovementType, PeriodFlow, Standing
+from recura.core.metrics import (
+    Cohort,
+    MonthTotals,
+    Movement,
+    MovementType,
+    PeriodFlow,
+    Standing,
+)
 from recura.core.money import Money
+from recura.db.models import MetricRollupMonthly
 from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.exchange_rates import service as exchange_rates
@@ -38,12 +50,14 @@ def account_metrics(session: Session, tenant: Tenant) -> AccountMetrics:
 
 @dataclass(frozen=True, slots=True)
 class FlowPoint:
-    """One period of one currency: its flow, and the customers paying at its end."""
+    """One period of one currency: its flow, and the customers paying at its end.
+    `netted`: each customer's movement over the period; None when the flow came from the
+    month's totals (the customers were not read)."""
 
     start: date
     end: date  # last day
     flow: PeriodFlow
-    netted: tuple[Movement, ...]
+    netted: tuple[Movement, ...] | None
     customers_at_end: int
 
     @property
@@ -76,16 +90,30 @@ def flows(
         return _filtered(session, tenant, periods, currency, customers, chosen)
     net: dict[date, int] = defaultdict(int)
     paying: dict[date, int] = defaultdict(int)
-    for row in repository.totals(session, tenant, end, currency):
+    for row in repository.totals(session, tenant, _month_end(end), currency):
         net[row.day] += row.new + row.expansion + row.contraction + row.churn + row.reactivation
         paying[row.day] += row.new_customers + row.reactivation_customers - row.churn_customers
     days = sorted(net)
-    rows = [_movement(r) for r in repository.movement_rows(session, tenant, start, end, currency)]
+    months: dict[date, list[MonthTotals]] | None = None
+    rows: list[Movement] | None = None
     found = []
     for first, last in periods:
         opening = sum(net[d] for d in days if d < first)
         at_start = sum(paying[d] for d in days if d < first)
         at_end = sum(paying[d] for d in days if d <= last)
+        if granularity is Granularity.MONTH and _as_whole_month(days, first, last):
+            if months is None:
+                months = _month_totals(session, tenant, end, currency)
+            flow = metrics.month_flow(
+                Money(opening, currency), at_start, months.get(first.replace(day=1), [])
+            )
+            found.append(FlowPoint(first, last, flow, None, at_end))
+            continue
+        if rows is None:
+            rows = [
+                _movement(r)
+                for r in repository.movement_rows(session, tenant, start, end, currency)
+            ]
         before = {
             customer: Standing(total, churned)
             for customer, total, churned in repository.standings_of_movers(
@@ -98,6 +126,35 @@ def flows(
         )
         found.append(FlowPoint(first, last, flow, tuple(netted), at_end))
     return found
+
+
+def _month_end(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _as_whole_month(days: Sequence[date], first: date, last: date) -> bool:
+    """Whether [first, last] holds all of its month's movements (no day of the month
+    outside it has any), so the month's totals are its flow."""
+    month_start, month_end = first.replace(day=1), _month_end(first)
+    return not any(month_start <= d < first or last < d <= month_end for d in days)
+
+
+def _month_totals(
+    session: Session, tenant: Tenant, until: date, currency: str
+) -> dict[date, list[MonthTotals]]:
+    """month -> its totals (one per cohort), of the months up to `until`'s."""
+    found: dict[date, list[MonthTotals]] = defaultdict(list)
+    for row in repository.month_totals(session, tenant, until, currency):
+        found[row.month].append(_totals(row))
+    return found
+
+
+def _totals(row: MetricRollupMonthly) -> MonthTotals:
+    return MonthTotals(
+        {MovementType(t): getattr(row, t) for t in repository.TYPES},
+        {MovementType(t): getattr(row, f"{t}_customers") for t in repository.TYPES},
+        row.joined,
+    )
 
 
 def _filtered(
@@ -179,27 +236,21 @@ def unit_economics(
         last = next((p.end for p in points if p.start <= month <= p.end), month)
         converted = _convert(session, tenant, Money(amount, spent_in), currency, last)
         spend[month][spent_on] += converted.minor
-    acquired_customers = {
-        m.customer for p in points for m in p.netted if m.type is MovementType.NEW
-    }
-    channel_of = repository.channels_of(session, tenant, acquired_customers)
+    brought_in = _acquired_by_channel(session, tenant, points, currency)
     found = []
     for p in points:
         s = chosen.settings
         arpa = metrics.arpa(p.closing, p.customers_at_end)
         churn = metrics.logo_churn_rate(p.flow)
         ltv = metrics.ltv(arpa, churn, s)
-        new = [m.customer for m in p.netted if m.type is MovementType.NEW]
-        by_channel = {c: channel_of[c] for c in new if c in channel_of}
+        acquired = p.flow.new_customers
+        brought = brought_in[p.start]
         spent = spend.get(p.start.replace(day=1), {})
         total_spend = Money(sum(spent.values()), currency)
-        cac = metrics.cac(total_spend, len(new)) if spent else None
-        per_channel = metrics.cac_by_channel(
-            {k: Money(v, currency) for k, v in spent.items()}, by_channel
+        cac = metrics.cac(total_spend, acquired) if spent else None
+        per_channel = metrics.cac_of_channels(
+            {k: Money(v, currency) for k, v in spent.items()}, brought
         )
-        brought: dict[str, int] = defaultdict(int)
-        for c in by_channel.values():
-            brought[c] += 1
         channels = tuple(
             ChannelCac(
                 name,
@@ -222,13 +273,46 @@ def unit_economics(
                 gross_margin=s.gross_margin,
                 ltv=ltv,
                 spend=total_spend,
-                acquired=len(new),
+                acquired=acquired,
                 cac=cac,
                 payback_months=metrics.payback_months(cac, arpa, s),
                 ltv_to_cac=metrics.ltv_to_cac(ltv, cac),
                 channels=channels,
             )
         )
+    return found
+
+
+def _acquired_by_channel(
+    session: Session, tenant: Tenant, points: Sequence[FlowPoint], currency: str
+) -> dict[date, dict[str, int]]:
+    """Each period's customers acquired (netted new business) counted per acquisition
+    channel: counted by the database from the month movements for a period whose flow came
+    from the month's totals, from the period's netted movements otherwise."""
+    found: dict[date, dict[str, int]] = defaultdict(dict)
+    from_months = [p for p in points if p.netted is None]
+    if from_months:
+        first, last = from_months[0].start, from_months[-1].start
+        by_month: dict[date, dict[str, int]] = defaultdict(dict)
+        for month, channel, count in repository.new_by_channel(
+            session, tenant, first.replace(day=1), last, currency
+        ):
+            by_month[month][channel] = count
+        for p in from_months:
+            found[p.start] = by_month[p.start.replace(day=1)]
+    new = {
+        p.start: [m.customer for m in p.netted if m.type is MovementType.NEW]
+        for p in points
+        if p.netted is not None
+    }
+    everyone = {customer for customers in new.values() for customer in customers}
+    channel_of = repository.channels_of(session, tenant, everyone)
+    for start, customers in new.items():
+        counted: dict[str, int] = defaultdict(int)
+        for customer in customers:
+            if customer in channel_of:
+                counted[channel_of[customer]] += 1
+        found[start] = dict(counted)
     return found
 
 
