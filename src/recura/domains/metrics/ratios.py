@@ -354,8 +354,19 @@ def cohorts(
     customers = None
     if country is not None or channel is not None:
         customers = repository.customers_where(session, tenant, country, channel)
-    rows = repository.movement_rows(session, tenant, None, until, currency, customers)
-    found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
+    after = until + timedelta(days=1)
+    if customers is None and not repository.moved_between(
+        session, tenant, currency, after, _month_end(until)
+    ):
+        # `until`'s month holds nothing after it: the monthly totals are the cohorts'.
+        cells = {
+            (row.month, row.cohort): _totals(row)
+            for row in repository.month_totals(session, tenant, until, currency)
+        }
+        found = metrics.cohorts_from_totals(cells, until)
+    else:
+        rows = repository.movement_rows(session, tenant, None, until, currency, customers)
+        found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
     first, last = metrics.month_index(start), metrics.month_index(end)
     known = metrics.month_index(until)
     return [

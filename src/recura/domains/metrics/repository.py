@@ -82,6 +82,14 @@ _FOLDED = "(events.mrr_delta <> 0 OR events.type = 'subscription.updated')"
 StateKey = tuple[str, bool, str, str]  # account, livemode, customer, currency
 
 
+def _stored(stmt: Any) -> Any:
+    """`stmt` reading the rows as stored now. The fold writes them with Core statements
+    (upserts, deletes), which leave the session's copies of rows it read before as they
+    were: a rebuild, one transaction of many batches, would otherwise take a value an
+    earlier batch replaced."""
+    return stmt.execution_options(populate_existing=True)
+
+
 def _by_tenant(model: Any, keys: Collection[tuple[Any, ...]], column: str, at: int) -> Any:
     """A condition matching rows of `keys` (account, livemode first): per tenant, `column`
     among the keys' values at position `at`. Equality on the primary key's leading columns
@@ -110,6 +118,7 @@ def states(session: Session, keys: Collection[StateKey]) -> list[MetricCustomerS
     stmt = select(MetricCustomerState).where(
         _by_tenant(MetricCustomerState, wanted, "customer_id", 2)
     )
+    stmt = _stored(stmt)
     return [
         row
         for row in session.scalars(stmt)
@@ -150,6 +159,7 @@ def movements_at(session: Session, keys: Collection[MovementKey]) -> list[MrrMov
         _by_tenant(MrrMovement, wanted, "customer_id", 4),
         MrrMovement.day.in_(sorted({k[2] for k in wanted})),
     )
+    stmt = _stored(stmt)
     return [
         row
         for row in session.scalars(stmt)
@@ -206,6 +216,7 @@ def movements_of(session: Session, keys: Collection[StateKey]) -> list[MrrMoveme
         return []
     wanted = set(keys)
     stmt = select(MrrMovement).where(_by_tenant(MrrMovement, wanted, "customer_id", 2))
+    stmt = _stored(stmt)
     return [
         row
         for row in session.scalars(stmt)
@@ -219,6 +230,7 @@ def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[Mrr
         return []
     wanted = set(keys)
     stmt = select(MrrMonthMovement).where(_by_tenant(MrrMonthMovement, wanted, "customer_id", 2))
+    stmt = _stored(stmt)
     return [
         row
         for row in session.scalars(stmt)
@@ -439,6 +451,19 @@ def spend_between(
         a.month >= start, a.month <= end
     )
     return [tuple(row) for row in session.execute(stmt.order_by(a.month, a.channel))]  # type: ignore[misc]
+
+
+def moved_between(session: Session, tenant: Tenant, currency: str, start: date, end: date) -> bool:
+    """Whether any customer moved in one currency on a day in [start, end]."""
+    t = MetricRollupDaily
+    stmt = select(t.day).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        t.currency == currency,
+        t.day >= start,
+        t.day <= end,
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
 
 
 def month_totals(
