@@ -15,11 +15,13 @@ are read whole.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import accumulate
 
 from sqlalchemy.orm import Session
 
@@ -94,18 +96,22 @@ def flows(
         net[row.day] += row.new + row.expansion + row.contraction + row.churn + row.reactivation
         paying[row.day] += row.new_customers + row.reactivation_customers - row.churn_customers
     days = sorted(net)
-    months: dict[date, list[MonthTotals]] | None = None
+    # Running sums over the days with movements: a period's opening is one look-up.
+    running_net = [0, *accumulate(net[d] for d in days)]
+    running_paying = [0, *accumulate(paying[d] for d in days)]
+    months: dict[date, MonthTotals] | None = None
     rows: list[Movement] | None = None
     found = []
     for first, last in periods:
-        opening = sum(net[d] for d in days if d < first)
-        at_start = sum(paying[d] for d in days if d < first)
-        at_end = sum(paying[d] for d in days if d <= last)
+        opening = running_net[bisect_left(days, first)]
+        at_start = running_paying[bisect_left(days, first)]
+        at_end = running_paying[bisect_right(days, last)]
         if granularity is Granularity.MONTH and _as_whole_month(days, first, last):
             if months is None:
-                months = _month_totals(session, tenant, end, currency)
+                months = _month_totals(session, tenant, start, end, currency)
+            month = months.get(first.replace(day=1))
             flow = metrics.month_flow(
-                Money(opening, currency), at_start, months.get(first.replace(day=1), [])
+                Money(opening, currency), at_start, [] if month is None else [month]
             )
             found.append(FlowPoint(first, last, flow, None, at_end))
             continue
@@ -136,25 +142,31 @@ def _as_whole_month(days: Sequence[date], first: date, last: date) -> bool:
     """Whether [first, last] holds all of its month's movements (no day of the month
     outside it has any), so the month's totals are its flow."""
     month_start, month_end = first.replace(day=1), _month_end(first)
-    return not any(month_start <= d < first or last < d <= month_end for d in days)
+    before = bisect_left(days, first) - bisect_left(days, month_start)
+    after = bisect_right(days, month_end) - bisect_right(days, last)
+    return before == 0 and after == 0
 
 
 def _month_totals(
-    session: Session, tenant: Tenant, until: date, currency: str
-) -> dict[date, list[MonthTotals]]:
-    """month -> its totals (one per cohort), of the months up to `until`'s."""
-    found: dict[date, list[MonthTotals]] = defaultdict(list)
-    for row in repository.month_totals(session, tenant, until, currency):
-        found[row.month].append(_totals(row))
-    return found
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> dict[date, MonthTotals]:
+    """month -> its totals (every cohort's), of the months from `start`'s to `end`'s."""
+    return {
+        month: _totals(values)
+        for month, values in repository.month_sums(session, tenant, start, end, currency).items()
+    }
 
 
-def _totals(row: MetricRollupMonthly) -> MonthTotals:
+def _totals(values: Mapping[str, int]) -> MonthTotals:
     return MonthTotals(
-        {MovementType(t): getattr(row, t) for t in repository.TYPES},
-        {MovementType(t): getattr(row, f"{t}_customers") for t in repository.TYPES},
-        row.joined,
+        {MovementType(t): values[t] for t in repository.TYPES},
+        {MovementType(t): values[f"{t}_customers"] for t in repository.TYPES},
+        values["joined"],
     )
+
+
+def _row(row: MetricRollupMonthly) -> dict[str, int]:
+    return {name: getattr(row, name) for name in repository.MONTH_TOTALS}
 
 
 def _filtered(
@@ -359,9 +371,10 @@ def cohorts(
         session, tenant, currency, after, _month_end(until)
     ):
         # `until`'s month holds nothing after it: the monthly totals are the cohorts'.
+        signed_up = (start.replace(day=1), end)
         cells = {
-            (row.month, row.cohort): _totals(row)
-            for row in repository.month_totals(session, tenant, until, currency)
+            (row.month, row.cohort): _totals(_row(row))
+            for row in repository.month_totals(session, tenant, signed_up, until, currency)
         }
         found = metrics.cohorts_from_totals(cells, until)
     else:

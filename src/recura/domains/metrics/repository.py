@@ -210,32 +210,36 @@ def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
-def movements_of(session: Session, keys: Collection[StateKey]) -> list[MrrMovement]:
-    """Every movement of the customers of `keys` (in their currencies), whole history."""
+# (account, livemode, customer, currency, day, type, amount)
+StoredMovement = tuple[str, bool, str, str, date, str, int]
+# (account, livemode, customer, currency, month, cohort, type, amount)
+StoredMonthMovement = tuple[str, bool, str, str, date, date, str | None, int]
+
+
+def movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMovement]:
+    """Every movement of the customers of `keys` (in their currencies), whole history, as
+    plain rows."""
     if not keys:
         return []
     wanted = set(keys)
-    stmt = select(MrrMovement).where(_by_tenant(MrrMovement, wanted, "customer_id", 2))
-    stmt = _stored(stmt)
-    return [
-        row
-        for row in session.scalars(stmt)
-        if (row.account_id, row.livemode, row.customer_id, row.currency) in wanted
-    ]
+    m = MrrMovement
+    stmt = select(
+        m.account_id, m.livemode, m.customer_id, m.currency, m.day, m.type, m.amount
+    ).where(_by_tenant(m, wanted, "customer_id", 2))
+    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]  # type: ignore[misc]
 
 
-def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[MrrMonthMovement]:
-    """Every month movement of the customers of `keys` (in their currencies)."""
+def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMonthMovement]:
+    """Every month movement of the customers of `keys` (in their currencies), as plain
+    rows."""
     if not keys:
         return []
     wanted = set(keys)
-    stmt = select(MrrMonthMovement).where(_by_tenant(MrrMonthMovement, wanted, "customer_id", 2))
-    stmt = _stored(stmt)
-    return [
-        row
-        for row in session.scalars(stmt)
-        if (row.account_id, row.livemode, row.customer_id, row.currency) in wanted
-    ]
+    m = MrrMonthMovement
+    stmt = select(
+        m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort, m.type, m.amount
+    ).where(_by_tenant(m, wanted, "customer_id", 2))
+    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]  # type: ignore[misc]
 
 
 MonthKey = tuple[str, bool, str, date, str]  # account, livemode, currency, month, customer
@@ -467,17 +471,42 @@ def moved_between(session: Session, tenant: Tenant, currency: str, start: date, 
 
 
 def month_totals(
-    session: Session, tenant: Tenant, until: date, currency: str
+    session: Session, tenant: Tenant, cohorts: tuple[date, date], until: date, currency: str
 ) -> Sequence[MetricRollupMonthly]:
-    """The tenant's monthly totals (every cohort) of the months up to `until`'s."""
+    """The tenant's monthly totals of the cohorts of the months in `cohorts` (first days),
+    of the months up to `until`'s."""
     t = MetricRollupMonthly
     stmt = select(t).where(
         t.account_id == tenant.account_id,
         t.livemode == tenant.livemode,
         t.currency == currency,
+        t.cohort >= cohorts[0],
+        t.cohort <= cohorts[1],
         t.month <= until,
     )
     return session.scalars(stmt.order_by(t.month, t.cohort)).all()
+
+
+def month_sums(
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> dict[date, dict[str, int]]:
+    """month -> its totals summed over the cohorts, of the months from `start`'s to `end`."""
+    t = MetricRollupMonthly
+    stmt = (
+        select(t.month, *(func.sum(t.__table__.c[name]) for name in MONTH_TOTALS))
+        .where(
+            t.account_id == tenant.account_id,
+            t.livemode == tenant.livemode,
+            t.currency == currency,
+            t.month >= start.replace(day=1),
+            t.month <= end,
+        )
+        .group_by(t.month)
+    )
+    return {
+        row[0]: {name: int(value) for name, value in zip(MONTH_TOTALS, row[1:], strict=True)}
+        for row in session.execute(stmt)
+    }
 
 
 def new_by_channel(

@@ -196,9 +196,11 @@ def _fold_months(
     """Recompute the month movements of the customers of `keys` from their day movements
     (as now written); store the changed ones and add the difference to the totals."""
     history: dict[tuple[str, bool], list[Movement]] = defaultdict(list)
-    for row in repository.movements_of(session, keys):
-        history[(row.account_id, row.livemode)].append(
-            Movement(row.day, row.customer_id, row.currency, MovementType(row.type), row.amount)
+    for account, live, customer, currency, day, kind, amount in repository.movements_of(
+        session, keys
+    ):
+        history[(account, live)].append(
+            Movement(day, customer, currency, MovementType(kind), amount)
         )
     new: dict[MonthKey, MonthMovement] = {}
     for (account, live), found in history.items():
@@ -206,17 +208,7 @@ def _fold_months(
             new[(account, live, m.currency, m.month, m.customer)] = m
     old: dict[MonthKey, MonthMovement] = {}
     for stored in repository.month_movements_of(session, keys):
-        kind = None if stored.type is None else MovementType(stored.type)
-        key = (
-            stored.account_id,
-            stored.livemode,
-            stored.currency,
-            stored.month,
-            stored.customer_id,
-        )
-        old[key] = MonthMovement(
-            stored.month, stored.customer_id, stored.currency, stored.cohort, kind, stored.amount
-        )
+        old[(stored[0], stored[1], stored[3], stored[4], stored[2])] = _month_movement(stored)
     totals: dict[tuple[str, bool, str, date, date], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(repository.MONTH_TOTALS, 0)
     )
@@ -246,6 +238,12 @@ def _fold_months(
             if any(values.values())
         ],
     )
+
+
+def _month_movement(stored: repository.StoredMonthMovement) -> MonthMovement:
+    _, _, customer, currency, month, cohort, kind, amount = stored
+    moved = None if kind is None else MovementType(kind)
+    return MonthMovement(month, customer, currency, cohort, moved, amount)
 
 
 def _month_row(key: MonthKey, movement: MonthMovement) -> dict[str, Any]:
