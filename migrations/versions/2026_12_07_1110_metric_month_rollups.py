@@ -1,4 +1,4 @@
-"""metrics: per-customer month movements and monthly totals per cohort
+"""metrics: per-customer month movements, monthly totals per cohort, acquisitions per channel
 
 The new tables are filled by folding the event log again: the existing rollups are
 cleared and the fold's cursor goes back to the start, as `recura metrics rebuild` does.
@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column('cohort', sa.Date(), nullable=False),
         sa.Column('type', sa.String(length=16), nullable=True),
         sa.Column('amount', sa.BigInteger(), nullable=False),
+        sa.Column('channel', sa.String(length=40), nullable=True),
         _account('mrr_month_movements'),
         sa.PrimaryKeyConstraint(
             'account_id',
@@ -74,6 +75,24 @@ def upgrade() -> None:
             'month',
             'customer_id',
             name='pk_mrr_month_movements',
+        ),
+    )
+    op.create_table(
+        'metric_acquisitions_monthly',
+        sa.Column('account_id', sa.String(length=40), nullable=False),
+        sa.Column('livemode', sa.Boolean(), nullable=False),
+        sa.Column('currency', sa.String(length=3), nullable=False),
+        sa.Column('month', sa.Date(), nullable=False),
+        sa.Column('channel', sa.String(length=40), nullable=False),
+        sa.Column('customers', sa.Integer(), nullable=False),
+        _account('metric_acquisitions_monthly'),
+        sa.PrimaryKeyConstraint(
+            'account_id',
+            'livemode',
+            'currency',
+            'month',
+            'channel',
+            name='pk_metric_acquisitions_monthly',
         ),
     )
     op.create_index(
@@ -86,5 +105,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_mrr_month_movements_customer', table_name='mrr_month_movements')
+    op.drop_table('metric_acquisitions_monthly')
     op.drop_table('mrr_month_movements')
     op.drop_table('metric_rollups_monthly')

@@ -1,7 +1,8 @@
 """The month rollups on both backends against the definition: a random history of MRR
 changes (some folded late), folded in small pieces, gives the monthly flows behind churn,
-LTV and CAC, and the cohorts, exactly as `core.metrics` defines them over the stored day
-movements; a rebuild gives the same rows, and a settings change recounts them."""
+LTV and CAC (with the customers acquired per channel), and the cohorts, exactly as
+`core.metrics` defines them over the stored day movements; a rebuild gives the same rows,
+after customers change channel too, and a settings change recounts them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura import ids
 from recura.core import metrics
 from recura.core.metrics import Movement, MovementType
-from recura.db.models import Event, MetricRollupMonthly, MrrMonthMovement, MrrMovement
+from recura.db.models import (
+    Customer,
+    Event,
+    MetricAcquisitionMonthly,
+    MetricRollupMonthly,
+    MrrMonthMovement,
+    MrrMovement,
+)
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
@@ -28,14 +36,17 @@ from tests.conftest import Api, Merchant
 START = datetime(2025, 1, 3, 12, tzinfo=UTC)
 DAYS = 420
 PRICES = (0, 1900, 4900, 9900)
+CHANNELS = ("google_ads", "newsletter", None)
 
 
-def changes(rng: random.Random) -> list[tuple[datetime, str, str, int, bool, bool]]:
+def changes(
+    rng: random.Random, customers: list[str]
+) -> list[tuple[datetime, str, str, int, bool, bool]]:
     """(when, customer, subscription, MRR delta, set to end, canceled) of 30 subscriptions
-    of 12 customers, each moving between prices, some set to end at period end."""
+    of the customers, each moving between prices, some set to end at period end."""
     found = []
     for n in range(30):
-        customer, sub = f"cus_m{rng.randrange(12)}", f"sub_m{n}"
+        customer, sub = rng.choice(customers), f"sub_m{n}"
         at = START + timedelta(days=rng.uniform(0, DAYS))
         mrr = 0
         for _ in range(rng.randrange(1, 6)):
@@ -51,9 +62,17 @@ def changes(rng: random.Random) -> list[tuple[datetime, str, str, int, bool, boo
     return found
 
 
-def seed(factory: sessionmaker[Session], tenant: Tenant, rng: random.Random) -> None:
+def seed(api: Api, factory: sessionmaker[Session], tenant: Tenant, rng: random.Random) -> list[str]:
+    """12 customers, some with an acquisition channel, and their history's events."""
+    customers = []
+    for n in range(12):
+        channel = rng.choice(CHANNELS)
+        body = {"email": f"m{n}@example.ro", "name": f"M {n}"}
+        if channel is not None:
+            body["acquisition_channel"] = channel
+        customers.append(api.ok("POST", "/v1/customers", 201, json=body)["id"])
     with unit_of_work(factory) as session:
-        for at, customer, sub, delta, ending, canceled in changes(rng):
+        for at, customer, sub, delta, ending, canceled in changes(rng, customers):
             data = {
                 "id": sub,
                 "customer": customer,
@@ -63,6 +82,7 @@ def seed(factory: sessionmaker[Session], tenant: Tenant, rng: random.Random) -> 
             kind = EventType.SUBSCRIPTION_UPDATED
             row = events.json_row(tenant, kind, data, at, mrr_delta=delta, mrr_currency="RON")
             session.add(Event(id=ids.new_id("event"), **row))
+    return customers
 
 
 def fold_all(factory: sessionmaker[Session], limit: int) -> None:
@@ -81,7 +101,7 @@ def day_movements(session: Session, tenant: Tenant) -> list[Movement]:
 
 def month_rows(session: Session, tenant: Tenant) -> dict[str, list[tuple[Any, ...]]]:
     found: dict[str, list[tuple[Any, ...]]] = {}
-    for model in (MrrMonthMovement, MetricRollupMonthly):
+    for model in (MrrMonthMovement, MetricRollupMonthly, MetricAcquisitionMonthly):
         rows = session.scalars(select(model).where(model.account_id == tenant.account_id))
         columns = [c.name for c in model.__table__.columns]
         found[model.__tablename__] = sorted(
@@ -113,6 +133,21 @@ def check_against_the_definition(session: Session, tenant: Tenant) -> None:
             assert p.flow == expected, (p.start, p.end)
             paying = metrics.standings(found, "RON", after)
             assert p.customers_at_end == sum(1 for s in paying.values() if s.mrr > 0)
+    channel_of = {
+        c.id: c.acquisition_channel
+        for c in session.scalars(select(Customer).where(Customer.account_id == tenant.account_id))
+    }
+    economics = ratios.unit_economics(session, tenant, first, last, "RON")
+    assert any(u.channels for u in economics)
+    for u in economics:
+        _, netted = metrics.period_flow(found, "RON", u.start, u.end + timedelta(days=1), chosen)
+        brought: dict[str, int] = {}
+        for x in netted:
+            channel = channel_of.get(x.customer)
+            if x.type is MovementType.NEW and channel is not None:
+                brought[channel] = brought.get(channel, 0) + 1
+        assert u.acquired == sum(1 for x in netted if x.type is MovementType.NEW)
+        assert {c.channel: c.acquired for c in u.channels} == brought
     for until in (last, last - timedelta(days=100), first + timedelta(days=200)):
         rows = ratios.cohorts(session, tenant, first, last, until, "RON")
         expected_cohorts = metrics.cohorts_of(found, "RON", until)
@@ -125,7 +160,7 @@ def test_month_rollups_equal_the_definition(
 ) -> None:
     tenant = Tenant(merchant.account_id, livemode=False)
     rng = random.Random(seed_value)
-    seed(session_factory, tenant, rng)
+    customers = seed(api, session_factory, tenant, rng)
     fold_all(session_factory, limit=rng.choice([3, 7, 50]))
     with unit_of_work(session_factory) as session:
         check_against_the_definition(session, tenant)
@@ -134,9 +169,20 @@ def test_month_rollups_equal_the_definition(
         rollups.rebuild(session, tenant)
     with unit_of_work(session_factory) as session:
         assert month_rows(session, tenant) == pieces
+    # Customers change channel: their new business is counted under the new one.
+    changed = ("referral", None, "newsletter", "google_ads")
+    for customer, channel in zip(customers[:4], changed, strict=True):
+        api.ok("PATCH", f"/v1/customers/{customer}", json={"acquisition_channel": channel})
+    with unit_of_work(session_factory) as session:
+        check_against_the_definition(session, tenant)
+        moved = month_rows(session, tenant)
+    with unit_of_work(session_factory) as session:
+        rollups.rebuild(session, tenant)
+    with unit_of_work(session_factory) as session:
+        assert month_rows(session, tenant) == moved
     # A folded setting changed: the account's month rollups are recounted with it.
     settings = {"churn_timing": "cancellation", "reactivation_window_days": 20}
     api.ok("PATCH", "/v1/account", json={"metric_settings": settings})
     with unit_of_work(session_factory) as session:
         check_against_the_definition(session, tenant)
-        assert month_rows(session, tenant) != pieces
+        assert month_rows(session, tenant) != moved

@@ -12,8 +12,7 @@ class MrrMonthMovement(Base):
     """A customer's movements of one calendar month in one currency, netted over the month
     (`core.metrics.MonthMovement`; `type` null: they net to nothing, kept for the month it
     joined its cohort). What each monthly total is made of: the fold replaces a
-    customer's rows and adds the difference to the totals, and CAC per channel counts the
-    new customers of a month by their channel."""
+    customer's rows and adds the difference to the totals."""
 
     __tablename__ = "mrr_month_movements"
     __table_args__ = (
@@ -28,3 +27,6 @@ class MrrMonthMovement(Base):
     cohort: Mapped[date] = mapped_column(Date)
     type: Mapped[str | None] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)
+    # The customer's acquisition channel when the row was written (or last re-channeled):
+    # the channel its new business is counted under in `metric_acquisitions_monthly`.
+    channel: Mapped[str | None] = mapped_column(String(40))

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_
+from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from recura.db.models import (
     AcquisitionSpend,
     Customer,
     Event,
+    MetricAcquisitionMonthly,
     MetricCursor,
     MetricCustomerState,
     MetricRollupDaily,
@@ -212,8 +213,8 @@ def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 # (account, livemode, customer, currency, day, type, amount)
 StoredMovement = tuple[str, bool, str, str, date, str, int]
-# (account, livemode, customer, currency, month, cohort, type, amount)
-StoredMonthMovement = tuple[str, bool, str, str, date, date, str | None, int]
+# (account, livemode, customer, currency, month, cohort, type, amount, channel)
+StoredMonthMovement = tuple[str, bool, str, str, date, date, str | None, int, str | None]
 
 
 def movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMovement]:
@@ -236,9 +237,10 @@ def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[Sto
         return []
     wanted = set(keys)
     m = MrrMonthMovement
-    stmt = select(
-        m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort, m.type, m.amount
-    ).where(_by_tenant(m, wanted, "customer_id", 2))
+    columns = (m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort)
+    stmt = select(*columns, m.type, m.amount, m.channel).where(
+        _by_tenant(m, wanted, "customer_id", 2)
+    )
     return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]  # type: ignore[misc]
 
 
@@ -258,7 +260,7 @@ def replace_month_movements(
         insert = _dialect(session).insert(m)
         stmt = insert.on_conflict_do_update(
             index_elements=["account_id", "livemode", "currency", "month", "customer_id"],
-            set_={name: insert.excluded[name] for name in ("cohort", "type", "amount")},
+            set_={name: insert.excluded[name] for name in ("cohort", "type", "amount", "channel")},
         )
         session.execute(stmt, list(rows))
 
@@ -284,6 +286,70 @@ def add_to_month_totals(session: Session, rows: Sequence[dict[str, Any]]) -> Non
     )
 
 
+def channels_for(session: Session, keys: Collection[StateKey]) -> dict[tuple[str, str], str]:
+    """(account, customer) -> acquisition channel, of the customers of `keys` that have
+    one."""
+    if not keys:
+        return {}
+    c = Customer
+    stmt = select(c.account_id, c.id, c.acquisition_channel).where(
+        _by_tenant(c, keys, "id", 2), c.acquisition_channel.is_not(None)
+    )
+    return {
+        (account, customer): str(channel) for account, customer, channel in session.execute(stmt)
+    }
+
+
+def add_to_acquisitions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add each row's customers to its month and channel's count (made if missing); then
+    drop the touched ones left at zero."""
+    if not rows:
+        return
+    t = MetricAcquisitionMonthly
+    insert = _dialect(session).insert(t)
+    stmt = insert.on_conflict_do_update(
+        index_elements=["account_id", "livemode", "currency", "month", "channel"],
+        set_={"customers": t.__table__.c.customers + insert.excluded.customers},
+    )
+    session.execute(stmt, list(rows))
+    keys = [(r["account_id"], r["livemode"], r["currency"], r["month"], r["channel"]) for r in rows]
+    cols = (t.account_id, t.livemode, t.currency, t.month, t.channel)
+    session.execute(
+        delete(t)
+        .where(tuple_(*cols).in_(keys), t.customers == 0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def new_months_of(
+    session: Session, tenant: Tenant, customer: str
+) -> list[tuple[str, date, str | None]]:
+    """The months a customer was netted as new business: (currency, month, channel)."""
+    m = MrrMonthMovement
+    stmt = select(m.currency, m.month, m.channel).where(
+        m.account_id == tenant.account_id,
+        m.livemode == tenant.livemode,
+        m.customer_id == customer,
+        m.type == "new",
+    )
+    return [(currency, month, channel) for currency, month, channel in session.execute(stmt)]
+
+
+def set_channel(session: Session, tenant: Tenant, customer: str, channel: str | None) -> None:
+    """Record `channel` on every month movement of the customer."""
+    m = MrrMonthMovement
+    stmt = (
+        update(m)
+        .where(
+            m.account_id == tenant.account_id,
+            m.livemode == tenant.livemode,
+            m.customer_id == customer,
+        )
+        .values(channel=channel)
+    )
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
 def clear(session: Session, tenant: Tenant | None) -> None:
     """Forget the rollups (of one tenant, or all) before a rebuild."""
     models = (
@@ -292,6 +358,7 @@ def clear(session: Session, tenant: Tenant | None) -> None:
         MetricRollupDaily,
         MrrMonthMovement,
         MetricRollupMonthly,
+        MetricAcquisitionMonthly,
     )
     for model in models:
         stmt = delete(model)
@@ -512,21 +579,14 @@ def month_sums(
 def new_by_channel(
     session: Session, tenant: Tenant, start: date, end: date, currency: str
 ) -> list[tuple[date, str, int]]:
-    """Customers netted as new business in the months [start, end] counted per month and
-    their acquisition channel (of those that have one), by the database."""
-    m, c = MrrMonthMovement, Customer
-    stmt = (
-        select(m.month, c.acquisition_channel, func.count())
-        .join(c, and_(c.account_id == m.account_id, c.id == m.customer_id))
-        .where(
-            m.account_id == tenant.account_id,
-            m.livemode == tenant.livemode,
-            m.currency == currency,
-            m.month >= start,
-            m.month <= end,
-            m.type == "new",
-            c.acquisition_channel.is_not(None),
-        )
-        .group_by(m.month, c.acquisition_channel)
+    """Customers netted as new business in the months from `start`'s to `end`, counted per
+    month and acquisition channel (of those that have one)."""
+    t = MetricAcquisitionMonthly
+    stmt = select(t.month, t.channel, t.customers).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        t.currency == currency,
+        t.month >= start.replace(day=1),
+        t.month <= end,
     )
-    return [(month, str(channel), int(count)) for month, channel, count in session.execute(stmt)]
+    return [(month, channel, int(count)) for month, channel, count in session.execute(stmt)]

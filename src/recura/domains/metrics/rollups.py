@@ -194,7 +194,8 @@ def _fold_months(
     session: Session, keys: set[StateKey], folded_with: dict[str, MetricSettings]
 ) -> None:
     """Recompute the month movements of the customers of `keys` from their day movements
-    (as now written); store the changed ones and add the difference to the totals."""
+    (as now written); store the changed ones and add the difference to the totals and to
+    the acquisitions per channel."""
     history: dict[tuple[str, bool], list[Movement]] = defaultdict(list)
     for account, live, customer, currency, day, kind, amount in repository.movements_of(
         session, keys
@@ -202,33 +203,40 @@ def _fold_months(
         history[(account, live)].append(
             Movement(day, customer, currency, MovementType(kind), amount)
         )
-    new: dict[MonthKey, MonthMovement] = {}
+    channels = repository.channels_for(session, keys)
+    new: dict[MonthKey, tuple[MonthMovement, str | None]] = {}
     for (account, live), found in history.items():
         for m in metrics.month_movements(found, folded_with[account]):
-            new[(account, live, m.currency, m.month, m.customer)] = m
-    old: dict[MonthKey, MonthMovement] = {}
+            channel = channels.get((account, m.customer))
+            new[(account, live, m.currency, m.month, m.customer)] = (m, channel)
+    old: dict[MonthKey, tuple[MonthMovement, str | None]] = {}
     for stored in repository.month_movements_of(session, keys):
         old[(stored[0], stored[1], stored[3], stored[4], stored[2])] = _month_movement(stored)
     totals: dict[tuple[str, bool, str, date, date], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(repository.MONTH_TOTALS, 0)
     )
+    acquired: dict[tuple[str, bool, str, date, str], int] = defaultdict(int)
     for key in old.keys() | new.keys():
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
-        for movement, sign in ((before, -1), (after, 1)):
-            if movement is None:
+        for found_row, sign in ((before, -1), (after, 1)):
+            if found_row is None:
                 continue
-            sums = totals[(key[0], key[1], key[2], key[3], movement.cohort)]
+            movement, channel = found_row
+            account, live, currency, month, _ = key
+            sums = totals[(account, live, currency, month, movement.cohort)]
             if movement.type is not None:
                 sums[movement.type.value] += sign * movement.amount
                 sums[f"{movement.type.value}_customers"] += sign
             sums["joined"] += sign * movement.joined
+            if movement.type is MovementType.NEW and channel is not None:
+                acquired[(account, live, currency, month, channel)] += sign
     changed = [k for k in new if old.get(k) != new[k]]
     repository.replace_month_movements(
         session,
         [k for k in old if k not in new],
-        [_month_row(k, new[k]) for k in changed],
+        [_month_row(k, *new[k]) for k in changed],
     )
     repository.add_to_month_totals(
         session,
@@ -238,15 +246,41 @@ def _fold_months(
             if any(values.values())
         ],
     )
+    repository.add_to_acquisitions(session, _acquisition_rows(acquired))
 
 
-def _month_movement(stored: repository.StoredMonthMovement) -> MonthMovement:
-    _, _, customer, currency, month, cohort, kind, amount = stored
+def rechannel(session: Session, tenant: Tenant, customer: str, channel: str | None) -> None:
+    """A customer's acquisition channel changed: count the new business it brought under
+    the new channel. Holds the fold's cursor, so a batch folding this customer with the
+    channel it read cannot commit around it."""
+    repository.lock_cursor(session, CURSOR)
+    moved: dict[tuple[str, bool, str, date, str], int] = defaultdict(int)
+    for currency, month, before in repository.new_months_of(session, tenant, customer):
+        if before is not None:
+            moved[(tenant.account_id, tenant.livemode, currency, month, before)] -= 1
+        if channel is not None:
+            moved[(tenant.account_id, tenant.livemode, currency, month, channel)] += 1
+    repository.set_channel(session, tenant, customer, channel)
+    repository.add_to_acquisitions(session, _acquisition_rows(moved))
+
+
+def _acquisition_rows(counts: dict[tuple[str, bool, str, date, str], int]) -> list[dict[str, Any]]:
+    return [
+        {"account_id": a, "livemode": lm, "currency": c, "month": mo, "channel": ch, "customers": n}
+        for (a, lm, c, mo, ch), n in counts.items()
+        if n
+    ]
+
+
+def _month_movement(
+    stored: repository.StoredMonthMovement,
+) -> tuple[MonthMovement, str | None]:
+    _, _, customer, currency, month, cohort, kind, amount, channel = stored
     moved = None if kind is None else MovementType(kind)
-    return MonthMovement(month, customer, currency, cohort, moved, amount)
+    return MonthMovement(month, customer, currency, cohort, moved, amount), channel
 
 
-def _month_row(key: MonthKey, movement: MonthMovement) -> dict[str, Any]:
+def _month_row(key: MonthKey, movement: MonthMovement, channel: str | None) -> dict[str, Any]:
     account, live, currency, month, customer = key
     return {
         "account_id": account,
@@ -257,6 +291,7 @@ def _month_row(key: MonthKey, movement: MonthMovement) -> dict[str, Any]:
         "cohort": movement.cohort,
         "type": None if movement.type is None else movement.type.value,
         "amount": movement.amount,
+        "channel": channel,
     }
 
 
