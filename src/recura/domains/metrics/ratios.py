@@ -299,8 +299,8 @@ def _acquired_by_channel(
     session: Session, tenant: Tenant, points: Sequence[FlowPoint], currency: str
 ) -> dict[date, dict[str, int]]:
     """Each period's customers acquired (netted new business) counted per acquisition
-    channel: counted by the database from the month movements for a period whose flow came
-    from the month's totals, from the period's netted movements otherwise."""
+    channel: the month's counts (`metric_acquisitions_monthly`) for a period whose flow
+    came from the month's totals, its netted movements' customers otherwise."""
     found: dict[date, dict[str, int]] = defaultdict(dict)
     from_months = [p for p in points if p.netted is None]
     if from_months:
