@@ -28,12 +28,14 @@ __all__ = [
     "Discount",
     "DiscountPolicy",
     "MetricSettings",
+    "MonthMovement",
     "Movement",
     "MovementType",
     "MrrChange",
     "RecurringTerms",
     "fold",
     "fold_day",
+    "month_movements",
     "monthly",
     "movements",
     "subscription_mrr",
@@ -402,6 +404,110 @@ def period_flow(
     return flow, netted
 
 
+@dataclass(frozen=True, slots=True)
+class MonthMovement:
+    """A customer's movements of one calendar month netted as `flow_of` nets them over
+    that month (`type` None: they net to nothing), with its cohort (the month of its first
+    movement). `joined`: this month is its cohort's, so it counts in the cohort's size even
+    when the month nets to nothing. Summed per month and cohort, these give each month's
+    flow and each cohort's rows without reading customers one by one."""
+
+    month: date
+    customer: str
+    currency: str
+    cohort: date
+    type: MovementType | None
+    amount: int
+
+    @property
+    def joined(self) -> bool:
+        return self.month == self.cohort
+
+
+def month_movements(found: Iterable[Movement], settings: MetricSettings) -> list[MonthMovement]:
+    """Each customer's movements netted per calendar month (per currency): a row for every
+    month that nets to a movement, and for the month it joined."""
+    by_customer: dict[tuple[str, str], list[Movement]] = defaultdict(list)
+    for m in found:
+        by_customer[(m.customer, m.currency)].append(m)
+    rows = []
+    for (customer, currency), mine in sorted(by_customer.items()):
+        mine.sort(key=lambda m: m.day)
+        cohort = mine[0].day.replace(day=1)
+        running, earned, churned_on = 0, False, None
+        months: dict[date, list[Movement]] = defaultdict(list)
+        for m in mine:
+            months[m.day.replace(day=1)].append(m)
+        for month in sorted(months):
+            inside = months[month]
+            total = sum(m.amount for m in inside)
+            last = max(m.day for m in inside)
+            state = CustomerState(earned=earned, churned_on=churned_on)
+            kind = classify(running, running + total, state, last, settings)
+            if kind is not None or month == cohort:
+                amount = total if kind is not None else 0
+                rows.append(MonthMovement(month, customer, currency, cohort, kind, amount))
+            running += total
+            earned = True
+            churn_days = [m.day for m in inside if m.type is MovementType.CHURN]
+            if churn_days:
+                churned_on = max(churn_days)
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class MonthTotals:
+    """Month movements summed (of one month, cohort and currency): amount and customers
+    per type, and how many customers joined."""
+
+    amounts: Mapping[MovementType, int]
+    customers: Mapping[MovementType, int]
+    joined: int = 0
+
+    @property
+    def net(self) -> int:
+        return sum(self.amounts.values())
+
+    @property
+    def paying(self) -> int:
+        """How many more customers pay at the month's end than at its start."""
+        started = self.customers.get(MovementType.NEW, 0)
+        started += self.customers.get(MovementType.REACTIVATION, 0)
+        return started - self.customers.get(MovementType.CHURN, 0)
+
+
+def month_totals(rows: Iterable[MonthMovement]) -> dict[tuple[date, date, str], MonthTotals]:
+    """Month movements summed per (month, cohort, currency)."""
+    amounts: dict[tuple[date, date, str], Counter[MovementType]] = defaultdict(Counter)
+    counts: dict[tuple[date, date, str], Counter[MovementType]] = defaultdict(Counter)
+    joined: Counter[tuple[date, date, str]] = Counter()
+    for row in rows:
+        key = (row.month, row.cohort, row.currency)
+        _ = amounts[key], counts[key]  # a joined month that nets to nothing has totals too
+        if row.type is not None:
+            amounts[key][row.type] += row.amount
+            counts[key][row.type] += 1
+        joined[key] += row.joined
+    return {key: MonthTotals(dict(amounts[key]), dict(counts[key]), joined[key]) for key in amounts}
+
+
+def month_flow(opening: Money, customers_at_start: int, found: Iterable[MonthTotals]) -> PeriodFlow:
+    """A calendar month's flow from its totals (every cohort's), the MRR and paying
+    customers at its start: what `flow_of` gives for that month."""
+    amounts: Counter[MovementType] = Counter()
+    counts: Counter[MovementType] = Counter()
+    for totals in found:
+        amounts.update(totals.amounts)
+        counts.update(totals.customers)
+    return PeriodFlow(
+        opening=opening,
+        amounts={t: amounts[t] for t in MOVEMENT_TYPES if counts[t] > 0},
+        customers_at_start=customers_at_start,
+        churned_customers=counts[MovementType.CHURN],
+        new_customers=counts[MovementType.NEW],
+    )
+
+
 def logo_churn_rate(flow: PeriodFlow) -> Fraction | None:
     """Customers lost in the period ÷ customers paying at its start."""
     return ratio(flow.churned_customers, flow.customers_at_start)
@@ -466,8 +572,14 @@ def cac_by_channel(
 ) -> dict[str, Money | None]:
     """CAC per channel: each channel's spend ÷ the customers (customer -> channel) it
     brought in the same month. A channel with customers but no spend is left out."""
-    brought = Counter(acquired.values())
-    return {channel: cac(amount, brought[channel]) for channel, amount in spend.items()}
+    return cac_of_channels(spend, Counter(acquired.values()))
+
+
+def cac_of_channels(
+    spend: Mapping[str, Money], brought: Mapping[str, int]
+) -> dict[str, Money | None]:
+    """`cac_by_channel` from how many customers each channel brought."""
+    return {channel: cac(amount, brought.get(channel, 0)) for channel, amount in spend.items()}
 
 
 def payback_months(
@@ -563,6 +675,40 @@ def cohorts(
             revenue.append(sum(values))
         found.append(Cohort(_month(start), len(members), tuple(counts), tuple(revenue)))
     return found
+
+
+def cohorts_from_totals(
+    found: Mapping[tuple[date, date], MonthTotals], until: date, months: int = COHORT_MONTHS
+) -> list[Cohort]:
+    """`cohorts_of` from the month totals of one currency ((month, cohort) -> totals) with
+    no movement after `until` in its month: a cohort's MRR and paying customers at a
+    month's end are its totals summed up to that month."""
+    last = month_index(until)
+    by_cohort: dict[int, dict[int, MonthTotals]] = defaultdict(dict)
+    for (month, cohort), totals in found.items():
+        if month_index(month) <= last:
+            by_cohort[month_index(cohort)][month_index(month)] = totals
+    cohorts_found = []
+    for start in sorted(by_cohort):
+        cells = by_cohort[start]
+        size = cells[start].joined if start in cells else 0
+        if size == 0:
+            continue
+        counts, revenue = [], []
+        paying, mrr = 0, 0
+        for index in range(start, start + months):
+            if index > last:
+                counts.append(0)
+                revenue.append(0)
+                continue
+            cell = cells.get(index)
+            if cell is not None:
+                paying += cell.paying
+                mrr += cell.net
+            counts.append(paying)
+            revenue.append(mrr)
+        cohorts_found.append(Cohort(_month(start), size, tuple(counts), tuple(revenue)))
+    return cohorts_found
 
 
 def cohort_totals(

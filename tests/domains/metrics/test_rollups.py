@@ -19,6 +19,8 @@ from recura.db.models import (
     MetricCursor,
     MetricCustomerState,
     MetricRollupDaily,
+    MetricRollupMonthly,
+    MrrMonthMovement,
     MrrMovement,
 )
 from recura.db.unit_of_work import unit_of_work
@@ -68,7 +70,14 @@ def movements(session: Session, tenant: Tenant) -> list[tuple[date, str, str, in
 
 def snapshot(session: Session, tenant: Tenant) -> dict[str, list[tuple[Any, ...]]]:
     found: dict[str, list[tuple[Any, ...]]] = {}
-    for model in (MrrMovement, MetricRollupDaily, MetricCustomerState):
+    models = (
+        MrrMovement,
+        MetricRollupDaily,
+        MetricCustomerState,
+        MrrMonthMovement,
+        MetricRollupMonthly,
+    )
+    for model in models:
         rows = session.scalars(select(model).where(model.account_id == tenant.account_id))
         columns = [c.name for c in model.__table__.columns]
         found[model.__tablename__] = sorted(

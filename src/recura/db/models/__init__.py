@@ -39,9 +39,12 @@ from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_pdf import InvoicePdf
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
+from recura.db.models.metric_acquisition_monthly import MetricAcquisitionMonthly
 from recura.db.models.metric_cursor import MetricCursor
 from recura.db.models.metric_customer_state import MetricCustomerState
 from recura.db.models.metric_rollup_daily import MetricRollupDaily
+from recura.db.models.metric_rollup_monthly import MetricRollupMonthly
+from recura.db.models.mrr_month_movement import MrrMonthMovement
 from recura.db.models.mrr_movement import MrrMovement
 from recura.db.models.onboarding_completion import OnboardingCompletion
 from recura.db.models.onboarding_step import OnboardingStep
@@ -108,9 +111,12 @@ __all__ = [
     "InvoicePdf",
     "InvoiceSeries",
     "MeteredCharge",
+    "MetricAcquisitionMonthly",
     "MetricCursor",
     "MetricCustomerState",
     "MetricRollupDaily",
+    "MetricRollupMonthly",
+    "MrrMonthMovement",
     "MrrMovement",
     "OnboardingCompletion",
     "OnboardingStep",

@@ -24,6 +24,7 @@ from recura.domains.customers.schemas import (
     CustomerUpdate,
     VatCheckOut,
 )
+from recura.domains.metrics import rollups
 from recura.ids import new_id
 
 
@@ -102,12 +103,19 @@ def update(
         changes["acquisition"] = sent or None
     if "metadata" in changes:
         customer.metadata_ = merge_metadata(customer.metadata_, changes.pop("metadata"))
+    rechanneled = (
+        "acquisition_channel" in changes
+        and changes["acquisition_channel"] != customer.acquisition_channel
+    )
     for field, value in changes.items():
         setattr(customer, field, value)
     if number_changed:
         vat_checks.schedule(customer, now)
     customer.updated_at = now
     session.flush()
+    if rechanneled:
+        # CAC per channel counts each customer's new business under its channel.
+        rollups.rechannel(session, tenant, customer.id, customer.acquisition_channel)
     return customer
 
 

@@ -5,24 +5,38 @@ retention. Each is `core.metrics`'s definition fed from `mrr_movements` and
 
 Without a filter, the opening MRR and the paying customers at a period's start come from
 the daily totals (a customer's day movement of type new or reactivation starts it paying,
-churn stops it), and only the customers who moved in the period are read one by one.
-With a filter (country, channel) the chosen customers' movements are read whole.
+churn stops it). A month's movements come from its monthly totals (each customer already
+netted over the month by the fold), and cohorts from the monthly totals per cohort: rows
+per month, not per customer. A period that is not a whole month as far as the data goes
+(a week, a day, a month with movements outside a partial period) reads the customers who
+moved in it one by one. With a filter (country, channel) the chosen customers' movements
+are read whole.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import accumulate
 
 from sqlalchemy.orm import Session
 
 from recura.core import metrics
 from recura.core.exchange import NoRateError
-from recura.core.metrics import Cohort, Movement, MovementType, PeriodFlow, Standing
+from recura.core.metrics import (
+    Cohort,
+    MonthTotals,
+    Movement,
+    MovementType,
+    PeriodFlow,
+    Standing,
+)
 from recura.core.money import Money
+from recura.db.models import MetricRollupMonthly
 from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.exchange_rates import service as exchange_rates
@@ -38,12 +52,14 @@ def account_metrics(session: Session, tenant: Tenant) -> AccountMetrics:
 
 @dataclass(frozen=True, slots=True)
 class FlowPoint:
-    """One period of one currency: its flow, and the customers paying at its end."""
+    """One period of one currency: its flow, and the customers paying at its end.
+    `netted`: each customer's movement over the period; None when the flow came from the
+    month's totals (the customers were not read)."""
 
     start: date
     end: date  # last day
     flow: PeriodFlow
-    netted: tuple[Movement, ...]
+    netted: tuple[Movement, ...] | None
     customers_at_end: int
 
     @property
@@ -76,16 +92,34 @@ def flows(
         return _filtered(session, tenant, periods, currency, customers, chosen)
     net: dict[date, int] = defaultdict(int)
     paying: dict[date, int] = defaultdict(int)
-    for row in repository.totals(session, tenant, end, currency):
+    for row in repository.totals(session, tenant, _month_end(end), currency):
         net[row.day] += row.new + row.expansion + row.contraction + row.churn + row.reactivation
         paying[row.day] += row.new_customers + row.reactivation_customers - row.churn_customers
     days = sorted(net)
-    rows = [_movement(r) for r in repository.movement_rows(session, tenant, start, end, currency)]
+    # Running sums over the days with movements: a period's opening is one look-up.
+    running_net = [0, *accumulate(net[d] for d in days)]
+    running_paying = [0, *accumulate(paying[d] for d in days)]
+    months: dict[date, MonthTotals] | None = None
+    rows: list[Movement] | None = None
     found = []
     for first, last in periods:
-        opening = sum(net[d] for d in days if d < first)
-        at_start = sum(paying[d] for d in days if d < first)
-        at_end = sum(paying[d] for d in days if d <= last)
+        opening = running_net[bisect_left(days, first)]
+        at_start = running_paying[bisect_left(days, first)]
+        at_end = running_paying[bisect_right(days, last)]
+        if granularity is Granularity.MONTH and _as_whole_month(days, first, last):
+            if months is None:
+                months = _month_totals(session, tenant, start, end, currency)
+            month = months.get(first.replace(day=1))
+            flow = metrics.month_flow(
+                Money(opening, currency), at_start, [] if month is None else [month]
+            )
+            found.append(FlowPoint(first, last, flow, None, at_end))
+            continue
+        if rows is None:
+            rows = [
+                _movement(r)
+                for r in repository.movement_rows(session, tenant, start, end, currency)
+            ]
         before = {
             customer: Standing(total, churned)
             for customer, total, churned in repository.standings_of_movers(
@@ -98,6 +132,41 @@ def flows(
         )
         found.append(FlowPoint(first, last, flow, tuple(netted), at_end))
     return found
+
+
+def _month_end(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _as_whole_month(days: Sequence[date], first: date, last: date) -> bool:
+    """Whether [first, last] holds all of its month's movements (no day of the month
+    outside it has any), so the month's totals are its flow."""
+    month_start, month_end = first.replace(day=1), _month_end(first)
+    before = bisect_left(days, first) - bisect_left(days, month_start)
+    after = bisect_right(days, month_end) - bisect_right(days, last)
+    return before == 0 and after == 0
+
+
+def _month_totals(
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> dict[date, MonthTotals]:
+    """month -> its totals (every cohort's), of the months from `start`'s to `end`'s."""
+    return {
+        month: _totals(values)
+        for month, values in repository.month_sums(session, tenant, start, end, currency).items()
+    }
+
+
+def _totals(values: Mapping[str, int]) -> MonthTotals:
+    return MonthTotals(
+        {MovementType(t): values[t] for t in repository.TYPES},
+        {MovementType(t): values[f"{t}_customers"] for t in repository.TYPES},
+        values["joined"],
+    )
+
+
+def _row(row: MetricRollupMonthly) -> dict[str, int]:
+    return {name: getattr(row, name) for name in repository.MONTH_TOTALS}
 
 
 def _filtered(
@@ -179,27 +248,21 @@ def unit_economics(
         last = next((p.end for p in points if p.start <= month <= p.end), month)
         converted = _convert(session, tenant, Money(amount, spent_in), currency, last)
         spend[month][spent_on] += converted.minor
-    acquired_customers = {
-        m.customer for p in points for m in p.netted if m.type is MovementType.NEW
-    }
-    channel_of = repository.channels_of(session, tenant, acquired_customers)
+    brought_in = _acquired_by_channel(session, tenant, points, currency)
     found = []
     for p in points:
         s = chosen.settings
         arpa = metrics.arpa(p.closing, p.customers_at_end)
         churn = metrics.logo_churn_rate(p.flow)
         ltv = metrics.ltv(arpa, churn, s)
-        new = [m.customer for m in p.netted if m.type is MovementType.NEW]
-        by_channel = {c: channel_of[c] for c in new if c in channel_of}
+        acquired = p.flow.new_customers
+        brought = brought_in[p.start]
         spent = spend.get(p.start.replace(day=1), {})
         total_spend = Money(sum(spent.values()), currency)
-        cac = metrics.cac(total_spend, len(new)) if spent else None
-        per_channel = metrics.cac_by_channel(
-            {k: Money(v, currency) for k, v in spent.items()}, by_channel
+        cac = metrics.cac(total_spend, acquired) if spent else None
+        per_channel = metrics.cac_of_channels(
+            {k: Money(v, currency) for k, v in spent.items()}, brought
         )
-        brought: dict[str, int] = defaultdict(int)
-        for c in by_channel.values():
-            brought[c] += 1
         channels = tuple(
             ChannelCac(
                 name,
@@ -222,13 +285,46 @@ def unit_economics(
                 gross_margin=s.gross_margin,
                 ltv=ltv,
                 spend=total_spend,
-                acquired=len(new),
+                acquired=acquired,
                 cac=cac,
                 payback_months=metrics.payback_months(cac, arpa, s),
                 ltv_to_cac=metrics.ltv_to_cac(ltv, cac),
                 channels=channels,
             )
         )
+    return found
+
+
+def _acquired_by_channel(
+    session: Session, tenant: Tenant, points: Sequence[FlowPoint], currency: str
+) -> dict[date, dict[str, int]]:
+    """Each period's customers acquired (netted new business) counted per acquisition
+    channel: the month's counts (`metric_acquisitions_monthly`) for a period whose flow
+    came from the month's totals, its netted movements' customers otherwise."""
+    found: dict[date, dict[str, int]] = defaultdict(dict)
+    from_months = [p for p in points if p.netted is None]
+    if from_months:
+        first, last = from_months[0].start, from_months[-1].start
+        by_month: dict[date, dict[str, int]] = defaultdict(dict)
+        for month, channel, count in repository.new_by_channel(
+            session, tenant, first.replace(day=1), last, currency
+        ):
+            by_month[month][channel] = count
+        for p in from_months:
+            found[p.start] = by_month[p.start.replace(day=1)]
+    new = {
+        p.start: [m.customer for m in p.netted if m.type is MovementType.NEW]
+        for p in points
+        if p.netted is not None
+    }
+    everyone = {customer for customers in new.values() for customer in customers}
+    channel_of = repository.channels_of(session, tenant, everyone)
+    for start, customers in new.items():
+        counted: dict[str, int] = defaultdict(int)
+        for customer in customers:
+            if customer in channel_of:
+                counted[channel_of[customer]] += 1
+        found[start] = dict(counted)
     return found
 
 
@@ -270,8 +366,20 @@ def cohorts(
     customers = None
     if country is not None or channel is not None:
         customers = repository.customers_where(session, tenant, country, channel)
-    rows = repository.movement_rows(session, tenant, None, until, currency, customers)
-    found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
+    after = until + timedelta(days=1)
+    if customers is None and not repository.moved_between(
+        session, tenant, currency, after, _month_end(until)
+    ):
+        # `until`'s month holds nothing after it: the monthly totals are the cohorts'.
+        signed_up = (start.replace(day=1), end)
+        cells = {
+            (row.month, row.cohort): _totals(_row(row))
+            for row in repository.month_totals(session, tenant, signed_up, until, currency)
+        }
+        found = metrics.cohorts_from_totals(cells, until)
+    else:
+        rows = repository.movement_rows(session, tenant, None, until, currency, customers)
+        found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
     first, last = metrics.month_index(start), metrics.month_index(end)
     known = metrics.month_index(until)
     return [

@@ -1,5 +1,6 @@
 """Every query of the metric rollups: the fold's cursor, the events past it, the
-customers' fold states, the movements and the daily totals."""
+customers' fold states, the movements and the daily totals, the month movements and the
+monthly totals."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_
+from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,9 +17,12 @@ from recura.db.models import (
     AcquisitionSpend,
     Customer,
     Event,
+    MetricAcquisitionMonthly,
     MetricCursor,
     MetricCustomerState,
     MetricRollupDaily,
+    MetricRollupMonthly,
+    MrrMonthMovement,
     MrrMovement,
     Subscription,
 )
@@ -26,6 +30,7 @@ from recura.domains.common.tenant import Tenant
 
 TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
 TOTALS = (*TYPES, *(f"{t}_customers" for t in TYPES))
+MONTH_TOTALS = (*TOTALS, "joined")
 
 
 def _dialect(session: Session) -> Any:
@@ -78,6 +83,14 @@ _FOLDED = "(events.mrr_delta <> 0 OR events.type = 'subscription.updated')"
 StateKey = tuple[str, bool, str, str]  # account, livemode, customer, currency
 
 
+def _stored(stmt: Any) -> Any:
+    """`stmt` reading the rows as stored now. The fold writes them with Core statements
+    (upserts, deletes), which leave the session's copies of rows it read before as they
+    were: a rebuild, one transaction of many batches, would otherwise take a value an
+    earlier batch replaced."""
+    return stmt.execution_options(populate_existing=True)
+
+
 def _by_tenant(model: Any, keys: Collection[tuple[Any, ...]], column: str, at: int) -> Any:
     """A condition matching rows of `keys` (account, livemode first): per tenant, `column`
     among the keys' values at position `at`. Equality on the primary key's leading columns
@@ -106,6 +119,7 @@ def states(session: Session, keys: Collection[StateKey]) -> list[MetricCustomerS
     stmt = select(MetricCustomerState).where(
         _by_tenant(MetricCustomerState, wanted, "customer_id", 2)
     )
+    stmt = _stored(stmt)
     return [
         row
         for row in session.scalars(stmt)
@@ -146,6 +160,7 @@ def movements_at(session: Session, keys: Collection[MovementKey]) -> list[MrrMov
         _by_tenant(MrrMovement, wanted, "customer_id", 4),
         MrrMovement.day.in_(sorted({k[2] for k in wanted})),
     )
+    stmt = _stored(stmt)
     return [
         row
         for row in session.scalars(stmt)
@@ -196,9 +211,156 @@ def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
+# (account, livemode, customer, currency, day, type, amount)
+StoredMovement = tuple[str, bool, str, str, date, str, int]
+# (account, livemode, customer, currency, month, cohort, type, amount, channel)
+StoredMonthMovement = tuple[str, bool, str, str, date, date, str | None, int, str | None]
+
+
+def movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMovement]:
+    """Every movement of the customers of `keys` (in their currencies), whole history, as
+    plain rows."""
+    if not keys:
+        return []
+    wanted = set(keys)
+    m = MrrMovement
+    stmt = select(
+        m.account_id, m.livemode, m.customer_id, m.currency, m.day, m.type, m.amount
+    ).where(_by_tenant(m, wanted, "customer_id", 2))
+    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]  # type: ignore[misc]
+
+
+def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMonthMovement]:
+    """Every month movement of the customers of `keys` (in their currencies), as plain
+    rows."""
+    if not keys:
+        return []
+    wanted = set(keys)
+    m = MrrMonthMovement
+    columns = (m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort)
+    stmt = select(*columns, m.type, m.amount, m.channel).where(
+        _by_tenant(m, wanted, "customer_id", 2)
+    )
+    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]  # type: ignore[misc]
+
+
+MonthKey = tuple[str, bool, str, date, str]  # account, livemode, currency, month, customer
+
+
+def replace_month_movements(
+    session: Session, gone: Collection[MonthKey], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Delete the month movements of `gone` and write `rows` (a key's new one)."""
+    m = MrrMonthMovement
+    cols = (m.account_id, m.livemode, m.currency, m.month, m.customer_id)
+    if gone:
+        stmt = delete(m).where(tuple_(*cols).in_(list(gone)))
+        session.execute(stmt.execution_options(synchronize_session=False))
+    if rows:
+        insert = _dialect(session).insert(m)
+        stmt = insert.on_conflict_do_update(
+            index_elements=["account_id", "livemode", "currency", "month", "customer_id"],
+            set_={name: insert.excluded[name] for name in ("cohort", "type", "amount", "channel")},
+        )
+        session.execute(stmt, list(rows))
+
+
+def add_to_month_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add each row's amounts and counts to its month and cohort's totals (made if
+    missing); then drop the touched ones left at zero, as `add_to_totals` does."""
+    if not rows:
+        return
+    table = MetricRollupMonthly.__table__
+    insert = _dialect(session).insert(MetricRollupMonthly)
+    stmt = insert.on_conflict_do_update(
+        index_elements=["account_id", "livemode", "currency", "month", "cohort"],
+        set_={name: table.c[name] + insert.excluded[name] for name in MONTH_TOTALS},
+    )
+    session.execute(stmt, list(rows))
+    keys = [(r["account_id"], r["livemode"], r["currency"], r["month"], r["cohort"]) for r in rows]
+    t = MetricRollupMonthly
+    cols = (t.account_id, t.livemode, t.currency, t.month, t.cohort)
+    empty = and_(*(table.c[name] == 0 for name in MONTH_TOTALS))
+    session.execute(
+        delete(t).where(tuple_(*cols).in_(keys), empty).execution_options(synchronize_session=False)
+    )
+
+
+def channels_for(session: Session, keys: Collection[StateKey]) -> dict[tuple[str, str], str]:
+    """(account, customer) -> acquisition channel, of the customers of `keys` that have
+    one."""
+    if not keys:
+        return {}
+    c = Customer
+    stmt = select(c.account_id, c.id, c.acquisition_channel).where(
+        _by_tenant(c, keys, "id", 2), c.acquisition_channel.is_not(None)
+    )
+    return {
+        (account, customer): str(channel) for account, customer, channel in session.execute(stmt)
+    }
+
+
+def add_to_acquisitions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Add each row's customers to its month and channel's count (made if missing); then
+    drop the touched ones left at zero."""
+    if not rows:
+        return
+    t = MetricAcquisitionMonthly
+    insert = _dialect(session).insert(t)
+    stmt = insert.on_conflict_do_update(
+        index_elements=["account_id", "livemode", "currency", "month", "channel"],
+        set_={"customers": t.__table__.c.customers + insert.excluded.customers},
+    )
+    session.execute(stmt, list(rows))
+    keys = [(r["account_id"], r["livemode"], r["currency"], r["month"], r["channel"]) for r in rows]
+    cols = (t.account_id, t.livemode, t.currency, t.month, t.channel)
+    session.execute(
+        delete(t)
+        .where(tuple_(*cols).in_(keys), t.customers == 0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def new_months_of(
+    session: Session, tenant: Tenant, customer: str
+) -> list[tuple[str, date, str | None]]:
+    """The months a customer was netted as new business: (currency, month, channel)."""
+    m = MrrMonthMovement
+    stmt = select(m.currency, m.month, m.channel).where(
+        m.account_id == tenant.account_id,
+        m.livemode == tenant.livemode,
+        m.customer_id == customer,
+        m.type == "new",
+    )
+    return [(currency, month, channel) for currency, month, channel in session.execute(stmt)]
+
+
+def set_channel(session: Session, tenant: Tenant, customer: str, channel: str | None) -> None:
+    """Record `channel` on every month movement of the customer."""
+    m = MrrMonthMovement
+    stmt = (
+        update(m)
+        .where(
+            m.account_id == tenant.account_id,
+            m.livemode == tenant.livemode,
+            m.customer_id == customer,
+        )
+        .values(channel=channel)
+    )
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
 def clear(session: Session, tenant: Tenant | None) -> None:
     """Forget the rollups (of one tenant, or all) before a rebuild."""
-    for model in (MetricCustomerState, MrrMovement, MetricRollupDaily):
+    models = (
+        MetricCustomerState,
+        MrrMovement,
+        MetricRollupDaily,
+        MrrMonthMovement,
+        MetricRollupMonthly,
+        MetricAcquisitionMonthly,
+    )
+    for model in models:
         stmt = delete(model)
         if tenant is not None:
             stmt = stmt.where(
@@ -360,3 +522,71 @@ def spend_between(
         a.month >= start, a.month <= end
     )
     return [tuple(row) for row in session.execute(stmt.order_by(a.month, a.channel))]  # type: ignore[misc]
+
+
+def moved_between(session: Session, tenant: Tenant, currency: str, start: date, end: date) -> bool:
+    """Whether any customer moved in one currency on a day in [start, end]."""
+    t = MetricRollupDaily
+    stmt = select(t.day).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        t.currency == currency,
+        t.day >= start,
+        t.day <= end,
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
+def month_totals(
+    session: Session, tenant: Tenant, cohorts: tuple[date, date], until: date, currency: str
+) -> Sequence[MetricRollupMonthly]:
+    """The tenant's monthly totals of the cohorts of the months in `cohorts` (first days),
+    of the months up to `until`'s."""
+    t = MetricRollupMonthly
+    stmt = select(t).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        t.currency == currency,
+        t.cohort >= cohorts[0],
+        t.cohort <= cohorts[1],
+        t.month <= until,
+    )
+    return session.scalars(stmt.order_by(t.month, t.cohort)).all()
+
+
+def month_sums(
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> dict[date, dict[str, int]]:
+    """month -> its totals summed over the cohorts, of the months from `start`'s to `end`."""
+    t = MetricRollupMonthly
+    stmt = (
+        select(t.month, *(func.sum(t.__table__.c[name]) for name in MONTH_TOTALS))
+        .where(
+            t.account_id == tenant.account_id,
+            t.livemode == tenant.livemode,
+            t.currency == currency,
+            t.month >= start.replace(day=1),
+            t.month <= end,
+        )
+        .group_by(t.month)
+    )
+    return {
+        row[0]: {name: int(value) for name, value in zip(MONTH_TOTALS, row[1:], strict=True)}
+        for row in session.execute(stmt)
+    }
+
+
+def new_by_channel(
+    session: Session, tenant: Tenant, start: date, end: date, currency: str
+) -> list[tuple[date, str, int]]:
+    """Customers netted as new business in the months from `start`'s to `end`, counted per
+    month and acquisition channel (of those that have one)."""
+    t = MetricAcquisitionMonthly
+    stmt = select(t.month, t.channel, t.customers).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        t.currency == currency,
+        t.month >= start.replace(day=1),
+        t.month <= end,
+    )
+    return [(month, channel, int(count)) for month, channel, count in session.execute(stmt)]

@@ -4,6 +4,11 @@ Events that changed MRR are folded in id order past a cursor (`metric_cursors`),
 batch, with `core.metrics.fold_day`: each customer's state is read from
 `metric_customer_states`, its day's movement replaces the one stored
 (`mrr_movements`), and the day's totals (`metric_rollups_daily`) take the difference.
+The customers a batch touched then have their month movements recomputed from their own
+day movements (`core.metrics.month_movements`: each calendar month netted, with the
+customer's cohort); the changed ones replace the stored (`mrr_month_movements`) and the
+monthly totals per cohort (`metric_rollups_monthly`) take the difference, so the monthly
+ratios and the cohorts read a row per month and cohort, not per customer.
 The cursor moves in the same transaction, so a rerun after a crash folds nothing twice.
 
 Ids sort by the moment they were made, not committed: an event made before one already
@@ -28,13 +33,15 @@ from recura.core import metrics
 from recura.core.metrics import (
     CustomerState,
     MetricSettings,
+    MonthMovement,
     Movement,
+    MovementType,
     MrrChange,
 )
 from recura.db.models import Event, MetricCustomerState, MrrMovement
 from recura.domains.common.tenant import Tenant
 from recura.domains.metrics import repository, settings
-from recura.domains.metrics.repository import MovementKey, StateKey
+from recura.domains.metrics.repository import MonthKey, MovementKey, StateKey
 
 CURSOR = "mrr"
 BATCH = 1000
@@ -173,6 +180,7 @@ def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) 
         if m is not None
     ]
     repository.replace_movements(session, gone, rows)
+    _fold_months(session, keys, folded_with)
     repository.add_to_totals(
         session,
         [
@@ -180,6 +188,111 @@ def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) 
             for (a, lm, d, c), values in totals.items()
         ],
     )
+
+
+def _fold_months(
+    session: Session, keys: set[StateKey], folded_with: dict[str, MetricSettings]
+) -> None:
+    """Recompute the month movements of the customers of `keys` from their day movements
+    (as now written); store the changed ones and add the difference to the totals and to
+    the acquisitions per channel."""
+    history: dict[tuple[str, bool], list[Movement]] = defaultdict(list)
+    for account, live, customer, currency, day, kind, amount in repository.movements_of(
+        session, keys
+    ):
+        history[(account, live)].append(
+            Movement(day, customer, currency, MovementType(kind), amount)
+        )
+    channels = repository.channels_for(session, keys)
+    new: dict[MonthKey, tuple[MonthMovement, str | None]] = {}
+    for (account, live), found in history.items():
+        for m in metrics.month_movements(found, folded_with[account]):
+            channel = channels.get((account, m.customer))
+            new[(account, live, m.currency, m.month, m.customer)] = (m, channel)
+    old: dict[MonthKey, tuple[MonthMovement, str | None]] = {}
+    for stored in repository.month_movements_of(session, keys):
+        old[(stored[0], stored[1], stored[3], stored[4], stored[2])] = _month_movement(stored)
+    totals: dict[tuple[str, bool, str, date, date], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(repository.MONTH_TOTALS, 0)
+    )
+    acquired: dict[tuple[str, bool, str, date, str], int] = defaultdict(int)
+    for key in old.keys() | new.keys():
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        for found_row, sign in ((before, -1), (after, 1)):
+            if found_row is None:
+                continue
+            movement, channel = found_row
+            account, live, currency, month, _ = key
+            sums = totals[(account, live, currency, month, movement.cohort)]
+            if movement.type is not None:
+                sums[movement.type.value] += sign * movement.amount
+                sums[f"{movement.type.value}_customers"] += sign
+            sums["joined"] += sign * movement.joined
+            if movement.type is MovementType.NEW and channel is not None:
+                acquired[(account, live, currency, month, channel)] += sign
+    changed = [k for k in new if old.get(k) != new[k]]
+    repository.replace_month_movements(
+        session,
+        [k for k in old if k not in new],
+        [_month_row(k, *new[k]) for k in changed],
+    )
+    repository.add_to_month_totals(
+        session,
+        [
+            {"account_id": a, "livemode": lm, "currency": c, "month": mo, "cohort": co, **values}
+            for (a, lm, c, mo, co), values in totals.items()
+            if any(values.values())
+        ],
+    )
+    repository.add_to_acquisitions(session, _acquisition_rows(acquired))
+
+
+def rechannel(session: Session, tenant: Tenant, customer: str, channel: str | None) -> None:
+    """A customer's acquisition channel changed: count the new business it brought under
+    the new channel. Holds the fold's cursor, so a batch folding this customer with the
+    channel it read cannot commit around it."""
+    repository.lock_cursor(session, CURSOR)
+    moved: dict[tuple[str, bool, str, date, str], int] = defaultdict(int)
+    for currency, month, before in repository.new_months_of(session, tenant, customer):
+        if before is not None:
+            moved[(tenant.account_id, tenant.livemode, currency, month, before)] -= 1
+        if channel is not None:
+            moved[(tenant.account_id, tenant.livemode, currency, month, channel)] += 1
+    repository.set_channel(session, tenant, customer, channel)
+    repository.add_to_acquisitions(session, _acquisition_rows(moved))
+
+
+def _acquisition_rows(counts: dict[tuple[str, bool, str, date, str], int]) -> list[dict[str, Any]]:
+    return [
+        {"account_id": a, "livemode": lm, "currency": c, "month": mo, "channel": ch, "customers": n}
+        for (a, lm, c, mo, ch), n in counts.items()
+        if n
+    ]
+
+
+def _month_movement(
+    stored: repository.StoredMonthMovement,
+) -> tuple[MonthMovement, str | None]:
+    _, _, customer, currency, month, cohort, kind, amount, channel = stored
+    moved = None if kind is None else MovementType(kind)
+    return MonthMovement(month, customer, currency, cohort, moved, amount), channel
+
+
+def _month_row(key: MonthKey, movement: MonthMovement, channel: str | None) -> dict[str, Any]:
+    account, live, currency, month, customer = key
+    return {
+        "account_id": account,
+        "livemode": live,
+        "currency": currency,
+        "month": month,
+        "customer_id": customer,
+        "cohort": movement.cohort,
+        "type": None if movement.type is None else movement.type.value,
+        "amount": movement.amount,
+        "channel": channel,
+    }
 
 
 def _movement_key(row: MrrMovement) -> MovementKey:
