@@ -164,7 +164,7 @@ def test_a_plan_and_a_new_version(
         amount="49.90",
     )
     assert page is not None
-    assert errors(page) == {"interval_count": "Not accepted: at most 36 for month intervals"}
+    assert errors(page) == {"interval_count": "At most 36 for this interval (Month)."}
     status, where, _ = submit(
         client,
         new,
@@ -379,7 +379,9 @@ def test_a_billable_metric_is_created_and_renamed(
     status, _, page = submit(client, new, code="storage_gb", name="Storage", aggregation="sum")
     assert status == 422
     assert page is not None
-    assert errors(page)["field_name"].startswith("Not accepted: ")
+    assert errors(page)["field_name"] == (
+        "Name the event property this aggregation reads (Sum of a field)."
+    )
     status, _, page = submit(
         client, new, code="storage_gb", name="Storage", aggregation="max", filter_property="region"
     )

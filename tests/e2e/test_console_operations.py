@@ -2,8 +2,8 @@
 of them: filters the payments, opens one and its dispute, uploads a bank statement, matches
 an unmatched transfer to an invoice by hand (after the confirmation), answers and closes a
 support request, creates a product (after a refused empty form) and adds a plan version;
-in English and Romanian, makes a billable metric (after a refused form) and renames it,
-and makes an add-on.
+in English and Romanian, makes a billable metric (after refused forms, the service's
+refusal said in the operator's language) and renames it, and makes an add-on.
 Each page has no serious or critical accessibility violation (axe-core) at a desktop and a
 phone width; screenshots are left in the test's temporary folder for a person to look at."""
 
@@ -155,6 +155,8 @@ CATALOG_SAID = {
         "currency": "Currency",
         "amount": "Amount",
         "create_add_on": "Create the add-on",
+        "field_needed": "Name the event property this aggregation reads"
+        " (Largest value of a field).",
     },
     "ro": {
         "new_metric": "Măsurătoare facturabilă nouă",
@@ -173,6 +175,8 @@ CATALOG_SAID = {
         "currency": "Monedă",
         "amount": "Sumă",
         "create_add_on": "Creați suplimentul",
+        "field_needed": "Scrieți proprietatea evenimentului pe care o citește această agregare"
+        " (Cea mai mare valoare a unui câmp).",
     },
 }
 
@@ -204,9 +208,11 @@ def test_an_owner_makes_a_billable_metric_and_an_add_on(
     expect(page.locator("#f-name-error")).to_have_text(said["missing"])
     page.locator("#f-name").fill("Storage (GB)")
     page.get_by_role("button", name=said["create_metric"]).click()
-    # The service's refusal (a maximum of what?) beside the field it names.
-    expect(page.locator("#f-field_name-error")).to_be_visible()
+    # The service's refusal (a maximum of what?) beside the field it names, in the
+    # operator's language; nothing made, nothing audited.
+    expect(page.locator("#f-field_name-error")).to_have_text(said["field_needed"])
     check(page, tmp_path, f"catalog-metric-refused-{language}")
+    assert entries(session_factory, merchant, "billable_metric.create") == []
     page.locator("#f-field_name").fill("gb")
     page.get_by_role("button", name=said["create_metric"]).click()
     expect(page.get_by_role("status")).to_have_text(said["created"])
@@ -241,3 +247,35 @@ def test_an_owner_makes_a_billable_metric_and_an_add_on(
         "billable_metric.update": [(owner.user_id, metric_id)],
         "add_on.create": [(owner.user_id, add_on_id)],
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "This file is not a camt.053 statement. (Reason: "),
+        ("ro", "Acest fișier nu este un extras camt.053. (Motivul: "),
+    ],
+)
+def test_a_file_that_is_no_statement_is_refused_in_the_operators_language(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    language: str,
+    said: str,
+    site: str,  # noqa: F811
+    page: Page,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    finance = add_user(session_factory, merchant, "finance", locale=language)
+    page.goto(site + "/console/sign-in")
+    page.locator("#email").fill(finance.email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/console")
+    page.goto(site + "/console/payments/bank-transactions?mode=test")
+    page.locator("#statement").set_input_files(
+        {"name": "notes.xml", "mimeType": "application/xml", "buffer": b"<notes>hello</notes>"}
+    )
+    page.locator("#form-upload button[type=submit]").click()
+    expect(page.get_by_role("alert")).to_contain_text(said)
+    check(page, tmp_path, f"bank-statement-refused-{language}")
+    assert entries(session_factory, merchant, "bank_statement.import") == []
