@@ -255,6 +255,7 @@ def test_an_endpoint_is_changed_and_its_secret_replaced_after_a_confirmation(
     assert confirm.tree.xpath('//select[@id="overlap"]/option[@selected]/@value') == ["24"]
     answer = own.post(f"{path}/rotate", data={**rotate, "overlap": "0"})
     assert answer.status_code == 200, answer.text
+    assert answer.headers["cache-control"] == "no-store"  # the secret is not kept anywhere
     (secret,) = Page(answer).tree.xpath('//*[@id="webhook-secret"]')
     new_secret = secret.text_content().strip()
     assert new_secret.startswith("whsec_")
