@@ -74,6 +74,7 @@ PREFIXES = {
     "anaf_connection": "anafc",
     "vat_check": "vck",
     "invoice_pdf": "ipdf",
+    "customer_note": "note",
 }
 
 

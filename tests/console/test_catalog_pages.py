@@ -1,6 +1,7 @@
 """The Catalog: the overview, each kind's list and an object's page (as the API shows it,
 with a product's plans, a plan's versions, a coupon's codes); the forms that create a
-product, plan, feature, coupon and promotion code, edit a product and add a plan version,
+product, plan, feature, billable metric, add-on, coupon and promotion code, edit a product,
+a billable metric and an add-on, and add a plan version,
 each with its effect and audit entry; and the API's own validation as sentences beside the
 fields, in English and Romanian."""
 
@@ -163,7 +164,7 @@ def test_a_plan_and_a_new_version(
         amount="49.90",
     )
     assert page is not None
-    assert errors(page) == {"interval_count": "Not accepted: at most 36 for month intervals"}
+    assert errors(page) == {"interval_count": "At most 36 for this interval (Month)."}
     status, where, _ = submit(
         client,
         new,
@@ -354,3 +355,116 @@ def test_a_feature_a_coupon_and_a_promotion_code_are_edited(
     assert answer.status_code == 303
     assert api.ok("GET", f"/v1/promotion_codes/{ids['promotion_codes']}")["active"] is False
     assert entries(session_factory, merchant, "promotion_code.update")
+
+
+def test_a_billable_metric_is_created_and_renamed(
+    owner: tuple[TestClient, Operator],
+    api: Api,
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+) -> None:
+    client, operator = owner
+    new = "/console/catalog/billable-metrics/new?mode=test"
+    listed = shown(client, "/console/catalog/billable-metrics?mode=test")
+    assert "New billable metric" in listed.text
+    # What the schema refuses, and then what the service refuses, beside their fields.
+    status, _, page = submit(client, new, code="Bad Code", name="", aggregation="sum")
+    assert status == 422
+    assert page is not None
+    assert errors(page) == {
+        "code": "Use lower-case letters, digits, dots, dashes and underscores, starting with a"
+        " letter or a digit.",
+        "name": "Fill this in.",
+    }
+    status, _, page = submit(client, new, code="storage_gb", name="Storage", aggregation="sum")
+    assert status == 422
+    assert page is not None
+    assert errors(page)["field_name"] == (
+        "Name the event property this aggregation reads (Sum of a field)."
+    )
+    status, _, page = submit(
+        client, new, code="storage_gb", name="Storage", aggregation="max", filter_property="region"
+    )
+    assert status == 422
+    assert page is not None
+    assert errors(page) == {"filter_values": "Fill this in."}
+    assert entries(session_factory, merchant, "billable_metric.create") == []
+    status, where, _ = submit(
+        client,
+        new,
+        code="storage_gb",
+        name="Storage (GB)",
+        aggregation="max",
+        field_name="gb",
+        filter_property="region",
+        filter_values="eu-central-1, eu-west-1",
+    )
+    assert status == 303, where
+    metric_id = where.split("/")[-1].split("?")[0]
+    made = api.ok("GET", f"/v1/billable_metrics/{metric_id}")
+    assert (made["aggregation"], made["field_name"]) == ("max", "gb")
+    assert made["filters"] == [{"property": "region", "values": ["eu-central-1", "eu-west-1"]}]
+    (entry,) = entries(session_factory, merchant, "billable_metric.create")
+    assert (entry.actor_id, entry.target_id, entry.livemode) == (operator.user_id, metric_id, False)
+    # The same code again is said as such.
+    status, _, page = submit(client, new, code="storage_gb", name="Again", aggregation="count")
+    assert status == 422
+    assert page is not None
+    assert errors(page) == {"code": "Another one already has this code."}
+    # Only the name and description change; what it counts stays.
+    edit = f"/console/catalog/billable-metrics/{metric_id}/edit"
+    assert 'value="Storage (GB)"' in client.get(edit).text
+    status, where, _ = submit(client, edit, name="Peak storage", description="EU only")
+    assert status == 303
+    assert "Peak storage" in shown(client, where).text
+    changed = api.ok("GET", f"/v1/billable_metrics/{metric_id}")
+    assert (changed["name"], changed["description"], changed["aggregation"]) == (
+        "Peak storage",
+        "EU only",
+        "max",
+    )
+    (entry,) = entries(session_factory, merchant, "billable_metric.update")
+    assert entry.target_id == metric_id
+
+
+def test_an_add_on_is_created_and_renamed(
+    owner: tuple[TestClient, Operator],
+    api: Api,
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+) -> None:
+    client, operator = owner
+    new = "/console/catalog/add-ons/new?mode=test"
+    status, _, page = submit(
+        client, new, code="seats", name="Extra seat", pricing_model="per_unit", currency="RON"
+    )
+    assert status == 422
+    assert page is not None
+    assert set(errors(page)) == {"amount"}
+    status, where, _ = submit(
+        client,
+        new,
+        code="seats",
+        name="Extra seat",
+        pricing_model="per_unit",
+        currency="RON",
+        amount="15.50",
+    )
+    assert status == 303, where
+    add_on_id = where.split("/")[-1].split("?")[0]
+    made = api.ok("GET", f"/v1/add_ons/{add_on_id}")
+    (price,) = made["prices"]
+    assert (price["currency"], price["unit_amount"]) == ("RON", "1550")
+    (entry,) = entries(session_factory, merchant, "add_on.create")
+    assert (entry.actor_id, entry.target_id, entry.livemode) == (operator.user_id, add_on_id, False)
+    edit = f"/console/catalog/add-ons/{add_on_id}/edit"
+    assert shown(client, f"/console/catalog/add-ons/{add_on_id}").tree.xpath(f'//a[@href="{edit}"]')
+    status, _, page = submit(client, edit, name="")
+    assert status == 422
+    assert page is not None
+    assert errors(page) == {"name": "Fill this in."}
+    status, where, _ = submit(client, edit, name="Extra seat (yearly)", description="")
+    assert status == 303
+    assert api.ok("GET", f"/v1/add_ons/{add_on_id}")["name"] == "Extra seat (yearly)"
+    (entry,) = entries(session_factory, merchant, "add_on.update")
+    assert entry.target_id == add_on_id

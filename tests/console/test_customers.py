@@ -227,3 +227,64 @@ def test_the_analyst_reads_but_sends_no_link(
     refused = analyst.post(f"/console/customers/{ana}/portal-link", data=form)
     assert refused.status_code == 403
     assert "Not allowed" in Page(refused).text
+
+
+def test_support_notes_show_on_the_customer_page_newest_first(
+    owner: tuple[TestClient, Operator],
+    client: TestClient,
+    api: Api,
+    merchant: Merchant,
+    session_factory: sessionmaker[Session],
+) -> None:
+    browser, operator = owner
+    late = subscriber(api, "en", card="tok_sandbox_declined")
+    path = f"/console/customers/{late.customer}"
+    assert "No note yet." in Page(browser.get(path)).text
+    # One note from the at-risk list, one from the customer's page.
+    risk = Page(browser.get("/console/customers/at-risk", params={"mode": "test"}))
+    first = {**risk.form(f"note-{late.customer}"), "note": "Called: card expired"}
+    added = browser.post(f"/console/customers/at-risk/{late.customer}/note", data=first)
+    assert added.status_code == 200, added.text
+    form = Page(browser.get(path)).form("form-note")
+    empty = browser.post(f"{path}/notes", data={**form, "note": " \n "})
+    assert empty.status_code == 422
+    assert Page(empty).tree.xpath('//*[@id="note-text-error"]')[0].text == "Write the note first."
+    done = browser.post(
+        f"{path}/notes", data={**form, "note": "Sent a new\ncard link"}, follow_redirects=False
+    )
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"{path}?done=note_added#notes"
+    page = Page(browser.get(done.headers["location"]))
+    assert "The note was added." in page.text
+    shown = [str(p.text_content()) for p in page.tree.xpath('//ol[@class="notes"]/li/p[1]')]
+    assert shown == ["Sent a new card link", "Called: card expired"]
+    (by,) = {str(p.text_content()) for p in page.tree.xpath('//ol[@class="notes"]/li/p[2]')}
+    assert by.startswith("Owner, ")  # the author's name, then the time
+    # The at-risk list shows the newest, from the same table.
+    assert "Sent a new card link" in Page(browser.get(risk.response.url)).text
+    # Each note is audited as the customer's.
+    with unit_of_work(session_factory) as session:
+        entries = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.account_id == merchant.account_id,
+                AuditEntry.action == "customer.support_note",
+            )
+        ).all()
+        assert sorted(e.changes["note"]["after"] for e in entries if e.changes) == [
+            "Called: card expired",
+            "Sent a new card link",
+        ]
+        assert {(e.actor_id, e.target_id, e.livemode) for e in entries} == {
+            (operator.user_id, late.customer, False)
+        }
+    # An analyst reads the notes and writes none; another account sees none of them.
+    analyst, _ = signed_in(client, session_factory, merchant, "analyst")
+    read = Page(analyst.get(path))
+    assert "Called: card expired" in read.text
+    assert not read.tree.xpath('//form[@id="form-note"]')
+    assert analyst.post(f"{path}/notes", data={**form, "note": "x"}).status_code == 403
+    other = make_merchant(session_factory, client)
+    stranger, _ = signed_in(client, session_factory, other, "owner")
+    assert stranger.get(path).status_code == 404
+    refused = stranger.post(f"{path}/notes", data={"note": "x"}, follow_redirects=False)
+    assert refused.status_code in (403, 404)

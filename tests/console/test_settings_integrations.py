@@ -202,3 +202,81 @@ def test_finance_reads_processors_and_webhooks_without_forms(
         assert not page.tree.xpath("//form[@id='form-webhook-create']")
     refused = own.post("/console/settings/processors/stripe", data=STRIPE)
     assert refused.status_code == 403
+
+
+def test_an_endpoint_is_changed_and_its_secret_replaced_after_a_confirmation(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    owner: tuple[TestClient, Operator],
+) -> None:
+    own, _ = owner
+    body = {"url": "https://hooks.norditech.ro/old", "description": "Old"}
+    made = merchant.api.ok("POST", "/v1/webhook_endpoints", 201, json=body)
+    path = f"/console/settings/webhooks/{made['id']}"
+    shown = Page(own.get(path))
+    assert made["secret"] not in shown.response.text
+    form = shown.form("form-webhook-edit")
+    assert form["url"] == body["url"]
+    assert form["batch_size"] == "1"
+    # A refused value is said beside its field and nothing changes.
+    refused = own.post(f"{path}/edit", data={**form, "batch_size": "500"})
+    assert refused.status_code == 422
+    assert Page(refused).tree.xpath('//*[@id="webhook-batch-size-error"]')
+    refused = own.post(f"{path}/edit", data={**form, "enabled_events": "nope.*"})
+    assert refused.status_code == 422
+    assert Page(refused).tree.xpath('//*[@id="webhook-enabled-events-error"]')
+    assert entries(session_factory, merchant, "webhook_endpoint.update") == []
+    changed = {
+        **form,
+        "url": "https://hooks.norditech.ro/new",
+        "description": "",
+        "enabled_events": "invoice.* customer.created",
+        "batch_size": "20",
+    }
+    done = own.post(f"{path}/edit", data=changed, follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].endswith("?done=updated")
+    saved = merchant.api.ok("GET", f"/v1/webhook_endpoints/{made['id']}")
+    assert saved["url"] == "https://hooks.norditech.ro/new"
+    assert saved["description"] is None
+    assert saved["enabled_events"] == ["invoice.*", "customer.created"]
+    assert saved["batch_size"] == 20
+    (entry,) = entries(session_factory, merchant, "webhook_endpoint.update")
+    assert entry.target_id == made["id"]
+    assert entry.changes == {
+        "batch_size": {"before": 1, "after": 20},
+        "description": {"before": "Old", "after": None},
+        "enabled_events": {"before": ["*"], "after": ["invoice.*", "customer.created"]},
+        "url": {"before": body["url"], "after": "https://hooks.norditech.ro/new"},
+    }
+    # Replacing the secret: a confirmation page first, then the new secret shown once.
+    confirm = Page(own.get(f"{path}/rotate"))
+    rotate = confirm.form("form-rotate")
+    assert confirm.tree.xpath('//select[@id="overlap"]/option[@selected]/@value') == ["24"]
+    answer = own.post(f"{path}/rotate", data={**rotate, "overlap": "0"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["cache-control"] == "no-store"  # the secret is not kept anywhere
+    (secret,) = Page(answer).tree.xpath('//*[@id="webhook-secret"]')
+    new_secret = secret.text_content().strip()
+    assert new_secret.startswith("whsec_")
+    assert new_secret != made["secret"]
+    assert new_secret not in own.get(path).text
+    (rotated,) = entries(session_factory, merchant, "webhook_endpoint.rotate_secret")
+    assert rotated.changes == {"secret": {"before": "••••", "after": "••••"}}
+    assert new_secret not in str(rotated.changes)
+
+
+def test_finance_cannot_change_an_endpoint(
+    client: TestClient, session_factory: sessionmaker[Session], merchant: Merchant
+) -> None:
+    body = {"url": "https://hooks.norditech.ro/old"}
+    made = merchant.api.ok("POST", "/v1/webhook_endpoints", 201, json=body)
+    finance, _ = signed_in(client, session_factory, merchant, "finance")
+    page = Page(finance.get(f"/console/settings/webhooks/{made['id']}"))
+    assert not page.tree.xpath("//form[@id='form-webhook-edit']")
+    assert finance.get(f"/console/settings/webhooks/{made['id']}/rotate").status_code == 403
+    refused = finance.post(
+        f"/console/settings/webhooks/{made['id']}/edit", data={"url": "https://x.example/"}
+    )
+    assert refused.status_code == 403
+    assert merchant.api.ok("GET", f"/v1/webhook_endpoints/{made['id']}")["url"] == body["url"]

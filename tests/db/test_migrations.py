@@ -245,3 +245,98 @@ def test_customers_vat_numbers_get_their_vies_state(
     assert found["cus_v2"][0] == "not_checked"
     assert found["cus_v2"][1] is not None
     assert found["cus_v3"] == (None, None)
+
+
+def test_support_notes_kept_as_audit_entries_become_notes(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        account = create_account(session, T0, prefix="NOTES")
+    config = alembic_config()
+    before = ScriptDirectory.from_config(config).get_revision("2026_12_07_1130").down_revision
+    assert before == "2026_12_07_1090"
+    customers = sa.table(
+        "customers",
+        sa.column("account_id"),
+        sa.column("id"),
+        sa.column("livemode"),
+        sa.column("metadata", JSONType),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    entries = sa.table(
+        "audit_entries",
+        sa.column("account_id"),
+        sa.column("id"),
+        sa.column("livemode"),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("occurred_at", UTCDateTime()),
+        sa.column("actor_kind"),
+        sa.column("actor_id"),
+        sa.column("actor_label"),
+        sa.column("action"),
+        sa.column("target_type"),
+        sa.column("target_id"),
+        sa.column("changes", JSONType),
+    )
+
+    def entry(id_: str, action: str, changes: dict[str, Any] | None) -> dict[str, Any]:
+        return {
+            "account_id": account,
+            "id": id_,
+            "livemode": False,
+            "created_at": T0,
+            "occurred_at": T0,
+            "actor_kind": "user",
+            "actor_id": "usr_gone",
+            "actor_label": "ana@norditech.example",
+            "action": action,
+            "target_type": "customer",
+            "target_id": "cus_noted",
+            "changes": changes,
+        }
+
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, before)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(customers).values(
+                    account_id=account,
+                    id="cus_noted",
+                    livemode=False,
+                    metadata={},
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            note = {"note": {"before": None, "after": "Called: card expired"}}
+            renamed = {"name": {"before": "A", "after": "B"}}
+            connection.execute(
+                insert(entries),
+                [
+                    entry("aud_01NOTE", "customer.support_note", note),
+                    entry("aud_01OTHER", "customer.update", renamed),
+                ],
+            )
+    finally:
+        upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, livemode, customer_id, author_id, author_name, body FROM customer_notes"
+                " WHERE account_id = :account"
+            ),
+            {"account": account},
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (
+            "note_01NOTE",
+            False,
+            "cus_noted",
+            "usr_gone",
+            "ana@norditech.example",
+            "Called: card expired",
+        )
+    ]

@@ -1,7 +1,9 @@
 """The Payments, Catalog and Support sections in a real browser. An owner walks every page
 of them: filters the payments, opens one and its dispute, uploads a bank statement, matches
 an unmatched transfer to an invoice by hand (after the confirmation), answers and closes a
-support request, creates a product (after a refused empty form) and adds a plan version.
+support request, creates a product (after a refused empty form) and adds a plan version;
+in English and Romanian, makes a billable metric (after refused forms, the service's
+refusal said in the operator's language) and renames it, and makes an add-on.
 Each page has no serious or critical accessibility violation (axe-core) at a desktop and a
 phone width; screenshots are left in the test's temporary folder for a person to look at."""
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +26,7 @@ from tests.console.operations_data import (
     support_request,
     unmatched_transfer,
 )
+from tests.console.test_settings import entries
 from tests.e2e.test_console_sign_in import check, page, site  # noqa: F401 (fixtures)
 from tests.fakes.camt053 import credit, statement
 
@@ -130,3 +134,148 @@ def test_an_owner_walks_payments_catalog_and_support(
     page.get_by_role("button", name="Create the version").click()
     expect(page.get_by_role("status")).to_contain_text("New version created")
     check(page, tmp_path, "catalog-plan-versioned")
+
+
+# The metric and add-on forms' words, in the operator's language.
+CATALOG_SAID = {
+    "en": {
+        "new_metric": "New billable metric",
+        "code": "Code",
+        "name": "Name",
+        "aggregation": "Aggregation",
+        "field": "Field",
+        "create_metric": "Create the metric",
+        "missing": "Fill this in.",
+        "created": "Created.",
+        "edit": "Edit",
+        "save": "Save",
+        "updated": "Saved.",
+        "new_add_on": "New add-on",
+        "pricing": "Pricing model",
+        "currency": "Currency",
+        "amount": "Amount",
+        "create_add_on": "Create the add-on",
+        "field_needed": "Name the event property this aggregation reads"
+        " (Largest value of a field).",
+    },
+    "ro": {
+        "new_metric": "Măsurătoare facturabilă nouă",
+        "code": "Cod",
+        "name": "Nume",
+        "aggregation": "Agregare",
+        "field": "Câmp",
+        "create_metric": "Creați măsurătoarea",
+        "missing": "Completați acest câmp.",
+        "created": "Creat.",
+        "edit": "Modifică",
+        "save": "Salvați",
+        "updated": "Salvat.",
+        "new_add_on": "Supliment nou",
+        "pricing": "Model de preț",
+        "currency": "Monedă",
+        "amount": "Sumă",
+        "create_add_on": "Creați suplimentul",
+        "field_needed": "Scrieți proprietatea evenimentului pe care o citește această agregare"
+        " (Cea mai mare valoare a unui câmp).",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ro"])
+def test_an_owner_makes_a_billable_metric_and_an_add_on(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    api: Api,
+    language: str,
+    site: str,  # noqa: F811
+    page: Page,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    said = CATALOG_SAID[language]
+    owner = add_user(session_factory, merchant, "owner", locale=language)
+    page.goto(site + "/console/sign-in")
+    page.locator("#email").fill(owner.email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/console")
+
+    page.goto(site + "/console/catalog/billable-metrics?mode=test")
+    page.get_by_role("link", name=said["new_metric"]).click()
+    page.wait_for_url("**/billable-metrics/new?mode=test")
+    page.get_by_label(said["code"], exact=False).first.fill("storage_gb")
+    page.get_by_label(said["aggregation"]).select_option("max")
+    page.get_by_role("button", name=said["create_metric"]).click()
+    expect(page.locator("#f-name-error")).to_have_text(said["missing"])
+    page.locator("#f-name").fill("Storage (GB)")
+    page.get_by_role("button", name=said["create_metric"]).click()
+    # The service's refusal (a maximum of what?) beside the field it names, in the
+    # operator's language; nothing made, nothing audited.
+    expect(page.locator("#f-field_name-error")).to_have_text(said["field_needed"])
+    check(page, tmp_path, f"catalog-metric-refused-{language}")
+    assert entries(session_factory, merchant, "billable_metric.create") == []
+    page.locator("#f-field_name").fill("gb")
+    page.get_by_role("button", name=said["create_metric"]).click()
+    expect(page.get_by_role("status")).to_have_text(said["created"])
+    metric_id = page.url.split("/")[-1].split("?")[0]
+    page.get_by_role("link", name=said["edit"], exact=True).click()
+    check(page, tmp_path, f"catalog-metric-edit-{language}")
+    page.locator("#f-name").fill("Peak storage (GB)")
+    page.get_by_role("button", name=said["save"], exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(said["updated"])
+    assert api.ok("GET", f"/v1/billable_metrics/{metric_id}")["name"] == "Peak storage (GB)"
+
+    page.goto(site + "/console/catalog/add-ons?mode=test")
+    page.get_by_role("link", name=said["new_add_on"]).click()
+    page.locator("#f-code").fill("seats")
+    page.locator("#f-name").fill("Extra seat")
+    page.get_by_label(said["pricing"]).select_option("per_unit")
+    page.locator("#f-currency").fill("RON")
+    page.locator("#f-amount").fill("15.50")
+    check(page, tmp_path, f"catalog-add-on-new-{language}")
+    page.get_by_role("button", name=said["create_add_on"]).click()
+    expect(page.get_by_role("status")).to_have_text(said["created"])
+    check(page, tmp_path, f"catalog-add-on-{language}")
+    add_on_id = page.url.split("/")[-1].split("?")[0]
+    assert api.ok("GET", f"/v1/add_ons/{add_on_id}")["prices"][0]["unit_amount"] == "1550"
+
+    audited = {
+        action: [(e.actor_id, e.target_id) for e in entries(session_factory, merchant, action)]
+        for action in ("billable_metric.create", "billable_metric.update", "add_on.create")
+    }
+    assert audited == {
+        "billable_metric.create": [(owner.user_id, metric_id)],
+        "billable_metric.update": [(owner.user_id, metric_id)],
+        "add_on.create": [(owner.user_id, add_on_id)],
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "This file is not a camt.053 statement. (Reason: "),
+        ("ro", "Acest fișier nu este un extras camt.053. (Motivul: "),
+    ],
+)
+def test_a_file_that_is_no_statement_is_refused_in_the_operators_language(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    language: str,
+    said: str,
+    site: str,  # noqa: F811
+    page: Page,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    finance = add_user(session_factory, merchant, "finance", locale=language)
+    page.goto(site + "/console/sign-in")
+    page.locator("#email").fill(finance.email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/console")
+    page.goto(site + "/console/payments/bank-transactions?mode=test")
+    page.locator("#statement").set_input_files(
+        {"name": "notes.xml", "mimeType": "application/xml", "buffer": b"<notes>hello</notes>"}
+    )
+    page.locator("#form-upload button[type=submit]").click()
+    expect(page.get_by_role("alert")).to_contain_text(said)
+    check(page, tmp_path, f"bank-statement-refused-{language}")
+    assert entries(session_factory, merchant, "bank_statement.import") == []

@@ -1,6 +1,7 @@
 """The Settings section in a real browser: an owner walks every settings page, saves the VAT
-form (a refused value first, named beside its field), and sends a failed webhook delivery
-again from the endpoint's log; every page has no serious or critical accessibility
+form (a refused value first, named beside its field), sends a failed webhook delivery
+again from the endpoint's log, and changes an endpoint and replaces its secret, in English
+and Romanian; every page has no serious or critical accessibility
 violation (axe-core) at a desktop and a phone width. Screenshots are left in the test's
 temporary folder for a person to look at."""
 
@@ -17,6 +18,7 @@ from recura.clock import FixedClock
 from recura.notifications.webhooks_out import Sender
 from tests.conftest import Api, Merchant
 from tests.console.conftest import PASSWORD, add_user
+from tests.console.test_settings import entries
 from tests.e2e.test_console_sign_in import check, page, site  # noqa: F401 (fixtures)
 from tests.fakes.webhook_receiver import Answer, Receiver, serve_receiver
 from tests.notifications.test_webhooks_out import add_endpoint, record, run
@@ -100,3 +102,85 @@ def test_an_owner_walks_the_settings_saves_vat_and_replays_a_delivery(
         sender.close()
     assert len(receiver.received) == 2  # refused once, then delivered on the replay
     assert sum(receiver.processed.values()) == 1
+
+
+# What the endpoint's page says, in the operator's language.
+SAID = {
+    "en": {
+        "save": "Save the changes",
+        "saved": "Saved: what is sent from now on",
+        "events": "Events to send",
+        "batch": "Events per request",
+        "rotate": "Replace the signing secret…",
+        "overlap": "The previous secret keeps signing too",
+        "confirm": "Replace the secret",
+        "rotated": "The signing secret was replaced.",
+        "refused": "Not a valid batch size.",
+    },
+    "ro": {
+        "save": "Salvați modificările",
+        "saved": "Salvat: ce se trimite de acum",
+        "events": "Evenimentele trimise",
+        "batch": "Evenimente pe cerere",
+        "rotate": "Înlocuiți secretul de semnare…",
+        "overlap": "Secretul anterior semnează în continuare",
+        "confirm": "Înlocuiți secretul",
+        "rotated": "Secretul de semnare a fost înlocuit.",
+        "refused": "Dimensiune de lot invalidă.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ro"])
+def test_an_owner_changes_an_endpoint_and_replaces_its_secret(
+    session_factory: sessionmaker[Session],
+    merchant: Merchant,
+    api: Api,
+    language: str,
+    site: str,  # noqa: F811
+    page: Page,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    said = SAID[language]
+    made = api.ok("POST", "/v1/webhook_endpoints", 201, json={"url": "https://hooks.example.ro/a"})
+    operator = add_user(session_factory, merchant, "owner", locale=language)
+    page.goto(site + "/console/sign-in")
+    page.locator("#email").fill(operator.email)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/console")
+
+    page.goto(site + f"/console/settings/webhooks/{made['id']}")
+    assert made["secret"] not in page.content()
+    check(page, tmp_path, f"webhook-edit-{language}")
+    page.get_by_label(said["batch"]).fill("500")
+    page.get_by_role("button", name=said["save"]).click()
+    assert page.locator("#webhook-batch-size-error").inner_text() == said["refused"]
+    check(page, tmp_path, f"webhook-edit-refused-{language}")
+    page.get_by_label(said["events"]).fill("invoice.* subscription.canceled")
+    page.get_by_label(said["batch"]).fill("10")
+    page.get_by_role("button", name=said["save"]).click()
+    page.wait_for_url("**done=updated")
+    assert page.get_by_role("status").inner_text().startswith(said["saved"])
+    saved = api.ok("GET", f"/v1/webhook_endpoints/{made['id']}")
+    assert saved["enabled_events"] == ["invoice.*", "subscription.canceled"]
+    assert saved["batch_size"] == 10
+    (entry,) = entries(session_factory, merchant, "webhook_endpoint.update")
+    assert entry.actor_id == operator.user_id
+    assert entry.changes is not None
+    assert entry.changes["batch_size"] == {"before": 1, "after": 10}
+
+    page.get_by_role("link", name=said["rotate"]).click()
+    page.wait_for_url("**/rotate")
+    check(page, tmp_path, f"webhook-rotate-{language}")
+    page.get_by_label(said["overlap"]).select_option("0")
+    page.get_by_role("button", name=said["confirm"], exact=True).click()
+    assert page.get_by_role("status").inner_text() == said["rotated"]
+    secret = page.locator("#webhook-secret").inner_text().strip()
+    assert secret.startswith("whsec_")
+    assert secret != made["secret"]
+    check(page, tmp_path, f"webhook-rotated-{language}")
+    (rotated,) = entries(session_factory, merchant, "webhook_endpoint.rotate_secret")
+    assert rotated.changes == {"secret": {"before": "••••", "after": "••••"}}
+    page.goto(site + f"/console/settings/webhooks/{made['id']}")
+    assert secret not in page.content()

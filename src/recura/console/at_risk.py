@@ -2,8 +2,8 @@
 `/v1/engagement/at_risk`), each with its reasons and one-click actions: email a portal link
 (`customers.write`), offer a coupon (`subscriptions.write`: the account's retention
 coupon chosen first, through the subscription's coupon preview and confirmation), and add
-a support note (`customers.write`), kept as an audit entry about the customer so the team
-sees who noted what, and when."""
+a support note (`customers.write`, `support_notes`), shown here (the newest) and on the
+customer's page (all), with who wrote it and when."""
 
 from __future__ import annotations
 
@@ -16,15 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from recura.console import audit as console_audit
-from recura.console import auth, pages
+from recura.console import auth, pages, support_notes
 from recura.console import subscriptions as subscription_pages
 from recura.console.auth import Operator
-from recura.db.models import AuditEntry, Coupon, Subscription
-from recura.domains.audit import changes as audit_changes
-from recura.domains.audit import service as audit
+from recura.db.models import Coupon, CustomerNote, Subscription
 from recura.domains.common import actor as acting
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons import repository as coupons
+from recura.domains.customer_notes import repository as customer_notes
 from recura.domains.customers import repository as customers
 from recura.domains.engagement import schemas as engagement_schemas
 from recura.domains.engagement import service as engagement
@@ -35,8 +34,6 @@ router = APIRouter(prefix="/console/customers/at-risk")
 READ = auth.require("customers.read")
 WRITE = auth.require("customers.write")
 SHOWN = 50
-NOTE_MAX = 1000
-NOTE_ACTION = "customer.support_note"
 DONE = {"link_sent", "note_added"}
 PROBLEMS = {"no_email", "archived", "note_empty"}
 
@@ -45,20 +42,18 @@ PROBLEMS = {"no_email", "archived", "note_empty"}
 class Row:
     risk: engagement_schemas.AtRiskOut
     subscription: Subscription | None
-    note: AuditEntry | None
+    note: CustomerNote | None
 
 
 def _rows(request: Request, tenant: Tenant) -> tuple[Any, list[Row], list[Coupon]]:
     now = request.app.state.clock.now()
     with pages.unit(request) as session:
         found = engagement.at_risk(session, tenant, now, limit=SHOWN)
+        notes = customer_notes.latest_of(session, tenant, [r.customer for r in found.data])
         rows = []
         for risk in found.data:
             open_subs = subscriptions.of_customer_open(session, tenant, risk.customer)
-            notes = audit.page(
-                session, tenant, 1, None, action=NOTE_ACTION, target_id=risk.customer
-            ).items
-            rows.append(Row(risk, open_subs[0] if open_subs else None, notes[0] if notes else None))
+            rows.append(Row(risk, open_subs[0] if open_subs else None, notes.get(risk.customer)))
         offered = coupons.coupon_page(
             session,
             tenant,
@@ -165,21 +160,9 @@ def _add_note(
     test = fields.get("mode") == "test"
     if not auth.form_accepted(request, operator, f"risk_note_{customer_id}", fields):
         return _page(request, operator, test, problem="page.form_expired", status=403)
-    note = " ".join(fields.get("note", "").split())[:NOTE_MAX]
-    if not note:
-        return _page(request, operator, test, problem="note_empty", status=422)
-    with pages.unit(request) as session:
-        customer = customers.find_by_key(session, operator.account.id, customer_id)
-        if customer is None:
-            return auth.render(request, operator, "not_found.html", 404)
-        audit_changes.note(session, {"note": None}, {"note": note})
-        console_audit.record(
-            session,
-            request,
-            operator,
-            NOTE_ACTION,
-            "customer",
-            customer.id,
-            livemode=customer.livemode,
-        )
+    problem = support_notes.add(request, operator, customer_id, fields.get("note", ""))
+    if problem == "not_found":
+        return auth.render(request, operator, "not_found.html", 404)
+    if problem is not None:
+        return _page(request, operator, test, problem=problem, status=422)
     return RedirectResponse(_back(test, done="note_added"), 303)

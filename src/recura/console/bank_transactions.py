@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from recura.console import audit, auth, modes, operations, pages
+from recura.console import audit, auth, modes, operations, pages, refusals
 from recura.console.auth import Operator
 from recura.core.bank_matching import UnmatchedReason
 from recura.db.models import BankTransaction, Invoice
@@ -252,7 +252,7 @@ def _match(
             transaction_id,
             chosen=invoice_id,
             error="bank.error.not_payable",
-            detail=problem.detail,
+            detail=refusals.details(problem, operator.locale),
             status=422,
         )
     return RedirectResponse(
@@ -307,7 +307,7 @@ def _import(request: Request, operator: Operator, data: bytes, test: bool) -> Re
             operator,
             test=test,
             error="bank.error.not_a_statement",
-            detail=problem.detail,
+            detail=refusals.details(problem, operator.locale),
             code=422,
         )
     target = operations.link(

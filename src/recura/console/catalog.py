@@ -87,6 +87,7 @@ KINDS = (
         lambda s, t, n, a: metrics.page(s, t, limit=n, starting_after=a),
         lambda s, t, rows: [metrics.to_out(r) for r in rows],
         ("code", "aggregation"),
+        creatable=True,
     ),
     Kind(
         "add_ons",
@@ -95,6 +96,7 @@ KINDS = (
         lambda s, t, n, a: add_ons.page(s, t, n, a, None),
         lambda s, t, rows: add_ons.to_out(s, t, rows),
         ("code", "prices"),
+        creatable=True,
     ),
     Kind(
         "coupons",

@@ -1,5 +1,6 @@
 """The Catalog's forms: a product (new, edit), a plan (new, and a new version of its price),
-a feature, a coupon and a promotion code (new).
+a feature, a billable metric and an add-on (new, and their name and description), a
+coupon and a promotion code (new, edit).
 
 Each form's fields become the API's own request schema (`ProductCreate`, `PlanUpdate`, …)
 and go to the service the API calls, so the rules are the API's; what either refuses is
@@ -26,8 +27,19 @@ from recura.console.auth import Operator
 from recura.console.catalog import path_of, render
 from recura.core.money import exponent, is_currency
 from recura.db.base import TenantColumns
-from recura.db.models import Coupon, Feature, Plan, Product, PromotionCode
+from recura.db.models import (
+    AddOn,
+    BillableMetric,
+    Coupon,
+    Feature,
+    Plan,
+    Product,
+    PromotionCode,
+)
+from recura.domains.add_ons import service as add_ons
+from recura.domains.add_ons.schemas import AddOnCreate, AddOnUpdate
 from recura.domains.billable_metrics import service as metrics
+from recura.domains.billable_metrics.schemas import BillableMetricCreate, BillableMetricUpdate
 from recura.domains.common import lookup
 from recura.domains.common.errors import ConflictError, InvalidError
 from recura.domains.common.tenant import Tenant
@@ -52,6 +64,7 @@ PRICING_MODELS = ("flat", "per_unit", "free")
 INTERVALS = ("month", "year", "week", "day")
 DURATIONS = ("once", "repeating", "forever")
 FEATURE_KINDS = ("boolean", "limit", "metered")
+AGGREGATIONS = ("count", "sum", "max", "unique_count", "latest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +184,54 @@ def _feature(fields: dict[str, str], _: str) -> BaseModel:
             "billable_metric": _text(fields, "billable_metric"),
         }
     )
+
+
+def _metric(fields: dict[str, str], _: str) -> BaseModel:
+    """A metric with at most one filter: a property and the values it may take, separated
+    by commas (the API takes up to 20 filters)."""
+    prop = _text(fields, "filter_property")
+    values = [v.strip() for v in fields.get("filter_values", "").split(",") if v.strip()]
+    if prop and not values:
+        raise FieldProblem("filter_values", "missing")
+    if values and not prop:
+        raise FieldProblem("filter_property", "missing")
+    return BillableMetricCreate.model_validate(
+        {
+            "code": fields.get("code", "").strip(),
+            "name": fields.get("name", ""),
+            "description": _text(fields, "description"),
+            "aggregation": fields.get("aggregation", ""),
+            "field_name": _text(fields, "field_name"),
+            "filters": [{"property": prop, "values": values}] if prop else [],
+        }
+    )
+
+
+def _metric_edit(fields: dict[str, str], _: str) -> BaseModel:
+    return BillableMetricUpdate(
+        name=fields.get("name", ""), description=_text(fields, "description")
+    )
+
+
+def _add_on(fields: dict[str, str], _: str) -> BaseModel:
+    return AddOnCreate.model_validate(
+        {
+            "code": fields.get("code", "").strip(),
+            "name": fields.get("name", ""),
+            "description": _text(fields, "description"),
+            "pricing_model": fields.get("pricing_model", ""),
+            "prices": [_price(fields)],
+        }
+    )
+
+
+def _add_on_edit(fields: dict[str, str], _: str) -> BaseModel:
+    return AddOnUpdate(name=fields.get("name", ""), description=_text(fields, "description"))
+
+
+def _named(row: Any, _: str) -> dict[str, str]:
+    """An edit form of a name and a description, as the object has them."""
+    return {"name": row.name, "description": row.description or ""}
 
 
 def _coupon(fields: dict[str, str], timezone: str) -> BaseModel:
@@ -319,6 +380,61 @@ FORMS = (
         done="updated",
         model=Feature,
         prefill=lambda row, _: {"name": row.name, "description": row.description or ""},
+    ),
+    Form(
+        "billable_metric_new",
+        "billable_metrics",
+        (
+            Input("code", required=True, max_length=64),
+            Input("name", required=True),
+            Input("description", "textarea", max_length=1000),
+            Input("aggregation", "select", required=True, options=AGGREGATIONS),
+            Input("field_name", max_length=64),
+            Input("filter_property", max_length=64),
+            Input("filter_values", max_length=2000),
+        ),
+        _metric,
+        lambda s, t, data, _, now: metrics.create(s, t, data, now),  # type: ignore[arg-type]
+        "billable_metric.create",
+        aliases={"filters": "filter_property"},
+    ),
+    Form(
+        "billable_metric_edit",
+        "billable_metrics",
+        (Input("name", required=True), Input("description", "textarea", max_length=1000)),
+        _metric_edit,
+        lambda s, t, data, object_id, now: metrics.update(s, t, object_id, data, now),  # type: ignore[arg-type]
+        "billable_metric.update",
+        done="updated",
+        model=BillableMetric,
+        prefill=_named,
+    ),
+    Form(
+        "add_on_new",
+        "add_ons",
+        (
+            Input("code", required=True, max_length=64),
+            Input("name", required=True),
+            Input("description", "textarea", max_length=1000),
+            Input("pricing_model", "select", required=True, options=PRICING_MODELS),
+            Input("currency", required=True, max_length=3),
+            Input("amount", "amount"),
+        ),
+        _add_on,
+        lambda s, t, data, _, now: add_ons.create(s, t, data, now),  # type: ignore[arg-type]
+        "add_on.create",
+        aliases={"prices": "amount"},
+    ),
+    Form(
+        "add_on_edit",
+        "add_ons",
+        (Input("name", required=True), Input("description", "textarea", max_length=1000)),
+        _add_on_edit,
+        lambda s, t, data, object_id, now: add_ons.update(s, t, object_id, data, now),  # type: ignore[arg-type]
+        "add_on.update",
+        done="updated",
+        model=AddOn,
+        prefill=_named,
     ),
     Form(
         "coupon_edit",

@@ -1,6 +1,7 @@
 """The Customers section: the list (search by name, email or VAT id / CUI, filter by
-standing, newest first, a page at a time) and each customer's page, where an operator with
-`customers.write` emails the customer a link into the portal."""
+standing, newest first, a page at a time) and each customer's page, with the team's
+support notes, where an operator with `customers.write` emails the customer a link into
+the portal and writes a note (`support_notes`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from recura import i18n
-from recura.console import auth, modes, pages
+from recura.console import auth, modes, pages, support_notes
 from recura.console.auth import Operator
 from recura.db.models import Customer
 from recura.domains.audit import service as audit
@@ -30,7 +31,7 @@ READ = auth.require("customers.read")
 WRITE = auth.require("customers.write")
 PER_PAGE = 25
 STANDINGS = ("active", "past_due", "none")
-DONE = {"link_sent"}
+DONE = {"link_sent", "note_added"}
 PROBLEMS = {"no_email", "archived"}
 
 
@@ -78,6 +79,8 @@ def _page(
     *,
     done: str | None = None,
     error: str | None = None,
+    note_error: str | None = None,
+    note_text: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     now = request.app.state.clock.now()
@@ -105,6 +108,9 @@ def _page(
         engagement_days=overview.ENGAGEMENT_DAYS,
         done=done if done in DONE else None,
         error=error,
+        note_error=note_error,
+        note_text=note_text,
+        note_max=support_notes.NOTE_MAX,
     )
 
 
@@ -153,6 +159,37 @@ def _send_link(
             request, operator, customer_id, error=f"customer.problem.{problem}", status=422
         )
     return RedirectResponse(f"/console/customers/{customer_id}?done=link_sent", status_code=303)
+
+
+@router.post("/{customer_id}/notes")
+async def add_note(
+    customer_id: str, request: Request, operator: Operator = Depends(WRITE)
+) -> Response:
+    fields = await pages.form(request)
+    return await run_in_threadpool(_add_note, request, operator, customer_id[:64], fields)
+
+
+def _add_note(
+    request: Request, operator: Operator, customer_id: str, fields: dict[str, str]
+) -> Response:
+    text = fields.get("note", "")[: support_notes.NOTE_MAX * 2]
+    if not auth.form_accepted(request, operator, f"customer_note_{customer_id}", fields):
+        return _page(
+            request, operator, customer_id, error="page.form_expired", note_text=text, status=403
+        )
+    problem = support_notes.add(request, operator, customer_id, text)
+    if problem == "not_found":
+        return auth.render(request, operator, "not_found.html", 404)
+    if problem is not None:
+        return _page(
+            request,
+            operator,
+            customer_id,
+            note_error=f"risk.problem.{problem}",
+            note_text=text,
+            status=422,
+        )
+    return RedirectResponse(f"/console/customers/{customer_id}?done=note_added#notes", 303)
 
 
 def _state(value: str, locale: str) -> str:

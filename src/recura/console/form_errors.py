@@ -2,8 +2,9 @@
 
 Catalog forms are checked by the API's own Pydantic schemas and services, so a page and the
 API accept exactly the same things; this turns what they say (Pydantic's error types and
-bounds, a domain's JSON pointers) into the `operations` catalog's sentences. What a domain
-explains in its own words is shown after a sentence in the operator's language."""
+bounds, a domain's JSON pointers) into the `operations` catalog's sentences. A domain's own
+explanation is said in the operator's language when it is a common one (`refusals`), else
+shown as the service wrote it after a sentence in the operator's language."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from recura.console import operations
+from recura.console import operations, refusals
 from recura.domains.common.errors import ConflictError, InvalidError
 
 # Pydantic's error types, by the sentence that says them.
@@ -80,10 +81,10 @@ def of_domain(
     if isinstance(error, ConflictError):
         if "code" in error.detail and "already exists" in error.detail:
             return {"code": operations.text("error.code_taken", locale)}
-        return {FORM: operations.text("error.rejected", locale, detail=error.detail)}
+        return {FORM: refusals.sentence(error.detail, locale)}
     found: dict[str, str] = {}
     for problem in error.errors:
         steps = [step for step in problem.pointer.split("/") if step]
         field = field_of(steps, aliases or {})
-        found.setdefault(field, operations.text("error.rejected", locale, detail=problem.detail))
+        found.setdefault(field, refusals.sentence(problem.detail, locale))
     return found

@@ -28,6 +28,7 @@ from recura.console import (
     settings_guides,
     settings_legal,
     settings_processors,
+    settings_webhook_changes,
     settings_webhooks,
     sign_in,
     subscription_actions,
@@ -62,6 +63,8 @@ for _pages in (
     settings_guides.router,
     settings_legal.router,
     settings_processors.router,
+    # An endpoint's `/edit` and `/rotate` before its generic `/{action}`.
+    settings_webhook_changes.router,
     settings_webhooks.router,
     team.router,
     account.router,

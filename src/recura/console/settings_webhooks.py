@@ -1,6 +1,7 @@
 """Settings, Webhooks: the endpoints of one mode, making one (its signing secret shown
 once, on the answer), disabling, enabling and deleting one, and each endpoint's delivery
 log (every attempt's time, status code and error) with a button to send a delivery again.
+Changing an endpoint and replacing its secret are `settings_webhook_changes`'.
 
 It calls what `/v1/webhook_endpoints` calls (`webhook_endpoints.service`): a replay queues
 the endpoint's existing delivery of the event again under the event's id (no second
@@ -35,7 +36,7 @@ from recura.domains.webhook_endpoints.schemas import (
 router = APIRouter(prefix="/console/settings/webhooks")
 SHOWN = 100
 DELIVERIES = 50
-DONE = {"enabled", "disabled", "deleted", "replayed"}
+DONE = {"enabled", "disabled", "deleted", "replayed", "updated", "rotated"}
 
 
 def _tenant(operator: Operator, test: bool) -> Tenant:
@@ -124,27 +125,38 @@ def _create(request: Request, operator: Operator, fields: dict[str, str]) -> Res
                 livemode=tenant.livemode,
             )
             created = endpoints.with_secret(made)
-    except ValidationError as error:
-        wrong = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
-        errors = {name: pages.text(f"webhooks.error.{name}", locale) for name in wrong}
-        return _list(request, operator, test, errors=errors, values=values, status=422)
-    except InvalidError as error:
-        wrong = {e.pointer.strip("/").split("/")[0] or "url" for e in error.errors}
-        errors = {name: pages.text(f"webhooks.error.{name}", locale) for name in wrong}
+    except (ValidationError, InvalidError) as error:
+        errors = field_errors(error, locale)
         return _list(request, operator, test, errors=errors, values=values, status=422)
     # The one time the secret is shown: this answer, never stored or cached.
     return _list(request, operator, test, created=created)
 
 
-def _endpoint(
+def field_errors(error: ValidationError | InvalidError, locale: str) -> dict[str, str]:
+    """The refused fields of an endpoint's form, each with its sentence: the schema's
+    (Pydantic) and the address check's (a pointer such as `/url`)."""
+    if isinstance(error, ValidationError):
+        wrong = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+    else:
+        wrong = {e.pointer.strip("/").split("/")[0] or "url" for e in error.errors}
+    return {name: pages.text(f"webhooks.error.{name}", locale) for name in wrong}
+
+
+def show(
     request: Request,
     operator: Operator,
     endpoint_id: str,
     *,
     done: str | None = None,
     error: str | None = None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    secret: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    """An endpoint's page: its settings, the form that changes them (with what was typed
+    and what was refused, beside each field), the delivery log; `secret` only on the
+    answer that replaced it."""
     try:
         with pages.unit(request) as session:
             tenant = endpoints.mode_of(session, operator.account.id, endpoint_id[:64])
@@ -152,6 +164,13 @@ def _endpoint(
             log = endpoints.deliveries(session, tenant, endpoint.id, DELIVERIES, None)
     except NotFoundError:
         return auth.render(request, operator, "not_found.html", 404)
+    if values is None:
+        values = {
+            "url": endpoint.url,
+            "description": endpoint.description or "",
+            "enabled_events": " ".join(endpoint.enabled_events),
+            "batch_size": str(endpoint.batch_size),
+        }
     return auth.render(
         request,
         operator,
@@ -160,6 +179,9 @@ def _endpoint(
         settings_page="webhooks",
         settings_pages=PAGES,
         endpoint=endpoint,
+        errors=errors or {},
+        values=values,
+        secret=secret,
         deliveries=log.items,
         moment=lambda at: _moment(at, operator),
         more=log.has_more,
@@ -182,7 +204,7 @@ def endpoint_page(
     done: str | None = None,
     operator: Operator = Depends(READ),
 ) -> HTMLResponse:
-    return _endpoint(request, operator, endpoint_id, done=done)
+    return show(request, operator, endpoint_id, done=done)
 
 
 @router.post("/{endpoint_id}/{action}")
@@ -197,7 +219,7 @@ def _act(
     request: Request, operator: Operator, endpoint_id: str, action: str, fields: dict[str, str]
 ) -> Response:
     if not auth.form_accepted(request, operator, f"webhook_{action}_{endpoint_id}", fields):
-        return _endpoint(request, operator, endpoint_id, error="page.form_expired", status=403)
+        return show(request, operator, endpoint_id, error="page.form_expired", status=403)
     if action not in ("enable", "disable", "delete", "replay"):
         return auth.render(request, operator, "not_found.html", 404)
     now = request.app.state.clock.now()
@@ -231,9 +253,7 @@ def _act(
     except NotFoundError:
         return auth.render(request, operator, "not_found.html", 404)
     except (ConflictError, InvalidError, ValidationError):
-        return _endpoint(
-            request, operator, endpoint_id, error=f"webhooks.error.{action}", status=409
-        )
+        return show(request, operator, endpoint_id, error=f"webhooks.error.{action}", status=409)
     if action == "delete":
         test = "mode=test&" if not tenant.livemode else ""
         return RedirectResponse(f"/console/settings/webhooks?{test}done={done}", status_code=303)

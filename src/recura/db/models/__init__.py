@@ -21,6 +21,7 @@ from recura.db.models.coupon import Coupon
 from recura.db.models.credit_note import CreditNote
 from recura.db.models.customer import Customer
 from recura.db.models.customer_activity import CustomerActivity
+from recura.db.models.customer_note import CustomerNote
 from recura.db.models.dispute import Dispute
 from recura.db.models.einvoice import EInvoice
 from recura.db.models.email_change import EmailChange
@@ -93,6 +94,7 @@ __all__ = [
     "CreditNote",
     "Customer",
     "CustomerActivity",
+    "CustomerNote",
     "Dispute",
     "EInvoice",
     "EmailChange",

@@ -1,7 +1,8 @@
 """What the console shows of one customer: their profile's neighbours (subscriptions,
-invoices, payments, balance, emails, support requests, onboarding, engagement) and the
-timeline of the events about them and their subscriptions, invoices and payments. Each
-list is the newest few; the API pages through the rest."""
+invoices, payments, balance, emails, support requests, the team's support notes,
+onboarding, engagement) and the timeline of the events about them and their
+subscriptions, invoices and payments. Each list is the newest few; the API pages through
+the rest."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from recura.db.models import (
     Customer,
+    CustomerNote,
     EmailMessage,
     Event,
     Invoice,
@@ -22,6 +24,7 @@ from recura.db.models import (
 )
 from recura.domains.balances import service as balances
 from recura.domains.common.tenant import Tenant
+from recura.domains.customer_notes import repository as customer_notes
 from recura.domains.customers import service
 from recura.domains.email_messages import repository as email_messages
 from recura.domains.engagement import repository as engagement
@@ -48,6 +51,7 @@ class Overview:
     balance: dict[str, int]
     emails: list[EmailMessage]
     support_requests: list[SupportRequest]
+    notes: list[CustomerNote]
     onboarding: guide.Guide
     active_days: int
     timeline: list[Event]
@@ -76,6 +80,7 @@ def of(session: Session, tenant: Tenant, customer: Customer, now: datetime) -> O
         support_requests=support_requests.page(
             session, tenant, limit=SHOWN, starting_after=None, customer=customer.id
         ).items,
+        notes=customer_notes.newest(session, tenant, customer.id, SHOWN),
         onboarding=guide.guide(session, tenant, customer.id),
         active_days=engagement.active_days_of(
             session, tenant, customer.id, today - timedelta(days=ENGAGEMENT_DAYS - 1), today
