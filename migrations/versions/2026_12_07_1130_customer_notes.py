@@ -1,7 +1,7 @@
 """customer_notes: operators' support notes about a customer, until now only audit entries
 
 Revision ID: 2026_12_07_1130
-Revises: 2026_12_07_1090
+Revises: 2026_12_07_1110
 Create Date: 2026-12-07 17:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from recura.db.base import ID, JSONType, UTCDateTime
 
 revision: str = '2026_12_07_1130'
-down_revision: str | None = '2026_12_07_1090'
+down_revision: str | None = '2026_12_07_1110'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

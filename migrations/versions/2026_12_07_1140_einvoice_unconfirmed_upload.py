@@ -2,7 +2,7 @@
 unknown messages of ANAF's list looked at to find it
 
 Revision ID: 2026_12_07_1140
-Revises: 2026_12_07_1110
+Revises: 2026_12_07_1130
 Create Date: 2026-12-07 16:15:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from recura.db.base import JSONType, UTCDateTime
 
 revision: str = '2026_12_07_1140'
-down_revision: str | None = '2026_12_07_1110'
+down_revision: str | None = '2026_12_07_1130'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
