@@ -19,6 +19,11 @@ from recura.config import Settings
 from recura.db.models import EmailMessage
 from tests.conftest import SECRET
 from tests.fakes.camt053 import IBAN, Stmt, credit, document
+from tests.own_database import database_url, engine, session_factory
+
+# Each test a database of its own: the demo finds none loaded by another test, and a worker
+# run finds only its own test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 runner = CliRunner()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -112,5 +112,5 @@ def test_enrolling_shows_an_accessible_qr_code(
     page.goto(site + "/console/account")
     page.locator("#form-totp-start button").click()
     qr = page.locator("img.qr")
-    assert qr.is_visible()
+    expect(qr).to_be_visible()
     check(page, tmp_path, "enrolment")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 from tests.api import test_fuzz
 from tests.api.test_fuzz import _spec
 from tests.conftest import T0, Api, Merchant
@@ -142,9 +143,10 @@ def test_events_carry_the_actor_that_caused_them(merchant: Merchant) -> None:
 
 
 @pytest.fixture
-def objects(merchant: Merchant) -> dict[str, str]:
+def objects(merchant: Merchant, session_factory: sessionmaker[Session]) -> dict[str, str]:
     """One object per resource, as the API fuzz test seeds them."""
-    made: dict[str, str] = test_fuzz.seeded.__wrapped__(merchant)  # type: ignore[attr-defined]
+    seeded = test_fuzz.seeded.__wrapped__  # type: ignore[attr-defined]
+    made: dict[str, str] = seeded(merchant, session_factory)
     return made
 
 
