@@ -52,6 +52,7 @@ PRICING_MODELS = ("flat", "per_unit", "free")
 INTERVALS = ("month", "year", "week", "day")
 DURATIONS = ("once", "repeating", "forever")
 FEATURE_KINDS = ("boolean", "limit", "metered")
+RATE_KINDS = ("standard", "reduced", "reduced_lower")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,7 @@ def _plan(fields: dict[str, str], _: str) -> BaseModel:
             "interval_unit": fields.get("interval_unit", ""),
             "interval_count": fields.get("interval_count", "").strip() or "1",
             "trial_days": fields.get("trial_days", "").strip() or "0",
+            "tax_rate_kind": fields.get("tax_rate_kind", "").strip() or "standard",
             "pricing_model": fields.get("pricing_model", ""),
             "prices": [_price(fields)],
         }
@@ -270,6 +272,7 @@ FORMS = (
             Input("interval_unit", "select", required=True, options=INTERVALS),
             Input("interval_count", "number"),
             Input("trial_days", "number"),
+            Input("tax_rate_kind", "select", required=True, options=RATE_KINDS),
             Input("pricing_model", "select", required=True, options=PRICING_MODELS),
             Input("currency", required=True, max_length=3),
             Input("amount", "amount"),
