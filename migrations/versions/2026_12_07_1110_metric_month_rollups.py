@@ -4,7 +4,7 @@ The new tables are filled by folding the event log again: the existing rollups a
 cleared and the fold's cursor goes back to the start, as `recura metrics rebuild` does.
 
 Revision ID: 2026_12_07_1110
-Revises: 2026_12_07_1090
+Revises: 2026_12_07_1100
 Create Date: 2026-12-07 16:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '2026_12_07_1110'
-down_revision: str | None = '2026_12_07_1090'
+down_revision: str | None = '2026_12_07_1100'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,5 @@
-"""`recura`: serve, work, migrate, load the demo, manage accounts and API keys."""
+"""`recura`: serve, work, migrate, load the demo, manage accounts and API keys, queue the
+PDFs of documents issued before Recura made them."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from recura.domains.audit import service as audit
 from recura.domains.common.actor import Actor
 from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
+from recura.domains.documents import backfill
 from recura.domains.exchange_rates import service as exchange_rates
 from recura.domains.metrics import rollups
 from recura.domains.payments import bank
@@ -47,6 +49,8 @@ metrics_app = typer.Typer(help="Revenue metrics.", no_args_is_help=True)
 app.add_typer(metrics_app, name="metrics")
 spend_app = typer.Typer(help="Acquisition spend per month and channel.", no_args_is_help=True)
 app.add_typer(spend_app, name="spend")
+documents_app = typer.Typer(help="Invoice and credit note documents.", no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
 out = Console(soft_wrap=True)  # long lines (keys, curl) must stay copyable
 err = Console(stderr=True)
 
@@ -367,6 +371,42 @@ def metrics_rebuild(
             if count == 0:
                 break
     out.print(f"{done} MRR changes folded into the rollups.")
+
+
+@documents_app.command("backfill")
+def documents_backfill(
+    account: Annotated[
+        str | None, typer.Option(help="Account id (acct_…); without it, every account.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Queue at most this many; without it, all.")
+    ] = None,
+) -> None:
+    """Queue the PDFs of finalised invoices and credit notes that have none (issued before
+    Recura made PDFs), of accounts with invoice PDFs on; the worker makes them as it makes
+    new ones, so a long history is best queued a few thousand at a time (--limit)."""
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    if account is not None:
+        try:
+            with unit_of_work(factory) as session:
+                making = accounts.get_account(session, account).invoice_pdfs
+        except DomainError as exc:
+            raise _fail(exc.detail) from None
+        if not making:
+            raise _fail(f"{account} has invoice PDFs off (invoice_pdfs): nothing to queue.")
+    done = 0
+    # Chunk by chunk, each its own transaction; a chunk not filled means none is left.
+    while limit is None or done < limit:
+        chunk = backfill.CHUNK if limit is None else min(backfill.CHUNK, limit - done)
+        with unit_of_work(factory) as session:
+            count = backfill.queue_missing(
+                session, SystemClock().now(), account_id=account, limit=chunk
+            )
+        done += count
+        if count < chunk:
+            break
+    out.print(f"{done} PDFs queued; the worker makes them.")
 
 
 @spend_app.command("import")

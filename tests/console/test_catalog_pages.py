@@ -208,6 +208,31 @@ def test_a_plan_and_a_new_version(
     assert errors(page) == {"code": "Another one already has this code."}
 
 
+def test_a_plan_at_the_reduced_vat_rate(owner: tuple[TestClient, Operator], api: Api) -> None:
+    client, _ = owner
+    product = api.ok("POST", "/v1/products", 201, json={"name": "Gazeta"})["id"]
+    new = "/console/catalog/plans/new?mode=test"
+    # Standard unless chosen otherwise: the first choice, none other selected.
+    choices = shown(client, new).tree.xpath('//select[@name="tax_rate_kind"]/option')
+    assert [(c.get("value"), c.text) for c in choices] == [
+        ("standard", "Standard"),
+        ("reduced", "Reduced"),
+        ("reduced_lower", "Reduced (lowest)"),
+    ]
+    assert not [c for c in choices if c.get("selected") is not None]
+    fields = {"product": product, "name": "Gazeta digitală", "interval_unit": "month"}
+    fields |= {"pricing_model": "flat", "currency": "RON", "amount": "19.90"}
+    status, where, _ = submit(client, new, code="gazeta", tax_rate_kind="reduced", **fields)
+    assert status == 303
+    plan_id = where.split("/")[-1].split("?")[0]
+    assert api.ok("GET", f"/v1/plans/{plan_id}")["tax_rate_kind"] == "reduced"
+    assert "Reduced" in shown(client, where).text
+    status, _, page = submit(client, new, code="gazeta-2", tax_rate_kind="zero", **fields)
+    assert status == 422
+    assert page is not None
+    assert list(errors(page)) == ["tax_rate_kind"]
+
+
 def test_a_feature_a_coupon_and_a_promotion_code(
     owner: tuple[TestClient, Operator],
     session_factory: sessionmaker[Session],
@@ -449,10 +474,12 @@ def test_an_add_on_is_created_and_renamed(
         pricing_model="per_unit",
         currency="RON",
         amount="15.50",
+        tax_rate_kind="reduced",
     )
     assert status == 303, where
     add_on_id = where.split("/")[-1].split("?")[0]
     made = api.ok("GET", f"/v1/add_ons/{add_on_id}")
+    assert made["tax_rate_kind"] == "reduced"
     (price,) = made["prices"]
     assert (price["currency"], price["unit_amount"]) == ("RON", "1550")
     (entry,) = entries(session_factory, merchant, "add_on.create")

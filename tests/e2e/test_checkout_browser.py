@@ -116,6 +116,56 @@ def test_a_romanian_company_subscribes_with_a_sandbox_card(
     checked(page, tmp_path, "done")
 
 
+def test_a_romanian_person_gives_a_cnp_checked_in_both_languages(
+    api: Api, site: str, page: Page, tmp_path: Path
+) -> None:
+    world = World(api, T0, timezone="UTC", tax_rate="21")
+    checkout_id = open_checkout(api, world.plan(4900), locale="ro")
+    page.goto(f"{site}/checkout/{checkout_id}")
+    cnp = page.locator("#national_id")
+    expect(cnp).to_be_visible()  # a person in Romania, the account's country
+    page.check("#kind-company")
+    expect(cnp).to_be_hidden()  # a company is named by its CUI
+    page.check("#kind-individual")
+    page.select_option("#country", "DE")
+    expect(cnp).to_be_hidden()  # a CNP is Romanian
+    page.select_option("#country", "RO")
+    expect(cnp).to_be_visible()
+    page.fill("#email", "ana.popescu@example.ro")
+    page.fill("#name", "Ana Popescu")
+    page.fill("#line1", "Str. Memorandumului 28")
+    page.fill("#city", "Cluj-Napoca")
+    page.select_option("#county", "RO-CJ")
+    page.fill("#national_id", "1800101221145")  # a wrong check digit
+    page.click("#details-form button[type=submit]")
+    expect(page.locator("#national_id-error")).to_have_text(
+        "Codul numeric personal (CNP) nu este valid: verificați cele 13 cifre."
+    )
+    expect(cnp).to_have_attribute("aria-invalid", "true")
+    checked(page, tmp_path, "cnp-error-ro")
+    page.goto(f"{site}/checkout/{checkout_id}?lang=en")
+    page.fill("#email", "ana.popescu@example.ro")
+    page.fill("#line1", "Str. Memorandumului 28")
+    page.fill("#city", "Cluj-Napoca")
+    page.select_option("#county", "RO-CJ")
+    page.fill("#national_id", "180010122114")  # a digit short
+    page.click("#details-form button[type=submit]")
+    expect(page.locator("#national_id-error")).to_have_text(
+        "This is not a valid personal numeric code (CNP): check its 13 digits."
+    )
+    checked(page, tmp_path, "cnp-error-en")
+    page.fill("#national_id", "1800101221144")
+    page.click("#details-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Payment")
+    page.check("input[value=tok_sandbox_mastercard]")
+    page.check("#terms")
+    page.route("https://shop.example.ro/**", lambda route: route.fulfill(body="welcome"))
+    page.click("#confirm")
+    page.wait_for_url(f"https://shop.example.ro/welcome?session={checkout_id}")
+    customer = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")["result"]["customer"]
+    assert (customer["kind"], customer["national_id"]) == ("individual", "1800101221144")
+
+
 def test_a_card_needing_3d_secure_is_saved_through_stripes_element(
     api: Api, stripe_api: ProcessorApi, site: str, page: Page, tmp_path: Path
 ) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from recura.api.app import create_app
@@ -183,3 +183,38 @@ def test_the_signed_in_page_has_no_accessibility_violations(
     page.screenshot(path=str(tmp_path / f"{name}-{locale}-{width}.png"), full_page=True)
     results = AXE.run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize(
+    ("locale", "message"),
+    [
+        ("ro", "Codul numeric personal (CNP) nu este valid: verificați cele 13 cifre."),
+        ("en", "This is not a valid personal numeric code (CNP): check its 13 digits."),
+    ],
+)
+def test_a_person_in_romania_saves_a_cnp_on_the_details_page(
+    locale: str, message: str, api: Api, site: str, page: Page, tmp_path: Path
+) -> None:
+    who = subscriber(api, locale)
+    address = {"line1": "Str. Memorandumului 28", "city": "Cluj-Napoca", "county": "RO-CJ"}
+    api.ok("PATCH", f"/v1/customers/{who.customer}", json={"address": address | {"country": "RO"}})
+    page.goto(site + _signed_in(api, who.customer))
+    page.goto(site + "/portal/details")
+    cnp = page.locator("#f-national_id")
+    expect(cnp).to_be_visible()
+    page.check("input[name=kind][value=company]")
+    expect(cnp).to_be_hidden()  # a company is named by its CUI
+    page.check("input[name=kind][value=individual]")
+    cnp.fill("2991231400014")  # 31 December 1999, a wrong check digit
+    page.click("#details-form button[type=submit]")
+    expect(page.locator("#national_id-error")).to_have_text(message)
+    expect(cnp).to_have_attribute("aria-invalid", "true")
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(tmp_path / f"details-cnp-{locale}-{width}.png"), full_page=True)
+    results = AXE.run(page)
+    assert results.violations_count == 0, results.generate_report()
+    cnp.fill("1800101221144")
+    page.click("#details-form button[type=submit]")
+    expect(page.locator("#done")).to_be_visible()
+    assert api.ok("GET", f"/v1/customers/{who.customer}")["national_id"] == "1800101221144"

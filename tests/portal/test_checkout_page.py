@@ -187,6 +187,31 @@ def test_errors_are_shown_next_to_their_fields(
     assert api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")["stage"] == "opened"
 
 
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "This is not a valid personal numeric code (CNP): check its 13 digits."),
+        ("ro", "Codul numeric personal (CNP) nu este valid: verificați cele 13 cifre."),
+    ],
+)
+def test_a_person_in_romania_gives_a_cnp_saved_on_the_customer(
+    api: Api, world: World, lang: str, text: str
+) -> None:
+    checkout_id = open_checkout(api, world.plan(4900))
+    form = page(api.client, f"/checkout/{checkout_id}?lang={lang}").form("details-form")
+    assert form["national_id"] == ""
+    shown = send(api.client, f"/checkout/{checkout_id}", form | ANA | {"national_id": "123"}, 422)
+    field = shown.tree.get_element_by_id("national_id")
+    assert field.get("aria-invalid") == "true"
+    assert "national_id-error" in field.get("aria-describedby")
+    assert shown.tree.get_element_by_id("national_id-error").text_content() == text
+    assert field.get("value") == "123"  # as typed
+    pay = fill_details(api.client, checkout_id, ANA | {"national_id": "1800101221144"}, lang)
+    assert confirm(api.client, checkout_id, pay).status_code == 303
+    customer = api.ok("GET", f"/v1/checkout_sessions/{checkout_id}")["result"]["customer"]
+    assert (customer["kind"], customer["national_id"]) == ("individual", "1800101221144")
+
+
 def test_a_county_outside_romania_and_a_persons_company_fields_are_ignored(
     api: Api, world: World
 ) -> None:

@@ -118,6 +118,46 @@ def test_problems_are_shown_next_to_their_fields_in_romanian(api: Api) -> None:
     assert invalid_fields(english) == {"county": "Choose a county from the list."}
 
 
+PERSON = {
+    **COMPANY,
+    "kind": "individual",
+    "legal_name": "",
+    "vat_id": "",
+    "registration_number": "",
+    "county": "RO-CJ",
+    "sector": "",
+    "city": "Cluj-Napoca",
+    "postal_code": "400114",
+    "line1": "Str. Memorandumului 28",
+    "locale": "ro",
+}
+CNP = "1800101221144"
+
+
+def test_a_person_in_romania_gives_a_cnp_checked_in_either_language(api: Api) -> None:
+    who = subscriber(api, "ro")
+    client = sign_in(api, who.customer)
+    form = get(client, "/portal/details").form("details-form")
+    assert form["national_id"] == ""
+    wrong = {**PERSON, "national_id": "1800101221145"}  # a wrong check digit
+    page = post(client, "/portal/details", {**form, **wrong}, status=422)
+    assert invalid_fields(page) == {
+        "national_id": "Codul numeric personal (CNP) nu este valid: verificați cele 13 cifre."
+    }
+    assert page.form("details-form")["national_id"] == "1800101221145"  # as typed
+    english = post(client, "/portal/details?lang=en", {**form, **wrong}, status=422)
+    assert invalid_fields(english) == {
+        "national_id": "This is not a valid personal numeric code (CNP): check its 13 digits."
+    }
+    assert api.ok("GET", f"/v1/customers/{who.customer}")["national_id"] is None
+    post(client, "/portal/details", {**form, **PERSON, "national_id": f" {CNP} "})
+    assert api.ok("GET", f"/v1/customers/{who.customer}")["national_id"] == CNP
+    assert get(client, "/portal/details").form("details-form")["national_id"] == CNP
+    # A company is named by its CUI: a CNP left in the hidden field is not kept.
+    post(client, "/portal/details", {**form, **COMPANY, "national_id": "1800101221145"})
+    assert api.ok("GET", f"/v1/customers/{who.customer}")["national_id"] is None
+
+
 def test_a_post_without_its_form_key_changes_nothing(api: Api) -> None:
     who = subscriber(api, "en")
     client = sign_in(api, who.customer)

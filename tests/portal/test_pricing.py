@@ -71,6 +71,23 @@ def test_monthly_and_yearly_side_by_side_in_the_accounts_language(api: Api, site
     assert any("/checkout/plan_" in link for link in links)
 
 
+def test_a_plan_at_a_reduced_vat_rate_says_its_rate(api: Api, site: str) -> None:
+    plans = api.ok("GET", "/v1/plans?limit=100")["data"]
+    starter = next(p for p in plans if p["code"] == "starter-monthly")
+    api.ok("PATCH", f"/v1/plans/{starter['id']}", json={"tax_rate_kind": "reduced"})
+    page = Page(api.client.get(site))
+    shown = cards(page)
+    assert "TVA pentru acest plan: 11%." in shown["Starter"]
+    assert "TVA pentru acest plan" not in shown["Pro"]
+    assert "Prețurile nu includ TVA (21%)" in page.text
+    body = api.client.get(f"{site}/pricing.json").json()
+    offers = {o["name"]: o for o in body["products"][0]["offers"]}
+    assert (offers["Starter"]["monthly"]["tax_rate"], offers["Pro"]["monthly"]["tax_rate"]) == (
+        "11",
+        "21",
+    )
+
+
 def test_the_visitors_currency_chosen_or_by_country(api: Api, site: str) -> None:
     chosen = Page(api.client.get(f"{site}?currency=EUR&lang=en"))
     assert "€9.90 a month" in cards(chosen)["Starter"]

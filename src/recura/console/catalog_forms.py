@@ -65,6 +65,7 @@ INTERVALS = ("month", "year", "week", "day")
 DURATIONS = ("once", "repeating", "forever")
 FEATURE_KINDS = ("boolean", "limit", "metered")
 AGGREGATIONS = ("count", "sum", "max", "unique_count", "latest")
+RATE_KINDS = ("standard", "reduced", "reduced_lower")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,7 @@ def _plan(fields: dict[str, str], _: str) -> BaseModel:
             "interval_unit": fields.get("interval_unit", ""),
             "interval_count": fields.get("interval_count", "").strip() or "1",
             "trial_days": fields.get("trial_days", "").strip() or "0",
+            "tax_rate_kind": fields.get("tax_rate_kind", "").strip() or "standard",
             "pricing_model": fields.get("pricing_model", ""),
             "prices": [_price(fields)],
         }
@@ -220,6 +222,7 @@ def _add_on(fields: dict[str, str], _: str) -> BaseModel:
             "name": fields.get("name", ""),
             "description": _text(fields, "description"),
             "pricing_model": fields.get("pricing_model", ""),
+            "tax_rate_kind": fields.get("tax_rate_kind", "").strip() or "standard",
             "prices": [_price(fields)],
         }
     )
@@ -331,6 +334,7 @@ FORMS = (
             Input("interval_unit", "select", required=True, options=INTERVALS),
             Input("interval_count", "number"),
             Input("trial_days", "number"),
+            Input("tax_rate_kind", "select", required=True, options=RATE_KINDS),
             Input("pricing_model", "select", required=True, options=PRICING_MODELS),
             Input("currency", required=True, max_length=3),
             Input("amount", "amount"),
@@ -416,6 +420,7 @@ FORMS = (
             Input("code", required=True, max_length=64),
             Input("name", required=True),
             Input("description", "textarea", max_length=1000),
+            Input("tax_rate_kind", "select", required=True, options=RATE_KINDS),
             Input("pricing_model", "select", required=True, options=PRICING_MODELS),
             Input("currency", required=True, max_length=3),
             Input("amount", "amount"),

@@ -20,10 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 from fractions import Fraction
 
-from recura.core.invoice_lines import ENGLISH, Item, Wording, fee_lines, unused_lines
+from recura.core.invoice_lines import ENGLISH, Item, Rates, Wording, fee_lines, unused_lines
 from recura.core.invoicing import LineInput
 from recura.core.lifecycle import SubscriptionState
 from recura.core.periods import (
@@ -98,8 +97,8 @@ def switch_parts(
     current: Period,
     at: datetime,
     cycle: Restart,
-    credit_rate: Decimal,
-    charge_rate: Decimal,
+    credit_rate: Rates,
+    charge_rate: Rates,
     wording: Wording = ENGLISH,
 ) -> tuple[list[LineInput], list[LineInput]]:
     """The invoice lines of switching now, in two parts: the unused part of `current` (paid
@@ -122,10 +121,10 @@ def switch_lines(
     current: Period,
     at: datetime,
     cycle: Restart,
-    tax_rate: Decimal,
+    tax_rate: Rates,
     wording: Wording = ENGLISH,
 ) -> list[LineInput]:
-    """`switch_parts` as one list, both parts at one rate."""
+    """`switch_parts` as one list, both parts at the same rates."""
     credit, charge = switch_parts(
         old_items, new_items, current, at, cycle, tax_rate, tax_rate, wording
     )

@@ -5,10 +5,16 @@ A recurring item's fee for a whole schedule period is `price(spec, quantity)`; a
 starts inside a period (a calendar-aligned first period, a change, a cancellation) is that fee
 prorated by the second (`proration`), rounded once per line. Usage is priced per charge, one
 line per tier the quantity reaches, and always billed in arrears.
+
+Each item and charge has a VAT rate kind (its plan's or add-on's: a subscription to an
+e-newspaper is taxed at the reduced rate, a support pack added to it at the standard one).
+The functions take either one rate for every line or the rate of each kind (`Rates`), and
+every line says which kind its rate is of, so the caller can attach that kind's decision.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,11 +26,13 @@ from recura.core.money import round_fraction
 from recura.core.periods import Interval, IntervalUnit, Period
 from recura.core.pricing import PriceSpec, price
 from recura.core.proration import charge_remaining, credit_unused, remaining_fraction
+from recura.core.tax import RateKind
 
 __all__ = [
     "ENGLISH",
     "Item",
     "Metered",
+    "Rates",
     "Wording",
     "change_lines",
     "fee_lines",
@@ -59,15 +67,26 @@ class Item:
     spec: PriceSpec
     quantity: Decimal
     kind: str = "subscription"
+    rate_kind: RateKind = RateKind.STANDARD
 
 
 @dataclass(frozen=True, slots=True)
 class Metered:
-    """One metered charge's usage for a period: its description, price and quantity."""
+    """One metered charge's usage for a period: its description, price and quantity, and
+    the rate kind of the plan it is charged by."""
 
     description: str
     spec: PriceSpec
     quantity: Decimal
+    rate_kind: RateKind = RateKind.STANDARD
+
+
+# The VAT rate (percent) of each rate kind, or one rate for every kind.
+Rates = Decimal | Mapping[RateKind, Decimal]
+
+
+def _rate(rates: Rates, kind: RateKind) -> Decimal:
+    return rates[kind] if isinstance(rates, Mapping) else rates
 
 
 @lru_cache(maxsize=4096)
@@ -82,7 +101,7 @@ def _unit(item: Item) -> Decimal | None:
 
 
 def fee_lines(
-    items: tuple[Item, ...], span: Period, full: Period, tax_rate: Decimal
+    items: tuple[Item, ...], span: Period, full: Period, tax_rate: Rates
 ) -> list[LineInput]:
     """The fee of each item for `span`, a part of the schedule period `full`.
 
@@ -101,7 +120,8 @@ def fee_lines(
             period_start=span.start,
             period_end=span.end,
             proration=prorated,
-            tax_rate=tax_rate,
+            tax_rate=_rate(tax_rate, item.rate_kind),
+            rate_kind=item.rate_kind,
         )
         for item in items
     ]
@@ -119,7 +139,7 @@ def unused_lines(
     items: tuple[Item, ...],
     period: Period,
     at: datetime,
-    tax_rate: Decimal,
+    tax_rate: Rates,
     wording: Wording = ENGLISH,
 ) -> list[LineInput]:
     """Credits for the part of `period` after `at` that was paid in advance (zero lines omitted)."""
@@ -144,7 +164,7 @@ def change_lines(
     new: tuple[Item, ...],
     period: Period,
     at: datetime,
-    tax_rate: Decimal,
+    tax_rate: Rates,
     wording: Wording = ENGLISH,
 ) -> list[LineInput]:
     """Proration of a change at `at` inside `period`: unused time on each old item credited,
@@ -177,11 +197,16 @@ def change_lines(
 
 
 def _same(a: Item, b: Item) -> bool:
-    return a.spec == b.spec and a.quantity == b.quantity and a.description == b.description
+    return (a.spec, a.quantity, a.description, a.rate_kind) == (
+        b.spec,
+        b.quantity,
+        b.description,
+        b.rate_kind,
+    )
 
 
 def _proration_line(
-    description: str, amount: int, item: Item, at: datetime, period: Period, tax_rate: Decimal
+    description: str, amount: int, item: Item, at: datetime, period: Period, tax_rate: Rates
 ) -> LineInput:
     return LineInput(
         description=description,
@@ -192,12 +217,13 @@ def _proration_line(
         period_start=at,
         period_end=period.end,
         proration=True,
-        tax_rate=tax_rate,
+        tax_rate=_rate(tax_rate, item.rate_kind),
+        rate_kind=item.rate_kind,
     )
 
 
 def usage_lines(
-    metered: tuple[Metered, ...], span: Period, tax_rate: Decimal, wording: Wording = ENGLISH
+    metered: tuple[Metered, ...], span: Period, tax_rate: Rates, wording: Wording = ENGLISH
 ) -> list[LineInput]:
     """Usage of `span`, one line per priced component (tier), zero quantities left out."""
     lines = []
@@ -219,7 +245,8 @@ def usage_lines(
                     kind="usage",
                     period_start=span.start,
                     period_end=span.end,
-                    tax_rate=tax_rate,
+                    tax_rate=_rate(tax_rate, charge.rate_kind),
+                    rate_kind=charge.rate_kind,
                 )
             )
     return lines

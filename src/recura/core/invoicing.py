@@ -24,7 +24,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from recura.core.money import allocate, exponent, round_fraction
-from recura.core.tax import Decision
+from recura.core.tax import Decision, RateKind
 
 __all__ = [
     "AppliedDiscount",
@@ -60,7 +60,8 @@ class LineInput:
     by the caller for the supply date, never constants here. `plan_id` names the
     plan a setup fee line charges for (a customer pays it once per plan). `tax` is
     the VAT decision the rate came from (core/tax.py), kept for the invoice's
-    category and mentions; its rate must be `tax_rate`.
+    category and mentions; its rate must be `tax_rate`. `rate_kind` is the rate category
+    of what the line sells (its plan's or add-on's), which chose that decision.
     """
 
     description: str
@@ -75,6 +76,7 @@ class LineInput:
     discountable: bool = True
     plan_id: str | None = None
     tax: Decision | None = None
+    rate_kind: RateKind = RateKind.STANDARD
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,10 @@ from recura.portal import pages
 
 # The form's flat names -> where `details.validate` reads them.
 PERSON = ("email", "name", "kind")
+INDIVIDUAL = ("national_id",)  # a person's in Romania
 COMPANY = ("legal_name", "vat_id", "registration_number")
 ADDRESS = ("line1", "line2", "postal_code", "city", "country", "county", "sector")
-FIELDS = PERSON + COMPANY + ADDRESS
+FIELDS = PERSON + INDIVIDUAL + COMPANY + ADDRESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,7 @@ def counties(locale: str) -> list[tuple[str, str]]:
 def flat(details: Mapping[str, Any]) -> dict[str, str]:
     """Saved or initial details as the form's fields."""
     address = details.get("address") or {}
-    values = {name: details.get(name) for name in PERSON + COMPANY}
+    values = {name: details.get(name) for name in PERSON + INDIVIDUAL + COMPANY}
     values |= {name: address.get(name) for name in ADDRESS}
     values["kind"] = values.get("kind") or "individual"
     return {k: "" if v is None else str(v) for k, v in values.items()}
@@ -124,11 +125,14 @@ def flat(details: Mapping[str, Any]) -> dict[str, str]:
 def posted(fields: Mapping[str, str]) -> dict[str, Any]:
     """The form as `details.validate` reads it: empty fields absent, and what the page hid
     left out (a county outside Romania, a sector outside Bucharest, a person's company
-    fields), so a value typed before a change of mind is not held against anyone."""
+    fields, a CNP outside Romania or of a company), so a value typed before a change of mind
+    is not held against anyone."""
     data: dict[str, Any] = {n: fields.get(n, "").strip() or None for n in PERSON}
     if data.get("kind") == "company":
         data |= {n: fields.get(n, "").strip() or None for n in COMPANY}
     address = {n: fields.get(n, "").strip() or None for n in ADDRESS}
+    if data.get("kind") != "company" and (address.get("country") or "").upper() == billing.ROMANIA:
+        data |= {n: fields.get(n, "").strip() or None for n in INDIVIDUAL}
     if (address.get("country") or "").upper() != billing.ROMANIA:
         address["county"] = None
     if (address.get("county") or "").upper() != billing.BUCHAREST:

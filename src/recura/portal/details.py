@@ -1,9 +1,10 @@
 """The signed-in subscriber's billing details: name, address (a Romanian county and
-Bucharest sector as ISO 3166-2 codes), billed as a person or a company (legal name, CUI or
-VAT number, trade-register number), preferred language — checked by the same rules as the
-checkout (`checkout.details`, `customers.billing`) and saved through the customers domain;
-and changing the email address, which takes effect only through the link sent to the new
-address (`customers.email_change`)."""
+Bucharest sector as ISO 3166-2 codes), billed as a person (in Romania, with their CNP if
+they give it) or a company (legal name, CUI or VAT number, trade-register number),
+preferred language — checked by the same rules as the checkout (`checkout.details`,
+`customers.billing`) and saved through the customers domain; and changing the email
+address, which takes effect only through the link sent to the new address
+(`customers.email_change`)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def _values(visitor: Visitor) -> dict[str, Any]:
         "legal_name": customer.legal_name or "",
         "vat_id": customer.vat_id or "",
         "registration_number": customer.registration_number or "",
+        "national_id": customer.national_id or "",
         "locale": customer.locale or visitor.locale,
     }
     for name in ADDRESS_FIELDS:
@@ -121,6 +123,7 @@ def _submitted(fields: dict[str, str]) -> dict[str, Any]:
         name: fields.get(name, "") for name in ("name", "kind", "legal_name", "vat_id")
     }
     data["registration_number"] = fields.get("registration_number", "")
+    data["national_id"] = fields.get("national_id", "")
     data["address"] = {name: fields.get(name, "") for name in ADDRESS_FIELDS}
     return data
 

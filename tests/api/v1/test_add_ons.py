@@ -354,3 +354,17 @@ def test_another_tenants_add_on_is_404(api: Api, merchant: Merchant) -> None:
     assert_problem(merchant.live.get(f"/v1/add_ons/{add_on['id']}"), 404)
     assert_problem(merchant.live.patch(f"/v1/add_ons/{add_on['id']}", json={"name": "x"}), 404)
     assert api.ok("GET", f"/v1/add_ons/{add_on['id']}") == add_on
+
+
+def test_an_add_on_has_its_own_vat_rate_kind(api: Api) -> None:
+    storage = api.ok("POST", "/v1/add_ons", 201, json=STORAGE)
+    assert storage["tax_rate_kind"] == "standard"
+    body = {**STORAGE, "code": "e-books", "name": "E-books", "tax_rate_kind": "reduced"}
+    books = api.ok("POST", "/v1/add_ons", 201, json=body)
+    assert books["tax_rate_kind"] == "reduced"
+    path = f"/v1/add_ons/{books['id']}"
+    assert api.ok("GET", path)["tax_rate_kind"] == "reduced"
+    assert api.ok("PATCH", path, json={"tax_rate_kind": "standard"})["tax_rate_kind"] == "standard"
+    assert api.ok("GET", path)["tax_rate_kind"] == "standard"
+    response = api.request("PATCH", path, json={"tax_rate_kind": "zero"})
+    assert response.status_code == 422, response.text

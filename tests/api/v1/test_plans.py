@@ -152,6 +152,38 @@ def test_price_change_creates_a_version_and_keeps_the_old(api: Api, product: str
     assert api.get(f"/v1/plans/{plan['id']}/versions/3").status_code == 404
 
 
+def test_the_vat_rate_kind_is_set_read_and_changed_in_place(api: Api, product: str) -> None:
+    standard = api.ok("POST", "/v1/plans", 201, json=plan_body(product))
+    assert standard["tax_rate_kind"] == "standard"
+    body = plan_body(product, code="gazeta", tax_rate_kind="reduced")
+    plan = api.ok("POST", "/v1/plans", 201, json=body)
+    assert plan["tax_rate_kind"] == "reduced"
+    assert api.ok("GET", f"/v1/plans/{plan['id']}")["tax_rate_kind"] == "reduced"
+    listed = api.ok("GET", "/v1/plans")["data"]
+    assert {p["code"]: p["tax_rate_kind"] for p in listed} == {
+        "starter": "standard",
+        "gazeta": "reduced",
+    }
+    # The kind is the law's view of what is sold, not a price: no new version.
+    path = f"/v1/plans/{plan['id']}"
+    changed = api.ok("PATCH", path, json={"tax_rate_kind": "reduced_lower"})
+    assert changed["tax_rate_kind"] == "reduced_lower"
+    assert changed["current_version"]["id"] == plan["current_version"]["id"]
+    assert api.ok("PATCH", path, json={"name": "Gazeta"})["tax_rate_kind"] == "reduced_lower"
+    for wrong in ("super_reduced", None):
+        response = api.request("PATCH", path, json={"tax_rate_kind": wrong})
+        assert response.status_code == 422, response.text
+        assert "#/tax_rate_kind" in [e["pointer"] for e in response.json()["errors"]]
+
+
+def test_the_openapi_document_offers_the_rate_kinds(api: Api) -> None:
+    schemas = api.ok("GET", "/openapi.json")["components"]["schemas"]
+    for name in ("PlanCreate", "PlanUpdate", "PlanOut", "AddOnCreate", "AddOnUpdate", "AddOnOut"):
+        field = schemas[name]["properties"]["tax_rate_kind"]
+        assert "reduced" in field["description"], name
+    assert schemas["RateKind"]["enum"] == ["standard", "reduced", "reduced_lower"]
+
+
 @pytest.mark.parametrize(
     ("over", "pointer"),
     [

@@ -43,6 +43,32 @@ def test_a_persons_company_fields_are_ignored() -> None:
     assert (found.vat_id, found.legal_name) == (None, None)
 
 
+def test_a_person_in_romania_may_give_a_cnp() -> None:
+    person = {"email": "ana@example.ro", "address": CLUJ}
+    assert details.validate(person).national_id is None
+    found = details.validate({**person, "national_id": " 180 0101 221144 "})
+    assert found.national_id == "1800101221144"
+    assert found.customer_create("ro", "RON").national_id == "1800101221144"
+    assert found.customer_update(email=False).national_id == "1800101221144"
+    assert problems({**person, "national_id": "1800101221145"}) == {
+        "/national_id": "national_id.invalid"
+    }
+    # ANAF's thirteen zeros stand in for no CNP: they are not one.
+    assert problems({**person, "national_id": "0000000000000"}) == {
+        "/national_id": "national_id.invalid"
+    }
+
+
+def test_a_cnp_is_ignored_for_a_company_or_outside_romania() -> None:
+    company = {"kind": "company", "legal_name": "Firma SRL", "vat_id": "RO18547290"}
+    berlin = {"line1": "Hauptstr. 1", "city": "Berlin", "country": "DE"}
+    for data in (
+        {"email": "a@firma.ro", "address": CLUJ, "national_id": "nonsense", **company},
+        {"email": "ana@example.de", "address": berlin, "national_id": "nonsense"},
+    ):
+        assert details.validate(data).national_id is None
+
+
 def test_every_problem_is_named_at_once() -> None:
     assert problems({"kind": "company", "address": {"country": "RO"}}) == {
         "/email": "email.required",

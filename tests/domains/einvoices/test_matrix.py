@@ -23,6 +23,7 @@ from recura.domains.accounts import repository as accounts
 from recura.domains.common.tenant import Tenant
 from recura.domains.einvoices import service, validation
 from recura.domains.invoices import issuing, taxes
+from recura.jobs.worker import run_once
 from tests.conftest import T0, Api, Merchant
 from tests.domains.einvoices.rules import reference_rules
 
@@ -418,3 +419,74 @@ def test_a_full_credit_note_of_a_euro_invoice_with_prices_including_vat(shop: Sh
     assert _amount(tree, "PayableAmount") == invoice["total"]["amount"] == 2999
     assert _one(tree, "cbc:TaxCurrencyCode/text()") == "RON"
     assert len(_all(tree, "cac:TaxTotal/cbc:TaxAmount[@currencyID='RON']/text()")) == 1
+
+
+def _gazeta(shop: Shop, amount: int = 10000, code: str = "gazeta") -> str:
+    """A digital newspaper's plan: taxed at the reduced rate (11 % from August 2025)."""
+    product = shop.api.ok("POST", "/v1/products", 201, json={"name": "Gazeta"})["id"]
+    body: dict[str, Any] = {"product": product, "code": code, "name": "Gazeta digitală"}
+    body |= {"pricing_model": "flat", "prices": [{"currency": "RON", "amount": amount}]}
+    body["tax_rate_kind"] = "reduced"
+    return str(shop.api.ok("POST", "/v1/plans", 201, json=body)["id"])
+
+
+def _events_pack(shop: Shop) -> str:
+    """An add-on of the newspaper's plan that is not press: tickets, at the standard rate."""
+    body: dict[str, Any] = {"code": "events", "name": "Acces evenimente"}
+    body |= {"pricing_model": "per_unit", "prices": [{"currency": "RON", "unit_amount": "1500"}]}
+    return str(shop.api.ok("POST", "/v1/add_ons", 201, json=body)["id"])
+
+
+def _subtotals(tree: etree._Element) -> dict[str, tuple[str, str]]:
+    """Each VAT rate's (taxable amount, tax amount) in the breakdown."""
+    found = {}
+    for subtotal in tree.xpath("cac:TaxTotal/cac:TaxSubtotal", namespaces=NS):
+        rate = _one(subtotal, "cac:TaxCategory/cbc:Percent/text()")
+        taxable = _one(subtotal, "cbc:TaxableAmount/text()")
+        found[rate] = (taxable, _one(subtotal, "cbc:TaxAmount/text()"))
+    return found
+
+
+def test_a_reduced_rate_plan_with_a_standard_rate_add_on_renews_at_both_rates(shop: Shop) -> None:
+    customer = shop.customer(**COMPANY)
+    add_ons = [{"add_on": _events_pack(shop), "quantity": "2"}]
+    first = shop.invoice(customer, _gazeta(shop), add_ons=add_ons)
+    # Renewed on Feb 15 by the worker, as every renewal is.
+    run_once(shop.factory, FixedClock(T0 + timedelta(days=31)), only={"billing"})
+    found = shop.api.ok("GET", "/v1/invoices", params={"subscription": first["subscription"]})
+    (renewal,) = [i for i in found["data"] if i["reason"] == "subscription_cycle"]
+    for invoice in (first, renewal):
+        rates = {line["description"]: line["tax_rate"] for line in invoice["lines"]}
+        assert rates == {"Gazeta digitală": "11", "Acces evenimente": "21"}
+        # 100.00 at 11 % and 2 x 15.00 at 21 %: 11.00 + 6.30 of VAT.
+        assert invoice["subtotal"]["amount"] == 13000
+        assert invoice["tax_total"]["amount"] == 1730
+        assert invoice["amount_due"]["amount"] == 14730
+    tree = _valid(shop.einvoice(invoice=renewal["id"]))
+    assert _subtotals(tree) == {"11": ("100.00", "11.00"), "21": ("30.00", "6.30")}
+    lines = tree.xpath("cac:InvoiceLine", namespaces=NS)
+    assert sorted(
+        _one(li, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent/text()") for li in lines
+    ) == ["11", "21"]
+    assert _amount(tree, "PayableAmount") == 14730
+
+
+def test_a_proration_on_a_reduced_rate_plan_is_at_the_reduced_rate(
+    shop: Shop, clock: FixedClock
+) -> None:
+    customer = shop.customer(**COMPANY)
+    add_ons = [{"add_on": _events_pack(shop), "quantity": "1"}]
+    first = shop.invoice(customer, _gazeta(shop), add_ons=add_ons)
+    clock.advance(timedelta(days=10))
+    body = {"plan": _gazeta(shop, 20000, "gazeta-plus"), "effective": "now"}
+    shop.api.ok("POST", f"/v1/subscriptions/{first['subscription']}/change", json=body)
+    found = shop.api.ok("GET", "/v1/invoices", params={"subscription": first["subscription"]})
+    (change,) = [i for i in found["data"] if i["id"] != first["id"]]
+    # 21 of the period's 31 days left: 100.00 credited, 200.00 charged, both at 11 %; the
+    # add-on did not change, so it is not prorated.
+    amounts = [(line["amount"]["amount"], line["tax_rate"]) for line in change["lines"]]
+    assert amounts == [(-6774, "11"), (13548, "11")]
+    assert change["tax_total"]["amount"] == 745  # 11 % of 67.74
+    assert change["amount_due"]["amount"] == 7519
+    tree = _valid(shop.einvoice(invoice=change["id"]))
+    assert _subtotals(tree) == {"11": ("67.74", "7.45")}

@@ -20,6 +20,11 @@ class AddOn(TenantColumns, Base):
     description: Mapped[str | None] = mapped_column(String(1000))
     pricing_model: Mapped[str] = mapped_column(String(24))
     prices: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    # The VAT rate category of what it sells (core.tax.RateKind): "standard", "reduced" or
+    # "reduced_lower". It is the law's view of the supply, so it is not versioned with prices.
+    tax_rate_kind: Mapped[str] = mapped_column(
+        String(16), default="standard", server_default="standard"
+    )
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

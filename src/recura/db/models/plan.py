@@ -25,6 +25,11 @@ class Plan(TenantColumns, Base):
     interval_count: Mapped[int] = mapped_column(Integer)
     billing_timing: Mapped[str] = mapped_column(String(16))
     trial_days: Mapped[int] = mapped_column(Integer)
+    # The VAT rate category of what it sells (core.tax.RateKind): "standard", "reduced" or
+    # "reduced_lower". It is the law's view of the supply, so it is not versioned with prices.
+    tax_rate_kind: Mapped[str] = mapped_column(
+        String(16), default="standard", server_default="standard"
+    )
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

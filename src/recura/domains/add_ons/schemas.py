@@ -3,10 +3,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from recura.core.pricing import PricingModel
-from recura.domains.common.fields import Code, Metadata, Name, Schema, example, example_in
+from recura.core.tax import RateKind
+from recura.domains.common.fields import (
+    TAX_RATE_KIND,
+    Code,
+    Metadata,
+    Name,
+    Schema,
+    example,
+    example_in,
+)
 from recura.domains.common.prices import PriceIn, PriceOut
 from recura.domains.features.grants import GrantIn, GrantOut
 from recura.domains.products.schemas import Description
@@ -29,6 +39,7 @@ class AddOnCreate(Schema):
     code: Code
     name: Name
     description: Description | None = None
+    tax_rate_kind: RateKind = Field(default=RateKind.STANDARD, description=TAX_RATE_KIND)
     pricing_model: PricingModel
     prices: list[PriceIn] = Field(default_factory=list, max_length=50)
     features: list[GrantIn] = Field(default_factory=list, max_length=200)
@@ -36,14 +47,24 @@ class AddOnCreate(Schema):
 
 
 class AddOnUpdate(Schema):
-    """Prices are fixed once sold: to reprice, create a new add-on and archive this one."""
+    """Prices are fixed once sold: to reprice, create a new add-on and archive this one. The
+    VAT rate kind can change: the next invoices tax it so."""
 
     model_config = example_in({"name": "Extra storage (100 GB, SSD)"})
 
     name: Name | None = None
     description: Description | None = None
+    # Omitted keeps the current kind; null is rejected (every add-on has one).
+    tax_rate_kind: RateKind | SkipJsonSchema[None] = Field(default=None, description=TAX_RATE_KIND)
     features: list[GrantIn] | None = Field(default=None, max_length=200)
     metadata: Metadata | None = None
+
+    @field_validator("tax_rate_kind")
+    @classmethod
+    def _rate_kind_not_null(cls, value: RateKind | None) -> RateKind:
+        if value is None:
+            raise ValueError("cannot be null; omit it to keep the current rate kind")
+        return value
 
 
 class AddOnOut(BaseModel):
@@ -54,6 +75,7 @@ class AddOnOut(BaseModel):
             "code": "extra-storage",
             "name": "Extra storage (100 GB)",
             "description": None,
+            "tax_rate_kind": "standard",
             "pricing_model": "per_unit",
             "prices": [{"currency": "RON", "unit_amount": "1500"}],
             "features": [],
@@ -69,6 +91,7 @@ class AddOnOut(BaseModel):
     code: str
     name: str
     description: str | None
+    tax_rate_kind: RateKind = Field(description=TAX_RATE_KIND)
     pricing_model: PricingModel
     prices: list[PriceOut]
     features: list[GrantOut]

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from recura.core.pricing import PricingModel
+from recura.core.tax import RateKind
 from recura.db.models import AddOn
 from recura.domains.add_ons import repository
 from recura.domains.add_ons.schemas import AddOnCreate, AddOnOut, AddOnUpdate
@@ -33,6 +34,7 @@ def create(session: Session, tenant: Tenant, data: AddOnCreate, now: datetime) -
         code=data.code,
         name=data.name,
         description=data.description,
+        tax_rate_kind=data.tax_rate_kind.value,
         pricing_model=data.pricing_model.value,
         prices=prices,
         metadata_=data.metadata,
@@ -55,6 +57,8 @@ def update(
         add_on.name = changes["name"]
     if "description" in changes:
         add_on.description = changes["description"]
+    if data.tax_rate_kind is not None:
+        add_on.tax_rate_kind = data.tax_rate_kind.value
     if "metadata" in changes:
         add_on.metadata_ = merge_metadata(add_on.metadata_, changes["metadata"])
     if data.features is not None:
@@ -83,6 +87,7 @@ def to_out(session: Session, tenant: Tenant, add_ons: list[AddOn]) -> list[AddOn
             code=a.code,
             name=a.name,
             description=a.description,
+            tax_rate_kind=RateKind(a.tax_rate_kind),
             pricing_model=PricingModel(a.pricing_model),
             prices=prices_out(a.prices),
             features=granted.get(a.id, []),

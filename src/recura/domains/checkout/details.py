@@ -48,6 +48,7 @@ class SubscriberDetails:
     legal_name: str | None = None
     vat_id: str | None = None
     registration_number: str | None = None
+    national_id: str | None = None  # a person's CNP, in Romania only
 
     def stored(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +79,7 @@ class SubscriberDetails:
             "legal_name": self.legal_name,
             "vat_id": self.vat_id,
             "registration_number": self.registration_number,
+            "national_id": self.national_id,
             "country": self.address.country,
             "address": Address(**{k: v for k, v in asdict(self.address).items()}),
         }
@@ -160,8 +162,10 @@ def validate(data: Mapping[str, Any], *, with_email: bool = True) -> SubscriberD
 
     A company gives its legal name and, in Romania, its CUI or RO VAT number (elsewhere a
     VAT number is optional); its trade-register number is optional, ONRC-checked in
-    Romania. A person's company fields are ignored. Every subscriber gives an address:
-    street, city and country, and in Romania the county (Bucharest: its sector).
+    Romania. A person's company fields are ignored. A person in Romania may give a CNP
+    (`stdnum.ro.cnp`), which the e-invoice names them by; anyone else's is ignored. Every
+    subscriber gives an address: street, city and country, and in Romania the county
+    (Bucharest: its sector).
     Without `with_email` (the portal's billing details, whose address changes apart) the
     email is neither read nor checked, and is empty."""
     problems: list[Problem] = []
@@ -187,6 +191,12 @@ def validate(data: Mapping[str, Any], *, with_email: bool = True) -> SubscriberD
         if typed:
             number, found = billing.registration_number(typed, address.country or None)
             problems += found
+    national_id = None
+    if kind == "individual" and address.country == billing.ROMANIA:
+        typed = _text(data, "national_id", "/national_id", 20, problems)
+        if typed:
+            national_id, found = billing.national_id(typed)
+            problems += found
     billing.raise_if(problems)
     return SubscriberDetails(
         email=email,
@@ -196,4 +206,5 @@ def validate(data: Mapping[str, Any], *, with_email: bool = True) -> SubscriberD
         legal_name=legal_name,
         vat_id=vat_id,
         registration_number=number,
+        national_id=national_id,
     )

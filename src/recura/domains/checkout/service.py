@@ -338,6 +338,7 @@ def initial_details(session: Session, tenant: Tenant, checkout: CheckoutSession)
             "legal_name": customer.legal_name,
             "vat_id": customer.vat_id,
             "registration_number": customer.registration_number,
+            "national_id": customer.national_id,
             "address": dict(customer.address or {"country": customer.country}),
         }
     return {"email": checkout.customer_email}

@@ -192,7 +192,8 @@ def _renewal(
     started, _ = lifecycle.start(first.start, first.start, first.end, sub.trial_end, False)
     sub.status = started.status.value
     nothing_used = tuple(
-        Metered(term.metric.name, term.spec, Decimal(0)) for term in start.b.terms.metered
+        Metered(term.metric.name, term.spec, Decimal(0), start.b.terms.rate_kind)
+        for term in start.b.terms.metered
     )
     _, _, inputs = renewals.renewal(
         session, start.b, start.b, nothing_used, first.end, consume=False

@@ -213,3 +213,13 @@ def example(*items: dict[str, Any]) -> ConfigDict:
 def example_in(*items: dict[str, Any]) -> ConfigDict:
     """Config with OpenAPI examples for a request schema (unknown fields rejected)."""
     return ConfigDict(extra="forbid", json_schema_extra={"examples": list(items)})
+
+
+TAX_RATE_KIND = (
+    "The VAT rate category of what is sold: `standard`; `reduced`, the country's (higher) "
+    "reduced rate; or `reduced_lower`, its lowest reduced rate. In Romania from 2025-08-01 "
+    "both reduced kinds are 11 % (books, newspapers and magazines, e-books and their "
+    "subscriptions among others). Where the customer's country has no reduced rate, the "
+    "standard one applies; a sale not taxed in the seller's country (reverse charge, export) "
+    "is not taxed whatever the kind."
+)

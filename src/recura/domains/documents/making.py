@@ -55,21 +55,9 @@ def queue(session: Session, events: Sequence[Event], now: datetime) -> None:
             column = "credit_note_id"
         else:
             continue
-        rows[(event.account_id, column, event.object_id)] = {
-            "account_id": event.account_id,
-            "livemode": event.livemode,
-            "created_at": now,
-            "invoice_id": event.object_id if column == "invoice_id" else None,
-            "credit_note_id": event.object_id if column == "credit_note_id" else None,
-            "locale": None,
-            "content": None,
-            "sha256": None,
-            "claimed_at": None,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": None,
-            "made_at": None,
-        }
+        rows[(event.account_id, column, event.object_id)] = empty_row(
+            event.account_id, event.livemode, column, event.object_id, now
+        )
     # Only for accounts that have Recura make their PDFs.
     making = accounts_repository.accounts_by_id(session, {a for a, _, _ in rows})
     rows = {key: row for key, row in rows.items() if making[key[0]].invoice_pdfs}
@@ -90,10 +78,36 @@ def queue(session: Session, events: Sequence[Event], now: datetime) -> None:
             and invoices[(account_id, object_id)].number is not None
         )
     ]
-    for row, row_id in zip(found, new_ids("invoice_pdf", len(found)), strict=True):
+    insert(session, found)
+
+
+def empty_row(
+    account_id: str, livemode: bool, column: str, object_id: str, now: datetime
+) -> dict[str, object]:
+    """A PDF to make, of the invoice or credit note `object_id` (`column` says which)."""
+    return {
+        "account_id": account_id,
+        "livemode": livemode,
+        "created_at": now,
+        "invoice_id": object_id if column == "invoice_id" else None,
+        "credit_note_id": object_id if column == "credit_note_id" else None,
+        "locale": None,
+        "content": None,
+        "sha256": None,
+        "claimed_at": None,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "made_at": None,
+    }
+
+
+def insert(session: Session, rows: list[dict[str, object]]) -> None:
+    """Add the empty rows, each with a new id; a document with a row keeps its own."""
+    for row, row_id in zip(rows, new_ids("invoice_pdf", len(rows)), strict=True):
         row["id"] = row_id
-    if found:
-        repository.insert_missing(session, found)
+    if rows:
+        repository.insert_missing(session, rows)
 
 
 @dataclass(frozen=True, slots=True)

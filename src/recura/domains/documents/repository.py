@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from recura.db.models import CreditNote, InvoicePdf
+from recura.db.models import Account, CreditNote, Invoice, InvoicePdf
 from recura.domains.common import lookup
 from recura.domains.common.tenant import Tenant
 
@@ -94,3 +94,37 @@ def of_invoices(
     )
     rows = session.scalars(select(InvoicePdf).where(wanted))
     return {(row.account_id, row.invoice_id or ""): row for row in rows}
+
+
+def without_pdf(
+    session: Session, account_id: str | None, limit: int
+) -> list[tuple[str, bool, str, str]]:
+    """Up to `limit` issued documents of accounts that have Recura make PDFs (or of one
+    account) with no PDF row: (account, livemode, "invoice_id" or "credit_note_id", id),
+    invoices first, each kind in id order."""
+    found: list[tuple[str, bool, str, str]] = []
+    for model, column, issued in (
+        (Invoice, "invoice_id", Invoice.number.is_not(None)),
+        (CreditNote, "credit_note_id", CreditNote.number.is_not(None)),
+    ):
+        if len(found) >= limit:
+            break
+        has_pdf = (
+            select(InvoicePdf.id)
+            .where(
+                InvoicePdf.account_id == model.account_id,
+                getattr(InvoicePdf, column) == model.id,
+            )
+            .exists()
+        )
+        stmt = (
+            select(model.account_id, model.livemode, model.id)
+            .join(Account, Account.id == model.account_id)
+            .where(Account.invoice_pdfs.is_(True), issued, ~has_pdf)
+            .order_by(model.account_id, model.id)
+            .limit(limit - len(found))
+        )
+        if account_id is not None:
+            stmt = stmt.where(model.account_id == account_id)
+        found += [(a, livemode, column, i) for a, livemode, i in session.execute(stmt)]
+    return found

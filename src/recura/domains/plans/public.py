@@ -2,6 +2,8 @@
 to its yearly twin (`core.plan_pairs`) with what the year saves, prices in one currency at
 the smallest quantity a plan sells, VAT as the account's prices are, trials, setup fees,
 usage charges, and the features each plan grants. The same data backs the page and its JSON.
+Each option carries the VAT rate of its plan's rate kind: a newspaper's plan at the reduced
+rate sits beside the standard one the page states for all.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from recura.core import plan_pairs, pricing
 from recura.core.pricing import PricingModel
+from recura.core.tax import RateKind
 from recura.db.models import Account, Feature, Plan, PlanVersion
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.prices import PriceIn, to_spec
@@ -46,6 +49,7 @@ class Option:
     setup_fee: int
     trial_days: int
     usage: tuple[str, ...]  # the billable metrics charged on top, by name
+    tax_rate: Decimal = Decimal(0)  # the VAT rate of the plan's rate kind, in percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,8 @@ def catalog(
         _grants_by_plan(session, tenant, [p.id for p in active_plans]),
         currency,
         account.pricing_highlight_plan_id,
+        # The rates a visitor not known yet pays: a consumer in the seller's country.
+        {k: trim_zeros(taxes.decision(account, taxes.ANYONE, on, k).rate) for k in RateKind},
     )
     by_product: dict[str, list[Plan]] = {}
     for plan in active_plans:
@@ -125,8 +131,7 @@ def catalog(
         offers = sold.offers(by_product.get(product.id, []))
         if offers:
             shown.append(ProductOffers(product.id, product.name, product.description, offers))
-    # The rate a visitor not known yet pays: a consumer in the seller's country.
-    rate = trim_zeros(taxes.decision(account, taxes.ANYONE, on).rate)
+    rate = sold.rates[RateKind.STANDARD]
     return Catalog(currency, tuple(priced), account.tax_inclusive, rate, tuple(shown))
 
 
@@ -168,6 +173,7 @@ class _Sold:
     grants: dict[str, list[tuple[tuple[str, str], Grant]]]
     currency: str
     highlight: str | None
+    rates: dict[RateKind, Decimal]
 
     def offers(self, product_plans: list[Plan]) -> tuple[Offer, ...]:
         named = {p.id: p for p in product_plans}
@@ -228,6 +234,7 @@ class _Sold:
             setup_fee=next((f["amount"] for f in fees if f["currency"] == self.currency), 0),
             trial_days=plan.trial_days,
             usage=tuple(metric.name for _, metric in self.charges.get(version.id, [])),
+            tax_rate=self.rates[RateKind(plan.tax_rate_kind)],
         )
 
 

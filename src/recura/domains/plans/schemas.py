@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from recura.core.pricing import PricingModel
+from recura.core.tax import RateKind
 from recura.domains.common.fields import (
+    TAX_RATE_KIND,
     Code,
     Currency,
     Metadata,
@@ -104,6 +106,7 @@ PLAN_IN_EXAMPLE = {
     "interval_count": 1,
     "billing_timing": "in_advance",
     "trial_days": 14,
+    "tax_rate_kind": "standard",
     "pricing_model": "per_unit",
     "prices": [
         {"currency": "RON", "unit_amount": "2900"},
@@ -127,6 +130,7 @@ class PlanCreate(Schema):
     interval_count: int = Field(default=1, ge=1, le=1095)
     billing_timing: BillingTiming = BillingTiming.IN_ADVANCE
     trial_days: int = Field(default=0, ge=0, le=730)
+    tax_rate_kind: RateKind = Field(default=RateKind.STANDARD, description=TAX_RATE_KIND)
     pricing_model: PricingModel
     prices: list[PriceIn] = Field(default_factory=list, max_length=50)
     setup_fees: list[MoneyIn] = Field(default_factory=list, max_length=50)
@@ -149,14 +153,17 @@ VERSIONED_FIELDS = (
 
 
 class PlanUpdate(Schema):
-    """Name, description, trial, features and metadata change in place; a change to any
-    price field creates a new version (subscriptions keep theirs until migrated)."""
+    """Name, description, trial, VAT rate kind, features and metadata change in place (the
+    rate kind from the next invoice on); a change to any price field creates a new version
+    (subscriptions keep theirs until migrated)."""
 
     model_config = example_in({"prices": [{"currency": "RON", "unit_amount": "3400"}]})
 
     name: Name | None = None
     description: Description | None = None
     trial_days: int | None = Field(default=None, ge=0, le=730)
+    # Omitted keeps the current kind; null is rejected (every plan has one).
+    tax_rate_kind: RateKind | SkipJsonSchema[None] = Field(default=None, description=TAX_RATE_KIND)
     metadata: Metadata | None = None
     features: list[GrantIn] | None = Field(default=None, max_length=200)
     # Omitted keeps the current model; null is rejected (every version has one).
@@ -172,6 +179,13 @@ class PlanUpdate(Schema):
     def _pricing_model_not_null(cls, value: PricingModel | None) -> PricingModel:
         if value is None:
             raise ValueError("cannot be null; omit it to keep the current pricing model")
+        return value
+
+    @field_validator("tax_rate_kind")
+    @classmethod
+    def _rate_kind_not_null(cls, value: RateKind | None) -> RateKind:
+        if value is None:
+            raise ValueError("cannot be null; omit it to keep the current rate kind")
         return value
 
 
@@ -219,6 +233,7 @@ class PlanOut(BaseModel):
             "interval_count": 1,
             "billing_timing": "in_advance",
             "trial_days": 14,
+            "tax_rate_kind": "standard",
             "features": [
                 {
                     "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
@@ -246,6 +261,7 @@ class PlanOut(BaseModel):
     interval_count: int
     billing_timing: BillingTiming
     trial_days: int
+    tax_rate_kind: RateKind = Field(description=TAX_RATE_KIND)
     features: list[GrantOut]
     current_version: PlanVersionOut
     metadata: dict[str, str]

@@ -50,15 +50,15 @@ def switch_lines(
         lines = invoicing.arrears(session, b, Period(current.start, at))
     # The credit is of a supply made at the current period's rate; the new cycle is a
     # supply from its own start.
-    credit_tax, charge_tax = b.tax(current.start), b.tax(restarted.first.start)
+    credit_tax, charge_tax = b.taxes(current.start), b.taxes(restarted.first.start)
     credit, charge = interval_change.switch_parts(
         b.terms.items,
         new.items,
         current,
         at,
         restarted,
-        credit_tax.rate,
-        charge_tax.rate,
+        invoicing.rates(credit_tax),
+        invoicing.rates(charge_tax),
         b.wording,
     )
     return lines + invoicing.taxed(credit, credit_tax) + invoicing.taxed(charge, charge_tax)

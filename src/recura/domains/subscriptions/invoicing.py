@@ -3,12 +3,15 @@
 Every function here first computes core inputs (`*_inputs`), which previews use as they are,
 then `issue` stores them. Period invoices carry the subscription's coupon; proration
 invoices are at list price (the coupon discounts whole periods only).
+
+Each line is taxed at the rate of its own kind (`Item.rate_kind`): the plan's for its fee,
+setup fee and usage, each add-on's for the add-on, so one invoice can carry 21 % and 11 %.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +31,7 @@ from recura.core.invoice_lines import (
 )
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
 from recura.core.periods import Period, Schedule
-from recura.core.tax import Decision
+from recura.core.tax import Decision, RateKind
 from recura.db.models import Account, Coupon, Customer, Subscription
 from recura.db.records import CustomerLike, SubscriptionLike
 from recura.domains.common import languages
@@ -69,12 +72,16 @@ class InvoiceBasis(Generic[Sub, Cust]):
     def tenant(self) -> Tenant:
         return Tenant(self.sub.account_id, self.sub.livemode)
 
-    def tax(self, at: datetime) -> Decision:
-        """The VAT of what is supplied from `at` (a period's start), on that day in the
-        subscription's zone: the one tax decision (`invoices.taxes`)."""
+    def tax(self, at: datetime, kind: RateKind = RateKind.STANDARD) -> Decision:
+        """The VAT of what of rate kind `kind` is supplied from `at` (a period's start), on
+        that day in the subscription's zone: the one tax decision (`invoices.taxes`)."""
         on = at.astimezone(ZoneInfo(self.sub.timezone)).date()
-        decided = taxes.decision(self.account, self.customer, on)
+        decided = taxes.decision(self.account, self.customer, on, kind)
         return replace(decided, rate=trim_zeros(decided.rate))
+
+    def taxes(self, at: datetime) -> Taxes:
+        """`tax` of every rate kind, for lines of items of different kinds."""
+        return {kind: self.tax(at, kind) for kind in RateKind}
 
     @property
     def language(self) -> str:
@@ -108,6 +115,9 @@ class InvoiceBasis(Generic[Sub, Cust]):
 # A InvoiceBasis of either kind: what the renewal batch and the one-by-one path share take it.
 AnyBasis = InvoiceBasis[SubscriptionLike, CustomerLike]
 
+# The decision of each rate kind for one supply date.
+Taxes = Mapping[RateKind, Decision]
+
 
 def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...]:
     if coupon is None:
@@ -120,27 +130,33 @@ def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...
     return ()
 
 
-def taxed(lines: list[LineInput], tax: Decision) -> list[LineInput]:
-    """The lines with the decision their rate came from, for the invoice's mentions."""
-    return [replace(line, tax=tax) for line in lines]
+def rates(found: Taxes) -> dict[RateKind, Decimal]:
+    """The rate of each kind, as core's line functions take them."""
+    return {kind: decided.rate for kind, decided in found.items()}
+
+
+def taxed(lines: list[LineInput], found: Taxes) -> list[LineInput]:
+    """The lines with the decision their rate came from (their kind's), for the invoice's
+    category and mentions."""
+    return [replace(line, tax=found[line.rate_kind]) for line in lines]
 
 
 def advance_lines(b: AnyBasis, span: Period) -> list[LineInput]:
     """Fees paid at the start of `span` (nothing for a plan billed in arrears)."""
     if b.terms.in_arrears:
         return []
-    tax = b.tax(span.start)
-    return taxed(fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate), tax)
+    found = b.taxes(span.start)
+    return taxed(fee_lines(b.terms.items, span, b.full_period(span.start), rates(found)), found)
 
 
 def arrears_lines(b: AnyBasis, span: Period, used: tuple[Metered, ...]) -> list[LineInput]:
     """What `span` owes at its end: its usage `used`, and the fees of a plan billed in
     arrears."""
-    tax = b.tax(span.start)
-    lines = usage_lines(used, span, tax.rate, b.wording)
+    found = b.taxes(span.start)
+    lines = usage_lines(used, span, rates(found), b.wording)
     if b.terms.in_arrears:
-        lines = fee_lines(b.terms.items, span, b.full_period(span.start), tax.rate) + lines
-    return taxed(lines, tax)
+        lines = fee_lines(b.terms.items, span, b.full_period(span.start), rates(found)) + lines
+    return taxed(lines, found)
 
 
 def usage_of(
@@ -170,6 +186,7 @@ def usage_of(
                 found[(b.sub.account_id, b.sub.livemode, charge.metric.id, span)][
                     b.sub.customer_id
                 ],
+                b.terms.rate_kind,
             )
             for charge in b.terms.metered
         )
@@ -188,15 +205,16 @@ def unused_credit_lines(b: InvoiceBasis, at: datetime) -> list[LineInput]:
     if b.terms.in_arrears or not current.start <= at < current.end:
         return []
     # A credit takes back part of the period's charge, at the rate it was charged.
-    tax = b.tax(current.start)
-    return taxed(unused_lines(b.terms.items, current, at, tax.rate, b.wording), tax)
+    found = b.taxes(current.start)
+    return taxed(unused_lines(b.terms.items, current, at, rates(found), b.wording), found)
 
 
 def proration_lines(b: InvoiceBasis, new: Terms, at: datetime) -> list[LineInput]:
     # Credit and charge at the current period's rate: it is one supply, changed part way.
     current = b.current()
-    tax = b.tax(current.start)
-    return taxed(change_lines(b.terms.items, new.items, current, at, tax.rate, b.wording), tax)
+    found = b.taxes(current.start)
+    lines = change_lines(b.terms.items, new.items, current, at, rates(found), b.wording)
+    return taxed(lines, found)
 
 
 def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
@@ -204,7 +222,8 @@ def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
     if not fee:
         return []
     description = wording.setup_fee(b.terms.plan.name, b.language)
-    tax = b.tax(b.sub.current_period_start)
+    kind = b.terms.rate_kind
+    tax = b.tax(b.sub.current_period_start, kind)
     return [
         LineInput(
             description,
@@ -214,6 +233,7 @@ def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
             kind="setup_fee",
             discountable=False,
             plan_id=b.terms.plan.id,
+            rate_kind=kind,
         )
     ]
 

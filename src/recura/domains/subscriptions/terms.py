@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from recura.core.invoice_lines import Item, item_amount, monthly_amount
 from recura.core.periods import Interval, IntervalUnit
 from recura.core.pricing import PriceSpec, PricingError, validate_spec
+from recura.core.tax import RateKind
 from recura.db.models import (
     AddOn,
     BillableMetric,
@@ -50,6 +51,11 @@ class Terms:
     @property
     def interval(self) -> Interval:
         return _interval(self.plan.interval_unit, self.plan.interval_count)
+
+    @property
+    def rate_kind(self) -> RateKind:
+        """The plan's VAT rate kind: its fees, setup fee and metered charges are taxed so."""
+        return RateKind(self.plan.tax_rate_kind)
 
     @property
     def in_arrears(self) -> bool:
@@ -92,14 +98,20 @@ def build(
     if spec is None:
         offered = ", ".join(p["currency"] for p in version.prices)
         raise invalid(f"{pointer}/plan", f"plan '{plan.id}' is priced in {offered}, not {currency}")
-    items = [_item(PLAN_KEY, plan.name, spec, quantity, "subscription", f"{pointer}/quantity")]
+    kind = RateKind(plan.tax_rate_kind)
+    items = [
+        _item(PLAN_KEY, plan.name, spec, quantity, "subscription", kind, f"{pointer}/quantity")
+    ]
     for index, (add_on, add_on_quantity) in enumerate(add_ons):
         add_on_spec = stored_spec(add_on.pricing_model, add_on.prices, currency)
         here = f"{pointer}/add_ons/{index}"
         if add_on_spec is None:
             raise invalid(f"{here}/add_on", f"add-on '{add_on.id}' has no {currency} price")
         key = f"add_on:{add_on.id}"
-        items.append(_item(key, add_on.name, add_on_spec, add_on_quantity, "add_on", here))
+        add_on_kind = RateKind(add_on.tax_rate_kind)
+        items.append(
+            _item(key, add_on.name, add_on_spec, add_on_quantity, "add_on", add_on_kind, here)
+        )
     metered = []
     for charge, metric in plans.charges(session, tenant, [version.id]).get(version.id, []):
         charge_spec = stored_spec(charge.pricing_model, charge.prices, currency)
@@ -117,8 +129,16 @@ def build(
     )
 
 
-def _item(key: str, name: str, spec: PriceSpec, quantity: Decimal, kind: str, pointer: str) -> Item:
-    item = Item(key=key, description=name, spec=spec, quantity=quantity, kind=kind)
+def _item(
+    key: str,
+    name: str,
+    spec: PriceSpec,
+    quantity: Decimal,
+    kind: str,
+    rate_kind: RateKind,
+    pointer: str,
+) -> Item:
+    item = Item(key, name, spec, quantity, kind, rate_kind)
     try:
         validate_spec(spec)
         amount = item_amount(item)
