@@ -304,3 +304,23 @@ def test_events_carry_the_terms_their_mrr_comes_from(
         listed = RecurringTerms(Money(terms["price"], "RON"), "year", 1)
         none = MetricSettings(discounts=DiscountPolicy.NONE)
         assert subscription_mrr(listed, none).minor == data["mrr"] == 1000
+
+
+def test_a_discount_added_later_lowers_mrr_from_that_day(
+    api: Api, merchant: Merchant, session_factory: sessionmaker[Session]
+) -> None:
+    """Ana pays 40.00 a month from Jan 1; on Feb 10 she gets 25 % off forever: a
+    contraction of 10.00 that day, counted unless the account counts no discounts."""
+    world = World(api, at(1, 1), timezone="UTC")
+    sub = world.subscribe(world.customer(), world.plan(4000))
+    world.advance_to(at(2, 10))
+    world.act(sub["id"], "change", coupon=world.coupon(percent_off="25", duration="forever"))
+    assert world.events(sub["id"])[-1]["data"]["change"] == "terms"
+    world.advance_to(at(3, 2))
+    fold_all(session_factory)
+    assert movements(session_factory, merchant.account_id) == [
+        (date(2026, 1, 1), "new", 4000),
+        (date(2026, 2, 10), "contraction", -1000),
+    ]
+    settings_patch(api, discounts="none")
+    assert movements(session_factory, merchant.account_id) == [(date(2026, 1, 1), "new", 4000)]
