@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -102,6 +103,39 @@ def test_subscription_mrr_of_a_yearly_discounted_plan_is_never_negative() -> Non
     assert m.subscription_mrr(yearly, MetricSettings()) == Money(8000, RON)
     free = RecurringTerms(Money(1000, RON), "month", 1, (Discount(Money(5000, RON), True),))
     assert m.subscription_mrr(free, MetricSettings()) == Money(0, RON)
+
+
+@given(
+    st.integers(0, 10**7),
+    st.sampled_from(["day", "week", "month", "year"]),
+    st.integers(1, 12),
+    st.lists(st.tuples(st.integers(0, 10**6), st.booleans()), max_size=3),
+    st.none() | st.integers(0, 10**6),
+)
+def test_subscription_mrr_orders_the_settings(
+    price: int, unit: str, count: int, discounts: list[tuple[int, bool]], metered: int | None
+) -> None:
+    # Every discount lowers MRR at least as far as the forever ones alone, which lower it
+    # at least as far as none; list price without usage is the price per month.
+    terms = RecurringTerms(
+        Money(price, RON),
+        unit,
+        count,
+        tuple(Discount(Money(a, RON), f) for a, f in discounts),
+        None if metered is None else Money(metered, RON),
+    )
+
+    def mrr(policy: DiscountPolicy, usage: bool = False) -> int:
+        settings = MetricSettings(discounts=policy, include_metered=usage)
+        return m.subscription_mrr(terms, settings).minor
+
+    assert 0 <= mrr(DiscountPolicy.ALL) <= mrr(DiscountPolicy.FOREVER_ONLY)
+    assert mrr(DiscountPolicy.FOREVER_ONLY) <= mrr(DiscountPolicy.NONE)
+    assert mrr(DiscountPolicy.NONE) == m.monthly(Money(price, RON), unit, count).minor
+    for policy in DiscountPolicy:
+        assert mrr(policy) <= mrr(policy, usage=True)
+    if not discounts:
+        assert mrr(DiscountPolicy.ALL) == mrr(DiscountPolicy.NONE)
 
 
 def test_subscription_mrr_refuses_a_discount_in_another_currency() -> None:
@@ -375,6 +409,21 @@ def test_movements_sum_to_the_mrr_change_per_currency(
         for c in changes:
             deltas[c.currency] += c.delta
         assert {c: v for c, v in moved.items() if v} == {c: v for c, v in deltas.items() if v}
+
+
+@given(histories(), SETTINGS, st.lists(st.booleans(), max_size=40))
+def test_a_change_stating_its_mrr_folds_as_its_delta(
+    changes: list[MrrChange], settings: MetricSettings, stated: list[bool]
+) -> None:
+    # An event with MRR terms gives the subscription's MRR, an older one its change: a log
+    # mixing both folds to the same movements as deltas alone.
+    mrr: dict[str, int] = defaultdict(int)
+    mixed = []
+    for change, given_mrr in zip(changes, [*stated, *[False] * len(changes)], strict=False):
+        mrr[change.subscription] += change.delta
+        after = mrr[change.subscription]
+        mixed.append(replace(change, delta=-1, mrr=after) if given_mrr else change)
+    assert m.movements(mixed, settings) == m.movements(changes, settings)
 
 
 @given(histories(), SETTINGS, st.lists(st.integers(0, 40), max_size=6))

@@ -47,7 +47,7 @@ class DiscountPolicy(StrEnum):
 
     ALL = "all"  # every discount while it applies (ChartMogul, Stripe Billing)
     FOREVER_ONLY = "forever_only"  # only discounts without an end (a temporary one is CAC)
-    NONE = "none"  # list price: what the event log records today
+    NONE = "none"  # list price: what a subscription event's `mrr` holds
 
 
 class ChurnTiming(StrEnum):
@@ -142,8 +142,10 @@ MOVEMENT_TYPES: Final = tuple(MovementType)
 
 @dataclass(frozen=True, slots=True)
 class MrrChange:
-    """A subscription's MRR changed by `delta` on `day` (an event's `mrr_delta`).
-    `ending`: after the change, the subscription is set to cancel at its period end."""
+    """A subscription's MRR changed by `delta` on `day` (an event's `mrr_delta`), or, when
+    `mrr` is given, became `mrr` (what its terms come to under the account's settings;
+    `delta` is then not read). `ending`: after the change, the subscription is set to
+    cancel at its period end."""
 
     day: date
     customer: str
@@ -151,6 +153,7 @@ class MrrChange:
     currency: str
     delta: int
     ending: bool = False
+    mrr: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +223,7 @@ def fold(
     day = state.day
     assert day is not None
     before, was_ended = state.subscriptions.get(change.subscription, (0, False))
-    after = before + change.delta
+    after = before + change.delta if change.mrr is None else change.mrr
     ended = change.ending and settings.churn_timing is ChurnTiming.CANCELLATION
     counted = (0 if ended else after) - (0 if was_ended else before)
     subscriptions = {**state.subscriptions, change.subscription: (after, ended)}

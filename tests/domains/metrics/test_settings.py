@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from recura.core.metrics import DiscountPolicy, MetricSettings, RecurringTerms, subscription_mrr
+from recura.core.money import Money
 from recura.db.models import MrrMovement
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.metrics import rollups
@@ -204,3 +206,121 @@ def test_reporting_currency_is_the_default_currency_of_the_reads(api: Api) -> No
     assert api.ok("GET", "/v1/metrics/churn", params=params)["data"][0]["currency"] == "RON"
     settings_patch(api, reporting_currency="EUR")
     assert api.ok("GET", "/v1/metrics/churn", params=params)["data"][0]["currency"] == "EUR"
+
+
+def mrr_by_month(api: Api, end: str) -> list[int]:
+    params = {"start": "2026-01-01", "end": end, "currency": "RON"}
+    return [p["mrr"] for p in api.ok("GET", "/v1/metrics/mrr", params=params)["data"]]
+
+
+def test_which_discounts_lower_mrr(api: Api, session_factory: sessionmaker[Session]) -> None:
+    """From Jan 1 Ana pays 100.00 a month with 20 % off her first 3 months, Bogdan 50.00
+    with 10 % off forever. Every discount (the default): 80.00 + 45.00 = 125.00 until
+    Ana's last discounted month (March), then 100.00 + 45.00 = 145.00 from April 1. Only
+    forever discounts: 100.00 + 45.00 = 145.00 throughout. None: list price, 150.00."""
+    world = World(api, at(1, 1), timezone="UTC")
+    three = world.coupon(percent_off="20", duration="repeating", duration_in_periods=3)
+    forever = world.coupon(percent_off="10", duration="forever")
+    world.subscribe(world.customer(), world.plan(10000), coupon=three)
+    world.subscribe(world.customer(), world.plan(5000), coupon=forever)
+    world.advance_to(at(4, 2))
+    fold_all(session_factory)
+    assert mrr_by_month(api, "2026-04-30") == [12500, 12500, 12500, 14500]
+    settings_patch(api, discounts="forever_only")
+    assert mrr_by_month(api, "2026-04-30") == [14500, 14500, 14500, 14500]
+    settings_patch(api, discounts="none")
+    assert mrr_by_month(api, "2026-04-30") == [15000, 15000, 15000, 15000]
+    settings_patch(api, discounts="all")
+    assert mrr_by_month(api, "2026-04-30") == [12500, 12500, 12500, 14500]
+    moves = api.ok(
+        "GET",
+        "/v1/metrics/mrr_movements",
+        params={"start": "2026-04-01", "end": "2026-04-30", "currency": "RON"},
+    )["data"]
+    assert [(m["day"], m["type"], m["amount"]) for m in moves] == [
+        ("2026-04-01", "expansion", 2000)  # the coupon ended: Ana pays 20.00 more
+    ]
+
+
+def test_usage_in_mrr_as_its_last_period(api: Api, session_factory: sessionmaker[Session]) -> None:
+    """A 10.00 plan with API calls at 0.10 each for the first 100, 0.05 after: 150 calls
+    in April are 12.50, charged at the May 1 renewal. Without usage (the default) MRR is
+    10.00 every month; with it, 22.50 from May 1, and 10.00 again from June 1 (May had
+    no calls)."""
+    world = World(api, at(4, 1), timezone="UTC")
+    metric = world.metric()
+    charge = {
+        "billable_metric": metric["id"],
+        "pricing_model": "tiered_graduated",
+        "prices": [
+            {
+                "currency": "RON",
+                "tiers": [
+                    {"up_to": "100", "unit_amount": "10"},
+                    {"up_to": None, "unit_amount": "5"},
+                ],
+            }
+        ],
+    }
+    customer = world.customer()
+    world.subscribe(customer, world.plan(1000, name="API", charges=[charge]))
+    world.advance_to(at(4, 10))
+    world.usage(customer, metric["code"], at(4, 9), count=150)
+    world.advance_to(at(6, 2))
+    fold_all(session_factory)
+    params = {"start": "2026-04-01", "end": "2026-06-30", "currency": "RON"}
+    found = api.ok("GET", "/v1/metrics/mrr", params=params)["data"]
+    assert [p["mrr"] for p in found] == [1000, 1000, 1000]
+    settings_patch(api, include_metered=True)
+    found = api.ok("GET", "/v1/metrics/mrr", params=params)["data"]
+    assert [p["mrr"] for p in found] == [1000, 2250, 1000]
+    assert found[1]["movements"]["expansion"] == 1250
+    settings_patch(api, include_metered=False)
+    found = api.ok("GET", "/v1/metrics/mrr", params=params)["data"]
+    assert [p["mrr"] for p in found] == [1000, 1000, 1000]
+
+
+def test_events_carry_the_terms_their_mrr_comes_from(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    """Every subscription event's `mrr` is its `mrr_terms` at list price: the facts any
+    setting needs are in the log."""
+    world = World(api, at(1, 1), timezone="UTC")
+    coupon = world.coupon(amounts_off=[{"currency": "RON", "amount": 2500}], duration="forever")
+    sub = world.subscribe(world.customer(), world.plan(12000, interval="year"), coupon=coupon)
+    world.advance_to(at(2, 1))
+    found = world.events(sub["id"])
+    assert found
+    for event in found:
+        data = event["data"]
+        terms = data["mrr_terms"]
+        assert terms == {
+            "price": 12000,
+            "interval": "year",
+            "interval_count": 1,
+            "discounts": [{"amount": 2500, "forever": True}],
+            "metered": None,
+        }
+        listed = RecurringTerms(Money(terms["price"], "RON"), "year", 1)
+        none = MetricSettings(discounts=DiscountPolicy.NONE)
+        assert subscription_mrr(listed, none).minor == data["mrr"] == 1000
+
+
+def test_a_discount_added_later_lowers_mrr_from_that_day(
+    api: Api, merchant: Merchant, session_factory: sessionmaker[Session]
+) -> None:
+    """Ana pays 40.00 a month from Jan 1; on Feb 10 she gets 25 % off forever: a
+    contraction of 10.00 that day, counted unless the account counts no discounts."""
+    world = World(api, at(1, 1), timezone="UTC")
+    sub = world.subscribe(world.customer(), world.plan(4000))
+    world.advance_to(at(2, 10))
+    world.act(sub["id"], "change", coupon=world.coupon(percent_off="25", duration="forever"))
+    assert world.events(sub["id"])[-1]["data"]["change"] == "terms"
+    world.advance_to(at(3, 2))
+    fold_all(session_factory)
+    assert movements(session_factory, merchant.account_id) == [
+        (date(2026, 1, 1), "new", 4000),
+        (date(2026, 2, 10), "contraction", -1000),
+    ]
+    settings_patch(api, discounts="none")
+    assert movements(session_factory, merchant.account_id) == [(date(2026, 1, 1), "new", 4000)]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, JSONType, TenantColumns
 
-FOLDED = "mrr_delta <> 0 OR type = 'subscription.updated'"
+FOLDED = "mrr_delta <> 0 OR type IN ('subscription.updated', 'subscription.renewed')"
 DOCUMENTS = "type IN ('invoice.finalized', 'credit_note.created')"
 
 

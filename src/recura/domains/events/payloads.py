@@ -174,6 +174,40 @@ class SubscriptionFields(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
+MRR_TERMS: dict[str, Any] = {
+    "price": 4900,
+    "interval": "month",
+    "interval_count": 1,
+    "discounts": [{"amount": 980, "forever": False}],
+    "metered": None,
+}
+
+
+class MrrDiscount(BaseModel):
+    """A discount taken off each period, before tax, and whether it lasts forever."""
+
+    model_config = _config({"amount": 980, "forever": False})
+
+    amount: Minor
+    forever: bool
+
+
+class MrrTerms(BaseModel):
+    """What the subscription bills per period, before tax, that `mrr` is computed from:
+    the recurring price (plan and add-ons) every `interval_count` `interval`s, the
+    discounts on it, and the usage charged for the last period that ended (null: none
+    measured yet). `mrr` is `price` per month; the account's metric settings choose which
+    discounts and whether the usage count in its revenue metrics."""
+
+    model_config = _config(MRR_TERMS)
+
+    price: Minor
+    interval: Literal["day", "week", "month", "year"]
+    interval_count: int = Field(ge=1)
+    discounts: list[MrrDiscount] = Field(default_factory=list)
+    metered: Minor | None = None
+
+
 class SubscriptionData(SubscriptionFields, EventPayload):
     model_config = _config(
         {
@@ -193,11 +227,17 @@ class SubscriptionData(SubscriptionFields, EventPayload):
             "customer": CUS,
             "plan": PLAN,
             "mrr": 4900,
+            "mrr_terms": MRR_TERMS,
         }
     )
     customer: str
     plan: str
     mrr: Minor
+    mrr_terms: MrrTerms | None = Field(
+        default=None,
+        description="What `mrr` is computed from; null while the subscription earns none "
+        "(a trial, paused, ended). Left out of events recorded before it was added.",
+    )
 
 
 class InvoiceData(EventPayload):

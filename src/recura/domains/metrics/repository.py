@@ -77,7 +77,9 @@ def mrr_events(
 
 # ix_events_mrr_changes's condition (db/models/event.py), as written there: PostgreSQL
 # uses a partial index only for a condition it can prove implies the index's.
-_FOLDED = "(events.mrr_delta <> 0 OR events.type = 'subscription.updated')"
+_FOLDED = (
+    "(events.mrr_delta <> 0 OR events.type IN ('subscription.updated', 'subscription.renewed'))"
+)
 
 
 StateKey = tuple[str, bool, str, str]  # account, livemode, customer, currency

@@ -32,14 +32,18 @@ from recura import ids
 from recura.core import metrics
 from recura.core.metrics import (
     CustomerState,
+    Discount,
     MetricSettings,
     MonthMovement,
     Movement,
     MovementType,
     MrrChange,
+    RecurringTerms,
 )
+from recura.core.money import Money
 from recura.db.models import Event, MetricCustomerState, MrrMovement
 from recura.domains.common.tenant import Tenant
+from recura.domains.events import payloads
 from recura.domains.metrics import repository, settings
 from recura.domains.metrics.repository import MonthKey, MovementKey, StateKey
 
@@ -47,9 +51,8 @@ CURSOR = "mrr"
 BATCH = 1000
 SQLITE_BATCH = 200
 SETTLE = timedelta(minutes=10)
-# What the event log's MRR changes are: list price (no discounts, no metered charges).
-# Each account's churn timing and reactivation window apply over it
-# (`settings.folded_with`); these are the defaults.
+# The settings a rollup is folded with when the account changed none
+# (`settings.folded_with` reads each account's).
 ROLLUP_SETTINGS = settings.folded_with(None)
 
 log = logging.getLogger(__name__)
@@ -95,14 +98,27 @@ def rebuild(session: Session, tenant: Tenant | None = None, limit: int = BATCH) 
         last, done = found[-1][0].id, done + len(found)
 
 
-def change_of(event: Event, zone: str) -> MrrChange | None:
-    """An event's MRR change, dated the account's day it happened; None for an event that
+def change_of(
+    event: Event, zone: str, chosen: MetricSettings = ROLLUP_SETTINGS
+) -> MrrChange | None:
+    """An event's MRR change under the account's settings `chosen`, dated the account's
+    day it happened.
+
+    An event with `mrr_terms` sets the subscription's MRR to what they come to under
+    `chosen` (`core.metrics.subscription_mrr`). One recorded before events carried them
+    changes it by its `mrr_delta`: list price, whatever the settings (a renewal of then
+    changed nothing). None for a renewal that changed nothing, and for an event that
     names no customer or currency (not one Recura writes), left out rather than stalling
     every account's fold behind it."""
     day = event.occurred_at.astimezone(_zone(zone)).date()
     data = event.data
     if not isinstance(data, dict) or "customer" not in data or event.mrr_currency is None:
         log.warning("event %s changes MRR but names no customer: not folded", event.id)
+        return None
+    mrr = None
+    if "mrr_terms" in data:
+        mrr = _mrr(data["mrr_terms"], event.mrr_currency, chosen)
+    elif event.mrr_delta == 0 and event.type == "subscription.renewed":
         return None
     return MrrChange(
         day=day,
@@ -111,7 +127,23 @@ def change_of(event: Event, zone: str) -> MrrChange | None:
         currency=event.mrr_currency,
         delta=event.mrr_delta,
         ending=bool(data.get("cancel_at_period_end")) and data.get("status") != "canceled",
+        mrr=mrr,
     )
+
+
+def _mrr(stored: Any, currency: str, chosen: MetricSettings) -> int:
+    """The MRR of an event's `mrr_terms` (`payloads.MrrTerms` JSON; null: none)."""
+    if stored is None:
+        return 0
+    found = payloads.MrrTerms.model_validate(stored)
+    terms = RecurringTerms(
+        price=Money(found.price, currency),
+        unit=found.interval,
+        count=found.interval_count,
+        discounts=tuple(Discount(Money(d.amount, currency), d.forever) for d in found.discounts),
+        metered=None if found.metered is None else Money(found.metered, currency),
+    )
+    return metrics.subscription_mrr(terms, chosen).minor
 
 
 _ZONES: dict[str, ZoneInfo] = {}
@@ -129,7 +161,7 @@ def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) 
     for event, zone, stored_settings in found:
         if event.account_id not in folded_with:
             folded_with[event.account_id] = settings.folded_with(stored_settings)
-        change = change_of(event, zone)
+        change = change_of(event, zone, folded_with[event.account_id])
         if change is not None:
             changes[(event.account_id, event.livemode)].append(change)
     keys: set[StateKey] = {

@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
 # Settings a null in a PATCH clears (back to the default); a null leaves the others.
 CLEARABLE = frozenset({"reactivation_window_days", "reporting_currency"})
 # What the rollups are folded with: a change of these recomputes the account's rollups.
-FOLDED = ("churn_timing", "reactivation_window_days")
+FOLDED = ("discounts", "churn_timing", "reactivation_window_days", "include_metered")
 
 
 def stored(data: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -51,14 +51,15 @@ def of(data: Mapping[str, Any] | None, default_currency: str = "EUR") -> Account
 
 
 def folded_with(data: Mapping[str, Any] | None) -> MetricSettings:
-    """The settings the fold applies for this account: its churn timing and reactivation
-    window over what the event log records (list price, no metered charges)."""
+    """The settings the fold applies for this account: which discounts lower MRR, whether
+    usage counts, its churn timing and reactivation window (the `FOLDED` ones; the others
+    are left at their defaults, which the fold does not read)."""
     values = stored(data)
     return MetricSettings(
-        discounts=DiscountPolicy.NONE,
+        discounts=DiscountPolicy(values["discounts"]),
         churn_timing=ChurnTiming(values["churn_timing"]),
         reactivation_window_days=values["reactivation_window_days"],
-        include_metered=False,
+        include_metered=bool(values["include_metered"]),
     )
 
 

@@ -164,7 +164,13 @@ def change(
             raise ConflictError(f"Subscription '{sub.id}' already has a discount.")
         service.redeem(sub, *planned.discount)
     if _key(planned.new) == _key(b.terms):
-        state.save(session, tenant, sub, state.state_of(sub), [], b.terms, now)
+        current = state.state_of(sub)
+        happened = []
+        if planned.discount is not None:
+            # A discount changes no list-price MRR, but the MRR the account's discount
+            # setting counts: the event carries the terms with it.
+            happened.append(state.event(UPDATED, now, current, change="terms"))
+        state.save(session, tenant, sub, current, happened, b.terms, now)
         return sub
     current = state.state_of(sub)
     if planned.effective == PERIOD_END:

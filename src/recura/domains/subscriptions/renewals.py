@@ -72,6 +72,14 @@ def _priced(
     return following, skipped, lines
 
 
+def _metered(closing: AnyBasis, lines: list[LineInput]) -> int | None:
+    """The usage the ending period was charged, before discounts and tax; None for a
+    subscription without metered charges."""
+    if not closing.terms.metered:
+        return None
+    return sum(line.amount for line in lines if line.kind == "usage")
+
+
 def split_plain(subs: Sequence[S], now: datetime) -> tuple[list[S], list[S]]:
     """(those whose only due work at `now` is a renewal, the rest): the first go through
     `renew_many` together, the rest one by one through cycle.run_due."""
@@ -154,7 +162,9 @@ def renew_many(
             outcome = outcomes[key] = _renewed(b, closing, usage, now)
         coupon = service.period_coupon(session, b.tenant, b.sub, consume=True)
         inputs = outcome.inputs if coupon is None else b.inputs(outcome.lines, coupon)
-        rows += state.apply_change(b.sub, outcome.change, now)
+        rows += state.apply_change(
+            b.sub, outcome.change, now, coupon=coupon, metered=_metered(closing, outcome.lines)
+        )
         if invoicing.billable(inputs):
             invoices.append(
                 invoicing.issue_item(b, invoicing.CYCLE, inputs, outcome.following, now)

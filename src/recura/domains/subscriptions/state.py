@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import inspect
@@ -14,10 +15,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from recura.core import lifecycle
 from recura.core.lifecycle import Status, SubscriptionState
+from recura.core.money import round_fraction
 from recura.db import bulk, records
-from recura.db.models import Subscription
+from recura.db.models import Coupon, Subscription
 from recura.db.records import SubscriptionLike, SubscriptionRow
 from recura.domains.common.tenant import Tenant
+from recura.domains.coupons import repository as coupons
 from recura.domains.entitlements import service as entitlements
 from recura.domains.events import payloads
 from recura.domains.events import service as events
@@ -83,8 +86,12 @@ def save(
 ) -> None:
     """Store `state` and record `happened`; the MRR change goes on the last event. When
     what the customer may use can have changed, `entitlements.updated` follows, and the
-    customer gets a code of each voucher perk newly granted."""
-    rows = apply(sub, state, happened, terms, now)
+    customer gets a code of each voucher perk newly granted. The events' MRR terms carry
+    the discount of the coupon still on the subscription."""
+    coupon = None
+    if sub.coupon_id is not None:
+        coupon = coupons.coupon_by_key(session, tenant.account_id, sub.coupon_id)
+    rows = apply(sub, state, happened, terms, now, coupon=coupon)
     events.record_many(session, rows)
     if any(row["type"] not in _SAME_ENTITLEMENTS for row in rows):
         session.flush()  # the entitlements are read back from the rows just changed
@@ -100,6 +107,8 @@ class Change:
     state: SubscriptionState
     happened: tuple[lifecycle.Event, ...]
     mrr: int
+    # (price per period, interval unit, interval count) `mrr` comes from; None: it earns none.
+    recurring: tuple[int, str, int] | None
     next_action_at: datetime | None
     # Each event's data, JSON-ready, without the subscription's own ids.
     payloads: tuple[dict[str, Any], ...]
@@ -112,10 +121,13 @@ def change(
     *,
     trial_notice_sent: bool,
 ) -> Change:
+    earning = state.status in EARNING
+    interval = terms.interval
     return Change(
         state,
         tuple(happened),
         mrr_of(state.status, terms),
+        (terms.period_amount(), interval.unit.value, interval.count) if earning else None,
         lifecycle.next_action_at(state, trial_notice_sent=trial_notice_sent),
         tuple(_payload(e.data) for e in happened),
     )
@@ -127,14 +139,25 @@ def apply(
     happened: list[lifecycle.Event],
     terms: Terms,
     now: datetime,
+    *,
+    coupon: Coupon | None = None,
 ) -> list[dict[str, Any]]:
     """Put `state` on the row; returns the event rows to record (a batch records many)."""
     found = change(state, happened, terms, trial_notice_sent=sub.trial_notice_sent)
-    return apply_change(sub, found, now)
+    return apply_change(sub, found, now, coupon=coupon)
 
 
-def apply_change(sub: SubscriptionLike, found: Change, now: datetime) -> list[dict[str, Any]]:
-    """`apply` of a computed change (made with this subscription's trial_notice_sent)."""
+def apply_change(
+    sub: SubscriptionLike,
+    found: Change,
+    now: datetime,
+    *,
+    coupon: Coupon | None = None,
+    metered: int | None = None,
+) -> list[dict[str, Any]]:
+    """`apply` of a computed change (made with this subscription's trial_notice_sent).
+    `coupon` discounts the subscription's periods now; `metered` is the usage its last
+    ended period was charged (None: not metered, or not renewed here)."""
     state = found.state
     for name in _FIELDS:
         setattr(sub, name, getattr(state, name))
@@ -149,10 +172,49 @@ def apply_change(sub: SubscriptionLike, found: Change, now: datetime) -> list[di
         happened = (event(lifecycle.EventType.UPDATED.value, now, state, change="terms"),)
         payloads = (_payload(happened[0].data),)
     last = len(happened) - 1
+    recurring = mrr_terms(found.recurring, coupon, sub.currency, metered)
     return [
-        _row(sub, e.type, payload, e.at, delta if index == last else 0)
+        _row(sub, e.type, {**payload, "mrr_terms": recurring}, e.at, delta if index == last else 0)
         for index, (e, payload) in enumerate(zip(happened, payloads, strict=True))
     ]
+
+
+def mrr_terms(
+    recurring: tuple[int, str, int] | None,
+    coupon: Coupon | None,
+    currency: str,
+    metered: int | None,
+) -> dict[str, Any] | None:
+    """`payloads.MrrTerms` as JSON: what the event's `mrr` comes from, with the facts the
+    account's metric settings may add or take off (the discount, the usage); None when
+    the subscription earns no MRR."""
+    if recurring is None:
+        return None
+    price, unit, count = recurring
+    discounts = []
+    amount = _discount(coupon, price, currency)
+    if coupon is not None and amount:
+        discounts.append({"amount": amount, "forever": coupon.duration == "forever"})
+    return {
+        "price": price,
+        "interval": unit,
+        "interval_count": count,
+        "discounts": discounts,
+        "metered": metered,
+    }
+
+
+def _discount(coupon: Coupon | None, price: int, currency: str) -> int:
+    """What `coupon` takes off a period of `price`, as an invoice computes it: never more
+    than the price."""
+    if coupon is None or price <= 0:
+        return 0
+    if coupon.percent_off is not None:
+        return min(price, round_fraction(price * Fraction(coupon.percent_off) / 100))
+    for off in coupon.amounts_off:
+        if off["currency"] == currency:
+            return min(price, int(off["amount"]))
+    return 0
 
 
 def store_many(session: Session, subs: Sequence[SubscriptionLike]) -> None:
