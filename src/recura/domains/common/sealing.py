@@ -1,8 +1,8 @@
-"""Secrets we must read back (authenticator seeds, processor credentials, tax-authority
-tokens) are stored sealed: Fernet (AES-128-CBC with HMAC-SHA256, `cryptography`), under a
-key derived from the app's secret key and a context naming what is sealed and whose it is.
-A copy of the database alone yields none of them, and a value sealed for one context does
-not open in another."""
+"""Secrets we must read back (authenticator seeds, tax-authority tokens) are stored
+sealed: Fernet (AES-128-CBC with HMAC-SHA256, `cryptography`), under a key derived from the
+app's secret key and a context naming what is sealed and whose it is. A copy of the
+database alone yields none of them, and a value sealed for one context does not open in
+another. (Processor credentials are not sealed yet: `GatewayConnection.config`.)"""
 
 from __future__ import annotations
 
