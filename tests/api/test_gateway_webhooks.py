@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import T0, Api, Merchant
 from tests.fakes.paypal_server import running_fake_paypal
 from tests.fakes.processor_api import ProcessorApi
+from tests.own_database import database_url, engine, session_factory
 
 from recura.clock import FixedClock
 from recura.db.models import GatewayEvent as GatewayEventRow
@@ -32,6 +33,9 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.payments import webhooks
 from recura.gateways.stripe_webhooks import translate
 from recura.jobs.worker import run_once
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 SECRET = "whsec_test_recura"
 _events = count(1)

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from tests.conftest import Api, Merchant, make_merchant
+from tests.own_database import database_url, engine, session_factory
 from tests.waiting import PATIENCE
 
 from recura.api.app import create_app
@@ -20,6 +21,9 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.idempotency import service as idempotency
 from recura.jobs.worker import run_once
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 DAY = timedelta(hours=24)
 LEASE = timedelta(seconds=60)  # the default RECURA_IDEMPOTENCY_LEASE_SECONDS

@@ -19,7 +19,11 @@ from recura.notifications.smtp import Mailer
 from tests.conftest import Merchant
 from tests.console.conftest import Operator, add_user, browser, sign_in
 from tests.notifications.mailbox import PUBLIC_URL, Mailbox
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import Page
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 NEW = "a completely new passphrase"
 

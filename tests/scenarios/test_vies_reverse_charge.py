@@ -15,6 +15,10 @@ from recura.jobs.worker import run_once
 from tests.conftest import T0, Api
 from tests.event_contract import check_recorded
 from tests.fakes.vies_server import FakeVies
+from tests.own_database import database_url, engine, session_factory
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 OWN = "RO18547290"
 WEBER = "DE136695976"

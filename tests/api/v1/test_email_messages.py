@@ -9,10 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import T0, Api, Merchant
 from tests.notifications.mailbox import Mailbox
 from tests.notifications.test_email_delivery import address, recorded, subscribe, write_rows
+from tests.own_database import database_url, engine, session_factory
 
 from recura.clock import FixedClock
 from recura.jobs.worker import run_once
 from recura.notifications.smtp import MAX_AGE, Mailer
+
+# Each test a database of its own: the worker it runs sends only that test's emails.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def listed(api: Api, **params: str | int) -> list[dict[str, object]]:

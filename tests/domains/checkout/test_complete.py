@@ -21,6 +21,10 @@ from tests.conftest import T0, Merchant
 from tests.domains.checkout.conftest import ANA, Shop
 from tests.event_contract import check_recorded
 from tests.fakes.vies_server import FakeVies
+from tests.own_database import database_url, engine, session_factory
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def problems(caught: pytest.ExceptionInfo[BillingDetailsInvalid]) -> dict[str, str]:

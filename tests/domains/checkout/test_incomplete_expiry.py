@@ -10,6 +10,10 @@ from recura.clock import FixedClock
 from recura.jobs.worker import run_once
 from tests.conftest import T0
 from tests.domains.checkout.conftest import Shop
+from tests.own_database import database_url, engine, session_factory
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def declined(shop: Shop) -> tuple[str, str, str]:

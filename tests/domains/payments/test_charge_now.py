@@ -25,8 +25,12 @@ from recura.gateways.sandbox import SandboxGateway
 from recura.jobs.worker import run_once
 from tests.conftest import T0, Api, Merchant
 from tests.domains.payments.test_unknown_outcomes import attempts, customer_with_invoice
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import get, post, sign, subscriber
 from tests.scenarios.world import World
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 MONTH = timedelta(days=31)
 

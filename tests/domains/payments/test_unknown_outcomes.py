@@ -19,6 +19,10 @@ from recura.domains.payments import collection, reconcile
 from recura.gateways.sandbox import book_engine
 from recura.jobs.worker import run_once
 from tests.conftest import T0, Api, Merchant
+from tests.own_database import database_url, engine, session_factory
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def customer_with_invoice(api: Api, card: str) -> tuple[str, str]:

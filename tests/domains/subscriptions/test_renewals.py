@@ -13,6 +13,10 @@ from recura.db.models import Customer
 from recura.db.unit_of_work import unit_of_work
 from recura.jobs.worker import run_once
 from tests.conftest import T0, Api, Merchant
+from tests.own_database import database_url, engine, session_factory
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def renewal_invoice(api: Api, sub: str) -> dict[str, Any]:
