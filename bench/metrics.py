@@ -315,8 +315,8 @@ def main() -> None:
         lag = time.perf_counter() - started
         print(
             f"\nrenewal pass: {renewed:,} renewals in {renewal:.1f} s; the fold then took "
-            f"{lag:.2f} s to take in what it wrote ({caught_up:,} MRR-changing events; "
-            f"renewals change no MRR) — lag/pass {lag / renewal:.3f}"
+            f"{lag:.2f} s to take in what it wrote ({caught_up:,} events carrying MRR terms) "
+            f"— lag/pass {lag / renewal:.3f}"
         )
         engine.dispose()
 
