@@ -12,8 +12,12 @@ from fastapi.testclient import TestClient
 
 from recura.portal import billing
 from tests.conftest import T0, Api, Merchant
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import MINUTE, PRICE, Page, Subscriber, get, post, sign, subscriber
 from tests.scenarios.world import World
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def sign_in(api: Api, customer: str) -> TestClient:

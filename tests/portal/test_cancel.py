@@ -15,9 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.notifications.smtp import Mailer
 from tests.conftest import T0, Api
 from tests.notifications.mailbox import Mailbox
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import Page, emailed_link, get, post, subscriber
 from tests.portal.test_change import cell, money
 from tests.portal.test_sign_in import signed_in
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 DAYS = timedelta(days=1)
 

@@ -20,8 +20,12 @@ from recura.notifications.smtp import Mailer
 from tests.conftest import Api, Merchant
 from tests.event_contract import check_recorded
 from tests.notifications.mailbox import Mailbox
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import Page, emailed_link, get, post, subscriber
 from tests.portal.test_billing import another, sign_in
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 @pytest.fixture

@@ -10,8 +10,12 @@ from recura.notifications.smtp import Mailer
 from tests.conftest import T0, Api, Merchant
 from tests.domains.documents.pdfs import made_first, rate_in_lei
 from tests.notifications.mailbox import Mailbox
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import Page, emailed_link, get, sign, subscriber
 from tests.scenarios.world import World
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 IBAN = "DE89370400440532013000"
 

@@ -18,7 +18,11 @@ from recura.notifications.smtp import Mailer
 from tests.conftest import Api, Merchant
 from tests.fakes.server_thread import serve_in_thread
 from tests.notifications.mailbox import Mailbox
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import TOTAL, Subscriber, emailed_link, get, post, sign, subscriber
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 def counts(factory: sessionmaker[Session], who: Subscriber) -> tuple[int, int]:

@@ -19,7 +19,11 @@ from recura.db.unit_of_work import unit_of_work
 from recura.notifications.smtp import Mailer
 from tests.conftest import Api
 from tests.notifications.mailbox import Mailbox
+from tests.own_database import database_url, engine, session_factory
 from tests.portal.conftest import Page, emailed_link
+
+# Each test a database of its own: the worker it runs finds only that test's rows.
+__all__ = ["database_url", "engine", "session_factory"]
 
 
 @pytest.fixture
