@@ -6,9 +6,10 @@ are numbers rounded to 6 decimals (`null`: not defined). JSON, or CSV with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from recura.api.deps import SessionDep, TenantDep
@@ -35,6 +36,35 @@ End = Annotated[Day, Query()]
 GranularityQ = Annotated[Granularity, Query()]
 PlanQ = Annotated[str | None, Query(max_length=40, description="Only this plan")]
 ProductQ = Annotated[str | None, Query(max_length=40, description="Only this product's plans")]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The periods asked for (`start`, `end`, `granularity`), checked and cut."""
+
+    window: reads.Window
+    granularity: Granularity
+
+
+def _period(
+    session: SessionDep,
+    tenant: TenantDep,
+    start: Start,
+    end: End,
+    granularity: GranularityQ = Granularity.MONTH,
+) -> Period:
+    return Period(reads.window(session, tenant, start, end, granularity), granularity)
+
+
+def _plans(
+    session: SessionDep, tenant: TenantDep, plan: PlanQ = None, product: ProductQ = None
+) -> set[str] | None:
+    return reads.plans_for(session, tenant, plan, product)
+
+
+PeriodDep = Annotated[Period, Depends(_period)]
+# The plans a `plan` or `product` filter keeps; None: every plan.
+PlansDep = Annotated[set[str] | None, Depends(_plans)]
 
 
 TRIALS: dict[str, Any] = {
@@ -83,15 +113,11 @@ def get_trials(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
-    start: Start,
-    end: End,
-    granularity: GranularityQ = Granularity.MONTH,
-    plan: PlanQ = None,
-    product: ProductQ = None,
+    period: PeriodDep,
+    plans: PlansDep,
     format: Format = None,
 ) -> Response | FunnelSeries:
-    w = reads.window(session, tenant, start, end, granularity)
-    plans = reads.plans_for(session, tenant, plan, product)
+    w, granularity = period.window, period.granularity
     rows = [
         {
             "start": a,
@@ -115,15 +141,11 @@ def get_checkout(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
-    start: Start,
-    end: End,
-    granularity: GranularityQ = Granularity.MONTH,
-    plan: PlanQ = None,
-    product: ProductQ = None,
+    period: PeriodDep,
+    plans: PlansDep,
     format: Format = None,
 ) -> Response | FunnelSeries:
-    w = reads.window(session, tenant, start, end, granularity)
-    plans = reads.plans_for(session, tenant, plan, product)
+    w, granularity = period.window, period.granularity
     rows = [
         {
             "start": a,
@@ -148,15 +170,11 @@ def get_dunning(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
-    start: Start,
-    end: End,
-    granularity: GranularityQ = Granularity.MONTH,
-    plan: PlanQ = None,
-    product: ProductQ = None,
+    period: PeriodDep,
+    plans: PlansDep,
     format: Format = None,
 ) -> Response | FunnelSeries:
-    w = reads.window(session, tenant, start, end, granularity)
-    plans = reads.plans_for(session, tenant, plan, product)
+    w, granularity = period.window, period.granularity
     rows = [
         {
             "start": a,
@@ -180,17 +198,13 @@ def get_churn_kinds(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
-    start: Start,
-    end: End,
-    granularity: GranularityQ = Granularity.MONTH,
+    period: PeriodDep,
+    plans: PlansDep,
     currency: Currency = None,
-    plan: PlanQ = None,
-    product: ProductQ = None,
     format: Format = None,
 ) -> Response | FunnelSeries:
     code = currency or ratios.account_metrics(session, tenant).reporting_currency
-    w = reads.window(session, tenant, start, end, granularity)
-    plans = reads.plans_for(session, tenant, plan, product)
+    w, granularity = period.window, period.granularity
     rows = []
     for a, b, k in reads.churn_kinds(session, tenant, w, code, plans):
         row: dict[str, Any] = {"start": a, "end": b, "currency": code}
@@ -211,12 +225,10 @@ def get_cancellations(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
-    start: Start,
-    end: End,
-    granularity: GranularityQ = Granularity.MONTH,
+    period: PeriodDep,
     format: Format = None,
 ) -> Response | FunnelSeries:
-    w = reads.window(session, tenant, start, end, granularity)
+    w, granularity = period.window, period.granularity
     found = reads.cancellations(session, tenant, w)
     csv = wants_csv(request, format)
     codes = sorted({r for _, _, o in found for r in o.reasons})
@@ -250,12 +262,10 @@ def get_support(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
-    start: Start,
-    end: End,
-    granularity: GranularityQ = Granularity.MONTH,
+    period: PeriodDep,
     format: Format = None,
 ) -> Response | FunnelSeries:
-    w = reads.window(session, tenant, start, end, granularity)
+    w, granularity = period.window, period.granularity
     rows = [
         {
             "start": a,
