@@ -21,18 +21,34 @@ ADMIN = os.environ.get("RECURA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1
 
 
 @contextmanager
-def database(label: str) -> Iterator[str]:
+def database(label: str, template: str | None = None) -> Iterator[str]:
     """A new database on the server of RECURA_BENCH_PG_ADMIN (default: the test server's
-    `test` database), dropped afterwards; yields its postgresql:// URL."""
+    `test` database), a copy of `template` if given, dropped afterwards; yields its
+    postgresql:// URL."""
     name = f"recura_bench_{label}_{os.getpid()}"
+    copied = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copied}')
     try:
         yield f"{ADMIN.rsplit('/', 1)[0]}/{name}"
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_exists(name: str) -> bool:
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return found.fetchone() is not None
+
+
+def keep_copy(url: str, name: str) -> None:
+    """Save the database of `url` (no one connected to it) as `name`, for a later run's
+    `database(..., template=name)`."""
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
 
 
 def cpu_seconds(pid: int) -> float:

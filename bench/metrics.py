@@ -3,6 +3,11 @@ the full recomputation of the rollups, every /v1/metrics endpoint's p95 and the
 dashboard's, and how far the rollups lag behind a renewal pass.
 
     .venv/bin/python bench/metrics.py [--subscriptions 10000] [--requests 20]
+        [--renewals 100000] [--seeded recura_bench_metrics_1m]
+
+`--renewals` makes only that many of the subscriptions due (default: all of them);
+`--seeded NAME` keeps the seeded database as NAME, and a later run with the same NAME
+starts from a copy of it instead of seeding again (a million takes a while).
 
 Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the test
 server's `test` database) and drops it at the end. Seeds (COPY) an account whose N
@@ -33,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import database
+from common import database, database_exists, keep_copy
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -177,6 +182,28 @@ def seed(factory: sessionmaker[Session], count: int, now: datetime) -> tuple[str
     return account, len(events)
 
 
+def seeded_account(factory: sessionmaker[Session]) -> tuple[str, int]:
+    """The account and the number of MRR events of a database seeded by an earlier run."""
+    with factory() as session:
+        account = session.scalar(text("SELECT account_id FROM subscriptions LIMIT 1"))
+        events = session.scalar(text("SELECT count(*) FROM events WHERE mrr_delta IS NOT NULL"))
+    return str(account), int(events or 0)
+
+
+def due_only(factory: sessionmaker[Session], account: str, count: int) -> None:
+    """Leave `count` of the account's subscriptions due; the others' next action moves a
+    month and a half on."""
+    with unit_of_work(factory) as session:
+        session.execute(
+            text(
+                "UPDATE subscriptions SET next_action_at = next_action_at + interval '45 days' "
+                "WHERE account_id = :account AND id NOT IN (SELECT id FROM subscriptions "
+                "WHERE account_id = :account ORDER BY id LIMIT :count)"
+            ),
+            {"account": account, "count": count},
+        )
+
+
 def fold_everything(factory: sessionmaker[Session]) -> int:
     done = 0
     while True:
@@ -202,19 +229,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscriptions", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--renewals", type=int, default=None)
+    parser.add_argument("--seeded", default=None)
     args = parser.parse_args()
     now = datetime.now(UTC).replace(microsecond=0)
-    with database("metrics") as plain_url:
+    template = args.seeded if args.seeded and database_exists(args.seeded) else None
+    with database("metrics", template) as plain_url:
         url = plain_url.replace("postgresql://", "postgresql+psycopg://")
         engine = make_engine(url)
         upgrade(engine)
         factory = make_session_factory(engine)
         started = time.perf_counter()
-        account, events = seed(factory, args.subscriptions, now)
-        print(
-            f"seeded {args.subscriptions:,} subscriptions, {events:,} MRR events over 24 "
-            f"months in {time.perf_counter() - started:.1f} s"
-        )
+        if template is None:
+            account, events = seed(factory, args.subscriptions, now)
+            print(
+                f"seeded {args.subscriptions:,} subscriptions, {events:,} MRR events over 24 "
+                f"months in {time.perf_counter() - started:.1f} s"
+            )
+            if args.seeded:
+                engine.dispose()
+                keep_copy(plain_url, args.seeded)
+        else:
+            account, events = seeded_account(factory)
+            # The history's dates are the seeding run's; the requests ask about its days.
+            with factory() as session:
+                seeded_at = session.scalar(text("SELECT max(created_at) FROM acquisition_spend"))
+            now = seeded_at if seeded_at.tzinfo else seeded_at.replace(tzinfo=UTC)
+            print(f"copied {template}: {events:,} MRR events")
 
         with factory() as session:
             started = time.perf_counter()
@@ -303,6 +344,8 @@ def main() -> None:
         for name, (p50, p95) in results.items():
             print(f"{name:32} {p50:9.1f} {p95:9.1f} {p95 / base:12.1f}x")
 
+        if args.renewals is not None:
+            due_only(factory, account, args.renewals)
         started = time.perf_counter()
         run_until_idle(factory, FixedClock(now), only={"billing"})
         renewal = time.perf_counter() - started
