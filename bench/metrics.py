@@ -5,7 +5,8 @@ dashboard's, and how far the rollups lag behind a renewal pass.
     .venv/bin/python bench/metrics.py [--subscriptions 10000] [--requests 20]
         [--renewals 100000] [--seeded recura_bench_metrics_1m]
 
-`--renewals` makes only that many of the subscriptions due (default: all of them);
+`--renewals` makes only that many of the subscriptions due (default: every one whose
+history ends active at the plan's price);
 `--seeded NAME` keeps the seeded database as NAME, and a later run with the same NAME
 starts from a copy of it instead of seeding again (a million takes a while).
 
@@ -22,8 +23,8 @@ Reports, each beside a baseline measured in the same run:
 - each endpoint's p50/p95 over `--requests` calls through the app (TestClient, in this
   process), and the dashboard's reads, against GET /v1/account (a request that reads one
   row);
-- the renewal pass (the worker's billing handler over every subscription) and then the
-  time the fold takes to take in what it wrote: the lag of the rollups behind it.
+- the renewal pass (the worker's billing handler over the due subscriptions) and then
+  the time the fold takes to take in what it wrote: the lag of the rollups behind it.
 """
 
 from __future__ import annotations
@@ -190,17 +191,22 @@ def seeded_account(factory: sessionmaker[Session]) -> tuple[str, int]:
     return str(account), int(events or 0)
 
 
-def due_only(factory: sessionmaker[Session], account: str, count: int) -> None:
-    """Leave `count` of the account's subscriptions due; the others' next action moves a
-    month and a half on."""
+def due_only(factory: sessionmaker[Session], account: str, count: int | None) -> None:
+    """Leave due (up to `count` of) the subscriptions whose history ends where their
+    renewal starts: active at the plan's price, as a real log's last event leaves a
+    subscription. The others (the history churned or moved them, which the seeded rows
+    do not follow) have their next action moved a month and a half on: renewing them
+    would fold made-up reactivations and contractions."""
     with unit_of_work(factory) as session:
         session.execute(
             text(
                 "UPDATE subscriptions SET next_action_at = next_action_at + interval '45 days' "
-                "WHERE account_id = :account AND id NOT IN (SELECT id FROM subscriptions "
-                "WHERE account_id = :account ORDER BY id LIMIT :count)"
+                "WHERE account_id = :account AND id NOT IN (SELECT object_id FROM events "
+                "WHERE account_id = :account AND type <> 'subscription.renewed' "
+                "GROUP BY object_id HAVING sum(mrr_delta) = :price "
+                "ORDER BY object_id LIMIT :count)"
             ),
-            {"account": account, "count": count},
+            {"account": account, "count": count, "price": PRICE},
         )
 
 
@@ -344,8 +350,7 @@ def main() -> None:
         for name, (p50, p95) in results.items():
             print(f"{name:32} {p50:9.1f} {p95:9.1f} {p95 / base:12.1f}x")
 
-        if args.renewals is not None:
-            due_only(factory, account, args.renewals)
+        due_only(factory, account, args.renewals)
         started = time.perf_counter()
         run_until_idle(factory, FixedClock(now), only={"billing"})
         renewal = time.perf_counter() - started

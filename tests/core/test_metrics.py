@@ -426,6 +426,40 @@ def test_a_change_stating_its_mrr_folds_as_its_delta(
     assert m.movements(mixed, settings) == m.movements(changes, settings)
 
 
+def test_a_renewal_keeping_its_mrr_touches_no_customer() -> None:
+    # A renewal pass renews most subscriptions at the MRR they had: the fold must not
+    # touch (and so reread the history of) every renewed customer.
+    settings = MetricSettings()
+    states, _ = m.fold_day({}, [ch(0, 4900), ch(3, 2000, sub="s2")], settings)
+    renewals = [replace(ch(31, 0), mrr=4900), replace(ch(33, 0, sub="s2"), mrr=2000)]
+    assert m.fold_day(states, renewals, settings) == ({}, {})
+    # A renewal that does move it (a coupon ended) is folded as before.
+    touched, found = m.fold_day(states, [replace(ch(31, 0), mrr=5900)], settings)
+    assert touched[("c1", RON)].mrr == 7900
+    assert found == {
+        (D0 + timedelta(days=31), "c1", RON): Movement(
+            D0 + timedelta(days=31), "c1", RON, MovementType.EXPANSION, 1000
+        )
+    }
+
+
+@given(histories(), SETTINGS, st.lists(st.integers(0, 40), max_size=8))
+def test_renewals_keeping_their_mrr_change_no_movement(
+    changes: list[MrrChange], settings: MetricSettings, at: list[int]
+) -> None:
+    # Renewals stating the MRR a subscription already has, anywhere in the log, move
+    # nothing: the same movements, the same final states.
+    mrr: dict[str, int] = defaultdict(int)
+    mixed: list[MrrChange] = []
+    for index, change in enumerate(changes):
+        mixed.append(change)
+        mrr[change.subscription] += change.delta
+        if index in at:
+            mixed.append(replace(change, delta=0, mrr=mrr[change.subscription]))
+    assert m.movements(mixed, settings) == m.movements(changes, settings)
+    assert m.fold_day({}, mixed, settings)[0] == m.fold_day({}, changes, settings)[0]
+
+
 @given(histories(), SETTINGS, st.lists(st.integers(0, 40), max_size=6))
 def test_folding_in_pieces_equals_recomputing(
     changes: list[MrrChange], settings: MetricSettings, cuts: list[int]

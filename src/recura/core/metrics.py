@@ -214,6 +214,23 @@ def _roll(state: CustomerState, day: date) -> CustomerState:
     return replace(state, day=day, opening=state.mrr, earned=earned, churned_on=churned)
 
 
+def _after(
+    state: CustomerState, change: MrrChange, settings: MetricSettings
+) -> tuple[tuple[int, bool], tuple[int, bool]]:
+    """The subscription's (MRR, counted as ended) in `state`, and after `change`."""
+    before, was_ended = state.subscriptions.get(change.subscription, (0, False))
+    after = before + change.delta if change.mrr is None else change.mrr
+    ended = change.ending and settings.churn_timing is ChurnTiming.CANCELLATION
+    return (before, was_ended), (after, ended)
+
+
+def _moves(state: CustomerState, change: MrrChange, settings: MetricSettings) -> bool:
+    """Whether `change` changes anything of `state`'s subscription (a subscription not in
+    it has no MRR: it ended, or never had any)."""
+    then, now = _after(state, change, settings)
+    return then != now and not (then[0] == 0 and now[0] == 0)
+
+
 def fold(
     state: CustomerState, change: MrrChange, settings: MetricSettings
 ) -> tuple[CustomerState, Movement | None]:
@@ -222,9 +239,7 @@ def fold(
     state = _roll(state, change.day)
     day = state.day
     assert day is not None
-    before, was_ended = state.subscriptions.get(change.subscription, (0, False))
-    after = before + change.delta if change.mrr is None else change.mrr
-    ended = change.ending and settings.churn_timing is ChurnTiming.CANCELLATION
+    (before, was_ended), (after, ended) = _after(state, change, settings)
     counted = (0 if ended else after) - (0 if was_ended else before)
     subscriptions = {**state.subscriptions, change.subscription: (after, ended)}
     if after == 0:
@@ -252,6 +267,11 @@ def fold_day(
     for change in changes:
         key = (change.customer, change.currency)
         state = touched.get(key) or states.get(key) or CustomerState()
+        if not _moves(state, change, settings):
+            # Most renewals leave their subscription's MRR as it was: the customer is not
+            # touched at all (its open day stays open), which keeps a renewal pass's fold
+            # from rereading every renewed customer's history.
+            continue
         state, movement = fold(state, change, settings)
         touched[key] = state
         assert state.day is not None

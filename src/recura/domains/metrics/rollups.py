@@ -19,13 +19,16 @@ commits in chunks"). `rebuild` recomputes from the whole log and yields the same
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from recura import ids
@@ -41,7 +44,7 @@ from recura.core.metrics import (
     RecurringTerms,
 )
 from recura.core.money import Money
-from recura.db.models import Event, MetricCustomerState, MrrMovement
+from recura.db.models import MrrMovement
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.metrics import repository, settings
@@ -99,7 +102,7 @@ def rebuild(session: Session, tenant: Tenant | None = None, limit: int = BATCH) 
 
 
 def change_of(
-    event: Event, zone: str, chosen: MetricSettings = ROLLUP_SETTINGS
+    event: Row[Any], zone: str, chosen: MetricSettings = ROLLUP_SETTINGS
 ) -> MrrChange | None:
     """An event's MRR change under the account's settings `chosen`, dated the account's
     day it happened.
@@ -135,7 +138,13 @@ def _mrr(stored: Any, currency: str, chosen: MetricSettings) -> int:
     """The MRR of an event's `mrr_terms` (`payloads.MrrTerms` JSON; null: none)."""
     if stored is None:
         return 0
-    found = payloads.MrrTerms.model_validate(stored)
+    # A renewal pass repeats a few plans' terms thousands of times: each is read once.
+    return _terms_mrr(json.dumps(stored, sort_keys=True), currency, chosen)
+
+
+@lru_cache(maxsize=4096)
+def _terms_mrr(stored: str, currency: str, chosen: MetricSettings) -> int:
+    found = payloads.MrrTerms.model_validate_json(stored)
     terms = RecurringTerms(
         price=Money(found.price, currency),
         unit=found.interval,
@@ -155,7 +164,7 @@ def _zone(name: str) -> ZoneInfo:
     return _ZONES[name]
 
 
-def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) -> None:
+def _fold(session: Session, found: Sequence[tuple[Row[Any], str, dict[str, Any]]]) -> None:
     changes: dict[tuple[str, bool], list[MrrChange]] = defaultdict(list)
     folded_with: dict[str, MetricSettings] = {}
     for event, zone, stored_settings in found:
@@ -175,11 +184,15 @@ def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) 
         stored[tenant_key][(found_state.customer_id, found_state.currency)] = _state(found_state)
     state_rows: list[dict[str, Any]] = []
     new: dict[MovementKey, Movement | None] = {}
+    # The customers whose state a change moved: a renewal that left its MRR as it was
+    # touches none, and their month movements are not recomputed.
+    folded: set[StateKey] = set()
     for (account, live), items in changes.items():
         chosen = folded_with[account]
         touched, moved = metrics.fold_day(stored[(account, live)], items, chosen)
         for (customer, currency), state in touched.items():
             state_rows.append(_state_row(account, live, customer, currency, state))
+            folded.add((account, live, customer, currency))
         for (day, customer, currency), movement in moved.items():
             new[(account, live, day, currency, customer)] = movement
     old = {_movement_key(m): m for m in repository.movements_at(session, new.keys())}
@@ -212,7 +225,7 @@ def _fold(session: Session, found: Sequence[tuple[Event, str, dict[str, Any]]]) 
         if m is not None
     ]
     repository.replace_movements(session, gone, rows)
-    _fold_months(session, keys, folded_with)
+    _fold_months(session, folded, folded_with)
     repository.add_to_totals(
         session,
         [
@@ -331,7 +344,7 @@ def _movement_key(row: MrrMovement) -> MovementKey:
     return (row.account_id, row.livemode, row.day, row.currency, row.customer_id)
 
 
-def _state(row: MetricCustomerState) -> CustomerState:
+def _state(row: Row[Any]) -> CustomerState:
     return CustomerState(
         day=row.day,
         opening=row.opening,
