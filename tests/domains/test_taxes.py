@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from recura.core.tax import Category, Decision, VatIdStatus
+from recura.core.tax import Category, Decision, RateKind, VatIdStatus
 from recura.db.models import Account, Customer
 from recura.db.records import BilledCustomer
 from recura.domains.invoices import taxes
@@ -91,6 +91,39 @@ GERMAN_COMPANY = {"country": "DE", "kind": "company", "vat_id": "DE136695976"}
 )
 def test_decision(account: Account, customer: BilledCustomer, on: date, expected: Decision) -> None:
     assert taxes.decision(account, customer, on) == expected
+
+
+@pytest.mark.parametrize(
+    ("customer", "kind", "expected"),
+    [
+        # The customer's rate replaces the standard rate only.
+        (buyer("RO", tax_rate="19"), RateKind.STANDARD, s("19", "RO")),
+        (buyer("RO", tax_rate="21"), RateKind.REDUCED, s("11", "RO")),
+        # Exempt is exempt whatever the line.
+        (
+            buyer("RO", tax_rate="0"),
+            RateKind.REDUCED,
+            Decision(Category.EXEMPT, Decimal(0), None, None, "tax.exempt"),
+        ),
+        # What the law does not tax here stays untaxed: a reverse charge, an export.
+        (
+            buyer(**GERMAN_COMPANY, confirmed=True, tax_rate="21"),
+            RateKind.STANDARD,
+            Decision(
+                Category.REVERSE_CHARGE, Decimal(0), None, "VATEX-EU-AE", "tax.reverse_charge.ro"
+            ),
+        ),
+        (
+            buyer("US", tax_rate="21"),
+            RateKind.STANDARD,
+            taxes.decision(seller(), buyer("US"), TODAY),
+        ),
+    ],
+)
+def test_a_customers_own_rate_replaces_only_the_standard_rate(
+    customer: BilledCustomer, kind: RateKind, expected: Decision
+) -> None:
+    assert taxes.decision(seller(), customer, TODAY, kind) == expected
 
 
 def test_the_customer_model_and_the_batch_record_decide_alike() -> None:

@@ -136,7 +136,11 @@ class CustomerCreate(Schema):
     national_id: NationalId | None = Field(default=None, description=_NATIONAL_ID)
     address: Address | None = None
     tax_rate: TaxRate | None = Field(
-        default=None, description="This customer's VAT rate in percent, instead of the account's."
+        default=None,
+        description=(
+            "This customer's VAT rate in percent, instead of the standard rate (0: "
+            "exempt). Reverse charges, exports and reduced-rate lines keep what the law says."
+        ),
     )
     test_clock: str | None = Field(
         default=None,

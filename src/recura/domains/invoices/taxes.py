@@ -9,6 +9,7 @@ rate of the line they credit.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
@@ -98,9 +99,12 @@ def decision(
     """The VAT of a line `customer` is supplied on `on` (the period's first day, in the
     subscription's zone).
 
-    A customer's own `tax_rate` is the operator's choice for that customer and wins for a
-    VAT-registered seller (0 reads as exempt). A seller outside the EU, or a supply before
-    the EU rate table, keeps the configured rates (the customer's, else the account's).
+    A customer's own `tax_rate` is the operator's choice for that customer, for a
+    VAT-registered seller, where the law leaves a rate to choose: it replaces the standard
+    rate the decision charges (0 reads as exempt, for every line). It does not tax what
+    the law does not (reverse charge, exports, not subject), nor raise a line the law
+    taxes at a reduced rate. A seller outside the EU, or a supply before the EU rate
+    table, keeps the configured rates (the customer's, else the account's).
     """
     seller = seller_of(account)
     own = customer.tax_rate
@@ -108,8 +112,10 @@ def decision(
         decided = decide(seller, buyer_of(customer), Supply(on, rate_kind))
     except TaxError:
         return _flat(Decimal(own if own is not None else account.tax_rate), account.country)
-    if own is None or not seller.vat_registered:
+    if own is None or not seller.vat_registered or decided.category is not Category.STANDARD:
         return decided
-    if own > 0:
-        return Decision(Category.STANDARD, Decimal(own), account.country.upper())
-    return Decision(Category.EXEMPT, Decimal(0), None, None, "tax.exempt")
+    if own == 0:
+        return Decision(Category.EXEMPT, Decimal(0), None, None, "tax.exempt")
+    if rate_kind is not RateKind.STANDARD:
+        return decided
+    return replace(decided, rate=Decimal(own))
