@@ -123,7 +123,7 @@ def test_a_plan_with_graduated_tiers(
     assert (entry.actor_id, entry.target_id) == (operator.user_id, plan_id)
 
 
-def test_a_new_version_in_volume_tiers_and_its_refusals_in_romanian(
+def test_a_new_version_in_volume_tiers_and_the_pages_in_romanian(
     client: TestClient,
     session_factory: sessionmaker[Session],
     merchant: Merchant,
@@ -161,6 +161,14 @@ def test_a_new_version_in_volume_tiers_and_its_refusals_in_romanian(
     assert "Peste 5 unități: 8,00 RON pe unitate" in page.text
     (entry,) = entries(session_factory, merchant, "plan.update")
     assert entry.target_id == ids["plans"]
+    # The other actions' pages in Romanian too.
+    asked = shown(own, f"/console/catalog/plans/{ids['plans']}/archive")
+    assert "Plan „Pro”: arhivați?" in asked.text
+    assert "Abonamentele pe acest plan îl păstrează" in asked.text
+    assert "Arhivarea nu poate fi anulată." in asked.text
+    grants = shown(own, f"/console/catalog/add-ons/{ids['add_ons']}/features")
+    assert "Limita pentru Projects" in grants.text
+    assert "Salvați funcționalitățile" in grants.text
 
 
 # What each kind's confirmation says archiving does, in part.

@@ -4,7 +4,9 @@ first, a page at a time, test or live data) and a page per object, which shows i
 API returns it (`*_out`, so the two never disagree) with what hangs off it: a product's
 plans, a plan's versions, a coupon's promotion codes.
 
-The forms that create and change them are `catalog_forms.py`."""
+The forms that create and change them are `catalog_forms.py` (a price's tiers:
+`catalog_tiers.py`); archiving is `catalog_archive.py`, an add-on's features
+`catalog_grants.py`."""
 
 from __future__ import annotations
 
