@@ -297,6 +297,14 @@ def test_an_add_on_grants_features(
     again = shown(client, path)
     assert again.tree.xpath(f'//input[@name="grant_{sso}"]/@checked')
     assert again.tree.xpath(f'//input[@name="value_{projects}"]/@value') == ["25"]
+    # A granted feature archived since stays on the form, ticked; the service no longer
+    # grants it, so it is said beside it until unticked.
+    api.ok("POST", f"/v1/features/{sso}/archive")
+    again = shown(client, path)
+    assert again.tree.xpath(f'//input[@name="grant_{sso}"]/@checked')
+    answer = sent(**{f"grant_{sso}": "on"})
+    assert answer.status_code == 422
+    assert cell_errors(Page(answer)) == {f"value_{sso}": f"Feature {sso} is archived."}
     answer = sent(**{f"grant_{projects}": "on", f"value_{projects}": ""})
     assert answer.status_code == 303
     granted = api.ok("GET", f"/v1/add_ons/{ids['add_ons']}")["features"]

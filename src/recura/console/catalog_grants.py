@@ -43,10 +43,17 @@ def _add_on(request: Request, operator: Operator, add_on_id: str) -> AddOn | Non
 
 
 def _features(session: Session, tenant: Tenant, granted: set[str]) -> list[Feature]:
-    """The features that may be ticked, oldest first: the ones not archived, and any the
-    add-on grants already (so saving keeps or removes them knowingly)."""
-    rows = features.page(session, tenant, CHOICES, None, None).items
-    return sorted((f for f in rows if f.archived_at is None or f.id in granted), key=lambda f: f.id)
+    """The features that may be ticked, oldest first: the newest ones not archived, and
+    every one the add-on grants already, however old or archived (a grant left off the
+    form would be dropped on saving)."""
+    rows = {
+        f.id: f
+        for f in features.page(session, tenant, CHOICES, None, None).items
+        if f.archived_at is None
+    }
+    keys = [(tenant.account_id, feature_id) for feature_id in granted - set(rows)]
+    rows |= {f.id: f for f in lookup.by_keys(session, Feature, keys).values()}
+    return sorted(rows.values(), key=lambda f: f.id)
 
 
 def _values(grants: list[Any]) -> dict[str, str]:
