@@ -35,6 +35,14 @@ def plan(product: str, **fields: Any) -> dict[str, Any]:
     }
 
 
+def tiered(product: str, *tiers: tuple[str | None, str]) -> dict[str, Any]:
+    """A plan in graduated tiers of (up to, price per unit)."""
+    rows = [{"up_to": up_to, "unit_amount": unit} for up_to, unit in tiers]
+    return plan(
+        product, pricing_model="tiered_graduated", prices=[{"currency": "RON", "tiers": rows}]
+    )
+
+
 # (the case, its request, what the API says (English), what the console says in Romanian)
 CASES: list[tuple[str, str, Any, str, str]] = [
     (
@@ -99,6 +107,47 @@ CASES: list[tuple[str, str, Any, str, str]] = [
         "Spuneți câte perioade durează cuponul.",
     ),
     (
+        "first tier's limit",
+        "/v1/plans",
+        lambda ids: tiered(ids["products"], ("0", "5"), (None, "1")),
+        "up_to must be greater than 0",
+        "Limita primei trepte trebuie să fie mai mare decât 0.",
+    ),
+    (
+        "tiers out of order",
+        "/v1/plans",
+        lambda ids: tiered(ids["products"], ("10", "5"), ("5", "1"), (None, "1")),
+        "up_to must be greater than the previous tier's up_to",
+        "Trebuie să fie mai mare decât limita treptei anterioare.",
+    ),
+    (
+        "an unbounded tier before the last",
+        "/v1/plans",
+        lambda ids: tiered(ids["products"], (None, "5"), (None, "1")),
+        "only the last tier may be unbounded",
+        "Doar ultima treaptă poate fi fără limită: completați-o pe a acesteia.",
+    ),
+    (
+        "a bounded last tier",
+        "/v1/plans",
+        lambda ids: tiered(ids["products"], ("10", "5"), ("100", "1")),
+        "the last tier must be unbounded (up_to: null)",
+        "Lăsați goală limita ultimei trepte: ea cuprinde toate unitățile de peste treapta"
+        " anterioară.",
+    ),
+    (
+        "a limit out of bounds",
+        "/v1/add_ons",
+        lambda ids: {
+            "code": "more-projects",
+            "name": "More projects",
+            "pricing_model": "free",
+            "features": [{"feature": ids["features"], "value": -1}],
+        },
+        "a limit feature takes a whole number from 0 (or null for unlimited)",
+        "Scrieți un număr întreg de la 0 sau lăsați gol pentru nelimitat.",
+    ),
+    (
         "unknown product",
         "/v1/plans",
         lambda ids: plan("prod_nothing"),
@@ -140,3 +189,12 @@ def test_a_taken_code_and_an_unknown_refusal() -> None:
     assert refusals.details(both, "ro") == (
         "Factura inv_1 nu este deschisă (plătit): nu mai primește plăți. odd."
     )
+
+
+def test_archiving_twice_is_said_in_the_operators_language(api: Api) -> None:
+    plan_id = catalog(api)["plans"]
+    api.ok("POST", f"/v1/plans/{plan_id}/archive")
+    (said,) = refused(api, f"/v1/plans/{plan_id}/archive", {}, status=409)
+    assert said == f"Plan '{plan_id}' is already archived."
+    assert refusals.said(said, "ro") == f"Plan {plan_id} este deja în arhivă."
+    assert refusals.said(said, "en") == f"Plan {plan_id} is already archived."

@@ -4,7 +4,9 @@ first, a page at a time, test or live data) and a page per object, which shows i
 API returns it (`*_out`, so the two never disagree) with what hangs off it: a product's
 plans, a plan's versions, a coupon's promotion codes.
 
-The forms that create and change them are `catalog_forms.py`."""
+The forms that create and change them are `catalog_forms.py` (a price's tiers:
+`catalog_tiers.py`); archiving is `catalog_archive.py`, an add-on's features
+`catalog_grants.py`."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from recura.console import auth, modes, operations, pages
+from recura.console import auth, catalog_tiers, modes, operations, pages
 from recura.console.auth import Operator
 from recura.db.base import TenantColumns
 from recura.db.models import AddOn, BillableMetric, Coupon, Feature, Plan, Product, PromotionCode
@@ -118,6 +121,9 @@ KINDS = (
     ),
 )
 BY_KEY = {kind.key: kind for kind in KINDS}
+# The kinds whose domain can archive them (`catalog_archive`); a promotion code is turned
+# off instead.
+ARCHIVABLE = ("products", "plans", "features", "billable_metrics", "add_ons", "coupons")
 
 
 def path_of(kind: str) -> str:
@@ -140,9 +146,11 @@ def render(
     return operations.render(request, operator, template, status, kinds_nav=TABS, **values)
 
 
-def value_text(value: Any, t: Callable[..., str], money: Callable[[int, str], str]) -> str:
+def value_text(
+    value: Any, t: Callable[..., str], money: Callable[[int, str], str], locale: str = "en"
+) -> str:
     """One field of an API object as a sentence fragment: money as money, lists joined,
-    a price by its amounts, yes or no for a flag."""
+    a price by its amounts (or its tiers in words), yes or no for a flag."""
     if value is None or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
@@ -152,22 +160,32 @@ def value_text(value: Any, t: Callable[..., str], money: Callable[[int, str], st
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, BaseModel):
-        return value_text(value.model_dump(), t, money)
+        return value_text(value.model_dump(), t, money, locale)
     if isinstance(value, dict):
         if set(value) >= {"amount", "currency"} and isinstance(value["amount"], int):
             return money(value["amount"], value["currency"])
+        if {"feature", "code", "kind", "value"} <= set(value):  # a feature an object grants
+            granted = value["value"]
+            amount = (
+                t("catalog.unlimited") if granted is None else value_text(granted, t, money, locale)
+            )
+            return f"{value['code']}: {amount}"
+        if value.get("tiers") and "currency" in value:  # a tiered price: its tiers in words
+            return "; ".join(catalog_tiers.described(value, t, money, locale))
         if "currency" in value:  # a price: its amounts by what the model reads
-            parts = [f"{k} {value_text(v, t, money)}" for k, v in value.items() if v is not None]
+            parts = [
+                f"{k} {value_text(v, t, money, locale)}" for k, v in value.items() if v is not None
+            ]
             return ", ".join(p for p in parts if not p.startswith("currency"))
         if "version" in value and "prices" in value:
             return (
                 t("catalog.version_prices", version=value["version"])
                 + " "
-                + value_text(value["prices"], t, money)
+                + value_text(value["prices"], t, money, locale)
             )
-        return ", ".join(f"{k}: {value_text(v, t, money)}" for k, v in value.items())
+        return ", ".join(f"{k}: {value_text(v, t, money, locale)}" for k, v in value.items())
     if isinstance(value, list | tuple):
-        return "; ".join(value_text(v, t, money) for v in value)
+        return "; ".join(value_text(v, t, money, locale) for v in value)
     if isinstance(value, str) and operations.known(f"catalog.option.{value}"):
         return t(f"catalog.option.{value}")  # an enum's value: "month", "in_advance"
     return str(value)
@@ -230,7 +248,7 @@ def _list_endpoint(kind: Kind) -> Callable[..., HTMLResponse]:
             kind=kind,
             rows=rows,
             base=base,
-            value_text=value_text,
+            value_text=partial(value_text, locale=operator.locale),
             test=test,
             first_page=operations.link(base, mode=mode) if after else None,
             more=more,
@@ -262,10 +280,12 @@ def _page_endpoint(kind: Kind) -> Callable[..., HTMLResponse]:
             row=row,
             fields={name: getattr(shown, name) for name in fields},
             related=related,
-            value_text=value_text,
+            value_text=partial(value_text, locale=operator.locale),
             base=path_of(kind.key),
             path_of=path_of,
-            done=done if done in ("created", "updated", "versioned") else None,
+            done=done if done in ("created", "updated", "versioned", "archived") else None,
+            archivable=ARCHIVABLE,
+            tier_lines=partial(catalog_tiers.described, locale=operator.locale),
         )
 
     detail.__name__ = f"catalog_{kind.key}_page"
@@ -280,7 +300,9 @@ def _related(session: Session, tenant: Tenant, kind: Kind, row: Any) -> dict[str
     if kind.key == "plans":
         found_versions = plans.versions(session, tenant, row.id)
         versions = plans.versions_out(session, tenant, found_versions)
-        return {"versions": versions}
+        current = max(versions, key=lambda v: v.version)
+        tiered = [p.model_dump() for p in current.prices if p.tiers]
+        return {"versions": versions, "tiers": (current.pricing_model.value, tiered)}
     if kind.key == "coupons":
         codes = coupons.promotion_page(
             session, tenant, limit=SHOWN, starting_after=None, coupon=row.id

@@ -22,9 +22,10 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from recura.console import audit, auth, form_errors, modes, operations, pages
+from recura.console import audit, auth, catalog_tiers, form_errors, modes, operations, pages
 from recura.console.auth import Operator
 from recura.console.catalog import path_of, render
+from recura.console.catalog_tiers import FieldProblem
 from recura.core.money import exponent, is_currency
 from recura.db.base import TenantColumns
 from recura.db.models import (
@@ -61,6 +62,8 @@ router = APIRouter(prefix="/console/catalog")
 WRITE = auth.require("catalog.write")
 CHOICES = 100
 PRICING_MODELS = ("flat", "per_unit", "free")
+# Plans take tiers too (add-ons could, through the API; their form keeps the simple ones).
+PLAN_PRICING_MODELS = ("flat", "per_unit", *catalog_tiers.TIERED, "free")
 INTERVALS = ("month", "year", "week", "day")
 DURATIONS = ("once", "repeating", "forever")
 FEATURE_KINDS = ("boolean", "limit", "metered")
@@ -71,7 +74,7 @@ RATE_KINDS = ("standard", "reduced", "reduced_lower")
 @dataclass(frozen=True, slots=True)
 class Input:
     name: str
-    kind: str = "text"  # text | textarea | number | amount | date | select | checkbox
+    kind: str = "text"  # text | textarea | number | amount | date | select | checkbox | tiers
     required: bool = False
     options: tuple[str, ...] = ()  # a select's fixed values, named by `catalog.option.*`
     source: str = ""  # a select whose values are the account's objects: "products"
@@ -92,14 +95,6 @@ class Form:
     aliases: dict[str, str] = field(default_factory=dict)
     # An edit form's values from the object (and the account's time zone, for days).
     prefill: Callable[[Any, str], dict[str, str]] | None = None
-
-
-class FieldProblem(Exception):
-    """A field the form itself could not read (an amount, a day)."""
-
-    def __init__(self, field: str, kind: str) -> None:
-        self.field = field
-        self.kind = kind
 
 
 def _text(fields: dict[str, str], name: str) -> str | None:
@@ -134,15 +129,26 @@ def _end_of(fields: dict[str, str], name: str, timezone: str) -> datetime | None
 
 
 def _price(fields: dict[str, str]) -> dict[str, Any]:
+    """One price of the chosen model. Tiers and an amount are sent whenever they are filled
+    in, so one the model does not use is refused beside it rather than quietly dropped."""
     model = fields.get("pricing_model", "")
-    if model == "free":
-        return {"currency": (fields.get("currency") or "").strip().upper()}
+    currency = (fields.get("currency") or "").strip().upper()
+    price: dict[str, Any] = {"currency": currency}
+    if catalog_tiers.filled(fields):
+        price["tiers"] = catalog_tiers.read(fields, currency)
+    if model == "free" or (model in catalog_tiers.TIERED and not _text(fields, "amount")):
+        return price
     minor = _minor(fields)
-    key = "unit_amount" if model == "per_unit" else "amount"
-    return {
-        "currency": fields["currency"].strip().upper(),
-        key: str(minor) if key == "unit_amount" else minor,
-    }
+    if model == "per_unit":
+        price["unit_amount"] = str(minor)
+    else:
+        price["amount"] = minor
+    return price
+
+
+def _names(input: Input) -> tuple[str, ...]:
+    """The fields an input is sent as: a tiers input is a few rows of cells."""
+    return catalog_tiers.NAMES if input.kind == "tiers" else (input.name,)
 
 
 def _product(fields: dict[str, str], _: str) -> BaseModel:
@@ -335,9 +341,10 @@ FORMS = (
             Input("interval_count", "number"),
             Input("trial_days", "number"),
             Input("tax_rate_kind", "select", required=True, options=RATE_KINDS),
-            Input("pricing_model", "select", required=True, options=PRICING_MODELS),
+            Input("pricing_model", "select", required=True, options=PLAN_PRICING_MODELS),
             Input("currency", required=True, max_length=3),
             Input("amount", "amount"),
+            Input("tiers", "tiers", max_length=40),
         ),
         _plan,
         lambda s, t, data, _, now: plans.create(s, t, data, now),  # type: ignore[arg-type]
@@ -348,9 +355,10 @@ FORMS = (
         "plan_version",
         "plans",
         (
-            Input("pricing_model", "select", required=True, options=PRICING_MODELS),
+            Input("pricing_model", "select", required=True, options=PLAN_PRICING_MODELS),
             Input("currency", required=True, max_length=3),
             Input("amount", "amount"),
+            Input("tiers", "tiers", max_length=40),
         ),
         _plan_version,
         lambda s, t, data, object_id, now: plans.update(s, t, object_id, data, now),  # type: ignore[arg-type]
@@ -562,6 +570,8 @@ def _show(
         back=path_of(form.kind) + (f"/{object_id}" if object_id else ""),
         form_name=form.key + (f"_{object_id}" if object_id else ""),
         test=not tenant.livemode,
+        tier_rows=catalog_tiers.ROWS,
+        tier_columns=catalog_tiers.COLUMNS,
     )
 
 
@@ -618,7 +628,7 @@ def _post_endpoint(form: Form) -> Callable[..., Any]:
 def _submit(
     request: Request, operator: Operator, form: Form, object_id: str, fields: dict[str, str]
 ) -> Response:
-    values = {i.name: fields.get(i.name, "")[: i.max_length] for i in form.inputs}
+    values = {n: fields.get(n, "")[: i.max_length] for i in form.inputs for n in _names(i)}
     tenant = operations.tenant(operator, fields.get(modes.PARAMETER) == modes.TEST)
     if object_id:
         found = _find(request, operator, form, object_id)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from recura.console import operations, refusals
+from recura.console import catalog_tiers, operations, refusals
 from recura.domains.common.errors import ConflictError, InvalidError
 
 # Pydantic's error types, by the sentence that says them.
@@ -51,8 +51,11 @@ FORM = ""  # errors about the whole form, not one field
 
 
 def field_of(location: tuple[Any, ...] | list[str], aliases: Mapping[str, str]) -> str:
-    """The form field a schema location names: its first step, or an alias for a nested
-    one (`prices` → `amount`)."""
+    """The form field a schema location names: a tier's cell, else its first step, or an
+    alias for a nested one (`prices` → `amount`)."""
+    tier = catalog_tiers.error_field([str(step) for step in location])
+    if tier is not None:
+        return tier
     head = str(location[0]) if location else FORM
     return aliases.get(head, head)
 

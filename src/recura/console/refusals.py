@@ -52,6 +52,15 @@ KNOWN = (
     _known("periods_unused", r"^must be empty when duration is (?P<duration>[a-z]+)$"),
     _known("below_redeemed", r"^cannot be below times_redeemed \((?P<count>\d+)\)$"),
     _known("granted_twice", r"^is granted twice$"),
+    _known("tier_above_zero", r"^up_to must be greater than 0$"),
+    _known("tier_above_previous", r"^up_to must be greater than the previous tier's up_to$"),
+    _known("tier_unbounded_last", r"^only the last tier may be unbounded$"),
+    _known("tier_last_open", r"^the last tier must be unbounded \(up_to: null\)$"),
+    _known(
+        "grant_number",
+        r"^a (?P<kind>[a-z]+) feature takes a whole number from 0 \(or null for unlimited\)$",
+    ),
+    _known("already_archived", r"^(?P<kind>[A-Za-z -]+) '(?P<id>[^']+)' is already archived\.$"),
     _known(
         "archived_no_codes",
         r"^Coupon '(?P<id>[^']+)' is archived; it takes no new promotion codes\.$",
@@ -99,7 +108,7 @@ def _value(name: str, value: str, locale: str) -> str:
     if name in _CHOICES and operations.known(f"catalog.option.{value}"):
         return operations.text(f"catalog.option.{value}", locale)
     if name == "kind":
-        kind = "catalog.one." + value.replace(" ", "_").replace("-", "_") + "s"
+        kind = "catalog.one." + value.lower().replace(" ", "_").replace("-", "_") + "s"
         if operations.known(kind):
             return operations.text(kind, locale)
     return value
