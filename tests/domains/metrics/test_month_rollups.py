@@ -20,7 +20,7 @@ from recura.core.metrics import Movement, MovementType
 from recura.db.models import (
     Customer,
     Event,
-    MetricAcquisitionMonthly,
+    MetricRollupDaily,
     MetricRollupMonthly,
     MrrMonthMovement,
     MrrMovement,
@@ -71,8 +71,18 @@ def seed(api: Api, factory: sessionmaker[Session], tenant: Tenant, rng: random.R
         if channel is not None:
             body["acquisition_channel"] = channel
         customers.append(api.ok("POST", "/v1/customers", 201, json=body)["id"])
+    add_events(factory, tenant, changes(rng, customers))
+    return customers
+
+
+def add_events(
+    factory: sessionmaker[Session],
+    tenant: Tenant,
+    made: list[tuple[datetime, str, str, int, bool, bool]],
+) -> None:
+    """The events of `changes`."""
     with unit_of_work(factory) as session:
-        for at, customer, sub, delta, ending, canceled in changes(rng, customers):
+        for at, customer, sub, delta, ending, canceled in made:
             data = {
                 "id": sub,
                 "customer": customer,
@@ -82,7 +92,6 @@ def seed(api: Api, factory: sessionmaker[Session], tenant: Tenant, rng: random.R
             kind = EventType.SUBSCRIPTION_UPDATED
             row = events.json_row(tenant, kind, data, at, mrr_delta=delta, mrr_currency="RON")
             session.add(Event(id=ids.new_id("event"), **row))
-    return customers
 
 
 def fold_all(factory: sessionmaker[Session], limit: int) -> None:
@@ -101,7 +110,7 @@ def day_movements(session: Session, tenant: Tenant) -> list[Movement]:
 
 def month_rows(session: Session, tenant: Tenant) -> dict[str, list[tuple[Any, ...]]]:
     found: dict[str, list[tuple[Any, ...]]] = {}
-    for model in (MrrMonthMovement, MetricRollupMonthly, MetricAcquisitionMonthly):
+    for model in (MrrMovement, MetricRollupDaily, MrrMonthMovement, MetricRollupMonthly):
         rows = session.scalars(select(model).where(model.account_id == tenant.account_id))
         columns = [c.name for c in model.__table__.columns]
         found[model.__tablename__] = sorted(

@@ -23,6 +23,7 @@ from recura.db.models import (
     MrrMonthMovement,
     MrrMovement,
 )
+from recura.db.models.metric_rollup_daily import ALL
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
@@ -122,7 +123,12 @@ def test_a_story_month_by_month_to_the_cent(
         ]
         days = session.scalars(
             select(MetricRollupDaily)
-            .where(MetricRollupDaily.account_id == tenant.account_id)
+            .where(
+                MetricRollupDaily.account_id == tenant.account_id,
+                # The totals over every customer (the others are per country and channel).
+                MetricRollupDaily.country == ALL,
+                MetricRollupDaily.channel == ALL,
+            )
             .order_by(MetricRollupDaily.day)
         ).all()
         assert [(d.day, d.new, d.new_customers) for d in days if d.new] == [

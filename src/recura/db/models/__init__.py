@@ -40,7 +40,6 @@ from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_pdf import InvoicePdf
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
-from recura.db.models.metric_acquisition_monthly import MetricAcquisitionMonthly
 from recura.db.models.metric_cursor import MetricCursor
 from recura.db.models.metric_customer_state import MetricCustomerState
 from recura.db.models.metric_rollup_daily import MetricRollupDaily
@@ -113,7 +112,6 @@ __all__ = [
     "InvoicePdf",
     "InvoiceSeries",
     "MeteredCharge",
-    "MetricAcquisitionMonthly",
     "MetricCursor",
     "MetricCustomerState",
     "MetricRollupDaily",

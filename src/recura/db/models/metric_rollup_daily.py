@@ -2,14 +2,26 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base
 
+# The dimension values of the row over every customer, and of a customer without a
+# country or channel: a key column cannot hold NULL, and neither is a country code or a
+# channel slug.
+ALL = "*"
+NONE = ""
+
 
 class MetricRollupDaily(Base):
     """One day's MRR movements in one currency, summed: amount and customers per type.
+
+    Summed four ways, told apart by `country` and `channel`: over every customer (both
+    `ALL`), per country (channel `ALL`), per acquisition channel (country `ALL`), and per
+    both (`NONE` for a customer without one). Every read, filtered or not, names both
+    and reads a row per day; a customer's movements are counted under its country and
+    channel as they are now (`rollups.move_customer` moves them when they change).
 
     No running total is stored: a change folded late (a test clock's customer, whose days
     run ahead) would leave every later day's total wrong. MRR on a day is the sum of the
@@ -17,11 +29,17 @@ class MetricRollupDaily(Base):
     """
 
     __tablename__ = "metric_rollups_daily"
+    # Every read names the dimensions and the currency, then a range of days.
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "livemode", "country", "channel", "currency", "day"),
+    )
 
-    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
-    livemode: Mapped[bool] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
+    livemode: Mapped[bool] = mapped_column()
+    day: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    country: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(40))
     new: Mapped[int] = mapped_column(BigInteger, default=0)
     expansion: Mapped[int] = mapped_column(BigInteger, default=0)
     contraction: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base
@@ -14,16 +14,25 @@ class MetricRollupMonthly(Base):
     first moved): amount and customers per type, and how many joined. A month's flow
     (churn, LTV, CAC) and a cohort's row are sums over these, whatever the customers.
 
-    No running total is stored, for the reason the daily totals have none.
+    Summed the four ways the daily totals are (every customer, per country, per
+    acquisition channel, per both). No running total is stored, for the reason the daily totals have
+    none.
     """
 
     __tablename__ = "metric_rollups_monthly"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "account_id", "livemode", "country", "channel", "currency", "month", "cohort"
+        ),
+    )
 
-    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
-    livemode: Mapped[bool] = mapped_column(primary_key=True)
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    cohort: Mapped[date] = mapped_column(Date, primary_key=True)
+    account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
+    livemode: Mapped[bool] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    month: Mapped[date] = mapped_column(Date)
+    cohort: Mapped[date] = mapped_column(Date)
+    country: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(40))
     new: Mapped[int] = mapped_column(BigInteger, default=0)
     expansion: Mapped[int] = mapped_column(BigInteger, default=0)
     contraction: Mapped[int] = mapped_column(BigInteger, default=0)

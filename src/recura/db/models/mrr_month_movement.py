@@ -27,6 +27,7 @@ class MrrMonthMovement(Base):
     cohort: Mapped[date] = mapped_column(Date)
     type: Mapped[str | None] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)
-    # The customer's acquisition channel when the row was written (or last re-channeled):
-    # the channel its new business is counted under in `metric_acquisitions_monthly`.
-    channel: Mapped[str | None] = mapped_column(String(40))
+    # The customer's country and acquisition channel when the row was written (or last
+    # moved, `rollups.move_customer`): the monthly totals it is counted in.
+    country: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(40))

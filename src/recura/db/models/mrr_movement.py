@@ -10,7 +10,8 @@ from recura.db.base import ID, Base
 
 class MrrMovement(Base):
     """A customer's MRR movement of one day in one currency (`core.metrics.Movement`):
-    the customers behind each daily total, and the filters by customer (country)."""
+    the customers behind each daily total. `country` and `channel` are the customer's
+    (`metric_rollup_daily.NONE` if it has none): the totals the movement is counted in."""
 
     __tablename__ = "mrr_movements"
     __table_args__ = (Index("ix_mrr_movements_customer", "account_id", "livemode", "customer_id"),)
@@ -22,3 +23,5 @@ class MrrMovement(Base):
     customer_id: Mapped[str] = mapped_column(ID, primary_key=True)
     type: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)
+    country: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(40))

@@ -103,9 +103,9 @@ def update(
         changes["acquisition"] = sent or None
     if "metadata" in changes:
         customer.metadata_ = merge_metadata(customer.metadata_, changes.pop("metadata"))
-    rechanneled = (
-        "acquisition_channel" in changes
-        and changes["acquisition_channel"] != customer.acquisition_channel
+    moved = any(
+        name in changes and changes[name] != getattr(customer, name)
+        for name in ("country", "acquisition_channel")
     )
     for field, value in changes.items():
         setattr(customer, field, value)
@@ -113,9 +113,11 @@ def update(
         vat_checks.schedule(customer, now)
     customer.updated_at = now
     session.flush()
-    if rechanneled:
-        # CAC per channel counts each customer's new business under its channel.
-        rollups.rechannel(session, tenant, customer.id, customer.acquisition_channel)
+    if moved:
+        # The metrics count each customer under its country and acquisition channel.
+        rollups.move_customer(
+            session, tenant, customer.id, customer.country, customer.acquisition_channel
+        )
     return customer
 
 

@@ -9,8 +9,8 @@ churn stops it). A month's movements come from its monthly totals (each customer
 netted over the month by the fold), and cohorts from the monthly totals per cohort: rows
 per month, not per customer. A period that is not a whole month as far as the data goes
 (a week, a day, a month with movements outside a partial period) reads the customers who
-moved in it one by one. With a filter (country, channel) the chosen customers' movements
-are read whole.
+moved in it one by one. A filter (country, channel) reads the same way, from the totals
+of the customers of that country and channel (the rollups keep them apart).
 """
 
 from __future__ import annotations
@@ -87,12 +87,10 @@ def flows(
     check_range(start, end)
     chosen = chosen or account_metrics(session, tenant)
     periods = periods_of(start, end, granularity)
-    if country is not None or channel is not None:
-        customers = repository.customers_where(session, tenant, country, channel)
-        return _filtered(session, tenant, periods, currency, customers, chosen)
+    chosen_customers = {"country": country, "channel": channel}
     net: dict[date, int] = defaultdict(int)
     paying: dict[date, int] = defaultdict(int)
-    for row in repository.totals(session, tenant, _month_end(end), currency):
+    for row in repository.totals(session, tenant, _month_end(end), currency, **chosen_customers):
         net[row.day] += row.new + row.expansion + row.contraction + row.churn + row.reactivation
         paying[row.day] += row.new_customers + row.reactivation_customers - row.churn_customers
     days = sorted(net)
@@ -108,7 +106,7 @@ def flows(
         at_end = running_paying[bisect_right(days, last)]
         if granularity is Granularity.MONTH and _as_whole_month(days, first, last):
             if months is None:
-                months = _month_totals(session, tenant, start, end, currency)
+                months = _month_totals(session, tenant, start, end, currency, **chosen_customers)
             month = months.get(first.replace(day=1))
             flow = metrics.month_flow(
                 Money(opening, currency), at_start, [] if month is None else [month]
@@ -118,12 +116,14 @@ def flows(
         if rows is None:
             rows = [
                 _movement(r)
-                for r in repository.movement_rows(session, tenant, start, end, currency)
+                for r in repository.movement_rows(
+                    session, tenant, start, end, currency, **chosen_customers
+                )
             ]
         before = {
             customer: Standing(total, churned)
             for customer, total, churned in repository.standings_of_movers(
-                session, tenant, first, last, currency
+                session, tenant, first, last, currency, **chosen_customers
             )
         }
         moved = [m for m in rows if first <= m.day <= last]
@@ -148,13 +148,17 @@ def _as_whole_month(days: Sequence[date], first: date, last: date) -> bool:
 
 
 def _month_totals(
-    session: Session, tenant: Tenant, start: date, end: date, currency: str
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    currency: str,
+    country: str | None,
+    channel: str | None,
 ) -> dict[date, MonthTotals]:
     """month -> its totals (every cohort's), of the months from `start`'s to `end`'s."""
-    return {
-        month: _totals(values)
-        for month, values in repository.month_sums(session, tenant, start, end, currency).items()
-    }
+    found = repository.month_sums(session, tenant, start, end, currency, country, channel)
+    return {month: _totals(values) for month, values in found.items()}
 
 
 def _totals(values: Mapping[str, int]) -> MonthTotals:
@@ -167,27 +171,6 @@ def _totals(values: Mapping[str, int]) -> MonthTotals:
 
 def _row(row: MetricRollupMonthly) -> dict[str, int]:
     return {name: getattr(row, name) for name in repository.MONTH_TOTALS}
-
-
-def _filtered(
-    session: Session,
-    tenant: Tenant,
-    periods: Sequence[tuple[date, date]],
-    currency: str,
-    customers: set[str],
-    chosen: AccountMetrics,
-) -> list[FlowPoint]:
-    end = periods[-1][1]
-    rows = repository.movement_rows(session, tenant, None, end, currency, customers)
-    history = [_movement(r) for r in rows]
-    found = []
-    for first, last in periods:
-        after = last + timedelta(days=1)
-        flow, netted = metrics.period_flow(history, currency, first, after, chosen.settings)
-        at_end = metrics.standings(history, currency, after)
-        paying = sum(1 for s in at_end.values() if s.mrr > 0)
-        found.append(FlowPoint(first, last, flow, tuple(netted), paying))
-    return found
 
 
 # --------------------------------------------------------------------------- LTV and CAC
@@ -248,7 +231,7 @@ def unit_economics(
         last = next((p.end for p in points if p.start <= month <= p.end), month)
         converted = _convert(session, tenant, Money(amount, spent_in), currency, last)
         spend[month][spent_on] += converted.minor
-    brought_in = _acquired_by_channel(session, tenant, points, currency)
+    brought_in = _acquired_by_channel(session, tenant, points, currency, country, channel)
     found = []
     for p in points:
         s = chosen.settings
@@ -296,20 +279,25 @@ def unit_economics(
 
 
 def _acquired_by_channel(
-    session: Session, tenant: Tenant, points: Sequence[FlowPoint], currency: str
+    session: Session,
+    tenant: Tenant,
+    points: Sequence[FlowPoint],
+    currency: str,
+    country: str | None,
+    channel: str | None,
 ) -> dict[date, dict[str, int]]:
     """Each period's customers acquired (netted new business) counted per acquisition
-    channel: the month's counts (`metric_acquisitions_monthly`) for a period whose flow
-    came from the month's totals, its netted movements' customers otherwise."""
+    channel: the month's totals per channel for a period whose flow came from the
+    month's totals, its netted movements' customers otherwise."""
     found: dict[date, dict[str, int]] = defaultdict(dict)
     from_months = [p for p in points if p.netted is None]
     if from_months:
         first, last = from_months[0].start, from_months[-1].start
         by_month: dict[date, dict[str, int]] = defaultdict(dict)
-        for month, channel, count in repository.new_by_channel(
-            session, tenant, first.replace(day=1), last, currency
+        for month, brought_by, count in repository.new_by_channel(
+            session, tenant, first.replace(day=1), last, currency, country, channel
         ):
-            by_month[month][channel] = count
+            by_month[month][brought_by] = count
         for p in from_months:
             found[p.start] = by_month[p.start.replace(day=1)]
     new = {
@@ -363,22 +351,21 @@ def cohorts(
     """Cohorts of the signup months from `start`'s to `end`'s, with the months known by
     `until` (MRR at each month's end; the month of `until` as it stands on it)."""
     check_range(start, end)
-    customers = None
-    if country is not None or channel is not None:
-        customers = repository.customers_where(session, tenant, country, channel)
     after = until + timedelta(days=1)
-    if customers is None and not repository.moved_between(
-        session, tenant, currency, after, _month_end(until)
+    if not repository.moved_between(
+        session, tenant, currency, after, _month_end(until), country, channel
     ):
         # `until`'s month holds nothing after it: the monthly totals are the cohorts'.
         signed_up = (start.replace(day=1), end)
         cells = {
             (row.month, row.cohort): _totals(_row(row))
-            for row in repository.month_totals(session, tenant, signed_up, until, currency)
+            for row in repository.month_totals(
+                session, tenant, signed_up, until, currency, country, channel
+            )
         }
         found = metrics.cohorts_from_totals(cells, until)
     else:
-        rows = repository.movement_rows(session, tenant, None, until, currency, customers)
+        rows = repository.movement_rows(session, tenant, None, until, currency, country, channel)
         found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
     first, last = metrics.month_index(start), metrics.month_index(end)
     known = metrics.month_index(until)

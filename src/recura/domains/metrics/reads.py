@@ -88,19 +88,10 @@ def mrr(
     periods = periods_of(start, end, granularity)
     # (day, currency) -> (amounts, customers) of the days up to `end`.
     days: dict[tuple[date, str], tuple[dict[str, int], dict[str, int]]] = {}
-    if country is None:
-        for row in repository.totals(session, tenant, end, currency):
-            amounts = {t: getattr(row, t) for t in TYPES}
-            counts = {t: getattr(row, f"{t}_customers") for t in TYPES}
-            days[(row.day, row.currency)] = (amounts, counts)
-    else:
-        customers = repository.customers_in(session, tenant, country)
-        for m in repository.movements_between(session, tenant, date.min, end, currency, customers):
-            amounts, counts = days.setdefault(
-                (m.day, m.currency), (dict.fromkeys(TYPES, 0), dict.fromkeys(TYPES, 0))
-            )
-            amounts[m.type] += m.amount
-            counts[m.type] += 1
+    for row in repository.totals(session, tenant, end, currency, country=country):
+        amounts = {t: getattr(row, t) for t in TYPES}
+        counts = {t: getattr(row, f"{t}_customers") for t in TYPES}
+        days[(row.day, row.currency)] = (amounts, counts)
     currencies = sorted({c for _, c in days} | ({currency} if currency else set()))
     points: list[Point] = []
     for code in currencies:
@@ -171,8 +162,7 @@ def movements(
 ) -> list[CustomerMovement]:
     """The customers' movements of days in [start, end], by day."""
     check_range(start, end)
-    customers = None if country is None else repository.customers_in(session, tenant, country)
-    rows = repository.movements_between(session, tenant, start, end, currency, customers)
+    rows = repository.movements_between(session, tenant, start, end, currency, country)
     return [
         CustomerMovement(r.day, r.customer_id, r.currency, r.type, r.amount)
         for r in rows

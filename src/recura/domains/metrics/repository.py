@@ -17,7 +17,6 @@ from recura.db.models import (
     AcquisitionSpend,
     Customer,
     Event,
-    MetricAcquisitionMonthly,
     MetricCursor,
     MetricCustomerState,
     MetricRollupDaily,
@@ -26,8 +25,10 @@ from recura.db.models import (
     MrrMovement,
     Subscription,
 )
+from recura.db.models.metric_rollup_daily import ALL, NONE
 from recura.domains.common.tenant import Tenant
 
+DIMENSIONS = ("country", "channel")
 TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
 TOTALS = (*TYPES, *(f"{t}_customers" for t in TYPES))
 MONTH_TOTALS = (*TOTALS, "joined")
@@ -197,7 +198,7 @@ def replace_movements(
         insert = _dialect(session).insert(MrrMovement)
         stmt = insert.on_conflict_do_update(
             index_elements=["account_id", "livemode", "day", "currency", "customer_id"],
-            set_={"type": insert.excluded.type, "amount": insert.excluded.amount},
+            set_={name: insert.excluded[name] for name in ("type", "amount", *DIMENSIONS)},
         )
         session.execute(stmt, list(rows))
 
@@ -209,18 +210,14 @@ def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         return
     table = MetricRollupDaily.__table__
     insert = _dialect(session).insert(MetricRollupDaily)
+    names = ["account_id", "livemode", "day", "currency", *DIMENSIONS]
     stmt = insert.on_conflict_do_update(
-        index_elements=["account_id", "livemode", "day", "currency"],
+        index_elements=names,
         set_={name: table.c[name] + insert.excluded[name] for name in TOTALS},
     )
     session.execute(stmt, list(rows))
-    keys = [(r["account_id"], r["livemode"], r["day"], r["currency"]) for r in rows]
-    cols = (
-        MetricRollupDaily.account_id,
-        MetricRollupDaily.livemode,
-        MetricRollupDaily.day,
-        MetricRollupDaily.currency,
-    )
+    keys = [tuple(r[name] for name in names) for r in rows]
+    cols = tuple(table.c[name] for name in names)
     empty = and_(*(table.c[name] == 0 for name in TOTALS))
     session.execute(
         delete(MetricRollupDaily)
@@ -231,8 +228,8 @@ def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 # (account, livemode, customer, currency, day, type, amount)
 StoredMovement = tuple[str, bool, str, str, date, str, int]
-# (account, livemode, customer, currency, month, cohort, type, amount, channel)
-StoredMonthMovement = tuple[str, bool, str, str, date, date, str | None, int, str | None]
+# (account, livemode, customer, currency, month, cohort, type, amount, country, channel)
+StoredMonthMovement = tuple[str, bool, str, str, date, date, str | None, int, str, str]
 
 
 def movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMovement]:
@@ -256,10 +253,10 @@ def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[Sto
     wanted = set(keys)
     m = MrrMonthMovement
     columns = (m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort)
-    stmt = select(*columns, m.type, m.amount, m.channel).where(
+    stmt = select(*columns, m.type, m.amount, m.country, m.channel).where(
         _by_tenant(m, wanted, "customer_id", 2)
     )
-    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]  # type: ignore[misc]
+    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]
 
 
 MonthKey = tuple[str, bool, str, date, str]  # account, livemode, currency, month, customer
@@ -278,7 +275,9 @@ def replace_month_movements(
         insert = _dialect(session).insert(m)
         stmt = insert.on_conflict_do_update(
             index_elements=["account_id", "livemode", "currency", "month", "customer_id"],
-            set_={name: insert.excluded[name] for name in ("cohort", "type", "amount", "channel")},
+            set_={
+                name: insert.excluded[name] for name in ("cohort", "type", "amount", *DIMENSIONS)
+            },
         )
         session.execute(stmt, list(rows))
 
@@ -290,82 +289,83 @@ def add_to_month_totals(session: Session, rows: Sequence[dict[str, Any]]) -> Non
         return
     table = MetricRollupMonthly.__table__
     insert = _dialect(session).insert(MetricRollupMonthly)
+    names = ["account_id", "livemode", "currency", "month", "cohort", *DIMENSIONS]
     stmt = insert.on_conflict_do_update(
-        index_elements=["account_id", "livemode", "currency", "month", "cohort"],
+        index_elements=names,
         set_={name: table.c[name] + insert.excluded[name] for name in MONTH_TOTALS},
     )
     session.execute(stmt, list(rows))
-    keys = [(r["account_id"], r["livemode"], r["currency"], r["month"], r["cohort"]) for r in rows]
+    keys = [tuple(r[name] for name in names) for r in rows]
     t = MetricRollupMonthly
-    cols = (t.account_id, t.livemode, t.currency, t.month, t.cohort)
+    cols = tuple(table.c[name] for name in names)
     empty = and_(*(table.c[name] == 0 for name in MONTH_TOTALS))
     session.execute(
         delete(t).where(tuple_(*cols).in_(keys), empty).execution_options(synchronize_session=False)
     )
 
 
-def channels_for(session: Session, keys: Collection[StateKey]) -> dict[tuple[str, str], str]:
-    """(account, customer) -> acquisition channel, of the customers of `keys` that have
-    one."""
+def dimensions_for(
+    session: Session, keys: Collection[StateKey]
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """(account, customer) -> its (country, acquisition channel) as the rollups count
+    them (`NONE` for either it has not), of the customers of `keys`."""
     if not keys:
         return {}
     c = Customer
-    stmt = select(c.account_id, c.id, c.acquisition_channel).where(
-        _by_tenant(c, keys, "id", 2), c.acquisition_channel.is_not(None)
+    stmt = select(c.account_id, c.id, c.country, c.acquisition_channel).where(
+        _by_tenant(c, keys, "id", 2)
     )
     return {
-        (account, customer): str(channel) for account, customer, channel in session.execute(stmt)
+        (account, customer): (country or NONE, channel or NONE)
+        for account, customer, country, channel in session.execute(stmt)
     }
 
 
-def add_to_acquisitions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Add each row's customers to its month and channel's count (made if missing); then
-    drop the touched ones left at zero."""
-    if not rows:
-        return
-    t = MetricAcquisitionMonthly
-    insert = _dialect(session).insert(t)
-    stmt = insert.on_conflict_do_update(
-        index_elements=["account_id", "livemode", "currency", "month", "channel"],
-        set_={"customers": t.__table__.c.customers + insert.excluded.customers},
-    )
-    session.execute(stmt, list(rows))
-    keys = [(r["account_id"], r["livemode"], r["currency"], r["month"], r["channel"]) for r in rows]
-    cols = (t.account_id, t.livemode, t.currency, t.month, t.channel)
-    session.execute(
-        delete(t)
-        .where(tuple_(*cols).in_(keys), t.customers == 0)
-        .execution_options(synchronize_session=False)
-    )
+# (currency, day, type, amount, country, channel)
+CustomerDay = tuple[str, date, str, int, str, str]
 
 
-def new_months_of(
-    session: Session, tenant: Tenant, customer: str
-) -> list[tuple[str, date, str | None]]:
-    """The months a customer was netted as new business: (currency, month, channel)."""
-    m = MrrMonthMovement
-    stmt = select(m.currency, m.month, m.channel).where(
+def customer_movements(session: Session, tenant: Tenant, customer: str) -> list[CustomerDay]:
+    """A customer's day movements, every currency, with the country and channel each is
+    counted under."""
+    m = MrrMovement
+    stmt = select(m.currency, m.day, m.type, m.amount, m.country, m.channel).where(
         m.account_id == tenant.account_id,
         m.livemode == tenant.livemode,
         m.customer_id == customer,
-        m.type == "new",
     )
-    return [(currency, month, channel) for currency, month, channel in session.execute(stmt)]
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 
-def set_channel(session: Session, tenant: Tenant, customer: str, channel: str | None) -> None:
-    """Record `channel` on every month movement of the customer."""
+def customer_month_movements(
+    session: Session, tenant: Tenant, customer: str
+) -> list[StoredMonthMovement]:
+    """A customer's month movements, every currency, as `month_movements_of` gives them."""
     m = MrrMonthMovement
-    stmt = (
-        update(m)
-        .where(
-            m.account_id == tenant.account_id,
-            m.livemode == tenant.livemode,
-            m.customer_id == customer,
-        )
-        .values(channel=channel)
+    columns = (m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort)
+    stmt = select(*columns, m.type, m.amount, m.country, m.channel).where(
+        m.account_id == tenant.account_id,
+        m.livemode == tenant.livemode,
+        m.customer_id == customer,
     )
-    session.execute(stmt.execution_options(synchronize_session=False))
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def set_dimensions(
+    session: Session, tenant: Tenant, customer: str, country: str, channel: str
+) -> None:
+    """Record the country and channel the customer's movements are now counted under."""
+    for m in (MrrMovement, MrrMonthMovement):
+        stmt = (
+            update(m)
+            .where(
+                m.account_id == tenant.account_id,
+                m.livemode == tenant.livemode,
+                m.customer_id == customer,
+            )
+            .values(country=country, channel=channel)
+        )
+        session.execute(stmt.execution_options(synchronize_session=False))
 
 
 def clear(session: Session, tenant: Tenant | None) -> None:
@@ -376,7 +376,6 @@ def clear(session: Session, tenant: Tenant | None) -> None:
         MetricRollupDaily,
         MrrMonthMovement,
         MetricRollupMonthly,
-        MetricAcquisitionMonthly,
     )
     for model in models:
         stmt = delete(model)
@@ -387,18 +386,45 @@ def clear(session: Session, tenant: Tenant | None) -> None:
         session.execute(stmt.execution_options(synchronize_session=False))
 
 
+def _slice(model: Any, country: str | None, channel: str | None) -> tuple[Any, Any]:
+    """The totals rows of the customers of `country` and `channel` (None: any), one per
+    day or month and cohort (`ALL` stands for any)."""
+    return (
+        model.country == (ALL if country is None else country),
+        model.channel == (ALL if channel is None else channel),
+    )
+
+
+def _chosen(model: Any, country: str | None, channel: str | None) -> list[Any]:
+    """The movements of the customers of `country` and `channel` (None: any)."""
+    found = []
+    if country is not None:
+        found.append(model.country == country)
+    if channel is not None:
+        found.append(model.channel == channel)
+    return found
+
+
 def totals(
-    session: Session, tenant: Tenant, until: date, currency: str | None
+    session: Session,
+    tenant: Tenant,
+    until: date,
+    currency: str | None,
+    country: str | None = None,
+    channel: str | None = None,
 ) -> Sequence[MetricRollupDaily]:
-    """The tenant's daily totals up to `until`, by day (the MRR of a day sums them)."""
-    stmt = select(MetricRollupDaily).where(
-        MetricRollupDaily.account_id == tenant.account_id,
-        MetricRollupDaily.livemode == tenant.livemode,
-        MetricRollupDaily.day <= until,
+    """The tenant's daily totals up to `until`, by day (the MRR of a day sums them), of
+    the customers of `country` and `channel` (None: every one)."""
+    t = MetricRollupDaily
+    stmt = select(t).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        *_slice(t, country, channel),
+        t.day <= until,
     )
     if currency is not None:
-        stmt = stmt.where(MetricRollupDaily.currency == currency)
-    return session.scalars(stmt.order_by(MetricRollupDaily.day)).all()
+        stmt = stmt.where(t.currency == currency)
+    return session.scalars(stmt.order_by(t.day)).all()
 
 
 def movements_between(
@@ -407,25 +433,20 @@ def movements_between(
     start: date,
     end: date,
     currency: str | None,
-    customers: Collection[str] | None = None,
+    country: str | None = None,
 ) -> Sequence[MrrMovement]:
-    """The tenant's customer movements of days in [start, end]."""
+    """The tenant's customer movements of days in [start, end] (of customers of
+    `country`)."""
     stmt = select(MrrMovement).where(
         MrrMovement.account_id == tenant.account_id,
         MrrMovement.livemode == tenant.livemode,
         MrrMovement.day >= start,
         MrrMovement.day <= end,
+        *_chosen(MrrMovement, country, None),
     )
     if currency is not None:
         stmt = stmt.where(MrrMovement.currency == currency)
-    if customers is not None:
-        stmt = stmt.where(MrrMovement.customer_id.in_(list(customers)))
     return session.scalars(stmt.order_by(MrrMovement.day, MrrMovement.customer_id)).all()
-
-
-def customers_in(session: Session, tenant: Tenant, country: str) -> set[str]:
-    stmt = tenant.scope(select(Customer.id), Customer).where(Customer.country == country)
-    return set(session.scalars(stmt))
 
 
 def count_by_status(session: Session, tenant: Tenant, currency: str | None) -> dict[str, int]:
@@ -454,29 +475,37 @@ def movement_rows(
     start: date | None,
     end: date,
     currency: str,
-    customers: Collection[str] | None = None,
+    country: str | None = None,
+    channel: str | None = None,
 ) -> list[MovementRow]:
-    """The tenant's movements of days in [start, end] in one currency, as plain rows (a
-    ratio over a year reads many: no ORM objects)."""
+    """The tenant's movements of days in [start, end] in one currency (of customers of
+    `country` and `channel`), as plain rows (a ratio over a year reads many: no ORM
+    objects)."""
     m = MrrMovement
     stmt = select(m.day, m.customer_id, m.currency, m.type, m.amount).where(
         m.account_id == tenant.account_id,
         m.livemode == tenant.livemode,
         m.currency == currency,
         m.day <= end,
+        *_chosen(m, country, channel),
     )
     if start is not None:
         stmt = stmt.where(m.day >= start)
-    if customers is not None:
-        stmt = stmt.where(m.customer_id.in_(list(customers)))
     return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 
 def standings_of_movers(
-    session: Session, tenant: Tenant, start: date, end: date, currency: str
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    currency: str,
+    country: str | None = None,
+    channel: str | None = None,
 ) -> list[tuple[str, int, date | None]]:
-    """For each customer with a movement in [start, end]: the sum of its movements before
-    `start` and its last churn day before it (customers with none before are left out).
+    """For each customer (of `country` and `channel`) with a movement in [start, end]:
+    the sum of its movements before `start` and its last churn day before it (customers
+    with none before are left out).
     The movers are read first and then looked up by the customer index in chunks: a
     subquery was planned as a nested scan when the table's statistics were old."""
     m = MrrMovement
@@ -484,7 +513,13 @@ def standings_of_movers(
     movers = session.scalars(
         select(m.customer_id)
         .distinct()
-        .where(*scope, m.currency == currency, m.day >= start, m.day <= end)
+        .where(
+            *scope,
+            m.currency == currency,
+            m.day >= start,
+            m.day <= end,
+            *_chosen(m, country, channel),
+        )
     ).all()
     churn_day = func.max(case((m.type == "churn", m.day)))
     found: list[tuple[str, int, date | None]] = []
@@ -504,18 +539,6 @@ def standings_of_movers(
 
 
 _CHUNK = 5000
-
-
-def customers_where(
-    session: Session, tenant: Tenant, country: str | None, channel: str | None
-) -> set[str]:
-    """The tenant's customers of a country and/or an acquisition channel."""
-    stmt = tenant.scope(select(Customer.id), Customer)
-    if country is not None:
-        stmt = stmt.where(Customer.country == country)
-    if channel is not None:
-        stmt = stmt.where(Customer.acquisition_channel == channel)
-    return set(session.scalars(stmt))
 
 
 def channels_of(session: Session, tenant: Tenant, customers: Collection[str]) -> dict[str, str]:
@@ -542,12 +565,22 @@ def spend_between(
     return [tuple(row) for row in session.execute(stmt.order_by(a.month, a.channel))]  # type: ignore[misc]
 
 
-def moved_between(session: Session, tenant: Tenant, currency: str, start: date, end: date) -> bool:
-    """Whether any customer moved in one currency on a day in [start, end]."""
+def moved_between(
+    session: Session,
+    tenant: Tenant,
+    currency: str,
+    start: date,
+    end: date,
+    country: str | None = None,
+    channel: str | None = None,
+) -> bool:
+    """Whether any customer (of `country` and `channel`) moved in one currency on a day
+    in [start, end]."""
     t = MetricRollupDaily
     stmt = select(t.day).where(
         t.account_id == tenant.account_id,
         t.livemode == tenant.livemode,
+        *_slice(t, country, channel),
         t.currency == currency,
         t.day >= start,
         t.day <= end,
@@ -556,14 +589,21 @@ def moved_between(session: Session, tenant: Tenant, currency: str, start: date, 
 
 
 def month_totals(
-    session: Session, tenant: Tenant, cohorts: tuple[date, date], until: date, currency: str
+    session: Session,
+    tenant: Tenant,
+    cohorts: tuple[date, date],
+    until: date,
+    currency: str,
+    country: str | None = None,
+    channel: str | None = None,
 ) -> Sequence[MetricRollupMonthly]:
-    """The tenant's monthly totals of the cohorts of the months in `cohorts` (first days),
-    of the months up to `until`'s."""
+    """The tenant's monthly totals (of the customers of `country` and `channel`) of the
+    cohorts of the months in `cohorts` (first days), of the months up to `until`'s."""
     t = MetricRollupMonthly
     stmt = select(t).where(
         t.account_id == tenant.account_id,
         t.livemode == tenant.livemode,
+        *_slice(t, country, channel),
         t.currency == currency,
         t.cohort >= cohorts[0],
         t.cohort <= cohorts[1],
@@ -573,15 +613,23 @@ def month_totals(
 
 
 def month_sums(
-    session: Session, tenant: Tenant, start: date, end: date, currency: str
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    currency: str,
+    country: str | None = None,
+    channel: str | None = None,
 ) -> dict[date, dict[str, int]]:
-    """month -> its totals summed over the cohorts, of the months from `start`'s to `end`."""
+    """month -> its totals summed over the cohorts (of the customers of `country` and
+    `channel`), of the months from `start`'s to `end`."""
     t = MetricRollupMonthly
     stmt = (
         select(t.month, *(func.sum(t.__table__.c[name]) for name in MONTH_TOTALS))
         .where(
             t.account_id == tenant.account_id,
             t.livemode == tenant.livemode,
+            *_slice(t, country, channel),
             t.currency == currency,
             t.month >= start.replace(day=1),
             t.month <= end,
@@ -595,16 +643,31 @@ def month_sums(
 
 
 def new_by_channel(
-    session: Session, tenant: Tenant, start: date, end: date, currency: str
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    currency: str,
+    country: str | None = None,
+    channel: str | None = None,
 ) -> list[tuple[date, str, int]]:
-    """Customers netted as new business in the months from `start`'s to `end`, counted per
-    month and acquisition channel (of those that have one)."""
-    t = MetricAcquisitionMonthly
-    stmt = select(t.month, t.channel, t.customers).where(
-        t.account_id == tenant.account_id,
-        t.livemode == tenant.livemode,
-        t.currency == currency,
-        t.month >= start.replace(day=1),
-        t.month <= end,
+    """Customers (of `country`, and of `channel` if given) netted as new business in the
+    months from `start`'s to `end`, counted per month and acquisition channel (of those
+    that have one): the monthly totals per channel, summed over the cohorts."""
+    t = MetricRollupMonthly
+    chosen = [t.channel == channel] if channel is not None else [t.channel.not_in((ALL, NONE))]
+    stmt = (
+        select(t.month, t.channel, func.sum(t.new_customers))
+        .where(
+            t.account_id == tenant.account_id,
+            t.livemode == tenant.livemode,
+            t.country == (ALL if country is None else country),
+            *chosen,
+            t.currency == currency,
+            t.month >= start.replace(day=1),
+            t.month <= end,
+            t.new_customers != 0,
+        )
+        .group_by(t.month, t.channel)
     )
-    return [(month, channel, int(count)) for month, channel, count in session.execute(stmt)]
+    return [(month, found, int(count)) for month, found, count in session.execute(stmt)]

@@ -45,6 +45,7 @@ from recura.core.metrics import (
 )
 from recura.core.money import Money
 from recura.db.models import MrrMovement
+from recura.db.models.metric_rollup_daily import ALL, NONE
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.metrics import repository, settings
@@ -196,19 +197,17 @@ def _fold(session: Session, found: Sequence[tuple[Row[Any], str, dict[str, Any]]
         for (day, customer, currency), movement in moved.items():
             new[(account, live, day, currency, customer)] = movement
     old = {_movement_key(m): m for m in repository.movements_at(session, new.keys())}
-    totals: dict[tuple[str, bool, date, str], dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(repository.TOTALS, 0)
-    )
+    dimensions = repository.dimensions_for(session, folded)
+    totals: DaySums = defaultdict(lambda: dict.fromkeys(repository.TOTALS, 0))
     for key, movement in new.items():
-        account, live, day, currency, _ = key
-        row = totals[(account, live, day, currency)]
-        before = old.get(key)
+        account, live, day, currency, customer = key
+        before, at = old.get(key), (account, live, day, currency)
         if before is not None:
-            row[before.type] -= before.amount
-            row[f"{before.type}_customers"] -= 1
+            was_in = (before.country, before.channel)
+            _count(totals, at, was_in, before.type, before.amount, -1)
         if movement is not None:
-            row[movement.type.value] += movement.amount
-            row[f"{movement.type.value}_customers"] += 1
+            now_in = _of(dimensions, account, customer)
+            _count(totals, at, now_in, movement.type.value, movement.amount, 1)
     repository.save_states(session, state_rows)
     gone = [k for k, m in new.items() if m is None and k in old]
     rows = [
@@ -220,27 +219,24 @@ def _fold(session: Session, found: Sequence[tuple[Row[Any], str, dict[str, Any]]
             "customer_id": k[4],
             "type": m.type.value,
             "amount": m.amount,
+            **dict(zip(repository.DIMENSIONS, _of(dimensions, k[0], k[4]), strict=True)),
         }
         for k, m in new.items()
         if m is not None
     ]
     repository.replace_movements(session, gone, rows)
-    _fold_months(session, folded, folded_with)
-    repository.add_to_totals(
-        session,
-        [
-            {"account_id": a, "livemode": lm, "day": d, "currency": c, **values}
-            for (a, lm, d, c), values in totals.items()
-        ],
-    )
+    _fold_months(session, folded, folded_with, dimensions)
+    repository.add_to_totals(session, _day_rows(totals))
 
 
 def _fold_months(
-    session: Session, keys: set[StateKey], folded_with: dict[str, MetricSettings]
+    session: Session,
+    keys: set[StateKey],
+    folded_with: dict[str, MetricSettings],
+    dimensions: dict[tuple[str, str], Dimensions],
 ) -> None:
     """Recompute the month movements of the customers of `keys` from their day movements
-    (as now written); store the changed ones and add the difference to the totals and to
-    the acquisitions per channel."""
+    (as now written); store the changed ones and add the difference to the totals."""
     history: dict[tuple[str, bool], list[Movement]] = defaultdict(list)
     for account, live, customer, currency, day, kind, amount in repository.movements_of(
         session, keys
@@ -248,84 +244,154 @@ def _fold_months(
         history[(account, live)].append(
             Movement(day, customer, currency, MovementType(kind), amount)
         )
-    channels = repository.channels_for(session, keys)
-    new: dict[MonthKey, tuple[MonthMovement, str | None]] = {}
+    new: dict[MonthKey, tuple[MonthMovement, Dimensions]] = {}
     for (account, live), found in history.items():
         for m in metrics.month_movements(found, folded_with[account]):
-            channel = channels.get((account, m.customer))
-            new[(account, live, m.currency, m.month, m.customer)] = (m, channel)
-    old: dict[MonthKey, tuple[MonthMovement, str | None]] = {}
+            new[(account, live, m.currency, m.month, m.customer)] = (
+                m,
+                _of(dimensions, account, m.customer),
+            )
+    old: dict[MonthKey, tuple[MonthMovement, Dimensions]] = {}
     for stored in repository.month_movements_of(session, keys):
         old[(stored[0], stored[1], stored[3], stored[4], stored[2])] = _month_movement(stored)
-    totals: dict[tuple[str, bool, str, date, date], dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(repository.MONTH_TOTALS, 0)
-    )
-    acquired: dict[tuple[str, bool, str, date, str], int] = defaultdict(int)
+    totals: MonthSums = defaultdict(lambda: dict.fromkeys(repository.MONTH_TOTALS, 0))
     for key in old.keys() | new.keys():
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
+        account, live, currency, month, _ = key
         for found_row, sign in ((before, -1), (after, 1)):
-            if found_row is None:
-                continue
-            movement, channel = found_row
-            account, live, currency, month, _ = key
-            sums = totals[(account, live, currency, month, movement.cohort)]
-            if movement.type is not None:
-                sums[movement.type.value] += sign * movement.amount
-                sums[f"{movement.type.value}_customers"] += sign
-            sums["joined"] += sign * movement.joined
-            if movement.type is MovementType.NEW and channel is not None:
-                acquired[(account, live, currency, month, channel)] += sign
+            if found_row is not None:
+                _count_month(totals, (account, live, currency, month), *found_row, sign)
     changed = [k for k in new if old.get(k) != new[k]]
     repository.replace_month_movements(
         session,
         [k for k in old if k not in new],
         [_month_row(k, *new[k]) for k in changed],
     )
-    repository.add_to_month_totals(
-        session,
-        [
-            {"account_id": a, "livemode": lm, "currency": c, "month": mo, "cohort": co, **values}
-            for (a, lm, c, mo, co), values in totals.items()
-            if any(values.values())
-        ],
-    )
-    repository.add_to_acquisitions(session, _acquisition_rows(acquired))
+    repository.add_to_month_totals(session, _month_rows(totals))
 
 
-def rechannel(session: Session, tenant: Tenant, customer: str, channel: str | None) -> None:
-    """A customer's acquisition channel changed: count the new business it brought under
-    the new channel. Holds the fold's cursor, so a batch folding this customer with the
-    channel it read cannot commit around it."""
-    repository.lock_cursor(session, CURSOR)
-    moved: dict[tuple[str, bool, str, date, str], int] = defaultdict(int)
-    for currency, month, before in repository.new_months_of(session, tenant, customer):
-        if before is not None:
-            moved[(tenant.account_id, tenant.livemode, currency, month, before)] -= 1
-        if channel is not None:
-            moved[(tenant.account_id, tenant.livemode, currency, month, channel)] += 1
-    repository.set_channel(session, tenant, customer, channel)
-    repository.add_to_acquisitions(session, _acquisition_rows(moved))
+# A customer's (country, acquisition channel) as the totals count them.
+Dimensions = tuple[str, str]
+# (account, livemode, day, currency, country, channel) -> amounts and counts per type.
+DaySums = dict[tuple[str, bool, date, str, str, str], dict[str, int]]
+# (account, livemode, currency, month, cohort, country, channel) -> the same, and joined.
+MonthSums = dict[tuple[str, bool, str, date, date, str, str], dict[str, int]]
 
 
-def _acquisition_rows(counts: dict[tuple[str, bool, str, date, str], int]) -> list[dict[str, Any]]:
+def _of(dimensions: dict[tuple[str, str], Dimensions], account: str, customer: str) -> Dimensions:
+    return dimensions.get((account, customer), (NONE, NONE))
+
+
+def _slices(dimensions: Dimensions) -> set[Dimensions]:
+    """The totals a customer of `dimensions` is counted in: every customer's, its
+    country's, its channel's, and both's."""
+    country, channel = dimensions
+    return {(ALL, ALL), (country, ALL), (ALL, channel), (country, channel)}
+
+
+def _count(
+    totals: DaySums,
+    at: tuple[str, bool, date, str],
+    dimensions: Dimensions,
+    kind: str,
+    amount: int,
+    sign: int,
+) -> None:
+    """Add (sign 1) or take away (-1) a day movement in each of the totals it counts in."""
+    for country, channel in _slices(dimensions):
+        row = totals[(*at, country, channel)]
+        row[kind] += sign * amount
+        row[f"{kind}_customers"] += sign
+
+
+def _count_month(
+    totals: MonthSums,
+    at: tuple[str, bool, str, date],
+    movement: MonthMovement,
+    dimensions: Dimensions,
+    sign: int,
+) -> None:
+    """Add (sign 1) or take away (-1) a month movement in each of the totals it counts in."""
+    for country, channel in _slices(dimensions):
+        sums = totals[(*at, movement.cohort, country, channel)]
+        if movement.type is not None:
+            sums[movement.type.value] += sign * movement.amount
+            sums[f"{movement.type.value}_customers"] += sign
+        sums["joined"] += sign * movement.joined
+
+
+def _day_rows(totals: DaySums) -> list[dict[str, Any]]:
     return [
-        {"account_id": a, "livemode": lm, "currency": c, "month": mo, "channel": ch, "customers": n}
-        for (a, lm, c, mo, ch), n in counts.items()
-        if n
+        {
+            "account_id": a,
+            "livemode": lm,
+            "day": d,
+            "currency": c,
+            "country": co,
+            "channel": ch,
+            **values,
+        }
+        for (a, lm, d, c, co, ch), values in totals.items()
+        if any(values.values())
     ]
+
+
+def _month_rows(totals: MonthSums) -> list[dict[str, Any]]:
+    return [
+        {
+            "account_id": a,
+            "livemode": lm,
+            "currency": c,
+            "month": mo,
+            "cohort": cohort,
+            "country": co,
+            "channel": ch,
+            **values,
+        }
+        for (a, lm, c, mo, cohort, co, ch), values in totals.items()
+        if any(values.values())
+    ]
+
+
+def move_customer(
+    session: Session, tenant: Tenant, customer: str, country: str | None, channel: str | None
+) -> None:
+    """A customer's country or acquisition channel changed: move its movements, and what
+    they add to the totals, to the new ones (the metrics filter customers by what they
+    are now). Holds the fold's cursor, so a batch folding this customer with the country
+    or channel it read cannot commit around it; the totals over every customer do not
+    change."""
+    repository.lock_cursor(session, CURSOR)
+    moved_to = (country or NONE, channel or NONE)
+    days: DaySums = defaultdict(lambda: dict.fromkeys(repository.TOTALS, 0))
+    for currency, day, kind, amount, *was in repository.customer_movements(
+        session, tenant, customer
+    ):
+        at = (tenant.account_id, tenant.livemode, day, currency)
+        _count(days, at, (was[0], was[1]), kind, amount, -1)
+        _count(days, at, moved_to, kind, amount, 1)
+    months: MonthSums = defaultdict(lambda: dict.fromkeys(repository.MONTH_TOTALS, 0))
+    for stored in repository.customer_month_movements(session, tenant, customer):
+        movement, was_in = _month_movement(stored)
+        at_month = (tenant.account_id, tenant.livemode, movement.currency, movement.month)
+        _count_month(months, at_month, movement, was_in, -1)
+        _count_month(months, at_month, movement, moved_to, 1)
+    repository.set_dimensions(session, tenant, customer, *moved_to)
+    repository.add_to_totals(session, _day_rows(days))
+    repository.add_to_month_totals(session, _month_rows(months))
 
 
 def _month_movement(
     stored: repository.StoredMonthMovement,
-) -> tuple[MonthMovement, str | None]:
-    _, _, customer, currency, month, cohort, kind, amount, channel = stored
+) -> tuple[MonthMovement, Dimensions]:
+    _, _, customer, currency, month, cohort, kind, amount, country, channel = stored
     moved = None if kind is None else MovementType(kind)
-    return MonthMovement(month, customer, currency, cohort, moved, amount), channel
+    return MonthMovement(month, customer, currency, cohort, moved, amount), (country, channel)
 
 
-def _month_row(key: MonthKey, movement: MonthMovement, channel: str | None) -> dict[str, Any]:
+def _month_row(key: MonthKey, movement: MonthMovement, dimensions: Dimensions) -> dict[str, Any]:
     account, live, currency, month, customer = key
     return {
         "account_id": account,
@@ -336,7 +402,8 @@ def _month_row(key: MonthKey, movement: MonthMovement, channel: str | None) -> d
         "cohort": movement.cohort,
         "type": None if movement.type is None else movement.type.value,
         "amount": movement.amount,
-        "channel": channel,
+        "country": dimensions[0],
+        "channel": dimensions[1],
     }
 
 
