@@ -14,7 +14,8 @@ Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the te
 server's `test` database) and drops it at the end. Seeds (COPY) an account whose N
 subscriptions are due for renewal, each with a history of MRR events over the 24 months
 before: a start at a random day, for some an upgrade and a later downgrade, churn at 3 % a
-month, a fifth of the churned coming back, and acquisition spend per channel and month.
+month, a fifth of the churned coming back, and acquisition spend per channel and month;
+the customers are spread over four acquisition channels and five countries.
 
 Reports, each beside a baseline measured in the same run:
 - the full recomputation (`rollups.rebuild` and the fold from the start of the log)
@@ -65,6 +66,7 @@ from tests.factories import seed_due_subscriptions
 
 PRICE = 4900
 CHANNELS = ("google_ads", "newsletter", "organic", "referral")
+COUNTRIES = ("RO", "DE", "FR", "IT", "ES")
 CHUNK = 50_000
 
 
@@ -120,6 +122,14 @@ def seed(factory: sessionmaker[Session], count: int, now: datetime) -> tuple[str
                     "WHERE account_id = :account AND abs(hashtext(id)) % 4 = :n"
                 ),
                 {"channel": channel, "account": account, "n": channel_index},
+            )
+        for country_index, country in enumerate(COUNTRIES):
+            session.execute(
+                text(
+                    "UPDATE customers SET country = :country "
+                    "WHERE account_id = :account AND abs(hashtext(id || 'country')) % 5 = :n"
+                ),
+                {"country": country, "account": account, "n": country_index},
             )
         spend = []
         for k in range(24):
@@ -303,6 +313,10 @@ def main() -> None:
                 "/v1/metrics/mrr",
                 {"start": two_years.isoformat(), "end": today.isoformat()},
             ),
+            "mrr, 24 months, country": (
+                "/v1/metrics/mrr",
+                {"start": two_years.isoformat(), "end": today.isoformat(), "country": "DE"},
+            ),
             "mrr_movements, 1 month": (
                 "/v1/metrics/mrr_movements",
                 {"start": month.isoformat(), "end": today.isoformat()},
@@ -311,10 +325,15 @@ def main() -> None:
             "churn, 12 months": ("/v1/metrics/churn", year),
             "churn, 12 months, channel": ("/v1/metrics/churn", {**year, "channel": "newsletter"}),
             "ltv, 12 months": ("/v1/metrics/ltv", year),
+            "ltv, 12 months, channel": ("/v1/metrics/ltv", {**year, "channel": "newsletter"}),
             "cac, 12 months": ("/v1/metrics/cac", year),
             "cohorts, 24 months": (
                 "/v1/metrics/cohorts",
                 {"start": two_years.isoformat(), "end": today.isoformat()},
+            ),
+            "cohorts, 24 months, channel": (
+                "/v1/metrics/cohorts",
+                {"start": two_years.isoformat(), "end": today.isoformat(), "channel": "organic"},
             ),
             "trials, 12 months": ("/v1/metrics/trials", year),
             "checkout, 12 months": ("/v1/metrics/checkout", year),

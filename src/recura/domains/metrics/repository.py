@@ -206,21 +206,39 @@ def replace_movements(
 def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add each row's amounts and counts to its day's totals (made if missing); then drop
     the touched days left at zero, so folding in pieces leaves what one fold leaves."""
+    names = ("account_id", "livemode", "day", "currency", *DIMENSIONS)
+    _add(session, MetricRollupDaily, names, TOTALS, rows)
+
+
+def _add(
+    session: Session,
+    model: Any,
+    names: Sequence[str],
+    sums: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Add `rows` to the totals of `model` keyed by `names`; drop those left at zero.
+
+    Only a row that takes a customer away can leave its totals at zero: an amount is
+    non-zero only while a customer of its type is counted. So only those rows' keys are
+    looked up again (a first fold, or a rebuild, adds and looks up none)."""
     if not rows:
         return
-    table = MetricRollupDaily.__table__
-    insert = _dialect(session).insert(MetricRollupDaily)
-    names = ["account_id", "livemode", "day", "currency", *DIMENSIONS]
+    table = model.__table__
+    insert = _dialect(session).insert(model)
     stmt = insert.on_conflict_do_update(
-        index_elements=names,
-        set_={name: table.c[name] + insert.excluded[name] for name in TOTALS},
+        index_elements=list(names),
+        set_={name: table.c[name] + insert.excluded[name] for name in sums},
     )
     session.execute(stmt, list(rows))
-    keys = [tuple(r[name] for name in names) for r in rows]
+    counts = [name for name in sums if name.endswith("_customers") or name == "joined"]
+    keys = [tuple(r[name] for name in names) for r in rows if any(r[name] < 0 for name in counts)]
+    if not keys:
+        return
     cols = tuple(table.c[name] for name in names)
-    empty = and_(*(table.c[name] == 0 for name in TOTALS))
+    empty = and_(*(table.c[name] == 0 for name in sums))
     session.execute(
-        delete(MetricRollupDaily)
+        delete(model)
         .where(tuple_(*cols).in_(keys), empty)
         .execution_options(synchronize_session=False)
     )
@@ -285,23 +303,8 @@ def replace_month_movements(
 def add_to_month_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add each row's amounts and counts to its month and cohort's totals (made if
     missing); then drop the touched ones left at zero, as `add_to_totals` does."""
-    if not rows:
-        return
-    table = MetricRollupMonthly.__table__
-    insert = _dialect(session).insert(MetricRollupMonthly)
-    names = ["account_id", "livemode", "currency", "month", "cohort", *DIMENSIONS]
-    stmt = insert.on_conflict_do_update(
-        index_elements=names,
-        set_={name: table.c[name] + insert.excluded[name] for name in MONTH_TOTALS},
-    )
-    session.execute(stmt, list(rows))
-    keys = [tuple(r[name] for name in names) for r in rows]
-    t = MetricRollupMonthly
-    cols = tuple(table.c[name] for name in names)
-    empty = and_(*(table.c[name] == 0 for name in MONTH_TOTALS))
-    session.execute(
-        delete(t).where(tuple_(*cols).in_(keys), empty).execution_options(synchronize_session=False)
-    )
+    names = ("account_id", "livemode", "currency", "month", "cohort", *DIMENSIONS)
+    _add(session, MetricRollupMonthly, names, MONTH_TOTALS, rows)
 
 
 def dimensions_for(
