@@ -9,6 +9,9 @@ day movements (`core.metrics.month_movements`: each calendar month netted, with 
 customer's cohort); the changed ones replace the stored (`mrr_month_movements`) and the
 monthly totals per cohort (`metric_rollups_monthly`) take the difference, so the monthly
 ratios and the cohorts read a row per month and cohort, not per customer.
+Every total is kept over every customer and per the customers' country and acquisition
+channel (as they are when folded; `move_customer` moves a customer's counts when they
+change), so a filtered read costs what an unfiltered one does.
 The cursor moves in the same transaction, so a rerun after a crash folds nothing twice.
 
 Ids sort by the moment they were made, not committed: an event made before one already
@@ -366,11 +369,11 @@ def move_customer(
     repository.lock_cursor(session, CURSOR)
     moved_to = (country or NONE, channel or NONE)
     days: DaySums = defaultdict(lambda: dict.fromkeys(repository.TOTALS, 0))
-    for currency, day, kind, amount, *was in repository.customer_movements(
+    for currency, day, kind, amount, *was_in in repository.customer_movements(
         session, tenant, customer
     ):
         at = (tenant.account_id, tenant.livemode, day, currency)
-        _count(days, at, (was[0], was[1]), kind, amount, -1)
+        _count(days, at, (was_in[0], was_in[1]), kind, amount, -1)
         _count(days, at, moved_to, kind, amount, 1)
     months: MonthSums = defaultdict(lambda: dict.fromkeys(repository.MONTH_TOTALS, 0))
     for stored in repository.customer_month_movements(session, tenant, customer):
