@@ -369,11 +369,11 @@ def move_customer(
     repository.lock_cursor(session, CURSOR)
     moved_to = (country or NONE, channel or NONE)
     days: DaySums = defaultdict(lambda: dict.fromkeys(repository.TOTALS, 0))
-    for currency, day, kind, amount, *was_in in repository.customer_movements(
+    for currency, day, kind, amount, *counted_in in repository.customer_movements(
         session, tenant, customer
     ):
         at = (tenant.account_id, tenant.livemode, day, currency)
-        _count(days, at, (was_in[0], was_in[1]), kind, amount, -1)
+        _count(days, at, (counted_in[0], counted_in[1]), kind, amount, -1)
         _count(days, at, moved_to, kind, amount, 1)
     months: MonthSums = defaultdict(lambda: dict.fromkeys(repository.MONTH_TOTALS, 0))
     for stored in repository.customer_month_movements(session, tenant, customer):
