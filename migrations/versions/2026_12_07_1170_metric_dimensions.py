@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "2026_12_07_1170"
-down_revision: str | None = "2026_12_07_1150"
+revision: str = '2026_12_07_1170'
+down_revision: str | None = '2026_12_07_1150'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
