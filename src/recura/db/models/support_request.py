@@ -29,6 +29,14 @@ class SupportRequest(TenantColumns, Base):
         Index("ix_support_requests_account_id_customer_id_id", "account_id", "customer_id", "id"),
         # The merchant's inbox: GET /v1/support_requests?status=open, newest first.
         Index("ix_support_requests_account_id_status_id", "account_id", "status", "id"),
+        # The first-response metric: the requests opened in a range, from the index alone.
+        Index(
+            "ix_support_requests_account_id_livemode_created_at",
+            "account_id",
+            "livemode",
+            "created_at",
+            postgresql_include=["first_response_at"],
+        ),
     )
 
     customer_id: Mapped[str] = mapped_column(ID)
