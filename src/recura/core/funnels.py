@@ -18,8 +18,10 @@ __all__ = [
     "OfferAcceptance",
     "ResponseTimes",
     "checkout_funnel",
+    "checkout_funnel_counted",
     "churn_kind",
     "offer_acceptance",
+    "offer_acceptance_counted",
     "response_times",
 ]
 
@@ -50,14 +52,21 @@ class CheckoutFunnel:
 def checkout_funnel(sessions: Iterable[tuple[str | None, bool]]) -> CheckoutFunnel:
     """From (furthest stage reached, completed) per session: a session that reached a
     stage reached every stage before it."""
+    return checkout_funnel_counted(Counter(sessions).items())
+
+
+def checkout_funnel_counted(
+    counted: Iterable[tuple[tuple[str | None, bool], int]],
+) -> CheckoutFunnel:
+    """`checkout_funnel` from how many sessions share each (stage, completed)."""
     created, completed = 0, 0
     reached = dict.fromkeys(CHECKOUT_STAGES, 0)
-    for stage, done in sessions:
-        created += 1
-        completed += done
+    for (stage, done), count in counted:
+        created += count
+        completed += count if done else 0
         if stage in reached:
             for name in CHECKOUT_STAGES[: CHECKOUT_STAGES.index(stage) + 1]:
-                reached[name] += 1
+                reached[name] += count
     return CheckoutFunnel(created, reached, completed)
 
 
@@ -89,14 +98,21 @@ class OfferAcceptance:
 def offer_acceptance(flows: Iterable[tuple[str | None, str, bool]]) -> OfferAcceptance:
     """From (reason, outcome, canceled) per cancellation flow; a flow with no reason
     counts under "none"."""
+    return offer_acceptance_counted(Counter(flows).items())
+
+
+def offer_acceptance_counted(
+    counted: Iterable[tuple[tuple[str | None, str, bool], int]],
+) -> OfferAcceptance:
+    """`offer_acceptance` from how many flows share each (reason, outcome, canceled)."""
     reasons: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     count, canceled = 0, 0
-    for reason, outcome, left in flows:
-        count += 1
-        canceled += left
-        reasons[reason or "none"] += 1
-        outcomes[outcome] += 1
+    for (reason, outcome, left), n in counted:
+        count += n
+        canceled += n if left else 0
+        reasons[reason or "none"] += n
+        outcomes[outcome] += n
     offered = count - outcomes["not_offered"]
     return OfferAcceptance(
         count,

@@ -32,6 +32,8 @@ class Window:
     zone: ZoneInfo
     start: datetime
     end: datetime
+    # Each period's first instant.
+    starts: list[datetime]
 
     def day(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
@@ -86,7 +88,8 @@ def window(
         return datetime.combine(day, time(), zone).astimezone(UTC)
 
     periods = periods_of(start, end, granularity)
-    return Window(periods, zone, instant(start), instant(end + timedelta(days=1)))
+    starts = [instant(first) for first, _ in periods]
+    return Window(periods, zone, instant(start), instant(end + timedelta(days=1)), starts)
 
 
 def _points(w: Window, values: list[T]) -> list[tuple[date, date, T]]:
@@ -183,19 +186,27 @@ def churn_kinds(
 def checkout(
     session: Session, tenant: Tenant, w: Window, plans: set[str] | None
 ) -> list[tuple[date, date, CheckoutFunnel]]:
-    """Checkout sessions made in each period, by the stage they reached."""
-    rows = repository.checkouts(session, tenant, w.start, w.end, plans)
-    buckets = w.bucket((at, (stage, status == "complete")) for at, stage, status in rows)
-    return _points(w, [funnels.checkout_funnel(b) for b in buckets])
+    """Checkout sessions made in each period, by the stage they reached: counted per
+    period, stage and status by the database."""
+    buckets: list[list[tuple[tuple[str | None, bool], int]]] = [[] for _ in w.periods]
+    for period, stage, status, count in repository.checkouts(
+        session, tenant, w.starts, w.end, plans
+    ):
+        buckets[period].append(((stage, status == "complete"), count))
+    return _points(w, [funnels.checkout_funnel_counted(b) for b in buckets])
 
 
 def cancellations(
     session: Session, tenant: Tenant, w: Window
 ) -> list[tuple[date, date, OfferAcceptance]]:
-    """Cancellation flows begun in each period: reasons given and offers' outcomes."""
-    rows = repository.cancellation_flows(session, tenant, w.start, w.end)
-    buckets = w.bucket((at, (reason, outcome, left)) for at, reason, outcome, left in rows)
-    return _points(w, [funnels.offer_acceptance(b) for b in buckets])
+    """Cancellation flows begun in each period: reasons given and offers' outcomes,
+    counted per period, reason and outcome by the database."""
+    buckets: list[list[tuple[tuple[str | None, str, bool], int]]] = [[] for _ in w.periods]
+    for period, reason, outcome, left, count in repository.cancellation_flows(
+        session, tenant, w.starts, w.end
+    ):
+        buckets[period].append(((reason, outcome, left), count))
+    return _points(w, [funnels.offer_acceptance_counted(b) for b in buckets])
 
 
 def support(session: Session, tenant: Tenant, w: Window) -> list[tuple[date, date, ResponseTimes]]:

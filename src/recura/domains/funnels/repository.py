@@ -8,7 +8,20 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,28 +57,56 @@ def plans_of_product(session: Session, tenant: Tenant, product: str) -> set[str]
     )
 
 
+def period_of(session: Session, column: Any, starts: Sequence[datetime]) -> Any:
+    """The index of the period holding `column`'s instant, for an instant at or after the
+    first of `starts` (each period's first instant, in order): counted in the database,
+    so a range's rows are grouped there and only their counts come back."""
+    if session.get_bind().dialect.name == "postgresql":
+        bounds = bindparam("starts", list(starts), type_=ARRAY(DateTime(timezone=True)))
+        return func.width_bucket(column, bounds) - 1  # a binary search over `starts`
+    if len(starts) == 1:
+        return literal(0)
+    return case(
+        *((column < start, index) for index, start in enumerate(starts[1:])),
+        else_=len(starts) - 1,
+    )
+
+
 def checkouts(
-    session: Session, tenant: Tenant, start: datetime, end: datetime, plans: Collection[str] | None
-) -> list[tuple[datetime, str | None, str]]:
-    """(created_at, furthest stage, status) of the checkout sessions made in [start, end)."""
+    session: Session,
+    tenant: Tenant,
+    starts: Sequence[datetime],
+    end: datetime,
+    plans: Collection[str] | None,
+) -> list[tuple[int, str | None, str, int]]:
+    """(period, furthest stage, status, sessions) of the checkout sessions made from the
+    first of `starts` to `end`, per period (`period_of`)."""
     c = CheckoutSession
-    stmt = tenant.scope(select(c.created_at, c.stage, c.status), c).where(
-        c.created_at >= start, c.created_at < end
+    period = period_of(session, c.created_at, starts).label("period")
+    stmt = tenant.scope(select(period, c.stage, c.status, func.count()), c).where(
+        c.created_at >= starts[0], c.created_at < end
     )
     if plans is not None:
-        stmt = stmt.where(c.plan_id.in_(list(plans)))
-    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+        stmt = stmt.where(c.plan_id.in_(sorted(plans)))
+    stmt = stmt.group_by(period, c.stage, c.status)
+    return [(int(p), stage, status, int(n)) for p, stage, status, n in session.execute(stmt)]
 
 
 def cancellation_flows(
-    session: Session, tenant: Tenant, start: datetime, end: datetime
-) -> list[tuple[datetime, str | None, str, bool]]:
-    """(created_at, reason, outcome, canceled) of the cancellation flows begun in range."""
+    session: Session, tenant: Tenant, starts: Sequence[datetime], end: datetime
+) -> list[tuple[int, str | None, str, bool, int]]:
+    """(period, reason, outcome, canceled, flows) of the cancellation flows begun from the
+    first of `starts` to `end`, per period (`period_of`)."""
     f = CancellationFeedback
-    stmt = tenant.scope(select(f.created_at, f.reason, f.outcome, f.canceled), f).where(
-        f.created_at >= start, f.created_at < end
+    period = period_of(session, f.created_at, starts).label("period")
+    stmt = tenant.scope(select(period, f.reason, f.outcome, f.canceled, func.count()), f).where(
+        f.created_at >= starts[0], f.created_at < end
     )
-    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+    stmt = stmt.group_by(period, f.reason, f.outcome, f.canceled)
+    return [
+        (int(p), reason, outcome, bool(left), int(n))
+        for p, reason, outcome, left, n in session.execute(stmt)
+    ]
 
 
 def support_requests(
