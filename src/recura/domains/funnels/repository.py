@@ -188,7 +188,9 @@ def _dialect(session: Session) -> Any:
 def save_subscription_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    insert = _dialect(session).insert(MetricSubscriptionState)
+    # The table, not the class: a Core statement sends the rows in a few multi-row
+    # statements, where the ORM's bulk path sent one statement per row.
+    insert = _dialect(session).insert(MetricSubscriptionState.__table__)
     keys = ("account_id", "livemode", "subscription_id")
     stmt = insert.on_conflict_do_update(
         index_elements=list(keys),
@@ -204,7 +206,7 @@ def add_to_rollup(
     if not rows:
         return
     table = model.__table__
-    insert = _dialect(session).insert(model)
+    insert = _dialect(session).insert(table)
     stmt = insert.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: table.c[name] + insert.excluded[name] for name in rows[0] if name not in keys},
