@@ -48,7 +48,7 @@ from recura import ids
 from recura.api.app import create_app
 from recura.clock import FixedClock
 from recura.config import Settings
-from recura.core.funnels import CHECKOUT_STAGES
+from recura.core.funnels import CHECKOUT_STAGES, wait_seconds
 from recura.db import bulk
 from recura.db.base import Base
 from recura.db.engine import make_engine, make_session_factory
@@ -216,6 +216,7 @@ def funnel_rows(
                 "invoice_id": None,
                 "subscription_id": sub,
                 "first_response_at": first,
+                "first_response_seconds": None if first is None else wait_seconds(first - opened),
                 "closed_at": None,
                 "closed_by": None,
                 "updated_at": first or opened,

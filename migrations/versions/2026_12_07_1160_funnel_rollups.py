@@ -4,7 +4,9 @@ The trial, dunning and churn-kind metrics read daily rows per plan that the work
 from the subscription events (`domains/funnels/rollups.py`), through a partial index of
 those events; its cursor starts at the beginning of the log, so the worker folds the
 whole history once. Checkout sessions, cancellation flows and support requests get an
-index by creation time, so their metrics read only the range asked for.
+index by creation time, so their metrics read only the range asked for, counted by the
+database; a support request keeps its wait for the first answer in whole seconds
+(filled in here for those answered already).
 
 Revision ID: 2026_12_07_1160
 Revises: 2026_12_07_1150
@@ -12,6 +14,7 @@ Create Date: 2026-12-07 19:00:00
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +32,7 @@ FUNNELS = sa.text(
 RANGES = {
     'checkout_sessions': ['plan_id', 'stage', 'status'],
     'cancellation_feedback': ['reason', 'outcome', 'canceled'],
-    'support_requests': ['first_response_at'],
+    'support_requests': ['first_response_seconds'],
 }
 
 
@@ -54,7 +57,41 @@ def _day(table: str, *keys: str) -> list[Any]:
     ]
 
 
+def _backfill_waits() -> None:
+    """Each answered request's wait in whole seconds (`core.funnels.wait_seconds`)."""
+    bind = op.get_bind()
+    if bind.dialect.name == 'postgresql':
+        op.execute(
+            sa.text(
+                'UPDATE support_requests SET first_response_seconds = GREATEST(0, '
+                'trunc(extract(epoch FROM first_response_at - created_at)))::integer '
+                'WHERE first_response_at IS NOT NULL'
+            )
+        )
+        return
+    # SQLite keeps instants as text: the difference is taken exactly here.
+    rows = bind.execute(
+        sa.text(
+            'SELECT account_id, id, created_at, first_response_at FROM support_requests '
+            'WHERE first_response_at IS NOT NULL'
+        )
+    ).all()
+    for account, ident, created, first in rows:
+        wait = datetime.fromisoformat(str(first)) - datetime.fromisoformat(str(created))
+        bind.execute(
+            sa.text(
+                'UPDATE support_requests SET first_response_seconds = :seconds '
+                'WHERE account_id = :account AND id = :id'
+            ),
+            {'seconds': max(0, int(wait.total_seconds())), 'account': account, 'id': ident},
+        )
+
+
 def upgrade() -> None:
+    op.add_column(
+        'support_requests', sa.Column('first_response_seconds', sa.Integer(), nullable=True)
+    )
+    _backfill_waits()
     op.create_table(
         'metric_trials_daily',
         *_day('metric_trials_daily'),
@@ -125,3 +162,4 @@ def downgrade() -> None:
     ):
         op.drop_table(table)
     op.execute(sa.text("DELETE FROM metric_cursors WHERE name = 'funnels'"))
+    op.drop_column('support_requests', 'first_response_seconds')

@@ -20,9 +20,12 @@ __all__ = [
     "checkout_funnel",
     "checkout_funnel_counted",
     "churn_kind",
+    "nearest_rank",
     "offer_acceptance",
     "offer_acceptance_counted",
     "response_times",
+    "response_times_of",
+    "wait_seconds",
 ]
 
 # The stages a checkout session records, in order (domains/checkout/service.py).
@@ -135,10 +138,18 @@ class ResponseTimes:
     p90: int | None
 
 
-def _nearest_rank(ordered: list[int], share: Fraction) -> int:
-    # Nearest-rank percentile: the smallest value with at least `share` of them at or below.
-    rank = max(1, -(-share.numerator * len(ordered) // share.denominator))
-    return ordered[rank - 1]
+MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
+
+
+def nearest_rank(count: int, share: Fraction) -> int:
+    """The nearest-rank percentile's position (from 1) among `count` ordered values: the
+    smallest value with at least `share` of them at or below it."""
+    return max(1, -(-share.numerator * count // share.denominator))
+
+
+def wait_seconds(wait: timedelta) -> int:
+    """A wait for the first answer in whole seconds (cut, never below 0)."""
+    return max(0, int(wait.total_seconds()))
 
 
 def response_times(waits: Iterable[timedelta | None]) -> ResponseTimes:
@@ -147,15 +158,18 @@ def response_times(waits: Iterable[timedelta | None]) -> ResponseTimes:
     for wait in waits:
         requests += 1
         if wait is not None:
-            seconds.append(max(0, int(wait.total_seconds())))
-    if not seconds:
-        return ResponseTimes(requests, 0, None, None, None)
+            seconds.append(wait_seconds(wait))
     seconds.sort()
-    mean = Fraction(sum(seconds), len(seconds))
-    return ResponseTimes(
-        requests,
-        len(seconds),
-        round_fraction(mean),
-        _nearest_rank(seconds, Fraction(1, 2)),
-        _nearest_rank(seconds, Fraction(9, 10)),
-    )
+    ranked = {s: seconds[nearest_rank(len(seconds), s) - 1] for s in (MEDIAN, P90) if seconds}
+    return response_times_of(requests, len(seconds), sum(seconds), ranked)
+
+
+def response_times_of(
+    requests: int, answered: int, total: int, ranked: Mapping[Fraction, int]
+) -> ResponseTimes:
+    """From the counts, the answered waits' total (seconds) and the waits at the median's
+    and the 90th percentile's nearest ranks (`ranked`, by share)."""
+    if not answered:
+        return ResponseTimes(requests, 0, None, None, None)
+    mean = round_fraction(Fraction(total, answered))
+    return ResponseTimes(requests, answered, mean, ranked[MEDIAN], ranked[P90])

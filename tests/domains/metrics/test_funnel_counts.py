@@ -1,7 +1,8 @@
-"""Checkout conversion and cancel reasons, counted per period by the database, on both
-backends: random sessions and flows (some at the account's midnight, some across the
-daylight-saving changes of Europe/Bucharest) give, per day, week and month and with a
-plan filter, what the definitions give over the rows one by one."""
+"""Checkout conversion, cancel reasons and support first-response times, counted and
+ranked per period by the database, on both backends: random sessions, flows and requests
+(some at the account's midnight, some across the daylight-saving changes of
+Europe/Bucharest) give, per day, week and month and with a plan filter, what the
+definitions give over the rows one by one."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from recura import ids
 from recura.core import funnels
 from recura.core.funnels import CHECKOUT_STAGES
 from recura.db import bulk
-from recura.db.models import CancellationFeedback, CheckoutSession
+from recura.db.models import CancellationFeedback, CheckoutSession, SupportRequest
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.funnels import reads
@@ -44,7 +45,7 @@ def seed(
     factory: sessionmaker[Session], tenant: Tenant, rng: random.Random, world: dict[str, Any]
 ) -> None:
     keys = {"account_id": tenant.account_id, "livemode": False}
-    sessions, flows = [], []
+    sessions, flows, requests = [], [], []
     for _ in range(300):
         at = instant(rng)
         stage = rng.choice((None, *CHECKOUT_STAGES))
@@ -101,9 +102,32 @@ def seed(
                 "updated_at": at,
             }
         )
+        opened = instant(rng)
+        wait = timedelta(seconds=rng.choice((0.4, 59.999, 3600, rng.uniform(0, 90000))))
+        first = opened + wait if rng.random() < 0.8 else None
+        requests.append(
+            {
+                **keys,
+                "id": ids.new_id("support_request"),
+                "created_at": opened,
+                "customer_id": world["customer"],
+                "category": "billing",
+                "subject": "?",
+                "status": "open" if first is None else "answered",
+                "invoice_id": None,
+                "subscription_id": None,
+                "first_response_at": first,
+                # What the support service stores as it records the first answer.
+                "first_response_seconds": None if first is None else funnels.wait_seconds(wait),
+                "closed_at": None,
+                "closed_by": None,
+                "updated_at": opened,
+            }
+        )
     with unit_of_work(factory) as session:
         bulk.insert_rows(session, CheckoutSession, sessions)
         bulk.insert_rows(session, CancellationFeedback, flows)
+        bulk.insert_rows(session, SupportRequest, requests)
 
 
 @pytest.mark.parametrize("seed_value", [1, 2])
@@ -135,6 +159,11 @@ def test_counted_by_the_database_as_row_by_row(
                    CancellationFeedback.outcome, CancellationFeedback.canceled)
             .where(CancellationFeedback.account_id == tenant.account_id)
         ).all()  # fmt: skip
+        all_requests = session.execute(
+            select(SupportRequest.created_at, SupportRequest.first_response_at).where(
+                SupportRequest.account_id == tenant.account_id
+            )
+        ).all()
         for start, end, granularity in ranges:
             w = reads.window(session, tenant, start, end, granularity)
             for chosen in (None, {plans[1]}, set()):
@@ -152,4 +181,13 @@ def test_counted_by_the_database_as_row_by_row(
                 for b in w.bucket((at, (r, o, c)) for at, r, o, c in all_flows)
             ]
             assert [o for _, _, o in reads.cancellations(session, tenant, w)] == expected_flows
+            waits = [
+                funnels.response_times(b)
+                for b in w.bucket(
+                    (at, None if first is None else first - at) for at, first in all_requests
+                )
+            ]
+            found_waits = [t for _, _, t in reads.support(session, tenant, w)]
+            assert found_waits == waits, (start, end, granularity)
+            checked += sum(t.answered for t in found_waits)
     assert checked > 0

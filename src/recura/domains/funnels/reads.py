@@ -210,7 +210,23 @@ def cancellations(
 
 
 def support(session: Session, tenant: Tenant, w: Window) -> list[tuple[date, date, ResponseTimes]]:
-    """Support requests opened in each period and how long their first answer took."""
-    rows = repository.support_requests(session, tenant, w.start, w.end)
-    waits = [(at, None if first is None else first - at) for at, first in rows]
-    return _points(w, [funnels.response_times(b) for b in w.bucket(waits)])
+    """Support requests opened in each period and how long their first answer took:
+    counted, summed and ranked by the database, which returns a few rows per period."""
+    counts = {
+        p: (n, answered, total)
+        for p, n, answered, total in repository.support_counts(session, tenant, w.starts, w.end)
+    }
+    shares = (funnels.MEDIAN, funnels.P90)
+    wanted = {
+        (p, funnels.nearest_rank(answered, share))
+        for p, (_, answered, _) in counts.items()
+        if answered
+        for share in shares
+    }
+    ranked = repository.support_ranked(session, tenant, w.starts, w.end, wanted)
+    values = []
+    for index in range(len(w.periods)):
+        n, answered, total = counts.get(index, (0, 0, 0))
+        at = {s: ranked[(index, funnels.nearest_rank(answered, s))] for s in shares if answered}
+        values.append(funnels.response_times_of(n, answered, total, at))
+    return _points(w, values)

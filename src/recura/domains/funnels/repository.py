@@ -109,15 +109,58 @@ def cancellation_flows(
     ]
 
 
-def support_requests(
-    session: Session, tenant: Tenant, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime | None]]:
-    """(created_at, first_response_at) of the support requests opened in range."""
+def support_counts(
+    session: Session, tenant: Tenant, starts: Sequence[datetime], end: datetime
+) -> list[tuple[int, int, int, int]]:
+    """(period, requests, answered, seconds waited by the answered) of the support
+    requests opened from the first of `starts` to `end`, per period (`period_of`)."""
     r = SupportRequest
-    stmt = tenant.scope(select(r.created_at, r.first_response_at), r).where(
-        r.created_at >= start, r.created_at < end
+    period = period_of(session, r.created_at, starts).label("period")
+    counted = (
+        func.count(),
+        func.count(r.first_response_seconds),
+        func.coalesce(func.sum(r.first_response_seconds), 0),
     )
-    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+    stmt = tenant.scope(select(period, *counted), r).where(
+        r.created_at >= starts[0], r.created_at < end
+    )
+    return [
+        (int(p), int(n), int(answered), int(total))
+        for p, n, answered, total in session.execute(stmt.group_by(period))
+    ]
+
+
+def support_ranked(
+    session: Session,
+    tenant: Tenant,
+    starts: Sequence[datetime],
+    end: datetime,
+    ranks: Collection[tuple[int, int]],
+) -> dict[tuple[int, int], int]:
+    """The answered requests' waits (seconds) at the wanted (period, rank) places, each
+    period's waits ordered from the shortest (rank 1); ranked by the database."""
+    if not ranks:
+        return {}
+    r = SupportRequest
+    period = period_of(session, r.created_at, starts)
+    ordered = (
+        tenant.scope(
+            select(
+                period.label("period"),
+                r.first_response_seconds.label("seconds"),
+                func.row_number()
+                .over(partition_by=period, order_by=r.first_response_seconds)
+                .label("rank"),
+            ),
+            r,
+        )
+        .where(r.created_at >= starts[0], r.created_at < end, r.first_response_seconds.is_not(None))
+        .subquery()
+    )
+    stmt = select(ordered.c.period, ordered.c.rank, ordered.c.seconds).where(
+        or_(*(and_(ordered.c.period == p, ordered.c.rank == k) for p, k in sorted(ranks)))
+    )
+    return {(int(p), int(k)): int(s) for p, k, s in session.execute(stmt)}
 
 
 def funnel_events(
