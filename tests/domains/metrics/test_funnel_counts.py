@@ -7,8 +7,9 @@ definitions give over the rows one by one."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +29,7 @@ from tests.conftest import Api, Merchant
 from tests.scenarios.world import World
 
 ZONE = ZoneInfo("Europe/Bucharest")
+T = TypeVar("T")
 FIRST = datetime(2025, 3, 1, tzinfo=ZONE)
 
 
@@ -39,6 +41,11 @@ def instant(rng: random.Random) -> datetime:
         (timedelta(0), -timedelta(microseconds=1), timedelta(hours=rng.uniform(0, 24)))
     )
     return (midnight + shift).astimezone(UTC)
+
+
+def by_instant(w: reads.Window, items: Iterable[tuple[datetime, T]]) -> list[list[T]]:
+    """The items of each period, by the account's day of their instant."""
+    return w.bucket_days((w.day(at), item) for at, item in items)
 
 
 def seed(
@@ -172,19 +179,19 @@ def test_counted_by_the_database_as_row_by_row(
                     for at, plan, stage, status in all_sessions
                     if chosen is None or plan in chosen
                 ]
-                expected = [funnels.checkout_funnel(b) for b in w.bucket(kept)]
+                expected = [funnels.checkout_funnel(b) for b in by_instant(w, kept)]
                 found = [f for _, _, f in reads.checkout(session, tenant, w, chosen)]
                 assert found == expected, (start, end, granularity, chosen)
                 checked += sum(f.created for f in found)
             expected_flows = [
                 funnels.offer_acceptance(b)
-                for b in w.bucket((at, (r, o, c)) for at, r, o, c in all_flows)
+                for b in by_instant(w, [(at, (r, o, c)) for at, r, o, c in all_flows])
             ]
             assert [o for _, _, o in reads.cancellations(session, tenant, w)] == expected_flows
             waits = [
                 funnels.response_times(b)
-                for b in w.bucket(
-                    (at, None if first is None else first - at) for at, first in all_requests
+                for b in by_instant(
+                    w, [(at, None if first is None else first - at) for at, first in all_requests]
                 )
             ]
             found_waits = [t for _, _, t in reads.support(session, tenant, w)]

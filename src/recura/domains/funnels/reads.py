@@ -62,10 +62,6 @@ class Window:
                 found[index].append(item)
         return found
 
-    def bucket(self, items: Iterable[tuple[datetime, T]]) -> list[list[T]]:
-        """The items of each period, by the account's day of their instant."""
-        return self.bucket_days((self.day(at), item) for at, item in items)
-
 
 def _find(firsts: Sequence[date], day: date) -> int | None:
     low, high = 0, len(firsts)
