@@ -13,14 +13,19 @@ starts from a copy of it instead of seeding again (a million takes a while).
 Creates its own database on the server of RECURA_BENCH_PG_ADMIN (default: the test
 server's `test` database) and drops it at the end. Seeds (COPY) an account whose N
 subscriptions are due for renewal, each with a history of MRR events over the 24 months
-before: a start at a random day, for some an upgrade and a later downgrade, churn at 3 % a
-month, a fifth of the churned coming back, and acquisition spend per channel and month;
-the customers are spread over four acquisition channels and five countries.
+before: a start at a random day, a third after a 14-day trial, for some an upgrade and a
+later downgrade, failed renewals (4 % a month, 60 % of them recovered, the rest canceled
+when retries run out), churn at 3 % a month, a fifth of the churned coming back, and
+acquisition spend per channel and month; and what the funnel metrics read besides the
+events: the checkout sessions (each subscription's, and a third as many abandoned), a
+cancellation flow with a reason for each cancellation asked for, and support requests
+(one for half of the subscriptions, most answered within hours).
+The customers are spread over four acquisition channels and five countries.
 
 Reports, each beside a baseline measured in the same run:
 - the full recomputation (`rollups.rebuild` and the fold from the start of the log)
   against one SQL statement summing the same events per customer and day (a floor: it
-  classifies nothing and writes nothing);
+  classifies nothing and writes nothing), and the funnel rollups' fold from the start;
 - each endpoint's p50/p95 over `--requests` calls through the app (TestClient, in this
   process), and the dashboard's reads, against GET /v1/account (a request that reads one
   row);
@@ -35,6 +40,7 @@ import random
 import statistics
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,13 +55,23 @@ from recura import ids
 from recura.api.app import create_app
 from recura.clock import FixedClock
 from recura.config import Settings
+from recura.core.funnels import CHECKOUT_STAGES, wait_seconds
 from recura.db import bulk
+from recura.db.base import Base
 from recura.db.engine import make_engine, make_session_factory
 from recura.db.migrate import upgrade
-from recura.db.models import AcquisitionSpend, Event, Subscription
+from recura.db.models import (
+    AcquisitionSpend,
+    CancellationFeedback,
+    CheckoutSession,
+    Event,
+    Subscription,
+    SupportRequest,
+)
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.accounts import service as accounts
 from recura.domains.common.tenant import Tenant
+from recura.domains.funnels import rollups as funnel_rollups
 from recura.domains.metrics import reads, rollups
 from recura.domains.metrics.reads import Granularity
 from recura.jobs.worker import run_until_idle
@@ -70,38 +86,193 @@ COUNTRIES = ("RO", "DE", "FR", "IT", "ES")
 CHUNK = 50_000
 
 
-def history(
-    rng: random.Random, sub: str, customer: str, plan: str, now: datetime
-) -> list[tuple[datetime, str, int, str]]:
-    """One subscription's MRR events over the 24 months before `now`: (when, type, delta,
-    status after)."""
+# An event's payload beyond the ids: status, previous status, MRR after it, and the
+# change or end reason the funnel metrics read.
+Made = tuple[datetime, str, int, dict[str, Any]]
+REASONS = ("too_expensive", "missing_features", "switched_service", "unused", None)
+OUTCOMES = ("accepted", "declined", "declined", "pending")
+
+
+def history(rng: random.Random, now: datetime) -> list[Made]:
+    """One subscription's events over the 24 months before `now`: (when, type, MRR delta,
+    payload). A third start with a 14-day trial (most then pay; some fail their first
+    charge, some leave); renewals fail 4 % of the time, and 60 % of those are recovered
+    within ten days, the rest canceled when retries run out; 3 % a month leave."""
     start = now - timedelta(days=rng.uniform(30, 730))
-    found = [(start, "subscription.created", PRICE, "active")]
-    mrr, at = PRICE, start
+    mrr, status = 0, None
+    found: list[Made] = []
+
+    def emit(at: datetime, kind: str, new_mrr: int, new: str | None, **extra: Any) -> None:
+        nonlocal mrr, status
+        payload = {"status": new, "previous_status": status, "mrr": new_mrr, **extra}
+        found.append((at, kind, new_mrr - mrr, payload))
+        mrr, status = new_mrr, new
+
+    at = start
+    if rng.random() < 1 / 3:
+        emit(at, "subscription.created", 0, "trialing")
+        at += timedelta(days=14)
+        ending = rng.random()
+        if ending < 0.75:
+            emit(at, "subscription.updated", PRICE, "active", change="trial_ended")
+        elif ending < 0.9:
+            emit(at, "subscription.past_due", PRICE, "past_due", change="trial_ended")
+            if rng.random() < 0.5:
+                at += timedelta(days=rng.uniform(1, 10))
+                emit(at, "subscription.updated", PRICE, "active", change="payment_recovered")
+            else:
+                at += timedelta(days=15)
+                emit(at, "subscription.canceled", 0, "canceled", reason="retries_exhausted")
+                return [e for e in found if e[0] < now]
+        else:
+            emit(at, "subscription.canceled", 0, "canceled", reason="trial_end")
+            return [e for e in found if e[0] < now]
+    else:
+        emit(at, "subscription.created", PRICE, "active")
     if rng.random() < 0.2:
         at = at + timedelta(days=rng.uniform(20, 200))
-        found.append((at, "subscription.updated", PRICE, "active"))
-        mrr += PRICE
+        emit(at, "subscription.updated", mrr + PRICE, "active", change="change_applied")
         if rng.random() < 0.3:
             at = at + timedelta(days=rng.uniform(20, 200))
-            found.append((at, "subscription.updated", -PRICE // 2, "active"))
-            mrr -= PRICE // 2
+            emit(at, "subscription.updated", mrr - PRICE // 2, "active", change="change_applied")
     month = 0
     while True:
         at = at + timedelta(days=30)
         month += 1
         if at >= now:
             break
+        if rng.random() < 0.04:
+            emit(at, "subscription.past_due", mrr, "past_due")
+            if rng.random() < 0.6:
+                at += timedelta(days=rng.uniform(1, 10))
+                emit(at, "subscription.updated", mrr, "active", change="payment_recovered")
+            else:
+                at += timedelta(days=15)
+                emit(at, "subscription.canceled", 0, "canceled", reason="retries_exhausted")
+                break
         if rng.random() < 0.03:
-            found.append((at, "subscription.canceled", -mrr, "canceled"))
+            emit(at, "subscription.canceled", 0, "canceled", reason="requested")
             if rng.random() < 0.2:
                 back = at + timedelta(days=rng.uniform(10, 120))
                 if back < now:
-                    found.append((back, "subscription.updated", PRICE, "active"))
-                    mrr, at = PRICE, back
+                    emit(back, "subscription.updated", PRICE, "active", change="reactivated")
+                    at = back
                     continue
             break
     return [e for e in found if e[0] < now]
+
+
+def funnel_rows(
+    rng: random.Random,
+    account: str,
+    sub: str,
+    customer: str,
+    plan: str,
+    made: list[Made],
+    now: datetime,
+) -> dict[type[Base], list[dict[str, Any]]]:
+    """What the subscription's history left besides events: the checkout session that
+    started it and one in three abandoned at some stage before, a cancellation flow for
+    each time it canceled itself (a retention offer shown on the first), and, for half of
+    the subscriptions, a support request, most answered within hours."""
+    keys = {"account_id": account, "livemode": False}
+    start = made[0][0]
+    found: dict[type[Base], list[dict[str, Any]]] = defaultdict(list)
+    sessions = [(start - timedelta(minutes=rng.uniform(3, 30)), "confirmed", sub)]
+    if rng.random() < 1 / 3:
+        stage = rng.choice((None, *CHECKOUT_STAGES[:-1]))
+        sessions.append((start - timedelta(hours=rng.uniform(1, 72)), stage, None))
+    for created, stage, made_sub in sessions:
+        found[CheckoutSession].append(checkout_row(keys, plan, customer, created, stage, made_sub))
+    offered = False
+    for at, kind, _, payload in made:
+        if kind != "subscription.canceled" or payload.get("reason") != "requested":
+            continue
+        outcome = rng.choice(OUTCOMES) if not offered else "not_offered"
+        found[CancellationFeedback].append(
+            {
+                **keys,
+                "id": ids.new_id("cancellation_feedback"),
+                "created_at": at - timedelta(minutes=2),
+                "subscription_id": sub,
+                "customer_id": customer,
+                "reason": rng.choice(REASONS),
+                "reason_text": None,
+                "offer_kind": None if outcome == "not_offered" else "coupon",
+                "offer": None,
+                "outcome": outcome,
+                "canceled": outcome != "accepted",
+                "access_ends_at": None,
+                "answered_at": None if outcome in ("pending", "not_offered") else at,
+                "updated_at": at,
+            }
+        )
+        offered = True
+    if rng.random() < 0.5:
+        opened = start + (now - start) * rng.random()
+        answered = opened + timedelta(hours=rng.expovariate(1 / 5))
+        first = answered if rng.random() < 0.85 and answered < now else None
+        found[SupportRequest].append(
+            {
+                **keys,
+                "id": ids.new_id("support_request"),
+                "created_at": opened,
+                "customer_id": customer,
+                "category": "billing",
+                "subject": "A question about my invoice",
+                "status": "open" if first is None else "answered",
+                "invoice_id": None,
+                "subscription_id": sub,
+                "first_response_at": first,
+                "first_response_seconds": None if first is None else wait_seconds(first - opened),
+                "closed_at": None,
+                "closed_by": None,
+                "updated_at": first or opened,
+            }
+        )
+    return found
+
+
+def checkout_row(
+    keys: dict[str, Any],
+    plan: str,
+    customer: str,
+    created: datetime,
+    stage: str | None,
+    sub: str | None,
+) -> dict[str, Any]:
+    reached = CHECKOUT_STAGES[: CHECKOUT_STAGES.index(stage) + 1] if stage else ()
+    return {
+        **keys,
+        "id": ids.new_id("checkout_session"),
+        "created_at": created,
+        "plan_id": plan,
+        "quantity": 1,
+        "add_ons": [],
+        "coupon_id": None,
+        "allow_promotion_codes": False,
+        "promotion_code_id": None,
+        "customer_id": customer,
+        "customer_given": False,
+        "customer_email": None,
+        "locale": "ro",
+        "currency": "RON",
+        "success_url": None,
+        "cancel_url": None,
+        "metadata": {},
+        "acquisition": {},
+        "status": "complete" if sub else "expired",
+        "stage": stage,
+        **{f"{name}_at": created for name in reached},
+        **{f"{name}_at": None for name in CHECKOUT_STAGES if name not in reached},
+        "details": None,
+        "terms_accepted_at": created if sub else None,
+        "last_error": None,
+        "subscription_id": sub,
+        "expires_at": created + timedelta(hours=24),
+        "completed_at": created if sub else None,
+        "updated_at": created,
+    }
 
 
 def seed(factory: sessionmaker[Session], count: int, now: datetime) -> tuple[str, int]:
@@ -151,9 +322,13 @@ def seed(factory: sessionmaker[Session], count: int, now: datetime) -> tuple[str
                 )
         bulk.insert_rows(session, AcquisitionSpend, spend)
     events = []
+    others: dict[type[Base], list[dict[str, Any]]] = defaultdict(list)
     for sub, customer, plan in subs:
-        for at, kind, delta, status in history(rng, sub, customer, plan, now):
-            events.append((at, kind, delta, status, sub, customer, plan))
+        made = history(rng, now)
+        for at, kind, delta, payload in made:
+            events.append((at, kind, delta, payload, sub, customer, plan))
+        for model, rows in funnel_rows(rng, account, sub, customer, plan, made, now).items():
+            others[model].extend(rows)
     events.sort(key=lambda e: e[0])  # ids in the order the events happened, as Recura's are
     for index in range(0, len(events), CHUNK):
         part = events[index : index + CHUNK]
@@ -169,9 +344,8 @@ def seed(factory: sessionmaker[Session], count: int, now: datetime) -> tuple[str
                     "id": sub,
                     "customer": customer,
                     "plan": plan,
-                    "status": status,
                     "cancel_at_period_end": False,
-                    "mrr": 0,
+                    **payload,
                 },
                 "mrr_delta": delta,
                 "mrr_currency": "RON",
@@ -181,12 +355,18 @@ def seed(factory: sessionmaker[Session], count: int, now: datetime) -> tuple[str
                 "actor_id": None,
                 "actor_label": "system",
             }
-            for (at, kind, delta, status, sub, customer, plan), event_id in zip(
-                part, ids.new_ids("event", len(part)), strict=True
+            # Sorted: ids made in one call share their millisecond, and the funnel fold
+            # reads a subscription's events in id order.
+            for (at, kind, delta, payload, sub, customer, plan), event_id in zip(
+                part, sorted(ids.new_ids("event", len(part))), strict=True
             )
         ]
         with unit_of_work(factory) as session:
             bulk.insert_rows(session, Event, rows)
+    for model, rows in others.items():
+        for index in range(0, len(rows), CHUNK):
+            with unit_of_work(factory) as session:
+                bulk.insert_rows(session, model, rows[index : index + CHUNK])
     with factory() as session:
         session.execute(text("ANALYZE"))
         session.commit()
@@ -220,11 +400,13 @@ def due_only(factory: sessionmaker[Session], account: str, count: int | None) ->
         )
 
 
-def fold_everything(factory: sessionmaker[Session]) -> int:
+def fold_everything(
+    factory: sessionmaker[Session], fold: Callable[[Session], int] = rollups.fold_events
+) -> int:
     done = 0
     while True:
         with unit_of_work(factory) as session:
-            count = rollups.fold_events(session)
+            count = fold(session)
         done += count
         if count == 0:
             return done
@@ -272,6 +454,13 @@ def main() -> None:
                 seeded_at = session.scalar(text("SELECT max(created_at) FROM acquisition_spend"))
             now = seeded_at if seeded_at.tzinfo else seeded_at.replace(tzinfo=UTC)
             print(f"copied {template}: {events:,} MRR events")
+        with factory() as session:
+            tables = ("checkout_sessions", "cancellation_feedback", "support_requests")
+            funnel_counts = {
+                t: session.scalar(text(f"SELECT count(*) FROM {t}"))  # noqa: S608 (fixed names)
+                for t in tables
+            }
+        print("funnel rows: " + ", ".join(f"{n:,} {t}" for t, n in funnel_counts.items()))
 
         with factory() as session:
             started = time.perf_counter()
@@ -287,6 +476,11 @@ def main() -> None:
             rollups.rebuild(session)
         folded = fold_everything(factory)
         recompute = time.perf_counter() - started
+        started = time.perf_counter()
+        with unit_of_work(factory) as session:
+            funnel_rollups.rebuild(session)
+        funnel_events = fold_everything(factory, funnel_rollups.fold_events)
+        funnel_fold = time.perf_counter() - started
         with factory() as session:
             movements = session.scalar(text("SELECT count(*) FROM mrr_movements"))
             # What autovacuum does after a bulk write: the planner needs the rollups' sizes.
@@ -296,6 +490,10 @@ def main() -> None:
             f"full recomputation: {recompute:.1f} s for {folded:,} events "
             f"({movements:,} customer-day movements); floor, one GROUP BY over the same "
             f"events: {floor:.2f} s; ratio {recompute / floor:.0f}x"
+        )
+        print(
+            f"funnel rollups from the start: {funnel_fold:.1f} s for {funnel_events:,} "
+            "subscription events"
         )
 
         with unit_of_work(factory) as session:

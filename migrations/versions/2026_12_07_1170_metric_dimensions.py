@@ -8,7 +8,7 @@ tables are made again and filled by folding the event log again: the rollups are
 cleared and the fold's cursor goes back to the start, as `recura metrics rebuild` does.
 
 Revision ID: 2026_12_07_1170
-Revises: 2026_12_07_1150
+Revises: 2026_12_07_1160
 Create Date: 2026-12-07 19:00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '2026_12_07_1170'
-down_revision: str | None = '2026_12_07_1150'
+down_revision: str | None = '2026_12_07_1160'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -29,6 +29,7 @@ from recura.domains.common.errors import DomainError
 from recura.domains.common.tenant import Tenant
 from recura.domains.documents import backfill
 from recura.domains.exchange_rates import service as exchange_rates
+from recura.domains.funnels import rollups as funnel_rollups
 from recura.domains.metrics import rollups
 from recura.domains.payments import bank
 
@@ -349,28 +350,36 @@ def metrics_rebuild(
     ] = None,
     live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
 ) -> None:
-    """Recompute the MRR rollups from the event log (the worker keeps them up to date)."""
+    """Recompute the MRR and funnel rollups from the event log (the worker keeps them up
+    to date)."""
     settings = _settings()
     factory = make_session_factory(make_engine(settings.database_url))
-    try:
-        with unit_of_work(factory) as session:
-            if account is not None:
-                accounts.get_account(session, account)
-                done = rollups.rebuild(session, Tenant(account, live))
-            else:
-                rollups.rebuild(session)
-                done = 0
-    except DomainError as exc:
-        raise _fail(exc.detail) from None
-    if account is None:
-        # Batch by batch, each its own transaction, as the worker folds.
-        while True:
+    folds = ((rollups.rebuild, rollups.fold_due), (funnel_rollups.rebuild, funnel_rollups.fold_due))
+    counted = []
+    for rebuild, fold_due in folds:
+        try:
             with unit_of_work(factory) as session:
-                count = rollups.fold_due(session, SystemClock().now())
-            done += count
-            if count == 0:
-                break
-    out.print(f"{done} MRR changes folded into the rollups.")
+                if account is not None:
+                    accounts.get_account(session, account)
+                    done = rebuild(session, Tenant(account, live))
+                else:
+                    rebuild(session)
+                    done = 0
+        except DomainError as exc:
+            raise _fail(exc.detail) from None
+        if account is None:
+            # Batch by batch, each its own transaction, as the worker folds.
+            while True:
+                with unit_of_work(factory) as session:
+                    count = fold_due(session, SystemClock().now())
+                done += count
+                if count == 0:
+                    break
+        counted.append(done)
+    out.print(
+        f"{counted[0]} MRR changes folded into the rollups, "
+        f"{counted[1]} subscription events into the funnel rollups."
+    )
 
 
 @documents_app.command("backfill")

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import Api, Merchant
+from tests.console.test_home import fold
 from tests.factories import T0, open_support_request
 from tests.scenarios.world import World
 
@@ -18,7 +19,7 @@ def at(month: int, d: int, hour: int = 9) -> datetime:
     return datetime(2026, month, d, hour, tzinfo=UTC)
 
 
-def story(api: Api) -> dict[str, Any]:
+def story(api: Api, factory: sessionmaker[Session]) -> dict[str, Any]:
     """January: Carmen's trial ends paid on the 15th; Dan's, without a card, ends unpaid
     and his retries run out (an involuntary churn); Eva's renewal on Feb 1 fails and is
     paid on a retry after she adds a good card; Ana cancels at once on Jan 20 with a
@@ -38,14 +39,17 @@ def story(api: Api) -> dict[str, Any]:
     world.advance_to(at(2, 1, 12))
     world.card(eva, "tok_sandbox_visa", default=True)
     world.advance_to(at(2, 25))
+    fold(factory)  # as the worker does
     return {"world": world, "carmen": carmen, "dan": dan, "eva": eva, "ana": ana, "trial": trial}
 
 
 JAN_FEB = {"start": "2026-01-01", "end": "2026-02-28"}
 
 
-def test_trial_conversion_and_dunning_recovery(api: Api) -> None:
-    found = story(api)
+def test_trial_conversion_and_dunning_recovery(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    found = story(api, session_factory)
     trials = api.ok("GET", "/v1/metrics/trials", params=JAN_FEB)["data"]
     assert [(t["ended"], t["converted"], t["conversion"]) for t in trials] == [
         (2, 1, 0.5),
@@ -64,8 +68,8 @@ def test_trial_conversion_and_dunning_recovery(api: Api) -> None:
     ]
 
 
-def test_voluntary_and_involuntary_churn(api: Api) -> None:
-    story(api)
+def test_voluntary_and_involuntary_churn(api: Api, session_factory: sessionmaker[Session]) -> None:
+    story(api, session_factory)
     kinds = api.ok("GET", "/v1/metrics/churn_kinds", params={**JAN_FEB, "currency": "RON"})
     january, february = kinds["data"]
     assert (january["involuntary"], january["involuntary_mrr"]) == (1, 3000)  # Dan, Jan 22
@@ -73,8 +77,8 @@ def test_voluntary_and_involuntary_churn(api: Api) -> None:
     assert (february["voluntary"], february["involuntary"]) == (0, 0)
 
 
-def test_cancel_reasons(api: Api) -> None:
-    story(api)
+def test_cancel_reasons(api: Api, session_factory: sessionmaker[Session]) -> None:
+    story(api, session_factory)
     flows = api.ok("GET", "/v1/metrics/cancellations", params=JAN_FEB)["data"]
     assert flows[0]["flows"] == 1
     assert flows[0]["reasons"] == {"too_expensive": 1}

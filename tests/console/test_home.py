@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.clock import FixedClock
 from recura.console import charts
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.funnels import rollups as funnel_rollups
 from recura.domains.metrics import rollups
 from tests.conftest import Merchant
 from tests.console.conftest import add_user, browser, sign_in
@@ -25,10 +26,12 @@ def at(month: int, day: int) -> datetime:
 
 
 def fold(factory: sessionmaker[Session]) -> None:
-    while True:
-        with unit_of_work(factory) as session:
-            if rollups.fold_events(session) == 0:
-                return
+    """What the worker does: the MRR and the funnel rollups take in the event log."""
+    for fold_events in (rollups.fold_events, funnel_rollups.fold_events):
+        while True:
+            with unit_of_work(factory) as session:
+                if fold_events(session) == 0:
+                    break
 
 
 @pytest.fixture

@@ -344,3 +344,74 @@ def test_support_notes_kept_as_audit_entries_become_notes(
             "Called: card expired",
         )
     ]
+
+
+def test_answered_support_requests_get_their_wait_in_seconds(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    with unit_of_work(session_factory) as session:
+        account = create_account(session, T0, prefix="WAIT")
+    config = alembic_config()
+    before = ScriptDirectory.from_config(config).get_revision("2026_12_07_1160").down_revision
+    assert isinstance(before, str)
+    customers = sa.table(
+        "customers",
+        sa.column("account_id"),
+        sa.column("id"),
+        sa.column("livemode"),
+        sa.column("metadata", JSONType),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    requests = sa.table(
+        "support_requests",
+        sa.column("account_id"),
+        sa.column("id"),
+        sa.column("livemode"),
+        sa.column("customer_id"),
+        sa.column("category"),
+        sa.column("subject"),
+        sa.column("status"),
+        sa.column("first_response_at", UTCDateTime()),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    answered = {"sr_waited": timedelta(hours=3, seconds=59.9), "sr_at_once": timedelta(0)}
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, before)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(customers).values(
+                    account_id=account,
+                    id="cus_waiting",
+                    livemode=False,
+                    metadata={},
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            for id_, wait in [*answered.items(), ("sr_open", None)]:
+                connection.execute(
+                    insert(requests).values(
+                        account_id=account,
+                        id=id_,
+                        livemode=False,
+                        customer_id="cus_waiting",
+                        category="billing",
+                        subject="?",
+                        status="open" if wait is None else "answered",
+                        first_response_at=None if wait is None else T0 + wait,
+                        created_at=T0,
+                        updated_at=T0,
+                    )
+                )
+    finally:
+        upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, first_response_seconds FROM support_requests WHERE account_id = :a"),
+            {"a": account},
+        ).all()
+    assert dict(rows) == {"sr_waited": 3 * 3600 + 59, "sr_at_once": 0, "sr_open": None}

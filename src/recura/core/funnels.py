@@ -18,9 +18,14 @@ __all__ = [
     "OfferAcceptance",
     "ResponseTimes",
     "checkout_funnel",
+    "checkout_funnel_counted",
     "churn_kind",
+    "nearest_rank",
     "offer_acceptance",
+    "offer_acceptance_counted",
     "response_times",
+    "response_times_of",
+    "wait_seconds",
 ]
 
 # The stages a checkout session records, in order (domains/checkout/service.py).
@@ -50,14 +55,21 @@ class CheckoutFunnel:
 def checkout_funnel(sessions: Iterable[tuple[str | None, bool]]) -> CheckoutFunnel:
     """From (furthest stage reached, completed) per session: a session that reached a
     stage reached every stage before it."""
+    return checkout_funnel_counted(Counter(sessions).items())
+
+
+def checkout_funnel_counted(
+    counted: Iterable[tuple[tuple[str | None, bool], int]],
+) -> CheckoutFunnel:
+    """`checkout_funnel` from how many sessions share each (stage, completed)."""
     created, completed = 0, 0
     reached = dict.fromkeys(CHECKOUT_STAGES, 0)
-    for stage, done in sessions:
-        created += 1
-        completed += done
+    for (stage, done), count in counted:
+        created += count
+        completed += count if done else 0
         if stage in reached:
             for name in CHECKOUT_STAGES[: CHECKOUT_STAGES.index(stage) + 1]:
-                reached[name] += 1
+                reached[name] += count
     return CheckoutFunnel(created, reached, completed)
 
 
@@ -89,14 +101,21 @@ class OfferAcceptance:
 def offer_acceptance(flows: Iterable[tuple[str | None, str, bool]]) -> OfferAcceptance:
     """From (reason, outcome, canceled) per cancellation flow; a flow with no reason
     counts under "none"."""
+    return offer_acceptance_counted(Counter(flows).items())
+
+
+def offer_acceptance_counted(
+    counted: Iterable[tuple[tuple[str | None, str, bool], int]],
+) -> OfferAcceptance:
+    """`offer_acceptance` from how many flows share each (reason, outcome, canceled)."""
     reasons: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     count, canceled = 0, 0
-    for reason, outcome, left in flows:
-        count += 1
-        canceled += left
-        reasons[reason or "none"] += 1
-        outcomes[outcome] += 1
+    for (reason, outcome, left), n in counted:
+        count += n
+        canceled += n if left else 0
+        reasons[reason or "none"] += n
+        outcomes[outcome] += n
     offered = count - outcomes["not_offered"]
     return OfferAcceptance(
         count,
@@ -119,10 +138,18 @@ class ResponseTimes:
     p90: int | None
 
 
-def _nearest_rank(ordered: list[int], share: Fraction) -> int:
-    # Nearest-rank percentile: the smallest value with at least `share` of them at or below.
-    rank = max(1, -(-share.numerator * len(ordered) // share.denominator))
-    return ordered[rank - 1]
+MEDIAN, P90 = Fraction(1, 2), Fraction(9, 10)
+
+
+def nearest_rank(count: int, share: Fraction) -> int:
+    """The nearest-rank percentile's position (from 1) among `count` ordered values: the
+    smallest value with at least `share` of them at or below it."""
+    return max(1, -(-share.numerator * count // share.denominator))
+
+
+def wait_seconds(wait: timedelta) -> int:
+    """A wait for the first answer in whole seconds (cut, never below 0)."""
+    return max(0, int(wait.total_seconds()))
 
 
 def response_times(waits: Iterable[timedelta | None]) -> ResponseTimes:
@@ -131,15 +158,18 @@ def response_times(waits: Iterable[timedelta | None]) -> ResponseTimes:
     for wait in waits:
         requests += 1
         if wait is not None:
-            seconds.append(max(0, int(wait.total_seconds())))
-    if not seconds:
-        return ResponseTimes(requests, 0, None, None, None)
+            seconds.append(wait_seconds(wait))
     seconds.sort()
-    mean = Fraction(sum(seconds), len(seconds))
-    return ResponseTimes(
-        requests,
-        len(seconds),
-        round_fraction(mean),
-        _nearest_rank(seconds, Fraction(1, 2)),
-        _nearest_rank(seconds, Fraction(9, 10)),
-    )
+    ranked = {s: seconds[nearest_rank(len(seconds), s) - 1] for s in (MEDIAN, P90) if seconds}
+    return response_times_of(requests, len(seconds), sum(seconds), ranked)
+
+
+def response_times_of(
+    requests: int, answered: int, total: int, ranked: Mapping[Fraction, int]
+) -> ResponseTimes:
+    """From the counts, the answered waits' total (seconds) and the waits at the median's
+    and the 90th percentile's nearest ranks (`ranked`, by share)."""
+    if not answered:
+        return ResponseTimes(requests, 0, None, None, None)
+    mean = round_fraction(Fraction(total, answered))
+    return ResponseTimes(requests, answered, mean, ranked[MEDIAN], ranked[P90])

@@ -30,6 +30,7 @@ from recura.domains.customers import vat_checks
 from recura.domains.documents import making
 from recura.domains.efactura import refreshing, sending
 from recura.domains.einvoices import service as einvoices
+from recura.domains.funnels import rollups as funnel_rollups
 from recura.domains.idempotency import service as idempotency
 from recura.domains.metrics import rollups
 from recura.domains.payments import collection, methods, reconcile
@@ -54,6 +55,7 @@ HANDLERS: dict[str, tuple[Handler, int | None]] = {
     "dispatch_events": (outbox.dispatch, outbox.BATCH),
     "announcement_emails": (announcements.write_due, announcements.CHUNK),
     "metric_rollups": (rollups.fold_due, rollups.BATCH),
+    "funnel_rollups": (funnel_rollups.fold_due, funnel_rollups.BATCH),
 }
 # SQLite has one writer: these handlers' batches are smaller there, so that requests never
 # wait long for the write lock (see `due.SQLITE_BATCH`).
@@ -61,6 +63,7 @@ SQLITE_BATCHES = {
     "billing": due_work.SQLITE_BATCH,
     "announcement_emails": announcements.SQLITE_CHUNK,
     "metric_rollups": rollups.SQLITE_BATCH,
+    "funnel_rollups": funnel_rollups.SQLITE_BATCH,
 }
 STAGED: dict[str, tuple[StagedHandler, int]] = {
     "vat_checks": (vat_checks.check_due, vat_checks.BATCH),

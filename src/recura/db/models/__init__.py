@@ -40,10 +40,14 @@ from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_pdf import InvoicePdf
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
+from recura.db.models.metric_churn_kind_daily import MetricChurnKindDaily
 from recura.db.models.metric_cursor import MetricCursor
 from recura.db.models.metric_customer_state import MetricCustomerState
+from recura.db.models.metric_dunning_daily import MetricDunningDaily
 from recura.db.models.metric_rollup_daily import MetricRollupDaily
 from recura.db.models.metric_rollup_monthly import MetricRollupMonthly
+from recura.db.models.metric_subscription_state import MetricSubscriptionState
+from recura.db.models.metric_trial_daily import MetricTrialDaily
 from recura.db.models.mrr_month_movement import MrrMonthMovement
 from recura.db.models.mrr_movement import MrrMovement
 from recura.db.models.onboarding_completion import OnboardingCompletion
@@ -112,10 +116,14 @@ __all__ = [
     "InvoicePdf",
     "InvoiceSeries",
     "MeteredCharge",
+    "MetricChurnKindDaily",
     "MetricCursor",
     "MetricCustomerState",
+    "MetricDunningDaily",
     "MetricRollupDaily",
     "MetricRollupMonthly",
+    "MetricSubscriptionState",
+    "MetricTrialDaily",
     "MrrMonthMovement",
     "MrrMovement",
     "OnboardingCompletion",

@@ -10,6 +10,7 @@ from recura.db.base import ID, Base, JSONType, TenantColumns
 
 FOLDED = "mrr_delta <> 0 OR type IN ('subscription.updated', 'subscription.renewed')"
 DOCUMENTS = "type IN ('invoice.finalized', 'credit_note.created')"
+FUNNELS = "type IN ('subscription.updated', 'subscription.past_due', 'subscription.canceled')"
 
 
 class Event(TenantColumns, Base):
@@ -35,6 +36,14 @@ class Event(TenantColumns, Base):
             "id",
             sqlite_where=text(FOLDED),
             postgresql_where=text(FOLDED),
+        ),
+        # The funnel fold reads the subscription events that end trials, enter and leave
+        # dunning, and stop a subscription paying, in id order past its cursor.
+        Index(
+            "ix_events_funnel_changes",
+            "id",
+            sqlite_where=text(FUNNELS),
+            postgresql_where=text(FUNNELS),
         ),
         # The e-invoice maker reads finalised invoices and new credit notes past its cursor.
         Index(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKeyConstraint, Index, String
+from sqlalchemy import ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from recura.db.base import ID, Base, TenantColumns
@@ -29,6 +29,14 @@ class SupportRequest(TenantColumns, Base):
         Index("ix_support_requests_account_id_customer_id_id", "account_id", "customer_id", "id"),
         # The merchant's inbox: GET /v1/support_requests?status=open, newest first.
         Index("ix_support_requests_account_id_status_id", "account_id", "status", "id"),
+        # The first-response metric: the requests opened in a range, from the index alone.
+        Index(
+            "ix_support_requests_account_id_livemode_created_at",
+            "account_id",
+            "livemode",
+            "created_at",
+            postgresql_include=["first_response_seconds"],
+        ),
     )
 
     customer_id: Mapped[str] = mapped_column(ID)
@@ -39,6 +47,9 @@ class SupportRequest(TenantColumns, Base):
     subscription_id: Mapped[str | None] = mapped_column(ID)
     # The merchant's first reply: how long subscribers wait is measured to it.
     first_response_at: Mapped[datetime | None]
+    # Its wait in whole seconds (`core.funnels.wait_seconds`), so the first-response
+    # metric is counted and ranked by the database.
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
     closed_at: Mapped[datetime | None]
     # "customer" | "merchant" while closed.
     closed_by: Mapped[str | None] = mapped_column(String(16))

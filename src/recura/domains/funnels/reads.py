@@ -5,28 +5,23 @@ acceptance, and support first-response times. Periods are the account's days."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from recura.core import funnels
 from recura.core.funnels import CheckoutFunnel, OfferAcceptance, ResponseTimes
-from recura.core.metrics import ChurnKind, churn_split, dunning_recovery, trial_conversion
+from recura.core.metrics import ChurnKind, dunning_recovery, trial_conversion
 from recura.domains.common.tenant import Tenant
 from recura.domains.funnels import repository
 from recura.domains.metrics.reads import Granularity, check_range, periods_of
 
 T = TypeVar("T")
-UPDATED, PAST_DUE, CANCELED = (
-    "subscription.updated",
-    "subscription.past_due",
-    "subscription.canceled",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,18 +32,33 @@ class Window:
     zone: ZoneInfo
     start: datetime
     end: datetime
+    # Each period's first instant.
+    starts: list[datetime]
 
     def day(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
 
-    def bucket(self, items: Iterable[tuple[datetime, T]]) -> list[list[T]]:
-        """The items of each period, by the account's day of their instant."""
+    @property
+    def first(self) -> date:
+        return self.periods[0][0]
+
+    @property
+    def last(self) -> date:
+        return self.periods[-1][1]
+
+    def index(self, day: date) -> int | None:
+        """The period holding `day` (None: outside the range)."""
+        index = _find([first for first, _ in self.periods], day)
+        if index is None or day > self.periods[index][1]:
+            return None
+        return index
+
+    def bucket_days(self, items: Iterable[tuple[date, T]]) -> list[list[T]]:
+        """The items of each period, by their day."""
         found: list[list[T]] = [[] for _ in self.periods]
-        firsts = [first for first, _ in self.periods]
-        for at, item in items:
-            day = self.day(at)
-            index = _find(firsts, day)
-            if index is not None and day <= self.periods[index][1]:
+        for day, item in items:
+            index = self.index(day)
+            if index is not None:
                 found[index].append(item)
         return found
 
@@ -74,15 +84,12 @@ def window(
         return datetime.combine(day, time(), zone).astimezone(UTC)
 
     periods = periods_of(start, end, granularity)
-    return Window(periods, zone, instant(start), instant(end + timedelta(days=1)))
+    starts = [instant(first) for first, _ in periods]
+    return Window(periods, zone, instant(start), instant(end + timedelta(days=1)), starts)
 
 
 def _points(w: Window, values: list[T]) -> list[tuple[date, date, T]]:
     return [(first, last, v) for (first, last), v in zip(w.periods, values, strict=True)]
-
-
-def _on_plans(plans: set[str] | None) -> Callable[[dict[str, Any]], bool]:
-    return lambda data: plans is None or data.get("plan") in plans
 
 
 def plans_for(
@@ -112,32 +119,11 @@ def trials(
     session: Session, tenant: Tenant, w: Window, plans: set[str] | None
 ) -> list[tuple[date, date, Trials]]:
     """Trials that ended in each period, and those that became paying: the trial ended
-    active and its first charge did not fail then, or a later payment recovered it."""
-    keep = _on_plans(plans)
-    types = (UPDATED, PAST_DUE, CANCELED)
-    rows = repository.subscription_events(session, tenant, w.start, w.end, types)
-    ended: dict[str, tuple[datetime, bool]] = {}
-    for sub, _, at, data, _, _ in rows:
-        if (
-            data.get("previous_status") == "trialing"
-            and data.get("status") != "trialing"
-            and keep(data)
-        ):
-            ended.setdefault(sub, (at, data.get("status") == "active"))
-    failed: set[str] = set()
-    recovered: set[str] = set()
-    if ended:
-        for sub, at, _ in repository.events_of(session, tenant, ended, w.start, PAST_DUE):
-            if at == ended[sub][0]:
-                failed.add(sub)  # the charge at the trial's end failed
-        for sub, at, data in repository.events_of(session, tenant, ended, w.start, UPDATED):
-            if data.get("change") == "payment_recovered" and at >= ended[sub][0]:
-                recovered.add(sub)
-    paid = [
-        (at, active and (sub not in failed or sub in recovered))
-        for sub, (at, active) in ended.items()
-    ]
-    values = [Trials(len(b), sum(b)) for b in w.bucket(paid)]
+    active and its first charge did not fail then, or a later payment recovered it.
+    From the daily rollup (`funnels/rollups.py`)."""
+    rows = repository.trials_per_day(session, tenant, w.first, w.last, plans)
+    buckets = w.bucket_days((day, (ended, converted)) for day, ended, converted in rows)
+    values = [Trials(sum(n for n, _ in b), sum(c for _, c in b)) for b in buckets]
     return _points(w, values)
 
 
@@ -155,21 +141,17 @@ def dunning(
     session: Session, tenant: Tenant, w: Window, plans: set[str] | None
 ) -> list[tuple[date, date, Dunning]]:
     """Subscriptions whose payment failed in each period (entering dunning), and how many
-    of them were recovered afterwards (a later payment made them active again)."""
-    keep = _on_plans(plans)
-    rows = repository.subscription_events(session, tenant, w.start, w.end, (PAST_DUE,))
-    entered: dict[str, datetime] = {}
-    for sub, _, at, data, _, _ in rows:
-        if keep(data):
-            entered.setdefault(sub, at)  # a subscription counts once, when it first failed
-    recovered: set[str] = set()
-    if entered:
-        later = repository.events_of(session, tenant, entered, w.start, UPDATED)
-        for sub, at, data in later:
-            if data.get("change") == "payment_recovered" and at >= entered[sub]:
-                recovered.add(sub)
-    buckets = w.bucket((at, sub in recovered) for sub, at in entered.items())
-    return _points(w, [Dunning(len(b), sum(b)) for b in buckets])
+    of them were recovered afterwards (a later payment made them active again). A
+    subscription counts once a period, by its first entry in it: an entry whose previous
+    one (its `gap` days before) fell before the period's start."""
+    rows = repository.dunning_per_day(session, tenant, w.first, w.last, plans)
+    entered, recovered = [0] * len(w.periods), [0] * len(w.periods)
+    for day, gap, n, r in rows:
+        index = w.index(day)
+        if index is not None and gap > (day - w.periods[index][0]).days:
+            entered[index] += n
+            recovered[index] += r
+    return _points(w, [Dunning(n, r) for n, r in zip(entered, recovered, strict=True)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,43 +165,64 @@ def churn_kinds(
 ) -> list[tuple[date, date, ChurnKinds]]:
     """Paying subscriptions (of `currency`) that stopped paying in each period, voluntary
     or involuntary, and the MRR each kind lost."""
-    keep = _on_plans(plans)
-    rows = repository.subscription_events(session, tenant, w.start, w.end, (UPDATED, CANCELED))
-    lost = [
-        (at, (funnels.churn_kind(str(data.get("status")), data.get("reason")), -delta))
-        for _, _, at, data, delta, code in rows
-        if delta < 0 and data.get("mrr") == 0 and code == currency and keep(data)
-    ]
+    rows = repository.churn_kinds_per_day(session, tenant, w.first, w.last, currency, plans)
     values = []
-    for bucket in w.bucket(lost):
+    for bucket in w.bucket_days((day, (kind, n, mrr)) for day, kind, n, mrr in rows):
+        counts: Counter[ChurnKind] = Counter()
         amounts: Counter[ChurnKind] = Counter()
-        for kind, amount in bucket:
-            amounts[kind] += amount
-        counts = churn_split(kind for kind, _ in bucket)
-        values.append(ChurnKinds(counts, {k: amounts[k] for k in ChurnKind}))
+        for kind, n, mrr in bucket:
+            counts[ChurnKind(kind)] += n
+            amounts[ChurnKind(kind)] += mrr
+        values.append(
+            ChurnKinds({k: counts[k] for k in ChurnKind}, {k: amounts[k] for k in ChurnKind})
+        )
     return _points(w, values)
 
 
 def checkout(
     session: Session, tenant: Tenant, w: Window, plans: set[str] | None
 ) -> list[tuple[date, date, CheckoutFunnel]]:
-    """Checkout sessions made in each period, by the stage they reached."""
-    rows = repository.checkouts(session, tenant, w.start, w.end, plans)
-    buckets = w.bucket((at, (stage, status == "complete")) for at, stage, status in rows)
-    return _points(w, [funnels.checkout_funnel(b) for b in buckets])
+    """Checkout sessions made in each period, by the stage they reached: counted per
+    period, stage and status by the database."""
+    buckets: list[list[tuple[tuple[str | None, bool], int]]] = [[] for _ in w.periods]
+    for period, stage, status, count in repository.checkouts(
+        session, tenant, w.starts, w.end, plans
+    ):
+        buckets[period].append(((stage, status == "complete"), count))
+    return _points(w, [funnels.checkout_funnel_counted(b) for b in buckets])
 
 
 def cancellations(
     session: Session, tenant: Tenant, w: Window
 ) -> list[tuple[date, date, OfferAcceptance]]:
-    """Cancellation flows begun in each period: reasons given and offers' outcomes."""
-    rows = repository.cancellation_flows(session, tenant, w.start, w.end)
-    buckets = w.bucket((at, (reason, outcome, left)) for at, reason, outcome, left in rows)
-    return _points(w, [funnels.offer_acceptance(b) for b in buckets])
+    """Cancellation flows begun in each period: reasons given and offers' outcomes,
+    counted per period, reason and outcome by the database."""
+    buckets: list[list[tuple[tuple[str | None, str, bool], int]]] = [[] for _ in w.periods]
+    for period, reason, outcome, left, count in repository.cancellation_flows(
+        session, tenant, w.starts, w.end
+    ):
+        buckets[period].append(((reason, outcome, left), count))
+    return _points(w, [funnels.offer_acceptance_counted(b) for b in buckets])
 
 
 def support(session: Session, tenant: Tenant, w: Window) -> list[tuple[date, date, ResponseTimes]]:
-    """Support requests opened in each period and how long their first answer took."""
-    rows = repository.support_requests(session, tenant, w.start, w.end)
-    waits = [(at, None if first is None else first - at) for at, first in rows]
-    return _points(w, [funnels.response_times(b) for b in w.bucket(waits)])
+    """Support requests opened in each period and how long their first answer took:
+    counted, summed and ranked by the database, which returns a few rows per period."""
+    counts = {
+        p: (n, answered, total)
+        for p, n, answered, total in repository.support_counts(session, tenant, w.starts, w.end)
+    }
+    shares = (funnels.MEDIAN, funnels.P90)
+    wanted = {
+        (p, funnels.nearest_rank(answered, share))
+        for p, (_, answered, _) in counts.items()
+        if answered
+        for share in shares
+    }
+    ranked = repository.support_ranked(session, tenant, w.starts, w.end, wanted)
+    values = []
+    for index in range(len(w.periods)):
+        n, answered, total = counts.get(index, (0, 0, 0))
+        at = {s: ranked[(index, funnels.nearest_rank(answered, s))] for s in shares if answered}
+        values.append(funnels.response_times_of(n, answered, total, at))
+    return _points(w, values)

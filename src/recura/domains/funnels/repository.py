@@ -1,12 +1,28 @@
-"""Every query of the funnel metrics: what happened in a time range, as plain rows."""
+"""Every query of the funnel metrics: the fold's events and subscription states, the
+daily funnel rollups, and the checkout sessions, cancellation flows and support requests
+of a time range, as plain rows."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from recura.db.models import (
@@ -14,46 +30,25 @@ from recura.db.models import (
     CancellationFeedback,
     CheckoutSession,
     Event,
+    MetricChurnKindDaily,
+    MetricDunningDaily,
+    MetricSubscriptionState,
+    MetricTrialDaily,
     Plan,
     SupportRequest,
 )
 from recura.domains.common.tenant import Tenant
 
-_CHUNK = 5000
+ROLLUPS = (MetricTrialDaily, MetricDunningDaily, MetricChurnKindDaily)
+# ix_events_funnel_changes's condition (db/models/event.py), word for word: PostgreSQL
+# uses a partial index only for a condition it can prove implies the index's.
+_FUNNELS = (
+    "events.type IN ('subscription.updated', 'subscription.past_due', 'subscription.canceled')"
+)
 
 
 def timezone_of(session: Session, account_id: str) -> str:
     return str(session.scalar(select(Account.timezone).where(Account.id == account_id)))
-
-
-def subscription_events(
-    session: Session, tenant: Tenant, start: datetime, end: datetime, types: Collection[str]
-) -> list[tuple[str, str, datetime, dict[str, Any], int, str | None]]:
-    """(object id, type, occurred_at, data, mrr_delta, currency) of the tenant's events of
-    `types` that happened in [start, end), in the order they happened."""
-    e = Event
-    stmt = tenant.scope(
-        select(e.object_id, e.type, e.occurred_at, e.data, e.mrr_delta, e.mrr_currency), e
-    ).where(e.type.in_(list(types)), e.occurred_at >= start, e.occurred_at < end)
-    return [tuple(r) for r in session.execute(stmt.order_by(e.occurred_at, e.id))]
-
-
-def events_of(
-    session: Session, tenant: Tenant, subscriptions: Collection[str], after: datetime, type_: str
-) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """(object id, occurred_at, data) of the events of `type_` of these subscriptions that
-    happened at or after `after`."""
-    found: list[tuple[str, datetime, dict[str, Any]]] = []
-    listed = sorted(subscriptions)
-    for index in range(0, len(listed), _CHUNK):
-        e = Event
-        stmt = tenant.scope(select(e.object_id, e.occurred_at, e.data), e).where(
-            e.object_id.in_(listed[index : index + _CHUNK]),
-            e.type == type_,
-            e.occurred_at >= after,
-        )
-        found.extend(tuple(r) for r in session.execute(stmt))
-    return found
 
 
 def plans_of_product(session: Session, tenant: Tenant, product: str) -> set[str]:
@@ -62,36 +57,271 @@ def plans_of_product(session: Session, tenant: Tenant, product: str) -> set[str]
     )
 
 
+def period_of(session: Session, column: Any, starts: Sequence[datetime]) -> Any:
+    """The index of the period holding `column`'s instant, for an instant at or after the
+    first of `starts` (each period's first instant, in order): counted in the database,
+    so a range's rows are grouped there and only their counts come back."""
+    if session.get_bind().dialect.name == "postgresql":
+        bounds = bindparam("starts", list(starts), type_=ARRAY(DateTime(timezone=True)))
+        return func.width_bucket(column, bounds) - 1  # a binary search over `starts`
+    if len(starts) == 1:
+        return literal(0)
+    return case(
+        *((column < start, index) for index, start in enumerate(starts[1:])),
+        else_=len(starts) - 1,
+    )
+
+
 def checkouts(
-    session: Session, tenant: Tenant, start: datetime, end: datetime, plans: Collection[str] | None
-) -> list[tuple[datetime, str | None, str]]:
-    """(created_at, furthest stage, status) of the checkout sessions made in [start, end)."""
+    session: Session,
+    tenant: Tenant,
+    starts: Sequence[datetime],
+    end: datetime,
+    plans: Collection[str] | None,
+) -> list[tuple[int, str | None, str, int]]:
+    """(period, furthest stage, status, sessions) of the checkout sessions made from the
+    first of `starts` to `end`, per period (`period_of`)."""
     c = CheckoutSession
-    stmt = tenant.scope(select(c.created_at, c.stage, c.status), c).where(
-        c.created_at >= start, c.created_at < end
+    period = period_of(session, c.created_at, starts).label("period")
+    stmt = tenant.scope(select(period, c.stage, c.status, func.count()), c).where(
+        c.created_at >= starts[0], c.created_at < end
     )
     if plans is not None:
-        stmt = stmt.where(c.plan_id.in_(list(plans)))
-    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+        stmt = stmt.where(c.plan_id.in_(sorted(plans)))
+    stmt = stmt.group_by(period, c.stage, c.status)
+    return [(int(p), stage, status, int(n)) for p, stage, status, n in session.execute(stmt)]
 
 
 def cancellation_flows(
-    session: Session, tenant: Tenant, start: datetime, end: datetime
-) -> list[tuple[datetime, str | None, str, bool]]:
-    """(created_at, reason, outcome, canceled) of the cancellation flows begun in range."""
+    session: Session, tenant: Tenant, starts: Sequence[datetime], end: datetime
+) -> list[tuple[int, str | None, str, bool, int]]:
+    """(period, reason, outcome, canceled, flows) of the cancellation flows begun from the
+    first of `starts` to `end`, per period (`period_of`)."""
     f = CancellationFeedback
-    stmt = tenant.scope(select(f.created_at, f.reason, f.outcome, f.canceled), f).where(
-        f.created_at >= start, f.created_at < end
+    period = period_of(session, f.created_at, starts).label("period")
+    stmt = tenant.scope(select(period, f.reason, f.outcome, f.canceled, func.count()), f).where(
+        f.created_at >= starts[0], f.created_at < end
     )
-    return [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
+    stmt = stmt.group_by(period, f.reason, f.outcome, f.canceled)
+    return [
+        (int(p), reason, outcome, bool(left), int(n))
+        for p, reason, outcome, left, n in session.execute(stmt)
+    ]
 
 
-def support_requests(
-    session: Session, tenant: Tenant, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime | None]]:
-    """(created_at, first_response_at) of the support requests opened in range."""
+def support_counts(
+    session: Session, tenant: Tenant, starts: Sequence[datetime], end: datetime
+) -> list[tuple[int, int, int, int]]:
+    """(period, requests, answered, seconds waited by the answered) of the support
+    requests opened from the first of `starts` to `end`, per period (`period_of`)."""
     r = SupportRequest
-    stmt = tenant.scope(select(r.created_at, r.first_response_at), r).where(
-        r.created_at >= start, r.created_at < end
+    period = period_of(session, r.created_at, starts).label("period")
+    counted = (
+        func.count(),
+        func.count(r.first_response_seconds),
+        func.coalesce(func.sum(r.first_response_seconds), 0),
     )
-    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+    stmt = tenant.scope(select(period, *counted), r).where(
+        r.created_at >= starts[0], r.created_at < end
+    )
+    return [
+        (int(p), int(n), int(answered), int(total))
+        for p, n, answered, total in session.execute(stmt.group_by(period))
+    ]
+
+
+def support_ranked(
+    session: Session,
+    tenant: Tenant,
+    starts: Sequence[datetime],
+    end: datetime,
+    ranks: Collection[tuple[int, int]],
+) -> dict[tuple[int, int], int]:
+    """The answered requests' waits (seconds) at the wanted (period, rank) places, each
+    period's waits ordered from the shortest (rank 1); ranked by the database."""
+    if not ranks:
+        return {}
+    r = SupportRequest
+    period = period_of(session, r.created_at, starts)
+    ordered = (
+        tenant.scope(
+            select(
+                period.label("period"),
+                r.first_response_seconds.label("seconds"),
+                func.row_number()
+                .over(partition_by=period, order_by=r.first_response_seconds)
+                .label("rank"),
+            ),
+            r,
+        )
+        .where(r.created_at >= starts[0], r.created_at < end, r.first_response_seconds.is_not(None))
+        .subquery()
+    )
+    stmt = select(ordered.c.period, ordered.c.rank, ordered.c.seconds).where(
+        or_(*(and_(ordered.c.period == p, ordered.c.rank == k) for p, k in sorted(ranks)))
+    )
+    return {(int(p), int(k)): int(s) for p, k, s in session.execute(stmt)}
+
+
+def funnel_events(
+    session: Session,
+    after: str | None,
+    before: str | None,
+    limit: int,
+    tenant: Tenant | None = None,
+) -> Sequence[Row[Any]]:
+    """The subscription events the funnel rollups fold (updates, past due, cancellations)
+    with ids in (after, before), in id order, each with its account's time zone."""
+    e = Event
+    stmt = (
+        select(
+            e.id,
+            e.account_id,
+            e.livemode,
+            e.type,
+            e.object_id,
+            e.occurred_at,
+            e.data,
+            e.mrr_delta,
+            e.mrr_currency,
+            Account.timezone,
+        )
+        .join(Account, Account.id == e.account_id)
+        .where(text(_FUNNELS))
+        .order_by(e.id)
+        .limit(limit)
+    )
+    if after is not None:
+        stmt = stmt.where(e.id > after)
+    if before is not None:
+        stmt = stmt.where(e.id < before)
+    if tenant is not None:
+        stmt = stmt.where(e.account_id == tenant.account_id, e.livemode == tenant.livemode)
+    return session.execute(stmt).all()
+
+
+SubscriptionKey = tuple[str, bool, str]  # account, livemode, subscription
+
+
+def subscription_states(
+    session: Session, keys: Collection[SubscriptionKey]
+) -> list[MetricSubscriptionState]:
+    if not keys:
+        return []
+    groups: dict[tuple[str, bool], set[str]] = {}
+    for account, live, sub in keys:
+        groups.setdefault((account, live), set()).add(sub)
+    s = MetricSubscriptionState
+    stmt = select(s).where(
+        or_(
+            *(
+                and_(s.account_id == a, s.livemode == lm, s.subscription_id.in_(sorted(subs)))
+                for (a, lm), subs in groups.items()
+            )
+        )
+    )
+    # The fold writes with Core upserts: read the rows as stored, not the session's copies.
+    return list(session.scalars(stmt.execution_options(populate_existing=True)))
+
+
+def _dialect(session: Session) -> Any:
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def save_subscription_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    # The table, not the class: a Core statement sends the rows in a few multi-row
+    # statements, where the ORM's bulk path sent one statement per row.
+    insert = _dialect(session).insert(MetricSubscriptionState.__table__)
+    keys = ("account_id", "livemode", "subscription_id")
+    stmt = insert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: insert.excluded[name] for name in rows[0] if name not in keys},
+    )
+    session.execute(stmt, list(rows))
+
+
+def add_to_rollup(
+    session: Session, model: Any, keys: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Add each row's counts to its rollup row (made if missing)."""
+    if not rows:
+        return
+    table = model.__table__
+    insert = _dialect(session).insert(table)
+    stmt = insert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + insert.excluded[name] for name in rows[0] if name not in keys},
+    )
+    session.execute(stmt, list(rows))
+
+
+def clear(session: Session, tenant: Tenant | None) -> None:
+    """Forget the funnel rollups and states (of one tenant, or all) before a rebuild."""
+    for model in (*ROLLUPS, MetricSubscriptionState):
+        stmt = delete(model)
+        if tenant is not None:
+            stmt = stmt.where(
+                model.account_id == tenant.account_id, model.livemode == tenant.livemode
+            )
+        session.execute(stmt.execution_options(synchronize_session=False))
+
+
+def _rollup(
+    model: Any, tenant: Tenant, start: date, end: date, plans: Collection[str] | None
+) -> Any:
+    """The tenant's rows of `model` in [start, end], of `plans` (None: every plan)."""
+    where = [
+        model.account_id == tenant.account_id,
+        model.livemode == tenant.livemode,
+        model.day >= start,
+        model.day <= end,
+    ]
+    if plans is not None:
+        where.append(model.plan_id.in_(sorted(plans)))
+    return and_(*where)
+
+
+def trials_per_day(
+    session: Session, tenant: Tenant, start: date, end: date, plans: Collection[str] | None
+) -> list[tuple[date, int, int]]:
+    """(day, trials ended, converted) of the days in [start, end]."""
+    t = MetricTrialDaily
+    stmt = (
+        select(t.day, func.sum(t.ended), func.sum(t.converted))
+        .where(_rollup(t, tenant, start, end, plans))
+        .group_by(t.day)
+    )
+    return [(day, int(ended), int(converted)) for day, ended, converted in session.execute(stmt)]
+
+
+def dunning_per_day(
+    session: Session, tenant: Tenant, start: date, end: date, plans: Collection[str] | None
+) -> list[tuple[date, int, int, int]]:
+    """(day, gap, entered, recovered) of the days in [start, end]."""
+    d = MetricDunningDaily
+    stmt = (
+        select(d.day, d.gap, func.sum(d.entered), func.sum(d.recovered))
+        .where(_rollup(d, tenant, start, end, plans))
+        .group_by(d.day, d.gap)
+    )
+    return [(day, gap, int(n), int(r)) for day, gap, n, r in session.execute(stmt)]
+
+
+def churn_kinds_per_day(
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    currency: str,
+    plans: Collection[str] | None,
+) -> list[tuple[date, str, int, int]]:
+    """(day, kind, subscriptions, MRR lost) of the days in [start, end], in `currency`."""
+    c = MetricChurnKindDaily
+    stmt = (
+        select(c.day, c.kind, func.sum(c.subscriptions), func.sum(c.mrr))
+        .where(_rollup(c, tenant, start, end, plans), c.currency == currency)
+        .group_by(c.day, c.kind)
+    )
+    return [(day, kind, int(n), int(mrr)) for day, kind, n, mrr in session.execute(stmt)]

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from recura.core import funnels
 from recura.db.models import Customer, SupportMessage, SupportRequest
 from recura.domains.common.errors import (
     ConflictError,
@@ -106,6 +107,7 @@ def open_request(
         invoice_id=invoice_id,
         subscription_id=subscription_id,
         first_response_at=None,
+        first_response_seconds=None,
         closed_at=None,
         closed_by=None,
         created_at=now,
@@ -281,6 +283,7 @@ def _reply(
         request.status = "answered"
         if request.first_response_at is None:
             request.first_response_at = now
+            request.first_response_seconds = funnels.wait_seconds(now - request.created_at)
     else:
         request.status = "open"
         request.closed_at = None
