@@ -233,6 +233,42 @@ def test_a_plan_at_the_reduced_vat_rate(owner: tuple[TestClient, Operator], api:
     assert list(errors(page)) == ["tax_rate_kind"]
 
 
+def test_a_plan_and_an_add_on_say_what_they_sell(
+    owner: tuple[TestClient, Operator], api: Api
+) -> None:
+    client, _ = owner
+    product = api.ok("POST", "/v1/products", 201, json={"name": "Cutia lunară"})["id"]
+    new = "/console/catalog/plans/new?mode=test"
+    # Electronic services unless chosen otherwise: the first choice, none other selected.
+    choices = shown(client, new).tree.xpath('//select[@name="supply_nature"]/option')
+    assert [(c.get("value"), c.text) for c in choices] == [
+        ("electronic", "Electronic services"),
+        ("services", "Other services"),
+        ("goods", "Goods"),
+    ]
+    assert not [c for c in choices if c.get("selected") is not None]
+    hint = shown(client, new).tree.xpath('//p[@id="f-supply_nature-hint"]')[0].text_content()
+    assert "intra-community supply" in hint
+    fields = {"product": product, "name": "Cutia lunară", "interval_unit": "month"}
+    fields |= {"pricing_model": "flat", "currency": "RON", "amount": "120"}
+    status, where, _ = submit(client, new, code="box", supply_nature="goods", **fields)
+    assert status == 303
+    plan_id = where.split("/")[-1].split("?")[0]
+    made = api.ok("GET", f"/v1/plans/{plan_id}")
+    assert (made["supply_nature"], made["tax_rate_kind"]) == ("goods", "standard")
+    assert "Goods" in shown(client, where).text
+    status, _, page = submit(client, new, code="box-2", supply_nature="food", **fields)
+    assert status == 422
+    assert page is not None
+    assert list(errors(page)) == ["supply_nature"]
+    add_on = {"code": "visit", "name": "Setup visit", "pricing_model": "flat"}
+    add_on |= {"currency": "RON", "amount": "300", "supply_nature": "services"}
+    status, where, _ = submit(client, "/console/catalog/add-ons/new?mode=test", **add_on)
+    assert status == 303, where
+    add_on_id = where.split("/")[-1].split("?")[0]
+    assert api.ok("GET", f"/v1/add_ons/{add_on_id}")["supply_nature"] == "services"
+
+
 def test_a_feature_a_coupon_and_a_promotion_code(
     owner: tuple[TestClient, Operator],
     session_factory: sessionmaker[Session],

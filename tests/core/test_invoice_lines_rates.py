@@ -10,14 +10,14 @@ from decimal import Decimal
 from recura.core.invoice_lines import Item, Metered, change_lines, fee_lines, usage_lines
 from recura.core.periods import Period
 from recura.core.pricing import PriceSpec
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 
 APRIL = Period(datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 5, 1, tzinfo=UTC))
 MID = datetime(2026, 4, 16, tzinfo=UTC)
 RATES = {
-    RateKind.STANDARD: Decimal(21),
-    RateKind.REDUCED: Decimal(11),
-    RateKind.REDUCED_LOWER: Decimal(11),
+    (RateKind.STANDARD, Nature.ELECTRONIC): Decimal(21),
+    (RateKind.REDUCED, Nature.ELECTRONIC): Decimal(11),
+    (RateKind.REDUCED_LOWER, Nature.ELECTRONIC): Decimal(11),
 }
 GAZETA = Item(
     "plan",

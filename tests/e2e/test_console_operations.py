@@ -3,7 +3,8 @@ of them: filters the payments, opens one and its dispute, uploads a bank stateme
 an unmatched transfer to an invoice by hand (after the confirmation), answers and closes a
 support request, creates a product (after a refused empty form) and adds a plan version;
 in English and Romanian, makes a billable metric (after refused forms, the service's
-refusal said in the operator's language) and renames it, and makes an add-on.
+refusal said in the operator's language) and renames it, and makes an add-on selling other
+services.
 Each page has no serious or critical accessibility violation (axe-core) at a desktop and a
 phone width; screenshots are left in the test's temporary folder for a person to look at."""
 
@@ -159,6 +160,7 @@ CATALOG_SAID = {
         "currency": "Currency",
         "amount": "Amount",
         "create_add_on": "Create the add-on",
+        "sold_as": "Sold as",
         "field_needed": "Name the event property this aggregation reads"
         " (Largest value of a field).",
     },
@@ -179,6 +181,7 @@ CATALOG_SAID = {
         "currency": "Monedă",
         "amount": "Sumă",
         "create_add_on": "Creați suplimentul",
+        "sold_as": "Ce se vinde",
         "field_needed": "Scrieți proprietatea evenimentului pe care o citește această agregare"
         " (Cea mai mare valoare a unui câmp).",
     },
@@ -235,12 +238,15 @@ def test_an_owner_makes_a_billable_metric_and_an_add_on(
     page.get_by_label(said["pricing"]).select_option("per_unit")
     page.locator("#f-currency").fill("RON")
     page.locator("#f-amount").fill("15.50")
+    expect(page.get_by_label(said["sold_as"])).to_have_value("electronic")
+    page.get_by_label(said["sold_as"]).select_option("services")
     check(page, tmp_path, f"catalog-add-on-new-{language}")
     page.get_by_role("button", name=said["create_add_on"]).click()
     expect(page.get_by_role("status")).to_have_text(said["created"])
     check(page, tmp_path, f"catalog-add-on-{language}")
     add_on_id = page.url.split("/")[-1].split("?")[0]
-    assert api.ok("GET", f"/v1/add_ons/{add_on_id}")["prices"][0]["unit_amount"] == "1550"
+    made = api.ok("GET", f"/v1/add_ons/{add_on_id}")
+    assert (made["prices"][0]["unit_amount"], made["supply_nature"]) == ("1550", "services")
 
     audited = {
         action: [(e.actor_id, e.target_id) for e in entries(session_factory, merchant, action)]

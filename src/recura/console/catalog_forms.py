@@ -69,6 +69,7 @@ DURATIONS = ("once", "repeating", "forever")
 FEATURE_KINDS = ("boolean", "limit", "metered")
 AGGREGATIONS = ("count", "sum", "max", "unique_count", "latest")
 RATE_KINDS = ("standard", "reduced", "reduced_lower")
+NATURES = ("electronic", "services", "goods")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +171,7 @@ def _plan(fields: dict[str, str], _: str) -> BaseModel:
             "interval_count": fields.get("interval_count", "").strip() or "1",
             "trial_days": fields.get("trial_days", "").strip() or "0",
             "tax_rate_kind": fields.get("tax_rate_kind", "").strip() or "standard",
+            "supply_nature": fields.get("supply_nature", "").strip() or "electronic",
             "pricing_model": fields.get("pricing_model", ""),
             "prices": [_price(fields)],
         }
@@ -229,6 +231,7 @@ def _add_on(fields: dict[str, str], _: str) -> BaseModel:
             "description": _text(fields, "description"),
             "pricing_model": fields.get("pricing_model", ""),
             "tax_rate_kind": fields.get("tax_rate_kind", "").strip() or "standard",
+            "supply_nature": fields.get("supply_nature", "").strip() or "electronic",
             "prices": [_price(fields)],
         }
     )
@@ -341,6 +344,7 @@ FORMS = (
             Input("interval_count", "number"),
             Input("trial_days", "number"),
             Input("tax_rate_kind", "select", required=True, options=RATE_KINDS),
+            Input("supply_nature", "select", required=True, options=NATURES),
             Input("pricing_model", "select", required=True, options=PLAN_PRICING_MODELS),
             Input("currency", required=True, max_length=3),
             Input("amount", "amount"),
@@ -429,6 +433,7 @@ FORMS = (
             Input("name", required=True),
             Input("description", "textarea", max_length=1000),
             Input("tax_rate_kind", "select", required=True, options=RATE_KINDS),
+            Input("supply_nature", "select", required=True, options=NATURES),
             Input("pricing_model", "select", required=True, options=PRICING_MODELS),
             Input("currency", required=True, max_length=3),
             Input("amount", "amount"),

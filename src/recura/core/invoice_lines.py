@@ -6,10 +6,13 @@ starts inside a period (a calendar-aligned first period, a change, a cancellatio
 prorated by the second (`proration`), rounded once per line. Usage is priced per charge, one
 line per tier the quantity reaches, and always billed in arrears.
 
-Each item and charge has a VAT rate kind (its plan's or add-on's: a subscription to an
-e-newspaper is taxed at the reduced rate, a support pack added to it at the standard one).
-The functions take either one rate for every line or the rate of each kind (`Rates`), and
-every line says which kind its rate is of, so the caller can attach that kind's decision.
+Each item and charge has a VAT rate kind and a supply nature, its plan's or add-on's: a
+subscription to an e-newspaper is taxed at the reduced rate, a support pack added to it at
+the standard one; a box of goods shipped each month to a company in another member state is
+an intra-community supply where the software sold with it is reverse charged. The functions
+take either one rate for every line or the rate of each class (`Rates`, by `TaxClass`: kind
+and nature), and every line says which class its rate is of, so the caller can attach that
+class's decision.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
-from recura.core.invoicing import LineInput
+from recura.core.invoicing import LineInput, TaxClass
 from recura.core.money import round_fraction
 from recura.core.periods import Interval, IntervalUnit, Period
 from recura.core.pricing import PriceSpec, price
 from recura.core.proration import charge_remaining, credit_unused, remaining_fraction
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 
 __all__ = [
     "ENGLISH",
@@ -68,25 +71,35 @@ class Item:
     quantity: Decimal
     kind: str = "subscription"
     rate_kind: RateKind = RateKind.STANDARD
+    nature: Nature = Nature.ELECTRONIC
+
+    @property
+    def tax_class(self) -> TaxClass:
+        return (self.rate_kind, self.nature)
 
 
 @dataclass(frozen=True, slots=True)
 class Metered:
     """One metered charge's usage for a period: its description, price and quantity, and
-    the rate kind of the plan it is charged by."""
+    the rate kind and supply nature of the plan it is charged by."""
 
     description: str
     spec: PriceSpec
     quantity: Decimal
     rate_kind: RateKind = RateKind.STANDARD
+    nature: Nature = Nature.ELECTRONIC
+
+    @property
+    def tax_class(self) -> TaxClass:
+        return (self.rate_kind, self.nature)
 
 
-# The VAT rate (percent) of each rate kind, or one rate for every kind.
-Rates = Decimal | Mapping[RateKind, Decimal]
+# The VAT rate (percent) of each tax class, or one rate for every class.
+Rates = Decimal | Mapping[TaxClass, Decimal]
 
 
-def _rate(rates: Rates, kind: RateKind) -> Decimal:
-    return rates[kind] if isinstance(rates, Mapping) else rates
+def _rate(rates: Rates, of: Item | Metered) -> Decimal:
+    return rates[of.tax_class] if isinstance(rates, Mapping) else rates
 
 
 @lru_cache(maxsize=4096)
@@ -120,8 +133,9 @@ def fee_lines(
             period_start=span.start,
             period_end=span.end,
             proration=prorated,
-            tax_rate=_rate(tax_rate, item.rate_kind),
+            tax_rate=_rate(tax_rate, item),
             rate_kind=item.rate_kind,
+            nature=item.nature,
         )
         for item in items
     ]
@@ -197,11 +211,11 @@ def change_lines(
 
 
 def _same(a: Item, b: Item) -> bool:
-    return (a.spec, a.quantity, a.description, a.rate_kind) == (
+    return (a.spec, a.quantity, a.description, a.tax_class) == (
         b.spec,
         b.quantity,
         b.description,
-        b.rate_kind,
+        b.tax_class,
     )
 
 
@@ -217,8 +231,9 @@ def _proration_line(
         period_start=at,
         period_end=period.end,
         proration=True,
-        tax_rate=_rate(tax_rate, item.rate_kind),
+        tax_rate=_rate(tax_rate, item),
         rate_kind=item.rate_kind,
+        nature=item.nature,
     )
 
 
@@ -245,8 +260,9 @@ def usage_lines(
                     kind="usage",
                     period_start=span.start,
                     period_end=span.end,
-                    tax_rate=_rate(tax_rate, charge.rate_kind),
+                    tax_rate=_rate(tax_rate, charge),
                     rate_kind=charge.rate_kind,
+                    nature=charge.nature,
                 )
             )
     return lines

@@ -24,7 +24,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from recura.core.money import allocate, exponent, round_fraction
-from recura.core.tax import Decision, RateKind
+from recura.core.tax import Decision, Nature, RateKind
 
 __all__ = [
     "AppliedDiscount",
@@ -34,6 +34,7 @@ __all__ = [
     "InvoiceError",
     "InvoiceInput",
     "LineInput",
+    "TaxClass",
     "TaxLine",
     "build_invoice",
 ]
@@ -52,6 +53,11 @@ class InvoiceError(ValueError):
         return self.message
 
 
+# What a line sells in the VAT decision's terms: its rate kind and its nature (core/tax.py),
+# both its plan's or add-on's. Lines of one class on one date share one decision.
+TaxClass = tuple[RateKind, Nature]
+
+
 @dataclass(frozen=True, slots=True)
 class LineInput:
     """One invoice line; `amount` is signed minor units, credits negative.
@@ -60,8 +66,9 @@ class LineInput:
     by the caller for the supply date, never constants here. `plan_id` names the
     plan a setup fee line charges for (a customer pays it once per plan). `tax` is
     the VAT decision the rate came from (core/tax.py), kept for the invoice's
-    category and mentions; its rate must be `tax_rate`. `rate_kind` is the rate category
-    of what the line sells (its plan's or add-on's), which chose that decision.
+    category and mentions; its rate must be `tax_rate`. `rate_kind` and `nature` are the
+    rate category and the nature of what the line sells (its plan's or add-on's), which
+    chose that decision.
     """
 
     description: str
@@ -77,6 +84,11 @@ class LineInput:
     plan_id: str | None = None
     tax: Decision | None = None
     rate_kind: RateKind = RateKind.STANDARD
+    nature: Nature = Nature.ELECTRONIC
+
+    @property
+    def tax_class(self) -> TaxClass:
+        return (self.rate_kind, self.nature)
 
 
 @dataclass(frozen=True, slots=True)

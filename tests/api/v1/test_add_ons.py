@@ -368,3 +368,22 @@ def test_an_add_on_has_its_own_vat_rate_kind(api: Api) -> None:
     assert api.ok("GET", path)["tax_rate_kind"] == "standard"
     response = api.request("PATCH", path, json={"tax_rate_kind": "zero"})
     assert response.status_code == 422, response.text
+
+
+def test_an_add_on_says_what_it_sells(api: Api) -> None:
+    storage = api.ok("POST", "/v1/add_ons", 201, json=STORAGE)
+    assert storage["supply_nature"] == "electronic"
+    body = {**STORAGE, "code": "setup-visit", "name": "Setup visit", "supply_nature": "services"}
+    visit = api.ok("POST", "/v1/add_ons", 201, json=body)
+    assert visit["supply_nature"] == "services"
+    path = f"/v1/add_ons/{visit['id']}"
+    assert api.ok("GET", path)["supply_nature"] == "services"
+    assert api.ok("PATCH", path, json={"supply_nature": "goods"})["supply_nature"] == "goods"
+    assert api.ok("GET", path)["supply_nature"] == "goods"
+    for wrong in ("digital", None):
+        problem = assert_problem(api.request("PATCH", path, json={"supply_nature": wrong}), 422)
+        assert "#/supply_nature" in [e["pointer"] for e in problem["errors"]]
+    body = {**STORAGE, "code": "other", "supply_nature": "food"}
+    problem = assert_problem(api.request("POST", "/v1/add_ons", json=body), 422)
+    assert "#/supply_nature" in [e["pointer"] for e in problem["errors"]]
+    assert api.ok("GET", path)["supply_nature"] == "goods"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.api.v1.test_products import assert_problem
 from tests.conftest import T0, Api, Merchant
 
 from recura.db.models import BillableMetric
@@ -182,6 +183,43 @@ def test_the_openapi_document_offers_the_rate_kinds(api: Api) -> None:
         field = schemas[name]["properties"]["tax_rate_kind"]
         assert "reduced" in field["description"], name
     assert schemas["RateKind"]["enum"] == ["standard", "reduced", "reduced_lower"]
+
+
+def test_the_supply_nature_is_set_read_and_changed_in_place(api: Api, product: str) -> None:
+    software = api.ok("POST", "/v1/plans", 201, json=plan_body(product))
+    assert software["supply_nature"] == "electronic"
+    body = plan_body(product, code="box", supply_nature="goods")
+    plan = api.ok("POST", "/v1/plans", 201, json=body)
+    assert plan["supply_nature"] == "goods"
+    path = f"/v1/plans/{plan['id']}"
+    assert api.ok("GET", path)["supply_nature"] == "goods"
+    listed = api.ok("GET", "/v1/plans")["data"]
+    assert {p["code"]: p["supply_nature"] for p in listed} == {
+        "starter": "electronic",
+        "box": "goods",
+    }
+    # What is sold is the law's view, not a price: no new version; the rate kind stays.
+    changed = api.ok("PATCH", path, json={"supply_nature": "services"})
+    assert (changed["supply_nature"], changed["tax_rate_kind"]) == ("services", "standard")
+    assert changed["current_version"]["id"] == plan["current_version"]["id"]
+    assert api.ok("PATCH", path, json={"name": "Box"})["supply_nature"] == "services"
+    for wrong in ("digital", None):
+        problem = assert_problem(api.request("PATCH", path, json={"supply_nature": wrong}), 422)
+        assert "#/supply_nature" in [e["pointer"] for e in problem["errors"]]
+    refused = api.request("POST", "/v1/plans", json=plan_body(product, supply_nature="food"))
+    problem = assert_problem(refused, 422)
+    assert "#/supply_nature" in [e["pointer"] for e in problem["errors"]]
+    assert api.ok("GET", path)["supply_nature"] == "services"
+
+
+def test_the_openapi_document_offers_the_supply_natures(api: Api) -> None:
+    schemas = api.ok("GET", "/openapi.json")["components"]["schemas"]
+    for name in ("PlanCreate", "PlanUpdate", "PlanOut", "AddOnCreate", "AddOnUpdate", "AddOnOut"):
+        field = schemas[name]["properties"]["supply_nature"]
+        assert "intra-community" in field["description"], name
+    assert schemas["Nature"]["enum"] == ["electronic", "services", "goods"]
+    (example,) = schemas["PlanOut"]["examples"]
+    assert example["supply_nature"] == "electronic"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ made by the real domain (API calls, the issuing service), not written by hand.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recura.clock import FixedClock
 from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
-from recura.core.tax import Category, Nature, RateKind, Supply, decide
+from recura.core.tax import Category, RateKind
 from recura.db.models import Customer, EInvoice
-from recura.db.unit_of_work import unit_of_work
+from recura.db.unit_of_work import unit_of_work, units_of
 from recura.domains.accounts import repository as accounts
 from recura.domains.common.tenant import Tenant
 from recura.domains.einvoices import service, validation
@@ -55,6 +55,14 @@ SELLER = {
     "iban": "RO49AAAA1B31007593840000",
     "timezone": "Europe/Bucharest",
 }
+# CIUS-RO wants a delivery address's subdivision (BR-RO-211).
+BERLIN = {
+    "line1": "Hauptstr. 1",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "region": "DE-BE",
+    "country": "DE",
+}
 COMPANY = {
     "kind": "company",
     "legal_name": "Norditech Software SRL",
@@ -81,12 +89,12 @@ class Shop:
     def tenant(self) -> Tenant:
         return Tenant(self.merchant.account_id, False)
 
-    def plan(self, amount: int = 10000, currency: str = "RON") -> str:
+    def plan(self, amount: int = 10000, currency: str = "RON", **extra: Any) -> str:
         product = self.api.ok("POST", "/v1/products", 201, json={"name": "CRM"})["id"]
         body: dict[str, Any] = {"product": product, "code": f"p{amount}{currency.lower()}"}
         body |= {"name": "Pro", "pricing_model": "flat"}
         body["prices"] = [{"currency": currency, "amount": amount}]
-        return str(self.api.ok("POST", "/v1/plans", 201, json=body)["id"])
+        return str(self.api.ok("POST", "/v1/plans", 201, json=body | extra)["id"])
 
     def customer(self, **details: Any) -> str:
         body = {"name": "Ana Popescu", "email": "ana@example.ro", **details}
@@ -214,34 +222,12 @@ def test_export_of_services_outside_the_eu(shop: Shop) -> None:
 
 
 def _goods_invoice(shop: Shop, customer: str) -> tuple[str, Category]:
-    """An invoice of goods (a box shipped each month, say) to `customer`, issued directly:
-    the catalog sells services, so its API makes none."""
-    with unit_of_work(shop.factory) as session:
-        account = accounts.account_by_key(session, shop.merchant.account_id)
-        billed = session.get_one(Customer, (account.id, customer))
-        supply = Supply(date(2026, 1, 15), nature=Nature.GOODS)
-        decided = decide(taxes.seller_of(account), taxes.buyer_of(billed), supply)
-        line = LineInput(
-            "Cutie lunară",
-            12000,
-            period_start=datetime(2026, 1, 15, tzinfo=UTC),
-            period_end=datetime(2026, 2, 15, tzinfo=UTC),
-            tax_rate=decided.rate,
-            tax=decided,
-        )
-        issue = issuing.Issue(
-            shop.tenant,
-            account,
-            customer,
-            None,
-            "manual",
-            InvoiceInput("RON", (line,)),
-            None,
-            None,
-            "send_invoice",
-        )
-        (invoice_id,) = issuing.issue_many(session, [issue], T0)
-    return invoice_id, decided.category
+    """The first invoice of a plan selling goods (a box shipped each month, say) to
+    `customer`, and the VAT category its line was decided in."""
+    plan = shop.plan(12000, name="Cutie lunară", supply_nature="goods")
+    invoice = shop.invoice(customer, plan)
+    (line,) = invoice["lines"]
+    return invoice["id"], Category(line["tax_category"])
 
 
 def test_export_of_goods_outside_the_eu(shop: Shop) -> None:
@@ -257,11 +243,8 @@ def test_export_of_goods_outside_the_eu(shop: Shop) -> None:
 
 
 def test_goods_to_a_company_in_another_member_state(shop: Shop) -> None:
-    address = {"line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115", "country": "DE"}
-    # CIUS-RO wants a delivery address's subdivision (BR-RO-211).
-    address["region"] = "DE-BE"
     weber = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
-    customer = shop.customer(country="DE", address=address, **weber)
+    customer = shop.customer(country="DE", address=BERLIN, **weber)
     _confirmed(shop, customer)
     invoice_id, category = _goods_invoice(shop, customer)
     assert category is Category.INTRA_COMMUNITY
@@ -276,6 +259,58 @@ def test_goods_to_a_company_in_another_member_state(shop: Shop) -> None:
     note = shop.api.ok("POST", "/v1/credit_notes", 201, json=body)
     credit = _valid(shop.einvoice(credit_note=note["id"]))
     assert _one(credit, "cac:Delivery//cac:Country/cbc:IdentificationCode/text()") == "DE"
+
+
+def test_goods_and_software_to_a_company_in_another_member_state(shop: Shop) -> None:
+    """One invoice, two natures: the box is an intra-community supply (K), the app sold
+    with it an electronic service reverse charged (AE)."""
+    weber = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    customer = shop.customer(country="DE", address=BERLIN, **weber)
+    _confirmed(shop, customer)
+    app = {"code": "app", "name": "Aplicație", "pricing_model": "flat"}
+    app["prices"] = [{"currency": "RON", "amount": 3000}]
+    add_on = shop.api.ok("POST", "/v1/add_ons", 201, json=app)["id"]
+    plan = shop.plan(12000, name="Cutie lunară", supply_nature="goods")
+    invoice = shop.invoice(customer, plan, add_ons=[{"add_on": add_on}])
+    lines = {line["description"]: line["tax_category"] for line in invoice["lines"]}
+    assert lines == {"Cutie lunară": "K", "Aplicație": "AE"}
+    tree = _valid(shop.einvoice(invoice=invoice["id"]))
+    path = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
+    assert sorted(_all(tree, f"{path}/cbc:ID/text()")) == ["AE", "K"]
+    assert _one(tree, "cac:Delivery//cac:Country/cbc:IdentificationCode/text()") == "DE"
+    assert _amount(tree, "PayableAmount") == invoice["amount_due"]["amount"] == 15000
+
+
+def test_goods_to_a_company_without_an_address_wait_for_it(shop: Shop) -> None:
+    """Where intra-community goods go must be on the document (BG-15): without the
+    customer's address none is made, the finding says what is missing, and it is made once
+    the address is there."""
+    weber = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    customer = shop.customer(country="DE", **weber)
+    _confirmed(shop, customer)
+    invoice_id, category = _goods_invoice(shop, customer)
+    assert category is Category.INTRA_COMMUNITY
+    made = shop.einvoice(invoice=invoice_id)
+    assert (made.state, made.xml, made.validated_at) == ("pending", None, None)
+    (finding,) = made.findings
+    assert (finding["rule"], finding["severity"]) == (service.NO_DELIVERY, "fatal")
+    assert "address has no line1, city, region:" in finding["message"]
+    units = units_of(shop.factory)
+    # An address without its region is not enough for CIUS-RO (BR-RO-211).
+    address = {k: v for k, v in BERLIN.items() if k != "region"}
+    shop.api.ok("PATCH", f"/v1/customers/{customer}", json={"address": address})
+    assert service.check_unchecked(units, T0, rules=shop.rules) == 1
+    waiting = shop.api.ok("GET", f"/v1/invoices/{invoice_id}/einvoice")
+    assert waiting["state"] == "pending"
+    (finding,) = waiting["findings"]
+    assert "address has no region:" in finding["message"]
+    shop.api.ok("PATCH", f"/v1/customers/{customer}", json={"address": BERLIN})
+    assert service.check_unchecked(units, T0, rules=shop.rules) == 1
+    got = shop.api.ok("GET", f"/v1/invoices/{invoice_id}/einvoice")
+    assert (got["state"], got["findings"]) == ("pending", [])
+    assert got["validated_at"] is not None
+    xml = etree.fromstring(shop.api.get(f"/v1/invoices/{invoice_id}/einvoice.xml").content)
+    assert _one(xml, "cac:Delivery//cbc:CountrySubentity/text()") == "DE-BE"
 
 
 def test_prices_including_vat_and_a_coupon(shop: Shop) -> None:

@@ -113,3 +113,82 @@ def test_renewals_in_one_batch_each_take_their_customers_vat(
         ("S", None),
         ("O", "VATEX-EU-O"),
     ]
+
+
+def test_each_plan_and_add_on_is_taxed_by_what_it_sells(
+    merchant: Merchant, session_factory: sessionmaker[Session], clock: FixedClock
+) -> None:
+    """The preview, the renewals of one batch and a change's proration each decide a line
+    by its plan's or add-on's nature: for a seller in Romania in OSS, a consumer in Germany
+    pays Germany's 19 % on electronic services and goods and Romania's 21 % on other
+    services; a company there with a confirmed VAT number is reverse charged for services
+    and gets goods as an intra-community supply (K)."""
+    api = merchant.api
+    settings = {"timezone": "UTC", "vat_registered": True, "oss_registered": True}
+    api.ok("PATCH", "/v1/account", json=settings)
+    product = api.ok("POST", "/v1/products", 201, json={"name": "Club"})["id"]
+    natures = ("electronic", "services", "goods")
+    plans = {}
+    for nature in natures:
+        body = {"product": product, "code": nature, "name": nature, "pricing_model": "flat"}
+        body |= {"supply_nature": nature, "prices": [{"currency": "RON", "amount": 3000}]}
+        plans[nature] = api.ok("POST", "/v1/plans", 201, json=body)["id"]
+    company = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    buyers = {
+        "consumer": api.ok("POST", "/v1/customers", 201, json={"name": "Anna", "country": "DE"}),
+        "company": api.ok(
+            "POST", "/v1/customers", 201, json={"name": "W", "country": "DE", **company}
+        ),
+    }
+    with unit_of_work(session_factory) as session:
+        confirmed = session.get(Customer, (merchant.account_id, buyers["company"]["id"]))
+        assert confirmed is not None
+        confirmed.vat_id_validated_at = T0
+    subs = {}
+    for who, customer in buyers.items():
+        for nature in natures:
+            body = {"customer": customer["id"], "plan": plans[nature]}
+            subs[(who, nature)] = api.ok("POST", "/v1/subscriptions", 201, json=body)["id"]
+    expected = {
+        ("consumer", "electronic"): ("S", "19"),
+        ("consumer", "services"): ("S", "21"),
+        ("consumer", "goods"): ("S", "19"),
+        ("company", "electronic"): ("AE", "0"),
+        ("company", "services"): ("AE", "0"),
+        ("company", "goods"): ("K", "0"),
+    }
+
+    def decided(lines: list[dict[str, Any]]) -> tuple[str, str]:
+        (line,) = lines
+        return line["tax_category"], line["tax_rate"]
+
+    previews = {
+        key: decided(
+            api.ok(
+                "GET",
+                f"/v1/customers/{buyers[key[0]]['id']}/upcoming_invoice",
+                params={"subscription": sub},
+            )["lines"]
+        )
+        for key, sub in subs.items()
+    }
+    assert previews == expected
+    clock.advance(timedelta(days=31))
+    run_once(session_factory, clock, only={"billing"})
+    assert {key: decided(renewal_invoice(api, sub)["lines"]) for key, sub in subs.items()} == (
+        expected
+    )
+    # Half way through the period, a box of goods added to the company's software.
+    box = {"code": "box", "name": "Box", "pricing_model": "flat", "supply_nature": "goods"}
+    box["prices"] = [{"currency": "RON", "amount": 1000}]
+    add_on = api.ok("POST", "/v1/add_ons", 201, json=box)["id"]
+    clock.advance(timedelta(days=14))
+    sub = subs[("company", "electronic")]
+    body = {"add_ons": [{"add_on": add_on}], "effective": "now"}
+    api.ok("POST", f"/v1/subscriptions/{sub}/change", json=body)
+    found = api.ok("GET", "/v1/invoices", params={"subscription": sub})["data"]
+    (change,) = [i for i in found if i["reason"] == "subscription_update"]
+    # Half of the box's month, the software left as it was.
+    assert [(line["amount"]["amount"], line["tax_category"]) for line in change["lines"]] == [
+        (500, "K")
+    ]

@@ -25,6 +25,12 @@ class AddOn(TenantColumns, Base):
     tax_rate_kind: Mapped[str] = mapped_column(
         String(16), default="standard", server_default="standard"
     )
+    # What it sells for VAT (core.tax.Nature): "electronic" (an electronically supplied
+    # service, the default), "services" (other services) or "goods"; where a sale abroad is
+    # taxed, and whether it is an intra-community supply, depend on it. Not versioned either.
+    supply_nature: Mapped[str] = mapped_column(
+        String(16), default="electronic", server_default="electronic"
+    )
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType)
     archived_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]

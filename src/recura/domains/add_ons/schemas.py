@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from recura.core.pricing import PricingModel
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 from recura.domains.common.fields import (
+    SUPPLY_NATURE,
     TAX_RATE_KIND,
     Code,
     Metadata,
@@ -40,6 +41,7 @@ class AddOnCreate(Schema):
     name: Name
     description: Description | None = None
     tax_rate_kind: RateKind = Field(default=RateKind.STANDARD, description=TAX_RATE_KIND)
+    supply_nature: Nature = Field(default=Nature.ELECTRONIC, description=SUPPLY_NATURE)
     pricing_model: PricingModel
     prices: list[PriceIn] = Field(default_factory=list, max_length=50)
     features: list[GrantIn] = Field(default_factory=list, max_length=200)
@@ -48,7 +50,7 @@ class AddOnCreate(Schema):
 
 class AddOnUpdate(Schema):
     """Prices are fixed once sold: to reprice, create a new add-on and archive this one. The
-    VAT rate kind can change: the next invoices tax it so."""
+    VAT rate kind and supply nature can change: the next invoices tax it so."""
 
     model_config = example_in({"name": "Extra storage (100 GB, SSD)"})
 
@@ -56,6 +58,8 @@ class AddOnUpdate(Schema):
     description: Description | None = None
     # Omitted keeps the current kind; null is rejected (every add-on has one).
     tax_rate_kind: RateKind | SkipJsonSchema[None] = Field(default=None, description=TAX_RATE_KIND)
+    # Omitted keeps the current nature; null is rejected (every add-on has one).
+    supply_nature: Nature | SkipJsonSchema[None] = Field(default=None, description=SUPPLY_NATURE)
     features: list[GrantIn] | None = Field(default=None, max_length=200)
     metadata: Metadata | None = None
 
@@ -64,6 +68,13 @@ class AddOnUpdate(Schema):
     def _rate_kind_not_null(cls, value: RateKind | None) -> RateKind:
         if value is None:
             raise ValueError("cannot be null; omit it to keep the current rate kind")
+        return value
+
+    @field_validator("supply_nature")
+    @classmethod
+    def _nature_not_null(cls, value: Nature | None) -> Nature:
+        if value is None:
+            raise ValueError("cannot be null; omit it to keep the current supply nature")
         return value
 
 
@@ -76,6 +87,7 @@ class AddOnOut(BaseModel):
             "name": "Extra storage (100 GB)",
             "description": None,
             "tax_rate_kind": "standard",
+            "supply_nature": "electronic",
             "pricing_model": "per_unit",
             "prices": [{"currency": "RON", "unit_amount": "1500"}],
             "features": [],
@@ -92,6 +104,7 @@ class AddOnOut(BaseModel):
     name: str
     description: str | None
     tax_rate_kind: RateKind = Field(description=TAX_RATE_KIND)
+    supply_nature: Nature = Field(description=SUPPLY_NATURE)
     pricing_model: PricingModel
     prices: list[PriceOut]
     features: list[GrantOut]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from recura.core.pricing import PricingModel
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 from recura.db.models import AddOn
 from recura.domains.add_ons import repository
 from recura.domains.add_ons.schemas import AddOnCreate, AddOnOut, AddOnUpdate
@@ -35,6 +35,7 @@ def create(session: Session, tenant: Tenant, data: AddOnCreate, now: datetime) -
         name=data.name,
         description=data.description,
         tax_rate_kind=data.tax_rate_kind.value,
+        supply_nature=data.supply_nature.value,
         pricing_model=data.pricing_model.value,
         prices=prices,
         metadata_=data.metadata,
@@ -59,6 +60,8 @@ def update(
         add_on.description = changes["description"]
     if data.tax_rate_kind is not None:
         add_on.tax_rate_kind = data.tax_rate_kind.value
+    if data.supply_nature is not None:
+        add_on.supply_nature = data.supply_nature.value
     if "metadata" in changes:
         add_on.metadata_ = merge_metadata(add_on.metadata_, changes["metadata"])
     if data.features is not None:
@@ -88,6 +91,7 @@ def to_out(session: Session, tenant: Tenant, add_ons: list[AddOn]) -> list[AddOn
             name=a.name,
             description=a.description,
             tax_rate_kind=RateKind(a.tax_rate_kind),
+            supply_nature=Nature(a.supply_nature),
             pricing_model=PricingModel(a.pricing_model),
             prices=prices_out(a.prices),
             features=granted.get(a.id, []),

@@ -192,7 +192,7 @@ def _renewal(
     started, _ = lifecycle.start(first.start, first.start, first.end, sub.trial_end, False)
     sub.status = started.status.value
     nothing_used = tuple(
-        Metered(term.metric.name, term.spec, Decimal(0), start.b.terms.rate_kind)
+        Metered(term.metric.name, term.spec, Decimal(0), *start.b.terms.tax_class)
         for term in start.b.terms.metered
     )
     _, _, inputs = renewals.renewal(

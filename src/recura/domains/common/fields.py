@@ -223,3 +223,12 @@ TAX_RATE_KIND = (
     "standard one applies; a sale not taxed in the seller's country (reverse charge, export) "
     "is not taxed whatever the kind."
 )
+
+SUPPLY_NATURE = (
+    "What is sold, for VAT: `electronic`, a service supplied electronically (software, "
+    "content, a subscription to either: the default); `services`, another service (a gym, "
+    "consultancy), whose sale to a consumer in another EU state stays taxed in the seller's; "
+    "or `goods`, whose sale to a company with a valid VAT number in another EU state is an "
+    "exempt intra-community supply (category K, the customer's address printed as where they "
+    "go) and whose sale outside the EU is an exempt export (G)."
+)

@@ -13,7 +13,9 @@ SQLite the write lock is so held for the reads and the inserts, not for the vali
 A document is `invalid` when a rule fails (never sent), `pending` otherwise. One that could
 not be validated (the rules not installed) or made (no exchange rate for its VAT in lei
 yet) stays `pending` without `validated_at`, and later passes try again; the uploader takes
-only validated ones. Only accounts established in Romania get e-invoices.
+only validated ones. Goods sent to another member state whose customer has no full address
+wait the same way (`NO_DELIVERY`): the document must say where they go, and is made once the
+customer's address says it. Only accounts established in Romania get e-invoices.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ SQLITE_BATCH = 20
 SETTLE = timedelta(minutes=10)
 UPLOAD_WITHIN = 5  # working days after the issue date
 NO_RATE = "RECURA-NO-RATE"
+NO_DELIVERY = "RECURA-NO-DELIVERY-ADDRESS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,10 +232,16 @@ def _draft(
         return Draft(tenant, invoice_id, credit_note_id, issued, None, finding)
     customer = customers.by_key(session, tenant.account_id, document.customer_id)
     lines = invoices.lines_of_invoice(session, invoice)
-    if isinstance(document, CreditNote):
-        doc = ubl.credit_note_document(account, customer, document, invoice, lines)
-    else:
-        doc = ubl.invoice_document(account, customer, invoice, lines)
+    try:
+        if isinstance(document, CreditNote):
+            doc = ubl.credit_note_document(account, customer, document, invoice, lines)
+        else:
+            doc = ubl.invoice_document(account, customer, invoice, lines)
+    except ubl.NoDelivery as error:
+        root = "CreditNote" if credit_note_id else "Invoice"
+        where = f"/{root}/cac:Delivery/cac:DeliveryLocation/cac:Address"
+        finding = Finding(NO_DELIVERY, "fatal", where, str(error))
+        return Draft(tenant, invoice_id, credit_note_id, issued, None, finding)
     return Draft(tenant, invoice_id, credit_note_id, issued, ubl.build(doc))
 
 

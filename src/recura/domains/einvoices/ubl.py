@@ -55,6 +55,19 @@ DESCRIPTION_MAX = 100
 NOTE_MAX = 300
 
 
+class NoDelivery(ValueError):
+    """Goods sent to another member state (K) whose buyer's address cannot say where they
+    go: the document would break CIUS-RO's delivery rules, so it is not made."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        super().__init__(
+            "goods supplied to another member state (VAT category K) must name where they go "
+            "(BG-15, the customer's address); the customer's address has no "
+            f"{', '.join(missing)}: add it and the e-invoice is made on a later pass"
+        )
+
+
 @dataclass(slots=True)
 class Party:
     legal_name: str
@@ -378,6 +391,13 @@ def _intra_community(doc: Document, lines: Sequence[InvoiceLine], zone: str) -> 
     invoice it corrects."""
     if "K" not in {g.category for g in doc.groups}:
         return
+    # CIUS-RO wants a delivery address's street, city and subdivision (BR-RO-200, 201, 211).
+    address = doc.buyer.address
+    needed = {"line1": address.get("line1"), "city": address.get("city")}
+    needed["region"] = address.get("county") or address.get("region")
+    missing = [name for name, value in needed.items() if not str(value or "").strip()]
+    if missing:
+        raise NoDelivery(missing)
     doc.deliver_to = doc.buyer
     spans = [p for p in (_period(line, zone) for line in lines) if p is not None]
     if doc.period is None and spans:

@@ -19,6 +19,7 @@ from recura.core.tax import (
     BuyerKind,
     Category,
     Decision,
+    Nature,
     RateKind,
     Seller,
     Supply,
@@ -94,10 +95,14 @@ def _flat(rate: Decimal, country: str) -> Decision:
 
 
 def decision(
-    account: Account, customer: Billed, on: date, rate_kind: RateKind = RateKind.STANDARD
+    account: Account,
+    customer: Billed,
+    on: date,
+    rate_kind: RateKind = RateKind.STANDARD,
+    nature: Nature = Nature.ELECTRONIC,
 ) -> Decision:
-    """The VAT of a line `customer` is supplied on `on` (the period's first day, in the
-    subscription's zone).
+    """The VAT of a line of `rate_kind` and `nature` `customer` is supplied on `on` (the
+    period's first day, in the subscription's zone).
 
     A customer's own `tax_rate` is the operator's choice for that customer, for a
     VAT-registered seller, where the law leaves a rate to choose: it replaces the standard
@@ -109,7 +114,7 @@ def decision(
     seller = seller_of(account)
     own = customer.tax_rate
     try:
-        decided = decide(seller, buyer_of(customer), Supply(on, rate_kind))
+        decided = decide(seller, buyer_of(customer), Supply(on, rate_kind, nature))
     except TaxError:
         return _flat(Decimal(own if own is not None else account.tax_rate), account.country)
     if own is None or not seller.vat_registered or decided.category is not Category.STANDARD:

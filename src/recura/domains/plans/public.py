@@ -2,8 +2,8 @@
 to its yearly twin (`core.plan_pairs`) with what the year saves, prices in one currency at
 the smallest quantity a plan sells, VAT as the account's prices are, trials, setup fees,
 usage charges, and the features each plan grants. The same data backs the page and its JSON.
-Each option carries the VAT rate of its plan's rate kind: a newspaper's plan at the reduced
-rate sits beside the standard one the page states for all.
+Each option carries the VAT rate of its plan's rate kind and supply nature: a newspaper's
+plan at the reduced rate sits beside the standard one the page states for all.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.core import plan_pairs, pricing
+from recura.core.invoicing import TaxClass
 from recura.core.pricing import PricingModel
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 from recura.db.models import Account, Feature, Plan, PlanVersion
 from recura.domains.common.fields import trim_zeros
 from recura.domains.common.prices import PriceIn, to_spec
@@ -119,8 +120,7 @@ def catalog(
         _grants_by_plan(session, tenant, [p.id for p in active_plans]),
         currency,
         account.pricing_highlight_plan_id,
-        # The rates a visitor not known yet pays: a consumer in the seller's country.
-        {k: trim_zeros(taxes.decision(account, taxes.ANYONE, on, k).rate) for k in RateKind},
+        _visitor_rates(account, on, active_plans),
     )
     by_product: dict[str, list[Plan]] = {}
     for plan in active_plans:
@@ -131,8 +131,23 @@ def catalog(
         offers = sold.offers(by_product.get(product.id, []))
         if offers:
             shown.append(ProductOffers(product.id, product.name, product.description, offers))
-    rate = sold.rates[RateKind.STANDARD]
+    rate = sold.rates[_STATED]
     return Catalog(currency, tuple(priced), account.tax_inclusive, rate, tuple(shown))
+
+
+# The class whose rate the page states for all: what a plan sells unless it says otherwise.
+_STATED: TaxClass = (RateKind.STANDARD, Nature.ELECTRONIC)
+
+
+def _class(plan: Plan) -> TaxClass:
+    return (RateKind(plan.tax_rate_kind), Nature(plan.supply_nature))
+
+
+def _visitor_rates(account: Account, on: date, sold: list[Plan]) -> dict[TaxClass, Decimal]:
+    """The rates a visitor not known yet pays, a consumer in the seller's country, of the
+    classes the plans sell and the one stated for all."""
+    wanted = {_STATED, *(_class(p) for p in sold)}
+    return {c: trim_zeros(taxes.decision(account, taxes.ANYONE, on, *c).rate) for c in wanted}
 
 
 def twin(session: Session, tenant: Tenant, plan: Plan) -> Plan | None:
@@ -173,7 +188,7 @@ class _Sold:
     grants: dict[str, list[tuple[tuple[str, str], Grant]]]
     currency: str
     highlight: str | None
-    rates: dict[RateKind, Decimal]
+    rates: dict[TaxClass, Decimal]
 
     def offers(self, product_plans: list[Plan]) -> tuple[Offer, ...]:
         named = {p.id: p for p in product_plans}
@@ -234,7 +249,7 @@ class _Sold:
             setup_fee=next((f["amount"] for f in fees if f["currency"] == self.currency), 0),
             trial_days=plan.trial_days,
             usage=tuple(metric.name for _, metric in self.charges.get(version.id, [])),
-            tax_rate=self.rates[RateKind(plan.tax_rate_kind)],
+            tax_rate=self.rates[_class(plan)],
         )
 
 

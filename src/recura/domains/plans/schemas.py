@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from recura.core.pricing import PricingModel
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 from recura.domains.common.fields import (
+    SUPPLY_NATURE,
     TAX_RATE_KIND,
     Code,
     Currency,
@@ -107,6 +108,7 @@ PLAN_IN_EXAMPLE = {
     "billing_timing": "in_advance",
     "trial_days": 14,
     "tax_rate_kind": "standard",
+    "supply_nature": "electronic",
     "pricing_model": "per_unit",
     "prices": [
         {"currency": "RON", "unit_amount": "2900"},
@@ -131,6 +133,7 @@ class PlanCreate(Schema):
     billing_timing: BillingTiming = BillingTiming.IN_ADVANCE
     trial_days: int = Field(default=0, ge=0, le=730)
     tax_rate_kind: RateKind = Field(default=RateKind.STANDARD, description=TAX_RATE_KIND)
+    supply_nature: Nature = Field(default=Nature.ELECTRONIC, description=SUPPLY_NATURE)
     pricing_model: PricingModel
     prices: list[PriceIn] = Field(default_factory=list, max_length=50)
     setup_fees: list[MoneyIn] = Field(default_factory=list, max_length=50)
@@ -153,9 +156,9 @@ VERSIONED_FIELDS = (
 
 
 class PlanUpdate(Schema):
-    """Name, description, trial, VAT rate kind, features and metadata change in place (the
-    rate kind from the next invoice on); a change to any price field creates a new version
-    (subscriptions keep theirs until migrated)."""
+    """Name, description, trial, VAT rate kind and supply nature, features and metadata
+    change in place (the VAT ones from the next invoice on); a change to any price field
+    creates a new version (subscriptions keep theirs until migrated)."""
 
     model_config = example_in({"prices": [{"currency": "RON", "unit_amount": "3400"}]})
 
@@ -164,6 +167,8 @@ class PlanUpdate(Schema):
     trial_days: int | None = Field(default=None, ge=0, le=730)
     # Omitted keeps the current kind; null is rejected (every plan has one).
     tax_rate_kind: RateKind | SkipJsonSchema[None] = Field(default=None, description=TAX_RATE_KIND)
+    # Omitted keeps the current nature; null is rejected (every plan has one).
+    supply_nature: Nature | SkipJsonSchema[None] = Field(default=None, description=SUPPLY_NATURE)
     metadata: Metadata | None = None
     features: list[GrantIn] | None = Field(default=None, max_length=200)
     # Omitted keeps the current model; null is rejected (every version has one).
@@ -186,6 +191,13 @@ class PlanUpdate(Schema):
     def _rate_kind_not_null(cls, value: RateKind | None) -> RateKind:
         if value is None:
             raise ValueError("cannot be null; omit it to keep the current rate kind")
+        return value
+
+    @field_validator("supply_nature")
+    @classmethod
+    def _nature_not_null(cls, value: Nature | None) -> Nature:
+        if value is None:
+            raise ValueError("cannot be null; omit it to keep the current supply nature")
         return value
 
 
@@ -234,6 +246,7 @@ class PlanOut(BaseModel):
             "billing_timing": "in_advance",
             "trial_days": 14,
             "tax_rate_kind": "standard",
+            "supply_nature": "electronic",
             "features": [
                 {
                     "feature": "feat_01JD3Q4W5E6R7T8Y9U0I1O2P3A",
@@ -262,6 +275,7 @@ class PlanOut(BaseModel):
     billing_timing: BillingTiming
     trial_days: int
     tax_rate_kind: RateKind = Field(description=TAX_RATE_KIND)
+    supply_nature: Nature = Field(description=SUPPLY_NATURE)
     features: list[GrantOut]
     current_version: PlanVersionOut
     metadata: dict[str, str]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recura.core.pricing import PricingModel
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 from recura.db.models import BillableMetric, MeteredCharge, Plan, PlanVersion, Product
 from recura.domains.common import lookup
 from recura.domains.common.errors import FieldError, InvalidError, NotFoundError, invalid
@@ -57,6 +57,7 @@ def create(session: Session, tenant: Tenant, data: PlanCreate, now: datetime) ->
         billing_timing=data.billing_timing.value,
         trial_days=data.trial_days,
         tax_rate_kind=data.tax_rate_kind.value,
+        supply_nature=data.supply_nature.value,
         metadata_=data.metadata,
         archived_at=None,
         created_at=now,
@@ -77,6 +78,8 @@ def update(session: Session, tenant: Tenant, plan_id: str, data: PlanUpdate, now
             setattr(plan, field, changes[field])
     if data.tax_rate_kind is not None:
         plan.tax_rate_kind = data.tax_rate_kind.value
+    if data.supply_nature is not None:
+        plan.supply_nature = data.supply_nature.value
     if "metadata" in changes:
         plan.metadata_ = merge_metadata(plan.metadata_, changes["metadata"])
     if "description" in changes:
@@ -280,6 +283,7 @@ def plans_out(session: Session, tenant: Tenant, plans: list[Plan]) -> list[PlanO
             billing_timing=p.billing_timing,
             trial_days=p.trial_days,
             tax_rate_kind=RateKind(p.tax_rate_kind),
+            supply_nature=Nature(p.supply_nature),
             features=granted.get(p.id, []),
             current_version=version_out[p.id],
             metadata=p.metadata_,

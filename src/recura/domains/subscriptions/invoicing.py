@@ -4,14 +4,15 @@ Every function here first computes core inputs (`*_inputs`), which previews use 
 then `issue` stores them. Period invoices carry the subscription's coupon; proration
 invoices are at list price (the coupon discounts whole periods only).
 
-Each line is taxed at the rate of its own kind (`Item.rate_kind`): the plan's for its fee,
-setup fee and usage, each add-on's for the add-on, so one invoice can carry 21 % and 11 %.
+Each line is taxed by the decision of its own tax class (`Item.tax_class`: its rate kind and
+supply nature): the plan's for its fee, setup fee and usage, each add-on's for the add-on, so
+one invoice can carry 21 % and 11 %, or reverse charge the software and exempt the goods.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -29,9 +30,9 @@ from recura.core.invoice_lines import (
     unused_lines,
     usage_lines,
 )
-from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput
+from recura.core.invoicing import DiscountInput, InvoiceInput, LineInput, TaxClass
 from recura.core.periods import Period, Schedule
-from recura.core.tax import Decision, RateKind
+from recura.core.tax import Decision, Nature, RateKind
 from recura.db.models import Account, Coupon, Customer, Subscription
 from recura.db.records import CustomerLike, SubscriptionLike
 from recura.domains.common import languages
@@ -72,16 +73,19 @@ class InvoiceBasis(Generic[Sub, Cust]):
     def tenant(self) -> Tenant:
         return Tenant(self.sub.account_id, self.sub.livemode)
 
-    def tax(self, at: datetime, kind: RateKind = RateKind.STANDARD) -> Decision:
-        """The VAT of what of rate kind `kind` is supplied from `at` (a period's start), on
-        that day in the subscription's zone: the one tax decision (`invoices.taxes`)."""
+    def tax(
+        self, at: datetime, kind: RateKind = RateKind.STANDARD, nature: Nature = Nature.ELECTRONIC
+    ) -> Decision:
+        """The VAT of what of rate kind `kind` and nature `nature` is supplied from `at` (a
+        period's start), on that day in the subscription's zone: the one tax decision
+        (`invoices.taxes`)."""
         on = at.astimezone(ZoneInfo(self.sub.timezone)).date()
-        decided = taxes.decision(self.account, self.customer, on, kind)
+        decided = taxes.decision(self.account, self.customer, on, kind, nature)
         return replace(decided, rate=trim_zeros(decided.rate))
 
     def taxes(self, at: datetime) -> Taxes:
-        """`tax` of every rate kind, for lines of items of different kinds."""
-        return {kind: self.tax(at, kind) for kind in RateKind}
+        """`tax` of every class, for lines of items of different classes."""
+        return _Decisions(self, at)
 
     @property
     def language(self) -> str:
@@ -115,8 +119,47 @@ class InvoiceBasis(Generic[Sub, Cust]):
 # A InvoiceBasis of either kind: what the renewal batch and the one-by-one path share take it.
 AnyBasis = InvoiceBasis[SubscriptionLike, CustomerLike]
 
-# The decision of each rate kind for one supply date.
-Taxes = Mapping[RateKind, Decision]
+# The decision of each tax class for one supply date.
+Taxes = Mapping[TaxClass, Decision]
+TAX_CLASSES: tuple[TaxClass, ...] = tuple((k, n) for k in RateKind for n in Nature)
+
+
+class _Decisions(Mapping[TaxClass, Decision]):
+    """`InvoiceBasis.tax` of every class on one date, each decided when first asked for: a
+    subscription's lines are mostly of one class, and a billing run decides for thousands."""
+
+    def __init__(self, basis: AnyBasis, at: datetime) -> None:
+        self._basis = basis
+        self._at = at
+        self._made: dict[TaxClass, Decision] = {}
+
+    def __getitem__(self, key: TaxClass) -> Decision:
+        found = self._made.get(key)
+        if found is None:
+            found = self._made[key] = self._basis.tax(self._at, *key)
+        return found
+
+    def __iter__(self) -> Iterator[TaxClass]:
+        return iter(TAX_CLASSES)
+
+    def __len__(self) -> int:
+        return len(TAX_CLASSES)
+
+
+class _Rates(Mapping[TaxClass, Decimal]):
+    """The rate of each class of some decisions, read through as lines ask for them."""
+
+    def __init__(self, found: Taxes) -> None:
+        self._found = found
+
+    def __getitem__(self, key: TaxClass) -> Decimal:
+        return self._found[key].rate
+
+    def __iter__(self) -> Iterator[TaxClass]:
+        return iter(self._found)
+
+    def __len__(self) -> int:
+        return len(self._found)
 
 
 def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...]:
@@ -130,15 +173,15 @@ def _discounts(coupon: Coupon | None, currency: str) -> tuple[DiscountInput, ...
     return ()
 
 
-def rates(found: Taxes) -> dict[RateKind, Decimal]:
-    """The rate of each kind, as core's line functions take them."""
-    return {kind: decided.rate for kind, decided in found.items()}
+def rates(found: Taxes) -> Mapping[TaxClass, Decimal]:
+    """The rate of each class, as core's line functions take them."""
+    return _Rates(found)
 
 
 def taxed(lines: list[LineInput], found: Taxes) -> list[LineInput]:
-    """The lines with the decision their rate came from (their kind's), for the invoice's
+    """The lines with the decision their rate came from (their class's), for the invoice's
     category and mentions."""
-    return [replace(line, tax=found[line.rate_kind]) for line in lines]
+    return [replace(line, tax=found[line.tax_class]) for line in lines]
 
 
 def advance_lines(b: AnyBasis, span: Period) -> list[LineInput]:
@@ -186,7 +229,7 @@ def usage_of(
                 found[(b.sub.account_id, b.sub.livemode, charge.metric.id, span)][
                     b.sub.customer_id
                 ],
-                b.terms.rate_kind,
+                *b.terms.tax_class,
             )
             for charge in b.terms.metered
         )
@@ -222,8 +265,8 @@ def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
     if not fee:
         return []
     description = wording.setup_fee(b.terms.plan.name, b.language)
-    kind = b.terms.rate_kind
-    tax = b.tax(b.sub.current_period_start, kind)
+    kind, nature = b.terms.tax_class
+    tax = b.tax(b.sub.current_period_start, kind, nature)
     return [
         LineInput(
             description,
@@ -234,6 +277,7 @@ def setup_fee_lines(b: InvoiceBasis) -> list[LineInput]:
             discountable=False,
             plan_id=b.terms.plan.id,
             rate_kind=kind,
+            nature=nature,
         )
     ]
 

@@ -9,9 +9,10 @@ from functools import lru_cache
 from sqlalchemy.orm import Session
 
 from recura.core.invoice_lines import Item, item_amount, monthly_amount
+from recura.core.invoicing import TaxClass
 from recura.core.periods import Interval, IntervalUnit
 from recura.core.pricing import PriceSpec, PricingError, validate_spec
-from recura.core.tax import RateKind
+from recura.core.tax import Nature, RateKind
 from recura.db.models import (
     AddOn,
     BillableMetric,
@@ -58,6 +59,15 @@ class Terms:
         return RateKind(self.plan.tax_rate_kind)
 
     @property
+    def nature(self) -> Nature:
+        """The plan's supply nature: its fees, setup fee and metered charges are sold so."""
+        return Nature(self.plan.supply_nature)
+
+    @property
+    def tax_class(self) -> TaxClass:
+        return (self.rate_kind, self.nature)
+
+    @property
     def in_arrears(self) -> bool:
         return self.plan.billing_timing == "in_arrears"
 
@@ -98,9 +108,9 @@ def build(
     if spec is None:
         offered = ", ".join(p["currency"] for p in version.prices)
         raise invalid(f"{pointer}/plan", f"plan '{plan.id}' is priced in {offered}, not {currency}")
-    kind = RateKind(plan.tax_rate_kind)
+    sold = (RateKind(plan.tax_rate_kind), Nature(plan.supply_nature))
     items = [
-        _item(PLAN_KEY, plan.name, spec, quantity, "subscription", kind, f"{pointer}/quantity")
+        _item(PLAN_KEY, plan.name, spec, quantity, "subscription", sold, f"{pointer}/quantity")
     ]
     for index, (add_on, add_on_quantity) in enumerate(add_ons):
         add_on_spec = stored_spec(add_on.pricing_model, add_on.prices, currency)
@@ -108,9 +118,9 @@ def build(
         if add_on_spec is None:
             raise invalid(f"{here}/add_on", f"add-on '{add_on.id}' has no {currency} price")
         key = f"add_on:{add_on.id}"
-        add_on_kind = RateKind(add_on.tax_rate_kind)
+        add_on_sold = (RateKind(add_on.tax_rate_kind), Nature(add_on.supply_nature))
         items.append(
-            _item(key, add_on.name, add_on_spec, add_on_quantity, "add_on", add_on_kind, here)
+            _item(key, add_on.name, add_on_spec, add_on_quantity, "add_on", add_on_sold, here)
         )
     metered = []
     for charge, metric in plans.charges(session, tenant, [version.id]).get(version.id, []):
@@ -135,10 +145,10 @@ def _item(
     spec: PriceSpec,
     quantity: Decimal,
     kind: str,
-    rate_kind: RateKind,
+    sold: TaxClass,
     pointer: str,
 ) -> Item:
-    item = Item(key, name, spec, quantity, kind, rate_kind)
+    item = Item(key, name, spec, quantity, kind, *sold)
     try:
         validate_spec(spec)
         amount = item_amount(item)
