@@ -279,6 +279,18 @@ def test_goods_and_software_to_a_company_in_another_member_state(shop: Shop) -> 
     assert sorted(_all(tree, f"{path}/cbc:ID/text()")) == ["AE", "K"]
     assert _one(tree, "cac:Delivery//cac:Country/cbc:IdentificationCode/text()") == "DE"
     assert _amount(tree, "PayableAmount") == invoice["amount_due"]["amount"] == 15000
+    # A partial credit of it is shared between the two categories as the invoice's
+    # lines share the 0 % rate: 120.00 and 30.00 billed, 50.00 credited.
+    body = {"invoice": invoice["id"], "amount": 5000, "reason": "product_unsatisfactory"}
+    note = shop.api.ok("POST", "/v1/credit_notes", 201, json=body)
+    credit = _valid(shop.einvoice(credit_note=note["id"]))
+    subtotals = "cac:TaxTotal/cac:TaxSubtotal"
+    credited = {
+        _one(sub, "cac:TaxCategory/cbc:ID/text()"): _one(sub, "cbc:TaxableAmount/text()")
+        for sub in credit.xpath(subtotals, namespaces=NS)
+    }
+    assert credited == {"K": "40.00", "AE": "10.00"}
+    assert _one(credit, "cac:Delivery//cac:Country/cbc:IdentificationCode/text()") == "DE"
 
 
 def test_goods_to_a_company_without_an_address_wait_for_it(shop: Shop) -> None:

@@ -335,28 +335,38 @@ def credit_note_document(
     lines: Sequence[InvoiceLine],
 ) -> Document:
     """What the e-invoice of a credit note says: one line per VAT category and rate of
-    the invoice it corrects, which it names (BT-25, BT-26)."""
+    the invoice it corrects, which it names (BT-25, BT-26). The credit note keeps what it
+    credits per rate; where the invoice had several categories at one rate (0 %: goods to
+    another member state and a reverse-charged service), the rate's credit is shared
+    between them as the invoice's lines there share its net."""
     assert invoice.number is not None
     assert invoice.finalized_at is not None
     zone = account.timezone
-    by_rate: dict[Decimal, InvoiceLine] = {}
+    by_rate: dict[Decimal, dict[str, list[InvoiceLine]]] = defaultdict(dict)
     for line in lines:
-        by_rate.setdefault(Decimal(line.tax_rate), line)
+        by_rate[Decimal(line.tax_rate)].setdefault(_category(line), []).append(line)
     doc_lines: list[Line] = []
     groups: list[Group] = []
     for credited in note.lines:
         rate = Decimal(credited["tax_rate"])
-        source = by_rate.get(rate)
-        category = _category(source) if source is not None else ("S" if rate else "O")
+        found = by_rate.get(rate)
         label = _text("einvoice.credit_for", number=invoice.number)
-        if source is not None:
-            label = f"{label}: {source.description}"
-        doc_lines.append(Line(label, Decimal(1), int(credited["net"]), category, rate))
-        group = Group(category, rate, int(credited["net"]), int(credited["tax"]))
-        if source is not None:
+        if not found:
+            category = "S" if rate else "O"
+            doc_lines.append(Line(label, Decimal(1), int(credited["net"]), category, rate))
+            groups.append(Group(category, rate, int(credited["net"]), int(credited["tax"])))
+            continue
+        keys = sorted(found)
+        weights = [sum(x.amount - x.discount_amount for x in found[k]) for k in keys]
+        nets = _split(int(credited["net"]), weights)
+        taxes = _split(int(credited["tax"]), weights)
+        for key, net, tax in zip(keys, nets, taxes, strict=True):
+            source = found[key][0]
+            doc_lines.append(Line(f"{label}: {source.description}", Decimal(1), net, key, rate))
+            group = Group(key, rate, net, tax)
             group.exemption_code = source.tax_exemption_code
             group.exemption_key = source.tax_exemption_key
-        groups.append(group)
+            groups.append(group)
     categories = {g.category for g in groups}
     doc = Document(
         credit_note=True,
