@@ -325,6 +325,25 @@ def test_goods_to_a_company_without_an_address_wait_for_it(shop: Shop) -> None:
     assert _one(xml, "cac:Delivery//cbc:CountrySubentity/text()") == "DE-BE"
 
 
+def test_documents_waiting_on_their_customers_take_turns(shop: Shop) -> None:
+    """A document that cannot be made yet is checked again each pass; a batch of them
+    must not keep the others from being checked: the longest unchecked goes first."""
+    weber = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    plan = shop.plan(12000, name="Cutie lunară", supply_nature="goods")
+    waiting = []
+    for _ in range(2):
+        customer = shop.customer(country="DE", **weber)
+        _confirmed(shop, customer)
+        waiting.append(shop.invoice(customer, plan)["id"])
+        assert shop.einvoice(invoice=waiting[-1]).xml is None  # no address: not made
+    units = units_of(shop.factory)
+    first, second = T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)
+    assert service.check_unchecked(units, first, limit=1, rules=shop.rules) == 1
+    assert service.check_unchecked(units, second, limit=1, rules=shop.rules) == 1
+    checked = {shop.einvoice(invoice=i).updated_at.replace(tzinfo=None) for i in waiting}
+    assert checked == {first.replace(tzinfo=None), second.replace(tzinfo=None)}
+
+
 def test_prices_including_vat_and_a_coupon(shop: Shop) -> None:
     shop.api.ok("PATCH", "/v1/account", json={"tax_inclusive": True})
     coupon = {"code": "welcome-15", "name": "Welcome", "percent_off": 15, "duration": "once"}

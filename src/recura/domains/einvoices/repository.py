@@ -53,11 +53,13 @@ def document_events(
 
 def unchecked(session: Session, limit: int) -> Sequence[EInvoice]:
     """Pending e-invoices not validated yet (the rules were missing, or the document could
-    not be made), oldest first."""
+    not be made), the longest unchecked first: each check stamps `updated_at`, so a batch
+    of documents waiting on their customers (an address to deliver goods to) takes its
+    turn and does not keep newer ones from being checked."""
     stmt = (
         select(EInvoice)
         .where(EInvoice.state == "pending", EInvoice.validated_at.is_(None))
-        .order_by(EInvoice.id)
+        .order_by(EInvoice.updated_at, EInvoice.id)
         .limit(limit)
     )
     return session.scalars(stmt).all()
