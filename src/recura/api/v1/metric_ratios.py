@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from recura.api.deps import ClockDep, SessionDep, TenantDep
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
-from recura.api.v1.metrics import CSV_RESPONSE, Country, Format, csv_response, wants_csv
+from recura.api.v1.metrics import (
+    CSV_RESPONSE,
+    Channel,
+    Country,
+    Format,
+    csv_response,
+    wants_csv,
+)
 from recura.core import metrics
 from recura.core.metrics import MOVEMENT_TYPES
 from recura.core.money import Money, round_fraction
@@ -31,10 +38,6 @@ router = APIRouter(
     responses=problem_responses(401, 422),
 )
 
-Channel = Annotated[
-    str | None,
-    Query(pattern=r"^[a-z0-9][a-z0-9_]{0,39}$", description="Customers' acquisition channel"),
-]
 Currency = Annotated[
     CurrencyCode | None, Query(description="Default: the account's reporting currency")
 ]

@@ -437,15 +437,16 @@ def movements_between(
     end: date,
     currency: str | None,
     country: str | None = None,
+    channel: str | None = None,
 ) -> Sequence[MrrMovement]:
     """The tenant's customer movements of days in [start, end] (of customers of
-    `country`)."""
+    `country` and `channel`)."""
     stmt = select(MrrMovement).where(
         MrrMovement.account_id == tenant.account_id,
         MrrMovement.livemode == tenant.livemode,
         MrrMovement.day >= start,
         MrrMovement.day <= end,
-        *_chosen(MrrMovement, country, None),
+        *_chosen(MrrMovement, country, channel),
     )
     if currency is not None:
         stmt = stmt.where(MrrMovement.currency == currency)
