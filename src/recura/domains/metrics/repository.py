@@ -430,6 +430,24 @@ def totals(
     return session.scalars(stmt.order_by(t.day)).all()
 
 
+def currencies(
+    session: Session,
+    tenant: Tenant,
+    until: date,
+    country: str | None = None,
+    channel: str | None = None,
+) -> list[str]:
+    """The currencies the customers of `country` and `channel` moved in up to `until`."""
+    t = MetricRollupDaily
+    stmt = select(t.currency).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        *_slice(t, country, channel),
+        t.day <= until,
+    )
+    return sorted(session.scalars(stmt.distinct()).all())
+
+
 def movements_between(
     session: Session,
     tenant: Tenant,
