@@ -28,8 +28,8 @@ def fold(factory: sessionmaker[Session]) -> None:
 def setup(api: Api, factory: sessionmaker[Session]) -> dict[str, str]:
     world = World(api, at(1, 1), timezone="UTC")
     basic, pro = world.plan(3000, name="Basic"), world.plan(6000, name="Pro")
-    ana = world.customer(country="RO")
-    bogdan = world.customer(country="DE")
+    ana = world.customer(country="RO", acquisition_channel="google_ads")
+    bogdan = world.customer(country="DE", acquisition_channel="newsletter")
     first = world.subscribe(ana, basic)
     world.subscribe(bogdan, pro)
     world.advance_to(at(2, 10))
@@ -98,6 +98,37 @@ def test_country_filter_and_the_customers_behind(
         params={"start": "2026-01-01", "end": "2026-03-31", "type": "churn"},
     )
     assert [m["customer"] for m in churned["data"]] == [who["ana"]]
+
+
+def test_channel_filter_on_mrr_its_movements_and_their_csv(
+    api: Api, session_factory: sessionmaker[Session]
+) -> None:
+    who = setup(api, session_factory)
+    params = {
+        "start": "2026-01-01",
+        "end": "2026-03-31",
+        "currency": "RON",
+        "channel": "google_ads",
+    }
+    ads = api.ok("GET", "/v1/metrics/mrr", params=params)["data"]
+    assert month(ads) == [
+        ("2026-01-01", 3000, 3000, 0, 0),
+        ("2026-02-01", 6000, 0, 3000, 0),
+        ("2026-03-01", 0, 0, 0, -6000),
+    ]
+    newsletter = api.ok("GET", "/v1/metrics/mrr", params={**params, "channel": "newsletter"})
+    assert [p["mrr"] for p in newsletter["data"]] == [6000, 6000, 6000]
+    both = api.ok("GET", "/v1/metrics/mrr", params={**params, "country": "DE"})["data"]
+    assert [p["mrr"] for p in both] == [0, 0, 0]  # Bogdan is German, but not from ads
+    behind = api.ok("GET", "/v1/metrics/mrr_movements", params=params)["data"]
+    assert {m["customer"] for m in behind} == {who["ana"]}
+    text = api.get("/v1/metrics/mrr", params={**params, "format": "csv"}).text
+    assert [line.split(",")[3] for line in text.splitlines()[1:]] == ["3000", "6000", "0"]
+    listed = api.get("/v1/metrics/mrr_movements", params={**params, "format": "csv"}).text
+    assert len(listed.splitlines()) == 4  # header and Ana's three movements
+    unknown = api.ok("GET", "/v1/metrics/mrr", params={**params, "channel": "radio"})["data"]
+    assert [p["mrr"] for p in unknown] == [0, 0, 0]
+    assert api.get("/v1/metrics/mrr", params={**params, "channel": "Radio!"}).status_code == 422
 
 
 def test_converted_to_a_reporting_currency(

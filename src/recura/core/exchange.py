@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from recura.core.money import CurrencyMismatchError, Money, exponent, is_currency, round_fraction
 
-__all__ = ["NoRateError", "Rate", "convert", "convert_on", "factor_on", "rate_on"]
+__all__ = ["NoRateError", "Rate", "convert", "convert_on", "exact", "factor_on", "rate_on"]
 
 
 class NoRateError(LookupError):
@@ -50,10 +50,16 @@ class Rate:
         raise CurrencyMismatchError(f"a {self.base}/{self.quote} rate does not convert {source}")
 
 
+def exact(amount: Money, factor: Fraction, target: str) -> Fraction:
+    """`amount` in minor units of `target` at `factor` (what one major unit of its
+    currency is worth in `target`), exactly: not rounded yet."""
+    shift = exponent(target) - exponent(amount.currency)
+    return amount.minor * factor * Fraction(10) ** shift
+
+
 def _scaled(minor: int, source: str, factor: Fraction, target: str) -> int:
     """Minor units of `source` times `factor` as minor units of `target`, rounded once."""
-    shift = exponent(target) - exponent(source)
-    return round_fraction(minor * factor * Fraction(10) ** shift)
+    return round_fraction(exact(Money(minor, source), factor, target))
 
 
 def convert(amount: Money, rate: Rate) -> Money:

@@ -108,8 +108,7 @@ def check_filtered(
     for until in (last, last - timedelta(days=100), first + timedelta(days=200)):
         rows = ratios.cohorts(session, tenant, first, last, until, "RON", country, channel)
         assert [r.cohort for r in rows] == metrics.cohorts_of(found, "RON", until)
-    if channel is None:
-        _check_mrr(session, tenant, found, country, first, last)
+    _check_mrr(session, tenant, found, country, channel, first, last)
 
 
 def _check_mrr(
@@ -117,17 +116,20 @@ def _check_mrr(
     tenant: Tenant,
     found: list[Movement],
     country: str | None,
+    channel: str | None,
     first: date,
     last: date,
 ) -> None:
-    points = reads.mrr(session, tenant, first, last, Granularity.MONTH, "RON", None, country)
+    points = reads.mrr(
+        session, tenant, first, last, Granularity.MONTH, "RON", None, country, channel
+    )
     for p in points:
         inside = [m for m in found if p.start <= m.day <= p.end]
         assert p.mrr == sum(m.amount for m in found if m.day <= p.end)
         for kind in MovementType:
             assert p.amounts[kind.value] == sum(m.amount for m in inside if m.type is kind)
             assert p.customers[kind.value] == sum(1 for m in inside if m.type is kind)
-    listed = reads.movements(session, tenant, first, last, "RON", country=country)
+    listed = reads.movements(session, tenant, first, last, "RON", None, country, channel)
     assert sorted((m.day, m.customer, m.type, m.amount) for m in listed) == sorted(
         (m.day, m.customer, m.type.value, m.amount) for m in found
     )

@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from recura.api.deps import ClockDep, SessionDep, TenantDep
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
-from recura.api.v1.metrics import CSV_RESPONSE, Country, Format, csv_response, wants_csv
+from recura.api.v1.metrics import (
+    CSV_RESPONSE,
+    Channel,
+    Country,
+    Format,
+    csv_response,
+    wants_csv,
+)
 from recura.core import metrics
 from recura.core.metrics import MOVEMENT_TYPES
 from recura.core.money import Money, round_fraction
@@ -31,12 +38,15 @@ router = APIRouter(
     responses=problem_responses(401, 422),
 )
 
-Channel = Annotated[
-    str | None,
-    Query(pattern=r"^[a-z0-9][a-z0-9_]{0,39}$", description="Customers' acquisition channel"),
-]
 Currency = Annotated[
     CurrencyCode | None, Query(description="Default: the account's reporting currency")
+]
+Convert = Annotated[
+    bool,
+    Query(
+        description="Every currency combined in `currency`, at the rates in force on each "
+        "period's last day (docs/metrics.md)"
+    ),
 ]
 
 
@@ -125,12 +135,15 @@ def get_churn(
     end: Annotated[Day, Query()],
     granularity: Annotated[Granularity, Query()] = Granularity.MONTH,
     currency: Currency = None,
+    convert: Convert = False,
     country: Country = None,
     channel: Channel = None,
     format: Format = None,
 ) -> Response | ChurnSeries:
     code = _currency(session, tenant, currency)
-    points = ratios.flows(session, tenant, start, end, granularity, code, country, channel)
+    points = ratios.flows(
+        session, tenant, start, end, granularity, code, country, channel, convert=convert
+    )
     data = [
         ChurnPoint(
             start=p.start,
@@ -244,11 +257,12 @@ def _unit_economics(
     currency: str | None,
     country: str | None,
     channel: str | None,
+    convert: bool,
 ) -> list[UnitEconomicsPoint]:
     if granularity is not Granularity.MONTH:
         raise invalid("/granularity", "LTV and CAC are monthly: use granularity=month")
     code = _currency(session, tenant, currency)
-    found = ratios.unit_economics(session, tenant, start, end, code, country, channel)
+    found = ratios.unit_economics(session, tenant, start, end, code, country, channel, convert)
     return [
         UnitEconomicsPoint(
             start=u.start,
@@ -295,11 +309,14 @@ def get_ltv(
     end: Annotated[Day, Query()],
     granularity: Annotated[Granularity, Query()] = Granularity.MONTH,
     currency: Currency = None,
+    convert: Convert = False,
     country: Country = None,
     channel: Channel = None,
     format: Format = None,
 ) -> Response | UnitEconomicsSeries:
-    data = _unit_economics(session, tenant, start, end, granularity, currency, country, channel)
+    data = _unit_economics(
+        session, tenant, start, end, granularity, currency, country, channel, convert
+    )
     if wants_csv(request, format):
         names = [n for n in UnitEconomicsPoint.model_fields if n != "channels"]
         rows: list[list[object]] = [[getattr(d, n) for n in names] for d in data]
@@ -321,11 +338,14 @@ def get_cac(
     end: Annotated[Day, Query()],
     granularity: Annotated[Granularity, Query()] = Granularity.MONTH,
     currency: Currency = None,
+    convert: Convert = False,
     country: Country = None,
     channel: Channel = None,
     format: Format = None,
 ) -> Response | UnitEconomicsSeries:
-    data = _unit_economics(session, tenant, start, end, granularity, currency, country, channel)
+    data = _unit_economics(
+        session, tenant, start, end, granularity, currency, country, channel, convert
+    )
     if wants_csv(request, format):
         names = list(ChannelOut.model_fields)
         rows: list[list[object]] = []
@@ -419,6 +439,7 @@ def get_cohorts(
         ),
     ] = None,
     currency: Currency = None,
+    convert: Convert = False,
     country: Country = None,
     channel: Channel = None,
     format: Format = None,
@@ -426,7 +447,7 @@ def get_cohorts(
     code = _currency(session, tenant, currency)
     today = clock.now().date()
     last = until or min(today, _month_end(end, 23))
-    found = ratios.cohorts(session, tenant, start, end, last, code, country, channel)
+    found = ratios.cohorts(session, tenant, start, end, last, code, country, channel, convert)
     width = max((r.months for r in found), default=0)
     data = [
         CohortOut(

@@ -28,6 +28,10 @@ router = APIRouter(
 )
 
 Country = Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="Customers' country")]
+Channel = Annotated[
+    str | None,
+    Query(pattern=r"^[a-z0-9][a-z0-9_]{0,39}$", description="Customers' acquisition channel"),
+]
 Format = Annotated[Literal["json", "csv"] | None, Query(description="csv: a CSV file")]
 MovementType = Literal["new", "expansion", "contraction", "churn", "reactivation"]
 
@@ -157,11 +161,12 @@ def get_mrr(
     currency: Annotated[CurrencyCode | None, Query()] = None,
     convert: Annotated[bool, Query(description="Convert every currency to `currency`")] = False,
     country: Country = None,
+    channel: Channel = None,
     format: Format = None,
 ) -> Response | MrrSeries:
     reporting = currency if convert else None
     only = None if convert else currency
-    points = reads.mrr(session, tenant, start, end, granularity, only, reporting, country)
+    points = reads.mrr(session, tenant, start, end, granularity, only, reporting, country, channel)
     if wants_csv(request, format):
         header = ["start", "end", "currency", "mrr", *TYPES, *(f"{t}_customers" for t in TYPES)]
         rows: list[list[object]] = [
@@ -202,9 +207,10 @@ def list_mrr_movements(
     currency: Annotated[CurrencyCode | None, Query()] = None,
     type: Annotated[MovementType | None, Query()] = None,
     country: Country = None,
+    channel: Channel = None,
     format: Format = None,
 ) -> Response | MrrMovementList:
-    found = reads.movements(session, tenant, start, end, currency, type, country)
+    found = reads.movements(session, tenant, start, end, currency, type, country, channel)
     if wants_csv(request, format):
         rows: list[list[object]] = [
             [m.day, m.customer, m.currency, m.type, m.amount] for m in found

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy.orm import Session
 
@@ -91,6 +92,14 @@ def convert(session: Session, tenant: Tenant, amount: Money, target: str, day: d
     return exchange.convert_on(
         amount, target, day, _known(session, tenant, day, amount.currency, target)
     )
+
+
+def factor(session: Session, tenant: Tenant, source: str, target: str, day: date) -> Fraction:
+    """What one major unit of `source` is worth in `target` on `day`, exactly (by the
+    rates `convert` uses; NoRateError without one)."""
+    if source == target:
+        return Fraction(1)
+    return exchange.factor_on(source, target, day, _known(session, tenant, day, source, target))
 
 
 def lookup(

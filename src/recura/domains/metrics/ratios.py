@@ -10,13 +10,15 @@ netted over the month by the fold), and cohorts from the monthly totals per coho
 per month, not per customer. A period that is not a whole month as far as the data goes
 (a week, a day, a month with movements outside a partial period) reads the customers who
 moved in it one by one. A filter (country, channel) reads the same way, from the totals
-of the customers of that country and channel (the rollups keep them apart).
+of the customers of that country and channel (the rollups keep them apart). With
+`convert`, each currency is read so and the flows (or cohorts) are combined in the
+reporting currency by `core.metrics`, at the stored rates of each period's last day.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -82,10 +84,78 @@ def flows(
     country: str | None = None,
     channel: str | None = None,
     chosen: AccountMetrics | None = None,
+    convert: bool = False,
 ) -> list[FlowPoint]:
-    """Each period's flow of one currency (customers of `country`/`channel` only)."""
+    """Each period's flow of one currency (customers of `country`/`channel` only), or
+    with `convert` of every currency combined in `currency` (`core.metrics.combined_flow`)."""
     check_range(start, end)
     chosen = chosen or account_metrics(session, tenant)
+    each = _each_currency(
+        session, tenant, start, end, granularity, currency, country, channel, chosen, convert
+    )
+    return _combined(session, tenant, each, currency) if convert else each[currency]
+
+
+def _each_currency(
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    granularity: Granularity,
+    currency: str,
+    country: str | None,
+    channel: str | None,
+    chosen: AccountMetrics,
+    convert: bool,
+) -> dict[str, list[FlowPoint]]:
+    """currency -> its flows: of `currency`, and with `convert` of every currency the
+    chosen customers moved in."""
+    codes = set()
+    if convert:
+        codes = set(repository.currencies(session, tenant, _month_end(end), country, channel))
+    return {
+        code: _flows_of(session, tenant, start, end, granularity, code, country, channel, chosen)
+        for code in sorted(codes | {currency})
+    }
+
+
+def _combined(
+    session: Session, tenant: Tenant, each: Mapping[str, Sequence[FlowPoint]], currency: str
+) -> list[FlowPoint]:
+    """Each period's flows of every currency as one in `currency`, at the rates in force
+    on the period's last day (a currency with nothing in the period needs no rate)."""
+    found = []
+    for at in zip(*each.values(), strict=True):
+        first = at[0]
+        parts = [
+            (p.flow, _factor(session, tenant, p.flow.opening.currency, currency, p.end))
+            for p in at
+            if p.flow.opening.minor or p.flow.amounts
+        ]
+        netted = [p.netted for p in at]
+        found.append(
+            FlowPoint(
+                first.start,
+                first.end,
+                metrics.combined_flow(parts, currency),
+                None if None in netted else tuple(m for n in netted for m in n or ()),
+                sum(p.customers_at_end for p in at),
+            )
+        )
+    return found
+
+
+def _flows_of(
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    granularity: Granularity,
+    currency: str,
+    country: str | None,
+    channel: str | None,
+    chosen: AccountMetrics,
+) -> list[FlowPoint]:
     periods = periods_of(start, end, granularity)
     chosen_customers = {"country": country, "channel": channel}
     net: dict[date, int] = defaultdict(int)
@@ -215,23 +285,35 @@ def unit_economics(
     currency: str,
     country: str | None = None,
     channel: str | None = None,
+    convert: bool = False,
 ) -> list[UnitEconomics]:
     """Per month (LTV needs a monthly churn rate): ARPA, LTV, CAC, payback, LTV:CAC.
-    Spend in another currency is converted at the rate of the month's last day."""
+    Spend in another currency is converted at the rate of the month's last day. With
+    `convert`, the flows of every currency combined in `currency`, and the customers
+    acquired of every currency summed."""
     chosen = account_metrics(session, tenant)
-    points = flows(
-        session, tenant, start, end, Granularity.MONTH, currency, country, channel, chosen
+    check_range(start, end)
+    each = _each_currency(
+        session, tenant, start, end, Granularity.MONTH, currency, country, channel, chosen, convert
     )
+    points = _combined(session, tenant, each, currency) if convert else each[currency]
     spend: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for month, spent_on, amount, spent_in in repository.spend_between(
         session, tenant, points[0].start.replace(day=1), end
     ):
         if channel is not None and spent_on != channel:
             continue
-        last = next((p.end for p in points if p.start <= month <= p.end), month)
+        # The rate the period's MRR is converted at: its last day's (the month's, unless
+        # the range cuts it).
+        last = next((p.end for p in points if p.start.replace(day=1) == month), month)
         converted = _convert(session, tenant, Money(amount, spent_in), currency, last)
         spend[month][spent_on] += converted.minor
-    brought_in = _acquired_by_channel(session, tenant, points, currency, country, channel)
+    brought_in: dict[date, Counter[str]] = defaultdict(Counter)
+    for code, mine in each.items():
+        for first, counted in _acquired_by_channel(
+            session, tenant, mine, code, country, channel
+        ).items():
+            brought_in[first].update(counted)
     found = []
     for p in points:
         s = chosen.settings
@@ -322,9 +404,18 @@ def _convert(session: Session, tenant: Tenant, amount: Money, target: str, day: 
     try:
         return exchange_rates.convert(session, tenant, amount, target, day)
     except NoRateError:
-        raise invalid(
-            "/currency", f"no {amount.currency}/{target} rate on or before {day.isoformat()}"
-        ) from None
+        raise _no_rate(amount.currency, target, day) from None
+
+
+def _factor(session: Session, tenant: Tenant, source: str, target: str, day: date) -> Fraction:
+    try:
+        return exchange_rates.factor(session, tenant, source, target, day)
+    except NoRateError:
+        raise _no_rate(source, target, day) from None
+
+
+def _no_rate(source: str, target: str, day: date) -> Exception:
+    return invalid("/currency", f"no {source}/{target} rate on or before {day.isoformat()}")
 
 
 # ------------------------------------------------------------------------------- cohorts
@@ -347,10 +438,61 @@ def cohorts(
     currency: str,
     country: str | None = None,
     channel: str | None = None,
+    convert: bool = False,
 ) -> list[CohortRow]:
     """Cohorts of the signup months from `start`'s to `end`'s, with the months known by
-    `until` (MRR at each month's end; the month of `until` as it stands on it)."""
+    `until` (MRR at each month's end; the month of `until` as it stands on it). With
+    `convert`, every currency's cohorts combined in `currency`, each revenue cell at the
+    rate of its month's last day (`until` for its month)."""
     check_range(start, end)
+    if not convert:
+        found = _cohorts_of(session, tenant, start, end, until, currency, country, channel)
+    else:
+        codes = repository.currencies(session, tenant, until, country, channel)
+        each = {
+            code: _cohorts_of(session, tenant, start, end, until, code, country, channel)
+            for code in sorted(set(codes) | {currency})
+        }
+        factors = {
+            (code, month): _factor(session, tenant, code, currency, min(_month_end(month), until))
+            for code, month in _months_with_revenue(each)
+        }
+        found = metrics.combined_cohorts(each, factors, currency)
+    first, last = metrics.month_index(start), metrics.month_index(end)
+    known = metrics.month_index(until)
+    return [
+        CohortRow(c, min(metrics.COHORT_MONTHS, known - metrics.month_index(c.month) + 1))
+        for c in found
+        if first <= metrics.month_index(c.month) <= last
+    ]
+
+
+def _months_with_revenue(each: Mapping[str, Sequence[Cohort]]) -> set[tuple[str, date]]:
+    """(currency, month's first day) of every revenue cell above zero."""
+    return {
+        (code, _first_day(metrics.month_index(c.month) + k))
+        for code, found in each.items()
+        for c in found
+        for k, mrr in enumerate(c.revenue)
+        if mrr
+    }
+
+
+def _first_day(month_index: int) -> date:
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def _cohorts_of(
+    session: Session,
+    tenant: Tenant,
+    start: date,
+    end: date,
+    until: date,
+    currency: str,
+    country: str | None,
+    channel: str | None,
+) -> list[Cohort]:
+    """One currency's cohorts, known by `until`."""
     after = until + timedelta(days=1)
     if not repository.moved_between(
         session, tenant, currency, after, _month_end(until), country, channel
@@ -367,10 +509,4 @@ def cohorts(
     else:
         rows = repository.movement_rows(session, tenant, None, until, currency, country, channel)
         found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
-    first, last = metrics.month_index(start), metrics.month_index(end)
-    known = metrics.month_index(until)
-    return [
-        CohortRow(c, min(metrics.COHORT_MONTHS, known - metrics.month_index(c.month) + 1))
-        for c in found
-        if first <= metrics.month_index(c.month) <= last
-    ]
+    return found

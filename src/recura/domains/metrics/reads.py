@@ -81,14 +81,16 @@ def mrr(
     currency: str | None = None,
     reporting: str | None = None,
     country: str | None = None,
+    channel: str | None = None,
 ) -> list[Point]:
     """MRR per period and currency (or all in `reporting`, each period converted at the
-    rate in force on its last day, rounded once per amount)."""
+    rate in force on its last day, rounded once per amount), of the customers of
+    `country` and `channel` (None: every one)."""
     check_range(start, end)
     periods = periods_of(start, end, granularity)
     # (day, currency) -> (amounts, customers) of the days up to `end`.
     days: dict[tuple[date, str], tuple[dict[str, int], dict[str, int]]] = {}
-    for row in repository.totals(session, tenant, end, currency, country=country):
+    for row in repository.totals(session, tenant, end, currency, country, channel):
         amounts = {t: getattr(row, t) for t in TYPES}
         counts = {t: getattr(row, f"{t}_customers") for t in TYPES}
         days[(row.day, row.currency)] = (amounts, counts)
@@ -159,10 +161,12 @@ def movements(
     currency: str | None = None,
     type_: str | None = None,
     country: str | None = None,
+    channel: str | None = None,
 ) -> list[CustomerMovement]:
-    """The customers' movements of days in [start, end], by day."""
+    """The customers' movements of days in [start, end], by day (of the customers of
+    `country` and `channel`)."""
     check_range(start, end)
-    rows = repository.movements_between(session, tenant, start, end, currency, country)
+    rows = repository.movements_between(session, tenant, start, end, currency, country, channel)
     return [
         CustomerMovement(r.day, r.customer_id, r.currency, r.type, r.amount)
         for r in rows

@@ -430,6 +430,24 @@ def totals(
     return session.scalars(stmt.order_by(t.day)).all()
 
 
+def currencies(
+    session: Session,
+    tenant: Tenant,
+    until: date,
+    country: str | None = None,
+    channel: str | None = None,
+) -> list[str]:
+    """The currencies the customers of `country` and `channel` moved in up to `until`."""
+    t = MetricRollupDaily
+    stmt = select(t.currency).where(
+        t.account_id == tenant.account_id,
+        t.livemode == tenant.livemode,
+        *_slice(t, country, channel),
+        t.day <= until,
+    )
+    return sorted(session.scalars(stmt.distinct()).all())
+
+
 def movements_between(
     session: Session,
     tenant: Tenant,
@@ -437,15 +455,16 @@ def movements_between(
     end: date,
     currency: str | None,
     country: str | None = None,
+    channel: str | None = None,
 ) -> Sequence[MrrMovement]:
     """The tenant's customer movements of days in [start, end] (of customers of
-    `country`)."""
+    `country` and `channel`)."""
     stmt = select(MrrMovement).where(
         MrrMovement.account_id == tenant.account_id,
         MrrMovement.livemode == tenant.livemode,
         MrrMovement.day >= start,
         MrrMovement.day <= end,
-        *_chosen(MrrMovement, country, None),
+        *_chosen(MrrMovement, country, channel),
     )
     if currency is not None:
         stmt = stmt.where(MrrMovement.currency == currency)
