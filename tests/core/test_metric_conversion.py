@@ -11,6 +11,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
+from recura.core import metric_conversion as conversion
 from recura.core import metrics as m
 from recura.core.exchange import exact
 from recura.core.metrics import Cohort, MetricSettings, MovementType, MrrChange, PeriodFlow
@@ -40,7 +41,7 @@ def test_one_currency_at_rate_one_is_unchanged(
     changes: list[MrrChange], settings: MetricSettings, offset: int, days: int
 ) -> None:
     for currency, flow in flows_of(changes, settings, offset, days).items():
-        assert m.combined_flow([(flow, Fraction(1))], currency) == flow
+        assert conversion.combined_flow([(flow, Fraction(1))], currency) == flow
 
 
 @given(histories(), SETTINGS, st.integers(0, 200), st.integers(1, 60), RATES, RATES)
@@ -54,7 +55,7 @@ def test_combined_movements_sum_to_the_combined_mrr_change(
 ) -> None:
     flows = flows_of(changes, settings, offset, days)
     factors = {"RON": ron_in_eur, "EUR": eur_in_eur}
-    combined = m.combined_flow([(flows[c], factors[c]) for c in CURRENCIES], "EUR")
+    combined = conversion.combined_flow([(flows[c], factors[c]) for c in CURRENCIES], "EUR")
 
     def converted(amount: Money) -> int:
         return round_fraction(exact(amount, factors[amount.currency], "EUR"))
@@ -78,7 +79,7 @@ def test_combined_flow_by_hand() -> None:
     # gain 5.00; at 1 EUR = 4.9771 RON in euros: 20.09 + 10.00 open, 13.40 + 15.00 close.
     ron = PeriodFlow(Money(10000, "RON"), {MovementType.CONTRACTION: -3333}, 2, 0, 0)
     eur = PeriodFlow(Money(1000, "EUR"), {MovementType.EXPANSION: 500}, 1, 0, 0)
-    combined = m.combined_flow([(ron, 1 / Fraction("4.9771")), (eur, Fraction(1))], "EUR")
+    combined = conversion.combined_flow([(ron, 1 / Fraction("4.9771")), (eur, Fraction(1))], "EUR")
     assert combined.opening == Money(3009, "EUR")
     assert combined.closing == Money(2840, "EUR")
     assert combined.amounts == {MovementType.EXPANSION: 500, MovementType.CONTRACTION: -669}
@@ -100,7 +101,7 @@ def test_combined_cohorts_convert_each_month_at_its_rate() -> None:
         ("EUR", date(2026, 3, 1)): Fraction(1),
     }
     # No factor for RON in March: its cell there is 0.
-    january, february = m.combined_cohorts({"RON": ron, "EUR": eur}, factors, "EUR")
+    january, february = conversion.combined_cohorts({"RON": ron, "EUR": eur}, factors, "EUR")
     assert january == Cohort(date(2026, 1, 1), 3, (3, 2, 1), (3000, 2250, 1000))
     assert february == eur[1]
 
@@ -114,4 +115,4 @@ def test_one_currencys_cohorts_at_rate_one_are_unchanged(
     for currency in CURRENCIES:
         cohorts = m.cohorts_of(found, currency, until)
         ones = {(currency, date(y, mo, 1)): Fraction(1) for y in range(2026, 2033) for mo in MONTHS}
-        assert m.combined_cohorts({currency: cohorts}, ones, currency) == cohorts
+        assert conversion.combined_cohorts({currency: cohorts}, ones, currency) == cohorts

@@ -9,7 +9,6 @@ zero is `None` ("not defined"), never 0 or infinity. Tax is never part of MRR.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,6 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Final
 
-from recura.core.exchange import exact
 from recura.core.invoice_lines import monthly_amount
 from recura.core.money import Money, round_fraction
 from recura.core.periods import Interval, IntervalUnit
@@ -533,49 +531,6 @@ def month_flow(opening: Money, customers_at_start: int, found: Iterable[MonthTot
     )
 
 
-def combined_flow(parts: Iterable[tuple[PeriodFlow, Fraction]], currency: str) -> PeriodFlow:
-    """Flows of several currencies as one flow in `currency`, for the ratios to read as
-    any flow. Each part comes with its factor (what one major unit of its currency is
-    worth in `currency`, on the period's last day). A part's opening and closing MRR are
-    converted and rounded once; its movement amounts are converted and rounded so that
-    they sum exactly to its converted closing minus opening (largest remainder). The
-    customers are summed: a customer paying in two currencies counts in each."""
-    opening, at_start, churned, new = 0, 0, 0, 0
-    amounts: Counter[MovementType] = Counter()
-    kinds: set[MovementType] = set()
-    for flow, factor in parts:
-        start = round_fraction(exact(flow.opening, factor, currency))
-        end = round_fraction(exact(flow.closing, factor, currency))
-        shares = {t: exact(flow.amount(t), factor, currency) for t in flow.amounts}
-        amounts.update(_rounded_to(shares, end - start))
-        kinds.update(flow.amounts)
-        opening += start
-        at_start += flow.customers_at_start
-        churned += flow.churned_customers
-        new += flow.new_customers
-    return PeriodFlow(
-        opening=Money(opening, currency),
-        amounts={t: amounts[t] for t in MOVEMENT_TYPES if t in kinds},
-        customers_at_start=at_start,
-        churned_customers=churned,
-        new_customers=new,
-    )
-
-
-def _rounded_to(shares: Mapping[MovementType, Fraction], total: int) -> dict[MovementType, int]:
-    """Exact shares rounded to integers summing to `total` (within 1 of their sum when
-    the ends are not negative): each rounded down, the rest one each to the largest
-    remainders, ties in the order of the movement types."""
-    found = {t: math.floor(v) for t, v in shares.items()}
-    rest = total - sum(found.values())
-    order = sorted(shares, key=lambda t: (found[t] - shares[t], MOVEMENT_TYPES.index(t)))
-    step = 1 if rest > 0 else -1
-    for i in range(abs(rest)):
-        # Only a negative opening or closing needs more than one pass or a step down.
-        found[(order if step > 0 else order[::-1])[i % len(order)]] += step
-    return found
-
-
 def logo_churn_rate(flow: PeriodFlow) -> Fraction | None:
     """Customers lost in the period ÷ customers paying at its start."""
     return ratio(flow.churned_customers, flow.customers_at_start)
@@ -717,7 +672,8 @@ def month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
-def _month(index: int) -> date:
+def month_start(index: int) -> date:
+    """The first day of the month `month_index` numbers."""
     return date(index // 12, index % 12 + 1, 1)
 
 
@@ -737,11 +693,11 @@ def cohorts(
         members = groups[start]
         counts, revenue = [], []
         for k in range(months):
-            month = _month(start + k)
+            month = month_start(start + k)
             values = [mrr.get((customer, month), 0) for customer in members]
             counts.append(sum(1 for v in values if v > 0))
             revenue.append(sum(values))
-        found.append(Cohort(_month(start), len(members), tuple(counts), tuple(revenue)))
+        found.append(Cohort(month_start(start), len(members), tuple(counts), tuple(revenue)))
     return found
 
 
@@ -775,7 +731,7 @@ def cohorts_from_totals(
                 mrr += cell.net
             counts.append(paying)
             revenue.append(mrr)
-        cohorts_found.append(Cohort(_month(start), size, tuple(counts), tuple(revenue)))
+        cohorts_found.append(Cohort(month_start(start), size, tuple(counts), tuple(revenue)))
     return cohorts_found
 
 
@@ -786,37 +742,6 @@ def cohort_totals(
     customers = tuple(sum(c.customers[k] for c in found) for k in range(months))
     revenue = tuple(sum(c.revenue[k] for c in found) for k in range(months))
     return customers, revenue
-
-
-def combined_cohorts(
-    parts: Mapping[str, Sequence[Cohort]],
-    factors: Mapping[tuple[str, date], Fraction],
-    currency: str,
-) -> list[Cohort]:
-    """Cohorts of several currencies (currency -> its cohorts) as one in `currency`: per
-    signup month, the sizes and the customers summed (a customer paying in two
-    currencies counts in each), each revenue cell converted at the factor of its
-    calendar month ((currency, month's first day) -> factor; a cell of 0 needs none),
-    rounded once, and summed."""
-    sizes: Counter[date] = Counter()
-    customers: dict[date, list[int]] = {}
-    revenue: dict[date, list[int]] = {}
-    for code, found in parts.items():
-        for cohort in found:
-            width = len(cohort.customers)
-            counts = customers.setdefault(cohort.month, [0] * width)
-            money = revenue.setdefault(cohort.month, [0] * width)
-            sizes[cohort.month] += cohort.size
-            start = month_index(cohort.month)
-            for k, (paying, mrr) in enumerate(zip(cohort.customers, cohort.revenue, strict=True)):
-                counts[k] += paying
-                if mrr:
-                    factor = factors[(code, _month(start + k))]
-                    money[k] += round_fraction(exact(Money(mrr, code), factor, currency))
-    return [
-        Cohort(month, sizes[month], tuple(customers[month]), tuple(revenue[month]))
-        for month in sorted(sizes)
-    ]
 
 
 def month_end_mrr(found: Iterable[Movement], currency: str) -> dict[tuple[str, date], int]:
@@ -832,7 +757,7 @@ def month_end_mrr(found: Iterable[Movement], currency: str) -> dict[tuple[str, d
         running = 0
         for index in range(min(months), max(months) + 1):
             running += months.get(index, 0)
-            found_mrr[(customer, _month(index))] = running
+            found_mrr[(customer, month_start(index))] = running
     return found_mrr
 
 
@@ -858,5 +783,5 @@ def cohorts_of(
     filled = dict(ends)
     for customer, (index, value) in latest.items():
         for k in range(index + 1, last + 1):
-            filled[(customer, _month(k))] = value
+            filled[(customer, month_start(k))] = value
     return cohorts(signups, filled, months)

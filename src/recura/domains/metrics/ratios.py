@@ -27,7 +27,7 @@ from itertools import accumulate
 
 from sqlalchemy.orm import Session
 
-from recura.core import metrics
+from recura.core import metric_conversion, metrics
 from recura.core.exchange import NoRateError
 from recura.core.metrics import (
     Cohort,
@@ -87,7 +87,8 @@ def flows(
     convert: bool = False,
 ) -> list[FlowPoint]:
     """Each period's flow of one currency (customers of `country`/`channel` only), or
-    with `convert` of every currency combined in `currency` (`core.metrics.combined_flow`)."""
+    with `convert` of every currency combined in `currency`
+    (`core.metric_conversion.combined_flow`)."""
     check_range(start, end)
     chosen = chosen or account_metrics(session, tenant)
     each = _each_currency(
@@ -137,7 +138,7 @@ def _combined(
             FlowPoint(
                 first.start,
                 first.end,
-                metrics.combined_flow(parts, currency),
+                metric_conversion.combined_flow(parts, currency),
                 None if None in netted else tuple(m for n in netted for m in n or ()),
                 sum(p.customers_at_end for p in at),
             )
@@ -457,7 +458,7 @@ def cohorts(
             (code, month): _factor(session, tenant, code, currency, min(_month_end(month), until))
             for code, month in _months_with_revenue(each)
         }
-        found = metrics.combined_cohorts(each, factors, currency)
+        found = metric_conversion.combined_cohorts(each, factors, currency)
     first, last = metrics.month_index(start), metrics.month_index(end)
     known = metrics.month_index(until)
     return [
