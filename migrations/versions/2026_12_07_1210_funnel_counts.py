@@ -4,7 +4,10 @@ The checkout, cancel-reason and support metrics read a row per day (and plan, st
 reason, outcome) that the checkout, cancellations and support services keep in the
 transaction that changes a session, a flow or a request (`domains/funnels/counters.py`),
 instead of counting the source rows of the range. Filled here from the rows as they
-stand, on each account's day of their creation, as `recura metrics rebuild` does.
+stand, on each account's day of their creation, as `recura metrics rebuild` does. The
+creation-time indexes of checkout sessions and cancellation flows, which only those
+metrics read, go (support requests keep theirs: the response-time percentiles rank the
+range's waits).
 
 Revision ID: 2026_12_07_1210
 Revises: 2026_12_07_1190
@@ -25,6 +28,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ('metric_checkout_daily', 'metric_cancellations_daily', 'metric_support_daily')
+# The creation-time indexes no read uses any more, with the columns they carried.
+RANGES = {
+    'checkout_sessions': ['plan_id', 'stage', 'status'],
+    'cancellation_feedback': ['reason', 'outcome', 'canceled'],
+}
 
 
 def _day(table: str, *keys: sa.Column[Any]) -> list[Any]:
@@ -136,6 +144,17 @@ def upgrade() -> None:
     )
 
 
+    for table in RANGES:
+        op.drop_index(f'ix_{table}_account_id_livemode_created_at', table_name=table)
+
+
 def downgrade() -> None:
+    for table, included in RANGES.items():
+        op.create_index(
+            f'ix_{table}_account_id_livemode_created_at',
+            table,
+            ['account_id', 'livemode', 'created_at'],
+            postgresql_include=included,
+        )
     for table in reversed(TABLES):
         op.drop_table(table)

@@ -149,13 +149,15 @@ def _add(
     base: dict[str, Any],
     moves: dict[tuple[Any, ...], dict[str, int]],
 ) -> None:
+    # In key order: two transactions moving counts between the same rows lock them in
+    # the same order, so they wait for each other instead of deadlocking.
     rows = [
         {**base, **dict(zip(kind.keys, key, strict=True)), **values}
-        for key, values in moves.items()
+        for key, values in sorted(moves.items())
     ]
     names = ("account_id", "livemode", "day", *kind.keys)
     # One statement per set of columns: a multi-row upsert takes rows of one shape.
-    for shape in {tuple(r) for r in rows}:
+    for shape in sorted({tuple(r) for r in rows}):
         repository.add_to_rollup(
             session, kind.rollup, names, [r for r in rows if tuple(r) == shape]
         )
