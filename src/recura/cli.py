@@ -351,7 +351,8 @@ def metrics_rebuild(
     live: Annotated[bool, typer.Option("--live/--test", help="Live or test data.")] = True,
 ) -> None:
     """Recompute the MRR and funnel rollups from the event log (the worker keeps them up
-    to date)."""
+    to date), and the daily checkout, cancellation and support counts from their rows (the
+    services keep them)."""
     settings = _settings()
     factory = make_session_factory(make_engine(settings.database_url))
     folds = ((rollups.rebuild, rollups.fold_due), (funnel_rollups.rebuild, funnel_rollups.fold_due))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -14,14 +15,19 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import T0
-from tests.factories import create_account
+from tests.domains.metrics.test_funnel_counters import kept_rows
+from tests.domains.metrics.test_funnel_counts import instant
+from tests.factories import create_account, insert_plan
 from tests.own_database import database_url, engine, session_factory
 
 import recura.db.models  # noqa: F401
+from recura.db import bulk
 from recura.db.base import Base, JSONType, UTCDateTime
 from recura.db.migrate import alembic_config, upgrade
-from recura.db.models import Customer, GatewayConnection
+from recura.db.models import CheckoutSession, Customer, GatewayConnection, SupportRequest
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.common.tenant import Tenant
+from recura.domains.funnels import counters
 from recura.gateways.paypal_sdk import SANDBOX_API_BASE
 
 # Each test a database of its own: a downgrade meets only the rows its test wrote, never
@@ -415,3 +421,78 @@ def test_answered_support_requests_get_their_wait_in_seconds(
             {"a": account},
         ).all()
     assert dict(rows) == {"sr_waited": 3 * 3600 + 59, "sr_at_once": 0, "sr_open": None}
+
+
+def test_the_daily_funnel_counts_are_filled_as_a_rebuild_fills_them(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """Checkout sessions and support requests made before the daily counts existed: the
+    migration counts them on the account's days as `counters.rebuild` does."""
+    with unit_of_work(session_factory) as session:
+        account = create_account(session, T0, prefix="DAYS")
+        session.execute(
+            text("UPDATE accounts SET timezone = 'Europe/Bucharest' WHERE id = :a"), {"a": account}
+        )
+    plan = insert_plan(session_factory, account)
+    tenant = Tenant(account, livemode=False)
+    rng = random.Random(5)
+    keys = {"account_id": account, "livemode": False}
+    sessions, requests = [], []
+    for n in range(60):
+        at = instant(rng)
+        sessions.append(
+            {
+                **keys,
+                "id": f"cs_{n}",
+                "created_at": at,
+                "updated_at": at,
+                "expires_at": at,
+                "plan_id": plan,
+                "quantity": 1,
+                "add_ons": [],
+                "allow_promotion_codes": False,
+                "customer_given": False,
+                "locale": "ro",
+                "currency": "RON",
+                "metadata": {},
+                "acquisition": {},
+                "status": rng.choice(("open", "expired", "complete")),
+                "stage": rng.choice((None, "opened", "confirmed")),
+            }
+        )
+        seconds = rng.choice((None, 0, 59, 3600))
+        requests.append(
+            {
+                **keys,
+                "id": f"sr_{n}",
+                "created_at": at,
+                "updated_at": at,
+                "customer_id": "cus_days",
+                "category": "billing",
+                "subject": "?",
+                "status": "open",
+                "first_response_seconds": seconds,
+            }
+        )
+    config = alembic_config()
+    before = ScriptDirectory.from_config(config).get_revision("2026_12_07_1210").down_revision
+    assert isinstance(before, str)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, before)
+    try:
+        with unit_of_work(session_factory) as session:
+            customer = {**keys, "id": "cus_days", "metadata": {}, "created_at": T0}
+            bulk.insert_rows(session, Customer, [{**customer, "updated_at": T0}])
+            bulk.insert_rows(session, CheckoutSession, sessions)
+            bulk.insert_rows(session, SupportRequest, requests)
+    finally:
+        upgrade(engine)
+    with unit_of_work(session_factory) as session:
+        filled = kept_rows(session, tenant)
+        counters.rebuild(session, tenant)
+        assert kept_rows(session, tenant) == filled
+    assert filled["metric_checkout_daily"]
+    assert sum(r[-1] for r in filled["metric_support_daily"]) == sum(
+        s["first_response_seconds"] or 0 for s in requests
+    )

@@ -40,6 +40,8 @@ from recura.db.models.invoice_line import InvoiceLine
 from recura.db.models.invoice_pdf import InvoicePdf
 from recura.db.models.invoice_series import InvoiceSeries
 from recura.db.models.metered_charge import MeteredCharge
+from recura.db.models.metric_cancellation_daily import MetricCancellationDaily
+from recura.db.models.metric_checkout_daily import MetricCheckoutDaily
 from recura.db.models.metric_churn_kind_daily import MetricChurnKindDaily
 from recura.db.models.metric_cursor import MetricCursor
 from recura.db.models.metric_customer_state import MetricCustomerState
@@ -47,6 +49,7 @@ from recura.db.models.metric_dunning_daily import MetricDunningDaily
 from recura.db.models.metric_rollup_daily import MetricRollupDaily
 from recura.db.models.metric_rollup_monthly import MetricRollupMonthly
 from recura.db.models.metric_subscription_state import MetricSubscriptionState
+from recura.db.models.metric_support_daily import MetricSupportDaily
 from recura.db.models.metric_trial_daily import MetricTrialDaily
 from recura.db.models.mrr_month_movement import MrrMonthMovement
 from recura.db.models.mrr_movement import MrrMovement
@@ -116,6 +119,8 @@ __all__ = [
     "InvoicePdf",
     "InvoiceSeries",
     "MeteredCharge",
+    "MetricCancellationDaily",
+    "MetricCheckoutDaily",
     "MetricChurnKindDaily",
     "MetricCursor",
     "MetricCustomerState",
@@ -123,6 +128,7 @@ __all__ = [
     "MetricRollupDaily",
     "MetricRollupMonthly",
     "MetricSubscriptionState",
+    "MetricSupportDaily",
     "MetricTrialDaily",
     "MrrMonthMovement",
     "MrrMovement",

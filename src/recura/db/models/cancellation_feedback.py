@@ -38,14 +38,6 @@ class CancellationFeedback(TenantColumns, Base):
         Index(
             "ix_cancellation_feedback_account_id_subscription_id", "account_id", "subscription_id"
         ),
-        # The cancel reasons metric: the flows begun in a range, read from the index alone.
-        Index(
-            "ix_cancellation_feedback_account_id_livemode_created_at",
-            "account_id",
-            "livemode",
-            "created_at",
-            postgresql_include=["reason", "outcome", "canceled"],
-        ),
     )
 
     subscription_id: Mapped[str] = mapped_column(ID)

@@ -26,14 +26,6 @@ class CheckoutSession(TenantColumns, Base):
         Index("ix_checkout_sessions_account_id_status", "account_id", "livemode", "status"),
         # The hosted page's address names the session alone (`/checkout/{id}`).
         Index("ix_checkout_sessions_id", "id"),
-        # The checkout funnel: the sessions made in a range, read from the index alone.
-        Index(
-            "ix_checkout_sessions_account_id_livemode_created_at",
-            "account_id",
-            "livemode",
-            "created_at",
-            postgresql_include=["plan_id", "stage", "status"],
-        ),
     )
 
     plan_id: Mapped[str] = mapped_column(ID)

@@ -31,6 +31,7 @@ from recura.domains.customers import service as customers
 from recura.domains.events import payloads
 from recura.domains.events import service as events
 from recura.domains.events.payloads import RetentionOfferTerms
+from recura.domains.funnels import counters
 from recura.domains.plans import repository as plans_repository
 from recura.domains.subscriptions import actions, changes, state
 from recura.domains.subscriptions.schemas import ChangeRequest
@@ -85,11 +86,12 @@ def record_reason(
     now = _now(session, tenant, sub, now)
     latest = repository.latest(session, tenant, sub.id)
     if latest is not None and latest.outcome == PENDING and not latest.canceled:
-        _answer_reason(latest, reason, text, now)
+        _answer_reason(session, latest, reason, text, now)
         return Flow(latest, _shown(session, tenant, latest))
     offer = offers.applicable(session, tenant, sub, now)
     row = _new(tenant, sub, reason, text, offer, now)
     session.add(row)
+    counters.made(session, row)
     session.flush()
     return Flow(row, offer)
 
@@ -113,7 +115,9 @@ def show_offer(
     offer = offers.applicable(session, tenant, sub, now)  # none once any flow offered one
     if offer is None:
         return None
-    session.add(_new(tenant, sub, None, None, offer, now))
+    row = _new(tenant, sub, None, None, offer, now)
+    session.add(row)
+    counters.made(session, row)
     session.flush()
     return offer
 
@@ -154,7 +158,7 @@ def accept_offer(
     else:
         request = ChangeRequest(plan=terms.plan, effective=changes.PERIOD_END)
         changes.change(session, tenant, sub.id, request, now)
-    _answer(row, ACCEPTED, at)
+    _answer(session, row, ACCEPTED, at)
     _record(session, tenant, payloads.RetentionOfferAccepted, row, sub, at)
     return Accepted(row, sub, terms)
 
@@ -199,8 +203,9 @@ def cancel(
     if row is None or row.canceled or row.outcome not in (PENDING, NOT_OFFERED):
         row = _new(tenant, sub, reason, text, None, at)
         session.add(row)
+        counters.made(session, row)
     else:
-        _answer_reason(row, reason, text, at)
+        _answer_reason(session, row, reason, text, at)
     return _cancel(session, tenant, sub, row, now, at_period_end=at_period_end, prorate=prorate)
 
 
@@ -219,8 +224,10 @@ def _cancel(
     ends = sub.ended_at or lifecycle.term_end(state.state_of(sub))
     declined = row.outcome == PENDING
     if declined:
-        _answer(row, DECLINED, at)
+        _answer(session, row, DECLINED, at)
+    was = counters.counted(row)
     row.canceled, row.access_ends_at, row.updated_at = True, ends, at
+    counters.changed(session, row, was)
     session.flush()
     if declined:
         _record(session, tenant, payloads.RetentionOfferDeclined, row, sub, at)
@@ -315,18 +322,27 @@ def _new(
 
 
 def _answer_reason(
-    row: CancellationFeedback, reason: str | None, text: str | None, now: datetime
+    session: Session,
+    row: CancellationFeedback,
+    reason: str | None,
+    text: str | None,
+    now: datetime,
 ) -> None:
-    """A later answer in the same flow replaces the earlier; one left out keeps it."""
+    """A later answer in the same flow replaces the earlier; one left out keeps it. The
+    flow's daily count moves with its reason."""
     if reason is not None:
+        was = counters.counted(row)
         row.reason = reason
+        counters.changed(session, row, was)
     if text is not None:
         row.reason_text = text
     row.updated_at = now
 
 
-def _answer(row: CancellationFeedback, outcome: str, now: datetime) -> None:
+def _answer(session: Session, row: CancellationFeedback, outcome: str, now: datetime) -> None:
+    was = counters.counted(row)
     row.outcome, row.answered_at, row.updated_at = outcome, now, now
+    counters.changed(session, row, was)
 
 
 def _offer_terms(row: CancellationFeedback) -> RetentionOfferTerms:

@@ -97,7 +97,7 @@ def mark_payment_method(
     customer = customers.get(session, tenant, checkout.customer_id)
     method = _method(session, tenant, customer, method_id, now)
     assert method is not None  # one was named
-    service.reach(checkout, "payment_method", now)
+    service.reach(session, checkout, "payment_method", now)
     return method
 
 
@@ -167,7 +167,7 @@ def confirm(
         return result_of(checkout)
     found = _checked(checkout, details, terms_accepted)
     checkout.details = found.stored()
-    service.reach(checkout, "details", now)
+    service.reach(session, checkout, "details", now)
     if checkout.subscription_id is None:
         sub = _start(session, tenant, checkout, found, payment_method_id, bank_transfer, now)
     else:  # confirmed before and its charge failed: the same subscription, maybe a new method
@@ -176,7 +176,7 @@ def confirm(
             _method(session, tenant, customer, payment_method_id, now)
         sub = subscriptions.get(session, tenant, checkout.subscription_id)
     checkout.terms_accepted_at = now
-    service.reach(checkout, "confirmed", now)
+    service.reach(session, checkout, "confirmed", now)
     checkout.last_error = None
     session.flush()
     return [i.id for i in _first_invoices(session, tenant, sub) if _to_charge(i)]
@@ -217,7 +217,7 @@ def _start(
     customer = _customer(session, tenant, checkout, found, now)
     method = _method(session, tenant, customer, payment_method_id, now)
     if method is not None:
-        service.reach(checkout, "payment_method", now)
+        service.reach(session, checkout, "payment_method", now)
     way: CollectionMethod = "send_invoice" if bank_transfer else "charge_automatically"
     quote = summary.summary(session, tenant, checkout, now, collection_method=way)
     trial_needs = quote.trial_end is not None and account.trial_requires_payment_method

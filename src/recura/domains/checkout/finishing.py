@@ -20,6 +20,7 @@ from recura.domains.checkout import repository
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
 from recura.domains.events import service as events
+from recura.domains.funnels import counters
 from recura.domains.invoices import repository as invoices_repository
 from recura.domains.invoices.issuing import SEND_INVOICE
 
@@ -61,7 +62,9 @@ def finish(
 ) -> None:
     """Mark the session complete and record `checkout.session.completed`; the caller
     holds the session's row and has checked it is not complete yet."""
+    was = counters.counted(checkout)
     checkout.status, checkout.completed_at, checkout.updated_at = "complete", now, now
+    counters.changed(session, checkout, was)
     checkout.last_error = None
     if sub.collection_method == SEND_INVOICE and first is not None and first.amount_due:
         payment: Literal["charged", "bank_transfer", "not_required"] = "bank_transfer"

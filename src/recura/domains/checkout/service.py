@@ -33,6 +33,7 @@ from recura.domains.common.pages import Page
 from recura.domains.common.tenant import Tenant
 from recura.domains.coupons import service as coupons
 from recura.domains.customers.billing import BillingDetailsInvalid, Problem
+from recura.domains.funnels import counters
 from recura.domains.plans import repository as plans
 from recura.domains.subscriptions import service as subscriptions
 from recura.domains.subscriptions import terms
@@ -133,6 +134,7 @@ def create(
     checkout.metadata_ = data.metadata
     checkout.acquisition = data.acquisition.stored()
     session.add(checkout)
+    counters.made(session, checkout)
     session.flush()
     return checkout
 
@@ -163,6 +165,7 @@ def open_for_plan(
     channel = {"channel": PUBLIC_CHANNEL}
     checkout.acquisition = {**channel, **{k: v[:200] for k, v in (acquisition or {}).items()}}
     session.add(checkout)
+    counters.made(session, checkout)
     session.flush()
     return checkout
 
@@ -259,15 +262,18 @@ def expire(session: Session, tenant: Tenant, checkout_id: str, now: datetime) ->
 # The subscriber's way through the page
 
 
-def reach(checkout: CheckoutSession, stage: str, now: datetime) -> None:
+def reach(session: Session, checkout: CheckoutSession, stage: str, now: datetime) -> None:
     """Record that the subscriber got to `stage` (and so past any earlier one they skipped):
-    each stage keeps the time it was first reached."""
+    each stage keeps the time it was first reached. The session is held locked: a further
+    stage moves its daily count once."""
     upto = STAGES.index(stage)
     for name in STAGES[: upto + 1]:
         if getattr(checkout, f"{name}_at") is None:
             setattr(checkout, f"{name}_at", now)
     if checkout.stage is None or STAGES.index(checkout.stage) < upto:
+        was = counters.counted(checkout)
         checkout.stage = stage
+        counters.changed(session, checkout, was)
     checkout.updated_at = now
 
 
@@ -281,7 +287,7 @@ def mark_opened(
         return checkout
     checkout = get_for_update(session, tenant, checkout_id, now)
     if checkout.status == "open" and checkout.opened_at is None:
-        reach(checkout, "opened", now)
+        reach(session, checkout, "opened", now)
     session.flush()
     return checkout
 
@@ -311,7 +317,7 @@ def save_details(
     checkout = open_for_update(session, tenant, checkout_id, now)
     found = subscriber.validate(data)
     checkout.details = found.stored()
-    reach(checkout, "details", now)
+    reach(session, checkout, "details", now)
     session.flush()
     return found
 

@@ -182,47 +182,47 @@ def churn_kinds(
 def checkout(
     session: Session, tenant: Tenant, w: Window, plans: set[str] | None
 ) -> list[tuple[date, date, CheckoutFunnel]]:
-    """Checkout sessions made in each period, by the stage they reached: counted per
-    period, stage and status by the database."""
-    buckets: list[list[tuple[tuple[str | None, bool], int]]] = [[] for _ in w.periods]
-    for period, stage, status, count in repository.checkouts(
-        session, tenant, w.starts, w.end, plans
-    ):
-        buckets[period].append(((stage, status == "complete"), count))
+    """Checkout sessions made in each period, by the furthest stage they reached and
+    whether they completed: from the daily counts the checkout keeps (`counters.py`)."""
+    rows = repository.checkout_per_day(session, tenant, w.first, w.last, plans)
+    buckets = w.bucket_days((day, ((stage or None, done), n)) for day, stage, done, n in rows)
     return _points(w, [funnels.checkout_funnel_counted(b) for b in buckets])
 
 
 def cancellations(
     session: Session, tenant: Tenant, w: Window
 ) -> list[tuple[date, date, OfferAcceptance]]:
-    """Cancellation flows begun in each period: reasons given and offers' outcomes,
-    counted per period, reason and outcome by the database."""
-    buckets: list[list[tuple[tuple[str | None, str, bool], int]]] = [[] for _ in w.periods]
-    for period, reason, outcome, left, count in repository.cancellation_flows(
-        session, tenant, w.starts, w.end
-    ):
-        buckets[period].append(((reason, outcome, left), count))
+    """Cancellation flows begun in each period: reasons given and offers' outcomes, from
+    the daily counts the cancellation flow keeps (`counters.py`)."""
+    rows = repository.cancellations_per_day(session, tenant, w.first, w.last)
+    buckets = w.bucket_days(
+        (day, ((reason or None, outcome, left), n)) for day, reason, outcome, left, n in rows
+    )
     return _points(w, [funnels.offer_acceptance_counted(b) for b in buckets])
 
 
 def support(session: Session, tenant: Tenant, w: Window) -> list[tuple[date, date, ResponseTimes]]:
-    """Support requests opened in each period and how long their first answer took:
-    counted, summed and ranked by the database, which returns a few rows per period."""
-    counts = {
-        p: (n, answered, total)
-        for p, n, answered, total in repository.support_counts(session, tenant, w.starts, w.end)
-    }
+    """Support requests opened in each period and how long their first answer took. The
+    counts and summed waits come from the daily counts the support service keeps
+    (`counters.py`); the median and 90th percentile are exact nearest-rank values, so
+    the database ranks the answered requests' waits of the range and returns only the
+    two wanted per period."""
+    counts = [(0, 0, 0)] * len(w.periods)
+    for day, n, answered, total in repository.support_per_day(session, tenant, w.first, w.last):
+        index = w.index(day)
+        if index is not None:
+            c = counts[index]
+            counts[index] = (c[0] + n, c[1] + answered, c[2] + total)
     shares = (funnels.MEDIAN, funnels.P90)
     wanted = {
         (p, funnels.nearest_rank(answered, share))
-        for p, (_, answered, _) in counts.items()
+        for p, (_, answered, _) in enumerate(counts)
         if answered
         for share in shares
     }
     ranked = repository.support_ranked(session, tenant, w.starts, w.end, wanted)
     values = []
-    for index in range(len(w.periods)):
-        n, answered, total = counts.get(index, (0, 0, 0))
+    for index, (n, answered, total) in enumerate(counts):
         at = {s: ranked[(index, funnels.nearest_rank(answered, s))] for s in shares if answered}
         values.append(funnels.response_times_of(n, answered, total, at))
     return _points(w, values)

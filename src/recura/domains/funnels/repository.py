@@ -1,6 +1,6 @@
 """Every query of the funnel metrics: the fold's events and subscription states, the
-daily funnel rollups, and the checkout sessions, cancellation flows and support requests
-of a time range, as plain rows."""
+daily funnel rollups and counts, the rows those counts are rebuilt from, and the support
+requests' waits ranked, as plain rows."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -27,12 +28,13 @@ from sqlalchemy.orm import Session
 
 from recura.db.models import (
     Account,
-    CancellationFeedback,
-    CheckoutSession,
     Event,
+    MetricCancellationDaily,
+    MetricCheckoutDaily,
     MetricChurnKindDaily,
     MetricDunningDaily,
     MetricSubscriptionState,
+    MetricSupportDaily,
     MetricTrialDaily,
     Plan,
     SupportRequest,
@@ -49,6 +51,14 @@ _FUNNELS = (
 
 def timezone_of(session: Session, account_id: str) -> str:
     return str(session.scalar(select(Account.timezone).where(Account.id == account_id)))
+
+
+def timezones(session: Session, tenant: Tenant | None) -> dict[str, str]:
+    """Each account's time zone (of one tenant's account, or all)."""
+    stmt = select(Account.id, Account.timezone)
+    if tenant is not None:
+        stmt = stmt.where(Account.id == tenant.account_id)
+    return {account: str(zone) for account, zone in session.execute(stmt)}
 
 
 def plans_of_product(session: Session, tenant: Tenant, product: str) -> set[str]:
@@ -70,64 +80,6 @@ def period_of(session: Session, column: Any, starts: Sequence[datetime]) -> Any:
         *((column < start, index) for index, start in enumerate(starts[1:])),
         else_=len(starts) - 1,
     )
-
-
-def checkouts(
-    session: Session,
-    tenant: Tenant,
-    starts: Sequence[datetime],
-    end: datetime,
-    plans: Collection[str] | None,
-) -> list[tuple[int, str | None, str, int]]:
-    """(period, furthest stage, status, sessions) of the checkout sessions made from the
-    first of `starts` to `end`, per period (`period_of`)."""
-    c = CheckoutSession
-    period = period_of(session, c.created_at, starts).label("period")
-    stmt = tenant.scope(select(period, c.stage, c.status, func.count()), c).where(
-        c.created_at >= starts[0], c.created_at < end
-    )
-    if plans is not None:
-        stmt = stmt.where(c.plan_id.in_(sorted(plans)))
-    stmt = stmt.group_by(period, c.stage, c.status)
-    return [(int(p), stage, status, int(n)) for p, stage, status, n in session.execute(stmt)]
-
-
-def cancellation_flows(
-    session: Session, tenant: Tenant, starts: Sequence[datetime], end: datetime
-) -> list[tuple[int, str | None, str, bool, int]]:
-    """(period, reason, outcome, canceled, flows) of the cancellation flows begun from the
-    first of `starts` to `end`, per period (`period_of`)."""
-    f = CancellationFeedback
-    period = period_of(session, f.created_at, starts).label("period")
-    stmt = tenant.scope(select(period, f.reason, f.outcome, f.canceled, func.count()), f).where(
-        f.created_at >= starts[0], f.created_at < end
-    )
-    stmt = stmt.group_by(period, f.reason, f.outcome, f.canceled)
-    return [
-        (int(p), reason, outcome, bool(left), int(n))
-        for p, reason, outcome, left, n in session.execute(stmt)
-    ]
-
-
-def support_counts(
-    session: Session, tenant: Tenant, starts: Sequence[datetime], end: datetime
-) -> list[tuple[int, int, int, int]]:
-    """(period, requests, answered, seconds waited by the answered) of the support
-    requests opened from the first of `starts` to `end`, per period (`period_of`)."""
-    r = SupportRequest
-    period = period_of(session, r.created_at, starts).label("period")
-    counted = (
-        func.count(),
-        func.count(r.first_response_seconds),
-        func.coalesce(func.sum(r.first_response_seconds), 0),
-    )
-    stmt = tenant.scope(select(period, *counted), r).where(
-        r.created_at >= starts[0], r.created_at < end
-    )
-    return [
-        (int(p), int(n), int(answered), int(total))
-        for p, n, answered, total in session.execute(stmt.group_by(period))
-    ]
 
 
 def support_ranked(
@@ -325,3 +277,76 @@ def churn_kinds_per_day(
         .group_by(c.day, c.kind)
     )
     return [(day, kind, int(n), int(mrr)) for day, kind, n, mrr in session.execute(stmt)]
+
+
+def checkout_per_day(
+    session: Session, tenant: Tenant, start: date, end: date, plans: Collection[str] | None
+) -> list[tuple[date, str, bool, int]]:
+    """(day, furthest stage ("" for none), completed, sessions) of the days in [start, end]."""
+    c = MetricCheckoutDaily
+    stmt = (
+        select(c.day, c.stage, c.complete, func.sum(c.sessions))
+        .where(_rollup(c, tenant, start, end, plans))
+        .group_by(c.day, c.stage, c.complete)
+    )
+    return [(day, stage, bool(done), int(n)) for day, stage, done, n in session.execute(stmt)]
+
+
+def cancellations_per_day(
+    session: Session, tenant: Tenant, start: date, end: date
+) -> list[tuple[date, str, str, bool, int]]:
+    """(day, reason ("" for none), outcome, canceled, flows) of the days in [start, end]."""
+    f = MetricCancellationDaily
+    stmt = select(f.day, f.reason, f.outcome, f.canceled, f.flows).where(
+        _rollup(f, tenant, start, end, None)
+    )
+    return [
+        (day, reason, outcome, bool(left), int(n))
+        for day, reason, outcome, left, n in session.execute(stmt)
+    ]
+
+
+def support_per_day(
+    session: Session, tenant: Tenant, start: date, end: date
+) -> list[tuple[date, int, int, int]]:
+    """(day, requests, answered, seconds the answered waited) of the days in [start, end]."""
+    r = MetricSupportDaily
+    stmt = select(r.day, r.requests, r.answered, r.seconds).where(
+        _rollup(r, tenant, start, end, None)
+    )
+    return [(day, int(n), int(a), int(s)) for day, n, a, s in session.execute(stmt)]
+
+
+def drop_empty(session: Session, model: Any, key: dict[str, Any], count: str) -> None:
+    """Remove the daily row at `key` if it no longer counts anything."""
+    table = model.__table__
+    where = [table.c[name] == value for name, value in key.items()]
+    session.execute(delete(table).where(*where, table.c[count] == 0))
+
+
+def clear_counts(session: Session, model: Any, tenant: Tenant | None) -> None:
+    """Forget a daily count table's rows (of one tenant, or all) before a rebuild."""
+    stmt = delete(model)
+    if tenant is not None:
+        stmt = stmt.where(model.account_id == tenant.account_id, model.livemode == tenant.livemode)
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
+def counted_rows(
+    session: Session, source: Any, columns: Sequence[str], tenant: Tenant | None
+) -> Any:
+    """The rows of `source` (of one tenant, or all) with the columns their count reads,
+    streamed."""
+    table = source.__table__
+    names = ("account_id", "livemode", "created_at", *columns)
+    stmt = select(*(table.c[n] for n in names))
+    if tenant is not None:
+        stmt = stmt.where(
+            table.c.account_id == tenant.account_id, table.c.livemode == tenant.livemode
+        )
+    return session.execute(stmt.execution_options(yield_per=5000))
+
+
+def insert_counts(session: Session, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(model.__table__), list(rows))

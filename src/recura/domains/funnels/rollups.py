@@ -37,7 +37,7 @@ from recura.db.models import (
     MetricTrialDaily,
 )
 from recura.domains.common.tenant import Tenant
-from recura.domains.funnels import repository
+from recura.domains.funnels import counters, repository
 from recura.domains.funnels.repository import SubscriptionKey
 from recura.domains.metrics import repository as metric_repository
 from recura.domains.metrics.rollups import SETTLE
@@ -76,10 +76,12 @@ def fold_events(session: Session, before: str | None = None, limit: int = BATCH)
 
 def rebuild(session: Session, tenant: Tenant | None = None, limit: int = BATCH) -> int:
     """Recompute the funnel rollups (of one tenant, or of every account) from the event
-    log as far as the cursor has gone; returns how many events were folded. Holds the
-    cursor, so the worker's fold waits."""
+    log as far as the cursor has gone, and the daily checkout, cancellation and support
+    counts from their rows (`counters.rebuild`); returns how many events were folded.
+    Holds the cursor, so the worker's fold waits."""
     cursor = metric_repository.lock_cursor(session, CURSOR)
     repository.clear(session, tenant)
+    counters.rebuild(session, tenant)
     if tenant is None:
         cursor.last_event_id = None  # everything again: the worker starts over
         return 0

@@ -33,6 +33,7 @@ from recura.domains.customers import repository as customers_repository
 from recura.domains.customers import service as customers
 from recura.domains.events import payloads
 from recura.domains.events import service as events
+from recura.domains.funnels import counters
 from recura.domains.support_requests import repository
 from recura.domains.support_requests.categories import CATEGORIES, STATUSES
 from recura.domains.support_requests.schemas import (
@@ -114,6 +115,7 @@ def open_request(
         updated_at=now,
     )
     session.add(request)
+    counters.made(session, request)
     session.flush()
     first = _add_message(session, tenant, request, CUSTOMER, body, now)
     events.record(
@@ -282,8 +284,10 @@ def _reply(
     if author == MERCHANT:
         request.status = "answered"
         if request.first_response_at is None:
+            was = counters.counted(request)
             request.first_response_at = now
             request.first_response_seconds = funnels.wait_seconds(now - request.created_at)
+            counters.changed(session, request, was)
     else:
         request.status = "open"
         request.closed_at = None
