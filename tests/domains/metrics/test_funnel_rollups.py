@@ -35,6 +35,10 @@ from recura.domains.events.payloads import EventType
 from recura.domains.funnels import reads, rollups
 from recura.domains.metrics.reads import Granularity
 from tests.conftest import Merchant
+from tests.own_database import database_url, engine, session_factory
+
+# A database of its own: the settle test asks the fold what is due in every account.
+__all__ = ["database_url", "engine", "session_factory"]
 
 START = datetime(2025, 3, 1, 7, tzinfo=UTC)
 PLANS = ("plan_a", "plan_b", "plan_c")
