@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from recura.ids import PREFIXES, new_id, new_ids
+from recura.ids import PREFIXES, floor, millis_of, new_id, new_ids
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -38,3 +38,11 @@ def test_every_character_of_the_random_part_is_drawn_from_the_whole_alphabet() -
     tails = [made[-16:] for made in new_ids("usage_event", 2000)]
     for position in range(16):
         assert {tail[position] for tail in tails} == set(CROCKFORD)
+
+
+def test_an_id_tells_the_millisecond_it_was_made_at() -> None:
+    # Never before the wall clock's millisecond; ahead of it after a burst of ids.
+    before = time.time_ns() // 1_000_000
+    first, second = new_id("event"), new_id("event")
+    assert before <= millis_of(first) < millis_of(second)
+    assert millis_of(floor("event", 1_733_000_000_123)) == 1_733_000_000_123

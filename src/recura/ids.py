@@ -104,6 +104,16 @@ def floor(kind: str, millis: int) -> str:
     return head + "0" * 16
 
 
+def millis_of(id_: str) -> int:
+    """The millisecond an id was made at, as its maker's clock read it (`_next_millis`:
+    ahead of the wall clock after a burst of calls)."""
+    head = id_.split("_", 1)[1][:10]
+    found = 0
+    for char in head:
+        found = found * 32 + _ALPHABET.index(char)
+    return found
+
+
 def new_id(kind: str) -> str:
     return new_ids(kind, 1)[0]
 
