@@ -525,3 +525,36 @@ def test_cohort_cells_sum_to_their_totals(
             if m.month_index(c.month) - first <= calendar
         )
         assert cells == sum(v for (_, k), v in mrr.items() if k == month(calendar))
+
+
+PRODUCT_OF = {"p1": "A", "p2": "A", "p3": "B"}
+
+
+@given(histories(), SETTINGS, st.lists(st.sampled_from(sorted(PRODUCT_OF)), max_size=40))
+def test_plans_and_products_split_each_customers_mrr(
+    changes: list[MrrChange], settings: MetricSettings, plans: list[str]
+) -> None:
+    # Each change puts its subscription on a plan: folded apart, the plans' MRR add up
+    # to the customer's, and so do the products', at every step; and a scope's movements
+    # sum to its MRR.
+    on = [(c, (p, PRODUCT_OF[p])) for c, p in zip(changes, [*plans, *["p1"] * 40], strict=False)]
+    every, _ = m.fold_day({}, changes, settings)
+    scoped: dict[str, list[MrrChange]] = defaultdict(list)
+    for scope, change in m.scoped_changes(on, {}):
+        scoped[scope].append(change)
+    mrr_in: dict[str, dict[tuple[str, str], int]] = {}
+    for scope, found in scoped.items():
+        states, _ = m.fold_day({}, found, settings)
+        mrr_in[scope] = {key: s.mrr for key, s in states.items()}
+        net: dict[tuple[str, str], int] = defaultdict(int)
+        for x in m.movements(found, settings):
+            net[(x.customer, x.currency)] += x.amount
+        assert {k: v for k, v in net.items() if v} == {k: v for k, v in mrr_in[scope].items() if v}
+    for names in (sorted(PRODUCT_OF), sorted(set(PRODUCT_OF.values()))):
+        summed: dict[tuple[str, str], int] = defaultdict(int)
+        for scope in names:
+            for key, value in mrr_in.get(scope, {}).items():
+                summed[key] += value
+        assert {k: v for k, v in summed.items() if v} == {
+            k: s.mrr for k, s in every.items() if s.mrr
+        }

@@ -10,7 +10,7 @@ zero is `None` ("not defined"), never 0 or infinity. Tax is never part of MRR.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -277,6 +277,42 @@ def fold_day(
         assert state.day is not None
         found[(state.day, change.customer, change.currency)] = movement
     return touched, found
+
+
+def scoped_changes(
+    changes: Iterable[tuple[MrrChange, Collection[str] | None]],
+    holding: Mapping[Key, Mapping[str, CustomerState]],
+) -> list[tuple[str, MrrChange]]:
+    """`changes` as they change each scope's customers (a scope: a plan, or a product):
+    a customer's MRR in a scope is that of its subscriptions of it, and each scope's
+    changes are folded apart (`fold_day`), so a plan's movements are those its customers
+    would have with only their subscriptions of that plan.
+
+    Each change comes with the scopes its subscription is in after it (None: where it was).
+    `holding`: (customer, currency) -> scope -> its state, where each subscription with
+    MRR is found. A subscription that leaves a scope (its plan changed) drops to nothing
+    there (churn or contraction) and enters the new one (new, reactivation or
+    expansion); a switch between two plans of one product is then an expansion or a
+    contraction of the product. Returns (scope, change) in the order of `changes`."""
+    where: dict[tuple[str, str, str], dict[str, int]] = {}
+    for (customer, currency), scopes in holding.items():
+        for scope, state in scopes.items():
+            for subscription, (mrr, _) in state.subscriptions.items():
+                where.setdefault((customer, currency, subscription), {})[scope] = mrr
+    found: list[tuple[str, MrrChange]] = []
+    for change, targets in changes:
+        key = (change.customer, change.currency, change.subscription)
+        now = where.get(key, {})
+        into = set(now) if targets is None else set(targets)
+        # The subscription's MRR is the same in each scope it is in.
+        before = max(now.values(), default=0)
+        after = before + change.delta if change.mrr is None else change.mrr
+        found.extend(
+            (scope, replace(change, mrr=0, ending=False)) for scope in sorted(set(now) - into)
+        )
+        found.extend((scope, replace(change, mrr=after)) for scope in sorted(into))
+        where[key] = dict.fromkeys(into, after) if after else {}
+    return found
 
 
 def movements(changes: Iterable[MrrChange], settings: MetricSettings) -> list[Movement]:

@@ -22,6 +22,7 @@ from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.metrics import ratios, reads, rollups
 from recura.domains.metrics.reads import Granularity
+from recura.domains.metrics.repository import Segment
 from tests.conftest import Api, Merchant
 from tests.domains.metrics.test_month_rollups import (
     add_events,
@@ -72,8 +73,6 @@ def check_filtered(
 ) -> None:
     """Every filtered read equals the definition over the chosen customers' movements."""
     everyone = day_movements(session, tenant)
-    first = min(m.day for m in everyone).replace(day=1)
-    last = max(m.day for m in everyone)
     now_in = attributes(session, tenant)
     chosen_ones = {
         c
@@ -81,21 +80,12 @@ def check_filtered(
         if (country is None or of == country) and (channel is None or by == channel)
     }
     found = [m for m in everyone if m.customer in chosen_ones]
+    segment = Segment(country, channel)
+    first = min(m.day for m in everyone).replace(day=1)
+    last = max(m.day for m in everyone)
+    check_segment(session, tenant, segment, found, first, last)
     chosen = ratios.account_metrics(session, tenant).settings
-    ranges = [
-        (first, last, Granularity.MONTH),
-        (first + timedelta(days=40), last - timedelta(days=50), Granularity.MONTH),
-        (first, first + timedelta(days=120), Granularity.WEEK),
-    ]
-    for start, end, granularity in ranges:
-        points = ratios.flows(session, tenant, start, end, granularity, "RON", country, channel)
-        for p in points:
-            after = p.end + timedelta(days=1)
-            expected, _ = metrics.period_flow(found, "RON", p.start, after, chosen)
-            assert p.flow == expected, (country, channel, p.start, p.end)
-            paying = metrics.standings(found, "RON", after)
-            assert p.customers_at_end == sum(1 for s in paying.values() if s.mrr > 0)
-    economics = ratios.unit_economics(session, tenant, first, last, "RON", country, channel)
+    economics = ratios.unit_economics(session, tenant, first, last, "RON", segment)
     for u in economics:
         _, netted = metrics.period_flow(found, "RON", u.start, u.end + timedelta(days=1), chosen)
         brought: dict[str, int] = defaultdict(int)
@@ -105,31 +95,43 @@ def check_filtered(
                 brought[by] += 1
         assert u.acquired == sum(1 for x in netted if x.type is MovementType.NEW)
         assert {c.channel: c.acquired for c in u.channels if c.acquired} == dict(brought)
-    for until in (last, last - timedelta(days=100), first + timedelta(days=200)):
-        rows = ratios.cohorts(session, tenant, first, last, until, "RON", country, channel)
-        assert [r.cohort for r in rows] == metrics.cohorts_of(found, "RON", until)
-    _check_mrr(session, tenant, found, country, channel, first, last)
 
 
-def _check_mrr(
+def check_segment(
     session: Session,
     tenant: Tenant,
+    segment: Segment,
     found: list[Movement],
-    country: str | None,
-    channel: str | None,
     first: date,
     last: date,
 ) -> None:
-    points = reads.mrr(
-        session, tenant, first, last, Granularity.MONTH, "RON", None, country, channel
-    )
+    """The flows, cohorts, MRR and movements read for `segment` equal the definitions
+    over `found`, its movements, in ranges from `first` to `last`."""
+    chosen = ratios.account_metrics(session, tenant).settings
+    ranges = [
+        (first, last, Granularity.MONTH),
+        (first + timedelta(days=40), last - timedelta(days=50), Granularity.MONTH),
+        (first, first + timedelta(days=120), Granularity.WEEK),
+    ]
+    for start, end, granularity in ranges:
+        points = ratios.flows(session, tenant, start, end, granularity, "RON", segment)
+        for p in points:
+            after = p.end + timedelta(days=1)
+            expected, _ = metrics.period_flow(found, "RON", p.start, after, chosen)
+            assert p.flow == expected, (segment, p.start, p.end)
+            paying = metrics.standings(found, "RON", after)
+            assert p.customers_at_end == sum(1 for s in paying.values() if s.mrr > 0)
+    for until in (last, last - timedelta(days=100), first + timedelta(days=200)):
+        rows = ratios.cohorts(session, tenant, first, last, until, "RON", segment)
+        assert [r.cohort for r in rows] == metrics.cohorts_of(found, "RON", until)
+    points = reads.mrr(session, tenant, first, last, Granularity.MONTH, "RON", None, segment)
     for p in points:
         inside = [m for m in found if p.start <= m.day <= p.end]
         assert p.mrr == sum(m.amount for m in found if m.day <= p.end)
         for kind in MovementType:
             assert p.amounts[kind.value] == sum(m.amount for m in inside if m.type is kind)
             assert p.customers[kind.value] == sum(1 for m in inside if m.type is kind)
-    listed = reads.movements(session, tenant, first, last, "RON", None, country, channel)
+    listed = reads.movements(session, tenant, first, last, "RON", None, segment)
     assert sorted((m.day, m.customer, m.type, m.amount) for m in listed) == sorted(
         (m.day, m.customer, m.type.value, m.amount) for m in found
     )

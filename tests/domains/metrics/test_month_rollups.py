@@ -25,6 +25,7 @@ from recura.db.models import (
     MrrMonthMovement,
     MrrMovement,
 )
+from recura.db.models.metric_rollup_daily import ALL
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import service as events
@@ -102,7 +103,11 @@ def fold_all(factory: sessionmaker[Session], limit: int) -> None:
 
 
 def day_movements(session: Session, tenant: Tenant) -> list[Movement]:
-    rows = session.scalars(select(MrrMovement).where(MrrMovement.account_id == tenant.account_id))
+    rows = session.scalars(
+        select(MrrMovement).where(
+            MrrMovement.account_id == tenant.account_id, MrrMovement.scope == ALL
+        )
+    )
     return [
         Movement(r.day, r.customer_id, r.currency, MovementType(r.type), r.amount) for r in rows
     ]

@@ -63,7 +63,7 @@ def story(api: Api) -> dict[str, str]:
 def movements(session: Session, tenant: Tenant) -> list[tuple[date, str, str, int]]:
     rows = session.scalars(
         select(MrrMovement)
-        .where(MrrMovement.account_id == tenant.account_id)
+        .where(MrrMovement.account_id == tenant.account_id, MrrMovement.scope == ALL)
         .order_by(MrrMovement.day, MrrMovement.customer_id)
     )
     return [(r.day, r.customer_id, r.type, r.amount) for r in rows]
@@ -125,7 +125,9 @@ def test_a_story_month_by_month_to_the_cent(
             select(MetricRollupDaily)
             .where(
                 MetricRollupDaily.account_id == tenant.account_id,
-                # The totals over every customer (the others are per country and channel).
+                # The totals over every customer and subscription (the others are per
+                # plan or product, country and channel).
+                MetricRollupDaily.scope == ALL,
                 MetricRollupDaily.country == ALL,
                 MetricRollupDaily.channel == ALL,
             )
@@ -148,7 +150,9 @@ def test_folding_in_pieces_and_again_equals_a_rebuild(
     assert fold_all(session_factory) == 0  # a rerun folds nothing twice
     with unit_of_work(session_factory) as session:
         pieces = snapshot(session, tenant)
-        assert len(pieces["mrr_movements"]) == 7
+        # The 7 movements over all subscriptions (rows' third column: the scope); the
+        # others are per plan and product.
+        assert sum(1 for row in pieces["mrr_movements"] if row[2] == ALL) == 7
     with unit_of_work(session_factory) as session:
         # The 7 MRR changes and the 8 renewals, whose terms a setting may count.
         assert rollups.rebuild(session, tenant) == 15

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from recura.core.metrics import DiscountPolicy, MetricSettings, RecurringTerms, subscription_mrr
 from recura.core.money import Money
 from recura.db.models import MrrMovement
+from recura.db.models.metric_rollup_daily import ALL
 from recura.db.unit_of_work import unit_of_work
 from recura.domains.metrics import rollups
 from tests.conftest import Api, Merchant
@@ -34,7 +35,7 @@ def movements(factory: sessionmaker[Session], account: str) -> list[tuple[date, 
     with unit_of_work(factory) as session:
         rows = session.scalars(
             select(MrrMovement)
-            .where(MrrMovement.account_id == account)
+            .where(MrrMovement.account_id == account, MrrMovement.scope == ALL)
             .order_by(MrrMovement.day, MrrMovement.customer_id)
         )
         return [(r.day, r.type, r.amount) for r in rows]

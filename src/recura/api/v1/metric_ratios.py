@@ -17,19 +17,20 @@ from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.api.v1.metrics import (
     CSV_RESPONSE,
-    Channel,
-    Country,
     Format,
+    SegmentDep,
     csv_response,
     wants_csv,
 )
 from recura.core import metrics
 from recura.core.metrics import MOVEMENT_TYPES
 from recura.core.money import Money, round_fraction
+from recura.db.models.metric_rollup_daily import ALL
 from recura.domains.common.errors import invalid
 from recura.domains.exchange_rates.schemas import CurrencyCode, Day
 from recura.domains.metrics import ratios
 from recura.domains.metrics.reads import Granularity
+from recura.domains.metrics.repository import Segment
 
 router = APIRouter(
     prefix="/v1/metrics",
@@ -131,19 +132,16 @@ def get_churn(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
+    segment: SegmentDep,
     start: Annotated[Day, Query()],
     end: Annotated[Day, Query()],
     granularity: Annotated[Granularity, Query()] = Granularity.MONTH,
     currency: Currency = None,
     convert: Convert = False,
-    country: Country = None,
-    channel: Channel = None,
     format: Format = None,
 ) -> Response | ChurnSeries:
     code = _currency(session, tenant, currency)
-    points = ratios.flows(
-        session, tenant, start, end, granularity, code, country, channel, convert=convert
-    )
+    points = ratios.flows(session, tenant, start, end, granularity, code, segment, convert=convert)
     data = [
         ChurnPoint(
             start=p.start,
@@ -255,14 +253,16 @@ def _unit_economics(
     end: date,
     granularity: Granularity,
     currency: str | None,
-    country: str | None,
-    channel: str | None,
+    segment: Segment,
     convert: bool,
 ) -> list[UnitEconomicsPoint]:
     if granularity is not Granularity.MONTH:
         raise invalid("/granularity", "LTV and CAC are monthly: use granularity=month")
+    if segment.scope != ALL:
+        # Spend is entered per channel: no plan's share of it is known.
+        raise invalid("/plan", "LTV and CAC are not kept per plan or product")
     code = _currency(session, tenant, currency)
-    found = ratios.unit_economics(session, tenant, start, end, code, country, channel, convert)
+    found = ratios.unit_economics(session, tenant, start, end, code, segment, convert)
     return [
         UnitEconomicsPoint(
             start=u.start,
@@ -305,18 +305,15 @@ def get_ltv(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
+    segment: SegmentDep,
     start: Annotated[Day, Query()],
     end: Annotated[Day, Query()],
     granularity: Annotated[Granularity, Query()] = Granularity.MONTH,
     currency: Currency = None,
     convert: Convert = False,
-    country: Country = None,
-    channel: Channel = None,
     format: Format = None,
 ) -> Response | UnitEconomicsSeries:
-    data = _unit_economics(
-        session, tenant, start, end, granularity, currency, country, channel, convert
-    )
+    data = _unit_economics(session, tenant, start, end, granularity, currency, segment, convert)
     if wants_csv(request, format):
         names = [n for n in UnitEconomicsPoint.model_fields if n != "channels"]
         rows: list[list[object]] = [[getattr(d, n) for n in names] for d in data]
@@ -334,18 +331,15 @@ def get_cac(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
+    segment: SegmentDep,
     start: Annotated[Day, Query()],
     end: Annotated[Day, Query()],
     granularity: Annotated[Granularity, Query()] = Granularity.MONTH,
     currency: Currency = None,
     convert: Convert = False,
-    country: Country = None,
-    channel: Channel = None,
     format: Format = None,
 ) -> Response | UnitEconomicsSeries:
-    data = _unit_economics(
-        session, tenant, start, end, granularity, currency, country, channel, convert
-    )
+    data = _unit_economics(session, tenant, start, end, granularity, currency, segment, convert)
     if wants_csv(request, format):
         names = list(ChannelOut.model_fields)
         rows: list[list[object]] = []
@@ -428,6 +422,7 @@ def get_cohorts(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
+    segment: SegmentDep,
     clock: ClockDep,
     start: Annotated[Day, Query(description="First signup month (any day of it)")],
     end: Annotated[Day, Query(description="Last signup month (any day of it)")],
@@ -440,14 +435,12 @@ def get_cohorts(
     ] = None,
     currency: Currency = None,
     convert: Convert = False,
-    country: Country = None,
-    channel: Channel = None,
     format: Format = None,
 ) -> Response | CohortTable:
     code = _currency(session, tenant, currency)
     today = clock.now().date()
     last = until or min(today, _month_end(end, 23))
-    found = ratios.cohorts(session, tenant, start, end, last, code, country, channel, convert)
+    found = ratios.cohorts(session, tenant, start, end, last, code, segment, convert)
     width = max((r.months for r in found), default=0)
     data = [
         CohortOut(

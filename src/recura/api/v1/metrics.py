@@ -9,16 +9,18 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from recura.api.deps import SessionDep, TenantDep
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
+from recura.db.models.metric_rollup_daily import ALL
+from recura.domains.common.errors import invalid
 from recura.domains.exchange_rates.schemas import CurrencyCode, Day
 from recura.domains.metrics import reads
 from recura.domains.metrics.reads import Granularity
-from recura.domains.metrics.repository import TYPES
+from recura.domains.metrics.repository import TYPES, Segment
 
 router = APIRouter(
     prefix="/v1/metrics",
@@ -32,7 +34,36 @@ Channel = Annotated[
     str | None,
     Query(pattern=r"^[a-z0-9][a-z0-9_]{0,39}$", description="Customers' acquisition channel"),
 ]
+PlanFilter = Annotated[
+    str | None,
+    Query(max_length=40, description="Only the subscriptions of this plan (docs/metrics.md)"),
+]
+ProductFilter = Annotated[
+    str | None,
+    Query(max_length=40, description="Only the subscriptions of this product's plans"),
+]
 Format = Annotated[Literal["json", "csv"] | None, Query(description="csv: a CSV file")]
+
+
+def _segment(
+    session: SessionDep,
+    tenant: TenantDep,
+    country: Country = None,
+    channel: Channel = None,
+    plan: PlanFilter = None,
+    product: ProductFilter = None,
+) -> Segment:
+    if plan is not None and product is not None:
+        raise invalid("/product", "filter by a plan or by a product, not both")
+    if plan is not None and not reads.plan_exists(session, tenant, plan):
+        raise invalid("/plan", f"no plan {plan}")
+    if product is not None and not reads.product_exists(session, tenant, product):
+        raise invalid("/product", f"no product {product}")
+    return Segment(country, channel, plan or product or ALL)
+
+
+# The customers (country, channel) and subscriptions (plan, product) a metric counts.
+SegmentDep = Annotated[Segment, Depends(_segment)]
 MovementType = Literal["new", "expansion", "contraction", "churn", "reactivation"]
 
 
@@ -155,18 +186,17 @@ def get_mrr(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
+    segment: SegmentDep,
     start: Annotated[Day, Query()],
     end: Annotated[Day, Query()],
     granularity: Annotated[Granularity, Query()] = Granularity.MONTH,
     currency: Annotated[CurrencyCode | None, Query()] = None,
     convert: Annotated[bool, Query(description="Convert every currency to `currency`")] = False,
-    country: Country = None,
-    channel: Channel = None,
     format: Format = None,
 ) -> Response | MrrSeries:
     reporting = currency if convert else None
     only = None if convert else currency
-    points = reads.mrr(session, tenant, start, end, granularity, only, reporting, country, channel)
+    points = reads.mrr(session, tenant, start, end, granularity, only, reporting, segment)
     if wants_csv(request, format):
         header = ["start", "end", "currency", "mrr", *TYPES, *(f"{t}_customers" for t in TYPES)]
         rows: list[list[object]] = [
@@ -202,15 +232,14 @@ def list_mrr_movements(
     request: Request,
     session: SessionDep,
     tenant: TenantDep,
+    segment: SegmentDep,
     start: Annotated[Day, Query()],
     end: Annotated[Day, Query()],
     currency: Annotated[CurrencyCode | None, Query()] = None,
     type: Annotated[MovementType | None, Query()] = None,
-    country: Country = None,
-    channel: Channel = None,
     format: Format = None,
 ) -> Response | MrrMovementList:
-    found = reads.movements(session, tenant, start, end, currency, type, country, channel)
+    found = reads.movements(session, tenant, start, end, currency, type, segment)
     if wants_csv(request, format):
         rows: list[list[object]] = [
             [m.day, m.customer, m.currency, m.type, m.amount] for m in found

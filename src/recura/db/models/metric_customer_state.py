@@ -11,12 +11,15 @@ from recura.db.base import ID, Base, JSONType
 
 class MetricCustomerState(Base):
     """What folding a customer's next MRR change needs (`core.metrics.CustomerState`),
-    per currency: the worker folds events batch by batch without reading history."""
+    per currency and scope (`metric_rollup_daily.ALL`: all its subscriptions; a plan's or
+    product's id: only those of it): the worker folds events batch by batch without
+    reading history."""
 
     __tablename__ = "metric_customer_states"
 
     account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
     livemode: Mapped[bool] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(ID, primary_key=True)
     customer_id: Mapped[str] = mapped_column(ID, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     day: Mapped[date | None] = mapped_column(Date)

@@ -23,6 +23,11 @@ class MetricRollupDaily(Base):
     and reads a row per day; a customer's movements are counted under its country and
     channel as they are now (`rollups.move_customer` moves them when they change).
 
+    And summed per `scope`: `ALL` counts each customer's movements over all its
+    subscriptions; a plan's (or product's) id counts the movements its customers would
+    have if they had only their subscriptions of that plan (or product), folded apart
+    (`rollups`), so a plan or product filter reads a row per day too.
+
     No running total is stored: a change folded late (a test clock's customer, whose days
     run ahead) would leave every later day's total wrong. MRR on a day is the sum of the
     nets up to it, a sum over one row per day with movements.
@@ -31,11 +36,14 @@ class MetricRollupDaily(Base):
     __tablename__ = "metric_rollups_daily"
     # Every read names the dimensions and the currency, then a range of days.
     __table_args__ = (
-        PrimaryKeyConstraint("account_id", "livemode", "country", "channel", "currency", "day"),
+        PrimaryKeyConstraint(
+            "account_id", "livemode", "scope", "country", "channel", "currency", "day"
+        ),
     )
 
     account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
     livemode: Mapped[bool] = mapped_column()
+    scope: Mapped[str] = mapped_column(ID)
     day: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     country: Mapped[str] = mapped_column(String(2))

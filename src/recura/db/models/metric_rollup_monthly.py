@@ -22,12 +22,13 @@ class MetricRollupMonthly(Base):
     __tablename__ = "metric_rollups_monthly"
     __table_args__ = (
         PrimaryKeyConstraint(
-            "account_id", "livemode", "country", "channel", "currency", "month", "cohort"
+            "account_id", "livemode", "scope", "country", "channel", "currency", "month", "cohort"
         ),
     )
 
     account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"))
     livemode: Mapped[bool] = mapped_column()
+    scope: Mapped[str] = mapped_column(ID)
     currency: Mapped[str] = mapped_column(String(3))
     month: Mapped[date] = mapped_column(Date)
     cohort: Mapped[date] = mapped_column(Date)

@@ -21,6 +21,7 @@ class MrrMonthMovement(Base):
 
     account_id: Mapped[str] = mapped_column(ID, ForeignKey("accounts.id"), primary_key=True)
     livemode: Mapped[bool] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(ID, primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     customer_id: Mapped[str] = mapped_column(ID, primary_key=True)

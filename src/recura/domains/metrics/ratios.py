@@ -9,8 +9,8 @@ churn stops it). A month's movements come from its monthly totals (each customer
 netted over the month by the fold), and cohorts from the monthly totals per cohort: rows
 per month, not per customer. A period that is not a whole month as far as the data goes
 (a week, a day, a month with movements outside a partial period) reads the customers who
-moved in it one by one. A filter (country, channel) reads the same way, from the totals
-of the customers of that country and channel (the rollups keep them apart). With
+moved in it one by one. A filter (country, channel, plan or product: a `Segment`) reads
+the same way, from the totals of that segment (the rollups keep them apart). With
 `convert`, each currency is read so and the flows (or cohorts) are combined in the
 reporting currency by `core.metrics`, at the stored rates of each period's last day.
 """
@@ -44,6 +44,7 @@ from recura.domains.common.tenant import Tenant
 from recura.domains.exchange_rates import service as exchange_rates
 from recura.domains.metrics import repository, settings
 from recura.domains.metrics.reads import Granularity, check_range, periods_of
+from recura.domains.metrics.repository import EVERYONE, Segment
 from recura.domains.metrics.settings import AccountMetrics
 
 
@@ -81,18 +82,17 @@ def flows(
     end: date,
     granularity: Granularity,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
     chosen: AccountMetrics | None = None,
     convert: bool = False,
 ) -> list[FlowPoint]:
-    """Each period's flow of one currency (customers of `country`/`channel` only), or
+    """Each period's flow of one currency (of `segment`), or
     with `convert` of every currency combined in `currency`
     (`core.metric_conversion.combined_flow`)."""
     check_range(start, end)
     chosen = chosen or account_metrics(session, tenant)
     each = _each_currency(
-        session, tenant, start, end, granularity, currency, country, channel, chosen, convert
+        session, tenant, start, end, granularity, currency, segment, chosen, convert
     )
     return _combined(session, tenant, each, currency) if convert else each[currency]
 
@@ -104,8 +104,7 @@ def _each_currency(
     end: date,
     granularity: Granularity,
     currency: str,
-    country: str | None,
-    channel: str | None,
+    segment: Segment,
     chosen: AccountMetrics,
     convert: bool,
 ) -> dict[str, list[FlowPoint]]:
@@ -113,9 +112,9 @@ def _each_currency(
     chosen customers moved in."""
     codes = set()
     if convert:
-        codes = set(repository.currencies(session, tenant, _month_end(end), country, channel))
+        codes = set(repository.currencies(session, tenant, _month_end(end), segment))
     return {
-        code: _flows_of(session, tenant, start, end, granularity, code, country, channel, chosen)
+        code: _flows_of(session, tenant, start, end, granularity, code, segment, chosen)
         for code in sorted(codes | {currency})
     }
 
@@ -153,15 +152,13 @@ def _flows_of(
     end: date,
     granularity: Granularity,
     currency: str,
-    country: str | None,
-    channel: str | None,
+    segment: Segment,
     chosen: AccountMetrics,
 ) -> list[FlowPoint]:
     periods = periods_of(start, end, granularity)
-    chosen_customers = {"country": country, "channel": channel}
     net: dict[date, int] = defaultdict(int)
     paying: dict[date, int] = defaultdict(int)
-    for row in repository.totals(session, tenant, _month_end(end), currency, **chosen_customers):
+    for row in repository.totals(session, tenant, _month_end(end), currency, segment):
         net[row.day] += row.new + row.expansion + row.contraction + row.churn + row.reactivation
         paying[row.day] += row.new_customers + row.reactivation_customers - row.churn_customers
     days = sorted(net)
@@ -177,7 +174,7 @@ def _flows_of(
         at_end = running_paying[bisect_right(days, last)]
         if granularity is Granularity.MONTH and _as_whole_month(days, first, last):
             if months is None:
-                months = _month_totals(session, tenant, start, end, currency, **chosen_customers)
+                months = _month_totals(session, tenant, start, end, currency, segment)
             month = months.get(first.replace(day=1))
             flow = metrics.month_flow(
                 Money(opening, currency), at_start, [] if month is None else [month]
@@ -187,14 +184,12 @@ def _flows_of(
         if rows is None:
             rows = [
                 _movement(r)
-                for r in repository.movement_rows(
-                    session, tenant, start, end, currency, **chosen_customers
-                )
+                for r in repository.movement_rows(session, tenant, start, end, currency, segment)
             ]
         before = {
             customer: Standing(total, churned)
             for customer, total, churned in repository.standings_of_movers(
-                session, tenant, first, last, currency, **chosen_customers
+                session, tenant, first, last, currency, segment
             )
         }
         moved = [m for m in rows if first <= m.day <= last]
@@ -224,11 +219,10 @@ def _month_totals(
     start: date,
     end: date,
     currency: str,
-    country: str | None,
-    channel: str | None,
+    segment: Segment,
 ) -> dict[date, MonthTotals]:
     """month -> its totals (every cohort's), of the months from `start`'s to `end`'s."""
-    found = repository.month_sums(session, tenant, start, end, currency, country, channel)
+    found = repository.month_sums(session, tenant, start, end, currency, segment)
     return {month: _totals(values) for month, values in found.items()}
 
 
@@ -284,8 +278,7 @@ def unit_economics(
     start: date,
     end: date,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
     convert: bool = False,
 ) -> list[UnitEconomics]:
     """Per month (LTV needs a monthly churn rate): ARPA, LTV, CAC, payback, LTV:CAC.
@@ -295,14 +288,14 @@ def unit_economics(
     chosen = account_metrics(session, tenant)
     check_range(start, end)
     each = _each_currency(
-        session, tenant, start, end, Granularity.MONTH, currency, country, channel, chosen, convert
+        session, tenant, start, end, Granularity.MONTH, currency, segment, chosen, convert
     )
     points = _combined(session, tenant, each, currency) if convert else each[currency]
     spend: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for month, spent_on, amount, spent_in in repository.spend_between(
         session, tenant, points[0].start.replace(day=1), end
     ):
-        if channel is not None and spent_on != channel:
+        if segment.channel is not None and spent_on != segment.channel:
             continue
         # The rate the period's MRR is converted at: its last day's (the month's, unless
         # the range cuts it).
@@ -311,9 +304,7 @@ def unit_economics(
         spend[month][spent_on] += converted.minor
     brought_in: dict[date, Counter[str]] = defaultdict(Counter)
     for code, mine in each.items():
-        for first, counted in _acquired_by_channel(
-            session, tenant, mine, code, country, channel
-        ).items():
+        for first, counted in _acquired_by_channel(session, tenant, mine, code, segment).items():
             brought_in[first].update(counted)
     found = []
     for p in points:
@@ -366,8 +357,7 @@ def _acquired_by_channel(
     tenant: Tenant,
     points: Sequence[FlowPoint],
     currency: str,
-    country: str | None,
-    channel: str | None,
+    segment: Segment,
 ) -> dict[date, dict[str, int]]:
     """Each period's customers acquired (netted new business) counted per acquisition
     channel: the month's totals per channel for a period whose flow came from the
@@ -378,7 +368,7 @@ def _acquired_by_channel(
         first, last = from_months[0].start, from_months[-1].start
         by_month: dict[date, dict[str, int]] = defaultdict(dict)
         for month, brought_by, count in repository.new_by_channel(
-            session, tenant, first.replace(day=1), last, currency, country, channel
+            session, tenant, first.replace(day=1), last, currency, segment
         ):
             by_month[month][brought_by] = count
         for p in from_months:
@@ -437,8 +427,7 @@ def cohorts(
     end: date,
     until: date,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
     convert: bool = False,
 ) -> list[CohortRow]:
     """Cohorts of the signup months from `start`'s to `end`'s, with the months known by
@@ -447,11 +436,11 @@ def cohorts(
     rate of its month's last day (`until` for its month)."""
     check_range(start, end)
     if not convert:
-        found = _cohorts_of(session, tenant, start, end, until, currency, country, channel)
+        found = _cohorts_of(session, tenant, start, end, until, currency, segment)
     else:
-        codes = repository.currencies(session, tenant, until, country, channel)
+        codes = repository.currencies(session, tenant, until, segment)
         each = {
-            code: _cohorts_of(session, tenant, start, end, until, code, country, channel)
+            code: _cohorts_of(session, tenant, start, end, until, code, segment)
             for code in sorted(set(codes) | {currency})
         }
         factors = {
@@ -490,24 +479,19 @@ def _cohorts_of(
     end: date,
     until: date,
     currency: str,
-    country: str | None,
-    channel: str | None,
+    segment: Segment,
 ) -> list[Cohort]:
     """One currency's cohorts, known by `until`."""
     after = until + timedelta(days=1)
-    if not repository.moved_between(
-        session, tenant, currency, after, _month_end(until), country, channel
-    ):
+    if not repository.moved_between(session, tenant, currency, after, _month_end(until), segment):
         # `until`'s month holds nothing after it: the monthly totals are the cohorts'.
         signed_up = (start.replace(day=1), end)
         cells = {
             (row.month, row.cohort): _totals(_row(row))
-            for row in repository.month_totals(
-                session, tenant, signed_up, until, currency, country, channel
-            )
+            for row in repository.month_totals(session, tenant, signed_up, until, currency, segment)
         }
         found = metrics.cohorts_from_totals(cells, until)
     else:
-        rows = repository.movement_rows(session, tenant, None, until, currency, country, channel)
+        rows = repository.movement_rows(session, tenant, None, until, currency, segment)
         found = metrics.cohorts_of([_movement(r) for r in rows], currency, until)
     return found

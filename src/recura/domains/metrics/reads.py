@@ -17,7 +17,7 @@ from recura.domains.common.errors import invalid
 from recura.domains.common.tenant import Tenant
 from recura.domains.exchange_rates import service as exchange_rates
 from recura.domains.metrics import repository
-from recura.domains.metrics.repository import TYPES
+from recura.domains.metrics.repository import EVERYONE, TYPES, Segment
 
 MAX_DAYS = 3700  # ten years a day at a time
 
@@ -80,17 +80,15 @@ def mrr(
     granularity: Granularity,
     currency: str | None = None,
     reporting: str | None = None,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> list[Point]:
     """MRR per period and currency (or all in `reporting`, each period converted at the
-    rate in force on its last day, rounded once per amount), of the customers of
-    `country` and `channel` (None: every one)."""
+    rate in force on its last day, rounded once per amount), of `segment`."""
     check_range(start, end)
     periods = periods_of(start, end, granularity)
     # (day, currency) -> (amounts, customers) of the days up to `end`.
     days: dict[tuple[date, str], tuple[dict[str, int], dict[str, int]]] = {}
-    for row in repository.totals(session, tenant, end, currency, country, channel):
+    for row in repository.totals(session, tenant, end, currency, segment):
         amounts = {t: getattr(row, t) for t in TYPES}
         counts = {t: getattr(row, f"{t}_customers") for t in TYPES}
         days[(row.day, row.currency)] = (amounts, counts)
@@ -160,18 +158,24 @@ def movements(
     end: date,
     currency: str | None = None,
     type_: str | None = None,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> list[CustomerMovement]:
-    """The customers' movements of days in [start, end], by day (of the customers of
-    `country` and `channel`)."""
+    """The customers' movements of days in [start, end], by day (of `segment`)."""
     check_range(start, end)
-    rows = repository.movements_between(session, tenant, start, end, currency, country, channel)
+    rows = repository.movements_between(session, tenant, start, end, currency, segment)
     return [
         CustomerMovement(r.day, r.customer_id, r.currency, r.type, r.amount)
         for r in rows
         if type_ is None or r.type == type_
     ]
+
+
+def plan_exists(session: Session, tenant: Tenant, plan: str) -> bool:
+    return repository.exists(session, tenant, "plan", plan)
+
+
+def product_exists(session: Session, tenant: Tenant, product: str) -> bool:
+    return repository.exists(session, tenant, "product", product)
 
 
 def subscribers_by_status(

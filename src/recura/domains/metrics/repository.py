@@ -5,8 +5,9 @@ monthly totals."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Row, and_, case, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +24,8 @@ from recura.db.models import (
     MetricRollupMonthly,
     MrrMonthMovement,
     MrrMovement,
+    Plan,
+    Product,
     Subscription,
 )
 from recura.db.models.metric_rollup_daily import ALL, NONE
@@ -32,6 +35,19 @@ DIMENSIONS = ("country", "channel")
 TYPES = ("new", "expansion", "contraction", "churn", "reactivation")
 TOTALS = (*TYPES, *(f"{t}_customers" for t in TYPES))
 MONTH_TOTALS = (*TOTALS, "joined")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """What a read counts: the customers of `country` and `channel` (None: any), and of
+    them the subscriptions of `scope` (`ALL`: every one; a plan's or product's id)."""
+
+    country: str | None = None
+    channel: str | None = None
+    scope: str = ALL
+
+
+EVERYONE = Segment()
 
 
 def _dialect(session: Session) -> Any:
@@ -98,7 +114,7 @@ _FOLDED = (
 )
 
 
-StateKey = tuple[str, bool, str, str]  # account, livemode, customer, currency
+StateKey = tuple[str, bool, str, str, str]  # account, livemode, scope, customer, currency
 
 
 def _stored(stmt: Any) -> Any:
@@ -130,9 +146,13 @@ def _by_tenant(model: Any, keys: Collection[tuple[Any, ...]], column: str, at: i
     )
 
 
-def states(session: Session, keys: Collection[StateKey]) -> list[Row[Any]]:
-    """The stored states of `keys`, as plain rows (read as entities, a batch's thousand
-    states cost more than its fold)."""
+# account, livemode, customer, currency
+CustomerKey = tuple[str, bool, str, str]
+
+
+def states(session: Session, keys: Collection[CustomerKey]) -> list[Row[Any]]:
+    """The stored states of the customers of `keys` in their currencies, every scope, as
+    plain rows (read as entities, a batch's thousand states cost more than its fold)."""
     if not keys:
         return []
     wanted = set(keys)
@@ -146,25 +166,49 @@ def states(session: Session, keys: Collection[StateKey]) -> list[Row[Any]]:
     ]
 
 
+def products_of(session: Session, plans: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(account, plan) -> the plan's product, of `plans`."""
+    if not plans:
+        return {}
+    stmt = select(Plan.account_id, Plan.id, Plan.product_id).where(
+        or_(
+            *(
+                and_(Plan.account_id == account, Plan.id.in_(sorted(ids)))
+                for account, ids in _grouped(plans).items()
+            )
+        )
+    )
+    return {(account, plan): product for account, plan, product in session.execute(stmt)}
+
+
+def _grouped(pairs: Collection[tuple[str, str]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for first, second in pairs:
+        found.setdefault(first, set()).add(second)
+    return found
+
+
 def save_states(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     insert = _dialect(session).insert(MetricCustomerState)
     changed = ("day", "opening", "mrr", "earned", "churned_on", "subscriptions")
     stmt = insert.on_conflict_do_update(
-        index_elements=["account_id", "livemode", "customer_id", "currency"],
+        index_elements=["account_id", "livemode", "scope", "customer_id", "currency"],
         set_={name: insert.excluded[name] for name in changed},
     )
     session.execute(stmt, list(rows))
 
 
-MovementKey = tuple[str, bool, date, str, str]  # account, livemode, day, currency, customer
+# account, livemode, scope, day, currency, customer
+MovementKey = tuple[str, bool, str, date, str, str]
 
 
 def _movement_cols() -> tuple[Any, ...]:
     return (
         MrrMovement.account_id,
         MrrMovement.livemode,
+        MrrMovement.scope,
         MrrMovement.day,
         MrrMovement.currency,
         MrrMovement.customer_id,
@@ -176,15 +220,15 @@ def movements_at(session: Session, keys: Collection[MovementKey]) -> list[MrrMov
         return []
     wanted = set(keys)
     stmt = select(MrrMovement).where(
-        _by_tenant(MrrMovement, wanted, "customer_id", 4),
-        MrrMovement.day.in_(sorted({k[2] for k in wanted})),
+        _by_tenant(MrrMovement, wanted, "customer_id", 5),
+        MrrMovement.day.in_(sorted({k[3] for k in wanted})),
     )
     stmt = _stored(stmt)
-    return [
-        row
-        for row in session.scalars(stmt)
-        if (row.account_id, row.livemode, row.day, row.currency, row.customer_id) in wanted
-    ]
+    return [row for row in session.scalars(stmt) if movement_key(row) in wanted]
+
+
+def movement_key(row: MrrMovement) -> MovementKey:
+    return (row.account_id, row.livemode, row.scope, row.day, row.currency, row.customer_id)
 
 
 def replace_movements(
@@ -197,7 +241,7 @@ def replace_movements(
     if rows:
         insert = _dialect(session).insert(MrrMovement)
         stmt = insert.on_conflict_do_update(
-            index_elements=["account_id", "livemode", "day", "currency", "customer_id"],
+            index_elements=["account_id", "livemode", "scope", "day", "currency", "customer_id"],
             set_={name: insert.excluded[name] for name in ("type", "amount", *DIMENSIONS)},
         )
         session.execute(stmt, list(rows))
@@ -206,7 +250,7 @@ def replace_movements(
 def add_to_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add each row's amounts and counts to its day's totals (made if missing); then drop
     the touched days left at zero, so folding in pieces leaves what one fold leaves."""
-    names = ("account_id", "livemode", "day", "currency", *DIMENSIONS)
+    names = ("account_id", "livemode", "scope", "day", "currency", *DIMENSIONS)
     _add(session, MetricRollupDaily, names, TOTALS, rows)
 
 
@@ -244,10 +288,11 @@ def _add(
     )
 
 
-# (account, livemode, customer, currency, day, type, amount)
-StoredMovement = tuple[str, bool, str, str, date, str, int]
-# (account, livemode, customer, currency, month, cohort, type, amount, country, channel)
-StoredMonthMovement = tuple[str, bool, str, str, date, date, str | None, int, str, str]
+# (account, livemode, scope, customer, currency, day, type, amount)
+StoredMovement = tuple[str, bool, str, str, str, date, str, int]
+# (account, livemode, scope, customer, currency, month, cohort, type, amount, country,
+# channel)
+StoredMonthMovement = tuple[str, bool, str, str, str, date, date, str | None, int, str, str]
 
 
 def movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMovement]:
@@ -258,9 +303,9 @@ def movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMov
     wanted = set(keys)
     m = MrrMovement
     stmt = select(
-        m.account_id, m.livemode, m.customer_id, m.currency, m.day, m.type, m.amount
-    ).where(_by_tenant(m, wanted, "customer_id", 2))
-    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]  # type: ignore[misc]
+        m.account_id, m.livemode, m.scope, m.customer_id, m.currency, m.day, m.type, m.amount
+    ).where(_by_tenant(m, wanted, "customer_id", 3))
+    return [tuple(row) for row in session.execute(stmt) if tuple(row[:5]) in wanted]  # type: ignore[misc]
 
 
 def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[StoredMonthMovement]:
@@ -270,14 +315,29 @@ def month_movements_of(session: Session, keys: Collection[StateKey]) -> list[Sto
         return []
     wanted = set(keys)
     m = MrrMonthMovement
-    columns = (m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort)
-    stmt = select(*columns, m.type, m.amount, m.country, m.channel).where(
-        _by_tenant(m, wanted, "customer_id", 2)
+    stmt = select(*_month_columns()).where(_by_tenant(m, wanted, "customer_id", 3))
+    return [tuple(row) for row in session.execute(stmt) if tuple(row[:5]) in wanted]
+
+
+def _month_columns() -> tuple[Any, ...]:
+    m = MrrMonthMovement
+    return (
+        m.account_id,
+        m.livemode,
+        m.scope,
+        m.customer_id,
+        m.currency,
+        m.month,
+        m.cohort,
+        m.type,
+        m.amount,
+        m.country,
+        m.channel,
     )
-    return [tuple(row) for row in session.execute(stmt) if tuple(row[:4]) in wanted]
 
 
-MonthKey = tuple[str, bool, str, date, str]  # account, livemode, currency, month, customer
+# account, livemode, scope, currency, month, customer
+MonthKey = tuple[str, bool, str, str, date, str]
 
 
 def replace_month_movements(
@@ -285,14 +345,14 @@ def replace_month_movements(
 ) -> None:
     """Delete the month movements of `gone` and write `rows` (a key's new one)."""
     m = MrrMonthMovement
-    cols = (m.account_id, m.livemode, m.currency, m.month, m.customer_id)
+    cols = (m.account_id, m.livemode, m.scope, m.currency, m.month, m.customer_id)
     if gone:
         stmt = delete(m).where(tuple_(*cols).in_(list(gone)))
         session.execute(stmt.execution_options(synchronize_session=False))
     if rows:
         insert = _dialect(session).insert(m)
         stmt = insert.on_conflict_do_update(
-            index_elements=["account_id", "livemode", "currency", "month", "customer_id"],
+            index_elements=["account_id", "livemode", "scope", "currency", "month", "customer_id"],
             set_={
                 name: insert.excluded[name] for name in ("cohort", "type", "amount", *DIMENSIONS)
             },
@@ -303,7 +363,7 @@ def replace_month_movements(
 def add_to_month_totals(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Add each row's amounts and counts to its month and cohort's totals (made if
     missing); then drop the touched ones left at zero, as `add_to_totals` does."""
-    names = ("account_id", "livemode", "currency", "month", "cohort", *DIMENSIONS)
+    names = ("account_id", "livemode", "scope", "currency", "month", "cohort", *DIMENSIONS)
     _add(session, MetricRollupMonthly, names, MONTH_TOTALS, rows)
 
 
@@ -316,7 +376,7 @@ def dimensions_for(
         return {}
     c = Customer
     stmt = select(c.account_id, c.id, c.country, c.acquisition_channel).where(
-        _by_tenant(c, keys, "id", 2)
+        _by_tenant(c, keys, "id", 3)
     )
     return {
         (account, customer): (country or NONE, channel or NONE)
@@ -324,15 +384,15 @@ def dimensions_for(
     }
 
 
-# (currency, day, type, amount, country, channel)
-CustomerDay = tuple[str, date, str, int, str, str]
+# (scope, currency, day, type, amount, country, channel)
+CustomerDay = tuple[str, str, date, str, int, str, str]
 
 
 def customer_movements(session: Session, tenant: Tenant, customer: str) -> list[CustomerDay]:
-    """A customer's day movements, every currency, with the country and channel each is
-    counted under."""
+    """A customer's day movements, every scope and currency, with the country and channel
+    each is counted under."""
     m = MrrMovement
-    stmt = select(m.currency, m.day, m.type, m.amount, m.country, m.channel).where(
+    stmt = select(m.scope, m.currency, m.day, m.type, m.amount, m.country, m.channel).where(
         m.account_id == tenant.account_id,
         m.livemode == tenant.livemode,
         m.customer_id == customer,
@@ -343,10 +403,10 @@ def customer_movements(session: Session, tenant: Tenant, customer: str) -> list[
 def customer_month_movements(
     session: Session, tenant: Tenant, customer: str
 ) -> list[StoredMonthMovement]:
-    """A customer's month movements, every currency, as `month_movements_of` gives them."""
+    """A customer's month movements, every scope and currency, as `month_movements_of`
+    gives them."""
     m = MrrMonthMovement
-    columns = (m.account_id, m.livemode, m.customer_id, m.currency, m.month, m.cohort)
-    stmt = select(*columns, m.type, m.amount, m.country, m.channel).where(
+    stmt = select(*_month_columns()).where(
         m.account_id == tenant.account_id,
         m.livemode == tenant.livemode,
         m.customer_id == customer,
@@ -389,22 +449,23 @@ def clear(session: Session, tenant: Tenant | None) -> None:
         session.execute(stmt.execution_options(synchronize_session=False))
 
 
-def _slice(model: Any, country: str | None, channel: str | None) -> tuple[Any, Any]:
-    """The totals rows of the customers of `country` and `channel` (None: any), one per
-    day or month and cohort (`ALL` stands for any)."""
+def _slice(model: Any, segment: Segment) -> tuple[Any, Any, Any]:
+    """The totals rows of `segment`, one per day or month and cohort (`ALL` stands for
+    any)."""
     return (
-        model.country == (ALL if country is None else country),
-        model.channel == (ALL if channel is None else channel),
+        model.scope == segment.scope,
+        model.country == (ALL if segment.country is None else segment.country),
+        model.channel == (ALL if segment.channel is None else segment.channel),
     )
 
 
-def _chosen(model: Any, country: str | None, channel: str | None) -> list[Any]:
-    """The movements of the customers of `country` and `channel` (None: any)."""
-    found = []
-    if country is not None:
-        found.append(model.country == country)
-    if channel is not None:
-        found.append(model.channel == channel)
+def _chosen(model: Any, segment: Segment) -> list[Any]:
+    """The movements of `segment`."""
+    found = [model.scope == segment.scope]
+    if segment.country is not None:
+        found.append(model.country == segment.country)
+    if segment.channel is not None:
+        found.append(model.channel == segment.channel)
     return found
 
 
@@ -413,16 +474,15 @@ def totals(
     tenant: Tenant,
     until: date,
     currency: str | None,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> Sequence[MetricRollupDaily]:
     """The tenant's daily totals up to `until`, by day (the MRR of a day sums them), of
-    the customers of `country` and `channel` (None: every one)."""
+    `segment`."""
     t = MetricRollupDaily
     stmt = select(t).where(
         t.account_id == tenant.account_id,
         t.livemode == tenant.livemode,
-        *_slice(t, country, channel),
+        *_slice(t, segment),
         t.day <= until,
     )
     if currency is not None:
@@ -434,15 +494,14 @@ def currencies(
     session: Session,
     tenant: Tenant,
     until: date,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> list[str]:
-    """The currencies the customers of `country` and `channel` moved in up to `until`."""
+    """The currencies `segment` moved in up to `until`."""
     t = MetricRollupDaily
     stmt = select(t.currency).where(
         t.account_id == tenant.account_id,
         t.livemode == tenant.livemode,
-        *_slice(t, country, channel),
+        *_slice(t, segment),
         t.day <= until,
     )
     return sorted(session.scalars(stmt.distinct()).all())
@@ -454,21 +513,26 @@ def movements_between(
     start: date,
     end: date,
     currency: str | None,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> Sequence[MrrMovement]:
     """The tenant's customer movements of days in [start, end] (of customers of
-    `country` and `channel`)."""
+    `segment`)."""
     stmt = select(MrrMovement).where(
         MrrMovement.account_id == tenant.account_id,
         MrrMovement.livemode == tenant.livemode,
         MrrMovement.day >= start,
         MrrMovement.day <= end,
-        *_chosen(MrrMovement, country, channel),
+        *_chosen(MrrMovement, segment),
     )
     if currency is not None:
         stmt = stmt.where(MrrMovement.currency == currency)
     return session.scalars(stmt.order_by(MrrMovement.day, MrrMovement.customer_id)).all()
+
+
+def exists(session: Session, tenant: Tenant, kind: Literal["plan", "product"], id_: str) -> bool:
+    model: Any = Plan if kind == "plan" else Product
+    stmt = tenant.scope(select(model.id), model).where(model.id == id_)
+    return session.scalars(stmt.limit(1)).first() is not None
 
 
 def count_by_status(session: Session, tenant: Tenant, currency: str | None) -> dict[str, int]:
@@ -497,11 +561,10 @@ def movement_rows(
     start: date | None,
     end: date,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> list[MovementRow]:
     """The tenant's movements of days in [start, end] in one currency (of customers of
-    `country` and `channel`), as plain rows (a ratio over a year reads many: no ORM
+    `segment`), as plain rows (a ratio over a year reads many: no ORM
     objects)."""
     m = MrrMovement
     stmt = select(m.day, m.customer_id, m.currency, m.type, m.amount).where(
@@ -509,7 +572,7 @@ def movement_rows(
         m.livemode == tenant.livemode,
         m.currency == currency,
         m.day <= end,
-        *_chosen(m, country, channel),
+        *_chosen(m, segment),
     )
     if start is not None:
         stmt = stmt.where(m.day >= start)
@@ -522,25 +585,24 @@ def standings_of_movers(
     start: date,
     end: date,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> list[tuple[str, int, date | None]]:
-    """For each customer (of `country` and `channel`) with a movement in [start, end]:
+    """For each customer (of `segment`) with a movement in [start, end]:
     the sum of its movements before `start` and its last churn day before it (customers
     with none before are left out).
     The movers are read first and then looked up by the customer index in chunks: a
     subquery was planned as a nested scan when the table's statistics were old."""
     m = MrrMovement
-    scope = (m.account_id == tenant.account_id, m.livemode == tenant.livemode)
+    of_tenant = (m.account_id == tenant.account_id, m.livemode == tenant.livemode)
     movers = session.scalars(
         select(m.customer_id)
         .distinct()
         .where(
-            *scope,
+            *of_tenant,
             m.currency == currency,
             m.day >= start,
             m.day <= end,
-            *_chosen(m, country, channel),
+            *_chosen(m, segment),
         )
     ).all()
     churn_day = func.max(case((m.type == "churn", m.day)))
@@ -549,8 +611,9 @@ def standings_of_movers(
         stmt = (
             select(m.customer_id, func.sum(m.amount), churn_day)
             .where(
-                *scope,
+                *of_tenant,
                 m.customer_id.in_(movers[index : index + _CHUNK]),
+                m.scope == segment.scope,
                 m.currency == currency,
                 m.day < start,
             )
@@ -593,16 +656,15 @@ def moved_between(
     currency: str,
     start: date,
     end: date,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> bool:
-    """Whether any customer (of `country` and `channel`) moved in one currency on a day
+    """Whether any customer (of `segment`) moved in one currency on a day
     in [start, end]."""
     t = MetricRollupDaily
     stmt = select(t.day).where(
         t.account_id == tenant.account_id,
         t.livemode == tenant.livemode,
-        *_slice(t, country, channel),
+        *_slice(t, segment),
         t.currency == currency,
         t.day >= start,
         t.day <= end,
@@ -616,16 +678,15 @@ def month_totals(
     cohorts: tuple[date, date],
     until: date,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> Sequence[MetricRollupMonthly]:
-    """The tenant's monthly totals (of the customers of `country` and `channel`) of the
+    """The tenant's monthly totals (of `segment`) of the
     cohorts of the months in `cohorts` (first days), of the months up to `until`'s."""
     t = MetricRollupMonthly
     stmt = select(t).where(
         t.account_id == tenant.account_id,
         t.livemode == tenant.livemode,
-        *_slice(t, country, channel),
+        *_slice(t, segment),
         t.currency == currency,
         t.cohort >= cohorts[0],
         t.cohort <= cohorts[1],
@@ -640,18 +701,17 @@ def month_sums(
     start: date,
     end: date,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> dict[date, dict[str, int]]:
-    """month -> its totals summed over the cohorts (of the customers of `country` and
-    `channel`), of the months from `start`'s to `end`."""
+    """month -> its totals summed over the cohorts (of `segment`), of the months from
+    `start`'s to `end`."""
     t = MetricRollupMonthly
     stmt = (
         select(t.month, *(func.sum(t.__table__.c[name]) for name in MONTH_TOTALS))
         .where(
             t.account_id == tenant.account_id,
             t.livemode == tenant.livemode,
-            *_slice(t, country, channel),
+            *_slice(t, segment),
             t.currency == currency,
             t.month >= start.replace(day=1),
             t.month <= end,
@@ -670,20 +730,21 @@ def new_by_channel(
     start: date,
     end: date,
     currency: str,
-    country: str | None = None,
-    channel: str | None = None,
+    segment: Segment = EVERYONE,
 ) -> list[tuple[date, str, int]]:
-    """Customers (of `country`, and of `channel` if given) netted as new business in the
+    """Customers (of `segment`; of every channel unless it names one) netted as new business in the
     months from `start`'s to `end`, counted per month and acquisition channel (of those
     that have one): the monthly totals per channel, summed over the cohorts."""
     t = MetricRollupMonthly
+    channel = segment.channel
     chosen = [t.channel == channel] if channel is not None else [t.channel.not_in((ALL, NONE))]
     stmt = (
         select(t.month, t.channel, func.sum(t.new_customers))
         .where(
             t.account_id == tenant.account_id,
             t.livemode == tenant.livemode,
-            t.country == (ALL if country is None else country),
+            t.scope == segment.scope,
+            t.country == (ALL if segment.country is None else segment.country),
             *chosen,
             t.currency == currency,
             t.month >= start.replace(day=1),

@@ -47,7 +47,6 @@ from recura.core.metrics import (
     RecurringTerms,
 )
 from recura.core.money import Money
-from recura.db.models import MrrMovement
 from recura.db.models.metric_rollup_daily import ALL, NONE
 from recura.domains.common.tenant import Tenant
 from recura.domains.events import payloads
@@ -169,42 +168,60 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _fold(session: Session, found: Sequence[tuple[Row[Any], str, dict[str, Any]]]) -> None:
-    changes: dict[tuple[str, bool], list[MrrChange]] = defaultdict(list)
+    changes: dict[tuple[str, bool], list[tuple[MrrChange, str | None]]] = defaultdict(list)
     folded_with: dict[str, MetricSettings] = {}
     for event, zone, stored_settings in found:
         if event.account_id not in folded_with:
             folded_with[event.account_id] = settings.folded_with(stored_settings)
         change = change_of(event, zone, folded_with[event.account_id])
         if change is not None:
-            changes[(event.account_id, event.livemode)].append(change)
-    keys: set[StateKey] = {
+            plan = event.data.get("plan")
+            changes[(event.account_id, event.livemode)].append((change, plan))
+    customers: set[repository.CustomerKey] = {
         (account, live, c.customer, c.currency)
         for (account, live), items in changes.items()
-        for c in items
+        for c, _ in items
     }
-    stored: dict[tuple[str, bool], dict[tuple[str, str], CustomerState]] = defaultdict(dict)
-    for found_state in repository.states(session, keys):
-        tenant_key = (found_state.account_id, found_state.livemode)
-        stored[tenant_key][(found_state.customer_id, found_state.currency)] = _state(found_state)
+    # (account, livemode, scope) -> (customer, currency) -> state
+    stored: dict[tuple[str, bool, str], dict[tuple[str, str], CustomerState]] = defaultdict(dict)
+    # (account, livemode) -> (customer, currency) -> plan or product -> state
+    holding: dict[tuple[str, bool], dict[tuple[str, str], dict[str, CustomerState]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for row in repository.states(session, customers):
+        state, customer_key = _state(row), (row.customer_id, row.currency)
+        stored[(row.account_id, row.livemode, row.scope)][customer_key] = state
+        if row.scope != ALL:
+            holding[(row.account_id, row.livemode)][customer_key][row.scope] = state
+    plans = {(account, plan) for (account, _), items in changes.items() for _, plan in items}
+    products = repository.products_of(session, {(a, p) for a, p in plans if p is not None})
     state_rows: list[dict[str, Any]] = []
     new: dict[MovementKey, Movement | None] = {}
     # The customers whose state a change moved: a renewal that left its MRR as it was
     # touches none, and their month movements are not recomputed.
     folded: set[StateKey] = set()
     for (account, live), items in changes.items():
-        chosen = folded_with[account]
-        touched, moved = metrics.fold_day(stored[(account, live)], items, chosen)
-        for (customer, currency), state in touched.items():
-            state_rows.append(_state_row(account, live, customer, currency, state))
-            folded.add((account, live, customer, currency))
-        for (day, customer, currency), movement in moved.items():
-            new[(account, live, day, currency, customer)] = movement
-    old = {_movement_key(m): m for m in repository.movements_at(session, new.keys())}
+        scoped: dict[str, list[MrrChange]] = defaultdict(list)
+        scoped[ALL] = [c for c, _ in items]
+        for scope, change in metrics.scoped_changes(
+            ((c, _scopes_of(account, plan, products)) for c, plan in items),
+            holding[(account, live)],
+        ):
+            scoped[scope].append(change)
+        for scope, scope_changes in scoped.items():
+            states = stored[(account, live, scope)]
+            touched, moved = metrics.fold_day(states, scope_changes, folded_with[account])
+            for (customer, currency), state in touched.items():
+                state_rows.append(_state_row((account, live, scope, customer, currency), state))
+                folded.add((account, live, scope, customer, currency))
+            for (day, customer, currency), movement in moved.items():
+                new[(account, live, scope, day, currency, customer)] = movement
+    old = {repository.movement_key(m): m for m in repository.movements_at(session, new.keys())}
     dimensions = repository.dimensions_for(session, folded)
     totals: DaySums = defaultdict(lambda: dict.fromkeys(repository.TOTALS, 0))
     for key, movement in new.items():
-        account, live, day, currency, customer = key
-        before, at = old.get(key), (account, live, day, currency)
+        account, live, scope, day, currency, customer = key
+        before, at = old.get(key), (account, live, scope, day, currency)
         if before is not None:
             was_in = (before.country, before.channel)
             _count(totals, at, was_in, before.type, before.amount, -1)
@@ -217,12 +234,13 @@ def _fold(session: Session, found: Sequence[tuple[Row[Any], str, dict[str, Any]]
         {
             "account_id": k[0],
             "livemode": k[1],
-            "day": k[2],
-            "currency": k[3],
-            "customer_id": k[4],
+            "scope": k[2],
+            "day": k[3],
+            "currency": k[4],
+            "customer_id": k[5],
             "type": m.type.value,
             "amount": m.amount,
-            **dict(zip(repository.DIMENSIONS, _of(dimensions, k[0], k[4]), strict=True)),
+            **dict(zip(repository.DIMENSIONS, _of(dimensions, k[0], k[5]), strict=True)),
         }
         for k, m in new.items()
         if m is not None
@@ -230,6 +248,17 @@ def _fold(session: Session, found: Sequence[tuple[Row[Any], str, dict[str, Any]]
     repository.replace_movements(session, gone, rows)
     _fold_months(session, folded, folded_with, dimensions)
     repository.add_to_totals(session, _day_rows(totals))
+
+
+def _scopes_of(
+    account: str, plan: str | None, products: dict[tuple[str, str], str]
+) -> tuple[str, ...] | None:
+    """The scopes a subscription of `plan` is in: the plan and its product (None: the
+    event names no plan, so it stays where it was)."""
+    if plan is None:
+        return None
+    product = products.get((account, plan))
+    return (plan,) if product is None else (plan, product)
 
 
 def _fold_months(
@@ -240,32 +269,33 @@ def _fold_months(
 ) -> None:
     """Recompute the month movements of the customers of `keys` from their day movements
     (as now written); store the changed ones and add the difference to the totals."""
-    history: dict[tuple[str, bool], list[Movement]] = defaultdict(list)
-    for account, live, customer, currency, day, kind, amount in repository.movements_of(
+    history: dict[tuple[str, bool, str], list[Movement]] = defaultdict(list)
+    for account, live, scope, customer, currency, day, kind, amount in repository.movements_of(
         session, keys
     ):
-        history[(account, live)].append(
+        history[(account, live, scope)].append(
             Movement(day, customer, currency, MovementType(kind), amount)
         )
     new: dict[MonthKey, tuple[MonthMovement, Dimensions]] = {}
-    for (account, live), found in history.items():
+    for (account, live, scope), found in history.items():
         for m in metrics.month_movements(found, folded_with[account]):
-            new[(account, live, m.currency, m.month, m.customer)] = (
+            new[(account, live, scope, m.currency, m.month, m.customer)] = (
                 m,
                 _of(dimensions, account, m.customer),
             )
     old: dict[MonthKey, tuple[MonthMovement, Dimensions]] = {}
     for stored in repository.month_movements_of(session, keys):
-        old[(stored[0], stored[1], stored[3], stored[4], stored[2])] = _month_movement(stored)
+        account, live, scope, customer, currency, month = stored[:6]
+        old[(account, live, scope, currency, month, customer)] = _month_movement(stored)
     totals: MonthSums = defaultdict(lambda: dict.fromkeys(repository.MONTH_TOTALS, 0))
     for key in old.keys() | new.keys():
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
-        account, live, currency, month, _ = key
+        account, live, scope, currency, month, _ = key
         for found_row, sign in ((before, -1), (after, 1)):
             if found_row is not None:
-                _count_month(totals, (account, live, currency, month), *found_row, sign)
+                _count_month(totals, (account, live, scope, currency, month), *found_row, sign)
     changed = [k for k in new if old.get(k) != new[k]]
     repository.replace_month_movements(
         session,
@@ -277,10 +307,12 @@ def _fold_months(
 
 # A customer's (country, acquisition channel) as the totals count them.
 Dimensions = tuple[str, str]
-# (account, livemode, day, currency, country, channel) -> amounts and counts per type.
-DaySums = dict[tuple[str, bool, date, str, str, str], dict[str, int]]
-# (account, livemode, currency, month, cohort, country, channel) -> the same, and joined.
-MonthSums = dict[tuple[str, bool, str, date, date, str, str], dict[str, int]]
+# (account, livemode, scope, day, currency, country, channel) -> amounts and counts per
+# type.
+DaySums = dict[tuple[str, bool, str, date, str, str, str], dict[str, int]]
+# (account, livemode, scope, currency, month, cohort, country, channel) -> the same, and
+# joined.
+MonthSums = dict[tuple[str, bool, str, str, date, date, str, str], dict[str, int]]
 
 
 def _of(dimensions: dict[tuple[str, str], Dimensions], account: str, customer: str) -> Dimensions:
@@ -296,7 +328,7 @@ def _slices(dimensions: Dimensions) -> set[Dimensions]:
 
 def _count(
     totals: DaySums,
-    at: tuple[str, bool, date, str],
+    at: tuple[str, bool, str, date, str],
     dimensions: Dimensions,
     kind: str,
     amount: int,
@@ -311,7 +343,7 @@ def _count(
 
 def _count_month(
     totals: MonthSums,
-    at: tuple[str, bool, str, date],
+    at: tuple[str, bool, str, str, date],
     movement: MonthMovement,
     dimensions: Dimensions,
     sign: int,
@@ -330,13 +362,14 @@ def _day_rows(totals: DaySums) -> list[dict[str, Any]]:
         {
             "account_id": a,
             "livemode": lm,
+            "scope": sc,
             "day": d,
             "currency": c,
             "country": co,
             "channel": ch,
             **values,
         }
-        for (a, lm, d, c, co, ch), values in totals.items()
+        for (a, lm, sc, d, c, co, ch), values in totals.items()
         if any(values.values())
     ]
 
@@ -346,6 +379,7 @@ def _month_rows(totals: MonthSums) -> list[dict[str, Any]]:
         {
             "account_id": a,
             "livemode": lm,
+            "scope": sc,
             "currency": c,
             "month": mo,
             "cohort": cohort,
@@ -353,7 +387,7 @@ def _month_rows(totals: MonthSums) -> list[dict[str, Any]]:
             "channel": ch,
             **values,
         }
-        for (a, lm, c, mo, cohort, co, ch), values in totals.items()
+        for (a, lm, sc, c, mo, cohort, co, ch), values in totals.items()
         if any(values.values())
     ]
 
@@ -369,16 +403,17 @@ def move_customer(
     repository.lock_cursor(session, CURSOR)
     moved_to = (country or NONE, channel or NONE)
     days: DaySums = defaultdict(lambda: dict.fromkeys(repository.TOTALS, 0))
-    for currency, day, kind, amount, *counted_in in repository.customer_movements(
+    for scope, currency, day, kind, amount, *counted_in in repository.customer_movements(
         session, tenant, customer
     ):
-        at = (tenant.account_id, tenant.livemode, day, currency)
+        at = (tenant.account_id, tenant.livemode, scope, day, currency)
         _count(days, at, (counted_in[0], counted_in[1]), kind, amount, -1)
         _count(days, at, moved_to, kind, amount, 1)
     months: MonthSums = defaultdict(lambda: dict.fromkeys(repository.MONTH_TOTALS, 0))
     for stored in repository.customer_month_movements(session, tenant, customer):
         movement, was_in = _month_movement(stored)
-        at_month = (tenant.account_id, tenant.livemode, movement.currency, movement.month)
+        scope = stored[2]
+        at_month = (tenant.account_id, tenant.livemode, scope, movement.currency, movement.month)
         _count_month(months, at_month, movement, was_in, -1)
         _count_month(months, at_month, movement, moved_to, 1)
     repository.set_dimensions(session, tenant, customer, *moved_to)
@@ -389,16 +424,17 @@ def move_customer(
 def _month_movement(
     stored: repository.StoredMonthMovement,
 ) -> tuple[MonthMovement, Dimensions]:
-    _, _, customer, currency, month, cohort, kind, amount, country, channel = stored
+    _, _, _, customer, currency, month, cohort, kind, amount, country, channel = stored
     moved = None if kind is None else MovementType(kind)
     return MonthMovement(month, customer, currency, cohort, moved, amount), (country, channel)
 
 
 def _month_row(key: MonthKey, movement: MonthMovement, dimensions: Dimensions) -> dict[str, Any]:
-    account, live, currency, month, customer = key
+    account, live, scope, currency, month, customer = key
     return {
         "account_id": account,
         "livemode": live,
+        "scope": scope,
         "currency": currency,
         "month": month,
         "customer_id": customer,
@@ -408,10 +444,6 @@ def _month_row(key: MonthKey, movement: MonthMovement, dimensions: Dimensions) -
         "country": dimensions[0],
         "channel": dimensions[1],
     }
-
-
-def _movement_key(row: MrrMovement) -> MovementKey:
-    return (row.account_id, row.livemode, row.day, row.currency, row.customer_id)
 
 
 def _state(row: Row[Any]) -> CustomerState:
@@ -425,12 +457,12 @@ def _state(row: Row[Any]) -> CustomerState:
     )
 
 
-def _state_row(
-    account: str, live: bool, customer: str, currency: str, state: CustomerState
-) -> dict[str, Any]:
+def _state_row(key: StateKey, state: CustomerState) -> dict[str, Any]:
+    account, live, scope, customer, currency = key
     return {
         "account_id": account,
         "livemode": live,
+        "scope": scope,
         "customer_id": customer,
         "currency": currency,
         "day": state.day,
