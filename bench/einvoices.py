@@ -201,6 +201,10 @@ def main() -> None:
         while True:
             count = service.make_from_events(lambda: unit_of_work(factory), NOW)
             made += count
+            if made % 1000 < count:
+                # A long run can be stopped and still say how fast its documents went.
+                spent = time.perf_counter() - started
+                print(f"  worker handler so far: {made} in {spent:.1f} s", flush=True)
             if count < service.SQLITE_BATCH:
                 break
         handler = time.perf_counter() - started

@@ -134,6 +134,7 @@ class DraftLine:
     discounted_amount: int
     plan_id: str | None
     tax: Decision | None = None
+    nature: Nature = Nature.ELECTRONIC
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +380,7 @@ def build_invoice(inputs: InvoiceInput) -> InvoiceDraft:
             discounted_amount=line.amount - discount,
             plan_id=line.plan_id,
             tax=line.tax,
+            nature=line.nature,
         )
         for line, discount in zip(lines, per_line, strict=True)
     )

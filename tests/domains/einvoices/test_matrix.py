@@ -306,6 +306,9 @@ def test_goods_to_a_company_without_an_address_wait_for_it(shop: Shop) -> None:
     assert (made.state, made.xml, made.validated_at) == ("pending", None, None)
     (finding,) = made.findings
     assert (finding["rule"], finding["severity"]) == (service.NO_DELIVERY, "fatal")
+    # In Romanian, then English, as the rule sets' findings are.
+    assert finding["message"].startswith("Bunurile livrate în alt stat membru")
+    assert "adresa clientului nu are line1, city, region:" in finding["message"]
     assert "address has no line1, city, region:" in finding["message"]
     units = units_of(shop.factory)
     # An address without its region is not enough for CIUS-RO (BR-RO-211).
@@ -323,6 +326,60 @@ def test_goods_to_a_company_without_an_address_wait_for_it(shop: Shop) -> None:
     assert got["validated_at"] is not None
     xml = etree.fromstring(shop.api.get(f"/v1/invoices/{invoice_id}/einvoice.xml").content)
     assert _one(xml, "cac:Delivery//cbc:CountrySubentity/text()") == "DE-BE"
+
+
+def test_goods_to_a_company_whose_vat_number_is_not_confirmed_wait_for_its_address(
+    shop: Shop,
+) -> None:
+    """Until VIES confirms its VAT number, a company in another member state is charged VAT
+    (S), and the goods still go there: the document waits for the address as an
+    intra-community supply does - not made without it, so never refused for the buyer's
+    street and city (BR-RO-082, BR-RO-092) - and, made, says where the goods go."""
+    weber = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    customer = shop.customer(country="DE", **weber)
+    invoice_id, category = _goods_invoice(shop, customer)
+    assert category is Category.STANDARD
+    made = shop.einvoice(invoice=invoice_id)
+    assert (made.state, made.xml, made.validated_at) == ("pending", None, None)
+    (finding,) = made.findings
+    assert (finding["rule"], finding["severity"]) == (service.NO_DELIVERY, "fatal")
+    assert finding["location"] == "/Invoice/cac:Delivery/cac:DeliveryLocation/cac:Address"
+    assert "adresa clientului nu are line1, city, region:" in finding["message"]
+    assert "address has no line1, city, region:" in finding["message"]
+    units = units_of(shop.factory)
+    # A street and a city would do for the buyer's address, not for where goods go.
+    address = {k: v for k, v in BERLIN.items() if k != "region"}
+    shop.api.ok("PATCH", f"/v1/customers/{customer}", json={"address": address})
+    assert service.check_unchecked(units, T0, rules=shop.rules) == 1
+    (finding,) = shop.api.ok("GET", f"/v1/invoices/{invoice_id}/einvoice")["findings"]
+    assert "address has no region:" in finding["message"]
+    shop.api.ok("PATCH", f"/v1/customers/{customer}", json={"address": BERLIN})
+    assert service.check_unchecked(units, T0, rules=shop.rules) == 1
+    tree = _valid(shop.einvoice(invoice=invoice_id))
+    path = "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory"
+    assert (_one(tree, f"{path}/cbc:ID/text()"), _one(tree, f"{path}/cbc:Percent/text()")) == (
+        "S",
+        "21",
+    )
+    assert _one(tree, "cac:Delivery//cac:Country/cbc:IdentificationCode/text()") == "DE"
+    assert _one(tree, "cac:Delivery//cbc:CountrySubentity/text()") == "DE-BE"
+    body = {"invoice": invoice_id, "amount": 5000, "reason": "product_unsatisfactory"}
+    note = shop.api.ok("POST", "/v1/credit_notes", 201, json=body)
+    credit = _valid(shop.einvoice(credit_note=note["id"]))
+    assert _one(credit, "cac:Delivery//cbc:CityName/text()") == "Berlin"
+
+
+def test_software_to_a_company_in_another_member_state_needs_no_delivery_address(
+    shop: Shop,
+) -> None:
+    """Only goods go somewhere: an electronic service to the same unconfirmed company
+    carries no delivery and does not wait for one."""
+    weber = {"kind": "company", "legal_name": "Weber GmbH", "vat_id": "DE136695976"}
+    address = {k: v for k, v in BERLIN.items() if k != "region"}
+    customer = shop.customer(country="DE", address=address, **weber)
+    tree = _valid(shop.einvoice(invoice=shop.invoice(customer, shop.plan())["id"]))
+    assert _one(tree, "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID/text()") == "S"
+    assert _all(tree, "cac:Delivery") == []
 
 
 def test_documents_waiting_on_their_customers_take_turns(shop: Shop) -> None:

@@ -45,6 +45,10 @@ class InvoiceLine(TenantColumns, Base):
     tax_exemption_code: Mapped[str | None] = mapped_column(String(32))
     tax_exemption_key: Mapped[str | None] = mapped_column(String(64))
     tax_notes: Mapped[list[str] | None] = mapped_column(JSONType)
+    # What the line sells (core.tax.Nature: electronic, services, goods), its plan's or
+    # add-on's when it was issued: goods sent to another member state must say where they
+    # go on the e-invoice. Null on lines issued before it was kept.
+    supply_nature: Mapped[str | None] = mapped_column(String(16))
     period_start: Mapped[datetime | None]
     period_end: Mapped[datetime | None]
     proration: Mapped[bool] = mapped_column(Boolean)

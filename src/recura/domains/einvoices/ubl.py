@@ -33,6 +33,8 @@ from stdnum.ro import cnp
 
 from recura import i18n
 from recura.core.money import exponent, round_fraction
+from recura.core.tax import Nature
+from recura.core.vat_rates import EU_COUNTRIES
 from recura.db.models import Account, CreditNote, Customer, Invoice, InvoiceLine
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:efactura.mfinante.ro:CIUS-RO:1.0.1"
@@ -46,6 +48,8 @@ BUCHAREST = "RO-B"
 NO_CNP = "0000000000000"
 # Documents are worded in Romanian: the language of a Romanian seller's legal documents.
 LANGUAGE = "ro"
+# A finding of Recura's own reads as the rule sets' do: Romanian, then English.
+LANGUAGES = (LANGUAGE, "en")
 UNIT = "C62"  # UN/ECE rec. 20 "one": a subscription, a seat, a unit of usage.
 ZERO_RATED = frozenset({"Z", "E", "AE", "K", "G", "O"})
 # CIUS-RO's length limits (BR-RO-L*): names and lines of an address, descriptions, notes.
@@ -56,16 +60,15 @@ NOTE_MAX = 300
 
 
 class NoDelivery(ValueError):
-    """Goods sent to another member state (K) whose buyer's address cannot say where they
-    go: the document would break CIUS-RO's delivery rules, so it is not made."""
+    """Goods sent to another member state whose buyer's address cannot say where they go:
+    the document would break EN 16931's or CIUS-RO's delivery rules, so it is not made.
+    The message is the document's language's, then English, as the rule sets' are."""
 
     def __init__(self, missing: list[str]) -> None:
         self.missing = missing
-        super().__init__(
-            "goods supplied to another member state (VAT category K) must name where they go "
-            "(BG-15, the customer's address); the customer's address has no "
-            f"{', '.join(missing)}: add it and the e-invoice is made on a later pass"
-        )
+        values = {"missing": ", ".join(missing)}
+        said = [i18n.text("invoices", "einvoice.no_delivery", lang, **values) for lang in LANGUAGES]
+        super().__init__(" #".join(said))
 
 
 @dataclass(slots=True)
@@ -322,7 +325,7 @@ def invoice_document(
         tax_currency=invoice.tax_currency,
         tax_total_in_tax_currency=invoice.tax_total_in_tax_currency,
     )
-    _intra_community(doc, lines, zone)
+    _delivery(doc, lines, zone)
     _payment(doc, account, invoice.collection_method)
     return doc
 
@@ -389,17 +392,30 @@ def credit_note_document(
         tax_currency=note.tax_currency,
         tax_total_in_tax_currency=note.tax_total_in_tax_currency,
     )
-    _intra_community(doc, lines, zone)
+    _delivery(doc, lines, zone)
     _payment(doc, account, "send_invoice")
     return doc
 
 
-def _intra_community(doc: Document, lines: Sequence[InvoiceLine], zone: str) -> None:
-    """Goods sent to another member state (K) say where they go, the buyer's address (the
+def _goods_abroad(doc: Document, lines: Sequence[InvoiceLine]) -> bool:
+    """Whether the document's goods cross into another member state: an intra-community
+    supply (K), or goods to a buyer there decided otherwise - a company whose VAT number
+    VIES has not confirmed (yet) is charged VAT, and its goods are shipped all the same."""
+    if "K" in {g.category for g in doc.groups}:
+        return True
+    abroad = doc.buyer.country in EU_COUNTRIES and doc.buyer.country != doc.seller.country
+    return abroad and any(line.supply_nature == Nature.GOODS for line in lines)
+
+
+def _delivery(doc: Document, lines: Sequence[InvoiceLine], zone: str) -> None:
+    """Goods sent to another member state say where they go, the buyer's address (the
     only one Recura knows), and when: the invoicing period, from the lines' periods
-    where the document has none (BR-IC-11, BR-IC-12). A credit note takes those of the
-    invoice it corrects."""
-    if "K" not in {g.category for g in doc.groups}:
+    where the document has none. EN 16931 asks it of an intra-community supply (BR-IC-11,
+    BR-IC-12); goods charged VAT because the buyer's VAT number is not confirmed cross the
+    same border and wait for the same address: CIUS-RO refuses a document whose buyer has
+    no street or city (BR-RO-082, BR-RO-092), and a refused one is never made again. A
+    credit note takes those of the invoice it corrects."""
+    if not _goods_abroad(doc, lines):
         return
     # CIUS-RO wants a delivery address's street, city and subdivision (BR-RO-200, 201, 211).
     address = doc.buyer.address

@@ -224,6 +224,7 @@ def _line_rows(
             "discount_amount": line.discount_amount,
             "tax_rate": line.tax_rate,
             **_decided(line.tax),
+            "supply_nature": line.nature.value,
             "period_start": line.period_start,
             "period_end": line.period_end,
             "proration": line.proration,
