@@ -6,7 +6,7 @@ pays VAT, and the goods still cross a border); the line keeps its plan's or add-
 nature as it was when issued. Lines issued before stay null: unknown.
 
 Revision ID: 2026_12_08_0110
-Revises: 2026_12_07_1210
+Revises: 2026_12_08_0100
 Create Date: 2026-12-08 01:10:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '2026_12_08_0110'
-down_revision: str | None = '2026_12_07_1210'
+down_revision: str | None = '2026_12_08_0100'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
