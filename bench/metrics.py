@@ -67,6 +67,7 @@ from recura.db.models import (
     CancellationFeedback,
     CheckoutSession,
     Event,
+    Plan,
     Subscription,
     SupportRequest,
 )
@@ -515,6 +516,10 @@ def main() -> None:
         two_years = (today - timedelta(days=730)).replace(day=1)
         month = today.replace(day=1)
         year = {"start": year_ago.isoformat(), "end": today.isoformat()}
+        with unit_of_work(factory) as session:
+            plan, product = session.execute(
+                select(Plan.id, Plan.product_id).where(Plan.account_id == account).limit(1)
+            ).one()
         paths = {
             "account (baseline)": ("/v1/account", {}),
             "mrr, 24 months": (
@@ -525,6 +530,10 @@ def main() -> None:
                 "/v1/metrics/mrr",
                 {"start": two_years.isoformat(), "end": today.isoformat(), "country": "DE"},
             ),
+            "mrr, 24 months, plan": (
+                "/v1/metrics/mrr",
+                {"start": two_years.isoformat(), "end": today.isoformat(), "plan": plan},
+            ),
             "mrr_movements, 1 month": (
                 "/v1/metrics/mrr_movements",
                 {"start": month.isoformat(), "end": today.isoformat()},
@@ -532,6 +541,7 @@ def main() -> None:
             "subscribers": ("/v1/metrics/subscribers", {}),
             "churn, 12 months": ("/v1/metrics/churn", year),
             "churn, 12 months, channel": ("/v1/metrics/churn", {**year, "channel": "newsletter"}),
+            "churn, 12 months, product": ("/v1/metrics/churn", {**year, "product": product}),
             "ltv, 12 months": ("/v1/metrics/ltv", year),
             "ltv, 12 months, channel": ("/v1/metrics/ltv", {**year, "channel": "newsletter"}),
             "cac, 12 months": ("/v1/metrics/cac", year),

@@ -186,3 +186,18 @@ def test_subscribers_counted_per_status(api: Api, session_factory: sessionmaker[
     }
     euro = api.ok("GET", "/v1/metrics/subscribers", params={"currency": "EUR"})
     assert euro["data"] == {}
+    # Ana's subscription moved from Basic to Pro before she canceled it.
+    pro = api.ok("GET", f"/v1/subscriptions/{every_sub(api)}")["plan"]
+    plan = api.ok("GET", f"/v1/plans/{pro}")
+    for params, counts in (
+        ({"plan": pro}, {"active": 1, "canceled": 1}),
+        ({"product": plan["product"]}, {"active": 1, "canceled": 1}),
+        ({"country": "DE"}, {"active": 1}),
+        ({"channel": "google_ads"}, {"canceled": 1}),
+        ({"country": "RO", "plan": pro}, {"canceled": 1}),
+    ):
+        assert api.ok("GET", "/v1/metrics/subscribers", params=params)["data"] == counts, params
+
+
+def every_sub(api: Api) -> str:
+    return str(api.ok("GET", "/v1/subscriptions")["data"][0]["id"])

@@ -5,7 +5,8 @@ plans each), folded in pieces, gives for each plan and product the day movements
 `core.metrics.movements` gives over that scope's own changes, worked out here from the
 history (a subscription leaving a plan drops to nothing in it); and the flows, cohorts,
 MRR and movements read for each scope equal the definitions over those movements. A
-rebuild gives the same rows; a hand-worked upgrade shows the kinds."""
+rebuild gives the same rows, with customers moving country midway; a hand-worked upgrade
+shows the kinds."""
 
 from __future__ import annotations
 
@@ -147,6 +148,10 @@ def test_plan_and_product_metrics_equal_the_definition(
     add_events(session_factory, tenant, made)
     limit = rng.choice([3, 7, 20])
     fold_some(session_factory, batches=4, limit=limit)
+    # Midway, some customers move country: their plans' and products' counts move too.
+    moved = rng.sample(customers, 4)
+    for customer in moved:
+        api.ok("PATCH", f"/v1/customers/{customer}", json={"country": "DE"})
     fold_all(session_factory, limit=limit)
     with unit_of_work(session_factory) as session:
         zone = ZoneInfo(session.get_one(Account, merchant.account_id).timezone)
@@ -159,6 +164,8 @@ def test_plan_and_product_metrics_equal_the_definition(
             found = stored(session, tenant, scope)
             assert found == sorted(expected, key=lambda m: (m.day, m.customer)), scope
             check_segment(session, tenant, Segment(scope=scope), found, first, last)
+            in_de = [m for m in found if m.customer in moved]
+            check_segment(session, tenant, Segment("DE", scope=scope), in_de, first, last)
         pieces = month_rows(session, tenant)
     with unit_of_work(session_factory) as session:
         rollups.rebuild(session, tenant)

@@ -282,7 +282,8 @@ class SubscribersByStatus(BaseModel):
 def subscribers_by_status(
     session: SessionDep,
     tenant: TenantDep,
+    segment: SegmentDep,
     currency: Annotated[CurrencyCode | None, Query()] = None,
 ) -> SubscribersByStatus:
-    counts = reads.subscribers_by_status(session, tenant, currency)
+    counts = reads.subscribers_by_status(session, tenant, currency, segment)
     return SubscribersByStatus(currency=currency, data=counts)

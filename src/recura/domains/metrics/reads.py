@@ -179,8 +179,8 @@ def product_exists(session: Session, tenant: Tenant, product: str) -> bool:
 
 
 def subscribers_by_status(
-    session: Session, tenant: Tenant, currency: str | None = None
+    session: Session, tenant: Tenant, currency: str | None = None, segment: Segment = EVERYONE
 ) -> dict[str, int]:
-    """The tenant's subscriptions counted per status (of one currency, or all); counted
-    by the database, as `core.metrics.by_status` defines it."""
-    return repository.count_by_status(session, tenant, currency)
+    """The tenant's subscriptions (of `segment`) counted per status (of one currency, or
+    all); counted by the database, as `core.metrics.by_status` defines it."""
+    return repository.count_by_status(session, tenant, currency, segment)

@@ -535,11 +535,24 @@ def exists(session: Session, tenant: Tenant, kind: Literal["plan", "product"], i
     return session.scalars(stmt.limit(1)).first() is not None
 
 
-def count_by_status(session: Session, tenant: Tenant, currency: str | None) -> dict[str, int]:
-    stmt = tenant.scope(select(Subscription.status, func.count()), Subscription)
+def count_by_status(
+    session: Session, tenant: Tenant, currency: str | None, segment: Segment = EVERYONE
+) -> dict[str, int]:
+    s = Subscription
+    stmt = tenant.scope(select(s.status, func.count()), s)
     if currency is not None:
-        stmt = stmt.where(Subscription.currency == currency)
-    rows = session.execute(stmt.group_by(Subscription.status)).all()
+        stmt = stmt.where(s.currency == currency)
+    if segment.scope != ALL:
+        of_product = tenant.scope(select(Plan.id), Plan).where(Plan.product_id == segment.scope)
+        stmt = stmt.where(or_(s.plan_id == segment.scope, s.plan_id.in_(of_product)))
+    if segment.country is not None or segment.channel is not None:
+        chosen = tenant.scope(select(Customer.id), Customer)
+        if segment.country is not None:
+            chosen = chosen.where(Customer.country == segment.country)
+        if segment.channel is not None:
+            chosen = chosen.where(Customer.acquisition_channel == segment.channel)
+        stmt = stmt.where(s.customer_id.in_(chosen))
+    rows = session.execute(stmt.group_by(s.status)).all()
     return {status: count for status, count in sorted(rows)}
 
 
