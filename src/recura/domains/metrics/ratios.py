@@ -166,7 +166,7 @@ def _flows_of(
     running_net = [0, *accumulate(net[d] for d in days)]
     running_paying = [0, *accumulate(paying[d] for d in days)]
     months: dict[date, MonthTotals] | None = None
-    rows: list[Movement] | None = None
+    movers: _Movers | None = None
     found = []
     for first, last in periods:
         opening = running_net[bisect_left(days, first)]
@@ -181,23 +181,56 @@ def _flows_of(
             )
             found.append(FlowPoint(first, last, flow, None, at_end))
             continue
-        if rows is None:
-            rows = [
-                _movement(r)
-                for r in repository.movement_rows(session, tenant, start, end, currency, segment)
-            ]
-        before = {
-            customer: Standing(total, churned)
-            for customer, total, churned in repository.standings_of_movers(
-                session, tenant, first, last, currency, segment
-            )
-        }
-        moved = [m for m in rows if first <= m.day <= last]
+        if movers is None:
+            movers = _Movers(session, tenant, start, end, currency, segment)
+        moved, before = movers.between(first, last)
         flow, netted = metrics.flow_of(
             Money(opening, currency), at_start, before, moved, chosen.settings
         )
         found.append(FlowPoint(first, last, flow, tuple(netted), at_end))
     return found
+
+
+class _Movers:
+    """The customers who moved in [start, end] one by one, for the periods the monthly
+    totals cannot give: their movements, and their standings before `start` read once
+    and rolled forward period by period (asked per period, a year by week read each
+    week's movers' whole history again, 52 times)."""
+
+    def __init__(
+        self,
+        session: Session,
+        tenant: Tenant,
+        start: date,
+        end: date,
+        currency: str,
+        segment: Segment,
+    ) -> None:
+        found = repository.movement_rows(session, tenant, start, end, currency, segment)
+        self._rows = sorted((_movement(r) for r in found), key=lambda m: m.day)
+        self._days = [m.day for m in self._rows]
+        self._standings = {
+            customer: Standing(total, churned)
+            for customer, total, churned in repository.standings_of_movers(
+                session, tenant, start, end, currency, segment
+            )
+        }
+        self._rolled = 0  # the rows before this index are in the standings
+
+    def between(self, first: date, last: date) -> tuple[list[Movement], dict[str, Standing]]:
+        """The movements of [first, last], and their customers' standings before `first`
+        (periods asked in order)."""
+        until = bisect_left(self._days, first)
+        for m in self._rows[self._rolled : until]:
+            was = self._standings.get(m.customer, Standing(0))
+            churned = m.day if m.type is MovementType.CHURN else was.churned_on
+            self._standings[m.customer] = Standing(was.mrr + m.amount, churned)
+        self._rolled = max(self._rolled, until)
+        moved = self._rows[until : bisect_right(self._days, last)]
+        before = {
+            m.customer: self._standings[m.customer] for m in moved if m.customer in self._standings
+        }
+        return moved, before
 
 
 def _month_end(day: date) -> date:
