@@ -11,7 +11,9 @@ monthly totals per cohort (`metric_rollups_monthly`) take the difference, so the
 ratios and the cohorts read a row per month and cohort, not per customer.
 Every total is kept over every customer and per the customers' country and acquisition
 channel (as they are when folded; `move_customer` moves a customer's counts when they
-change), so a filtered read costs what an unfiltered one does.
+change), so a filtered read costs what an unfiltered one does. And each customer is
+folded per scope: over all its subscriptions, and over those of each plan and of each
+product (`core.metrics.scoped_changes`), for the plan and product filters.
 The cursor moves in the same transaction, so a rerun after a crash folds nothing twice.
 
 Ids sort by the moment they were made, not committed: an event made before one already
