@@ -542,6 +542,7 @@ def main() -> None:
             "churn, 12 months": ("/v1/metrics/churn", year),
             "churn, 12 months, channel": ("/v1/metrics/churn", {**year, "channel": "newsletter"}),
             "churn, 12 months, weekly": ("/v1/metrics/churn", {**year, "granularity": "week"}),
+            "churn, 12 months, daily": ("/v1/metrics/churn", {**year, "granularity": "day"}),
             "churn, 12 months, product": ("/v1/metrics/churn", {**year, "product": product}),
             "ltv, 12 months": ("/v1/metrics/ltv", year),
             "ltv, 12 months, channel": ("/v1/metrics/ltv", {**year, "channel": "newsletter"}),

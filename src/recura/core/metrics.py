@@ -552,7 +552,8 @@ def month_totals(rows: Iterable[MonthMovement]) -> dict[tuple[date, date, str], 
 
 def month_flow(opening: Money, customers_at_start: int, found: Iterable[MonthTotals]) -> PeriodFlow:
     """A calendar month's flow from its totals (every cohort's), the MRR and paying
-    customers at its start: what `flow_of` gives for that month."""
+    customers at its start: what `flow_of` gives for that month. A day's totals give the
+    day's flow the same way (each customer's day movement is already netted)."""
     amounts: Counter[MovementType] = Counter()
     counts: Counter[MovementType] = Counter()
     for totals in found:

@@ -112,6 +112,7 @@ def check_segment(
         (first, last, Granularity.MONTH),
         (first + timedelta(days=40), last - timedelta(days=50), Granularity.MONTH),
         (first, first + timedelta(days=120), Granularity.WEEK),
+        (first + timedelta(days=30), first + timedelta(days=150), Granularity.DAY),
     ]
     for start, end, granularity in ranges:
         points = ratios.flows(session, tenant, start, end, granularity, "RON", segment)

@@ -139,6 +139,7 @@ def check_against_the_definition(session: Session, tenant: Tenant) -> None:
         (first, last, Granularity.MONTH),
         (first + timedelta(days=40), last - timedelta(days=50), Granularity.MONTH),
         (first, first + timedelta(days=120), Granularity.WEEK),
+        (first, last, Granularity.DAY),
     ]
     for start, end, granularity in ranges:
         for p in ratios.flows(session, tenant, start, end, granularity, "RON"):

@@ -7,12 +7,13 @@ Without a filter, the opening MRR and the paying customers at a period's start c
 the daily totals (a customer's day movement of type new or reactivation starts it paying,
 churn stops it). A month's movements come from its monthly totals (each customer already
 netted over the month by the fold), and cohorts from the monthly totals per cohort: rows
-per month, not per customer. A period that is not a whole month as far as the data goes
-(a week, a day, a month with movements outside a partial period) reads the customers who
-moved in it one by one. A filter (country, channel, plan or product: a `Segment`) reads
-the same way, from the totals of that segment (the rollups keep them apart). With
-`convert`, each currency is read so and the flows (or cohorts) are combined in the
-reporting currency by `core.metrics`, at the stored rates of each period's last day.
+per month, not per customer. A day's flow comes from the day's totals (each customer's
+day movement is already netted over the day). A period that is neither (a week, a month
+with movements outside a partial period) reads the customers who moved in it one by
+one. A filter (country, channel, plan or product: a `Segment`) reads the same way, from
+the totals of that segment (the rollups keep them apart). With `convert`, each currency
+is read so and the flows (or cohorts) are combined in the reporting currency by
+`core.metrics`, at the stored rates of each period's last day.
 """
 
 from __future__ import annotations
@@ -158,9 +159,13 @@ def _flows_of(
     periods = periods_of(start, end, granularity)
     net: dict[date, int] = defaultdict(int)
     paying: dict[date, int] = defaultdict(int)
+    # A day's movements are each customer's already netted over the day: its totals are
+    # its flow, as a month's month movements are the month's.
+    of_day: dict[date, MonthTotals] = {}
     for row in repository.totals(session, tenant, _month_end(end), currency, segment):
         net[row.day] += row.new + row.expansion + row.contraction + row.churn + row.reactivation
         paying[row.day] += row.new_customers + row.reactivation_customers - row.churn_customers
+        of_day[row.day] = _totals({name: getattr(row, name) for name in repository.TOTALS})
     days = sorted(net)
     # Running sums over the days with movements: a period's opening is one look-up.
     running_net = [0, *accumulate(net[d] for d in days)]
@@ -172,6 +177,10 @@ def _flows_of(
         opening = running_net[bisect_left(days, first)]
         at_start = running_paying[bisect_left(days, first)]
         at_end = running_paying[bisect_right(days, last)]
+        if granularity is Granularity.DAY:
+            flow = metrics.month_flow(Money(opening, currency), at_start, _listed(of_day, first))
+            found.append(FlowPoint(first, last, flow, None, at_end))
+            continue
         if granularity is Granularity.MONTH and _as_whole_month(days, first, last):
             if months is None:
                 months = _month_totals(session, tenant, start, end, currency, segment)
@@ -263,8 +272,12 @@ def _totals(values: Mapping[str, int]) -> MonthTotals:
     return MonthTotals(
         {MovementType(t): values[t] for t in repository.TYPES},
         {MovementType(t): values[f"{t}_customers"] for t in repository.TYPES},
-        values["joined"],
+        values.get("joined", 0),
     )
+
+
+def _listed(found: Mapping[date, MonthTotals], day: date) -> list[MonthTotals]:
+    return [found[day]] if day in found else []
 
 
 def _row(row: MetricRollupMonthly) -> dict[str, int]:
