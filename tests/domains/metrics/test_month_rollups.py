@@ -56,8 +56,13 @@ def changes(
             found.append((at, customer, sub, price - mrr, ending, price == 0))
             mrr = price
             at += timedelta(days=rng.choice([0, 1, 9, 31, 45, 80]))
+    return in_order_but_a_few(found)
+
+
+def in_order_but_a_few(found: list[Any]) -> list[Any]:
+    """`found` (tuples starting with when) in time order, but for a few pairs folded out
+    of order: a late change is counted on the customer's open day."""
     found.sort(key=lambda c: c[0])
-    # A few pairs folded out of order: a late change is counted on the customer's open day.
     for index in range(0, len(found) - 1, 7):
         found[index], found[index + 1] = found[index + 1], found[index]
     return found

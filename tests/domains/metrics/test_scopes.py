@@ -31,7 +31,7 @@ from recura.domains.metrics import ratios, rollups
 from recura.domains.metrics.repository import Segment
 from tests.conftest import Api, Merchant
 from tests.domains.metrics.test_dimensions import check_segment, fold_some
-from tests.domains.metrics.test_month_rollups import fold_all, month_rows
+from tests.domains.metrics.test_month_rollups import fold_all, in_order_but_a_few, month_rows
 
 START = datetime(2025, 1, 3, 12, tzinfo=UTC)
 DAYS = 420
@@ -74,10 +74,7 @@ def history(rng: random.Random, customers: list[str], plans: list[str]) -> list[
             found.append((at, customer, sub, plan, price, ending))
             mrr = price
             at += timedelta(days=rng.choice([0, 1, 9, 31, 45, 80]))
-    found.sort(key=lambda c: c[0])
-    for index in range(0, len(found) - 1, 7):
-        found[index], found[index + 1] = found[index + 1], found[index]
-    return found
+    return in_order_but_a_few(found)
 
 
 def add_events(factory: sessionmaker[Session], tenant: Tenant, made: list[Change]) -> None:
