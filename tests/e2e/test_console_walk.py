@@ -26,7 +26,7 @@ from recura.domains.users import repository as users_repository
 from recura.domains.users import service as users
 from tests.conftest import SECRET, Merchant
 from tests.console.conftest import PASSWORD, add_user
-from tests.e2e.test_console_sign_in import TIMEOUT_MS, check, site
+from tests.e2e.test_console_sign_in import AXE_ON_EVERY_PAGE, TIMEOUT_MS, check, site
 from tests.own_database import database_url, engine, session_factory
 
 __all__ = ["database_url", "engine", "session_factory", "site"]
@@ -64,6 +64,7 @@ def demo(session_factory: sessionmaker[Session], clock: FixedClock) -> dict[str,
 def browsing(browser: Browser, locale: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(AXE_ON_EVERY_PAGE)
     try:
         yield context.new_page()
     finally:

@@ -13,12 +13,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recura.db.models import Invoice, Subscription
 from recura.db.unit_of_work import unit_of_work
+from recura.domains.subscriptions import due
 from tests.factories import seed_due_subscriptions
 from tests.fakes.worker_process import finish, start_worker, wait_while_running
 
 pytestmark = pytest.mark.slow
 
-SUBSCRIPTIONS = 10_000
+# Batches of due work are what the workers claim and race over: one the doomed worker
+# commits, the one it dies in, and two more left for the racers, so each of them claims a
+# batch while the other holds one. More subscriptions only make more of the same batches.
+SUBSCRIPTIONS = 4 * due.BATCH
 
 
 def worker(database_url: str) -> subprocess.Popen[bytes]:

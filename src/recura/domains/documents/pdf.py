@@ -9,8 +9,6 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
-import weasyprint
-from weasyprint.urls import URLFetcher
 
 from recura.domains.documents.content import Document
 
@@ -32,6 +30,11 @@ def html(document: Document) -> str:
 
 
 def render(document: Document) -> bytes:
+    # Imported here, not with the module: WeasyPrint takes over a second of CPU to import,
+    # and every worker process would pay it at its start, PDFs to make or not.
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
     # Everything a document shows is in it (data: URIs): nothing is fetched from elsewhere.
     fetcher = URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html(document), url_fetcher=fetcher).write_pdf()  # type: ignore[no-any-return]
