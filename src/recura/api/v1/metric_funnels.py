@@ -16,7 +16,14 @@ from recura.api.deps import SessionDep, TenantDep
 from recura.api.problems import problem_responses
 from recura.api.routing import UnitOfWorkRoute
 from recura.api.v1.metric_ratios import Currency, number
-from recura.api.v1.metrics import CSV_RESPONSE, Format, csv_response, wants_csv
+from recura.api.v1.metrics import (
+    CSV_RESPONSE,
+    Format,
+    PlanFilter,
+    ProductFilter,
+    csv_response,
+    wants_csv,
+)
 from recura.core.funnels import CHECKOUT_STAGES
 from recura.core.metrics import ChurnKind
 from recura.domains.exchange_rates.schemas import Day
@@ -34,8 +41,6 @@ router = APIRouter(
 Start = Annotated[Day, Query()]
 End = Annotated[Day, Query()]
 GranularityQ = Annotated[Granularity, Query()]
-PlanQ = Annotated[str | None, Query(max_length=40, description="Only this plan")]
-ProductQ = Annotated[str | None, Query(max_length=40, description="Only this product's plans")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +62,7 @@ def _period(
 
 
 def _plans(
-    session: SessionDep, tenant: TenantDep, plan: PlanQ = None, product: ProductQ = None
+    session: SessionDep, tenant: TenantDep, plan: PlanFilter = None, product: ProductFilter = None
 ) -> set[str] | None:
     return reads.plans_for(session, tenant, plan, product)
 
